@@ -1,0 +1,54 @@
+// Domain events the ledger emits when a recorded request crosses a limit. Each is
+// derived from the values just before and just after the change, so a crossing is
+// reported exactly once however many requests race for it.
+import type { SeatTier } from './caps.js';
+
+export const ORG_CAP_THRESHOLDS = [50, 80, 100] as const;
+
+export type DomainEvent =
+  | { type: 'seat_limit_reached'; memberId: string; resetsAt: string | null }
+  | { type: 'member_cap_reached'; memberId: string; period: string; capNanos: string; spendNanos: string }
+  | { type: 'tier_cap_reached'; tier: SeatTier; period: string; capNanos: string; spendNanos: string }
+  | { type: 'org_cap_threshold'; percent: number; period: string; capNanos: string; spendNanos: string }
+  | { type: 'balance_below_threshold'; thresholdNanos: string; balanceNanos: string };
+
+const crossed = (before: bigint, after: bigint, limit: bigint) => before < limit && after >= limit;
+
+export interface Crossings {
+  memberId: string;
+  tier: SeatTier;
+  period: string;
+  seat: { before: bigint; after: bigint; allowance: bigint; resetsAt: Date | null };
+  member: { before: bigint; after: bigint; cap: bigint | null };
+  tierSpend: { before: bigint; after: bigint; cap: bigint | null };
+  org: { before: bigint; after: bigint; cap: bigint | null };
+  /** Team only; threshold null when auto-reload is off. */
+  balance: { before: bigint; after: bigint; threshold: bigint | null } | null;
+}
+
+export function eventsFor(c: Crossings): DomainEvent[] {
+  const out: DomainEvent[] = [];
+  if (c.seat.allowance > 0n && crossed(c.seat.before, c.seat.after, c.seat.allowance)) {
+    out.push({ type: 'seat_limit_reached', memberId: c.memberId, resetsAt: c.seat.resetsAt?.toISOString() ?? null });
+  }
+  if (c.member.cap !== null && crossed(c.member.before, c.member.after, c.member.cap)) {
+    out.push({ type: 'member_cap_reached', memberId: c.memberId, period: c.period, capNanos: String(c.member.cap), spendNanos: String(c.member.after) });
+  }
+  if (c.tierSpend.cap !== null && crossed(c.tierSpend.before, c.tierSpend.after, c.tierSpend.cap)) {
+    out.push({ type: 'tier_cap_reached', tier: c.tier, period: c.period, capNanos: String(c.tierSpend.cap), spendNanos: String(c.tierSpend.after) });
+  }
+  if (c.org.cap !== null && c.org.cap > 0n) {
+    for (const percent of ORG_CAP_THRESHOLDS) {
+      // spend >= cap * p / 100, kept in integers: spend * 100 >= cap * p
+      const limit100 = c.org.cap * BigInt(percent);
+      if (c.org.before * 100n < limit100 && c.org.after * 100n >= limit100) {
+        out.push({ type: 'org_cap_threshold', percent, period: c.period, capNanos: String(c.org.cap), spendNanos: String(c.org.after) });
+      }
+    }
+  }
+  const b = c.balance;
+  if (b && b.threshold !== null && b.before > b.threshold && b.after <= b.threshold) {
+    out.push({ type: 'balance_below_threshold', thresholdNanos: String(b.threshold), balanceNanos: String(b.after) });
+  }
+  return out;
+}

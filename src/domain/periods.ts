@@ -1,0 +1,89 @@
+// Billing months and allowance windows. Months are calendar months in the org's
+// billing timezone; a period is named "YYYY-MM".
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function partsIn(tz: string, at: Date) {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(tz, f);
+  }
+  const out: Record<string, number> = {};
+  for (const p of f.formatToParts(at)) if (p.type !== 'literal') out[p.type] = Number(p.value);
+  return out as { year: number; month: number; day: number; hour: number; minute: number; second: number };
+}
+
+/** Milliseconds the zone is ahead of UTC at that instant. */
+function offsetMs(tz: string, at: Date): number {
+  const p = partsIn(tz, at);
+  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+/** The instant at which the local wall-clock time in `tz` is the given date at midnight. */
+export function localMidnight(tz: string, year: number, month1: number, day = 1): Date {
+  const guess = Date.UTC(year, month1 - 1, day);
+  let instant = guess - offsetMs(tz, new Date(guess));
+  // A second pass settles the case where the offset differs at the candidate (DST).
+  instant = guess - offsetMs(tz, new Date(instant));
+  return new Date(instant);
+}
+
+export function periodOf(at: Date, tz: string): string {
+  const p = partsIn(tz, at);
+  return `${p.year}-${String(p.month).padStart(2, '0')}`;
+}
+
+export function parsePeriod(period: string): { year: number; month: number } {
+  const [y, m] = period.split('-').map(Number);
+  return { year: y!, month: m! };
+}
+
+export function periodStart(period: string, tz: string): Date {
+  const { year, month } = parsePeriod(period);
+  return localMidnight(tz, year, month);
+}
+
+export function nextPeriod(period: string): string {
+  const { year, month } = parsePeriod(period);
+  return month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, '0')}`;
+}
+
+/** When month-to-date spend resets: the start of the next month in the org's timezone. */
+export function monthResetsAt(at: Date, tz: string): Date {
+  return periodStart(nextPeriod(periodOf(at, tz)), tz);
+}
+
+export interface AllowanceWindow {
+  startedAt: Date | null;
+  usedNanos: bigint;
+}
+
+/** The window in force at `at`: the stored one, or a fresh one if it has run out. */
+export function currentWindow(window: AllowanceWindow, windowMinutes: number, at: Date): AllowanceWindow {
+  if (window.startedAt && at.getTime() < window.startedAt.getTime() + windowMinutes * 60_000) return window;
+  return { startedAt: null, usedNanos: 0n };
+}
+
+export function windowResetsAt(window: AllowanceWindow, windowMinutes: number): Date | null {
+  return window.startedAt ? new Date(window.startedAt.getTime() + windowMinutes * 60_000) : null;
+}
