@@ -1,0 +1,47 @@
+// One declaration per endpoint: its schemas validate the request and also produce
+// the OpenAPI document, so the docs cannot drift from what is enforced.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z, type ZodType } from 'zod';
+import type { ApiKey, Member } from '../generated/prisma/client.js';
+import type { OrgWithTiers } from '../ledger/limits-state.js';
+
+export type AuthKind = 'none' | 'operator' | 'usage' | 'settings';
+
+export interface AuthContext {
+  apiKey?: ApiKey;
+  org?: OrgWithTiers;
+  /** The member acting (settings routes): taken from X-Actor and checked against stored roles. */
+  actor?: Member;
+}
+
+export interface HandlerContext<B, P, Q> {
+  body: B;
+  params: P;
+  query: Q;
+  auth: AuthContext;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+export interface RouteSpec<B = unknown, P = unknown, Q = unknown> {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  summary: string;
+  tag: string;
+  auth: AuthKind;
+  body?: ZodType<B>;
+  params?: ZodType<P>;
+  query?: ZodType<Q>;
+  /** Example or schema of a successful answer, for the docs. */
+  response?: ZodType;
+  status?: number;
+  handler(ctx: HandlerContext<B, P, Q>): Promise<unknown>;
+}
+
+export function defineRoute<B = undefined, P = undefined, Q = undefined>(spec: RouteSpec<B, P, Q>): RouteSpec<B, P, Q> {
+  return spec;
+}
+
+export type AnyRoute = RouteSpec<any, any, any>;
+
+export const requiredActorHeader = z.string().min(1);

@@ -1,0 +1,121 @@
+// Operator endpoints: provision organisations from a document, manage API keys,
+// extend the price book.
+import { z } from 'zod';
+import { formatUsd } from '../../domain/money.js';
+import { nanosPerTokenToRatePerMillion, ratePerMillionToNanosPerToken } from '../../domain/pricing.js';
+import { API_KEY_SCOPES, issueApiKey, listApiKeys, revokeApiKey } from '../../ledger/api-keys.js';
+import { invalid, notFound } from '../../ledger/errors.js';
+import { orgDocumentSchema } from '../../ledger/org-document.js';
+import { provisionOrg } from '../../ledger/provisioning.js';
+import { usageOverview } from '../../ledger/reports.js';
+import { defineRoute } from '../route.js';
+import { isoInstant, modelName } from '../schemas.js';
+import type { ApiDeps } from '../server.js';
+
+const slugParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 lowercase letters, digits or dashes') });
+const keyParams = slugParams.extend({ keyId: z.string().min(1) });
+
+const rate = z.string().regex(/^\d{1,6}(\.\d{1,3})?$/, 'must be USD per million tokens with at most 3 decimals, e.g. "3.75"');
+const priceBody = z.object({
+  model: modelName,
+  effectiveFrom: isoInstant,
+  longContextAboveTokens: z.number().int().min(0).default(0).describe('0 for the base rate; e.g. 200000 for a long-context tier'),
+  perMillionTokens: z.object({ input: rate, cacheWrite5m: rate, cacheWrite1h: rate, cacheRead: rate, output: rate }).strict(),
+}).strict();
+
+export function operatorRoutes(deps: ApiDeps) {
+  const orgBySlug = async (slug: string) => {
+    const org = await deps.db.organization.findUnique({ where: { slug }, include: { seatTiers: true } });
+    if (!org) throw notFound(`organisation '${slug}'`, 'slug');
+    return org;
+  };
+  return [
+    defineRoute({
+      method: 'PUT', url: '/v1/operator/orgs/:slug', tag: 'operator', auth: 'operator',
+      summary: 'Create or replace an organisation from its declarative document (idempotent)',
+      params: slugParams, body: orgDocumentSchema,
+      async handler({ params, body, reply }) {
+        const result = await provisionOrg(deps.db, params.slug, body);
+        reply.status(result.created ? 201 : 200);
+        return result;
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/operator/orgs/:slug', tag: 'operator', auth: 'operator',
+      summary: 'An organisation\'s settings and month-to-date spend',
+      params: slugParams,
+      async handler({ params }) {
+        return usageOverview(deps.db, await orgBySlug(params.slug), deps.now());
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/v1/operator/orgs/:slug/api-keys', tag: 'operator', auth: 'operator',
+      summary: 'Issue an API key (shown once). Scope "usage" for gateways, "settings" for owner integrations.',
+      params: slugParams,
+      body: z.object({ name: z.string().min(1).max(100), scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).default(['usage']) }).strict(),
+      status: 201,
+      async handler({ params, body }) {
+        const org = await orgBySlug(params.slug);
+        return issueApiKey(deps.db, org.id, body.name, [...new Set(body.scopes)]);
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/operator/orgs/:slug/api-keys', tag: 'operator', auth: 'operator',
+      summary: 'List API keys (never the secrets)', params: slugParams,
+      async handler({ params }) {
+        return { keys: await listApiKeys(deps.db, (await orgBySlug(params.slug)).id) };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/v1/operator/orgs/:slug/api-keys/:keyId', tag: 'operator', auth: 'operator',
+      summary: 'Revoke an API key; it stops working at once', params: keyParams,
+      async handler({ params }) {
+        const key = await revokeApiKey(deps.db, (await orgBySlug(params.slug)).id, params.keyId);
+        return { id: key.id, revokedAt: key.revokedAt };
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/operator/prices', tag: 'operator', auth: 'operator',
+      summary: 'The price book',
+      async handler() {
+        const rows = await deps.db.priceEntry.findMany({ orderBy: [{ model: 'asc' }, { effectiveFrom: 'asc' }, { minPromptTokensExclusive: 'asc' }] });
+        return {
+          prices: rows.map((r) => ({
+            id: r.id, model: r.model, effectiveFrom: r.effectiveFrom.toISOString(), longContextAboveTokens: r.minPromptTokensExclusive,
+            perMillionTokens: {
+              input: nanosPerTokenToRatePerMillion(r.inputNanosPerToken),
+              cacheWrite5m: nanosPerTokenToRatePerMillion(r.cacheWrite5mNanosPerToken),
+              cacheWrite1h: nanosPerTokenToRatePerMillion(r.cacheWrite1hNanosPerToken),
+              cacheRead: nanosPerTokenToRatePerMillion(r.cacheReadNanosPerToken),
+              output: nanosPerTokenToRatePerMillion(r.outputNanosPerToken),
+            },
+          })),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/v1/operator/prices', tag: 'operator', auth: 'operator', status: 201,
+      summary: 'Add a price (rows are immutable; a change is a new row with a later effectiveFrom)',
+      body: priceBody,
+      async handler({ body }) {
+        const at = new Date(body.effectiveFrom);
+        if (at.getTime() < deps.now().getTime()) throw invalid('effectiveFrom', 'effectiveFrom must not be in the past: recorded usage keeps the price it was charged at');
+        const r = body.perMillionTokens;
+        const n = (v: string) => ratePerMillionToNanosPerToken(v)!;
+        const row = await deps.db.priceEntry.create({
+          data: {
+            model: body.model, effectiveFrom: at, minPromptTokensExclusive: body.longContextAboveTokens,
+            inputNanosPerToken: n(r.input), cacheWrite5mNanosPerToken: n(r.cacheWrite5m), cacheWrite1hNanosPerToken: n(r.cacheWrite1h),
+            cacheReadNanosPerToken: n(r.cacheRead), outputNanosPerToken: n(r.output),
+          },
+        }).catch((err: unknown) => {
+          if (/P2002|unique/i.test(String((err as Error).message) + String((err as { code?: string }).code))) {
+            throw invalid('effectiveFrom', `a price for ${body.model} from ${body.effectiveFrom} above ${body.longContextAboveTokens} tokens already exists`);
+          }
+          throw err;
+        });
+        return { id: row.id, model: row.model, effectiveFrom: row.effectiveFrom.toISOString(), example: `1M input tokens cost ${formatUsd(row.inputNanosPerToken * 1_000_000n)}` };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,112 @@
+// Owner settings and admin reports, the API behind "Admin settings > Usage".
+// The acting member comes from X-Actor; their stored role decides.
+import { z } from 'zod';
+import { formatUsd } from '../../domain/money.js';
+import { auditLog } from '../../ledger/audit.js';
+import { creditBalance } from '../../ledger/balance.js';
+import { actorLabel, requireAdmin, requireOwner } from '../../ledger/actors.js';
+import { seatLimits, usageOverview } from '../../ledger/reports.js';
+import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setOrgCap, setTierCap } from '../../ledger/settings.js';
+import { loadOrg } from '../../ledger/limits-state.js';
+import { defineRoute } from '../route.js';
+import { capAmount, memberRef, nanosOf, nanosOrNull, usdAmount } from '../schemas.js';
+import type { ApiDeps } from '../server.js';
+
+const capBody = z.object({ cap: capAmount.describe('USD amount, or null for unlimited') }).strict();
+
+export function settingsRoutes(deps: ApiDeps) {
+  const overview = async (orgId: string) => usageOverview(deps.db, await loadOrg(deps.db, orgId), deps.now());
+  return [
+    defineRoute({
+      method: 'GET', url: '/v1/settings/usage', tag: 'settings', auth: 'settings',
+      summary: 'Extra usage settings, caps, balance and month-to-date spend (admins and owners)',
+      async handler({ auth }) {
+        requireAdmin(auth.actor!);
+        return overview(auth.org!.id);
+      },
+    }),
+    defineRoute({
+      method: 'PUT', url: '/v1/settings/extra-usage', tag: 'settings', auth: 'settings',
+      summary: 'Turn extra usage on or off, for the whole org or selected members (owners)',
+      body: z.object({ enabled: z.boolean(), scope: z.enum(['all_members', 'selected_members']).optional() }).strict(),
+      async handler({ auth, body }) {
+        await setExtraUsage(deps.db, auth.org!, auth.actor!, body);
+        return overview(auth.org!.id);
+      },
+    }),
+    defineRoute({
+      method: 'PUT', url: '/v1/settings/caps/org', tag: 'settings', auth: 'settings',
+      summary: 'Set the org-wide monthly cap on extra usage, or null for unlimited (owners)',
+      body: capBody,
+      async handler({ auth, body }) {
+        await setOrgCap(deps.db, auth.org!, auth.actor!, nanosOrNull(body.cap));
+        return overview(auth.org!.id);
+      },
+    }),
+    defineRoute({
+      method: 'PUT', url: '/v1/settings/caps/tiers/:tier', tag: 'settings', auth: 'settings',
+      summary: 'Set a seat tier\'s monthly cap, or null for unlimited (enterprise owners)',
+      params: z.object({ tier: z.enum(['standard', 'premium']) }), body: capBody,
+      async handler({ auth, params, body }) {
+        await setTierCap(deps.db, auth.org!, auth.actor!, params.tier, nanosOrNull(body.cap));
+        return overview(auth.org!.id);
+      },
+    }),
+    defineRoute({
+      method: 'PUT', url: '/v1/settings/caps/members/:member', tag: 'settings', auth: 'settings',
+      summary: 'Set a member\'s monthly cap, or null for unlimited; tier and org caps still apply (owners)',
+      params: z.object({ member: memberRef }), body: capBody,
+      async handler({ auth, params, body }) {
+        const m = await setMemberCap(deps.db, auth.org!, auth.actor!, params.member, nanosOrNull(body.cap));
+        return { memberId: m.id, cap: body.cap };
+      },
+    }),
+    defineRoute({
+      method: 'PUT', url: '/v1/settings/members/:member/extra-usage', tag: 'settings', auth: 'settings',
+      summary: 'Give or take away extra usage for one member when the org uses selected members (owners)',
+      params: z.object({ member: memberRef }), body: z.object({ enabled: z.boolean() }).strict(),
+      async handler({ auth, params, body }) {
+        const m = await setMemberExtraUsage(deps.db, auth.org!, auth.actor!, params.member, body.enabled);
+        return { memberId: m.id, extraUsageEnabled: m.extraUsageEnabled };
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/v1/settings/balance/purchases', tag: 'settings', auth: 'settings', status: 201,
+      summary: 'Buy prepaid balance (team owners). The idempotency key makes a retry count once.',
+      body: z.object({ amount: usdAmount, idempotencyKey: z.string().min(1).max(200) }).strict(),
+      async handler({ auth, body, reply }) {
+        requireOwner(auth.actor!);
+        const { entry, replayed } = await creditBalance(deps.db, auth.org!, { kind: 'purchase', amountNanos: nanosOf(body.amount), idempotencyKey: body.idempotencyKey, actor: actorLabel(auth.actor!) });
+        if (replayed) reply.status(200).header('idempotent-replayed', 'true');
+        return { id: entry.id, amount: formatUsd(entry.amountNanos), balanceAfter: formatUsd(entry.balanceAfterNanos), createdAt: entry.createdAt };
+      },
+    }),
+    defineRoute({
+      method: 'PUT', url: '/v1/settings/auto-reload', tag: 'settings', auth: 'settings',
+      summary: 'Reload the prepaid balance by `amount` when it reaches `threshold` (team owners)',
+      body: z.object({ enabled: z.boolean(), threshold: usdAmount.nullable().default(null), amount: usdAmount.nullable().default(null) }).strict(),
+      async handler({ auth, body }) {
+        await setAutoReload(deps.db, auth.org!, auth.actor!, { enabled: body.enabled, thresholdNanos: nanosOrNull(body.threshold), amountNanos: nanosOrNull(body.amount) });
+        return overview(auth.org!.id);
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/reports/seat-limits', tag: 'reports', auth: 'settings',
+      summary: 'Individual seat limits: each member\'s cap and month-to-date spend (admins and owners)',
+      async handler({ auth }) {
+        requireAdmin(auth.actor!);
+        return seatLimits(deps.db, auth.org!, deps.now());
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/reports/audit-log', tag: 'reports', auth: 'settings',
+      summary: 'Every settings change: who, what, before, after (owners)',
+      query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+      async handler({ auth, query }) {
+        requireOwner(auth.actor!);
+        const rows = await auditLog(deps.db, auth.org!.id, query.limit);
+        return { entries: rows.map((r) => ({ ...r, id: String(r.id) })) };
+      },
+    }),
+  ];
+}

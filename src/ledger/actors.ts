@@ -1,0 +1,25 @@
+// Who may do what, decided from the role stored for the acting member, never from
+// anything the caller claims.
+import type { Member } from '../generated/prisma/client.js';
+import { forbidden } from './errors.js';
+
+export type Role = Member['role'];
+
+export const OWNER_ROLES: readonly Role[] = ['primary_owner', 'owner'];
+export const ADMIN_ROLES: readonly Role[] = ['primary_owner', 'owner', 'admin'];
+
+export const isOwner = (m: Pick<Member, 'role'>) => OWNER_ROLES.includes(m.role);
+export const isAdmin = (m: Pick<Member, 'role'>) => ADMIN_ROLES.includes(m.role);
+
+/** Only owners change money settings. */
+export function requireOwner(actor: Member): void {
+  if (!isOwner(actor)) throw forbidden(`${actor.name} is ${actor.role}; only an owner can change extra usage settings`);
+}
+
+export function requireAdmin(actor: Member): void {
+  if (!isAdmin(actor)) throw forbidden(`${actor.name} is ${actor.role}; only an admin or owner can see this`);
+}
+
+/** How an actor is named in the audit log. */
+export const actorLabel = (m: Pick<Member, 'id' | 'externalId'>) => `member:${m.id} (${m.externalId})`;
+export const OPERATOR_ACTOR = 'operator';

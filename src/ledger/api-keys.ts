@@ -1,0 +1,46 @@
+// API keys for model gateways and integrations. Only a hash is stored; the key is
+// shown once, when issued.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../db/client.js';
+import { OPERATOR_ACTOR } from './actors.js';
+import { writeAudit } from './audit.js';
+import { notFound } from './errors.js';
+import { inTransaction } from './transactions.js';
+
+export const API_KEY_SCOPES = ['usage', 'settings'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+export async function issueApiKey(db: Db, orgId: string, name: string, scopes: ApiKeyScope[]) {
+  const key = `eu_${randomBytes(24).toString('base64url')}`;
+  const prefix = key.slice(0, 10);
+  const row = await inTransaction(db, async (tx) => {
+    const created = await tx.apiKey.create({ data: { orgId, name, prefix, keyHash: hashKey(key), scopes } });
+    await writeAudit(tx, orgId, [{ actor: OPERATOR_ACTOR, action: 'api_key.issue', subject: `api_key:${created.id}`, before: null, after: { name, prefix, scopes } }]);
+    return created;
+  });
+  return { id: row.id, name, prefix, scopes, key, createdAt: row.createdAt };
+}
+
+export async function revokeApiKey(db: Db, orgId: string, id: string) {
+  return inTransaction(db, async (tx) => {
+    const row = await tx.apiKey.findFirst({ where: { id, orgId } });
+    if (!row) throw notFound(`API key '${id}'`, 'id');
+    if (row.revokedAt) return row;
+    const revoked = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+    await writeAudit(tx, orgId, [{ actor: OPERATOR_ACTOR, action: 'api_key.revoke', subject: `api_key:${id}`, before: { revoked: false }, after: { revoked: true } }]);
+    return revoked;
+  });
+}
+
+export async function listApiKeys(db: Db, orgId: string) {
+  const rows = await db.apiKey.findMany({ where: { orgId }, orderBy: { createdAt: 'asc' } });
+  return rows.map(({ keyHash: _hidden, ...rest }) => rest);
+}
+
+/** The live key behind a presented secret, or null. */
+export async function authenticateApiKey(db: Db, key: string) {
+  const row = await db.apiKey.findUnique({ where: { keyHash: hashKey(key) } });
+  return row && !row.revokedAt ? row : null;
+}

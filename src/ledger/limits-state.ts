@@ -1,0 +1,66 @@
+// Reads everything the cap rules need for one member at one instant.
+import type { Db } from '../db/client.js';
+import type { Member, Organization, SeatTierConfig } from '../generated/prisma/client.js';
+import type { MemberLimitsState, SeatTier } from '../domain/caps.js';
+import { periodOf } from '../domain/periods.js';
+
+export type OrgWithTiers = Organization & { seatTiers: SeatTierConfig[] };
+
+export function tierCapOf(org: Organization, tier: SeatTier): bigint | null {
+  return tier === 'premium' ? org.premiumTierCapNanos : org.standardTierCapNanos;
+}
+
+export function tierConfigOf(org: OrgWithTiers, tier: SeatTier): SeatTierConfig {
+  const config = org.seatTiers.find((t) => t.tier === tier);
+  // Provisioning always writes both tiers; a missing one means no allowance.
+  return config ?? { orgId: org.id, tier, includedAllowanceNanos: 0n, windowMinutes: 300 };
+}
+
+export interface MonthSpend {
+  member: bigint;
+  tier: bigint;
+  org: bigint;
+}
+
+export async function monthSpendOf(db: Db, orgId: string, period: string, memberId: string, tier: SeatTier): Promise<MonthSpend> {
+  const rows = await db.monthlySpend.findMany({
+    where: {
+      orgId,
+      period,
+      OR: [
+        { scope: 'member', subject: memberId },
+        { scope: 'tier', subject: tier },
+        { scope: 'org', subject: 'org' },
+      ],
+    },
+  });
+  const of = (scope: string) => rows.find((r) => r.scope === scope)?.extraNanos ?? 0n;
+  return { member: of('member'), tier: of('tier'), org: of('org') };
+}
+
+export async function loadLimitsState(db: Db, org: OrgWithTiers, member: Member, at: Date): Promise<MemberLimitsState> {
+  const tier = member.seatTier;
+  const config = tierConfigOf(org, tier);
+  const spend = await monthSpendOf(db, org.id, periodOf(at, org.timezone), member.id, tier);
+  return {
+    plan: org.plan,
+    timezone: org.timezone,
+    orgExtraUsageEnabled: org.extraUsageEnabled,
+    extraUsageScope: org.extraUsageScope,
+    memberExtraUsageEnabled: member.extraUsageEnabled,
+    allowanceNanos: config.includedAllowanceNanos,
+    windowMinutes: config.windowMinutes,
+    window: { startedAt: member.windowStartedAt, usedNanos: member.windowUsedNanos },
+    memberCapNanos: member.extraUsageCapNanos,
+    tierCapNanos: tierCapOf(org, tier),
+    orgCapNanos: org.orgMonthlyCapNanos,
+    memberSpendNanos: spend.member,
+    tierSpendNanos: spend.tier,
+    orgSpendNanos: spend.org,
+    balanceNanos: org.balanceNanos,
+  };
+}
+
+export async function loadOrg(db: Db, orgId: string): Promise<OrgWithTiers> {
+  return db.organization.findUniqueOrThrow({ where: { id: orgId }, include: { seatTiers: true } });
+}

@@ -1,0 +1,70 @@
+// The declarative document an operator provisions an organisation from. PUT the
+// same document again and nothing changes; sections left out are left as they are.
+import { z } from 'zod';
+import { isValidTimeZone } from '../domain/periods.js';
+
+export const usdAmount = z
+  .string()
+  .regex(/^\d{1,12}(\.\d{1,2})?$/, 'must be a USD amount as a string with at most 2 decimals, e.g. "12.50"');
+/** A cap: an amount, or null for unlimited. */
+export const capAmount = usdAmount.nullable();
+
+const seatTierSchema = z.object({
+  includedAllowance: usdAmount.describe('Included usage per window, priced at API rates'),
+  windowMinutes: z.number().int().min(1).max(60 * 24 * 31),
+}).strict();
+
+export const memberDocSchema = z.object({
+  externalId: z.string().min(1).max(200),
+  name: z.string().min(1).max(200),
+  email: z.string().email().nullable().optional(),
+  role: z.enum(['primary_owner', 'owner', 'admin', 'member']),
+  seatTier: z.enum(['standard', 'premium']),
+  slackUserId: z.string().min(1).nullable().optional(),
+  teamsUserId: z.string().min(1).nullable().optional(),
+  extraUsageEnabled: z.boolean().optional(),
+  extraUsageCap: capAmount.optional(),
+}).strict();
+
+export const orgDocumentSchema = z.object({
+  name: z.string().min(1).max(200),
+  plan: z.enum(['team', 'enterprise']),
+  timezone: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as "Europe/Paris"'),
+  seatTiers: z.object({ standard: seatTierSchema, premium: seatTierSchema }).strict(),
+  extraUsage: z.object({
+    enabled: z.boolean(),
+    scope: z.enum(['all_members', 'selected_members']).default('all_members'),
+    orgMonthlyCap: capAmount.default(null),
+    tierCaps: z.object({ standard: capAmount.default(null), premium: capAmount.default(null) }).strict().optional(),
+  }).strict().optional(),
+  autoReload: z.object({
+    enabled: z.boolean(),
+    threshold: usdAmount.nullable().default(null),
+    amount: usdAmount.nullable().default(null),
+  }).strict().optional(),
+  members: z.array(memberDocSchema).min(1).max(10_000),
+}).strict().superRefine((doc, ctx) => {
+  const primaries = doc.members.filter((m) => m.role === 'primary_owner').length;
+  if (primaries !== 1) ctx.addIssue({ code: 'custom', path: ['members'], message: `must have exactly one primary_owner (found ${primaries})` });
+  for (const key of ['externalId', 'slackUserId', 'teamsUserId'] as const) {
+    const seen = new Set<string>();
+    doc.members.forEach((m, i) => {
+      const v = m[key];
+      if (!v) return;
+      if (seen.has(v)) ctx.addIssue({ code: 'custom', path: ['members', i, key], message: `duplicate ${key} '${v}'` });
+      seen.add(v);
+    });
+  }
+  if (doc.plan === 'team' && doc.extraUsage?.tierCaps && (doc.extraUsage.tierCaps.standard !== null || doc.extraUsage.tierCaps.premium !== null)) {
+    ctx.addIssue({ code: 'custom', path: ['extraUsage', 'tierCaps'], message: 'seat-tier caps exist on the enterprise plan only' });
+  }
+  if (doc.plan === 'enterprise' && doc.autoReload) {
+    ctx.addIssue({ code: 'custom', path: ['autoReload'], message: 'auto-reload exists on the team plan only (enterprise is billed monthly)' });
+  }
+  if (doc.autoReload?.enabled && (doc.autoReload.threshold === null || doc.autoReload.amount === null)) {
+    ctx.addIssue({ code: 'custom', path: ['autoReload'], message: 'threshold and amount are required when auto-reload is enabled' });
+  }
+});
+
+export type OrgDocument = z.infer<typeof orgDocumentSchema>;
+export type MemberDocument = z.infer<typeof memberDocSchema>;

@@ -1,0 +1,27 @@
+// `npm start`: runs the service on embedded defaults unless the environment says otherwise.
+import { ConfigError, loadConfig } from './config.js';
+import { startService } from './service.js';
+
+async function main() {
+  const config = loadConfig();
+  const service = await startService(config);
+  console.log(`extra-usage control plane listening on ${service.url}`);
+  console.log(`  health:   ${service.url}/health`);
+  console.log(`  api docs: ${service.url}/openapi.json`);
+  if (service.temporal.uiUrl) console.log(`  temporal: ${service.temporal.uiUrl}`);
+  console.log(`  operator token: ${config.OPERATOR_TOKEN ? '(from OPERATOR_TOKEN)' : `${service.operatorToken} (kept in ${config.DATA_DIR}/operator-token)`}`);
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`${signal}: stopping`);
+      service.stop().then(() => process.exit(0), () => process.exit(1));
+    });
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

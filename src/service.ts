@@ -1,0 +1,73 @@
+// Starts the whole service from a config: database (migrated), Temporal (a local
+// dev server unless TEMPORAL_ADDRESS is set) and the HTTP API. Returns how to stop it.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/client.js';
+import { applyMigrations } from './db/migrate.js';
+import { buildServer } from './api/server.js';
+import { findTemporalCli } from './temporal/cli.js';
+import { connectTemporal, type TemporalConnection } from './temporal/connection.js';
+import { startDevServer, type DevServer } from './temporal/dev-server.js';
+
+export interface RunningService {
+  url: string;
+  operatorToken: string;
+  temporal: { address: string; uiUrl: string | null };
+  database: Database;
+  stop(): Promise<void>;
+}
+
+/** The operator token from config, or one generated on first start and kept in the data folder. */
+export function operatorTokenFor(config: Config, dataDir: string): string {
+  if (config.OPERATOR_TOKEN) return config.OPERATOR_TOKEN;
+  const file = join(dataDir, 'operator-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = `op_${randomBytes(24).toString('base64url')}`;
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  return token;
+}
+
+export async function startService(config: Config, log: (msg: string) => void = console.log): Promise<RunningService> {
+  const dataDir = resolve(config.DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const stack: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const close of stack.reverse()) await close().catch((err) => log(`shutdown: ${String(err)}`));
+    stack.length = 0;
+  };
+  try {
+    const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: join(dataDir, 'pglite') });
+    stack.push(() => database.close());
+    const applied = await applyMigrations(database.prisma);
+    log(`database: ${database.kind === 'postgres' ? 'PostgreSQL server' : `embedded PGlite in ${join(dataDir, 'pglite')}`}${applied.length ? `, applied ${applied.join(', ')}` : ', schema up to date'}`);
+
+    let devServer: DevServer | null = null;
+    let address = config.TEMPORAL_ADDRESS;
+    if (!address) {
+      const cliPath = await findTemporalCli({ explicitPath: config.TEMPORAL_CLI, installIfMissing: true, log });
+      devServer = await startDevServer({ cliPath, dataDir, namespace: config.TEMPORAL_NAMESPACE, log });
+      stack.push(() => devServer!.stop());
+      address = devServer.address;
+      log(`temporal: local dev server at ${address}; UI ${devServer.uiUrl}`);
+    }
+    const temporal: TemporalConnection = await connectTemporal({ address, namespace: config.TEMPORAL_NAMESPACE });
+    stack.push(() => temporal.close());
+
+    const operatorToken = operatorTokenFor(config, dataDir);
+    const app = buildServer({
+      db: database.prisma,
+      operatorToken,
+      now: () => new Date(),
+      logLevel: config.LOG_LEVEL,
+      health: async () => ({ database: database.kind, temporal: { address, namespace: config.TEMPORAL_NAMESPACE } }),
+    });
+    stack.push(() => app.close());
+    const url = await app.listen({ port: config.PORT, host: config.HOST });
+    return { url, operatorToken, temporal: { address, uiUrl: devServer?.uiUrl ?? null }, database, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,16 @@
+// Thin wrapper so callers get a Client bound to a namespace plus one close() that
+// releases the underlying gRPC channel (Client itself has no close).
+import { Client, Connection } from '@temporalio/client';
+
+export interface TemporalConnection {
+  client: Client;
+  connection: Connection;
+  close(): Promise<void>;
+}
+
+export async function connectTemporal(opts: { address: string; namespace: string }): Promise<TemporalConnection> {
+  // connect() (not lazy()) so a wrong address fails here rather than on first use.
+  const connection = await Connection.connect({ address: opts.address });
+  const client = new Client({ connection, namespace: opts.namespace });
+  return { client, connection, close: () => connection.close() };
+}
