@@ -95,7 +95,8 @@ export function selectPriceTier(entries: readonly PriceTier[], model: string, at
   let best: PriceTier | null = null;
   for (const e of entries) {
     if (e.model !== model || e.effectiveFrom.getTime() !== effective.getTime()) continue;
-    if (prompt > e.minPromptTokensExclusive && (!best || e.minPromptTokensExclusive > best.minPromptTokensExclusive)) best = e;
+    const applies = e.minPromptTokensExclusive === 0 || prompt > e.minPromptTokensExclusive;
+    if (applies && (!best || e.minPromptTokensExclusive > best.minPromptTokensExclusive)) best = e;
   }
   return best;
 }

@@ -10,12 +10,13 @@ export interface AuditRecord {
   after: unknown;
 }
 
-const json = (v: unknown) => (v === undefined ? undefined : (JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))) as object));
+/** A value as it will read back from JSON: bigints become decimal strings. */
+export const jsonSafe = (v: unknown) => (v === undefined ? undefined : (JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))) as object));
 
 export async function writeAudit(tx: Tx, orgId: string, records: AuditRecord[]): Promise<void> {
   if (records.length === 0) return;
   await tx.auditEntry.createMany({
-    data: records.map((r) => ({ orgId, actor: r.actor, action: r.action, subject: r.subject, before: json(r.before) ?? undefined, after: json(r.after) ?? undefined })),
+    data: records.map((r) => ({ orgId, actor: r.actor, action: r.action, subject: r.subject, before: jsonSafe(r.before) ?? undefined, after: jsonSafe(r.after) ?? undefined })),
   });
 }
 

@@ -4,7 +4,7 @@ import type { Db } from '../db/client.js';
 import type { Member, Prisma } from '../generated/prisma/client.js';
 import { parseUsd } from '../domain/money.js';
 import { OPERATOR_ACTOR } from './actors.js';
-import { writeAudit, type AuditRecord } from './audit.js';
+import { jsonSafe, writeAudit, type AuditRecord } from './audit.js';
 import type { MemberDocument, OrgDocument } from './org-document.js';
 import { inTransaction } from './transactions.js';
 
@@ -126,7 +126,7 @@ export async function provisionOrg(db: Db, slug: string, doc: OrgDocument): Prom
       orgId,
       created: !existing,
       changed: audit.length > 0,
-      changes: audit.map((a) => ({ subject: a.subject, before: a.before, after: a.after })),
+      changes: audit.map((a) => ({ subject: a.subject, before: jsonSafe(a.before) ?? null, after: jsonSafe(a.after) ?? null })),
     };
   });
 }
