@@ -1,0 +1,95 @@
+// Owner settings: authorised from the stored role of the member acting, applied at
+// once, every change in the audit log with who, what, before and after.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, migrated, type Scratch } from '../support/databases.js';
+import { enterpriseDoc, harness, teamDoc, type Harness } from '../support/fixtures.js';
+
+describe.each(BACKENDS)('settings on $kind', ({ open }) => {
+  let scratch: Scratch;
+  let h: Harness;
+  let ent: string;
+  let team: string;
+  beforeAll(async () => {
+    scratch = await migrated(open);
+    h = await harness(scratch.db.prisma);
+    await h.provision('ent', enterpriseDoc());
+    await h.provision('team', teamDoc());
+    ent = await h.issueKey('ent');
+    team = await h.issueKey('team');
+  });
+  afterAll(async () => {
+    await h?.close();
+    await scratch?.dispose();
+  });
+
+  const as = (key: string, actor: string) => ({
+    get: (url: string) => h.call('GET', url, { token: key, actor }),
+    put: (url: string, body: unknown) => h.call('PUT', url, { token: key, actor, body }),
+    post: (url: string, body: unknown) => h.call('POST', url, { token: key, actor, body }),
+  });
+
+  it('refuses money settings to admins and members, whatever they send, and changes nothing', async () => {
+    const before = await as(ent, 'owner-1').get('/v1/settings/usage');
+    for (const actor of ['admin-1', 'alice']) {
+      const res = await as(ent, actor).put('/v1/settings/caps/org', { cap: '1.00' });
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toContain('only an owner');
+      expect((await as(ent, actor).put('/v1/settings/extra-usage', { enabled: false })).status).toBe(403);
+    }
+    expect((await as(ent, 'owner-1').get('/v1/settings/usage')).body).toEqual(before.body);
+  });
+
+  it('lets admins read the seat limits table but not members', async () => {
+    const table = await as(ent, 'admin-1').get('/v1/reports/seat-limits');
+    expect(table.status).toBe(200);
+    expect(table.body.members.map((m: any) => m.externalId)).toEqual(['admin-1', 'alice', 'bob', 'owner-1']);
+    expect(table.body.members.find((m: any) => m.externalId === 'alice')).toMatchObject({ cap: '50.00', monthToDateExtra: '0.00', paused: false, seatTier: 'standard' });
+    expect((await as(ent, 'alice').get('/v1/reports/seat-limits')).status).toBe(403);
+  });
+
+  it('audits each owner change with who, what, before and after', async () => {
+    const owner = as(ent, 'owner-1');
+    expect((await owner.put('/v1/settings/caps/org', { cap: '750.00' })).body.orgCap.cap).toBe('750.00');
+    expect((await owner.put('/v1/settings/caps/tiers/premium', { cap: '300.00' })).status).toBe(200);
+    expect((await owner.put('/v1/settings/caps/members/alice', { cap: null })).body).toMatchObject({ cap: null });
+    expect((await owner.put('/v1/settings/extra-usage', { enabled: false })).body.extraUsage.enabled).toBe(false);
+    const log = await owner.get('/v1/reports/audit-log?limit=4');
+    expect(log.body.entries.map((e: any) => [e.action, e.before, e.after])).toEqual([
+      ['extra_usage.set', { enabled: true, scope: 'all_members' }, { enabled: false, scope: 'all_members' }],
+      ['cap.member.set', { cap: '50.00' }, { cap: null }],
+      ['cap.tier.set', { cap: null }, { cap: '300.00' }],
+      ['cap.org.set', { cap: '1000.00' }, { cap: '750.00' }],
+    ]);
+    expect(log.body.entries[0].actor).toMatch(/^member:.+ \(owner-1\)$/);
+  });
+
+  it('keeps the audit log append-only in the database itself', async () => {
+    const db = scratch.db.prisma;
+    await expect(db.auditEntry.updateMany({ data: { actor: 'someone else' } })).rejects.toThrow(/append-only/);
+    await expect(db.auditEntry.deleteMany({})).rejects.toThrow(/append-only/);
+  });
+
+  it('credits a prepaid purchase once per idempotency key and refuses a reused key for another amount', async () => {
+    const owner = as(team, 'owner-1');
+    const first = await owner.post('/v1/settings/balance/purchases', { amount: '25.00', idempotencyKey: 'order-1' });
+    expect(first.status).toBe(201);
+    expect(first.body.balanceAfter).toBe('25.00');
+    const retry = await owner.post('/v1/settings/balance/purchases', { amount: '25.00', idempotencyKey: 'order-1' });
+    expect(retry.status).toBe(200);
+    expect(retry.body.id).toBe(first.body.id);
+    expect((await owner.post('/v1/settings/balance/purchases', { amount: '30.00', idempotencyKey: 'order-1' })).status).toBe(409);
+    expect((await owner.get('/v1/settings/usage')).body.prepaid.balance).toBe('25.00');
+    expect((await as(team, 'alice').post('/v1/settings/balance/purchases', { amount: '5.00', idempotencyKey: 'x' })).status).toBe(403);
+  });
+
+  it('sets auto-reload on a team org and rejects it half-configured', async () => {
+    const owner = as(team, 'owner-1');
+    const ok = await owner.put('/v1/settings/auto-reload', { enabled: true, threshold: '5.00', amount: '40.00' });
+    expect(ok.body.prepaid.autoReload).toEqual({ enabled: true, threshold: '5.00', amount: '40.00' });
+    const half = await owner.put('/v1/settings/auto-reload', { enabled: true, threshold: '5.00' });
+    expect(half.status).toBe(422);
+    expect(half.body.error.field).toBe('amount');
+    // Tier caps are an enterprise feature.
+    expect((await owner.put('/v1/settings/caps/tiers/standard', { cap: '5.00' })).status).toBe(422);
+  });
+});
