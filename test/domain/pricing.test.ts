@@ -411,15 +411,14 @@ describe('price changes by effective date', () => {
     expect(selectPriceTier([], 'claude-opus-4-5', AT, tokens)).toBeNull();
   });
 
-  // BUG (src/domain/pricing.ts, selectPriceTier): the base tier has
-  // minPromptTokensExclusive = 0 and is only chosen when prompt > 0, so a usage
-  // with zero prompt tokens (e.g. a request cancelled before any token was
-  // counted, reported as all zeros, or output-only) gets no tier at all, and the
-  // ledger answers 422 "model 'claude-opus-4-5' has no price in the price book".
-  // Expected: the base tier (cost $0.00 for all zeros, $0.000025 for 1 output token).
-  it.fails('a usage with zero prompt tokens is priced at the base tier (known bug)', () => {
+  // Regression: the base tier (threshold 0) also applies to a usage with no prompt
+  // tokens at all (all zeros, or output only), instead of "model has no price".
+  it('a usage with zero prompt tokens is priced at the base tier', () => {
     expect(selectPriceTier(SEED, 'claude-opus-4-5', AT, counts({}))?.id).toBe('seed-claude-opus-4-5-0');
-    expect(selectPriceTier(SEED, 'claude-opus-4-5', AT, counts({ output: 1 }))?.id).toBe('seed-claude-opus-4-5-0');
+    const t = selectPriceTier(SEED, 'claude-opus-4-5', AT, tokenCountsOf({ input_tokens: 0, output_tokens: 1 }));
+    expect(t?.id).toBe('seed-claude-opus-4-5-0');
+    expect(formatUsd(priceTokens(counts({ output: 1 }), t!))).toBe('0.000025');
+    expect(selectPriceTier(SEED, 'claude-sonnet-4-5', AT, counts({ output: 300_000 }))?.id).toBe('seed-claude-sonnet-4-5-0');
   });
 });
 

@@ -1,0 +1,55 @@
+// What `npm start` does on a fresh machine: embedded PGlite in the data folder,
+// migrations applied, a local Temporal dev server, the API on a port; and all of it
+// still there after a restart.
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { startService } from '../src/service.js';
+import { enterpriseDoc } from './support/fixtures.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'eu-service-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const quiet = () => {};
+
+describe('the service on embedded defaults', () => {
+  it('starts, serves, stops, and keeps its data across a restart', async () => {
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' });
+    const first = await startService(config, quiet);
+    let token: string;
+    try {
+      const health = await (await fetch(`${first.url}/health`)).json();
+      expect(health).toMatchObject({ status: 'ok', database: 'pglite', temporal: { address: first.temporal.address } });
+      expect(first.temporal.uiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      token = first.operatorToken;
+      expect(readFileSync(join(dataDir, 'operator-token'), 'utf8').trim()).toBe(token);
+      const put = await fetch(`${first.url}/v1/operator/orgs/acme`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(enterpriseDoc()),
+      });
+      expect(put.status).toBe(201);
+      const spec = await (await fetch(`${first.url}/openapi.json`)).json();
+      expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/usage/authorize', '/v1/usage/record', '/v1/operator/orgs/{slug}', '/v1/settings/caps/org']));
+    } finally {
+      await first.stop();
+    }
+
+    const second = await startService(config, quiet);
+    try {
+      expect(second.operatorToken).toBe(token!);
+      const org = await fetch(`${second.url}/v1/operator/orgs/acme`, { headers: { authorization: `Bearer ${token!}` } });
+      expect(org.status).toBe(200);
+      expect((await org.json()).org.name).toBe('Acme');
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
+
+  it('refuses a bad configuration with a message naming the setting', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ OPERATOR_TOKEN: 'short' })).toThrow(/OPERATOR_TOKEN must be at least 16 characters/);
+  });
+});
