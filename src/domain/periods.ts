@@ -45,6 +45,15 @@ export function localMidnight(tz: string, year: number, month1: number, day = 1)
   let instant = guess - offsetMs(tz, new Date(guess));
   // A second pass settles the case where the offset differs at the candidate (DST).
   instant = guess - offsetMs(tz, new Date(instant));
+  const p = partsIn(tz, new Date(instant));
+  if (p.day !== day) {
+    // Midnight was skipped (clocks jumped forward at 00:00): the day starts at the first instant after the gap.
+    instant += ((24 - p.hour) * 3600 - p.minute * 60 - p.second) * 1000;
+  } else {
+    // Midnight happened twice (clocks went back at 00:00): the day starts at the first one.
+    const hourEarlier = partsIn(tz, new Date(instant - 3_600_000));
+    if (hourEarlier.day === day && hourEarlier.hour === 0 && hourEarlier.minute === 0) instant -= 3_600_000;
+  }
   return new Date(instant);
 }
 

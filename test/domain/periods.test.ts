@@ -203,20 +203,21 @@ describe('the included-allowance window', () => {
   });
 });
 
-// LATENT BUG (src/domain/periods.ts, localMidnight): when a zone springs forward
-// AT midnight on the 1st, local 00:00 does not exist and the month starts at
-// 01:00 local. localMidnight returns one hour too early, an instant still in the
-// previous month, so monthResetsAt answers a "reset" time at which the old
-// month is still running. No zone in the tzdata shipped with Node 20 (2025c)
-// does this between 2026 and 2100; it shows on historical dates, e.g. Paraguay
-// on 2000-10-01 (UTC-4 -> UTC-3 at 00:00), and would return if a government
-// adopted such a rule. The fall-back twin (Tunis 1978-10-01, midnight twice)
-// returns the second midnight, one hour late.
-describe('a zone whose clocks jump at midnight on the 1st (latent)', () => {
-  it.fails('Asuncion 2000-10: the month starts at 2000-10-01T04:00Z (01:00 local), not 03:00Z (23:00 on 30 Sep)', () => {
+// When a zone springs forward AT midnight on the 1st, local 00:00 does not exist
+// and the month starts at 01:00 local; when it falls back at midnight, 00:00
+// happens twice and the month starts at the first. No zone does either between
+// 2026 and 2100 in Node 20's tzdata, but historical dates do (Paraguay 2000-10-01,
+// Tunis 1978-10-01), and a government could adopt such a rule again.
+describe('a zone whose clocks change at midnight on the 1st', () => {
+  it('Asuncion 2000-10: the month starts at 2000-10-01T04:00Z (01:00 local), not 03:00Z (23:00 on 30 Sep)', () => {
     expect(periodOf(d('2000-10-01T03:59:59Z'), 'America/Asuncion')).toBe('2000-09');
     expect(periodOf(d('2000-10-01T04:00:00Z'), 'America/Asuncion')).toBe('2000-10');
     expect(localMidnight('America/Asuncion', 2000, 10, 1)).toEqual(d('2000-10-01T04:00:00Z'));
     expect(monthResetsAt(d('2000-09-15T12:00:00Z'), 'America/Asuncion')).toEqual(d('2000-10-01T04:00:00Z'));
+  });
+
+  it('Tunis 1978-10: midnight happens twice and the month starts at the first one (22:00Z)', () => {
+    expect(localMidnight('Africa/Tunis', 1978, 10, 1)).toEqual(d('1978-09-30T22:00:00Z'));
+    expect(periodOf(d('1978-09-30T21:59:59Z'), 'Africa/Tunis')).toBe('1978-09');
   });
 });
