@@ -10,7 +10,12 @@ export type DomainEvent =
   | { type: 'member_cap_reached'; memberId: string; period: string; capNanos: string; spendNanos: string }
   | { type: 'tier_cap_reached'; tier: SeatTier; period: string; capNanos: string; spendNanos: string }
   | { type: 'org_cap_threshold'; percent: number; period: string; capNanos: string; spendNanos: string }
-  | { type: 'balance_below_threshold'; thresholdNanos: string; balanceNanos: string };
+  | { type: 'balance_below_threshold'; thresholdNanos: string; balanceNanos: string }
+  // Settings changes the workflows react to (cancel open requests, re-plan schedules).
+  | { type: 'member_removed'; memberId: string }
+  | { type: 'member_extra_usage_enabled'; memberId: string }
+  | { type: 'org_extra_usage_enabled' }
+  | { type: 'org_provisioned' };
 
 const crossed = (before: bigint, after: bigint, limit: bigint) => before < limit && after >= limit;
 

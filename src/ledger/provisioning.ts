@@ -5,6 +5,8 @@ import type { Member, Prisma } from '../generated/prisma/client.js';
 import { parseUsd } from '../domain/money.js';
 import { OPERATOR_ACTOR } from './actors.js';
 import { jsonSafe, writeAudit, type AuditRecord } from './audit.js';
+import type { DomainEvent } from '../domain/events.js';
+import { appendEvents } from './outbox.js';
 import type { MemberDocument, OrgDocument } from './org-document.js';
 import { inTransaction } from './transactions.js';
 
@@ -71,6 +73,7 @@ export interface ProvisionResult {
 export async function provisionOrg(db: Db, slug: string, doc: OrgDocument): Promise<ProvisionResult> {
   return inTransaction(db, async (tx) => {
     const audit: AuditRecord[] = [];
+    const events: DomainEvent[] = [];
     const note = (action: string, subject: string, d: { before: unknown; after: unknown } | null) => {
       if (d) audit.push({ actor: OPERATOR_ACTOR, action, subject, before: d.before, after: d.after });
     };
@@ -105,6 +108,7 @@ export async function provisionOrg(db: Db, slug: string, doc: OrgDocument): Prom
     for (const m of members) {
       if (!inDoc.has(m.externalId) && !m.removedAt) {
         await tx.member.update({ where: { id: m.id }, data: { removedAt: new Date(), slackUserId: null, teamsUserId: null } });
+        events.push({ type: 'member_removed', memberId: m.id });
         note('member.remove', `member:${m.id}`, { before: { externalId: m.externalId, name: m.name }, after: { removed: true } });
       }
     }
@@ -122,6 +126,9 @@ export async function provisionOrg(db: Db, slug: string, doc: OrgDocument): Prom
     }
 
     await writeAudit(tx, orgId, audit);
+    // Schedules (digest hour, month end) follow the org's timezone: re-plan them on any change.
+    if (audit.length > 0) events.push({ type: 'org_provisioned' });
+    await appendEvents(tx, orgId, events);
     return {
       orgId,
       created: !existing,

@@ -6,6 +6,7 @@ import type { ExtraUsageScope, SeatTier } from '../domain/caps.js';
 import { formatUsdOrNull } from '../domain/money.js';
 import { actorLabel, requireOwner } from './actors.js';
 import { writeAudit } from './audit.js';
+import { appendEvents } from './outbox.js';
 import { invalid } from './errors.js';
 import { requireActiveMember } from './members.js';
 import { inTransaction } from './transactions.js';
@@ -31,6 +32,8 @@ export async function setExtraUsage(db: Db, org: Organization, actor: Member, ch
       before: { enabled: before.extraUsageEnabled, scope: before.extraUsageScope },
       after: { enabled: after.extraUsageEnabled, scope: after.extraUsageScope },
     }]);
+    const widened = after.extraUsageEnabled && (!before.extraUsageEnabled || (before.extraUsageScope !== 'all_members' && after.extraUsageScope === 'all_members'));
+    if (widened) await appendEvents(tx, org.id, [{ type: 'org_extra_usage_enabled' }]);
     return after;
   });
 }
@@ -75,6 +78,7 @@ export async function setMemberExtraUsage(db: Db, org: Organization, actor: Memb
     const before = await tx.member.findUniqueOrThrow({ where: { id: member.id } });
     const after = await tx.member.update({ where: { id: member.id }, data: { extraUsageEnabled: enabled } });
     await writeAudit(tx, org.id, [{ actor: actorLabel(actor), action: 'extra_usage.member.set', subject: `member:${member.id}`, before: { enabled: before.extraUsageEnabled }, after: { enabled } }]);
+    if (enabled && !before.extraUsageEnabled) await appendEvents(tx, org.id, [{ type: 'member_extra_usage_enabled', memberId: member.id }]);
     return after;
   });
 }

@@ -37,15 +37,20 @@ function runsOk(p: string): boolean {
   return r.status === 0;
 }
 
-function searchDirs(dirs: string[]): string | undefined {
+function searchDirs(dirs: string[], names = EXE_NAMES): string | undefined {
   for (const dir of dirs) {
     if (!dir || !path.isAbsolute(dir)) continue; // relative PATH entries are a footgun; skip
-    for (const name of EXE_NAMES) {
+    for (const name of names) {
       const candidate = path.join(dir, name);
       if (isExecutableFile(candidate) && runsOk(candidate)) return candidate;
     }
   }
   return undefined;
+}
+
+/** A working executable of that name on PATH or in Python's scripts folder (pip installs), if any. */
+export function findExecutable(name: string): string | undefined {
+  return searchDirs([...pathDirs(), ...pythonScriptDirs('python3')], [name]);
 }
 
 function pathDirs(): string[] {

@@ -1,0 +1,12 @@
+// What every activity may use, passed in (never imported globally) so tests can
+// give each worker its own database, notifier and payment provider.
+import type { Db } from '../db/client.js';
+import type { Notifier } from '../notify/port.js';
+import type { PaymentProvider } from '../payments/port.js';
+
+export interface ActivityDeps {
+  db: Db;
+  notifier: Notifier;
+  payments: PaymentProvider;
+  now: () => Date;
+}

@@ -1,0 +1,49 @@
+// Activities of the extra-usage request workflow. Each is safe to retry: opening is
+// keyed by the workflow run, applying a decision happens once, closing is a no-op
+// when already closed.
+import { ApplicationFailure } from '@temporalio/activity';
+import { LedgerError } from '../ledger/errors.js';
+import { adminsOf } from '../ledger/people.js';
+import { applyDecision, closeRequest, openRequest, requestView, type DecideInput } from '../ledger/requests.js';
+import type { RequestView } from '../notify/port.js';
+import type { ActivityDeps } from './deps.js';
+
+/** A refusal from the ledger (forbidden, conflict, invalid) will not change on retry. */
+async function noRetryOnRefusal<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof LedgerError) throw ApplicationFailure.nonRetryable(err.message, err.code);
+    throw err;
+  }
+}
+
+export function requestActivities(deps: ActivityDeps) {
+  const { db, notifier } = deps;
+  return {
+    async openRequest(input: { orgId: string; memberId: string; workflowId: string; runId: string; requestedAt: string; note: string | null }): Promise<string> {
+      return openRequest(db, { ...input, requestedAt: new Date(input.requestedAt) });
+    },
+    async notifyRequestOpened(requestId: string): Promise<RequestView> {
+      const view = await requestView(db, requestId);
+      await notifier.requestOpened(view, await adminsOf(db, view.orgId));
+      return view;
+    },
+    async notifyRequestReminder(requestId: string): Promise<void> {
+      const view = await requestView(db, requestId);
+      if (view.status === 'pending') await notifier.requestReminder(view, await adminsOf(db, view.orgId));
+    },
+    async decideRequest(input: DecideInput): Promise<RequestView> {
+      return noRetryOnRefusal(() => applyDecision(db, input, deps.now()));
+    },
+    async closeRequest(input: { requestId: string; status: 'expired' | 'cancelled'; reason: string | null }): Promise<RequestView> {
+      return closeRequest(db, input.requestId, input.status, input.reason);
+    },
+    async notifyRequestClosed(requestId: string): Promise<void> {
+      const view = await requestView(db, requestId);
+      await notifier.requestClosed(view, await adminsOf(db, view.orgId));
+    },
+  };
+}
+
+export type RequestActivities = ReturnType<typeof requestActivities>;

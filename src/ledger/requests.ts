@@ -1,0 +1,165 @@
+// Extra-usage requests in the database: opened by the request workflow, decided by
+// an admin (applied once, in one transaction with its audit entries), or closed by
+// expiry or cancellation. Every function here is safe to run twice.
+import type { Db } from '../db/client.js';
+import type { ExtraUsageRequest, Member, Organization } from '../generated/prisma/client.js';
+import { decisionProblem, statusAfter, type DecisionInput } from '../domain/requests.js';
+import { formatUsdOrNull, parseUsd } from '../domain/money.js';
+import type { RequestView } from '../notify/port.js';
+import { actorLabel, isAdmin } from './actors.js';
+import { writeAudit } from './audit.js';
+import { conflict, forbidden, invalid, notFound } from './errors.js';
+import { findMember } from './members.js';
+import { personOf } from './people.js';
+import { inTransaction, isUniqueViolation } from './transactions.js';
+
+export interface OpenRequestInput {
+  orgId: string;
+  memberId: string;
+  workflowId: string;
+  runId: string;
+  requestedAt: Date;
+  note: string | null;
+}
+
+/** Creates the request row for a workflow run, or returns the one it already made. */
+export async function openRequest(db: Db, input: OpenRequestInput): Promise<string> {
+  const existing = await db.extraUsageRequest.findUnique({ where: { runId: input.runId } });
+  if (existing) return existing.id;
+  const member = await db.member.findUniqueOrThrow({ where: { id: input.memberId } });
+  try {
+    const row = await db.extraUsageRequest.create({
+      data: {
+        orgId: input.orgId,
+        memberId: input.memberId,
+        workflowId: input.workflowId,
+        runId: input.runId,
+        openForMember: input.memberId,
+        seatTierAtRequest: member.seatTier,
+        note: input.note,
+        requestedAt: input.requestedAt,
+      },
+    });
+    return row.id;
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const raced = await db.extraUsageRequest.findUnique({ where: { runId: input.runId } });
+    if (raced) return raced.id;
+    throw conflict(`${member.name} already has an open request`);
+  }
+}
+
+type RequestRow = ExtraUsageRequest & { member: Member; org: Organization };
+
+async function viewOf(db: Db, row: RequestRow): Promise<RequestView> {
+  const decider = row.decidedById ? await db.member.findUnique({ where: { id: row.decidedById } }) : null;
+  return {
+    requestId: row.id,
+    workflowId: row.workflowId,
+    orgId: row.orgId,
+    orgName: row.org.name,
+    requester: personOf(row.member),
+    seatTier: row.seatTierAtRequest,
+    requestedAt: row.requestedAt.toISOString(),
+    note: row.note,
+    status: row.status,
+    decision: row.decision,
+    decisionCap: formatUsdOrNull(row.decisionCapNanos),
+    reason: row.reason,
+    decidedBy: decider ? personOf(decider) : null,
+    decidedAt: row.decidedAt?.toISOString() ?? null,
+  };
+}
+
+export async function requestView(db: Db, requestId: string): Promise<RequestView> {
+  const row = await db.extraUsageRequest.findUnique({ where: { id: requestId }, include: { member: true, org: true } });
+  if (!row) throw notFound(`request '${requestId}'`, 'requestId');
+  return viewOf(db, row);
+}
+
+export async function pendingRequests(db: Db, orgId: string): Promise<RequestView[]> {
+  const rows = await db.extraUsageRequest.findMany({ where: { orgId, status: 'pending' }, include: { member: true, org: true }, orderBy: { requestedAt: 'asc' } });
+  return Promise.all(rows.map((r) => viewOf(db, r)));
+}
+
+export async function listRequests(db: Db, orgId: string, status?: RequestView['status'], limit = 100): Promise<RequestView[]> {
+  const rows = await db.extraUsageRequest.findMany({
+    where: { orgId, ...(status ? { status } : {}) },
+    include: { member: true, org: true },
+    orderBy: { requestedAt: 'desc' },
+    take: limit,
+  });
+  return Promise.all(rows.map((r) => viewOf(db, r)));
+}
+
+/** The member deciding, checked against their stored role: only admins and owners of the org. */
+export async function requireDecider(db: Db, orgId: string, deciderRef: string): Promise<Member> {
+  const decider = await findMember(db, orgId, deciderRef);
+  if (!decider || decider.removedAt) throw forbidden(`'${deciderRef}' is not a member of this organisation`);
+  if (!isAdmin(decider)) throw forbidden(`${decider.name} is ${decider.role}; only an admin or owner can decide requests`);
+  return decider;
+}
+
+export interface DecideInput extends DecisionInput {
+  requestId: string;
+  deciderRef: string;
+}
+
+/**
+ * Applies an admin's decision once: a retry of the same decision returns the same
+ * result; a different decision on a decided request is a conflict.
+ */
+export async function applyDecision(db: Db, input: DecideInput, now: Date): Promise<RequestView> {
+  const request = await db.extraUsageRequest.findUnique({ where: { id: input.requestId } });
+  if (!request) throw notFound(`request '${input.requestId}'`, 'requestId');
+  const decider = await requireDecider(db, request.orgId, input.deciderRef);
+  const capNanos = input.cap === undefined || input.cap === null ? null : parseUsd(input.cap, 2);
+
+  await inTransaction(db, async (tx) => {
+    const locked = (await tx.$queryRaw<{ status: string }[]>`SELECT "status" FROM "ExtraUsageRequest" WHERE "id" = ${request.id} FOR UPDATE`)[0]!;
+    if (locked.status !== 'pending') {
+      const current = await tx.extraUsageRequest.findUniqueOrThrow({ where: { id: request.id } });
+      if (current.decision === input.decision && current.decidedById === decider.id) return; // a retry: already applied
+      throw conflict(`this request is already ${current.status}`);
+    }
+    const member = await tx.member.findUniqueOrThrow({ where: { id: request.memberId } });
+    if (member.removedAt) throw conflict(`${member.name} has left the organisation`);
+    const problem = decisionProblem('pending', member.seatTier, input);
+    if (problem) throw invalid('decision', problem);
+
+    const actor = actorLabel(decider);
+    if (input.decision === 'upgrade_seat') {
+      await tx.member.update({ where: { id: member.id }, data: { seatTier: 'premium' } });
+      await writeAudit(tx, request.orgId, [{ actor, action: 'member.seat_tier.set', subject: `member:${member.id}`, before: { seatTier: member.seatTier }, after: { seatTier: 'premium', viaRequest: request.id } }]);
+    } else if (input.decision === 'enable_extra_usage') {
+      const cap = input.cap === undefined ? member.extraUsageCapNanos : capNanos;
+      await tx.member.update({ where: { id: member.id }, data: { extraUsageEnabled: true, extraUsageCapNanos: cap } });
+      await writeAudit(tx, request.orgId, [{
+        actor,
+        action: 'extra_usage.member.set',
+        subject: `member:${member.id}`,
+        before: { enabled: member.extraUsageEnabled, cap: formatUsdOrNull(member.extraUsageCapNanos) },
+        after: { enabled: true, cap: formatUsdOrNull(cap), viaRequest: request.id },
+      }]);
+    }
+    await tx.extraUsageRequest.update({
+      where: { id: request.id },
+      data: {
+        status: statusAfter(input.decision),
+        openForMember: null,
+        decidedAt: now,
+        decidedById: decider.id,
+        decision: input.decision,
+        decisionCapNanos: input.decision === 'enable_extra_usage' ? capNanos : null,
+        reason: input.reason ?? null,
+      },
+    });
+  });
+  return requestView(db, request.id);
+}
+
+/** Expires or cancels a pending request; a request already closed is left as it is. */
+export async function closeRequest(db: Db, requestId: string, status: 'expired' | 'cancelled', reason: string | null): Promise<RequestView> {
+  await db.extraUsageRequest.updateMany({ where: { id: requestId, status: 'pending' }, data: { status, reason, openForMember: null } });
+  return requestView(db, requestId);
+}

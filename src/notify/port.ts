@@ -1,0 +1,78 @@
+// The notifier port: what the workflows tell people, independent of the channel.
+// Slack, Teams and email implement it; the log notifier is the default.
+
+export interface Person {
+  memberId: string;
+  externalId: string;
+  name: string;
+  role: 'primary_owner' | 'owner' | 'admin' | 'member';
+  seatTier: 'standard' | 'premium';
+  email: string | null;
+  slackUserId: string | null;
+  teamsUserId: string | null;
+}
+
+export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+export type DecisionKind = 'upgrade_seat' | 'enable_extra_usage' | 'deny';
+
+export interface RequestView {
+  requestId: string;
+  workflowId: string;
+  orgId: string;
+  orgName: string;
+  requester: Person;
+  /** The seat the member had when asking. */
+  seatTier: 'standard' | 'premium';
+  requestedAt: string;
+  note: string | null;
+  status: RequestStatus;
+  decision: DecisionKind | null;
+  /** Member cap set when approving extra usage ("12.50"), null = unlimited. */
+  decisionCap: string | null;
+  reason: string | null;
+  decidedBy: Person | null;
+  decidedAt: string | null;
+}
+
+export type AlertKind =
+  | 'org_cap_threshold'
+  | 'tier_cap_reached'
+  | 'balance_low'
+  | 'reload_succeeded'
+  | 'reload_failed'
+  | 'reload_limit_reached'
+  | 'seat_limit_reached'
+  | 'member_cap_reached'
+  | 'member_reactivated';
+
+export interface AlertView {
+  kind: AlertKind;
+  orgId: string;
+  orgName: string;
+  /** One line a person reads first. */
+  title: string;
+  text: string;
+  /** Label → value pairs for a card or an email table. */
+  facts: Record<string, string>;
+  /** The member the alert is about (seat limit, member cap, reactivation). */
+  member?: Person;
+  /** Offer the "Request extra usage" action. */
+  canRequestExtraUsage?: boolean;
+}
+
+export interface DigestView {
+  orgId: string;
+  orgName: string;
+  at: string;
+  requests: RequestView[];
+}
+
+export interface Notifier {
+  /** A new request: every admin and owner gets a copy with the decision actions. */
+  requestOpened(request: RequestView, admins: Person[]): Promise<void>;
+  requestReminder(request: RequestView, admins: Person[]): Promise<void>;
+  /** Decided, expired or cancelled: update every admin's copy and tell the requester. */
+  requestClosed(request: RequestView, admins: Person[]): Promise<void>;
+  alert(alert: AlertView, to: Person[]): Promise<void>;
+  digest(digest: DigestView, admins: Person[]): Promise<void>;
+}

@@ -1,0 +1,104 @@
+// The application service for extra-usage requests, used by the API and the chat
+// apps: start (one open request per member), decide (a workflow Update that answers
+// synchronously), list, and cancel.
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Db } from '../db/client.js';
+import { conflict, LedgerError, notFound } from '../ledger/errors.js';
+import { requireActiveMember } from '../ledger/members.js';
+import { requestView } from '../ledger/requests.js';
+import type { RequestView } from '../notify/port.js';
+import type { CancelReason, DecisionInput } from '../domain/requests.js';
+import { cancelSignal, decideUpdate, requestStateQuery, type RequestState } from '../../workflows/messages.js';
+import type { ExtraUsageRequestInput } from '../../workflows/extra-usage-request.js';
+
+export interface RequestTimings {
+  remindAfterMs: number;
+  expireAfterMs: number;
+}
+
+export interface RequestServiceDeps {
+  db: Db;
+  client: Client;
+  taskQueue: string;
+  timings: RequestTimings;
+  now: () => Date;
+}
+
+export const requestWorkflowId = (orgId: string, memberId: string) => `extra-usage-request/${orgId}/${memberId}`;
+
+export interface AskResult {
+  workflowId: string;
+  /** True when the member already had an open request and no new one was made. */
+  alreadyOpen: boolean;
+  state: RequestState;
+}
+
+export function requestService(deps: RequestServiceDeps) {
+  const { db, client } = deps;
+
+  async function ask(orgId: string, memberRef: string, note: string | null = null): Promise<AskResult> {
+    const member = await requireActiveMember(db, orgId, memberRef);
+    const workflowId = requestWorkflowId(orgId, member.id);
+    const input: ExtraUsageRequestInput = {
+      orgId,
+      memberId: member.id,
+      requestedAt: deps.now().toISOString(),
+      note,
+      remindAfterMs: deps.timings.remindAfterMs,
+      expireAfterMs: deps.timings.expireAfterMs,
+    };
+    let alreadyOpen = false;
+    try {
+      // The id is the member's: while a request runs, a second start is refused.
+      await client.workflow.start('extraUsageRequest', {
+        taskQueue: deps.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      alreadyOpen = true;
+    }
+    const state = await client.workflow.getHandle(workflowId).query(requestStateQuery);
+    return { workflowId, alreadyOpen, state };
+  }
+
+  async function decide(orgId: string, requestId: string, deciderRef: string, decision: DecisionInput): Promise<RequestView> {
+    const view = await requestView(db, requestId);
+    if (view.orgId !== orgId) throw notFound(`request '${requestId}'`, 'requestId');
+    if (view.status !== 'pending') throw conflict(`this request is already ${view.status}`);
+    const handle = client.workflow.getHandle(view.workflowId);
+    try {
+      return await handle.executeUpdate(decideUpdate, { args: [{ deciderRef, ...decision }] });
+    } catch (err) {
+      throw asLedgerError(err);
+    }
+  }
+
+  async function cancel(orgId: string, memberId: string, reason: CancelReason): Promise<boolean> {
+    try {
+      await client.workflow.getHandle(requestWorkflowId(orgId, memberId)).signal(cancelSignal, { reason });
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false; // no open request: nothing to cancel
+      throw err;
+    }
+  }
+
+  return { ask, decide, cancel };
+}
+
+export type RequestService = ReturnType<typeof requestService>;
+
+const STATUS_OF: Record<string, LedgerError['status']> = { forbidden: 403, conflict: 409, invalid: 422, not_found: 404 };
+
+/** Turns a refused Update (validator or activity) into the 4xx the ledger would have raised. */
+function asLedgerError(err: unknown): unknown {
+  if (!(err instanceof WorkflowUpdateFailedError)) return err;
+  let cause = err.cause as { message?: string; type?: string; cause?: unknown } | undefined;
+  while (cause?.cause) cause = cause.cause as typeof cause;
+  const type = cause?.type ?? 'invalid';
+  return new LedgerError(STATUS_OF[type] ?? 422, type, cause?.message ?? err.message, type === 'invalid' ? 'decision' : undefined);
+}

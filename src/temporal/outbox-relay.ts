@@ -1,0 +1,74 @@
+// Hands the ledger's outbox events to Temporal: each event type has a route that
+// starts or signals workflows. Routes use workflow ids derived from the event, so
+// delivering an event twice (after a crash between start and mark) does nothing new.
+import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Db } from '../db/client.js';
+import { markPublished, unpublishedEvents, type OutboxRow } from '../ledger/outbox.js';
+import type { RequestService } from '../services/requests.js';
+
+export interface RelayContext {
+  db: Db;
+  client: Client;
+  taskQueue: string;
+  requests: RequestService;
+}
+
+export type OutboxRoute = (event: OutboxRow, ctx: RelayContext) => Promise<void>;
+
+/** Starts a workflow once per id; a second start for the same id is a no-op. */
+export async function startOnce(ctx: RelayContext, workflowType: string, workflowId: string, args: unknown[]): Promise<void> {
+  try {
+    await ctx.client.workflow.start(workflowType, { taskQueue: ctx.taskQueue, workflowId, args, workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+export interface OutboxRelay {
+  /** Delivers what is waiting now; returns how many events were published. */
+  drain(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export function startOutboxRelay(ctx: RelayContext, routes: Record<string, OutboxRoute>, opts: { intervalMs?: number; log?: (msg: string) => void } = {}): OutboxRelay {
+  const log = opts.log ?? console.error;
+  let stopped = false;
+  let running: Promise<number> = Promise.resolve(0);
+
+  async function deliver(): Promise<number> {
+    let published = 0;
+    for (;;) {
+      const batch = await unpublishedEvents(ctx.db, 100);
+      if (batch.length === 0) return published;
+      const done: bigint[] = [];
+      for (const event of batch) {
+        try {
+          await routes[event.type]?.(event, ctx);
+          done.push(event.id);
+        } catch (err) {
+          // Left unpublished: the next pass tries again.
+          log(`outbox: ${event.type} #${event.id} not delivered yet: ${(err as Error).message}`);
+        }
+      }
+      await markPublished(ctx.db, done);
+      published += done.length;
+      if (done.length < batch.length) return published;
+    }
+  }
+
+  // One pass at a time; drain() joins the pass in flight and then runs another.
+  const drain = () => (running = running.catch(() => 0).then(deliver));
+  const timer = setInterval(() => {
+    if (!stopped) drain().catch((err) => log(`outbox: ${(err as Error).message}`));
+  }, opts.intervalMs ?? 500);
+
+  return {
+    drain,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running.catch(() => 0);
+    },
+  };
+}

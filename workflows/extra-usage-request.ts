@@ -1,0 +1,93 @@
+// One member's request for more usage, from asking to outcome. The workflow id is
+// derived from org + member, so there is one open request per member.
+import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { RequestActivities } from '../src/activities/requests.js';
+import type { CancelReason } from '../src/domain/requests.js';
+import { cancelSignal, decideUpdate, requestStateQuery, type RequestState } from './messages.js';
+
+export interface ExtraUsageRequestInput {
+  orgId: string;
+  memberId: string;
+  requestedAt: string;
+  note: string | null;
+  /** Remind admins when nobody decided within this long. */
+  remindAfterMs: number;
+  /** Close the request as expired after this long (counted from the request). */
+  expireAfterMs: number;
+}
+
+const acts = proxyActivities<RequestActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<RequestState> {
+  const { workflowId, runId } = workflowInfo();
+  const state: RequestState = { requestId: null, orgId: input.orgId, memberId: input.memberId, requestedAt: input.requestedAt, status: 'pending', view: null };
+  let deciding = false;
+  let cancelled: CancelReason | null = null;
+
+  setHandler(requestStateQuery, () => state);
+  setHandler(cancelSignal, ({ reason }) => {
+    if (state.status === 'pending' && !cancelled) cancelled = reason;
+  });
+  setHandler(
+    decideUpdate,
+    async (args) => {
+      deciding = true;
+      try {
+        // The activity checks the decider's stored role and applies the decision once.
+        const view = await acts.decideRequest({ requestId: state.requestId!, ...args });
+        state.status = view.status;
+        state.view = view;
+        return view;
+      } catch (err) {
+        // Keep the ledger's verdict (forbidden, conflict, invalid) for the caller.
+        const cause = innermost(err);
+        throw ApplicationFailure.nonRetryable(cause.message ?? String(err), cause.type ?? 'invalid');
+      } finally {
+        deciding = false;
+      }
+    },
+    {
+      validator: (args) => {
+        const refuse = (message: string, type: 'conflict' | 'invalid') => {
+          throw ApplicationFailure.nonRetryable(message, type);
+        };
+        if (state.status !== 'pending') refuse(`this request is already ${state.status}`, 'conflict');
+        if (cancelled) refuse('this request was cancelled', 'conflict');
+        if (deciding) refuse('another admin is deciding this request right now', 'conflict');
+        if (!state.requestId) refuse('this request is still being opened; try again in a moment', 'conflict');
+        if (!args || typeof args.deciderRef !== 'string' || !args.deciderRef) refuse('deciderRef is required', 'invalid');
+        if (!['upgrade_seat', 'enable_extra_usage', 'deny'].includes(args.decision)) refuse(`unknown decision '${String(args.decision)}'`, 'invalid');
+      },
+    },
+  );
+
+  state.requestId = await acts.openRequest({ orgId: input.orgId, memberId: input.memberId, workflowId, runId, requestedAt: input.requestedAt, note: input.note });
+  state.view = await acts.notifyRequestOpened(state.requestId);
+
+  const settled = () => state.status !== 'pending' || cancelled !== null;
+  const waited = Date.now() - Date.parse(input.requestedAt);
+  if (!(await condition(settled, Math.max(1, input.remindAfterMs - waited)))) {
+    await acts.notifyRequestReminder(state.requestId);
+    const left = input.expireAfterMs - (Date.now() - Date.parse(input.requestedAt));
+    if (!(await condition(settled, Math.max(1, left)))) {
+      state.view = await acts.closeRequest({ requestId: state.requestId, status: 'expired', reason: null });
+      state.status = state.view.status;
+    }
+  }
+  if (state.status === 'pending' && cancelled) {
+    state.view = await acts.closeRequest({ requestId: state.requestId, status: 'cancelled', reason: cancelled });
+    state.status = state.view.status;
+  }
+  await condition(allHandlersFinished);
+  await acts.notifyRequestClosed(state.requestId);
+  return state;
+}
+
+function innermost(err: unknown): { message?: string; type?: string } {
+  let e = err as { message?: string; type?: string; cause?: unknown } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e ?? {};
+}

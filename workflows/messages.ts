@@ -1,0 +1,23 @@
+// Updates, signals and queries of the workflows, shared by workflow code and clients.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CancelReason, DecisionInput } from '../src/domain/requests.js';
+import type { RequestView } from '../src/notify/port.js';
+
+export interface DecideArgs extends DecisionInput {
+  /** Member id or external id of the admin deciding; their stored role is checked. */
+  deciderRef: string;
+}
+
+export interface RequestState {
+  requestId: string | null;
+  orgId: string;
+  memberId: string;
+  requestedAt: string;
+  status: RequestView['status'];
+  view: RequestView | null;
+}
+
+/** An admin decides; the result (or the refusal) comes back to the caller at once. */
+export const decideUpdate = defineUpdate<RequestView, [DecideArgs]>('decide');
+export const cancelSignal = defineSignal<[{ reason: CancelReason }]>('cancel');
+export const requestStateQuery = defineQuery<RequestState>('state');
