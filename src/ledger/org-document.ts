@@ -30,6 +30,8 @@ export const orgDocumentSchema = z.object({
   name: z.string().min(1).max(200),
   plan: z.enum(['team', 'enterprise']),
   timezone: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as "Europe/Paris"'),
+  /** Local hour (0-23, in `timezone`) of the admins' daily digest. */
+  digestHour: z.number().int().min(0).max(23).optional(),
   seatTiers: z.object({ standard: seatTierSchema, premium: seatTierSchema }).strict(),
   extraUsage: z.object({
     enabled: z.boolean(),
@@ -41,6 +43,8 @@ export const orgDocumentSchema = z.object({
     enabled: z.boolean(),
     threshold: usdAmount.nullable().default(null),
     amount: usdAmount.nullable().default(null),
+    /** At most this many reloads per calendar month; null = no limit. */
+    monthlyLimit: z.number().int().min(1).max(1000).nullable().default(null),
   }).strict().optional(),
   members: z.array(memberDocSchema).min(1).max(10_000),
 }).strict().superRefine((doc, ctx) => {

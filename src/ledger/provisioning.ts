@@ -33,6 +33,7 @@ function orgFields(doc: OrgDocument) {
     name: doc.name,
     plan: doc.plan,
     timezone: doc.timezone,
+    ...(doc.digestHour !== undefined ? { digestHourLocal: doc.digestHour } : {}),
     ...(doc.extraUsage
       ? {
           extraUsageEnabled: doc.extraUsage.enabled,
@@ -44,7 +45,12 @@ function orgFields(doc: OrgDocument) {
         }
       : {}),
     ...(doc.autoReload
-      ? { autoReloadEnabled: doc.autoReload.enabled, autoReloadThresholdNanos: nanosOrNull(doc.autoReload.threshold), autoReloadAmountNanos: nanosOrNull(doc.autoReload.amount) }
+      ? {
+          autoReloadEnabled: doc.autoReload.enabled,
+          autoReloadThresholdNanos: nanosOrNull(doc.autoReload.threshold),
+          autoReloadAmountNanos: nanosOrNull(doc.autoReload.amount),
+          autoReloadMonthlyLimit: doc.autoReload.monthlyLimit,
+        }
       : {}),
   } satisfies Prisma.OrganizationUpdateInput;
 }

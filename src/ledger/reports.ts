@@ -19,7 +19,7 @@ export async function usageOverview(db: Db, org: OrgWithTiers, at = new Date()) 
   const spend = (scope: string, subject: string) => rows.find((r) => r.scope === scope && r.subject === subject);
   const orgRow = spend('org', 'org');
   return {
-    org: { id: org.id, slug: org.slug, name: org.name, plan: org.plan, timezone: org.timezone },
+    org: { id: org.id, slug: org.slug, name: org.name, plan: org.plan, timezone: org.timezone, digestHour: org.digestHourLocal },
     period,
     resetsAt: monthResetsAt(at, org.timezone).toISOString(),
     extraUsage: { enabled: org.extraUsageEnabled, scope: org.extraUsageScope },
@@ -38,7 +38,7 @@ export async function usageOverview(db: Db, org: OrgWithTiers, at = new Date()) 
       ? {
           prepaid: {
             balance: formatUsd(org.balanceNanos),
-            autoReload: { enabled: org.autoReloadEnabled, threshold: formatUsdOrNull(org.autoReloadThresholdNanos), amount: formatUsdOrNull(org.autoReloadAmountNanos) },
+            autoReload: { enabled: org.autoReloadEnabled, threshold: formatUsdOrNull(org.autoReloadThresholdNanos), amount: formatUsdOrNull(org.autoReloadAmountNanos), monthlyLimit: org.autoReloadMonthlyLimit },
           },
         }
       : {}),

@@ -83,7 +83,7 @@ export async function setMemberExtraUsage(db: Db, org: Organization, actor: Memb
   });
 }
 
-export async function setAutoReload(db: Db, org: Organization, actor: Member, change: { enabled: boolean; thresholdNanos: bigint | null; amountNanos: bigint | null }) {
+export async function setAutoReload(db: Db, org: Organization, actor: Member, change: { enabled: boolean; thresholdNanos: bigint | null; amountNanos: bigint | null; monthlyLimit?: number | null }) {
   requireOwner(actor);
   requirePlan(org, 'team', 'autoReload', 'Auto-reload');
   if (change.enabled && (change.thresholdNanos === null || change.amountNanos === null)) {
@@ -93,9 +93,14 @@ export async function setAutoReload(db: Db, org: Organization, actor: Member, ch
     const before = await tx.organization.findUniqueOrThrow({ where: { id: org.id } });
     const after = await tx.organization.update({
       where: { id: org.id },
-      data: { autoReloadEnabled: change.enabled, autoReloadThresholdNanos: change.thresholdNanos, autoReloadAmountNanos: change.amountNanos },
+      data: {
+        autoReloadEnabled: change.enabled,
+        autoReloadThresholdNanos: change.thresholdNanos,
+        autoReloadAmountNanos: change.amountNanos,
+        ...(change.monthlyLimit !== undefined ? { autoReloadMonthlyLimit: change.monthlyLimit } : {}),
+      },
     });
-    const view = (o: Organization) => ({ enabled: o.autoReloadEnabled, threshold: usd(o.autoReloadThresholdNanos), amount: usd(o.autoReloadAmountNanos) });
+    const view = (o: Organization) => ({ enabled: o.autoReloadEnabled, threshold: usd(o.autoReloadThresholdNanos), amount: usd(o.autoReloadAmountNanos), monthlyLimit: o.autoReloadMonthlyLimit });
     await writeAudit(tx, org.id, [{ actor: actorLabel(actor), action: 'auto_reload.set', subject: 'org', before: view(before), after: view(after) }]);
     return after;
   });

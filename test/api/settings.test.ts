@@ -84,8 +84,8 @@ describe.each(BACKENDS)('settings on $kind', ({ open }) => {
 
   it('sets auto-reload on a team org and rejects it half-configured', async () => {
     const owner = as(team, 'owner-1');
-    const ok = await owner.put('/v1/settings/auto-reload', { enabled: true, threshold: '5.00', amount: '40.00' });
-    expect(ok.body.prepaid.autoReload).toEqual({ enabled: true, threshold: '5.00', amount: '40.00' });
+    const ok = await owner.put('/v1/settings/auto-reload', { enabled: true, threshold: '5.00', amount: '40.00', monthlyLimit: 3 });
+    expect(ok.body.prepaid.autoReload).toEqual({ enabled: true, threshold: '5.00', amount: '40.00', monthlyLimit: 3 });
     const half = await owner.put('/v1/settings/auto-reload', { enabled: true, threshold: '5.00' });
     expect(half.status).toBe(422);
     expect(half.body.error.field).toBe('amount');

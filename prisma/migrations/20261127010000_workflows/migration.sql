@@ -44,6 +44,7 @@ CREATE TABLE "AlertDelivery" (
     "kind" TEXT NOT NULL,
     "payload" JSONB NOT NULL,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "sentAt" TIMESTAMP(3),
 
     CONSTRAINT "AlertDelivery_pkey" PRIMARY KEY ("id")
 );

@@ -84,9 +84,14 @@ export function settingsRoutes(deps: ApiDeps) {
     defineRoute({
       method: 'PUT', url: '/v1/settings/auto-reload', tag: 'settings', auth: 'settings',
       summary: 'Reload the prepaid balance by `amount` when it reaches `threshold` (team owners)',
-      body: z.object({ enabled: z.boolean(), threshold: usdAmount.nullable().default(null), amount: usdAmount.nullable().default(null) }).strict(),
+      body: z.object({
+        enabled: z.boolean(),
+        threshold: usdAmount.nullable().default(null),
+        amount: usdAmount.nullable().default(null),
+        monthlyLimit: z.number().int().min(1).max(1000).nullable().optional().describe('At most this many reloads per calendar month; null = no limit'),
+      }).strict(),
       async handler({ auth, body }) {
-        await setAutoReload(deps.db, auth.org!, auth.actor!, { enabled: body.enabled, thresholdNanos: nanosOrNull(body.threshold), amountNanos: nanosOrNull(body.amount) });
+        await setAutoReload(deps.db, auth.org!, auth.actor!, { enabled: body.enabled, thresholdNanos: nanosOrNull(body.threshold), amountNanos: nanosOrNull(body.amount), monthlyLimit: body.monthlyLimit });
         return overview(auth.org!.id);
       },
     }),
