@@ -2,11 +2,13 @@
 // it, and hands it to the ledger.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Db } from '../db/client.js';
+import type { RequestService } from '../services/requests.js';
 import { authenticate } from './auth.js';
 import { errorHandler, zodToHttp } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { defineRoute, type AnyRoute } from './route.js';
 import { operatorRoutes } from './routes/operator.js';
+import { requestRoutes } from './routes/requests.js';
 import { settingsRoutes } from './routes/settings.js';
 import { usageRoutes } from './routes/usage.js';
 
@@ -16,6 +18,8 @@ export interface ApiDeps {
   now: () => Date;
   /** Extra health facts (database kind, Temporal) shown on GET /health. */
   health?: () => Promise<Record<string, unknown>>;
+  /** Requests run on Temporal; without it the request routes answer 503. */
+  requests?: RequestService;
   logLevel?: string;
 }
 
@@ -37,6 +41,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...usageRoutes(deps),
     ...operatorRoutes(deps),
     ...settingsRoutes(deps),
+    ...requestRoutes(deps),
   ];
   const openapi = buildOpenApi(routes, API_VERSION);
   app.get('/openapi.json', async () => openapi);

@@ -1,7 +1,7 @@
 // Organisation documents and an API harness driving the real Fastify app
 // (in-process injection: the same routing, validation and handlers as over HTTP).
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.js';
+import { buildServer, type ApiDeps } from '../../src/api/server.js';
 import type { Db } from '../../src/db/client.js';
 import type { OrgDocument } from '../../src/ledger/org-document.js';
 
@@ -61,9 +61,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(db: Db, now = new Date('2026-11-15T12:00:00Z')): Promise<Harness> {
+export async function harness(db: Db, now = new Date('2026-11-15T12:00:00Z'), extra: Partial<ApiDeps> = {}): Promise<Harness> {
   const clock = { now };
-  const app = buildServer({ db, operatorToken: OPERATOR_TOKEN, now: () => clock.now, logLevel: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const app = buildServer({ db, operatorToken: OPERATOR_TOKEN, now: () => clock.now, logLevel: process.env.TEST_LOG_LEVEL ?? 'silent', ...extra });
   await app.ready();
   const call: Harness['call'] = async (method, url, opts = {}) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };

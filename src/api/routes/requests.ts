@@ -1,0 +1,52 @@
+// Requests for more usage over HTTP: a member asks, admins list and decide. The
+// decision goes through the request workflow's Update and is answered in place.
+import { z } from 'zod';
+import { isAdmin } from '../../ledger/actors.js';
+import { listRequests } from '../../ledger/requests.js';
+import { defineRoute } from '../route.js';
+import { capAmount } from '../schemas.js';
+import { HttpError } from '../errors.js';
+import type { ApiDeps } from '../server.js';
+
+const statusQuery = z.object({ status: z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+
+export function requestRoutes(deps: ApiDeps) {
+  const service = () => {
+    if (!deps.requests) throw new HttpError(503, 'unavailable', 'requests need the Temporal worker, which is not running in this process');
+    return deps.requests;
+  };
+  return [
+    defineRoute({
+      method: 'POST', url: '/v1/requests', tag: 'requests', auth: 'settings', status: 202,
+      summary: 'The acting member asks admins for more usage (one open request per member)',
+      body: z.object({ note: z.string().max(500).nullable().default(null) }).strict(),
+      async handler({ auth, body, reply }) {
+        const asked = await service().ask(auth.org!.id, auth.actor!.id, body.note);
+        if (asked.alreadyOpen) reply.status(200);
+        return { workflowId: asked.workflowId, alreadyOpen: asked.alreadyOpen, status: asked.state.status, requestedAt: asked.state.requestedAt, requestId: asked.state.requestId };
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/requests', tag: 'requests', auth: 'settings',
+      summary: 'Requests of the org (admins and owners), or the acting member\'s own',
+      query: statusQuery,
+      async handler({ auth, query }) {
+        const all = await listRequests(deps.db, auth.org!.id, query.status, query.limit);
+        return { requests: isAdmin(auth.actor!) ? all : all.filter((r) => r.requester.memberId === auth.actor!.id) };
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/v1/requests/:requestId/decision', tag: 'requests', auth: 'settings',
+      summary: 'An admin or owner decides: upgrade the seat, enable extra usage (optional cap), or deny',
+      params: z.object({ requestId: z.string().min(1) }),
+      body: z.object({
+        decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny']),
+        cap: capAmount.optional().describe('With enable_extra_usage: the member cap, or null for unlimited'),
+        reason: z.string().max(500).nullable().optional().describe('With deny: shown to the member'),
+      }).strict(),
+      async handler({ auth, params, body }) {
+        return service().decide(auth.org!.id, params.requestId, auth.actor!.id, body);
+      },
+    }),
+  ];
+}
