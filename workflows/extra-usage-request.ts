@@ -12,7 +12,7 @@ export interface ExtraUsageRequestInput {
   note: string | null;
   /** Remind admins when nobody decided within this long. */
   remindAfterMs: number;
-  /** Close the request as expired after this long (counted from the request). */
+  /** Close the request as expired after this long (counted from the workflow's start). */
   expireAfterMs: number;
 }
 
@@ -67,11 +67,12 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
   state.requestId = await acts.openRequest({ orgId: input.orgId, memberId: input.memberId, workflowId, runId, requestedAt: input.requestedAt, note: input.note });
   state.view = await acts.notifyRequestOpened(state.requestId);
 
+  // Timers count from the workflow's start on the server's clock, not the caller's.
+  const startedAt = workflowInfo().startTime.getTime();
   const settled = () => state.status !== 'pending' || cancelled !== null;
-  const waited = Date.now() - Date.parse(input.requestedAt);
-  if (!(await condition(settled, Math.max(1, input.remindAfterMs - waited)))) {
+  if (!(await condition(settled, Math.max(1, input.remindAfterMs - (Date.now() - startedAt))))) {
     await acts.notifyRequestReminder(state.requestId);
-    const left = input.expireAfterMs - (Date.now() - Date.parse(input.requestedAt));
+    const left = input.expireAfterMs - (Date.now() - startedAt);
     if (!(await condition(settled, Math.max(1, left)))) {
       state.view = await acts.closeRequest({ requestId: state.requestId, status: 'expired', reason: null });
       state.status = state.view.status;

@@ -37,20 +37,23 @@ function runsOk(p: string): boolean {
   return r.status === 0;
 }
 
-function searchDirs(dirs: string[], names = EXE_NAMES): string | undefined {
+function searchDirs(dirs: string[], names = EXE_NAMES, verify = runsOk): string | undefined {
   for (const dir of dirs) {
     if (!dir || !path.isAbsolute(dir)) continue; // relative PATH entries are a footgun; skip
     for (const name of names) {
       const candidate = path.join(dir, name);
-      if (isExecutableFile(candidate) && runsOk(candidate)) return candidate;
+      if (isExecutableFile(candidate) && verify(candidate)) return candidate;
     }
   }
   return undefined;
 }
 
-/** A working executable of that name on PATH or in Python's scripts folder (pip installs), if any. */
+/**
+ * An executable of that name from a pip install (Python's scripts folder first, so a
+ * pyenv shim is skipped) or on PATH. Not run to check it: not every tool has --version.
+ */
 export function findExecutable(name: string): string | undefined {
-  return searchDirs([...pathDirs(), ...pythonScriptDirs('python3')], [name]);
+  return searchDirs([...pythonScriptDirs('python3'), ...pathDirs()], [name], () => true);
 }
 
 function pathDirs(): string[] {
