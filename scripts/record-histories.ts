@@ -3,7 +3,7 @@
 // runs today's workflow code against them, so a change that breaks determinism
 // fails CI. Re-record only on purpose: `npx tsx scripts/record-histories.ts`.
 import { writeFileSync } from 'node:fs';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { ledgerOnlyPayments } from '../src/payments/port.js';
 import { requestService } from '../src/services/requests.js';
 import type { RequestState } from '../workflows/messages.js';

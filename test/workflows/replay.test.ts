@@ -2,7 +2,7 @@
 // that would break workflows already running in production fails here.
 import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { describe, expect, it } from 'vitest';
 import { workflowBundle } from '../../src/temporal/worker.js';
 import '../support/temporal.js';
