@@ -10,6 +10,12 @@ import { buildServer } from './api/server.js';
 import { findTemporalCli } from './temporal/cli.js';
 import { connectTemporal, type TemporalConnection } from './temporal/connection.js';
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
+import { installTemporalRuntime, startWorker } from './temporal/worker.js';
+import { startOutboxRelay } from './temporal/outbox-relay.js';
+import { outboxRoutes } from './temporal/outbox-routes.js';
+import { requestService } from './services/requests.js';
+import { ledgerOnlyPayments } from './payments/port.js';
+import { buildNotifier } from './notify/from-config.js';
 
 export interface RunningService {
   url: string;
@@ -52,16 +58,34 @@ export async function startService(config: Config, log: (msg: string) => void = 
       address = devServer.address;
       log(`temporal: local dev server at ${address}; UI ${devServer.uiUrl}`);
     }
+    installTemporalRuntime(config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace' ? 'INFO' : 'WARN');
     const temporal: TemporalConnection = await connectTemporal({ address, namespace: config.TEMPORAL_NAMESPACE });
     stack.push(() => temporal.close());
 
+    const db = database.prisma;
+    const now = () => new Date();
+    const taskQueue = config.TEMPORAL_TASK_QUEUE;
+    const notifier = buildNotifier(config, log);
+    const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier, payments: ledgerOnlyPayments(db), now } });
+    stack.push(() => worker.stop());
+    const requests = requestService({
+      db,
+      client: temporal.client,
+      taskQueue,
+      timings: { remindAfterMs: config.REQUEST_REMIND_AFTER_MINUTES * 60_000, expireAfterMs: config.REQUEST_EXPIRE_AFTER_MINUTES * 60_000 },
+      now,
+    });
+    const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests }, outboxRoutes(), { log });
+    stack.push(() => relay.stop());
+
     const operatorToken = operatorTokenFor(config, dataDir);
     const app = buildServer({
-      db: database.prisma,
+      db,
       operatorToken,
-      now: () => new Date(),
+      now,
+      requests,
       logLevel: config.LOG_LEVEL,
-      health: async () => ({ database: database.kind, temporal: { address, namespace: config.TEMPORAL_NAMESPACE } }),
+      health: async () => ({ database: database.kind, temporal: { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue } }),
     });
     stack.push(() => app.close());
     const url = await app.listen({ port: config.PORT, host: config.HOST });

@@ -31,6 +31,21 @@ describe('the service on embedded defaults', () => {
         body: JSON.stringify(enterpriseDoc()),
       });
       expect(put.status).toBe(201);
+      // The worker runs beside the API: a member's request reaches the admins' list.
+      const issued = await (await fetch(`${first.url}/v1/operator/orgs/acme/api-keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'chat', scopes: ['settings'] }),
+      })).json();
+      const as = (actor: string) => ({ authorization: `Bearer ${issued.key}`, 'x-actor': actor, 'content-type': 'application/json' });
+      const asked = await fetch(`${first.url}/v1/requests`, { method: 'POST', headers: as('alice'), body: '{}' });
+      expect(asked.status).toBe(202);
+      let pending: unknown[] = [];
+      for (let i = 0; i < 100 && pending.length === 0; i++) {
+        pending = (await (await fetch(`${first.url}/v1/requests?status=pending`, { headers: as('admin-1') })).json()).requests;
+        if (pending.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(pending).toHaveLength(1);
       const spec = await (await fetch(`${first.url}/openapi.json`)).json();
       expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/usage/authorize', '/v1/usage/record', '/v1/operator/orgs/{slug}', '/v1/settings/caps/org']));
     } finally {
