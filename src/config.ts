@@ -30,6 +30,22 @@ export const configSchema = z.object({
   EMAIL_FROM: z.string().trim().min(3).default('Extra usage <extra-usage@localhost>'),
   /** Where people reach this service (links in emails). Unset: emails carry no links. */
   PUBLIC_URL: z.string().trim().url('must be a URL such as https://usage.example.com').optional(),
+  /** Slack app (see docs/slack.md). Slack is on when SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID (OAuth install) is set. */
+  SLACK_BOT_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xoxb-'), 'must be a bot token (xoxb-…)'),
+  /** Single-workspace mode: the org (slug) that the workspace of SLACK_BOT_TOKEN belongs to. */
+  SLACK_ORG_SLUG: optionalText,
+  /** Verifies requests from Slack over HTTP (App credentials > Signing Secret). */
+  SLACK_SIGNING_SECRET: optionalText,
+  /** Set: Socket Mode (no public URL needed), an app-level token with connections:write. */
+  SLACK_APP_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xapp-'), 'must be an app-level token (xapp-…)'),
+  /** OAuth install for many workspaces: client id, secret and a secret signing the OAuth state and install links. */
+  SLACK_CLIENT_ID: optionalText,
+  SLACK_CLIENT_SECRET: optionalText,
+  SLACK_STATE_SECRET: z.string().trim().min(16, 'SLACK_STATE_SECRET must be at least 16 characters').optional(),
+  /** Port of the Slack app's HTTP endpoints (/slack/events, /slack/install, /slack/oauth_redirect). */
+  SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  /** Slack Web API base URL; only changed for a proxy or tests. */
+  SLACK_API_URL: z.string().trim().url('must be a URL such as https://slack.com/api/').optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

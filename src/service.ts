@@ -16,6 +16,7 @@ import { outboxRoutes } from './temporal/outbox-routes.js';
 import { requestService } from './services/requests.js';
 import { ledgerOnlyPayments } from './payments/port.js';
 import { buildNotifier } from './notify/from-config.js';
+import { ensureAllSchedules } from './temporal/schedules.js';
 
 export interface RunningService {
   url: string;
@@ -65,7 +66,9 @@ export async function startService(config: Config, log: (msg: string) => void = 
     const db = database.prisma;
     const now = () => new Date();
     const taskQueue = config.TEMPORAL_TASK_QUEUE;
-    const notifier = buildNotifier(config, log);
+    const channels = buildNotifier(config, db, log);
+    stack.push(async () => channels.close());
+    const notifier = channels.notifier;
     const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier, payments: ledgerOnlyPayments(db), now } });
     stack.push(() => worker.stop());
     const requests = requestService({
@@ -77,6 +80,9 @@ export async function startService(config: Config, log: (msg: string) => void = 
     });
     const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests }, outboxRoutes(), { log });
     stack.push(() => relay.stop());
+    // Digest and month-end Schedules per org, created or brought up to date at every start.
+    const scheduled = await ensureAllSchedules(temporal.client, db, taskQueue);
+    log(`temporal: schedules ensured for ${scheduled} organisation(s)`);
 
     const operatorToken = operatorTokenFor(config, dataDir);
     const app = buildServer({

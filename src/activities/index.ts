@@ -1,10 +1,18 @@
 // All activities, built from their dependencies.
 import type { ActivityDeps } from './deps.js';
 import { requestActivities } from './requests.js';
+import { alertActivities } from './alerts.js';
+import { autoReloadActivities } from './auto-reload.js';
+import { digestActivities } from './digest.js';
+import { billingActivities } from './billing.js';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...requestActivities(deps),
+    ...alertActivities(deps),
+    ...autoReloadActivities(deps),
+    ...digestActivities(deps),
+    ...billingActivities(deps),
   };
 }
 

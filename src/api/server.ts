@@ -7,6 +7,7 @@ import { authenticate } from './auth.js';
 import { errorHandler, zodToHttp } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { defineRoute, type AnyRoute } from './route.js';
+import { invoiceRoutes } from './routes/invoices.js';
 import { operatorRoutes } from './routes/operator.js';
 import { requestRoutes } from './routes/requests.js';
 import { settingsRoutes } from './routes/settings.js';
@@ -42,6 +43,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...operatorRoutes(deps),
     ...settingsRoutes(deps),
     ...requestRoutes(deps),
+    ...invoiceRoutes(deps),
   ];
   const openapi = buildOpenApi(routes, API_VERSION);
   app.get('/openapi.json', async () => openapi);

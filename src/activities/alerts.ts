@@ -1,0 +1,84 @@
+// Delivers one alert at most once per dedupe key. The AlertDelivery row is claimed
+// by the first event that wants the key; a retry of that same event sends again
+// only while sentAt is null (at-least-once towards the notifier, never a flood).
+import { alertFor, memberIdOf, type AlertEvent, type AlertRule } from '../domain/alerts.js';
+import { extraUsageAvailable } from '../domain/caps.js';
+import { personOf, ownersOf } from '../ledger/people.js';
+import type { AlertView, Person } from '../notify/port.js';
+import type { ActivityDeps } from './deps.js';
+
+export interface DeliverAlertInput {
+  orgId: string;
+  /** The outbox event id (or the workflow's own id for reload outcomes). */
+  eventId: string;
+  event: AlertEvent;
+}
+
+export type DeliveryOutcome =
+  | 'sent'
+  /** Another event already claimed this dedupe key. */
+  | 'duplicate'
+  /** This event's alert went out before (a retry or a redelivery). */
+  | 'already_sent'
+  /** Nothing to say, or nobody to say it to. */
+  | 'not_applicable';
+
+interface StoredAlert {
+  eventId: string;
+  audience: AlertRule['audience'];
+  memberId: string | null;
+  view: AlertView;
+}
+
+export function alertActivities(deps: ActivityDeps) {
+  const { db, notifier } = deps;
+
+  async function recipients(orgId: string, stored: StoredAlert): Promise<Person[]> {
+    if (stored.audience === 'owners') return ownersOf(db, orgId);
+    const member = stored.memberId ? await db.member.findUnique({ where: { id: stored.memberId } }) : null;
+    return member && !member.removedAt ? [personOf(member)] : [];
+  }
+
+  async function deliverAlert(input: DeliverAlertInput): Promise<DeliveryOutcome> {
+    const org = await db.organization.findUniqueOrThrow({ where: { id: input.orgId } });
+    const memberId = memberIdOf(input.event);
+    const member = memberId ? await db.member.findUnique({ where: { id: memberId } }) : null;
+    const rule = alertFor(input.event, {
+      eventId: input.eventId,
+      org: { name: org.name, plan: org.plan, timezone: org.timezone },
+      ...(member ? { member: { name: member.name, extraUsageAvailable: extraUsageAvailable({ orgExtraUsageEnabled: org.extraUsageEnabled, extraUsageScope: org.extraUsageScope, memberExtraUsageEnabled: member.extraUsageEnabled }) } } : {}),
+    });
+    if (!rule) return 'not_applicable';
+
+    const view: AlertView = {
+      kind: rule.kind,
+      orgId: org.id,
+      orgName: org.name,
+      title: rule.title,
+      text: rule.text,
+      facts: rule.facts,
+      ...(member && rule.audience === 'member' ? { member: personOf(member) } : {}),
+      ...(rule.canRequestExtraUsage !== undefined ? { canRequestExtraUsage: rule.canRequestExtraUsage } : {}),
+    };
+    const stored: StoredAlert = { eventId: input.eventId, audience: rule.audience, memberId: rule.memberId ?? null, view };
+    // The unique (orgId, dedupeKey) decides which event owns the alert, even under races.
+    await db.alertDelivery.createMany({
+      data: [{ orgId: org.id, dedupeKey: rule.dedupeKey, kind: rule.kind, payload: stored as object }],
+      skipDuplicates: true,
+    });
+    const row = await db.alertDelivery.findUniqueOrThrow({ where: { orgId_dedupeKey: { orgId: org.id, dedupeKey: rule.dedupeKey } } });
+    const claimed = row.payload as unknown as StoredAlert;
+    if (claimed.eventId !== input.eventId) return 'duplicate';
+    if (row.sentAt) return 'already_sent';
+
+    // Send what was stored first, so a retry says exactly the same thing.
+    const to = await recipients(org.id, claimed);
+    if (to.length > 0) await notifier.alert(claimed.view, to);
+    await db.alertDelivery.update({ where: { id: row.id }, data: { sentAt: deps.now() } });
+    return to.length > 0 ? 'sent' : 'not_applicable';
+  }
+
+  return { deliverAlert };
+}
+
+export type AlertActivities = ReturnType<typeof alertActivities>;

@@ -1,0 +1,89 @@
+// Team auto-reload, in three idempotent steps: plan (re-read the org, decide),
+// charge (the payment port, retried by the workflow's policy), credit (the ledger).
+// Charge and credit share one idempotency key derived from the org and the
+// threshold crossing, so any number of retries charges and credits once.
+import { ApplicationFailure } from '@temporalio/activity';
+import type { ReloadOutcome } from '../domain/alerts.js';
+import { periodOf, periodStart } from '../domain/periods.js';
+import { creditBalance } from '../ledger/balance.js';
+import { LedgerError } from '../ledger/errors.js';
+import { alertActivities, type DeliveryOutcome } from './alerts.js';
+import type { ActivityDeps } from './deps.js';
+
+export const AUTO_RELOAD_ACTOR = 'auto-reload';
+const KEY_PREFIX = 'auto-reload/';
+export const autoReloadKey = (orgId: string, triggerEventId: string) => `${KEY_PREFIX}${orgId}/${triggerEventId}`;
+
+export type ReloadPlan =
+  | { action: 'skip'; reason: 'not_team' | 'disabled' | 'above_threshold' }
+  | { action: 'limit_reached'; period: string; limit: number }
+  | { action: 'reload'; amountNanos: string; idempotencyKey: string };
+
+export interface ReloadStep {
+  orgId: string;
+  amountNanos: string;
+  idempotencyKey: string;
+}
+
+/** An outcome to tell owners; the balance is read when the alert is made. */
+export type ReloadReport =
+  | Omit<Extract<ReloadOutcome, { type: 'reload_succeeded' }>, 'balanceNanos'>
+  | Omit<Extract<ReloadOutcome, { type: 'reload_failed' }>, 'balanceNanos'>
+  | Omit<Extract<ReloadOutcome, { type: 'reload_limit_reached' }>, 'balanceNanos'>;
+
+export function autoReloadActivities(deps: ActivityDeps) {
+  const { db, payments } = deps;
+  const { deliverAlert } = alertActivities(deps);
+
+  async function planAutoReload(input: { orgId: string; triggerEventId: string }): Promise<ReloadPlan> {
+    const idempotencyKey = autoReloadKey(input.orgId, input.triggerEventId);
+    // Already credited (the workflow ran before): finish the same reload, whatever the balance.
+    const done = await db.balanceEntry.findUnique({ where: { orgId_idempotencyKey: { orgId: input.orgId, idempotencyKey } } });
+    if (done) return { action: 'reload', amountNanos: String(done.amountNanos), idempotencyKey };
+
+    const org = await db.organization.findUniqueOrThrow({ where: { id: input.orgId } });
+    if (org.plan !== 'team') return { action: 'skip', reason: 'not_team' };
+    if (!org.autoReloadEnabled || org.autoReloadAmountNanos === null || org.autoReloadThresholdNanos === null || org.autoReloadAmountNanos <= 0n) {
+      return { action: 'skip', reason: 'disabled' };
+    }
+    // A purchase (or another reload) may have topped it up since the crossing.
+    if (org.balanceNanos > org.autoReloadThresholdNanos) return { action: 'skip', reason: 'above_threshold' };
+    if (org.autoReloadMonthlyLimit !== null) {
+      const period = periodOf(deps.now(), org.timezone);
+      const reloads = await db.balanceEntry.count({
+        where: { orgId: org.id, kind: 'reload', idempotencyKey: { startsWith: KEY_PREFIX }, createdAt: { gte: periodStart(period, org.timezone) } },
+      });
+      if (reloads >= org.autoReloadMonthlyLimit) return { action: 'limit_reached', period, limit: org.autoReloadMonthlyLimit };
+    }
+    return { action: 'reload', amountNanos: String(org.autoReloadAmountNanos), idempotencyKey };
+  }
+
+  async function chargeAutoReload(step: ReloadStep): Promise<{ chargeId: string }> {
+    return payments.charge({ orgId: step.orgId, amountNanos: BigInt(step.amountNanos), idempotencyKey: step.idempotencyKey, description: 'Auto-reload of the prepaid balance' });
+  }
+
+  async function creditAutoReload(step: ReloadStep): Promise<{ balanceAfterNanos: string }> {
+    const org = await db.organization.findUniqueOrThrow({ where: { id: step.orgId } });
+    try {
+      const { entry } = await creditBalance(db, org, { kind: 'reload', amountNanos: BigInt(step.amountNanos), idempotencyKey: step.idempotencyKey, actor: AUTO_RELOAD_ACTOR });
+      return { balanceAfterNanos: String(entry.balanceAfterNanos) };
+    } catch (err) {
+      // A refusal (the key was used for another amount) will not change on retry.
+      if (err instanceof LedgerError) throw ApplicationFailure.nonRetryable(err.message, err.code);
+      throw err;
+    }
+  }
+
+  async function alertAutoReload(input: { orgId: string; eventId: string; report: ReloadReport; balanceAfterNanos?: string }): Promise<DeliveryOutcome> {
+    let balanceNanos = input.balanceAfterNanos;
+    if (balanceNanos === undefined) {
+      const org = await db.organization.findUniqueOrThrow({ where: { id: input.orgId } });
+      balanceNanos = String(org.balanceNanos);
+    }
+    return deliverAlert({ orgId: input.orgId, eventId: input.eventId, event: { ...input.report, balanceNanos } as ReloadOutcome });
+  }
+
+  return { planAutoReload, chargeAutoReload, creditAutoReload, alertAutoReload };
+}
+
+export type AutoReloadActivities = ReturnType<typeof autoReloadActivities>;

@@ -1,0 +1,82 @@
+// Activities of the month-end workflow. Each is safe to retry: closing a closed
+// month returns the stored invoice, and a reactivation notice is sent at most once
+// per member and month (an AlertDelivery row claimed before sending, marked after).
+import { ApplicationFailure } from '@temporalio/activity';
+import { previousPeriod } from '../domain/invoices.js';
+import { formatUsd } from '../domain/money.js';
+import { nextPeriod, periodOf, periodStart } from '../domain/periods.js';
+import { LedgerError } from '../ledger/errors.js';
+import { capPausedMembers, closeMonth, invoiceSummary, type InvoiceSummary } from '../ledger/invoices.js';
+import { personOf } from '../ledger/people.js';
+import type { AlertView } from '../notify/port.js';
+import type { ActivityDeps } from './deps.js';
+
+/** A refusal from the ledger (unknown org, month not over, later month closed) will not change on retry. */
+async function noRetryOnRefusal<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof LedgerError) throw ApplicationFailure.nonRetryable(err.message, err.code);
+    throw err;
+  }
+}
+
+export const reactivatedKey = (memberId: string, period: string) => `reactivated:${memberId}:${period}`;
+
+export type ReactivationOutcome = 'sent' | 'already_sent' | 'not_paused';
+
+export function billingActivities(deps: ActivityDeps) {
+  const { db, notifier } = deps;
+  const orgOf = async (orgId: string) => {
+    const org = await db.organization.findUnique({ where: { id: orgId } });
+    if (!org) throw ApplicationFailure.nonRetryable(`organisation '${orgId}' not found`, 'not_found');
+    return org;
+  };
+  return {
+    /** The month before the one containing `at`, in the org's timezone. */
+    async monthToClose(input: { orgId: string; at: string }): Promise<string> {
+      const org = await orgOf(input.orgId);
+      return previousPeriod(periodOf(new Date(input.at), org.timezone));
+    },
+
+    async closeMonth(input: { orgId: string; period: string }): Promise<InvoiceSummary & { created: boolean }> {
+      return noRetryOnRefusal(async () => {
+        const { invoice, created } = await closeMonth(db, input.orgId, input.period, deps.now());
+        return { ...invoiceSummary(invoice), created };
+      });
+    },
+
+    /** Members whose own cap paused them in the month: they start the new month active. */
+    async capPausedMembers(input: { orgId: string; period: string }): Promise<string[]> {
+      return noRetryOnRefusal(async () => (await capPausedMembers(db, input.orgId, input.period)).map((p) => p.member.id));
+    },
+
+    async notifyMemberReactivated(input: { orgId: string; period: string; memberId: string }): Promise<ReactivationOutcome> {
+      const org = await orgOf(input.orgId);
+      // Re-read: the member may have left or had the cap raised since the list was taken.
+      const paused = (await capPausedMembers(db, input.orgId, input.period)).find((p) => p.member.id === input.memberId);
+      if (!paused) return 'not_paused';
+      const dedupeKey = reactivatedKey(input.memberId, input.period);
+      const activeFrom = periodStart(nextPeriod(input.period), org.timezone);
+      const payload = { memberId: input.memberId, period: input.period, cap: formatUsd(paused.capNanos), spent: formatUsd(paused.spentNanos), activeFrom: activeFrom.toISOString() };
+      await db.alertDelivery.createMany({ data: [{ orgId: org.id, dedupeKey, kind: 'member_reactivated', payload }], skipDuplicates: true });
+      const delivery = await db.alertDelivery.findUniqueOrThrow({ where: { orgId_dedupeKey: { orgId: org.id, dedupeKey } } });
+      if (delivery.sentAt) return 'already_sent';
+      const person = personOf(paused.member);
+      const alert: AlertView = {
+        kind: 'member_reactivated',
+        orgId: org.id,
+        orgName: org.name,
+        title: 'Your extra usage is active again',
+        text: `You reached your extra usage cap of $${payload.cap} in ${input.period}. A new month has started, so you can use extra usage again.`,
+        facts: { Month: input.period, 'Your cap': `$${payload.cap}`, [`Spent in ${input.period}`]: `$${payload.spent}`, 'Active again from': payload.activeFrom },
+        member: person,
+      };
+      await notifier.alert(alert, [person]);
+      await db.alertDelivery.update({ where: { id: delivery.id }, data: { sentAt: deps.now() } });
+      return 'sent';
+    },
+  };
+}
+
+export type BillingActivities = ReturnType<typeof billingActivities>;

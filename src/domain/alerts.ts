@@ -1,0 +1,171 @@
+// What to tell whom when a limit is crossed or a reload ends: pure rules, no I/O.
+// The dedupe key is what stops alert floods: one alert per (subject, threshold,
+// period), and the cap amount is part of it, so a changed cap re-arms the alert.
+// Spend only grows within a month, so a given (threshold, period, cap) can be
+// crossed at most once and the key never suppresses a genuine new crossing.
+import type { AlertKind } from '../notify/port.js';
+import type { Plan } from './caps.js';
+import type { DomainEvent } from './events.js';
+import { formatUsd } from './money.js';
+import { nextPeriod, periodStart } from './periods.js';
+
+/** Outcomes of an auto-reload, alerted to owners like the ledger's events. */
+export type ReloadOutcome =
+  | { type: 'reload_succeeded'; triggerEventId: string; amountNanos: string; balanceNanos: string }
+  | { type: 'reload_failed'; triggerEventId: string; amountNanos: string; balanceNanos: string; error: string }
+  | { type: 'reload_limit_reached'; period: string; limit: number; balanceNanos: string };
+
+export type AlertEvent = DomainEvent | ReloadOutcome;
+
+export interface AlertContext {
+  /** The outbox event (or workflow) this alert comes from. */
+  eventId: string;
+  org: { name: string; plan: Plan; timezone: string };
+  /** The member the event is about (seat limit, member cap). */
+  member?: { name: string; extraUsageAvailable: boolean };
+}
+
+export type Audience = 'owners' | 'member';
+
+export interface AlertRule {
+  kind: AlertKind;
+  audience: Audience;
+  /** Set when the audience is 'member'. */
+  memberId?: string;
+  dedupeKey: string;
+  title: string;
+  text: string;
+  facts: Record<string, string>;
+  canRequestExtraUsage?: boolean;
+}
+
+const usd = (nanos: string | bigint) => `$${formatUsd(BigInt(nanos))}`;
+
+const localFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** "2026-12-01 00:00 (Europe/Paris)": numeric parts only, so the text is stable across ICU versions. */
+export function localTime(at: Date, tz: string): string {
+  let f = localFormatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+    localFormatters.set(tz, f);
+  }
+  const p: Record<string, string> = {};
+  for (const part of f.formatToParts(at)) p[part.type] = part.value;
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} (${tz})`;
+}
+
+const monthEnd = (period: string, tz: string) => periodStart(nextPeriod(period), tz);
+
+/** The alert for an event, or null when the event is nobody's business. */
+export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null {
+  const tz = ctx.org.timezone;
+  switch (event.type) {
+    case 'org_cap_threshold': {
+      const resets = monthEnd(event.period, tz);
+      const stopped = event.percent >= 100;
+      return {
+        kind: 'org_cap_threshold',
+        audience: 'owners',
+        dedupeKey: `org_cap:${event.percent}:${event.period}:cap=${event.capNanos}`,
+        title: stopped
+          ? `${ctx.org.name} reached its monthly extra usage cap of ${usd(event.capNanos)}`
+          : `${ctx.org.name} has used ${event.percent}% of its monthly extra usage cap`,
+        text: stopped
+          ? `Extra usage is paused for everyone until ${localTime(resets, tz)}, unless an owner raises the org cap.`
+          : `${usd(event.spendNanos)} of ${usd(event.capNanos)} spent on extra usage this month. Extra usage stops at the cap.`,
+        facts: { Month: event.period, Spent: usd(event.spendNanos), Cap: usd(event.capNanos), Threshold: `${event.percent}%`, Resets: resets.toISOString() },
+      };
+    }
+    case 'tier_cap_reached': {
+      const resets = monthEnd(event.period, tz);
+      return {
+        kind: 'tier_cap_reached',
+        audience: 'owners',
+        dedupeKey: `tier_cap:${event.tier}:${event.period}:cap=${event.capNanos}`,
+        title: `${cap1(event.tier)} seats reached their monthly extra usage cap of ${usd(event.capNanos)}`,
+        text: `Members on ${event.tier} seats cannot use extra usage until ${localTime(resets, tz)}, unless an owner raises the ${event.tier} seat cap.`,
+        facts: { Month: event.period, Tier: event.tier, Spent: usd(event.spendNanos), Cap: usd(event.capNanos), Resets: resets.toISOString() },
+      };
+    }
+    case 'member_cap_reached': {
+      const resets = monthEnd(event.period, tz);
+      return {
+        kind: 'member_cap_reached',
+        audience: 'member',
+        memberId: event.memberId,
+        dedupeKey: `member_cap:${event.memberId}:${event.period}:cap=${event.capNanos}`,
+        title: `You reached your extra usage cap of ${usd(event.capNanos)} for this month`,
+        text: `Your extra usage is paused until ${localTime(resets, tz)}, when the month ends. An owner can raise your cap sooner.`,
+        facts: { Month: event.period, Spent: usd(event.spendNanos), Cap: usd(event.capNanos), 'Paused until': localTime(resets, tz), Resets: resets.toISOString() },
+      };
+    }
+    case 'seat_limit_reached': {
+      // With extra usage on, the member carries on (billed); otherwise they wait or ask an admin.
+      const extra = ctx.member?.extraUsageAvailable ?? false;
+      const canRequest = !extra && ctx.org.plan === 'enterprise';
+      const resets = event.resetsAt ? localTime(new Date(event.resetsAt), tz) : null;
+      const facts: Record<string, string> = {};
+      if (event.resetsAt) facts.Resets = event.resetsAt;
+      if (resets) facts['Included usage resets'] = resets;
+      return {
+        kind: 'seat_limit_reached',
+        audience: 'member',
+        memberId: event.memberId,
+        dedupeKey: `seat_limit:${event.memberId}:${event.resetsAt ?? `event=${ctx.eventId}`}`,
+        title: 'You have used the usage included in your seat',
+        text: extra
+          ? `Further requests use extra usage, billed at standard API rates${resets ? `, until your included usage resets at ${resets}` : ''}.`
+          : `Your included usage resets${resets ? ` at ${resets}` : ' soon'}.${canRequest ? ' You can ask an admin for extra usage or a premium seat.' : ''}`,
+        facts,
+        canRequestExtraUsage: canRequest,
+      };
+    }
+    case 'balance_below_threshold':
+      return {
+        kind: 'balance_low',
+        audience: 'owners',
+        // Each crossing is its own event; the ledger reports it once.
+        dedupeKey: `balance_low:event=${ctx.eventId}`,
+        title: `${ctx.org.name}'s prepaid balance is down to ${usd(event.balanceNanos)}`,
+        text: `The balance reached the auto-reload threshold of ${usd(event.thresholdNanos)}; an auto-reload is starting. Extra usage stops when the balance reaches zero.`,
+        facts: { Balance: usd(event.balanceNanos), Threshold: usd(event.thresholdNanos) },
+      };
+    case 'reload_succeeded':
+      return {
+        kind: 'reload_succeeded',
+        audience: 'owners',
+        dedupeKey: `reload_succeeded:${event.triggerEventId}`,
+        title: `Auto-reload added ${usd(event.amountNanos)} to ${ctx.org.name}'s balance`,
+        text: `The prepaid balance is now ${usd(event.balanceNanos)}.`,
+        facts: { Amount: usd(event.amountNanos), Balance: usd(event.balanceNanos) },
+      };
+    case 'reload_failed':
+      return {
+        kind: 'reload_failed',
+        audience: 'owners',
+        dedupeKey: `reload_failed:${event.triggerEventId}`,
+        title: `Auto-reload of ${usd(event.amountNanos)} failed for ${ctx.org.name}`,
+        text: `The payment did not go through (${event.error}). The balance is ${usd(event.balanceNanos)}; extra usage stops when it reaches zero. Buy credit or check the payment method.`,
+        facts: { Amount: usd(event.amountNanos), Balance: usd(event.balanceNanos), Error: event.error },
+      };
+    case 'reload_limit_reached':
+      return {
+        kind: 'reload_limit_reached',
+        audience: 'owners',
+        dedupeKey: `reload_limit:${event.period}:limit=${event.limit}`,
+        title: `${ctx.org.name} reached its limit of ${event.limit} auto-reload${event.limit === 1 ? '' : 's'} this month`,
+        text: `No more automatic reloads until next month. The balance is ${usd(event.balanceNanos)}; extra usage stops when it reaches zero. Buy credit or raise the monthly reload limit.`,
+        facts: { Month: event.period, 'Monthly limit': String(event.limit), Balance: usd(event.balanceNanos) },
+      };
+    default:
+      return null;
+  }
+}
+
+const cap1 = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** The member an event is about, if any (they get the alert, or it is about them). */
+export function memberIdOf(event: AlertEvent): string | null {
+  return 'memberId' in event ? event.memberId : null;
+}

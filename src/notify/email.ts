@@ -1,0 +1,95 @@
+// The email channel of the notifier port: SMTP through nodemailer. The brief's
+// digest is "by email"; alerts and request notices go the same way to whoever
+// has an address. People without an email address are skipped, not an error.
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Config } from '../config.js';
+import { alertEmail, digestEmail, requestClosedEmail, requestOpenedEmail, requestReminderEmail, type EmailContent, type FormatOptions } from './email-format.js';
+import type { Notifier, Person } from './port.js';
+
+export interface EmailNotifierOptions {
+  /** An smtp:// URL or a ready nodemailer transport. */
+  transport: string | Transporter;
+  from: string;
+  publicUrl?: string;
+  now?: () => Date;
+  /** The org's timezone for dates in emails (e.g. looked up in the database); UTC when absent. */
+  timeZoneOf?: (orgId: string) => Promise<string | null | undefined>;
+}
+
+/** One address once, in the order given (an owner may also be listed as admin). */
+function recipients(people: Person[]): { name: string; address: string }[] {
+  const seen = new Set<string>();
+  const out: { name: string; address: string }[] = [];
+  for (const p of people) {
+    const address = p.email?.trim();
+    if (!address || seen.has(address.toLowerCase())) continue;
+    seen.add(address.toLowerCase());
+    out.push({ name: p.name, address });
+  }
+  return out;
+}
+
+export class EmailNotifier implements Notifier {
+  private readonly transport: Transporter;
+  private readonly ownsTransport: boolean;
+
+  constructor(private readonly opts: EmailNotifierOptions) {
+    this.ownsTransport = typeof opts.transport === 'string';
+    this.transport = typeof opts.transport === 'string' ? nodemailer.createTransport(opts.transport) : opts.transport;
+  }
+
+  private async format(orgId: string, now: Date): Promise<FormatOptions> {
+    const timeZone = (await this.opts.timeZoneOf?.(orgId)) ?? undefined;
+    return { publicUrl: this.opts.publicUrl, timeZone, now };
+  }
+
+  private now(): Date {
+    return this.opts.now?.() ?? new Date();
+  }
+
+  /**
+   * One message to all recipients: a retried activity then repeats one SMTP
+   * transaction, not a partial fan-out. A rejection throws so the activity retries.
+   */
+  private async send(to: Person[], content: EmailContent): Promise<void> {
+    const rcpt = recipients(to);
+    if (rcpt.length === 0) return;
+    await this.transport.sendMail({ from: this.opts.from, to: rcpt, subject: content.subject, text: content.text, html: content.html });
+  }
+
+  async requestOpened(request: Parameters<Notifier['requestOpened']>[0], admins: Person[]): Promise<void> {
+    await this.send(admins, requestOpenedEmail(request, await this.format(request.orgId, this.now())));
+  }
+
+  async requestReminder(request: Parameters<Notifier['requestReminder']>[0], admins: Person[]): Promise<void> {
+    await this.send(admins, requestReminderEmail(request, await this.format(request.orgId, this.now())));
+  }
+
+  /** The outcome goes to the requester; admins already saw the decision where they took it. */
+  async requestClosed(request: Parameters<Notifier['requestClosed']>[0]): Promise<void> {
+    await this.send([request.requester], requestClosedEmail(request, await this.format(request.orgId, this.now())));
+  }
+
+  async alert(alert: Parameters<Notifier['alert']>[0], to: Person[]): Promise<void> {
+    await this.send(to, alertEmail(alert, await this.format(alert.orgId, this.now())));
+  }
+
+  /** "Waiting" is counted to the digest's own time, so a retried digest reads the same. */
+  async digest(digest: Parameters<Notifier['digest']>[0], admins: Person[]): Promise<void> {
+    if (digest.requests.length === 0) return;
+    await this.send(admins, digestEmail(digest, await this.format(digest.orgId, new Date(digest.at))));
+  }
+
+  close(): void {
+    if (this.ownsTransport) this.transport.close();
+  }
+}
+
+/** The email channel from configuration, or null when SMTP_URL is unset. */
+export function emailNotifierFromConfig(
+  config: Pick<Config, 'SMTP_URL' | 'EMAIL_FROM' | 'PUBLIC_URL'>,
+  extra: Pick<EmailNotifierOptions, 'timeZoneOf' | 'now'> = {},
+): EmailNotifier | null {
+  if (!config.SMTP_URL) return null;
+  return new EmailNotifier({ transport: config.SMTP_URL, from: config.EMAIL_FROM, publicUrl: config.PUBLIC_URL, ...extra });
+}

@@ -1,0 +1,116 @@
+// Who is told what, and the dedupe keys that stop alert floods: one alert per
+// (subject, threshold, period), re-armed by a changed cap. Amounts in nanos ($1 = 1e9).
+import { describe, expect, it } from 'vitest';
+import { alertFor, localTime, type AlertContext, type AlertEvent } from '../../src/domain/alerts.js';
+
+const usd = (dollars: number) => String(BigInt(dollars) * 1_000_000_000n);
+const enterprise: AlertContext = { eventId: '42', org: { name: 'Acme', plan: 'enterprise', timezone: 'Europe/Paris' } };
+const team: AlertContext = { eventId: '42', org: { name: 'Small Team', plan: 'team', timezone: 'UTC' } };
+const orgCap = (percent: number, cap = 1000): AlertEvent => ({ type: 'org_cap_threshold', percent, period: '2026-11', capNanos: usd(cap), spendNanos: usd((cap * percent) / 100) });
+
+describe('org cap thresholds', () => {
+  it('tells owners at 50, 80 and 100 %, one key per threshold, month and cap', () => {
+    const alerts = [50, 80, 100].map((p) => alertFor(orgCap(p), enterprise)!);
+    expect(alerts.map((a) => a.audience)).toEqual(['owners', 'owners', 'owners']);
+    expect(alerts.map((a) => a.kind)).toEqual(['org_cap_threshold', 'org_cap_threshold', 'org_cap_threshold']);
+    expect(alerts.map((a) => a.dedupeKey)).toEqual([
+      'org_cap:50:2026-11:cap=1000000000000',
+      'org_cap:80:2026-11:cap=1000000000000',
+      'org_cap:100:2026-11:cap=1000000000000',
+    ]);
+    expect(alerts[1]).toMatchObject({ title: 'Acme has used 80% of its monthly extra usage cap', facts: { Spent: '$800.00', Cap: '$1000.00', Threshold: '80%' } });
+    // At 100 % extra usage stops until the month ends in the org's timezone.
+    expect(alerts[2]!.text).toContain('until 2026-12-01 00:00 (Europe/Paris)');
+    expect(alerts[2]!.facts.Resets).toBe('2026-11-30T23:00:00.000Z');
+  });
+
+  it('re-arms when the cap changes and keys another month apart', () => {
+    const before = alertFor(orgCap(80, 1000), enterprise)!.dedupeKey;
+    expect(alertFor(orgCap(80, 2000), enterprise)!.dedupeKey).not.toBe(before);
+    expect(alertFor({ ...(orgCap(80) as object), period: '2026-12' } as AlertEvent, enterprise)!.dedupeKey).toBe('org_cap:80:2026-12:cap=1000000000000');
+    // The same crossing reported again maps to the same key, whichever event carries it.
+    expect(alertFor(orgCap(80), { ...enterprise, eventId: '43' })!.dedupeKey).toBe(before);
+  });
+
+  it('renders money exactly, to the nano-dollar', () => {
+    const a = alertFor({ type: 'org_cap_threshold', percent: 50, period: '2026-11', capNanos: '1000000001', spendNanos: '500000001' }, enterprise)!;
+    expect(a.facts).toMatchObject({ Spent: '$0.500000001', Cap: '$1.000000001' });
+  });
+});
+
+describe('tier cap', () => {
+  it('tells owners once per tier, month and cap', () => {
+    const a = alertFor({ type: 'tier_cap_reached', tier: 'standard', period: '2026-11', capNanos: usd(500), spendNanos: usd(501) }, enterprise)!;
+    expect(a).toMatchObject({ kind: 'tier_cap_reached', audience: 'owners', dedupeKey: 'tier_cap:standard:2026-11:cap=500000000000' });
+    expect(a.title).toBe('Standard seats reached their monthly extra usage cap of $500.00');
+    expect(a.facts).toMatchObject({ Spent: '$501.00', Tier: 'standard' });
+  });
+});
+
+describe('member cap', () => {
+  it('tells the member they are paused until the month ends in the org timezone', () => {
+    const a = alertFor({ type: 'member_cap_reached', memberId: 'mem_1', period: '2026-11', capNanos: usd(50), spendNanos: usd(52) }, { ...enterprise, member: { name: 'Alice', extraUsageAvailable: true } })!;
+    expect(a).toMatchObject({ kind: 'member_cap_reached', audience: 'member', memberId: 'mem_1', dedupeKey: 'member_cap:mem_1:2026-11:cap=50000000000' });
+    expect(a.text).toContain('paused until 2026-12-01 00:00 (Europe/Paris)');
+    expect(a.facts).toMatchObject({ 'Paused until': '2026-12-01 00:00 (Europe/Paris)', Resets: '2026-11-30T23:00:00.000Z', Cap: '$50.00', Spent: '$52.00' });
+  });
+
+  it('uses the org timezone for the month end (New York: 05:00 UTC)', () => {
+    const a = alertFor({ type: 'member_cap_reached', memberId: 'm', period: '2026-12', capNanos: usd(5), spendNanos: usd(5) }, { ...enterprise, org: { ...enterprise.org, timezone: 'America/New_York' } })!;
+    expect(a.facts.Resets).toBe('2027-01-01T05:00:00.000Z');
+    expect(a.facts['Paused until']).toBe('2027-01-01 00:00 (America/New_York)');
+  });
+});
+
+describe('seat limit', () => {
+  const hit: AlertEvent = { type: 'seat_limit_reached', memberId: 'mem_1', resetsAt: '2026-11-15T17:00:00.000Z' };
+
+  it('offers "Request extra usage" on enterprise when the member has no extra usage', () => {
+    const a = alertFor(hit, { ...enterprise, member: { name: 'Alice', extraUsageAvailable: false } })!;
+    expect(a).toMatchObject({ kind: 'seat_limit_reached', audience: 'member', memberId: 'mem_1', canRequestExtraUsage: true });
+    expect(a.dedupeKey).toBe('seat_limit:mem_1:2026-11-15T17:00:00.000Z');
+    expect(a.text).toContain('resets at 2026-11-15 18:00 (Europe/Paris)');
+    expect(a.text).toContain('ask an admin');
+  });
+
+  it('does not offer it on team plans, nor to a member who carries on with extra usage', () => {
+    expect(alertFor(hit, { ...team, member: { name: 'Alice', extraUsageAvailable: false } })!.canRequestExtraUsage).toBe(false);
+    const carrying = alertFor(hit, { ...enterprise, member: { name: 'Alice', extraUsageAvailable: true } })!;
+    expect(carrying.canRequestExtraUsage).toBe(false);
+    expect(carrying.text).toContain('extra usage, billed at standard API rates');
+  });
+
+  it('keys each window apart: the next window alerts again', () => {
+    const next = alertFor({ ...hit, resetsAt: '2026-11-15T22:00:00.000Z' } as AlertEvent, enterprise)!;
+    expect(next.dedupeKey).not.toBe(alertFor(hit, enterprise)!.dedupeKey);
+  });
+});
+
+describe('balance and reloads', () => {
+  it('keys a low balance by its outbox event', () => {
+    const a = alertFor({ type: 'balance_below_threshold', thresholdNanos: usd(10), balanceNanos: '9500000000' }, team)!;
+    expect(a).toMatchObject({ kind: 'balance_low', audience: 'owners', dedupeKey: 'balance_low:event=42', facts: { Balance: '$9.50', Threshold: '$10.00' } });
+  });
+
+  it('keys reload outcomes by the crossing and the limit by month and limit', () => {
+    expect(alertFor({ type: 'reload_succeeded', triggerEventId: '7', amountNanos: usd(50), balanceNanos: usd(55) }, team)).toMatchObject({
+      kind: 'reload_succeeded', audience: 'owners', dedupeKey: 'reload_succeeded:7', facts: { Amount: '$50.00', Balance: '$55.00' },
+    });
+    expect(alertFor({ type: 'reload_failed', triggerEventId: '7', amountNanos: usd(50), balanceNanos: usd(5), error: 'card declined' }, team)).toMatchObject({
+      kind: 'reload_failed', dedupeKey: 'reload_failed:7', facts: { Error: 'card declined' },
+    });
+    expect(alertFor({ type: 'reload_limit_reached', period: '2026-11', limit: 2, balanceNanos: usd(3) }, team)).toMatchObject({
+      kind: 'reload_limit_reached', dedupeKey: 'reload_limit:2026-11:limit=2', title: 'Small Team reached its limit of 2 auto-reloads this month',
+    });
+  });
+});
+
+it('says nothing for settings events', () => {
+  expect(alertFor({ type: 'member_removed', memberId: 'm' }, enterprise)).toBeNull();
+  expect(alertFor({ type: 'org_provisioned' }, enterprise)).toBeNull();
+});
+
+it('renders local time with numeric parts only', () => {
+  expect(localTime(new Date('2026-03-29T01:30:00Z'), 'Europe/Paris')).toBe('2026-03-29 03:30 (Europe/Paris)');
+  expect(localTime(new Date('2026-11-30T23:00:00Z'), 'UTC')).toBe('2026-11-30 23:00 (UTC)');
+});

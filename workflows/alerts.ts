@@ -1,0 +1,14 @@
+// One alert per outbox event (workflow id `alert/<eventId>`): the activity decides
+// whether it is new, a duplicate of an earlier crossing, or already sent.
+import { proxyActivities } from '@temporalio/workflow';
+import type { AlertActivities, DeliverAlertInput, DeliveryOutcome } from '../src/activities/alerts.js';
+
+const acts = proxyActivities<AlertActivities>({
+  startToCloseTimeout: '30 seconds',
+  // A notifier outage must not drop the alert: keep trying, backing off.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+export async function capAlert(input: DeliverAlertInput): Promise<DeliveryOutcome> {
+  return acts.deliverAlert(input);
+}

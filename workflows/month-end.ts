@@ -1,0 +1,57 @@
+// Month-end for one org: close the billing month into an invoice (Enterprise) or a
+// statement (Team), then tell members paused by their own cap that they are active
+// again. Started by the org's month-end Schedule; running it twice changes nothing.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { BillingActivities, ReactivationOutcome } from '../src/activities/billing.js';
+import type { InvoiceSummary } from '../src/ledger/invoices.js';
+
+export interface MonthEndInput {
+  orgId: string;
+  /** "YYYY-MM"; default: the month before the one the run was scheduled (or else started) in, org timezone. */
+  period?: string;
+}
+
+export interface MonthEndResult {
+  orgId: string;
+  period: string;
+  invoice: InvoiceSummary & { created: boolean };
+  /** Members told now, or told by an earlier run. */
+  reactivated: { memberId: string; outcome: ReactivationOutcome }[];
+  /** Members whose notice could not be delivered (the invoice stands regardless). */
+  notifyFailed: string[];
+}
+
+/** Set by a Schedule on the runs it starts: the calendar time the run was for. */
+const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+export const monthEndWorkflowId = (orgId: string, period: string) => `month-end/${orgId}/${period}`;
+
+const acts = proxyActivities<BillingActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// A notifier outage should not hold the month open forever: give up on one notice after a while.
+const notices = proxyActivities<BillingActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+export async function monthEnd(input: MonthEndInput): Promise<MonthEndResult> {
+  // Both times are in the start event, so replays resolve the same month. The scheduled
+  // time wins: a run caught up days late (after an outage) still closes the month it was for.
+  const info = workflowInfo();
+  const at = info.typedSearchAttributes.get(SCHEDULED_START) ?? info.startTime;
+  const period = input.period ?? (await acts.monthToClose({ orgId: input.orgId, at: at.toISOString() }));
+  const invoice = await acts.closeMonth({ orgId: input.orgId, period });
+  const paused = await acts.capPausedMembers({ orgId: input.orgId, period });
+  const results = await Promise.allSettled(paused.map((memberId) => notices.notifyMemberReactivated({ orgId: input.orgId, period, memberId })));
+  const reactivated: MonthEndResult['reactivated'] = [];
+  const notifyFailed: string[] = [];
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') reactivated.push({ memberId: paused[i]!, outcome: r.value });
+    else notifyFailed.push(paused[i]!);
+  });
+  return { orgId: input.orgId, period, invoice, reactivated, notifyFailed };
+}
