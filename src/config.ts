@@ -17,6 +17,8 @@ export const configSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('extra-usage'),
   /** Remind admins of an undecided request after this many minutes (default a day). */
   REQUEST_REMIND_AFTER_MINUTES: z.coerce.number().int().min(1).default(24 * 60),
+  /** Reservation mode: an unsettled hold is released after this many seconds. */
+  RESERVATION_TTL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
   /** An undecided request expires after this many minutes (default a week). */
   REQUEST_EXPIRE_AFTER_MINUTES: z.coerce.number().int().min(1).default(7 * 24 * 60),
   /** Path to the `temporal` CLI; looked up on PATH when unset. */

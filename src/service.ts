@@ -17,6 +17,7 @@ import { requestService } from './services/requests.js';
 import { ledgerOnlyPayments } from './payments/port.js';
 import { buildNotifier } from './notify/from-config.js';
 import { ensureAllSchedules } from './temporal/schedules.js';
+import { startReservationSweeper } from './services/reservation-sweeper.js';
 
 export interface RunningService {
   url: string;
@@ -80,6 +81,8 @@ export async function startService(config: Config, log: (msg: string) => void = 
     });
     const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests }, outboxRoutes(), { log });
     stack.push(() => relay.stop());
+    const sweeper = startReservationSweeper(db, { log });
+    stack.push(() => sweeper.stop());
     // Digest and month-end Schedules per org, created or brought up to date at every start.
     const scheduled = await ensureAllSchedules(temporal.client, db, taskQueue);
     log(`temporal: schedules ensured for ${scheduled} organisation(s)`);
@@ -90,6 +93,7 @@ export async function startService(config: Config, log: (msg: string) => void = 
       operatorToken,
       now,
       requests,
+      reservationTtlMs: config.RESERVATION_TTL_SECONDS * 1000,
       logLevel: config.LOG_LEVEL,
       health: async () => ({ database: database.kind, temporal: { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue } }),
     });

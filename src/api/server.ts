@@ -19,6 +19,8 @@ export interface ApiDeps {
   now: () => Date;
   /** Extra health facts (database kind, Temporal) shown on GET /health. */
   health?: () => Promise<Record<string, unknown>>;
+  /** How long a reservation holds before it is released unsettled. */
+  reservationTtlMs?: number;
   /** Requests run on Temporal; without it the request routes answer 503. */
   requests?: RequestService;
   logLevel?: string;

@@ -2,6 +2,7 @@
 import type { Db } from '../db/client.js';
 import type { Member, Organization, SeatTierConfig } from '../generated/prisma/client.js';
 import type { MemberLimitsState, SeatTier } from '../domain/caps.js';
+import type { HeldState } from '../domain/reservations.js';
 import { periodOf } from '../domain/periods.js';
 
 export type OrgWithTiers = Organization & { seatTiers: SeatTierConfig[] };
@@ -16,10 +17,14 @@ export function tierConfigOf(org: OrgWithTiers, tier: SeatTier): SeatTierConfig 
   return config ?? { orgId: org.id, tier, includedAllowanceNanos: 0n, windowMinutes: 300 };
 }
 
+/** Month-to-date extra spend, and what open reservations hold on top of it. */
 export interface MonthSpend {
   member: bigint;
   tier: bigint;
   org: bigint;
+  memberReserved: bigint;
+  tierReserved: bigint;
+  orgReserved: bigint;
 }
 
 export async function monthSpendOf(db: Db, orgId: string, period: string, memberId: string, tier: SeatTier): Promise<MonthSpend> {
@@ -34,11 +39,30 @@ export async function monthSpendOf(db: Db, orgId: string, period: string, member
       ],
     },
   });
-  const of = (scope: string) => rows.find((r) => r.scope === scope)?.extraNanos ?? 0n;
-  return { member: of('member'), tier: of('tier'), org: of('org') };
+  const row = (scope: string) => rows.find((r) => r.scope === scope);
+  const of = (scope: string) => row(scope)?.extraNanos ?? 0n;
+  const held = (scope: string) => row(scope)?.reservedNanos ?? 0n;
+  return { member: of('member'), tier: of('tier'), org: of('org'), memberReserved: held('member'), tierReserved: held('tier'), orgReserved: held('org') };
 }
 
+/**
+ * The state the check-mode rules decide on. What open reservations hold counts as
+ * used or spent, so a check-mode request never takes what a reservation holds.
+ */
 export async function loadLimitsState(db: Db, org: OrgWithTiers, member: Member, at: Date): Promise<MemberLimitsState> {
+  const s = await loadHeldState(db, org, member, at);
+  return {
+    ...s,
+    window: { startedAt: s.window.startedAt, usedNanos: s.window.usedNanos + s.windowHeldNanos },
+    memberSpendNanos: s.memberSpendNanos + s.memberReservedNanos,
+    tierSpendNanos: s.tierSpendNanos + s.tierReservedNanos,
+    orgSpendNanos: s.orgSpendNanos + s.orgReservedNanos,
+    balanceNanos: s.balanceNanos - s.heldBalanceNanos,
+  };
+}
+
+/** Spend and holds kept apart, as reservation mode needs them. */
+export async function loadHeldState(db: Db, org: OrgWithTiers, member: Member, at: Date): Promise<HeldState> {
   const tier = member.seatTier;
   const config = tierConfigOf(org, tier);
   const spend = await monthSpendOf(db, org.id, periodOf(at, org.timezone), member.id, tier);
@@ -58,6 +82,11 @@ export async function loadLimitsState(db: Db, org: OrgWithTiers, member: Member,
     tierSpendNanos: spend.tier,
     orgSpendNanos: spend.org,
     balanceNanos: org.balanceNanos,
+    windowHeldNanos: member.windowHeldNanos,
+    memberReservedNanos: spend.memberReserved,
+    tierReservedNanos: spend.tierReserved,
+    orgReservedNanos: spend.orgReserved,
+    heldBalanceNanos: org.heldBalanceNanos,
   };
 }
 

@@ -38,6 +38,8 @@ export const orgDocumentSchema = z.object({
     scope: z.enum(['all_members', 'selected_members']).default('all_members'),
     orgMonthlyCap: capAmount.default(null),
     tierCaps: z.object({ standard: capAmount.default(null), premium: capAmount.default(null) }).strict().optional(),
+    /** check: the documented check-before/record-after; reserve: authorize holds an estimate (docs/api.md). */
+    enforcement: z.enum(['check', 'reserve']).optional(),
   }).strict().optional(),
   autoReload: z.object({
     enabled: z.boolean(),

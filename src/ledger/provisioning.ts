@@ -39,6 +39,7 @@ function orgFields(doc: OrgDocument) {
           extraUsageEnabled: doc.extraUsage.enabled,
           extraUsageScope: doc.extraUsage.scope,
           orgMonthlyCapNanos: nanosOrNull(doc.extraUsage.orgMonthlyCap),
+          ...(doc.extraUsage.enforcement ? { enforcementMode: doc.extraUsage.enforcement } : {}),
           ...(doc.extraUsage.tierCaps
             ? { standardTierCapNanos: nanosOrNull(doc.extraUsage.tierCaps.standard), premiumTierCapNanos: nanosOrNull(doc.extraUsage.tierCaps.premium) }
             : {}),

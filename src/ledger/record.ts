@@ -14,6 +14,7 @@ import { requireActiveMember } from './members.js';
 import { appendEvents } from './outbox.js';
 import { priceFor } from './prices.js';
 import { inTransaction, isUniqueViolation, type Tx } from './transactions.js';
+import { lockOpenHold, releaseHold } from './reservations.js';
 
 export interface RecordInput {
   orgId: string;
@@ -77,6 +78,7 @@ interface LockedMember {
   extraUsageCapNanos: bigint | null;
   windowStartedAt: Date | null;
   windowUsedNanos: bigint;
+  windowHeldNanos: bigint;
   removedAt: Date | null;
 }
 
@@ -118,7 +120,7 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
       // The member row lock serialises this member's records, so the allowance
       // window and a duplicate requestId are decided on settled values.
       const locked = (await tx.$queryRaw<LockedMember[]>`
-        SELECT "seatTier", "extraUsageEnabled", "extraUsageCapNanos", "windowStartedAt", "windowUsedNanos", "removedAt"
+        SELECT "seatTier", "extraUsageEnabled", "extraUsageCapNanos", "windowStartedAt", "windowUsedNanos", "windowHeldNanos", "removedAt"
         FROM "Member" WHERE "id" = ${member.id} FOR UPDATE`)[0];
       if (!locked || locked.removedAt) throw notFound(`member '${input.member}'`, 'member');
       const again = await earlierAnswer(tx, input.orgId, input.requestId, bodyHash);
@@ -131,8 +133,13 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
         extraUsageScope: org.extraUsageScope,
         memberExtraUsageEnabled: locked.extraUsageEnabled,
       });
+      // A reservation for this request is settled here; what other open reservations
+      // hold of the allowance is not this request's to use.
+      const hold = await lockOpenHold(tx, org.id, input.requestId);
+      const heldByOthers = BigInt(locked.windowHeldNanos) - (hold?.includedHeldNanos ?? 0n);
+      const allowance = config.includedAllowanceNanos > heldByOthers ? config.includedAllowanceNanos - heldByOthers : 0n;
       const windowBefore = { startedAt: locked.windowStartedAt, usedNanos: BigInt(locked.windowUsedNanos) };
-      const split = splitCost(cost, windowBefore, config.includedAllowanceNanos, config.windowMinutes, at, extraAvailable);
+      const split = splitCost(cost, windowBefore, allowance, config.windowMinutes, at, extraAvailable);
       await tx.$executeRaw`
         UPDATE "Member" SET "windowStartedAt" = ${split.window.startedAt}, "windowUsedNanos" = ${split.window.usedNanos}
         WHERE "id" = ${member.id}`;
@@ -141,6 +148,7 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
       const memberAfter = await addSpend(tx, org.id, period, 'member', member.id, split.extraNanos, split.includedNanos);
       const tierAfter = await addSpend(tx, org.id, period, 'tier', tier, split.extraNanos, split.includedNanos);
       const orgAfter = await addSpend(tx, org.id, period, 'org', 'org', split.extraNanos, split.includedNanos);
+      if (hold) await releaseHold(tx, org.id, member.id, hold, 'settledAt', now);
 
       let balance: { before: bigint; after: bigint; threshold: bigint | null } | null = null;
       if (org.plan === 'team') {

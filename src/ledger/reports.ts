@@ -22,7 +22,7 @@ export async function usageOverview(db: Db, org: OrgWithTiers, at = new Date()) 
     org: { id: org.id, slug: org.slug, name: org.name, plan: org.plan, timezone: org.timezone, digestHour: org.digestHourLocal },
     period,
     resetsAt: monthResetsAt(at, org.timezone).toISOString(),
-    extraUsage: { enabled: org.extraUsageEnabled, scope: org.extraUsageScope },
+    extraUsage: { enabled: org.extraUsageEnabled, scope: org.extraUsageScope, enforcement: org.enforcementMode },
     orgCap: { cap: formatUsdOrNull(org.orgMonthlyCapNanos), monthToDateExtra: formatUsd(orgRow?.extraNanos ?? 0n), monthToDateIncluded: formatUsd(orgRow?.includedNanos ?? 0n) },
     seatTiers: TIERS.map((tier) => {
       const config = org.seatTiers.find((t) => t.tier === tier);

@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { authorizeUsage } from '../../ledger/authorize.js';
 import { recordUsage } from '../../ledger/record.js';
+import { reserveUsage } from '../../ledger/reservations.js';
+import { invalid } from '../../ledger/errors.js';
 import { defineRoute } from '../route.js';
 import { isoInstant, memberRef, modelName, requestInstant } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
@@ -19,7 +21,18 @@ export const usageObject = z.looseObject({
   }).nullable().optional(),
 }).describe('The Messages API `usage` object, as the model returned it');
 
-export const authorizeBody = z.object({ member: memberRef, model: modelName, at: isoInstant.optional() }).strict();
+const estimate = z.object({
+  input_tokens: tokens.describe('Every prompt token: input plus cache writes and reads'),
+  max_tokens: tokens.describe('The max_tokens the model request asks for'),
+}).strict().describe('Reservation mode: an upper bound held against every cap until the record with the same requestId settles it');
+
+export const authorizeBody = z.object({
+  member: memberRef,
+  model: modelName,
+  at: isoInstant.optional(),
+  requestId: z.string().min(1).max(200).optional().describe('Required with estimate: the record that settles the reservation carries the same id'),
+  estimate: estimate.optional(),
+}).strict();
 export const recordBody = z.object({
   requestId: z.string().min(1).max(200).describe('Unique per request; a retry with the same id counts once'),
   member: memberRef,
@@ -29,7 +42,10 @@ export const recordBody = z.object({
 }).strict();
 
 const authorizeResponse = z.union([
-  z.object({ allowed: z.literal(true), mode: z.enum(['included', 'extra']), memberId: z.string() }),
+  z.object({
+    allowed: z.literal(true), mode: z.enum(['included', 'extra']), memberId: z.string(),
+    reservation: z.object({ requestId: z.string(), held: z.string(), includedHeld: z.string(), extraHeld: z.string(), expiresAt: z.string() }).optional(),
+  }),
   z.object({
     allowed: z.literal(false),
     reason: z.enum(['seat_limit_reached', 'extra_usage_disabled', 'member_cap_reached', 'seat_tier_cap_reached', 'org_cap_reached', 'balance_exhausted']),
@@ -53,7 +69,14 @@ export function usageRoutes(deps: ApiDeps) {
       async handler({ body, auth }) {
         const now = deps.now();
         const at = requestInstant(body.at, now) ?? now;
-        const d = await authorizeUsage(deps.db, { orgId: auth.org!.id, member: body.member, model: body.model, at });
+        const org = auth.org!;
+        if (body.estimate || org.enforcementMode === 'reserve') {
+          if (!body.estimate) throw invalid('estimate', 'this organisation enforces caps with reservations: send estimate {input_tokens, max_tokens} and a requestId');
+          if (!body.requestId) throw invalid('requestId', 'a reservation needs the requestId its record will carry');
+          const d = await reserveUsage(deps.db, { orgId: org.id, requestId: body.requestId, member: body.member, model: body.model, at, estimate: body.estimate, ttlMs: deps.reservationTtlMs }, now);
+          return 'resetsAt' in d && d.resetsAt instanceof Date ? { ...d, resetsAt: d.resetsAt.toISOString() } : d;
+        }
+        const d = await authorizeUsage(deps.db, { orgId: org.id, member: body.member, model: body.model, at });
         return d.allowed ? d : { ...d, resetsAt: d.resetsAt?.toISOString() ?? null };
       },
     }),

@@ -1,0 +1,76 @@
+// Reservation mode: an upper-bound estimate is held against the allowance and every
+// cap before the request runs, so concurrent requests cannot take spend past a cap
+// (the check-before/record-after rule can, by the requests in flight).
+import { extraUsageAvailable, effectiveTierCap, type AuthorizeDecision, type MemberLimitsState } from './caps.js';
+import { currentWindow, monthResetsAt, windowResetsAt } from './periods.js';
+import { selectPriceTier, type PriceTier } from './pricing.js';
+
+/** What a gateway knows before the request: prompt size and the max_tokens it asked for. */
+export interface UsageEstimate {
+  /** Every prompt token: input plus any cache writes and reads. */
+  input_tokens: number;
+  max_tokens: number;
+}
+
+/**
+ * The most the request can cost: each prompt token at the dearest prompt rate (a 1-hour
+ * cache write), max_tokens at the output rate, in the tier its prompt size selects.
+ */
+export function estimateUpperBound(tiers: readonly PriceTier[], model: string, at: Date, e: UsageEstimate): bigint | null {
+  const tier = selectPriceTier(tiers, model, at, { input: e.input_tokens, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, output: 0 });
+  if (!tier) return null;
+  const rates = [tier.inputNanosPerToken, tier.cacheWrite5mNanosPerToken, tier.cacheWrite1hNanosPerToken, tier.cacheReadNanosPerToken];
+  const dearestPrompt = rates.reduce((a, b) => (a > b ? a : b));
+  return BigInt(e.input_tokens) * dearestPrompt + BigInt(e.max_tokens) * tier.outputNanosPerToken;
+}
+
+export interface HeldState extends MemberLimitsState {
+  /** Included allowance already held by this member's open reservations. */
+  windowHeldNanos: bigint;
+  memberReservedNanos: bigint;
+  tierReservedNanos: bigint;
+  orgReservedNanos: bigint;
+  heldBalanceNanos: bigint;
+}
+
+export type ReservationPlan =
+  | { allowed: true; mode: 'included' | 'extra'; includedHold: bigint; extraHold: bigint }
+  | Extract<AuthorizeDecision, { allowed: false }>;
+
+const fits = (spent: bigint, reserved: bigint, hold: bigint, cap: bigint | null) => cap === null || spent + reserved + hold <= cap;
+
+/**
+ * Holds the estimate: first against the included allowance not yet used or held, the
+ * rest as extra usage, which must fit under every cap together with what is already
+ * spent and held. Refusals use the same reasons, in the same order, as check mode.
+ */
+export function planReservation(s: HeldState, at: Date, estimateNanos: bigint): ReservationPlan {
+  const window = currentWindow(s.window, s.windowMinutes, at);
+  const free = s.allowanceNanos - window.usedNanos - s.windowHeldNanos;
+  const includedHold = free > 0n ? (estimateNanos < free ? estimateNanos : free) : 0n;
+  const extraHold = estimateNanos - includedHold;
+  if (extraHold === 0n) return { allowed: true, mode: 'included', includedHold, extraHold };
+
+  const seatResetsAt = windowResetsAt(window, s.windowMinutes);
+  const canRequest = s.plan === 'enterprise';
+  if (!extraUsageAvailable(s)) {
+    // Without extra usage nothing can be billed past the seat: what the request runs
+    // over is absorbed as included (as in check mode), so some allowance left is enough.
+    if (includedHold > 0n) return { allowed: true, mode: 'included', includedHold, extraHold: 0n };
+    return { allowed: false, reason: s.orgExtraUsageEnabled ? 'seat_limit_reached' : 'extra_usage_disabled', resetsAt: seatResetsAt, canRequestExtraUsage: canRequest };
+  }
+  const monthEnd = monthResetsAt(at, s.timezone);
+  if (!fits(s.memberSpendNanos, s.memberReservedNanos, extraHold, s.memberCapNanos)) {
+    return { allowed: false, reason: 'member_cap_reached', resetsAt: monthEnd, canRequestExtraUsage: false };
+  }
+  if (!fits(s.tierSpendNanos, s.tierReservedNanos, extraHold, effectiveTierCap(s.plan, s.tierCapNanos))) {
+    return { allowed: false, reason: 'seat_tier_cap_reached', resetsAt: monthEnd, canRequestExtraUsage: false };
+  }
+  if (!fits(s.orgSpendNanos, s.orgReservedNanos, extraHold, s.orgCapNanos)) {
+    return { allowed: false, reason: 'org_cap_reached', resetsAt: monthEnd, canRequestExtraUsage: false };
+  }
+  if (s.plan === 'team' && s.balanceNanos - s.heldBalanceNanos < extraHold) {
+    return { allowed: false, reason: 'balance_exhausted', resetsAt: null, canRequestExtraUsage: false };
+  }
+  return { allowed: true, mode: 'extra', includedHold, extraHold };
+}
