@@ -5,7 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import { authenticateApiKey } from '../ledger/api-keys.js';
-import { loadOrg } from '../ledger/limits-state.js';
+import { loadOrg, orgSnapshot } from '../ledger/limits-state.js';
 import { requireActiveMember } from '../ledger/members.js';
 import type { AuthContext, AuthKind } from './route.js';
 import { HttpError } from './errors.js';
@@ -36,8 +36,8 @@ export async function authenticate(db: Db, operatorToken: string, kind: AuthKind
   const apiKey = await authenticateApiKey(db, token);
   if (!apiKey) throw unauthorized('invalid or revoked API key');
   if (!apiKey.scopes.includes(kind)) throw new HttpError(403, 'forbidden', `this API key lacks the '${kind}' scope`);
+  if (kind === 'usage') return { apiKey, org: await orgSnapshot(db, apiKey.orgId) };
   const org = await loadOrg(db, apiKey.orgId);
-  if (kind === 'usage') return { apiKey, org };
   const actorRef = request.headers['x-actor'];
   if (typeof actorRef !== 'string' || !actorRef) {
     throw new HttpError(400, 'invalid_request', 'missing X-Actor header: the id or external id of the member acting', 'x-actor');

@@ -4,12 +4,16 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { pgliteSql, poolSql, registerSql, type Sql } from './sql.js';
 
 export type Db = PrismaClient;
 
 export interface Database {
   prisma: PrismaClient;
+  /** The same connections, for the hot path's plain SQL. */
+  sql: Sql;
   kind: 'pglite' | 'postgres';
   close(): Promise<void>;
 }
@@ -23,16 +27,29 @@ export interface DatabaseOptions {
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
-    const adapter = new PrismaPg({ connectionString: opts.url, max: opts.poolSize ?? 10 });
-    const prisma = new PrismaClient({ adapter });
-    return { prisma, kind: 'postgres', close: () => prisma.$disconnect() };
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    const sql = poolSql(pool);
+    registerSql(prisma, sql);
+    return {
+      prisma,
+      sql,
+      kind: 'postgres',
+      close: async () => {
+        await prisma.$disconnect();
+        await pool.end();
+      },
+    };
   }
   const dir = opts.pgliteDir ?? 'memory://';
   if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
   const pglite = await PGlite.create(dir);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const sql = pgliteSql(pglite);
+  registerSql(prisma, sql);
   return {
     prisma,
+    sql,
     kind: 'pglite',
     close: async () => {
       await prisma.$disconnect();

@@ -23,7 +23,20 @@ export async function issueApiKey(db: Db, orgId: string, name: string, scopes: A
   return { id: row.id, name, prefix, scopes, key, createdAt: row.createdAt };
 }
 
+// Authenticating every metering call against the database would double its cost: keys
+// are cached briefly. Revoking in this process takes effect at once; other processes
+// of a deployment stop accepting the key within KEY_CACHE_MS.
+export const KEY_CACHE_MS = 5_000;
+type CachedKey = { row: Awaited<ReturnType<Db['apiKey']['findUnique']>>; at: number };
+const keyCaches = new WeakMap<Db, Map<string, CachedKey>>();
+const keyCacheOf = (db: Db) => {
+  let c = keyCaches.get(db);
+  if (!c) keyCaches.set(db, (c = new Map()));
+  return c;
+};
+
 export async function revokeApiKey(db: Db, orgId: string, id: string) {
+  keyCacheOf(db).clear();
   return inTransaction(db, async (tx) => {
     const row = await tx.apiKey.findFirst({ where: { id, orgId } });
     if (!row) throw notFound(`API key '${id}'`, 'id');
@@ -40,7 +53,14 @@ export async function listApiKeys(db: Db, orgId: string) {
 }
 
 /** The live key behind a presented secret, or null. */
-export async function authenticateApiKey(db: Db, key: string) {
-  const row = await db.apiKey.findUnique({ where: { keyHash: hashKey(key) } });
-  return row && !row.revokedAt ? row : null;
+export async function authenticateApiKey(db: Db, key: string, now = Date.now()) {
+  const hash = hashKey(key);
+  const cache = keyCacheOf(db);
+  let hit = cache.get(hash);
+  if (!hit || now - hit.at > KEY_CACHE_MS) {
+    hit = { row: await db.apiKey.findUnique({ where: { keyHash: hash } }), at: now };
+    if (cache.size > 10_000) cache.clear();
+    cache.set(hash, hit);
+  }
+  return hit.row && !hit.row.revokedAt ? hit.row : null;
 }

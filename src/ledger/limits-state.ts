@@ -93,3 +93,23 @@ export async function loadHeldState(db: Db, org: OrgWithTiers, member: Member, a
 export async function loadOrg(db: Db, orgId: string): Promise<OrgWithTiers> {
   return db.organization.findUniqueOrThrow({ where: { id: orgId }, include: { seatTiers: true } });
 }
+
+// The metering routes need only who the org is and how it enforces caps (both change
+// rarely); the caps themselves are always read fresh. A short-lived copy saves a
+// query per call; changes made in this process drop it at once.
+const SNAPSHOT_MS = 2_000;
+const snapshots = new WeakMap<Db, Map<string, { org: OrgWithTiers; at: number }>>();
+
+export async function orgSnapshot(db: Db, orgId: string, now = Date.now()): Promise<OrgWithTiers> {
+  let cache = snapshots.get(db);
+  if (!cache) snapshots.set(db, (cache = new Map()));
+  const hit = cache.get(orgId);
+  if (hit && now - hit.at < SNAPSHOT_MS) return hit.org;
+  const org = await loadOrg(db, orgId);
+  cache.set(orgId, { org, at: now });
+  return org;
+}
+
+export function forgetOrgSnapshot(db: Db, orgId: string): void {
+  snapshots.get(db)?.delete(orgId);
+}

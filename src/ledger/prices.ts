@@ -1,21 +1,51 @@
 // The price book: immutable rows with effective dates. Past usage keeps the row it
-// was priced with; a price change is a new row.
+// was priced with; a price change is a new row, scheduled at least a minute ahead.
+//
+// Rows are cached per model. A cached list loaded at L is used only while it is
+// younger than CACHE_MS and for requests before L + PRICE_LEAD_MS: any row added after
+// L takes effect after that, so the cache can never miss a price in force.
 import type { Db } from '../db/client.js';
 import { selectPriceTier, type PriceTier, type TokenCounts } from '../domain/pricing.js';
 import { invalid } from './errors.js';
 
-export async function priceTiersOf(db: Db, model: string): Promise<PriceTier[]> {
-  return db.priceEntry.findMany({ where: { model } });
+/** How far ahead of its creation a new price must take effect. */
+export const PRICE_LEAD_MS = 60_000;
+const CACHE_MS = 30_000;
+
+interface Cached {
+  rows: PriceTier[];
+  loadedAt: number;
+}
+
+const caches = new WeakMap<Db, Map<string, Cached>>();
+
+function cacheOf(db: Db): Map<string, Cached> {
+  let c = caches.get(db);
+  if (!c) caches.set(db, (c = new Map()));
+  return c;
+}
+
+export async function priceTiersOf(db: Db, model: string, at = new Date(), now = Date.now()): Promise<PriceTier[]> {
+  const cache = cacheOf(db);
+  const hit = cache.get(model);
+  if (hit && now - hit.loadedAt < CACHE_MS && at.getTime() < hit.loadedAt + PRICE_LEAD_MS) return hit.rows;
+  const rows = await db.priceEntry.findMany({ where: { model } });
+  cache.set(model, { rows, loadedAt: now });
+  return rows;
+}
+
+/** Forget cached prices (after adding one in this process). */
+export function forgetPrices(db: Db): void {
+  cacheOf(db).clear();
 }
 
 /** The price tier for a request, or a 422 naming `model` when the model has no price. */
 export async function priceFor(db: Db, model: string, at: Date, tokens: TokenCounts): Promise<PriceTier> {
-  const tier = selectPriceTier(await priceTiersOf(db, model), model, at, tokens);
+  const tier = selectPriceTier(await priceTiersOf(db, model, at), model, at, tokens);
   if (!tier) throw invalid('model', `model '${model}' has no price in the price book at ${at.toISOString()}`);
   return tier;
 }
 
 export async function knownModel(db: Db, model: string, at: Date): Promise<boolean> {
-  const n = await db.priceEntry.count({ where: { model, effectiveFrom: { lte: at } } });
-  return n > 0;
+  return (await priceTiersOf(db, model, at)).some((t) => t.effectiveFrom.getTime() <= at.getTime());
 }

@@ -9,6 +9,7 @@ import type { DomainEvent } from '../domain/events.js';
 import { appendEvents } from './outbox.js';
 import type { MemberDocument, OrgDocument } from './org-document.js';
 import { inTransaction } from './transactions.js';
+import { forgetOrgSnapshot } from './limits-state.js';
 
 const nanos = (usd: string) => parseUsd(usd)!;
 const nanosOrNull = (usd: string | null | undefined) => (usd === null || usd === undefined ? null : nanos(usd));
@@ -78,6 +79,12 @@ export interface ProvisionResult {
 }
 
 export async function provisionOrg(db: Db, slug: string, doc: OrgDocument): Promise<ProvisionResult> {
+  const result = await provisionInTransaction(db, slug, doc);
+  forgetOrgSnapshot(db, result.orgId);
+  return result;
+}
+
+async function provisionInTransaction(db: Db, slug: string, doc: OrgDocument): Promise<ProvisionResult> {
   return inTransaction(db, async (tx) => {
     const audit: AuditRecord[] = [];
     const events: DomainEvent[] = [];

@@ -62,7 +62,7 @@ export async function reserveUsage(db: Db, input: ReserveInput, now = new Date()
   const [org, member, tiers] = await Promise.all([
     loadOrg(db, input.orgId),
     requireActiveMember(db, input.orgId, input.member),
-    priceTiersOf(db, input.model),
+    priceTiersOf(db, input.model, input.at),
   ]);
   const estimate = estimateUpperBound(tiers, input.model, input.at, input.estimate);
   if (estimate === null) throw invalid('model', `model '${input.model}' has no price in the price book`);

@@ -162,10 +162,13 @@ describe.each(BACKENDS)('metering on $kind', ({ open }) => {
         token: 'test-operator-token-0123456789',
         body: { model, effectiveFrom, perMillionTokens: { input: '1.00', cacheWrite5m: '1.25', cacheWrite1h: '2.00', cacheRead: '0.10', output } },
       });
-    expect((await price('2026-11-15T12:00:00Z', '5.00')).status).toBe(201);
+    expect((await price('2026-11-15T12:01:00Z', '5.00')).status).toBe(201);
     expect((await price('2026-11-16T00:00:00Z', '10.00')).status).toBe(201);
+    // Less than a minute ahead is refused: running services might not see it in time.
+    expect((await price('2026-11-15T12:00:30Z', '7.00')).status).toBe(422);
     const usage = { input_tokens: 0, output_tokens: 100_000 };
-    const before = await h.call('POST', '/v1/usage/record', { token: o.key, body: { requestId: 'p1', member: 'bob', model, usage, at: '2026-11-15T12:00:00Z' } });
+    h.clock.now = new Date('2026-11-15T12:02:00Z');
+    const before = await h.call('POST', '/v1/usage/record', { token: o.key, body: { requestId: 'p1', member: 'bob', model, usage, at: '2026-11-15T12:01:00Z' } });
     h.clock.now = new Date('2026-11-16T01:00:00Z');
     try {
       const after = await h.call('POST', '/v1/usage/record', { token: o.key, body: { requestId: 'p2', member: 'bob', model, usage } });

@@ -5,6 +5,7 @@ import { formatUsd } from '../../domain/money.js';
 import { nanosPerTokenToRatePerMillion, ratePerMillionToNanosPerToken } from '../../domain/pricing.js';
 import { API_KEY_SCOPES, issueApiKey, listApiKeys, revokeApiKey } from '../../ledger/api-keys.js';
 import { invalid, notFound } from '../../ledger/errors.js';
+import { forgetPrices, PRICE_LEAD_MS } from '../../ledger/prices.js';
 import { orgDocumentSchema } from '../../ledger/org-document.js';
 import { provisionOrg } from '../../ledger/provisioning.js';
 import { usageOverview } from '../../ledger/reports.js';
@@ -99,7 +100,9 @@ export function operatorRoutes(deps: ApiDeps) {
       body: priceBody,
       async handler({ body }) {
         const at = new Date(body.effectiveFrom);
-        if (at.getTime() < deps.now().getTime()) throw invalid('effectiveFrom', 'effectiveFrom must not be in the past: recorded usage keeps the price it was charged at');
+        if (at.getTime() < deps.now().getTime() + PRICE_LEAD_MS) {
+          throw invalid('effectiveFrom', 'effectiveFrom must be at least a minute ahead: recorded usage keeps the price it was charged at, and running services pick the new price up in time');
+        }
         const r = body.perMillionTokens;
         const n = (v: string) => ratePerMillionToNanosPerToken(v)!;
         const row = await deps.db.priceEntry.create({
@@ -114,6 +117,7 @@ export function operatorRoutes(deps: ApiDeps) {
           }
           throw err;
         });
+        forgetPrices(deps.db);
         return { id: row.id, model: row.model, effectiveFrom: row.effectiveFrom.toISOString(), example: `1M input tokens cost ${formatUsd(row.inputNanosPerToken * 1_000_000n)}` };
       },
     }),

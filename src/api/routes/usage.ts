@@ -76,7 +76,7 @@ export function usageRoutes(deps: ApiDeps) {
           const d = await reserveUsage(deps.db, { orgId: org.id, requestId: body.requestId, member: body.member, model: body.model, at, estimate: body.estimate, ttlMs: deps.reservationTtlMs }, now);
           return 'resetsAt' in d && d.resetsAt instanceof Date ? { ...d, resetsAt: d.resetsAt.toISOString() } : d;
         }
-        const d = await authorizeUsage(deps.db, { orgId: org.id, member: body.member, model: body.model, at });
+        const d = await authorizeUsage(deps.db, { orgId: org.id, member: body.member, model: body.model, at, timezone: org.timezone });
         return d.allowed ? d : { ...d, resetsAt: d.resetsAt?.toISOString() ?? null };
       },
     }),

@@ -1,0 +1,102 @@
+// `npm run bench`: starts the service itself (embedded PGlite, then PostgreSQL),
+// loads it over loopback and writes BENCHMARKS.md with the figures, the machine,
+// the commit and the command.
+import { execSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { bareHttpFloor, load, pgUpdateFloor, type LoadResult } from './lib/load.js';
+import { freshPostgres, startServiceProcess } from './lib/service-process.js';
+import { MODELS, seed, usageSample } from './lib/seed.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const results: LoadResult[] = [];
+const log = (r: LoadResult) => {
+  results.push(r);
+  console.log(`${r.name.padEnd(58)} ${r.database.padEnd(9)} ${String(r.rps).padStart(7)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  max ${r.max} ms  errors ${r.errors}`);
+};
+
+async function measureService(database: 'pglite' | 'postgres') {
+  const pgdb = database === 'postgres' ? await freshPostgres() : null;
+  const service = await startServiceProcess({ databaseUrl: pgdb?.url, port: 3900 + (database === 'postgres' ? 1 : 0) });
+  try {
+    const { key, members } = await seed(service.url, service.operatorToken);
+    const headers = { authorization: `Bearer ${key}` };
+    const authorizeMany = (i: number) => JSON.stringify({ member: `user-${(i * 7) % members}`, model: MODELS[i % MODELS.length] });
+    const record = (i: number) => JSON.stringify({ requestId: randomUUID(), member: `user-${(i * 13) % members}`, model: MODELS[i % MODELS.length], usage: usageSample(i) });
+    log(await load({ name: 'authorize, 1,000 members', database, url: service.url, path: '/v1/usage/authorize', headers, body: authorizeMany, connections: 32, seconds: SECONDS }));
+    log(await load({ name: 'authorize, one hot member', database, url: service.url, path: '/v1/usage/authorize', headers, body: () => JSON.stringify({ member: 'user-1', model: MODELS[0] }), connections: 32, seconds: SECONDS }));
+    const [rec, auth] = await Promise.all([
+      load({ name: 'record (durable), while authorize runs', database, url: service.url, path: '/v1/usage/record', headers, body: record, connections: 16, seconds: SECONDS }),
+      load({ name: 'authorize, while record runs', database, url: service.url, path: '/v1/usage/authorize', headers, body: authorizeMany, connections: 16, seconds: SECONDS }),
+    ]);
+    log(rec);
+    log(auth);
+    log(await load({ name: 'record (durable), one hot member', database, url: service.url, path: '/v1/usage/record', headers, body: (i) => JSON.stringify({ requestId: randomUUID(), member: 'user-2', model: MODELS[1], usage: usageSample(i) }), connections: 16, seconds: SECONDS }));
+  } finally {
+    await service.stop();
+    await pgdb?.drop();
+  }
+}
+
+function commit(): string {
+  try {
+    const sha = execSync('git rev-parse --short HEAD').toString().trim();
+    const dirty = execSync('git status --porcelain --untracked-files=no').toString().trim() ? ' (with uncommitted changes)' : '';
+    return sha + dirty;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function report(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const row = (r: LoadResult) => `| ${r.name} | ${r.database} | ${r.rps.toLocaleString('en-US')} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors} |`;
+  const find = (name: string, db: string) => results.find((r) => r.name.startsWith(name) && r.database === db);
+  const verdict = (r: LoadResult | undefined, rps: number, p99: number) => (!r ? 'not measured' : r.rps >= rps && r.p99 <= p99 ? 'met' : `short (${r.rps.toLocaleString('en-US')}/s, p99 ${r.p99} ms)`);
+  return `# Benchmarks
+
+Written by \`npm run bench\` (bench/run.ts). Each line: autocannon over loopback
+against the service started as its own process (\`src/main.ts\`), ${SECONDS} s per line,
+load generator on the same machine. The org has 1,000 members over both seat tiers
+with caps, seeded with 3,000 recorded requests over four models and every token kind.
+
+- Machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}
+- Commit: ${commit()}
+- Command: \`npm run bench\` (BENCH_SECONDS=${SECONDS})
+- Date: ${new Date().toISOString()}
+
+| what | database | requests/s | p50 ms | p99 ms | max ms | errors |
+|---|---|---|---|---|---|---|
+${results.map(row).join('\n')}
+
+## Against the targets (issue 6)
+| target | PostgreSQL | embedded (PGlite; target within 2×) |
+|---|---|---|
+| authorize ≥ 5,000/s, p99 ≤ 10 ms | ${verdict(find('authorize, 1,000', 'postgres'), 5000, 10)} | ${verdict(find('authorize, 1,000', 'pglite'), 2500, 20)} |
+| record ≥ 2,000/s, p99 ≤ 25 ms, with authorize running | ${verdict(find('record (durable), while', 'postgres'), 2000, 25)} | ${verdict(find('record (durable), while', 'pglite'), 1000, 50)} |
+
+The floors above (a bare Node handler answering a constant; one row updated with a
+durable commit per statement) are the ceiling this machine gives any design.
+`;
+}
+
+async function main() {
+  log(await bareHttpFloor(SECONDS, 32));
+  const pg = await freshPostgres();
+  try {
+    log(await pgUpdateFloor(pg.url, SECONDS, 1));
+    log(await pgUpdateFloor(pg.url, SECONDS, 16));
+  } finally {
+    await pg.drop();
+  }
+  for (const database of ['pglite', 'postgres'] as const) await measureService(database);
+  const text = report();
+  writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), text);
+  console.log('\n' + text);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
