@@ -48,6 +48,21 @@ export const configSchema = z.object({
   SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** Slack Web API base URL; only changed for a proxy or tests. */
   SLACK_API_URL: z.string().trim().url('must be a URL such as https://slack.com/api/').optional(),
+  /** Microsoft Teams bot (see docs/teams.md). Teams is on when MICROSOFT_APP_ID is set (or TEAMS_ALLOW_UNAUTHENTICATED=true, local Emulator only). */
+  MICROSOFT_APP_ID: optionalText,
+  /** Client secret of the bot's Entra app registration (MultiTenant / SingleTenant). */
+  MICROSOFT_APP_PASSWORD: optionalText,
+  MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMsi']).default('SingleTenant'),
+  /** The Entra tenant of the bot's app registration (SingleTenant, UserAssignedMsi). */
+  MICROSOFT_APP_TENANT_ID: optionalText,
+  /** Single-org mode: the org (slug) every Teams tenant without its own Organization.teamsTenantId maps to. */
+  TEAMS_ORG_SLUG: optionalText,
+  /** Port of the Teams bot endpoint (POST /api/messages) when it runs on its own server. */
+  TEAMS_PORT: z.coerce.number().int().min(0).max(65535).default(3978),
+  /** Bot Connector service used to open a chat with someone who never wrote to the bot; learnt from incoming activities once there are any. */
+  TEAMS_SERVICE_URL: z.string().trim().url('must be a URL such as https://smba.trafficmanager.net/teams/').optional(),
+  /** Runs the bot without credentials (Bot Framework Emulator, local tests): every request is accepted unauthenticated. Never in production. */
+  TEAMS_ALLOW_UNAUTHENTICATED: z.stringbool().default(false),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -18,6 +18,7 @@ import { ledgerOnlyPayments } from './payments/port.js';
 import { buildNotifier } from './notify/from-config.js';
 import { ensureAllSchedules } from './temporal/schedules.js';
 import { startReservationSweeper } from './services/reservation-sweeper.js';
+import { startSlackApp } from '../bot/slack/app.js';
 
 export interface RunningService {
   url: string;
@@ -67,11 +68,6 @@ export async function startService(config: Config, log: (msg: string) => void = 
     const db = database.prisma;
     const now = () => new Date();
     const taskQueue = config.TEMPORAL_TASK_QUEUE;
-    const channels = buildNotifier(config, db, log);
-    stack.push(async () => channels.close());
-    const notifier = channels.notifier;
-    const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier, payments: ledgerOnlyPayments(db), now } });
-    stack.push(() => worker.stop());
     const requests = requestService({
       db,
       client: temporal.client,
@@ -79,6 +75,16 @@ export async function startService(config: Config, log: (msg: string) => void = 
       timings: { remindAfterMs: config.REQUEST_REMIND_AFTER_MINUTES * 60_000, expireAfterMs: config.REQUEST_EXPIRE_AFTER_MINUTES * 60_000 },
       now,
     });
+    // Chat apps first: the worker's notifier sends through them.
+    const slack = await startSlackApp({ config, db, requests, log });
+    if (slack) {
+      stack.push(() => slack.stop());
+      log(`slack: app running${slack.url ? ` at ${slack.url}` : ' (Socket Mode)'}`);
+    }
+    const channels = buildNotifier(config, db, log, [...(slack ? [slack.notifier] : [])]);
+    stack.push(async () => channels.close());
+    const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: channels.notifier, payments: ledgerOnlyPayments(db), now } });
+    stack.push(() => worker.stop());
     const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests }, outboxRoutes(), { log });
     stack.push(() => relay.stop());
     const sweeper = startReservationSweeper(db, { log });

@@ -1,0 +1,189 @@
+// The Slack app: the real @slack/bolt App over HTTP (signed requests) or Socket Mode
+// (SLACK_APP_TOKEN), serving one workspace (SLACK_BOT_TOKEN + SLACK_ORG_SLUG) or
+// many (OAuth install into the SlackInstallation table). Returns the Slack notifier
+// for the workflows' activities.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { App, HTTPReceiver, SocketModeReceiver, webApi, type Authorize, type HTTPReceiverOptions, type InstallationStore, type Receiver } from '@slack/bolt';
+
+type InstallPathOptions = NonNullable<NonNullable<HTTPReceiverOptions['installerOptions']>['installPathOptions']>;
+import type { Db } from '../../src/db/client.js';
+import type { Notifier } from '../../src/notify/port.js';
+import type { RequestService } from '../../src/services/requests.js';
+import type { SlackDeps } from './deps.js';
+import { registerListeners } from './listeners/index.js';
+import { boltLogger } from './logger.js';
+import { slackNotifier } from './notifier.js';
+import { slackSettings, type SlackConfig, type SlackSettings } from './settings.js';
+import { databaseInstallationStore, installLink, InstallRefused, singleWorkspace, verifyInstallLink, type Workspaces } from './workspaces.js';
+
+/** What the bot may do; the manifest (bot/slack/manifest.json) asks for the same. */
+export const BOT_SCOPES = ['chat:write', 'commands', 'im:write', 'channels:join', 'users:read'];
+
+export interface SlackAppOptions {
+  config: SlackConfig & { HOST?: string; LOG_LEVEL?: string };
+  db: Db;
+  requests: RequestService;
+  now?: () => Date;
+  log?: (line: string) => void;
+  /** Extra Web API client options (tests turn retries off). */
+  clientOptions?: webApi.WebClientOptions;
+}
+
+export interface RunningSlackApp {
+  app: App;
+  settings: SlackSettings;
+  notifier: Notifier;
+  workspaces: Workspaces;
+  /** Base URL of the Slack HTTP endpoints (/slack/events, /slack/install), null in Socket Mode without OAuth. */
+  url: string | null;
+  /** OAuth mode: the signed link that installs the app for an org (null in single-workspace mode). */
+  installLink(orgSlug: string): string | null;
+  stop(): Promise<void>;
+}
+
+/** Starts the Slack app, or returns null when Slack is not configured. */
+export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlackApp | null> {
+  const settings = slackSettings(opts.config);
+  if (!settings) return null;
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const logger = boltLogger(log, opts.config.LOG_LEVEL ?? 'info');
+  const clientOptions: webApi.WebClientOptions = {
+    ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
+    retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000 },
+    timeout: 10_000,
+    logger,
+    ...opts.clientOptions,
+  };
+  const clients = new Map<string, webApi.WebClient>();
+  const clientFor = (token: string) => {
+    let c = clients.get(token);
+    if (!c) clients.set(token, (c = new webApi.WebClient(token, clientOptions)));
+    return c;
+  };
+
+  let workspaces: Workspaces;
+  let store: (InstallationStore & Workspaces) | null = null;
+  let authorize: Authorize<boolean> | undefined;
+  if (settings.workspaces.kind === 'single') {
+    const { botToken, orgSlug } = settings.workspaces;
+    const who = await clientFor(botToken).auth.test().catch((err: Error) => {
+      throw new Error(`Slack refused SLACK_BOT_TOKEN (auth.test): ${err.message}`);
+    });
+    if (!who.team_id || !who.user_id) throw new Error('Slack auth.test returned no team or user id for SLACK_BOT_TOKEN');
+    const single = singleWorkspace(opts.db, { botToken, orgSlug, teamId: who.team_id, botUserId: who.user_id, ...(who.bot_id ? { botId: who.bot_id } : {}) });
+    if (!(await opts.db.organization.findUnique({ where: { slug: orgSlug } }))) log(`slack: org '${orgSlug}' (SLACK_ORG_SLUG) is not provisioned yet; workspace ${who.team_id} will serve it once it is`);
+    workspaces = single;
+    authorize = async (source) => {
+      if (source.teamId && source.teamId !== single.teamId) throw new Error(`workspace ${source.teamId} is not the one SLACK_BOT_TOKEN belongs to (${single.teamId})`);
+      return { botToken, botUserId: single.botUserId, ...(single.botId ? { botId: single.botId } : {}), teamId: single.teamId };
+    };
+  } else {
+    store = databaseInstallationStore(opts.db);
+    workspaces = store;
+  }
+
+  // OAuth: /slack/install only accepts an operator's signed link naming the org; the
+  // org then travels in Bolt's signed OAuth state to the installation store.
+  let receiverRef: { installer?: { handleInstallPath: (...a: any[]) => Promise<void> } } | null = null;
+  const oauth = settings.workspaces.kind === 'oauth' ? settings.workspaces : null;
+  const installPathOptions: InstallPathOptions | undefined = oauth
+    ? {
+        beforeRedirection: async (req, res) => {
+          const url = new URL(req.url ?? '/', 'http://localhost');
+          const slug = verifyInstallLink(oauth.stateSecret, url.searchParams.get('org'), url.searchParams.get('sig'));
+          const org = slug ? await opts.db.organization.findUnique({ where: { slug } }) : null;
+          if (!slug || !org) {
+            res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+            res.end('This install link is not valid. Ask the operator of the extra usage service for your organisation\'s link.\n');
+            return false;
+          }
+          await receiverRef!.installer!.handleInstallPath(req, res, undefined, { scopes: BOT_SCOPES, metadata: JSON.stringify({ org: slug }) });
+          return false;
+        },
+      }
+    : undefined;
+  const oauthOptions = oauth && store
+    ? {
+        clientId: oauth.clientId,
+        clientSecret: oauth.clientSecret,
+        stateSecret: oauth.stateSecret,
+        installationStore: store,
+        scopes: BOT_SCOPES,
+        installerOptions: {
+          installPath: '/slack/install',
+          redirectUriPath: '/slack/oauth_redirect',
+          directInstall: true,
+          installPathOptions: installPathOptions!,
+          clientOptions,
+          callbackOptions: {
+            success: (installation: { team?: { name?: string } | undefined }, _o: unknown, _req: unknown, res: import('node:http').ServerResponse) => {
+              res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+              res.end(`Installed in ${installation.team?.name ?? 'your workspace'}. Members can now type /usage or open the app's Home tab.\n`);
+            },
+            failure: (error: Error, _o: unknown, _req: unknown, res: import('node:http').ServerResponse) => {
+              res.writeHead(error instanceof InstallRefused ? 403 : 500, { 'content-type': 'text/plain; charset=utf-8' });
+              res.end(`Installation failed: ${error instanceof InstallRefused ? error.message : 'please try again, or ask the operator'}.\n`);
+            },
+          },
+          ...(settings.transport.kind === 'socket' ? { port: settings.port } : {}),
+        },
+      }
+    : {};
+
+  const health = { path: '/slack/health', method: ['GET'], handler: (_req: unknown, res: import('node:http').ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"ok":true}');
+  } };
+  let receiver: Receiver & { installer?: unknown };
+  if (settings.transport.kind === 'socket') {
+    receiver = new SocketModeReceiver({
+      appToken: settings.transport.appToken,
+      logger,
+      ...oauthOptions,
+      ...(oauth ? {} : { installerOptions: { clientOptions } }),
+      ...(oauth ? { customRoutes: [health] } : {}),
+    });
+  } else {
+    receiver = new HTTPReceiver({
+      signingSecret: settings.transport.signingSecret,
+      endpoints: '/slack/events',
+      logger,
+      customRoutes: [health],
+      ...oauthOptions,
+    });
+  }
+  receiverRef = receiver as unknown as typeof receiverRef;
+
+  const app = new App({ receiver, logger, clientOptions, ...(authorize ? { authorize } : {}) });
+  const deps: SlackDeps = { db: opts.db, requests: opts.requests, workspaces, now: opts.now ?? (() => new Date()), log };
+  registerListeners(app, deps);
+  app.error(async (error) => {
+    log(`slack: listener failed: ${error.message}${(error as { original?: Error }).original ? ` (${(error as { original?: Error }).original!.message})` : ''}`);
+  });
+
+  let url: string | null = null;
+  if (settings.transport.kind === 'http') {
+    const server = (await app.start({ port: settings.port, host: opts.config.HOST ?? '127.0.0.1' })) as Server;
+    const address = server.address() as AddressInfo;
+    url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    log(`slack: HTTP receiver at ${url}/slack/events (${settings.workspaces.kind === 'oauth' ? `OAuth install at ${url}/slack/install` : 'one workspace'})`);
+  } else {
+    await app.start();
+    if (oauth) url = `http://${opts.config.HOST ?? '127.0.0.1'}:${settings.port}`;
+    log(`slack: connected in Socket Mode (${settings.workspaces.kind === 'oauth' ? `OAuth install at ${url}/slack/install` : 'one workspace'})`);
+  }
+
+  const notifier = slackNotifier({ db: opts.db, workspaces, clientFor, log });
+  return {
+    app,
+    settings,
+    notifier,
+    workspaces,
+    url,
+    installLink: (slug) => (oauth ? installLink(settings.publicUrl ?? url ?? 'http://localhost', oauth.stateSecret, slug) : null),
+    async stop() {
+      await app.stop().catch((err: Error) => log(`slack: stop: ${err.message}`));
+    },
+  };
+}

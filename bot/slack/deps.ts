@@ -1,0 +1,12 @@
+// What the listeners and the notifier share, passed in (never imported globally).
+import type { Db } from '../../src/db/client.js';
+import type { RequestService } from '../../src/services/requests.js';
+import type { Workspaces } from './workspaces.js';
+
+export interface SlackDeps {
+  db: Db;
+  requests: RequestService;
+  workspaces: Workspaces;
+  now: () => Date;
+  log: (line: string) => void;
+}

@@ -1,0 +1,24 @@
+import type { App, BlockAction, ButtonAction, ConversationsSelectAction } from '@slack/bolt';
+import type { RecentMessages } from '../../clicks.js';
+import type { SlackDeps } from '../../deps.js';
+import { ACTION, HOME_NAVIGATION } from '../../views/ids.js';
+import { openDecisionModal, upgradeSeat } from './decide-request.js';
+import { homeNavigation } from './home-navigation.js';
+import { alertsByDm, openAdjustLimit, openAutoReload, pickAlertChannel, setExtraUsageSwitch, setUnlimited } from './owner-settings.js';
+import { requestExtraUsage } from './request-extra-usage.js';
+
+const register = (app: App, deps: SlackDeps, recent: RecentMessages) => {
+  app.action<BlockAction<ButtonAction>>(ACTION.requestExtraUsage, requestExtraUsage(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.upgradeSeat, upgradeSeat(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.enableExtraUsage, openDecisionModal(deps, recent, 'enable'));
+  app.action<BlockAction<ButtonAction>>(ACTION.deny, openDecisionModal(deps, recent, 'deny'));
+  app.action<BlockAction<ButtonAction>>(HOME_NAVIGATION, homeNavigation(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.setExtraUsage, setExtraUsageSwitch(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.adjustLimit, openAdjustLimit(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.editAutoReload, openAutoReload(deps));
+  app.action<BlockAction<ConversationsSelectAction>>(ACTION.alertChannel, pickAlertChannel(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.alertsByDm, alertsByDm(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.setUnlimited, setUnlimited(deps));
+};
+
+export default { register };

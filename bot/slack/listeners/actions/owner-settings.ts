@@ -1,0 +1,128 @@
+// The owner's controls on the App Home "Usage settings" tab. Each handler checks the
+// clicking user's stored role (owner) before anything else; the ledger's settings
+// functions check it again and write the audit entry.
+import type { AllMiddlewareArgs, BlockAction, ConversationsSelectAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { isOwner } from '../../../../src/ledger/actors.js';
+import { LedgerError } from '../../../../src/ledger/errors.js';
+import { loadOrg } from '../../../../src/ledger/limits-state.js';
+import { usageOverview } from '../../../../src/ledger/reports.js';
+import { setExtraUsage } from '../../../../src/ledger/settings.js';
+import { setSlackAlertChannel } from '../../alert-channel.js';
+import { originOf, parseJson, type ButtonArgs, type Origin } from '../../clicks.js';
+import type { SlackDeps } from '../../deps.js';
+import { identify, idsOf, type Linked } from '../../identity.js';
+import { applyLimit, describeLimit, parseTarget } from '../../limits.js';
+import { ownersOnly, replyNotLinked, replyRefused } from '../../replies.js';
+import { publishHome, type WebClient } from '../../surfaces.js';
+import { adjustLimitModal, autoReloadModal, doneModal, type LimitMeta } from '../../views/modals.js';
+
+type SelectArgs = SlackActionMiddlewareArgs<BlockAction<ConversationsSelectAction>> & AllMiddlewareArgs;
+type AnyArgs = ButtonArgs | SelectArgs;
+
+/** The owner behind a click, or null after telling them why not. */
+async function ownerOf(deps: SlackDeps, args: AnyArgs, origin: Origin): Promise<Linked | null> {
+  const who = await identify(deps, idsOf(args.context, args.body, args.body.user.id));
+  if (who.kind !== 'member') {
+    await replyNotLinked(args.client, deps, who, origin);
+    return null;
+  }
+  if (!isOwner(who.member)) {
+    await replyRefused(args.client, deps, who, origin, ownersOnly(who.org.name));
+    return null;
+  }
+  return who;
+}
+
+const pageOf = (origin: Origin) => (origin.kind === 'home' ? parseJson<{ page?: number }>(origin.privateMetadata, {}).page ?? 0 : 0);
+
+async function settingsHome(client: WebClient, deps: SlackDeps, who: Linked, page: number, notice: string) {
+  // Re-read the org and the member so the Home shows the values just written.
+  const [org, member] = await Promise.all([loadOrg(deps.db, who.org.id), deps.db.member.findUniqueOrThrow({ where: { id: who.member.id } })]);
+  await publishHome(client, deps, { ...who, org, member }, { tab: 'settings', page, notice });
+}
+
+async function refusedByLedger(client: WebClient, deps: SlackDeps, who: Linked, origin: Origin, err: unknown) {
+  if (!(err instanceof LedgerError)) throw err;
+  await replyRefused(client, deps, who, origin, err.message);
+}
+
+export const setExtraUsageSwitch = (deps: SlackDeps) => async (args: ButtonArgs) => {
+  await args.ack();
+  const origin = originOf(args.body);
+  const who = await ownerOf(deps, args, origin);
+  if (!who) return;
+  const enabled = args.action.value === 'on';
+  try {
+    await setExtraUsage(deps.db, who.org, who.member, { enabled });
+  } catch (err) {
+    return refusedByLedger(args.client, deps, who, origin, err);
+  }
+  await settingsHome(args.client, deps, who, pageOf(origin), enabled ? ':white_check_mark: Extra usage is on.' : ':white_check_mark: Extra usage is off: members stop at their seat limit.');
+};
+
+export const openAdjustLimit = (deps: SlackDeps) => async (args: ButtonArgs) => {
+  await args.ack();
+  const origin = originOf(args.body);
+  const who = await ownerOf(deps, args, origin);
+  if (!who) return;
+  const target = parseTarget(parseJson(args.action.value, null));
+  const what = target ? await describeLimit(deps, who, target) : null;
+  if (!target || !what) return replyRefused(args.client, deps, who, origin, 'That limit is not one of your organisation\'s.');
+  await args.client.views.open({ trigger_id: args.body.trigger_id, view: adjustLimitModal(target, what, pageOf(origin)) });
+};
+
+export const openAutoReload = (deps: SlackDeps) => async (args: ButtonArgs) => {
+  await args.ack();
+  const origin = originOf(args.body);
+  const who = await ownerOf(deps, args, origin);
+  if (!who) return;
+  const o = await usageOverview(deps.db, who.org, deps.now());
+  if (!o.prepaid) return replyRefused(args.client, deps, who, origin, 'Auto-reload is only available on the team plan.');
+  const r = o.prepaid.autoReload;
+  await args.client.views.open({ trigger_id: args.body.trigger_id, view: autoReloadModal({ enabled: r.enabled, threshold: r.threshold, amount: r.amount }, pageOf(origin)) });
+};
+
+export const pickAlertChannel = (deps: SlackDeps) => async (args: SelectArgs) => {
+  await args.ack();
+  const origin = originOf(args.body);
+  const who = await ownerOf(deps, args, origin);
+  if (!who) return;
+  const channel = args.action.selected_conversation;
+  try {
+    await setSlackAlertChannel(deps.db, who.org, who.member, channel || null);
+  } catch (err) {
+    return refusedByLedger(args.client, deps, who, origin, err);
+  }
+  // Join public channels so alerts can be posted; a private one needs an invite.
+  await args.client.conversations.join({ channel }).catch(() => undefined);
+  await settingsHome(args.client, deps, who, pageOf(origin), `:white_check_mark: Cap alerts now go to <#${channel}>.`);
+};
+
+export const alertsByDm = (deps: SlackDeps) => async (args: ButtonArgs) => {
+  await args.ack();
+  const origin = originOf(args.body);
+  const who = await ownerOf(deps, args, origin);
+  if (!who) return;
+  await setSlackAlertChannel(deps.db, who.org, who.member, null);
+  await settingsHome(args.client, deps, who, pageOf(origin), ':white_check_mark: Cap alerts now go to owners by direct message.');
+};
+
+/** "Set to unlimited" inside the "Adjust limit" modal. */
+export const setUnlimited = (deps: SlackDeps) => async (args: ButtonArgs) => {
+  await args.ack();
+  const origin = originOf(args.body);
+  if (origin.kind !== 'modal') return;
+  const who = await ownerOf(deps, args, origin);
+  if (!who) return;
+  const meta = parseJson<Partial<LimitMeta>>(origin.privateMetadata, {});
+  const target = parseTarget(meta.target);
+  if (!target || !(await describeLimit(deps, who, target))) return replyRefused(args.client, deps, who, origin, 'That limit is not one of your organisation\'s.');
+  let done: string;
+  try {
+    done = await applyLimit(deps, who, target, null);
+  } catch (err) {
+    return refusedByLedger(args.client, deps, who, origin, err);
+  }
+  await args.client.views.update({ view_id: origin.viewId, view: doneModal('Limit updated', `:white_check_mark: ${done}`) });
+  await settingsHome(args.client, deps, who, meta.page ?? 0, `:white_check_mark: ${done}`);
+};

@@ -1,0 +1,131 @@
+// The notifier port for Slack. Every message sent is remembered as a ChatMessage
+// row (channel 'slack', conversation = channel id, message = ts, request id), so:
+//  - a retried activity does not send a second copy of a request to the same admin;
+//  - when a request closes, every admin's copy is updated in place (chat.update).
+// One recipient failing does not stop the others; the failure is raised afterwards
+// so the activity retries (and the rows make the retry send only what is missing).
+import type { Db } from '../../src/db/client.js';
+import type { AlertView, DigestView, Notifier, Person, RequestView } from '../../src/notify/port.js';
+import { openDm, type WebClient } from './surfaces.js';
+import { alertBlocks, alertText } from './views/alert.js';
+import type { Block } from './views/blocks.js';
+import { digestPages } from './views/digest.js';
+import { outcomeForRequesterBlocks, requestCardBlocks, requestText } from './views/request-card.js';
+import type { Workspaces } from './workspaces.js';
+
+export interface SlackNotifierDeps {
+  db: Db;
+  workspaces: Workspaces;
+  clientFor(botToken: string): WebClient;
+  log: (line: string) => void;
+}
+
+type Purpose = 'request' | 'reminder' | 'outcome' | 'alert' | 'digest';
+
+/** Slack errors meaning the alert channel cannot be used (as opposed to a passing failure worth a retry). */
+const CHANNEL_GONE = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action']);
+
+export function slackNotifier(deps: SlackNotifierDeps): Notifier {
+  const { db } = deps;
+
+  async function clientOf(orgId: string): Promise<WebClient | null> {
+    const token = await deps.workspaces.botTokenFor(orgId);
+    if (!token) {
+      deps.log(`[slack] org ${orgId} has no Slack installation; nothing sent`);
+      return null;
+    }
+    return deps.clientFor(token);
+  }
+
+  async function sent(orgId: string, purpose: Purpose, requestId: string | null, memberId: string): Promise<boolean> {
+    return (await db.chatMessage.count({ where: { orgId, channel: 'slack', purpose, requestId, memberId } })) > 0;
+  }
+
+  async function post(client: WebClient, orgId: string, to: { channel: string; memberId: string | null }, purpose: Purpose, requestId: string | null, text: string, blocks: Block[]) {
+    const res = await client.chat.postMessage({ channel: to.channel, text, blocks });
+    if (!res.ts || !res.channel) throw new Error(`chat.postMessage to ${to.channel} returned no ts`);
+    await db.chatMessage.create({ data: { orgId, channel: 'slack', purpose, requestId, memberId: to.memberId, conversationId: res.channel, messageId: res.ts } });
+  }
+
+  /** Runs one send per person; raises all failures at the end. */
+  async function each<T>(items: T[], fn: (item: T) => Promise<void>) {
+    const results = await Promise.allSettled(items.map(fn));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length) throw new AggregateError(failed.map((f) => f.reason), `slack: ${failed.length} of ${items.length} message(s) failed: ${failed.map((f) => String((f.reason as Error)?.message ?? f.reason)).join('; ')}`);
+  }
+
+  const reachable = (people: Person[]) => people.filter((p): p is Person & { slackUserId: string } => !!p.slackUserId);
+
+  async function sendCards(r: RequestView, admins: Person[], purpose: 'request' | 'reminder') {
+    const client = await clientOf(r.orgId);
+    if (!client) return;
+    await each(reachable(admins), async (admin) => {
+      if (await sent(r.orgId, purpose, r.requestId, admin.memberId)) return;
+      const channel = await openDm(client, admin.slackUserId);
+      await post(client, r.orgId, { channel, memberId: admin.memberId }, purpose, r.requestId, purpose === 'reminder' ? `Reminder: ${requestText(r)}` : requestText(r), requestCardBlocks(r, { reminder: purpose === 'reminder' }));
+    });
+  }
+
+  return {
+    async requestOpened(r, admins) {
+      await sendCards(r, admins, 'request');
+    },
+
+    async requestReminder(r, admins) {
+      if (r.status === 'pending') await sendCards(r, admins, 'reminder');
+    },
+
+    async requestClosed(r, _admins) {
+      const client = await clientOf(r.orgId);
+      if (!client) return;
+      const copies = await db.chatMessage.findMany({ where: { orgId: r.orgId, channel: 'slack', requestId: r.requestId, purpose: { in: ['request', 'reminder'] } } });
+      const tasks: (() => Promise<void>)[] = copies.map((m) => async () => {
+        await client.chat.update({ channel: m.conversationId, ts: m.messageId, text: requestText(r), blocks: requestCardBlocks(r, { reminder: m.purpose === 'reminder' }) });
+      });
+      const requester = r.requester;
+      if (requester.slackUserId) {
+        tasks.push(async () => {
+          if (await sent(r.orgId, 'outcome', r.requestId, requester.memberId)) return;
+          const channel = await openDm(client, requester.slackUserId!);
+          await post(client, r.orgId, { channel, memberId: requester.memberId }, 'outcome', r.requestId, `Your request for more usage: ${r.status}`, outcomeForRequesterBlocks(r));
+        });
+      }
+      await each(tasks, (t) => t());
+    },
+
+    async alert(a: AlertView, to: Person[]) {
+      const client = await clientOf(a.orgId);
+      if (!client) return;
+      const blocks = alertBlocks(a);
+      const text = alertText(a);
+      if (!a.member) {
+        // An owners' alert: the channel an owner picked, else each owner by DM.
+        const org = await db.organization.findUnique({ where: { id: a.orgId }, select: { slackAlertChannelId: true } });
+        if (org?.slackAlertChannelId) {
+          try {
+            await post(client, a.orgId, { channel: org.slackAlertChannelId, memberId: null }, 'alert', null, text, blocks);
+            return;
+          } catch (err) {
+            // The app was removed from the channel, or it is gone: the owners still hear about it.
+            const code = (err as { data?: { error?: string } }).data?.error;
+            if (!code || !CHANNEL_GONE.has(code)) throw err;
+            deps.log(`[slack] cannot post alerts in ${org.slackAlertChannelId} (${code}); sending them to owners by DM`);
+          }
+        }
+      }
+      await each(reachable(to), async (p) => {
+        await post(client, a.orgId, { channel: await openDm(client, p.slackUserId), memberId: p.memberId }, 'alert', null, text, blocks);
+      });
+    },
+
+    async digest(d: DigestView, admins: Person[]) {
+      const client = await clientOf(d.orgId);
+      if (!client || d.requests.length === 0) return;
+      const pagesOf = digestPages(d);
+      await each(reachable(admins), async (admin) => {
+        const channel = await openDm(client, admin.slackUserId);
+        for (const page of pagesOf) await post(client, d.orgId, { channel, memberId: admin.memberId }, 'digest', null, page.text, page.blocks);
+      });
+    },
+  };
+}

@@ -1,0 +1,29 @@
+// Replies to a click from someone we cannot act for: not linked, or whose stored
+// role does not allow it. Nothing is changed in either case.
+import type { SlackDeps } from './deps.js';
+import type { Who } from './identity.js';
+import type { Origin } from './clicks.js';
+import { notLinkedMessage, publishHome, tell, type WebClient } from './surfaces.js';
+import { doneModal } from './views/modals.js';
+
+export async function replyNotLinked(client: WebClient, deps: SlackDeps, who: Exclude<Who, { kind: 'member' }>, origin: Origin): Promise<void> {
+  if (origin.kind === 'home') return publishHome(client, deps, who);
+  if (origin.kind === 'modal') {
+    await client.views.update({ view_id: origin.viewId, view: doneModal('Not linked', notLinkedMessage(who).text) });
+    return;
+  }
+  const m = notLinkedMessage(who);
+  await tell(client, { user: who.slackUserId, channel: origin.kind === 'message' ? origin.ref.channel : undefined }, m.text, m.blocks);
+}
+
+export async function replyRefused(client: WebClient, deps: SlackDeps, who: Extract<Who, { kind: 'member' }>, origin: Origin, text: string): Promise<void> {
+  if (origin.kind === 'home') return publishHome(client, deps, who, { notice: `:no_entry: ${text}` });
+  if (origin.kind === 'modal') {
+    await client.views.update({ view_id: origin.viewId, view: doneModal('Not allowed', `:no_entry: ${text}`) });
+    return;
+  }
+  await tell(client, { user: who.slackUserId, channel: origin.kind === 'message' ? origin.ref.channel : undefined }, `:no_entry: ${text}`);
+}
+
+export const ownersOnly = (orgName: string) => `Only owners of ${orgName} can change usage settings. Nothing was changed.`;
+export const adminsOnly = (orgName: string) => `Only admins and owners of ${orgName} can decide requests. Nothing was changed.`;

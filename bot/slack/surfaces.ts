@@ -1,0 +1,98 @@
+// Building and sending the surfaces several listeners share: the member's usage
+// message, the App Home (per stored role), short replies to one person.
+import type { webApi } from '@slack/bolt';
+import { isAdmin, isOwner } from '../../src/ledger/actors.js';
+import { memberUsageView } from '../../src/ledger/member-usage.js';
+import { seatLimits, usageOverview } from '../../src/ledger/reports.js';
+import { pendingRequests } from '../../src/ledger/requests.js';
+import type { SlackDeps } from './deps.js';
+import type { Linked, Who } from './identity.js';
+import type { Block, HomeView } from './views/blocks.js';
+import { homeView, type HomeTab } from './views/home.js';
+import { memberUsageBlocks } from './views/member-usage.js';
+import { unlinkedBlocks, unlinkedText } from './views/unlinked.js';
+
+export type WebClient = webApi.WebClient;
+
+export async function hasOpenRequest(deps: Pick<SlackDeps, 'db'>, memberId: string): Promise<boolean> {
+  return (await deps.db.extraUsageRequest.count({ where: { memberId, status: 'pending' } })) > 0;
+}
+
+export async function usageMessage(deps: SlackDeps, who: Linked, opts: { requestOpen?: boolean } = {}): Promise<{ text: string; blocks: Block[] }> {
+  const view = await memberUsageView(deps.db, who.org, who.member, deps.now());
+  const requestOpen = opts.requestOpen ?? (await hasOpenRequest(deps, who.member.id));
+  return {
+    text: `Your usage: $${view.allowance.used} of $${view.allowance.included} included this window; extra usage ${view.extraUsage.enabled ? 'on' : 'off'}`,
+    blocks: memberUsageBlocks(view, { orgName: who.org.name, requestOpen }),
+  };
+}
+
+export function notLinkedMessage(who: Exclude<Who, Linked>): { text: string; blocks: Block[] } {
+  return {
+    text: who.kind === 'no_org' ? 'This Slack workspace is not connected to an organisation yet.' : unlinkedText(who.slackUserId),
+    blocks: unlinkedBlocks(who.kind === 'no_org' ? who : { kind: 'unlinked', slackUserId: who.slackUserId, orgName: who.org.name }),
+  };
+}
+
+export interface HomeState {
+  tab?: HomeTab;
+  page?: number;
+  notice?: string;
+  requestOpen?: boolean;
+}
+
+/** The Home for this person: tabs and controls follow their stored role only. */
+export async function buildHome(deps: SlackDeps, who: Who, state: HomeState = {}): Promise<HomeView> {
+  if (who.kind !== 'member') return { type: 'home', blocks: notLinkedMessage(who).blocks };
+  const { org, member } = who;
+  const tabs: HomeTab[] = ['me', ...(isAdmin(member) ? (['requests'] as const) : []), ...(isOwner(member) ? (['settings'] as const) : [])];
+  let notice = state.notice;
+  let tab: HomeTab = state.tab ?? 'me';
+  if (!tabs.includes(tab)) {
+    notice ??= tab === 'settings' ? 'Only owners can see usage settings.' : 'Only admins and owners can see requests.';
+    tab = 'me';
+  }
+  const page = state.page ?? 0;
+  const now = deps.now();
+  const [usage, requests, settings] = await Promise.all([
+    tab === 'me' ? memberUsageView(deps.db, org, member, now) : null,
+    isAdmin(member) ? pendingRequests(deps.db, org.id) : null,
+    tab === 'settings' ? Promise.all([usageOverview(deps.db, org, now), seatLimits(deps.db, org, now)]) : null,
+  ]);
+  return homeView({
+    orgName: org.name,
+    tabs,
+    tab,
+    page,
+    ...(notice ? { notice } : {}),
+    ...(usage ? { usage: { view: usage, requestOpen: state.requestOpen ?? (await hasOpenRequest(deps, member.id)) } } : {}),
+    ...(requests ? { requests } : {}),
+    ...(settings ? { settings: { overview: settings[0], seats: settings[1], alertChannelId: org.slackAlertChannelId } } : {}),
+  });
+}
+
+export async function publishHome(client: WebClient, deps: SlackDeps, who: Who, state: HomeState = {}): Promise<void> {
+  await client.views.publish({ user_id: who.slackUserId, view: await buildHome(deps, who, state) });
+}
+
+export async function openDm(client: WebClient, slackUserId: string): Promise<string> {
+  const res = await client.conversations.open({ users: slackUserId });
+  const id = (res.channel as { id?: string } | undefined)?.id;
+  if (!id) throw new Error(`conversations.open gave no channel for ${slackUserId}`);
+  return id;
+}
+
+/** A short reply only this person sees: ephemeral where they clicked, else a direct message. */
+export async function tell(client: WebClient, to: { user: string; channel?: string | undefined }, text: string, blocks?: Block[]): Promise<void> {
+  const body = { text, ...(blocks ? { blocks } : { blocks: [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text } }] }) };
+  if (to.channel) {
+    try {
+      await client.chat.postEphemeral({ channel: to.channel, user: to.user, ...body });
+      return;
+    } catch {
+      // Not in that channel (or it is gone): fall back to a direct message.
+    }
+  }
+  await client.chat.postMessage({ channel: await openDm(client, to.user), ...body });
+}
+

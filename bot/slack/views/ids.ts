@@ -1,0 +1,51 @@
+// Every action_id, callback_id and block_id the app's listeners match on, in one
+// place so views and listeners cannot drift apart.
+
+export const ACTION = {
+  /** Member: open a request for more usage (value unused: the clicking user is the requester). */
+  requestExtraUsage: 'request_extra_usage',
+  /** Admin decisions on a request; value = request id. */
+  upgradeSeat: 'decide_upgrade_seat',
+  enableExtraUsage: 'decide_enable_extra_usage',
+  deny: 'decide_deny',
+  /** App Home navigation (prefixes: action ids are unique within a block); value = JSON {tab, page}. */
+  homeTab: 'home_tab',
+  homePage: 'home_page',
+  /** Owner controls (App Home "Usage"). */
+  setExtraUsage: 'settings_set_extra_usage',
+  adjustLimit: 'settings_adjust_limit',
+  editAutoReload: 'settings_edit_auto_reload',
+  alertChannel: 'settings_alert_channel',
+  alertsByDm: 'settings_alerts_by_dm',
+  /** In the "Adjust limit" modal. */
+  setUnlimited: 'limit_set_unlimited',
+} as const;
+
+export const VIEW = {
+  enableExtraUsage: 'decision_enable_extra_usage',
+  deny: 'decision_deny',
+  adjustLimit: 'adjust_limit',
+  autoReload: 'auto_reload',
+  done: 'done',
+} as const;
+
+export const BLOCK = {
+  requestButton: 'request_extra_usage',
+  requestSent: 'request_sent',
+  capInput: 'cap',
+  reasonInput: 'reason',
+  amountInput: 'amount',
+  autoReloadEnabled: 'auto_reload_enabled',
+  thresholdInput: 'threshold',
+  reloadAmountInput: 'reload_amount',
+  notice: 'notice',
+} as const;
+
+/** Every block of one request's card starts with this, so a digest page can update one request in place. */
+export const requestBlockId = (requestId: string, part: string) => `req:${requestId}:${part}`;
+export const isRequestBlock = (blockId: string | undefined, requestId: string) => !!blockId && blockId.startsWith(`req:${requestId}:`);
+
+/** One action id per tab / page button: Slack wants action ids unique within a block. */
+export const homeTabAction = (tab: string) => `${ACTION.homeTab}_${tab}`;
+export const homePageAction = (dir: 'prev' | 'next') => `${ACTION.homePage}_${dir}`;
+export const HOME_NAVIGATION = new RegExp(`^(${ACTION.homeTab}|${ACTION.homePage})_`);

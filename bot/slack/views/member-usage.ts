@@ -1,0 +1,55 @@
+// What a member sees about their own usage (/usage and the App Home): seat and
+// allowance window, extra usage on or off, month-to-date extra spend against each
+// cap that applies, what stops them next and when it resets, and the request button.
+import type { MemberUsageView } from '../../../src/ledger/member-usage.js';
+import { actions, button, context, esc, header, section, seatName, slackDate, usd, type Block } from './blocks.js';
+import { ACTION, BLOCK } from './ids.js';
+
+const REFUSAL: Record<string, string> = {
+  extra_usage_disabled: 'extra usage is turned off for your organisation',
+  seat_limit_reached: 'you have used your seat\'s included usage and extra usage is not on for you',
+  member_cap_reached: 'you reached your monthly limit',
+  seat_tier_cap_reached: 'your seat type reached its monthly limit',
+  org_cap_reached: 'your organisation reached its monthly limit',
+  balance_exhausted: 'your organisation\'s prepaid balance is used up',
+};
+
+export function nextRequestText(v: MemberUsageView): string {
+  const n = v.next;
+  if (n.allowed) return n.mode === 'included' ? ':large_green_circle: Your next request uses your seat\'s included usage.' : ':large_blue_circle: Your next request uses extra usage.';
+  const when = n.resetsAt ? ` Resets ${slackDate(n.resetsAt.toISOString())}.` : ' Until an owner tops up the balance.';
+  return `:red_circle: You are paused: ${REFUSAL[n.reason] ?? n.reason}.${when}`;
+}
+
+/** The request button, or the line that replaces it once a request is open. */
+export function requestButtonBlocks(state: 'can_request' | 'sent' | 'none'): Block[] {
+  if (state === 'sent') return [context([':hourglass_flowing_sand: *Request sent to admin.* You will get a message here when they decide.'], BLOCK.requestSent)];
+  if (state === 'can_request') {
+    return [actions([button('Request extra usage', ACTION.requestExtraUsage, 'request', { style: 'primary' })], BLOCK.requestButton)];
+  }
+  return [];
+}
+
+export function memberUsageBlocks(v: MemberUsageView, opts: { orgName: string; requestOpen: boolean; title?: string }): Block[] {
+  const a = v.allowance;
+  const window = a.resetsAt ? `resets ${slackDate(a.resetsAt)}` : `a new ${Math.round(a.windowMinutes / 60 * 10) / 10}-hour window starts with your next request`;
+  const extra = v.extraUsage.enabled
+    ? 'Extra usage: *on* for you, billed at API rates within the limits below.'
+    : v.extraUsage.orgEnabled ? 'Extra usage: *not on for you* (your organisation gives it to selected members).' : 'Extra usage: *off* for your organisation.';
+  const capLines = v.caps.map((c) => (c.scope === 'balance'
+    ? `• ${esc(c.label)}: $${c.spent}${c.reached ? ' — *used up*' : ''}`
+    : `• ${esc(c.label)}: $${c.spent} of ${usd(c.cap)} this month${c.reached ? ' — *reached*' : ''}`));
+  const state = opts.requestOpen ? 'sent' : v.canRequestExtraUsage ? 'can_request' : 'none';
+  return [
+    header(opts.title ?? 'Your usage'),
+    section(`*${seatName(v.seatTier)} seat* · ${esc(opts.orgName)}\nIncluded usage: *$${a.used}* of $${a.included} this window${a.exhausted ? ' — *used up*' : ''}, ${window}.`, { blockId: 'usage_seat' }),
+    section(`${extra}\n*Month-to-date extra spend* (${v.period}):\n${capLines.join('\n')}`, { blockId: 'usage_caps' }),
+    context([nextRequestText(v), `Monthly limits reset ${slackDate(v.monthResetsAt, '{date_short_pretty}')}.`], 'usage_next'),
+    ...requestButtonBlocks(state),
+  ];
+}
+
+/** The same message with its "Request extra usage" button turned into "Request sent to admin". */
+export function markRequestSent(blocks: Block[]): Block[] {
+  return blocks.flatMap((b) => ((b as { block_id?: string }).block_id === BLOCK.requestButton ? requestButtonBlocks('sent') : [b]));
+}

@@ -1,0 +1,99 @@
+// Modals: approve with an optional member cap, deny with an optional reason,
+// "Adjust limit" (amount + "Set cap" / "Set to unlimited"), auto-reload, and a
+// closing confirmation. Each carries what it is about in private_metadata; the
+// listener still checks the clicking user's stored role before changing anything.
+import type { types } from '@slack/bolt';
+import type { RequestView } from '../../../src/notify/port.js';
+import { actions, button, context, esc, plain, section, seatName, truncate, usd, LIMITS, type Block, type ModalView } from './blocks.js';
+import { ACTION, BLOCK, VIEW } from './ids.js';
+import type { LimitTarget } from './owner-settings.js';
+
+/** Where the click came from, so the message can be updated in place after the modal. */
+export interface MessageRef {
+  channel: string;
+  ts: string;
+}
+
+export interface DecisionMeta {
+  requestId: string;
+  /** The message the button was on, to update it in place. */
+  message: MessageRef | null;
+  /** The button was on the App Home (its Requests tab). */
+  home: boolean;
+}
+
+const textInput = (blockId: string, label: string, opts: { optional?: boolean; placeholder?: string; initial?: string; hint?: string; multiline?: boolean; maxLength?: number }): types.InputBlock => ({
+  type: 'input',
+  block_id: blockId,
+  optional: opts.optional ?? false,
+  label: plain(label, LIMITS.inputLabel),
+  ...(opts.hint ? { hint: plain(opts.hint, LIMITS.inputLabel) } : {}),
+  element: {
+    type: 'plain_text_input',
+    action_id: 'value',
+    ...(opts.placeholder ? { placeholder: plain(opts.placeholder, LIMITS.placeholder) } : {}),
+    ...(opts.initial ? { initial_value: opts.initial } : {}),
+    ...(opts.multiline ? { multiline: true } : {}),
+    ...(opts.maxLength ? { max_length: opts.maxLength } : {}),
+  },
+});
+
+const modal = (callbackId: string, title: string, blocks: Block[], meta: unknown, submit?: string): ModalView => ({
+  type: 'modal',
+  callback_id: callbackId,
+  title: plain(title, LIMITS.modalTitle),
+  close: plain('Cancel', LIMITS.modalButton),
+  ...(submit ? { submit: plain(submit, LIMITS.modalButton) } : {}),
+  private_metadata: JSON.stringify(meta),
+  blocks,
+});
+
+export function enableExtraUsageModal(r: RequestView, from: Omit<DecisionMeta, 'requestId'>): ModalView {
+  return modal(VIEW.enableExtraUsage, 'Enable extra usage', [
+    section(`Turn on extra usage for *${esc(truncate(r.requester.name, 100))}* (${seatName(r.seatTier)} seat). Extra usage is billed at API rates; tier and organisation limits still apply.`),
+    textInput(BLOCK.capInput, 'Monthly limit for this member (USD)', { optional: true, placeholder: 'e.g. 25.00', hint: 'Leave empty for no member limit (unlimited).', maxLength: 20 }),
+  ], { requestId: r.requestId, message: from.message, home: from.home } satisfies DecisionMeta, 'Enable');
+}
+
+export function denyModal(r: RequestView, from: Omit<DecisionMeta, 'requestId'>): ModalView {
+  return modal(VIEW.deny, 'Deny request', [
+    section(`Deny *${esc(truncate(r.requester.name, 100))}*'s request for more usage? They will be told, with your reason if you give one.`),
+    textInput(BLOCK.reasonInput, 'Reason (optional)', { optional: true, multiline: true, maxLength: 500, placeholder: 'Shown to the member' }),
+  ], { requestId: r.requestId, message: from.message, home: from.home } satisfies DecisionMeta, 'Deny');
+}
+
+export interface LimitMeta {
+  target: LimitTarget;
+  page: number;
+}
+
+/** "Adjust limit": an amount with "Set cap" (submit), and "Set to unlimited". */
+export function adjustLimitModal(target: LimitTarget, what: { label: string; current: string | null; spent: string; note?: string }, page: number): ModalView {
+  const blocks: Block[] = [
+    section(`*${esc(truncate(what.label, 200))}*\nCurrent limit: ${usd(what.current)} · spent $${what.spent} this month`),
+    textInput(BLOCK.amountInput, 'Monthly limit (USD)', { placeholder: 'e.g. 500.00', ...(what.current !== null ? { initial: what.current } : {}), maxLength: 20 }),
+    actions([button('Set to unlimited', ACTION.setUnlimited, JSON.stringify(target), { confirm: { title: 'Set to unlimited?', text: `Remove the monthly limit of ${esc(truncate(what.label, 200))}.`, confirm: 'Set to unlimited' } })], 'limit_unlimited'),
+    context([what.note ?? 'Changes apply at once. Members over a lowered limit are paused until next month.']),
+  ];
+  return modal(VIEW.adjustLimit, 'Adjust limit', blocks, { target, page } satisfies LimitMeta, 'Set cap');
+}
+
+export function autoReloadModal(current: { enabled: boolean; threshold: string | null; amount: string | null }, page: number): ModalView {
+  const enabledOption = { text: plain('Reload automatically'), value: 'on' };
+  return modal(VIEW.autoReload, 'Auto-reload', [
+    {
+      type: 'input',
+      block_id: BLOCK.autoReloadEnabled,
+      optional: true,
+      label: plain('Auto-reload', LIMITS.inputLabel),
+      element: { type: 'checkboxes', action_id: 'value', options: [enabledOption], ...(current.enabled ? { initial_options: [enabledOption] } : {}) },
+    },
+    textInput(BLOCK.thresholdInput, 'When the balance reaches (USD)', { optional: true, placeholder: 'e.g. 10.00', ...(current.threshold ? { initial: current.threshold } : {}), maxLength: 20 }),
+    textInput(BLOCK.reloadAmountInput, 'Add this amount (USD)', { optional: true, placeholder: 'e.g. 50.00', ...(current.amount ? { initial: current.amount } : {}), maxLength: 20 }),
+  ], { page }, 'Save');
+}
+
+/** A modal's last screen: what happened. */
+export function doneModal(title: string, text: string): ModalView {
+  return { type: 'modal', callback_id: VIEW.done, title: plain(title, LIMITS.modalTitle), close: plain('Done', LIMITS.modalButton), blocks: [section(text)] };
+}

@@ -1,0 +1,83 @@
+// The owner's "Usage" page in the App Home, mirroring Admin settings > Usage: the
+// extra-usage switch, the org spending cap, seat-tier caps (Enterprise), prepaid
+// balance and auto-reload (Team), where alerts go, and the individual seat limits
+// table with "Edit limit" (paged).
+import type { types } from '@slack/bolt';
+import type { seatLimits, usageOverview } from '../../../src/ledger/reports.js';
+import { actions, button, context, divider, esc, header, pages, section, seatName, truncate, usd, type Block } from './blocks.js';
+import { ACTION, homePageAction } from './ids.js';
+
+export type UsageOverview = Awaited<ReturnType<typeof usageOverview>>;
+export type SeatLimits = Awaited<ReturnType<typeof seatLimits>>;
+
+export const SEAT_LIMITS_PAGE_SIZE = 25;
+
+export type LimitTarget = { kind: 'org' } | { kind: 'tier'; tier: 'standard' | 'premium' } | { kind: 'member'; memberId: string };
+
+const adjust = (target: LimitTarget, label = 'Adjust limit') => button(label, ACTION.adjustLimit, JSON.stringify(target));
+
+export function ownerSettingsBlocks(o: UsageOverview, seats: SeatLimits, opts: { alertChannelId: string | null; page: number }): Block[] {
+  const blocks: Block[] = [header('Usage settings')];
+  const on = o.extraUsage.enabled;
+  const scope = o.extraUsage.scope === 'all_members' ? 'all members' : 'selected members';
+  blocks.push(section(
+    on ? `*Extra usage* is *on* for ${scope}: members keep working past their seat's included usage, billed at API rates within the limits below.`
+      : '*Extra usage* is *off*: members stop at their seat\'s included usage and wait for it to reset.',
+    {
+      blockId: 'settings_extra_usage',
+      accessory: on
+        ? button('Turn off', ACTION.setExtraUsage, 'off', { style: 'danger', confirm: { title: 'Turn off extra usage?', text: 'Members will stop at their seat limit until it resets.', confirm: 'Turn off', style: 'danger' } })
+        : button('Turn on', ACTION.setExtraUsage, 'on', { style: 'primary' }),
+    },
+  ));
+  blocks.push(section(`*Organisation monthly limit:* ${usd(o.orgCap.cap)}\nSpent this month (${o.period}): $${o.orgCap.monthToDateExtra} of extra usage`, { blockId: 'settings_org_cap', accessory: adjust({ kind: 'org' }) }));
+  if (o.org.plan === 'enterprise') {
+    for (const t of o.seatTiers) {
+      blocks.push(section(`*${seatName(t.tier)} seats' monthly limit:* ${usd(t.cap ?? null)}\nSpent this month: $${t.monthToDateExtra} · included usage $${t.includedAllowance} per ${t.windowMinutes ?? '?'}-minute window`, {
+        blockId: `settings_tier_${t.tier}`,
+        accessory: adjust({ kind: 'tier', tier: t.tier }),
+      }));
+    }
+  }
+  if (o.prepaid) {
+    const r = o.prepaid.autoReload;
+    const reload = r.enabled
+      ? `*Auto-reload:* on — when the balance reaches $${r.threshold}, add $${r.amount}${r.monthlyLimit !== null ? ` (at most ${r.monthlyLimit} a month)` : ''}`
+      : '*Auto-reload:* off';
+    blocks.push(section(`*Prepaid balance:* $${o.prepaid.balance}\n${reload}`, { blockId: 'settings_balance', accessory: button('Edit auto-reload', ACTION.editAutoReload, 'edit') }));
+  }
+  const select: types.ConversationsSelect = {
+    type: 'conversations_select',
+    action_id: ACTION.alertChannel,
+    placeholder: { type: 'plain_text', text: 'Pick a channel for alerts' },
+    filter: { include: ['public', 'private'], exclude_bot_users: true },
+    ...(opts.alertChannelId ? { initial_conversation: opts.alertChannelId } : {}),
+  };
+  blocks.push(section(
+    opts.alertChannelId ? `*Cap alerts* go to <#${opts.alertChannelId}>. Invite the app there if it is private.` : '*Cap alerts* go to owners by direct message. Pick a channel to send them there instead.',
+    { blockId: 'settings_alerts', accessory: select },
+  ));
+  if (opts.alertChannelId) blocks.push(actions([button('Send alerts by direct message', ACTION.alertsByDm, 'dm')], 'settings_alerts_dm'));
+
+  blocks.push(divider('seat_limits_divider'), header('Individual seat limits', 'seat_limits_header'));
+  const chunks = pages(seats.members, SEAT_LIMITS_PAGE_SIZE);
+  const page = Math.min(Math.max(0, opts.page), chunks.length - 1);
+  const rows = chunks[page]!;
+  if (rows.length === 0) blocks.push(context(['No members yet.'], 'seat_limits_empty'));
+  for (const m of rows) {
+    const paused = m.paused ? ' · :double_vertical_bar: *paused*' : '';
+    blocks.push(section(
+      `*${esc(truncate(m.name, 150))}* · ${seatName(m.seatTier)} · extra usage ${m.extraUsageEnabled ? 'on' : 'off'}\nLimit ${usd(m.cap)} · spent $${m.monthToDateExtra} this month${paused}`,
+      { blockId: `seat_${m.id}`, accessory: adjust({ kind: 'member', memberId: m.id }, 'Edit limit') },
+    ));
+  }
+  if (chunks.length > 1) {
+    const nav = [];
+    if (page > 0) nav.push(button('Previous', homePageAction('prev'), JSON.stringify({ tab: 'settings', page: page - 1 })));
+    if (page < chunks.length - 1) nav.push(button('Next', homePageAction('next'), JSON.stringify({ tab: 'settings', page: page + 1 })));
+    blocks.push(context([`Members ${page * SEAT_LIMITS_PAGE_SIZE + 1}–${page * SEAT_LIMITS_PAGE_SIZE + rows.length} of ${seats.members.length}`], 'seat_limits_count'));
+    blocks.push(actions(nav, 'seat_limits_nav'));
+  }
+  blocks.push(context(['Changes apply at once and are recorded in the audit log.'], 'settings_footer'));
+  return blocks;
+}

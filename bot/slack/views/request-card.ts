@@ -1,0 +1,126 @@
+// A member's request for more usage as admins see it: requester, current seat, when
+// asked, the note, and the decision buttons; once closed, the outcome and who decided.
+import type { RequestView } from '../../../src/notify/port.js';
+import { actions, button, context, esc, header, mention, section, seatName, slackDate, truncate, usd, type Block } from './blocks.js';
+
+/** Names are cut so a long one never pushes the outcome out of a block. */
+const name = (n: string) => esc(truncate(n, 100));
+import { ACTION, requestBlockId } from './ids.js';
+
+const STATUS_LINE: Record<Exclude<RequestView['status'], 'pending'>, string> = {
+  approved: ':white_check_mark: Approved',
+  denied: ':no_entry_sign: Denied',
+  expired: ':hourglass: Expired without a decision',
+  cancelled: ':heavy_minus_sign: Cancelled',
+};
+
+const CANCEL_REASONS: Record<string, string> = {
+  member_left: 'the member left the organisation',
+  extra_usage_enabled: 'extra usage was turned on for them in the settings',
+  withdrawn: 'the member withdrew it',
+};
+
+/** What was decided, in words: "premium seat", "extra usage, monthly limit $25.00". */
+export function outcomeText(r: RequestView): string {
+  if (r.status === 'pending') return 'Waiting for a decision';
+  const by = r.decidedBy ? ` by ${mention(r.decidedBy.slackUserId, truncate(r.decidedBy.name, 100))}` : '';
+  const when = r.decidedAt ? ` ${slackDate(r.decidedAt)}` : '';
+  let what = '';
+  if (r.decision === 'upgrade_seat') what = ': moved to a premium seat';
+  else if (r.decision === 'enable_extra_usage') what = `: extra usage on, monthly limit ${usd(r.decisionCap)}`;
+  let tail = '';
+  if (r.status === 'denied' && r.reason) tail = `\n>${esc(truncate(r.reason, 500))}`;
+  if (r.status === 'cancelled' && r.reason) tail = ` (${CANCEL_REASONS[r.reason] ?? esc(r.reason)})`;
+  return `${STATUS_LINE[r.status]}${what}${by}${when}${tail}`;
+}
+
+/** The decision buttons; "Upgrade to premium" only for a standard seat. */
+export function decisionButtons(r: RequestView): Block {
+  const upgrade = r.seatTier === 'standard'
+    ? [button('Upgrade to premium', ACTION.upgradeSeat, r.requestId, {
+        style: 'primary',
+        confirm: { title: 'Upgrade to premium?', text: `Move ${name(r.requester.name)} to a premium seat now.`, confirm: 'Upgrade' },
+      })]
+    : [];
+  return actions([
+    ...upgrade,
+    button('Enable extra usage', ACTION.enableExtraUsage, r.requestId, r.seatTier === 'standard' ? {} : { style: 'primary' }),
+    button('Deny', ACTION.deny, r.requestId, { style: 'danger' }),
+  ], requestBlockId(r.requestId, 'actions'));
+}
+
+function summary(r: RequestView): string {
+  const note = r.note ? `\n>${esc(truncate(r.note, 500)).replace(/\n/g, '\n>')}` : '';
+  const who = r.requester.slackUserId ? `<@${r.requester.slackUserId}> (${name(r.requester.name)})` : `*${name(r.requester.name)}*`;
+  return `${who} asks for more usage.${note}`;
+}
+
+/** The whole message an admin gets for one request (also its reminder). */
+export function requestCardBlocks(r: RequestView, opts: { reminder?: boolean } = {}): Block[] {
+  const blocks: Block[] = [
+    header(opts.reminder ? 'Reminder: a request is waiting' : 'Request for extra usage', requestBlockId(r.requestId, 'header')),
+    section(summary(r), {
+      blockId: requestBlockId(r.requestId, 'summary'),
+      fields: [`*Requester*\n${name(r.requester.name)}`, `*Current seat*\n${seatName(r.seatTier)}`, `*Asked*\n${slackDate(r.requestedAt)}`, `*Organisation*\n${name(r.orgName)}`],
+    }),
+  ];
+  if (r.status === 'pending') blocks.push(decisionButtons(r));
+  else blocks.push(section(outcomeText(r), { blockId: requestBlockId(r.requestId, 'outcome') }));
+  blocks.push(context([`Request ${r.requestId}`], requestBlockId(r.requestId, 'id')));
+  return blocks;
+}
+
+/** A request in a list (digest, App Home): three blocks at most. */
+export function requestRowBlocks(r: RequestView): Block[] {
+  const line = `*${name(r.requester.name)}* · ${seatName(r.seatTier)} seat · asked ${slackDate(r.requestedAt)}${r.note ? `\n>${esc(truncate(r.note, 300)).replace(/\n/g, ' ')}` : ''}`;
+  if (r.status !== 'pending') return [section(`${line}\n${outcomeText(r)}`, { blockId: requestBlockId(r.requestId, 'row') })];
+  return [section(line, { blockId: requestBlockId(r.requestId, 'row') }), decisionButtons(r)];
+}
+
+export function requestText(r: RequestView): string {
+  return truncate(r.status === 'pending'
+    ? `${r.requester.name} (${seatName(r.seatTier)} seat) asks for more usage`
+    : `${r.requester.name}'s request: ${STATUS_LINE[r.status].replace(/^:[a-z_]+: /, '')}${r.decidedBy ? ` by ${r.decidedBy.name}` : ''}`, 1000);
+}
+
+/** The requester's notice of the outcome. */
+export function outcomeForRequesterBlocks(r: RequestView): Block[] {
+  let text: string;
+  const by = r.decidedBy ? ` by ${name(r.decidedBy.name)}` : '';
+  switch (r.status) {
+    case 'approved':
+      text = r.decision === 'upgrade_seat'
+        ? `:white_check_mark: Your request for more usage was approved${by}: you now have a *premium seat*.`
+        : `:white_check_mark: Your request for more usage was approved${by}: *extra usage is on* for you, monthly limit ${usd(r.decisionCap)}.`;
+      break;
+    case 'denied':
+      text = `:no_entry_sign: Your request for more usage was denied${by}.${r.reason ? `\n>${esc(truncate(r.reason, 500))}` : ''}`;
+      break;
+    case 'expired':
+      text = ':hourglass: Your request for more usage expired without a decision. You can ask again from `/usage`.';
+      break;
+    case 'cancelled':
+      text = `:heavy_minus_sign: Your request for more usage was closed: ${CANCEL_REASONS[r.reason ?? ''] ?? 'cancelled'}.`;
+      break;
+    default:
+      text = 'Your request for more usage is waiting for an admin.';
+  }
+  return [section(text, { blockId: 'outcome' }), context(['Type `/usage` to see your usage and limits.'], 'outcome_hint')];
+}
+
+/**
+ * Replaces one request's blocks in a message (a digest page, or the request card
+ * itself) with its current state; the other requests of the page stay as they are.
+ */
+export function replaceRequestBlocks(blocks: Block[], r: RequestView, render: (r: RequestView) => Block[]): Block[] {
+  const out: Block[] = [];
+  let replaced = false;
+  for (const b of blocks) {
+    const id = (b as { block_id?: string }).block_id;
+    if (id && id.startsWith(`req:${r.requestId}:`)) {
+      if (!replaced) out.push(...render(r));
+      replaced = true;
+    } else out.push(b);
+  }
+  return replaced ? out : blocks;
+}

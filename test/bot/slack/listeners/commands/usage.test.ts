@@ -1,0 +1,88 @@
+// /usage: seat, allowance window, extra usage, month-to-date spend against each cap,
+// what stops the member next, and the request button where the plan allows it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordUsage } from '../../../../../src/ledger/record.js';
+import { migrated, scratchPglite, type Scratch } from '../../../../support/databases.js';
+import { HAIKU, teamDoc, usageOfCents } from '../../../../support/fixtures.js';
+import { provision } from '../../../../support/ledger.js';
+import type { RequestService } from '../../../../../src/services/requests.js';
+import { interactionBody, FORM } from '../../../../support/slack-http.js';
+import { actionIdsOf, noRequests, slackEnterpriseDoc, startSlackHarness, USERS, type SlackHarness } from '../../../../support/slack-harness.js';
+
+let scratch: Scratch;
+let h: SlackHarness;
+let orgId: string;
+// The request service's answers (its workflow is covered end to end in request-flow.test.ts).
+const asked: string[] = [];
+const requests = {
+  async ask(_orgId: string, memberId: string) {
+    asked.push(memberId);
+    return { workflowId: `wf/${memberId}`, alreadyOpen: asked.length > 1, state: {} };
+  },
+} as unknown as RequestService;
+
+beforeAll(async () => {
+  scratch = await migrated(scratchPglite);
+  orgId = (await provision(scratch.db.prisma, 'acme', slackEnterpriseDoc({ extraUsage: { enabled: true, scope: 'selected_members' } }))).orgId;
+  await provision(scratch.db.prisma, 'small', { ...teamDoc(), members: teamDoc().members.map((m) => ({ ...m, slackUserId: m.externalId === 'alice' ? 'U_TEAM_ALICE' : null })) });
+  h = await startSlackHarness(scratch.db.prisma, requests);
+});
+afterAll(async () => {
+  h?.expectWithinLimits();
+  await h?.close();
+  await scratch?.dispose();
+});
+
+async function usage(user: string) {
+  const { responseUrl } = await h.command(user);
+  const [reply] = await h.api.waitFor('response_url', (c) => responseUrl.endsWith(c.args.url));
+  return reply!.args;
+}
+
+describe('/usage', () => {
+  it('tells a member paused at the seat limit why, when it resets, and offers the request button', async () => {
+    await recordUsage(scratch.db.prisma, { orgId, requestId: 'u1', member: 'alice', model: HAIKU, usage: usageOfCents(100) });
+    const reply = await usage(USERS.alice);
+    const text = JSON.stringify(reply.blocks);
+    expect(reply.response_type).toBe('ephemeral');
+    expect(text).toContain('Included usage: *$1.00* of $1.00 this window — *used up*');
+    expect(text).toContain('*not on for you*');
+    expect(text).toContain('You are paused');
+    expect(text).toContain('Resets <!date^');
+    expect(text).toContain('Your monthly limit: $0.00 of $50.00 this month');
+    expect(text).toContain("Standard seats' monthly limit: $0.00 of Unlimited");
+    expect(text).toContain('Organisation monthly limit: $0.00 of Unlimited');
+    expect(actionIdsOf(reply.blocks)).toEqual(['request_extra_usage']);
+  });
+
+  it('shows the prepaid balance and no request button on a team plan', async () => {
+    const team = await startSlackHarness(scratch.db.prisma, noRequests(), { orgSlug: 'small' });
+    const { responseUrl } = await team.command('U_TEAM_ALICE');
+    const reply = (await team.api.waitFor('response_url', (c) => responseUrl.endsWith(c.args.url)))[0]!.args;
+    team.expectWithinLimits();
+    await team.close();
+    const text = JSON.stringify(reply.blocks);
+    expect(text).toContain('Prepaid balance');
+    expect(text).toContain('Extra usage: *on* for you');
+    expect(actionIdsOf(reply.blocks)).toEqual([]);
+  });
+
+  it('turns the button of the /usage message into "Request sent to admin" when clicked', async () => {
+    const reply = await usage(USERS.alice);
+    const button = reply.blocks.find((b: any) => b.block_id === 'request_extra_usage');
+    const responseUrl = h.api.responseUrl();
+    // An ephemeral message comes back without its blocks: the app redraws it through response_url.
+    const res = await h.post(interactionBody({
+      type: 'block_actions', team: { id: 'T_ACME', domain: 'acme' }, user: { id: USERS.alice, username: 'alice', team_id: 'T_ACME' }, api_app_id: 'A_APP', token: 'legacy', trigger_id: 'tr',
+      container: { type: 'message', message_ts: '1.2', channel_id: 'C_GENERAL', is_ephemeral: true }, channel: { id: 'C_GENERAL', name: 'general' },
+      response_url: responseUrl, actions: [{ type: 'button', action_id: 'request_extra_usage', block_id: button.block_id, value: 'request', action_ts: '1' }],
+    }), FORM);
+    expect(res.status).toBe(200);
+    const [redrawn] = await h.api.waitFor('response_url', (c) => responseUrl.endsWith(c.args.url));
+    expect(redrawn!.args.replace_original).toBe(true);
+    expect(JSON.stringify(redrawn!.args.blocks)).toContain('Request sent to admin');
+    expect(actionIdsOf(redrawn!.args.blocks)).toEqual([]);
+    const alice = await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'alice' } });
+    expect(asked).toEqual([alice.id]);
+  });
+});
