@@ -4,24 +4,57 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 
-export interface Sql {
+export interface SqlQuery {
   /** Runs one statement; `name` makes it a prepared statement on PostgreSQL. */
   query<T = Record<string, unknown>>(text: string, params?: unknown[], name?: string): Promise<T[]>;
 }
 
+export interface Sql extends SqlQuery {
+  /** Runs `fn` in one transaction on one connection: committed if it returns, rolled back if it throws. */
+  transaction<T>(fn: (tx: SqlQuery) => Promise<T>): Promise<T>;
+}
+
 export function poolSql(pool: pg.Pool): Sql {
-  return {
+  const on = (c: pg.Pool | pg.PoolClient): SqlQuery => ({
     async query<T>(text: string, params: unknown[] = [], name?: string) {
-      const res = await pool.query({ text, values: params, ...(name ? { name } : {}) });
+      const res = await c.query({ text, values: params, ...(name ? { name } : {}) });
       return res.rows as T[];
+    },
+  });
+  return {
+    ...on(pool),
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const out = await fn(on(client));
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
     },
   };
 }
 
+/** A JS array as PostgreSQL array text ('{"a","b",NULL}'), which PGlite takes for array parameters. */
+export function arrayLiteral(values: unknown[]): string {
+  const item = (v: unknown) => (v === null || v === undefined ? 'NULL' : `"${String(v).replace(/[\\"]/g, (c) => `\\${c}`)}"`);
+  return `{${values.map(item).join(',')}}`;
+}
+
+const pgliteParams = (params: unknown[]) => params.map((p) => (Array.isArray(p) ? arrayLiteral(p) : p));
+
 export function pgliteSql(db: PGlite): Sql {
   return {
     async query<T>(text: string, params: unknown[] = []) {
-      return (await db.query<T>(text, params)).rows;
+      return (await db.query<T>(text, pgliteParams(params))).rows;
+    },
+    transaction(fn) {
+      return db.transaction((tx) => fn({ query: async <T>(text: string, params: unknown[] = []) => (await tx.query<T>(text, pgliteParams(params))).rows }));
     },
   };
 }

@@ -2,6 +2,7 @@
 // (in-process injection: the same routing, validation and handlers as over HTTP).
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type ApiDeps } from '../../src/api/server.js';
+import { recordBatcherOf } from '../../src/ledger/record-batch.js';
 import type { Db } from '../../src/db/client.js';
 import type { OrgDocument } from '../../src/ledger/org-document.js';
 
@@ -86,7 +87,13 @@ export async function harness(db: Db, now = new Date('2026-11-15T12:00:00Z'), ex
       if (res.status !== 201) throw new Error(`issue key failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.key;
     },
-    close: () => app.close(),
+    async close() {
+      await app.close();
+      // Every record in API tests goes through group commit; a batch that fell back to
+      // one-at-a-time would hide a bug in it.
+      const { fallbacks, lastFallbackError } = recordBatcherOf(db).stats;
+      if (fallbacks > 0) throw new Error(`record batches fell back ${fallbacks} time(s): ${String(lastFallbackError)}`);
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 // The metering hot path a model gateway calls around every model request.
 import { z } from 'zod';
 import { authorizeUsage } from '../../ledger/authorize.js';
-import { recordUsage } from '../../ledger/record.js';
+import { recordBatcherOf } from '../../ledger/record-batch.js';
 import { reserveUsage } from '../../ledger/reservations.js';
 import { invalid } from '../../ledger/errors.js';
 import { defineRoute } from '../route.js';
@@ -87,7 +87,8 @@ export function usageRoutes(deps: ApiDeps) {
       async handler({ body, auth, reply }) {
         const now = deps.now();
         const at = requestInstant(body.at, now);
-        const result = await recordUsage(deps.db, { orgId: auth.org!.id, requestId: body.requestId, member: body.member, model: body.model, usage: body.usage, at }, now);
+        // Group commit: concurrent records share one transaction (src/ledger/record-batch.ts).
+        const result = await recordBatcherOf(deps.db).submit({ orgId: auth.org!.id, requestId: body.requestId, member: body.member, model: body.model, usage: body.usage, at }, now);
         if (result.replayed) reply.header('idempotent-replayed', 'true');
         return result.response;
       },

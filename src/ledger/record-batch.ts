@@ -1,0 +1,416 @@
+// Group commit for the record hot path. Records that arrive while a batch is being
+// written wait for the next one; each batch is ONE transaction of a fixed handful of
+// statements however many records it holds, so the durable commit and the hot
+// org row are paid once per batch, not once per request. The rules are the same pure
+// functions the single-record path uses (splitCost, eventsFor); if a batch fails
+// as a whole, each of its records is retried alone through that path.
+import type { Db } from '../db/client.js';
+import { big, bigOrNull, sqlOf, type SqlQuery } from '../db/sql.js';
+import { extraUsageAvailable, splitCost, type SeatTier } from '../domain/caps.js';
+import { eventsFor, type DomainEvent } from '../domain/events.js';
+import { formatUsd } from '../domain/money.js';
+import { periodOf, windowResetsAt, type AllowanceWindow } from '../domain/periods.js';
+import { priceTokens, tokenCountsOf, UsageShapeError, type PriceTier, type TokenCounts } from '../domain/pricing.js';
+import { conflict, invalid, notFound } from './errors.js';
+import { priceFor } from './prices.js';
+import { bodyHashOf, recordUsage, type RecordInput, type RecordResponse, type RecordResult } from './record.js';
+
+interface Prepared {
+  input: RecordInput;
+  hash: string;
+  at: Date;
+  tokens: TokenCounts;
+  price: PriceTier;
+  cost: bigint;
+  now: Date;
+  resolve(r: RecordResult): void;
+  reject(e: unknown): void;
+}
+
+interface MemberRow {
+  id: string;
+  orgId: string;
+  externalId: string;
+  seatTier: SeatTier;
+  extraUsageEnabled: boolean;
+  extraUsageCapNanos: unknown;
+  windowStartedMs: unknown;
+  windowUsedNanos: unknown;
+  windowHeldNanos: unknown;
+  removed: boolean;
+}
+
+interface OrgRow {
+  id: string;
+  plan: 'team' | 'enterprise';
+  timezone: string;
+  extraUsageEnabled: boolean;
+  extraUsageScope: 'all_members' | 'selected_members';
+  orgMonthlyCapNanos: unknown;
+  standardTierCapNanos: unknown;
+  premiumTierCapNanos: unknown;
+}
+
+interface HoldRow {
+  id: string;
+  orgId: string;
+  requestId: string;
+  period: string;
+  tier: string;
+  includedHeldNanos: unknown;
+  extraHeldNanos: unknown;
+}
+
+/** Timestamps go to `timestamp(3)` columns as UTC wall-clock text, as Prisma writes them. */
+const utc = (d: Date) => d.toISOString().replace('Z', '');
+const keyOf = (orgId: string, requestId: string) => `${orgId}\u0000${requestId}`;
+const spendKey = (orgId: string, period: string, scope: string, subject: string) => `${orgId}\u0000${period}\u0000${scope}\u0000${subject}`;
+
+class SpendDelta {
+  extra = 0n;
+  included = 0n;
+  count = 0;
+  release = 0n;
+  constructor(readonly orgId: string, readonly period: string, readonly scope: 'member' | 'tier' | 'org', readonly subject: string) {}
+}
+
+export class RecordBatcher {
+  private queue: Prepared[] = [];
+  private running = false;
+  /** Batches written, records in them, and batches that had to fall back to one record at a time. */
+  readonly stats = { batches: 0, records: 0, fallbacks: 0, lastFallbackError: null as unknown };
+
+  constructor(private readonly db: Db, private readonly maxBatch = 500) {}
+
+  async submit(input: RecordInput, now = new Date()): Promise<RecordResult> {
+    const at = input.at ?? now;
+    let tokens: TokenCounts;
+    try {
+      tokens = tokenCountsOf(input.usage);
+    } catch (err) {
+      if (err instanceof UsageShapeError) throw invalid(err.field, err.message);
+      throw err;
+    }
+    const price = await priceFor(this.db, input.model, at, tokens);
+    return new Promise<RecordResult>((resolve, reject) => {
+      this.queue.push({ input, hash: bodyHashOf(input), at, tokens, price, cost: priceTokens(tokens, price), now, resolve, reject });
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          const outcomes = await sqlOf(this.db).transaction((tx) => writeBatch(tx, batch));
+          this.stats.batches++;
+          this.stats.records += batch.length;
+          batch.forEach((item, i) => {
+            const o = outcomes[i]!;
+            if ('error' in o) item.reject(o.error);
+            else item.resolve(o.result);
+          });
+        } catch (err) {
+          this.stats.fallbacks++;
+          this.stats.lastFallbackError = err;
+          // A batch-wide failure (a race with another process, a deadlock): each record
+          // alone through the single-record path, which retries and reports per record.
+          await Promise.all(batch.map((item) => recordUsage(this.db, item.input, item.now).then(item.resolve, item.reject)));
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+type Outcome = { result: RecordResult } | { error: unknown };
+
+async function writeBatch(tx: SqlQuery, batch: Prepared[]): Promise<Outcome[]> {
+  const orgIds = [...new Set(batch.map((b) => b.input.orgId))];
+  const refs = [...new Set(batch.map((b) => b.input.member))];
+  const keyOrgs = batch.map((b) => b.input.orgId);
+  const keyReqs = batch.map((b) => b.input.requestId);
+
+  // Members are locked in id order, so concurrent batches cannot deadlock on them.
+  const members = await tx.query<MemberRow>(
+    `SELECT "id", "orgId", "externalId", "seatTier"::text AS "seatTier", "extraUsageEnabled", "extraUsageCapNanos",
+       (EXTRACT(EPOCH FROM "windowStartedAt") * 1000)::bigint AS "windowStartedMs", "windowUsedNanos", "windowHeldNanos",
+       "removedAt" IS NOT NULL AS "removed"
+     FROM "Member" WHERE "orgId" = ANY($1::text[]) AND ("id" = ANY($2::text[]) OR "externalId" = ANY($2::text[]))
+     ORDER BY "id" FOR UPDATE`,
+    [orgIds, refs],
+  );
+  const [prior, holds, orgs, tiers] = await Promise.all([
+    tx.query<{ orgId: string; requestId: string; bodyHash: string; response: unknown }>(
+      `SELECT e."orgId", e."requestId", e."bodyHash", e."response" FROM "UsageEvent" e
+       JOIN unnest($1::text[], $2::text[]) AS k(o, r) ON e."orgId" = k.o AND e."requestId" = k.r`,
+      [keyOrgs, keyReqs],
+    ),
+    tx.query<HoldRow>(
+      `SELECT h."id", h."orgId", h."requestId", h."period", h."tier"::text AS "tier", h."includedHeldNanos", h."extraHeldNanos"
+       FROM "Reservation" h JOIN unnest($1::text[], $2::text[]) AS k(o, r) ON h."orgId" = k.o AND h."requestId" = k.r
+       WHERE h."settledAt" IS NULL AND h."releasedAt" IS NULL FOR UPDATE OF h`,
+      [keyOrgs, keyReqs],
+    ),
+    tx.query<OrgRow>(
+      `SELECT "id", "plan"::text AS "plan", "timezone", "extraUsageEnabled", "extraUsageScope"::text AS "extraUsageScope",
+         "orgMonthlyCapNanos", "standardTierCapNanos", "premiumTierCapNanos"
+       FROM "Organization" WHERE "id" = ANY($1::text[])`,
+      [orgIds],
+    ),
+    tx.query<{ orgId: string; tier: string; includedAllowanceNanos: unknown; windowMinutes: unknown }>(
+      `SELECT "orgId", "tier"::text AS "tier", "includedAllowanceNanos", "windowMinutes" FROM "SeatTierConfig" WHERE "orgId" = ANY($1::text[])`,
+      [orgIds],
+    ),
+  ]);
+
+  const orgById = new Map(orgs.map((o) => [o.id, o]));
+  const priorByKey = new Map(prior.map((p) => [keyOf(p.orgId, p.requestId), p]));
+  const holdByKey = new Map(holds.map((h) => [keyOf(h.orgId, h.requestId), h]));
+  const tierOf = (orgId: string, tier: string) => tiers.find((t) => t.orgId === orgId && t.tier === tier);
+  const memberFor = (orgId: string, ref: string) =>
+    members.find((m) => m.orgId === orgId && m.id === ref) ?? members.find((m) => m.orgId === orgId && m.externalId === ref);
+
+  // Running state per member and the deltas per month-to-date row, in arrival order.
+  const windows = new Map<string, { window: AllowanceWindow; held: bigint; changed: boolean }>();
+  const spend = new Map<string, SpendDelta>();
+  const balance = new Map<string, { extra: bigint; release: bigint }>();
+  const settled: string[] = [];
+  const inBatch = new Map<string, { hash: string; index: number }>();
+  type Pending = {
+    item: Prepared; memberId: string; tier: SeatTier; period: string; included: bigint; extra: bigint;
+    /** Extra already added to each of the item's rows by earlier records of this batch. */
+    before: { member: bigint; tier: bigint; org: bigint; balance: bigint };
+    seat: { before: bigint; after: bigint; allowance: bigint; resetsAt: Date | null };
+    memberCap: bigint | null; tierCap: bigint | null; org: OrgRow;
+  };
+  const pending: (Pending | Outcome | { replayOf: number })[] = [];
+
+  const delta = (orgId: string, period: string, scope: 'member' | 'tier' | 'org', subject: string) => {
+    const k = spendKey(orgId, period, scope, subject);
+    let d = spend.get(k);
+    if (!d) spend.set(k, (d = new SpendDelta(orgId, period, scope, subject)));
+    return d;
+  };
+
+  batch.forEach((item, index) => {
+    const { orgId, requestId } = item.input;
+    const key = keyOf(orgId, requestId);
+    const earlier = priorByKey.get(key);
+    if (earlier) {
+      pending.push(earlier.bodyHash === item.hash
+        ? { result: { response: earlier.response as RecordResponse, replayed: true } }
+        : { error: conflict(`requestId '${requestId}' was already recorded with a different body`, 'requestId') });
+      return;
+    }
+    const twin = inBatch.get(key);
+    if (twin) {
+      pending.push(twin.hash === item.hash ? { replayOf: twin.index } : { error: conflict(`requestId '${requestId}' was already recorded with a different body`, 'requestId') });
+      return;
+    }
+    const m = memberFor(orgId, item.input.member);
+    const org = orgById.get(orgId);
+    if (!m || m.removed || !org) {
+      pending.push({ error: notFound(`member '${item.input.member}'`, 'member') });
+      return;
+    }
+    inBatch.set(key, { hash: item.hash, index });
+
+    const config = tierOf(orgId, m.seatTier);
+    const allowanceFull = big(config?.includedAllowanceNanos);
+    const windowMinutes = config ? Number(config.windowMinutes) : 300;
+    let w = windows.get(m.id);
+    if (!w) {
+      w = {
+        window: { startedAt: m.windowStartedMs === null ? null : new Date(Number(m.windowStartedMs)), usedNanos: big(m.windowUsedNanos) },
+        held: big(m.windowHeldNanos),
+        changed: false,
+      };
+      windows.set(m.id, w);
+    }
+    const hold = holdByKey.get(key);
+    const ownHeld = hold ? big(hold.includedHeldNanos) : 0n;
+    const heldByOthers = w.held - ownHeld;
+    const allowance = allowanceFull > heldByOthers ? allowanceFull - heldByOthers : 0n;
+    const extraAvailable = extraUsageAvailable({ orgExtraUsageEnabled: org.extraUsageEnabled, extraUsageScope: org.extraUsageScope, memberExtraUsageEnabled: m.extraUsageEnabled });
+    const split = splitCost(item.cost, w.window, allowance, windowMinutes, item.at, extraAvailable);
+    const seatBefore = w.window.startedAt === split.window.startedAt ? w.window.usedNanos : 0n;
+    w.window = split.window;
+    w.held -= ownHeld;
+    w.changed = true;
+
+    const period = periodOf(item.at, org.timezone);
+    const rows = [delta(orgId, period, 'member', m.id), delta(orgId, period, 'tier', m.seatTier), delta(orgId, period, 'org', 'org')];
+    const bal = org.plan === 'team' ? (balance.get(orgId) ?? balance.set(orgId, { extra: 0n, release: 0n }).get(orgId)!) : null;
+    const before = { member: rows[0]!.extra, tier: rows[1]!.extra, org: rows[2]!.extra, balance: bal?.extra ?? 0n };
+    for (const r of rows) {
+      r.extra += split.extraNanos;
+      r.included += split.includedNanos;
+      r.count += 1;
+    }
+    if (bal) bal.extra += split.extraNanos;
+    if (hold) {
+      settled.push(hold.id);
+      const extraHeld = big(hold.extraHeldNanos);
+      if (extraHeld > 0n) {
+        delta(orgId, hold.period, 'member', m.id).release += extraHeld;
+        delta(orgId, hold.period, 'tier', hold.tier).release += extraHeld;
+        delta(orgId, hold.period, 'org', 'org').release += extraHeld;
+        if (bal) bal.release += extraHeld;
+      }
+    }
+    pending.push({
+      item, memberId: m.id, tier: m.seatTier, period, included: split.includedNanos, extra: split.extraNanos, before,
+      seat: { before: seatBefore, after: split.window.usedNanos, allowance: allowanceFull, resetsAt: windowResetsAt(split.window, windowMinutes) },
+      memberCap: bigOrNull(m.extraUsageCapNanos),
+      tierCap: org.plan === 'enterprise' ? bigOrNull(m.seatTier === 'premium' ? org.premiumTierCapNanos : org.standardTierCapNanos) : null,
+      org,
+    });
+  });
+
+  // Month-to-date rows: one statement, rows in a fixed order; it returns each row's
+  // value after the whole batch, from which every record's before/after follows.
+  const rows = [...spend.values()].sort((a, b) => (spendKey(a.orgId, a.period, a.scope, a.subject) < spendKey(b.orgId, b.period, b.scope, b.subject) ? -1 : 1));
+  const after = new Map<string, bigint>();
+  if (rows.length) {
+    const updated = await tx.query<{ orgId: string; period: string; scope: string; subject: string; extraNanos: unknown }>(
+      `INSERT INTO "MonthlySpend" ("orgId", "period", "scope", "subject", "extraNanos", "includedNanos", "eventCount", "reservedNanos")
+       SELECT * FROM unnest($1::text[], $2::text[], $3::"SpendScope"[], $4::text[], $5::bigint[], $6::bigint[], $7::int[], $8::bigint[])
+       ON CONFLICT ("orgId", "period", "scope", "subject") DO UPDATE SET
+         "extraNanos" = "MonthlySpend"."extraNanos" + EXCLUDED."extraNanos",
+         "includedNanos" = "MonthlySpend"."includedNanos" + EXCLUDED."includedNanos",
+         "eventCount" = "MonthlySpend"."eventCount" + EXCLUDED."eventCount",
+         "reservedNanos" = "MonthlySpend"."reservedNanos" + EXCLUDED."reservedNanos"
+       RETURNING "orgId", "period", "scope"::text AS "scope", "subject", "extraNanos"`,
+      [
+        rows.map((r) => r.orgId), rows.map((r) => r.period), rows.map((r) => r.scope), rows.map((r) => r.subject),
+        rows.map((r) => String(r.extra)), rows.map((r) => String(r.included)), rows.map((r) => r.count), rows.map((r) => String(-r.release)),
+      ],
+    );
+    for (const u of updated) after.set(spendKey(u.orgId, u.period, u.scope, u.subject), big(u.extraNanos));
+  }
+  const startOf = (orgId: string, period: string, scope: 'member' | 'tier' | 'org', subject: string) => {
+    const k = spendKey(orgId, period, scope, subject);
+    return (after.get(k) ?? 0n) - (spend.get(k)?.extra ?? 0n);
+  };
+
+  const balanceAfter = new Map<string, { balance: bigint; threshold: bigint | null }>();
+  const teamOrgs = [...balance.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  if (teamOrgs.length) {
+    const updated = await tx.query<{ id: string; balanceNanos: unknown; autoReloadEnabled: boolean; autoReloadThresholdNanos: unknown }>(
+      `UPDATE "Organization" AS o SET "balanceNanos" = o."balanceNanos" - v.extra, "heldBalanceNanos" = GREATEST(o."heldBalanceNanos" - v.release, 0)
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(id, extra, release) WHERE o."id" = v.id
+       RETURNING o."id", o."balanceNanos", o."autoReloadEnabled", o."autoReloadThresholdNanos"`,
+      [teamOrgs.map(([id]) => id), teamOrgs.map(([, b]) => String(b.extra)), teamOrgs.map(([, b]) => String(b.release))],
+    );
+    for (const u of updated) {
+      balanceAfter.set(u.id, { balance: big(u.balanceNanos), threshold: u.autoReloadEnabled ? bigOrNull(u.autoReloadThresholdNanos) : null });
+    }
+  }
+
+  const changed = [...windows.entries()].filter(([, w]) => w.changed);
+  if (changed.length) {
+    await tx.query(
+      `UPDATE "Member" AS m SET "windowStartedAt" = v.started, "windowUsedNanos" = v.used, "windowHeldNanos" = v.held
+       FROM unnest($1::text[], $2::timestamp[], $3::bigint[], $4::bigint[]) AS v(id, started, used, held) WHERE m."id" = v.id`,
+      [changed.map(([id]) => id), changed.map(([, w]) => (w.window.startedAt ? utc(w.window.startedAt) : null)), changed.map(([, w]) => String(w.window.usedNanos)), changed.map(([, w]) => String(w.held))],
+    );
+  }
+
+  // Responses, events and crossings, now that every row's starting value is known.
+  const outcomes: Outcome[] = [];
+  const events: { p: Pending; response: RecordResponse }[] = [];
+  const outbox: { orgId: string; event: DomainEvent; at: Date }[] = [];
+  for (const entry of pending) {
+    if (!('item' in entry)) {
+      outcomes.push('replayOf' in entry ? { error: null } : entry);
+      continue;
+    }
+    const p = entry;
+    const { orgId } = p.item.input;
+    const memberBefore = startOf(orgId, p.period, 'member', p.memberId) + p.before.member;
+    const tierBefore = startOf(orgId, p.period, 'tier', p.tier) + p.before.tier;
+    const orgBefore = startOf(orgId, p.period, 'org', 'org') + p.before.org;
+    const bal = balanceAfter.get(orgId);
+    const balanceState = bal
+      ? (() => {
+          // The balance after this record: the final balance plus what later records took.
+          const total = balance.get(orgId)!.extra;
+          const afterThis = bal.balance + total - p.before.balance - p.extra;
+          return { before: afterThis + p.extra, after: afterThis, threshold: bal.threshold };
+        })()
+      : null;
+    const response: RecordResponse = {
+      requestId: p.item.input.requestId,
+      memberId: p.memberId,
+      model: p.item.input.model,
+      period: p.period,
+      cost: formatUsd(p.item.cost),
+      included: formatUsd(p.included),
+      extra: formatUsd(p.extra),
+      memberMonthToDateExtra: formatUsd(memberBefore + p.extra),
+      ...(balanceState ? { balance: formatUsd(balanceState.after) } : {}),
+    };
+    events.push({ p, response });
+    for (const event of eventsFor({
+      memberId: p.memberId,
+      tier: p.tier,
+      period: p.period,
+      seat: p.seat,
+      member: { before: memberBefore, after: memberBefore + p.extra, cap: p.memberCap },
+      tierSpend: { before: tierBefore, after: tierBefore + p.extra, cap: p.tierCap },
+      org: { before: orgBefore, after: orgBefore + p.extra, cap: bigOrNull(p.org.orgMonthlyCapNanos) },
+      balance: balanceState,
+    })) outbox.push({ orgId, event, at: p.item.now });
+    outcomes.push({ result: { response, replayed: false } });
+  }
+  // A twin of an earlier record in this batch gets that record's answer, as a replay.
+  pending.forEach((entry, i) => {
+    if ('replayOf' in entry) {
+      const first = outcomes[entry.replayOf]!;
+      outcomes[i] = 'result' in first ? { result: { response: first.result.response, replayed: true } } : first;
+    }
+  });
+
+  if (events.length) {
+    const e = events;
+    await tx.query(
+      `INSERT INTO "UsageEvent" ("id", "orgId", "memberId", "requestId", "bodyHash", "model", "priceEntryId", "occurredAt", "period",
+         "inputTokens", "cacheWrite5mTokens", "cacheWrite1hTokens", "cacheReadTokens", "outputTokens",
+         "costNanos", "includedNanos", "extraNanos", "response", "createdAt")
+       SELECT gen_random_uuid()::text, * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamp[], $8::text[],
+         $9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::bigint[], $15::bigint[], $16::bigint[], $17::jsonb[], $18::timestamp[])`,
+      [
+        e.map(({ p }) => p.item.input.orgId), e.map(({ p }) => p.memberId), e.map(({ p }) => p.item.input.requestId), e.map(({ p }) => p.item.hash),
+        e.map(({ p }) => p.item.input.model), e.map(({ p }) => p.item.price.id), e.map(({ p }) => utc(p.item.at)), e.map(({ p }) => p.period),
+        e.map(({ p }) => p.item.tokens.input), e.map(({ p }) => p.item.tokens.cacheWrite5m), e.map(({ p }) => p.item.tokens.cacheWrite1h),
+        e.map(({ p }) => p.item.tokens.cacheRead), e.map(({ p }) => p.item.tokens.output),
+        e.map(({ p }) => String(p.item.cost)), e.map(({ p }) => String(p.included)), e.map(({ p }) => String(p.extra)),
+        e.map(({ response }) => JSON.stringify(response)), e.map(({ p }) => utc(p.item.now)),
+      ],
+    );
+  }
+  if (settled.length) {
+    await tx.query(`UPDATE "Reservation" SET "settledAt" = $2::timestamp WHERE "id" = ANY($1::text[])`, [settled, utc(batch[0]!.now)]);
+  }
+  if (outbox.length) {
+    await tx.query(
+      `INSERT INTO "OutboxEvent" ("orgId", "type", "payload", "createdAt") SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamp[])`,
+      [outbox.map((o) => o.orgId), outbox.map((o) => o.event.type), outbox.map(({ event: { type: _t, ...payload } }) => JSON.stringify(payload)), outbox.map((o) => utc(o.at))],
+    );
+  }
+  return outcomes;
+}
+
+const batchers = new WeakMap<Db, RecordBatcher>();
+
+/** The process's batcher for this database. */
+export function recordBatcherOf(db: Db): RecordBatcher {
+  let b = batchers.get(db);
+  if (!b) batchers.set(db, (b = new RecordBatcher(db)));
+  return b;
+}
