@@ -27,6 +27,8 @@ export interface LoadSpec {
   connections: number;
   seconds: number;
   method?: 'GET' | 'POST';
+  /** Hold the load to this many requests per second in all (default: as fast as it goes). */
+  rate?: number;
 }
 
 export async function load(spec: LoadSpec): Promise<LoadResult> {
@@ -35,6 +37,7 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
     url: spec.url,
     connections: spec.connections,
     duration: spec.seconds,
+    ...(spec.rate ? { overallRate: spec.rate } : {}),
     requests: [{
       method: spec.method ?? 'POST',
       path: spec.path,

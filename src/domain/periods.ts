@@ -57,9 +57,18 @@ export function localMidnight(tz: string, year: number, month1: number, day = 1)
   return new Date(instant);
 }
 
+// The hot path asks for the month of "now" thousands of times a second: remember the
+// bounds of the last month seen per zone (a memo; the answer is the same).
+const lastMonth = new Map<string, { period: string; from: number; to: number }>();
+
 export function periodOf(at: Date, tz: string): string {
+  const t = at.getTime();
+  const hit = lastMonth.get(tz);
+  if (hit && t >= hit.from && t < hit.to) return hit.period;
   const p = partsIn(tz, at);
-  return `${p.year}-${String(p.month).padStart(2, '0')}`;
+  const period = `${p.year}-${String(p.month).padStart(2, '0')}`;
+  lastMonth.set(tz, { period, from: periodStart(period, tz).getTime(), to: periodStart(nextPeriod(period), tz).getTime() });
+  return period;
 }
 
 export function parsePeriod(period: string): { year: number; month: number } {

@@ -17,9 +17,11 @@ export interface AuthorizeInput {
   timezone?: string;
 }
 
-// Member by our id or the org's external id (our id first), with everything the rules need.
+// For each (org, member reference, period) asked: the member by our id or the org's
+// external id (our id first), with everything the rules need. Concurrent authorizes
+// share one statement (see authorizeLoader).
 const AUTHORIZE_SQL = `
-SELECT m."id", m."seatTier"::text AS "seatTier", m."extraUsageEnabled", m."extraUsageCapNanos",
+SELECT k.i, m."id", m."seatTier"::text AS "seatTier", m."extraUsageEnabled", m."extraUsageCapNanos",
   (EXTRACT(EPOCH FROM m."windowStartedAt") * 1000)::bigint AS "windowStartedMs", m."windowUsedNanos", m."windowHeldNanos",
   o."plan"::text AS "plan", o."timezone", o."extraUsageEnabled" AS "orgExtraUsageEnabled", o."extraUsageScope"::text AS "extraUsageScope",
   o."orgMonthlyCapNanos", o."standardTierCapNanos", o."premiumTierCapNanos", o."balanceNanos", o."heldBalanceNanos",
@@ -27,15 +29,16 @@ SELECT m."id", m."seatTier"::text AS "seatTier", m."extraUsageEnabled", m."extra
   ms."extraNanos" AS "memberExtra", ms."reservedNanos" AS "memberReserved",
   ts."extraNanos" AS "tierExtra", ts."reservedNanos" AS "tierReserved",
   os."extraNanos" AS "orgExtra", os."reservedNanos" AS "orgReserved"
-FROM "Member" m
+FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(org, ref, period, i)
+JOIN LATERAL (
+  SELECT * FROM "Member" mm WHERE mm."orgId" = k.org AND (mm."id" = k.ref OR mm."externalId" = k.ref) AND mm."removedAt" IS NULL
+  ORDER BY (mm."id" = k.ref) DESC LIMIT 1
+) m ON true
 JOIN "Organization" o ON o."id" = m."orgId"
 LEFT JOIN "SeatTierConfig" t ON t."orgId" = m."orgId" AND t."tier" = m."seatTier"
-LEFT JOIN "MonthlySpend" ms ON ms."orgId" = m."orgId" AND ms."period" = $3 AND ms."scope" = 'member' AND ms."subject" = m."id"
-LEFT JOIN "MonthlySpend" ts ON ts."orgId" = m."orgId" AND ts."period" = $3 AND ts."scope" = 'tier' AND ts."subject" = m."seatTier"::text
-LEFT JOIN "MonthlySpend" os ON os."orgId" = m."orgId" AND os."period" = $3 AND os."scope" = 'org' AND os."subject" = 'org'
-WHERE m."orgId" = $1 AND (m."id" = $2 OR m."externalId" = $2) AND m."removedAt" IS NULL
-ORDER BY (m."id" = $2) DESC
-LIMIT 1`;
+LEFT JOIN "MonthlySpend" ms ON ms."orgId" = m."orgId" AND ms."period" = k.period AND ms."scope" = 'member' AND ms."subject" = m."id"
+LEFT JOIN "MonthlySpend" ts ON ts."orgId" = m."orgId" AND ts."period" = k.period AND ts."scope" = 'tier' AND ts."subject" = m."seatTier"::text
+LEFT JOIN "MonthlySpend" os ON os."orgId" = m."orgId" AND os."period" = k.period AND os."scope" = 'org' AND os."subject" = 'org'`;
 
 type Row = Record<string, unknown>;
 
@@ -66,12 +69,71 @@ function stateOf(r: Row): MemberLimitsState {
 
 export async function authorizeUsage(db: Db, input: AuthorizeInput): Promise<AuthorizeDecision & { memberId: string }> {
   const timezone = input.timezone ?? (await db.organization.findUniqueOrThrow({ where: { id: input.orgId }, select: { timezone: true } })).timezone;
-  const [rows, modelKnown] = await Promise.all([
-    sqlOf(db).query<Row>(AUTHORIZE_SQL, [input.orgId, input.member, periodOf(input.at, timezone)], 'authorize'),
+  const [row, modelKnown] = await Promise.all([
+    authorizeLoader(db).load(input.orgId, input.member, periodOf(input.at, timezone)),
     knownModel(db, input.model, input.at),
   ]);
-  const row = rows[0];
   if (!row) throw notFound(`member '${input.member}'`, 'member');
   if (!modelKnown) throw invalid('model', `model '${input.model}' has no price in the price book`);
   return { ...decideAuthorize(stateOf(row), input.at), memberId: row.id as string };
+}
+
+interface Asked {
+  org: string;
+  ref: string;
+  period: string;
+  resolve(row: Row | undefined): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Coalesces the authorizes that arrive in the same turn of the event loop (and while
+ * earlier lookups are in flight) into one statement: a round trip per batch instead
+ * of per request. A fresh read every time: no spend or cap is ever cached.
+ */
+class AuthorizeLoader {
+  private queue: Asked[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(private readonly db: Db, private readonly maxInFlight = 2, private readonly maxBatch = 256) {}
+
+  load(org: string, ref: string, period: string): Promise<Row | undefined> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ org, ref, period, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule() {
+    if (this.scheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush() {
+    const batch = this.queue.splice(0, this.maxBatch);
+    if (batch.length === 0) return;
+    this.inFlight++;
+    try {
+      const rows = await sqlOf(this.db).query<Row>(AUTHORIZE_SQL, [batch.map((a) => a.org), batch.map((a) => a.ref), batch.map((a) => a.period)], 'authorize');
+      const byIndex = new Map(rows.map((r) => [Number(r.i), r]));
+      batch.forEach((a, i) => a.resolve(byIndex.get(i + 1)));
+    } catch (err) {
+      for (const a of batch) a.reject(err);
+    } finally {
+      this.inFlight--;
+      this.schedule();
+    }
+  }
+}
+
+const loaders = new WeakMap<Db, AuthorizeLoader>();
+function authorizeLoader(db: Db): AuthorizeLoader {
+  let l = loaders.get(db);
+  if (!l) loaders.set(db, (l = new AuthorizeLoader(db)));
+  return l;
 }

@@ -103,9 +103,12 @@ export class RecordBatcher {
     this.running = true;
     try {
       while (this.queue.length) {
+        // Let the requests that already arrived be parsed and queued first (on PGlite the
+        // database runs on this thread, so nothing else would get in between batches).
+        await new Promise((r) => setImmediate(r));
         const batch = this.queue.splice(0, this.maxBatch);
         try {
-          const outcomes = await sqlOf(this.db).transaction((tx) => writeBatch(tx, batch));
+          const outcomes = await sqlOf(this.db).transaction((tx) => writeBatch(this.db, tx, batch));
           this.stats.batches++;
           this.stats.records += batch.length;
           batch.forEach((item, i) => {
@@ -129,51 +132,78 @@ export class RecordBatcher {
 
 type Outcome = { result: RecordResult } | { error: unknown };
 
-async function writeBatch(tx: SqlQuery, batch: Prepared[]): Promise<Outcome[]> {
+/**
+ * Member ids behind the references of a batch. A member's id for an external id never
+ * changes (the pair is unique and a removed member keeps its row), so it is cached.
+ */
+const idCaches = new WeakMap<SqlQuery | object, Map<string, string>>();
+async function memberIdsOf(sqlKey: object, q: SqlQuery, pairs: { orgId: string; ref: string }[]): Promise<Map<string, string>> {
+  let cache = idCaches.get(sqlKey);
+  if (!cache) idCaches.set(sqlKey, (cache = new Map()));
+  const misses = pairs.filter((p) => !cache!.has(keyOf(p.orgId, p.ref)));
+  if (misses.length) {
+    const rows = await q.query<{ id: string; orgId: string; externalId: string }>(
+      `SELECT m."id", m."orgId", m."externalId" FROM "Member" m
+       JOIN unnest($1::text[], $2::text[]) AS k(o, r) ON m."orgId" = k.o AND (m."externalId" = k.r OR m."id" = k.r)`,
+      [misses.map((p) => p.orgId), misses.map((p) => p.ref)],
+    );
+    for (const p of misses) {
+      // Our id first, as everywhere else.
+      const hit = rows.find((r) => r.orgId === p.orgId && r.id === p.ref) ?? rows.find((r) => r.orgId === p.orgId && r.externalId === p.ref);
+      if (hit) cache.set(keyOf(p.orgId, p.ref), hit.id);
+    }
+  }
+  return cache;
+}
+
+async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outcome[]> {
   const orgIds = [...new Set(batch.map((b) => b.input.orgId))];
-  const refs = [...new Set(batch.map((b) => b.input.member))];
   const keyOrgs = batch.map((b) => b.input.orgId);
   const keyReqs = batch.map((b) => b.input.requestId);
+  const ids = await memberIdsOf(db, tx, batch.map((b) => ({ orgId: b.input.orgId, ref: b.input.member })));
+  const memberIds = [...new Set(batch.map((b) => ids.get(keyOf(b.input.orgId, b.input.member))).filter((x): x is string => !!x))];
 
   // Members are locked in id order, so concurrent batches cannot deadlock on them.
   const members = await tx.query<MemberRow>(
     `SELECT "id", "orgId", "externalId", "seatTier"::text AS "seatTier", "extraUsageEnabled", "extraUsageCapNanos",
        (EXTRACT(EPOCH FROM "windowStartedAt") * 1000)::bigint AS "windowStartedMs", "windowUsedNanos", "windowHeldNanos",
        "removedAt" IS NOT NULL AS "removed"
-     FROM "Member" WHERE "orgId" = ANY($1::text[]) AND ("id" = ANY($2::text[]) OR "externalId" = ANY($2::text[]))
+     FROM "Member" WHERE "id" = ANY($1::text[])
      ORDER BY "id" FOR UPDATE`,
-    [orgIds, refs],
+    [memberIds],
   );
-  const [prior, holds, orgs, tiers] = await Promise.all([
-    tx.query<{ orgId: string; requestId: string; bodyHash: string; response: unknown }>(
+  // One connection runs one statement at a time: these go in sequence.
+  const prior = await tx.query<{ orgId: string; requestId: string; bodyHash: string; response: unknown }>(
       `SELECT e."orgId", e."requestId", e."bodyHash", e."response" FROM "UsageEvent" e
        JOIN unnest($1::text[], $2::text[]) AS k(o, r) ON e."orgId" = k.o AND e."requestId" = k.r`,
       [keyOrgs, keyReqs],
-    ),
-    tx.query<HoldRow>(
+  );
+  const holds = await tx.query<HoldRow>(
       `SELECT h."id", h."orgId", h."requestId", h."period", h."tier"::text AS "tier", h."includedHeldNanos", h."extraHeldNanos"
        FROM "Reservation" h JOIN unnest($1::text[], $2::text[]) AS k(o, r) ON h."orgId" = k.o AND h."requestId" = k.r
        WHERE h."settledAt" IS NULL AND h."releasedAt" IS NULL FOR UPDATE OF h`,
       [keyOrgs, keyReqs],
-    ),
-    tx.query<OrgRow>(
+  );
+  const orgs = await tx.query<OrgRow>(
       `SELECT "id", "plan"::text AS "plan", "timezone", "extraUsageEnabled", "extraUsageScope"::text AS "extraUsageScope",
          "orgMonthlyCapNanos", "standardTierCapNanos", "premiumTierCapNanos"
        FROM "Organization" WHERE "id" = ANY($1::text[])`,
       [orgIds],
-    ),
-    tx.query<{ orgId: string; tier: string; includedAllowanceNanos: unknown; windowMinutes: unknown }>(
+  );
+  const tiers = await tx.query<{ orgId: string; tier: string; includedAllowanceNanos: unknown; windowMinutes: unknown }>(
       `SELECT "orgId", "tier"::text AS "tier", "includedAllowanceNanos", "windowMinutes" FROM "SeatTierConfig" WHERE "orgId" = ANY($1::text[])`,
       [orgIds],
-    ),
-  ]);
+  );
 
   const orgById = new Map(orgs.map((o) => [o.id, o]));
   const priorByKey = new Map(prior.map((p) => [keyOf(p.orgId, p.requestId), p]));
   const holdByKey = new Map(holds.map((h) => [keyOf(h.orgId, h.requestId), h]));
   const tierOf = (orgId: string, tier: string) => tiers.find((t) => t.orgId === orgId && t.tier === tier);
-  const memberFor = (orgId: string, ref: string) =>
-    members.find((m) => m.orgId === orgId && m.id === ref) ?? members.find((m) => m.orgId === orgId && m.externalId === ref);
+  const memberById = new Map(members.map((m) => [m.id, m]));
+  const memberFor = (orgId: string, ref: string) => {
+    const id = ids.get(keyOf(orgId, ref));
+    return id ? memberById.get(id) : undefined;
+  };
 
   // Running state per member and the deltas per month-to-date row, in arrival order.
   const windows = new Map<string, { window: AllowanceWindow; held: bigint; changed: boolean }>();
