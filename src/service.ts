@@ -19,6 +19,7 @@ import { buildNotifier } from './notify/from-config.js';
 import { ensureAllSchedules } from './temporal/schedules.js';
 import { startReservationSweeper } from './services/reservation-sweeper.js';
 import { startSlackApp } from '../bot/slack/app.js';
+import { startTeamsBot } from '../bot/teams/bot.js';
 
 export interface RunningService {
   url: string;
@@ -81,7 +82,9 @@ export async function startService(config: Config, log: (msg: string) => void = 
       stack.push(() => slack.stop());
       log(`slack: app running${slack.url ? ` at ${slack.url}` : ' (Socket Mode)'}`);
     }
-    const channels = buildNotifier(config, db, log, [...(slack ? [slack.notifier] : [])]);
+    const teams = await startTeamsBot({ config, db, requests, log });
+    if (teams) stack.push(() => teams.stop());
+    const channels = buildNotifier(config, db, log, [...(slack ? [slack.notifier] : []), ...(teams ? [teams.notifier] : [])]);
     stack.push(async () => channels.close());
     const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: channels.notifier, payments: ledgerOnlyPayments(db), now } });
     stack.push(() => worker.stop());

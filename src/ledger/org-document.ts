@@ -30,6 +30,8 @@ export const orgDocumentSchema = z.object({
   name: z.string().min(1).max(200),
   plan: z.enum(['team', 'enterprise']),
   timezone: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as "Europe/Paris"'),
+  /** Microsoft Entra tenant whose Teams users belong to this org (docs/teams.md). */
+  teamsTenantId: z.string().uuid('must be a tenant id (a GUID)').nullable().optional(),
   /** Local hour (0-23, in `timezone`) of the admins' daily digest. */
   digestHour: z.number().int().min(0).max(23).optional(),
   seatTiers: z.object({ standard: seatTierSchema, premium: seatTierSchema }).strict(),

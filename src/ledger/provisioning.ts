@@ -35,6 +35,7 @@ function orgFields(doc: OrgDocument) {
     plan: doc.plan,
     timezone: doc.timezone,
     ...(doc.digestHour !== undefined ? { digestHourLocal: doc.digestHour } : {}),
+    ...(doc.teamsTenantId !== undefined ? { teamsTenantId: doc.teamsTenantId } : {}),
     ...(doc.extraUsage
       ? {
           extraUsageEnabled: doc.extraUsage.enabled,

@@ -1,0 +1,83 @@
+// The card actions this bot understands: one verb per action, the card's data and
+// the input values Teams merges into it. The same parse serves Action.Execute
+// (adaptiveCard/action invoke: value.action.verb + value.action.data) and the
+// Action.Submit fallback (a message whose value is the data, verb included).
+// Nothing here grants anything: who may do what is decided from the stored member.
+import { z } from 'zod';
+
+export const VERB = {
+  usageShow: 'usage.show',
+  usageRequest: 'usage.request',
+  requestView: 'request.view',
+  requestDecide: 'request.decide',
+  digestView: 'digest.view',
+  requestsList: 'requests.list',
+  settingsShow: 'settings.show',
+  settingsExtraUsage: 'settings.extraUsage',
+  settingsCap: 'settings.cap',
+  settingsAutoReload: 'settings.autoReload',
+} as const;
+
+export type Verb = (typeof VERB)[keyof typeof VERB];
+
+/** Input ids on the cards. Per-request inputs carry the request id, so a digest can hold many. */
+export const INPUT = {
+  cap: (requestId: string) => `cap:${requestId}`,
+  reason: (requestId: string) => `reason:${requestId}`,
+  extraUsageEnabled: 'extraUsageEnabled',
+  extraUsageScope: 'extraUsageScope',
+  capOrg: 'cap.org',
+  capTier: (tier: 'standard' | 'premium') => `cap.${tier}`,
+  capMember: 'cap.member',
+  capMemberId: 'capMemberId',
+  autoReloadEnabled: 'autoReloadEnabled',
+  autoReloadThreshold: 'autoReloadThreshold',
+  autoReloadAmount: 'autoReloadAmount',
+} as const;
+
+const id = z.string().min(1).max(200);
+const page = z.coerce.number().int().min(0).max(10_000).default(0);
+/** Where a request action was clicked: its own card, or a list of requests (digest or the pending list). */
+const requestOrigin = z.discriminatedUnion('card', [
+  z.object({ card: z.literal('request'), reminder: z.boolean().optional() }),
+  z.object({ card: z.literal('digest'), requestIds: z.array(id).min(1).max(50), list: z.enum(['digest', 'pending']).default('digest') }),
+]);
+
+const schemas = {
+  [VERB.usageShow]: z.object({}),
+  [VERB.usageRequest]: z.object({}),
+  [VERB.requestView]: z.object({ requestId: id }).and(requestOrigin),
+  [VERB.requestDecide]: z.object({ requestId: id, decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny']) }).and(requestOrigin),
+  [VERB.digestView]: z.object({ requestIds: z.array(id).min(1).max(50), list: z.enum(['digest', 'pending']).default('digest') }),
+  [VERB.requestsList]: z.object({}),
+  [VERB.settingsShow]: z.object({ page }),
+  [VERB.settingsExtraUsage]: z.object({ page }),
+  [VERB.settingsCap]: z.object({ page, target: z.enum(['org', 'standard', 'premium', 'member']), unlimited: z.boolean().optional() }),
+  [VERB.settingsAutoReload]: z.object({ page }),
+} satisfies Record<Verb, z.ZodType>;
+
+export type ActionData<V extends Verb> = z.infer<(typeof schemas)[V]>;
+
+export type CardActionInput = {
+  [V in Verb]: { verb: V; data: ActionData<V>; inputs: Record<string, string> };
+}[Verb];
+
+/** Values of the card's inputs (Teams sends them as strings, merged into the data). */
+function inputsOf(raw: Record<string, unknown>): Record<string, string> {
+  const inputs: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) if (typeof value === 'string') inputs[key] = value;
+  return inputs;
+}
+
+/**
+ * The action in an invoke value ({action: {verb, data}}) or a submit message value
+ * (the data itself). null when it is not one of ours or its data is malformed.
+ */
+export function parseCardAction(verb: unknown, rawData: unknown): CardActionInput | null {
+  const data = rawData && typeof rawData === 'object' && !Array.isArray(rawData) ? (rawData as Record<string, unknown>) : {};
+  const v = typeof verb === 'string' && verb ? verb : data.verb;
+  if (typeof v !== 'string' || !(v in schemas)) return null;
+  const parsed = schemas[v as Verb].safeParse(data);
+  if (!parsed.success) return null;
+  return { verb: v, data: parsed.data, inputs: inputsOf(data) } as CardActionInput;
+}

@@ -1,0 +1,90 @@
+// The Microsoft Teams bot: the Bot Framework's CloudAdapter behind POST
+// /api/messages, on a server of its own (TEAMS_PORT) or on a Fastify instance the
+// caller gives, plus the Teams notifier for the workflows' activities.
+//
+//   const teams = await startTeamsBot({ config, db, requests, log });
+//   // teams?.notifier joins the notifier fan-out; teams?.stop() on shutdown
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Db } from '../../src/db/client.js';
+import type { Notifier } from '../../src/notify/port.js';
+import type { RequestService } from '../../src/services/requests.js';
+import type { BotTransport, HttpAnswer, HttpRequest } from './activity.js';
+import { conversationStore } from './conversations.js';
+import type { TeamsDeps } from './deps.js';
+import { teamsLogic } from './handlers.js';
+import { teamsNotifier } from './notifier.js';
+import { botFrameworkTransport } from './sdk.js';
+import { teamsSettings, type TeamsConfig, type TeamsSettings } from './settings.js';
+
+export const MESSAGES_PATH = '/api/messages';
+
+export interface TeamsBotOptions {
+  config: TeamsConfig;
+  db: Db;
+  requests: RequestService;
+  now?: () => Date;
+  log?: (line: string) => void;
+  /** Mount POST /api/messages on this Fastify instance (before it listens) instead of listening on TEAMS_PORT. */
+  server?: FastifyInstance;
+}
+
+export interface RunningTeamsBot {
+  settings: TeamsSettings;
+  /** The Teams channel of the notifier port. */
+  notifier: Notifier;
+  /** Base URL of the bot's own server (null when mounted on the given server). */
+  url: string | null;
+  /** Handles one request to /api/messages (what the route calls). */
+  handle(request: HttpRequest): Promise<HttpAnswer>;
+  stop(): Promise<void>;
+}
+
+function mount(server: FastifyInstance, handle: RunningTeamsBot['handle']) {
+  server.post(MESSAGES_PATH, async (req, reply) => {
+    const answer = await handle({ method: req.method, headers: req.headers, body: req.body });
+    reply.code(answer.status);
+    if (answer.body === undefined || answer.body === null || answer.body === '') return reply.send();
+    if (typeof answer.body === 'string') return reply.type('text/plain; charset=utf-8').send(answer.body);
+    return reply.send(answer.body);
+  });
+}
+
+/** Starts the Teams bot, or returns null when Teams is not configured (no MICROSOFT_APP_ID). */
+export async function startTeamsBot(opts: TeamsBotOptions): Promise<RunningTeamsBot | null> {
+  const settings = teamsSettings(opts.config);
+  if (!settings) return null;
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const transport: BotTransport = botFrameworkTransport(settings, log);
+  const conversations = conversationStore({ db: opts.db, transport, settings, log });
+  const deps: TeamsDeps = { db: opts.db, requests: opts.requests, settings, transport, conversations, now: opts.now ?? (() => new Date()), log };
+  const logic = teamsLogic(deps);
+  const handle = (request: HttpRequest) => transport.process(request, logic);
+
+  if (settings.orgSlug && !(await opts.db.organization.findUnique({ where: { slug: settings.orgSlug } }))) {
+    log(`teams: org '${settings.orgSlug}' (TEAMS_ORG_SLUG) is not provisioned yet; Teams users will be told so until it is`);
+  }
+  if (settings.auth.kind === 'none') log('teams: WARNING running without authentication (TEAMS_ALLOW_UNAUTHENTICATED=true): anyone reaching /api/messages can act as any Teams user. Local Emulator use only.');
+
+  let url: string | null = null;
+  let own: FastifyInstance | null = null;
+  if (opts.server) {
+    mount(opts.server, handle);
+  } else {
+    own = Fastify({ logger: false });
+    mount(own, handle);
+    own.get('/api/health', async () => ({ ok: true }));
+    const address = await own.listen({ port: settings.port, host: settings.host });
+    url = address;
+    log(`teams: bot endpoint at ${url}${MESSAGES_PATH} (${settings.auth.kind === 'none' ? 'unauthenticated' : `app ${settings.auth.kind === 'entra' ? settings.auth.appId : ''}`})`);
+  }
+
+  return {
+    settings,
+    notifier: teamsNotifier(deps),
+    url,
+    handle,
+    async stop() {
+      await own?.close().catch((err: Error) => log(`teams: stop: ${err.message}`));
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// A cap alert (org thresholds, tier cap, balance low, reload outcomes) for owners,
+// or a member's own alert (their cap reached, active again). The seat-limit alert
+// of a member is their usage card instead (with "Request extra usage").
+import type { AlertView } from '../../../src/notify/port.js';
+import { VERB } from '../actions.js';
+import { card, container, execute, factSet, text, type AdaptiveCard, type CardAction } from './card.js';
+import { when } from './format.js';
+
+const TONE: Record<AlertView['kind'], 'attention' | 'warning' | 'good' | 'accent'> = {
+  org_cap_threshold: 'warning',
+  tier_cap_reached: 'attention',
+  balance_low: 'warning',
+  reload_succeeded: 'good',
+  reload_failed: 'attention',
+  reload_limit_reached: 'attention',
+  seat_limit_reached: 'warning',
+  member_cap_reached: 'attention',
+  member_reactivated: 'good',
+};
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/;
+
+export function alertCard(a: AlertView, timeZone: string, forOwner: boolean): AdaptiveCard {
+  const tone = a.kind === 'org_cap_threshold' && a.facts.Threshold === '100%' ? 'attention' : TONE[a.kind];
+  // Machine-readable instants become the org's local time; a fact already shown that way is not repeated.
+  const facts = Object.entries(a.facts)
+    .filter(([label, value]) => !(label === 'Resets' && Object.values(a.facts).some((v) => v !== value && v.includes(`(${timeZone})`))))
+    .map(([label, value]): [string, string] => [label, ISO.test(value) ? when(value, timeZone) : value]);
+  const actions: CardAction[] = [];
+  if (forOwner) actions.push(execute('Usage settings', VERB.settingsShow, {}, { id: 'usage-settings' }));
+  if (a.member) actions.push(execute('Show my usage', VERB.usageShow, {}, { id: 'show-usage' }));
+  return card(
+    [
+      container([text(a.title, { weight: 'Bolder', size: 'Medium' })], { style: tone, bleed: true, id: 'alert' }),
+      text(a.text, { id: 'alert-text' }),
+      ...(facts.length ? [factSet(facts, { id: 'alert-facts' })] : []),
+      text(a.orgName, { isSubtle: true, size: 'Small' }),
+    ],
+    { actions },
+  );
+}

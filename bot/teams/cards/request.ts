@@ -1,0 +1,166 @@
+// An extra-usage request as admins see it: requester, current seat, when asked,
+// note; while pending, the three decisions (upgrade to premium for a standard seat,
+// enable extra usage with an optional cap, deny with an optional reason); once
+// closed, the outcome and who decided.
+//
+// Three modes: 'base' is what is posted (and updated) in every admin's chat: the
+// facts, a "Review request" button and a `refresh` naming the admins, so Teams asks
+// the bot for each viewer's own card; 'admin' is that card for an admin or owner
+// (with the decisions); 'readonly' is it for anyone else. The server decides the
+// mode from the viewer's stored role.
+import type { RequestView } from '../../../src/notify/port.js';
+import { INPUT, VERB } from '../actions.js';
+import { actionSet, banner, card, container, execute, factSet, heading, showCard, text, textInput, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
+import { capText, seatName, when } from './format.js';
+
+export type CardMode = 'base' | 'admin' | 'readonly';
+
+/** What the admin typed and what was wrong with it, to show again in the card. */
+export interface DecisionForm {
+  requestId: string;
+  decision: 'enable_extra_usage' | 'deny';
+  value: string;
+  error: string;
+}
+
+export type RequestOrigin = { card: 'request'; reminder?: boolean } | { card: 'digest'; requestIds: string[]; list: 'digest' | 'pending' };
+
+const STATUS: Record<RequestView['status'], { label: string; color: string }> = {
+  pending: { label: 'Waiting for a decision', color: 'Warning' },
+  approved: { label: 'Approved', color: 'Good' },
+  denied: { label: 'Denied', color: 'Attention' },
+  expired: { label: 'Expired', color: 'Default' },
+  cancelled: { label: 'Cancelled', color: 'Default' },
+};
+
+/** One line saying what happened to a closed request. */
+export function outcomeText(r: RequestView, tz: string): string {
+  const by = r.decidedBy ? ` by ${r.decidedBy.name}` : '';
+  const at = r.decidedAt ? ` on ${when(r.decidedAt, tz)}` : '';
+  switch (r.status) {
+    case 'approved':
+      return r.decision === 'upgrade_seat'
+        ? `Approved${by}${at}: ${r.requester.name} now has a premium seat.`
+        : `Approved${by}${at}: extra usage is on for ${r.requester.name}, ${r.decisionCap ? `with a monthly limit of ${capText(r.decisionCap)}` : 'with no limit of their own (seat-tier and organisation limits still apply)'}.`;
+    case 'denied':
+      return `Denied${by}${at}${r.reason ? `: "${r.reason}"` : '.'}`;
+    case 'expired':
+      return 'Expired without a decision.';
+    case 'cancelled':
+      return `Cancelled${r.reason ? ` (${r.reason.replace(/_/g, ' ')})` : ''}.`;
+    default:
+      return '';
+  }
+}
+
+/** Requester, seat, when asked, note and status: the part every mode shows. */
+export function requestFacts(r: RequestView, tz: string, noteMax = 500): CardElement[] {
+  const facts: [string, string][] = [
+    ['Requester', r.requester.name],
+    ['Current seat', `${seatName(r.requester.seatTier)}${r.requester.seatTier !== r.seatTier ? ` (was ${seatName(r.seatTier)} when asking)` : ''}`],
+    ['Asked', when(r.requestedAt, tz)],
+    ...(r.note ? ([['Note', r.note.length > noteMax ? `${r.note.slice(0, noteMax - 1)}…` : r.note]] as [string, string][]) : []),
+  ];
+  const status = STATUS[r.status];
+  return [
+    factSet(facts, { id: `facts:${r.requestId}` }),
+    text(r.status === 'pending' ? status.label : outcomeText(r, tz), { color: status.color, weight: 'Bolder', id: `status:${r.requestId}` }),
+  ];
+}
+
+/** The decision buttons for one pending request. A form with an error is shown open, under the buttons. */
+export function decisionControls(r: RequestView, origin: RequestOrigin, form: DecisionForm | null): { actions: CardAction[]; open: CardElement[] } {
+  const data = { requestId: r.requestId, ...origin };
+  const name = r.requester.name;
+  const capForm = (value?: string, error?: string) => [
+    ...textInput(INPUT.cap(r.requestId), {
+      label: `Monthly limit for ${name} (optional)`,
+      placeholder: 'e.g. 25.00; empty = no limit of their own',
+      value,
+      error,
+    }),
+    text('Seat-tier and organisation limits still apply.', { isSubtle: true, size: 'Small', spacing: 'None' }),
+  ];
+  const reasonForm = (value?: string, error?: string) =>
+    textInput(INPUT.reason(r.requestId), { label: `Reason, shown to ${name} (optional)`, multiline: true, maxLength: 500, value, error });
+  const enable = execute('Enable extra usage', VERB.requestDecide, { ...data, decision: 'enable_extra_usage' }, { style: 'positive', id: `enable:${r.requestId}` });
+  const deny = execute('Deny request', VERB.requestDecide, { ...data, decision: 'deny' }, { style: 'destructive', id: `deny:${r.requestId}` });
+
+  const actions: CardAction[] = [];
+  if (r.requester.seatTier === 'standard') {
+    actions.push(execute('Upgrade to premium seat', VERB.requestDecide, { ...data, decision: 'upgrade_seat' }, { style: 'positive', id: `upgrade:${r.requestId}`, associatedInputs: 'none' }));
+  }
+  const open: CardElement[] = [];
+  if (form?.requestId === r.requestId && form.decision === 'enable_extra_usage') {
+    open.push(container([...capForm(form.value, form.error), actionSet([enable])], { style: 'emphasis', id: `form:${r.requestId}` }));
+  } else {
+    actions.push(showCard('Enable extra usage…', capForm(), [enable]));
+  }
+  if (form?.requestId === r.requestId && form.decision === 'deny') {
+    open.push(container([...reasonForm(form.value, form.error), actionSet([deny])], { style: 'emphasis', id: `form:${r.requestId}` }));
+  } else {
+    actions.push(showCard('Deny…', reasonForm(), [deny]));
+  }
+  return { actions, open };
+}
+
+export interface RequestCardOptions {
+  timezone: string;
+  mode: CardMode;
+  reminder?: boolean;
+  notice?: Notice | undefined;
+  form?: DecisionForm | null;
+  /** Admins' Teams MRIs: their clients refresh the base card into their own view. */
+  refreshUserIds?: string[];
+}
+
+export function requestCard(r: RequestView, o: RequestCardOptions): AdaptiveCard {
+  const tz = o.timezone;
+  const origin: RequestOrigin = { card: 'request', ...(o.reminder ? { reminder: true } : {}) };
+  const body: CardElement[] = [
+    ...(o.notice ? [banner(o.notice)] : []),
+    ...heading(o.reminder && r.status === 'pending' ? 'Reminder: extra usage request' : 'Extra usage request', r.orgName),
+    ...requestFacts(r, tz),
+  ];
+  const pending = r.status === 'pending';
+  let actions: CardAction[] = [];
+  if (pending && o.mode === 'admin') {
+    const controls = decisionControls(r, origin, o.form ?? null);
+    body.push(...controls.open);
+    actions = controls.actions;
+  } else if (pending && o.mode === 'base') {
+    actions = [execute('Review request', VERB.requestView, { requestId: r.requestId, ...origin }, { id: `review:${r.requestId}` })];
+  } else if (pending) {
+    body.push(text('Only admins and owners of the organisation can decide requests.', { isSubtle: true }));
+  }
+  // While pending, Teams refreshes the card into each viewer's own view; a closed request is final.
+  const refresh = pending ? { verb: VERB.requestView, data: { requestId: r.requestId, ...origin }, userIds: o.refreshUserIds ?? [] } : null;
+  return card(body, { actions, refresh });
+}
+
+/** What the requester is told when their request closes. */
+export function outcomeForRequesterCard(r: RequestView, tz: string): AdaptiveCard {
+  const lines: Record<RequestView['status'], string> = {
+    pending: 'Your request is waiting for an admin.',
+    approved:
+      r.decision === 'upgrade_seat'
+        ? 'Your request was approved: you now have a premium seat, with a larger included allowance.'
+        : `Your request was approved: extra usage is on for you${r.decisionCap ? `, up to ${capText(r.decisionCap)} a month` : ''}.`,
+    denied: `Your request was denied${r.reason ? `: "${r.reason}"` : '.'}`,
+    expired: 'Your request expired without a decision. You can ask again.',
+    cancelled: 'Your request was cancelled.',
+  };
+  const tone = r.status === 'approved' ? 'good' : r.status === 'denied' ? 'attention' : 'accent';
+  return card(
+    [
+      banner({ tone, text: lines[r.status] }),
+      ...heading('Your request for more usage', r.orgName),
+      factSet([
+        ['Asked', when(r.requestedAt, tz)],
+        ...(r.decidedBy ? ([['Decided by', r.decidedBy.name]] as [string, string][]) : []),
+        ...(r.decidedAt ? ([['Decided', when(r.decidedAt, tz)]] as [string, string][]) : []),
+      ]),
+    ],
+    { actions: [execute('Show my usage', VERB.usageShow, {}, { id: 'show-usage' })] },
+  );
+}

@@ -1,0 +1,81 @@
+// The member's own usage card ("usage" in the personal chat, and what a refused
+// member gets proactively): seat and allowance window, extra usage on or off, MTD
+// extra spend against every cap that applies, what the next request will do, and
+// "Request extra usage" where the plan allows it.
+import type { MemberUsageView } from '../../../src/ledger/member-usage.js';
+import type { Role } from '../../../src/ledger/actors.js';
+import { VERB } from '../actions.js';
+import { banner, card, container, execute, factSet, heading, text, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
+import { capText, planName, seatName, usd, when } from './format.js';
+
+export interface UsageCardOptions {
+  orgName: string;
+  timezone: string;
+  role: Role;
+  /** The member has a request waiting for an admin. */
+  requestOpen: boolean;
+  notice?: Notice | undefined;
+  /** A proactive alert shown above the usage (e.g. the seat limit was reached). */
+  alert?: { title: string; text: string } | undefined;
+  /** The member's Teams MRI, so their client refreshes the card when it is shown. */
+  refreshUserIds?: string[];
+}
+
+const REFUSALS: Record<string, string> = {
+  extra_usage_disabled: 'You have used the usage included in your seat, and extra usage is off for the organisation.',
+  seat_limit_reached: 'You have used the usage included in your seat, and extra usage is not enabled for you.',
+  member_cap_reached: 'You reached your monthly extra usage limit.',
+  seat_tier_cap_reached: 'Your seat tier reached its monthly extra usage limit.',
+  org_cap_reached: 'The organisation reached its monthly extra usage limit.',
+  balance_exhausted: "The organisation's prepaid balance is used up.",
+};
+
+function nextLine(v: MemberUsageView, tz: string): CardElement {
+  const next = v.next;
+  if (next.allowed) {
+    return next.mode === 'included'
+      ? text('Your next request uses the usage included in your seat.', { color: 'Good', id: 'next' })
+      : text('Your next request uses extra usage, billed at standard API rates.', { color: 'Accent', id: 'next' });
+  }
+  const until = next.resetsAt ? ` You can continue from ${when(next.resetsAt, tz)}.` : ' Until an owner tops up the balance.';
+  return text(`Paused: ${REFUSALS[next.reason] ?? next.reason}${until}`, { color: 'Attention', weight: 'Bolder', id: 'next' });
+}
+
+export function usageCard(v: MemberUsageView, o: UsageCardOptions): AdaptiveCard {
+  const tz = o.timezone;
+  const extra = v.extraUsage.enabled ? 'On for you' : v.extraUsage.orgEnabled ? 'Not enabled for you' : 'Off for the organisation';
+  const allowance = `${usd(v.allowance.used)} of ${usd(v.allowance.included)} used${v.allowance.exhausted ? ' (used up)' : ''}`;
+  const resets = v.allowance.resetsAt ? when(v.allowance.resetsAt, tz) : `${Math.round(v.allowance.windowMinutes / 60 * 10) / 10} h after your next request`;
+  const capFacts: [string, string][] = v.caps.map((c) =>
+    c.scope === 'balance' ? [c.label, `${usd(c.spent)} left`] : [c.label, `${usd(c.spent)} of ${capText(c.cap)}${c.reached ? ' (reached)' : ''}`],
+  );
+
+  const body: CardElement[] = [
+    ...(o.alert ? [container([text(o.alert.title, { weight: 'Bolder' }), text(o.alert.text, { spacing: 'Small' })], { style: 'attention', bleed: true, id: 'alert' })] : []),
+    ...(o.notice ? [banner(o.notice)] : []),
+    ...heading('Your usage', `${v.name} · ${o.orgName} · ${planName(v.plan)} plan`),
+    factSet([
+      ['Seat', `${seatName(v.seatTier)} seat`],
+      ['Included usage', allowance],
+      ['Resets', resets],
+      ['Extra usage', extra],
+    ], { id: 'seat' }),
+    text(`Extra usage this month (${v.period})`, { weight: 'Bolder', spacing: 'Medium' }),
+    factSet(capFacts, { id: 'caps', spacing: 'Small' }),
+    text(`Monthly limits reset ${when(v.monthResetsAt, tz)}.`, { isSubtle: true, size: 'Small', spacing: 'Small' }),
+    nextLine(v, tz),
+  ];
+
+  const actions: CardAction[] = [];
+  if (v.canRequestExtraUsage) {
+    actions.push(
+      o.requestOpen
+        ? execute('Request sent to admin', VERB.usageShow, {}, { isEnabled: false, id: 'request-sent' })
+        : execute('Request extra usage', VERB.usageRequest, {}, { style: 'positive', id: 'request-extra-usage' }),
+    );
+  }
+  actions.push(execute('Refresh', VERB.usageShow, {}, { id: 'refresh-usage' }));
+  if (o.role !== 'member') actions.push(execute('Pending requests', VERB.requestsList, {}, { id: 'pending-requests' }));
+  if (o.role === 'owner' || o.role === 'primary_owner') actions.push(execute('Usage settings', VERB.settingsShow, {}, { id: 'usage-settings' }));
+  return card(body, { actions, refresh: { verb: VERB.usageShow, userIds: o.refreshUserIds ?? [] } });
+}

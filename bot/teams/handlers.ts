@@ -1,0 +1,266 @@
+// The bot's turn logic. Messages in the personal chat ("usage", "requests",
+// "settings", "help"); card actions arrive as adaptiveCard/action invokes
+// (Action.Execute, answered with the updated card) or, from clients without
+// universal actions, as messages carrying the Action.Submit data (answered by
+// updating the card message in place). Every action is authorised here from the
+// stored role of the Member linked to the Teams user, and again by the ledger.
+import { isAdmin, isOwner } from '../../src/ledger/actors.js';
+import { LedgerError } from '../../src/ledger/errors.js';
+import { loadOrg } from '../../src/ledger/limits-state.js';
+import { memberUsageView } from '../../src/ledger/member-usage.js';
+import { pendingRequests } from '../../src/ledger/requests.js';
+import { setAutoReload, setExtraUsage, setMemberCap, setOrgCap, setTierCap } from '../../src/ledger/settings.js';
+import { formatUsd } from '../../src/domain/money.js';
+import type { DecisionInput } from '../../src/domain/requests.js';
+import type { RequestView } from '../../src/notify/port.js';
+import { ADAPTIVE_CARD, type InvokeResult, type Turn, type TurnLogic } from './activity.js';
+import { INPUT, parseCardAction, VERB, type ActionData, type CardActionInput } from './actions.js';
+import { readAmount } from './amounts.js';
+import { attachment, type AdaptiveCard, type Notice } from './cards/card.js';
+import { DIGEST_PAGE } from './cards/digest.js';
+import { capText, seatName } from './cards/format.js';
+import { helpCard, unknownTenantCard, unlinkedCard } from './cards/notices.js';
+import type { DecisionForm, RequestOrigin } from './cards/request.js';
+import type { TeamsDeps } from './deps.js';
+import { identify, type Linked, type Who } from './identity.js';
+import { listScreen, requestOf, requestScreen, settingsScreen, usageScreen } from './screens.js';
+
+const cardResponse = (c: AdaptiveCard): InvokeResult => ({ status: 200, body: { statusCode: 200, type: ADAPTIVE_CARD, value: c } });
+const errorResponse = (status: number, code: string, message: string): InvokeResult => ({ status: 200, body: { statusCode: status, type: 'application/vnd.microsoft.error', value: { code, message } } });
+
+/** "<at>Extra usage</at> usage" → "usage". */
+export function commandOf(text: string | undefined): string {
+  return (text ?? '').replace(/<at>[^<]*<\/at>/g, '').replace(/[^\p{L}\p{N}\s]/gu, ' ').trim().toLowerCase().split(/\s+/)[0] ?? '';
+}
+
+function whoCard(who: Exclude<Who, Linked>): AdaptiveCard {
+  if (who.kind === 'no_org') return unknownTenantCard(who.tenantId, who.aadObjectId);
+  return unlinkedCard(who.aadObjectId ?? 'unknown (not a Teams user)', who.org);
+}
+
+const refusal = (text: string): Notice => ({ tone: 'attention', text });
+const ONLY_ADMINS = 'Only admins and owners can decide requests. Nothing was changed.';
+const ONLY_OWNERS = 'Only owners can change usage settings. Nothing was changed.';
+
+export function teamsLogic(deps: TeamsDeps): TurnLogic {
+  const { db } = deps;
+
+  async function onAction(turn: Turn, who: Linked, action: CardActionInput): Promise<AdaptiveCard> {
+    const viewerId = turn.activity.from.id;
+    const { org, member } = who;
+    switch (action.verb) {
+      case VERB.usageShow:
+        return usageScreen(deps, org, member, { viewerId });
+
+      case VERB.usageRequest: {
+        const view = await memberUsageView(db, org, member, deps.now());
+        if (!view.canRequestExtraUsage) {
+          return usageScreen(deps, org, member, { viewerId, notice: { tone: 'accent', text: 'There is nothing to request: your plan does not take requests for extra usage, or you already have it.' } });
+        }
+        try {
+          const asked = await deps.requests.ask(org.id, member.id);
+          const notice: Notice = asked.alreadyOpen
+            ? { tone: 'accent', text: 'You already have a request waiting for an admin. You will hear back here.' }
+            : { tone: 'good', text: 'Request sent to your admins. You will hear back here.' };
+          return usageScreen(deps, org, member, { viewerId, requestOpen: true, notice });
+        } catch (err) {
+          if (!(err instanceof LedgerError)) throw err;
+          return usageScreen(deps, org, member, { viewerId, notice: refusal(`Could not send the request: ${err.message}`) });
+        }
+      }
+
+      case VERB.requestView: {
+        const d = action.data as ActionData<typeof VERB.requestView> & RequestOrigin;
+        const screen = await requestScreen(deps, org, member, d, d.requestId);
+        return screen ?? usageScreen(deps, org, member, { viewerId, notice: refusal('This request no longer exists.') });
+      }
+
+      case VERB.requestDecide:
+        return decide(who, action.data as ActionData<typeof VERB.requestDecide> & RequestOrigin, action.inputs, viewerId);
+
+      case VERB.digestView:
+        return listScreen(deps, org, member, action.data.requestIds, action.data.list);
+
+      case VERB.requestsList: {
+        if (!isAdmin(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal('Only admins and owners see the requests of the organisation.') });
+        const pending = await pendingRequests(db, org.id);
+        const shown = pending.slice(0, DIGEST_PAGE);
+        const more = pending.length - shown.length;
+        return listScreen(deps, org, member, shown.map((r) => r.requestId), 'pending', more > 0 ? { notice: { tone: 'accent', text: `Showing the ${shown.length} oldest of ${pending.length} waiting requests; decide these to see the next ones.` } } : {});
+      }
+
+      case VERB.settingsShow:
+        if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS) });
+        return settingsScreen(deps, org.id, { page: action.data.page });
+
+      case VERB.settingsExtraUsage:
+      case VERB.settingsCap:
+      case VERB.settingsAutoReload:
+        if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS) });
+        return changeSettings(who, action);
+    }
+  }
+
+  async function decide(who: Linked, d: ActionData<typeof VERB.requestDecide> & RequestOrigin, inputs: Record<string, string>, viewerId: string): Promise<AdaptiveCard> {
+    const { org, member } = who;
+    const origin: RequestOrigin = d.card === 'request' ? { card: 'request', ...(d.reminder ? { reminder: true } : {}) } : { card: 'digest', requestIds: d.requestIds, list: d.list };
+    const screen = async (o: { notice?: Notice; form?: DecisionForm | null }) =>
+      (await requestScreen(deps, org, member, origin, d.requestId, o)) ?? usageScreen(deps, org, member, { viewerId, notice: refusal('This request no longer exists.') });
+    // The clicking user's stored role decides, whatever the card says.
+    if (!isAdmin(member)) return screen({ notice: refusal(ONLY_ADMINS) });
+
+    const input: DecisionInput = { decision: d.decision };
+    if (d.decision === 'enable_extra_usage') {
+      const typed = inputs[INPUT.cap(d.requestId)] ?? '';
+      const amount = readAmount(typed);
+      if (amount.kind === 'invalid') return screen({ form: { requestId: d.requestId, decision: 'enable_extra_usage', value: typed, error: amount.error } });
+      input.cap = amount.kind === 'amount' ? formatUsd(amount.nanos) : null;
+    }
+    if (d.decision === 'deny') {
+      const reason = (inputs[INPUT.reason(d.requestId)] ?? '').trim();
+      if (reason.length > 500) return screen({ form: { requestId: d.requestId, decision: 'deny', value: reason, error: `The reason is ${reason.length} characters long; at most 500, please.` } });
+      input.reason = reason || null;
+    }
+    let view: RequestView;
+    try {
+      view = await deps.requests.decide(org.id, d.requestId, member.id, input);
+    } catch (err) {
+      if (!(err instanceof LedgerError)) throw err;
+      const current = await requestOf(deps, org.id, d.requestId);
+      if (err.status === 409 && current && current.status !== 'pending') {
+        return screen({ notice: { tone: 'accent', text: `This request is already ${current.status}${current.decidedBy ? ` by ${current.decidedBy.name}` : ''}. Nothing else was changed.` } });
+      }
+      if (err.status === 404 || !current) return usageScreen(deps, org, member, { viewerId, notice: refusal('This request no longer exists.') });
+      return screen({ notice: refusal(`${err.message}. Nothing was changed.`) });
+    }
+    const done =
+      view.decision === 'upgrade_seat'
+        ? `Done: ${view.requester.name} now has a ${seatName('premium').toLowerCase()} seat.`
+        : view.decision === 'enable_extra_usage'
+          ? `Done: extra usage is on for ${view.requester.name} (${view.decisionCap ? `limit ${capText(view.decisionCap)} a month` : 'no limit of their own'}).`
+          : `Done: ${view.requester.name}'s request is denied.`;
+    return screen({ notice: { tone: 'good', text: `${done} ${view.requester.name} is told.` } });
+  }
+
+  async function changeSettings(who: Linked, action: Extract<CardActionInput, { verb: typeof VERB.settingsExtraUsage | typeof VERB.settingsCap | typeof VERB.settingsAutoReload }>): Promise<AdaptiveCard> {
+    const orgId = who.org.id;
+    const page = action.data.page;
+    const inputs = action.inputs;
+    const again = (errors: Record<string, string>, notice?: Notice) => settingsScreen(deps, orgId, { page, errors, values: inputs, ...(notice ? { notice } : {}) });
+    const ok = (text: string) => settingsScreen(deps, orgId, { page, notice: { tone: 'good', text } });
+    // Fresh org row: the ledger functions compare plans and write the audit entry from it.
+    const org = await loadOrg(db, orgId);
+    try {
+      if (action.verb === VERB.settingsExtraUsage) {
+        const enabled = inputs[INPUT.extraUsageEnabled] === 'true';
+        const scope = inputs[INPUT.extraUsageScope];
+        if (scope !== undefined && scope !== 'all_members' && scope !== 'selected_members') return again({ [INPUT.extraUsageScope]: 'Choose "All members" or "Selected members only".' });
+        const after = await setExtraUsage(db, org, who.member, { enabled, ...(scope ? { scope } : {}) });
+        return ok(after.extraUsageEnabled ? `Extra usage is now on for ${after.extraUsageScope === 'all_members' ? 'all members' : 'selected members'}.` : 'Extra usage is now off: members stop at their seat limit.');
+      }
+
+      if (action.verb === VERB.settingsCap) {
+        const { target, unlimited } = action.data;
+        const inputId = target === 'org' ? INPUT.capOrg : target === 'member' ? INPUT.capMember : INPUT.capTier(target);
+        let capNanos: bigint | null = null;
+        if (!unlimited) {
+          const amount = readAmount(inputs[inputId]);
+          if (amount.kind === 'empty') return again({ [inputId]: 'Enter an amount, or use "Set to unlimited".' });
+          if (amount.kind === 'invalid') return again({ [inputId]: amount.error });
+          capNanos = amount.nanos;
+        }
+        const shown = capNanos === null ? 'unlimited' : capText(formatUsd(capNanos));
+        if (target === 'org') {
+          await setOrgCap(db, org, who.member, capNanos);
+          return ok(`The organisation's monthly limit is now ${shown}.`);
+        }
+        if (target === 'member') {
+          const memberId = inputs[INPUT.capMemberId];
+          if (!memberId) return again({ [INPUT.capMemberId]: 'Choose a member.' });
+          const m = await db.member.findFirst({ where: { id: memberId, orgId, removedAt: null } });
+          if (!m) return again({ [INPUT.capMemberId]: 'This member is not in the organisation (any more).' });
+          await setMemberCap(db, org, who.member, m.id, capNanos);
+          return ok(`${m.name}'s monthly limit is now ${shown}${capNanos === null ? ' (seat-tier and organisation limits still apply)' : ''}.`);
+        }
+        await setTierCap(db, org, who.member, target, capNanos);
+        return ok(`${seatName(target)} seats' monthly limit is now ${shown}.`);
+      }
+
+      const enabled = inputs[INPUT.autoReloadEnabled] === 'true';
+      const threshold = readAmount(inputs[INPUT.autoReloadThreshold]);
+      const amount = readAmount(inputs[INPUT.autoReloadAmount]);
+      const errors: Record<string, string> = {};
+      if (threshold.kind === 'invalid') errors[INPUT.autoReloadThreshold] = threshold.error;
+      if (amount.kind === 'invalid') errors[INPUT.autoReloadAmount] = amount.error;
+      if (amount.kind === 'amount' && amount.nanos === 0n) errors[INPUT.autoReloadAmount] = 'The reload amount must be more than zero.';
+      if (Object.keys(errors).length) return again(errors);
+      const after = await setAutoReload(db, org, who.member, {
+        enabled,
+        thresholdNanos: threshold.kind === 'amount' ? threshold.nanos : null,
+        amountNanos: amount.kind === 'amount' ? amount.nanos : null,
+      });
+      return ok(after.autoReloadEnabled ? `Auto-reload is on: ${capText(formatUsd(after.autoReloadAmountNanos ?? 0n))} is added when the balance reaches ${capText(formatUsd(after.autoReloadThresholdNanos ?? 0n))}.` : 'Auto-reload is off.');
+    } catch (err) {
+      if (!(err instanceof LedgerError)) throw err;
+      const field = { threshold: INPUT.autoReloadThreshold, amount: INPUT.autoReloadAmount, member: INPUT.capMemberId } as Record<string, string>;
+      const inputId = err.field ? field[err.field] : undefined;
+      const message = err.message.charAt(0).toUpperCase() + err.message.slice(1);
+      if (inputId) return again({ [inputId]: `${message}.` });
+      return again({}, refusal(`${message}. Nothing was changed.`));
+    }
+  }
+
+  async function onMessage(turn: Turn, who: Who): Promise<void> {
+    const a = turn.activity;
+    const submitted = a.value && typeof a.value === 'object' ? parseCardAction(undefined, a.value) : null;
+    if (a.value !== undefined && a.value !== null && !submitted) {
+      await turn.send({ text: 'That card is out of date. Write "usage" for a fresh one.' });
+      return;
+    }
+    if (who.kind !== 'member') {
+      await turn.send({ attachments: [attachment(whoCard(who))], summary: 'Your Teams account is not linked yet' });
+      return;
+    }
+    if (submitted) {
+      // Action.Submit fallback: the same handler; the card message is updated in place.
+      const result = await onAction(turn, who, submitted);
+      if (a.replyToId) await turn.update(a.replyToId, { attachments: [attachment(result)] });
+      else await turn.send({ attachments: [attachment(result)] });
+      return;
+    }
+    const command = commandOf(a.text);
+    let result: AdaptiveCard;
+    if (command === 'requests' || command === 'pending') result = await onAction(turn, who, { verb: VERB.requestsList, data: {}, inputs: {} });
+    else if (command === 'settings') result = await onAction(turn, who, { verb: VERB.settingsShow, data: { page: 0 }, inputs: {} });
+    else if (command === 'help') result = helpCard(who.member.role, who.org.name);
+    else if (command === 'usage' || command === '' || command === 'hi' || command === 'hello') result = await usageScreen(deps, who.org, who.member, { viewerId: a.from.id });
+    else result = helpCard(who.member.role, who.org.name);
+    await turn.send({ attachments: [attachment(result)], summary: 'Extra usage' });
+  }
+
+  async function onInvoke(turn: Turn, who: Who): Promise<InvokeResult> {
+    const value = turn.activity.value as { action?: { type?: string; verb?: unknown; data?: unknown } } | undefined;
+    if (!value?.action || value.action.type !== 'Action.Execute') return errorResponse(400, 'BadRequest', 'Expected an Action.Execute');
+    if (who.kind !== 'member') return cardResponse(whoCard(who));
+    const action = parseCardAction(value.action.verb, value.action.data);
+    if (!action) return cardResponse(await usageScreen(deps, who.org, who.member, { viewerId: turn.activity.from.id, notice: refusal('That card is out of date; here is a fresh one.') }));
+    return cardResponse(await onAction(turn, who, action));
+  }
+
+  return async (turn) => {
+    const a = turn.activity;
+    const who = await identify(db, deps.settings.orgSlug, a);
+    if (who.kind !== 'no_org') await deps.conversations.remember(who.org.id, who.kind === 'member' ? who.member.id : null, a, turn.reference);
+
+    if (a.type === 'invoke') {
+      if (a.name === 'adaptiveCard/action') return onInvoke(turn, who);
+      return { status: 501 };
+    }
+    if (a.type === 'message') return onMessage(turn, who);
+    if (a.type === 'conversationUpdate' && a.membersAdded?.some((m) => m.id === a.recipient.id) && a.conversation.conversationType === 'personal') {
+      // Installed in someone's personal scope: say hello with what they can do.
+      const welcome = who.kind === 'member' ? helpCard(who.member.role, who.org.name) : whoCard(who);
+      await turn.send({ attachments: [attachment(welcome)], summary: 'Extra usage' });
+    }
+  };
+}

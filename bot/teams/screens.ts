@@ -1,0 +1,81 @@
+// Cards built from the current state for one viewer: the state is read fresh from
+// the ledger and the viewer's stored role decides which actions they get.
+import { isAdmin } from '../../src/ledger/actors.js';
+import { loadOrg, type OrgWithTiers } from '../../src/ledger/limits-state.js';
+import type { Member } from '../../src/generated/prisma/client.js';
+import { memberUsageView } from '../../src/ledger/member-usage.js';
+import { adminsOf } from '../../src/ledger/people.js';
+import { seatLimits, usageOverview } from '../../src/ledger/reports.js';
+import { requestView } from '../../src/ledger/requests.js';
+import { LedgerError } from '../../src/ledger/errors.js';
+import type { RequestView } from '../../src/notify/port.js';
+import type { AdaptiveCard, Notice } from './cards/card.js';
+import { digestCard } from './cards/digest.js';
+import { requestCard, type CardMode, type DecisionForm, type RequestOrigin } from './cards/request.js';
+import { settingsCard } from './cards/settings.js';
+import { usageCard } from './cards/usage.js';
+import type { TeamsDeps } from './deps.js';
+
+export type Deps = Pick<TeamsDeps, 'db' | 'conversations' | 'now'>;
+
+/** Teams user ids of the org's admins and owners: their clients refresh request cards into their own view. */
+export async function adminUserIds(deps: Deps, orgId: string): Promise<string[]> {
+  const admins = await adminsOf(deps.db, orgId);
+  return deps.conversations.userIdsOf(orgId, admins.map((a) => a.teamsUserId).filter((id): id is string => !!id));
+}
+
+export async function hasOpenRequest(deps: Deps, memberId: string): Promise<boolean> {
+  return (await deps.db.extraUsageRequest.count({ where: { memberId, status: 'pending' } })) > 0;
+}
+
+export async function usageScreen(deps: Deps, org: OrgWithTiers, member: Member, o: { notice?: Notice; requestOpen?: boolean; alert?: { title: string; text: string }; viewerId?: string } = {}): Promise<AdaptiveCard> {
+  const view = await memberUsageView(deps.db, org, member, deps.now());
+  const requestOpen = o.requestOpen ?? (await hasOpenRequest(deps, member.id));
+  const refreshUserIds = o.viewerId ? [o.viewerId] : await deps.conversations.userIdsOf(org.id, member.teamsUserId ? [member.teamsUserId] : []);
+  return usageCard(view, { orgName: org.name, timezone: org.timezone, role: member.role, requestOpen, notice: o.notice, alert: o.alert, refreshUserIds });
+}
+
+/** A request of this org, or null (unknown id, or another org's). */
+export async function requestOf(deps: Deps, orgId: string, requestId: string): Promise<RequestView | null> {
+  try {
+    const view = await requestView(deps.db, requestId);
+    return view.orgId === orgId ? view : null;
+  } catch (err) {
+    if (err instanceof LedgerError) return null;
+    throw err;
+  }
+}
+
+export const modeFor = (viewer: Member): CardMode => (isAdmin(viewer) ? 'admin' : 'readonly');
+
+/** The card a request action came from, as it is now, for this viewer. */
+export async function requestScreen(
+  deps: Deps,
+  org: OrgWithTiers,
+  viewer: Member,
+  origin: RequestOrigin,
+  requestId: string,
+  o: { notice?: Notice; form?: DecisionForm | null } = {},
+): Promise<AdaptiveCard | null> {
+  const mode = modeFor(viewer);
+  const refreshUserIds = await adminUserIds(deps, org.id);
+  if (origin.card === 'request') {
+    const view = await requestOf(deps, org.id, requestId);
+    if (!view) return null;
+    return requestCard(view, { timezone: org.timezone, mode, reminder: origin.reminder ?? false, notice: o.notice, form: o.form ?? null, refreshUserIds });
+  }
+  return listScreen(deps, org, viewer, origin.requestIds, origin.list, o);
+}
+
+/** A digest (or pending list) card showing these requests as they are now. */
+export async function listScreen(deps: Deps, org: OrgWithTiers, viewer: Member, requestIds: string[], list: 'digest' | 'pending', o: { notice?: Notice; form?: DecisionForm | null } = {}): Promise<AdaptiveCard> {
+  const views = (await Promise.all(requestIds.map((id) => requestOf(deps, org.id, id)))).filter((v): v is RequestView => v !== null);
+  return digestCard(views, { orgName: org.name, timezone: org.timezone, mode: modeFor(viewer), list, notice: o.notice, form: o.form ?? null, refreshUserIds: await adminUserIds(deps, org.id) });
+}
+
+export async function settingsScreen(deps: Deps, orgId: string, o: { page: number; notice?: Notice; errors?: Record<string, string>; values?: Record<string, string> }): Promise<AdaptiveCard> {
+  const org = await loadOrg(deps.db, orgId);
+  const now = deps.now();
+  const [overview, limits] = await Promise.all([usageOverview(deps.db, org, now), seatLimits(deps.db, org, now)]);
+  return settingsCard(overview, limits, o);
+}

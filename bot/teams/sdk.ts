@@ -1,0 +1,123 @@
+// The only file that imports the Bot Framework SDK (botbuilder, archived by
+// Microsoft). It turns the SDK into the small BotTransport the bot uses; moving
+// to @microsoft/agents-hosting means rewriting this file and nothing else.
+//
+// Authentication is the SDK's: ConfigurationBotFrameworkAuthentication validates the
+// Bot Connector's JWT on every request when an app id is configured (no or bad token:
+// 401) and signs outgoing calls; with an empty app id and password it accepts
+// unauthenticated requests and sends without a token (the Bot Framework Emulator's set-up).
+import { ActivityTypes, CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext } from 'botbuilder';
+import type { Activity, ConversationParameters, ConversationReference } from 'botbuilder';
+import type { BotTransport, ConversationRef, HttpAnswer, OutgoingMessage, ProactiveTurn, Turn } from './activity.js';
+import type { TeamsSettings } from './settings.js';
+
+/** Audience of tokens for the Bot Connector service (public cloud). */
+const BOT_CONNECTOR_AUDIENCE = 'https://api.botframework.com';
+
+function messageActivity(message: OutgoingMessage): Partial<Activity> {
+  return {
+    type: ActivityTypes.Message,
+    ...(message.text !== undefined ? { text: message.text } : {}),
+    ...(message.summary !== undefined ? { summary: message.summary } : {}),
+    ...(message.attachments ? { attachments: message.attachments } : {}),
+  };
+}
+
+function proactiveTurn(context: TurnContext): ProactiveTurn {
+  const reference = TurnContext.getConversationReference(context.activity) as ConversationRef;
+  return {
+    reference,
+    async send(message) {
+      const sent = await context.sendActivity(messageActivity(message));
+      if (!sent?.id) throw new Error('the Bot Connector returned no activity id');
+      return sent.id;
+    },
+    async update(activityId, message) {
+      await context.updateActivity({ ...messageActivity(message), id: activityId, conversation: context.activity.conversation });
+    },
+  };
+}
+
+export function botFrameworkTransport(settings: TeamsSettings, log: (line: string) => void): BotTransport {
+  const auth = settings.auth;
+  const credentials =
+    auth.kind === 'none'
+      ? { MicrosoftAppId: '', MicrosoftAppPassword: '' }
+      : {
+          MicrosoftAppId: auth.appId,
+          MicrosoftAppPassword: auth.password ?? '',
+          MicrosoftAppType: auth.appType,
+          MicrosoftAppTenantId: auth.tenantId ?? '',
+        };
+  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(credentials));
+  const appId = auth.kind === 'none' ? '' : auth.appId;
+  adapter.onTurnError = async (context, error) => {
+    log(`teams: turn failed (${context.activity.type}${context.activity.name ? ` ${context.activity.name}` : ''}): ${error.stack ?? error.message}`);
+    if (context.activity.type === ActivityTypes.Invoke) {
+      await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 500, body: { statusCode: 500, type: 'application/vnd.microsoft.error', value: { code: 'InternalError', message: 'Something went wrong; please try again.' } } } });
+    }
+  };
+
+  return {
+    appId,
+
+    async process(request, logic) {
+      const answer: HttpAnswer = { status: 200 };
+      const response = {
+        socket: null,
+        status(code: number) {
+          answer.status = code;
+          return response;
+        },
+        header() {
+          return response;
+        },
+        send(body: unknown) {
+          answer.body = body;
+          return response;
+        },
+        end() {
+          return response;
+        },
+      };
+      await adapter.process({ method: request.method ?? 'POST', headers: request.headers, body: request.body as Record<string, unknown> }, response, async (context) => {
+        const turn: Turn = { ...proactiveTurn(context), activity: context.activity as unknown as Turn['activity'] };
+        const result = await logic(turn);
+        if (result && context.activity.type === ActivityTypes.Invoke) {
+          await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: result });
+        }
+      });
+      return answer;
+    },
+
+    async continue(reference, fn) {
+      // The adapter hands errors of a turn to onTurnError; a proactive send must fail its caller instead (so it retries).
+      let failure: { error: unknown } | null = null;
+      await adapter.continueConversationAsync(appId, reference as ConversationReference, async (context) => {
+        try {
+          await fn(proactiveTurn(context));
+        } catch (error) {
+          failure = { error };
+        }
+      });
+      if (failure) throw (failure as { error: unknown }).error;
+    },
+
+    async createPersonalConversation({ serviceUrl, tenantId, user, bot }) {
+      const parameters: ConversationParameters = {
+        isGroup: false,
+        bot: { id: bot.id, name: bot.name ?? '' },
+        members: [{ id: user.id, name: user.name ?? '' }],
+        tenantId,
+        channelData: { tenant: { id: tenantId } },
+      };
+      let created: ConversationRef | null = null;
+      await adapter.createConversationAsync(appId, 'msteams', serviceUrl, BOT_CONNECTOR_AUDIENCE, parameters, async (context) => {
+        const ref = TurnContext.getConversationReference(context.activity) as ConversationRef;
+        created = { ...ref, bot, user, conversation: { ...ref.conversation, conversationType: 'personal', tenantId } };
+      });
+      if (!created) throw new Error('the Bot Connector did not create a conversation');
+      return created;
+    },
+  };
+}

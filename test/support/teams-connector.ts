@@ -1,0 +1,119 @@
+// A stand-in for the Bot Connector service (what an activity's serviceUrl points
+// at), as the Bot Framework Emulator provides one: a small HTTP server that
+// records what the bot sends and answers like the real service.
+//   POST /v3/conversations                                  create a conversation (proactive personal chat)
+//   POST /v3/conversations/:id/activities[/:replyToId]      send a message
+//   PUT  /v3/conversations/:id/activities/:activityId       update a message
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ConnectorCall {
+  kind: 'create' | 'send' | 'update' | 'other';
+  method: string;
+  path: string;
+  conversationId: string | null;
+  /** update: the activity replaced; send: the activity replied to, if any. */
+  activityId: string | null;
+  authorization: string | null;
+  body: any;
+  /** The id answered (new activity or conversation). */
+  id: string | null;
+}
+
+export interface ConnectorStandIn {
+  url: string;
+  calls: ConnectorCall[];
+  of(kind: ConnectorCall['kind'], where?: (c: ConnectorCall) => boolean): ConnectorCall[];
+  waitFor(kind: ConnectorCall['kind'], where?: (c: ConnectorCall) => boolean, count?: number, timeoutMs?: number): Promise<ConnectorCall[]>;
+  /** The Adaptive Card of a recorded send or update. */
+  cardOf(call: ConnectorCall): any;
+  /** Make the next `n` sends fail (403: the user blocked the bot; 503: an outage, which the SDK retries). */
+  failNext(n: number, status?: number): void;
+  close(): Promise<void>;
+}
+
+/** The conversation id the stand-in gives a personal chat: the same for the same user, as Teams does. */
+export const personalConversationId = (userId: string) => `a:dm-${userId}`;
+
+function readBody(req: IncomingMessage): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        resolve(text ? JSON.parse(text) : null);
+      } catch (err) {
+        reject(err);
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+export async function startConnector(): Promise<ConnectorStandIn> {
+  const calls: ConnectorCall[] = [];
+  let next = 0;
+  let failures = 0;
+  let failStatus = 503;
+  const answer = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const body = await readBody(req).catch(() => null);
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const call: ConnectorCall = { kind: 'other', method: req.method ?? '', path: url.pathname, conversationId: null, activityId: null, authorization: req.headers.authorization ?? null, body, id: null };
+    calls.push(call);
+    if (parts[0] !== 'v3' || parts[1] !== 'conversations') return answer(res, 404, { error: { code: 'NotFound', message: url.pathname } });
+    if (req.method === 'POST' && parts.length === 2) {
+      call.kind = 'create';
+      const member = body?.members?.[0]?.id ?? `unknown-${++next}`;
+      call.id = personalConversationId(member);
+      return answer(res, 201, { id: call.id, serviceUrl: null });
+    }
+    if (parts[3] !== 'activities') return answer(res, 404, { error: { code: 'NotFound', message: url.pathname } });
+    call.conversationId = parts[2] ?? null;
+    call.activityId = parts[4] ?? null;
+    if (req.method === 'POST' && (parts.length === 4 || parts.length === 5)) {
+      call.kind = 'send';
+      if (failures > 0) {
+        failures--;
+        return answer(res, failStatus, { error: { code: failStatus === 403 ? 'BotNotInConversationRoster' : 'ServiceUnavailable', message: 'stand-in failure' } });
+      }
+      call.id = `msg-${++next}`;
+      return answer(res, 201, { id: call.id });
+    }
+    if (req.method === 'PUT' && parts.length === 5) {
+      call.kind = 'update';
+      call.id = call.activityId;
+      return answer(res, 200, { id: call.id });
+    }
+    return answer(res, 404, { error: { code: 'NotFound', message: url.pathname } });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const of: ConnectorStandIn['of'] = (kind, where = () => true) => calls.filter((c) => c.kind === kind && c.id !== null && where(c));
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    calls,
+    of,
+    async waitFor(kind, where = () => true, count = 1, timeoutMs = 20_000) {
+      const until = Date.now() + timeoutMs;
+      while (of(kind, where).length < count) {
+        if (Date.now() > until) throw new Error(`waited ${timeoutMs} ms for ${count} '${kind}' call(s) to the connector, saw ${of(kind, where).length}: ${calls.map((c) => `${c.method} ${c.path}`).join(', ')}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return of(kind, where);
+    },
+    cardOf(call) {
+      return call.body?.attachments?.find((a: any) => a.contentType === 'application/vnd.microsoft.card.adaptive')?.content ?? null;
+    },
+    failNext(n, status = 503) {
+      failures = n;
+      failStatus = status;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
