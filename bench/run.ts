@@ -3,9 +3,9 @@
 // the commit and the command.
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { bareHttpFloor, load, pgUpdateFloor, type LoadResult } from './lib/load.js';
+import { writeSection } from './lib/report.js';
 import { freshPostgres, startServiceProcess } from './lib/service-process.js';
 import { MODELS, seed, usageSample } from './lib/seed.js';
 
@@ -101,7 +101,7 @@ async function main() {
   const databases = (process.env.BENCH_DATABASES ?? 'pglite,postgres').split(',') as ('pglite' | 'postgres')[];
   for (const database of databases) await measureService(database);
   const text = report();
-  writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), text);
+  writeSection('throughput', text);
   console.log('\n' + text);
 }
 
