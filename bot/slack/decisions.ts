@@ -4,7 +4,7 @@
 // updated by the notifier when the workflow reports the request closed.
 import type { DecisionInput } from '../../src/domain/requests.js';
 import { LedgerError } from '../../src/ledger/errors.js';
-import { requestView } from '../../src/ledger/requests.js';
+import { orgRequest } from '../../src/ledger/requests.js';
 import type { RequestView } from '../../src/notify/port.js';
 import type { SlackDeps } from './deps.js';
 import type { Linked } from './identity.js';
@@ -21,15 +21,7 @@ export interface DecisionOrigin {
   home: boolean;
 }
 
-export async function currentRequest(deps: SlackDeps, orgId: string, requestId: string): Promise<RequestView | null> {
-  try {
-    const view = await requestView(deps.db, requestId);
-    return view.orgId === orgId ? view : null;
-  } catch (err) {
-    if (err instanceof LedgerError) return null;
-    throw err;
-  }
-}
+export const currentRequest = (deps: SlackDeps, orgId: string, requestId: string): Promise<RequestView | null> => orgRequest(deps.db, orgId, requestId);
 
 function refusal(err: LedgerError, current: RequestView | null): string {
   if (err.status === 409 && current && current.status !== 'pending') {

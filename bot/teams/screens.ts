@@ -6,8 +6,7 @@ import type { Member } from '../../src/generated/prisma/client.js';
 import { memberUsageView } from '../../src/ledger/member-usage.js';
 import { adminsOf } from '../../src/ledger/people.js';
 import { seatLimits, usageOverview } from '../../src/ledger/reports.js';
-import { requestView } from '../../src/ledger/requests.js';
-import { LedgerError } from '../../src/ledger/errors.js';
+import { orgRequest } from '../../src/ledger/requests.js';
 import type { RequestView } from '../../src/notify/port.js';
 import type { AdaptiveCard, Notice } from './cards/card.js';
 import { digestCard } from './cards/digest.js';
@@ -36,15 +35,7 @@ export async function usageScreen(deps: Deps, org: OrgWithTiers, member: Member,
 }
 
 /** A request of this org, or null (unknown id, or another org's). */
-export async function requestOf(deps: Deps, orgId: string, requestId: string): Promise<RequestView | null> {
-  try {
-    const view = await requestView(deps.db, requestId);
-    return view.orgId === orgId ? view : null;
-  } catch (err) {
-    if (err instanceof LedgerError) return null;
-    throw err;
-  }
-}
+export const requestOf = (deps: Deps, orgId: string, requestId: string): Promise<RequestView | null> => orgRequest(deps.db, orgId, requestId);
 
 export const modeFor = (viewer: Member): CardMode => (isAdmin(viewer) ? 'admin' : 'readonly');
 

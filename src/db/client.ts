@@ -28,6 +28,9 @@ export interface DatabaseOptions {
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+    // An idle connection the server drops (restart, failover, a forced drop) must not
+    // crash the process: the pool replaces it on the next query.
+    pool.on('error', (err) => console.error(`database: idle connection lost: ${err.message}`));
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     const sql = poolSql(pool);
     registerSql(prisma, sql);

@@ -77,6 +77,12 @@ export async function requestView(db: Db, requestId: string): Promise<RequestVie
   return viewOf(db, row);
 }
 
+/** A request of this org, or null (an unknown id, or another org's): what a chat click may name. */
+export async function orgRequest(db: Db, orgId: string, requestId: string): Promise<RequestView | null> {
+  const row = await db.extraUsageRequest.findFirst({ where: { id: requestId, orgId }, include: { member: true, org: true } });
+  return row ? viewOf(db, row) : null;
+}
+
 export async function pendingRequests(db: Db, orgId: string): Promise<RequestView[]> {
   const rows = await db.extraUsageRequest.findMany({ where: { orgId, status: 'pending' }, include: { member: true, org: true }, orderBy: { requestedAt: 'asc' } });
   return Promise.all(rows.map((r) => viewOf(db, r)));
