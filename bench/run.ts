@@ -95,10 +95,11 @@ How the figures are reached, and where they fall short:
   arrive while a batch commits share the next transaction (group commit), a fixed
   handful of statements per batch, so one durable commit and one pass over the hot
   org and tier rows serve many records.
-- Where record is short of 2,000/s beside authorize, the limit is CPU, not the
-  database: the service is one Node process, and on 2 cores it shares them with the
-  load generator; the database commits far fewer times than it could (see the
-  floor). A deployment with more cores runs several service processes against one
+- Where record is short of 2,000/s beside authorize, the database is not what
+  stops it: alone, the same batches reach the target (the "one hot member" line),
+  and the database commits well below its floor. What the two loads share is the
+  one Node process of the service, on 2 cores that the load generator also uses.
+  A deployment with more cores runs several service processes against one
   PostgreSQL; the ledger is correct with any number of them (row locks, conditional
   updates, unique keys), so that is how it scales further.
 - PGlite runs inside the service's own thread, so there authorize and record take
