@@ -1,7 +1,7 @@
 // One declaration per endpoint: its schemas validate the request and also produce
 // the OpenAPI document, so the docs cannot drift from what is enforced.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z, type ZodType } from 'zod';
+import type { ZodType } from 'zod';
 import type { ApiKey, Member } from '../generated/prisma/client.js';
 import type { OrgWithTiers } from '../ledger/limits-state.js';
 
@@ -43,5 +43,3 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(spec: R
 }
 
 export type AnyRoute = RouteSpec<any, any, any>;
-
-export const requiredActorHeader = z.string().min(1);
