@@ -1,25 +1,61 @@
-// Records real histories of the request workflow (approved, denied by a refused
-// decider first, expired, cancelled) into test/workflows/histories/. The replay test
-// runs today's workflow code against them, so a change that breaks determinism
-// fails CI. Re-record only on purpose: `npx tsx scripts/record-histories.ts`.
-import { writeFileSync } from 'node:fs';
+// Records real histories of every workflow (workflows/index.ts) on a Temporal dev
+// server with the real worker into test/workflows/histories/<workflow>-<scenario>.json.
+// The replay test runs today's workflow code against them, so a change that breaks
+// determinism fails CI. A history already on disk is kept as it is (its scenario is not
+// run): to re-record one on purpose, delete its file and run
+// `npx tsx scripts/record-histories.ts`.
+import { randomUUID } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { ledgerOnlyPayments } from '../src/payments/port.js';
+import type { Db } from '../src/db/client.js';
+import { previousPeriod } from '../src/domain/invoices.js';
+import { periodOf, periodStart } from '../src/domain/periods.js';
+import { creditBalance } from '../src/ledger/balance.js';
+import { recordUsage } from '../src/ledger/record.js';
+import { openRequest } from '../src/ledger/requests.js';
+import { ledgerOnlyPayments, type PaymentProvider } from '../src/payments/port.js';
 import { requestService } from '../src/services/requests.js';
+import { startOutboxRelay } from '../src/temporal/outbox-relay.js';
+import { outboxRoutes } from '../src/temporal/outbox-routes.js';
 import type { RequestState } from '../workflows/messages.js';
+import { monthEndWorkflowId } from '../workflows/month-end.js';
 import { migrated, scratchPglite } from '../test/support/databases.js';
-import { enterpriseDoc } from '../test/support/fixtures.js';
+import { enterpriseDoc, HAIKU, teamDoc, usageOfCents } from '../test/support/fixtures.js';
 import { provision } from '../test/support/ledger.js';
 import { recordingNotifier } from '../test/support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../test/support/temporal.js';
 
 const OUT = new URL('../test/workflows/histories/', import.meta.url);
+const USD = 1_000_000_000n;
+const DAY = 86_400_000;
+
+/** A payment port that fails the first `failures` charges of an org (Infinity = always). */
+function flakyPayments(db: Db) {
+  const real = ledgerOnlyPayments(db);
+  const failures = new Map<string, number>();
+  const calls = new Map<string, number>();
+  const provider: PaymentProvider = {
+    async charge(req) {
+      const n = (calls.get(req.orgId) ?? 0) + 1;
+      calls.set(req.orgId, n);
+      if (n <= (failures.get(req.orgId) ?? 0)) throw new Error('card declined');
+      return real.charge(req);
+    },
+  };
+  return { provider, failures };
+}
+
 const scratch = await migrated(scratchPglite);
 const env = await devServerEnv();
 const db = scratch.db.prisma;
-const worker = await testWorker(env, { db, notifier: recordingNotifier(), payments: ledgerOnlyPayments(db), now: () => new Date() });
+const payments = flakyPayments(db);
+const worker = await testWorker(env, { db, notifier: recordingNotifier(), payments: payments.provider, now: () => new Date() });
 const service = (remindAfterMs: number, expireAfterMs: number) =>
   requestService({ db, client: env.client, taskQueue: worker.taskQueue, timings: { remindAfterMs, expireAfterMs }, now: () => new Date() });
+// The real relay and routes, with a fast payment retry policy for auto-reloads. Without
+// org_provisioned: per-org Schedules would only add runs nobody records.
+const { org_provisioned: _schedules, ...routes } = outboxRoutes({ autoReload: { maximumAttempts: 3, initialIntervalMs: 100 } });
+const relay = startOutboxRelay({ db, client: env.client, taskQueue: worker.taskQueue, requests: service(DAY, 7 * DAY) }, routes, { intervalMs: 3_600_000, log: () => {} });
 
 async function openedState(workflowId: string): Promise<RequestState> {
   for (;;) {
@@ -29,32 +65,168 @@ async function openedState(workflowId: string): Promise<RequestState> {
   }
 }
 
-async function save(name: string, workflowId: string) {
-  const handle = env.client.workflow.getHandle(workflowId);
-  await handle.result();
-  writeFileSync(new URL(`extra-usage-request-${name}.json`, OUT), historyToJSON(await handle.fetchHistory()) + '\n');
-  console.log(`recorded ${name}`);
+let r = 0;
+const spend = (orgId: string, member: string, cents: number, at?: Date) =>
+  recordUsage(db, { orgId, requestId: `rec-${++r}-${randomUUID()}`, member, model: HAIKU, usage: usageOfCents(cents), ...(at ? { at } : {}) });
+
+/** The id of the org's only outbox event of this type. */
+async function eventId(orgId: string, type: string): Promise<string> {
+  const events = await db.outboxEvent.findMany({ where: { orgId, type } });
+  if (events.length !== 1) throw new Error(`expected one ${type} event of ${orgId}, found ${events.length}`);
+  return String(events[0]!.id);
 }
 
+/** A team org (threshold $10, reload $50) with $20 bought and Alice's included $1 used up. */
+async function teamOrg(slug: string) {
+  const o = await provision(db, slug, teamDoc({ autoReload: { enabled: true, threshold: '10.00', amount: '50.00' } }));
+  const org = await db.organization.findUniqueOrThrow({ where: { id: o.orgId } });
+  await creditBalance(db, org, { kind: 'purchase', amountNanos: 20n * USD, idempotencyKey: 'seed', actor: 'recorder' });
+  await spend(o.orgId, 'alice', 100);
+  return o;
+}
+
+/** Alice spends $15 ($20 -> $5, below the $10 threshold); the relay starts the reload, whose history is returned. */
+async function reloadOf(orgId: string): Promise<string> {
+  await spend(orgId, 'alice', 1500);
+  await relay.drain();
+  return `auto-reload/${orgId}/${await eventId(orgId, 'balance_below_threshold')}`;
+}
+
+/** Each scenario drives one workflow and returns its workflow id; `expect` is checked against its result. */
+const scenarios: { file: string; expect?: (result: any) => boolean; run: () => Promise<string> }[] = [
+  {
+    file: 'extra-usage-request-approved',
+    async run() {
+      const slow = service(DAY, 7 * DAY);
+      const a = await provision(db, 'approved', enterpriseDoc());
+      const asked = await slow.ask(a.orgId, 'alice', 'Need it for the launch');
+      const state = await openedState(asked.workflowId);
+      await slow.decide(a.orgId, state.requestId!, 'bob', { decision: 'deny' }).catch(() => {}); // refused: a member
+      await slow.decide(a.orgId, state.requestId!, 'admin-1', { decision: 'enable_extra_usage', cap: '25.00' });
+      return asked.workflowId;
+    },
+  },
+  {
+    file: 'extra-usage-request-expired',
+    async run() {
+      const e = await provision(db, 'expired', enterpriseDoc());
+      return (await service(500, 1_500).ask(e.orgId, 'alice')).workflowId;
+    },
+  },
+  {
+    file: 'extra-usage-request-cancelled',
+    async run() {
+      const slow = service(DAY, 7 * DAY);
+      const c = await provision(db, 'cancelled', enterpriseDoc());
+      const cancelling = await slow.ask(c.orgId, 'bob');
+      await openedState(cancelling.workflowId);
+      await slow.cancel(c.orgId, (await c.member('bob')).id, 'member_left');
+      return cancelling.workflowId;
+    },
+  },
+  {
+    // Bob's premium seat includes $3; $5 of extra usage crosses 50 % of the $10 org cap.
+    file: 'cap-alert-sent',
+    expect: (result) => result === 'sent',
+    async run() {
+      const o = await provision(db, 'cap-alert', enterpriseDoc({ extraUsage: { enabled: true, scope: 'all_members', orgMonthlyCap: '10.00', tierCaps: { standard: null, premium: null } } }));
+      await spend(o.orgId, 'bob', 300);
+      await spend(o.orgId, 'bob', 500);
+      await relay.drain();
+      return `alert/${o.orgId}/${await eventId(o.orgId, 'org_cap_threshold')}`;
+    },
+  },
+  {
+    // The same crossing carried by another event id: told once already.
+    file: 'cap-alert-duplicate',
+    expect: (result) => result === 'duplicate',
+    async run() {
+      const o = await provision(db, 'cap-alert-duplicate', enterpriseDoc({ extraUsage: { enabled: true, scope: 'all_members', orgMonthlyCap: '10.00', tierCaps: { standard: null, premium: null } } }));
+      await spend(o.orgId, 'bob', 300);
+      await spend(o.orgId, 'bob', 500);
+      await relay.drain();
+      const first = await eventId(o.orgId, 'org_cap_threshold');
+      await env.client.workflow.getHandle(`alert/${o.orgId}/${first}`).result();
+      const event = await db.outboxEvent.findUniqueOrThrow({ where: { id: BigInt(first) } });
+      const workflowId = `alert/${o.orgId}/other-event`;
+      await env.client.workflow.start('capAlert', { taskQueue: worker.taskQueue, workflowId, args: [{ orgId: o.orgId, eventId: 'other-event', event: { ...(event.payload as object), type: event.type } }] });
+      return workflowId;
+    },
+  },
+  {
+    file: 'auto-reload-reloaded',
+    expect: (result) => result.outcome === 'reloaded',
+    async run() {
+      const o = await teamOrg('auto-reload');
+      return reloadOf(o.orgId);
+    },
+  },
+  {
+    // Declined twice, then charged on the third attempt.
+    file: 'auto-reload-payment-retried',
+    expect: (result) => result.outcome === 'reloaded',
+    async run() {
+      const o = await teamOrg('auto-reload-retried');
+      payments.failures.set(o.orgId, 2);
+      return reloadOf(o.orgId);
+    },
+  },
+  {
+    // Declined on every attempt: owners are told, nothing is credited.
+    file: 'auto-reload-payment-failed',
+    expect: (result) => result.outcome === 'failed',
+    async run() {
+      const o = await teamOrg('auto-reload-failed');
+      payments.failures.set(o.orgId, Infinity);
+      return reloadOf(o.orgId);
+    },
+  },
+  {
+    file: 'daily-digest-sent',
+    expect: (result) => result.sent === true && result.requests === 1,
+    async run() {
+      const o = await provision(db, 'daily-digest', enterpriseDoc());
+      const runId = randomUUID();
+      await openRequest(db, { orgId: o.orgId, memberId: (await o.member('alice')).id, workflowId: `recorded-request/${runId}`, runId, requestedAt: new Date(Date.now() - 26 * 3600_000), note: null });
+      const workflowId = `digest/${o.orgId}/recorded`;
+      await env.client.workflow.start('dailyDigest', { taskQueue: worker.taskQueue, workflowId, args: [{ orgId: o.orgId }] });
+      return workflowId;
+    },
+  },
+  {
+    // Last month (Paris): Alice reached her $50 cap (told she is active again), Bob a cent over his allowance.
+    file: 'month-end-closed',
+    expect: (result) => result.invoice.created === true && result.invoice.total === '50.01' && result.reactivated.length === 1,
+    async run() {
+      const o = await provision(db, 'month-end', enterpriseDoc());
+      const period = previousPeriod(periodOf(new Date(), 'Europe/Paris'));
+      const at = new Date(periodStart(period, 'Europe/Paris').getTime() + 10 * DAY);
+      await spend(o.orgId, 'alice', 100, at);
+      await spend(o.orgId, 'alice', 5_000, at);
+      await spend(o.orgId, 'bob', 300, at);
+      await spend(o.orgId, 'bob', 1, at);
+      const workflowId = monthEndWorkflowId(o.orgId, period);
+      await env.client.workflow.start('monthEnd', { taskQueue: worker.taskQueue, workflowId, args: [{ orgId: o.orgId, period }] });
+      return workflowId;
+    },
+  },
+];
+
 try {
-  const slow = service(86_400_000, 7 * 86_400_000);
-  const a = await provision(db, 'approved', enterpriseDoc());
-  const asked = await slow.ask(a.orgId, 'alice', 'Need it for the launch');
-  const state = await openedState(asked.workflowId);
-  await slow.decide(a.orgId, state.requestId!, 'bob', { decision: 'deny' }).catch(() => {}); // refused: a member
-  await slow.decide(a.orgId, state.requestId!, 'admin-1', { decision: 'enable_extra_usage', cap: '25.00' });
-  await save('approved', asked.workflowId);
-
-  const e = await provision(db, 'expired', enterpriseDoc());
-  const expiring = await service(500, 1_500).ask(e.orgId, 'alice');
-  await save('expired', expiring.workflowId);
-
-  const c = await provision(db, 'cancelled', enterpriseDoc());
-  const cancelling = await slow.ask(c.orgId, 'bob');
-  await openedState(cancelling.workflowId);
-  await slow.cancel(c.orgId, (await c.member('bob')).id, 'member_left');
-  await save('cancelled', cancelling.workflowId);
+  for (const s of scenarios) {
+    const file = new URL(`${s.file}.json`, OUT);
+    if (existsSync(file)) {
+      console.log(`kept ${s.file} (already recorded)`);
+      continue;
+    }
+    const handle = env.client.workflow.getHandle(await s.run());
+    const result = await handle.result();
+    if (s.expect && !s.expect(result)) throw new Error(`${s.file}: unexpected result ${JSON.stringify(result)}`);
+    writeFileSync(file, historyToJSON(await handle.fetchHistory()) + '\n', { flag: 'wx' });
+    console.log(`recorded ${s.file}`);
+  }
 } finally {
+  await relay.stop();
   await worker.stop();
   await env.teardown();
   await scratch.dispose();
