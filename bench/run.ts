@@ -95,13 +95,15 @@ How the figures are reached, and where they fall short:
   arrive while a batch commits share the next transaction (group commit), a fixed
   handful of statements per batch, so one durable commit and one pass over the hot
   org and tier rows serve many records.
-- Where record is short of 2,000/s beside authorize, the database is not what
-  stops it: alone, the same batches reach the target (the "one hot member" line),
-  and the database commits well below its floor. What the two loads share is the
-  one Node process of the service, on 2 cores that the load generator also uses.
-  A deployment with more cores runs several service processes against one
-  PostgreSQL; the ledger is correct with any number of them (row locks, conditional
-  updates, unique keys), so that is how it scales further.
+- Where record is short of 2,000/s beside authorize: records are written by one
+  batch at a time, so their rate is batch size over batch time; alone they reach the
+  target (the "one hot member" line). Beside authorize, the authorizes are served on
+  the same event loop between a batch's statements, and each batch takes longer. A
+  second and third concurrent batch writer were measured and did worse (smaller
+  batches waiting on the same hot org row), so one stays. The database is far from
+  its floor. Beyond this, a deployment runs several service processes against one
+  PostgreSQL (the ledger is correct with any number: row locks, conditional updates,
+  unique keys), which a 2-core machine shared with the load generator cannot show.
 - PGlite runs inside the service's own thread, so there authorize and record take
   turns: side by side, each gets part of the time the other does not.
 `;
