@@ -7,13 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import type { Db } from '../src/db/client.js';
 import { previousPeriod } from '../src/domain/invoices.js';
 import { periodOf, periodStart } from '../src/domain/periods.js';
 import { creditBalance } from '../src/ledger/balance.js';
 import { recordUsage } from '../src/ledger/record.js';
 import { openRequest } from '../src/ledger/requests.js';
-import { ledgerOnlyPayments, type PaymentProvider } from '../src/payments/port.js';
 import { requestService } from '../src/services/requests.js';
 import { startOutboxRelay } from '../src/temporal/outbox-relay.js';
 import { outboxRoutes } from '../src/temporal/outbox-routes.js';
@@ -24,26 +22,11 @@ import { enterpriseDoc, HAIKU, teamDoc, usageOfCents } from '../test/support/fix
 import { provision } from '../test/support/ledger.js';
 import { recordingNotifier } from '../test/support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../test/support/temporal.js';
+import { flakyPayments } from '../test/support/payments.js';
 
 const OUT = new URL('../test/workflows/histories/', import.meta.url);
 const USD = 1_000_000_000n;
 const DAY = 86_400_000;
-
-/** A payment port that fails the first `failures` charges of an org (Infinity = always). */
-function flakyPayments(db: Db) {
-  const real = ledgerOnlyPayments(db);
-  const failures = new Map<string, number>();
-  const calls = new Map<string, number>();
-  const provider: PaymentProvider = {
-    async charge(req) {
-      const n = (calls.get(req.orgId) ?? 0) + 1;
-      calls.set(req.orgId, n);
-      if (n <= (failures.get(req.orgId) ?? 0)) throw new Error('card declined');
-      return real.charge(req);
-    },
-  };
-  return { provider, failures };
-}
 
 const scratch = await migrated(scratchPglite);
 const env = await devServerEnv();

@@ -6,6 +6,7 @@ import { extraUsageAvailable } from '../domain/caps.js';
 import { personOf, ownersOf } from '../ledger/people.js';
 import type { AlertView, Person } from '../notify/port.js';
 import type { ActivityDeps } from './deps.js';
+import { claimDelivery, markDelivered } from '../ledger/deliveries.js';
 
 export interface DeliverAlertInput {
   orgId: string;
@@ -62,11 +63,7 @@ export function alertActivities(deps: ActivityDeps) {
     };
     const stored: StoredAlert = { eventId: input.eventId, audience: rule.audience, memberId: rule.memberId ?? null, view };
     // The unique (orgId, dedupeKey) decides which event owns the alert, even under races.
-    await db.alertDelivery.createMany({
-      data: [{ orgId: org.id, dedupeKey: rule.dedupeKey, kind: rule.kind, payload: stored as object }],
-      skipDuplicates: true,
-    });
-    const row = await db.alertDelivery.findUniqueOrThrow({ where: { orgId_dedupeKey: { orgId: org.id, dedupeKey: rule.dedupeKey } } });
+    const row = await claimDelivery(db, org.id, rule.dedupeKey, rule.kind, stored as object);
     const claimed = row.payload as unknown as StoredAlert;
     if (claimed.eventId !== input.eventId) return 'duplicate';
     if (row.sentAt) return 'already_sent';
@@ -74,7 +71,7 @@ export function alertActivities(deps: ActivityDeps) {
     // Send what was stored first, so a retry says exactly the same thing.
     const to = await recipients(org.id, claimed);
     if (to.length > 0) await notifier.alert(claimed.view, to);
-    await db.alertDelivery.update({ where: { id: row.id }, data: { sentAt: deps.now() } });
+    await markDelivered(db, row.id, deps.now());
     return to.length > 0 ? 'sent' : 'not_applicable';
   }
 

@@ -10,6 +10,7 @@ import { capPausedMembers, closeMonth, invoiceSummary, type InvoiceSummary } fro
 import { personOf } from '../ledger/people.js';
 import type { AlertView } from '../notify/port.js';
 import type { ActivityDeps } from './deps.js';
+import { claimDelivery, markDelivered } from '../ledger/deliveries.js';
 
 /** A refusal from the ledger (unknown org, month not over, later month closed) will not change on retry. */
 async function noRetryOnRefusal<T>(fn: () => Promise<T>): Promise<T> {
@@ -59,8 +60,7 @@ export function billingActivities(deps: ActivityDeps) {
       const dedupeKey = reactivatedKey(input.memberId, input.period);
       const activeFrom = periodStart(nextPeriod(input.period), org.timezone);
       const payload = { memberId: input.memberId, period: input.period, cap: formatUsd(paused.capNanos), spent: formatUsd(paused.spentNanos), activeFrom: activeFrom.toISOString() };
-      await db.alertDelivery.createMany({ data: [{ orgId: org.id, dedupeKey, kind: 'member_reactivated', payload }], skipDuplicates: true });
-      const delivery = await db.alertDelivery.findUniqueOrThrow({ where: { orgId_dedupeKey: { orgId: org.id, dedupeKey } } });
+      const delivery = await claimDelivery(db, org.id, dedupeKey, 'member_reactivated', payload);
       if (delivery.sentAt) return 'already_sent';
       const person = personOf(paused.member);
       const alert: AlertView = {
@@ -73,7 +73,7 @@ export function billingActivities(deps: ActivityDeps) {
         member: person,
       };
       await notifier.alert(alert, [person]);
-      await db.alertDelivery.update({ where: { id: delivery.id }, data: { sentAt: deps.now() } });
+      await markDelivered(db, delivery.id, deps.now());
       return 'sent';
     },
   };

@@ -3,11 +3,9 @@
 // event starts the reload, and the payment port is charged once per crossing.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/client.js';
 import { authorizeUsage } from '../../src/ledger/authorize.js';
 import { creditBalance } from '../../src/ledger/balance.js';
 import { recordUsage } from '../../src/ledger/record.js';
-import { ledgerOnlyPayments, type PaymentProvider } from '../../src/payments/port.js';
 import { requestService } from '../../src/services/requests.js';
 import { startOutboxRelay, type OutboxRelay } from '../../src/temporal/outbox-relay.js';
 import { outboxRoutes } from '../../src/temporal/outbox-routes.js';
@@ -17,6 +15,7 @@ import { HAIKU, teamDoc, usageOfCents } from '../support/fixtures.js';
 import { provision } from '../support/ledger.js';
 import { recordingNotifier, type RecordingNotifier } from '../support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../support/temporal.js';
+import { flakyPayments } from '../support/payments.js';
 
 const USD = 1_000_000_000n;
 const DAY = 24 * 3600_000;
@@ -28,22 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-/** A payment port that fails the first `failures` charges of an org (Infinity = always). */
-function flakyPayments(db: Db) {
-  const real = ledgerOnlyPayments(db);
-  const failures = new Map<string, number>();
-  const calls = new Map<string, number>();
-  const provider: PaymentProvider = {
-    async charge(req) {
-      const n = (calls.get(req.orgId) ?? 0) + 1;
-      calls.set(req.orgId, n);
-      if (n <= (failures.get(req.orgId) ?? 0)) throw new Error('card declined');
-      return real.charge(req);
-    },
-  };
-  return { provider, failures, calls };
-}
 
 /** Everything one database needs: a worker, a relay with a fast payment retry policy. */
 async function rig(open: () => Promise<Scratch>) {
