@@ -96,10 +96,15 @@ describe.each(BACKENDS)('reservations on $kind', ({ open }) => {
       if (a.body.allowed) await o.record('alice', id);
       return a.body;
     }));
-    expect(results.filter((r) => r.allowed)).toHaveLength(7); // 7 × $0.07 = $0.49 ≤ $0.50
+    // Holds are $0.07 and settle at $0.06: 7 holds always fit in $0.50, and an 8th fits
+    // when enough records settled before it arrived (how they interleave is the machine's).
+    const allowed = results.filter((r) => r.allowed).length;
+    expect(allowed).toBeGreaterThanOrEqual(7);
+    expect(allowed).toBeLessThanOrEqual(8);
     expect(results.filter((r) => !r.allowed).every((r) => r.reason === 'balance_exhausted')).toBe(true);
     const orgRow = await o.orgRow();
-    expect(orgRow.balanceNanos).toBe(500_000_000n - 7n * 60_000_000n);
+    expect(orgRow.balanceNanos).toBe(500_000_000n - BigInt(allowed) * 60_000_000n);
+    expect(orgRow.balanceNanos).toBeGreaterThanOrEqual(0n);
     expect(orgRow.heldBalanceNanos).toBe(0n);
   });
 
