@@ -16,7 +16,8 @@ import { outboxRoutes } from './temporal/outbox-routes.js';
 import { requestService } from './services/requests.js';
 import { ledgerOnlyPayments } from './payments/port.js';
 import { buildNotifier } from './notify/from-config.js';
-import { ensureAllSchedules } from './temporal/schedules.js';
+import { ensureAllSchedules, ScheduleProblems } from './temporal/schedules.js';
+import { failingEvents } from './ledger/outbox.js';
 import { startReservationSweeper } from './services/reservation-sweeper.js';
 import { startSlackApp } from '../bot/slack/app.js';
 import { startTeamsBot } from '../bot/teams/bot.js';
@@ -88,13 +89,15 @@ export async function startService(config: Config, log: (msg: string) => void = 
     stack.push(async () => channels.close());
     const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: channels.notifier, payments: ledgerOnlyPayments(db), now } });
     stack.push(() => worker.stop());
-    const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests }, outboxRoutes(), { log });
+    const schedules = new ScheduleProblems();
+    const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules }, outboxRoutes(), { log });
     stack.push(() => relay.stop());
     const sweeper = startReservationSweeper(db, { log });
     stack.push(() => sweeper.stop());
     // Digest and month-end Schedules per org, created or brought up to date at every start.
-    const scheduled = await ensureAllSchedules(temporal.client, db, taskQueue);
-    log(`temporal: schedules ensured for ${scheduled} organisation(s)`);
+    const scheduled = await ensureAllSchedules(temporal.client, db, taskQueue, schedules);
+    log(`temporal: schedules ensured for ${scheduled.ensured} organisation(s)`);
+    for (const f of scheduled.failed) log(`temporal: schedules of organisation ${f.orgId} NOT ensured (see GET /health): ${f.error}`);
 
     const operatorToken = operatorTokenFor(config, dataDir);
     const app = buildServer({
@@ -104,7 +107,18 @@ export async function startService(config: Config, log: (msg: string) => void = 
       requests,
       reservationTtlMs: config.RESERVATION_TTL_SECONDS * 1000,
       logLevel: config.LOG_LEVEL,
-      health: async () => ({ database: database.kind, temporal: { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue } }),
+      health: async () => {
+        const outbox = await failingEvents(db);
+        const failingSchedules = schedules.list();
+        return {
+          // Still serving; something needs the operator.
+          ...(outbox.count || failingSchedules.length ? { status: 'degraded' } : {}),
+          database: database.kind,
+          temporal: { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue },
+          schedules: { failing: failingSchedules },
+          outbox: { failing: outbox.count, oldestFailing: outbox.oldest },
+        };
+      },
     });
     stack.push(() => app.close());
     const url = await app.listen({ port: config.PORT, host: config.HOST });

@@ -1,13 +1,27 @@
 // Billing months and allowance windows. Months are calendar months in the org's
 // billing timezone; a period is named "YYYY-MM".
 
-export function isValidTimeZone(tz: string): boolean {
+const CANONICAL_ZONES = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+
+/**
+ * The canonical IANA name of a timezone, or null when it is not one: case and
+ * aliases are normalised ("europe/paris" → "Europe/Paris", "utc" → "UTC",
+ * "US/Pacific" → "America/Los_Angeles"). Only canonical names are stored, so
+ * every consumer (Temporal Schedules included, whose server is case-sensitive and
+ * may lack retired aliases) reads the same zone.
+ */
+export function canonicalTimeZone(tz: string): string | null {
+  if (tz.length === 0 || tz.length > 64 || !/^[A-Za-z0-9_+\-/]+$/.test(tz)) return null;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
+    const name = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+    return CANONICAL_ZONES.has(name) ? name : null;
   } catch {
-    return false;
+    return null;
   }
+}
+
+export function isValidTimeZone(tz: string): boolean {
+  return canonicalTimeZone(tz) !== null;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

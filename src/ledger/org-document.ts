@@ -1,7 +1,7 @@
 // The declarative document an operator provisions an organisation from. PUT the
 // same document again and nothing changes; sections left out are left as they are.
 import { z } from 'zod';
-import { isValidTimeZone } from '../domain/periods.js';
+import { canonicalTimeZone, isValidTimeZone } from '../domain/periods.js';
 
 export const usdAmount = z
   .string()
@@ -29,7 +29,8 @@ export const memberDocSchema = z.object({
 export const orgDocumentSchema = z.object({
   name: z.string().min(1).max(200),
   plan: z.enum(['team', 'enterprise']),
-  timezone: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as "Europe/Paris"'),
+  // Stored canonical ("europe/paris" is kept as "Europe/Paris"): see canonicalTimeZone.
+  timezone: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as "Europe/Paris"').transform((tz) => canonicalTimeZone(tz)!),
   /** Microsoft Entra tenant whose Teams users belong to this org (docs/teams.md). */
   teamsTenantId: z.string().uuid('must be a tenant id (a GUID)').nullable().optional(),
   /** Local hour (0-23, in `timezone`) of the admins' daily digest. */

@@ -4,14 +4,17 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Db } from '../db/client.js';
-import { markPublished, unpublishedEvents, type OutboxRow } from '../ledger/outbox.js';
+import { markFailed, markPublished, unpublishedEvents, type OutboxRow } from '../ledger/outbox.js';
 import type { RequestService } from '../services/requests.js';
+import type { ScheduleProblems } from './schedules.js';
 
 export interface RelayContext {
   db: Db;
   client: Client;
   taskQueue: string;
   requests: RequestService;
+  /** Orgs whose schedules could not be ensured (for /health). */
+  schedules?: ScheduleProblems;
 }
 
 export type OutboxRoute = (event: OutboxRow, ctx: RelayContext) => Promise<void>;
@@ -47,13 +50,15 @@ export function startOutboxRelay(ctx: RelayContext, routes: Record<string, Outbo
           await routes[event.type]?.(event, ctx);
           done.push(event.id);
         } catch (err) {
-          // Left unpublished: the next pass tries again.
-          log(`outbox: ${event.type} #${event.id} not delivered yet: ${(err as Error).message}`);
+          // Kept, and tried again after a back-off: one event that keeps failing
+          // (a bad org, Temporal down) neither floods the log nor holds up the rest.
+          const message = (err as Error).message;
+          log(`outbox: ${event.type} #${event.id} (org ${event.orgId}) not delivered, will retry: ${message}`);
+          await markFailed(ctx.db, event.id, message);
         }
       }
       await markPublished(ctx.db, done);
       published += done.length;
-      if (done.length < batch.length) return published;
     }
   }
 

@@ -32,7 +32,7 @@ export function outboxRoutes(opts: OutboxRouteOptions = {}): Record<string, Outb
     // Digest hour and timezone may have changed: bring the org's schedules up to date.
     org_provisioned: async (e, ctx) => {
       const org = await ctx.db.organization.findUnique({ where: { id: e.orgId } });
-      if (org) await ensureOrgSchedules(ctx.client, org, ctx.taskQueue);
+      if (org) await ensureOrgSchedules(ctx.client, org, ctx.taskQueue, ctx.schedules);
     },
     // An open request is moot once the member left or got extra usage another way.
     member_removed: async (e, ctx) => {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   currentWindow,
+  canonicalTimeZone,
   isValidTimeZone,
   localMidnight,
   monthResetsAt,
@@ -157,6 +158,15 @@ describe('period names', () => {
     expect(nextPeriod('2026-12')).toBe('2027-01');
     expect(nextPeriod('2027-09')).toBe('2027-10');
     expect(nextPeriod('2027-01')).toBe('2027-02');
+  });
+
+  it('canonicalTimeZone normalises case and aliases, and refuses what is not a zone', () => {
+    expect(canonicalTimeZone('europe/paris')).toBe('Europe/Paris');
+    expect(canonicalTimeZone('utc')).toBe('UTC');
+    expect(canonicalTimeZone('Etc/UTC')).toBe('UTC');
+    expect(canonicalTimeZone('US/Pacific')).toBe('America/Los_Angeles');
+    expect(canonicalTimeZone('US/Pacific-New')).toBe('America/Los_Angeles');
+    for (const bad of ['Mars/Olympus_Mons', 'Europe/Paris\u0000', '../../etc/passwd', '+01:00', '', 'x'.repeat(65)]) expect(canonicalTimeZone(bad), bad).toBeNull();
   });
 
   it('isValidTimeZone accepts IANA names and rejects others', () => {

@@ -10,6 +10,8 @@ export const PG_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postg
 /** An empty database plus a way to throw it away. */
 export interface Scratch {
   db: Database;
+  /** The PostgreSQL server database's URL (unset for PGlite in memory). */
+  url?: string;
   dispose(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function scratchPostgres(poolSize = 4): Promise<Scratch> {
   const db = await openDatabase({ url: url.toString(), poolSize });
   return {
     db,
+    url: url.toString(),
     dispose: async () => {
       await db.close();
       await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

@@ -16,7 +16,7 @@ import { ledgerOnlyPayments } from '../../src/payments/port.js';
 import { requestService } from '../../src/services/requests.js';
 import { startOutboxRelay } from '../../src/temporal/outbox-relay.js';
 import { outboxRoutes } from '../../src/temporal/outbox-routes.js';
-import { digestScheduleId, ensureAllSchedules, ensureOrgSchedules, monthEndScheduleId } from '../../src/temporal/schedules.js';
+import { digestScheduleId, ensureAllSchedules, ensureOrgSchedules, monthEndScheduleId, ScheduleProblems } from '../../src/temporal/schedules.js';
 import { BACKENDS, migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc } from '../support/fixtures.js';
 import { provision } from '../support/ledger.js';
@@ -220,12 +220,31 @@ describe('org schedules', () => {
     expect(digest.spec.calendars![0]).toMatchObject({ hour: [{ start: 10, end: 10 }] });
   });
 
-  it('ensures every org at start', async () => {
+  it('ensures every org at start, and one org whose stored timezone Temporal cannot read does not stop the others', async () => {
     const o = await org();
-    const count = await ensureAllSchedules(env.client, db, worker.taskQueue);
-    expect(count).toBe(await db.organization.count());
+    // A row written before timezones were checked: the API no longer accepts it.
+    const bad = await org();
+    await db.organization.update({ where: { id: bad.orgId }, data: { timezone: 'Mars/Olympus_Mons' } });
+    const problems = new ScheduleProblems();
+    const result = await ensureAllSchedules(env.client, db, worker.taskQueue, problems);
+    expect(result.ensured).toBe((await db.organization.count()) - 1);
+    expect(result.failed).toEqual([{ orgId: bad.orgId, error: expect.stringContaining("timezone 'Mars/Olympus_Mons'") }]);
+    expect(problems.list()).toEqual([expect.objectContaining({ orgId: bad.orgId })]);
     await expect(env.client.schedule.getHandle(digestScheduleId(o.orgId)).describe()).resolves.toBeTruthy();
     await expect(env.client.schedule.getHandle(monthEndScheduleId(o.orgId)).describe()).resolves.toBeTruthy();
+    // Fixed by its document: the next ensure clears the problem.
+    await db.organization.update({ where: { id: bad.orgId }, data: { timezone: 'Europe/Paris' } });
+    await ensureOrgSchedules(env.client, await bad.row(), worker.taskQueue, problems);
+    expect(problems.list()).toEqual([]);
+  });
+
+  it.each(['europe/paris', 'utc', 'US/Pacific-New', 'GMT', 'Asia/Kolkata'])('stores %s by its canonical name, which Temporal schedules in', async (given) => {
+    const o = await org({ timezone: given as Zone });
+    const stored = (await o.row()).timezone;
+    expect(stored).toMatch(/^(UTC|[A-Z][A-Za-z_]+\/[A-Z][A-Za-z_]+)$/);
+    await ensureOrgSchedules(env.client, await o.row(), worker.taskQueue);
+    const digest = await env.client.schedule.getHandle(digestScheduleId(o.orgId)).describe();
+    expect(digest.spec.timezone).toBe(stored);
   });
 });
 

@@ -1,0 +1,61 @@
+// The outbox relay with one event that keeps failing: every other event is still
+// delivered, the failing one waits out a back-off instead of being retried (and
+// logged) on every pass, its error is kept for the operator, and it is delivered
+// once its cause is gone. On PGlite and the PostgreSQL server.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendEvents, failingEvents } from '../../src/ledger/outbox.js';
+import { startOutboxRelay, type OutboxRoute, type RelayContext } from '../../src/temporal/outbox-relay.js';
+import { BACKENDS, migrated, type Scratch } from '../support/databases.js';
+import { enterpriseDoc } from '../support/fixtures.js';
+import { provision } from '../support/ledger.js';
+
+describe.each(BACKENDS)('outbox relay on $kind', ({ open }) => {
+  let scratch: Scratch;
+  beforeAll(async () => {
+    scratch = await migrated(open);
+  });
+  afterAll(async () => {
+    await scratch?.dispose();
+  });
+
+  it('delivers the rest, backs off the failing event, reports it, and delivers it once it can', async () => {
+    const db = scratch.db.prisma;
+    const { orgId } = await provision(db, 'relay', enterpriseDoc());
+    await db.outboxEvent.updateMany({ data: { publishedAt: new Date() } });
+    // 150 events, more than one batch; event "poison" fails until healed.
+    await db.$transaction(async (tx) => appendEvents(tx as never, orgId, [
+      { type: 'test_event', n: 0, poison: true } as never,
+      ...Array.from({ length: 150 }, (_, i) => ({ type: 'test_event', n: i + 1 }) as never),
+    ]));
+    let healed = false;
+    const delivered: number[] = [];
+    const route: OutboxRoute = async (e) => {
+      const p = e.payload as { n: number; poison?: boolean };
+      if (p.poison && !healed) throw new Error('Temporal says no');
+      delivered.push(p.n);
+    };
+    const logs: string[] = [];
+    const relay = startOutboxRelay({ db } as RelayContext, { test_event: route }, { intervalMs: 3_600_000, log: (m) => logs.push(m) });
+    try {
+      await relay.drain();
+      expect(delivered.sort((a, b) => a - b)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+      await relay.drain();
+      await relay.drain();
+      // Waiting out its back-off: tried once, logged once.
+      expect(logs.filter((l) => l.includes('not delivered'))).toHaveLength(1);
+      const failing = await failingEvents(db);
+      expect(failing).toMatchObject({ count: 1, oldest: { type: 'test_event', orgId, attempts: 1, lastError: 'Temporal says no' } });
+      const row = await db.outboxEvent.findUniqueOrThrow({ where: { id: BigInt(failing.oldest!.id) } });
+      expect(row.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now());
+
+      healed = true;
+      await db.outboxEvent.update({ where: { id: row.id }, data: { nextAttemptAt: new Date(Date.now() - 1) } });
+      await relay.drain();
+      expect(delivered).toContain(0);
+      expect(delivered).toHaveLength(151);
+      expect((await failingEvents(db)).count).toBe(0);
+    } finally {
+      await relay.stop();
+    }
+  });
+});
