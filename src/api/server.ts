@@ -8,6 +8,7 @@ import { errorHandler, zodToHttp } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { defineRoute, type AnyRoute } from './route.js';
 import { invoiceRoutes } from './routes/invoices.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { operatorRoutes } from './routes/operator.js';
 import { requestRoutes } from './routes/requests.js';
 import { settingsRoutes } from './routes/settings.js';
@@ -46,6 +47,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...settingsRoutes(deps),
     ...requestRoutes(deps),
     ...invoiceRoutes(deps),
+    ...metricsRoutes(deps),
   ];
   const openapi = buildOpenApi(routes, API_VERSION);
   app.get('/openapi.json', async () => openapi);

@@ -11,6 +11,9 @@ export type DomainEvent =
   | { type: 'tier_cap_reached'; tier: SeatTier; period: string; capNanos: string; spendNanos: string }
   | { type: 'org_cap_threshold'; percent: number; period: string; capNanos: string; spendNanos: string }
   | { type: 'balance_below_threshold'; thresholdNanos: string; balanceNanos: string }
+  // Reservation mode: a record cost more than its hold, so the caps were not protected
+  // by the estimate (a gateway sending low estimates is found from these).
+  | { type: 'reservation_exceeded'; memberId: string; requestId: string; period: string; heldNanos: string; costNanos: string; excessNanos: string }
   // Settings changes the workflows react to (cancel open requests, re-plan schedules).
   | { type: 'member_removed'; memberId: string }
   | { type: 'member_extra_usage_enabled'; memberId: string }

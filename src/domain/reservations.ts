@@ -2,6 +2,8 @@
 // cap before the request runs, so concurrent requests cannot take spend past a cap
 // (the check-before/record-after rule can, by the requests in flight).
 import { extraUsageAvailable, effectiveTierCap, type AuthorizeDecision, type MemberLimitsState } from './caps.js';
+import type { DomainEvent } from './events.js';
+import { formatUsd } from './money.js';
 import { currentWindow, monthResetsAt, windowResetsAt } from './periods.js';
 import { selectPriceTier, type PriceTier } from './pricing.js';
 
@@ -73,4 +75,27 @@ export function planReservation(s: HeldState, at: Date, estimateNanos: bigint): 
     return { allowed: false, reason: 'balance_exhausted', resetsAt: null, canRequestExtraUsage: false };
   }
   return { allowed: true, mode: 'extra', includedHold, extraHold };
+}
+
+/** A settled record that cost more than its hold: what was held and what ran past it. */
+export interface OverHold {
+  heldNanos: bigint;
+  costNanos: bigint;
+  excessNanos: bigint;
+}
+
+/**
+ * The excess of a record over its hold, or null when the hold covered it. The record is
+ * counted in full either way (usage that happened is never refused); the excess is
+ * reported so a gateway sending low estimates is noticed.
+ */
+export function overHoldOf(heldNanos: bigint, costNanos: bigint): OverHold | null {
+  return costNanos > heldNanos ? { heldNanos, costNanos, excessNanos: costNanos - heldNanos } : null;
+}
+
+/** The record response's flag: decimal strings, as every amount at the API edge. */
+export const overHoldFlag = (o: OverHold) => ({ held: formatUsd(o.heldNanos), excess: formatUsd(o.excessNanos) });
+
+export function reservationExceeded(memberId: string, requestId: string, period: string, o: OverHold): DomainEvent {
+  return { type: 'reservation_exceeded', memberId, requestId, period, heldNanos: String(o.heldNanos), costNanos: String(o.costNanos), excessNanos: String(o.excessNanos) };
 }

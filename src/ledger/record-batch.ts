@@ -2,8 +2,9 @@
 // written wait for the next one; each batch is ONE transaction of a fixed handful of
 // statements however many records it holds, so the durable commit and the hot
 // org row are paid once per batch, not once per request. The rules are the same pure
-// functions the single-record path uses (splitCost, eventsFor); if a batch fails
-// as a whole, each of its records is retried alone through that path.
+// functions the single-record path uses (splitCost, eventsFor, overHoldOf), and the
+// same refusals (a hold or record of another member is a 409 naming `member`); if a
+// batch fails as a whole, each of its records is retried alone through that path.
 import type { Db } from '../db/client.js';
 import { big, bigOrNull, sqlOf, type SqlQuery } from '../db/sql.js';
 import { extraUsageAvailable, splitCost, type SeatTier } from '../domain/caps.js';
@@ -11,8 +12,10 @@ import { eventsFor, type DomainEvent } from '../domain/events.js';
 import { formatUsd } from '../domain/money.js';
 import { periodOf, windowResetsAt, type AllowanceWindow } from '../domain/periods.js';
 import { priceTokens, tokenCountsOf, UsageShapeError, type PriceTier, type TokenCounts } from '../domain/pricing.js';
-import { conflict, invalid, notFound } from './errors.js';
+import { overHoldFlag, overHoldOf, reservationExceeded, type OverHold } from '../domain/reservations.js';
+import { invalid, notFound } from './errors.js';
 import { priceFor } from './prices.js';
+import { repeatedWithDifferentBody, requestOfAnotherMember } from './request-owner.js';
 import { bodyHashOf, recordUsage, type RecordInput, type RecordResponse, type RecordResult } from './record.js';
 
 interface Prepared {
@@ -55,10 +58,14 @@ interface HoldRow {
   id: string;
   orgId: string;
   requestId: string;
+  memberId: string;
   period: string;
   tier: string;
+  estimateNanos: unknown;
   includedHeldNanos: unknown;
   extraHeldNanos: unknown;
+  /** Neither settled nor released. */
+  open: boolean;
 }
 
 /** Timestamps go to `timestamp(3)` columns as UTC wall-clock text, as Prisma writes them. */
@@ -179,15 +186,17 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
     [memberIds],
   );
   // One connection runs one statement at a time: these go in sequence.
-  const prior = await tx.query<{ orgId: string; requestId: string; bodyHash: string; response: unknown }>(
-      `SELECT e."orgId", e."requestId", e."bodyHash", e."response" FROM "UsageEvent" e
+  const prior = await tx.query<{ orgId: string; requestId: string; memberId: string; bodyHash: string; response: unknown }>(
+      `SELECT e."orgId", e."requestId", e."memberId", e."bodyHash", e."response" FROM "UsageEvent" e
        JOIN unnest($1::text[], $2::text[]) AS k(o, r) ON e."orgId" = k.o AND e."requestId" = k.r`,
       [keyOrgs, keyReqs],
   );
+  // Every hold the batch names, open or not: its member decides whether a record may settle it.
   const holds = await tx.query<HoldRow>(
-      `SELECT h."id", h."orgId", h."requestId", h."period", h."tier"::text AS "tier", h."includedHeldNanos", h."extraHeldNanos"
+      `SELECT h."id", h."orgId", h."requestId", h."memberId", h."period", h."tier"::text AS "tier", h."estimateNanos",
+         h."includedHeldNanos", h."extraHeldNanos", (h."settledAt" IS NULL AND h."releasedAt" IS NULL) AS "open"
        FROM "Reservation" h JOIN unnest($1::text[], $2::text[]) AS k(o, r) ON h."orgId" = k.o AND h."requestId" = k.r
-       WHERE h."settledAt" IS NULL AND h."releasedAt" IS NULL FOR UPDATE OF h`,
+       FOR UPDATE OF h`,
       [keyOrgs, keyReqs],
   );
   const orgs = await tx.query<OrgRow>(
@@ -216,13 +225,15 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
   const spend = new Map<string, SpendDelta>();
   const balance = new Map<string, { extra: bigint; release: bigint }>();
   const settled: string[] = [];
-  const inBatch = new Map<string, { hash: string; index: number }>();
+  const inBatch = new Map<string, { hash: string; index: number; memberId: string }>();
   type Pending = {
     item: Prepared; memberId: string; tier: SeatTier; period: string; included: bigint; extra: bigint;
     /** Extra already added to each of the item's rows by earlier records of this batch. */
     before: { member: bigint; tier: bigint; org: bigint; balance: bigint };
     seat: { before: bigint; after: bigint; allowance: bigint; resetsAt: Date | null };
     memberCap: bigint | null; tierCap: bigint | null; org: OrgRow;
+    /** The cost went past the hold this record settles. */
+    over: OverHold | null;
   };
   const pending: (Pending | Outcome | { replayOf: number })[] = [];
 
@@ -236,25 +247,32 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
   batch.forEach((item, index) => {
     const { orgId, requestId } = item.input;
     const key = keyOf(orgId, requestId);
+    const m = memberFor(orgId, item.input.member);
     const earlier = priorByKey.get(key);
     if (earlier) {
       pending.push(earlier.bodyHash === item.hash
         ? { result: { response: earlier.response as RecordResponse, replayed: true } }
-        : { error: conflict(`requestId '${requestId}' was already recorded with a different body`, 'requestId') });
+        : { error: repeatedWithDifferentBody(requestId, earlier.memberId, m?.id) });
       return;
     }
     const twin = inBatch.get(key);
     if (twin) {
-      pending.push(twin.hash === item.hash ? { replayOf: twin.index } : { error: conflict(`requestId '${requestId}' was already recorded with a different body`, 'requestId') });
+      pending.push(twin.hash === item.hash ? { replayOf: twin.index } : { error: repeatedWithDifferentBody(requestId, twin.memberId, m?.id) });
       return;
     }
-    const m = memberFor(orgId, item.input.member);
     const org = orgById.get(orgId);
     if (!m || m.removed || !org) {
       pending.push({ error: notFound(`member '${item.input.member}'`, 'member') });
       return;
     }
-    inBatch.set(key, { hash: item.hash, index });
+    // Another member's hold is neither settled nor counted against: nothing changes.
+    const named = holdByKey.get(key);
+    if (named && named.memberId !== m.id) {
+      pending.push({ error: requestOfAnotherMember(requestId) });
+      return;
+    }
+    const hold = named?.open ? named : undefined;
+    inBatch.set(key, { hash: item.hash, index, memberId: m.id });
 
     const config = tierOf(orgId, m.seatTier);
     const allowanceFull = big(config?.includedAllowanceNanos);
@@ -268,7 +286,6 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       };
       windows.set(m.id, w);
     }
-    const hold = holdByKey.get(key);
     const ownHeld = hold ? big(hold.includedHeldNanos) : 0n;
     const heldByOthers = w.held - ownHeld;
     const allowance = allowanceFull > heldByOthers ? allowanceFull - heldByOthers : 0n;
@@ -305,6 +322,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       memberCap: bigOrNull(m.extraUsageCapNanos),
       tierCap: org.plan === 'enterprise' ? bigOrNull(m.seatTier === 'premium' ? org.premiumTierCapNanos : org.standardTierCapNanos) : null,
       org,
+      over: hold ? overHoldOf(big(hold.estimateNanos), item.cost) : null,
     });
   });
 
@@ -390,6 +408,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       extra: formatUsd(p.extra),
       memberMonthToDateExtra: formatUsd(memberBefore + p.extra),
       ...(balanceState ? { balance: formatUsd(balanceState.after) } : {}),
+      ...(p.over ? { overHold: overHoldFlag(p.over) } : {}),
     };
     events.push({ p, response });
     for (const event of eventsFor({
@@ -402,7 +421,8 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       org: { before: orgBefore, after: orgBefore + p.extra, cap: bigOrNull(p.org.orgMonthlyCapNanos) },
       balance: balanceState,
     })) outbox.push({ orgId, event, at: p.item.now });
-    outcomes.push({ result: { response, replayed: false } });
+    if (p.over) outbox.push({ orgId, event: reservationExceeded(p.memberId, p.item.input.requestId, p.period, p.over), at: p.item.now });
+    outcomes.push({ result: { response, replayed: false, ...(p.over ? { overHold: p.over } : {}) } });
   }
   // A twin of an earlier record in this batch gets that record's answer, as a replay.
   pending.forEach((entry, i) => {

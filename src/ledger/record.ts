@@ -1,6 +1,8 @@
 // The record after a model request: price its usage, split it into included and
 // extra, add it to month-to-date spend, all in one transaction with the usage event
-// and any domain events. The same requestId twice counts once.
+// and any domain events. The same requestId twice counts once. In reservation mode
+// the record settles its own member's hold (never another member's) and reports a
+// cost past the hold.
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/client.js';
 import { extraUsageAvailable, splitCost, type SeatTier } from '../domain/caps.js';
@@ -8,13 +10,15 @@ import { eventsFor } from '../domain/events.js';
 import { formatUsd } from '../domain/money.js';
 import { periodOf, windowResetsAt } from '../domain/periods.js';
 import { priceTokens, tokenCountsOf, UsageShapeError, type MessagesUsage } from '../domain/pricing.js';
-import { conflict, invalid, notFound } from './errors.js';
+import { overHoldFlag, overHoldOf, reservationExceeded, type OverHold } from '../domain/reservations.js';
+import { invalid, notFound } from './errors.js';
 import { loadOrg, tierCapOf, tierConfigOf } from './limits-state.js';
 import { requireActiveMember } from './members.js';
 import { appendEvents } from './outbox.js';
 import { priceFor } from './prices.js';
 import { inTransaction, isUniqueViolation, type Tx } from './transactions.js';
-import { lockOpenHold, releaseHold } from './reservations.js';
+import { lockHoldOf, releaseHold } from './reservations.js';
+import { memberIdOf, repeatedWithDifferentBody, requestOfAnotherMember } from './request-owner.js';
 
 export interface RecordInput {
   orgId: string;
@@ -37,12 +41,16 @@ export interface RecordResponse {
   memberMonthToDateExtra: string;
   /** Team plans: the prepaid balance after this request. */
   balance?: string;
+  /** Reservation mode: the request cost more than its hold (held, and the excess counted past it). */
+  overHold?: { held: string; excess: string };
 }
 
 export interface RecordResult {
   response: RecordResponse;
   /** True when this requestId was recorded before and nothing was counted now. */
   replayed: boolean;
+  /** Set when this call settled a hold the cost went past (not on a replay). */
+  overHold?: OverHold;
 }
 
 /** Fingerprint of the request as the gateway sent it: a retry must match it exactly. */
@@ -63,11 +71,12 @@ export function bodyHashOf(input: RecordInput): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-async function earlierAnswer(db: Db | Tx, orgId: string, requestId: string, bodyHash: string): Promise<RecordResult | null> {
-  const prior = await db.usageEvent.findUnique({ where: { orgId_requestId: { orgId, requestId } } });
+/** The first answer for a repeated requestId; a different body is a 409 (`member` when another member's). */
+async function earlierAnswer(db: Db | Tx, input: RecordInput, bodyHash: string, memberId?: string): Promise<RecordResult | null> {
+  const prior = await db.usageEvent.findUnique({ where: { orgId_requestId: { orgId: input.orgId, requestId: input.requestId } } });
   if (!prior) return null;
   if (prior.bodyHash !== bodyHash) {
-    throw conflict(`requestId '${requestId}' was already recorded with a different body`, 'requestId');
+    throw repeatedWithDifferentBody(input.requestId, prior.memberId, memberId ?? (await memberIdOf(db, input.orgId, input.member)));
   }
   return { response: prior.response as unknown as RecordResponse, replayed: true };
 }
@@ -96,7 +105,7 @@ async function addSpend(tx: Tx, orgId: string, period: string, scope: 'member' |
 
 export async function recordUsage(db: Db, input: RecordInput, now = new Date()): Promise<RecordResult> {
   const bodyHash = bodyHashOf(input);
-  const replay = await earlierAnswer(db, input.orgId, input.requestId, bodyHash);
+  const replay = await earlierAnswer(db, input, bodyHash);
   if (replay) return replay;
 
   const at = input.at ?? now;
@@ -123,7 +132,7 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
         SELECT "seatTier", "extraUsageEnabled", "extraUsageCapNanos", "windowStartedAt", "windowUsedNanos", "windowHeldNanos", "removedAt"
         FROM "Member" WHERE "id" = ${member.id} FOR UPDATE`)[0];
       if (!locked || locked.removedAt) throw notFound(`member '${input.member}'`, 'member');
-      const again = await earlierAnswer(tx, input.orgId, input.requestId, bodyHash);
+      const again = await earlierAnswer(tx, input, bodyHash, member.id);
       if (again) return again;
 
       const tier = locked.seatTier;
@@ -133,9 +142,12 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
         extraUsageScope: org.extraUsageScope,
         memberExtraUsageEnabled: locked.extraUsageEnabled,
       });
-      // A reservation for this request is settled here; what other open reservations
-      // hold of the allowance is not this request's to use.
-      const hold = await lockOpenHold(tx, org.id, input.requestId);
+      // A reservation for this request is settled here, if it is this member's; what
+      // other open reservations hold of the allowance is not this request's to use.
+      const named = await lockHoldOf(tx, org.id, input.requestId);
+      if (named && named.memberId !== member.id) throw requestOfAnotherMember(input.requestId);
+      const hold = named?.open ? named : null;
+      const over = hold ? overHoldOf(hold.estimateNanos, cost) : null;
       const heldByOthers = BigInt(locked.windowHeldNanos) - (hold?.includedHeldNanos ?? 0n);
       const allowance = config.includedAllowanceNanos > heldByOthers ? config.includedAllowanceNanos - heldByOthers : 0n;
       const windowBefore = { startedAt: locked.windowStartedAt, usedNanos: BigInt(locked.windowUsedNanos) };
@@ -174,6 +186,7 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
         extra: formatUsd(split.extraNanos),
         memberMonthToDateExtra: formatUsd(memberAfter),
         ...(balance ? { balance: formatUsd(balance.after) } : {}),
+        ...(over ? { overHold: overHoldFlag(over) } : {}),
       };
       await tx.usageEvent.create({
         data: {
@@ -205,13 +218,13 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
         tierSpend: { before: tierAfter - split.extraNanos, after: tierAfter, cap: org.plan === 'enterprise' ? tierCapOf(org, tier) : null },
         org: { before: orgAfter - split.extraNanos, after: orgAfter, cap: org.orgMonthlyCapNanos },
         balance,
-      }));
-      return { response, replayed: false };
+      }).concat(over ? [reservationExceeded(member.id, input.requestId, period, over)] : []));
+      return { response, replayed: false, ...(over ? { overHold: over } : {}) };
     });
   } catch (err) {
     // The same requestId raced in for another member: the unique index caught it.
     if (isUniqueViolation(err)) {
-      const prior = await earlierAnswer(db, input.orgId, input.requestId, bodyHash);
+      const prior = await earlierAnswer(db, input, bodyHash, member.id);
       if (prior) return prior;
     }
     throw err;

@@ -1,7 +1,8 @@
 // Reservation mode in the database: authorize holds an upper-bound estimate against
 // the allowance and every cap (conditional updates, so concurrent holds cannot
 // together pass a cap); the record with the same requestId settles it; an unsettled
-// hold is released when it expires.
+// hold is released when it expires. A hold belongs to one (org, member, requestId):
+// the same id for another member is refused (request-owner.ts).
 import type { Db } from '../db/client.js';
 import type { AuthorizeDecision } from '../domain/caps.js';
 import { effectiveTierCap } from '../domain/caps.js';
@@ -10,8 +11,9 @@ import { monthResetsAt, periodOf } from '../domain/periods.js';
 import { estimateUpperBound, planReservation, type UsageEstimate } from '../domain/reservations.js';
 import { invalid, notFound } from './errors.js';
 import { loadHeldState, loadOrg, tierCapOf } from './limits-state.js';
-import { requireActiveMember } from './members.js';
+import { findMember, requireActiveMember } from './members.js';
 import { priceTiersOf } from './prices.js';
+import { requestOfAnotherMember } from './request-owner.js';
 import { inTransaction, isUniqueViolation, type Tx } from './transactions.js';
 
 export const DEFAULT_RESERVATION_TTL_MS = 10 * 60_000;
@@ -39,9 +41,30 @@ class HoldRefused extends Error {
 
 const asJson = (d: ReserveDecision) => ({ ...d, ...('resetsAt' in d ? { resetsAt: d.resetsAt?.toISOString() ?? null } : {}) });
 
-async function earlierDecision(db: Db | Tx, orgId: string, requestId: string): Promise<ReserveDecision | null> {
-  const prior = await db.reservation.findUnique({ where: { orgId_requestId: { orgId, requestId } } });
-  return prior ? (prior.decision as unknown as ReserveDecision) : null;
+/** The answer given to an earlier authorize with this requestId: only its own member gets it again. */
+async function earlierDecision(db: Db | Tx, orgId: string, requestId: string, memberId: string): Promise<ReserveDecision | null> {
+  const prior = await db.reservation.findUnique({ where: { orgId_requestId: { orgId, requestId } }, select: { memberId: true, decision: true } });
+  if (!prior) return null;
+  if (prior.memberId !== memberId) throw requestOfAnotherMember(requestId);
+  return prior.decision as unknown as ReserveDecision;
+}
+
+/**
+ * Before anything is held: a repeated authorize gets its first answer, and a requestId
+ * already held or recorded for another member is refused.
+ */
+async function replayOrRefuse(db: Db, input: ReserveInput): Promise<ReserveDecision | null> {
+  const where = { orgId_requestId: { orgId: input.orgId, requestId: input.requestId } };
+  const [held, recorded] = await Promise.all([
+    db.reservation.findUnique({ where, select: { memberId: true } }),
+    db.usageEvent.findUnique({ where, select: { memberId: true } }),
+  ]);
+  if (!held && !recorded) return null;
+  // A removed member still gets their earlier answer back, as before.
+  const asked = await findMember(db, input.orgId, input.member);
+  if (!asked) throw notFound(`member '${input.member}'`, 'member');
+  if (recorded && recorded.memberId !== asked.id) throw requestOfAnotherMember(input.requestId);
+  return held ? earlierDecision(db, input.orgId, input.requestId, asked.id) : null;
 }
 
 /** Adds a hold to one month-to-date row, only while spent + held stays within the cap. */
@@ -57,7 +80,7 @@ async function holdAgainstCap(tx: Tx, orgId: string, period: string, scope: 'mem
 }
 
 export async function reserveUsage(db: Db, input: ReserveInput, now = new Date()): Promise<ReserveDecision> {
-  const replay = await earlierDecision(db, input.orgId, input.requestId);
+  const replay = await replayOrRefuse(db, input);
   if (replay) return replay;
   const [org, member, tiers] = await Promise.all([
     loadOrg(db, input.orgId),
@@ -73,7 +96,7 @@ export async function reserveUsage(db: Db, input: ReserveInput, now = new Date()
     return await inTransaction(db, async (tx) => {
       // The member's row lock orders this member's holds and records.
       await tx.$queryRaw`SELECT 1 FROM "Member" WHERE "id" = ${member.id} FOR UPDATE`;
-      const again = await earlierDecision(tx, input.orgId, input.requestId);
+      const again = await earlierDecision(tx, input.orgId, input.requestId, member.id);
       if (again) return again;
       const fresh = await tx.member.findUniqueOrThrow({ where: { id: member.id } });
       if (fresh.removedAt) throw notFound(`member '${input.member}'`, 'member');
@@ -125,7 +148,7 @@ export async function reserveUsage(db: Db, input: ReserveInput, now = new Date()
   } catch (err) {
     if (err instanceof HoldRefused) return { ...err.decision, memberId: member.id };
     if (isUniqueViolation(err)) {
-      const raced = await earlierDecision(db, input.orgId, input.requestId);
+      const raced = await earlierDecision(db, input.orgId, input.requestId, member.id);
       if (raced) return raced;
     }
     throw err;
@@ -148,6 +171,29 @@ export async function lockOpenHold(tx: Tx, orgId: string, requestId: string): Pr
     FOR UPDATE`;
   const r = rows[0];
   return r ? { ...r, includedHeldNanos: BigInt(r.includedHeldNanos), extraHeldNanos: BigInt(r.extraHeldNanos) } : null;
+}
+
+export interface RequestHold extends OpenHold {
+  memberId: string;
+  estimateNanos: bigint;
+  /** Neither settled nor released: the record settles it. */
+  open: boolean;
+}
+
+/**
+ * The hold a requestId names, in whatever state, locked (the recording member's row is
+ * already locked): its member decides whether this record may settle it at all.
+ */
+export async function lockHoldOf(tx: Tx, orgId: string, requestId: string): Promise<RequestHold | null> {
+  const rows = await tx.$queryRaw<(Omit<RequestHold, 'open'> & { open: boolean })[]>`
+    SELECT "id", "memberId", "period", "tier"::text AS "tier", "estimateNanos", "includedHeldNanos", "extraHeldNanos",
+      ("settledAt" IS NULL AND "releasedAt" IS NULL) AS "open"
+    FROM "Reservation" WHERE "orgId" = ${orgId} AND "requestId" = ${requestId}
+    FOR UPDATE`;
+  const r = rows[0];
+  return r
+    ? { ...r, estimateNanos: BigInt(r.estimateNanos), includedHeldNanos: BigInt(r.includedHeldNanos), extraHeldNanos: BigInt(r.extraHeldNanos), open: Boolean(r.open) }
+    : null;
 }
 
 /** Gives a hold back: allowance, the three month-to-date rows, and (team) the balance. */

@@ -4,6 +4,7 @@ import { authorizeUsage } from '../../ledger/authorize.js';
 import { recordBatcherOf } from '../../ledger/record-batch.js';
 import { reserveUsage } from '../../ledger/reservations.js';
 import { invalid } from '../../ledger/errors.js';
+import { metricsOf } from '../../observability/metrics.js';
 import { defineRoute } from '../route.js';
 import { isoInstant, memberRef, modelName, requestInstant } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
@@ -58,6 +59,8 @@ const authorizeResponse = z.union([
 const recordResponse = z.object({
   requestId: z.string(), memberId: z.string(), model: z.string(), period: z.string(),
   cost: z.string(), included: z.string(), extra: z.string(), memberMonthToDateExtra: z.string(), balance: z.string().optional(),
+  overHold: z.object({ held: z.string(), excess: z.string() }).optional()
+    .describe('Reservation mode: the request cost more than its hold; all of it is counted, and the excess is reported (outbox reservation_exceeded, GET /metrics)'),
 });
 
 export function usageRoutes(deps: ApiDeps) {
@@ -90,6 +93,8 @@ export function usageRoutes(deps: ApiDeps) {
         // Group commit: concurrent records share one transaction (src/ledger/record-batch.ts).
         const result = await recordBatcherOf(deps.db).submit({ orgId: auth.org!.id, requestId: body.requestId, member: body.member, model: body.model, usage: body.usage, at }, now);
         if (result.replayed) reply.header('idempotent-replayed', 'true');
+        // Counted once, after the commit: a replay carries the flag but counts nothing.
+        if (result.overHold) metricsOf(deps).reservationExceeded(auth.org!.slug, result.overHold.excessNanos);
         return result.response;
       },
     }),
