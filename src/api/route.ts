@@ -35,6 +35,13 @@ export interface RouteSpec<B = unknown, P = unknown, Q = unknown> {
   /** Example or schema of a successful answer, for the docs. */
   response?: ZodType;
   status?: number;
+  /** Successful answers other than `status`, with when they happen (e.g. 200 on a replay). */
+  otherSuccess?: Record<number, string>;
+  /**
+   * Refusals particular to this route (404, 409, 422, 503), with when. The OpenAPI
+   * builder adds those every route of its kind shares (400, 401, 403, 413-415).
+   */
+  refusals?: Record<number, string>;
   handler(ctx: HandlerContext<B, P, Q>): Promise<unknown>;
 }
 

@@ -5,6 +5,7 @@ import type { Db } from '../db/client.js';
 import type { RequestService } from '../services/requests.js';
 import { authenticate } from './auth.js';
 import { errorHandler, zodToHttp } from './errors.js';
+import { notFoundHandler } from './not-found.js';
 import { buildOpenApi } from './openapi.js';
 import { defineRoute, type AnyRoute } from './route.js';
 import { invoiceRoutes } from './routes/invoices.js';
@@ -29,10 +30,22 @@ export interface ApiDeps {
 
 export const API_VERSION = '0.1.0';
 
+// Room for a 200-character id even fully percent-encoded; anything longer is our 414.
+const MAX_PARAM_LENGTH = 2000;
+
 export function buildServer(deps: ApiDeps): FastifyInstance {
-  const app = Fastify({ logger: { level: deps.logLevel ?? 'silent' }, bodyLimit: 4 * 1024 * 1024 });
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url}` } }));
+  const app = Fastify({
+    logger: { level: deps.logLevel ?? 'silent' },
+    bodyLimit: 4 * 1024 * 1024,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Bad URLs and over-long path parameters answer in our error shape too.
+    frameworkErrors: (err, request, reply) => errorHandler(err, request, reply),
+  });
+  let notFound: ReturnType<typeof notFoundHandler> | undefined;
+  // A request to no route is answered as such, even when its body was refused first.
+  app.setErrorHandler((err: Error, request, reply) => (request.is404 && notFound ? notFound(request, reply) : errorHandler(err, request, reply)));
+  // Bodies are JSON only: anything else is a 415, not a string for the schema to refuse.
+  app.removeContentTypeParser('text/plain');
 
   const routes: AnyRoute[] = [
     defineRoute({
@@ -51,6 +64,8 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   ];
   const openapi = buildOpenApi(routes, API_VERSION);
   app.get('/openapi.json', async () => openapi);
+  notFound = notFoundHandler([...routes, { method: 'GET', url: '/openapi.json' }]);
+  app.setNotFoundHandler(notFound);
 
   for (const route of routes) {
     app.route({
@@ -62,7 +77,8 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
         const parsed: Record<string, unknown> = {};
         for (const [key, schema] of [['params', route.params], ['query', route.query], ['body', route.body]] as const) {
           if (!schema) continue;
-          const raw = key === 'body' ? (request.body ?? {}) : request[key];
+          // No body at all is an empty object (for bodies whose fields are all optional); a JSON null is not.
+          const raw = key === 'body' ? (request.body === undefined ? {} : request.body) : request[key];
           const result = schema.safeParse(raw);
           if (!result.success) {
             const { status, body } = zodToHttp(result.error, key === 'body' ? '' : key);

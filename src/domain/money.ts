@@ -6,6 +6,16 @@ export const NANOS_PER_CENT = 10_000_000n;
 
 export type Nanos = bigint;
 
+/**
+ * The most any one amount field may carry (caps, allowances, purchases, reloads):
+ * $999,999,999.99, far inside what PostgreSQL BIGINT nanos hold (~$9.22 billion),
+ * so sums of a few of them cannot overflow.
+ */
+export const MAX_AMOUNT_USD = '999999999.99';
+export const MAX_AMOUNT_NANOS = 999_999_999_990_000_000n;
+/** The most a prepaid balance may reach by purchases: a reload on top still fits. */
+export const MAX_BALANCE_NANOS = 2n * MAX_AMOUNT_NANOS;
+
 const DECIMAL = /^(-)?(\d{1,12})(?:\.(\d{1,9}))?$/;
 
 /** Parses "12.50" into nano-dollars. Returns null when the text is not an exact USD amount. */

@@ -2,7 +2,7 @@
 // idempotency key, so a retried purchase is credited once.
 import type { Db } from '../db/client.js';
 import type { BalanceEntry, Organization } from '../generated/prisma/client.js';
-import { formatUsd } from '../domain/money.js';
+import { formatUsd, MAX_BALANCE_NANOS } from '../domain/money.js';
 import { writeAudit } from './audit.js';
 import { conflict, invalid } from './errors.js';
 import { inTransaction, isUniqueViolation } from './transactions.js';
@@ -28,10 +28,15 @@ export async function creditBalance(db: Db, org: Organization, credit: Credit): 
   const prior = await earlier();
   if (prior) return { entry: prior, replayed: true };
   try {
+    // A purchase may not take the balance past MAX_BALANCE_NANOS (BIGINT must never
+    // overflow); a reload is not limited, and a balance within the limit leaves it room.
+    const ceiling = credit.kind === 'reload' ? null : MAX_BALANCE_NANOS - credit.amountNanos;
     const entry = await inTransaction(db, async (tx) => {
       const row = (await tx.$queryRaw<{ balanceNanos: bigint }[]>`
         UPDATE "Organization" SET "balanceNanos" = "balanceNanos" + ${credit.amountNanos}
-        WHERE "id" = ${org.id} RETURNING "balanceNanos"`)[0]!;
+        WHERE "id" = ${org.id} AND (${ceiling}::bigint IS NULL OR "balanceNanos" <= ${ceiling}::bigint)
+        RETURNING "balanceNanos"`)[0];
+      if (!row) throw invalid('amount', `this ${credit.kind} would take the balance past its maximum of ${formatUsd(MAX_BALANCE_NANOS)}`);
       const after = BigInt(row.balanceNanos);
       const entry = await tx.balanceEntry.create({
         data: { orgId: org.id, kind: credit.kind, amountNanos: credit.amountNanos, balanceAfterNanos: after, idempotencyKey: credit.idempotencyKey, actor: credit.actor },

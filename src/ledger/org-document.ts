@@ -1,13 +1,10 @@
 // The declarative document an operator provisions an organisation from. PUT the
 // same document again and nothing changes; sections left out are left as they are.
 import { z } from 'zod';
+import { capAmount, text, usdAmount } from '../domain/fields.js';
 import { canonicalTimeZone, isValidTimeZone } from '../domain/periods.js';
 
-export const usdAmount = z
-  .string()
-  .regex(/^\d{1,12}(\.\d{1,2})?$/, 'must be a USD amount as a string with at most 2 decimals, e.g. "12.50"');
-/** A cap: an amount, or null for unlimited. */
-export const capAmount = usdAmount.nullable();
+export { capAmount, usdAmount };
 
 const seatTierSchema = z.object({
   includedAllowance: usdAmount.describe('Included usage per window, priced at API rates'),
@@ -15,19 +12,19 @@ const seatTierSchema = z.object({
 }).strict();
 
 export const memberDocSchema = z.object({
-  externalId: z.string().min(1).max(200),
-  name: z.string().min(1).max(200),
-  email: z.string().email().nullable().optional(),
+  externalId: text(200).describe('Unique within the document'),
+  name: text(200),
+  email: z.string().max(254).email().nullable().optional(),
   role: z.enum(['primary_owner', 'owner', 'admin', 'member']),
   seatTier: z.enum(['standard', 'premium']),
-  slackUserId: z.string().min(1).nullable().optional(),
-  teamsUserId: z.string().min(1).nullable().optional(),
+  slackUserId: text(200).nullable().optional().describe('Unique within the document'),
+  teamsUserId: text(200).nullable().optional().describe('Unique within the document'),
   extraUsageEnabled: z.boolean().optional(),
   extraUsageCap: capAmount.optional(),
 }).strict();
 
 export const orgDocumentSchema = z.object({
-  name: z.string().min(1).max(200),
+  name: text(200),
   plan: z.enum(['team', 'enterprise']),
   // Stored canonical ("europe/paris" is kept as "Europe/Paris"): see canonicalTimeZone.
   timezone: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as "Europe/Paris"').transform((tz) => canonicalTimeZone(tz)!),
@@ -40,7 +37,8 @@ export const orgDocumentSchema = z.object({
     enabled: z.boolean(),
     scope: z.enum(['all_members', 'selected_members']).default('all_members'),
     orgMonthlyCap: capAmount.default(null),
-    tierCaps: z.object({ standard: capAmount.default(null), premium: capAmount.default(null) }).strict().optional(),
+    tierCaps: z.object({ standard: capAmount.default(null), premium: capAmount.default(null) }).strict().optional()
+      .describe('Enterprise plan only: a team org may leave them out or null'),
     /** check: the documented check-before/record-after; reserve: authorize holds an estimate (docs/api.md). */
     enforcement: z.enum(['check', 'reserve']).optional(),
   }).strict().optional(),
@@ -50,8 +48,14 @@ export const orgDocumentSchema = z.object({
     amount: usdAmount.nullable().default(null),
     /** At most this many reloads per calendar month; null = no limit. */
     monthlyLimit: z.number().int().min(1).max(1000).nullable().default(null),
-  }).strict().optional(),
-  members: z.array(memberDocSchema).min(1).max(10_000),
+  }).strict().optional().describe('Team plan only; threshold and amount are required when enabled'),
+  // The primary-owner rule, published as JSON Schema (contains) as well as checked below.
+  members: z.array(memberDocSchema).min(1).max(10_000).meta({
+    description: 'Exactly one member has the role primary_owner',
+    contains: { type: 'object', properties: { role: { const: 'primary_owner' } }, required: ['role'] },
+    minContains: 1,
+    maxContains: 1,
+  }),
 }).strict().superRefine((doc, ctx) => {
   const primaries = doc.members.filter((m) => m.role === 'primary_owner').length;
   if (primaries !== 1) ctx.addIssue({ code: 'custom', path: ['members'], message: `must have exactly one primary_owner (found ${primaries})` });

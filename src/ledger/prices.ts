@@ -6,7 +6,7 @@
 // L takes effect after that, so the cache can never miss a price in force.
 import type { Db } from '../db/client.js';
 import { selectPriceTier, type PriceTier, type TokenCounts } from '../domain/pricing.js';
-import { invalid } from './errors.js';
+import { invalid, type LedgerError } from './errors.js';
 
 /** How far ahead of its creation a new price must take effect. */
 export const PRICE_LEAD_MS = 60_000;
@@ -39,11 +39,25 @@ export function forgetPrices(db: Db): void {
   cacheOf(db).clear();
 }
 
-/** The price tier for a request, or a 422 naming `model` when the model has no price. */
+/** The price tier for a request, or a 422 naming `model` (or `at`, see noPriceAt) when there is no price. */
 export async function priceFor(db: Db, model: string, at: Date, tokens: TokenCounts): Promise<PriceTier> {
-  const tier = selectPriceTier(await priceTiersOf(db, model, at), model, at, tokens);
-  if (!tier) throw invalid('model', `model '${model}' has no price in the price book at ${at.toISOString()}`);
+  const rows = await priceTiersOf(db, model, at);
+  const tier = selectPriceTier(rows, model, at, tokens);
+  if (!tier) throw noPriceAt(rows, model, at) ?? invalid('model', `model '${model}' has no price in the price book at ${at.toISOString()}`);
   return tier;
+}
+
+/** A known model asked about before its first price: the fault is `at`, not `model`. */
+function noPriceAt(rows: PriceTier[], model: string, at: Date): LedgerError | null {
+  if (rows.length === 0 || rows.some((r) => r.effectiveFrom.getTime() <= at.getTime())) return null;
+  const first = new Date(Math.min(...rows.map((r) => r.effectiveFrom.getTime())));
+  return invalid('at', `at (${at.toISOString()}) is before the first price of '${model}', which takes effect at ${first.toISOString()}`);
+}
+
+/** Refuses (422 naming `at`) a request time before the model's first price; other gaps are the ledger's to report. */
+export async function refuseAtBeforePrices(db: Db, model: string, at: Date): Promise<void> {
+  const problem = noPriceAt(await priceTiersOf(db, model, at), model, at);
+  if (problem) throw problem;
 }
 
 export async function knownModel(db: Db, model: string, at: Date): Promise<boolean> {

@@ -8,7 +8,8 @@ import { jsonSafe, writeAudit, type AuditRecord } from './audit.js';
 import type { DomainEvent } from '../domain/events.js';
 import { appendEvents } from './outbox.js';
 import type { MemberDocument, OrgDocument } from './org-document.js';
-import { inTransaction } from './transactions.js';
+import { conflict } from './errors.js';
+import { inTransaction, isUniqueViolation } from './transactions.js';
 import { forgetOrgSnapshot } from './limits-state.js';
 
 const nanos = (usd: string) => parseUsd(usd)!;
@@ -80,7 +81,11 @@ export interface ProvisionResult {
 }
 
 export async function provisionOrg(db: Db, slug: string, doc: OrgDocument): Promise<ProvisionResult> {
-  const result = await provisionInTransaction(db, slug, doc);
+  const result = await provisionInTransaction(db, slug, doc).catch((err: unknown) => {
+    // Checked below; only a concurrent PUT can still collide.
+    if (isUniqueViolation(err)) throw conflict(`organisation '${slug}' changed concurrently, or its teamsTenantId was just taken; retry`);
+    throw err;
+  });
   forgetOrgSnapshot(db, result.orgId);
   return result;
 }
@@ -94,6 +99,10 @@ async function provisionInTransaction(db: Db, slug: string, doc: OrgDocument): P
     };
 
     const existing = await tx.organization.findUnique({ where: { slug } });
+    if (doc.teamsTenantId) {
+      const holder = await tx.organization.findFirst({ where: { teamsTenantId: doc.teamsTenantId, NOT: { slug } }, select: { slug: true } });
+      if (holder) throw conflict(`teamsTenantId ${doc.teamsTenantId} already belongs to organisation '${holder.slug}'`, 'teamsTenantId');
+    }
     const wanted = orgFields(doc);
     let orgId: string;
     if (existing) {
@@ -126,6 +135,16 @@ async function provisionInTransaction(db: Db, slug: string, doc: OrgDocument): P
         events.push({ type: 'member_removed', memberId: m.id });
         note('member.remove', `member:${m.id}`, { before: { externalId: m.externalId, name: m.name }, after: { removed: true } });
       }
+    }
+    // Free every chat id that moves before assigning any, so two members can swap theirs.
+    for (const m of doc.members) {
+      const c = byExternalId.get(m.externalId);
+      if (!c) continue;
+      const free = {
+        ...(c.slackUserId && c.slackUserId !== (m.slackUserId ?? null) ? { slackUserId: null } : {}),
+        ...(c.teamsUserId && c.teamsUserId !== (m.teamsUserId ?? null) ? { teamsUserId: null } : {}),
+      };
+      if (Object.keys(free).length) await tx.member.update({ where: { id: c.id }, data: free });
     }
     for (const m of doc.members) {
       const fields = memberFields(m);

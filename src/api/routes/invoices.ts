@@ -24,6 +24,7 @@ export function invoiceRoutes(deps: ApiDeps) {
       method: 'GET', url: '/v1/invoices/:period', tag: 'billing', auth: 'settings',
       summary: 'One closed month with its lines per member and model (admins and owners)',
       params: z.object({ period: periodParam }),
+      refusals: { 404: 'The month is not closed (yet)' },
       async handler({ auth, params }) {
         requireAdmin(auth.actor!);
         const invoice = await getInvoice(deps.db, auth.org!.id, params.period);

@@ -10,17 +10,18 @@ import { orgDocumentSchema } from '../../ledger/org-document.js';
 import { provisionOrg } from '../../ledger/provisioning.js';
 import { usageOverview } from '../../ledger/reports.js';
 import { defineRoute } from '../route.js';
-import { isoInstant, modelName } from '../schemas.js';
+import { isoInstant, modelName, text } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 
 const slugParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 lowercase letters, digits or dashes') });
-const keyParams = slugParams.extend({ keyId: z.string().min(1) });
+const keyParams = slugParams.extend({ keyId: text(200) });
 
 const rate = z.string().regex(/^\d{1,6}(\.\d{1,3})?$/, 'must be USD per million tokens with at most 3 decimals, e.g. "3.75"');
 const priceBody = z.object({
   model: modelName,
-  effectiveFrom: isoInstant,
-  longContextAboveTokens: z.number().int().min(0).default(0).describe('0 for the base rate; e.g. 200000 for a long-context tier'),
+  effectiveFrom: isoInstant.describe('At least a minute after the call, never back-dated (refused with 422 otherwise)'),
+  // A whole number of prompt tokens, like the token counts the gateway records.
+  longContextAboveTokens: z.number().int().min(0).max(2_000_000_000).default(0).describe('0 for the base rate; e.g. 200000 for a long-context tier'),
   perMillionTokens: z.object({ input: rate, cacheWrite5m: rate, cacheWrite1h: rate, cacheRead: rate, output: rate }).strict(),
 }).strict();
 
@@ -35,6 +36,8 @@ export function operatorRoutes(deps: ApiDeps) {
       method: 'PUT', url: '/v1/operator/orgs/:slug', tag: 'operator', auth: 'operator',
       summary: 'Create or replace an organisation from its declarative document (idempotent)',
       params: slugParams, body: orgDocumentSchema,
+      otherSuccess: { 201: 'The organisation was created' },
+      refusals: { 409: 'teamsTenantId belongs to another organisation' },
       async handler({ params, body, reply }) {
         const result = await provisionOrg(deps.db, params.slug, body);
         reply.status(result.created ? 201 : 200);
@@ -44,7 +47,7 @@ export function operatorRoutes(deps: ApiDeps) {
     defineRoute({
       method: 'GET', url: '/v1/operator/orgs/:slug', tag: 'operator', auth: 'operator',
       summary: 'An organisation\'s settings and month-to-date spend',
-      params: slugParams,
+      params: slugParams, refusals: { 404: 'No organisation has this slug' },
       async handler({ params }) {
         return usageOverview(deps.db, await orgBySlug(params.slug), deps.now());
       },
@@ -53,8 +56,8 @@ export function operatorRoutes(deps: ApiDeps) {
       method: 'POST', url: '/v1/operator/orgs/:slug/api-keys', tag: 'operator', auth: 'operator',
       summary: 'Issue an API key (shown once). Scope "usage" for gateways, "settings" for owner integrations.',
       params: slugParams,
-      body: z.object({ name: z.string().min(1).max(100), scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).default(['usage']) }).strict(),
-      status: 201,
+      body: z.object({ name: text(100), scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).default(['usage']) }).strict(),
+      status: 201, refusals: { 404: 'No organisation has this slug' },
       async handler({ params, body }) {
         const org = await orgBySlug(params.slug);
         return issueApiKey(deps.db, org.id, body.name, [...new Set(body.scopes)]);
@@ -62,7 +65,7 @@ export function operatorRoutes(deps: ApiDeps) {
     }),
     defineRoute({
       method: 'GET', url: '/v1/operator/orgs/:slug/api-keys', tag: 'operator', auth: 'operator',
-      summary: 'List API keys (never the secrets)', params: slugParams,
+      summary: 'List API keys (never the secrets)', params: slugParams, refusals: { 404: 'No organisation has this slug' },
       async handler({ params }) {
         return { keys: await listApiKeys(deps.db, (await orgBySlug(params.slug)).id) };
       },
@@ -70,6 +73,7 @@ export function operatorRoutes(deps: ApiDeps) {
     defineRoute({
       method: 'DELETE', url: '/v1/operator/orgs/:slug/api-keys/:keyId', tag: 'operator', auth: 'operator',
       summary: 'Revoke an API key; it stops working at once', params: keyParams,
+      refusals: { 404: 'No organisation has this slug, or it has no such key' },
       async handler({ params }) {
         const key = await revokeApiKey(deps.db, (await orgBySlug(params.slug)).id, params.keyId);
         return { id: key.id, revokedAt: key.revokedAt };
@@ -98,6 +102,7 @@ export function operatorRoutes(deps: ApiDeps) {
       method: 'POST', url: '/v1/operator/prices', tag: 'operator', auth: 'operator', status: 201,
       summary: 'Add a price (rows are immutable; a change is a new row with a later effectiveFrom)',
       body: priceBody,
+      refusals: { 422: 'effectiveFrom is less than a minute ahead, or the same model, effectiveFrom and tier already has a price' },
       async handler({ body }) {
         const at = new Date(body.effectiveFrom);
         if (at.getTime() < deps.now().getTime() + PRICE_LEAD_MS) {

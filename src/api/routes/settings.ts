@@ -1,7 +1,7 @@
 // Owner settings and admin reports, the API behind "Admin settings > Usage".
 // The acting member comes from X-Actor; their stored role decides.
 import { z } from 'zod';
-import { formatUsd } from '../../domain/money.js';
+import { formatUsd, MAX_BALANCE_NANOS } from '../../domain/money.js';
 import { auditLog } from '../../ledger/audit.js';
 import { creditBalance } from '../../ledger/balance.js';
 import { actorLabel, requireAdmin, requireOwner } from '../../ledger/actors.js';
@@ -9,7 +9,7 @@ import { seatLimits, usageOverview } from '../../ledger/reports.js';
 import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setOrgCap, setTierCap } from '../../ledger/settings.js';
 import { loadOrg } from '../../ledger/limits-state.js';
 import { defineRoute } from '../route.js';
-import { capAmount, memberRef, nanosOf, nanosOrNull, usdAmount } from '../schemas.js';
+import { capAmount, memberRef, nanosOf, nanosOrNull, positiveUsdAmount, text, usdAmount } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 
 const capBody = z.object({ cap: capAmount.describe('USD amount, or null for unlimited') }).strict();
@@ -47,6 +47,7 @@ export function settingsRoutes(deps: ApiDeps) {
       method: 'PUT', url: '/v1/settings/caps/tiers/:tier', tag: 'settings', auth: 'settings',
       summary: 'Set a seat tier\'s monthly cap, or null for unlimited (enterprise owners)',
       params: z.object({ tier: z.enum(['standard', 'premium']) }), body: capBody,
+      refusals: { 422: 'The organisation is on the team plan' },
       async handler({ auth, params, body }) {
         await setTierCap(deps.db, auth.org!, auth.actor!, params.tier, nanosOrNull(body.cap));
         return overview(auth.org!.id);
@@ -56,6 +57,7 @@ export function settingsRoutes(deps: ApiDeps) {
       method: 'PUT', url: '/v1/settings/caps/members/:member', tag: 'settings', auth: 'settings',
       summary: 'Set a member\'s monthly cap, or null for unlimited; tier and org caps still apply (owners)',
       params: z.object({ member: memberRef }), body: capBody,
+      refusals: { 404: 'member names no active member' },
       async handler({ auth, params, body }) {
         const m = await setMemberCap(deps.db, auth.org!, auth.actor!, params.member, nanosOrNull(body.cap));
         return { memberId: m.id, cap: body.cap };
@@ -65,6 +67,7 @@ export function settingsRoutes(deps: ApiDeps) {
       method: 'PUT', url: '/v1/settings/members/:member/extra-usage', tag: 'settings', auth: 'settings',
       summary: 'Give or take away extra usage for one member when the org uses selected members (owners)',
       params: z.object({ member: memberRef }), body: z.object({ enabled: z.boolean() }).strict(),
+      refusals: { 404: 'member names no active member' },
       async handler({ auth, params, body }) {
         const m = await setMemberExtraUsage(deps.db, auth.org!, auth.actor!, params.member, body.enabled);
         return { memberId: m.id, extraUsageEnabled: m.extraUsageEnabled };
@@ -73,7 +76,12 @@ export function settingsRoutes(deps: ApiDeps) {
     defineRoute({
       method: 'POST', url: '/v1/settings/balance/purchases', tag: 'settings', auth: 'settings', status: 201,
       summary: 'Buy prepaid balance (team owners). The idempotency key makes a retry count once.',
-      body: z.object({ amount: usdAmount, idempotencyKey: z.string().min(1).max(200) }).strict(),
+      body: z.object({ amount: positiveUsdAmount, idempotencyKey: text(200) }).strict(),
+      otherSuccess: { 200: 'A retry with the same idempotencyKey: the first purchase, counted once (header idempotent-replayed)' },
+      refusals: {
+        409: 'The idempotencyKey was used for a different amount',
+        422: `The organisation is on the enterprise plan, or the balance would pass its maximum of ${formatUsd(MAX_BALANCE_NANOS)}`,
+      },
       async handler({ auth, body, reply }) {
         requireOwner(auth.actor!);
         const { entry, replayed } = await creditBalance(deps.db, auth.org!, { kind: 'purchase', amountNanos: nanosOf(body.amount), idempotencyKey: body.idempotencyKey, actor: actorLabel(auth.actor!) });
@@ -89,7 +97,8 @@ export function settingsRoutes(deps: ApiDeps) {
         threshold: usdAmount.nullable().default(null),
         amount: usdAmount.nullable().default(null),
         monthlyLimit: z.number().int().min(1).max(1000).nullable().optional().describe('At most this many reloads per calendar month; null = no limit'),
-      }).strict(),
+      }).strict().describe('threshold and amount are required when enabled'),
+      refusals: { 422: 'The organisation is on the enterprise plan, or auto-reload is enabled without both threshold and amount' },
       async handler({ auth, body }) {
         await setAutoReload(deps.db, auth.org!, auth.actor!, { enabled: body.enabled, thresholdNanos: nanosOrNull(body.threshold), amountNanos: nanosOrNull(body.amount), monthlyLimit: body.monthlyLimit });
         return overview(auth.org!.id);

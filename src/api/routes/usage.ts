@@ -4,23 +4,29 @@ import { authorizeUsage } from '../../ledger/authorize.js';
 import { recordBatcherOf } from '../../ledger/record-batch.js';
 import { reserveUsage } from '../../ledger/reservations.js';
 import { invalid } from '../../ledger/errors.js';
+import { refuseAtBeforePrices } from '../../ledger/prices.js';
 import { metricsOf } from '../../observability/metrics.js';
 import { defineRoute } from '../route.js';
-import { isoInstant, memberRef, modelName, requestInstant } from '../schemas.js';
+import { isoInstant, memberRef, modelName, requestInstant, text } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 
 const tokens = z.number().int().nonnegative().max(2_000_000_000);
 
-export const usageObject = z.looseObject({
+// Fields the Messages API adds later pass through, as plain values only (a scalar, or
+// an object of scalars such as server_tool_use): never unbounded nesting.
+const usageScalar = z.union([z.number(), text(200, { min: 0 }), z.boolean(), z.null()]);
+const usageExtra = z.union([usageScalar, z.record(text(100), usageScalar)]);
+
+export const usageObject = z.object({
   input_tokens: tokens,
   output_tokens: tokens,
   cache_creation_input_tokens: tokens.nullable().optional(),
   cache_read_input_tokens: tokens.nullable().optional(),
-  cache_creation: z.looseObject({
+  cache_creation: z.object({
     ephemeral_5m_input_tokens: tokens.nullable().optional(),
     ephemeral_1h_input_tokens: tokens.nullable().optional(),
-  }).nullable().optional(),
-}).describe('The Messages API `usage` object, as the model returned it');
+  }).catchall(usageScalar).nullable().optional(),
+}).catchall(usageExtra).describe('The Messages API `usage` object, as the model returned it');
 
 const estimate = z.object({
   input_tokens: tokens.describe('Every prompt token: input plus cache writes and reads'),
@@ -31,11 +37,11 @@ export const authorizeBody = z.object({
   member: memberRef,
   model: modelName,
   at: isoInstant.optional(),
-  requestId: z.string().min(1).max(200).optional().describe('Required with estimate: the record that settles the reservation carries the same id'),
+  requestId: text(200).optional().describe('Required with estimate: the record that settles the reservation carries the same id'),
   estimate: estimate.optional(),
 }).strict();
 export const recordBody = z.object({
-  requestId: z.string().min(1).max(200).describe('Unique per request; a retry with the same id counts once'),
+  requestId: text(200).describe('Unique per request; a retry with the same id counts once'),
   member: memberRef,
   model: modelName,
   usage: usageObject,
@@ -69,9 +75,15 @@ export function usageRoutes(deps: ApiDeps) {
       method: 'POST', url: '/v1/usage/authorize', tag: 'metering', auth: 'usage',
       summary: 'Before a model request: may this member proceed, as included or extra usage?',
       body: authorizeBody, response: authorizeResponse,
+      refusals: {
+        404: 'member names no active member',
+        409: 'requestId holds another member\'s reservation',
+        422: 'The model has no price (at `at`), `at` is more than 5 minutes ahead or before the model\'s first price, or the org enforces reservations and estimate or requestId is missing',
+      },
       async handler({ body, auth }) {
         const now = deps.now();
         const at = requestInstant(body.at, now) ?? now;
+        if (body.at) await refuseAtBeforePrices(deps.db, body.model, at);
         const org = auth.org!;
         if (body.estimate || org.enforcementMode === 'reserve') {
           if (!body.estimate) throw invalid('estimate', 'this organisation enforces caps with reservations: send estimate {input_tokens, max_tokens} and a requestId');
@@ -87,9 +99,15 @@ export function usageRoutes(deps: ApiDeps) {
       method: 'POST', url: '/v1/usage/record', tag: 'metering', auth: 'usage',
       summary: 'After a model request: record its usage, priced at API rates. Idempotent on requestId.',
       body: recordBody, response: recordResponse,
+      refusals: {
+        404: 'member names no active member',
+        409: 'requestId was already recorded with a different body, or is another member\'s request',
+        422: 'The model has no price at `at`, `at` is more than 5 minutes ahead or before the model\'s first price, or the usage breakdown does not add up',
+      },
       async handler({ body, auth, reply }) {
         const now = deps.now();
         const at = requestInstant(body.at, now);
+        if (at) await refuseAtBeforePrices(deps.db, body.model, at);
         // Group commit: concurrent records share one transaction (src/ledger/record-batch.ts).
         const result = await recordBatcherOf(deps.db).submit({ orgId: auth.org!.id, requestId: body.requestId, member: body.member, model: body.model, usage: body.usage, at }, now);
         if (result.replayed) reply.header('idempotent-replayed', 'true');
