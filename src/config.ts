@@ -21,6 +21,8 @@ export const configSchema = z.object({
   RESERVATION_TTL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
   /** An undecided request expires after this many minutes (default a week). */
   REQUEST_EXPIRE_AFTER_MINUTES: z.coerce.number().int().min(1).default(7 * 24 * 60),
+  /** After a denial a member may ask again only after this many minutes (default a day; 0 = at once). */
+  REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES: z.coerce.number().int().min(0).max(365 * 24 * 60).default(24 * 60),
   /** Path to the `temporal` CLI; looked up on PATH when unset. */
   TEMPORAL_CLI: optionalText,
   /** Bearer token of the operator API. Unset: generated once and kept in DATA_DIR. */

@@ -74,7 +74,11 @@ export async function startService(config: Config, log: (msg: string) => void = 
       db,
       client: temporal.client,
       taskQueue,
-      timings: { remindAfterMs: config.REQUEST_REMIND_AFTER_MINUTES * 60_000, expireAfterMs: config.REQUEST_EXPIRE_AFTER_MINUTES * 60_000 },
+      timings: {
+        remindAfterMs: config.REQUEST_REMIND_AFTER_MINUTES * 60_000,
+        expireAfterMs: config.REQUEST_EXPIRE_AFTER_MINUTES * 60_000,
+        cooldownAfterDenialMs: config.REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES * 60_000,
+      },
       now,
     });
     // Chat apps first: the worker's notifier sends through them.
@@ -106,6 +110,7 @@ export async function startService(config: Config, log: (msg: string) => void = 
       now,
       requests,
       reservationTtlMs: config.RESERVATION_TTL_SECONDS * 1000,
+      requestCooldownAfterDenialMs: config.REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES * 60_000,
       logLevel: config.LOG_LEVEL,
       health: async () => {
         const outbox = await failingEvents(db);

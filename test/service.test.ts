@@ -28,15 +28,22 @@ describe('the service on embedded defaults', () => {
       const put = await fetch(`${first.url}/v1/operator/orgs/acme`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(enterpriseDoc()),
+        body: JSON.stringify(enterpriseDoc({ extraUsage: { enabled: true, scope: 'selected_members' } })),
       });
       expect(put.status).toBe(201);
       // The worker runs beside the API: a member's request reaches the admins' list.
       const issued = await (await fetch(`${first.url}/v1/operator/orgs/acme/api-keys`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'chat', scopes: ['settings'] }),
+        body: JSON.stringify({ name: 'chat', scopes: ['settings', 'usage'] }),
       })).json();
+      // Alice uses up her seat; she is not selected for extra usage, so she may ask.
+      const recorded = await fetch(`${first.url}/v1/usage/record`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${issued.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ requestId: 'r-1', member: 'alice', model: 'claude-haiku-4-5', usage: { input_tokens: 0, output_tokens: 200_000 } }),
+      });
+      expect(recorded.status).toBe(200);
       const as = (actor: string) => ({ authorization: `Bearer ${issued.key}`, 'x-actor': actor, 'content-type': 'application/json' });
       const asked = await fetch(`${first.url}/v1/requests`, { method: 'POST', headers: as('alice'), body: '{}' });
       expect(asked.status).toBe(202);

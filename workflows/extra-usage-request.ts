@@ -3,7 +3,7 @@
 import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RequestActivities } from '../src/activities/requests.js';
 import type { CancelReason } from '../src/domain/requests.js';
-import { cancelSignal, decideUpdate, requestStateQuery, type RequestState } from './messages.js';
+import { cancelSignal, decideUpdate, openedUpdate, requestStateQuery, type RequestState } from './messages.js';
 
 export interface ExtraUsageRequestInput {
   orgId: string;
@@ -28,6 +28,10 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
   let cancelled: CancelReason | null = null;
 
   setHandler(requestStateQuery, () => state);
+  setHandler(openedUpdate, async () => {
+    await condition(() => state.requestId !== null);
+    return state.requestId!;
+  });
   setHandler(cancelSignal, ({ reason }) => {
     if (state.status === 'pending' && !cancelled) cancelled = reason;
   });

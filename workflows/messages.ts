@@ -19,5 +19,7 @@ export interface RequestState {
 
 /** An admin decides; the result (or the refusal) comes back to the caller at once. */
 export const decideUpdate = defineUpdate<RequestView, [DecideArgs]>('decide');
+/** Answers with the request's ledger id once the row exists: a caller can decide on it at once. */
+export const openedUpdate = defineUpdate<string>('opened');
 export const cancelSignal = defineSignal<[{ reason: CancelReason }]>('cancel');
 export const requestStateQuery = defineQuery<RequestState>('state');

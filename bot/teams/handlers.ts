@@ -7,7 +7,6 @@
 import { isAdmin, isOwner } from '../../src/ledger/actors.js';
 import { LedgerError } from '../../src/ledger/errors.js';
 import { loadOrg } from '../../src/ledger/limits-state.js';
-import { memberUsageView } from '../../src/ledger/member-usage.js';
 import { pendingRequests } from '../../src/ledger/requests.js';
 import { setAutoReload, setExtraUsage, setMemberCap, setOrgCap, setTierCap } from '../../src/ledger/settings.js';
 import { formatUsd } from '../../src/domain/money.js';
@@ -53,10 +52,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
         return usageScreen(deps, org, member, { viewerId });
 
       case VERB.usageRequest: {
-        const view = await memberUsageView(db, org, member, deps.now());
-        if (!view.canRequestExtraUsage) {
-          return usageScreen(deps, org, member, { viewerId, notice: { tone: 'accent', text: 'There is nothing to request: your plan does not take requests for extra usage, or you already have it.' } });
-        }
+        // The request rule is the service's (one rule for the API, Slack and Teams): its refusal is shown as it is.
         try {
           const asked = await deps.requests.ask(org.id, member.id);
           const notice: Notice = asked.alreadyOpen
@@ -65,7 +61,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
           return usageScreen(deps, org, member, { viewerId, requestOpen: true, notice });
         } catch (err) {
           if (!(err instanceof LedgerError)) throw err;
-          return usageScreen(deps, org, member, { viewerId, notice: refusal(`Could not send the request: ${err.message}`) });
+          return usageScreen(deps, org, member, { viewerId, notice: refusal(err.message) });
         }
       }
 

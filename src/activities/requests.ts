@@ -18,6 +18,11 @@ async function noRetryOnRefusal<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Who gets the decision actions: every admin and owner but the requester (nobody decides their own request). */
+async function decidersOf(db: ActivityDeps['db'], view: RequestView) {
+  return (await adminsOf(db, view.orgId)).filter((a) => a.memberId !== view.requester.memberId);
+}
+
 export function requestActivities(deps: ActivityDeps) {
   const { db, notifier } = deps;
   return {
@@ -26,12 +31,12 @@ export function requestActivities(deps: ActivityDeps) {
     },
     async notifyRequestOpened(requestId: string): Promise<RequestView> {
       const view = await requestView(db, requestId);
-      await notifier.requestOpened(view, await adminsOf(db, view.orgId));
+      await notifier.requestOpened(view, await decidersOf(db, view));
       return view;
     },
     async notifyRequestReminder(requestId: string): Promise<void> {
       const view = await requestView(db, requestId);
-      if (view.status === 'pending') await notifier.requestReminder(view, await adminsOf(db, view.orgId));
+      if (view.status === 'pending') await notifier.requestReminder(view, await decidersOf(db, view));
     },
     async decideRequest(input: DecideInput): Promise<RequestView> {
       return noRetryOnRefusal(() => applyDecision(db, input, deps.now()));
@@ -41,7 +46,7 @@ export function requestActivities(deps: ActivityDeps) {
     },
     async notifyRequestClosed(requestId: string): Promise<void> {
       const view = await requestView(db, requestId);
-      await notifier.requestClosed(view, await adminsOf(db, view.orgId));
+      await notifier.requestClosed(view, await decidersOf(db, view));
     },
   };
 }

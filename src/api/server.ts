@@ -25,6 +25,8 @@ export interface ApiDeps {
   reservationTtlMs?: number;
   /** Requests run on Temporal; without it the request routes answer 503. */
   requests?: RequestService;
+  /** After a denial a member may ask again only after this long (authorize's canRequestExtraUsage). */
+  requestCooldownAfterDenialMs?: number;
   logLevel?: string;
 }
 

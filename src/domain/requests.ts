@@ -11,6 +11,11 @@ export interface DecisionInput {
   cap?: string | null;
   /** For deny: shown to the requester. */
   reason?: string | null;
+  /**
+   * For enable_extra_usage in an org whose switch is off: an owner deciding turns
+   * extra usage on for selected members only, in the same audited step.
+   */
+  turnOnForSelectedMembers?: boolean;
 }
 
 export const isFinal = (status: RequestStatus) => status !== 'pending';
@@ -29,6 +34,7 @@ export function decisionProblem(status: RequestStatus, seatTier: 'standard' | 'p
   if (input.decision !== 'enable_extra_usage' && input.cap !== undefined && input.cap !== null) return 'a cap only goes with enable_extra_usage';
   if (input.cap !== undefined && input.cap !== null && !CAP.test(input.cap)) return 'cap must be a USD amount with at most 2 decimals, e.g. "25.00"';
   if (input.reason && input.reason.length > 500) return 'reason must be at most 500 characters';
+  if (input.turnOnForSelectedMembers && input.decision !== 'enable_extra_usage') return 'turnOnForSelectedMembers only goes with enable_extra_usage';
   return null;
 }
 
@@ -38,3 +44,56 @@ export const REQUEST_CLOSED_MESSAGES: Record<Exclude<RequestStatus, 'pending'>, 
   expired: 'expired without a decision',
   cancelled: 'cancelled',
 };
+
+/** Default wait after a denial before the member may ask again (REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES). */
+export const DEFAULT_COOLDOWN_AFTER_DENIAL_MS = 24 * 3600_000;
+
+export type AskRefusalCode = 'not_enterprise' | 'has_extra_usage' | 'not_at_seat_limit' | 'recently_denied';
+
+/** What decides whether a member may ask admins for more usage. */
+export interface AskFacts {
+  plan: 'team' | 'enterprise';
+  /** The seat window's included allowance is used up. */
+  atSeatLimit: boolean;
+  /** Extra usage is on for the org and for this member. */
+  hasExtraUsage: boolean;
+  /** When the member's latest request was denied, if one was. */
+  lastDeniedAt: Date | null;
+  /** How long after a denial the member waits before asking again. */
+  cooldownMs: number;
+  now: Date;
+}
+
+export interface AskRefusal {
+  code: AskRefusalCode;
+  message: string;
+  /** When asking becomes possible again (after a denial). */
+  retryAt?: Date;
+}
+
+/**
+ * The one rule for "may this member ask for more usage?", used by the API, both
+ * chat apps and authorize's `canRequestExtraUsage`: the enterprise plan only (Team
+ * orgs pay up front; owners decide there), a member stopped at their seat limit with
+ * no extra usage (an admin can then upgrade the seat or enable extra usage), and not
+ * again within the cool-down after a denial. An open request is not a refusal:
+ * asking again finds it.
+ */
+export function askRefusal(f: AskFacts): AskRefusal | null {
+  if (f.plan !== 'enterprise') {
+    return { code: 'not_enterprise', message: 'requests for more usage exist on the enterprise plan only; on a team plan an owner manages extra usage' };
+  }
+  if (f.hasExtraUsage) {
+    return { code: 'has_extra_usage', message: 'extra usage is already on for this member: there is nothing to request (an owner can raise their cap)' };
+  }
+  if (!f.atSeatLimit) {
+    return { code: 'not_at_seat_limit', message: 'this member still has included usage left in their seat; a request can be made once the seat limit is reached' };
+  }
+  if (f.lastDeniedAt) {
+    const retryAt = new Date(f.lastDeniedAt.getTime() + f.cooldownMs);
+    if (retryAt.getTime() > f.now.getTime()) {
+      return { code: 'recently_denied', message: `the last request was denied at ${f.lastDeniedAt.toISOString()}; a new one can be made from ${retryAt.toISOString()}`, retryAt };
+    }
+  }
+  return null;
+}

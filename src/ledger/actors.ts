@@ -23,3 +23,5 @@ export function requireAdmin(actor: Member): void {
 /** How an actor is named in the audit log. */
 export const actorLabel = (m: Pick<Member, 'id' | 'externalId'>) => `member:${m.id} (${m.externalId})`;
 export const OPERATOR_ACTOR = 'operator';
+/** The service itself: a request expiring, a workflow cancelling one. */
+export const SYSTEM_ACTOR = 'system';

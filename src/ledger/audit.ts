@@ -20,10 +20,16 @@ export async function writeAudit(tx: Tx, orgId: string, records: AuditRecord[]):
   });
 }
 
-export async function auditLog(db: Db, orgId: string, limit = 100, beforeId?: bigint) {
-  return db.auditEntry.findMany({
-    where: { orgId, ...(beforeId ? { id: { lt: beforeId } } : {}) },
+/**
+ * One page of the audit log, newest first. `before` is the cursor of the previous
+ * page (an entry id); `nextCursor` is null on the last page, which ends at the first entry.
+ */
+export async function auditLog(db: Db, orgId: string, limit = 100, before?: bigint) {
+  const rows = await db.auditEntry.findMany({
+    where: { orgId, ...(before !== undefined ? { id: { lt: before } } : {}) },
     orderBy: { id: 'desc' },
-    take: limit,
+    take: limit + 1,
   });
+  const page = rows.slice(0, limit);
+  return { entries: page, nextCursor: rows.length > limit ? String(page.at(-1)!.id) : null };
 }

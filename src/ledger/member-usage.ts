@@ -6,7 +6,9 @@ import type { Member } from '../generated/prisma/client.js';
 import { decideAuthorize, effectiveTierCap, extraUsageAvailable } from '../domain/caps.js';
 import { formatUsd, formatUsdOrNull } from '../domain/money.js';
 import { currentWindow, monthResetsAt, periodOf, windowResetsAt } from '../domain/periods.js';
+import { askRefusal, DEFAULT_COOLDOWN_AFTER_DENIAL_MS, type AskRefusal } from '../domain/requests.js';
 import { loadLimitsState, type OrgWithTiers } from './limits-state.js';
+import { askState } from './request-eligibility.js';
 
 export interface CapLine {
   scope: 'member' | 'seat_tier' | 'org' | 'balance';
@@ -29,11 +31,18 @@ export interface MemberUsageView {
   monthResetsAt: string;
   /** What happens on the next request, as the gateway would be told. */
   next: ReturnType<typeof decideAuthorize>;
+  /** The one request rule (src/domain/requests.ts): true also while a request is open (asking finds it). */
   canRequestExtraUsage: boolean;
+  /** Why the member may not ask, when they may not. */
+  requestRefusal: AskRefusal | null;
+  requestOpen: boolean;
 }
 
-export async function memberUsageView(db: Db, org: OrgWithTiers, member: Member, at = new Date()): Promise<MemberUsageView> {
+export async function memberUsageView(db: Db, org: OrgWithTiers, member: Member, at = new Date(), cooldownMs = DEFAULT_COOLDOWN_AFTER_DENIAL_MS): Promise<MemberUsageView> {
   const s = await loadLimitsState(db, org, member, at);
+  const ask = await askState(db, org, member, at, cooldownMs, s);
+  const requestOpen = ask.openRequestId !== null;
+  const requestRefusal = requestOpen ? null : askRefusal(ask);
   const window = currentWindow(s.window, s.windowMinutes, at);
   const tierCap = effectiveTierCap(s.plan, s.tierCapNanos);
   const caps: CapLine[] = [
@@ -62,6 +71,8 @@ export async function memberUsageView(db: Db, org: OrgWithTiers, member: Member,
     caps,
     monthResetsAt: monthResetsAt(at, org.timezone).toISOString(),
     next,
-    canRequestExtraUsage: s.plan === 'enterprise' && !(extraUsageAvailable(s) && member.seatTier === 'premium'),
+    canRequestExtraUsage: requestRefusal === null,
+    requestRefusal,
+    requestOpen,
   };
 }

@@ -6,8 +6,9 @@ import type { ExtraUsageRequest, Member, Organization } from '../generated/prism
 import { decisionProblem, statusAfter, type DecisionInput } from '../domain/requests.js';
 import { formatUsdOrNull, parseUsd } from '../domain/money.js';
 import type { RequestView } from '../notify/port.js';
-import { actorLabel, isAdmin } from './actors.js';
-import { writeAudit } from './audit.js';
+import { actorLabel, isAdmin, isOwner, SYSTEM_ACTOR } from './actors.js';
+import { writeAudit, type AuditRecord } from './audit.js';
+import { appendEvents } from './outbox.js';
 import { conflict, forbidden, invalid, notFound } from './errors.js';
 import { findMember } from './members.js';
 import { personOf } from './people.js';
@@ -53,6 +54,11 @@ type RequestRow = ExtraUsageRequest & { member: Member; org: Organization };
 
 async function viewOf(db: Db, row: RequestRow): Promise<RequestView> {
   const decider = row.decidedById ? await db.member.findUnique({ where: { id: row.decidedById } }) : null;
+  const denied = await db.extraUsageRequest.findFirst({
+    where: { memberId: row.memberId, status: 'denied', id: { not: row.id }, requestedAt: { lt: row.requestedAt } },
+    orderBy: { decidedAt: 'desc' },
+  });
+  const deniedBy = denied?.decidedById ? await db.member.findUnique({ where: { id: denied.decidedById } }) : null;
   return {
     requestId: row.id,
     workflowId: row.workflowId,
@@ -68,6 +74,7 @@ async function viewOf(db: Db, row: RequestRow): Promise<RequestView> {
     reason: row.reason,
     decidedBy: decider ? personOf(decider) : null,
     decidedAt: row.decidedAt?.toISOString() ?? null,
+    previousDenial: denied ? { at: (denied.decidedAt ?? denied.requestedAt).toISOString(), by: deniedBy ? personOf(deniedBy) : null, reason: denied.reason } : null,
   };
 }
 
@@ -119,6 +126,8 @@ export async function applyDecision(db: Db, input: DecideInput, now: Date): Prom
   const request = await db.extraUsageRequest.findUnique({ where: { id: input.requestId } });
   if (!request) throw notFound(`request '${input.requestId}'`, 'requestId');
   const decider = await requireDecider(db, request.orgId, input.deciderRef);
+  // Separation of duties: an admin or owner cannot grant themself more usage.
+  if (decider.id === request.memberId) throw forbidden('Nobody decides their own request: another admin or an owner must. Nothing was changed.');
   const capNanos = input.cap === undefined || input.cap === null ? null : parseUsd(input.cap, 2);
 
   await inTransaction(db, async (tx) => {
@@ -134,20 +143,44 @@ export async function applyDecision(db: Db, input: DecideInput, now: Date): Prom
     if (problem) throw invalid('decision', problem);
 
     const actor = actorLabel(decider);
+    const audits: AuditRecord[] = [];
+    if (input.decision === 'enable_extra_usage') {
+      // Checked against the state it produces: "approved" must mean the member can use it.
+      const org = await tx.organization.findUniqueOrThrow({ where: { id: request.orgId } });
+      if (!org.extraUsageEnabled) {
+        if (!input.turnOnForSelectedMembers) {
+          throw conflict(`Extra usage is off for ${org.name}, so enabling it for ${member.name} would change nothing they can use. An owner must turn extra usage on first${isOwner(decider) ? ' (or approve with turnOnForSelectedMembers to turn it on for selected members only in the same step)' : ''}. Nothing was changed.`);
+        }
+        if (!isOwner(decider)) throw forbidden(`${decider.name} is ${decider.role}; only an owner can turn extra usage on. Nothing was changed.`);
+        await tx.organization.update({ where: { id: org.id }, data: { extraUsageEnabled: true, extraUsageScope: 'selected_members' } });
+        audits.push({ actor, action: 'extra_usage.set', subject: 'org', before: { enabled: false, scope: org.extraUsageScope }, after: { enabled: true, scope: 'selected_members', viaRequest: request.id } });
+        // As when an owner flips the switch: other members' requests made moot are closed.
+        await appendEvents(tx, org.id, [{ type: 'org_extra_usage_enabled' }]);
+      }
+    }
     if (input.decision === 'upgrade_seat') {
       await tx.member.update({ where: { id: member.id }, data: { seatTier: 'premium' } });
-      await writeAudit(tx, request.orgId, [{ actor, action: 'member.seat_tier.set', subject: `member:${member.id}`, before: { seatTier: member.seatTier }, after: { seatTier: 'premium', viaRequest: request.id } }]);
+      audits.push({ actor, action: 'member.seat_tier.set', subject: `member:${member.id}`, before: { seatTier: member.seatTier }, after: { seatTier: 'premium', viaRequest: request.id } });
     } else if (input.decision === 'enable_extra_usage') {
       const cap = input.cap === undefined ? member.extraUsageCapNanos : capNanos;
       await tx.member.update({ where: { id: member.id }, data: { extraUsageEnabled: true, extraUsageCapNanos: cap } });
-      await writeAudit(tx, request.orgId, [{
+      audits.push({
         actor,
         action: 'extra_usage.member.set',
         subject: `member:${member.id}`,
         before: { enabled: member.extraUsageEnabled, cap: formatUsdOrNull(member.extraUsageCapNanos) },
         after: { enabled: true, cap: formatUsdOrNull(cap), viaRequest: request.id },
-      }]);
+      });
     }
+    // Every decision is in the audit log, a denial included.
+    audits.push({
+      actor,
+      action: 'request.decided',
+      subject: `request:${request.id}`,
+      before: { status: 'pending' },
+      after: { status: statusAfter(input.decision), decision: input.decision, cap: input.decision === 'enable_extra_usage' ? formatUsdOrNull(capNanos) : null, reason: input.reason ?? null, member: `member:${member.id}` },
+    });
+    await writeAudit(tx, request.orgId, audits);
     await tx.extraUsageRequest.update({
       where: { id: request.id },
       data: {
@@ -166,6 +199,11 @@ export async function applyDecision(db: Db, input: DecideInput, now: Date): Prom
 
 /** Expires or cancels a pending request; a request already closed is left as it is. */
 export async function closeRequest(db: Db, requestId: string, status: 'expired' | 'cancelled', reason: string | null): Promise<RequestView> {
-  await db.extraUsageRequest.updateMany({ where: { id: requestId, status: 'pending' }, data: { status, reason, openForMember: null } });
+  await inTransaction(db, async (tx) => {
+    const closed = await tx.extraUsageRequest.updateMany({ where: { id: requestId, status: 'pending' }, data: { status, reason, openForMember: null } });
+    if (closed.count === 0) return; // already closed: audited then
+    const row = await tx.extraUsageRequest.findUniqueOrThrow({ where: { id: requestId } });
+    await writeAudit(tx, row.orgId, [{ actor: SYSTEM_ACTOR, action: 'request.closed', subject: `request:${row.id}`, before: { status: 'pending' }, after: { status, reason, member: `member:${row.memberId}` } }]);
+  });
   return requestView(db, requestId);
 }

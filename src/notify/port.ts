@@ -32,6 +32,8 @@ export interface RequestView {
   reason: string | null;
   decidedBy: Person | null;
   decidedAt: string | null;
+  /** The member's latest earlier request that was denied, shown to whoever decides this one. */
+  previousDenial: { at: string; by: Person | null; reason: string | null } | null;
 }
 
 export type AlertKind =

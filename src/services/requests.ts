@@ -7,14 +7,20 @@ import { conflict, LedgerError, notFound } from '../ledger/errors.js';
 import { requireActiveMember } from '../ledger/members.js';
 import { requestView } from '../ledger/requests.js';
 import type { RequestView } from '../notify/port.js';
-import type { CancelReason, DecisionInput } from '../domain/requests.js';
-import { cancelSignal, decideUpdate, requestStateQuery, type RequestState } from '../../workflows/messages.js';
+import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS, type CancelReason, type DecisionInput } from '../domain/requests.js';
+
+export { DEFAULT_COOLDOWN_AFTER_DENIAL_MS };
+import { requireMayAsk } from '../ledger/request-eligibility.js';
+import { cancelSignal, decideUpdate, openedUpdate, requestStateQuery } from '../../workflows/messages.js';
 import type { ExtraUsageRequestInput } from '../../workflows/extra-usage-request.js';
 
 export interface RequestTimings {
   remindAfterMs: number;
   expireAfterMs: number;
+  /** After a denial the member waits this long before asking again (default 24 h). */
+  cooldownAfterDenialMs?: number;
 }
+
 
 export interface RequestServiceDeps {
   db: Db;
@@ -30,7 +36,8 @@ export interface AskResult {
   workflowId: string;
   /** True when the member already had an open request and no new one was made. */
   alreadyOpen: boolean;
-  state: RequestState;
+  /** The request as the ledger holds it: its id can be decided on at once. */
+  request: RequestView;
 }
 
 export function requestService(deps: RequestServiceDeps) {
@@ -38,6 +45,7 @@ export function requestService(deps: RequestServiceDeps) {
 
   async function ask(orgId: string, memberRef: string, note: string | null = null): Promise<AskResult> {
     const member = await requireActiveMember(db, orgId, memberRef);
+    await requireMayAsk(db, orgId, member, deps.now(), deps.timings.cooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS);
     const workflowId = requestWorkflowId(orgId, member.id);
     const input: ExtraUsageRequestInput = {
       orgId,
@@ -48,21 +56,33 @@ export function requestService(deps: RequestServiceDeps) {
       expireAfterMs: deps.timings.expireAfterMs,
     };
     let alreadyOpen = false;
-    try {
-      // The id is the member's: while a request runs, a second start is refused.
-      await client.workflow.start('extraUsageRequest', {
-        taskQueue: deps.taskQueue,
-        workflowId,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      alreadyOpen = true;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // The id is the member's: while a request runs, a second start is refused.
+        await client.workflow.start('extraUsageRequest', {
+          taskQueue: deps.taskQueue,
+          workflowId,
+          args: [input],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        });
+        break;
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      // A run is there. Pending (or still opening): that is the member's request. Already
+      // decided: the run is only telling people the outcome; once it ends, start anew.
+      const running = client.workflow.getHandle(workflowId);
+      const state = await running.query(requestStateQuery).catch(() => null);
+      if (state === null || state.status === 'pending' || attempt >= 2) {
+        alreadyOpen = true;
+        break;
+      }
+      await running.result().catch(() => undefined);
     }
-    const state = await client.workflow.getHandle(workflowId).query(requestStateQuery);
-    return { workflowId, alreadyOpen, state };
+    // Waits for the ledger row, so the caller never sees a request "still being opened".
+    const requestId = await client.workflow.getHandle(workflowId).executeUpdate(openedUpdate);
+    return { workflowId, alreadyOpen, request: await requestView(db, requestId) };
   }
 
   async function decide(orgId: string, requestId: string, deciderRef: string, decision: DecisionInput): Promise<RequestView> {

@@ -63,6 +63,28 @@ describe.each(BACKENDS)('settings on $kind', ({ open }) => {
     expect(log.body.entries[0].actor).toMatch(/^member:.+ \(owner-1\)$/);
   });
 
+  it('pages the audit log with a cursor, back to its very first entry', async () => {
+    const owner = as(ent, 'owner-1');
+    for (const cap of ['101.00', '102.00', '103.00', '104.00', '105.00']) await owner.put('/v1/settings/caps/org', { cap });
+    const total = await scratch.db.prisma.auditEntry.count({ where: { org: { slug: 'ent' } } });
+    expect(total).toBeGreaterThan(6); // more than two pages of 3
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: any } = await owner.get(`/v1/reports/audit-log?limit=3${cursor ? `&before=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.entries.map((e: any) => e.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(total);
+    expect(new Set(seen).size).toBe(total);
+    const ids = seen.map(BigInt);
+    expect([...ids].sort((a, b) => (a > b ? -1 : 1))).toEqual(ids); // newest first, no gaps, no repeats
+    const first = await scratch.db.prisma.auditEntry.findFirstOrThrow({ where: { org: { slug: 'ent' } }, orderBy: { id: 'asc' } });
+    expect(seen.at(-1)).toBe(String(first.id));
+    expect((await owner.get('/v1/reports/audit-log?before=99999999999999999999')).status).toBeGreaterThanOrEqual(400);
+  });
+
   it('keeps the audit log append-only in the database itself', async () => {
     const db = scratch.db.prisma;
     await expect(db.auditEntry.updateMany({ data: { actor: 'someone else' } })).rejects.toThrow(/append-only/);

@@ -71,6 +71,7 @@ const AT = '2026-11-16T08:00:00.000Z';
 function request(over: Partial<RequestView> & Pick<RequestView, 'requestId' | 'requester' | 'requestedAt'>): RequestView {
   return {
     workflowId: `wf-${over.requestId}`,
+    previousDenial: null,
     orgId: 'org-1',
     orgName: 'Acme',
     seatTier: over.requester.seatTier,

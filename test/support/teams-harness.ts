@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { startTeamsBot, type RunningTeamsBot } from '../../bot/teams/bot.js';
 import type { TeamsConfig } from '../../bot/teams/settings.js';
 import type { Db } from '../../src/db/client.js';
-import type { RequestService } from '../../src/services/requests.js';
+import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS, requestWorkflowId, type RequestService } from '../../src/services/requests.js';
+import { requireMayAsk } from '../../src/ledger/request-eligibility.js';
 import { conflict, notFound } from '../../src/ledger/errors.js';
 import { requireActiveMember } from '../../src/ledger/members.js';
 import { applyDecision, openRequest, requestView } from '../../src/ledger/requests.js';
@@ -191,11 +192,11 @@ export function ledgerRequests(db: Db, now: () => Date = () => new Date()): Requ
   return {
     async ask(orgId: string, memberRef: string, note: string | null = null) {
       const m = await requireActiveMember(db, orgId, memberRef);
-      const open = await db.extraUsageRequest.findFirst({ where: { memberId: m.id, status: 'pending' } });
-      if (open) return { workflowId: open.workflowId, alreadyOpen: true, state: {} as never };
-      const workflowId = `extra-usage-request/${orgId}/${m.id}`;
-      await openRequest(db, { orgId, memberId: m.id, workflowId, runId: randomUUID(), requestedAt: now(), note });
-      return { workflowId, alreadyOpen: false, state: {} as never };
+      const open = await requireMayAsk(db, orgId, m, now(), DEFAULT_COOLDOWN_AFTER_DENIAL_MS);
+      if (open) return { workflowId: requestWorkflowId(orgId, m.id), alreadyOpen: true, request: await requestView(db, open) };
+      const workflowId = requestWorkflowId(orgId, m.id);
+      const id = await openRequest(db, { orgId, memberId: m.id, workflowId, runId: randomUUID(), requestedAt: now(), note });
+      return { workflowId, alreadyOpen: false, request: await requestView(db, id) };
     },
     async decide(orgId: string, requestId: string, deciderRef: string, decision: Parameters<RequestService['decide']>[3]) {
       const view = await requestView(db, requestId);

@@ -11,7 +11,7 @@ import { outboxRoutes } from '../../src/temporal/outbox-routes.js';
 import { createActivities } from '../../src/activities/index.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc } from '../support/fixtures.js';
-import { provision } from '../support/ledger.js';
+import { exhaustSeat, provision } from '../support/ledger.js';
 import { recordingNotifier, type RecordingNotifier } from '../support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../support/temporal.js';
 
@@ -40,20 +40,16 @@ afterAll(async () => {
 let n = 0;
 async function org() {
   const o = await provision(scratch.db.prisma, `req-${++n}`, enterpriseDoc({ extraUsage: { enabled: true, scope: 'selected_members' } }));
+  // Members not selected for extra usage, at their seat limit: they may ask.
+  for (const m of ['alice', 'bob']) await exhaustSeat(scratch.db.prisma, o.orgId, m);
   return o;
 }
 
 const pendingRow = async (requestId: string) => scratch.db.prisma.extraUsageRequest.findUniqueOrThrow({ where: { id: requestId } });
 async function opened(orgId: string, memberRef: string) {
+  // ask answers once the ledger row exists: its id can be decided on at once.
   const asked = await requests.ask(orgId, memberRef);
-  const handle = env.client.workflow.getHandle(asked.workflowId);
-  // Wait until the workflow has opened its row (the first activity).
-  for (let i = 0; i < 200; i++) {
-    const state = await handle.query('state') as { requestId: string | null };
-    if (state.requestId) return { ...asked, requestId: state.requestId, handle };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('request never opened');
+  return { ...asked, requestId: asked.request.requestId, handle: env.client.workflow.getHandle(asked.workflowId) };
 }
 
 describe('extra usage request workflow', () => {

@@ -7,7 +7,7 @@ import { requestService, type RequestService } from '../../src/services/requests
 import type { RequestState } from '../../workflows/messages.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc } from '../support/fixtures.js';
-import { provision } from '../support/ledger.js';
+import { exhaustSeat, provision } from '../support/ledger.js';
 import { recordingNotifier } from '../support/recording-notifier.js';
 import { testWorker, timeSkippingEnv } from '../support/temporal.js';
 
@@ -33,7 +33,8 @@ afterAll(async () => {
 
 describe('a request nobody decides', () => {
   it('reminds the admins after a day, expires after three, and tells the requester', async () => {
-    const o = await provision(scratch.db.prisma, 'quiet', enterpriseDoc());
+    const o = await provision(scratch.db.prisma, 'quiet', enterpriseDoc({ extraUsage: { enabled: true, scope: 'selected_members' } }));
+    await exhaustSeat(scratch.db.prisma, o.orgId, 'alice');
     const asked = await requests.ask(o.orgId, 'alice');
     const result = await env.client.workflow.getHandle(asked.workflowId).result() as RequestState;
     expect(result.status).toBe('expired');
@@ -44,6 +45,7 @@ describe('a request nobody decides', () => {
     expect(closed.map((c) => [c.request.status, c.request.requester.externalId])).toEqual([['expired', 'alice']]);
     const row = await scratch.db.prisma.extraUsageRequest.findUniqueOrThrow({ where: { id: result.requestId! } });
     expect(row).toMatchObject({ status: 'expired', openForMember: null });
+    expect(await scratch.db.prisma.auditEntry.findMany({ where: { orgId: o.orgId, action: 'request.closed' } })).toEqual([expect.objectContaining({ actor: 'system', subject: `request:${row.id}`, after: expect.objectContaining({ status: 'expired' }) })]);
     await expect(requests.decide(o.orgId, row.id, 'admin-1', { decision: 'deny' })).rejects.toMatchObject({ status: 409 });
     // The member can ask again afterwards.
     const again = await requests.ask(o.orgId, 'alice');
@@ -51,7 +53,8 @@ describe('a request nobody decides', () => {
   }, 60_000);
 
   it('stops waiting when an admin decides after the reminder', async () => {
-    const o = await provision(scratch.db.prisma, 'late', enterpriseDoc());
+    const o = await provision(scratch.db.prisma, 'late', enterpriseDoc({ extraUsage: { enabled: true, scope: 'selected_members' } }));
+    await exhaustSeat(scratch.db.prisma, o.orgId, 'alice');
     const asked = await requests.ask(o.orgId, 'alice');
     const handle = env.client.workflow.getHandle(asked.workflowId);
     await env.sleep(DAY + 3_600_000);

@@ -52,7 +52,15 @@ export function decisionButtons(r: RequestView): Block {
 function summary(r: RequestView): string {
   const note = r.note ? `\n>${esc(truncate(r.note, 500)).replace(/\n/g, '\n>')}` : '';
   const who = r.requester.slackUserId ? `<@${r.requester.slackUserId}> (${name(r.requester.name)})` : `*${name(r.requester.name)}*`;
-  return `${who} asks for more usage.${note}`;
+  return `${who} asks for more usage.${note}${previousDenialText(r)}`;
+}
+
+/** The member's earlier denied request, so whoever decides this one sees it. */
+function previousDenialText(r: RequestView): string {
+  const d = r.previousDenial;
+  if (!d) return '';
+  const by = d.by ? ` by ${name(d.by.name)}` : '';
+  return `\n_Previously denied${by} ${slackDate(d.at)}${d.reason ? `: ${esc(truncate(d.reason, 300))}` : ''}_`;
 }
 
 /** The whole message an admin gets for one request (also its reminder). */

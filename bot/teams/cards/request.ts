@@ -60,6 +60,9 @@ export function requestFacts(r: RequestView, tz: string, noteMax = 500): CardEle
     ['Current seat', `${seatName(r.requester.seatTier)}${r.requester.seatTier !== r.seatTier ? ` (was ${seatName(r.seatTier)} when asking)` : ''}`],
     ['Asked', when(r.requestedAt, tz)],
     ...(r.note ? ([['Note', r.note.length > noteMax ? `${r.note.slice(0, noteMax - 1)}…` : r.note]] as [string, string][]) : []),
+    ...(r.previousDenial
+      ? ([['Previously denied', `${when(r.previousDenial.at, tz)}${r.previousDenial.by ? ` by ${r.previousDenial.by.name}` : ''}${r.previousDenial.reason ? `: ${r.previousDenial.reason.slice(0, 300)}` : ''}`]] as [string, string][])
+      : []),
   ];
   const status = STATUS[r.status];
   return [

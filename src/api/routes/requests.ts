@@ -18,14 +18,15 @@ export function requestRoutes(deps: ApiDeps) {
   return [
     defineRoute({
       method: 'POST', url: '/v1/requests', tag: 'requests', auth: 'settings', status: 202,
-      summary: 'The acting member asks admins for more usage (one open request per member)',
+      summary: 'The acting member asks admins for more usage (one open request per member; asking again answers 200 with the open one)',
       body: z.object({ note: text(500, { min: 0, multiline: true }).nullable().default(null) }).strict(),
       otherSuccess: { 200: 'The member already had an open request: that one, with alreadyOpen true' },
       refusals: { 409: 'The member was denied recently and must wait before asking again', 422: 'The member may not ask (e.g. they already have extra usage)', 503: 'The request workflows are not running in this process' },
       async handler({ auth, body, reply }) {
         const asked = await service().ask(auth.org!.id, auth.actor!.id, body.note);
         if (asked.alreadyOpen) reply.status(200);
-        return { workflowId: asked.workflowId, alreadyOpen: asked.alreadyOpen, status: asked.state.status, requestedAt: asked.state.requestedAt, requestId: asked.state.requestId };
+        const r = asked.request;
+        return { requestId: r.requestId, workflowId: asked.workflowId, alreadyOpen: asked.alreadyOpen, status: r.status, requestedAt: r.requestedAt };
       },
     }),
     defineRoute({
@@ -39,13 +40,14 @@ export function requestRoutes(deps: ApiDeps) {
     }),
     defineRoute({
       method: 'POST', url: '/v1/requests/:requestId/decision', tag: 'requests', auth: 'settings',
-      summary: 'An admin or owner decides: upgrade the seat, enable extra usage (optional cap), or deny',
+      summary: 'An admin or owner other than the requester decides: upgrade the seat, enable extra usage (optional cap), or deny',
       params: z.object({ requestId: text(200) }),
       refusals: { 404: 'No request of this organisation has this id', 409: 'The request is already decided, or another admin is deciding it', 422: 'The decision does not apply (e.g. upgrading a premium seat)', 503: 'The request workflows are not running in this process' },
       body: z.object({
         decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny']),
         cap: capAmount.optional().describe('With enable_extra_usage: the member cap, or null for unlimited'),
         reason: text(500, { min: 0, multiline: true }).nullable().optional().describe('With deny: shown to the member'),
+        turnOnForSelectedMembers: z.boolean().optional().describe('With enable_extra_usage while the org\'s extra usage is off: an owner turns it on for selected members only, in the same audited step'),
       }).strict(),
       async handler({ auth, params, body }) {
         return service().decide(auth.org!.id, params.requestId, auth.actor!.id, body);

@@ -114,12 +114,15 @@ export function settingsRoutes(deps: ApiDeps) {
     }),
     defineRoute({
       method: 'GET', url: '/v1/reports/audit-log', tag: 'reports', auth: 'settings',
-      summary: 'Every settings change: who, what, before, after (owners)',
-      query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+      summary: 'Every settings change and decision: who, what, before, after (owners), newest first; page with `before` = the previous page\'s nextCursor',
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+        before: z.string().regex(/^\d{1,18}$/, 'must be a nextCursor from a previous page').optional().describe('nextCursor of the previous page'),
+      }),
       async handler({ auth, query }) {
         requireOwner(auth.actor!);
-        const rows = await auditLog(deps.db, auth.org!.id, query.limit);
-        return { entries: rows.map((r) => ({ ...r, id: String(r.id) })) };
+        const page = await auditLog(deps.db, auth.org!.id, query.limit, query.before === undefined ? undefined : BigInt(query.before));
+        return { entries: page.entries.map((r) => ({ ...r, id: String(r.id) })), nextCursor: page.nextCursor };
       },
     }),
   ];

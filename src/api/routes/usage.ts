@@ -7,6 +7,8 @@ import { invalid } from '../../ledger/errors.js';
 import { refuseAtBeforePrices } from '../../ledger/prices.js';
 import { metricsOf } from '../../observability/metrics.js';
 import { defineRoute } from '../route.js';
+import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../../domain/requests.js';
+import { withRequestRule } from '../../ledger/request-eligibility.js';
 import { isoInstant, memberRef, modelName, requestInstant, text } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 
@@ -70,6 +72,7 @@ const recordResponse = z.object({
 });
 
 export function usageRoutes(deps: ApiDeps) {
+  const cooldown = deps.requestCooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS;
   return [
     defineRoute({
       method: 'POST', url: '/v1/usage/authorize', tag: 'metering', auth: 'usage',
@@ -88,10 +91,10 @@ export function usageRoutes(deps: ApiDeps) {
         if (body.estimate || org.enforcementMode === 'reserve') {
           if (!body.estimate) throw invalid('estimate', 'this organisation enforces caps with reservations: send estimate {input_tokens, max_tokens} and a requestId');
           if (!body.requestId) throw invalid('requestId', 'a reservation needs the requestId its record will carry');
-          const d = await reserveUsage(deps.db, { orgId: org.id, requestId: body.requestId, member: body.member, model: body.model, at, estimate: body.estimate, ttlMs: deps.reservationTtlMs }, now);
+          const d = await withRequestRule(deps.db, await reserveUsage(deps.db, { orgId: org.id, requestId: body.requestId, member: body.member, model: body.model, at, estimate: body.estimate, ttlMs: deps.reservationTtlMs }, now), now, cooldown);
           return 'resetsAt' in d && d.resetsAt instanceof Date ? { ...d, resetsAt: d.resetsAt.toISOString() } : d;
         }
-        const d = await authorizeUsage(deps.db, { orgId: org.id, member: body.member, model: body.model, at, timezone: org.timezone });
+        const d = await withRequestRule(deps.db, await authorizeUsage(deps.db, { orgId: org.id, member: body.member, model: body.model, at, timezone: org.timezone }), now, cooldown);
         return d.allowed ? d : { ...d, resetsAt: d.resetsAt?.toISOString() ?? null };
       },
     }),

@@ -33,7 +33,7 @@ function request(over: Partial<RequestView> = {}): RequestView {
   const i = ++n;
   return {
     requestId: `10000000-0000-4000-8000-${String(i).padStart(12, '0')}`, workflowId: `wf-${i}`, orgId, orgName: 'Acme', requester: person(i), seatTier: 'standard',
-    requestedAt: '2026-11-15T10:00:00.000Z', note: null, status: 'pending', decision: null, decisionCap: null, reason: null, decidedBy: null, decidedAt: null, ...over,
+    requestedAt: '2026-11-15T10:00:00.000Z', note: null, status: 'pending', decision: null, decisionCap: null, reason: null, decidedBy: null, decidedAt: null, previousDenial: null, ...over,
   };
 }
 

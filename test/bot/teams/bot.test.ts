@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTeamsBot } from '../../../bot/teams/bot.js';
 import type { RequestService } from '../../../src/services/requests.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
-import { provision } from '../../support/ledger.js';
+import { exhaustSeat, provision } from '../../support/ledger.js';
 import { personalConversationId } from '../../support/teams-connector.js';
 import { activityFrom, buttonData, buttonsOf, startTeamsHarness, teamsEnterpriseDoc, textOf, USERS, type TeamsHarness } from '../../support/teams-harness.js';
 
@@ -33,6 +33,8 @@ beforeAll(async () => {
   scratch = await migrated(scratchPglite);
   const o = await provision(scratch.db.prisma, 'acme', teamsEnterpriseDoc({ extraUsage: { enabled: true, scope: 'selected_members', orgMonthlyCap: '1000.00', tierCaps: { standard: '500.00', premium: null } } }));
   orgId = o.orgId;
+  // Alice used up her seat and is not selected for extra usage: she may ask for more.
+  await exhaustSeat(scratch.db.prisma, orgId, 'alice');
   h = await startTeamsHarness(scratch.db.prisma, requests);
 });
 afterAll(async () => {
@@ -51,7 +53,7 @@ describe('Teams bot over /api/messages (empty credentials)', () => {
     const text = textOf(card);
     expect(text).toContain('Your usage');
     expect(text).toContain('Seat: Standard seat');
-    expect(text).toContain('Included usage: $0.00 of $1.00 used');
+    expect(text).toContain('Included usage: $1.00 of $1.00 used');
     expect(text).toContain('Extra usage: Not enabled for you');
     expect(text).toContain('Your monthly limit: $0.00 of $50.00');
     expect(text).toContain("Standard seats' monthly limit: $0.00 of $500.00");
@@ -66,8 +68,8 @@ describe('Teams bot over /api/messages (empty credentials)', () => {
   it('gives owners and admins their extra entries, never members', async () => {
     await h.message(USERS.owner, 'usage');
     const [reply] = await h.connector.waitFor('send', (c) => c.conversationId === personalConversationId(USERS.owner.aadObjectId));
-    // Olivia's premium seat has no extra usage (selected members only): she could ask too.
-    expect(buttonsOf(h.connector.cardOf(reply!))).toEqual(['Request extra usage', 'Refresh', 'Pending requests', 'Usage settings']);
+    // Olivia's premium seat still has included usage left: nothing to request yet.
+    expect(buttonsOf(h.connector.cardOf(reply!))).toEqual(['Refresh', 'Pending requests', 'Usage settings']);
     await h.message(USERS.admin, 'help');
     const [help] = await h.connector.waitFor('send', (c) => c.conversationId === personalConversationId(USERS.admin.aadObjectId));
     expect(buttonsOf(h.connector.cardOf(help!))).toEqual(['Show my usage', 'Pending requests']);

@@ -25,6 +25,7 @@ const request = (i: number): RequestView => ({
   reason: null,
   decidedBy: null,
   decidedAt: null,
+  previousDenial: null,
 });
 const refreshUserIds = Array.from({ length: 80 }, (_, i) => `29:${'a'.repeat(88)}${i}`);
 const size = (card: unknown) => Buffer.byteLength(JSON.stringify(card));

@@ -12,7 +12,7 @@ import { recordUsage } from '../../../src/ledger/record.js';
 import { requestView } from '../../../src/ledger/requests.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
 import { HAIKU, usageOfCents } from '../../support/fixtures.js';
-import { provision } from '../../support/ledger.js';
+import { exhaustSeat, provision } from '../../support/ledger.js';
 import { startCardRenderer, type CardRenderer, type ClickedAction } from '../../support/teams-card-renderer.js';
 import { personalConversationId } from '../../support/teams-connector.js';
 import { ledgerRequests, startTeamsHarness, teamsEnterpriseDoc, teamsTeamDoc, textOf, USERS, type TeamsHarness, type TeamsUser } from '../../support/teams-harness.js';
@@ -35,6 +35,8 @@ beforeAll(async () => {
   const doc = teamsEnterpriseDoc({ extraUsage: { enabled: true, scope: 'selected_members', orgMonthlyCap: '1000.00', tierCaps: { standard: '500.00', premium: null } } });
   acme = await provision(db, 'acme', { ...doc, members: [...doc.members, { externalId: 'carol', name: 'Carol', role: 'member', seatTier: 'standard' }] });
   small = await provision(db, 'small', teamsTeamDoc({ autoReload: { enabled: false } }));
+  // Bob and Carol used up their seats and are not selected for extra usage: they may ask (Alice does in a test).
+  for (const m of ['bob', 'carol']) await exhaustSeat(db, acme.orgId, m, clock());
   await db.organization.update({ where: { id: small.orgId }, data: { teamsTenantId: 'tenant-small', balanceNanos: 42_500_000_000n } });
   h = await startTeamsHarness(db, ledgerRequests(db, clock), { now: clock });
   r = await startCardRenderer();

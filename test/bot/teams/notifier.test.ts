@@ -11,7 +11,7 @@ import { openRequest } from '../../../src/ledger/requests.js';
 import type { RequestService } from '../../../src/services/requests.js';
 import { actionsOf } from '../../../bot/teams/cards/card.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
-import { provision } from '../../support/ledger.js';
+import { exhaustSeat, provision } from '../../support/ledger.js';
 import { personalConversationId, startConnector, type ConnectorStandIn } from '../../support/teams-connector.js';
 import { buttonsOf, startTeamsHarness, teamsEnterpriseDoc, TENANT, textOf, USERS, type TeamsHarness } from '../../support/teams-harness.js';
 
@@ -28,6 +28,8 @@ beforeAll(async () => {
   const o = await provision(scratch.db.prisma, 'acme', teamsEnterpriseDoc({ extraUsage: { enabled: true, scope: 'selected_members', orgMonthlyCap: '1000.00', tierCaps: { standard: '500.00', premium: null } } }));
   orgId = o.orgId;
   member = o.member;
+  // Bob used up his seat and is not selected for extra usage: his alert offers "Request extra usage".
+  await exhaustSeat(scratch.db.prisma, orgId, 'bob');
   connector = await startConnector();
   // Before the restart: Alice and the owner write to the bot; the admin never does.
   const before = await startTeamsHarness(scratch.db.prisma, requests, { connector });
@@ -147,7 +149,7 @@ describe('Teams notifier, after a restart', () => {
   });
 
   it('raises a failed send so the activity retries, and the retry sends only what is missing', async () => {
-    const requestId = await newRequest('owner-1', 'run-3');
+    const requestId = await newRequest('alice', 'run-3');
     connector.failNext(1, 403);
     await expect(activities().notifyRequestOpened(requestId)).rejects.toThrow(/1 of 2 message\(s\) failed/);
     expect(await scratch.db.prisma.chatMessage.count({ where: { requestId } })).toBe(1);

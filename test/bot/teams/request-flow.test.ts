@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerOnlyPayments } from '../../../src/payments/port.js';
 import { requestService, type RequestService } from '../../../src/services/requests.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
-import { provision } from '../../support/ledger.js';
+import { exhaustSeat, provision } from '../../support/ledger.js';
 import { personalConversationId } from '../../support/teams-connector.js';
 import { buttonData, buttonsOf, startTeamsHarness, teamsEnterpriseDoc, textOf, USERS, type TeamsHarness } from '../../support/teams-harness.js';
 import { devServerEnv, testWorker } from '../../support/temporal.js';
@@ -29,6 +29,8 @@ beforeAll(async () => {
   env = await devServerEnv();
   const o = await provision(db, 'acme', teamsEnterpriseDoc({ extraUsage: { enabled: true, scope: 'selected_members', orgMonthlyCap: '1000.00', tierCaps: { standard: '500.00', premium: null } } }));
   member = o.member;
+  // Members not selected for extra usage who used up their seat: they may ask for more.
+  for (const m of ['alice', 'bob']) await exhaustSeat(db, o.orgId, m);
   const taskQueue = `teams-e2e-${process.pid}`;
   requests = requestService({ db, client: env.client, taskQueue, timings: { remindAfterMs: DAY, expireAfterMs: 7 * DAY }, now: () => new Date() });
   h = await startTeamsHarness(db, requests);

@@ -2,7 +2,6 @@
 // request for the clicking member. The button then reads "Request sent to admin";
 // a second click finds the open request and opens nothing new.
 import { LedgerError } from '../../../../src/ledger/errors.js';
-import { memberUsageView } from '../../../../src/ledger/member-usage.js';
 import { originOf, type ButtonArgs } from '../../clicks.js';
 import type { SlackDeps } from '../../deps.js';
 import { identify, idsOf } from '../../identity.js';
@@ -16,12 +15,7 @@ export const requestExtraUsage = (deps: SlackDeps) => async ({ ack, body, client
   const who = await identify(deps, idsOf(context, body, body.user.id));
   if (who.kind !== 'member') return replyNotLinked(client, deps, who, origin);
 
-  const usage = await memberUsageView(deps.db, who.org, who.member, deps.now());
-  if (!usage.canRequestExtraUsage) {
-    return replyRefused(client, deps, who, origin, usage.extraUsage.enabled
-      ? 'Extra usage is already on for you; there is nothing to request.'
-      : `Requests for more usage are not available on ${who.org.name}'s plan. Ask an owner.`);
-  }
+  // The request rule is the service's (one rule for the API, Slack and Teams): its refusal is shown as it is.
   let alreadyOpen = false;
   try {
     alreadyOpen = (await deps.requests.ask(who.org.id, who.member.id, null)).alreadyOpen;

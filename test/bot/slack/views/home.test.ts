@@ -32,7 +32,7 @@ const seats = (count: number): SeatLimits => ({
 
 const request = (i: number): RequestView => ({
   requestId: `r-${i}`, workflowId: 'w', orgId: 'o', orgName: 'Acme', seatTier: 'standard', requestedAt: '2026-11-15T10:00:00.000Z', note: long('note'), status: 'pending',
-  decision: null, decisionCap: null, reason: null, decidedBy: null, decidedAt: null,
+  decision: null, decisionCap: null, reason: null, decidedBy: null, decidedAt: null, previousDenial: null,
   requester: { memberId: `m-${i}`, externalId: `e${i}`, name: long(`Requester ${i}`), role: 'member', seatTier: 'standard', email: null, slackUserId: null, teamsUserId: null },
 });
 

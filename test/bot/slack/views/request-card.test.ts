@@ -11,7 +11,7 @@ import { actionIdsOf } from '../../../support/slack-harness.js';
 
 const request = (i: number, over: Partial<RequestView> = {}): RequestView => ({
   requestId: `r-${i}`, workflowId: 'w', orgId: 'o', orgName: 'Acme & <Co>', seatTier: 'standard', requestedAt: '2026-11-15T10:00:00.000Z', note: '<!channel> *urgent*', status: 'pending',
-  decision: null, decisionCap: null, reason: null, decidedBy: null, decidedAt: null,
+  decision: null, decisionCap: null, reason: null, decidedBy: null, decidedAt: null, previousDenial: null,
   requester: { memberId: `m-${i}`, externalId: `e${i}`, name: `Alice <@U1> ${'x'.repeat(4000)}`, role: 'member', seatTier: 'standard', email: null, slackUserId: null, teamsUserId: null },
   ...over,
 });

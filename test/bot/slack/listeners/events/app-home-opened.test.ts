@@ -2,7 +2,7 @@
 // requests waiting, with the decision buttons; an owner also sees usage settings.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrated, scratchPglite, type Scratch } from '../../../../support/databases.js';
-import { provision } from '../../../../support/ledger.js';
+import { exhaustSeat, provision } from '../../../../support/ledger.js';
 import { actionIdsOf, noRequests, slackEnterpriseDoc, startSlackHarness, USERS, type SlackHarness } from '../../../../support/slack-harness.js';
 
 let scratch: Scratch;
@@ -14,6 +14,8 @@ beforeAll(async () => {
   // Thirty members have asked (rows as the request workflow writes them).
   const alice = await o.member('alice');
   await scratch.db.prisma.extraUsageRequest.create({ data: { orgId: o.orgId, memberId: alice.id, workflowId: 'wf-a', runId: 'run-a', openForMember: alice.id, seatTierAtRequest: 'standard', requestedAt: new Date('2026-11-15T10:00:00Z') } });
+  // Bob used up his seat (and is not selected for extra usage): he may ask.
+  await exhaustSeat(scratch.db.prisma, o.orgId, 'bob');
   h = await startSlackHarness(scratch.db.prisma, noRequests());
 });
 afterAll(async () => {
@@ -39,7 +41,8 @@ describe('App Home', () => {
 
   it('gives an admin the Requests tab with the decision buttons, and no owner controls', async () => {
     const home = await homeFor(USERS.admin);
-    expect(actionIdsOf(home.blocks)).toEqual(['home_tab_me', 'home_tab_requests', 'request_extra_usage']);
+    // The admin still has included usage: nothing to request.
+    expect(actionIdsOf(home.blocks)).toEqual(['home_tab_me', 'home_tab_requests']);
     expect(JSON.stringify(home.blocks)).toContain('Requests (1)');
     await h.clickInHome(USERS.admin, 'home_tab_requests');
     const [requests] = await h.api.waitFor('views.publish', (c) => c.args.user_id === USERS.admin && JSON.stringify(c.args.view.blocks).includes('Requests waiting for a decision'));
