@@ -111,6 +111,7 @@ export async function startService(config: Config, log: (msg: string) => void = 
       requests,
       reservationTtlMs: config.RESERVATION_TTL_SECONDS * 1000,
       requestCooldownAfterDenialMs: config.REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES * 60_000,
+      identity: { sessionSecret: config.SESSION_SECRET },
       logLevel: config.LOG_LEVEL,
       health: async () => {
         const outbox = await failingEvents(db);

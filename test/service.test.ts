@@ -35,7 +35,7 @@ describe('the service on embedded defaults', () => {
       const issued = await (await fetch(`${first.url}/v1/operator/orgs/acme/api-keys`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'chat', scopes: ['settings', 'usage'] }),
+        body: JSON.stringify({ name: 'chat', scopes: ['act_for_members', 'usage'] }),
       })).json();
       // Alice uses up her seat; she is not selected for extra usage, so she may ask.
       const recorded = await fetch(`${first.url}/v1/usage/record`, {

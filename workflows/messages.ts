@@ -6,6 +6,8 @@ import type { RequestView } from '../src/notify/port.js';
 export interface DecideArgs extends DecisionInput {
   /** Member id or external id of the admin deciding; their stored role is checked. */
   deciderRef: string;
+  /** How the decider proved who they are, for the audit log (e.g. "api_key:<id>" when a back end acts for them). */
+  via?: string;
 }
 
 export interface RequestState {

@@ -1,12 +1,13 @@
-// Authentication: the operator token for provisioning, org API keys for metering
-// and settings. Settings calls also name the acting member (X-Actor), whose stored
-// role then decides what they may do.
+// Authentication: the operator token for provisioning, org API keys for gateways,
+// and people: a session from a sign-in link, a token from the org's own OpenID
+// Provider, or a key issued to act for members (src/identity/people.ts). The acting
+// member's stored role then decides what they may do.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
+import { resolvePerson, type PeopleAuth } from '../identity/people.js';
 import { authenticateApiKey } from '../ledger/api-keys.js';
-import { loadOrg, orgSnapshot } from '../ledger/limits-state.js';
-import { requireActiveMember } from '../ledger/members.js';
+import { orgSnapshot } from '../ledger/limits-state.js';
 import type { AuthContext, AuthKind } from './route.js';
 import { HttpError } from './errors.js';
 
@@ -25,7 +26,12 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export async function authenticate(db: Db, operatorToken: string, kind: AuthKind, request: FastifyRequest): Promise<AuthContext> {
+const header = (request: FastifyRequest, name: string) => {
+  const v = request.headers[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+};
+
+export async function authenticate(people: PeopleAuth, operatorToken: string, kind: AuthKind, request: FastifyRequest): Promise<AuthContext> {
   if (kind === 'none') return {};
   const token = bearer(request);
   if (!token) throw unauthorized('missing "Authorization: Bearer <token>" header');
@@ -33,15 +39,12 @@ export async function authenticate(db: Db, operatorToken: string, kind: AuthKind
     if (!sameSecret(token, operatorToken)) throw unauthorized('invalid operator token');
     return {};
   }
-  const apiKey = await authenticateApiKey(db, token);
-  if (!apiKey) throw unauthorized('invalid or revoked API key');
-  if (!apiKey.scopes.includes(kind)) throw new HttpError(403, 'forbidden', `this API key lacks the '${kind}' scope`);
-  if (kind === 'usage') return { apiKey, org: await orgSnapshot(db, apiKey.orgId) };
-  const org = await loadOrg(db, apiKey.orgId);
-  const actorRef = request.headers['x-actor'];
-  if (typeof actorRef !== 'string' || !actorRef) {
-    throw new HttpError(400, 'invalid_request', 'missing X-Actor header: the id or external id of the member acting', 'x-actor');
+  if (kind === 'usage') {
+    const apiKey = await authenticateApiKey(people.db, token);
+    if (!apiKey) throw unauthorized('invalid or revoked API key');
+    if (!apiKey.scopes.includes('usage')) throw new HttpError(403, 'forbidden', "this API key lacks the 'usage' scope");
+    return { apiKey, org: await orgSnapshot(people.db, apiKey.orgId) };
   }
-  const actor = await requireActiveMember(db, org.id, actorRef, 'x-actor');
-  return { apiKey, org, actor };
+  const acting = await resolvePerson(people, { token, actorRef: header(request, 'x-actor'), orgSlug: header(request, 'x-org') });
+  return { apiKey: acting.apiKey, org: acting.org, actor: acting.actor };
 }

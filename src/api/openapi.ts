@@ -10,22 +10,26 @@ function jsonSchema(s: ZodType, io: 'input' | 'output'): Record<string, unknown>
   return js;
 }
 
-const SECURITY: Record<string, { name: string; description: string }> = {
-  operator: { name: 'operatorToken', description: 'Bearer token of the operator (OPERATOR_TOKEN)' },
-  usage: { name: 'apiKey', description: 'Bearer API key of the org with the "usage" scope' },
-  settings: { name: 'apiKey', description: 'Bearer API key with the "settings" scope, plus X-Actor naming the member acting' },
-};
+const SECURITY = {
+  operatorToken: 'Bearer token of the operator (OPERATOR_TOKEN)',
+  apiKey: 'Bearer API key of the org with the "usage" scope (gateways)',
+  personToken: 'A person signed in: a session from POST /v1/sign-in (a single-use sign-in link), or an ID token / JWT access token from the org\'s own OpenID Provider (docs/identity.md). The member\'s stored role decides what they may do.',
+  actingKey: 'An org\'s trusted back end: an API key with the "act_for_members" scope, plus X-Actor naming the member it acts for (audited as "via api_key:<id>"). Keys with only the "settings" scope no longer act for anyone (403).',
+} as const;
+
+const securityOf = (auth: AnyRoute['auth']) =>
+  auth === 'operator' ? [{ operatorToken: [] }] : auth === 'usage' ? [{ apiKey: [] }] : auth === 'person' ? [{ personToken: [] }, { actingKey: [] }] : undefined;
 
 /** The refusals every route of its kind can answer, whatever its handler does. */
 function sharedRefusals(r: AnyRoute): Record<number, string> {
   const out: Record<number, string> = {};
-  if (r.params || r.query || r.body || r.auth === 'settings') {
-    out[400] = 'The request does not match this document (or X-Actor is missing): `field` names the first field at fault, `issues` every one';
+  if (r.params || r.query || r.body || r.auth === 'person') {
+    out[400] = 'The request does not match this document (or X-Actor is missing with an acting key, or sent with a person\'s token): `field` names the first field at fault, `issues` every one';
   }
   if (r.auth !== 'none') out[401] = 'Missing or invalid credentials';
   if (r.auth === 'usage') out[403] = 'The API key lacks the "usage" scope';
-  if (r.auth === 'settings') {
-    out[403] = 'The API key lacks the "settings" scope, or the acting member\'s stored role may not do this';
+  if (r.auth === 'person') {
+    out[403] = 'The acting member\'s stored role may not do this, or the API key may not act for members';
     out[404] = 'X-Actor names no active member of the organisation';
   }
   if (r.method !== 'GET') {
@@ -64,14 +68,14 @@ export function buildOpenApi(routes: AnyRoute[], version: string) {
         parameters.push({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema: s });
       }
     }
-    if (r.auth === 'settings') {
-      parameters.push({ name: 'X-Actor', in: 'header', required: true, schema: { type: 'string', minLength: 1, maxLength: 200 }, description: 'Id or external id of the member acting' });
+    if (r.auth === 'person') {
+      parameters.push({ name: 'X-Actor', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 200 }, description: 'With an act_for_members key only: id or external id of the member the key acts for' });
     }
     (paths[path] ??= {})[r.method.toLowerCase()] = {
       summary: r.summary,
       tags: [r.tag],
       ...(parameters.length ? { parameters } : {}),
-      ...(r.auth !== 'none' ? { security: [{ [SECURITY[r.auth]!.name]: [] }] } : {}),
+      ...(r.auth !== 'none' ? { security: securityOf(r.auth) } : {}),
       // A body whose fields are all optional may be left out.
       ...(r.body ? { requestBody: { required: !r.body.safeParse({}).success, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
       responses: responsesOf(r, errorRef),
@@ -88,8 +92,10 @@ export function buildOpenApi(routes: AnyRoute[], version: string) {
     components: {
       schemas: { Error: jsonSchema(errorResponse, 'output') },
       securitySchemes: {
-        operatorToken: { type: 'http', scheme: 'bearer', description: SECURITY.operator!.description },
-        apiKey: { type: 'http', scheme: 'bearer', description: SECURITY.usage!.description },
+        operatorToken: { type: 'http', scheme: 'bearer', description: SECURITY.operatorToken },
+        apiKey: { type: 'http', scheme: 'bearer', description: SECURITY.apiKey },
+        personToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: SECURITY.personToken },
+        actingKey: { type: 'http', scheme: 'bearer', description: SECURITY.actingKey },
       },
     },
     paths,

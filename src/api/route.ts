@@ -2,16 +2,18 @@
 // the OpenAPI document, so the docs cannot drift from what is enforced.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodType } from 'zod';
-import type { ApiKey, Member } from '../generated/prisma/client.js';
+import type { ApiKey } from '../generated/prisma/client.js';
+import type { Actor } from '../identity/people.js';
 import type { OrgWithTiers } from '../ledger/limits-state.js';
 
-export type AuthKind = 'none' | 'operator' | 'usage' | 'settings';
+/** operator: the operator token; usage: a gateway's API key; person: someone signed in (or a key acting for them). */
+export type AuthKind = 'none' | 'operator' | 'usage' | 'person';
 
 export interface AuthContext {
   apiKey?: ApiKey;
   org?: OrgWithTiers;
-  /** The member acting (settings routes): taken from X-Actor and checked against stored roles. */
-  actor?: Member;
+  /** The member acting (person routes), from verified credentials; their stored role decides. */
+  actor?: Actor;
 }
 
 export interface HandlerContext<B, P, Q> {

@@ -4,6 +4,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { RequestService } from '../services/requests.js';
 import { authenticate } from './auth.js';
+import { createOidcVerifier, type OidcVerifier } from '../identity/oidc.js';
+import type { PeopleAuth } from '../identity/people.js';
+import { createSessions, deriveSessionSecret, type Sessions } from '../identity/sessions.js';
+import { identityRoutes } from './routes/identity.js';
 import { errorHandler, zodToHttp } from './errors.js';
 import { notFoundHandler } from './not-found.js';
 import { buildOpenApi } from './openapi.js';
@@ -25,6 +29,12 @@ export interface ApiDeps {
   reservationTtlMs?: number;
   /** Requests run on Temporal; without it the request routes answer 503. */
   requests?: RequestService;
+  /**
+   * How people prove who they are: sessions signed with a key derived from
+   * SESSION_SECRET (default: from the operator token), and the OpenID verifier whose
+   * caches every request shares.
+   */
+  identity?: { sessions?: Sessions; oidc?: OidcVerifier; sessionSecret?: string };
   /** After a denial a member may ask again only after this long (authorize's canRequestExtraUsage). */
   requestCooldownAfterDenialMs?: number;
   logLevel?: string;
@@ -49,6 +59,8 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   // Bodies are JSON only: anything else is a 415, not a string for the schema to refuse.
   app.removeContentTypeParser('text/plain');
 
+  const sessions = deps.identity?.sessions ?? createSessions({ secret: deriveSessionSecret(deps.identity?.sessionSecret ?? deps.operatorToken) });
+  const people: PeopleAuth = { db: deps.db, sessions, oidc: deps.identity?.oidc ?? createOidcVerifier() };
   const routes: AnyRoute[] = [
     defineRoute({
       method: 'GET', url: '/health', tag: 'service', auth: 'none', summary: 'Liveness and readiness',
@@ -58,6 +70,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
       },
     }),
     ...usageRoutes(deps),
+    ...identityRoutes(deps, sessions),
     ...operatorRoutes(deps),
     ...settingsRoutes(deps),
     ...requestRoutes(deps),
@@ -75,7 +88,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
       url: route.url,
       handler: async (request, reply) => {
         // Who is calling comes first: a stranger learns nothing about valid shapes.
-        const auth = await authenticate(deps.db, deps.operatorToken, route.auth, request);
+        const auth = await authenticate(people, deps.operatorToken, route.auth, request);
         const parsed: Record<string, unknown> = {};
         for (const [key, schema] of [['params', route.params], ['query', route.query], ['body', route.body]] as const) {
           if (!schema) continue;

@@ -20,8 +20,8 @@ export function requireAdmin(actor: Member): void {
   if (!isAdmin(actor)) throw forbidden(`${actor.name} is ${actor.role}; only an admin or owner can see this`);
 }
 
-/** How an actor is named in the audit log. */
-export const actorLabel = (m: Pick<Member, 'id' | 'externalId'>) => `member:${m.id} (${m.externalId})`;
+/** How an actor is named in the audit log; `via` says how they proved it ("api_key:<id>" when a key acts for them). */
+export const actorLabel = (m: Pick<Member, 'id' | 'externalId'> & { via?: string }) => `member:${m.id} (${m.externalId})${m.via ? ` via ${m.via}` : ''}`;
 export const OPERATOR_ACTOR = 'operator';
 /** The service itself: a request expiring, a workflow cancelling one. */
 export const SYSTEM_ACTOR = 'system';

@@ -7,7 +7,13 @@ import { writeAudit } from './audit.js';
 import { notFound } from './errors.js';
 import { inTransaction } from './transactions.js';
 
-export const API_KEY_SCOPES = ['usage', 'settings'] as const;
+/**
+ * usage: a gateway's authorize and record. act_for_members: an org's own trusted back
+ * end acting for the member it names in X-Actor (audited as "via api_key:<id>").
+ * settings: kept so keys issued before sign-in existed answer with how to migrate;
+ * it no longer acts for anyone.
+ */
+export const API_KEY_SCOPES = ['usage', 'act_for_members', 'settings'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');

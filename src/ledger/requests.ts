@@ -116,6 +116,8 @@ export async function requireDecider(db: Db, orgId: string, deciderRef: string):
 export interface DecideInput extends DecisionInput {
   requestId: string;
   deciderRef: string;
+  /** How the decider proved who they are (the audit log's "via"). */
+  via?: string;
 }
 
 /**
@@ -142,7 +144,7 @@ export async function applyDecision(db: Db, input: DecideInput, now: Date): Prom
     const problem = decisionProblem('pending', member.seatTier, input);
     if (problem) throw invalid('decision', problem);
 
-    const actor = actorLabel(decider);
+    const actor = actorLabel({ ...decider, via: input.via });
     const audits: AuditRecord[] = [];
     if (input.decision === 'enable_extra_usage') {
       // Checked against the state it produces: "approved" must mean the member can use it.

@@ -85,7 +85,7 @@ export function requestService(deps: RequestServiceDeps) {
     return { workflowId, alreadyOpen, request: await requestView(db, requestId) };
   }
 
-  async function decide(orgId: string, requestId: string, deciderRef: string, decision: DecisionInput): Promise<RequestView> {
+  async function decide(orgId: string, requestId: string, deciderRef: string, decision: DecisionInput & { via?: string }): Promise<RequestView> {
     const view = await requestView(db, requestId);
     if (view.orgId !== orgId) throw notFound(`request '${requestId}'`, 'requestId');
     if (view.status !== 'pending') throw conflict(`this request is already ${view.status}`);

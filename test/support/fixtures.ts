@@ -82,7 +82,7 @@ export async function harness(db: Db, now = new Date('2026-11-15T12:00:00Z'), ex
       if (res.status >= 300) throw new Error(`provision failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
     },
-    async issueKey(slug, scopes = ['usage', 'settings']) {
+    async issueKey(slug, scopes = ['usage', 'act_for_members']) {
       const res = await call('POST', `/v1/operator/orgs/${slug}/api-keys`, { body: { name: 'test', scopes }, token: OPERATOR_TOKEN });
       if (res.status !== 201) throw new Error(`issue key failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.key;

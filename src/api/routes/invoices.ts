@@ -13,7 +13,7 @@ const periodParam = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY
 export function invoiceRoutes(deps: ApiDeps) {
   return [
     defineRoute({
-      method: 'GET', url: '/v1/invoices', tag: 'billing', auth: 'settings',
+      method: 'GET', url: '/v1/invoices', tag: 'billing', auth: 'person',
       summary: 'Closed months, newest first: invoices (enterprise) or statements (team) (admins and owners)',
       async handler({ auth }) {
         requireAdmin(auth.actor!);
@@ -21,7 +21,7 @@ export function invoiceRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/v1/invoices/:period', tag: 'billing', auth: 'settings',
+      method: 'GET', url: '/v1/invoices/:period', tag: 'billing', auth: 'person',
       summary: 'One closed month with its lines per member and model (admins and owners)',
       params: z.object({ period: periodParam }),
       refusals: { 404: 'The month is not closed (yet)' },

@@ -17,7 +17,7 @@ export function requestRoutes(deps: ApiDeps) {
   };
   return [
     defineRoute({
-      method: 'POST', url: '/v1/requests', tag: 'requests', auth: 'settings', status: 202,
+      method: 'POST', url: '/v1/requests', tag: 'requests', auth: 'person', status: 202,
       summary: 'The acting member asks admins for more usage (one open request per member; asking again answers 200 with the open one)',
       body: z.object({ note: text(500, { min: 0, multiline: true }).nullable().default(null) }).strict(),
       otherSuccess: { 200: 'The member already had an open request: that one, with alreadyOpen true' },
@@ -30,7 +30,7 @@ export function requestRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/v1/requests', tag: 'requests', auth: 'settings',
+      method: 'GET', url: '/v1/requests', tag: 'requests', auth: 'person',
       summary: 'Requests of the org (admins and owners), or the acting member\'s own',
       query: statusQuery,
       async handler({ auth, query }) {
@@ -39,7 +39,7 @@ export function requestRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
-      method: 'POST', url: '/v1/requests/:requestId/decision', tag: 'requests', auth: 'settings',
+      method: 'POST', url: '/v1/requests/:requestId/decision', tag: 'requests', auth: 'person',
       summary: 'An admin or owner other than the requester decides: upgrade the seat, enable extra usage (optional cap), or deny',
       params: z.object({ requestId: text(200) }),
       refusals: { 404: 'No request of this organisation has this id', 409: 'The request is already decided, or another admin is deciding it', 422: 'The decision does not apply (e.g. upgrading a premium seat)', 503: 'The request workflows are not running in this process' },
@@ -50,7 +50,7 @@ export function requestRoutes(deps: ApiDeps) {
         turnOnForSelectedMembers: z.boolean().optional().describe('With enable_extra_usage while the org\'s extra usage is off: an owner turns it on for selected members only, in the same audited step'),
       }).strict(),
       async handler({ auth, params, body }) {
-        return service().decide(auth.org!.id, params.requestId, auth.actor!.id, body);
+        return service().decide(auth.org!.id, params.requestId, auth.actor!.id, { ...body, via: auth.actor!.via });
       },
     }),
   ];

@@ -18,7 +18,7 @@ export function settingsRoutes(deps: ApiDeps) {
   const overview = async (orgId: string) => usageOverview(deps.db, await loadOrg(deps.db, orgId), deps.now());
   return [
     defineRoute({
-      method: 'GET', url: '/v1/settings/usage', tag: 'settings', auth: 'settings',
+      method: 'GET', url: '/v1/settings/usage', tag: 'settings', auth: 'person',
       summary: 'Extra usage settings, caps, balance and month-to-date spend (admins and owners)',
       async handler({ auth }) {
         requireAdmin(auth.actor!);
@@ -26,7 +26,7 @@ export function settingsRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
-      method: 'PUT', url: '/v1/settings/extra-usage', tag: 'settings', auth: 'settings',
+      method: 'PUT', url: '/v1/settings/extra-usage', tag: 'settings', auth: 'person',
       summary: 'Turn extra usage on or off, for the whole org or selected members (owners)',
       body: z.object({ enabled: z.boolean(), scope: z.enum(['all_members', 'selected_members']).optional() }).strict(),
       async handler({ auth, body }) {
@@ -35,7 +35,7 @@ export function settingsRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
-      method: 'PUT', url: '/v1/settings/caps/org', tag: 'settings', auth: 'settings',
+      method: 'PUT', url: '/v1/settings/caps/org', tag: 'settings', auth: 'person',
       summary: 'Set the org-wide monthly cap on extra usage, or null for unlimited (owners)',
       body: capBody,
       async handler({ auth, body }) {
@@ -44,7 +44,7 @@ export function settingsRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
-      method: 'PUT', url: '/v1/settings/caps/tiers/:tier', tag: 'settings', auth: 'settings',
+      method: 'PUT', url: '/v1/settings/caps/tiers/:tier', tag: 'settings', auth: 'person',
       summary: 'Set a seat tier\'s monthly cap, or null for unlimited (enterprise owners)',
       params: z.object({ tier: z.enum(['standard', 'premium']) }), body: capBody,
       refusals: { 422: 'The organisation is on the team plan' },
@@ -54,7 +54,7 @@ export function settingsRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
-      method: 'PUT', url: '/v1/settings/caps/members/:member', tag: 'settings', auth: 'settings',
+      method: 'PUT', url: '/v1/settings/caps/members/:member', tag: 'settings', auth: 'person',
       summary: 'Set a member\'s monthly cap, or null for unlimited; tier and org caps still apply (owners)',
       params: z.object({ member: memberRef }), body: capBody,
       refusals: { 404: 'member names no active member' },
@@ -64,7 +64,7 @@ export function settingsRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
-      method: 'PUT', url: '/v1/settings/members/:member/extra-usage', tag: 'settings', auth: 'settings',
+      method: 'PUT', url: '/v1/settings/members/:member/extra-usage', tag: 'settings', auth: 'person',
       summary: 'Give or take away extra usage for one member when the org uses selected members (owners)',
       params: z.object({ member: memberRef }), body: z.object({ enabled: z.boolean() }).strict(),
       refusals: { 404: 'member names no active member' },
@@ -74,7 +74,7 @@ export function settingsRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
-      method: 'POST', url: '/v1/settings/balance/purchases', tag: 'settings', auth: 'settings', status: 201,
+      method: 'POST', url: '/v1/settings/balance/purchases', tag: 'settings', auth: 'person', status: 201,
       summary: 'Buy prepaid balance (team owners). The idempotency key makes a retry count once.',
       body: z.object({ amount: positiveUsdAmount, idempotencyKey: text(200) }).strict(),
       otherSuccess: { 200: 'A retry with the same idempotencyKey: the first purchase, counted once (header idempotent-replayed)' },
@@ -90,7 +90,7 @@ export function settingsRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
-      method: 'PUT', url: '/v1/settings/auto-reload', tag: 'settings', auth: 'settings',
+      method: 'PUT', url: '/v1/settings/auto-reload', tag: 'settings', auth: 'person',
       summary: 'Reload the prepaid balance by `amount` when it reaches `threshold` (team owners)',
       body: z.object({
         enabled: z.boolean(),
@@ -105,7 +105,7 @@ export function settingsRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/v1/reports/seat-limits', tag: 'reports', auth: 'settings',
+      method: 'GET', url: '/v1/reports/seat-limits', tag: 'reports', auth: 'person',
       summary: 'Individual seat limits: each member\'s cap and month-to-date spend (admins and owners)',
       async handler({ auth }) {
         requireAdmin(auth.actor!);
@@ -113,7 +113,7 @@ export function settingsRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/v1/reports/audit-log', tag: 'reports', auth: 'settings',
+      method: 'GET', url: '/v1/reports/audit-log', tag: 'reports', auth: 'person',
       summary: 'Every settings change and decision: who, what, before, after (owners), newest first; page with `before` = the previous page\'s nextCursor',
       query: z.object({
         limit: z.coerce.number().int().min(1).max(500).default(100),
