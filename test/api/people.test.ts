@@ -99,6 +99,19 @@ describe.each(BACKENDS)('people acting through the API on $kind', ({ open }) => 
       expect(audit.map((a) => a.action)).toEqual(['sign_in_link.issue', 'sign_in_link.use', 'sign_in_link.refuse']);
     });
 
+    it('keeps another org\'s owner to their own org', async () => {
+      const link = await h.call('POST', '/v1/operator/orgs/other/sign-in-links', { token: OPERATOR_TOKEN, body: { member: 'owner-1' } });
+      const session = (await redeem(link.body.token)).body.session as string;
+      const acmeBefore = await scratch.db.prisma.organization.findUniqueOrThrow({ where: { slug: 'acme' } });
+      expect((await h.call('GET', '/v1/me', bearer(session))).body).toMatchObject({ org: { slug: 'other' }, role: 'primary_owner' });
+      expect((await setCap(session, '7.00')).status).toBe(200);
+      expect((await scratch.db.prisma.organization.findUniqueOrThrow({ where: { slug: 'other' } })).orgMonthlyCapNanos).toBe(7_000_000_000n);
+      expect((await scratch.db.prisma.organization.findUniqueOrThrow({ where: { slug: 'acme' } })).orgMonthlyCapNanos).toBe(acmeBefore.orgMonthlyCapNanos);
+      // Naming acme (X-Org) does not move a session: it is bound to its org by our signature.
+      expect((await setCap(session, '8.00', { 'x-org': 'acme' })).status).toBe(200);
+      expect((await scratch.db.prisma.organization.findUniqueOrThrow({ where: { slug: 'acme' } })).orgMonthlyCapNanos).toBe(acmeBefore.orgMonthlyCapNanos);
+    });
+
     it('refuses what a session may not do, a tampered session, and a session with X-Actor, changing nothing', async () => {
       const alice = (await redeem((await issue('alice')).body.token)).body.session as string;
       const before = await state();
