@@ -1,5 +1,7 @@
-// The declarative document an operator provisions an organisation from. PUT the
-// same document again and nothing changes; sections left out are left as they are.
+// The declarative document an operator provisions an organisation from. PUT again, it
+// is merged against the document applied last time (src/domain/document-merge.ts):
+// only fields it changes are applied. Nothing here has a default, so a field left
+// out stays undefined and is left as it is; creation fills defaults (provisioning.ts).
 import { z } from 'zod';
 import { capAmount, text, usdAmount } from '../domain/fields.js';
 import { canonicalTimeZone, isValidTimeZone } from '../domain/periods.js';
@@ -35,19 +37,19 @@ export const orgDocumentSchema = z.object({
   seatTiers: z.object({ standard: seatTierSchema, premium: seatTierSchema }).strict(),
   extraUsage: z.object({
     enabled: z.boolean(),
-    scope: z.enum(['all_members', 'selected_members']).default('all_members'),
-    orgMonthlyCap: capAmount.default(null),
-    tierCaps: z.object({ standard: capAmount.default(null), premium: capAmount.default(null) }).strict().optional()
+    scope: z.enum(['all_members', 'selected_members']).optional().describe('all_members when the org is created'),
+    orgMonthlyCap: capAmount.optional().describe('null = unlimited (also when the org is created without one)'),
+    tierCaps: z.object({ standard: capAmount.optional(), premium: capAmount.optional() }).strict().optional()
       .describe('Enterprise plan only: a team org may leave them out or null'),
     /** check: the documented check-before/record-after; reserve: authorize holds an estimate (docs/api.md). */
     enforcement: z.enum(['check', 'reserve']).optional(),
   }).strict().optional(),
   autoReload: z.object({
     enabled: z.boolean(),
-    threshold: usdAmount.nullable().default(null),
-    amount: usdAmount.nullable().default(null),
+    threshold: usdAmount.nullable().optional(),
+    amount: usdAmount.nullable().optional(),
     /** At most this many reloads per calendar month; null = no limit. */
-    monthlyLimit: z.number().int().min(1).max(1000).nullable().default(null),
+    monthlyLimit: z.number().int().min(1).max(1000).nullable().optional(),
   }).strict().optional().describe('Team plan only; threshold and amount are required when enabled'),
   // The primary-owner rule, published as JSON Schema (contains) as well as checked below.
   members: z.array(memberDocSchema).min(1).max(10_000).meta({
@@ -68,12 +70,14 @@ export const orgDocumentSchema = z.object({
       seen.add(v);
     });
   }
-  if (doc.plan === 'team' && doc.extraUsage?.tierCaps && (doc.extraUsage.tierCaps.standard !== null || doc.extraUsage.tierCaps.premium !== null)) {
+  const tierCaps = doc.extraUsage?.tierCaps;
+  if (doc.plan === 'team' && tierCaps && ((tierCaps.standard ?? null) !== null || (tierCaps.premium ?? null) !== null)) {
     ctx.addIssue({ code: 'custom', path: ['extraUsage', 'tierCaps'], message: 'seat-tier caps exist on the enterprise plan only' });
   }
   if (doc.plan === 'enterprise' && doc.autoReload) {
     ctx.addIssue({ code: 'custom', path: ['autoReload'], message: 'auto-reload exists on the team plan only (enterprise is billed monthly)' });
   }
+  // Written null while enabled; left out is checked against the stored values (provisioning.ts).
   if (doc.autoReload?.enabled && (doc.autoReload.threshold === null || doc.autoReload.amount === null)) {
     ctx.addIssue({ code: 'custom', path: ['autoReload'], message: 'threshold and amount are required when auto-reload is enabled' });
   }

@@ -1,19 +1,25 @@
-// Creates or replaces an organisation from its declarative document, in one
-// transaction, auditing every field that actually changed.
+// Creates an organisation from its declarative document, or applies a re-sent one as
+// a three-way merge against the document applied last time (src/domain/document-merge.ts):
+// only the fields the document changes are written, so what owners and approvals
+// changed since stays. One transaction; every field that changes is audited.
 import type { Db } from '../db/client.js';
-import type { Member, Prisma } from '../generated/prisma/client.js';
+import type { Member, Organization, Prisma } from '../generated/prisma/client.js';
+import { documentPatch, sameJson, type DeepPartial } from '../domain/document-merge.js';
 import { parseUsd } from '../domain/money.js';
 import { OPERATOR_ACTOR } from './actors.js';
 import { jsonSafe, writeAudit, type AuditRecord } from './audit.js';
 import type { DomainEvent } from '../domain/events.js';
 import { appendEvents } from './outbox.js';
 import type { MemberDocument, OrgDocument } from './org-document.js';
-import { conflict } from './errors.js';
+import { conflict, invalid } from './errors.js';
 import { inTransaction, isUniqueViolation } from './transactions.js';
 import { forgetOrgSnapshot } from './limits-state.js';
 
-const nanos = (usd: string) => parseUsd(usd)!;
-const nanosOrNull = (usd: string | null | undefined) => (usd === null || usd === undefined ? null : nanos(usd));
+/** An amount as nanos; null stays null (unlimited), undefined (left out) stays undefined. */
+const nanos = <T extends string | null | undefined>(usd: T) => (usd === undefined ? undefined : usd === null ? null : parseUsd(usd)!) as T extends string ? bigint : T extends null ? null : undefined;
+
+/** The object without its undefined fields: what is left out is not written. */
+const defined = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 
 /** Fields that differ, as before/after pairs; bigint and Date compared by value. */
 function diff<T extends Record<string, unknown>>(current: Partial<T> | null, wanted: Partial<T>) {
@@ -30,47 +36,57 @@ function diff<T extends Record<string, unknown>>(current: Partial<T> | null, wan
   return Object.keys(after).length ? { before, after } : null;
 }
 
-function orgFields(doc: OrgDocument) {
-  return {
+type OrgPart = DeepPartial<Omit<OrgDocument, 'members'>>;
+
+function orgFields(doc: OrgPart) {
+  const e = doc.extraUsage;
+  const r = doc.autoReload;
+  return defined({
     name: doc.name,
     plan: doc.plan,
     timezone: doc.timezone,
-    ...(doc.digestHour !== undefined ? { digestHourLocal: doc.digestHour } : {}),
-    ...(doc.teamsTenantId !== undefined ? { teamsTenantId: doc.teamsTenantId } : {}),
-    ...(doc.extraUsage
-      ? {
-          extraUsageEnabled: doc.extraUsage.enabled,
-          extraUsageScope: doc.extraUsage.scope,
-          orgMonthlyCapNanos: nanosOrNull(doc.extraUsage.orgMonthlyCap),
-          ...(doc.extraUsage.enforcement ? { enforcementMode: doc.extraUsage.enforcement } : {}),
-          ...(doc.extraUsage.tierCaps
-            ? { standardTierCapNanos: nanosOrNull(doc.extraUsage.tierCaps.standard), premiumTierCapNanos: nanosOrNull(doc.extraUsage.tierCaps.premium) }
-            : {}),
-        }
-      : {}),
-    ...(doc.autoReload
-      ? {
-          autoReloadEnabled: doc.autoReload.enabled,
-          autoReloadThresholdNanos: nanosOrNull(doc.autoReload.threshold),
-          autoReloadAmountNanos: nanosOrNull(doc.autoReload.amount),
-          autoReloadMonthlyLimit: doc.autoReload.monthlyLimit,
-        }
-      : {}),
-  } satisfies Prisma.OrganizationUpdateInput;
+    digestHourLocal: doc.digestHour,
+    teamsTenantId: doc.teamsTenantId,
+    extraUsageEnabled: e?.enabled,
+    extraUsageScope: e?.scope,
+    orgMonthlyCapNanos: nanos(e?.orgMonthlyCap),
+    standardTierCapNanos: nanos(e?.tierCaps?.standard),
+    premiumTierCapNanos: nanos(e?.tierCaps?.premium),
+    enforcementMode: e?.enforcement,
+    autoReloadEnabled: r?.enabled,
+    autoReloadThresholdNanos: nanos(r?.threshold),
+    autoReloadAmountNanos: nanos(r?.amount),
+    autoReloadMonthlyLimit: r?.monthlyLimit,
+  }) satisfies Prisma.OrganizationUpdateInput;
 }
 
-function memberFields(m: MemberDocument) {
-  return {
+/** What a new org gets for what its first document leaves out: extra usage off, for all members, no caps. */
+const CREATION_DEFAULTS = {
+  extraUsageEnabled: false,
+  extraUsageScope: 'all_members',
+  orgMonthlyCapNanos: null,
+  standardTierCapNanos: null,
+  premiumTierCapNanos: null,
+  enforcementMode: 'check',
+  autoReloadEnabled: false,
+  autoReloadThresholdNanos: null,
+  autoReloadAmountNanos: null,
+  autoReloadMonthlyLimit: null,
+  digestHourLocal: 9,
+  teamsTenantId: null,
+} as const satisfies Partial<Organization>;
+
+function memberFields(m: Partial<Omit<MemberDocument, 'externalId'>>) {
+  return defined({
     name: m.name,
-    email: m.email ?? null,
+    email: m.email,
     role: m.role,
     seatTier: m.seatTier,
-    slackUserId: m.slackUserId ?? null,
-    teamsUserId: m.teamsUserId ?? null,
-    ...(m.extraUsageEnabled !== undefined ? { extraUsageEnabled: m.extraUsageEnabled } : {}),
-    ...(m.extraUsageCap !== undefined ? { extraUsageCapNanos: nanosOrNull(m.extraUsageCap) } : {}),
-    removedAt: null,
-  };
+    slackUserId: m.slackUserId,
+    teamsUserId: m.teamsUserId,
+    extraUsageEnabled: m.extraUsageEnabled,
+    extraUsageCapNanos: nanos(m.extraUsageCap),
+  });
 }
 
 export interface ProvisionResult {
@@ -98,30 +114,46 @@ async function provisionInTransaction(db: Db, slug: string, doc: OrgDocument): P
       if (d) audit.push({ actor: OPERATOR_ACTOR, action, subject, before: d.before, after: d.after });
     };
 
+    // Locked: a concurrent PUT or owner change waits, so the merge reads what it writes over.
+    await tx.$queryRaw`SELECT "id" FROM "Organization" WHERE "slug" = ${slug} FOR UPDATE`;
     const existing = await tx.organization.findUnique({ where: { slug } });
-    if (doc.teamsTenantId) {
-      const holder = await tx.organization.findFirst({ where: { teamsTenantId: doc.teamsTenantId, NOT: { slug } }, select: { slug: true } });
-      if (holder) throw conflict(`teamsTenantId ${doc.teamsTenantId} already belongs to organisation '${holder.slug}'`, 'teamsTenantId');
+    const patch = documentPatch(existing?.lastAppliedDocument ?? null, doc);
+    const wanted = orgFields(patch.org);
+    if (wanted.teamsTenantId) {
+      const holder = await tx.organization.findFirst({ where: { teamsTenantId: wanted.teamsTenantId, NOT: { slug } }, select: { slug: true } });
+      if (holder) throw conflict(`teamsTenantId ${wanted.teamsTenantId} already belongs to organisation '${holder.slug}'`, 'teamsTenantId');
     }
-    const wanted = orgFields(doc);
+    // Rules on the settings as they will be, including what the document left as it is.
+    const merged = { ...(existing ?? CREATION_DEFAULTS), ...wanted };
+    if (merged.autoReloadEnabled && (merged.autoReloadThresholdNanos === null || merged.autoReloadAmountNanos === null)) {
+      throw invalid('autoReload', 'threshold and amount are required when auto-reload is enabled (the organisation has none stored)');
+    }
+    const remember = existing && sameJson(existing.lastAppliedDocument, doc) ? {} : { lastAppliedDocument: doc as unknown as Prisma.InputJsonValue };
+
     let orgId: string;
     if (existing) {
       orgId = existing.id;
       const d = diff(existing, wanted);
-      if (d) await tx.organization.update({ where: { id: orgId }, data: wanted });
+      if (d || Object.keys(remember).length) await tx.organization.update({ where: { id: orgId }, data: { ...(d?.after ?? {}), ...remember } });
       note('org.update', 'org', d);
+      const widened = merged.extraUsageEnabled && (!existing.extraUsageEnabled || (existing.extraUsageScope !== 'all_members' && merged.extraUsageScope === 'all_members'));
+      if (widened) events.push({ type: 'org_extra_usage_enabled' });
     } else {
-      const created = await tx.organization.create({ data: { slug, ...wanted } });
+      const data = { slug, ...CREATION_DEFAULTS, ...wanted, name: doc.name, plan: doc.plan, timezone: doc.timezone };
+      const created = await tx.organization.create({ data: { ...data, ...remember } });
       orgId = created.id;
-      note('org.create', 'org', { before: null, after: { slug, ...wanted } });
+      note('org.create', 'org', { before: null, after: data });
     }
 
     for (const tier of ['standard', 'premium'] as const) {
-      const t = doc.seatTiers[tier];
-      const wantedTier = { includedAllowanceNanos: nanos(t.includedAllowance), windowMinutes: t.windowMinutes };
       const current = await tx.seatTierConfig.findUnique({ where: { orgId_tier: { orgId, tier } } });
+      // A tier never stored takes the whole document's values.
+      const t = current ? patch.org.seatTiers?.[tier] : doc.seatTiers[tier];
+      const wantedTier = defined({ includedAllowanceNanos: nanos(t?.includedAllowance), windowMinutes: t?.windowMinutes });
       const d = diff(current, wantedTier);
-      if (d) await tx.seatTierConfig.upsert({ where: { orgId_tier: { orgId, tier } }, create: { orgId, tier, ...wantedTier }, update: wantedTier });
+      if (!d) continue;
+      if (current) await tx.seatTierConfig.update({ where: { orgId_tier: { orgId, tier } }, data: d.after });
+      else await tx.seatTierConfig.create({ data: { orgId, tier, includedAllowanceNanos: wantedTier.includedAllowanceNanos!, windowMinutes: wantedTier.windowMinutes! } });
       note('seat_tier.set', `tier:${tier}`, d);
     }
 
@@ -136,26 +168,53 @@ async function provisionInTransaction(db: Db, slug: string, doc: OrgDocument): P
         note('member.remove', `member:${m.id}`, { before: { externalId: m.externalId, name: m.name }, after: { removed: true } });
       }
     }
+
+    // Each listed member's fields to write: all of them for a new one, else what the document changed.
+    const plans = doc.members.map((m, index) => {
+      const current: Member | undefined = byExternalId.get(m.externalId);
+      const fields = current ? { ...memberFields(patch.members.get(m.externalId)!.set), removedAt: null } : memberFields(m);
+      const kept = current && !current.removedAt ? current : null;
+      const chat = {
+        slackUserId: fields.slackUserId !== undefined ? fields.slackUserId : (kept?.slackUserId ?? null),
+        teamsUserId: fields.teamsUserId !== undefined ? fields.teamsUserId : (kept?.teamsUserId ?? null),
+      };
+      return { doc: m, index, current, fields, chat };
+    });
+    // A chat id the document leaves with one member cannot go to another.
+    for (const key of ['slackUserId', 'teamsUserId'] as const) {
+      const holders = new Map<string, (typeof plans)[number]>();
+      for (const p of plans) {
+        const id = p.chat[key];
+        if (!id) continue;
+        const other = holders.get(id);
+        if (other) {
+          // Ids within the document are unique (schema), so one of the two keeps a stored id.
+          const [keeps, takes] = p.fields[key] === undefined ? [p, other] : [other, p];
+          throw conflict(`${key} '${id}' is still '${keeps.doc.externalId}''s: the document leaves theirs as it is. To move it, give '${keeps.doc.externalId}' another ${key} (or null) in the same document`, `members.${takes.index}.${key}`);
+        }
+        holders.set(id, p);
+      }
+    }
     // Free every chat id that moves before assigning any, so two members can swap theirs.
-    for (const m of doc.members) {
-      const c = byExternalId.get(m.externalId);
+    for (const p of plans) {
+      const c = p.current;
       if (!c) continue;
       const free = {
-        ...(c.slackUserId && c.slackUserId !== (m.slackUserId ?? null) ? { slackUserId: null } : {}),
-        ...(c.teamsUserId && c.teamsUserId !== (m.teamsUserId ?? null) ? { teamsUserId: null } : {}),
+        ...(c.slackUserId && c.slackUserId !== p.chat.slackUserId ? { slackUserId: null } : {}),
+        ...(c.teamsUserId && c.teamsUserId !== p.chat.teamsUserId ? { teamsUserId: null } : {}),
       };
       if (Object.keys(free).length) await tx.member.update({ where: { id: c.id }, data: free });
     }
-    for (const m of doc.members) {
-      const fields = memberFields(m);
-      const current: Member | undefined = byExternalId.get(m.externalId);
-      if (current) {
-        const d = diff(current, fields);
-        if (d) await tx.member.update({ where: { id: current.id }, data: fields });
-        note('member.update', `member:${current.id}`, d);
+    for (const p of plans) {
+      if (p.current) {
+        const d = diff(p.current, p.fields);
+        if (d) await tx.member.update({ where: { id: p.current.id }, data: d.after });
+        note('member.update', `member:${p.current.id}`, d);
+        // As when an owner turns it on: an open request for more usage is moot.
+        if (p.fields.extraUsageEnabled && !p.current.extraUsageEnabled && !p.current.removedAt) events.push({ type: 'member_extra_usage_enabled', memberId: p.current.id });
       } else {
-        const created = await tx.member.create({ data: { orgId, externalId: m.externalId, ...fields } });
-        note('member.create', `member:${created.id}`, { before: null, after: { externalId: m.externalId, ...fields } });
+        const created = await tx.member.create({ data: { orgId, externalId: p.doc.externalId, name: p.doc.name, role: p.doc.role, seatTier: p.doc.seatTier, ...p.fields } });
+        note('member.create', `member:${created.id}`, { before: null, after: { externalId: p.doc.externalId, ...p.fields } });
       }
     }
 

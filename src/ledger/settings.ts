@@ -1,5 +1,6 @@
-// Owner settings for extra usage: the switch, every cap, prepaid balance and
-// auto-reload. Each change applies at once, in one transaction with its audit entry.
+// Owner settings for extra usage: the switch, every cap, members' seat tiers,
+// prepaid balance and auto-reload. Each change applies at once, in one transaction
+// with its audit entry.
 import type { Db } from '../db/client.js';
 import type { Member, Organization } from '../generated/prisma/client.js';
 import type { ExtraUsageScope, SeatTier } from '../domain/caps.js';
@@ -7,7 +8,7 @@ import { formatUsdOrNull } from '../domain/money.js';
 import { actorLabel, requireOwner } from './actors.js';
 import { writeAudit } from './audit.js';
 import { appendEvents } from './outbox.js';
-import { invalid } from './errors.js';
+import { invalid, notFound } from './errors.js';
 import { requireActiveMember } from './members.js';
 import { inTransaction } from './transactions.js';
 
@@ -79,6 +80,23 @@ export async function setMemberExtraUsage(db: Db, org: Organization, actor: Memb
     const after = await tx.member.update({ where: { id: member.id }, data: { extraUsageEnabled: enabled } });
     await writeAudit(tx, org.id, [{ actor: actorLabel(actor), action: 'extra_usage.member.set', subject: `member:${member.id}`, before: { enabled: before.extraUsageEnabled }, after: { enabled } }]);
     if (enabled && !before.extraUsageEnabled) await appendEvents(tx, org.id, [{ type: 'member_extra_usage_enabled', memberId: member.id }]);
+    return after;
+  });
+}
+
+/**
+ * Moves a member to another seat tier (up or down): their included allowance and
+ * tier cap change at once. An open request of theirs stays open for admins to decide.
+ */
+export async function setMemberSeatTier(db: Db, org: Organization, actor: Member, memberRef: string, seatTier: SeatTier) {
+  requireOwner(actor);
+  const member = await requireActiveMember(db, org.id, memberRef);
+  return inTransaction(db, async (tx) => {
+    const before = await tx.member.findUniqueOrThrow({ where: { id: member.id } });
+    if (before.removedAt) throw notFound(`member '${memberRef}'`, 'member');
+    if (before.seatTier === seatTier) return before; // already so: nothing changes, nothing to audit
+    const after = await tx.member.update({ where: { id: member.id }, data: { seatTier } });
+    await writeAudit(tx, org.id, [{ actor: actorLabel(actor), action: 'member.seat_tier.set', subject: `member:${member.id}`, before: { seatTier: before.seatTier }, after: { seatTier } }]);
     return after;
   });
 }

@@ -86,6 +86,35 @@ describe.each(BACKENDS)('settings on $kind', ({ open }) => {
     expect((await owner.get('/v1/reports/audit-log?before=99999999999999999999')).status).toBeGreaterThanOrEqual(400);
   });
 
+  it('lets an owner move a member\'s seat up and down, audited; admins and members are refused and nothing changes', async () => {
+    const owner = as(ent, 'owner-1');
+    const seatOf = async (externalId: string) => (await owner.get('/v1/reports/seat-limits')).body.members.find((m: any) => m.externalId === externalId).seatTier;
+    for (const actor of ['admin-1', 'alice']) {
+      const res = await as(ent, actor).put('/v1/settings/members/alice/seat', { seatTier: 'premium' });
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toContain('only an owner');
+    }
+    expect(await seatOf('alice')).toBe('standard');
+    const bad = await owner.put('/v1/settings/members/alice/seat', { seatTier: 'platinum' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('seatTier');
+    expect((await owner.put('/v1/settings/members/nobody/seat', { seatTier: 'premium' })).status).toBe(404);
+    expect(await seatOf('alice')).toBe('standard');
+    expect((await owner.get('/v1/reports/audit-log?limit=1')).body.entries[0].action).not.toBe('member.seat_tier.set');
+
+    const up = await owner.put('/v1/settings/members/alice/seat', { seatTier: 'premium' });
+    expect(up.status).toBe(200);
+    expect(up.body).toEqual({ memberId: expect.any(String), seatTier: 'premium' });
+    expect(await seatOf('alice')).toBe('premium');
+    expect((await owner.put('/v1/settings/members/alice/seat', { seatTier: 'standard' })).body.seatTier).toBe('standard');
+    const log = await owner.get('/v1/reports/audit-log?limit=2');
+    expect(log.body.entries.map((e: any) => [e.action, e.subject, e.before, e.after])).toEqual([
+      ['member.seat_tier.set', `member:${up.body.memberId}`, { seatTier: 'premium' }, { seatTier: 'standard' }],
+      ['member.seat_tier.set', `member:${up.body.memberId}`, { seatTier: 'standard' }, { seatTier: 'premium' }],
+    ]);
+    expect(log.body.entries[0].actor).toContain('(owner-1)');
+  });
+
   it('keeps the audit log append-only in the database itself', async () => {
     const db = scratch.db.prisma;
     await expect(db.auditEntry.updateMany({ data: { actor: 'someone else' } })).rejects.toThrow(/append-only/);

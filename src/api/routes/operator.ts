@@ -34,10 +34,13 @@ export function operatorRoutes(deps: ApiDeps) {
   return [
     defineRoute({
       method: 'PUT', url: '/v1/operator/orgs/:slug', tag: 'operator', auth: 'operator',
-      summary: 'Create or replace an organisation from its declarative document (idempotent)',
+      summary: 'Create an organisation from its declarative document, or apply a re-sent one: only the fields it changes since the last one applied are written (idempotent)',
       params: slugParams, body: orgDocumentSchema,
       otherSuccess: { 201: 'The organisation was created' },
-      refusals: { 409: 'teamsTenantId belongs to another organisation' },
+      refusals: {
+        409: 'teamsTenantId belongs to another organisation, or a chat id the document gives one member is still another\'s, kept because the document leaves it as it is',
+        422: 'Auto-reload would be on without a stored threshold or amount',
+      },
       async handler({ params, body, reply }) {
         const result = await provisionOrg(deps.db, params.slug, body);
         reply.status(result.created ? 201 : 200);

@@ -6,7 +6,7 @@ import { auditLog } from '../../ledger/audit.js';
 import { creditBalance } from '../../ledger/balance.js';
 import { actorLabel, requireAdmin, requireOwner } from '../../ledger/actors.js';
 import { seatLimits, usageOverview } from '../../ledger/reports.js';
-import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setOrgCap, setTierCap } from '../../ledger/settings.js';
+import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../../ledger/settings.js';
 import { loadOrg } from '../../ledger/limits-state.js';
 import { defineRoute } from '../route.js';
 import { capAmount, memberRef, nanosOf, nanosOrNull, positiveUsdAmount, text, usdAmount } from '../schemas.js';
@@ -71,6 +71,16 @@ export function settingsRoutes(deps: ApiDeps) {
       async handler({ auth, params, body }) {
         const m = await setMemberExtraUsage(deps.db, auth.org!, auth.actor!, params.member, body.enabled);
         return { memberId: m.id, extraUsageEnabled: m.extraUsageEnabled };
+      },
+    }),
+    defineRoute({
+      method: 'PUT', url: '/v1/settings/members/:member/seat', tag: 'settings', auth: 'person',
+      summary: 'Move a member to another seat tier, up or down: their included allowance and tier cap change at once (owners)',
+      params: z.object({ member: memberRef }), body: z.object({ seatTier: z.enum(['standard', 'premium']) }).strict(),
+      refusals: { 404: 'member names no active member' },
+      async handler({ auth, params, body }) {
+        const m = await setMemberSeatTier(deps.db, auth.org!, auth.actor!, params.member, body.seatTier);
+        return { memberId: m.id, seatTier: m.seatTier };
       },
     }),
     defineRoute({
