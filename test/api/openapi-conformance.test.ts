@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY_SCOPES } from '../../src/ledger/api-keys.js';
 import { ledgerOnlyPayments } from '../../src/payments/port.js';
 import { requestService } from '../../src/services/requests.js';
 import { findExecutable } from '../../src/temporal/cli.js';
@@ -21,8 +22,13 @@ const EXAMPLES_PER_OPERATION = 100;
 // Every check but positive_data_acceptance: a schema-valid request may still be refused
 // by a rule on stored state (an unknown member is a 404, a past price a 422).
 const EXCLUDED_CHECKS = ['positive_data_acceptance'];
-// A run takes under a minute on two busy cores; this only stops a wedged one.
+// A run takes about a minute on two busy cores; this only stops a wedged one.
 const KILL_AFTER_MS = 8 * 60_000;
+// Values that once took the server down, mixed into generated strings and integers:
+// NUL and control characters (as TOML escapes), amounts past BIGINT nanos, integers
+// past int4 and int8.
+const HOSTILE_STRINGS = ['a\\u0000b', '\\u0000', '\\u0001\\u007f', '9223372036.86', '9223372036854775808', '1000000000.00'];
+const HOSTILE_INTEGERS = [3_000_000_000, 2_147_483_648, 9_223_372_036_854_775_807n, 9_223_372_036_854_775_808n];
 
 let scratch: Scratch;
 let env: TestWorkflowEnvironment;
@@ -42,7 +48,8 @@ beforeAll(async () => {
   // Settings and metering run against a team org (balance, auto-reload); an enterprise org is there to be read and replaced.
   await h.provision('team', teamDoc());
   await h.provision('acme', enterpriseDoc());
-  key = await h.issueKey('team');
+  // One key with every scope: it stands for every API-key scheme the document declares.
+  key = await h.issueKey('team', [...API_KEY_SCOPES]);
   base = await h.app.listen({ host: '127.0.0.1', port: 0 });
   dir = await mkdtemp(path.join(tmpdir(), 'schemathesis-'));
 });
@@ -69,21 +76,60 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number |
   });
 }
 
+type Schema = { type?: string | string[]; properties?: Record<string, Schema>; items?: Schema; anyOf?: Schema[] };
+
+/** Every string or integer field of a body, as schemathesis body paths ("members[*].name"). */
+function leafFields(s: Schema, at: string[] = [], out = new Map<string, 'string' | 'integer'>()) {
+  for (const variant of s.anyOf ?? []) leafFields(variant, at, out);
+  for (const [name, child] of Object.entries(s.properties ?? {})) leafFields(child, [...at, name], out);
+  if (s.items && at.length > 0) leafFields(s.items, [...at.slice(0, -1), `${at.at(-1)}[*]`], out);
+  const types = ([] as string[]).concat(s.type ?? []);
+  const type = types.includes('string') ? 'string' : types.includes('integer') ? 'integer' : null;
+  if (type && at.length > 0) out.set(at.join('.'), type);
+  return out;
+}
+
 describe('the OpenAPI document', () => {
   it('describes every answer the server gives, and the server never fails', async () => {
     const st = findExecutable('schemathesis');
     if (!st) throw new Error('schemathesis not found: pip install schemathesis (.ci/run does)');
-    // Each security scheme gets its own credential; settings calls also name the acting member.
+    // Each bearer scheme gets a credential (the operator token, else the all-scope key);
+    // calls on behalf of a member name the acting one.
+    const spec = (await h.call('GET', '/openapi.json')).body as {
+      components: { securitySchemes: Record<string, { type: string; scheme?: string }> };
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Schema }> } }>>;
+    };
+    const auth = Object.entries(spec.components.securitySchemes)
+      .filter(([, s]) => s.type === 'http' && s.scheme === 'bearer')
+      .flatMap(([name]) => [`[auth.openapi.${name}]`, `bearer = "${name === 'operatorToken' ? OPERATOR_TOKEN : key}"`]);
+    const bodyFields = new Map<string, 'string' | 'integer'>();
+    for (const op of Object.values(spec.paths).flatMap((p) => Object.values(p))) {
+      const schema = op.requestBody?.content['application/json']?.schema;
+      if (schema) leafFields(schema, [], bodyFields);
+    }
     const config = [
       `seed = ${SEED}`,
       'workers = 1',
+      // No crash replays or example database carried between runs: each run is the seed's.
+      '[cache]',
+      'enabled = false',
       '[generation]',
       `max-examples = ${EXAMPLES_PER_OPERATION}`,
       'database = "none"',
-      '[auth.openapi.operatorToken]',
-      `bearer = "${OPERATOR_TOKEN}"`,
-      '[auth.openapi.apiKey]',
-      `bearer = "${key}"`,
+      '[dictionaries.hostile-strings]',
+      `values = [${HOSTILE_STRINGS.map((v) => `"${v}"`).join(', ')}]`,
+      '[dictionaries.hostile-integers]',
+      `values = [${HOSTILE_INTEGERS.join(', ')}]`,
+      '[generation.dictionaries.string]',
+      'dictionary = "hostile-strings"',
+      'probability = 0.1',
+      '[generation.dictionaries.integer]',
+      'dictionary = "hostile-integers"',
+      'probability = 0.1',
+      ...auth,
+      // Type-wide bindings reach parameters; body fields are bound one by one.
+      '[parameters]',
+      ...[...bodyFields].map(([field, type]) => `"body.${field}" = { dictionary = "hostile-${type}s", probability = 0.1 }`),
       // The coverage phase never finishes building a 10,000-member array that `contains`
       // exactly one primary owner (schemathesis 4.32); fuzzing still covers the document.
       '[[operations]]',
@@ -99,6 +145,7 @@ describe('the OpenAPI document', () => {
       '--request-timeout', '60', '--continue-on-failure', '--no-color',
     ], dir);
     if (code !== 0) throw new Error(`schemathesis failed (exit ${code}):\n${output}`);
+    if (process.env.SCHEMATHESIS_OUTPUT) console.log(output);
     // Every operation was exercised, and every generated case passed every check.
     const [, selected, total] = /Selected: (\d+)\/(\d+)/.exec(output) ?? [];
     const [, tested] = /Tested: (\d+)/.exec(output) ?? [];
