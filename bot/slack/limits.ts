@@ -1,9 +1,9 @@
 // The owner's limits as Slack shows and changes them: the org cap, a seat tier's
-// cap (Enterprise), a member's cap. Changes go through the ledger's settings
-// functions, which check the actor is an owner and write the audit entry.
+// cap (Enterprise), a member's cap and seat tier. Changes go through the ledger's
+// settings functions, which check the actor is an owner and write the audit entry.
 import { formatUsd } from '../../src/domain/money.js';
 import { seatLimits, usageOverview } from '../../src/ledger/reports.js';
-import { setMemberCap, setOrgCap, setTierCap } from '../../src/ledger/settings.js';
+import { setMemberCap, setMemberSeatTier, setOrgCap, setTierCap } from '../../src/ledger/settings.js';
 import type { SlackDeps } from './deps.js';
 import type { Linked } from './identity.js';
 import { seatName } from './views/blocks.js';
@@ -14,6 +14,8 @@ export interface LimitDescription {
   current: string | null;
   spent: string;
   note?: string;
+  /** A member's seat tier (member limits only): the modal offers to change it. */
+  seatTier?: 'standard' | 'premium';
 }
 
 export function parseTarget(value: unknown): LimitTarget | null {
@@ -37,6 +39,7 @@ export async function describeLimit(deps: SlackDeps, who: Linked, target: LimitT
       current: row?.cap ?? null,
       spent: row?.monthToDateExtra ?? '0.00',
       note: '"Set to unlimited" removes this member\'s limit; seat-tier and organisation limits still apply.',
+      seatTier: member.seatTier,
     };
   }
   const o = await usageOverview(deps.db, who.org, now);
@@ -59,4 +62,12 @@ export async function applyLimit(deps: SlackDeps, who: Linked, target: LimitTarg
   }
   const member = await setMemberCap(deps.db, who.org, who.member, target.memberId, capNanos);
   return `${member.name}'s monthly limit is now ${shown}${capNanos === null ? ' (seat-tier and organisation limits still apply)' : ''}.`;
+}
+
+export const parseSeatTier = (value: unknown): 'standard' | 'premium' | null => (value === 'standard' || value === 'premium' ? value : null);
+
+/** Moves a member to another seat tier; the ledger refuses non-owners with a 403. */
+export async function applySeatTier(deps: SlackDeps, who: Linked, memberId: string, seatTier: 'standard' | 'premium'): Promise<string> {
+  const member = await setMemberSeatTier(deps.db, who.org, who.member, memberId, seatTier);
+  return `${member.name} now has a ${seatName(seatTier).toLowerCase()} seat.`;
 }

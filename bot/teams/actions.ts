@@ -15,6 +15,7 @@ export const VERB = {
   settingsShow: 'settings.show',
   settingsExtraUsage: 'settings.extraUsage',
   settingsCap: 'settings.cap',
+  settingsSeat: 'settings.seat',
   settingsAutoReload: 'settings.autoReload',
 } as const;
 
@@ -30,6 +31,7 @@ export const INPUT = {
   capTier: (tier: 'standard' | 'premium') => `cap.${tier}`,
   capMember: 'cap.member',
   capMemberId: 'capMemberId',
+  seatMember: 'seat.member',
   autoReloadEnabled: 'autoReloadEnabled',
   autoReloadThreshold: 'autoReloadThreshold',
   autoReloadAmount: 'autoReloadAmount',
@@ -53,6 +55,7 @@ const schemas = {
   [VERB.settingsShow]: z.object({ page }),
   [VERB.settingsExtraUsage]: z.object({ page }),
   [VERB.settingsCap]: z.object({ page, target: z.enum(['org', 'standard', 'premium', 'member']), unlimited: z.boolean().optional() }),
+  [VERB.settingsSeat]: z.object({ page }),
   [VERB.settingsAutoReload]: z.object({ page }),
 } satisfies Record<Verb, z.ZodType>;
 

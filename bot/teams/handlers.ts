@@ -8,7 +8,7 @@ import { isAdmin, isOwner } from '../../src/ledger/actors.js';
 import { LedgerError } from '../../src/ledger/errors.js';
 import { loadOrg } from '../../src/ledger/limits-state.js';
 import { pendingRequests } from '../../src/ledger/requests.js';
-import { setAutoReload, setExtraUsage, setMemberCap, setOrgCap, setTierCap } from '../../src/ledger/settings.js';
+import { setAutoReload, setExtraUsage, setMemberCap, setMemberSeatTier, setOrgCap, setTierCap } from '../../src/ledger/settings.js';
 import { formatUsd } from '../../src/domain/money.js';
 import type { DecisionInput } from '../../src/domain/requests.js';
 import type { RequestView } from '../../src/notify/port.js';
@@ -91,6 +91,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
 
       case VERB.settingsExtraUsage:
       case VERB.settingsCap:
+      case VERB.settingsSeat:
       case VERB.settingsAutoReload:
         if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS) });
         return changeSettings(who, action);
@@ -138,7 +139,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     return screen({ notice: { tone: 'good', text: `${done} ${view.requester.name} is told.` } });
   }
 
-  async function changeSettings(who: Linked, action: Extract<CardActionInput, { verb: typeof VERB.settingsExtraUsage | typeof VERB.settingsCap | typeof VERB.settingsAutoReload }>): Promise<AdaptiveCard> {
+  async function changeSettings(who: Linked, action: Extract<CardActionInput, { verb: typeof VERB.settingsExtraUsage | typeof VERB.settingsCap | typeof VERB.settingsSeat | typeof VERB.settingsAutoReload }>): Promise<AdaptiveCard> {
     const orgId = who.org.id;
     const page = action.data.page;
     const inputs = action.inputs;
@@ -180,6 +181,18 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
         }
         await setTierCap(db, org, who.member, target, capNanos);
         return ok(`${seatName(target)} seats' monthly limit is now ${shown}.`);
+      }
+
+      if (action.verb === VERB.settingsSeat) {
+        const memberId = inputs[INPUT.capMemberId];
+        const seat = inputs[INPUT.seatMember];
+        if (!memberId) return again({ [INPUT.capMemberId]: 'Choose a member.' });
+        if (seat !== 'standard' && seat !== 'premium') return again({ [INPUT.seatMember]: 'Choose a seat: standard or premium.' });
+        const m = await db.member.findFirst({ where: { id: memberId, orgId, removedAt: null } });
+        if (!m) return again({ [INPUT.capMemberId]: 'This member is not in the organisation (any more).' });
+        if (m.seatTier === seat) return settingsScreen(deps, orgId, { page, notice: { tone: 'accent', text: `${m.name} already has a ${seatName(seat).toLowerCase()} seat. Nothing was changed.` } });
+        await setMemberSeatTier(db, org, who.member, m.id, seat);
+        return ok(`${m.name} now has a ${seatName(seat).toLowerCase()} seat.`);
       }
 
       const enabled = inputs[INPUT.autoReloadEnabled] === 'true';

@@ -29,8 +29,8 @@ export interface SlackHarness {
   clickInMessage(user: string, message: SlackCall, actionId: string, value?: (v: string | undefined) => boolean): Promise<SlackResponse>;
   /** Clicks in the last Home published for `user`. */
   clickInHome(user: string, actionId: string, value?: (v: string | undefined) => boolean, extra?: Record<string, unknown>, from?: SlackCall): Promise<SlackResponse>;
-  /** Clicks a button inside the modal opened by `opened` (a views.open call). */
-  clickInModal(user: string, opened: SlackCall, actionId: string): Promise<SlackResponse>;
+  /** Clicks a button (or picks in a select: `extra` carries e.g. selected_option) inside the modal opened by `opened` (a views.open call). */
+  clickInModal(user: string, opened: SlackCall, actionId: string, extra?: Record<string, unknown>): Promise<SlackResponse>;
   /** Submits the modal opened by `opened` with input values by block id. */
   submit(user: string, opened: SlackCall, values: Record<string, string | string[] | null>): Promise<SlackResponse>;
   lastHome(user: string): SlackCall | undefined;
@@ -144,14 +144,14 @@ export async function startSlackHarness(db: Db, requests: RequestService, opts: 
         actions: [actionPayload(block, element, extra)],
       }), FORM);
     },
-    clickInModal(u, opened, actionId) {
+    clickInModal(u, opened, actionId, extra) {
       const view = openedView(opened);
       const { block, element } = findElement(view.blocks, actionId);
       return post(interactionBody({
         type: 'block_actions', team, user: user(u), api_app_id: 'A_APP', token: 'legacy', trigger_id: `trigger-${++triggers}`,
         container: { type: 'view', view_id: view.id },
         view: { ...view, state: { values: {} } },
-        actions: [actionPayload(block, element)],
+        actions: [actionPayload(block, element, extra)],
       }), FORM);
     },
     submit(u, opened, values) {

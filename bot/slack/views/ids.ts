@@ -19,6 +19,8 @@ export const ACTION = {
   alertsByDm: 'settings_alerts_by_dm',
   /** In the "Adjust limit" modal. */
   setUnlimited: 'limit_set_unlimited',
+  /** In a member's "Adjust limit" modal: their seat tier, applied once confirmed. */
+  setSeatTier: 'limit_set_seat_tier',
 } as const;
 
 export const VIEW = {

@@ -1,6 +1,6 @@
 // Modals: approve with an optional member cap, deny with an optional reason,
-// "Adjust limit" (amount + "Set cap" / "Set to unlimited"), auto-reload, and a
-// closing confirmation. Each carries what it is about in private_metadata; the
+// "Adjust limit" (amount + "Set cap" / "Set to unlimited", and a member's seat tier),
+// auto-reload, and a closing confirmation. Each carries what it is about in private_metadata; the
 // listener still checks the clicking user's stored role before changing anything.
 import type { types } from '@slack/bolt';
 import type { RequestView } from '../../../src/notify/port.js';
@@ -67,12 +67,33 @@ export interface LimitMeta {
   page: number;
 }
 
-/** "Adjust limit": an amount with "Set cap" (submit), and "Set to unlimited". */
-export function adjustLimitModal(target: LimitTarget, what: { label: string; current: string | null; spent: string; note?: string }, page: number): ModalView {
+const seatOption = (tier: 'standard' | 'premium'): types.PlainTextOption => ({ text: plain(`${seatName(tier)} seat`), value: tier });
+
+/** A member's seat tier, changed as soon as the owner confirms the new choice (not with "Set cap"). */
+function seatSelect(current: 'standard' | 'premium'): Block {
+  const select: types.StaticSelect = {
+    type: 'static_select',
+    action_id: ACTION.setSeatTier,
+    placeholder: plain('Seat tier', LIMITS.placeholder),
+    options: [seatOption('standard'), seatOption('premium')],
+    initial_option: seatOption(current),
+    confirm: {
+      title: plain('Change the seat?', LIMITS.confirmTitle),
+      text: { type: 'mrkdwn', text: 'Their included usage per window and seat-tier limit change at once. The change is recorded in the audit log.' },
+      confirm: plain('Change seat', LIMITS.confirmButton),
+      deny: plain('Cancel', LIMITS.confirmButton),
+    },
+  };
+  return section(`*Seat:* ${seatName(current)}`, { blockId: 'limit_seat', accessory: select });
+}
+
+/** "Adjust limit": an amount with "Set cap" (submit), and "Set to unlimited"; for a member, their seat tier too. */
+export function adjustLimitModal(target: LimitTarget, what: { label: string; current: string | null; spent: string; note?: string; seatTier?: 'standard' | 'premium' }, page: number): ModalView {
   const blocks: Block[] = [
     section(`*${esc(truncate(what.label, 200))}*\nCurrent limit: ${usd(what.current)} · spent $${what.spent} this month`),
     textInput(BLOCK.amountInput, 'Monthly limit (USD)', { placeholder: 'e.g. 500.00', ...(what.current !== null ? { initial: what.current } : {}), maxLength: 20 }),
     actions([button('Set to unlimited', ACTION.setUnlimited, JSON.stringify(target), { confirm: { title: 'Set to unlimited?', text: `Remove the monthly limit of ${esc(truncate(what.label, 200))}.`, confirm: 'Set to unlimited' } })], 'limit_unlimited'),
+    ...(target.kind === 'member' && what.seatTier ? [seatSelect(what.seatTier)] : []),
     context([what.note ?? 'Changes apply at once. Members over a lowered limit are paused until next month.']),
   ];
   return modal(VIEW.adjustLimit, 'Adjust limit', blocks, { target, page } satisfies LimitMeta, 'Set cap');

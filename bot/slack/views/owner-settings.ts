@@ -1,7 +1,7 @@
 // The owner's "Usage" page in the App Home, mirroring Admin settings > Usage: the
 // extra-usage switch, the org spending cap, seat-tier caps (Enterprise), prepaid
 // balance and auto-reload (Team), where alerts go, and the individual seat limits
-// table with "Edit limit" (paged).
+// table with "Edit limit or seat" (paged).
 import type { types } from '@slack/bolt';
 import type { seatLimits, usageOverview } from '../../../src/ledger/reports.js';
 import { actions, button, context, divider, esc, header, pages, section, seatName, truncate, usd, type Block } from './blocks.js';
@@ -68,7 +68,7 @@ export function ownerSettingsBlocks(o: UsageOverview, seats: SeatLimits, opts: {
     const paused = m.paused ? ' · :double_vertical_bar: *paused*' : '';
     blocks.push(section(
       `*${esc(truncate(m.name, 150))}* · ${seatName(m.seatTier)} · extra usage ${m.extraUsageEnabled ? 'on' : 'off'}\nLimit ${usd(m.cap)} · spent $${m.monthToDateExtra} this month${paused}`,
-      { blockId: `seat_${m.id}`, accessory: adjust({ kind: 'member', memberId: m.id }, 'Edit limit') },
+      { blockId: `seat_${m.id}`, accessory: adjust({ kind: 'member', memberId: m.id }, 'Edit limit or seat') },
     ));
   }
   if (chunks.length > 1) {

@@ -1,8 +1,8 @@
 // The owner's "Usage settings" card, mirroring the product's Admin settings > Usage
 // page: the extra-usage switch, the org's monthly cap, seat-tier caps (Enterprise),
 // prepaid balance and auto-reload (Team), and the individual seat limits table
-// with "Set cap" / "Set to unlimited". A refused value comes back in the same card
-// with the error under its input and what was typed still in it.
+// with "Set cap" / "Set to unlimited" and "Set seat". A refused value comes back in
+// the same card with the error under its input and what was typed still in it.
 import type { seatLimits, usageOverview } from '../../../src/ledger/reports.js';
 import { INPUT, VERB } from '../actions.js';
 import { actionSet, banner, card, columns, container, execute, heading, text, textInput, type AdaptiveCard, type CardElement, type Notice } from './card.js';
@@ -108,7 +108,7 @@ export function settingsCard(overview: Overview, limits: SeatLimits, o: Settings
   const table = rows.map((m) =>
     columns(
       [
-        { items: [text(`${m.name}${m.extraUsageEnabled ? '' : ' · extra usage off'}`, { spacing: 'None' })] },
+        { items: [text(`${m.name} · ${seatName(m.seatTier)}${m.extraUsageEnabled ? '' : ' · extra usage off'}`, { spacing: 'None' })] },
         { items: [text(`${capText(m.cap)}${m.paused ? ' · paused' : ''}`, { color: m.paused ? 'Attention' : 'Default' })], width: 'auto' },
         { items: [text(usd(m.monthToDateExtra), { horizontalAlignment: 'Right' })], width: '80px' },
       ],
@@ -121,7 +121,7 @@ export function settingsCard(overview: Overview, limits: SeatLimits, o: Settings
         {
           type: 'Input.ChoiceSet',
           id: INPUT.capMemberId,
-          label: 'Adjust the limit of',
+          label: 'Adjust the limit or seat of',
           style: 'compact',
           ...(chosen ? { value: chosen } : {}),
           choices: rows.map((m) => ({ title: m.name, value: m.id })),
@@ -129,6 +129,21 @@ export function settingsCard(overview: Overview, limits: SeatLimits, o: Settings
         ...(o.errors?.[INPUT.capMemberId] ? [text(o.errors[INPUT.capMemberId]!, { color: 'Attention', size: 'Small' })] : []),
         ...capEditor('member', INPUT.capMember, page, o, 'New member limit (USD)'),
         text('"Set to unlimited" removes the member\'s own limit; seat-tier and organisation limits still apply.', { isSubtle: true, size: 'Small', spacing: 'None' }),
+        // No preset: the card cannot follow the member chosen above, so the owner picks the seat they mean.
+        {
+          type: 'Input.ChoiceSet',
+          id: INPUT.seatMember,
+          label: 'New seat',
+          style: 'compact',
+          placeholder: 'Choose a seat',
+          ...(o.values?.[INPUT.seatMember] ? { value: o.values[INPUT.seatMember] } : {}),
+          choices: [
+            { title: 'Standard seat', value: 'standard' },
+            { title: 'Premium seat', value: 'premium' },
+          ],
+        },
+        ...(o.errors?.[INPUT.seatMember] ? [text(o.errors[INPUT.seatMember]!, { color: 'Attention', size: 'Small', id: `error:${INPUT.seatMember}` })] : []),
+        actionSet([execute('Set seat', VERB.settingsSeat, { page }, { id: 'set-seat:member' })]),
       ]
     : [text('No members.', { isSubtle: true })];
   const paging = pageCount > 1

@@ -58,7 +58,7 @@ describe('card sizes', () => {
       prepaid: { balance: '-999999999999.999999999', autoReload: { enabled: true, threshold: '999999999999.99', amount: '999999999999.99', monthlyLimit: 1000 } },
     } as unknown as Overview;
     const error = 'e'.repeat(300);
-    const errors = Object.fromEntries(['cap.org', 'cap.member', 'capMemberId', 'autoReloadThreshold', 'autoReloadAmount', 'extraUsageScope'].map((id) => [id, error]));
+    const errors = Object.fromEntries(['cap.org', 'cap.member', 'capMemberId', 'seat.member', 'autoReloadThreshold', 'autoReloadAmount', 'extraUsageScope'].map((id) => [id, error]));
     const card = settingsCard(overview, { period: '2026-11', members } as SeatLimits, { page: 1, errors, values: { 'cap.org': 'v'.repeat(300) }, notice: { tone: 'attention', text: error } });
     expect(size(card)).toBeLessThan(MAX_CARD_BYTES);
   });

@@ -202,12 +202,19 @@ describe('Teams cards in the official renderer', () => {
     expect(textOf(tier)).toContain("Premium seats' monthly limit is now $300.00.");
 
     await show(tier, null);
-    await r.select('Adjust the limit of', 'Bob');
+    await r.select('Adjust the limit or seat of', 'Bob');
     const unlimited = await feed(USERS.owner, await r.click('Set to unlimited', 3));
     expect(textOf(unlimited)).toContain("Bob's monthly limit is now unlimited");
     expect((await acme.member('bob')).extraUsageCapNanos).toBeNull();
 
     await show(unlimited, null);
+    await r.select('Adjust the limit or seat of', 'Bob');
+    await r.select('New seat', 'Standard seat');
+    const seat = await feed(USERS.owner, await r.click('Set seat'));
+    expect(textOf(seat)).toContain('Bob now has a standard seat.');
+    expect((await acme.member('bob')).seatTier).toBe('standard');
+
+    await show(seat, null);
     await r.toggle('Extra usage is on', false);
     const off = await feed(USERS.owner, await r.click('Save'));
     expect(textOf(off)).toContain('Extra usage is now off');

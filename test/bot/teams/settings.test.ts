@@ -1,7 +1,7 @@
 // The owner's settings card through the real adapter: the extra-usage switch,
-// org / tier / member caps with "Set cap" / "Set to unlimited", auto-reload on a
-// Team org; bad values come back in the card under their input; only owners
-// change anything, whatever the card data says.
+// org / tier / member caps with "Set cap" / "Set to unlimited", a member's seat
+// with "Set seat", auto-reload on a Team org; bad values come back in the card
+// under their input; only owners change anything, whatever the card data says.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestService } from '../../../src/services/requests.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
@@ -50,7 +50,8 @@ describe('owner settings card in Teams', () => {
     expect(text).toContain('Premium seats: $0.00 spent of Unlimited this month');
     expect(text).toContain('Members 1–10 of 16');
     expect(text).not.toContain('Prepaid balance');
-    expect(buttonsOf(card)).toEqual(['Save', 'Set cap', 'Set to unlimited', 'Set cap', 'Set to unlimited', 'Set cap', 'Set to unlimited', 'Next', 'Set cap', 'Set to unlimited', 'Refresh']);
+    expect(buttonsOf(card)).toEqual(['Save', 'Set cap', 'Set to unlimited', 'Set cap', 'Set to unlimited', 'Set cap', 'Set to unlimited', 'Next', 'Set cap', 'Set to unlimited', 'Set seat', 'Refresh']);
+    expect(text).toContain('Alice · Standard');
     const next = h.cardOf(await h.invoke(USERS.owner, 'settings.show', buttonData(card, 'Next').data));
     expect(textOf(next)).toContain('Members 11–16 of 16');
     expect(buttonsOf(next)).toContain('Previous');
@@ -92,6 +93,35 @@ describe('owner settings card in Teams', () => {
     expect(last).toMatchObject({ action: 'cap.member.set', actor: expect.stringContaining('(owner-1)') });
   });
 
+  it('moves a member\'s seat up and down with "Set seat", audited; a missing choice is shown under its input', async () => {
+    const before = await audits(acme.orgId);
+    const bob = await acme.member('bob');
+    const card = await settingsCardOf(USERS.owner);
+    const set = buttonData(card, 'Set seat');
+    const none = h.cardOf(await h.invoke(USERS.owner, set.verb, { ...set.data, capMemberId: bob.id }));
+    expect(JSON.stringify(none)).toContain('"id":"error:seat.member"');
+    expect(textOf(none)).toContain('Choose a seat: standard or premium.');
+    expect(await audits(acme.orgId)).toBe(before);
+
+    const down = h.cardOf(await h.invoke(USERS.owner, set.verb, { ...set.data, capMemberId: bob.id, 'seat.member': 'standard' }));
+    expect(textOf(down)).toContain('Bob now has a standard seat.');
+    expect(textOf(down)).toContain('Bob · Standard');
+    expect((await acme.member('bob')).seatTier).toBe('standard');
+    const same = h.cardOf(await h.invoke(USERS.owner, set.verb, { ...set.data, capMemberId: bob.id, 'seat.member': 'standard' }));
+    expect(textOf(same)).toContain('Bob already has a standard seat. Nothing was changed.');
+    const up = h.cardOf(await h.invoke(USERS.owner, set.verb, { ...set.data, capMemberId: bob.id, 'seat.member': 'premium' }));
+    expect(textOf(up)).toContain('Bob now has a premium seat.');
+    expect((await acme.member('bob')).seatTier).toBe('premium');
+
+    const entries = await scratch.db.prisma.auditEntry.findMany({ where: { orgId: acme.orgId, action: 'member.seat_tier.set' }, orderBy: { id: 'asc' } });
+    expect(entries.map((e) => [e.subject, e.before, e.after])).toEqual([
+      [`member:${bob.id}`, { seatTier: 'premium' }, { seatTier: 'standard' }],
+      [`member:${bob.id}`, { seatTier: 'standard' }, { seatTier: 'premium' }],
+    ]);
+    expect(entries.every((e) => e.actor.includes('(owner-1)'))).toBe(true);
+    expect(await audits(acme.orgId)).toBe(before + 2);
+  });
+
   it('turns extra usage off and on again for selected members', async () => {
     const off = h.cardOf(await h.invoke(USERS.owner, 'settings.extraUsage', { verb: 'settings.extraUsage', page: 0, extraUsageEnabled: 'false', extraUsageScope: 'all_members' }));
     expect(textOf(off)).toContain('Extra usage is now off');
@@ -104,10 +134,13 @@ describe('owner settings card in Teams', () => {
   it('refuses members and admins, whatever the card data says, and changes nothing', async () => {
     const before = await audits(acme.orgId);
     const cap = (await org(acme.orgId)).orgMonthlyCapNanos;
+    const alice = await acme.member('alice');
     for (const user of [USERS.alice, USERS.admin]) {
       const res = h.cardOf(await h.invoke(user, 'settings.cap', { verb: 'settings.cap', target: 'org', page: 0, unlimited: true }));
       expect(textOf(res)).toContain('Only owners can change usage settings. Nothing was changed.');
       expect(textOf(res)).toContain('Your usage');
+      const seat = h.cardOf(await h.invoke(user, 'settings.seat', { verb: 'settings.seat', page: 0, capMemberId: alice.id, 'seat.member': 'premium' }));
+      expect(textOf(seat)).toContain('Only owners can change usage settings. Nothing was changed.');
       const show = h.cardOf(await h.invoke(user, 'settings.show', { verb: 'settings.show' }));
       expect(buttonsOf(show)).not.toContain('Set cap');
     }
@@ -115,6 +148,7 @@ describe('owner settings card in Teams', () => {
     const [reply] = await h.connector.waitFor('send', (c) => c.conversationId === 'a:dm-aad-alice');
     expect(textOf(h.connector.cardOf(reply!))).toContain('Only owners can change usage settings');
     expect((await org(acme.orgId)).orgMonthlyCapNanos).toBe(cap);
+    expect((await acme.member('alice')).seatTier).toBe(alice.seatTier);
     expect(await audits(acme.orgId)).toBe(before);
   });
 

@@ -1,10 +1,10 @@
-import type { App, BlockAction, ButtonAction, ConversationsSelectAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, ConversationsSelectAction, StaticSelectAction } from '@slack/bolt';
 import type { RecentMessages } from '../../clicks.js';
 import type { SlackDeps } from '../../deps.js';
 import { ACTION, HOME_NAVIGATION } from '../../views/ids.js';
 import { openDecisionModal, upgradeSeat } from './decide-request.js';
 import { homeNavigation } from './home-navigation.js';
-import { alertsByDm, openAdjustLimit, openAutoReload, pickAlertChannel, setExtraUsageSwitch, setUnlimited } from './owner-settings.js';
+import { alertsByDm, openAdjustLimit, openAutoReload, pickAlertChannel, setExtraUsageSwitch, setSeatTier, setUnlimited } from './owner-settings.js';
 import { requestExtraUsage } from './request-extra-usage.js';
 
 const register = (app: App, deps: SlackDeps, recent: RecentMessages) => {
@@ -19,6 +19,7 @@ const register = (app: App, deps: SlackDeps, recent: RecentMessages) => {
   app.action<BlockAction<ConversationsSelectAction>>(ACTION.alertChannel, pickAlertChannel(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.alertsByDm, alertsByDm(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.setUnlimited, setUnlimited(deps));
+  app.action<BlockAction<StaticSelectAction>>(ACTION.setSeatTier, setSeatTier(deps));
 };
 
 export default { register };

@@ -1,7 +1,7 @@
 // The owner's controls on the App Home "Usage settings" tab. Each handler checks the
 // clicking user's stored role (owner) before anything else; the ledger's settings
 // functions check it again and write the audit entry.
-import type { AllMiddlewareArgs, BlockAction, ConversationsSelectAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, BlockAction, ConversationsSelectAction, SlackActionMiddlewareArgs, StaticSelectAction } from '@slack/bolt';
 import { isOwner } from '../../../../src/ledger/actors.js';
 import { LedgerError } from '../../../../src/ledger/errors.js';
 import { loadOrg } from '../../../../src/ledger/limits-state.js';
@@ -11,13 +11,14 @@ import { setSlackAlertChannel } from '../../alert-channel.js';
 import { originOf, parseJson, type ButtonArgs, type Origin } from '../../clicks.js';
 import type { SlackDeps } from '../../deps.js';
 import { identify, idsOf, type Linked } from '../../identity.js';
-import { applyLimit, describeLimit, parseTarget } from '../../limits.js';
+import { applyLimit, applySeatTier, describeLimit, parseSeatTier, parseTarget } from '../../limits.js';
 import { ownersOnly, replyNotLinked, replyRefused } from '../../replies.js';
 import { publishHome, type WebClient } from '../../surfaces.js';
 import { adjustLimitModal, autoReloadModal, doneModal, type LimitMeta } from '../../views/modals.js';
 
 type SelectArgs = SlackActionMiddlewareArgs<BlockAction<ConversationsSelectAction>> & AllMiddlewareArgs;
-type AnyArgs = ButtonArgs | SelectArgs;
+type SeatArgs = SlackActionMiddlewareArgs<BlockAction<StaticSelectAction>> & AllMiddlewareArgs;
+type AnyArgs = ButtonArgs | SelectArgs | SeatArgs;
 
 /** The owner behind a click, or null after telling them why not. */
 async function ownerOf(deps: SlackDeps, args: AnyArgs, origin: Origin): Promise<Linked | null> {
@@ -124,5 +125,28 @@ export const setUnlimited = (deps: SlackDeps) => async (args: ButtonArgs) => {
     return refusedByLedger(args.client, deps, who, origin, err);
   }
   await args.client.views.update({ view_id: origin.viewId, view: doneModal('Limit updated', `:white_check_mark: ${done}`) });
+  await settingsHome(args.client, deps, who, meta.page ?? 0, `:white_check_mark: ${done}`);
+};
+
+/** The seat select inside a member's "Adjust limit" modal (confirmed by Slack before it is sent). */
+export const setSeatTier = (deps: SlackDeps) => async (args: SeatArgs) => {
+  await args.ack();
+  const origin = originOf(args.body);
+  if (origin.kind !== 'modal') return;
+  const who = await ownerOf(deps, args, origin);
+  if (!who) return;
+  const meta = parseJson<Partial<LimitMeta>>(origin.privateMetadata, {});
+  const target = parseTarget(meta.target);
+  const seatTier = parseSeatTier(args.action.selected_option?.value);
+  if (!target || target.kind !== 'member' || !seatTier || !(await describeLimit(deps, who, target))) {
+    return replyRefused(args.client, deps, who, origin, 'That member is not one of your organisation\'s.');
+  }
+  let done: string;
+  try {
+    done = await applySeatTier(deps, who, target.memberId, seatTier);
+  } catch (err) {
+    return refusedByLedger(args.client, deps, who, origin, err);
+  }
+  await args.client.views.update({ view_id: origin.viewId, view: doneModal('Seat updated', `:white_check_mark: ${done}`) });
   await settingsHome(args.client, deps, who, meta.page ?? 0, `:white_check_mark: ${done}`);
 };

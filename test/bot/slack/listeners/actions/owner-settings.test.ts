@@ -10,7 +10,7 @@ import type { SlackCall } from '../../../../support/slack-api.js';
 let scratch: Scratch;
 let h: SlackHarness;
 let orgId: string;
-let member: (externalId: string) => Promise<{ id: string; extraUsageCapNanos: bigint | null }>;
+let member: (externalId: string) => Promise<{ id: string; extraUsageCapNanos: bigint | null; seatTier: string }>;
 
 beforeAll(async () => {
   scratch = await migrated(scratchPglite);
@@ -98,6 +98,41 @@ describe('owner settings in the App Home', () => {
     expect((await audit('cap.member.set')).at(-1)).toMatchObject({ after: { cap: null } });
   });
 
+  it('lets the owner move a member\'s seat up and down from the member\'s modal; applied at once and audited', async () => {
+    const carol = await member('carol');
+    await openSettings(USERS.owner);
+    await h.clickInHome(USERS.owner, 'settings_adjust_limit', (v) => v === JSON.stringify({ kind: 'member', memberId: carol.id }));
+    const modal = (await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'adjust_limit' && JSON.stringify(c.args.view.blocks).includes("Carol's monthly limit")))[0]!;
+    const select = modal.args.view.blocks.find((b: any) => b.accessory?.action_id === 'limit_set_seat_tier').accessory;
+    expect(select.initial_option.value).toBe('standard');
+    expect(select.confirm).toBeDefined(); // Slack asks "Change the seat?" before sending the choice
+
+    const pick = (user: string, tier: string) => h.clickInModal(user, modal, 'limit_set_seat_tier', { selected_option: { text: { type: 'plain_text', text: tier }, value: tier } });
+    await pick(USERS.owner, 'premium');
+    const [done] = await h.api.waitFor('views.update', (c) => c.args.view_id === modal.response.view.id && JSON.stringify(c.args.view.blocks).includes('Carol now has a premium seat.'));
+    expect(done!.args.view.title.text).toBe('Seat updated');
+    await homeOf(USERS.owner, (c) => JSON.stringify(c.args.view.blocks).includes('Carol now has a premium seat.'));
+    expect((await member('carol')).seatTier).toBe('premium');
+    expect(JSON.stringify(h.lastHome(USERS.owner)!.args.view.blocks)).toContain('*Carol* · Premium');
+
+    await pick(USERS.owner, 'standard');
+    await homeOf(USERS.owner, (c) => JSON.stringify(c.args.view.blocks).includes('Carol now has a standard seat.'));
+    expect((await member('carol')).seatTier).toBe('standard');
+    const entries = await audit('member.seat_tier.set');
+    expect(entries.map((e) => [e.subject, e.before, e.after])).toEqual([
+      [`member:${carol.id}`, { seatTier: 'standard' }, { seatTier: 'premium' }],
+      [`member:${carol.id}`, { seatTier: 'premium' }, { seatTier: 'standard' }],
+    ]);
+    expect(entries.every((e) => e.actor.includes('(owner-1)'))).toBe(true);
+  });
+
+  it('offers no seat choice for the org or a tier limit', async () => {
+    await openSettings(USERS.owner);
+    await h.clickInHome(USERS.owner, 'settings_adjust_limit', (v) => v === JSON.stringify({ kind: 'org' }));
+    const orgModal = (await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'adjust_limit' && JSON.stringify(c.args.view.blocks).includes('Organisation monthly limit')))[0]!;
+    expect(JSON.stringify(orgModal.args.view.blocks)).not.toContain('limit_set_seat_tier');
+  });
+
   it('changes the org cap and a tier cap, and turns extra usage off and on again', async () => {
     await openSettings(USERS.owner);
     await h.clickInHome(USERS.owner, 'settings_adjust_limit', (v) => v === JSON.stringify({ kind: 'tier', tier: 'standard' }));
@@ -152,7 +187,7 @@ describe('owner settings in the App Home', () => {
   it('refuses owner actions sent by an admin or a member, on the server, and changes nothing', async () => {
     const ownerHome = await openSettings(USERS.owner);
     const alice = await member('alice');
-    const before = { org: await org(), alice: await member('alice'), audit: await scratch.db.prisma.auditEntry.count({ where: { orgId } }) };
+    const before = { org: await org(), alice: await member('alice'), carol: await member('carol'), audit: await scratch.db.prisma.auditEntry.count({ where: { orgId } }) };
     for (const user of [USERS.admin, USERS.bob]) {
       // Replay the owner's Home payloads as someone else.
       await h.clickInHome(user, 'settings_set_extra_usage', (v) => v === 'off', undefined, ownerHome);
@@ -167,12 +202,22 @@ describe('owner settings in the App Home', () => {
     const unlimited = await h.clickInModal(USERS.admin, modal, 'limit_set_unlimited');
     expect(unlimited.status).toBe(200);
     await h.api.waitFor('views.update', (c) => c.args.view?.title?.text === 'Not allowed');
+    // So is a seat picked in a member's modal.
+    const seatModal = h.api.of('views.open').find((c) => c.args.view?.callback_id === 'adjust_limit' && JSON.stringify(c.args.view.blocks).includes('limit_set_seat_tier'))!;
+    const refusedIn = (c: SlackCall) => c.args.view_id === seatModal.response.view.id && c.args.view?.title?.text === 'Not allowed';
+    const refusedSoFar = h.api.of('views.update').filter(refusedIn).length;
+    for (const user of [USERS.admin, USERS.bob]) {
+      expect((await h.clickInModal(user, seatModal, 'limit_set_seat_tier', { selected_option: { text: { type: 'plain_text', text: 'premium' }, value: 'premium' } })).status).toBe(200);
+    }
+    await h.api.waitFor('views.update', refusedIn, refusedSoFar + 2);
 
     expect(h.api.of('views.open').filter((c) => c.response.ok).length).toBe(h.api.of('views.open').filter((c) => c.args.view?.callback_id === 'adjust_limit').length);
     const after = { org: await org(), alice: await member('alice'), audit: await scratch.db.prisma.auditEntry.count({ where: { orgId } }) };
     expect(after.org.extraUsageEnabled).toBe(before.org.extraUsageEnabled);
     expect(after.org.slackAlertChannelId).toBe(before.org.slackAlertChannelId);
     expect(after.alice.extraUsageCapNanos).toBe(before.alice.extraUsageCapNanos);
+    expect(after.alice.seatTier).toBe(before.alice.seatTier);
+    expect((await member('carol')).seatTier).toBe(before.carol.seatTier);
     expect(after.audit).toBe(before.audit);
   });
 });
