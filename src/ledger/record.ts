@@ -16,7 +16,7 @@ import { loadOrg, tierCapOf, tierConfigOf } from './limits-state.js';
 import { requireActiveMember } from './members.js';
 import { appendEvents } from './outbox.js';
 import { priceFor } from './prices.js';
-import { inTransaction, isUniqueViolation, type Tx } from './transactions.js';
+import { inTransaction, isOutOfRange, isUniqueViolation, type Tx } from './transactions.js';
 import { lockHoldOf, releaseHold } from './reservations.js';
 import { memberIdOf, repeatedWithDifferentBody, requestOfAnotherMember } from './request-owner.js';
 
@@ -227,6 +227,9 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
       const prior = await earlierAnswer(db, input, bodyHash, member.id);
       if (prior) return prior;
     }
+    // No real request costs billions; a gateway sending such counts is broken. Refused
+    // whole (nothing half-written), never a 500.
+    if (isOutOfRange(err)) throw invalid('usage', 'recording this usage would take a month-to-date total past what the ledger can hold (about $9.2 billion); check the token counts and the price book. Nothing was recorded');
     throw err;
   }
 }

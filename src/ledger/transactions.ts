@@ -18,6 +18,12 @@ export function isUniqueViolation(err: unknown): boolean {
   return e?.code === 'P2002' || /23505|unique constraint/i.test(`${e?.message ?? ''} ${JSON.stringify(e?.meta ?? '')}`);
 }
 
+/** PostgreSQL's "numeric value out of range" (22003): a total would pass BIGINT. */
+export function isOutOfRange(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; meta?: unknown };
+  return e?.code === '22003' || /22003|out of range/i.test(`${e?.message ?? ''} ${JSON.stringify(e?.meta ?? '')}`);
+}
+
 export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, attempts = 4): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
