@@ -29,7 +29,7 @@ export const orgDocumentSchema = z.object({
   name: text(200),
   plan: z.enum(['team', 'enterprise']),
   // Stored canonical ("europe/paris" is kept as "Europe/Paris"): see canonicalTimeZone.
-  timezone: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as "Europe/Paris"').transform((tz) => canonicalTimeZone(tz)!),
+  timezone: z.string().min(1).max(64).regex(/^[A-Za-z0-9_+\/-]+$/, 'must be an IANA timezone such as "Europe/Paris"').refine(isValidTimeZone, 'must be an IANA timezone such as "Europe/Paris"').transform((tz) => canonicalTimeZone(tz)!),
   /** Microsoft Entra tenant whose Teams users belong to this org (docs/teams.md). */
   teamsTenantId: z.string().uuid('must be a tenant id (a GUID)').nullable().optional(),
   /** Local hour (0-23, in `timezone`) of the admins' daily digest. */
