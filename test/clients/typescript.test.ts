@@ -12,6 +12,7 @@ import {
   ControlPlaneError,
   estimateFromBytes,
   ExtraUsageRefusedError,
+  IMAGE_TOKENS,
   withExtraUsage,
   type ExtraUsageOptions,
   type RecordRequest,
@@ -163,6 +164,23 @@ describe('check mode', () => {
     expect(events[0]).toMatchObject({ requestId: expect.stringMatching(/^msg_/), inputTokens: 900, outputTokens: 1 });
   });
 
+  it('records what a stream the caller aborted had produced', async () => {
+    const o = await org(enterpriseDoc());
+    const metered = o.meter('alice');
+    standIn.plan({ usage: { input_tokens: 700, output_tokens: 300 }, stallStreamAfterFirstDelta: true });
+
+    const stream = metered.messages.stream(hello(HAIKU));
+    // The user presses stop as soon as the first words arrive.
+    stream.on('text', () => stream.abort());
+    const ended = await stream.done().then(() => null, (e: unknown) => e);
+    expect(ended).toBeInstanceOf(Anthropic.APIUserAbortError);
+    await metered.flush();
+
+    const events = await o.events();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ requestId: expect.stringMatching(/^msg_/), inputTokens: 700, outputTokens: 1 });
+  });
+
   it('keeps SDK retries to one authorize and one record per message', async () => {
     const o = await org(enterpriseDoc());
     const metered = o.meter('alice');
@@ -261,6 +279,20 @@ describe('reservation mode', () => {
     // Nothing is held any more: the member's spend is the settled cost alone.
     const spend = await db.monthlySpend.findMany({ where: { orgId: o.orgId, scope: 'member', subject: events[0]!.memberId } });
     expect(spend).toEqual([expect.objectContaining({ reservedNanos: 0n, extraNanos: 140_000n })]);
+  });
+
+  it('bounds the prompt by its UTF-8 bytes, and an image by a fixed count rather than its base64 size', () => {
+    const ask = (content: Anthropic.MessageParam['content']) => estimateFromBytes({ model: HAIKU, max_tokens: 300, messages: [{ role: 'user', content }] });
+    const question = { type: 'text' as const, text: 'What is it?' };
+    const image = { type: 'image' as const, source: { type: 'base64' as const, media_type: 'image/png' as const, data: 'A'.repeat(1_000_000) } };
+    const plain = ask([question]);
+    expect(plain.max_tokens).toBe(300);
+    expect(plain.input_tokens).toBeGreaterThanOrEqual('What is it?'.length);
+    // A megabyte of image is held as one image, not as a million tokens.
+    expect(ask([image, question]).input_tokens - plain.input_tokens).toBeGreaterThanOrEqual(IMAGE_TOKENS);
+    expect(ask([image, question]).input_tokens - plain.input_tokens).toBeLessThan(IMAGE_TOKENS + 10);
+    // Two bytes per character here, so never fewer tokens than the text can make.
+    expect(ask('ééééé').input_tokens - ask('eeeee').input_tokens).toBe(5);
   });
 
   it('can estimate the prompt with the SDK\'s messages.countTokens instead', async () => {

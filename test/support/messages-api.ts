@@ -3,8 +3,9 @@
 // answers POST /v1/messages as the API does: a JSON Message, or with `stream: true`
 // the server-sent events message_start, content_block_start/delta/stop, message_delta
 // (cumulative usage) and message_stop. It can fail the next attempts with 529/500
-// (the SDK retries them) or break a stream with an `error` event after the first
-// text delta, as the API reports an overload mid-stream. It also serves
+// (the SDK retries them), break a stream with an `error` event after the first text
+// delta, as the API reports an overload mid-stream, or stall it there until the
+// client hangs up. It also serves
 // POST /v1/messages/count_tokens.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +27,8 @@ export interface Plan {
   text?: string;
   /** Streaming: send an overloaded `error` event after the first text delta. */
   breakStreamAfterFirstDelta?: boolean;
+  /** Streaming: send nothing after the first text delta until the client hangs up. */
+  stallStreamAfterFirstDelta?: boolean;
 }
 
 export interface ReceivedRequest {
@@ -105,6 +108,7 @@ export async function startMessagesApi(): Promise<MessagesApiStandIn> {
         send('error', apiError('overloaded_error', 'Overloaded'));
         return res.end();
       }
+      if (i === 0 && plan.stallStreamAfterFirstDelta) return;
     }
     send('content_block_stop', { type: 'content_block_stop', index: 0 });
     // Cumulative totals for the whole message, as the API sends them.
@@ -144,6 +148,7 @@ function normalise(p: Plan) {
     usage: p.usage ?? DEFAULT_USAGE,
     text: p.text ?? 'Hello from the stand-in.',
     breakStreamAfterFirstDelta: p.breakStreamAfterFirstDelta ?? false,
+    stallStreamAfterFirstDelta: p.stallStreamAfterFirstDelta ?? false,
   };
 }
 

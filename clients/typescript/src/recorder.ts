@@ -47,7 +47,7 @@ export class Recorder {
     this.#pending.add(tracked);
   }
 
-  /** Resolves once every record started so far was made or handed to onRecordError. */
+  /** Resolves once every call that has had its response is recorded or handed to onRecordError. */
   async flush(): Promise<void> {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
@@ -55,16 +55,22 @@ export class Recorder {
   /** Never rejects: a record that cannot be made goes to onRecordError. */
   async record(body: RecordRequest): Promise<void> {
     for (let attempt = 1; ; attempt++) {
+      let result: RecordResult;
       try {
-        const result = await this.controlPlane.record(body);
-        this.hooks.onRecorded?.(result, body);
-        return;
+        result = await this.controlPlane.record(body);
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         const retryable = error instanceof ControlPlaneError && error.retryable;
         if (!retryable || attempt >= this.#attempts) return this.#report(error, body);
         await sleep(this.#delay(attempt));
+        continue;
       }
+      try {
+        this.hooks.onRecorded?.(result, body);
+      } catch (hookError) {
+        console.error('[extra-usage] onRecorded threw', hookError);
+      }
+      return;
     }
   }
 

@@ -44,7 +44,10 @@ export interface MeteredMessages {
 
 export interface MeteredAnthropic {
   messages: MeteredMessages;
-  /** Resolves once every call made so far is recorded or handed to onRecordError. */
+  /**
+   * Resolves once every call that has had its response (a stream: once it has ended)
+   * is recorded or handed to onRecordError.
+   */
   flush(): Promise<void>;
 }
 
