@@ -16,6 +16,14 @@ export function requireOwner(actor: Member): void {
   if (!isOwner(actor)) throw forbidden(`${actor.name} is ${actor.role}; only an owner can change extra usage settings`);
 }
 
+/**
+ * Only the primary owner sets what charges the org's payment method without a person
+ * in the loop (auto-reload); owners (roles) change only through the operator's document.
+ */
+export function requirePrimaryOwner(actor: Member, what: string): void {
+  if (actor.role !== 'primary_owner') throw forbidden(`${actor.name} is ${actor.role}; only the primary owner can ${what}`);
+}
+
 export function requireAdmin(actor: Member): void {
   if (!isAdmin(actor)) throw forbidden(`${actor.name} is ${actor.role}; only an admin or owner can see this`);
 }

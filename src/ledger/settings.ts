@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import type { Member, Organization } from '../generated/prisma/client.js';
 import type { ExtraUsageScope, SeatTier } from '../domain/caps.js';
 import { formatUsdOrNull } from '../domain/money.js';
-import { actorLabel, requireOwner } from './actors.js';
+import { actorLabel, requireOwner, requirePrimaryOwner } from './actors.js';
 import { writeAudit } from './audit.js';
 import { appendEvents } from './outbox.js';
 import { invalid, notFound } from './errors.js';
@@ -102,7 +102,7 @@ export async function setMemberSeatTier(db: Db, org: Organization, actor: Member
 }
 
 export async function setAutoReload(db: Db, org: Organization, actor: Member, change: { enabled: boolean; thresholdNanos: bigint | null; amountNanos: bigint | null; monthlyLimit?: number | null }) {
-  requireOwner(actor);
+  requirePrimaryOwner(actor, 'change auto-reload (it charges the payment method unattended)');
   requirePlan(org, 'team', 'autoReload', 'Auto-reload');
   if (change.enabled && (change.thresholdNanos === null || change.amountNanos === null)) {
     throw invalid(change.thresholdNanos === null ? 'threshold' : 'amount', 'auto-reload needs both a threshold and an amount when enabled');

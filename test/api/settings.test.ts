@@ -144,4 +144,18 @@ describe.each(BACKENDS)('settings on $kind', ({ open }) => {
     // Tier caps are an enterprise feature.
     expect((await owner.put('/v1/settings/caps/tiers/standard', { cap: '5.00' })).status).toBe(422);
   });
+
+  it('leaves auto-reload, which charges the payment method unattended, to the primary owner', async () => {
+    const doc = teamDoc();
+    await h.provision('team2', { ...doc, members: [...doc.members, { externalId: 'owner-2', name: 'Otto Owner', role: 'owner', seatTier: 'standard' }] });
+    const key = await h.issueKey('team2');
+    const before = (await as(key, 'owner-1').get('/v1/settings/usage')).body.prepaid;
+    const byOwner = await as(key, 'owner-2').put('/v1/settings/auto-reload', { enabled: true, threshold: '1.00', amount: '500.00' });
+    expect(byOwner.status).toBe(403);
+    expect(byOwner.body.error.message).toContain('only the primary owner');
+    expect((await as(key, 'owner-1').get('/v1/settings/usage')).body.prepaid).toEqual(before);
+    // Other money settings are every owner's.
+    expect((await as(key, 'owner-2').put('/v1/settings/caps/org', { cap: '20.00' })).status).toBe(200);
+    expect((await as(key, 'owner-1').put('/v1/settings/auto-reload', { enabled: true, threshold: '1.00', amount: '50.00' })).status).toBe(200);
+  });
 });
