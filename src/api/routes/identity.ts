@@ -3,18 +3,18 @@
 // ask who the service takes them for. (docs/identity.md)
 import { z } from 'zod';
 import { OPERATOR_ACTOR } from '../../ledger/actors.js';
-import { invalid, notFound } from '../../ledger/errors.js';
+import { invalid } from '../../ledger/errors.js';
 import { requireActiveMember } from '../../ledger/members.js';
 import { writeAudit } from '../../ledger/audit.js';
 import { inTransaction } from '../../ledger/transactions.js';
 import { isAcceptableProviderUrl } from '../../identity/oidc.js';
 import { DEFAULT_LINK_TTL_MS, issueSignInLink, MAX_LINK_TTL_MS, redeemSignInLink } from '../../identity/sign-in-links.js';
 import type { Sessions } from '../../identity/sessions.js';
+import { orgBySlug, slugParams } from '../org-params.js';
 import { defineRoute } from '../route.js';
 import { memberRef, text } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 
-const slugParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 lowercase letters, digits or dashes') });
 
 const providerBody = z.object({
   issuer: text(500).describe('The issuer exactly as the provider spells it (its discovery document must say the same), e.g. https://login.example.com/tenant'),
@@ -24,11 +24,6 @@ const providerBody = z.object({
 const personView = z.object({ memberId: z.string(), externalId: z.string(), name: z.string(), role: z.string(), org: z.object({ slug: z.string(), name: z.string() }), via: z.string().nullable() });
 
 export function identityRoutes(deps: ApiDeps, sessions: Sessions) {
-  const orgBySlug = async (slug: string) => {
-    const org = await deps.db.organization.findUnique({ where: { slug } });
-    if (!org) throw notFound(`organisation '${slug}'`, 'slug');
-    return org;
-  };
   return [
     defineRoute({
       method: 'PUT', url: '/v1/operator/orgs/:slug/identity-provider', tag: 'identity', auth: 'operator',
@@ -37,7 +32,7 @@ export function identityRoutes(deps: ApiDeps, sessions: Sessions) {
       refusals: { 404: 'No organisation has this slug', 422: 'The issuer is not an https URL (http only on the loopback interface)' },
       async handler({ params, body }) {
         if (!isAcceptableProviderUrl(body.issuer)) throw invalid('issuer', 'issuer must be an https URL without credentials or fragment (http only for a provider on this machine)');
-        const org = await orgBySlug(params.slug);
+        const org = await orgBySlug(deps.db, params.slug);
         await inTransaction(deps.db, async (tx) => {
           await tx.organization.update({ where: { id: org.id }, data: { oidcIssuer: body.issuer, oidcAudience: body.audience } });
           await writeAudit(tx, org.id, [{ actor: OPERATOR_ACTOR, action: 'identity_provider.set', subject: 'org', before: { issuer: org.oidcIssuer, audience: org.oidcAudience }, after: body }]);
@@ -51,7 +46,7 @@ export function identityRoutes(deps: ApiDeps, sessions: Sessions) {
       params: slugParams,
       refusals: { 404: 'No organisation has this slug' },
       async handler({ params }) {
-        const org = await orgBySlug(params.slug);
+        const org = await orgBySlug(deps.db, params.slug);
         await inTransaction(deps.db, async (tx) => {
           await tx.organization.update({ where: { id: org.id }, data: { oidcIssuer: null, oidcAudience: null } });
           await writeAudit(tx, org.id, [{ actor: OPERATOR_ACTOR, action: 'identity_provider.set', subject: 'org', before: { issuer: org.oidcIssuer, audience: org.oidcAudience }, after: { issuer: null, audience: null } }]);
@@ -70,7 +65,7 @@ export function identityRoutes(deps: ApiDeps, sessions: Sessions) {
       }).strict(),
       refusals: { 404: 'No organisation has this slug, or member names no active member' },
       async handler({ params, body }) {
-        const org = await orgBySlug(params.slug);
+        const org = await orgBySlug(deps.db, params.slug);
         const member = await requireActiveMember(deps.db, org.id, body.member);
         const link = await issueSignInLink(deps.db, { orgId: org.id, memberId: member.id, purpose: body.purpose, issuedBy: OPERATOR_ACTOR, ...(body.ttlMinutes ? { ttlMs: body.ttlMinutes * 60_000 } : {}) }, deps.now());
         return { linkId: link.id, token: link.token, expiresAt: link.expiresAt.toISOString(), redeem: 'POST /v1/sign-in {"token": "…"}' };
