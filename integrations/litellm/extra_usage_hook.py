@@ -27,10 +27,12 @@ Environment:
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 import logging
 import os
 import re
+import weakref
 from collections import OrderedDict
 from typing import Any, AsyncGenerator, Mapping
 
@@ -50,6 +52,8 @@ METERED_CALL_TYPES = frozenset({
 # Where the proxy keeps request metadata: Anthropic's own `metadata` is the model's.
 METADATA_FIELDS = ("litellm_metadata", "metadata")
 MEMBER_FIELD = "extra_usage_member"
+CALL_TYPE_FIELD = "extra_usage_call_type"
+ANTHROPIC_MESSAGES = frozenset({"anthropic_messages", "aanthropic_messages"})
 # LiteLLM's name for the master key's caller: not a member.
 NOT_A_MEMBER = frozenset({"default_user_id", "litellm_proxy_admin_name"})
 DATED_SNAPSHOT = re.compile(r"-\d{8}$")
@@ -98,26 +102,34 @@ class SseUsage:
 
     def __init__(self) -> None:
         self.buffer = ""
+        # A multi-byte character may be split between two chunks.
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.message_id: str | None = None
         self.model: str | None = None
         self.usage: dict[str, Any] | None = None
         self.complete = False
 
-    def feed(self, chunk: bytes | str) -> None:
-        self.buffer += chunk.decode("utf-8", "replace") if isinstance(chunk, (bytes, bytearray)) else chunk
+    def feed(self, chunk: Any) -> None:
+        # The provider's SSE bytes as they arrive (split anywhere), or already-parsed
+        # event dicts on LiteLLM's own streaming paths.
+        if isinstance(chunk, Mapping):
+            self._event(chunk)
+            return
+        if not isinstance(chunk, (bytes, bytearray, str)):
+            return
+        self.buffer += self.decoder.decode(bytes(chunk)) if isinstance(chunk, (bytes, bytearray)) else chunk
         self.buffer = self.buffer.replace("\r\n", "\n")
         while "\n\n" in self.buffer:
             frame, self.buffer = self.buffer.split("\n\n", 1)
             data = "\n".join(line[5:].lstrip() for line in frame.split("\n") if line.startswith("data:"))
             if data:
-                self._event(data)
+                try:
+                    self._event(json.loads(data))
+                except ValueError:
+                    pass
 
-    def _event(self, data: str) -> None:
-        try:
-            event = json.loads(data)
-        except ValueError:
-            return
-        if not isinstance(event, dict):
+    def _event(self, event: Any) -> None:
+        if not isinstance(event, Mapping):
             return
         kind = event.get("type")
         if kind == "message_start" and isinstance(event.get("message"), dict):
@@ -145,7 +157,8 @@ class ExtraUsageHook(CustomLogger):
         self.record_attempts = max(1, int(os.environ.get("EXTRA_USAGE_RECORD_ATTEMPTS", "3")))
         self.member_header = os.environ.get("EXTRA_USAGE_MEMBER_HEADER", "").strip().lower() or None
         self.model_map: dict[str, str] = json.loads(os.environ.get("EXTRA_USAGE_MODEL_MAP", "") or "{}")
-        self._client: httpx.AsyncClient | None = None
+        # One client per event loop: LiteLLM may run callbacks on a loop of their own.
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
         # Message ids recorded (or being recorded) by this process: a second success
         # event for the same message sends nothing. The control plane's requestId
         # idempotency covers other processes and restarts.
@@ -156,12 +169,14 @@ class ExtraUsageHook(CustomLogger):
 
     def _http(self) -> httpx.AsyncClient:
         # Made on first use: the proxy's event loop does not exist yet at import.
-        if self._client is None:
-            self._client = httpx.AsyncClient(
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = httpx.AsyncClient(
                 base_url=self.base_url, timeout=self.timeout,
                 headers={"authorization": f"Bearer {self.api_key}", "content-type": "application/json"},
             )
-        return self._client
+        return client
 
     # -- who is asking -------------------------------------------------------------
 
@@ -194,10 +209,13 @@ class ExtraUsageHook(CustomLogger):
             res = await self._http().post("/v1/usage/authorize", json={"member": member, "model": model})
         except httpx.HTTPError as err:
             return self._unavailable(data, member, call_type, f"{type(err).__name__}: {err}")
-        if res.status_code >= 500 or res.status_code in (401, 429):
+        if res.status_code >= 500 or res.status_code in (401, 403, 429):
             # Not an answer about this member: the control plane is down or our key is wrong.
             return self._unavailable(data, member, call_type, f"HTTP {res.status_code}: {res.text[:300]}")
-        body = res.json()
+        try:
+            body = res.json()
+        except ValueError:
+            return self._unavailable(data, member, call_type, f"HTTP {res.status_code}, not JSON: {res.text[:300]}")
         if res.status_code != 200:
             # 404 (no such member) and 422 (a model without a price) are answers: refuse.
             error = (body or {}).get("error") or {}
@@ -225,26 +243,26 @@ class ExtraUsageHook(CustomLogger):
         if not isinstance(data.get(field), dict):
             data[field] = {}
         data[field][MEMBER_FIELD] = member
+        data[field][CALL_TYPE_FIELD] = call_type
 
     @staticmethod
-    def _member_from(metadata_holders: list[Any]) -> str | None:
-        for holder in metadata_holders:
-            if isinstance(holder, Mapping):
-                for field in (*METADATA_FIELDS, None):
-                    meta = holder.get(field) if field else holder
-                    if isinstance(meta, Mapping) and isinstance(meta.get(MEMBER_FIELD), str):
-                        return meta[MEMBER_FIELD]
-        return None
+    def _authorized(holder: Any) -> Mapping[str, Any]:
+        """What the pre-call hook left in the request's metadata (empty: not authorized here)."""
+        if isinstance(holder, Mapping):
+            for field in METADATA_FIELDS:
+                meta = holder.get(field)
+                if isinstance(meta, Mapping) and isinstance(meta.get(MEMBER_FIELD), str):
+                    return meta
+        return {}
 
     # -- after: record -----------------------------------------------------------------
 
     async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
         if kwargs.get("call_type") not in METERED_CALL_TYPES:
             return
-        if kwargs.get("stream") and kwargs.get("call_type") in ("anthropic_messages", "aanthropic_messages"):
+        if kwargs.get("stream") and kwargs.get("call_type") in ANTHROPIC_MESSAGES:
             return  # recorded from the stream itself (async_post_call_streaming_iterator_hook)
-        litellm_params = kwargs.get("litellm_params") or {}
-        member = self._member_from([litellm_params, kwargs])
+        member = self._authorized(kwargs.get("litellm_params")).get(MEMBER_FIELD)
         if member is None:
             return  # the pre-call hook did not authorize it (not metered, or not through the proxy)
         message = self._messages_body(kwargs.get("original_response"))
@@ -262,21 +280,32 @@ class ExtraUsageHook(CustomLogger):
             log.error("extra usage: no usage to record for '%s' (call %s)", member, kwargs.get("litellm_call_id"))
 
     async def async_post_call_streaming_iterator_hook(self, user_api_key_dict: UserAPIKeyAuth, response: Any, request_data: dict) -> AsyncGenerator[Any, None]:
-        member = self._member_from([request_data])
-        sse = SseUsage() if member else None
+        authorized = self._authorized(request_data)
+        member = authorized.get(MEMBER_FIELD)
+        # Other streams (OpenAI format) are recorded by async_log_success_event.
+        sse = SseUsage() if member and authorized.get(CALL_TYPE_FIELD) in ANTHROPIC_MESSAGES else None
         try:
             async for item in response:
-                if sse is not None and isinstance(item, (bytes, bytearray, str)):
+                if sse is not None:
                     sse.feed(item)
                 yield item
         finally:
             # Also when the caller went away mid-stream: the prompt was processed and
             # what was generated so far is billed, so record what the stream told.
-            if sse is not None and sse.message_id and sse.usage and sse.model:
-                self._spawn(self._record(member, sse.message_id, sse.model, sse.usage))  # type: ignore[arg-type]
+            if sse is not None:
+                if sse.message_id and sse.usage and sse.model:
+                    self._spawn(self._record(member, sse.message_id, sse.model, sse.usage))
+                else:
+                    log.error("extra usage: a stream for '%s' ended without a message_start; nothing to record", member)
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
+        # In the background: the stream's last bytes are the caller's already.
+        try:
+            task = asyncio.get_running_loop().create_task(coro)
+        except RuntimeError:  # the stream was closed outside the loop (at exit)
+            coro.close()
+            log.error("extra usage: a stream ended outside the event loop; its usage was not recorded")
+            return
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

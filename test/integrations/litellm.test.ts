@@ -41,7 +41,7 @@ let proxyOutput = '';
 let proxyUrl: string;
 let usageKey: string;
 
-interface StandInCall { path: string; body: any; apiKey: string | undefined }
+interface StandInCall { path: string; body: any; apiKey: string | undefined; answered?: string }
 interface StandIn { url: string; calls: StandInCall[]; failNext: number[]; usage: Record<string, unknown>; server: Server }
 
 /** POST /v1/messages as the Messages API answers it: JSON, or server-sent events with `stream`. */
@@ -50,24 +50,34 @@ async function startStandIn(): Promise<StandIn> {
   let ids = 0;
   const server = createServer(async (req, res) => {
     const body = JSON.parse((await readAll(req)) || '{}');
-    s.calls.push({ path: req.url ?? '', body, apiKey: req.headers['x-api-key'] as string | undefined });
+    const call: StandInCall = { path: req.url ?? '', body, apiKey: req.headers['x-api-key'] as string | undefined };
+    s.calls.push(call);
     const failure = s.failNext.shift();
     if (failure) return json(res, failure, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+    call.answered = `msg_standin_${String(++ids).padStart(4, '0')}`;
     // The API names the dated snapshot it ran, whatever alias was asked for.
-    const message = { id: `msg_standin_${String(++ids).padStart(4, '0')}`, type: 'message', role: 'assistant', model: SNAPSHOT, content: [] as unknown[], stop_reason: null as string | null, stop_sequence: null };
+    const message = { id: call.answered, type: 'message', role: 'assistant', model: SNAPSHOT, content: [] as unknown[], stop_reason: null as string | null, stop_sequence: null };
     const usage = s.usage;
     if (!body.stream) return json(res, 200, { ...message, content: [{ type: 'text', text: 'Hello from the stand-in.' }], stop_reason: 'end_turn', usage });
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    let sse = '';
+    const send = (event: string, data: unknown) => (sse += `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     send('message_start', { type: 'message_start', message: { ...message, usage: { ...usage, output_tokens: 1 } } });
     send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
     send('ping', { type: 'ping' });
-    for (const word of ['Hello ', 'from ', 'the ', 'stand-in.']) send('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: word } });
+    for (const word of ['Héllo ', 'from ', 'the ', 'stand-in ✓']) send('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: word } });
     send('content_block_stop', { type: 'content_block_stop', index: 0 });
     // Cumulative counts for the whole message, as the API sends them.
     const { cache_creation: _breakdown, ...totals } = usage;
     send('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: totals });
     send('message_stop', { type: 'message_stop' });
+    // In small pieces, one per turn of the loop: events reach the proxy split anywhere,
+    // multi-byte characters included, as they may over a network.
+    const bytes = Buffer.from(sse, 'utf8');
+    for (let i = 0; i < bytes.length; i += 7) {
+      res.write(bytes.subarray(i, i + 7));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     res.end();
   });
   const url = await listen(server);
@@ -140,14 +150,14 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, wit
 
 // -- the member's side: the Anthropic Python SDK -----------------------------------------
 
-interface SdkCall { kind: 'create' | 'stream'; key: string; model?: string; headers?: Record<string, string>; maxRetries?: number }
+interface SdkCall { kind: 'create' | 'stream' | 'openai' | 'openai-stream'; key: string; model?: string; headers?: Record<string, string>; maxRetries?: number }
 type SdkResult =
   | { ok: true; id: string; model: string; usage: Record<string, unknown> }
   | { ok: false; status: number; error: string; message: string; body: any; retryCount: number };
 
 const SDK_SCRIPT = String.raw`
 import json, sys
-import anthropic
+import anthropic, openai
 
 base, calls = sys.argv[1], json.loads(sys.argv[2])
 out = []
@@ -156,13 +166,23 @@ for call in calls:
                                  max_retries=call.get("maxRetries", 2), timeout=60)
     args = dict(model=call.get("model") or "claude-haiku-4-5", max_tokens=512, messages=[{"role": "user", "content": "Say hello."}])
     try:
+        if call["kind"].startswith("openai"):
+            # The proxy's OpenAI-format route, to the same Anthropic model.
+            oa = openai.OpenAI(base_url=base + "/v1", api_key=call["key"], max_retries=call.get("maxRetries", 2), timeout=60)
+            if call["kind"] == "openai-stream":
+                chunks = list(oa.chat.completions.create(**args, stream=True, stream_options={"include_usage": True}))
+                out.append({"ok": True, "id": chunks[0].id, "model": chunks[0].model, "usage": next(c.usage for c in chunks if c.usage).model_dump(exclude_none=True)})
+            else:
+                done = oa.chat.completions.create(**args)
+                out.append({"ok": True, "id": done.id, "model": done.model, "usage": done.usage.model_dump(exclude_none=True)})
+            continue
         if call["kind"] == "stream":
             with client.messages.stream(**args) as stream:
                 message = stream.get_final_message()
         else:
             message = client.messages.create(**args)
         out.append({"ok": True, "id": message.id, "model": message.model, "usage": message.usage.model_dump(exclude_none=True)})
-    except anthropic.APIStatusError as err:
+    except (anthropic.APIStatusError, openai.APIStatusError) as err:
         out.append({"ok": False, "status": err.status_code, "error": type(err).__name__, "message": err.message, "body": err.body,
                     "retryCount": int(err.response.request.headers.get("x-stainless-retry-count", "0"))})
 print(json.dumps(out))
@@ -189,7 +209,7 @@ function sdk(calls: SdkCall[]): Promise<SdkResult[]> {
 
 /** litellm's console script beside this python3; a clear failure where it is missing. */
 function litellmExecutable(): string {
-  const probe = spawnSync('python3', ['-c', 'import os, sysconfig, litellm, anthropic; print(os.path.join(sysconfig.get_path("scripts"), "litellm"))'], { encoding: 'utf8' });
+  const probe = spawnSync('python3', ['-c', 'import os, shutil, sysconfig, litellm, anthropic; p = os.path.join(sysconfig.get_path("scripts"), "litellm"); print(p if os.path.exists(p) else shutil.which("litellm") or p)'], { encoding: 'utf8' });
   if (probe.status !== 0) {
     throw new Error(`The LiteLLM integration test needs LiteLLM's proxy and the Anthropic SDK for python3: run \`python3 -m ${INSTALL}\` (.ci/run installs them).\n${probe.stderr}`);
   }
@@ -406,9 +426,34 @@ describe('a LiteLLM proxy with the extra usage hook, driven by the Anthropic SDK
     expect(standIn.calls.length).toBe(before);
   });
 
+  it('meters the proxy\'s OpenAI-format route to the same model too', { timeout: 120_000 }, async () => {
+    standIn.usage = USAGE_CREATE;
+    const before = standIn.calls.length;
+    const [plain, streamed] = await sdk([{ kind: 'openai', key: 'sk-bob' }, { kind: 'openai-stream', key: 'sk-bob' }]);
+
+    // LiteLLM answers with ids of its own (chatcmpl-…); a plain answer is recorded under the
+    // model's message id, which LiteLLM kept with the model's own response.
+    expect(plain).toMatchObject({ ok: true });
+    const rows = await ledgerRow(standIn.calls[before]!.answered!);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ model: HAIKU, inputTokens: 1200, outputTokens: 800, cacheReadTokens: 30000, cacheWrite5mTokens: 1500, cacheWrite1hTokens: 500 });
+    expect(rows[0]!.member.externalId).toBe('bob');
+    // A stream arrives as LiteLLM's chunks: recorded under the id the caller saw, with
+    // LiteLLM's usage mapped back to the Messages API's fields.
+    expect(streamed).toMatchObject({ ok: true });
+    const streamedRows = await ledgerRow((streamed as { id: string }).id);
+    expect(streamedRows).toHaveLength(1);
+    expect(streamedRows[0]).toMatchObject({ model: HAIKU, inputTokens: 1200, outputTokens: 800, cacheReadTokens: 30000, cacheWrite5mTokens: 1500, cacheWrite1hTokens: 500 });
+    expect(streamedRows[0]!.member.externalId).toBe('bob');
+  });
+
   it('sent every message\'s record exactly once', () => {
     const recorded = relay.calls.filter((c) => c.path === '/v1/usage/record').map((c) => c.body.requestId);
     expect(recorded.length).toBeGreaterThanOrEqual(4);
     expect(new Set(recorded).size).toBe(recorded.length);
+    // The operator's log: the outage above is in it, and no record was lost.
+    expect(proxyOutput).toContain('extra usage: control plane unavailable');
+    expect(proxyOutput).not.toContain('record failed');
+    expect(proxyOutput).not.toContain('nothing to record');
   });
 });
