@@ -225,6 +225,8 @@ from litellm.proxy._types import UserAPIKeyAuth
 async def user_api_key_auth(request: Request, api_key: str) -> UserAPIKeyAuth:
     if api_key == "sk-shared":
         return UserAPIKeyAuth(api_key=api_key)
+    if api_key == "sk-u-123":  # LiteLLM's user u-123, which the org knows as alice
+        return UserAPIKeyAuth(api_key=api_key, user_id="u-123", metadata={"extra_usage_member": "alice"})
     if api_key.startswith("sk-"):
         return UserAPIKeyAuth(api_key=api_key, user_id=api_key[3:])
     raise Exception("unknown key")
@@ -411,6 +413,15 @@ describe('a LiteLLM proxy with the extra usage hook, driven by the Anthropic SDK
     expect(anonymous).toMatchObject({ ok: false, status: 403, error: 'PermissionDeniedError' });
     expect((anonymous as { message: string }).message).toContain('names no member');
     expect(standIn.calls.length - before).toBe(1);
+  });
+
+  it('takes the member from the key\'s metadata where LiteLLM\'s user id is not the member\'s', { timeout: 120_000 }, async () => {
+    standIn.usage = USAGE_CREATE;
+    const [result] = await sdk([{ kind: 'create', key: 'sk-u-123' }]);
+
+    expect(result).toMatchObject({ ok: true });
+    const rows = await ledgerRow((result as { id: string }).id);
+    expect(rows.map((r) => r.member.externalId)).toEqual(['alice']);
   });
 
   it('refuses while the control plane is down (fail closed), and the model is never called', { timeout: 120_000 }, async () => {
