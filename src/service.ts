@@ -89,7 +89,7 @@ export async function startService(config: Config, log: (msg: string) => void = 
     }
     const teams = await startTeamsBot({ config, db, requests, log });
     if (teams) stack.push(() => teams.stop());
-    const channels = buildNotifier(config, db, log, [...(slack ? [slack.notifier] : []), ...(teams ? [teams.notifier] : [])]);
+    const channels = buildNotifier(config, db, log, [...(slack ? [{ name: 'slack', notifier: slack.notifier }] : []), ...(teams ? [{ name: 'teams', notifier: teams.notifier }] : [])]);
     stack.push(async () => channels.close());
     const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: channels.notifier, payments: ledgerOnlyPayments(db), now } });
     stack.push(() => worker.stop());

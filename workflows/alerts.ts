@@ -5,7 +5,10 @@ import type { AlertActivities, DeliverAlertInput, DeliveryOutcome } from '../src
 
 const acts = proxyActivities<AlertActivities>({
   startToCloseTimeout: '30 seconds',
-  // A notifier outage must not drop the alert: keep trying, backing off.
+  // A notifier outage must not drop the alert: keep trying, backing off, for a day.
+  // Each retry sends only through the channels still missing (src/notify/fanout.ts);
+  // after a day the workflow fails and the Temporal UI shows why.
+  scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 

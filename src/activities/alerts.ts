@@ -70,7 +70,7 @@ export function alertActivities(deps: ActivityDeps) {
 
     // Send what was stored first, so a retry says exactly the same thing.
     const to = await recipients(org.id, claimed);
-    if (to.length > 0) await notifier.alert(claimed.view, to);
+    if (to.length > 0) await notifier.alert(claimed.view, to, { deliveryKey: `alert:${row.id}` });
     await markDelivered(db, row.id, deps.now());
     return to.length > 0 ? 'sent' : 'not_applicable';
   }

@@ -72,7 +72,7 @@ export function billingActivities(deps: ActivityDeps) {
         facts: { Month: input.period, 'Your cap': `$${payload.cap}`, [`Spent in ${input.period}`]: `$${payload.spent}`, 'Active again from': payload.activeFrom },
         member: person,
       };
-      await notifier.alert(alert, [person]);
+      await notifier.alert(alert, [person], { deliveryKey: `alert:${delivery.id}` });
       await markDelivered(db, delivery.id, deps.now());
       return 'sent';
     },

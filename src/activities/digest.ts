@@ -52,7 +52,7 @@ export function digestActivities(deps: ActivityDeps) {
         const row = await db.alertDelivery.findUnique({ where: { orgId_dedupeKey: { orgId: org.id, dedupeKey } } });
         return { sent: false, localDate, reason: row?.sentAt ? 'already_sent' : 'being_sent' };
       }
-      await notifier.digest({ orgId: org.id, orgName: org.name, at: input.at, requests }, await adminsOf(db, org.id));
+      await notifier.digest({ orgId: org.id, orgName: org.name, at: input.at, requests }, await adminsOf(db, org.id), { deliveryKey: `digest:${org.id}:${localDate}` });
       await db.alertDelivery.updateMany({ where: { orgId: org.id, dedupeKey, sentAt: null }, data: { sentAt: deps.now() } });
       return { sent: true, localDate, requests: requests.length };
     },

@@ -31,12 +31,12 @@ export function requestActivities(deps: ActivityDeps) {
     },
     async notifyRequestOpened(requestId: string): Promise<RequestView> {
       const view = await requestView(db, requestId);
-      await notifier.requestOpened(view, await decidersOf(db, view));
+      await notifier.requestOpened(view, await decidersOf(db, view), { deliveryKey: `request-opened:${requestId}` });
       return view;
     },
     async notifyRequestReminder(requestId: string): Promise<void> {
       const view = await requestView(db, requestId);
-      if (view.status === 'pending') await notifier.requestReminder(view, await decidersOf(db, view));
+      if (view.status === 'pending') await notifier.requestReminder(view, await decidersOf(db, view), { deliveryKey: `request-reminder:${requestId}` });
     },
     async decideRequest(input: DecideInput): Promise<RequestView> {
       return noRetryOnRefusal(() => applyDecision(db, input, deps.now()));
@@ -46,7 +46,7 @@ export function requestActivities(deps: ActivityDeps) {
     },
     async notifyRequestClosed(requestId: string): Promise<void> {
       const view = await requestView(db, requestId);
-      await notifier.requestClosed(view, await decidersOf(db, view));
+      await notifier.requestClosed(view, await decidersOf(db, view), { deliveryKey: `request-closed:${requestId}` });
     },
   };
 }

@@ -3,7 +3,8 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { emailNotifierFromConfig } from './email.js';
-import { fanout } from './fanout.js';
+import { channelSendsIn } from '../ledger/channel-sends.js';
+import { fanout, type Channel } from './fanout.js';
 import { logNotifier } from './log.js';
 import type { Notifier } from './port.js';
 
@@ -12,13 +13,13 @@ export interface ConfiguredNotifier {
   close(): void;
 }
 
-export function buildNotifier(config: Config, db: Db, log: (line: string) => void, chat: Notifier[] = []): ConfiguredNotifier {
+export function buildNotifier(config: Config, db: Db, log: (line: string) => void, chat: Channel[] = []): ConfiguredNotifier {
   const email = emailNotifierFromConfig(config, {
     // Dates in emails read in the org's own timezone.
     timeZoneOf: async (orgId) => (await db.organization.findUnique({ where: { id: orgId }, select: { timezone: true } }))?.timezone,
   });
   return {
-    notifier: fanout([logNotifier(log), ...(email ? [email] : []), ...chat]),
+    notifier: fanout([{ name: 'log', notifier: logNotifier(log) }, ...(email ? [{ name: 'email', notifier: email }] : []), ...chat], channelSendsIn(db)),
     close: () => email?.close(),
   };
 }

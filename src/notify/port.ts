@@ -69,12 +69,20 @@ export interface DigestView {
   requests: RequestView[];
 }
 
+export interface SendOptions {
+  /**
+   * Names this notice across the activity's retries ("alert:<delivery id>"): a channel
+   * that already delivered it is skipped (src/notify/fanout.ts).
+   */
+  deliveryKey?: string;
+}
+
 export interface Notifier {
   /** A new request: every admin and owner gets a copy with the decision actions. */
-  requestOpened(request: RequestView, admins: Person[]): Promise<void>;
-  requestReminder(request: RequestView, admins: Person[]): Promise<void>;
+  requestOpened(request: RequestView, admins: Person[], opts?: SendOptions): Promise<void>;
+  requestReminder(request: RequestView, admins: Person[], opts?: SendOptions): Promise<void>;
   /** Decided, expired or cancelled: update every admin's copy and tell the requester. */
-  requestClosed(request: RequestView, admins: Person[]): Promise<void>;
-  alert(alert: AlertView, to: Person[]): Promise<void>;
-  digest(digest: DigestView, admins: Person[]): Promise<void>;
+  requestClosed(request: RequestView, admins: Person[], opts?: SendOptions): Promise<void>;
+  alert(alert: AlertView, to: Person[], opts?: SendOptions): Promise<void>;
+  digest(digest: DigestView, admins: Person[], opts?: SendOptions): Promise<void>;
 }

@@ -1,0 +1,82 @@
+// A cap alert while the SMTP server is down: Slack and Teams get it once, the alert
+// activity fails and is retried, and the retry sends only the email, once the real
+// SMTP server takes mail again. On PGlite and the PostgreSQL server.
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertActivities } from '../../src/activities/alerts.js';
+import { loadConfig } from '../../src/config.js';
+import { channelSendsIn } from '../../src/ledger/channel-sends.js';
+import { emailNotifierFromConfig } from '../../src/notify/email.js';
+import { fanout } from '../../src/notify/fanout.js';
+import { ledgerOnlyPayments } from '../../src/payments/port.js';
+import { BACKENDS, migrated, type Scratch } from '../support/databases.js';
+import { enterpriseDoc } from '../support/fixtures.js';
+import { provision } from '../support/ledger.js';
+import { recordingNotifier } from '../support/recording-notifier.js';
+
+let smtp: SMTPServer;
+let smtpUrl: string;
+let smtpDown = true;
+const mails: string[][] = [];
+
+beforeAll(async () => {
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    // While "down", the server refuses every recipient the way a broken relay does.
+    onRcptTo(_address, _session, callback) {
+      callback(smtpDown ? Object.assign(new Error('service not available'), { responseCode: 421 }) : undefined);
+    },
+    onData(stream, session, callback) {
+      stream.on('data', () => {});
+      stream.on('end', () => {
+        mails.push(session.envelope.rcptTo.map((r) => r.address));
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+});
+
+describe.each(BACKENDS)('notices on every channel, once, on $kind', ({ open }) => {
+  let scratch: Scratch;
+  beforeAll(async () => {
+    scratch = await migrated(open);
+  });
+  afterAll(async () => {
+    await scratch?.dispose();
+  });
+
+  it('sends a cap alert once per channel across an SMTP outage', async () => {
+    const db = scratch.db.prisma;
+    const doc = enterpriseDoc();
+    doc.members = doc.members.map((m) => (m.externalId === 'owner-1' ? { ...m, email: 'olivia@acme.example' } : m));
+    const { orgId } = await provision(db, 'acme', doc);
+    const slack = recordingNotifier();
+    const teams = recordingNotifier();
+    const email = emailNotifierFromConfig(loadConfig({ SMTP_URL: smtpUrl }))!;
+    try {
+      const notifier = fanout([{ name: 'slack', notifier: slack }, { name: 'teams', notifier: teams }, { name: 'email', notifier: email }], channelSendsIn(db));
+      const { deliverAlert } = alertActivities({ db, notifier, payments: ledgerOnlyPayments(db), now: () => new Date() });
+      const input = { orgId, eventId: '42', event: { type: 'org_cap_threshold' as const, percent: 80, period: '2026-12', capNanos: String(1000n * 10n ** 9n), spendNanos: String(800n * 10n ** 9n) } };
+      smtpDown = true;
+      mails.length = 0;
+      await expect(deliverAlert(input)).rejects.toThrow(/email/);
+      await expect(deliverAlert(input)).rejects.toThrow(/1 of 3 notification channel\(s\) failed \(email\)/);
+      smtpDown = false;
+      expect(await deliverAlert(input)).toBe('sent');
+      expect(await deliverAlert(input)).toBe('already_sent');
+      expect(slack.of('alert')).toHaveLength(1);
+      expect(teams.of('alert')).toHaveLength(1);
+      expect(mails).toEqual([['olivia@acme.example']]);
+    } finally {
+      email.close();
+    }
+  });
+});
