@@ -1,7 +1,7 @@
 // Applies the committed SQL migrations under prisma/migrations, keeping Prisma's own
 // `_prisma_migrations` bookkeeping so `prisma migrate deploy` agrees on a connected
-// machine. Each migration runs in one transaction; an advisory lock stops two
-// processes migrating at once.
+// machine. Each migration runs in one transaction; a transaction-scoped advisory lock
+// (so a transaction-mode pooler is fine) stops two processes migrating at once.
 import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,12 @@ export class MigrationError extends Error {}
 /** Returns the names of the migrations it applied. */
 export async function applyMigrations(db: Db, migrations = readMigrations()): Promise<string[]> {
   const applied: string[] = [];
-  await db.$executeRawUnsafe(BOOKKEEPING);
+  // Under the same lock as each migration: two instances starting together on an
+  // empty database would otherwise both create the table, and one would crash.
+  await db.$transaction(async (tx) => {
+    await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(727274)');
+    await tx.$executeRawUnsafe(BOOKKEEPING);
+  }, { timeout: 60_000, maxWait: 60_000 });
   for (const m of migrations) {
     const done = await db.$transaction(async (tx) => {
       await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(727274)');
