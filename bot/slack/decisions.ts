@@ -27,10 +27,13 @@ function refusal(err: LedgerError, current: RequestView | null): string {
   if (err.status === 409 && current && current.status !== 'pending') {
     return `:information_source: This request is already ${current.status}${current.decidedBy ? ` by ${current.decidedBy.name}` : ''}. Nothing else was changed.`;
   }
-  if (err.status === 403) return `:no_entry: ${err.message}. Nothing was changed.`;
+  if (err.status === 403) return `:no_entry: ${nothingChanged(err.message)}`;
   if (err.status === 404) return ':grey_question: This request no longer exists.';
   return `:warning: Could not apply that: ${err.message}`;
 }
+
+/** The ledger's message, saying once that nothing changed (some of its messages say it already). */
+export const nothingChanged = (message: string) => (/Nothing was changed\.$/.test(message) ? message : `${message}. Nothing was changed.`);
 
 export async function decideFromSlack(deps: SlackDeps, client: WebClient, who: Linked, requestId: string, input: DecisionInput, origin: DecisionOrigin): Promise<RequestView | null> {
   let view: RequestView;
@@ -53,7 +56,8 @@ export async function showInPlace(deps: SlackDeps, client: WebClient, who: Linke
     let blocks: Block[] | null = null;
     if (origin.blocks) {
       const isCard = origin.blocks.some((b) => (b as { block_id?: string }).block_id === requestBlockId(view.requestId, 'header'));
-      blocks = replaceRequestBlocks(origin.blocks, view, isCard ? (r) => requestCardBlocks(r) : requestRowBlocks);
+      const viewer = { memberId: who.member.id };
+      blocks = replaceRequestBlocks(origin.blocks, view, isCard ? (r) => requestCardBlocks(r, { viewer }) : (r) => requestRowBlocks(r, viewer));
     } else {
       const tracked = await deps.db.chatMessage.findFirst({ where: { channel: 'slack', conversationId: origin.message.channel, messageId: origin.message.ts } });
       if (tracked?.requestId === view.requestId) blocks = requestCardBlocks(view, { reminder: tracked.purpose === 'reminder' });

@@ -121,10 +121,10 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
     async digest(d: DigestView, admins: Person[]) {
       const client = await clientOf(d.orgId);
       if (!client || d.requests.length === 0) return;
-      const pagesOf = digestPages(d);
       await each(reachable(admins), async (admin) => {
         const channel = await openDm(client, admin.slackUserId);
-        for (const page of pagesOf) await post(client, d.orgId, { channel, memberId: admin.memberId }, 'digest', null, page.text, page.blocks);
+        // Built per admin: an admin who asked sees their own request without buttons.
+        for (const page of digestPages(d, { memberId: admin.memberId })) await post(client, d.orgId, { channel, memberId: admin.memberId }, 'digest', null, page.text, page.blocks);
       });
     },
   };

@@ -27,3 +27,6 @@ export async function replyRefused(client: WebClient, deps: SlackDeps, who: Extr
 
 export const ownersOnly = (orgName: string) => `Only owners of ${orgName} can change usage settings. Nothing was changed.`;
 export const adminsOnly = (orgName: string) => `Only admins and owners of ${orgName} can decide requests. Nothing was changed.`;
+export const auditOwnersOnly = (orgName: string) => `Only owners of ${orgName} can read the audit log.`;
+/** The ledger's words for the same refusal (it checks again): nobody decides their own request. */
+export const ownRequest = 'Nobody decides their own request: another admin or an owner must. Nothing was changed.';

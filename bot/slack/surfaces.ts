@@ -1,6 +1,7 @@
 // Building and sending the surfaces several listeners share: the member's usage
 // message, the App Home (per stored role), short replies to one person.
 import type { webApi } from '@slack/bolt';
+import { auditPage } from '../audit-log/page.js';
 import { isAdmin, isOwner } from '../../src/ledger/actors.js';
 import { memberUsageView } from '../../src/ledger/member-usage.js';
 import { seatLimits, usageOverview } from '../../src/ledger/reports.js';
@@ -39,35 +40,47 @@ export interface HomeState {
   page?: number;
   notice?: string;
   requestOpen?: boolean;
+  /** Audit log tab: the page below this entry id (null or absent: the latest). */
+  auditBefore?: string | null;
 }
+
+const NOT_YOURS: Record<HomeTab, string> = {
+  me: '',
+  requests: 'Only admins and owners can see requests.',
+  settings: 'Only owners can see usage settings.',
+  audit: 'Only owners can read the audit log.',
+};
 
 /** The Home for this person: tabs and controls follow their stored role only. */
 export async function buildHome(deps: SlackDeps, who: Who, state: HomeState = {}): Promise<HomeView> {
   if (who.kind !== 'member') return { type: 'home', blocks: notLinkedMessage(who).blocks };
   const { org, member } = who;
-  const tabs: HomeTab[] = ['me', ...(isAdmin(member) ? (['requests'] as const) : []), ...(isOwner(member) ? (['settings'] as const) : [])];
+  const tabs: HomeTab[] = ['me', ...(isAdmin(member) ? (['requests'] as const) : []), ...(isOwner(member) ? (['settings', 'audit'] as const) : [])];
   let notice = state.notice;
   let tab: HomeTab = state.tab ?? 'me';
   if (!tabs.includes(tab)) {
-    notice ??= tab === 'settings' ? 'Only owners can see usage settings.' : 'Only admins and owners can see requests.';
+    notice ??= NOT_YOURS[tab];
     tab = 'me';
   }
   const page = state.page ?? 0;
   const now = deps.now();
-  const [usage, requests, settings] = await Promise.all([
+  const [usage, requests, settings, audit] = await Promise.all([
     tab === 'me' ? memberUsageView(deps.db, org, member, now) : null,
     isAdmin(member) ? pendingRequests(deps.db, org.id) : null,
     tab === 'settings' ? Promise.all([usageOverview(deps.db, org, now), seatLimits(deps.db, org, now)]) : null,
+    tab === 'audit' ? auditPage(deps.db, org, state.auditBefore ?? null) : null,
   ]);
   return homeView({
     orgName: org.name,
     tabs,
     tab,
     page,
+    viewer: { memberId: member.id },
     ...(notice ? { notice } : {}),
     ...(usage ? { usage: { view: usage, requestOpen: state.requestOpen ?? (await hasOpenRequest(deps, member.id)) } } : {}),
     ...(requests ? { requests } : {}),
     ...(settings ? { settings: { overview: settings[0], seats: settings[1], alertChannelId: org.slackAlertChannelId } } : {}),
+    ...(audit ? { audit: { page: audit, timezone: org.timezone } } : {}),
   });
 }
 

@@ -17,6 +17,7 @@ export const VERB = {
   settingsCap: 'settings.cap',
   settingsSeat: 'settings.seat',
   settingsAutoReload: 'settings.autoReload',
+  auditShow: 'audit.show',
 } as const;
 
 export type Verb = (typeof VERB)[keyof typeof VERB];
@@ -57,6 +58,8 @@ const schemas = {
   [VERB.settingsCap]: z.object({ page, target: z.enum(['org', 'standard', 'premium', 'member']), unlimited: z.boolean().optional() }),
   [VERB.settingsSeat]: z.object({ page }),
   [VERB.settingsAutoReload]: z.object({ page }),
+  /** The audit log page below entry `before` (the ledger's cursor); absent = the latest. */
+  [VERB.auditShow]: z.object({ before: z.string().regex(/^\d{1,18}$/).optional() }),
 } satisfies Record<Verb, z.ZodType>;
 
 export type ActionData<V extends Verb> = z.infer<(typeof schemas)[V]>;

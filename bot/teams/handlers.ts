@@ -1,5 +1,5 @@
 // The bot's turn logic. Messages in the personal chat ("usage", "requests",
-// "settings", "help"); card actions arrive as adaptiveCard/action invokes
+// "settings", "audit", "help"); card actions arrive as adaptiveCard/action invokes
 // (Action.Execute, answered with the updated card) or, from clients without
 // universal actions, as messages carrying the Action.Submit data (answered by
 // updating the card message in place). Every action is authorised here from the
@@ -22,7 +22,7 @@ import { helpCard, unknownTenantCard, unlinkedCard } from './cards/notices.js';
 import type { DecisionForm, RequestOrigin } from './cards/request.js';
 import type { TeamsDeps } from './deps.js';
 import { identify, type Linked, type Who } from './identity.js';
-import { listScreen, requestOf, requestScreen, settingsScreen, usageScreen } from './screens.js';
+import { auditScreen, listScreen, requestOf, requestScreen, settingsScreen, usageScreen } from './screens.js';
 
 const cardResponse = (c: AdaptiveCard): InvokeResult => ({ status: 200, body: { statusCode: 200, type: ADAPTIVE_CARD, value: c } });
 const errorResponse = (status: number, code: string, message: string): InvokeResult => ({ status: 200, body: { statusCode: status, type: 'application/vnd.microsoft.error', value: { code, message } } });
@@ -40,6 +40,11 @@ function whoCard(who: Exclude<Who, Linked>): AdaptiveCard {
 const refusal = (text: string): Notice => ({ tone: 'attention', text });
 const ONLY_ADMINS = 'Only admins and owners can decide requests. Nothing was changed.';
 const ONLY_OWNERS = 'Only owners can change usage settings. Nothing was changed.';
+const ONLY_OWNERS_AUDIT = 'Only owners can read the audit log.';
+/** The ledger's words (it checks again): nobody decides their own request. */
+const OWN_REQUEST = 'Nobody decides their own request: another admin or an owner must. Nothing was changed.';
+/** A ledger message, saying once that nothing changed (some say it already). */
+const nothingChanged = (message: string) => (/Nothing was changed\.$/.test(message) ? message : `${message}. Nothing was changed.`);
 
 export function teamsLogic(deps: TeamsDeps): TurnLogic {
   const { db } = deps;
@@ -89,6 +94,10 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
         if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS) });
         return settingsScreen(deps, org.id, { page: action.data.page });
 
+      case VERB.auditShow:
+        if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS_AUDIT) });
+        return auditScreen(deps, org, action.data.before ?? null);
+
       case VERB.settingsExtraUsage:
       case VERB.settingsCap:
       case VERB.settingsSeat:
@@ -103,8 +112,9 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     const origin: RequestOrigin = d.card === 'request' ? { card: 'request', ...(d.reminder ? { reminder: true } : {}) } : { card: 'digest', requestIds: d.requestIds, list: d.list };
     const screen = async (o: { notice?: Notice; form?: DecisionForm | null }) =>
       (await requestScreen(deps, org, member, origin, d.requestId, o)) ?? usageScreen(deps, org, member, { viewerId, notice: refusal('This request no longer exists.') });
-    // The clicking user's stored role decides, whatever the card says.
+    // The clicking user's stored role decides, whatever the card says; nobody decides their own request.
     if (!isAdmin(member)) return screen({ notice: refusal(ONLY_ADMINS) });
+    if ((await requestOf(deps, org.id, d.requestId))?.requester.memberId === member.id) return screen({ notice: refusal(OWN_REQUEST) });
 
     const input: DecisionInput = { decision: d.decision };
     if (d.decision === 'enable_extra_usage') {
@@ -128,7 +138,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
         return screen({ notice: { tone: 'accent', text: `This request is already ${current.status}${current.decidedBy ? ` by ${current.decidedBy.name}` : ''}. Nothing else was changed.` } });
       }
       if (err.status === 404 || !current) return usageScreen(deps, org, member, { viewerId, notice: refusal('This request no longer exists.') });
-      return screen({ notice: refusal(`${err.message}. Nothing was changed.`) });
+      return screen({ notice: refusal(nothingChanged(err.message)) });
     }
     const done =
       view.decision === 'upgrade_seat'
@@ -241,6 +251,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     let result: AdaptiveCard;
     if (command === 'requests' || command === 'pending') result = await onAction(turn, who, { verb: VERB.requestsList, data: {}, inputs: {} });
     else if (command === 'settings') result = await onAction(turn, who, { verb: VERB.settingsShow, data: { page: 0 }, inputs: {} });
+    else if (command === 'audit') result = await onAction(turn, who, { verb: VERB.auditShow, data: {}, inputs: {} });
     else if (command === 'help') result = helpCard(who.member.role, who.org.name);
     else if (command === 'usage' || command === '' || command === 'hi' || command === 'hello') result = await usageScreen(deps, who.org, who.member, { viewerId: a.from.id });
     else result = helpCard(who.member.role, who.org.name);

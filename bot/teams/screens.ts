@@ -8,7 +8,9 @@ import { adminsOf } from '../../src/ledger/people.js';
 import { seatLimits, usageOverview } from '../../src/ledger/reports.js';
 import { orgRequest } from '../../src/ledger/requests.js';
 import type { RequestView } from '../../src/notify/port.js';
+import { auditPage } from '../audit-log/page.js';
 import type { AdaptiveCard, Notice } from './cards/card.js';
+import { auditLogCard } from './cards/audit-log.js';
 import { digestCard } from './cards/digest.js';
 import { requestCard, type CardMode, type DecisionForm, type RequestOrigin } from './cards/request.js';
 import { settingsCard } from './cards/settings.js';
@@ -53,7 +55,7 @@ export async function requestScreen(
   if (origin.card === 'request') {
     const view = await requestOf(deps, org.id, requestId);
     if (!view) return null;
-    return requestCard(view, { timezone: org.timezone, mode, reminder: origin.reminder ?? false, notice: o.notice, form: o.form ?? null, refreshUserIds });
+    return requestCard(view, { timezone: org.timezone, mode, reminder: origin.reminder ?? false, notice: o.notice, form: o.form ?? null, refreshUserIds, viewerMemberId: viewer.id });
   }
   return listScreen(deps, org, viewer, origin.requestIds, origin.list, o);
 }
@@ -61,7 +63,7 @@ export async function requestScreen(
 /** A digest (or pending list) card showing these requests as they are now. */
 export async function listScreen(deps: Deps, org: OrgWithTiers, viewer: Member, requestIds: string[], list: 'digest' | 'pending', o: { notice?: Notice; form?: DecisionForm | null } = {}): Promise<AdaptiveCard> {
   const views = (await Promise.all(requestIds.map((id) => requestOf(deps, org.id, id)))).filter((v): v is RequestView => v !== null);
-  return digestCard(views, { orgName: org.name, timezone: org.timezone, mode: modeFor(viewer), list, notice: o.notice, form: o.form ?? null, refreshUserIds: await adminUserIds(deps, org.id) });
+  return digestCard(views, { orgName: org.name, timezone: org.timezone, mode: modeFor(viewer), list, notice: o.notice, form: o.form ?? null, refreshUserIds: await adminUserIds(deps, org.id), viewerMemberId: viewer.id });
 }
 
 export async function settingsScreen(deps: Deps, orgId: string, o: { page: number; notice?: Notice; errors?: Record<string, string>; values?: Record<string, string> }): Promise<AdaptiveCard> {
@@ -69,4 +71,9 @@ export async function settingsScreen(deps: Deps, orgId: string, o: { page: numbe
   const now = deps.now();
   const [overview, limits] = await Promise.all([usageOverview(deps.db, org, now), seatLimits(deps.db, org, now)]);
   return settingsCard(overview, limits, o);
+}
+
+/** The audit log, one page (owners only: the caller checks the stored role). */
+export async function auditScreen(deps: Deps, org: OrgWithTiers, before: string | null): Promise<AdaptiveCard> {
+  return auditLogCard(await auditPage(deps.db, org, before), { orgName: org.name, timezone: org.timezone });
 }

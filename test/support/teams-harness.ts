@@ -139,7 +139,7 @@ export async function startTeamsHarness(db: Db, requests: RequestService, opts: 
   };
 }
 
-/** Texts of a card (TextBlocks and FactSet values), for assertions. */
+/** Texts of a card (TextBlocks, RichTextBlocks and FactSet values), for assertions. */
 export function textOf(card: unknown): string {
   const out: string[] = [];
   const walk = (n: unknown) => {
@@ -147,6 +147,7 @@ export function textOf(card: unknown): string {
     if (!n || typeof n !== 'object') return;
     const o = n as Record<string, unknown>;
     if (o.type === 'TextBlock' && typeof o.text === 'string') out.push(o.text);
+    if (o.type === 'RichTextBlock' && Array.isArray(o.inlines)) out.push((o.inlines as { text?: string }[]).map((i) => (typeof i === 'string' ? i : i.text ?? '')).join(''));
     if (o.type === 'FactSet' && Array.isArray(o.facts)) for (const f of o.facts as { title: string; value: string }[]) out.push(`${f.title}: ${f.value}`);
     for (const [k, v] of Object.entries(o)) if (k !== 'fallback') walk(v);
   };

@@ -2,7 +2,7 @@
 // Block Kit's 50 blocks: a header, a context line and three blocks per request.
 import type { DigestView } from '../../../src/notify/port.js';
 import { context, divider, esc, header, pages, type Block } from './blocks.js';
-import { requestRowBlocks } from './request-card.js';
+import { requestRowBlocks, type Viewer } from './request-card.js';
 
 export const DIGEST_PAGE_SIZE = 15;
 
@@ -11,7 +11,8 @@ export interface DigestPage {
   blocks: Block[];
 }
 
-export function digestPages(d: DigestView, pageSize = DIGEST_PAGE_SIZE): DigestPage[] {
+/** The digest as one admin sees it: their own request (if any) without decision buttons. */
+export function digestPages(d: DigestView, viewer?: Viewer, pageSize = DIGEST_PAGE_SIZE): DigestPage[] {
   const total = d.requests.length;
   const chunks = pages(d.requests, pageSize);
   return chunks.map((chunk, i) => {
@@ -21,7 +22,7 @@ export function digestPages(d: DigestView, pageSize = DIGEST_PAGE_SIZE): DigestP
     const blocks: Block[] = [header(title, 'digest_header'), context([`Daily digest for ${esc(d.orgName)}. Decide here, or wait for the next digest.`], 'digest_context')];
     chunk.forEach((r, j) => {
       if (j > 0) blocks.push(divider(`digest_div_${j}`));
-      blocks.push(...requestRowBlocks(r));
+      blocks.push(...requestRowBlocks(r, viewer));
     });
     return { text: `${d.orgName}: ${title.toLowerCase()} for a decision`, blocks };
   });

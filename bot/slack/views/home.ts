@@ -1,15 +1,17 @@
-// The App Home: tabs for "My usage" (everyone), "Requests" (admins and owners) and
-// "Usage settings" (owners only). A tab a person's stored role does not allow is
-// never rendered for them, whatever they click.
+// The App Home: tabs for "My usage" (everyone), "Requests" (admins and owners),
+// "Usage settings" and "Audit log" (owners only). A tab a person's stored role does
+// not allow is never rendered for them, whatever they click.
+import type { AuditPage } from '../../audit-log/page.js';
 import type { MemberUsageView } from '../../../src/ledger/member-usage.js';
 import type { RequestView } from '../../../src/notify/port.js';
+import { auditLogBlocks } from './audit-log.js';
 import { actions, button, context, divider, header, pages, type Block, type HomeView } from './blocks.js';
 import { BLOCK, homePageAction, homeTabAction } from './ids.js';
 import { memberUsageBlocks } from './member-usage.js';
 import { ownerSettingsBlocks, type SeatLimits, type UsageOverview } from './owner-settings.js';
-import { requestRowBlocks } from './request-card.js';
+import { requestRowBlocks, type Viewer } from './request-card.js';
 
-export type HomeTab = 'me' | 'requests' | 'settings';
+export type HomeTab = 'me' | 'requests' | 'settings' | 'audit';
 
 export const HOME_REQUESTS_PAGE_SIZE = 12;
 
@@ -18,13 +20,16 @@ export interface HomeModel {
   tabs: HomeTab[];
   tab: HomeTab;
   page: number;
+  /** Whose Home this is: their own request is listed without decision buttons. */
+  viewer?: Viewer;
   notice?: string;
   usage?: { view: MemberUsageView; requestOpen: boolean };
   requests?: RequestView[];
   settings?: { overview: UsageOverview; seats: SeatLimits; alertChannelId: string | null };
+  audit?: { page: AuditPage; timezone: string };
 }
 
-const TAB_LABEL: Record<HomeTab, string> = { me: 'My usage', requests: 'Requests', settings: 'Usage settings' };
+const TAB_LABEL: Record<HomeTab, string> = { me: 'My usage', requests: 'Requests', settings: 'Usage settings', audit: 'Audit log' };
 
 export function homeView(m: HomeModel): HomeView {
   const blocks: Block[] = [];
@@ -34,22 +39,24 @@ export function homeView(m: HomeModel): HomeView {
   if (m.notice) blocks.push(context([m.notice], BLOCK.notice));
   if (m.tab === 'settings' && m.settings) {
     blocks.push(...ownerSettingsBlocks(m.settings.overview, m.settings.seats, { alertChannelId: m.settings.alertChannelId, page: m.page }));
+  } else if (m.tab === 'audit' && m.audit) {
+    blocks.push(...auditLogBlocks(m.audit.page, m.audit.timezone));
   } else if (m.tab === 'requests' && m.requests) {
-    blocks.push(...requestsTabBlocks(m.requests, m.page));
+    blocks.push(...requestsTabBlocks(m.requests, m.page, m.viewer));
   } else if (m.usage) {
     blocks.push(...memberUsageBlocks(m.usage.view, { orgName: m.orgName, requestOpen: m.usage.requestOpen }));
   }
   return { type: 'home', blocks, private_metadata: JSON.stringify({ tab: m.tab, page: m.page }) };
 }
 
-function requestsTabBlocks(requests: RequestView[], page: number): Block[] {
+function requestsTabBlocks(requests: RequestView[], page: number, viewer: Viewer | undefined): Block[] {
   const blocks: Block[] = [header('Requests waiting for a decision')];
   if (requests.length === 0) return [...blocks, context(['Nothing is waiting. New requests also arrive as direct messages.'], 'requests_empty')];
   const chunks = pages(requests, HOME_REQUESTS_PAGE_SIZE);
   const p = Math.min(Math.max(0, page), chunks.length - 1);
   chunks[p]!.forEach((r, i) => {
     if (i > 0) blocks.push(divider(`requests_div_${i}`));
-    blocks.push(...requestRowBlocks(r));
+    blocks.push(...requestRowBlocks(r, viewer));
   });
   if (chunks.length > 1) {
     const nav = [];

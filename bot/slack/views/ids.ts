@@ -21,6 +21,9 @@ export const ACTION = {
   setUnlimited: 'limit_set_unlimited',
   /** In a member's "Adjust limit" modal: their seat tier, applied once confirmed. */
   setSeatTier: 'limit_set_seat_tier',
+  /** Paging the owners' Audit log tab; value = JSON {before} (the ledger's cursor, null = latest). */
+  auditOlder: 'audit_older',
+  auditNewer: 'audit_newer',
 } as const;
 
 export const VIEW = {

@@ -34,6 +34,16 @@ export function outcomeText(r: RequestView): string {
   return `${STATUS_LINE[r.status]}${what}${by}${when}${tail}`;
 }
 
+/** Said instead of the buttons to an admin or owner looking at their own request. */
+export const OWN_REQUEST_TEXT = 'Your request: another admin or an owner decides it.';
+
+/** Who is looking at a request: nobody decides their own, so the requester gets no buttons. */
+export interface Viewer {
+  memberId: string;
+}
+
+const isOwn = (r: RequestView, viewer: Viewer | undefined) => !!viewer && viewer.memberId === r.requester.memberId;
+
 /** The decision buttons; "Upgrade to premium" only for a standard seat. */
 export function decisionButtons(r: RequestView): Block {
   const upgrade = r.seatTier === 'standard'
@@ -63,8 +73,13 @@ function previousDenialText(r: RequestView): string {
   return `\n_Previously denied${by} ${slackDate(d.at)}${d.reason ? `: ${esc(truncate(d.reason, 300))}` : ''}_`;
 }
 
+/** The buttons for whoever decides; for the requester themself, a line saying who does. */
+function decisionBlock(r: RequestView, viewer: Viewer | undefined): Block {
+  return isOwn(r, viewer) ? context([`:lock: ${OWN_REQUEST_TEXT}`], requestBlockId(r.requestId, 'own')) : decisionButtons(r);
+}
+
 /** The whole message an admin gets for one request (also its reminder). */
-export function requestCardBlocks(r: RequestView, opts: { reminder?: boolean } = {}): Block[] {
+export function requestCardBlocks(r: RequestView, opts: { reminder?: boolean; viewer?: Viewer } = {}): Block[] {
   const blocks: Block[] = [
     header(opts.reminder ? 'Reminder: a request is waiting' : 'Request for extra usage', requestBlockId(r.requestId, 'header')),
     section(summary(r), {
@@ -72,17 +87,17 @@ export function requestCardBlocks(r: RequestView, opts: { reminder?: boolean } =
       fields: [`*Requester*\n${name(r.requester.name)}`, `*Current seat*\n${seatName(r.seatTier)}`, `*Asked*\n${slackDate(r.requestedAt)}`, `*Organisation*\n${name(r.orgName)}`],
     }),
   ];
-  if (r.status === 'pending') blocks.push(decisionButtons(r));
+  if (r.status === 'pending') blocks.push(decisionBlock(r, opts.viewer));
   else blocks.push(section(outcomeText(r), { blockId: requestBlockId(r.requestId, 'outcome') }));
   blocks.push(context([`Request ${r.requestId}`], requestBlockId(r.requestId, 'id')));
   return blocks;
 }
 
-/** A request in a list (digest, App Home): three blocks at most. */
-export function requestRowBlocks(r: RequestView): Block[] {
+/** A request in a list (digest, App Home), as `viewer` sees it: three blocks at most. */
+export function requestRowBlocks(r: RequestView, viewer?: Viewer): Block[] {
   const line = `*${name(r.requester.name)}* · ${seatName(r.seatTier)} seat · asked ${slackDate(r.requestedAt)}${r.note ? `\n>${esc(truncate(r.note, 300)).replace(/\n/g, ' ')}` : ''}`;
   if (r.status !== 'pending') return [section(`${line}\n${outcomeText(r)}`, { blockId: requestBlockId(r.requestId, 'row') })];
-  return [section(line, { blockId: requestBlockId(r.requestId, 'row') }), decisionButtons(r)];
+  return [section(line, { blockId: requestBlockId(r.requestId, 'row') }), decisionBlock(r, viewer)];
 }
 
 export function requestText(r: RequestView): string {

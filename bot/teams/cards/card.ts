@@ -80,6 +80,16 @@ export function showCard(title: string, body: CardElement[], actions: CardAction
 
 export const text = (value: string, opts: Record<string, unknown> = {}): CardElement => ({ type: 'TextBlock', text: value, wrap: true, ...opts });
 
+/**
+ * Text as typed (names, reasons): a RichTextBlock's TextRuns are never read as
+ * markdown, so "*" or "[x](…)" in a name shows as it is.
+ */
+export const plainText = (runs: (string | { text: string; [key: string]: unknown })[], opts: Record<string, unknown> = {}): CardElement => ({
+  type: 'RichTextBlock',
+  inlines: runs.map((r) => ({ type: 'TextRun', ...(typeof r === 'string' ? { text: r } : r) })),
+  ...opts,
+});
+
 export const heading = (value: string, subtitle?: string): CardElement[] => [
   text(value, { size: 'Large', weight: 'Bolder', style: 'heading' }),
   ...(subtitle ? [text(subtitle, { isSubtle: true, spacing: 'None' })] : []),

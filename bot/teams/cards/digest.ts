@@ -5,7 +5,7 @@
 import type { RequestView } from '../../../src/notify/port.js';
 import { VERB } from '../actions.js';
 import { actionSet, banner, card, container, execute, heading, text, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
-import { decisionControls, requestFacts, type CardMode, type DecisionForm } from './request.js';
+import { decidesIt, decisionControls, OWN_REQUEST_TEXT, requestFacts, type CardMode, type DecisionForm } from './request.js';
 import { when } from './format.js';
 
 /** Requests per card: the worst case (long names and notes, 60 refresh ids) stays under Teams' ~28 KB. */
@@ -24,6 +24,8 @@ export interface DigestCardOptions {
   notice?: Notice | undefined;
   form?: DecisionForm | null;
   refreshUserIds?: string[];
+  /** The member viewing the card ('admin' mode): their own request is read-only. */
+  viewerMemberId?: string;
 }
 
 export function pagesOf<T>(items: T[], size = DIGEST_PAGE): T[][] {
@@ -48,9 +50,11 @@ export function digestCard(requests: RequestView[], o: DigestCardOptions): Adapt
   if (requests.length === 0) body.push(text('No request is waiting for a decision.', { isSubtle: true }));
   for (const r of requests) {
     const items: CardElement[] = [text(r.requester.name, { weight: 'Bolder', size: 'Medium' }), ...requestFacts(r, tz, NOTE_IN_LIST)];
-    if (r.status === 'pending' && o.mode === 'admin') {
+    if (r.status === 'pending' && decidesIt(r, o.mode, o.viewerMemberId)) {
       const controls = decisionControls(r, origin, o.form ?? null);
       items.push(actionSet(controls.actions, { id: `actions:${r.requestId}` }), ...controls.open);
+    } else if (r.status === 'pending' && o.mode === 'admin') {
+      items.push(text(OWN_REQUEST_TEXT, { isSubtle: true, id: `own:${r.requestId}` }));
     }
     body.push(container(items, { separator: true, spacing: 'Medium', id: `request:${r.requestId}` }));
   }

@@ -34,7 +34,7 @@ export function helpCard(role: Role, orgName: string): AdaptiveCard {
   const commands: [string, string][] = [
     ['usage', 'your seat, included usage, extra usage and limits'],
     ...(admin ? ([['requests', 'requests waiting for a decision']] as [string, string][]) : []),
-    ...(owner ? ([['settings', 'extra usage switch, limits, balance and auto-reload']] as [string, string][]) : []),
+    ...(owner ? ([['settings', 'extra usage switch, limits, balance and auto-reload'], ['audit', 'the audit log: who changed what, newest first']] as [string, string][]) : []),
     ['help', 'this message'],
   ];
   const actions: CardAction[] = [execute('Show my usage', VERB.usageShow, {}, { id: 'show-usage' })];

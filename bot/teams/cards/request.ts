@@ -7,13 +7,20 @@
 // facts, a "Review request" button and a `refresh` naming the admins, so Teams asks
 // the bot for each viewer's own card; 'admin' is that card for an admin or owner
 // (with the decisions); 'readonly' is it for anyone else. The server decides the
-// mode from the viewer's stored role.
+// mode from the viewer's stored role; an admin or owner looking at their own request
+// gets it read-only (nobody decides their own request).
 import type { RequestView } from '../../../src/notify/port.js';
 import { INPUT, VERB } from '../actions.js';
 import { actionSet, banner, card, container, execute, factSet, heading, showCard, text, textInput, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
 import { capText, seatName, when } from './format.js';
 
 export type CardMode = 'base' | 'admin' | 'readonly';
+
+/** Said to an admin or owner instead of the decisions on their own request. */
+export const OWN_REQUEST_TEXT = 'Your request: another admin or an owner decides it.';
+
+/** Decisions for this viewer: an admin or owner, and not the requester. */
+export const decidesIt = (r: RequestView, mode: CardMode, viewerMemberId: string | undefined) => mode === 'admin' && r.requester.memberId !== viewerMemberId;
 
 /** What the admin typed and what was wrong with it, to show again in the card. */
 export interface DecisionForm {
@@ -115,6 +122,8 @@ export interface RequestCardOptions {
   form?: DecisionForm | null;
   /** Admins' Teams MRIs: their clients refresh the base card into their own view. */
   refreshUserIds?: string[];
+  /** The member viewing the card ('admin' mode): their own request is read-only. */
+  viewerMemberId?: string;
 }
 
 export function requestCard(r: RequestView, o: RequestCardOptions): AdaptiveCard {
@@ -127,10 +136,12 @@ export function requestCard(r: RequestView, o: RequestCardOptions): AdaptiveCard
   ];
   const pending = r.status === 'pending';
   let actions: CardAction[] = [];
-  if (pending && o.mode === 'admin') {
+  if (pending && decidesIt(r, o.mode, o.viewerMemberId)) {
     const controls = decisionControls(r, origin, o.form ?? null);
     body.push(...controls.open);
     actions = controls.actions;
+  } else if (pending && o.mode === 'admin') {
+    body.push(text(OWN_REQUEST_TEXT, { isSubtle: true, id: `own:${r.requestId}` }));
   } else if (pending && o.mode === 'base') {
     actions = [execute('Review request', VERB.requestView, { requestId: r.requestId, ...origin }, { id: `review:${r.requestId}` })];
   } else if (pending) {

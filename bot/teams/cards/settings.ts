@@ -3,6 +3,7 @@
 // prepaid balance and auto-reload (Team), and the individual seat limits table
 // with "Set cap" / "Set to unlimited" and "Set seat". A refused value comes back in
 // the same card with the error under its input and what was typed still in it.
+// "Audit log" opens the log of every change (owners only, as this card).
 import type { seatLimits, usageOverview } from '../../../src/ledger/reports.js';
 import { INPUT, VERB } from '../actions.js';
 import { actionSet, banner, card, columns, container, execute, heading, text, textInput, type AdaptiveCard, type CardElement, type Notice } from './card.js';
@@ -157,5 +158,10 @@ export function settingsCard(overview: Overview, limits: SeatLimits, o: Settings
     : [];
   body.push(section('Individual seat limits', [header, ...table, ...paging, ...memberEditor], 'section:members'));
 
-  return card(body, { actions: [execute('Refresh', VERB.settingsShow, { page }, { id: 'refresh-settings', associatedInputs: 'none' })] });
+  return card(body, {
+    actions: [
+      execute('Audit log', VERB.auditShow, {}, { id: 'audit-log', associatedInputs: 'none' }),
+      execute('Refresh', VERB.settingsShow, { page }, { id: 'refresh-settings', associatedInputs: 'none' }),
+    ],
+  });
 }

@@ -2,11 +2,13 @@
 // Slack app's) and the real Bolt app over signed HTTP: a member asks → every admin
 // gets the request → an admin approves from their message → the ledger changes →
 // every admin's copy is updated in place → the member is told. A member clicking an
-// admin's button is refused and nothing changes.
+// admin's button is refused and nothing changes; so is an admin on their own request.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerOnlyPayments } from '../../../src/payments/port.js';
+import { adminsOf } from '../../../src/ledger/people.js';
 import { recordUsage } from '../../../src/ledger/record.js';
+import { requestView } from '../../../src/ledger/requests.js';
 import { requestService, type RequestService } from '../../../src/services/requests.js';
 import { startOutboxRelay } from '../../../src/temporal/outbox-relay.js';
 import { outboxRoutes } from '../../../src/temporal/outbox-routes.js';
@@ -217,6 +219,56 @@ describe('extra usage requests in Slack, end to end', () => {
     await h.api.waitFor('views.publish', (c) => c.args.user_id === USERS.owner && c.seq > modal.seq && JSON.stringify(c.args.view.blocks).includes('Requests waiting for a decision') && !JSON.stringify(c.args.view.blocks).includes(requestId));
     await h.api.waitFor('chat.update', (c) => JSON.stringify(c.args.blocks).includes(`req:${requestId}:outcome`) && JSON.stringify(c.args.blocks).includes('monthly limit Unlimited'), 2);
     expect(await member('bob')).toMatchObject({ extraUsageEnabled: true, extraUsageCapNanos: null });
+    h.expectWithinLimits();
+  }, 90_000);
+  it('shows an admin who asked their own request without buttons (Home, digest); their replayed clicks and decision are refused and nothing changes', async () => {
+    const db = scratch.db.prisma;
+    await exhaustSeat(db, orgId, 'admin-1');
+    const asked = await requests.ask(orgId, 'admin-1', 'Quarter close');
+    const requestId = (await db.extraUsageRequest.findFirstOrThrow({ where: { workflowId: asked.workflowId, status: 'pending' } })).id;
+    const has = (c: { args: Record<string, any> }, part: string) => JSON.stringify(c.args.blocks).includes(`req:${requestId}:${part}`);
+    // Only the owner is asked to decide; the admin gets no copy of their own request.
+    await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.owner}` && has(c, 'actions'));
+    expect(h.dmsTo(USERS.admin).filter((c) => has(c, ''))).toEqual([]);
+
+    // The daily digest goes to every admin: the requester's copy has no buttons for it.
+    await h.slack.notifier.digest({ orgId, orgName: 'Acme', at: new Date().toISOString(), requests: [await requestView(db, requestId)] }, await adminsOf(db, orgId));
+    const digestTo = (user: string) => h.dmsTo(user).filter((c) => JSON.stringify(c.args.blocks).includes('digest_header') && has(c, 'row')).at(-1)!;
+    const adminDigest = digestTo(USERS.admin);
+    expect(actionIdsOf(adminDigest.args.blocks)).toEqual([]);
+    expect(JSON.stringify(adminDigest.args.blocks)).toContain('Your request: another admin or an owner decides it.');
+    const ownerDigest = digestTo(USERS.owner);
+    expect(actionIdsOf(ownerDigest.args.blocks)).toEqual(['decide_upgrade_seat', 'decide_enable_extra_usage', 'decide_deny']);
+
+    // So does their App Home's Requests tab.
+    await h.openHome(USERS.admin);
+    await h.api.waitFor('views.publish', (c) => c.args.user_id === USERS.admin);
+    await h.clickInHome(USERS.admin, 'home_tab_requests');
+    const [home] = await h.api.waitFor('views.publish', (c) => c.args.user_id === USERS.admin && JSON.stringify(c.args.view.blocks).includes(`req:${requestId}:own`));
+    expect(actionIdsOf(home!.args.view.blocks.filter((b: any) => b.block_id?.startsWith(`req:${requestId}:`)))).toEqual([]);
+
+    // Replaying the owner's buttons anyway: refused, and no modal opens.
+    const OWN = 'Nobody decides their own request: another admin or an owner must. Nothing was changed.';
+    const refusedToAdmin = (c: { args: Record<string, any> }) => c.args.user === USERS.admin && String(c.args.text).includes(OWN);
+    const modalsBefore = h.api.of('views.open').length;
+    for (const action of ['decide_upgrade_seat', 'decide_enable_extra_usage', 'decide_deny']) await h.clickInMessage(USERS.admin, ownerDigest, action);
+    await h.api.waitFor('chat.postEphemeral', refusedToAdmin, 3);
+    expect(h.api.of('views.open')).toHaveLength(modalsBefore);
+
+    // Submitting the owner's own Deny modal as the admin: the server (the request workflow) refuses it.
+    await h.clickInMessage(USERS.owner, ownerDigest, 'decide_deny');
+    const [modal] = await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'decision_deny' && c.args.view.private_metadata.includes(requestId));
+    expect((await h.submit(USERS.admin, modal!, { reason: 'I approve of myself' })).status).toBe(200);
+    const refusals = await h.api.waitFor('chat.postEphemeral', refusedToAdmin, 4);
+    for (const r of refusals) expect(String(r.args.text).match(/Nothing was changed/g)).toHaveLength(1);
+    expect(await db.extraUsageRequest.findUniqueOrThrow({ where: { id: requestId } })).toMatchObject({ status: 'pending', decidedById: null });
+    expect(await member('admin-1')).toMatchObject({ seatTier: 'standard', extraUsageEnabled: false });
+    expect(await db.auditEntry.count({ where: { orgId, subject: `request:${requestId}` } })).toBe(0);
+
+    // The owner decides it from the same modal; the admin is told.
+    await h.submit(USERS.owner, modal!, { reason: 'Not this quarter' });
+    await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.admin}` && JSON.stringify(c.args.blocks).includes('Not this quarter'));
+    expect((await db.extraUsageRequest.findUniqueOrThrow({ where: { id: requestId } })).status).toBe('denied');
     h.expectWithinLimits();
   }, 90_000);
 });

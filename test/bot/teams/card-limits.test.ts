@@ -2,6 +2,8 @@
 // the bot can build, with the longest names and notes the org document and the
 // request API accept and 60 refresh ids, stay under it.
 import { describe, expect, it } from 'vitest';
+import { AUDIT_PAGE_SIZE } from '../../../bot/audit-log/page.js';
+import { auditLogCard } from '../../../bot/teams/cards/audit-log.js';
 import { MAX_CARD_BYTES } from '../../../bot/teams/cards/card.js';
 import { DIGEST_PAGE, digestCard, pagesOf } from '../../../bot/teams/cards/digest.js';
 import { requestCard } from '../../../bot/teams/cards/request.js';
@@ -60,6 +62,11 @@ describe('card sizes', () => {
     const error = 'e'.repeat(300);
     const errors = Object.fromEntries(['cap.org', 'cap.member', 'capMemberId', 'seat.member', 'autoReloadThreshold', 'autoReloadAmount', 'extraUsageScope'].map((id) => [id, error]));
     const card = settingsCard(overview, { period: '2026-11', members } as SeatLimits, { page: 1, errors, values: { 'cap.org': 'v'.repeat(300) }, notice: { tone: 'attention', text: error } });
+    expect(size(card)).toBeLessThan(MAX_CARD_BYTES);
+  });
+  it('an audit log page of the longest entries', () => {
+    const lines = Array.from({ length: AUDIT_PAGE_SIZE }, (_, i) => ({ id: String(10n ** 17n + BigInt(i)), when: '2026-11-15 13:05', who: 'W'.repeat(120), what: 'A'.repeat(150), change: '"'.repeat(300) }));
+    const card = auditLogCard({ lines, older: { before: '999999999999999999' }, newer: { before: '999999999999999999' } }, { orgName: longName(0), timezone: 'America/Argentina/ComodRivadavia' });
     expect(size(card)).toBeLessThan(MAX_CARD_BYTES);
   });
 });

@@ -244,6 +244,41 @@ describe('Teams cards in the official renderer', () => {
     expect(await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: small.orgId } })).toMatchObject({ autoReloadEnabled: true, autoReloadAmountNanos: 50_000_000_000n });
   });
 
+  it('audit log card: opened from the settings card, paged with Older and Newer, read-only', async () => {
+    const db = scratch.db.prisma;
+    const [owner, admin, alice, bob] = await Promise.all([acme.member('owner-1'), acme.member('admin-1'), acme.member('alice'), acme.member('bob')]);
+    // Entries at fixed times on top of the log, so the screenshot changes only when the card does.
+    const at = (minutesAgo: number) => new Date(NOW.getTime() - minutesAgo * 60_000);
+    const byOwner = `member:${owner.id} (owner-1)`;
+    const byAdmin = `member:${admin.id} (admin-1)`;
+    const entries = [
+        { actor: 'operator', action: 'member.update', subject: `member:${bob.id}`, before: { seatTier: 'standard' }, after: { seatTier: 'premium' }, createdAt: at(300) },
+        { actor: byOwner, action: 'extra_usage.set', subject: 'org', before: { enabled: false, scope: 'all_members' }, after: { enabled: true, scope: 'selected_members' }, createdAt: at(240) },
+        { actor: byOwner, action: 'cap.org.set', subject: 'org', before: { cap: '1000.00' }, after: { cap: '900.00' }, createdAt: at(200) },
+        { actor: byOwner, action: 'cap.tier.set', subject: 'tier:premium', before: { cap: null }, after: { cap: '300.00' }, createdAt: at(180) },
+        { actor: byAdmin, action: 'extra_usage.member.set', subject: `member:${alice.id}`, before: { enabled: false, cap: '50.00' }, after: { enabled: true, cap: '25.00', viaRequest: 'r-1' }, createdAt: at(120) },
+        { actor: byAdmin, action: 'request.decided', subject: 'request:r-1', before: { status: 'pending' }, after: { status: 'approved', decision: 'enable_extra_usage', cap: '25.00', reason: null, member: `member:${alice.id}` }, createdAt: at(120) },
+        { actor: byOwner, action: 'request.decided', subject: 'request:r-2', before: { status: 'pending' }, after: { status: 'denied', decision: 'deny', cap: null, reason: 'No budget left', member: `member:${bob.id}` }, createdAt: at(90) },
+        { actor: `${byOwner} via api_key:k-1`, action: 'cap.member.set', subject: `member:${bob.id}`, before: { cap: null }, after: { cap: '40.00' }, createdAt: at(60) },
+        { actor: 'system', action: 'request.closed', subject: 'request:r-3', before: { status: 'pending' }, after: { status: 'expired', reason: null, member: `member:${bob.id}` }, createdAt: at(30) },
+        { actor: byOwner, action: 'member.seat_tier.set', subject: `member:${bob.id}`, before: { seatTier: 'premium' }, after: { seatTier: 'standard' }, createdAt: at(5) },
+    ];
+    await db.auditEntry.createMany({ data: entries.map((e) => ({ orgId: acme.orgId, ...e })) });
+    await h.message(USERS.owner, 'settings');
+    const { card: settings } = await lastSentTo(USERS.owner, 'Usage settings');
+    await show(settings, null);
+    const latest = await feed(USERS.owner, await r.click('Audit log'));
+    expect((await show(latest, 'audit-log')).buttons).toEqual(['Older', 'Usage settings']);
+    expect(textOf(latest)).toContain("Bob's monthly limit · Unlimited → $40.00");
+    expect(textOf(latest)).toContain('2026-11-16 09:30 · Olivia Owner via an API key');
+    expect(textOf(latest)).toContain("Bob's request decided · status pending → denied, decision deny, reason No budget left");
+    expect(textOf(latest)).toContain('times in Europe/Paris');
+    const older = await feed(USERS.owner, await r.click('Older'));
+    expect((await show(older, null)).buttons).toEqual(expect.arrayContaining(['Newer', 'Usage settings']));
+    const again = await feed(USERS.owner, await r.click('Newer'));
+    expect(textOf(again)).toEqual(textOf(latest));
+  });
+
   it('alerts, help and the unlinked card', async () => {
     const db = scratch.db.prisma;
     await h.bot.notifier.alert(

@@ -2,6 +2,7 @@
 // org / tier / member caps with "Set cap" / "Set to unlimited", a member's seat
 // with "Set seat", auto-reload on a Team org; bad values come back in the card
 // under their input; only owners change anything, whatever the card data says.
+// "Audit log" pages the org's audit log for owners only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestService } from '../../../src/services/requests.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
@@ -50,7 +51,7 @@ describe('owner settings card in Teams', () => {
     expect(text).toContain('Premium seats: $0.00 spent of Unlimited this month');
     expect(text).toContain('Members 1–10 of 16');
     expect(text).not.toContain('Prepaid balance');
-    expect(buttonsOf(card)).toEqual(['Save', 'Set cap', 'Set to unlimited', 'Set cap', 'Set to unlimited', 'Set cap', 'Set to unlimited', 'Next', 'Set cap', 'Set to unlimited', 'Set seat', 'Refresh']);
+    expect(buttonsOf(card)).toEqual(['Save', 'Set cap', 'Set to unlimited', 'Set cap', 'Set to unlimited', 'Set cap', 'Set to unlimited', 'Next', 'Set cap', 'Set to unlimited', 'Set seat', 'Audit log', 'Refresh']);
     expect(text).toContain('Alice · Standard');
     const next = h.cardOf(await h.invoke(USERS.owner, 'settings.show', buttonData(card, 'Next').data));
     expect(textOf(next)).toContain('Members 11–16 of 16');
@@ -169,5 +170,49 @@ describe('owner settings card in Teams', () => {
     // A tier cap does not exist on the Team plan: refused in the card.
     const tier = h.cardOf(await invokeIn('tenant-small', USERS.owner, 'settings.cap', { verb: 'settings.cap', target: 'premium', page: 0, unlimited: true }));
     expect(textOf(tier)).toContain('only available on the enterprise plan');
+  });
+  it('opens the audit log from "Audit log": latest first, names for actors, paged back to the first entry and up again', async () => {
+    const all = (await scratch.db.prisma.auditEntry.findMany({ where: { orgId: acme.orgId }, orderBy: { id: 'desc' }, select: { id: true } })).map((e) => String(e.id));
+    expect(all.length).toBeGreaterThan(20);
+    const entryIds = (card: unknown) => [...JSON.stringify(card).matchAll(/"id":"audit:(\d+)"/g)].map((m) => m[1]!);
+    const open = buttonData(await settingsCardOf(USERS.owner), 'Audit log');
+    let card = h.cardOf(await h.invoke(USERS.owner, open.verb, open.data));
+    const latest = card;
+    expect(textOf(card)).toContain('Acme · newest first · times in Europe/Paris');
+    expect(entryIds(card)).toEqual(all.slice(0, 10));
+    expect(textOf(card)).toContain('Olivia Owner');
+    expect(textOf(card)).not.toContain('member:');
+    expect(buttonsOf(card)).toEqual(['Older', 'Usage settings']);
+
+    const seen = [...entryIds(card)];
+    while (buttonsOf(card).includes('Older')) {
+      const older = buttonData(card, 'Older');
+      card = h.cardOf(await h.invoke(USERS.owner, older.verb, older.data));
+      seen.push(...entryIds(card));
+    }
+    expect(seen).toEqual(all);
+    expect(textOf(card)).toContain('This is where the log begins.');
+    expect(textOf(card)).toContain('Organisation created');
+    while (buttonsOf(card).includes('Newer')) {
+      const newer = buttonData(card, 'Newer');
+      card = h.cardOf(await h.invoke(USERS.owner, newer.verb, newer.data));
+    }
+    expect(entryIds(card)).toEqual(entryIds(latest));
+    const back = buttonData(card, 'Usage settings');
+    expect(textOf(h.cardOf(await h.invoke(USERS.owner, back.verb, back.data)))).toContain('Individual seat limits');
+  });
+
+  it('shows admins and members nothing of the audit log, whatever the card data says', async () => {
+    const cursor = String((await scratch.db.prisma.auditEntry.findFirstOrThrow({ where: { orgId: acme.orgId }, orderBy: { id: 'desc' } })).id);
+    for (const user of [USERS.admin, USERS.alice]) {
+      for (const data of [{ verb: 'audit.show' }, { verb: 'audit.show', before: cursor }]) {
+        const res = h.cardOf(await h.invoke(user, 'audit.show', data));
+        expect(textOf(res)).toContain('Only owners can read the audit log.');
+        expect(JSON.stringify(res)).not.toContain('"id":"audit:');
+      }
+    }
+    await h.message(USERS.admin, 'audit');
+    const [reply] = await h.connector.waitFor('send', (c) => c.conversationId === 'a:dm-aad-admin' && textOf(h.connector.cardOf(c)).includes('Only owners can read the audit log.'));
+    expect(JSON.stringify(h.connector.cardOf(reply!))).not.toContain('"id":"audit:');
   });
 });

@@ -1,13 +1,14 @@
 // An admin's buttons on a request (its own message, a digest page or the Home):
 // "Upgrade to premium" decides at once; "Enable extra usage" and "Deny" open a modal.
 // The clicking user's stored role is checked first: a member is refused and nothing
-// changes (the workflow checks it again when deciding).
+// changes; so is the requester on their own request (the workflow checks both again
+// when deciding).
 import { isAdmin } from '../../../../src/ledger/actors.js';
 import { originOf, type ButtonArgs, type RecentMessages } from '../../clicks.js';
 import { currentRequest, decideFromSlack, showInPlace, type DecisionOrigin } from '../../decisions.js';
 import type { SlackDeps } from '../../deps.js';
 import { identify, idsOf, type Linked } from '../../identity.js';
-import { adminsOnly, replyNotLinked, replyRefused } from '../../replies.js';
+import { adminsOnly, ownRequest, replyNotLinked, replyRefused } from '../../replies.js';
 import { denyModal, enableExtraUsageModal } from '../../views/modals.js';
 
 /** The admin behind a click, or null after telling them why not. */
@@ -33,11 +34,20 @@ function decisionOrigin(args: ButtonArgs): DecisionOrigin {
     : { message: null, blocks: null, home: origin.kind === 'home' };
 }
 
+/** True (after saying so) when the clicking admin asked for this request themself. */
+async function refusedAsRequester(deps: SlackDeps, args: ButtonArgs, who: Linked, requester: { memberId: string } | undefined): Promise<boolean> {
+  if (requester?.memberId !== who.member.id) return false;
+  await replyRefused(args.client, deps, who, originOf(args.body), ownRequest);
+  return true;
+}
+
 export const upgradeSeat = (deps: SlackDeps) => async (args: ButtonArgs) => {
   await args.ack();
   const who = await deciderOf(deps, args);
   if (!who) return;
-  await decideFromSlack(deps, args.client, who, args.action.value ?? '', { decision: 'upgrade_seat' }, decisionOrigin(args));
+  const requestId = args.action.value ?? '';
+  if (await refusedAsRequester(deps, args, who, (await currentRequest(deps, who.org.id, requestId))?.requester)) return;
+  await decideFromSlack(deps, args.client, who, requestId, { decision: 'upgrade_seat' }, decisionOrigin(args));
 };
 
 /** Opens the modal for "Enable extra usage" or "Deny" (within the trigger's 3 seconds). */
@@ -48,6 +58,7 @@ export const openDecisionModal = (deps: SlackDeps, recent: RecentMessages, kind:
   const origin = decisionOrigin(args);
   const request = await currentRequest(deps, who.org.id, args.action.value ?? '');
   if (!request) return replyRefused(args.client, deps, who, originOf(args.body), 'This request no longer exists.');
+  if (await refusedAsRequester(deps, args, who, request.requester)) return;
   if (request.status !== 'pending') {
     await showInPlace(deps, args.client, who, request, origin);
     return replyRefused(args.client, deps, who, originOf(args.body), `This request is already ${request.status}${request.decidedBy ? ` by ${request.decidedBy.name}` : ''}.`);

@@ -6,7 +6,7 @@ import { identify, idsOf } from '../../identity.js';
 import { publishHome } from '../../surfaces.js';
 import type { HomeTab } from '../../views/home.js';
 
-const TABS: HomeTab[] = ['me', 'requests', 'settings'];
+const TABS: HomeTab[] = ['me', 'requests', 'settings', 'audit'];
 
 export const homeNavigation = (deps: SlackDeps) => async ({ ack, body, client, context, action }: ButtonArgs) => {
   await ack();

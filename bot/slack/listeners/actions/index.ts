@@ -2,6 +2,7 @@ import type { App, BlockAction, ButtonAction, ConversationsSelectAction, StaticS
 import type { RecentMessages } from '../../clicks.js';
 import type { SlackDeps } from '../../deps.js';
 import { ACTION, HOME_NAVIGATION } from '../../views/ids.js';
+import { auditPaging } from './audit-log.js';
 import { openDecisionModal, upgradeSeat } from './decide-request.js';
 import { homeNavigation } from './home-navigation.js';
 import { alertsByDm, openAdjustLimit, openAutoReload, pickAlertChannel, setExtraUsageSwitch, setSeatTier, setUnlimited } from './owner-settings.js';
@@ -20,6 +21,8 @@ const register = (app: App, deps: SlackDeps, recent: RecentMessages) => {
   app.action<BlockAction<ButtonAction>>(ACTION.alertsByDm, alertsByDm(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.setUnlimited, setUnlimited(deps));
   app.action<BlockAction<StaticSelectAction>>(ACTION.setSeatTier, setSeatTier(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.auditOlder, auditPaging(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.auditNewer, auditPaging(deps));
 };
 
 export default { register };

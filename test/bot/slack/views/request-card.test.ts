@@ -46,6 +46,17 @@ describe('request views', () => {
     expect(JSON.stringify(updated)).toContain('Denied');
   });
 
+  it('shows an admin their own request in a digest page without decision buttons, the others with them', () => {
+    const requests = [request(1), request(2)];
+    const [page] = digestPages({ orgId: 'o', orgName: 'Acme', at: '2026-11-16T08:00:00.000Z', requests }, { memberId: 'm-1' });
+    expect(blockKitProblems('message', { text: 'x', blocks: page!.blocks })).toEqual([]);
+    const of = (id: string) => page!.blocks.filter((b: any) => b.block_id?.startsWith(`req:${id}:`));
+    expect(actionIdsOf(of('r-1'))).toEqual([]);
+    expect(JSON.stringify(of('r-1'))).toContain('Your request: another admin or an owner decides it.');
+    expect(actionIdsOf(of('r-2'))).toEqual(['decide_upgrade_seat', 'decide_enable_extra_usage', 'decide_deny']);
+    expect(actionIdsOf(requestCardBlocks(request(1), { viewer: { memberId: 'm-1' } }))).toEqual([]);
+  });
+
   it('turns the request button of a seat-limit DM into "Request sent to admin"', () => {
     const blocks = alertBlocks({ kind: 'seat_limit_reached', orgId: 'o', orgName: 'Acme', title: 't'.repeat(500), text: 'x', facts: {}, canRequestExtraUsage: true });
     expect(blockKitProblems('message', { text: 'x', blocks })).toEqual([]);

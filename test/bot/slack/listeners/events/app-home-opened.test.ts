@@ -1,5 +1,5 @@
 // The App Home by stored role: a member sees their usage; an admin also sees the
-// requests waiting, with the decision buttons; an owner also sees usage settings.
+// requests waiting, with the decision buttons; an owner also sees usage settings and the audit log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrated, scratchPglite, type Scratch } from '../../../../support/databases.js';
 import { exhaustSeat, provision } from '../../../../support/ledger.js';
@@ -50,8 +50,8 @@ describe('App Home', () => {
     expect(JSON.stringify(requests!.args.view.blocks)).toContain('*Alice*');
   });
 
-  it('gives an owner all three tabs', async () => {
+  it('gives an owner all four tabs, the audit log included', async () => {
     const home = await homeFor(USERS.owner);
-    expect(actionIdsOf(home.blocks).filter((a) => a.startsWith('home_tab_'))).toEqual(['home_tab_me', 'home_tab_requests', 'home_tab_settings']);
+    expect(actionIdsOf(home.blocks).filter((a) => a.startsWith('home_tab_'))).toEqual(['home_tab_me', 'home_tab_requests', 'home_tab_settings', 'home_tab_audit']);
   });
 });
