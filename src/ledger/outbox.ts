@@ -19,13 +19,29 @@ export interface OutboxRow {
   createdAt: Date;
 }
 
-/** Events waiting for delivery whose back-off (if any) is over, oldest first. */
-export async function unpublishedEvents(db: Db, limit = 100, now = new Date()): Promise<OutboxRow[]> {
-  return db.outboxEvent.findMany({
-    where: { publishedAt: null, OR: [{ nextAttemptAt: null }, { nextAttemptAt: { lte: now } }] },
-    orderBy: { id: 'asc' },
-    take: limit,
-  });
+/** How long a claimed event is left to its relay before another may take it (a relay that died). */
+export const CLAIM_LEASE_MS = 60_000;
+
+/**
+ * Claims up to `limit` events waiting for delivery (back-off over), oldest first, for
+ * this relay alone: rows locked by another relay's claim are skipped, and a claimed
+ * event is not offered again until its lease runs out. So any number of relays
+ * deliver each event once (a relay that dies mid-batch leaves its events to the next
+ * claim after the lease).
+ */
+export async function claimEvents(db: Db, limit = 100, now = new Date(), leaseMs = CLAIM_LEASE_MS): Promise<OutboxRow[]> {
+  const rows = await db.$queryRaw<{ id: bigint | number | string; orgId: string; type: string; payload: unknown; createdAt: Date | string }[]>`
+    UPDATE "OutboxEvent" SET "nextAttemptAt" = ${new Date(now.getTime() + leaseMs)}
+    WHERE "id" IN (
+      SELECT "id" FROM "OutboxEvent"
+      WHERE "publishedAt" IS NULL AND ("nextAttemptAt" IS NULL OR "nextAttemptAt" <= ${now})
+      ORDER BY "id" LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING "id", "orgId", "type", "payload", "createdAt"`;
+  // Drivers differ in how raw BIGINT, JSON and timestamps come back: normalise once.
+  return rows
+    .map((r) => ({ id: BigInt(r.id), orgId: r.orgId, type: r.type, payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload, createdAt: new Date(r.createdAt) }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 export async function markPublished(db: Db, ids: bigint[]): Promise<void> {

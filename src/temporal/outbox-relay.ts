@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Db } from '../db/client.js';
-import { markFailed, markPublished, unpublishedEvents, type OutboxRow } from '../ledger/outbox.js';
+import { claimEvents, markFailed, markPublished, type OutboxRow } from '../ledger/outbox.js';
 import type { RequestService } from '../services/requests.js';
 import type { ScheduleProblems } from './schedules.js';
 
@@ -42,7 +42,7 @@ export function startOutboxRelay(ctx: RelayContext, routes: Record<string, Outbo
   async function deliver(): Promise<number> {
     let published = 0;
     for (;;) {
-      const batch = await unpublishedEvents(ctx.db, 100);
+      const batch = await claimEvents(ctx.db, 100);
       if (batch.length === 0) return published;
       const done: bigint[] = [];
       for (const event of batch) {

@@ -58,4 +58,27 @@ describe.each(BACKENDS)('outbox relay on $kind', ({ open }) => {
       await relay.stop();
     }
   });
+
+  it('delivers each event once with three relays draining together', async () => {
+    const db = scratch.db.prisma;
+    const { orgId } = await provision(db, 'relays', enterpriseDoc());
+    await db.outboxEvent.updateMany({ where: { publishedAt: null }, data: { publishedAt: new Date() } });
+    await db.$transaction(async (tx) => appendEvents(tx as never, orgId, Array.from({ length: 300 }, (_, i) => ({ type: 'count_me', n: i }) as never)));
+    const deliveries = new Map<number, number>();
+    const route: OutboxRoute = async (e) => {
+      const n = (e.payload as { n: number }).n;
+      deliveries.set(n, (deliveries.get(n) ?? 0) + 1);
+      await new Promise((r) => setImmediate(r)); // let the other relays interleave
+    };
+    const relays = [1, 2, 3].map(() => startOutboxRelay({ db } as RelayContext, { count_me: route }, { intervalMs: 3_600_000, log: () => {} }));
+    try {
+      await Promise.all(relays.map((r) => r.drain()));
+      // Whatever the interleaving: every event delivered, none twice, none left waiting.
+      expect(deliveries.size).toBe(300);
+      expect([...deliveries.values()].every((c) => c === 1)).toBe(true);
+      expect(await db.outboxEvent.count({ where: { orgId, publishedAt: null } })).toBe(0);
+    } finally {
+      await Promise.all(relays.map((r) => r.stop()));
+    }
+  });
 });
