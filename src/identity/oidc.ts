@@ -6,6 +6,7 @@
 // Discovery documents are cached per issuer for a TTL; keys come from jose's remote
 // JWKS, which caches them and refetches when a token names a key id it has not seen
 // (rotation), at most once per cooldown so garbage tokens cannot hammer the provider.
+import { isAcceptableProviderUrl } from '../domain/provider-url.js';
 import {
   createRemoteJWKSet,
   customFetch,
@@ -65,19 +66,7 @@ export interface OidcVerifier {
 }
 
 const MAX_TOKEN_LENGTH = 16_384;
-const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
-
-/** https, or http on this machine only (a provider run by tests or a developer). */
-export function isAcceptableProviderUrl(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.username || url.password || url.hash) return false;
-  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
-}
+export { isAcceptableProviderUrl };
 
 /** OIDC Discovery 1.0 §4: the issuer without a trailing slash, plus the well-known path. */
 export const discoveryUrl = (issuer: string) => `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;

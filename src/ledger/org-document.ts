@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { capAmount, text, usdAmount } from '../domain/fields.js';
 import { canonicalTimeZone, isValidTimeZone } from '../domain/periods.js';
+import { isAcceptableProviderUrl } from '../domain/provider-url.js';
 
 export { capAmount, usdAmount };
 
@@ -34,6 +35,12 @@ export const orgDocumentSchema = z.object({
   teamsTenantId: z.string().uuid('must be a tenant id (a GUID)').nullable().optional(),
   /** Local hour (0-23, in `timezone`) of the admins' daily digest. */
   digestHour: z.number().int().min(0).max(23).optional(),
+  /** The org's own OpenID Provider, whose tokens sign people in (docs/identity.md); null: none. */
+  identityProvider: z.object({
+    issuer: text(500).refine(isAcceptableProviderUrl, 'must be an https URL without credentials or fragment (http only on this machine)')
+      .describe('Exactly as the provider spells it in its discovery document'),
+    audience: text(500).describe('Our client id at the provider (ID tokens) or the API\'s resource identifier (access tokens)'),
+  }).strict().nullable().optional(),
   seatTiers: z.object({ standard: seatTierSchema, premium: seatTierSchema }).strict(),
   extraUsage: z.object({
     enabled: z.boolean(),

@@ -47,6 +47,9 @@ function orgFields(doc: OrgPart) {
     timezone: doc.timezone,
     digestHourLocal: doc.digestHour,
     teamsTenantId: doc.teamsTenantId,
+    // null in the document removes the provider; an object sets what it says.
+    oidcIssuer: doc.identityProvider === null ? null : doc.identityProvider?.issuer,
+    oidcAudience: doc.identityProvider === null ? null : doc.identityProvider?.audience,
     extraUsageEnabled: e?.enabled,
     extraUsageScope: e?.scope,
     orgMonthlyCapNanos: nanos(e?.orgMonthlyCap),

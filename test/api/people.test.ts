@@ -141,6 +141,20 @@ describe.each(BACKENDS)('people acting through the API on $kind', ({ open }) => 
       expect((await setCap(alice.idToken, '1.00')).status).toBe(403);
     });
 
+    it('takes the provider from the org document too; with two orgs trusting it, X-Org says which', async () => {
+      const doc = enterpriseDoc({ identityProvider: { issuer: idp.issuer, audience: CLIENT_ID } } as never);
+      doc.members = doc.members.map((m) => (m.externalId === 'owner-1' ? { ...m, email: 'olivia@acme.example' } : m));
+      expect((await h.call('PUT', '/v1/operator/orgs/sister', { token: OPERATOR_TOKEN, body: doc })).status).toBe(201);
+      const { idToken } = await idp.signIn('olivia');
+      expect(await h.call('GET', '/v1/me', bearer(idToken))).toMatchObject({ status: 400, body: { error: { field: 'x-org' } } });
+      expect((await h.call('GET', '/v1/me', bearer(idToken, { 'x-org': 'sister' }))).body).toMatchObject({ org: { slug: 'sister' }, externalId: 'owner-1', via: 'oidc' });
+      expect((await h.call('GET', '/v1/me', bearer(idToken, { 'x-org': 'acme' }))).body).toMatchObject({ org: { slug: 'acme' } });
+      // Written null, the provider is gone for that org alone.
+      expect((await h.call('PUT', '/v1/operator/orgs/sister', { token: OPERATOR_TOKEN, body: { ...doc, identityProvider: null } })).status).toBe(200);
+      expect((await h.call('GET', '/v1/me', bearer(idToken, { 'x-org': 'sister' }))).status).toBe(401);
+      expect((await h.call('GET', '/v1/me', bearer(idToken))).body).toMatchObject({ org: { slug: 'acme' } });
+    });
+
     it('refuses, with 401 and nothing changed: wrong audience, unknown issuer, alg none, tampered signature, unknown or unverified email, expired', async () => {
       const olivia = await idp.signIn('olivia');
       const stranger = await other.signIn('olivia');
