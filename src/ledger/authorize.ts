@@ -6,7 +6,7 @@ import { big, bigOrNull, sqlOf } from '../db/sql.js';
 import { decideAuthorize, type AuthorizeDecision, type MemberLimitsState } from '../domain/caps.js';
 import { periodOf } from '../domain/periods.js';
 import { invalid, notFound } from './errors.js';
-import { knownModel } from './prices.js';
+import { pricedAt, pricesForModel } from './prices.js';
 
 export interface AuthorizeInput {
   orgId: string;
@@ -69,12 +69,13 @@ function stateOf(r: Row): MemberLimitsState {
 
 export async function authorizeUsage(db: Db, input: AuthorizeInput): Promise<AuthorizeDecision & { memberId: string }> {
   const timezone = input.timezone ?? (await db.organization.findUniqueOrThrow({ where: { id: input.orgId }, select: { timezone: true } })).timezone;
-  const [row, modelKnown] = await Promise.all([
+  // The model's family and prices come from this process's copies: still one round trip.
+  const [row, prices] = await Promise.all([
     authorizeLoader(db).load(input.orgId, input.member, periodOf(input.at, timezone)),
-    knownModel(db, input.model, input.at),
+    pricesForModel(db, input.model, input.at),
   ]);
   if (!row) throw notFound(`member '${input.member}'`, 'member');
-  if (!modelKnown) throw invalid('model', `model '${input.model}' has no price in the price book`);
+  if (!pricedAt(prices, input.at)) throw invalid('model', `model '${input.model}' has no price in the price book`);
   return { ...decideAuthorize(stateOf(row), input.at), memberId: row.id as string };
 }
 

@@ -91,7 +91,8 @@ export async function closeMonth(db: Db, orgId: string, period: string, now = ne
 
 /**
  * Marks every un-invoiced event of the month or earlier as billed by this invoice
- * and returns exactly those events, summed per member, model and month. An event
+ * and returns exactly those events, summed per member, model family (a dated id
+ * or alias is billed on its family's line) and month. An event
  * committed after this statement ran keeps invoiceId NULL for the next invoice.
  */
 async function claimUsage(tx: Tx, orgId: string, period: string, invoiceId: string): Promise<UsageRow[]> {
@@ -99,13 +100,13 @@ async function claimUsage(tx: Tx, orgId: string, period: string, invoiceId: stri
     WITH claimed AS (
       UPDATE "UsageEvent" SET "invoiceId" = ${invoiceId}
       WHERE "orgId" = ${orgId} AND "invoiceId" IS NULL AND "period" <= ${period}
-      RETURNING "memberId", "model", "period", "extraNanos"
+      RETURNING "memberId", "family", "period", "extraNanos"
     )
-    SELECT c."memberId", m."name" AS "memberName", c."model", c."period",
+    SELECT c."memberId", m."name" AS "memberName", c."family" AS "model", c."period",
            SUM(c."extraNanos")::bigint AS "extraNanos",
            (COUNT(*) FILTER (WHERE c."extraNanos" > 0))::int AS "events"
     FROM claimed c JOIN "Member" m ON m."id" = c."memberId"
-    GROUP BY c."memberId", m."name", c."model", c."period"`;
+    GROUP BY c."memberId", m."name", c."family", c."period"`;
   return rows.map((r) => ({ ...r, extraNanos: BigInt(r.extraNanos), events: Number(r.events) }));
 }
 

@@ -7,6 +7,7 @@
 import type { Db } from '../db/client.js';
 import { selectPriceTier, type PriceTier, type TokenCounts } from '../domain/pricing.js';
 import { invalid, type LedgerError } from './errors.js';
+import { familyOf, familyOfFresh } from './models.js';
 
 /** How far ahead of its creation a new price must take effect. */
 export const PRICE_LEAD_MS = 60_000;
@@ -34,17 +35,52 @@ export async function priceTiersOf(db: Db, model: string, at = new Date(), now =
   return rows;
 }
 
+/** The price rows read again, unless this process read them under a second ago. */
+async function priceTiersFresh(db: Db, model: string, now = Date.now()): Promise<PriceTier[]> {
+  const hit = cacheOf(db).get(model);
+  if (hit && now - hit.loadedAt < 1_000) return hit.rows;
+  const rows = await db.priceEntry.findMany({ where: { model } });
+  cacheOf(db).set(model, { rows, loadedAt: now });
+  return rows;
+}
+
+const inForceAt = (rows: readonly PriceTier[], at: Date) => rows.some((r) => r.effectiveFrom.getTime() <= at.getTime());
+
+export interface ModelPrices {
+  /** The price-book family the model id names (itself when it is no alias). */
+  family: string;
+  /** The family's price rows. */
+  tiers: PriceTier[];
+}
+
+/**
+ * The family a model id names and its price rows, from this process's copies. A
+ * family with no price in force at `at` is looked up again (alias and rows) before
+ * the caller takes it as unknown: an alias or a first price just added by another
+ * process is seen at once, at the cost of a round trip on that rare path only.
+ */
+export async function pricesForModel(db: Db, model: string, at: Date, now = Date.now()): Promise<ModelPrices> {
+  const family = await familyOf(db, model, now);
+  const tiers = await priceTiersOf(db, family, at, now);
+  if (inForceAt(tiers, at)) return { family, tiers };
+  const fresh = await familyOfFresh(db, model, now);
+  return { family: fresh, tiers: await priceTiersFresh(db, fresh, now) };
+}
+
+/** Whether the rows have a price in force at `at`. */
+export const pricedAt = (m: ModelPrices, at: Date) => inForceAt(m.tiers, at);
+
 /** Forget cached prices (after adding one in this process). */
 export function forgetPrices(db: Db): void {
   cacheOf(db).clear();
 }
 
 /** The price tier for a request, or a 422 naming `model` (or `at`, see noPriceAt) when there is no price. */
-export async function priceFor(db: Db, model: string, at: Date, tokens: TokenCounts): Promise<PriceTier> {
-  const rows = await priceTiersOf(db, model, at);
-  const tier = selectPriceTier(rows, model, at, tokens);
-  if (!tier) throw noPriceAt(rows, model, at) ?? invalid('model', `model '${model}' has no price in the price book at ${at.toISOString()}`);
-  return tier;
+export async function priceFor(db: Db, model: string, at: Date, tokens: TokenCounts): Promise<PriceTier & { family: string }> {
+  const { family, tiers } = await pricesForModel(db, model, at);
+  const tier = selectPriceTier(tiers, family, at, tokens);
+  if (!tier) throw noPriceAt(tiers, family, at) ?? invalid('model', `model '${model}' has no price in the price book at ${at.toISOString()}`);
+  return { ...tier, family };
 }
 
 /** A known model asked about before its first price: the fault is `at`, not `model`. */
@@ -56,10 +92,7 @@ function noPriceAt(rows: PriceTier[], model: string, at: Date): LedgerError | nu
 
 /** Refuses (422 naming `at`) a request time before the model's first price; other gaps are the ledger's to report. */
 export async function refuseAtBeforePrices(db: Db, model: string, at: Date): Promise<void> {
-  const problem = noPriceAt(await priceTiersOf(db, model, at), model, at);
+  const { family, tiers } = await pricesForModel(db, model, at);
+  const problem = noPriceAt(tiers, family, at);
   if (problem) throw problem;
-}
-
-export async function knownModel(db: Db, model: string, at: Date): Promise<boolean> {
-  return (await priceTiersOf(db, model, at)).some((t) => t.effectiveFrom.getTime() <= at.getTime());
 }

@@ -23,7 +23,7 @@ interface Prepared {
   hash: string;
   at: Date;
   tokens: TokenCounts;
-  price: PriceTier;
+  price: PriceTier & { family: string };
   cost: bigint;
   now: Date;
   resolve(r: RecordResult): void;
@@ -402,6 +402,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       requestId: p.item.input.requestId,
       memberId: p.memberId,
       model: p.item.input.model,
+      family: p.item.price.family,
       period: p.period,
       cost: formatUsd(p.item.cost),
       included: formatUsd(p.included),
@@ -437,16 +438,16 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
     await tx.query(
       `INSERT INTO "UsageEvent" ("id", "orgId", "memberId", "requestId", "bodyHash", "model", "priceEntryId", "occurredAt", "period",
          "inputTokens", "cacheWrite5mTokens", "cacheWrite1hTokens", "cacheReadTokens", "outputTokens",
-         "costNanos", "includedNanos", "extraNanos", "response", "createdAt")
+         "costNanos", "includedNanos", "extraNanos", "response", "createdAt", "family")
        SELECT gen_random_uuid()::text, * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamp[], $8::text[],
-         $9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::bigint[], $15::bigint[], $16::bigint[], $17::jsonb[], $18::timestamp[])`,
+         $9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::bigint[], $15::bigint[], $16::bigint[], $17::jsonb[], $18::timestamp[], $19::text[])`,
       [
         e.map(({ p }) => p.item.input.orgId), e.map(({ p }) => p.memberId), e.map(({ p }) => p.item.input.requestId), e.map(({ p }) => p.item.hash),
         e.map(({ p }) => p.item.input.model), e.map(({ p }) => p.item.price.id), e.map(({ p }) => utc(p.item.at)), e.map(({ p }) => p.period),
         e.map(({ p }) => p.item.tokens.input), e.map(({ p }) => p.item.tokens.cacheWrite5m), e.map(({ p }) => p.item.tokens.cacheWrite1h),
         e.map(({ p }) => p.item.tokens.cacheRead), e.map(({ p }) => p.item.tokens.output),
         e.map(({ p }) => String(p.item.cost)), e.map(({ p }) => String(p.included)), e.map(({ p }) => String(p.extra)),
-        e.map(({ response }) => JSON.stringify(response)), e.map(({ p }) => utc(p.item.now)),
+        e.map(({ response }) => JSON.stringify(response)), e.map(({ p }) => utc(p.item.now)), e.map(({ p }) => p.item.price.family),
       ],
     );
   }

@@ -33,7 +33,10 @@ export interface RecordInput {
 export interface RecordResponse {
   requestId: string;
   memberId: string;
+  /** The model id as sent. */
   model: string;
+  /** The price-book family that priced it. */
+  family: string;
   period: string;
   cost: string;
   included: string;
@@ -180,6 +183,7 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
         requestId: input.requestId,
         memberId: member.id,
         model: input.model,
+        family: price.family,
         period,
         cost: formatUsd(cost),
         included: formatUsd(split.includedNanos),
@@ -195,6 +199,7 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
           requestId: input.requestId,
           bodyHash,
           model: input.model,
+          family: price.family,
           priceEntryId: price.id,
           occurredAt: at,
           period,

@@ -12,7 +12,7 @@ import { estimateUpperBound, planReservation, type UsageEstimate } from '../doma
 import { invalid, notFound } from './errors.js';
 import { loadHeldState, loadOrg, tierCapOf } from './limits-state.js';
 import { findMember, requireActiveMember } from './members.js';
-import { priceTiersOf } from './prices.js';
+import { pricesForModel } from './prices.js';
 import { requestOfAnotherMember } from './request-owner.js';
 import { inTransaction, isUniqueViolation, type Tx } from './transactions.js';
 
@@ -82,12 +82,12 @@ async function holdAgainstCap(tx: Tx, orgId: string, period: string, scope: 'mem
 export async function reserveUsage(db: Db, input: ReserveInput, now = new Date()): Promise<ReserveDecision> {
   const replay = await replayOrRefuse(db, input);
   if (replay) return replay;
-  const [org, member, tiers] = await Promise.all([
+  const [org, member, prices] = await Promise.all([
     loadOrg(db, input.orgId),
     requireActiveMember(db, input.orgId, input.member),
-    priceTiersOf(db, input.model, input.at),
+    pricesForModel(db, input.model, input.at),
   ]);
-  const estimate = estimateUpperBound(tiers, input.model, input.at, input.estimate);
+  const estimate = estimateUpperBound(prices.tiers, prices.family, input.at, input.estimate);
   if (estimate === null) throw invalid('model', `model '${input.model}' has no price in the price book`);
   const period = periodOf(input.at, org.timezone);
   const expiresAt = new Date(now.getTime() + (input.ttlMs ?? DEFAULT_RESERVATION_TTL_MS));

@@ -6,6 +6,7 @@ import { nanosPerTokenToRatePerMillion, ratePerMillionToNanosPerToken } from '..
 import { API_KEY_SCOPES, issueApiKey, listApiKeys, revokeApiKey } from '../../ledger/api-keys.js';
 import { invalid, notFound } from '../../ledger/errors.js';
 import { forgetPrices, PRICE_LEAD_MS } from '../../ledger/prices.js';
+import { addModelAlias, listModelAliases, listModelFamilies, refuseAliasAsFamily } from '../../ledger/models.js';
 import { orgDocumentSchema } from '../../ledger/org-document.js';
 import { provisionOrg } from '../../ledger/provisioning.js';
 import { usageOverview } from '../../ledger/reports.js';
@@ -24,6 +25,13 @@ const priceBody = z.object({
   longContextAboveTokens: z.number().int().min(0).max(2_000_000_000).default(0).describe('0 for the base rate; e.g. 200000 for a long-context tier'),
   perMillionTokens: z.object({ input: rate, cacheWrite5m: rate, cacheWrite1h: rate, cacheRead: rate, output: rate }).strict(),
 }).strict();
+
+const aliasBody = z.object({
+  alias: modelName.describe('The id as the Messages API or a gateway sends it, e.g. "claude-sonnet-4-5-20250929"'),
+  family: modelName.describe('The price-book family that prices it, e.g. "claude-sonnet-4-5"'),
+}).strict();
+const aliasView = z.object({ alias: z.string(), family: z.string(), createdAt: z.string() });
+const modelsResponse = z.object({ families: z.array(z.object({ family: z.string(), priced: z.boolean(), aliases: z.array(z.string()) })) });
 
 export function operatorRoutes(deps: ApiDeps) {
   const orgBySlug = async (slug: string) => {
@@ -105,8 +113,9 @@ export function operatorRoutes(deps: ApiDeps) {
       method: 'POST', url: '/v1/operator/prices', tag: 'operator', auth: 'operator', status: 201,
       summary: 'Add a price (rows are immutable; a change is a new row with a later effectiveFrom)',
       body: priceBody,
-      refusals: { 422: 'effectiveFrom is less than a minute ahead, or the same model, effectiveFrom and tier already has a price' },
+      refusals: { 422: 'effectiveFrom is less than a minute ahead, the same model, effectiveFrom and tier already has a price, or model is an alias (prices belong to its family)' },
       async handler({ body }) {
+        await refuseAliasAsFamily(deps.db, body.model);
         const at = new Date(body.effectiveFrom);
         if (at.getTime() < deps.now().getTime() + PRICE_LEAD_MS) {
           throw invalid('effectiveFrom', 'effectiveFrom must be at least a minute ahead: recorded usage keeps the price it was charged at, and running services pick the new price up in time');
@@ -127,6 +136,37 @@ export function operatorRoutes(deps: ApiDeps) {
         });
         forgetPrices(deps.db);
         return { id: row.id, model: row.model, effectiveFrom: row.effectiveFrom.toISOString(), example: `1M input tokens cost ${formatUsd(row.inputNanosPerToken * 1_000_000n)}` };
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/operator/models', tag: 'operator', auth: 'operator',
+      summary: 'Model families: each one the price book or an alias names, whether it has a price, and its aliases',
+      response: modelsResponse,
+      async handler() {
+        return { families: await listModelFamilies(deps.db) };
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/operator/models/aliases', tag: 'operator', auth: 'operator',
+      summary: 'Model aliases: dated ids and aliases, each with the family that prices it',
+      response: z.object({ aliases: z.array(aliasView) }),
+      async handler() {
+        return { aliases: await listModelAliases(deps.db) };
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/v1/operator/models/aliases', tag: 'operator', auth: 'operator', status: 201,
+      summary: 'Add a model alias (a dated id or an alias such as "-latest") naming a price-book family. Aliases never change; the same pair again answers 200',
+      body: aliasBody, response: aliasView.extend({ created: z.boolean(), familyPriced: z.boolean().describe('Whether the family has a price yet; usage of an unpriced family is kept unpriced until it has one') }),
+      otherSuccess: { 200: 'The alias already names this family; nothing changed' },
+      refusals: {
+        409: 'The alias already names another family',
+        422: 'The alias is the family itself, a family with prices, or the family of other aliases; or the family is itself an alias',
+      },
+      async handler({ body, reply }) {
+        const result = await addModelAlias(deps.db, body.alias, body.family);
+        reply.status(result.created ? 201 : 200);
+        return result;
       },
     }),
   ];

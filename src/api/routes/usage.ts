@@ -65,7 +65,10 @@ const authorizeResponse = z.union([
 ]);
 
 const recordResponse = z.object({
-  requestId: z.string(), memberId: z.string(), model: z.string(), period: z.string(),
+  requestId: z.string(), memberId: z.string(),
+  model: z.string().describe('The model id as sent'),
+  family: z.string().describe('The price-book family the id names (itself when it is no alias), whose rates priced it'),
+  period: z.string(),
   cost: z.string(), included: z.string(), extra: z.string(), memberMonthToDateExtra: z.string(), balance: z.string().optional(),
   overHold: z.object({ held: z.string(), excess: z.string() }).optional()
     .describe('Reservation mode: the request cost more than its hold; all of it is counted, and the excess is reported (outbox reservation_exceeded, GET /metrics)'),
