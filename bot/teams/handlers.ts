@@ -4,6 +4,7 @@
 // universal actions, as messages carrying the Action.Submit data (answered by
 // updating the card message in place). Every action is authorised here from the
 // stored role of the Member linked to the Teams user, and again by the ledger.
+import { handOutSignInLink } from '../../src/services/sign-in.js';
 import { isAdmin, isOwner } from '../../src/ledger/actors.js';
 import { LedgerError } from '../../src/ledger/errors.js';
 import { loadOrg } from '../../src/ledger/limits-state.js';
@@ -252,6 +253,12 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     if (command === 'requests' || command === 'pending') result = await onAction(turn, who, { verb: VERB.requestsList, data: {}, inputs: {} });
     else if (command === 'settings') result = await onAction(turn, who, { verb: VERB.settingsShow, data: { page: 0 }, inputs: {} });
     else if (command === 'audit') result = await onAction(turn, who, { verb: VERB.auditShow, data: {}, inputs: {} });
+    else if (command === 'signin') {
+      // A single-use sign-in token for the API, bound to the member Teams vouched for; sent to this chat only.
+      const link = await handOutSignInLink(db, { orgId: who.org.id, memberId: who.member.id, channel: 'teams' }, deps.now());
+      await turn.send({ text: link.instructions, summary: 'Your sign-in token' });
+      return;
+    }
     else if (command === 'help') result = helpCard(who.member.role, who.org.name);
     else if (command === 'usage' || command === '' || command === 'hi' || command === 'hello') result = await usageScreen(deps, who.org, who.member, { viewerId: a.from.id });
     else result = helpCard(who.member.role, who.org.name);

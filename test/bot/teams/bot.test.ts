@@ -65,6 +65,22 @@ describe('Teams bot over /api/messages (empty credentials)', () => {
     expect(stored.memberId).not.toBeNull();
   });
 
+  it('hands a member who writes "signin" a single-use token that signs them in to the API as themself, once', async () => {
+    const res = await h.message(USERS.bob, 'signin');
+    expect(res.status).toBe(200);
+    const [reply] = await h.connector.waitFor('send', (c) => c.conversationId === personalConversationId(USERS.bob.aadObjectId) && /sign-in token/.test(String(c.body?.text)));
+    const token = /token \(single use[^)]*\): ([A-Za-z0-9_-]{43})/.exec(String(reply!.body.text))?.[1];
+    expect(token).toBeDefined();
+    const { harness } = await import('../../support/fixtures.js');
+    const api = await harness(scratch.db.prisma, new Date());
+    try {
+      expect((await api.call('POST', '/v1/sign-in', { body: { token } })).body.person).toMatchObject({ externalId: 'bob' });
+      expect((await api.call('POST', '/v1/sign-in', { body: { token } })).status).toBe(401);
+    } finally {
+      await api.app.close();
+    }
+  });
+
   it('gives owners and admins their extra entries, never members', async () => {
     await h.message(USERS.owner, 'usage');
     const [reply] = await h.connector.waitFor('send', (c) => c.conversationId === personalConversationId(USERS.owner.aadObjectId));

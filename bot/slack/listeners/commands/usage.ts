@@ -2,11 +2,21 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { SlackDeps } from '../../deps.js';
 import { identify, idsOf } from '../../identity.js';
+import { handOutSignInLink } from '../../../../src/services/sign-in.js';
 import { notLinkedMessage, usageMessage } from '../../surfaces.js';
 
 export const usageCommand = (deps: SlackDeps) => async ({ ack, command, respond, context }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
   await ack();
   const who = await identify(deps, idsOf(context, command, command.user_id));
-  const message = who.kind === 'member' ? await usageMessage(deps, who) : notLinkedMessage(who);
-  await respond({ response_type: 'ephemeral', ...message });
+  if (who.kind !== 'member') {
+    await respond({ response_type: 'ephemeral', ...notLinkedMessage(who) });
+    return;
+  }
+  // "/usage signin": a single-use sign-in token for the API, bound to the Slack user Slack vouched for.
+  if (command.text.trim().toLowerCase() === 'signin') {
+    const link = await handOutSignInLink(deps.db, { orgId: who.org.id, memberId: who.member.id, channel: 'slack' }, deps.now());
+    await respond({ response_type: 'ephemeral', text: link.instructions });
+    return;
+  }
+  await respond({ response_type: 'ephemeral', ...(await usageMessage(deps, who)) });
 };

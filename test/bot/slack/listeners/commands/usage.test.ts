@@ -86,3 +86,33 @@ describe('/usage', () => {
     expect(asked).toEqual([alice.id]);
   });
 });
+
+describe('/usage signin', () => {
+  it('hands the Slack user a single-use sign-in token that signs them in to the API as themself, once', async () => {
+    const { responseUrl } = await h.command(USERS.alice, '/usage', 'signin');
+    const [reply] = await h.api.waitFor('response_url', (c) => responseUrl.endsWith(c.args.url));
+    expect(reply!.args.response_type).toBe('ephemeral');
+    const token = /token \(single use[^)]*\): ([A-Za-z0-9_-]{43})/.exec(reply!.args.text)?.[1];
+    expect(token).toBeDefined();
+    // The real API redeems it for a session of Alice, once.
+    const { harness } = await import('../../../../support/fixtures.js');
+    const api = await harness(scratch.db.prisma, new Date());
+    try {
+      const signedIn = await api.call('POST', '/v1/sign-in', { body: { token } });
+      expect(signedIn.body.person).toMatchObject({ externalId: 'alice', role: 'member' });
+      expect((await api.call('POST', '/v1/sign-in', { body: { token } })).status).toBe(401);
+      const audit = await scratch.db.prisma.auditEntry.findMany({ where: { orgId, action: { in: ['sign_in_link.issue', 'sign_in_link.use'] } }, orderBy: { id: 'asc' } });
+      expect(audit.map((a) => [a.action, a.actor])).toEqual([['sign_in_link.issue', 'slack-app'], ['sign_in_link.use', expect.stringContaining('(alice)')]]);
+    } finally {
+      await api.app.close();
+    }
+  });
+
+  it('gives a Slack user who is not linked to a member no token', async () => {
+    const before = await scratch.db.prisma.signInLink.count();
+    const { responseUrl } = await h.command(USERS.stranger, '/usage', 'signin');
+    const [reply] = await h.api.waitFor('response_url', (c) => responseUrl.endsWith(c.args.url));
+    expect(JSON.stringify(reply!.args)).not.toMatch(/sign-in token/);
+    expect(await scratch.db.prisma.signInLink.count()).toBe(before);
+  });
+});
