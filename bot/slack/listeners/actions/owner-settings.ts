@@ -108,9 +108,16 @@ export const alertsByDm = (deps: SlackDeps) => async (args: ButtonArgs) => {
   await settingsHome(args.client, deps, who, pageOf(origin), ':white_check_mark: Cap alerts now go to owners by direct message.');
 };
 
-/** "Set to unlimited" inside the "Adjust limit" modal. */
-export const setUnlimited = (deps: SlackDeps) => async (args: ButtonArgs) => {
-  await args.ack();
+/**
+ * A change made from inside the "Adjust limit" modal: the owner is checked, the
+ * change applied (a refusal shown in place), then the modal and the Home say what changed.
+ */
+async function changeInModal(
+  deps: SlackDeps,
+  args: ButtonArgs | SeatArgs,
+  title: string,
+  apply: (who: NonNullable<Awaited<ReturnType<typeof ownerOf>>>, target: NonNullable<ReturnType<typeof parseTarget>>) => Promise<string | null>,
+) {
   const origin = originOf(args.body);
   if (origin.kind !== 'modal') return;
   const who = await ownerOf(deps, args, origin);
@@ -118,35 +125,26 @@ export const setUnlimited = (deps: SlackDeps) => async (args: ButtonArgs) => {
   const meta = parseJson<Partial<LimitMeta>>(origin.privateMetadata, {});
   const target = parseTarget(meta.target);
   if (!target || !(await describeLimit(deps, who, target))) return replyRefused(args.client, deps, who, origin, 'That limit is not one of your organisation\'s.');
-  let done: string;
+  let done: string | null;
   try {
-    done = await applyLimit(deps, who, target, null);
+    done = await apply(who, target);
   } catch (err) {
     return refusedByLedger(args.client, deps, who, origin, err);
   }
-  await args.client.views.update({ view_id: origin.viewId, view: doneModal('Limit updated', `:white_check_mark: ${done}`) });
+  if (done === null) return replyRefused(args.client, deps, who, origin, 'That member is not one of your organisation\'s.');
+  await args.client.views.update({ view_id: origin.viewId, view: doneModal(title, `:white_check_mark: ${done}`) });
   await settingsHome(args.client, deps, who, meta.page ?? 0, `:white_check_mark: ${done}`);
+}
+
+/** "Set to unlimited" inside the "Adjust limit" modal. */
+export const setUnlimited = (deps: SlackDeps) => async (args: ButtonArgs) => {
+  await args.ack();
+  await changeInModal(deps, args, 'Limit updated', (who, target) => applyLimit(deps, who, target, null));
 };
 
 /** The seat select inside a member's "Adjust limit" modal (confirmed by Slack before it is sent). */
 export const setSeatTier = (deps: SlackDeps) => async (args: SeatArgs) => {
   await args.ack();
-  const origin = originOf(args.body);
-  if (origin.kind !== 'modal') return;
-  const who = await ownerOf(deps, args, origin);
-  if (!who) return;
-  const meta = parseJson<Partial<LimitMeta>>(origin.privateMetadata, {});
-  const target = parseTarget(meta.target);
   const seatTier = parseSeatTier(args.action.selected_option?.value);
-  if (!target || target.kind !== 'member' || !seatTier || !(await describeLimit(deps, who, target))) {
-    return replyRefused(args.client, deps, who, origin, 'That member is not one of your organisation\'s.');
-  }
-  let done: string;
-  try {
-    done = await applySeatTier(deps, who, target.memberId, seatTier);
-  } catch (err) {
-    return refusedByLedger(args.client, deps, who, origin, err);
-  }
-  await args.client.views.update({ view_id: origin.viewId, view: doneModal('Seat updated', `:white_check_mark: ${done}`) });
-  await settingsHome(args.client, deps, who, meta.page ?? 0, `:white_check_mark: ${done}`);
+  await changeInModal(deps, args, 'Seat updated', async (who, target) => (target.kind === 'member' && seatTier ? applySeatTier(deps, who, target.memberId, seatTier) : null));
 };
