@@ -34,14 +34,18 @@ function sharedRefusals(r: AnyRoute): Record<number, string> {
   }
   if (r.method !== 'GET') {
     out[413] = 'The body is larger than 4 MiB';
-    out[415] = 'The body is not application/json';
+    out[415] = `The body is not ${['application/json', ...Object.keys(r.bodyMediaTypes ?? {})].join(' or ')}`;
   }
   if (r.params) out[414] = 'A path parameter is far longer than any valid value';
   return out;
 }
 
+/** Media types carried as bytes (e.g. protobuf), described in words. */
+const binaryMedia = (types: Record<string, string> | undefined) =>
+  Object.fromEntries(Object.entries(types ?? {}).map(([type, description]) => [type, { schema: { type: 'string', format: 'binary', description } }]));
+
 function responsesOf(r: AnyRoute, errorRef: { $ref: string }) {
-  const content = r.response ? { content: { 'application/json': { schema: jsonSchema(r.response, 'output') } } } : {};
+  const content = r.response ? { content: { 'application/json': { schema: jsonSchema(r.response, 'output') }, ...binaryMedia(r.responseMediaTypes) } } : {};
   const responses: Record<string, unknown> = { [String(r.status ?? 200)]: { description: 'Success', ...content } };
   for (const [status, description] of Object.entries(r.otherSuccess ?? {})) responses[status] = { description, ...content };
   const refusals = { ...sharedRefusals(r) };
@@ -77,7 +81,7 @@ export function buildOpenApi(routes: AnyRoute[], version: string) {
       ...(parameters.length ? { parameters } : {}),
       ...(r.auth !== 'none' ? { security: securityOf(r.auth) } : {}),
       // A body whose fields are all optional may be left out.
-      ...(r.body ? { requestBody: { required: !r.body.safeParse({}).success, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
+      ...(r.body ? { requestBody: { required: !r.body.safeParse({}).success, content: { 'application/json': { schema: jsonSchema(r.body, 'input') }, ...binaryMedia(r.bodyMediaTypes) } } } : {}),
       responses: responsesOf(r, errorRef),
     };
   }

@@ -44,6 +44,14 @@ export interface RouteSpec<B = unknown, P = unknown, Q = unknown> {
    * builder adds those every route of its kind shares (400, 401, 403, 413-415).
    */
   refusals?: Record<number, string>;
+  /**
+   * Media types the body may come in besides application/json, with what each carries
+   * (for the docs). The route installs their parsers, which must produce the shape
+   * `body` validates.
+   */
+  bodyMediaTypes?: Record<string, string>;
+  /** Media types a successful answer may come in besides application/json (for the docs). */
+  responseMediaTypes?: Record<string, string>;
   handler(ctx: HandlerContext<B, P, Q>): Promise<unknown>;
 }
 

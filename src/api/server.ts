@@ -15,6 +15,7 @@ import { defineRoute, type AnyRoute } from './route.js';
 import { invoiceRoutes } from './routes/invoices.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { operatorRoutes } from './routes/operator.js';
+import { otlpRoutes } from './routes/otlp.js';
 import { requestRoutes } from './routes/requests.js';
 import { settingsRoutes } from './routes/settings.js';
 import { usageRoutes } from './routes/usage.js';
@@ -70,6 +71,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
       },
     }),
     ...usageRoutes(deps),
+    ...otlpRoutes(deps, app),
     ...identityRoutes(deps, sessions),
     ...operatorRoutes(deps),
     ...settingsRoutes(deps),

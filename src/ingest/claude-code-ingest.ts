@@ -1,0 +1,115 @@
+// Claude Code telemetry into the ledger: the api_request events of one OTLP export
+// are matched to members and recorded through the same group-commit path as
+// POST /v1/usage/record (idempotent on requestId). An event that cannot be recorded
+// (nobody it names is a member, a model without a price, a malformed count) is
+// counted and logged, never dropped in silence; other events are ignored.
+//
+// This path only records. It cannot authorize: Claude Code asks nobody before a
+// request, so a cap is enforced after the fact (the usage past it is recorded, the
+// cap events and alerts follow, but nothing stopped the request).
+import type { Db } from '../db/client.js';
+import { sqlOf } from '../db/sql.js';
+import { LedgerError } from '../ledger/errors.js';
+import { refuseAtBeforePrices } from '../ledger/prices.js';
+import { recordBatcherOf } from '../ledger/record-batch.js';
+import { claudeCodeUsageOf, type ClaudeCodeIdentity, type ClaudeCodeUsage, type Rejection } from './claude-code-otlp.js';
+import type { OtlpLogsRequest } from './otlp-logs.js';
+
+export interface IngestLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface IngestOutcome {
+  /** api_request events counted now. */
+  recorded: number;
+  /** api_request events recorded before (the same requestId and body): nothing counted again. */
+  replayed: number;
+  /** api_request events not recorded, with why. */
+  rejected: Rejection[];
+  /** Log records that are not api_request events. */
+  ignored: number;
+  /** Events that failed for a reason of ours (the database): the export should be sent again. */
+  failed: number;
+}
+
+type Resolved = { memberId: string } | { error: string };
+
+const emailKey = (email: string) => email.toLowerCase();
+
+/**
+ * The member each identity names: the one active member whose stored email is
+ * user.email (case-insensitive); else the active member whose externalId is
+ * user.account_uuid. Two members with that email and no account match: ambiguous.
+ */
+export async function membersOf(db: Db, orgId: string, identities: ClaudeCodeIdentity[]): Promise<(i: ClaudeCodeIdentity) => Resolved> {
+  const emails = [...new Set(identities.flatMap((i) => (i.email ? [emailKey(i.email)] : [])))];
+  const accounts = [...new Set(identities.flatMap((i) => (i.accountUuid ? [i.accountUuid] : [])))];
+  const rows = emails.length || accounts.length
+    ? await sqlOf(db).query<{ id: string; email: string | null; externalId: string }>(
+        `SELECT "id", lower("email") AS "email", "externalId" FROM "Member"
+         WHERE "orgId" = $1 AND "removedAt" IS NULL AND (lower("email") = ANY($2::text[]) OR "externalId" = ANY($3::text[]))`,
+        [orgId, emails, accounts],
+      )
+    : [];
+  return (identity) => {
+    const byEmail = identity.email ? rows.filter((r) => r.email === emailKey(identity.email!)) : [];
+    if (byEmail.length === 1) return { memberId: byEmail[0]!.id };
+    const byAccount = identity.accountUuid ? rows.find((r) => r.externalId === identity.accountUuid) : undefined;
+    if (byAccount) return { memberId: byAccount.id };
+    if (byEmail.length > 1) return { error: `user.email '${identity.email}' is the email of ${byEmail.length} members: give each a distinct email, or the account's uuid as externalId` };
+    const named = [identity.email && `user.email '${identity.email}'`, identity.accountUuid && `user.account_uuid '${identity.accountUuid}' (as externalId)`].filter(Boolean).join(' or ');
+    return { error: `no active member matches ${named}` };
+  };
+}
+
+/** Records the api_request events of one export for the org (the API key's). */
+export async function ingestClaudeCodeLogs(db: Db, org: { id: string; slug: string }, request: OtlpLogsRequest, now: Date, log: IngestLog): Promise<IngestOutcome> {
+  const mapped = claudeCodeUsageOf(request, now);
+  const outcome: IngestOutcome = { recorded: 0, replayed: 0, rejected: [...mapped.rejected], ignored: mapped.ignored, failed: 0 };
+  const memberOf = await membersOf(db, org.id, mapped.usage.map((u) => u.identity));
+  const failures: unknown[] = [];
+
+  const recordOne = async (event: ClaudeCodeUsage) => {
+    const member = memberOf(event.identity);
+    if ('error' in member) {
+      outcome.rejected.push({ requestId: event.requestId, reason: member.error, identity: event.identity, model: event.model });
+      return;
+    }
+    try {
+      await refuseAtBeforePrices(db, event.model, event.at);
+      // Group commit, as every API record: concurrent events share one transaction.
+      const result = await recordBatcherOf(db).submit({ orgId: org.id, requestId: event.requestId, member: member.memberId, model: event.model, usage: event.usage, at: event.at }, now);
+      if (result.replayed) outcome.replayed++;
+      else outcome.recorded++;
+    } catch (err) {
+      if (err instanceof LedgerError) {
+        outcome.rejected.push({ requestId: event.requestId, reason: err.message, identity: event.identity, model: event.model });
+      } else {
+        outcome.failed++;
+        failures.push(err);
+      }
+    }
+  };
+  await Promise.all(mapped.usage.map(recordOne));
+
+  if (outcome.rejected.length) {
+    log.warn(
+      { org: org.slug, rejected: outcome.rejected.length, recorded: outcome.recorded, replayed: outcome.replayed, events: outcome.rejected },
+      `claude code telemetry: ${outcome.rejected.length} api_request event(s) not recorded`,
+    );
+  }
+  if (failures.length) {
+    log.error({ org: org.slug, failed: failures.length, err: failures[0] }, `claude code telemetry: ${failures.length} api_request event(s) failed; the exporter should send the batch again`);
+  }
+  return outcome;
+}
+
+/** The partial-success message: how many, and the first few distinct reasons. */
+export function rejectionMessage(rejected: Rejection[]): string {
+  const counts = new Map<string, number>();
+  for (const r of rejected) counts.set(r.reason, (counts.get(r.reason) ?? 0) + 1);
+  const reasons = [...counts].slice(0, 5).map(([reason, n]) => (n > 1 ? `${n} × ${reason}` : reason));
+  const more = counts.size > 5 ? `; and ${counts.size - 5} other reason(s)` : '';
+  return `${rejected.length} claude_code.api_request event(s) not recorded: ${reasons.join('; ')}${more}`;
+}
