@@ -12,7 +12,9 @@ export type RefusalReason =
   | 'member_cap_reached'
   | 'seat_tier_cap_reached'
   | 'org_cap_reached'
-  | 'balance_exhausted';
+  | 'balance_exhausted'
+  // Authorize only: the model has no price (and the org set no unknownModelFallback).
+  | 'model_unpriced';
 
 export interface MemberLimitsState {
   plan: Plan;

@@ -14,6 +14,9 @@ export type DomainEvent =
   // Reservation mode: a record cost more than its hold, so the caps were not protected
   // by the estimate (a gateway sending low estimates is found from these).
   | { type: 'reservation_exceeded'; memberId: string; requestId: string; period: string; heldNanos: string; costNanos: string; excessNanos: string }
+  // Usage that arrived without a price (its model has none at its time): kept, counted
+  // nowhere until a price for it exists; the operator is told (GET /v1/operator/usage/unpriced).
+  | { type: 'usage_unpriced'; memberId: string; requestId: string; model: string; family: string; period: string; reason: string }
   // Settings changes the workflows react to (cancel open requests, re-plan schedules).
   | { type: 'member_removed'; memberId: string }
   | { type: 'member_extra_usage_enabled'; memberId: string }

@@ -25,10 +25,10 @@ export interface PriceTier extends Rates {
   minPromptTokensExclusive: number;
 }
 
-/** The usage object as the Messages API returns it. */
+/** The usage object as the Messages API returns it (null where the SDK types allow it). */
 export interface MessagesUsage {
-  input_tokens: number;
-  output_tokens: number;
+  input_tokens: number | null;
+  output_tokens: number | null;
   cache_creation_input_tokens?: number | null;
   cache_read_input_tokens?: number | null;
   cache_creation?: {
@@ -37,20 +37,26 @@ export interface MessagesUsage {
   } | null;
 }
 
-export class UsageShapeError extends Error {
-  constructor(readonly field: string, message: string) {
-    super(message);
-  }
-}
+/** Something unusual about a usage object, kept on its usage event. */
+export type UsageFlag = 'cache_breakdown_mismatch';
 
 /**
- * Splits cache writes into their 5-minute and 1-hour parts. Without the breakdown
- * every cache write is a 5-minute one (the API's default TTL).
+ * The token counts of a usage object, and what is unusual about it. Cache writes are
+ * split into their 5-minute and 1-hour parts:
+ * - without a breakdown every cache write is a 5-minute one (the API's default TTL);
+ * - with one, and no total, the breakdown is the writes;
+ * - with both that disagree (flagged `cache_breakdown_mismatch`, never refused), the
+ *   total `cache_creation_input_tokens` is what is billed: its 1-hour part is what the
+ *   breakdown says were 1-hour writes (at most the total), the rest are 5-minute
+ *   writes. So an excess over the breakdown is billed as 5-minute writes, and a
+ *   breakdown larger than the total is cut to it, 1-hour writes kept first.
+ * A null token count is zero.
  */
-export function tokenCountsOf(usage: MessagesUsage): TokenCounts {
+export function readUsage(usage: MessagesUsage): { tokens: TokenCounts; flags: UsageFlag[] } {
   const total = usage.cache_creation_input_tokens ?? null;
   const b5 = usage.cache_creation?.ephemeral_5m_input_tokens ?? null;
   const b1 = usage.cache_creation?.ephemeral_1h_input_tokens ?? null;
+  const flags: UsageFlag[] = [];
   let cacheWrite5m: number;
   let cacheWrite1h: number;
   if (b5 === null && b1 === null) {
@@ -60,19 +66,26 @@ export function tokenCountsOf(usage: MessagesUsage): TokenCounts {
     cacheWrite5m = b5 ?? 0;
     cacheWrite1h = b1 ?? 0;
     if (total !== null && total !== cacheWrite5m + cacheWrite1h) {
-      throw new UsageShapeError(
-        'usage.cache_creation_input_tokens',
-        `usage.cache_creation_input_tokens (${total}) must equal ephemeral_5m_input_tokens + ephemeral_1h_input_tokens (${cacheWrite5m + cacheWrite1h})`,
-      );
+      flags.push('cache_breakdown_mismatch');
+      cacheWrite1h = Math.min(cacheWrite1h, total);
+      cacheWrite5m = total - cacheWrite1h;
     }
   }
   return {
-    input: usage.input_tokens,
-    cacheWrite5m,
-    cacheWrite1h,
-    cacheRead: usage.cache_read_input_tokens ?? 0,
-    output: usage.output_tokens,
+    tokens: {
+      input: usage.input_tokens ?? 0,
+      cacheWrite5m,
+      cacheWrite1h,
+      cacheRead: usage.cache_read_input_tokens ?? 0,
+      output: usage.output_tokens ?? 0,
+    },
+    flags,
   };
+}
+
+/** The token counts alone (see readUsage for the rules). */
+export function tokenCountsOf(usage: MessagesUsage): TokenCounts {
+  return readUsage(usage).tokens;
 }
 
 /** Tokens that count toward a long-context threshold: everything sent in the prompt. */

@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import { big, bigOrNull, sqlOf } from '../db/sql.js';
 import { decideAuthorize, type AuthorizeDecision, type MemberLimitsState } from '../domain/caps.js';
 import { periodOf } from '../domain/periods.js';
-import { invalid, notFound } from './errors.js';
+import { notFound } from './errors.js';
 import { pricedAt, pricesForModel } from './prices.js';
 
 export interface AuthorizeInput {
@@ -24,7 +24,7 @@ const AUTHORIZE_SQL = `
 SELECT k.i, m."id", m."seatTier"::text AS "seatTier", m."extraUsageEnabled", m."extraUsageCapNanos",
   (EXTRACT(EPOCH FROM m."windowStartedAt") * 1000)::bigint AS "windowStartedMs", m."windowUsedNanos", m."windowHeldNanos",
   o."plan"::text AS "plan", o."timezone", o."extraUsageEnabled" AS "orgExtraUsageEnabled", o."extraUsageScope"::text AS "extraUsageScope",
-  o."orgMonthlyCapNanos", o."standardTierCapNanos", o."premiumTierCapNanos", o."balanceNanos", o."heldBalanceNanos",
+  o."orgMonthlyCapNanos", o."standardTierCapNanos", o."premiumTierCapNanos", o."balanceNanos", o."heldBalanceNanos", o."unknownModelFallback",
   t."includedAllowanceNanos", t."windowMinutes",
   ms."extraNanos" AS "memberExtra", ms."reservedNanos" AS "memberReserved",
   ts."extraNanos" AS "tierExtra", ts."reservedNanos" AS "tierReserved",
@@ -75,8 +75,21 @@ export async function authorizeUsage(db: Db, input: AuthorizeInput): Promise<Aut
     pricesForModel(db, input.model, input.at),
   ]);
   if (!row) throw notFound(`member '${input.member}'`, 'member');
-  if (!pricedAt(prices, input.at)) throw invalid('model', `model '${input.model}' has no price in the price book`);
+  if (!pricedAt(prices, input.at) && !(await fallbackPriced(db, row.unknownModelFallback as string | null, input.at))) {
+    return { ...MODEL_UNPRICED, memberId: row.id as string };
+  }
   return { ...decideAuthorize(stateOf(row), input.at), memberId: row.id as string };
+}
+
+/**
+ * A model without a price is refused with its own reason: nothing could count what it
+ * costs, so no cap could stop it. (A record that arrives anyway is kept unpriced.)
+ */
+export const MODEL_UNPRICED = { allowed: false, reason: 'model_unpriced', resetsAt: null, canRequestExtraUsage: false } as const satisfies AuthorizeDecision;
+
+/** Whether the org's unknownModelFallback family (if it set one) has a price at `at`. */
+export async function fallbackPriced(db: Db, fallback: string | null, at: Date): Promise<boolean> {
+  return fallback !== null && pricedAt(await pricesForModel(db, fallback, at), at);
 }
 
 interface Asked {

@@ -92,14 +92,15 @@ export async function closeMonth(db: Db, orgId: string, period: string, now = ne
 /**
  * Marks every un-invoiced event of the month or earlier as billed by this invoice
  * and returns exactly those events, summed per member, model family (a dated id
- * or alias is billed on its family's line) and month. An event
+ * or alias is billed on its family's line) and month. Unpriced usage waits: once
+ * priced, it is billed by the next month closed (an adjustment line for its month). An event
  * committed after this statement ran keeps invoiceId NULL for the next invoice.
  */
 async function claimUsage(tx: Tx, orgId: string, period: string, invoiceId: string): Promise<UsageRow[]> {
   const rows = await tx.$queryRaw<{ memberId: string; memberName: string; model: string; period: string; extraNanos: bigint | string; events: number }[]>`
     WITH claimed AS (
       UPDATE "UsageEvent" SET "invoiceId" = ${invoiceId}
-      WHERE "orgId" = ${orgId} AND "invoiceId" IS NULL AND "period" <= ${period}
+      WHERE "orgId" = ${orgId} AND "invoiceId" IS NULL AND "period" <= ${period} AND "costNanos" IS NOT NULL
       RETURNING "memberId", "family", "period", "extraNanos"
     )
     SELECT c."memberId", m."name" AS "memberName", c."family" AS "model", c."period",

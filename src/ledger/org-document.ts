@@ -42,6 +42,9 @@ export const orgDocumentSchema = z.object({
     audience: text(500).describe('Our client id at the provider (ID tokens) or the API\'s resource identifier (access tokens)'),
   }).strict().nullable().optional(),
   seatTiers: z.object({ standard: seatTierSchema, premium: seatTierSchema }).strict(),
+  /** docs/api.md "Usage the price book cannot price yet". */
+  unknownModelFallback: text(200).nullable().optional()
+    .describe('A price-book family (or an alias of one) whose rates price a model the price book does not know: authorize allows it and record prices it, flagged fallback_price. null (the default): authorize refuses such a model (model_unpriced) and record keeps it unpriced until it has a price'),
   extraUsage: z.object({
     enabled: z.boolean(),
     scope: z.enum(['all_members', 'selected_members']).optional().describe('all_members when the org is created'),

@@ -5,7 +5,7 @@
 // younger than CACHE_MS and for requests before L + PRICE_LEAD_MS: any row added after
 // L takes effect after that, so the cache can never miss a price in force.
 import type { Db } from '../db/client.js';
-import { selectPriceTier, type PriceTier, type TokenCounts } from '../domain/pricing.js';
+import type { PriceTier } from '../domain/pricing.js';
 import { invalid, type LedgerError } from './errors.js';
 import { familyOf, familyOfFresh } from './models.js';
 
@@ -75,24 +75,45 @@ export function forgetPrices(db: Db): void {
   cacheOf(db).clear();
 }
 
-/** The price tier for a request, or a 422 naming `model` (or `at`, see noPriceAt) when there is no price. */
-export async function priceFor(db: Db, model: string, at: Date, tokens: TokenCounts): Promise<PriceTier & { family: string }> {
-  const { family, tiers } = await pricesForModel(db, model, at);
-  const tier = selectPriceTier(tiers, family, at, tokens);
-  if (!tier) throw noPriceAt(tiers, family, at) ?? invalid('model', `model '${model}' has no price in the price book at ${at.toISOString()}`);
-  return { ...tier, family };
-}
-
-/** A known model asked about before its first price: the fault is `at`, not `model`. */
-function noPriceAt(rows: PriceTier[], model: string, at: Date): LedgerError | null {
+/**
+ * A model asked about before its first price, when that first price is already in force
+ * (`now`): the fault is `at` (a gateway's clock), not the model. A model whose first
+ * price is still ahead (just being priced) is no such fault: its usage is kept.
+ */
+export function noPriceAt(rows: PriceTier[], model: string, at: Date, now: Date): LedgerError | null {
   if (rows.length === 0 || rows.some((r) => r.effectiveFrom.getTime() <= at.getTime())) return null;
   const first = new Date(Math.min(...rows.map((r) => r.effectiveFrom.getTime())));
+  if (first.getTime() > now.getTime()) return null;
   return invalid('at', `at (${at.toISOString()}) is before the first price of '${model}', which takes effect at ${first.toISOString()}`);
 }
 
-/** Refuses (422 naming `at`) a request time before the model's first price; other gaps are the ledger's to report. */
-export async function refuseAtBeforePrices(db: Db, model: string, at: Date): Promise<void> {
+/** Refuses (422 naming `at`) a request time before the model's first price in force; other gaps are the ledger's to report. */
+export async function refuseAtBeforePrices(db: Db, model: string, at: Date, now = new Date()): Promise<void> {
   const { family, tiers } = await pricesForModel(db, model, at);
-  const problem = noPriceAt(tiers, family, at);
+  const problem = noPriceAt(tiers, family, at, now);
   if (problem) throw problem;
+}
+
+/**
+ * A new row must take effect at least PRICE_LEAD_MS ahead, so every running service
+ * sees it before it applies. The exception is a family's first prices: while none of
+ * its rows other than ones of this very effectiveFrom is in force, every service asks
+ * the database afresh about it (pricesForModel), so a row back-dated to its first
+ * usage is seen at once. Even then it may change no price already charged: refused if
+ * usage of the family it would price (since effectiveFrom, above its threshold) was
+ * priced already. Returns the refusal, or null.
+ */
+export async function backDatingRefusal(db: Db, family: string, at: Date, minPromptTokensExclusive: number, now: Date): Promise<LedgerError | null> {
+  if (at.getTime() >= now.getTime() + PRICE_LEAD_MS) return null;
+  const lead = 'effectiveFrom must be at least a minute ahead: recorded usage keeps the price it was charged at, and running services pick the new price up in time';
+  const inForce = await db.priceEntry.findFirst({ where: { model: family, effectiveFrom: { lte: now, not: at } }, select: { effectiveFrom: true } });
+  if (inForce) return invalid('effectiveFrom', `${lead}. Only a model's first prices may be back-dated, and '${family}' has a price in force since ${inForce.effectiveFrom.toISOString()}`);
+  const prompt = '("inputTokens" + "cacheWrite5mTokens" + "cacheWrite1hTokens" + "cacheReadTokens")';
+  const charged = await db.$queryRawUnsafe<{ occurredAt: Date }[]>(
+    `SELECT "occurredAt" FROM "UsageEvent" WHERE "family" = $1 AND "costNanos" IS NOT NULL AND "occurredAt" >= $2::timestamp
+       ${minPromptTokensExclusive > 0 ? `AND ${prompt} > $3` : 'AND $3::int >= 0'} LIMIT 1`,
+    family, at.toISOString().replace('Z', ''), minPromptTokensExclusive,
+  );
+  if (charged.length) return invalid('effectiveFrom', `${lead}. A back-dated price may change no price already charged, and usage of '${family}' it would price was priced already (at ${new Date(charged[0]!.occurredAt).toISOString()})`);
+  return null;
 }

@@ -12,7 +12,7 @@ import type { DomainEvent } from '../domain/events.js';
 import { appendEvents } from './outbox.js';
 import type { MemberDocument, OrgDocument } from './org-document.js';
 import { conflict, invalid } from './errors.js';
-import { inTransaction, isUniqueViolation } from './transactions.js';
+import { inTransaction, isUniqueViolation, type Tx } from './transactions.js';
 import { forgetOrgSnapshot } from './limits-state.js';
 
 /** An amount as nanos; null stays null (unlimited), undefined (left out) stays undefined. */
@@ -50,6 +50,7 @@ function orgFields(doc: OrgPart) {
     // null in the document removes the provider; an object sets what it says.
     oidcIssuer: doc.identityProvider === null ? null : doc.identityProvider?.issuer,
     oidcAudience: doc.identityProvider === null ? null : doc.identityProvider?.audience,
+    unknownModelFallback: doc.unknownModelFallback,
     extraUsageEnabled: e?.enabled,
     extraUsageScope: e?.scope,
     orgMonthlyCapNanos: nanos(e?.orgMonthlyCap),
@@ -77,6 +78,7 @@ const CREATION_DEFAULTS = {
   autoReloadMonthlyLimit: null,
   digestHourLocal: 9,
   teamsTenantId: null,
+  unknownModelFallback: null,
 } as const satisfies Partial<Organization>;
 
 function memberFields(m: Partial<Omit<MemberDocument, 'externalId'>>) {
@@ -109,6 +111,15 @@ export async function provisionOrg(db: Db, slug: string, doc: OrgDocument): Prom
   return result;
 }
 
+/** The family an unknownModelFallback names (an alias is stored as its family); it must have a price. */
+async function fallbackFamily(tx: Tx, name: string): Promise<string> {
+  const family = (await tx.modelAlias.findUnique({ where: { alias: name } }))?.family ?? name;
+  if (!(await tx.priceEntry.findFirst({ where: { model: family }, select: { id: true } }))) {
+    throw invalid('unknownModelFallback', `'${name}' is no family in the price book: name one with a price (GET /v1/operator/models)`);
+  }
+  return family;
+}
+
 async function provisionInTransaction(db: Db, slug: string, doc: OrgDocument): Promise<ProvisionResult> {
   return inTransaction(db, async (tx) => {
     const audit: AuditRecord[] = [];
@@ -126,6 +137,7 @@ async function provisionInTransaction(db: Db, slug: string, doc: OrgDocument): P
       const holder = await tx.organization.findFirst({ where: { teamsTenantId: wanted.teamsTenantId, NOT: { slug } }, select: { slug: true } });
       if (holder) throw conflict(`teamsTenantId ${wanted.teamsTenantId} already belongs to organisation '${holder.slug}'`, 'teamsTenantId');
     }
+    if (wanted.unknownModelFallback) wanted.unknownModelFallback = await fallbackFamily(tx, wanted.unknownModelFallback);
     // Rules on the settings as they will be, including what the document left as it is.
     const merged = { ...(existing ?? CREATION_DEFAULTS), ...wanted };
     if (merged.autoReloadEnabled && (merged.autoReloadThresholdNanos === null || merged.autoReloadAmountNanos === null)) {

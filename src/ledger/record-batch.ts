@@ -5,25 +5,30 @@
 // functions the single-record path uses (splitCost, eventsFor, overHoldOf), and the
 // same refusals (a hold or record of another member is a 409 naming `member`); if a
 // batch fails as a whole, each of its records is retried alone through that path.
+// A record without a price is stored unpriced and counted nowhere (usage-pricing.ts,
+// unpriced.ts), and a member removed since the request is still billed, as there.
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.js';
 import { big, bigOrNull, sqlOf, type SqlQuery } from '../db/sql.js';
 import { extraUsageAvailable, splitCost, type SeatTier } from '../domain/caps.js';
 import { eventsFor, type DomainEvent } from '../domain/events.js';
 import { formatUsd } from '../domain/money.js';
 import { periodOf, windowResetsAt, type AllowanceWindow } from '../domain/periods.js';
-import { priceTokens, tokenCountsOf, UsageShapeError, type PriceTier, type TokenCounts } from '../domain/pricing.js';
+import type { TokenCounts } from '../domain/pricing.js';
 import { overHoldFlag, overHoldOf, reservationExceeded, type OverHold } from '../domain/reservations.js';
-import { invalid, notFound } from './errors.js';
-import { priceFor } from './prices.js';
+import { notFound } from './errors.js';
+import { orgSnapshot } from './limits-state.js';
 import { repeatedWithDifferentBody, requestOfAnotherMember } from './request-owner.js';
-import { bodyHashOf, recordUsage, type RecordInput, type RecordResponse, type RecordResult } from './record.js';
+import { afterUnpriced, bodyHashOf, flagsOrNull, recordUsage, replayedAnswer, type RecordInput, type RecordResponse, type RecordResult } from './record.js';
+import { priceUsage, type UsagePrice } from './usage-pricing.js';
 
 interface Prepared {
   input: RecordInput;
   hash: string;
   at: Date;
   tokens: TokenCounts;
-  price: PriceTier & { family: string };
+  price: UsagePrice;
+  /** 0 while unpriced. */
   cost: bigint;
   now: Date;
   resolve(r: RecordResult): void;
@@ -97,21 +102,16 @@ export class RecordBatcher {
 
   async submit(input: RecordInput, now = new Date()): Promise<RecordResult> {
     const at = input.at ?? now;
-    let tokens: TokenCounts;
-    try {
-      tokens = tokenCountsOf(input.usage);
-    } catch (err) {
-      if (err instanceof UsageShapeError) throw invalid(err.field, err.message);
-      throw err;
-    }
-    const price = await priceFor(this.db, input.model, at, tokens);
-    return new Promise<RecordResult>((resolve, reject) => {
-      this.queue.push({ input, hash: bodyHashOf(input), at, tokens, price, cost: priceTokens(tokens, price), now, resolve, reject });
+    // The org's fallback family is asked for only when the model has no price (rare).
+    const price = await priceUsage(this.db, input.model, at, now, input.usage, async () => (await orgSnapshot(this.db, input.orgId)).unknownModelFallback);
+    const result = await new Promise<RecordResult>((resolve, reject) => {
+      this.queue.push({ input, hash: bodyHashOf(input), at, tokens: price.tokens, price, cost: price.priced ? price.cost : 0n, now, resolve, reject });
       if (this.workers < this.maxWorkers) {
         this.workers++;
         void this.drain().finally(() => this.workers--);
       }
     });
+    return afterUnpriced(this.db, result, now);
   }
 
   private async drain(): Promise<void> {
@@ -186,8 +186,8 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
     [memberIds],
   );
   // One connection runs one statement at a time: these go in sequence.
-  const prior = await tx.query<{ orgId: string; requestId: string; memberId: string; bodyHash: string; response: unknown }>(
-      `SELECT e."orgId", e."requestId", e."memberId", e."bodyHash", e."response" FROM "UsageEvent" e
+  const prior = await tx.query<{ orgId: string; requestId: string; memberId: string; bodyHash: string; response: unknown; family: string; priced: boolean }>(
+      `SELECT e."orgId", e."requestId", e."memberId", e."bodyHash", e."response", e."family", e."costNanos" IS NOT NULL AS "priced" FROM "UsageEvent" e
        JOIN unnest($1::text[], $2::text[]) AS k(o, r) ON e."orgId" = k.o AND e."requestId" = k.r`,
       [keyOrgs, keyReqs],
   );
@@ -234,6 +234,8 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
     memberCap: bigint | null; tierCap: bigint | null; org: OrgRow;
     /** The cost went past the hold this record settles. */
     over: OverHold | null;
+    /** Id of the usage event it writes. */
+    eventId: string;
   };
   const pending: (Pending | Outcome | { replayOf: number })[] = [];
 
@@ -251,7 +253,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
     const earlier = priorByKey.get(key);
     if (earlier) {
       pending.push(earlier.bodyHash === item.hash
-        ? { result: { response: earlier.response as RecordResponse, replayed: true } }
+        ? { result: { response: replayedAnswer(earlier.response, earlier.family, Boolean(earlier.priced)), replayed: true } }
         : { error: repeatedWithDifferentBody(requestId, earlier.memberId, m?.id) });
       return;
     }
@@ -261,7 +263,8 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       return;
     }
     const org = orgById.get(orgId);
-    if (!m || m.removed || !org) {
+    // A removed member's late usage is still theirs, and billed.
+    if (!m || !org) {
       pending.push({ error: notFound(`member '${item.input.member}'`, 'member') });
       return;
     }
@@ -273,6 +276,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
     }
     const hold = named?.open ? named : undefined;
     inBatch.set(key, { hash: item.hash, index, memberId: m.id });
+    const period = periodOf(item.at, org.timezone);
 
     const config = tierOf(orgId, m.seatTier);
     const allowanceFull = big(config?.includedAllowanceNanos);
@@ -287,27 +291,12 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       windows.set(m.id, w);
     }
     const ownHeld = hold ? big(hold.includedHeldNanos) : 0n;
-    const heldByOthers = w.held - ownHeld;
-    const allowance = allowanceFull > heldByOthers ? allowanceFull - heldByOthers : 0n;
-    const extraAvailable = extraUsageAvailable({ orgExtraUsageEnabled: org.extraUsageEnabled, extraUsageScope: org.extraUsageScope, memberExtraUsageEnabled: m.extraUsageEnabled });
-    const split = splitCost(item.cost, w.window, allowance, windowMinutes, item.at, extraAvailable);
-    const seatBefore = w.window.startedAt === split.window.startedAt ? w.window.usedNanos : 0n;
-    w.window = split.window;
-    w.held -= ownHeld;
-    w.changed = true;
-
-    const period = periodOf(item.at, org.timezone);
-    const rows = [delta(orgId, period, 'member', m.id), delta(orgId, period, 'tier', m.seatTier), delta(orgId, period, 'org', 'org')];
     const bal = org.plan === 'team' ? (balance.get(orgId) ?? balance.set(orgId, { extra: 0n, release: 0n }).get(orgId)!) : null;
-    const before = { member: rows[0]!.extra, tier: rows[1]!.extra, org: rows[2]!.extra, balance: bal?.extra ?? 0n };
-    for (const r of rows) {
-      r.extra += split.extraNanos;
-      r.included += split.includedNanos;
-      r.count += 1;
-    }
-    if (bal) bal.extra += split.extraNanos;
-    if (hold) {
+    const releaseHold = () => {
+      if (!hold) return;
       settled.push(hold.id);
+      w!.held -= ownHeld;
+      w!.changed = true;
       const extraHeld = big(hold.extraHeldNanos);
       if (extraHeld > 0n) {
         delta(orgId, hold.period, 'member', m.id).release += extraHeld;
@@ -315,7 +304,36 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
         delta(orgId, hold.period, 'org', 'org').release += extraHeld;
         if (bal) bal.release += extraHeld;
       }
+    };
+    if (!item.price.priced) {
+      // Kept, counted nowhere: the request is over, so its hold is given back. The
+      // member's row is named (adding nothing) only to read their month-to-date extra.
+      releaseHold();
+      const memberRow = delta(orgId, period, 'member', m.id);
+      pending.push({
+        item, memberId: m.id, tier: m.seatTier, period, included: 0n, extra: 0n,
+        before: { member: memberRow.extra, tier: 0n, org: 0n, balance: bal?.extra ?? 0n },
+        seat: { before: 0n, after: 0n, allowance: 0n, resetsAt: null }, memberCap: null, tierCap: null, org, over: null, eventId: randomUUID(),
+      });
+      return;
     }
+    const heldByOthers = w.held - ownHeld;
+    const allowance = allowanceFull > heldByOthers ? allowanceFull - heldByOthers : 0n;
+    const extraAvailable = extraUsageAvailable({ orgExtraUsageEnabled: org.extraUsageEnabled, extraUsageScope: org.extraUsageScope, memberExtraUsageEnabled: m.extraUsageEnabled });
+    const split = splitCost(item.cost, w.window, allowance, windowMinutes, item.at, extraAvailable);
+    const seatBefore = w.window.startedAt === split.window.startedAt ? w.window.usedNanos : 0n;
+    w.window = split.window;
+    w.changed = true;
+
+    const rows = [delta(orgId, period, 'member', m.id), delta(orgId, period, 'tier', m.seatTier), delta(orgId, period, 'org', 'org')];
+    const before = { member: rows[0]!.extra, tier: rows[1]!.extra, org: rows[2]!.extra, balance: bal?.extra ?? 0n };
+    for (const r of rows) {
+      r.extra += split.extraNanos;
+      r.included += split.includedNanos;
+      r.count += 1;
+    }
+    if (bal) bal.extra += split.extraNanos;
+    releaseHold();
     pending.push({
       item, memberId: m.id, tier: m.seatTier, period, included: split.includedNanos, extra: split.extraNanos, before,
       seat: { before: seatBefore, after: split.window.usedNanos, allowance: allowanceFull, resetsAt: windowResetsAt(split.window, windowMinutes) },
@@ -323,6 +341,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       tierCap: org.plan === 'enterprise' ? bigOrNull(m.seatTier === 'premium' ? org.premiumTierCapNanos : org.standardTierCapNanos) : null,
       org,
       over: hold ? overHoldOf(big(hold.estimateNanos), item.cost) : null,
+      eventId: randomUUID(),
     });
   });
 
@@ -379,6 +398,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
   const outcomes: Outcome[] = [];
   const events: { p: Pending; response: RecordResponse }[] = [];
   const outbox: { orgId: string; event: DomainEvent; at: Date }[] = [];
+  const unpriced: { p: Pending; reason: string }[] = [];
   for (const entry of pending) {
     if (!('item' in entry)) {
       outcomes.push('replayOf' in entry ? { error: null } : entry);
@@ -386,7 +406,21 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
     }
     const p = entry;
     const { orgId } = p.item.input;
+    const price = p.item.price;
     const memberBefore = startOf(orgId, p.period, 'member', p.memberId) + p.before.member;
+    const base = { requestId: p.item.input.requestId, memberId: p.memberId, model: p.item.input.model, family: price.family, period: p.period };
+    const flags = price.flags.length ? { flags: price.flags } : {};
+    if (!price.priced) {
+      const response: RecordResponse = {
+        ...base, priced: false, unpricedReason: price.reason, cost: formatUsd(0n), included: formatUsd(0n), extra: formatUsd(0n),
+        memberMonthToDateExtra: formatUsd(memberBefore), ...flags,
+      };
+      events.push({ p, response });
+      unpriced.push({ p, reason: price.reason });
+      outbox.push({ orgId, event: { type: 'usage_unpriced', memberId: p.memberId, requestId: p.item.input.requestId, model: p.item.input.model, family: price.family, period: p.period, reason: price.reason }, at: p.item.now });
+      outcomes.push({ result: { response, replayed: false, unpriced: { eventId: p.eventId, reason: price.reason } } });
+      continue;
+    }
     const tierBefore = startOf(orgId, p.period, 'tier', p.tier) + p.before.tier;
     const orgBefore = startOf(orgId, p.period, 'org', 'org') + p.before.org;
     const bal = balanceAfter.get(orgId);
@@ -399,17 +433,15 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
         })()
       : null;
     const response: RecordResponse = {
-      requestId: p.item.input.requestId,
-      memberId: p.memberId,
-      model: p.item.input.model,
-      family: p.item.price.family,
-      period: p.period,
+      ...base,
+      priced: true,
       cost: formatUsd(p.item.cost),
       included: formatUsd(p.included),
       extra: formatUsd(p.extra),
       memberMonthToDateExtra: formatUsd(memberBefore + p.extra),
       ...(balanceState ? { balance: formatUsd(balanceState.after) } : {}),
       ...(p.over ? { overHold: overHoldFlag(p.over) } : {}),
+      ...flags,
     };
     events.push({ p, response });
     for (const event of eventsFor({
@@ -436,18 +468,31 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
   if (events.length) {
     const e = events;
     await tx.query(
-      `INSERT INTO "UsageEvent" ("id", "orgId", "memberId", "requestId", "bodyHash", "model", "priceEntryId", "occurredAt", "period",
+      `INSERT INTO "UsageEvent" ("orgId", "memberId", "requestId", "bodyHash", "model", "priceEntryId", "occurredAt", "period",
          "inputTokens", "cacheWrite5mTokens", "cacheWrite1hTokens", "cacheReadTokens", "outputTokens",
-         "costNanos", "includedNanos", "extraNanos", "response", "createdAt", "family")
-       SELECT gen_random_uuid()::text, * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamp[], $8::text[],
-         $9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::bigint[], $15::bigint[], $16::bigint[], $17::jsonb[], $18::timestamp[], $19::text[])`,
+         "costNanos", "includedNanos", "extraNanos", "response", "createdAt", "family", "flags", "id")
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamp[], $8::text[],
+         $9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::bigint[], $15::bigint[], $16::bigint[], $17::jsonb[], $18::timestamp[],
+         $19::text[], $20::jsonb[], $21::text[])`,
       [
         e.map(({ p }) => p.item.input.orgId), e.map(({ p }) => p.memberId), e.map(({ p }) => p.item.input.requestId), e.map(({ p }) => p.item.hash),
-        e.map(({ p }) => p.item.input.model), e.map(({ p }) => p.item.price.id), e.map(({ p }) => utc(p.item.at)), e.map(({ p }) => p.period),
+        e.map(({ p }) => p.item.input.model), e.map(({ p }) => (p.item.price.priced ? p.item.price.tier.id : null)), e.map(({ p }) => utc(p.item.at)), e.map(({ p }) => p.period),
         e.map(({ p }) => p.item.tokens.input), e.map(({ p }) => p.item.tokens.cacheWrite5m), e.map(({ p }) => p.item.tokens.cacheWrite1h),
         e.map(({ p }) => p.item.tokens.cacheRead), e.map(({ p }) => p.item.tokens.output),
-        e.map(({ p }) => String(p.item.cost)), e.map(({ p }) => String(p.included)), e.map(({ p }) => String(p.extra)),
+        e.map(({ p }) => (p.item.price.priced ? String(p.item.cost) : null)), e.map(({ p }) => String(p.included)), e.map(({ p }) => String(p.extra)),
         e.map(({ response }) => JSON.stringify(response)), e.map(({ p }) => utc(p.item.now)), e.map(({ p }) => p.item.price.family),
+        e.map(({ p }) => { const f = flagsOrNull(p.item.price.flags); return f ? JSON.stringify(f) : null; }), e.map(({ p }) => p.eventId),
+      ],
+    );
+  }
+  if (unpriced.length) {
+    await tx.query(
+      `INSERT INTO "UnpricedUsage" ("usageEventId", "orgId", "memberId", "requestId", "model", "family", "reason", "occurredAt", "createdAt")
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamp[], $9::timestamp[])`,
+      [
+        unpriced.map(({ p }) => p.eventId), unpriced.map(({ p }) => p.item.input.orgId), unpriced.map(({ p }) => p.memberId), unpriced.map(({ p }) => p.item.input.requestId),
+        unpriced.map(({ p }) => p.item.input.model), unpriced.map(({ p }) => p.item.price.family), unpriced.map(({ reason }) => reason),
+        unpriced.map(({ p }) => utc(p.item.at)), unpriced.map(({ p }) => utc(p.item.now)),
       ],
     );
   }

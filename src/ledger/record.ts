@@ -2,23 +2,26 @@
 // extra, add it to month-to-date spend, all in one transaction with the usage event
 // and any domain events. The same requestId twice counts once. In reservation mode
 // the record settles its own member's hold (never another member's) and reports a
-// cost past the hold.
-import { createHash } from 'node:crypto';
+// cost past the hold. Usage is never refused for want of a price: a record whose
+// model has none is stored unpriced, counted nowhere, and priced once a price for it
+// exists (unpriced.ts). A member removed since the request is still billed.
+import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.js';
 import { extraUsageAvailable, splitCost, type SeatTier } from '../domain/caps.js';
-import { eventsFor } from '../domain/events.js';
+import { eventsFor, type DomainEvent } from '../domain/events.js';
 import { formatUsd } from '../domain/money.js';
 import { periodOf, windowResetsAt } from '../domain/periods.js';
-import { priceTokens, tokenCountsOf, UsageShapeError, type MessagesUsage } from '../domain/pricing.js';
+import type { MessagesUsage } from '../domain/pricing.js';
 import { overHoldFlag, overHoldOf, reservationExceeded, type OverHold } from '../domain/reservations.js';
 import { invalid, notFound } from './errors.js';
-import { loadOrg, tierCapOf, tierConfigOf } from './limits-state.js';
-import { requireActiveMember } from './members.js';
+import { loadOrg, tierCapOf, tierConfigOf, type OrgWithTiers } from './limits-state.js';
+import { findMember } from './members.js';
 import { appendEvents } from './outbox.js';
-import { priceFor } from './prices.js';
 import { inTransaction, isOutOfRange, isUniqueViolation, type Tx } from './transactions.js';
-import { lockHoldOf, releaseHold } from './reservations.js';
+import { lockHoldOf, releaseHold, type OpenHold } from './reservations.js';
 import { memberIdOf, repeatedWithDifferentBody, requestOfAnotherMember } from './request-owner.js';
+import { priceUsage, type EventFlag, type UnpricedReason } from './usage-pricing.js';
+import { priceUnpricedUsage } from './unpriced.js';
 
 export interface RecordInput {
   orgId: string;
@@ -35,9 +38,12 @@ export interface RecordResponse {
   memberId: string;
   /** The model id as sent. */
   model: string;
-  /** The price-book family that priced it. */
+  /** The price-book family it names, whose rates priced it. */
   family: string;
   period: string;
+  /** False: no price for it yet; it is kept and counted nowhere (cost, included and extra are 0.00) until one exists. */
+  priced: boolean;
+  unpricedReason?: UnpricedReason;
   cost: string;
   included: string;
   extra: string;
@@ -46,6 +52,8 @@ export interface RecordResponse {
   balance?: string;
   /** Reservation mode: the request cost more than its hold (held, and the excess counted past it). */
   overHold?: { held: string; excess: string };
+  /** What is unusual about it (e.g. cache_breakdown_mismatch, fallback_price, priced_late). */
+  flags?: EventFlag[];
 }
 
 export interface RecordResult {
@@ -54,6 +62,14 @@ export interface RecordResult {
   replayed: boolean;
   /** Set when this call settled a hold the cost went past (not on a replay). */
   overHold?: OverHold;
+  /** Set when the usage was stored unpriced (not on a replay). */
+  unpriced?: { eventId: string; reason: UnpricedReason };
+}
+
+/** A stored answer as replayed: answers given before family and priced existed get them from the event. */
+export function replayedAnswer(stored: unknown, family: string, priced: boolean): RecordResponse {
+  const r = stored as RecordResponse;
+  return { ...r, family: r.family ?? family, priced: r.priced ?? priced };
 }
 
 /** Fingerprint of the request as the gateway sent it: a retry must match it exactly. */
@@ -81,10 +97,10 @@ async function earlierAnswer(db: Db | Tx, input: RecordInput, bodyHash: string, 
   if (prior.bodyHash !== bodyHash) {
     throw repeatedWithDifferentBody(input.requestId, prior.memberId, memberId ?? (await memberIdOf(db, input.orgId, input.member)));
   }
-  return { response: prior.response as unknown as RecordResponse, replayed: true };
+  return { response: replayedAnswer(prior.response, prior.family, prior.costNanos !== null), replayed: true };
 }
 
-interface LockedMember {
+export interface LockedMember {
   seatTier: SeatTier;
   extraUsageEnabled: boolean;
   extraUsageCapNanos: bigint | null;
@@ -92,6 +108,13 @@ interface LockedMember {
   windowUsedNanos: bigint;
   windowHeldNanos: bigint;
   removedAt: Date | null;
+}
+
+/** Locks a member's row: it serialises the member's records, holds and late pricing. */
+export async function lockMember(tx: Tx, memberId: string): Promise<LockedMember | undefined> {
+  return (await tx.$queryRaw<LockedMember[]>`
+    SELECT "seatTier", "extraUsageEnabled", "extraUsageCapNanos", "windowStartedAt", "windowUsedNanos", "windowHeldNanos", "removedAt"
+    FROM "Member" WHERE "id" = ${memberId} FOR UPDATE`)[0];
 }
 
 async function addSpend(tx: Tx, orgId: string, period: string, scope: 'member' | 'tier' | 'org', subject: string, extra: bigint, included: bigint): Promise<bigint> {
@@ -106,124 +129,145 @@ async function addSpend(tx: Tx, orgId: string, period: string, scope: 'member' |
   return BigInt(rows[0]!.extraNanos);
 }
 
+export interface Counted {
+  includedNanos: bigint;
+  extraNanos: bigint;
+  memberAfter: bigint;
+  balance: { before: bigint; after: bigint; threshold: bigint | null } | null;
+  /** Every limit the cost crossed. */
+  events: DomainEvent[];
+}
+
+/**
+ * Counts a priced cost for a locked member: the included/extra split against the
+ * allowance window at `windowAt`, the window, the three month-to-date rows of
+ * `period`, a held estimate given back, and (Team) the balance. The one place a cost
+ * is counted for the single-record path and late pricing.
+ */
+export async function countCost(tx: Tx, org: OrgWithTiers, memberId: string, locked: LockedMember, period: string, windowAt: Date, cost: bigint, hold: OpenHold | null, now: Date): Promise<Counted> {
+  const tier = locked.seatTier;
+  const config = tierConfigOf(org, tier);
+  const extraAvailable = extraUsageAvailable({
+    orgExtraUsageEnabled: org.extraUsageEnabled,
+    extraUsageScope: org.extraUsageScope,
+    memberExtraUsageEnabled: locked.extraUsageEnabled,
+  });
+  // What other open reservations hold of the allowance is not this request's to use.
+  const heldByOthers = BigInt(locked.windowHeldNanos) - (hold?.includedHeldNanos ?? 0n);
+  const allowance = config.includedAllowanceNanos > heldByOthers ? config.includedAllowanceNanos - heldByOthers : 0n;
+  const windowBefore = { startedAt: locked.windowStartedAt, usedNanos: BigInt(locked.windowUsedNanos) };
+  const split = splitCost(cost, windowBefore, allowance, config.windowMinutes, windowAt, extraAvailable);
+  await tx.$executeRaw`
+    UPDATE "Member" SET "windowStartedAt" = ${split.window.startedAt}, "windowUsedNanos" = ${split.window.usedNanos}
+    WHERE "id" = ${memberId}`;
+
+  // Fixed lock order (member, org, tier, balance: the order group commit takes the
+  // month-to-date rows in, by key) keeps concurrent records and batches deadlock-free.
+  const memberAfter = await addSpend(tx, org.id, period, 'member', memberId, split.extraNanos, split.includedNanos);
+  const orgAfter = await addSpend(tx, org.id, period, 'org', 'org', split.extraNanos, split.includedNanos);
+  const tierAfter = await addSpend(tx, org.id, period, 'tier', tier, split.extraNanos, split.includedNanos);
+  if (hold) await releaseHold(tx, org.id, memberId, hold, 'settledAt', now);
+
+  let balance: Counted['balance'] = null;
+  if (org.plan === 'team') {
+    const row = (await tx.$queryRaw<{ balanceNanos: bigint; autoReloadEnabled: boolean; autoReloadThresholdNanos: bigint | null }[]>`
+      UPDATE "Organization" SET "balanceNanos" = "balanceNanos" - ${split.extraNanos}
+      WHERE "id" = ${org.id}
+      RETURNING "balanceNanos", "autoReloadEnabled", "autoReloadThresholdNanos"`)[0]!;
+    const after = BigInt(row.balanceNanos);
+    balance = {
+      before: after + split.extraNanos,
+      after,
+      threshold: row.autoReloadEnabled && row.autoReloadThresholdNanos !== null ? BigInt(row.autoReloadThresholdNanos) : null,
+    };
+  }
+  const events = eventsFor({
+    memberId,
+    tier,
+    period,
+    seat: { before: windowBefore.startedAt === split.window.startedAt ? windowBefore.usedNanos : 0n, after: split.window.usedNanos, allowance: config.includedAllowanceNanos, resetsAt: windowResetsAt(split.window, config.windowMinutes) },
+    member: { before: memberAfter - split.extraNanos, after: memberAfter, cap: locked.extraUsageCapNanos === null ? null : BigInt(locked.extraUsageCapNanos) },
+    tierSpend: { before: tierAfter - split.extraNanos, after: tierAfter, cap: org.plan === 'enterprise' ? tierCapOf(org, tier) : null },
+    org: { before: orgAfter - split.extraNanos, after: orgAfter, cap: org.orgMonthlyCapNanos },
+    balance,
+  });
+  return { includedNanos: split.includedNanos, extraNanos: split.extraNanos, memberAfter, balance, events };
+}
+
+/** The member's month-to-date extra, read (an unpriced record adds nothing to it). */
+export async function memberExtraOf(tx: Tx | Db, orgId: string, period: string, memberId: string): Promise<bigint> {
+  const row = await tx.monthlySpend.findUnique({ where: { orgId_period_scope_subject: { orgId, period, scope: 'member', subject: memberId } }, select: { extraNanos: true } });
+  return row?.extraNanos ?? 0n;
+}
+
+export const flagsOrNull = (flags: readonly string[]) => (flags.length ? [...flags] : null);
+
 export async function recordUsage(db: Db, input: RecordInput, now = new Date()): Promise<RecordResult> {
   const bodyHash = bodyHashOf(input);
   const replay = await earlierAnswer(db, input, bodyHash);
   if (replay) return replay;
 
   const at = input.at ?? now;
-  let tokens;
-  try {
-    tokens = tokenCountsOf(input.usage);
-  } catch (err) {
-    if (err instanceof UsageShapeError) throw invalid(err.field, err.message);
-    throw err;
-  }
-  const [org, member, price] = await Promise.all([
-    loadOrg(db, input.orgId),
-    requireActiveMember(db, input.orgId, input.member),
-    priceFor(db, input.model, at, tokens),
-  ]);
-  const cost = priceTokens(tokens, price);
+  // A removed member's late usage is still theirs, and billed.
+  const [org, member] = await Promise.all([loadOrg(db, input.orgId), findMember(db, input.orgId, input.member)]);
+  if (!member) throw notFound(`member '${input.member}'`, 'member');
+  const price = await priceUsage(db, input.model, at, now, input.usage, async () => org.unknownModelFallback);
   const period = periodOf(at, org.timezone);
+  const flags = flagsOrNull(price.flags);
 
+  let result: RecordResult;
   try {
-    return await inTransaction(db, async (tx) => {
+    result = await inTransaction(db, async (tx) => {
       // The member row lock serialises this member's records, so the allowance
       // window and a duplicate requestId are decided on settled values.
-      const locked = (await tx.$queryRaw<LockedMember[]>`
-        SELECT "seatTier", "extraUsageEnabled", "extraUsageCapNanos", "windowStartedAt", "windowUsedNanos", "windowHeldNanos", "removedAt"
-        FROM "Member" WHERE "id" = ${member.id} FOR UPDATE`)[0];
-      if (!locked || locked.removedAt) throw notFound(`member '${input.member}'`, 'member');
+      const locked = await lockMember(tx, member.id);
+      if (!locked) throw notFound(`member '${input.member}'`, 'member');
       const again = await earlierAnswer(tx, input, bodyHash, member.id);
       if (again) return again;
 
-      const tier = locked.seatTier;
-      const config = tierConfigOf(org, tier);
-      const extraAvailable = extraUsageAvailable({
-        orgExtraUsageEnabled: org.extraUsageEnabled,
-        extraUsageScope: org.extraUsageScope,
-        memberExtraUsageEnabled: locked.extraUsageEnabled,
-      });
-      // A reservation for this request is settled here, if it is this member's; what
-      // other open reservations hold of the allowance is not this request's to use.
+      // A reservation for this request is settled here, if it is this member's.
       const named = await lockHoldOf(tx, org.id, input.requestId);
       if (named && named.memberId !== member.id) throw requestOfAnotherMember(input.requestId);
       const hold = named?.open ? named : null;
-      const over = hold ? overHoldOf(hold.estimateNanos, cost) : null;
-      const heldByOthers = BigInt(locked.windowHeldNanos) - (hold?.includedHeldNanos ?? 0n);
-      const allowance = config.includedAllowanceNanos > heldByOthers ? config.includedAllowanceNanos - heldByOthers : 0n;
-      const windowBefore = { startedAt: locked.windowStartedAt, usedNanos: BigInt(locked.windowUsedNanos) };
-      const split = splitCost(cost, windowBefore, allowance, config.windowMinutes, at, extraAvailable);
-      await tx.$executeRaw`
-        UPDATE "Member" SET "windowStartedAt" = ${split.window.startedAt}, "windowUsedNanos" = ${split.window.usedNanos}
-        WHERE "id" = ${member.id}`;
+      const base = { requestId: input.requestId, memberId: member.id, model: input.model, family: price.family, period };
+      const eventId = randomUUID();
+      const common = {
+        id: eventId, orgId: org.id, memberId: member.id, requestId: input.requestId, bodyHash, model: input.model, family: price.family,
+        occurredAt: at, period, inputTokens: price.tokens.input, cacheWrite5mTokens: price.tokens.cacheWrite5m, cacheWrite1hTokens: price.tokens.cacheWrite1h,
+        cacheReadTokens: price.tokens.cacheRead, outputTokens: price.tokens.output, ...(flags ? { flags } : {}),
+      };
 
-      // Fixed lock order (member, tier, org, balance) keeps concurrent records deadlock-free.
-      const memberAfter = await addSpend(tx, org.id, period, 'member', member.id, split.extraNanos, split.includedNanos);
-      const tierAfter = await addSpend(tx, org.id, period, 'tier', tier, split.extraNanos, split.includedNanos);
-      const orgAfter = await addSpend(tx, org.id, period, 'org', 'org', split.extraNanos, split.includedNanos);
-      if (hold) await releaseHold(tx, org.id, member.id, hold, 'settledAt', now);
-
-      let balance: { before: bigint; after: bigint; threshold: bigint | null } | null = null;
-      if (org.plan === 'team') {
-        const row = (await tx.$queryRaw<{ balanceNanos: bigint; autoReloadEnabled: boolean; autoReloadThresholdNanos: bigint | null }[]>`
-          UPDATE "Organization" SET "balanceNanos" = "balanceNanos" - ${split.extraNanos}
-          WHERE "id" = ${org.id}
-          RETURNING "balanceNanos", "autoReloadEnabled", "autoReloadThresholdNanos"`)[0]!;
-        const after = BigInt(row.balanceNanos);
-        balance = {
-          before: after + split.extraNanos,
-          after,
-          threshold: row.autoReloadEnabled && row.autoReloadThresholdNanos !== null ? BigInt(row.autoReloadThresholdNanos) : null,
+      if (!price.priced) {
+        // Kept, counted nowhere: the request is over, so its hold is given back.
+        if (hold) await releaseHold(tx, org.id, member.id, hold, 'settledAt', now);
+        const response: RecordResponse = {
+          ...base, priced: false, unpricedReason: price.reason, cost: formatUsd(0n), included: formatUsd(0n), extra: formatUsd(0n),
+          memberMonthToDateExtra: formatUsd(await memberExtraOf(tx, org.id, period, member.id)),
+          ...(flags ? { flags: price.flags } : {}),
         };
+        await tx.usageEvent.create({ data: { ...common, priceEntryId: null, costNanos: null, includedNanos: 0n, extraNanos: 0n, response: response as object } });
+        await tx.unpricedUsage.create({ data: { usageEventId: eventId, orgId: org.id, memberId: member.id, requestId: input.requestId, model: input.model, family: price.family, reason: price.reason, occurredAt: at, createdAt: now } });
+        await appendEvents(tx, org.id, [{ type: 'usage_unpriced', memberId: member.id, requestId: input.requestId, model: input.model, family: price.family, period, reason: price.reason }]);
+        return { response, replayed: false, unpriced: { eventId, reason: price.reason } };
       }
 
+      const over = hold ? overHoldOf(hold.estimateNanos, price.cost) : null;
+      const counted = await countCost(tx, org, member.id, locked, period, at, price.cost, hold, now);
       const response: RecordResponse = {
-        requestId: input.requestId,
-        memberId: member.id,
-        model: input.model,
-        family: price.family,
-        period,
-        cost: formatUsd(cost),
-        included: formatUsd(split.includedNanos),
-        extra: formatUsd(split.extraNanos),
-        memberMonthToDateExtra: formatUsd(memberAfter),
-        ...(balance ? { balance: formatUsd(balance.after) } : {}),
+        ...base,
+        priced: true,
+        cost: formatUsd(price.cost),
+        included: formatUsd(counted.includedNanos),
+        extra: formatUsd(counted.extraNanos),
+        memberMonthToDateExtra: formatUsd(counted.memberAfter),
+        ...(counted.balance ? { balance: formatUsd(counted.balance.after) } : {}),
         ...(over ? { overHold: overHoldFlag(over) } : {}),
+        ...(flags ? { flags: price.flags } : {}),
       };
       await tx.usageEvent.create({
-        data: {
-          orgId: org.id,
-          memberId: member.id,
-          requestId: input.requestId,
-          bodyHash,
-          model: input.model,
-          family: price.family,
-          priceEntryId: price.id,
-          occurredAt: at,
-          period,
-          inputTokens: tokens.input,
-          cacheWrite5mTokens: tokens.cacheWrite5m,
-          cacheWrite1hTokens: tokens.cacheWrite1h,
-          cacheReadTokens: tokens.cacheRead,
-          outputTokens: tokens.output,
-          costNanos: cost,
-          includedNanos: split.includedNanos,
-          extraNanos: split.extraNanos,
-          response: response as object,
-        },
+        data: { ...common, priceEntryId: price.tier.id, costNanos: price.cost, includedNanos: counted.includedNanos, extraNanos: counted.extraNanos, response: response as object },
       });
-      await appendEvents(tx, org.id, eventsFor({
-        memberId: member.id,
-        tier,
-        period,
-        seat: { before: windowBefore.startedAt === split.window.startedAt ? windowBefore.usedNanos : 0n, after: split.window.usedNanos, allowance: config.includedAllowanceNanos, resetsAt: windowResetsAt(split.window, config.windowMinutes) },
-        member: { before: memberAfter - split.extraNanos, after: memberAfter, cap: locked.extraUsageCapNanos === null ? null : BigInt(locked.extraUsageCapNanos) },
-        tierSpend: { before: tierAfter - split.extraNanos, after: tierAfter, cap: org.plan === 'enterprise' ? tierCapOf(org, tier) : null },
-        org: { before: orgAfter - split.extraNanos, after: orgAfter, cap: org.orgMonthlyCapNanos },
-        balance,
-      }).concat(over ? [reservationExceeded(member.id, input.requestId, period, over)] : []));
+      await appendEvents(tx, org.id, counted.events.concat(over ? [reservationExceeded(member.id, input.requestId, period, over)] : []));
       return { response, replayed: false, ...(over ? { overHold: over } : {}) };
     });
   } catch (err) {
@@ -237,4 +281,17 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
     if (isOutOfRange(err)) throw invalid('usage', 'recording this usage would take a month-to-date total past what the ledger can hold (about $9.2 billion); check the token counts and the price book. Nothing was recorded');
     throw err;
   }
+  return afterUnpriced(db, result, now);
+}
+
+/**
+ * An unpriced record is priced at once if a price for it arrived while it was being
+ * written (the pass that price's arrival ran may have missed it): the answer is then
+ * the priced one.
+ */
+export async function afterUnpriced(db: Db, result: RecordResult, now: Date): Promise<RecordResult> {
+  if (!result.unpriced) return result;
+  const priced = await priceUnpricedUsage(db, { eventIds: [result.unpriced.eventId], now });
+  const response = priced.responses.get(result.unpriced.eventId);
+  return response ? { response, replayed: false } : result;
 }

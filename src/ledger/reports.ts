@@ -23,6 +23,7 @@ export async function usageOverview(db: Db, org: OrgWithTiers, at = new Date()) 
     period,
     resetsAt: monthResetsAt(at, org.timezone).toISOString(),
     extraUsage: { enabled: org.extraUsageEnabled, scope: org.extraUsageScope, enforcement: org.enforcementMode },
+    unknownModelFallback: org.unknownModelFallback,
     orgCap: { cap: formatUsdOrNull(org.orgMonthlyCapNanos), monthToDateExtra: formatUsd(orgRow?.extraNanos ?? 0n), monthToDateIncluded: formatUsd(orgRow?.includedNanos ?? 0n) },
     seatTiers: TIERS.map((tier) => {
       const config = org.seatTiers.find((t) => t.tier === tier);

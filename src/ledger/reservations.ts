@@ -12,7 +12,8 @@ import { estimateUpperBound, planReservation, type UsageEstimate } from '../doma
 import { invalid, notFound } from './errors.js';
 import { loadHeldState, loadOrg, tierCapOf } from './limits-state.js';
 import { findMember, requireActiveMember } from './members.js';
-import { pricesForModel } from './prices.js';
+import { pricedAt, pricesForModel } from './prices.js';
+import { MODEL_UNPRICED } from './authorize.js';
 import { requestOfAnotherMember } from './request-owner.js';
 import { inTransaction, isUniqueViolation, type Tx } from './transactions.js';
 
@@ -87,8 +88,11 @@ export async function reserveUsage(db: Db, input: ReserveInput, now = new Date()
     requireActiveMember(db, input.orgId, input.member),
     pricesForModel(db, input.model, input.at),
   ]);
-  const estimate = estimateUpperBound(prices.tiers, prices.family, input.at, input.estimate);
-  if (estimate === null) throw invalid('model', `model '${input.model}' has no price in the price book`);
+  // A model without a price is held at the org's fallback family's rates, or refused.
+  const fallback = pricedAt(prices, input.at) || !org.unknownModelFallback ? null : await pricesForModel(db, org.unknownModelFallback, input.at);
+  const estimate = estimateUpperBound(prices.tiers, prices.family, input.at, input.estimate)
+    ?? (fallback ? estimateUpperBound(fallback.tiers, fallback.family, input.at, input.estimate) : null);
+  if (estimate === null) return { ...MODEL_UNPRICED, memberId: member.id };
   const period = periodOf(input.at, org.timezone);
   const expiresAt = new Date(now.getTime() + (input.ttlMs ?? DEFAULT_RESERVATION_TTL_MS));
 

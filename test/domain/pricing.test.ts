@@ -11,8 +11,8 @@ import {
   promptTokens,
   ratePerMillionToNanosPerToken,
   selectPriceTier,
+  readUsage,
   tokenCountsOf,
-  UsageShapeError,
   type MessagesUsage,
   type PriceTier,
   type TokenCounts,
@@ -338,29 +338,47 @@ describe('cache writes: 5-minute / 1-hour breakdown vs the plain total', () => {
     });
   });
 
-  it('refuses a total that disagrees with the breakdown, naming the field', () => {
+  // The documented rule: the total is billed; its 1-hour part is the breakdown's 1-hour
+  // writes (at most the total), the rest 5-minute writes. Flagged, never refused.
+  it('bills the total of a disagreeing breakdown, the excess as 5-minute writes, and flags it', () => {
     const bad: MessagesUsage = {
       input_tokens: 10,
       output_tokens: 5,
       cache_creation_input_tokens: 300,
       cache_creation: { ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 100 },
     };
-    let err: unknown;
-    try {
-      tokenCountsOf(bad);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(UsageShapeError);
-    expect((err as UsageShapeError).field).toBe('usage.cache_creation_input_tokens');
-    expect((err as UsageShapeError).message).toContain('300');
-    expect((err as UsageShapeError).message).toContain('200');
+    const { tokens, flags } = readUsage(bad);
+    expect(flags).toEqual(['cache_breakdown_mismatch']);
+    expect(tokens).toEqual({ input: 10, cacheWrite5m: 200, cacheWrite1h: 100, cacheRead: 0, output: 5 });
+    // 10x3,000 + 200x3,750 + 100x6,000 + 5x15,000 = 30,000 + 750,000 + 600,000 + 75,000
+    expect(formatUsd(priceTokens(tokens, baseTier('claude-sonnet-4-5')))).toBe('0.001455');
   });
 
-  it('refuses a non-zero total with an all-zero breakdown', () => {
-    expect(() =>
-      tokenCountsOf({ input_tokens: 1, output_tokens: 1, cache_creation_input_tokens: 5, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 } }),
-    ).toThrow(UsageShapeError);
+  it('cuts a breakdown larger than the total to it, 1-hour writes first', () => {
+    expect(readUsage({ input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 150, cache_creation: { ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 100 } })).toEqual({
+      tokens: { input: 0, cacheWrite5m: 50, cacheWrite1h: 100, cacheRead: 0, output: 0 },
+      flags: ['cache_breakdown_mismatch'],
+    });
+    expect(readUsage({ input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 60, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 100 } })).toEqual({
+      tokens: { input: 0, cacheWrite5m: 0, cacheWrite1h: 60, cacheRead: 0, output: 0 },
+      flags: ['cache_breakdown_mismatch'],
+    });
+  });
+
+  it('bills a non-zero total with an all-zero breakdown as 5-minute writes, flagged', () => {
+    expect(readUsage({ input_tokens: 1, output_tokens: 1, cache_creation_input_tokens: 5, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 } })).toEqual({
+      tokens: { input: 1, cacheWrite5m: 5, cacheWrite1h: 0, cacheRead: 0, output: 1 },
+      flags: ['cache_breakdown_mismatch'],
+    });
+  });
+
+  it('flags nothing when the breakdown adds up, or is missing', () => {
+    expect(readUsage({ input_tokens: 1, output_tokens: 1, cache_creation_input_tokens: 5, cache_creation: { ephemeral_5m_input_tokens: 2, ephemeral_1h_input_tokens: 3 } }).flags).toEqual([]);
+    expect(readUsage({ input_tokens: 1, output_tokens: 1, cache_creation_input_tokens: 5 }).flags).toEqual([]);
+  });
+
+  it('takes null input and output counts (as a streamed message_delta types them) as zero', () => {
+    expect(tokenCountsOf({ input_tokens: null, output_tokens: null })).toEqual({ input: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, output: 0 });
   });
 });
 

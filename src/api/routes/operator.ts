@@ -5,7 +5,8 @@ import { formatUsd } from '../../domain/money.js';
 import { nanosPerTokenToRatePerMillion, ratePerMillionToNanosPerToken } from '../../domain/pricing.js';
 import { API_KEY_SCOPES, issueApiKey, listApiKeys, revokeApiKey } from '../../ledger/api-keys.js';
 import { invalid, notFound } from '../../ledger/errors.js';
-import { forgetPrices, PRICE_LEAD_MS } from '../../ledger/prices.js';
+import { backDatingRefusal, forgetPrices } from '../../ledger/prices.js';
+import { listUnpricedUsage, priceUnpricedUsage } from '../../ledger/unpriced.js';
 import { addModelAlias, listModelAliases, listModelFamilies, refuseAliasAsFamily } from '../../ledger/models.js';
 import { orgDocumentSchema } from '../../ledger/org-document.js';
 import { provisionOrg } from '../../ledger/provisioning.js';
@@ -20,7 +21,7 @@ const keyParams = slugParams.extend({ keyId: text(200) });
 const rate = z.string().regex(/^\d{1,6}(\.\d{1,3})?$/, 'must be USD per million tokens with at most 3 decimals, e.g. "3.75"');
 const priceBody = z.object({
   model: modelName,
-  effectiveFrom: isoInstant.describe('At least a minute after the call, never back-dated (refused with 422 otherwise)'),
+  effectiveFrom: isoInstant.describe('At least a minute after the call (refused with 422 otherwise), except a model\'s first prices, which may be back-dated to its first usage (see GET /v1/operator/usage/unpriced)'),
   // A whole number of prompt tokens, like the token counts the gateway records.
   longContextAboveTokens: z.number().int().min(0).max(2_000_000_000).default(0).describe('0 for the base rate; e.g. 200000 for a long-context tier'),
   perMillionTokens: z.object({ input: rate, cacheWrite5m: rate, cacheWrite1h: rate, cacheRead: rate, output: rate }).strict(),
@@ -31,6 +32,14 @@ const aliasBody = z.object({
   family: modelName.describe('The price-book family that prices it, e.g. "claude-sonnet-4-5"'),
 }).strict();
 const aliasView = z.object({ alias: z.string(), family: z.string(), createdAt: z.string() });
+const tokenCounts = z.object({ input: z.number(), cacheWrite5m: z.number(), cacheWrite1h: z.number(), cacheRead: z.number(), output: z.number() });
+const unpricedResponse = z.object({
+  families: z.array(z.object({ family: z.string(), events: z.number().int(), firstAt: z.string(), lastAt: z.string() })),
+  events: z.array(z.object({
+    eventId: z.string(), org: z.string(), memberId: z.string(), member: z.string(), requestId: z.string(), model: z.string(), family: z.string(),
+    reason: z.string(), at: z.string(), period: z.string(), recordedAt: z.string(), tokens: tokenCounts, flags: z.array(z.string()),
+  })),
+});
 const modelsResponse = z.object({ families: z.array(z.object({ family: z.string(), priced: z.boolean(), aliases: z.array(z.string()) })) });
 
 export function operatorRoutes(deps: ApiDeps) {
@@ -111,15 +120,15 @@ export function operatorRoutes(deps: ApiDeps) {
     }),
     defineRoute({
       method: 'POST', url: '/v1/operator/prices', tag: 'operator', auth: 'operator', status: 201,
-      summary: 'Add a price (rows are immutable; a change is a new row with a later effectiveFrom)',
+      summary: 'Add a price (rows are immutable; a change is a new row with a later effectiveFrom). Usage kept unpriced that it prices is priced and counted at once',
       body: priceBody,
-      refusals: { 422: 'effectiveFrom is less than a minute ahead, the same model, effectiveFrom and tier already has a price, or model is an alias (prices belong to its family)' },
+      refusals: { 422: 'effectiveFrom is less than a minute ahead (a model\'s first prices excepted, as long as they change no price already charged), the same model, effectiveFrom and tier already has a price, or model is an alias (prices belong to its family)' },
       async handler({ body }) {
         await refuseAliasAsFamily(deps.db, body.model);
         const at = new Date(body.effectiveFrom);
-        if (at.getTime() < deps.now().getTime() + PRICE_LEAD_MS) {
-          throw invalid('effectiveFrom', 'effectiveFrom must be at least a minute ahead: recorded usage keeps the price it was charged at, and running services pick the new price up in time');
-        }
+        const now = deps.now();
+        const refusal = await backDatingRefusal(deps.db, body.model, at, body.longContextAboveTokens, now);
+        if (refusal) throw refusal;
         const r = body.perMillionTokens;
         const n = (v: string) => ratePerMillionToNanosPerToken(v)!;
         const row = await deps.db.priceEntry.create({
@@ -135,7 +144,11 @@ export function operatorRoutes(deps: ApiDeps) {
           throw err;
         });
         forgetPrices(deps.db);
-        return { id: row.id, model: row.model, effectiveFrom: row.effectiveFrom.toISOString(), example: `1M input tokens cost ${formatUsd(row.inputNanosPerToken * 1_000_000n)}` };
+        const pass = await priceUnpricedUsage(deps.db, { family: row.model, now });
+        return {
+          id: row.id, model: row.model, effectiveFrom: row.effectiveFrom.toISOString(), example: `1M input tokens cost ${formatUsd(row.inputNanosPerToken * 1_000_000n)}`,
+          pricedUnpriced: pass.priced,
+        };
       },
     }),
     defineRoute({
@@ -157,7 +170,11 @@ export function operatorRoutes(deps: ApiDeps) {
     defineRoute({
       method: 'POST', url: '/v1/operator/models/aliases', tag: 'operator', auth: 'operator', status: 201,
       summary: 'Add a model alias (a dated id or an alias such as "-latest") naming a price-book family. Aliases never change; the same pair again answers 200',
-      body: aliasBody, response: aliasView.extend({ created: z.boolean(), familyPriced: z.boolean().describe('Whether the family has a price yet; usage of an unpriced family is kept unpriced until it has one') }),
+      body: aliasBody, response: aliasView.extend({
+        created: z.boolean(),
+        familyPriced: z.boolean().describe('Whether the family has a price yet; usage of an unpriced family is kept unpriced until it has one'),
+        pricedUnpriced: z.number().int().describe('Unpriced usage this alias let the price book price (counted now)'),
+      }),
       otherSuccess: { 200: 'The alias already names this family; nothing changed' },
       refusals: {
         409: 'The alias already names another family',
@@ -166,7 +183,30 @@ export function operatorRoutes(deps: ApiDeps) {
       async handler({ body, reply }) {
         const result = await addModelAlias(deps.db, body.alias, body.family);
         reply.status(result.created ? 201 : 200);
-        return result;
+        // Usage recorded under the alias before it named a family is priced now, if the family has a price.
+        const pass = await priceUnpricedUsage(deps.db, { family: result.family, now: deps.now() });
+        return { ...result, pricedUnpriced: pass.priced };
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/operator/usage/unpriced', tag: 'operator', auth: 'operator',
+      summary: 'Usage kept without a price, oldest first, with a summary per model family (firstAt: how far back its first price may be dated)',
+      query: z.object({
+        family: modelName.optional().describe('Only this family'),
+        limit: z.coerce.number().int().min(1).max(1000).default(100),
+      }),
+      response: unpricedResponse,
+      async handler({ query }) {
+        return listUnpricedUsage(deps.db, { family: query.family, limit: query.limit });
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/v1/operator/usage/unpriced/price', tag: 'operator', auth: 'operator',
+      summary: 'Price every unpriced usage that now has a price (adding a price or an alias does this already; each event is counted once)',
+      response: z.object({ priced: z.number().int(), stillUnpriced: z.number().int() }),
+      async handler() {
+        const pass = await priceUnpricedUsage(deps.db, { now: deps.now() });
+        return { priced: pass.priced, stillUnpriced: pass.stillUnpriced };
       },
     }),
   ];

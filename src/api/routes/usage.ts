@@ -14,14 +14,18 @@ import type { ApiDeps } from '../server.js';
 
 const tokens = z.number().int().nonnegative().max(2_000_000_000);
 
-// Fields the Messages API adds later pass through, as plain values only (a scalar, or
-// an object of scalars such as server_tool_use): never unbounded nesting.
+// Fields the Messages API adds later pass through as plain values: a scalar, or arrays
+// and objects of them up to three levels deep (the beta `iterations`, an array of
+// per-iteration usage objects with their own cache_creation, is the deepest the SDK
+// types): never unbounded nesting.
 const usageScalar = z.union([z.number(), text(200, { min: 0 }), z.boolean(), z.null()]);
-const usageExtra = z.union([usageScalar, z.record(text(100), usageScalar)]);
+const nested = (inner: z.ZodType) => z.union([usageScalar, z.array(inner).max(100), z.record(text(100), inner)]);
+const usageExtra = nested(nested(nested(usageScalar)));
 
 export const usageObject = z.object({
-  input_tokens: tokens,
-  output_tokens: tokens,
+  // Null as a streamed message_delta types them (counted as 0).
+  input_tokens: tokens.nullable(),
+  output_tokens: tokens.nullable(),
   cache_creation_input_tokens: tokens.nullable().optional(),
   cache_read_input_tokens: tokens.nullable().optional(),
   cache_creation: z.object({
@@ -57,7 +61,8 @@ const authorizeResponse = z.union([
   }),
   z.object({
     allowed: z.literal(false),
-    reason: z.enum(['seat_limit_reached', 'extra_usage_disabled', 'member_cap_reached', 'seat_tier_cap_reached', 'org_cap_reached', 'balance_exhausted']),
+    reason: z.enum(['seat_limit_reached', 'extra_usage_disabled', 'member_cap_reached', 'seat_tier_cap_reached', 'org_cap_reached', 'balance_exhausted', 'model_unpriced'])
+      .describe('model_unpriced: the price book has no price for the model (or its family) and the org set no unknownModelFallback; resetsAt is null'),
     resetsAt: z.string().nullable(),
     canRequestExtraUsage: z.boolean(),
     memberId: z.string(),
@@ -69,7 +74,11 @@ const recordResponse = z.object({
   model: z.string().describe('The model id as sent'),
   family: z.string().describe('The price-book family the id names (itself when it is no alias), whose rates priced it'),
   period: z.string(),
+  priced: z.boolean().describe('false: no price for it yet; it is kept, counted nowhere (cost, included and extra are "0.00") and priced once a price for it exists'),
+  unpricedReason: z.enum(['model_unpriced']).optional().describe('Why it is unpriced (priced: false only)'),
   cost: z.string(), included: z.string(), extra: z.string(), memberMonthToDateExtra: z.string(), balance: z.string().optional(),
+  flags: z.array(z.enum(['cache_breakdown_mismatch', 'fallback_price', 'priced_late'])).optional()
+    .describe('cache_breakdown_mismatch: cache_creation did not add up to cache_creation_input_tokens (the total was billed, docs/api.md); fallback_price: priced at the org\'s unknownModelFallback family; priced_late: priced after it was recorded'),
   overHold: z.object({ held: z.string(), excess: z.string() }).optional()
     .describe('Reservation mode: the request cost more than its hold; all of it is counted, and the excess is reported (outbox reservation_exceeded, GET /metrics)'),
 });
@@ -84,12 +93,12 @@ export function usageRoutes(deps: ApiDeps) {
       refusals: {
         404: 'member names no active member',
         409: 'requestId holds another member\'s reservation',
-        422: 'The model has no price (at `at`), `at` is more than 5 minutes ahead or before the model\'s first price, or the org enforces reservations and estimate or requestId is missing',
+        422: '`at` is more than 5 minutes ahead or before the first price (already in force) of the model\'s family, or the org enforces reservations and estimate or requestId is missing',
       },
       async handler({ body, auth }) {
         const now = deps.now();
         const at = requestInstant(body.at, now) ?? now;
-        if (body.at) await refuseAtBeforePrices(deps.db, body.model, at);
+        if (body.at) await refuseAtBeforePrices(deps.db, body.model, at, now);
         const org = auth.org!;
         if (body.estimate || org.enforcementMode === 'reserve') {
           if (!body.estimate) throw invalid('estimate', 'this organisation enforces caps with reservations: send estimate {input_tokens, max_tokens} and a requestId');
@@ -103,20 +112,22 @@ export function usageRoutes(deps: ApiDeps) {
     }),
     defineRoute({
       method: 'POST', url: '/v1/usage/record', tag: 'metering', auth: 'usage',
-      summary: 'After a model request: record its usage, priced at API rates. Idempotent on requestId.',
+      summary: 'After a model request: record its usage, priced at API rates (kept unpriced, counted nowhere, until its model has a price). Idempotent on requestId.',
       body: recordBody, response: recordResponse,
       refusals: {
-        404: 'member names no active member',
+        404: 'member names no member of the organisation (a member removed since is still recorded and billed)',
         409: 'requestId was already recorded with a different body, or is another member\'s request',
-        422: 'The model has no price at `at`, `at` is more than 5 minutes ahead or before the model\'s first price, or the usage breakdown does not add up',
+        422: '`at` is more than 5 minutes ahead or before the first price (already in force) of the model\'s family, or the usage would take a month-to-date total past what the ledger holds. A model without a price is never refused: it is kept unpriced (priced: false)',
       },
-      async handler({ body, auth, reply }) {
+      async handler({ body, auth, reply, request }) {
         const now = deps.now();
         const at = requestInstant(body.at, now);
-        if (at) await refuseAtBeforePrices(deps.db, body.model, at);
+        if (at) await refuseAtBeforePrices(deps.db, body.model, at, now);
         // Group commit: concurrent records share one transaction (src/ledger/record-batch.ts).
         const result = await recordBatcherOf(deps.db).submit({ orgId: auth.org!.id, requestId: body.requestId, member: body.member, model: body.model, usage: body.usage, at }, now);
         if (result.replayed) reply.header('idempotent-replayed', 'true');
+        // The operators' alert: usage the price book cannot price yet (listed at GET /v1/operator/usage/unpriced).
+        else if (result.unpriced) request.log.warn({ org: auth.org!.slug, requestId: body.requestId, model: body.model, family: result.response.family, reason: result.unpriced.reason }, 'usage recorded without a price: add a price (or an alias) for it; it is counted once priced');
         // Counted once, after the commit: a replay carries the flag but counts nothing.
         if (result.overHold) metricsOf(deps).reservationExceeded(auth.org!.slug, result.overHold.excessNanos);
         return result.response;
