@@ -63,6 +63,9 @@ export async function membersOf(db: Db, orgId: string, identities: ClaudeCodeIde
   };
 }
 
+const rejection = (event: ClaudeCodeUsage, reason: string): Rejection =>
+  ({ requestId: event.requestId, reason, identity: event.identity, model: event.model, usage: event.usage, at: event.at });
+
 /** Records the api_request events of one export for the org (the API key's). */
 export async function ingestClaudeCodeLogs(db: Db, org: { id: string; slug: string }, request: OtlpLogsRequest, now: Date, log: IngestLog): Promise<IngestOutcome> {
   const mapped = claudeCodeUsageOf(request, now);
@@ -73,7 +76,7 @@ export async function ingestClaudeCodeLogs(db: Db, org: { id: string; slug: stri
   const recordOne = async (event: ClaudeCodeUsage) => {
     const member = memberOf(event.identity);
     if ('error' in member) {
-      outcome.rejected.push({ requestId: event.requestId, reason: member.error, identity: event.identity, model: event.model });
+      outcome.rejected.push(rejection(event, member.error));
       return;
     }
     try {
@@ -84,7 +87,7 @@ export async function ingestClaudeCodeLogs(db: Db, org: { id: string; slug: stri
       else outcome.recorded++;
     } catch (err) {
       if (err instanceof LedgerError) {
-        outcome.rejected.push({ requestId: event.requestId, reason: err.message, identity: event.identity, model: event.model });
+        outcome.rejected.push(rejection(event, err.message));
       } else {
         outcome.failed++;
         failures.push(err);

@@ -46,6 +46,9 @@ export interface Rejection {
   reason: string;
   identity?: ClaudeCodeIdentity;
   model?: string;
+  /** What a replay through POST /v1/usage/record needs, when the event got that far. */
+  usage?: ClaudeCodeUsage['usage'];
+  at?: Date;
 }
 
 export interface MappedEvents {

@@ -119,9 +119,13 @@ describe('mapping Claude Code api_request events', () => {
   it('takes identity from the resource when the record lacks it, and the time from the record when event.timestamp is missing', () => {
     const record = apiRequest({});
     record.attributes = record.attributes.filter((a) => !['user.email', 'user.account_uuid', 'event.timestamp'].includes(a.key));
-    const [u] = claudeCodeUsageOf(exportOf([record], { 'service.name': str('claude-code'), 'user.email': str('bob@example.com') }), NOW).usage;
+    const resource = { 'service.name': str('claude-code'), 'user.email': str('bob@example.com') };
+    const [u] = claudeCodeUsageOf(exportOf([record], resource), NOW).usage;
     expect(u!.identity).toEqual({ email: 'bob@example.com' });
     expect(u!.at).toEqual(new Date('2026-11-15T11:00:00Z'));
+    // A time sent as a JSON number, past 2^53 as nanoseconds are, is taken too.
+    const [n] = claudeCodeUsageOf(exportOf([{ ...record, timeUnixNano: 1794740460000000000 }], resource), NOW).usage;
+    expect(n!.at).toEqual(new Date('2026-11-15T11:01:00Z'));
   });
 
   it('rejects, with the reason, an event it cannot turn into a record', () => {
@@ -251,7 +255,11 @@ describe.each(BACKENDS)('ingesting into the ledger on $kind', ({ open }) => {
     expect(log.lines).toHaveLength(1);
     expect(log.lines[0]).toMatchObject({ level: 'warn', msg: `claude code telemetry: ${out.rejected.length} api_request event(s) not recorded`, obj: { org: org.slug, rejected: out.rejected.length } });
     expect(log.lines[0]!.obj.events).toEqual(expect.arrayContaining([
-      expect.objectContaining({ identity: { email: 'stranger@example.com', accountUuid: 'acct-stranger' }, model: 'claude-sonnet-4-5', requestId: expect.stringMatching(/^otel:/) }),
+      // Everything a replay through POST /v1/usage/record needs, once the member is fixed.
+      expect.objectContaining({
+        identity: { email: 'stranger@example.com', accountUuid: 'acct-stranger' }, model: 'claude-sonnet-4-5', requestId: expect.stringMatching(/^otel:/),
+        usage: { input_tokens: 1200, output_tokens: 800, cache_read_input_tokens: 30000, cache_creation_input_tokens: 2000 }, at: new Date('2026-11-15T11:03:00Z'),
+      }),
     ]));
   });
 
@@ -463,12 +471,59 @@ describe('POST /v1/otlp/v1/logs refusals', () => {
     expect([gzipped.statusCode, gzipped.json()]).toEqual([200, {}]);
   });
 
+  it('never fails on hostile bodies: random bytes, nesting deeper than any stack, NUL in every field', async () => {
+    let seed = 20261201;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 200; i++) {
+      const bytes = Buffer.from(Array.from({ length: 1 + Math.floor(random() * 64) }, () => Math.floor(random() * 256)));
+      const res = await post(bytes, { 'content-type': 'application/x-protobuf' });
+      expect([200, 400], `bytes ${bytes.toString('hex')}: ${res.statusCode} ${res.body}`).toContain(res.statusCode);
+    }
+    // ExportLogsServiceRequest > ResourceLogs > ScopeLogs > LogRecord > body: AnyValue,
+    // then AnyValue.arrayValue > ArrayValue.values > AnyValue ... 300,000 levels down.
+    const frames = [0x0a, 0x12, 0x12, 0x2a, ...Array.from({ length: 300_000 }, (_, i) => (i % 2 === 0 ? 0x2a : 0x0a))];
+    const sizes: number[] = [];
+    const varint = (n: number) => { const out: number[] = []; while (n > 0x7f) { out.push((n & 0x7f) | 0x80); n >>>= 7; } out.push(n); return out; };
+    for (let i = frames.length - 1, inner = 0; i >= 0; i--) sizes[i] = inner = 1 + varint(inner).length + inner;
+    const deep = frames.flatMap((tag, i) => [tag, ...varint(sizes[i]! - 1 - varint(sizes[i + 1] ?? 0).length)]);
+    // The decoder runs out of stack: the sender's fault, a 400.
+    const res = await post(Buffer.from(deep), { 'content-type': 'application/x-protobuf' });
+    expect([res.statusCode, res.json().error?.field]).toEqual([400, 'body']);
+    const deepJson = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":${'{"arrayValue":{"values":['.repeat(100_000)}${']}}'.repeat(100_000)}}]}]}]}`;
+    // JSON parses it (iteratively); the record is no api_request event, so it is ignored.
+    const deepRes = await post(deepJson, { 'content-type': 'application/json' });
+    expect([deepRes.statusCode, deepRes.json()]).toEqual([200, {}]);
+    const nul = apiRequest({ 'user.email': str('\u0000'), 'user.account_uuid': str('a\u0000b'), 'session.id': str('\u0000'), model: str('claude-\u0000') });
+    const nulEmail = apiRequest({ 'user.email': str('alice@example.com\u0000'), 'user.account_uuid': str('acct-nobody') });
+    const hostile = await post(JSON.stringify(exportOf([nul, nulEmail])), { 'content-type': 'application/json' });
+    expect([hostile.statusCode, hostile.json().partialSuccess?.rejectedLogRecords]).toEqual([200, '2']);
+    expect(hostile.json().partialSuccess.errorMessage).toMatch(/model is not a model id.*no active member matches user.account_uuid 'acct-nobody'/);
+  });
+
   it('refuses other media types and encodings with 415, and other routes still refuse protobuf', async () => {
     expect((await post('x', { 'content-type': 'text/plain' })).statusCode).toBe(415);
     const br = await post('{}', { 'content-type': 'application/json', 'content-encoding': 'br' });
     expect([br.statusCode, br.json().error.field]).toEqual([415, 'content-encoding']);
     const elsewhere = await post(Buffer.from(encodeRequest({})), { 'content-type': 'application/x-protobuf' }, key, '/v1/usage/record');
     expect([elsewhere.statusCode, elsewhere.json().error.code]).toEqual([415, 'unsupported_media_type']);
+  });
+
+  it('answers 503 when the database fails partway, and the batch sent again counts once', async () => {
+    const db = scratch.db.prisma;
+    const org = await provisioned(app, members());
+    const batch = JSON.stringify(exportOf([apiRequest({ 'session.id': str(randomUUID()) })]));
+    const send = () => app.inject({ method: 'POST', url: '/v1/otlp/v1/logs', headers: { authorization: `Bearer ${org.key}`, 'content-type': 'application/json' }, payload: batch });
+    for (const table of ['Member', 'UsageEvent']) {
+      await db.$executeRawUnsafe(`ALTER TABLE "${table}" RENAME TO "${table}Away"`);
+      try {
+        const res = await send();
+        expect([res.statusCode, res.headers['retry-after'], res.json().error.code]).toEqual([503, '5', 'unavailable']);
+      } finally {
+        await db.$executeRawUnsafe(`ALTER TABLE "${table}Away" RENAME TO "${table}"`);
+      }
+    }
+    expect([(await send()).json(), (await send()).json()]).toEqual([{}, {}]);
+    expect(await db.usageEvent.count({ where: { orgId: org.orgId } })).toBe(1);
   });
 
   it('takes an org API key with the usage scope only', async () => {

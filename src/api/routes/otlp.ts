@@ -75,11 +75,19 @@ export function otlpRoutes(deps: ApiDeps, app: FastifyInstance) {
       },
       async handler({ body, auth, request, reply }) {
         const org = auth.org!;
-        const outcome = await ingestClaudeCodeLogs(deps.db, { id: org.id, slug: org.slug }, body, deps.now(), request.log);
-        if (outcome.failed) {
+        const again = () => {
           reply.header('retry-after', '5');
-          throw new HttpError(503, 'unavailable', `${outcome.failed} event(s) could not be recorded now; send the batch again (events already recorded count once)`);
+          return new HttpError(503, 'unavailable', 'the events could not all be recorded now; send the batch again (events already recorded count once)');
+        };
+        let outcome;
+        try {
+          outcome = await ingestClaudeCodeLogs(deps.db, { id: org.id, slug: org.slug }, body, deps.now(), request.log);
+        } catch (err) {
+          // The member look-up failed (the database): the exporter retries a 503.
+          request.log.error({ err, org: org.slug }, 'claude code telemetry: export not recorded; the exporter should send it again');
+          throw again();
         }
+        if (outcome.failed) throw again();
         const answer: OtlpLogsResponse = outcome.rejected.length
           ? { partialSuccess: { rejectedLogRecords: String(outcome.rejected.length), errorMessage: rejectionMessage(outcome.rejected) } }
           : {};
