@@ -35,6 +35,10 @@ export interface MessagesUsage {
     ephemeral_5m_input_tokens?: number | null;
     ephemeral_1h_input_tokens?: number | null;
   } | null;
+  server_tool_use?: { web_search_requests?: number | null; web_fetch_requests?: number | null } | null;
+  service_tier?: string | null;
+  inference_geo?: string | null;
+  speed?: string | null;
 }
 
 /** Something unusual about a usage object, kept on its usage event. */
@@ -136,4 +140,113 @@ export function nanosPerTokenToRatePerMillion(nanos: bigint): string {
   const whole = nanos / 1000n;
   const frac = (nanos % 1000n).toString().padStart(3, '0').replace(/0+$/, '').padEnd(2, '0');
   return `${whole}.${frac}`;
+}
+
+// ---- Beyond tokens: per-request fees and multipliers, as price-book rows ----
+
+/** What a usage object says beyond tokens. */
+export interface UsageExtras {
+  webSearchRequests: number;
+  webFetchRequests: number;
+  serviceTier: string | null;
+  inferenceGeo: string | null;
+  speed: string | null;
+}
+
+export const NO_EXTRAS: UsageExtras = { webSearchRequests: 0, webFetchRequests: 0, serviceTier: null, inferenceGeo: null, speed: null };
+
+export const FEE_DIMENSIONS = ['web_search_requests', 'web_fetch_requests'] as const;
+export const MULTIPLIER_DIMENSIONS = ['service_tier', 'inference_geo', 'speed'] as const;
+export type FeeDimension = (typeof FEE_DIMENSIONS)[number];
+export type MultiplierDimension = (typeof MULTIPLIER_DIMENSIONS)[number];
+export type ModifierDimension = FeeDimension | MultiplierDimension;
+
+/** A fee per request (value "") or a multiplier (value = the tier, geography or speed), for a family or "*" (every one). */
+export interface PriceModifierRow {
+  id: string;
+  family: string;
+  dimension: string;
+  value: string;
+  effectiveFrom: Date;
+  nanosPerRequest: bigint | null;
+  multiplierMillionths: bigint | null;
+}
+
+export const EVERY_FAMILY = '*';
+
+/** The extras of a usage object; null counts as 0 (or no value). */
+export function extrasOf(usage: MessagesUsage): UsageExtras {
+  return {
+    webSearchRequests: usage.server_tool_use?.web_search_requests ?? 0,
+    webFetchRequests: usage.server_tool_use?.web_fetch_requests ?? 0,
+    serviceTier: usage.service_tier ?? null,
+    inferenceGeo: usage.inference_geo ?? null,
+    speed: usage.speed ?? null,
+  };
+}
+
+/**
+ * The row in force for a family at an instant: the family's own latest row not after
+ * `at`, else the latest "*" row not after `at`.
+ */
+export function selectModifier(rows: readonly PriceModifierRow[], family: string, dimension: ModifierDimension, value: string, at: Date): PriceModifierRow | null {
+  const latest = (f: string) => {
+    let best: PriceModifierRow | null = null;
+    for (const r of rows) {
+      if (r.family !== f || r.dimension !== dimension || r.value !== value || r.effectiveFrom.getTime() > at.getTime()) continue;
+      if (!best || r.effectiveFrom.getTime() > best.effectiveFrom.getTime()) best = r;
+    }
+    return best;
+  };
+  return latest(family) ?? latest(EVERY_FAMILY);
+}
+
+export type ExtrasPrice =
+  | { priced: true; cost: bigint; feesNanos: bigint; modifierIds: string[] }
+  | { priced: false; reason: 'fee_unpriced' | 'modifier_unpriced'; missing: string };
+
+const MILLION = 1_000_000n;
+
+/**
+ * The cost of a request from its token cost and its extras:
+ *   round(tokenCost x m1 x m2 x m3) + web searches x fee + web fetches x fee
+ * where the m are the multipliers of its service tier, inference geography and speed
+ * (a null value: none), applied together and rounded once, half up, to the nano-dollar;
+ * fees are per request and never multiplied. A value or fee with no row in force makes
+ * the request unpriced (a count of 0 needs no fee row).
+ */
+export function priceExtras(tokenCost: bigint, extras: UsageExtras, rows: readonly PriceModifierRow[], family: string, at: Date): ExtrasPrice {
+  const ids: string[] = [];
+  let num = tokenCost;
+  let den = 1n;
+  for (const [dimension, value] of [['service_tier', extras.serviceTier], ['inference_geo', extras.inferenceGeo], ['speed', extras.speed]] as const) {
+    if (value === null) continue;
+    const row = selectModifier(rows, family, dimension, value, at);
+    if (!row || row.multiplierMillionths === null) return { priced: false, reason: 'modifier_unpriced', missing: `${dimension}=${value}` };
+    ids.push(row.id);
+    num *= row.multiplierMillionths;
+    den *= MILLION;
+  }
+  let fees = 0n;
+  for (const [dimension, count] of [['web_search_requests', extras.webSearchRequests], ['web_fetch_requests', extras.webFetchRequests]] as const) {
+    if (count === 0) continue;
+    const row = selectModifier(rows, family, dimension, '', at);
+    if (!row || row.nanosPerRequest === null) return { priced: false, reason: 'fee_unpriced', missing: dimension };
+    ids.push(row.id);
+    fees += BigInt(count) * row.nanosPerRequest;
+  }
+  const multiplied = (num * 2n + den) / (den * 2n); // half up (all values are non-negative)
+  return { priced: true, cost: multiplied + fees, feesNanos: fees, modifierIds: ids };
+}
+
+/** "0.5" / "1.1" / "1" as millionths; null if not a multiplier with at most 6 decimals. */
+export function multiplierToMillionths(text: string): bigint | null {
+  const m = /^(\d{1,3})(?:\.(\d{1,6}))?$/.exec(text);
+  if (!m) return null;
+  return BigInt(m[1]!) * MILLION + BigInt((m[2] ?? '').padEnd(6, '0'));
+}
+
+export function millionthsToMultiplier(v: bigint): string {
+  const frac = (v % MILLION).toString().padStart(6, '0').replace(/0+$/, '');
+  return frac ? `${v / MILLION}.${frac}` : `${v / MILLION}`;
 }

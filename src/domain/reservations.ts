@@ -5,25 +5,40 @@ import { extraUsageAvailable, effectiveTierCap, type AuthorizeDecision, type Mem
 import type { DomainEvent } from './events.js';
 import { formatUsd } from './money.js';
 import { currentWindow, monthResetsAt, windowResetsAt } from './periods.js';
-import { selectPriceTier, type PriceTier } from './pricing.js';
+import { priceExtras, selectPriceTier, type PriceModifierRow, type PriceTier } from './pricing.js';
 
 /** What a gateway knows before the request: prompt size and the max_tokens it asked for. */
 export interface UsageEstimate {
   /** Every prompt token: input plus any cache writes and reads. */
   input_tokens: number;
   max_tokens: number;
+  /** At most this many web searches / fetches (the tools' max_uses). */
+  web_search_requests?: number | null;
+  web_fetch_requests?: number | null;
+  /** The tier, geography and speed the request asks for (none: no multiplier). */
+  service_tier?: string | null;
+  inference_geo?: string | null;
+  speed?: string | null;
 }
 
 /**
  * The most the request can cost: each prompt token at the dearest prompt rate (a 1-hour
- * cache write), max_tokens at the output rate, in the tier its prompt size selects.
+ * cache write), max_tokens at the output rate, in the tier its prompt size selects;
+ * times the multipliers of the tier, geography and speed it names, plus the fees of
+ * the searches and fetches it may make. A fee or multiplier without a row adds nothing
+ * (the record will be kept unpriced until it has one).
  */
-export function estimateUpperBound(tiers: readonly PriceTier[], model: string, at: Date, e: UsageEstimate): bigint | null {
+export function estimateUpperBound(tiers: readonly PriceTier[], model: string, at: Date, e: UsageEstimate, modifiers: readonly PriceModifierRow[] = []): bigint | null {
   const tier = selectPriceTier(tiers, model, at, { input: e.input_tokens, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, output: 0 });
   if (!tier) return null;
   const rates = [tier.inputNanosPerToken, tier.cacheWrite5mNanosPerToken, tier.cacheWrite1hNanosPerToken, tier.cacheReadNanosPerToken];
   const dearestPrompt = rates.reduce((a, b) => (a > b ? a : b));
-  return BigInt(e.input_tokens) * dearestPrompt + BigInt(e.max_tokens) * tier.outputNanosPerToken;
+  const tokens = BigInt(e.input_tokens) * dearestPrompt + BigInt(e.max_tokens) * tier.outputNanosPerToken;
+  const total = priceExtras(tokens, {
+    webSearchRequests: e.web_search_requests ?? 0, webFetchRequests: e.web_fetch_requests ?? 0,
+    serviceTier: e.service_tier ?? null, inferenceGeo: e.inference_geo ?? null, speed: e.speed ?? null,
+  }, modifiers, model, at);
+  return total.priced ? total.cost : tokens;
 }
 
 export interface HeldState extends MemberLimitsState {

@@ -123,7 +123,7 @@ export async function addModelAlias(db: Db, alias: string, family: string): Prom
 }
 
 /** A 422 when `model` is an alias: prices belong to families. */
-export async function refuseAliasAsFamily(db: Db, model: string): Promise<void> {
+export async function refuseAliasAsFamily(db: Db, model: string, field = 'model'): Promise<void> {
   const row = await db.modelAlias.findUnique({ where: { alias: model } });
-  if (row) throw invalid('model', `'${model}' is an alias of '${row.family}': prices belong to the family ('${row.family}')`);
+  if (row) throw invalid(field, `'${model}' is an alias of '${row.family}': prices belong to the family ('${row.family}')`);
 }

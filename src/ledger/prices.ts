@@ -5,7 +5,7 @@
 // younger than CACHE_MS and for requests before L + PRICE_LEAD_MS: any row added after
 // L takes effect after that, so the cache can never miss a price in force.
 import type { Db } from '../db/client.js';
-import type { PriceTier } from '../domain/pricing.js';
+import type { PriceModifierRow, PriceTier } from '../domain/pricing.js';
 import { invalid, type LedgerError } from './errors.js';
 import { familyOf, familyOfFresh } from './models.js';
 
@@ -73,6 +73,30 @@ export const pricedAt = (m: ModelPrices, at: Date) => inForceAt(m.tiers, at);
 /** Forget cached prices (after adding one in this process). */
 export function forgetPrices(db: Db): void {
   cacheOf(db).clear();
+  modifierCaches.delete(db);
+}
+
+// Fees and multipliers (PriceModifier): a small table, cached whole under the same
+// rule as prices (a row takes effect at least PRICE_LEAD_MS after it is added).
+const modifierCaches = new WeakMap<Db, { rows: PriceModifierRow[]; loadedAt: number }>();
+
+async function loadModifiers(db: Db, now: number): Promise<PriceModifierRow[]> {
+  const rows = await db.priceModifier.findMany();
+  modifierCaches.set(db, { rows, loadedAt: now });
+  return rows;
+}
+
+export async function priceModifiersOf(db: Db, at: Date, now = Date.now()): Promise<PriceModifierRow[]> {
+  const hit = modifierCaches.get(db);
+  if (hit && now - hit.loadedAt < CACHE_MS && at.getTime() < hit.loadedAt + PRICE_LEAD_MS) return hit.rows;
+  return loadModifiers(db, now);
+}
+
+/** Read again unless read under a second ago: before a fee or multiplier is called unpriced. */
+export async function priceModifiersFresh(db: Db, now = Date.now()): Promise<PriceModifierRow[]> {
+  const hit = modifierCaches.get(db);
+  if (hit && now - hit.loadedAt < 1_000) return hit.rows;
+  return loadModifiers(db, now);
 }
 
 /**
@@ -116,4 +140,17 @@ export async function backDatingRefusal(db: Db, family: string, at: Date, minPro
   );
   if (charged.length) return invalid('effectiveFrom', `${lead}. A back-dated price may change no price already charged, and usage of '${family}' it would price was priced already (at ${new Date(charged[0]!.occurredAt).toISOString()})`);
   return null;
+}
+
+/**
+ * A fee or multiplier row takes effect at least PRICE_LEAD_MS ahead, like a price. The
+ * first row for a fee or value (none for it, for the family nor for "*") may be
+ * back-dated: usage that needed it was kept unpriced, so it changes no price charged,
+ * and every service asks the database afresh before calling such usage unpriced.
+ */
+export async function modifierBackDatingRefusal(db: Db, family: string, dimension: string, value: string, at: Date, now: Date): Promise<LedgerError | null> {
+  if (at.getTime() >= now.getTime() + PRICE_LEAD_MS) return null;
+  const existing = await db.priceModifier.findFirst({ where: { dimension, value, family: { in: [family, '*'] } }, select: { family: true, effectiveFrom: true } });
+  if (!existing) return null;
+  return invalid('effectiveFrom', `effectiveFrom must be at least a minute ahead: ${dimension}${value ? ` ${value}` : ''} has a row already (${existing.family}, from ${existing.effectiveFrom.toISOString()}); only the first row for a fee or value may be back-dated`);
 }

@@ -19,8 +19,8 @@ import { overHoldFlag, overHoldOf, reservationExceeded, type OverHold } from '..
 import { notFound } from './errors.js';
 import { orgSnapshot } from './limits-state.js';
 import { repeatedWithDifferentBody, requestOfAnotherMember } from './request-owner.js';
-import { afterUnpriced, bodyHashOf, flagsOrNull, recordUsage, replayedAnswer, type RecordInput, type RecordResponse, type RecordResult } from './record.js';
-import { priceUsage, type UsagePrice } from './usage-pricing.js';
+import { afterUnpriced, bodyHashOf, extrasColumns, flagsOrNull, recordUsage, replayedAnswer, type RecordInput, type RecordResponse, type RecordResult } from './record.js';
+import { priceUsage, reasonText, type UsagePrice } from './usage-pricing.js';
 
 interface Prepared {
   input: RecordInput;
@@ -416,8 +416,8 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
         memberMonthToDateExtra: formatUsd(memberBefore), ...flags,
       };
       events.push({ p, response });
-      unpriced.push({ p, reason: price.reason });
-      outbox.push({ orgId, event: { type: 'usage_unpriced', memberId: p.memberId, requestId: p.item.input.requestId, model: p.item.input.model, family: price.family, period: p.period, reason: price.reason }, at: p.item.now });
+      unpriced.push({ p, reason: reasonText(price) });
+      outbox.push({ orgId, event: { type: 'usage_unpriced', memberId: p.memberId, requestId: p.item.input.requestId, model: p.item.input.model, family: price.family, period: p.period, reason: reasonText(price) }, at: p.item.now });
       outcomes.push({ result: { response, replayed: false, unpriced: { eventId: p.eventId, reason: price.reason } } });
       continue;
     }
@@ -470,10 +470,11 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
     await tx.query(
       `INSERT INTO "UsageEvent" ("orgId", "memberId", "requestId", "bodyHash", "model", "priceEntryId", "occurredAt", "period",
          "inputTokens", "cacheWrite5mTokens", "cacheWrite1hTokens", "cacheReadTokens", "outputTokens",
-         "costNanos", "includedNanos", "extraNanos", "response", "createdAt", "family", "flags", "id")
+         "costNanos", "includedNanos", "extraNanos", "response", "createdAt", "family", "flags", "id",
+         "webSearchRequests", "webFetchRequests", "serviceTier", "inferenceGeo", "speed", "priceModifierIds")
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamp[], $8::text[],
          $9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::bigint[], $15::bigint[], $16::bigint[], $17::jsonb[], $18::timestamp[],
-         $19::text[], $20::jsonb[], $21::text[])`,
+         $19::text[], $20::jsonb[], $21::text[], $22::int[], $23::int[], $24::text[], $25::text[], $26::text[], $27::jsonb[])`,
       [
         e.map(({ p }) => p.item.input.orgId), e.map(({ p }) => p.memberId), e.map(({ p }) => p.item.input.requestId), e.map(({ p }) => p.item.hash),
         e.map(({ p }) => p.item.input.model), e.map(({ p }) => (p.item.price.priced ? p.item.price.tier.id : null)), e.map(({ p }) => utc(p.item.at)), e.map(({ p }) => p.period),
@@ -482,6 +483,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
         e.map(({ p }) => (p.item.price.priced ? String(p.item.cost) : null)), e.map(({ p }) => String(p.included)), e.map(({ p }) => String(p.extra)),
         e.map(({ response }) => JSON.stringify(response)), e.map(({ p }) => utc(p.item.now)), e.map(({ p }) => p.item.price.family),
         e.map(({ p }) => { const f = flagsOrNull(p.item.price.flags); return f ? JSON.stringify(f) : null; }), e.map(({ p }) => p.eventId),
+        ...extrasArrays(e.map(({ p }) => p.item.price)),
       ],
     );
   }
@@ -506,6 +508,15 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
     );
   }
   return outcomes;
+}
+
+/** The extras columns of a batch's events, as one array per column. */
+function extrasArrays(prices: UsagePrice[]): unknown[][] {
+  const cols = prices.map(extrasColumns);
+  return [
+    cols.map((c) => c.webSearchRequests), cols.map((c) => c.webFetchRequests), cols.map((c) => c.serviceTier), cols.map((c) => c.inferenceGeo), cols.map((c) => c.speed),
+    cols.map((c) => (c.priceModifierIds ? JSON.stringify(c.priceModifierIds) : null)),
+  ];
 }
 
 const batchers = new WeakMap<Db, RecordBatcher>();

@@ -20,7 +20,7 @@ import { appendEvents } from './outbox.js';
 import { inTransaction, isOutOfRange, isUniqueViolation, type Tx } from './transactions.js';
 import { lockHoldOf, releaseHold, type OpenHold } from './reservations.js';
 import { memberIdOf, repeatedWithDifferentBody, requestOfAnotherMember } from './request-owner.js';
-import { priceUsage, type EventFlag, type UnpricedReason } from './usage-pricing.js';
+import { priceUsage, reasonText, type EventFlag, type UnpricedReason, type UsagePrice } from './usage-pricing.js';
 import { priceUnpricedUsage } from './unpriced.js';
 
 export interface RecordInput {
@@ -84,10 +84,31 @@ export function bodyHashOf(input: RecordInput): string {
       cache_read_input_tokens: input.usage.cache_read_input_tokens ?? null,
       ephemeral_5m_input_tokens: input.usage.cache_creation?.ephemeral_5m_input_tokens ?? null,
       ephemeral_1h_input_tokens: input.usage.cache_creation?.ephemeral_1h_input_tokens ?? null,
+      // What is priced beyond tokens, only when said (so earlier records keep their fingerprint).
+      ...extrasForHash(input.usage),
     },
     at: input.at?.toISOString() ?? null,
   });
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+function extrasForHash(u: MessagesUsage): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (u.server_tool_use?.web_search_requests) out.web_search_requests = u.server_tool_use.web_search_requests;
+  if (u.server_tool_use?.web_fetch_requests) out.web_fetch_requests = u.server_tool_use.web_fetch_requests;
+  if (u.service_tier != null) out.service_tier = u.service_tier;
+  if (u.inference_geo != null) out.inference_geo = u.inference_geo;
+  if (u.speed != null) out.speed = u.speed;
+  return out;
+}
+
+/** The usage event columns of what a usage object says beyond tokens, and the rows that priced it. */
+export function extrasColumns(price: UsagePrice) {
+  const e = price.extras;
+  return {
+    webSearchRequests: e.webSearchRequests, webFetchRequests: e.webFetchRequests, serviceTier: e.serviceTier, inferenceGeo: e.inferenceGeo, speed: e.speed,
+    priceModifierIds: price.priced && price.modifierIds.length ? price.modifierIds : null,
+  };
 }
 
 /** The first answer for a repeated requestId; a different body is a 409 (`member` when another member's). */
@@ -236,6 +257,8 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
         occurredAt: at, period, inputTokens: price.tokens.input, cacheWrite5mTokens: price.tokens.cacheWrite5m, cacheWrite1hTokens: price.tokens.cacheWrite1h,
         cacheReadTokens: price.tokens.cacheRead, outputTokens: price.tokens.output, ...(flags ? { flags } : {}),
       };
+      const extras = extrasColumns(price);
+      const { priceModifierIds, ...said } = extras;
 
       if (!price.priced) {
         // Kept, counted nowhere: the request is over, so its hold is given back.
@@ -245,9 +268,9 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
           memberMonthToDateExtra: formatUsd(await memberExtraOf(tx, org.id, period, member.id)),
           ...(flags ? { flags: price.flags } : {}),
         };
-        await tx.usageEvent.create({ data: { ...common, priceEntryId: null, costNanos: null, includedNanos: 0n, extraNanos: 0n, response: response as object } });
-        await tx.unpricedUsage.create({ data: { usageEventId: eventId, orgId: org.id, memberId: member.id, requestId: input.requestId, model: input.model, family: price.family, reason: price.reason, occurredAt: at, createdAt: now } });
-        await appendEvents(tx, org.id, [{ type: 'usage_unpriced', memberId: member.id, requestId: input.requestId, model: input.model, family: price.family, period, reason: price.reason }]);
+        await tx.usageEvent.create({ data: { ...common, ...said, priceEntryId: null, costNanos: null, includedNanos: 0n, extraNanos: 0n, response: response as object } });
+        await tx.unpricedUsage.create({ data: { usageEventId: eventId, orgId: org.id, memberId: member.id, requestId: input.requestId, model: input.model, family: price.family, reason: reasonText(price), occurredAt: at, createdAt: now } });
+        await appendEvents(tx, org.id, [{ type: 'usage_unpriced', memberId: member.id, requestId: input.requestId, model: input.model, family: price.family, period, reason: reasonText(price) }]);
         return { response, replayed: false, unpriced: { eventId, reason: price.reason } };
       }
 
@@ -265,7 +288,7 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
         ...(flags ? { flags: price.flags } : {}),
       };
       await tx.usageEvent.create({
-        data: { ...common, priceEntryId: price.tier.id, costNanos: price.cost, includedNanos: counted.includedNanos, extraNanos: counted.extraNanos, response: response as object },
+        data: { ...common, ...said, ...(priceModifierIds ? { priceModifierIds } : {}), priceEntryId: price.tier.id, costNanos: price.cost, includedNanos: counted.includedNanos, extraNanos: counted.extraNanos, response: response as object },
       });
       await appendEvents(tx, org.id, counted.events.concat(over ? [reservationExceeded(member.id, input.requestId, period, over)] : []));
       return { response, replayed: false, ...(over ? { overHold: over } : {}) };

@@ -12,7 +12,7 @@ import { estimateUpperBound, planReservation, type UsageEstimate } from '../doma
 import { invalid, notFound } from './errors.js';
 import { loadHeldState, loadOrg, tierCapOf } from './limits-state.js';
 import { findMember, requireActiveMember } from './members.js';
-import { pricedAt, pricesForModel } from './prices.js';
+import { priceModifiersOf, pricedAt, pricesForModel } from './prices.js';
 import { MODEL_UNPRICED } from './authorize.js';
 import { requestOfAnotherMember } from './request-owner.js';
 import { inTransaction, isUniqueViolation, type Tx } from './transactions.js';
@@ -83,15 +83,16 @@ async function holdAgainstCap(tx: Tx, orgId: string, period: string, scope: 'mem
 export async function reserveUsage(db: Db, input: ReserveInput, now = new Date()): Promise<ReserveDecision> {
   const replay = await replayOrRefuse(db, input);
   if (replay) return replay;
-  const [org, member, prices] = await Promise.all([
+  const [org, member, prices, modifiers] = await Promise.all([
     loadOrg(db, input.orgId),
     requireActiveMember(db, input.orgId, input.member),
     pricesForModel(db, input.model, input.at),
+    priceModifiersOf(db, input.at),
   ]);
   // A model without a price is held at the org's fallback family's rates, or refused.
   const fallback = pricedAt(prices, input.at) || !org.unknownModelFallback ? null : await pricesForModel(db, org.unknownModelFallback, input.at);
-  const estimate = estimateUpperBound(prices.tiers, prices.family, input.at, input.estimate)
-    ?? (fallback ? estimateUpperBound(fallback.tiers, fallback.family, input.at, input.estimate) : null);
+  const estimate = estimateUpperBound(prices.tiers, prices.family, input.at, input.estimate, modifiers)
+    ?? (fallback ? estimateUpperBound(fallback.tiers, fallback.family, input.at, input.estimate, modifiers) : null);
   if (estimate === null) return { ...MODEL_UNPRICED, memberId: member.id };
   const period = periodOf(input.at, org.timezone);
   const expiresAt = new Date(now.getTime() + (input.ttlMs ?? DEFAULT_RESERVATION_TTL_MS));

@@ -12,12 +12,12 @@
 // long gone; counting it in the current one is what a record arriving now would do.
 import type { Db } from '../db/client.js';
 import { formatUsd } from '../domain/money.js';
-import { priceTokens, selectPriceTier, type PriceTier, type TokenCounts } from '../domain/pricing.js';
+import type { PriceTier, TokenCounts, UsageExtras } from '../domain/pricing.js';
 import { loadOrg } from './limits-state.js';
 import { appendEvents } from './outbox.js';
 import { countCost, lockMember, replayedAnswer, type RecordResponse } from './record.js';
 import { inTransaction } from './transactions.js';
-import type { EventFlag } from './usage-pricing.js';
+import { priceCounts, reasonText, type EventFlag, type Priced } from './usage-pricing.js';
 
 export interface UnpricedView {
   eventId: string;
@@ -96,6 +96,7 @@ export async function priceUnpricedUsage(db: Db, opts: { family?: string; eventI
   const aliases = new Map((await db.modelAlias.findMany()).map((a) => [a.alias, a.family]));
   const familyOf = (model: string) => aliases.get(model) ?? model;
   const names = opts.family ? [opts.family, ...[...aliases].filter(([, f]) => f === opts.family).map(([a]) => a)] : null;
+  const modifiers = await db.priceModifier.findMany();
   const books = new Map<string, PriceTier[]>();
   const bookOf = async (family: string) => books.get(family) ?? books.set(family, await db.priceEntry.findMany({ where: { model: family } })).get(family)!;
 
@@ -121,14 +122,16 @@ export async function priceUnpricedUsage(db: Db, opts: { family?: string; eventI
       const e = row.event;
       const family = familyOf(e.model);
       const tokens: TokenCounts = { input: e.inputTokens, cacheWrite5m: e.cacheWrite5mTokens, cacheWrite1h: e.cacheWrite1hTokens, cacheRead: e.cacheReadTokens, output: e.outputTokens };
-      const tier = selectPriceTier(await bookOf(family), family, e.occurredAt, tokens);
-      if (!tier) {
+      const extras: UsageExtras = { webSearchRequests: e.webSearchRequests, webFetchRequests: e.webFetchRequests, serviceTier: e.serviceTier, inferenceGeo: e.inferenceGeo, speed: e.speed };
+      const price = priceCounts(family, { family, tiers: await bookOf(family) }, modifiers, e.occurredAt, tokens, extras, []);
+      if (!price.priced) {
         pass.stillUnpriced++;
-        // An alias added since: list it under its family from now on.
-        if (family !== row.family) await db.unpricedUsage.updateMany({ where: { usageEventId: row.usageEventId, pricedAt: null }, data: { family } });
+        // An alias added since, or a price for the model but not yet for a fee: listed as it now stands.
+        const reason = reasonText(price);
+        if (family !== row.family || reason !== row.reason) await db.unpricedUsage.updateMany({ where: { usageEventId: row.usageEventId, pricedAt: null }, data: { family, reason } });
         continue;
       }
-      const response = await priceOne(db, row.usageEventId, family, tier, priceTokens(tokens, tier), now);
+      const response = await priceOne(db, row.usageEventId, price, now);
       if (response) {
         pass.priced++;
         pass.responses.set(row.usageEventId, response);
@@ -140,7 +143,8 @@ export async function priceUnpricedUsage(db: Db, opts: { family?: string; eventI
 }
 
 /** Prices and counts one event, once; null when another pass got there first. */
-async function priceOne(db: Db, eventId: string, family: string, tier: PriceTier, cost: bigint, now: Date): Promise<RecordResponse | null> {
+async function priceOne(db: Db, eventId: string, price: Priced, now: Date): Promise<RecordResponse | null> {
+  const { family, tier, cost } = price;
   return inTransaction(db, async (tx) => {
     const e = await tx.usageEvent.findUniqueOrThrow({ where: { id: eventId } });
     const locked = await lockMember(tx, e.memberId);
@@ -164,7 +168,10 @@ async function priceOne(db: Db, eventId: string, family: string, tier: PriceTier
     };
     await tx.usageEvent.update({
       where: { id: eventId },
-      data: { family, priceEntryId: tier.id, costNanos: cost, includedNanos: counted.includedNanos, extraNanos: counted.extraNanos, flags, response: response as object },
+      data: {
+        family, priceEntryId: tier.id, costNanos: cost, includedNanos: counted.includedNanos, extraNanos: counted.extraNanos, flags, response: response as object,
+        ...(price.modifierIds.length ? { priceModifierIds: price.modifierIds } : {}),
+      },
     });
     await appendEvents(tx, e.orgId, counted.events);
     return response;

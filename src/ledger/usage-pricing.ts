@@ -1,14 +1,19 @@
 // What a recorded usage object costs, decided the same way by the single-record path
 // (record.ts), group commit (record-batch.ts) and late pricing (unpriced.ts): the
-// model id's family, the row in force at the request's time, and the rules for a
-// model without a price (the org's fallback family, else kept unpriced).
-import { readUsage, selectPriceTier, priceTokens, type MessagesUsage, type PriceTier, type TokenCounts } from '../domain/pricing.js';
+// model id's family, the token row in force at the request's time, the fees and
+// multipliers its usage object calls for (PriceModifier rows), and the rules for what
+// has no price (the org's fallback family for the model, else kept unpriced).
+import {
+  extrasOf, priceExtras, priceTokens, readUsage, selectPriceTier,
+  type MessagesUsage, type PriceModifierRow, type PriceTier, type TokenCounts, type UsageExtras,
+} from '../domain/pricing.js';
 import type { Db } from '../db/client.js';
-import { noPriceAt, pricesForModel, type ModelPrices } from './prices.js';
+import { noPriceAt, priceModifiersFresh, priceModifiersOf, pricesForModel, type ModelPrices } from './prices.js';
 
 export type EventFlag = 'cache_breakdown_mismatch' | 'fallback_price' | 'priced_late';
 
-export type UnpricedReason = 'model_unpriced';
+/** model_unpriced: no token price for the model; fee_unpriced / modifier_unpriced: a fee or a tier, geography or speed without a row. */
+export type UnpricedReason = 'model_unpriced' | 'fee_unpriced' | 'modifier_unpriced';
 
 export interface Priced {
   priced: true;
@@ -17,6 +22,9 @@ export interface Priced {
   tier: PriceTier;
   cost: bigint;
   tokens: TokenCounts;
+  extras: UsageExtras;
+  /** The PriceModifier rows that priced it. */
+  modifierIds: string[];
   flags: EventFlag[];
 }
 
@@ -24,39 +32,63 @@ export interface Unpriced {
   priced: false;
   family: string;
   reason: UnpricedReason;
+  /** What has no price: the model's family, `service_tier=priority`, `web_search_requests`, … */
+  missing: string;
   tokens: TokenCounts;
+  extras: UsageExtras;
   flags: EventFlag[];
 }
 
 export type UsagePrice = Priced | Unpriced;
 
+/** The stored form of why: "model_unpriced" or, for a fee or multiplier, e.g. "modifier_unpriced:service_tier=priority". */
+export const reasonText = (u: Unpriced) => (u.reason === 'model_unpriced' ? u.reason : `${u.reason}:${u.missing}`);
+
 /**
- * Prices a usage object at the model's family's row in force at `at`, from the price
- * rows given. No row for it: the fallback family's rows price it (flagged
- * `fallback_price`) when there is one, else it is unpriced.
+ * Prices counted usage from the rows given: the token row of `pricedAs` (the model's
+ * family, or the fallback family) in force at `at`, then its fees and multipliers.
  */
-export function priceWith(model: ModelPrices, fallback: ModelPrices | null, at: Date, usage: MessagesUsage): UsagePrice {
+export function priceCounts(family: string, pricedAs: ModelPrices, modifiers: readonly PriceModifierRow[], at: Date, tokens: TokenCounts, extras: UsageExtras, flags: EventFlag[]): UsagePrice {
+  const tier = selectPriceTier(pricedAs.tiers, pricedAs.family, at, tokens);
+  if (!tier) return { priced: false, family, reason: 'model_unpriced', missing: family, tokens, extras, flags };
+  const total = priceExtras(priceTokens(tokens, tier), extras, modifiers, pricedAs.family, at);
+  if (!total.priced) return { priced: false, family, reason: total.reason, missing: total.missing, tokens, extras, flags };
+  return { priced: true, family, tier, cost: total.cost, tokens, extras, modifierIds: total.modifierIds, flags };
+}
+
+/**
+ * Prices a usage object at the model's family's rows in force at `at`. No token row
+ * for it: the fallback family's rows price it (flagged `fallback_price`) when there is
+ * one, else it is unpriced.
+ */
+export function priceWith(model: ModelPrices, fallback: ModelPrices | null, modifiers: readonly PriceModifierRow[], at: Date, usage: MessagesUsage): UsagePrice {
   const { tokens, flags } = readUsage(usage);
-  const own = selectPriceTier(model.tiers, model.family, at, tokens);
-  if (own) return { priced: true, family: model.family, tier: own, cost: priceTokens(tokens, own), tokens, flags: [...flags] };
-  const stand = fallback ? selectPriceTier(fallback.tiers, fallback.family, at, tokens) : null;
-  if (stand) return { priced: true, family: model.family, tier: stand, cost: priceTokens(tokens, stand), tokens, flags: [...flags, 'fallback_price'] };
-  return { priced: false, family: model.family, reason: 'model_unpriced', tokens, flags: [...flags] };
+  const extras = extrasOf(usage);
+  const own = priceCounts(model.family, model, modifiers, at, tokens, extras, [...flags]);
+  if (own.priced || own.reason !== 'model_unpriced' || !fallback) return own;
+  const stand = priceCounts(model.family, fallback, modifiers, at, tokens, extras, [...flags, 'fallback_price']);
+  return stand.priced || stand.reason !== 'model_unpriced' ? stand : own;
 }
 
 /**
  * The price of a record. `fallbackOf` gives the org's unknownModelFallback, asked only
  * when the model has no price (the rare path). A model the price book knows, asked
  * about before its first price (already in force at `now`), is a 422 naming `at` (a
- * gateway's clock, not a model to price later).
+ * gateway's clock, not a model to price later). A fee or multiplier the cached copy
+ * lacks is looked up again before the usage is called unpriced.
  */
 export async function priceUsage(db: Db, modelId: string, at: Date, now: Date, usage: MessagesUsage, fallbackOf: () => Promise<string | null>): Promise<UsagePrice> {
-  const model = await pricesForModel(db, modelId, at);
-  const first = priceWith(model, null, at, usage);
-  if (first.priced) return first;
+  const [model, cachedModifiers] = await Promise.all([pricesForModel(db, modelId, at), priceModifiersOf(db, at)]);
+  let modifiers = cachedModifiers;
+  let first = priceWith(model, null, modifiers, at, usage);
+  if (!first.priced && first.reason !== 'model_unpriced') {
+    modifiers = await priceModifiersFresh(db);
+    first = priceWith(model, null, modifiers, at, usage);
+  }
+  if (first.priced || first.reason !== 'model_unpriced') return first;
   const early = noPriceAt(model.tiers, model.family, at, now);
   if (early) throw early;
   const fallbackFamily = await fallbackOf();
   if (!fallbackFamily) return first;
-  return priceWith(model, await pricesForModel(db, fallbackFamily, at), at, usage);
+  return priceWith(model, await pricesForModel(db, fallbackFamily, at), modifiers, at, usage);
 }

@@ -6,6 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatUsd } from '../../src/domain/money.js';
 import {
+  extrasOf,
+  millionthsToMultiplier,
+  multiplierToMillionths,
+  NO_EXTRAS,
+  priceExtras,
+  selectModifier,
+  type PriceModifierRow,
+  type UsageExtras,
   nanosPerTokenToRatePerMillion,
   priceTokens,
   promptTokens,
@@ -482,5 +490,83 @@ describe('ratePerMillionToNanosPerToken', () => {
     expect(nanosPerTokenToRatePerMillion(1n)).toBe('0.001');
     expect(nanosPerTokenToRatePerMillion(22500n)).toBe('22.50');
     expect(nanosPerTokenToRatePerMillion(0n)).toBe('0.00');
+  });
+});
+
+describe('fees and multipliers (price-book rows, not code)', () => {
+  const row = (id: string, family: string, dimension: string, value: string, over: Partial<PriceModifierRow> = {}): PriceModifierRow => ({
+    id, family, dimension, value, effectiveFrom: SEEDED_AT, nanosPerRequest: null, multiplierMillionths: null, ...over,
+  });
+  // As the seed migration holds them.
+  const MODS: PriceModifierRow[] = [
+    row('seed-web-search', '*', 'web_search_requests', '', { nanosPerRequest: 10_000_000n }),
+    row('seed-web-fetch', '*', 'web_fetch_requests', '', { nanosPerRequest: 0n }),
+    row('seed-tier-standard', '*', 'service_tier', 'standard', { multiplierMillionths: 1_000_000n }),
+    row('seed-tier-batch', '*', 'service_tier', 'batch', { multiplierMillionths: 500_000n }),
+    row('seed-geo-global', '*', 'inference_geo', 'global', { multiplierMillionths: 1_000_000n }),
+    row('seed-geo-us', '*', 'inference_geo', 'us', { multiplierMillionths: 1_100_000n }),
+    row('seed-speed-standard', '*', 'speed', 'standard', { multiplierMillionths: 1_000_000n }),
+  ];
+  const extras = (over: Partial<UsageExtras>): UsageExtras => ({ ...NO_EXTRAS, ...over });
+
+  it('the seed migration holds exactly these rows', () => {
+    const sql = readFileSync(fileURLToPath(new URL('../../prisma/migrations/20261203030000_price_modifiers/migration.sql', import.meta.url)), 'utf8');
+    const rows = [...sql.matchAll(/\('([^']+)', '([^']+)', '([^']+)', '([^']*)', '([^']+)', (\d+|NULL), (\d+|NULL)\)/g)].map((m) =>
+      row(m[1]!, m[2]!, m[3]!, m[4]!, { nanosPerRequest: m[6] === 'NULL' ? null : BigInt(m[6]!), multiplierMillionths: m[7] === 'NULL' ? null : BigInt(m[7]!) }));
+    expect(rows).toEqual(MODS);
+  });
+
+  it('web searches cost $10 per 1,000, on top of the tokens, never multiplied', () => {
+    // 1,000 output tokens of Sonnet = $0.015; 3 searches = $0.03.
+    expect(priceExtras(15_000_000n, extras({ webSearchRequests: 3 }), MODS, 'claude-sonnet-4-5', AT)).toEqual({ priced: true, cost: 45_000_000n, feesNanos: 30_000_000n, modifierIds: ['seed-web-search'] });
+    expect(priceExtras(15_000_000n, extras({ webSearchRequests: 3, serviceTier: 'batch' }), MODS, 'claude-sonnet-4-5', AT)).toMatchObject({ cost: 7_500_000n + 30_000_000n });
+    // Web fetches: no charge beyond their tokens.
+    expect(priceExtras(15_000_000n, extras({ webFetchRequests: 7 }), MODS, 'claude-sonnet-4-5', AT)).toMatchObject({ cost: 15_000_000n });
+  });
+
+  it('the batch tier halves every token, rounded once, half up, to the nano-dollar', () => {
+    expect(priceExtras(81_797_750n, extras({ serviceTier: 'batch' }), MODS, 'claude-opus-4-5', AT)).toMatchObject({ cost: 40_898_875n });
+    expect(priceExtras(61_481n, extras({ serviceTier: 'batch' }), MODS, 'claude-haiku-3-5', AT)).toMatchObject({ cost: 30_741n }); // 30,740.5 up
+    expect(priceExtras(15_000_000n, extras({ serviceTier: 'standard', inferenceGeo: 'global', speed: 'standard' }), MODS, 'x', AT)).toMatchObject({ cost: 15_000_000n });
+  });
+
+  it('stacks multipliers before rounding (batch x US-only = 0.55)', () => {
+    // 12,345 x 0.55 = 6,789.75 -> 6,790
+    expect(priceExtras(12_345n, extras({ serviceTier: 'batch', inferenceGeo: 'us' }), MODS, 'x', AT)).toMatchObject({ cost: 6_790n });
+    // 9 x 0.55 = 4.95 -> 5 (rounding after each step would give 4.5 -> 5, x 1.1 = 5.5 -> 6)
+    expect(priceExtras(9n, extras({ serviceTier: 'batch', inferenceGeo: 'us' }), MODS, 'x', AT)).toMatchObject({ cost: 5n });
+    expect(priceExtras(1n, extras({ serviceTier: 'batch', inferenceGeo: 'us' }), MODS, 'x', AT)).toMatchObject({ cost: 1n }); // 0.55 -> 1
+  });
+
+  it('a value or fee without a row leaves the request unpriced; a count of zero needs no row', () => {
+    expect(priceExtras(100n, extras({ serviceTier: 'priority' }), MODS, 'x', AT)).toEqual({ priced: false, reason: 'modifier_unpriced', missing: 'service_tier=priority' });
+    expect(priceExtras(100n, extras({ speed: 'fast' }), MODS, 'x', AT)).toEqual({ priced: false, reason: 'modifier_unpriced', missing: 'speed=fast' });
+    expect(priceExtras(100n, extras({ webSearchRequests: 1 }), [], 'x', AT)).toEqual({ priced: false, reason: 'fee_unpriced', missing: 'web_search_requests' });
+    expect(priceExtras(100n, extras({}), [], 'x', AT)).toEqual({ priced: true, cost: 100n, feesNanos: 0n, modifierIds: [] });
+  });
+
+  it('a family\'s own row wins over "*", each by its effective date', () => {
+    const later = new Date('2027-01-01T00:00:00Z');
+    const book = [...MODS, row('opus-batch', 'claude-opus-4-5', 'service_tier', 'batch', { multiplierMillionths: 400_000n, effectiveFrom: later })];
+    expect(selectModifier(book, 'claude-opus-4-5', 'service_tier', 'batch', AT)?.id).toBe('seed-tier-batch');
+    expect(selectModifier(book, 'claude-opus-4-5', 'service_tier', 'batch', later)?.id).toBe('opus-batch');
+    expect(selectModifier(book, 'claude-haiku-4-5', 'service_tier', 'batch', later)?.id).toBe('seed-tier-batch');
+    expect(selectModifier(book, 'claude-haiku-4-5', 'service_tier', 'batch', new Date('2024-12-31T00:00:00Z'))).toBeNull();
+  });
+
+  it('reads the extras of a usage object, null as nothing', () => {
+    expect(extrasOf({ input_tokens: 1, output_tokens: 1, server_tool_use: { web_search_requests: 2, web_fetch_requests: null }, service_tier: 'batch', inference_geo: null })).toEqual(
+      { webSearchRequests: 2, webFetchRequests: 0, serviceTier: 'batch', inferenceGeo: null, speed: null });
+    expect(extrasOf({ input_tokens: 1, output_tokens: 1, server_tool_use: null })).toEqual(NO_EXTRAS);
+  });
+
+  it('converts multipliers both ways', () => {
+    expect(multiplierToMillionths('0.5')).toBe(500_000n);
+    expect(multiplierToMillionths('1.1')).toBe(1_100_000n);
+    expect(multiplierToMillionths('2')).toBe(2_000_000n);
+    expect(multiplierToMillionths('0.1234567')).toBeNull();
+    expect(millionthsToMultiplier(500_000n)).toBe('0.5');
+    expect(millionthsToMultiplier(1_100_000n)).toBe('1.1');
+    expect(millionthsToMultiplier(2_000_000n)).toBe('2');
   });
 });

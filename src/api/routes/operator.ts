@@ -2,10 +2,12 @@
 // extend the price book.
 import { z } from 'zod';
 import { formatUsd } from '../../domain/money.js';
-import { nanosPerTokenToRatePerMillion, ratePerMillionToNanosPerToken } from '../../domain/pricing.js';
+import {
+  EVERY_FAMILY, FEE_DIMENSIONS, millionthsToMultiplier, MULTIPLIER_DIMENSIONS, multiplierToMillionths, nanosPerTokenToRatePerMillion, ratePerMillionToNanosPerToken,
+} from '../../domain/pricing.js';
 import { API_KEY_SCOPES, issueApiKey, listApiKeys, revokeApiKey } from '../../ledger/api-keys.js';
 import { invalid, notFound } from '../../ledger/errors.js';
-import { backDatingRefusal, forgetPrices } from '../../ledger/prices.js';
+import { backDatingRefusal, forgetPrices, modifierBackDatingRefusal } from '../../ledger/prices.js';
 import { listUnpricedUsage, priceUnpricedUsage } from '../../ledger/unpriced.js';
 import { addModelAlias, listModelAliases, listModelFamilies, refuseAliasAsFamily } from '../../ledger/models.js';
 import { orgDocumentSchema } from '../../ledger/org-document.js';
@@ -26,6 +28,41 @@ const priceBody = z.object({
   longContextAboveTokens: z.number().int().min(0).max(2_000_000_000).default(0).describe('0 for the base rate; e.g. 200000 for a long-context tier'),
   perMillionTokens: z.object({ input: rate, cacheWrite5m: rate, cacheWrite1h: rate, cacheRead: rate, output: rate }).strict(),
 }).strict();
+
+const FEE = new Set<string>(FEE_DIMENSIONS);
+const modifierBody = z.object({
+  family: modelName.describe('A price-book family, or "*" for every family (a family\'s own row wins over "*")'),
+  dimension: z.enum([...FEE_DIMENSIONS, ...MULTIPLIER_DIMENSIONS]).describe('web_search_requests / web_fetch_requests: a fee per request; service_tier / inference_geo / speed: a multiplier of the token cost'),
+  value: text(100).optional().describe('Multipliers: the usage object\'s value it applies to (batch, priority, us, fast, …); fees: leave out'),
+  effectiveFrom: isoInstant.describe('At least a minute after the call, except the first row for a fee or value (no row for it, for the family nor for "*"), which may be back-dated'),
+  perThousandRequests: z.string().regex(/^\d{1,6}(\.\d{1,3})?$/, 'must be USD per 1,000 requests with at most 3 decimals, e.g. "10.00"').optional().describe('Fees: USD per 1,000 requests ("10.00" = $0.01 a request)'),
+  multiplier: z.string().regex(/^\d{1,3}(\.\d{1,6})?$/, 'must be a multiplier with at most 6 decimals, e.g. "0.5"').optional().describe('Multipliers: e.g. "0.5" (half price), "1.1"'),
+}).strict().superRefine((b, ctx) => {
+  if (FEE.has(b.dimension)) {
+    if (b.perThousandRequests === undefined) ctx.addIssue({ code: 'custom', path: ['perThousandRequests'], message: 'a fee needs perThousandRequests' });
+    if (b.multiplier !== undefined) ctx.addIssue({ code: 'custom', path: ['multiplier'], message: 'a fee has no multiplier' });
+    if (b.value !== undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: 'a fee has no value' });
+  } else {
+    if (b.multiplier === undefined) ctx.addIssue({ code: 'custom', path: ['multiplier'], message: 'a multiplier needs multiplier' });
+    if (b.perThousandRequests !== undefined) ctx.addIssue({ code: 'custom', path: ['perThousandRequests'], message: 'a multiplier has no fee' });
+    if (b.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: 'a multiplier needs the value it applies to' });
+  }
+});
+const modifierView = z.object({
+  id: z.string(), family: z.string(), dimension: z.string(), value: z.string(), effectiveFrom: z.string(),
+  perThousandRequests: z.string().optional(), multiplier: z.string().optional(),
+});
+/** USD per 1,000 requests ("10.00") as nano-dollars per request: $1 per 1,000 = 1,000,000 nanos each. */
+const perThousandToNanos = (usd: string) => {
+  const [whole, frac = ''] = usd.split('.');
+  return BigInt(whole!) * 1_000_000n + BigInt(frac.padEnd(3, '0')) * 1_000n;
+};
+const nanosToPerThousand = (nanos: bigint) => nanosPerTokenToRatePerMillion(nanos / 1_000n);
+const viewOf = (r: { id: string; family: string; dimension: string; value: string; effectiveFrom: Date; nanosPerRequest: bigint | null; multiplierMillionths: bigint | null }) => ({
+  id: r.id, family: r.family, dimension: r.dimension, value: r.value, effectiveFrom: r.effectiveFrom.toISOString(),
+  ...(r.nanosPerRequest !== null ? { perThousandRequests: nanosToPerThousand(r.nanosPerRequest) } : {}),
+  ...(r.multiplierMillionths !== null ? { multiplier: millionthsToMultiplier(r.multiplierMillionths) } : {}),
+});
 
 const aliasBody = z.object({
   alias: modelName.describe('The id as the Messages API or a gateway sends it, e.g. "claude-sonnet-4-5-20250929"'),
@@ -207,6 +244,44 @@ export function operatorRoutes(deps: ApiDeps) {
       async handler() {
         const pass = await priceUnpricedUsage(deps.db, { now: deps.now() });
         return { priced: pass.priced, stillUnpriced: pass.stillUnpriced };
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/operator/price-modifiers', tag: 'operator', auth: 'operator',
+      summary: 'Fees per request (web search, web fetch) and multipliers (service tier, inference geography, speed) of the price book',
+      response: z.object({ modifiers: z.array(modifierView) }),
+      async handler() {
+        const rows = await deps.db.priceModifier.findMany({ orderBy: [{ dimension: 'asc' }, { value: 'asc' }, { family: 'asc' }, { effectiveFrom: 'asc' }] });
+        return { modifiers: rows.map(viewOf) };
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/v1/operator/price-modifiers', tag: 'operator', auth: 'operator', status: 201,
+      summary: 'Add a fee or a multiplier (rows are immutable; a change is a new row with a later effectiveFrom). Usage kept unpriced for want of it is priced at once',
+      body: modifierBody, response: modifierView.extend({ pricedUnpriced: z.number().int() }),
+      refusals: { 422: 'effectiveFrom is less than a minute ahead (the first row of a fee or value excepted), the same row already exists, or family is an alias' },
+      async handler({ body }) {
+        if (body.family !== EVERY_FAMILY) await refuseAliasAsFamily(deps.db, body.family, 'family');
+        const at = new Date(body.effectiveFrom);
+        const now = deps.now();
+        const value = body.value ?? '';
+        const refusal = await modifierBackDatingRefusal(deps.db, body.family, body.dimension, value, at, now);
+        if (refusal) throw refusal;
+        const row = await deps.db.priceModifier.create({
+          data: {
+            family: body.family, dimension: body.dimension, value, effectiveFrom: at,
+            nanosPerRequest: body.perThousandRequests === undefined ? null : perThousandToNanos(body.perThousandRequests),
+            multiplierMillionths: body.multiplier === undefined ? null : multiplierToMillionths(body.multiplier),
+          },
+        }).catch((err: unknown) => {
+          if (/P2002|unique/i.test(String((err as Error).message) + String((err as { code?: string }).code))) {
+            throw invalid('effectiveFrom', `a ${body.dimension}${value ? ` ${value}` : ''} row for ${body.family} from ${body.effectiveFrom} already exists`);
+          }
+          throw err;
+        });
+        forgetPrices(deps.db);
+        const pass = await priceUnpricedUsage(deps.db, { ...(body.family === EVERY_FAMILY ? {} : { family: body.family }), now });
+        return { ...viewOf(row), pricedUnpriced: pass.priced };
       },
     }),
   ];

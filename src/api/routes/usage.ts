@@ -32,11 +32,24 @@ export const usageObject = z.object({
     ephemeral_5m_input_tokens: tokens.nullable().optional(),
     ephemeral_1h_input_tokens: tokens.nullable().optional(),
   }).catchall(usageScalar).nullable().optional(),
+  // Priced by the price book's fees and multipliers (docs/api.md, "Fees and multipliers").
+  server_tool_use: z.object({
+    web_search_requests: tokens.nullable().optional().describe('Billed per search (fee row web_search_requests)'),
+    web_fetch_requests: tokens.nullable().optional().describe('Billed per fetch (fee row web_fetch_requests)'),
+  }).catchall(usageScalar).nullable().optional(),
+  service_tier: text(100).nullable().optional().describe('standard | priority | batch: a multiplier row of dimension service_tier'),
+  inference_geo: text(100).nullable().optional().describe('e.g. global | us: a multiplier row of dimension inference_geo'),
+  speed: text(100).nullable().optional().describe('standard | fast: a multiplier row of dimension speed'),
 }).catchall(usageExtra).describe('The Messages API `usage` object, as the model returned it');
 
 const estimate = z.object({
   input_tokens: tokens.describe('Every prompt token: input plus cache writes and reads'),
   max_tokens: tokens.describe('The max_tokens the model request asks for'),
+  web_search_requests: tokens.nullable().optional().describe('At most this many web searches (the tool\'s max_uses): their fees are held too'),
+  web_fetch_requests: tokens.nullable().optional().describe('At most this many web fetches'),
+  service_tier: text(100).nullable().optional().describe('The tier asked for (e.g. batch): its multiplier applies to the hold'),
+  inference_geo: text(100).nullable().optional().describe('The inference geography asked for (e.g. us)'),
+  speed: text(100).nullable().optional().describe('The speed asked for (e.g. fast)'),
 }).strict().describe('Reservation mode: an upper bound held against every cap until the record with the same requestId settles it');
 
 export const authorizeBody = z.object({
@@ -75,7 +88,8 @@ const recordResponse = z.object({
   family: z.string().describe('The price-book family the id names (itself when it is no alias), whose rates priced it'),
   period: z.string(),
   priced: z.boolean().describe('false: no price for it yet; it is kept, counted nowhere (cost, included and extra are "0.00") and priced once a price for it exists'),
-  unpricedReason: z.enum(['model_unpriced']).optional().describe('Why it is unpriced (priced: false only)'),
+  unpricedReason: z.enum(['model_unpriced', 'fee_unpriced', 'modifier_unpriced']).optional()
+    .describe('Why it is unpriced (priced: false only): no price for the model, for a fee it calls for (web search or fetch), or for its service tier, inference geography or speed'),
   cost: z.string(), included: z.string(), extra: z.string(), memberMonthToDateExtra: z.string(), balance: z.string().optional(),
   flags: z.array(z.enum(['cache_breakdown_mismatch', 'fallback_price', 'priced_late'])).optional()
     .describe('cache_breakdown_mismatch: cache_creation did not add up to cache_creation_input_tokens (the total was billed, docs/api.md); fallback_price: priced at the org\'s unknownModelFallback family; priced_late: priced after it was recorded'),
