@@ -1,8 +1,9 @@
 // Claude Code telemetry into the ledger: the api_request events of one OTLP export
 // are matched to members and recorded through the same group-commit path as
-// POST /v1/usage/record (idempotent on requestId). An event that cannot be recorded
-// (nobody it names is a member, a model without a price, a malformed count) is
-// counted and logged, never dropped in silence; other events are ignored.
+// POST /v1/usage/record (idempotent on requestId; a model without a price is kept
+// unpriced, as there). An event that cannot be recorded (nobody it names is a member,
+// a malformed count, a time before its model's first price) is counted and logged,
+// never dropped in silence; other events are ignored.
 //
 // This path only records. It cannot authorize: Claude Code asks nobody before a
 // request, so a cap is enforced after the fact (the usage past it is recorded, the
@@ -38,28 +39,34 @@ type Resolved = { memberId: string } | { error: string };
 const emailKey = (email: string) => email.toLowerCase();
 
 /**
- * The member each identity names: the one active member whose stored email is
- * user.email (case-insensitive); else the active member whose externalId is
- * user.account_uuid. Two members with that email and no account match: ambiguous.
+ * The member each identity names: the member whose stored email is user.email
+ * (case-insensitive), else the member whose externalId is user.account_uuid. Active
+ * members come first; a member removed since is still found (telemetry arrives late,
+ * and the record path bills a removed member's request, which happened while they were
+ * one). An email of two members, with no account match: ambiguous.
  */
 export async function membersOf(db: Db, orgId: string, identities: ClaudeCodeIdentity[]): Promise<(i: ClaudeCodeIdentity) => Resolved> {
   const emails = [...new Set(identities.flatMap((i) => (i.email ? [emailKey(i.email)] : [])))];
   const accounts = [...new Set(identities.flatMap((i) => (i.accountUuid ? [i.accountUuid] : [])))];
   const rows = emails.length || accounts.length
-    ? await sqlOf(db).query<{ id: string; email: string | null; externalId: string }>(
-        `SELECT "id", lower("email") AS "email", "externalId" FROM "Member"
-         WHERE "orgId" = $1 AND "removedAt" IS NULL AND (lower("email") = ANY($2::text[]) OR "externalId" = ANY($3::text[]))`,
+    ? await sqlOf(db).query<{ id: string; email: string | null; externalId: string; removed: boolean }>(
+        `SELECT "id", lower("email") AS "email", "externalId", "removedAt" IS NOT NULL AS "removed" FROM "Member"
+         WHERE "orgId" = $1 AND (lower("email") = ANY($2::text[]) OR "externalId" = ANY($3::text[]))`,
         [orgId, emails, accounts],
       )
     : [];
+  const preferActive = <T extends { removed: boolean }>(found: T[]) => {
+    const active = found.filter((r) => !r.removed);
+    return active.length ? active : found;
+  };
   return (identity) => {
-    const byEmail = identity.email ? rows.filter((r) => r.email === emailKey(identity.email!)) : [];
+    const byEmail = identity.email ? preferActive(rows.filter((r) => r.email === emailKey(identity.email!))) : [];
     if (byEmail.length === 1) return { memberId: byEmail[0]!.id };
     const byAccount = identity.accountUuid ? rows.find((r) => r.externalId === identity.accountUuid) : undefined;
     if (byAccount) return { memberId: byAccount.id };
     if (byEmail.length > 1) return { error: `user.email '${identity.email}' is the email of ${byEmail.length} members: give each a distinct email, or the account's uuid as externalId` };
     const named = [identity.email && `user.email '${identity.email}'`, identity.accountUuid && `user.account_uuid '${identity.accountUuid}' (as externalId)`].filter(Boolean).join(' or ');
-    return { error: `no active member matches ${named}` };
+    return { error: `no member matches ${named}` };
   };
 }
 
@@ -80,11 +87,15 @@ export async function ingestClaudeCodeLogs(db: Db, org: { id: string; slug: stri
       return;
     }
     try {
-      await refuseAtBeforePrices(db, event.model, event.at);
+      await refuseAtBeforePrices(db, event.model, event.at, now);
       // Group commit, as every API record: concurrent events share one transaction.
       const result = await recordBatcherOf(db).submit({ orgId: org.id, requestId: event.requestId, member: member.memberId, model: event.model, usage: event.usage, at: event.at }, now);
       if (result.replayed) outcome.replayed++;
       else outcome.recorded++;
+      // Kept without a price, as POST /v1/usage/record keeps it: counted once priced.
+      if (!result.replayed && result.unpriced) {
+        log.warn({ org: org.slug, requestId: event.requestId, model: event.model, family: result.response.family, reason: result.unpriced.reason }, 'usage recorded without a price: add a price (or an alias) for it; it is counted once priced');
+      }
     } catch (err) {
       if (err instanceof LedgerError) {
         outcome.rejected.push(rejection(event, err.message));

@@ -240,27 +240,46 @@ describe.each(BACKENDS)('ingesting into the ledger on $kind', ({ open }) => {
     const unknownModel = apiRequest({ model: str('claude-imaginary-9'), 'event.timestamp': str('2026-11-15T11:05:00Z') });
     const beforePrices = apiRequest({ 'event.timestamp': str('2019-01-01T00:00:00Z') });
     const out = await ingestClaudeCodeLogs(db, { id: org.orgId, slug: org.slug }, exportOf([apiRequest({}), stranger, twin, unknownModel, beforePrices, apiRequest({ model: str('x\u0001') })]), NOW, log);
-    expect(out.recorded + out.rejected.length).toBe(6);
-    const reasons = out.rejected.map((r) => r.reason);
-    expect(reasons).toEqual(expect.arrayContaining([
-      "no active member matches user.email 'stranger@example.com' or user.account_uuid 'acct-stranger' (as externalId)",
+    // Recorded: Alice's event, and the unknown model's, kept unpriced as the record path keeps it.
+    expect([out.recorded, out.rejected.length]).toEqual([2, 4]);
+    expect(out.rejected.map((r) => r.reason)).toEqual(expect.arrayContaining([
+      "no member matches user.email 'stranger@example.com' or user.account_uuid 'acct-stranger' (as externalId)",
       expect.stringMatching(/^user.email 'twin@example.com' is the email of 2 members/),
       expect.stringMatching(/^at \(2019-01-01T00:00:00.000Z\) is before the first price of 'claude-sonnet-4-5'/),
       expect.stringMatching(/^model is not a model id/),
     ]));
-    // A model the price book does not know is never dropped in silence: refused (and
-    // counted here), or kept as the record path keeps unpriced usage.
-    const imaginary = await db.usageEvent.count({ where: { orgId: org.orgId, model: 'claude-imaginary-9' } });
-    expect(imaginary + out.rejected.filter((r) => r.model === 'claude-imaginary-9').length).toBe(1);
-    expect(log.lines).toHaveLength(1);
-    expect(log.lines[0]).toMatchObject({ level: 'warn', msg: `claude code telemetry: ${out.rejected.length} api_request event(s) not recorded`, obj: { org: org.slug, rejected: out.rejected.length } });
-    expect(log.lines[0]!.obj.events).toEqual(expect.arrayContaining([
+    const imaginary = await db.usageEvent.findMany({ where: { orgId: org.orgId, model: 'claude-imaginary-9' } });
+    expect(imaginary.map((e) => [e.costNanos, e.inputTokens])).toEqual([[null, 1200]]);
+    expect(log.lines).toHaveLength(2);
+    expect(log.lines).toEqual(expect.arrayContaining([
+      expect.objectContaining({ level: 'warn', msg: expect.stringMatching(/^usage recorded without a price/), obj: expect.objectContaining({ org: org.slug, model: 'claude-imaginary-9' }) }),
+    ]));
+    const line = log.lines.find((l) => l.msg.startsWith('claude code telemetry'))!;
+    expect(line).toMatchObject({ level: 'warn', msg: 'claude code telemetry: 4 api_request event(s) not recorded', obj: { org: org.slug, rejected: 4, recorded: 2 } });
+    expect(line.obj.events).toEqual(expect.arrayContaining([
       // Everything a replay through POST /v1/usage/record needs, once the member is fixed.
       expect.objectContaining({
         identity: { email: 'stranger@example.com', accountUuid: 'acct-stranger' }, model: 'claude-sonnet-4-5', requestId: expect.stringMatching(/^otel:/),
         usage: { input_tokens: 1200, output_tokens: 800, cache_read_input_tokens: 30000, cache_creation_input_tokens: 2000 }, at: new Date('2026-11-15T11:03:00Z'),
       }),
     ]));
+  });
+
+  it('finds a member removed since, as the record path bills their late usage, but an active one first', async () => {
+    const first = members([{ externalId: 'old-alice', name: 'Alice (left)', role: 'member', seatTier: 'standard', email: 'alice@example.com' }]);
+    const org = await provisioned(app, { ...first, members: first.members.filter((m) => m.externalId !== 'alice') });
+    // Later, Old Alice and Bob have left, and Alice has joined with the same email.
+    const later = members();
+    const put = await app.inject({ method: 'PUT', url: `/v1/operator/orgs/${org.slug}`, headers: { authorization: `Bearer ${OPERATOR_TOKEN}` }, payload: { ...later, members: later.members.filter((m) => m.externalId !== 'bob') } });
+    expect(put.statusCode).toBe(200);
+    expect((await db.member.findMany({ where: { orgId: org.orgId, removedAt: { not: null } } })).map((m) => m.externalId).sort()).toEqual(['bob', 'old-alice']);
+    const out = await ingestClaudeCodeLogs(db, { id: org.orgId, slug: org.slug }, exportOf([
+      apiRequest({}),
+      apiRequest({ 'user.email': str('bob@example.com'), 'user.account_uuid': str('acct-bob'), 'event.timestamp': str('2026-11-15T11:01:00Z') }),
+    ]), NOW, recordingLog());
+    expect(out).toMatchObject({ recorded: 2, rejected: [] });
+    const byId = new Map((await db.member.findMany({ where: { orgId: org.orgId } })).map((m) => [m.id, m.externalId]));
+    expect((await eventsOf(org.orgId)).map((e) => byId.get(e.memberId))).toEqual(['alice', 'bob']);
   });
 
   it('records usage past a cap in full and flags it: this path cannot refuse, so the cap is enforced after the fact', async () => {
@@ -416,7 +435,7 @@ describe('Claude Code exporting to the API (real OpenTelemetry exporters, PGlite
       ['bob', true, 'claude-haiku-4-5', '2026-11-15T11:00:05.000Z', 1000, 2000, 0, 0, '0.011'],
     ]);
     // The exporter understood the answer (JSON or protobuf) as a partial success ...
-    expect(diagWarnings).toEqual([expect.stringMatching(/^Received Partial Success response: \{"rejectedLogRecords":"?1"?,"errorMessage":"1 claude_code.api_request event\(s\) not recorded: no active member matches user.email 'mallory@elsewhere.example' or user.account_uuid 'acct-mallory' \(as externalId\)"\}$/)]);
+    expect(diagWarnings).toEqual([expect.stringMatching(/^Received Partial Success response: \{"rejectedLogRecords":"?1"?,"errorMessage":"1 claude_code.api_request event\(s\) not recorded: no member matches user.email 'mallory@elsewhere.example' or user.account_uuid 'acct-mallory' \(as externalId\)"\}$/)]);
     // ... and the service logged the event it could not record.
     expect(serverLog).toEqual([expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ org: org.slug, rejected: 1, recorded: 2, events: [expect.objectContaining({ identity: { email: 'mallory@elsewhere.example', accountUuid: 'acct-mallory' } })] }) })]);
 
@@ -497,7 +516,7 @@ describe('POST /v1/otlp/v1/logs refusals', () => {
     const nulEmail = apiRequest({ 'user.email': str('alice@example.com\u0000'), 'user.account_uuid': str('acct-nobody') });
     const hostile = await post(JSON.stringify(exportOf([nul, nulEmail])), { 'content-type': 'application/json' });
     expect([hostile.statusCode, hostile.json().partialSuccess?.rejectedLogRecords]).toEqual([200, '2']);
-    expect(hostile.json().partialSuccess.errorMessage).toMatch(/model is not a model id.*no active member matches user.account_uuid 'acct-nobody'/);
+    expect(hostile.json().partialSuccess.errorMessage).toMatch(/model is not a model id.*no member matches user.account_uuid 'acct-nobody'/);
   });
 
   it('refuses other media types and encodings with 415, and other routes still refuse protobuf', async () => {
