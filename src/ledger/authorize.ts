@@ -6,7 +6,7 @@ import { big, bigOrNull, sqlOf } from '../db/sql.js';
 import { decideAuthorize, type AuthorizeDecision, type MemberLimitsState } from '../domain/caps.js';
 import { periodOf } from '../domain/periods.js';
 import { notFound } from './errors.js';
-import { pricedAt, pricesForModel } from './prices.js';
+import { pricedAt, pricesForModel, pricesFromCache } from './prices.js';
 
 export interface AuthorizeInput {
   orgId: string;
@@ -72,7 +72,7 @@ export async function authorizeUsage(db: Db, input: AuthorizeInput): Promise<Aut
   // The model's family and prices come from this process's copies: still one round trip.
   const [row, prices] = await Promise.all([
     authorizeLoader(db).load(input.orgId, input.member, periodOf(input.at, timezone)),
-    pricesForModel(db, input.model, input.at),
+    pricesFromCache(db, input.model, input.at) ?? pricesForModel(db, input.model, input.at),
   ]);
   if (!row) throw notFound(`member '${input.member}'`, 'member');
   if (!pricedAt(prices, input.at) && !(await fallbackPriced(db, row.unknownModelFallback as string | null, input.at))) {

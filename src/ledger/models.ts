@@ -47,6 +47,13 @@ export async function familyOf(db: Db, model: string, now = Date.now()): Promise
   return (await aliases(db, now)).get(model) ?? model;
 }
 
+/** The family from the copy when it is fresh, without waiting; undefined when it must be loaded. */
+export function cachedFamilyOf(db: Db, model: string, now = Date.now()): string | undefined {
+  const hit = caches.get(db);
+  if (!hit || now - hit.loadedAt >= CACHE_MS) return undefined;
+  return hit.byAlias.get(model) ?? model;
+}
+
 /**
  * The family, read again from the database unless the copy is under a second old:
  * for a name the copy does not price, before it is called unknown.

@@ -7,7 +7,7 @@
 import type { Db } from '../db/client.js';
 import type { PriceModifierRow, PriceTier } from '../domain/pricing.js';
 import { invalid, type LedgerError } from './errors.js';
-import { familyOf, familyOfFresh } from './models.js';
+import { cachedFamilyOf, familyOf, familyOfFresh } from './models.js';
 
 /** How far ahead of its creation a new price must take effect. */
 export const PRICE_LEAD_MS = 60_000;
@@ -67,6 +67,18 @@ export async function pricesForModel(db: Db, model: string, at: Date, now = Date
   return { family: fresh, tiers: await priceTiersFresh(db, fresh, now) };
 }
 
+/**
+ * pricesForModel from this process's copies alone, without waiting (the hot path's
+ * usual case); null when anything must be read, or the model has no price at `at`.
+ */
+export function pricesFromCache(db: Db, model: string, at: Date, now = Date.now()): ModelPrices | null {
+  const family = cachedFamilyOf(db, model, now);
+  if (family === undefined) return null;
+  const hit = cacheOf(db).get(family);
+  if (!hit || now - hit.loadedAt >= CACHE_MS || at.getTime() >= hit.loadedAt + PRICE_LEAD_MS || !inForceAt(hit.rows, at)) return null;
+  return { family, tiers: hit.rows };
+}
+
 /** Whether the rows have a price in force at `at`. */
 export const pricedAt = (m: ModelPrices, at: Date) => inForceAt(m.tiers, at);
 
@@ -87,9 +99,13 @@ async function loadModifiers(db: Db, now: number): Promise<PriceModifierRow[]> {
 }
 
 export async function priceModifiersOf(db: Db, at: Date, now = Date.now()): Promise<PriceModifierRow[]> {
+  return modifiersFromCache(db, at, now) ?? loadModifiers(db, now);
+}
+
+/** The cached fees and multipliers when fresh, without waiting; null when they must be read. */
+export function modifiersFromCache(db: Db, at: Date, now = Date.now()): PriceModifierRow[] | null {
   const hit = modifierCaches.get(db);
-  if (hit && now - hit.loadedAt < CACHE_MS && at.getTime() < hit.loadedAt + PRICE_LEAD_MS) return hit.rows;
-  return loadModifiers(db, now);
+  return hit && now - hit.loadedAt < CACHE_MS && at.getTime() < hit.loadedAt + PRICE_LEAD_MS ? hit.rows : null;
 }
 
 /** Read again unless read under a second ago: before a fee or multiplier is called unpriced. */

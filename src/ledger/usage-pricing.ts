@@ -8,7 +8,7 @@ import {
   type MessagesUsage, type PriceModifierRow, type PriceTier, type TokenCounts, type UsageExtras,
 } from '../domain/pricing.js';
 import type { Db } from '../db/client.js';
-import { noPriceAt, priceModifiersFresh, priceModifiersOf, pricesForModel, type ModelPrices } from './prices.js';
+import { modifiersFromCache, noPriceAt, priceModifiersFresh, priceModifiersOf, pricesForModel, pricesFromCache, type ModelPrices } from './prices.js';
 
 export type EventFlag = 'cache_breakdown_mismatch' | 'fallback_price' | 'priced_late';
 
@@ -78,8 +78,13 @@ export function priceWith(model: ModelPrices, fallback: ModelPrices | null, modi
  * lacks is looked up again before the usage is called unpriced.
  */
 export async function priceUsage(db: Db, modelId: string, at: Date, now: Date, usage: MessagesUsage, fallbackOf: () => Promise<string | null>): Promise<UsagePrice> {
-  const [model, cachedModifiers] = await Promise.all([pricesForModel(db, modelId, at), priceModifiersOf(db, at)]);
-  let modifiers = cachedModifiers;
+  // Usually both from this process's copies, without waiting.
+  const cachedModel = pricesFromCache(db, modelId, at);
+  const cachedModifiers = modifiersFromCache(db, at);
+  const [model, loadedModifiers] = cachedModel && cachedModifiers
+    ? [cachedModel, cachedModifiers]
+    : await Promise.all([cachedModel ?? pricesForModel(db, modelId, at), cachedModifiers ?? priceModifiersOf(db, at)]);
+  let modifiers = loadedModifiers;
   let first = priceWith(model, null, modifiers, at, usage);
   if (!first.priced && first.reason !== 'model_unpriced') {
     modifiers = await priceModifiersFresh(db);
