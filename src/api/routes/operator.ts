@@ -6,18 +6,18 @@ import {
   EVERY_FAMILY, FEE_DIMENSIONS, millionthsToMultiplier, MULTIPLIER_DIMENSIONS, multiplierToMillionths, nanosPerTokenToRatePerMillion, ratePerMillionToNanosPerToken,
 } from '../../domain/pricing.js';
 import { API_KEY_SCOPES, issueApiKey, listApiKeys, revokeApiKey } from '../../ledger/api-keys.js';
-import { invalid, notFound } from '../../ledger/errors.js';
+import { invalid } from '../../ledger/errors.js';
 import { backDatingRefusal, forgetPrices, modifierBackDatingRefusal } from '../../ledger/prices.js';
 import { listUnpricedUsage, priceUnpricedUsage } from '../../ledger/unpriced.js';
 import { addModelAlias, listModelAliases, listModelFamilies, refuseAliasAsFamily } from '../../ledger/models.js';
 import { orgDocumentSchema } from '../../ledger/org-document.js';
 import { provisionOrg } from '../../ledger/provisioning.js';
 import { usageOverview } from '../../ledger/reports.js';
+import { orgBySlug as orgOfSlug, slugParams } from '../org-params.js';
 import { defineRoute } from '../route.js';
 import { isoInstant, modelName, text } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 
-const slugParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 lowercase letters, digits or dashes') });
 const keyParams = slugParams.extend({ keyId: text(200) });
 
 const rate = z.string().regex(/^\d{1,6}(\.\d{1,3})?$/, 'must be USD per million tokens with at most 3 decimals, e.g. "3.75"');
@@ -80,11 +80,7 @@ const unpricedResponse = z.object({
 const modelsResponse = z.object({ families: z.array(z.object({ family: z.string(), priced: z.boolean(), aliases: z.array(z.string()) })) });
 
 export function operatorRoutes(deps: ApiDeps) {
-  const orgBySlug = async (slug: string) => {
-    const org = await deps.db.organization.findUnique({ where: { slug }, include: { seatTiers: true } });
-    if (!org) throw notFound(`organisation '${slug}'`, 'slug');
-    return org;
-  };
+  const orgBySlug = (slug: string) => orgOfSlug(deps.db, slug);
   return [
     defineRoute({
       method: 'PUT', url: '/v1/operator/orgs/:slug', tag: 'operator', auth: 'operator',
