@@ -1,10 +1,11 @@
-// The Teams app package: manifest.json (schema 1.17) for a bot in the personal
-// scope, with its commands, and the two icons, zipped ready to sideload
-// (Teams > Apps > Manage your apps > Upload an app).
+// The Teams app package: manifest.json (schema 1.30, the newest that
+// @microsoft/app-manifest ships; test/bot/teams/manifest-schema.test.ts validates it
+// against that schema) for a bot in the personal scope, with its commands, and the
+// two icons, zipped ready to sideload (Teams > Apps > Manage your apps > Upload an app).
 import { ACCENT, colorIcon, outlineIcon } from './icons.js';
 import { zip } from './zip.js';
 
-export const MANIFEST_VERSION = '1.17';
+export const MANIFEST_VERSION = '1.30';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PLACEHOLDER_URL = 'https://www.example.com/extra-usage';
 

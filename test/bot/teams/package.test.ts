@@ -1,4 +1,4 @@
-// The sideloadable Teams app package: manifest.json (1.17) naming the bot, the two
+// The sideloadable Teams app package: manifest.json (1.30) naming the bot, the two
 // icons at the required sizes, zipped; built by `npm run teams:package`.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -50,8 +50,8 @@ describe('Teams app package', () => {
     expect(Object.keys(files).sort()).toEqual(['color.png', 'manifest.json', 'outline.png']);
     const manifest = JSON.parse(files['manifest.json']!.toString('utf8'));
     expect(manifest).toMatchObject({
-      $schema: 'https://developer.microsoft.com/en-us/json-schemas/teams/v1.17/MicrosoftTeams.schema.json',
-      manifestVersion: '1.17',
+      $schema: 'https://developer.microsoft.com/en-us/json-schemas/teams/v1.30/MicrosoftTeams.schema.json',
+      manifestVersion: '1.30',
       version: '0.1.0',
       id: APP_ID,
       developer: { websiteUrl: 'https://usage.example.com', privacyUrl: 'https://usage.example.com/privacy', termsOfUseUrl: 'https://usage.example.com/terms' },
