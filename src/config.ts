@@ -3,7 +3,15 @@ import { z } from 'zod';
 
 const optionalText = z.string().trim().min(1).optional();
 
+/** What one process runs: everything, or one part so each scales on its own (docs/operations.md). */
+export const ROLES = ['all', 'api', 'worker', 'chat'] as const;
+export type Role = (typeof ROLES)[number];
+
 export const configSchema = z.object({
+  /** all (default): everything; api: the HTTP API; worker: Temporal worker, outbox relay, schedules, reservation sweeper; chat: the Slack and Teams receivers. */
+  ROLE: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('all'),
+  /** How often this process looks for changes other processes made to what it caches (API keys, price book, org settings). */
+  CACHE_SYNC_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   /** Folder for the embedded database, the dev server's state and generated secrets. */
@@ -36,6 +44,14 @@ export const configSchema = z.object({
   EMAIL_FROM: z.string().trim().min(3).default('Extra usage <extra-usage@localhost>'),
   /** Where people reach this service (links in emails). Unset: emails carry no links. */
   PUBLIC_URL: z.string().trim().url('must be a URL such as https://usage.example.com').optional(),
+  /** Who takes payments (docs/payments.md): ledger = recorded in our own ledger, nobody charged (development); stripe = Stripe Checkout and off-session charges. */
+  PAYMENTS_PROVIDER: z.enum(['ledger', 'stripe']).default('ledger'),
+  /** Stripe secret key (sk_test_… in test mode, sk_live_… in production); required with PAYMENTS_PROVIDER=stripe. */
+  STRIPE_SECRET_KEY: optionalText.refine((v) => v === undefined || /^(sk|rk)_(test|live)_/.test(v), 'must be a Stripe secret key (sk_test_… or sk_live_…)'),
+  /** Signing secret of the webhook endpoint <PUBLIC_URL>/v1/payments/stripe/webhook (whsec_…); required with PAYMENTS_PROVIDER=stripe. */
+  STRIPE_WEBHOOK_SECRET: optionalText.refine((v) => v === undefined || v.startsWith('whsec_'), 'must be a webhook signing secret (whsec_…)'),
+  /** Stripe API base (protocol, host, port); only changed for a local stand-in or a proxy. Unset: https://api.stripe.com. */
+  STRIPE_API_BASE: z.string().trim().url('must be a URL such as http://127.0.0.1:12111').optional(),
   /** Slack app (see docs/slack.md). Slack is on when SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID (OAuth install) is set. */
   SLACK_BOT_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xoxb-'), 'must be a bot token (xoxb-…)'),
   /** Single-workspace mode: the org (slug) that the workspace of SLACK_BOT_TOKEN belongs to. */
@@ -74,10 +90,17 @@ export type Config = z.infer<typeof configSchema>;
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  // `FOO=` (or `FOO: ${FOO:-}` in docker-compose) means "not set", not an invalid value.
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = configSchema.safeParse(set);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  return parsed.data;
+  // A process running one part shares the database and Temporal with the others: the
+  // embedded defaults (PGlite, a dev server of its own) would give each its own.
+  const c = parsed.data;
+  const missing = c.ROLE === 'all' ? [] : (['DATABASE_URL', 'TEMPORAL_ADDRESS'] as const).filter((k) => !c[k]);
+  if (missing.length) throw new ConfigError(`Invalid configuration:\n${missing.map((k) => `  ${k}: required when ROLE=${c.ROLE} (every process of a scaled deployment shares one database and one Temporal)`).join('\n')}`);
+  return c;
 }

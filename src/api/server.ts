@@ -1,6 +1,9 @@
 // The HTTP API: validates every request against its route's schemas, authenticates
 // it, and hands it to the ledger.
+import { hkdfSync } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { CONSOLE_ROUTES, consolePlugin } from '../console/plugin.js';
+import type { ConsoleOptions } from '../console/deps.js';
 import type { Db } from '../db/client.js';
 import type { RequestService } from '../services/requests.js';
 import { authenticate } from './auth.js';
@@ -16,6 +19,9 @@ import { invoiceRoutes } from './routes/invoices.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { operatorRoutes } from './routes/operator.js';
 import { otlpRoutes } from './routes/otlp.js';
+import { paymentsRoutes } from './routes/payments.js';
+import type { Purchases } from '../payments/purchases.js';
+import type { StripeWebhook } from '../payments/stripe-webhook.js';
 import { requestRoutes } from './routes/requests.js';
 import { settingsRoutes } from './routes/settings.js';
 import { usageRoutes } from './routes/usage.js';
@@ -39,6 +45,10 @@ export interface ApiDeps {
   /** After a denial a member may ask again only after this long (authorize's canRequestExtraUsage). */
   requestCooldownAfterDenialMs?: number;
   logLevel?: string;
+  /** The web console's public address and legal texts (src/console/, docs/console.md). */
+  console?: ConsoleOptions;
+  /** Buying balance (default: credited at once, nobody charged) and, with Stripe, its webhook (src/payments/). */
+  payments?: { purchases: Purchases; stripeWebhook?: StripeWebhook };
 }
 
 export const API_VERSION = '0.1.0';
@@ -77,12 +87,18 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...settingsRoutes(deps),
     ...requestRoutes(deps),
     ...invoiceRoutes(deps),
+    // Installs the raw-body hook its webhook's signature needs.
+    ...paymentsRoutes(deps, app),
     ...metricsRoutes(deps),
   ];
   const openapi = buildOpenApi(routes, API_VERSION);
   app.get('/openapi.json', async () => openapi);
-  notFound = notFoundHandler([...routes, { method: 'GET', url: '/openapi.json' }]);
+  notFound = notFoundHandler([...routes, { method: 'GET', url: '/openapi.json' }, ...CONSOLE_ROUTES]);
   app.setNotFoundHandler(notFound);
+  // The web console: HTML pages on the same port, in their own plugin context.
+  const secretSource = deps.identity?.sessionSecret ?? deps.operatorToken;
+  const csrfKey = Buffer.from(hkdfSync('sha256', secretSource, 'extra-usage-control-plane', 'console csrf key v1', 32)).toString('base64url');
+  app.register(consolePlugin({ ...deps.console, db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, csrfKey }));
 
   for (const route of routes) {
     app.route({

@@ -27,3 +27,19 @@ export function ledgerOnlyPayments(db: Db): PaymentProvider {
     },
   };
 }
+
+/**
+ * A charge refused for good (a card decline, no saved card): `reason` is what owners
+ * are told. The same idempotency key will be refused the same way.
+ */
+export class PaymentDeclined extends Error {
+  override readonly name = 'PaymentDeclined';
+  constructor(readonly reason: string) {
+    super(`payment declined: ${reason}`);
+  }
+}
+
+/** The charge was sent but its success is not confirmed yet: retry later with the same key (charged once). */
+export class PaymentPending extends Error {
+  override readonly name = 'PaymentPending';
+}

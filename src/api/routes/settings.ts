@@ -3,8 +3,8 @@
 import { z } from 'zod';
 import { formatUsd, MAX_BALANCE_NANOS } from '../../domain/money.js';
 import { auditLog } from '../../ledger/audit.js';
-import { creditBalance } from '../../ledger/balance.js';
-import { actorLabel, requireAdmin, requireOwner } from '../../ledger/actors.js';
+import { ledgerPurchases } from '../../payments/purchases.js';
+import { requireAdmin, requireOwner } from '../../ledger/actors.js';
 import { seatLimits, usageOverview } from '../../ledger/reports.js';
 import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../../ledger/settings.js';
 import { loadOrg } from '../../ledger/limits-state.js';
@@ -85,18 +85,37 @@ export function settingsRoutes(deps: ApiDeps) {
     }),
     defineRoute({
       method: 'POST', url: '/v1/settings/balance/purchases', tag: 'settings', auth: 'person', status: 201,
-      summary: 'Buy prepaid balance (team owners). The idempotency key makes a retry count once.',
+      summary: 'Buy prepaid balance (team owners). The idempotency key makes a retry count once. With Stripe (docs/payments.md) '
+        + 'the answer is 202 with the Checkout link to pay at; the balance is credited when Stripe confirms the payment.',
       body: z.object({ amount: positiveUsdAmount, idempotencyKey: text(200) }).strict(),
-      otherSuccess: { 200: 'A retry with the same idempotencyKey: the first purchase, counted once (header idempotent-replayed)' },
+      otherSuccess: {
+        200: 'A retry with the same idempotencyKey: the first purchase, counted once (header idempotent-replayed)',
+        202: 'Payments through Stripe: { status: "awaiting_payment", checkoutUrl, amount, idempotencyKey }; nothing is credited until paid',
+      },
       refusals: {
         409: 'The idempotencyKey was used for a different amount',
-        422: `The organisation is on the enterprise plan, or the balance would pass its maximum of ${formatUsd(MAX_BALANCE_NANOS)}`,
+        422: `The organisation is on the enterprise plan, the balance would pass its maximum of ${formatUsd(MAX_BALANCE_NANOS)}, or (Stripe) the amount is not whole cents`,
       },
       async handler({ auth, body, reply }) {
-        requireOwner(auth.actor!);
-        const { entry, replayed } = await creditBalance(deps.db, auth.org!, { kind: 'purchase', amountNanos: nanosOf(body.amount), idempotencyKey: body.idempotencyKey, actor: actorLabel(auth.actor!) });
+        const purchases = deps.payments?.purchases ?? ledgerPurchases(deps.db);
+        const outcome = await purchases.buy(auth.org!, auth.actor!, { amountNanos: nanosOf(body.amount), idempotencyKey: body.idempotencyKey });
+        if (outcome.kind === 'checkout') {
+          reply.status(202);
+          if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+          return { status: 'awaiting_payment', checkoutUrl: outcome.checkoutUrl, amount: formatUsd(outcome.amountNanos), idempotencyKey: body.idempotencyKey };
+        }
+        const { entry, replayed } = outcome;
         if (replayed) reply.status(200).header('idempotent-replayed', 'true');
         return { id: entry.id, amount: formatUsd(entry.amountNanos), balanceAfter: formatUsd(entry.balanceAfterNanos), createdAt: entry.createdAt };
+      },
+    }),
+    defineRoute({
+      method: 'PUT', url: '/v1/settings/balance/warning', tag: 'settings', auth: 'person',
+      summary: 'Tell owners once when the prepaid balance (less holds) falls below `level` while auto-reload is off; null = no warning (team owners)',
+      body: z.object({ level: usdAmount.nullable().describe('USD amount, or null for no warning') }).strict(),
+      refusals: { 422: 'The organisation is on the enterprise plan' },
+      async handler({ auth, body }) {
+        return balanceWarningView(await setBalanceWarning(deps.db, auth.org!, auth.actor!, nanosOrNull(body.level)));
       },
     }),
     defineRoute({

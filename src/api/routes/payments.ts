@@ -1,0 +1,68 @@
+// Stripe's side of payments: the webhook that credits paid purchases and records
+// auto-reload charges (docs/payments.md), and the page Checkout sends the buyer back to.
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { WebhookRejected } from '../../payments/stripe-webhook.js';
+import { RETURN_PATH } from '../../payments/purchases.js';
+import { HttpError } from '../errors.js';
+import { defineRoute } from '../route.js';
+import type { ApiDeps } from '../server.js';
+
+export const STRIPE_WEBHOOK_URL = '/v1/payments/stripe/webhook';
+
+/**
+ * The signature covers the exact bytes Stripe sent, so this route keeps them before
+ * the JSON parser runs (every other route is left as it was).
+ */
+function keepRawBodies(app: FastifyInstance): WeakMap<FastifyRequest, Buffer> {
+  const raw = new WeakMap<FastifyRequest, Buffer>();
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (request.routeOptions.url !== STRIPE_WEBHOOK_URL) return payload;
+    const chunks: Buffer[] = [];
+    for await (const chunk of payload) chunks.push(Buffer.from(chunk as Buffer));
+    const body = Buffer.concat(chunks);
+    raw.set(request, body);
+    const again = Readable.from([body]);
+    (again as unknown as { receivedEncodedLength: number }).receivedEncodedLength = body.length;
+    return again;
+  });
+  return raw;
+}
+
+export function paymentsRoutes(deps: ApiDeps, app: FastifyInstance) {
+  const rawBodies = keepRawBodies(app);
+  return [
+    defineRoute({
+      method: 'POST', url: STRIPE_WEBHOOK_URL, tag: 'payments', auth: 'none',
+      summary: 'Stripe webhook (signed with the endpoint\'s signing secret): a paid Checkout credits its purchase once; '
+        + 'PaymentIntent outcomes confirm or decline auto-reload charges. Replays and out-of-order events change nothing.',
+      refusals: {
+        400: 'The Stripe-Signature header is missing or does not verify for this body with the signing secret (nothing changed)',
+        404: 'Payments are not taken through Stripe here (PAYMENTS_PROVIDER is not stripe)',
+      },
+      async handler({ request }) {
+        const webhook = deps.payments?.stripeWebhook;
+        if (!webhook) throw new HttpError(404, 'not_found', 'payments are not taken through Stripe on this service (PAYMENTS_PROVIDER is not stripe)');
+        const signature = request.headers['stripe-signature'];
+        try {
+          const result = await webhook.handle(rawBodies.get(request) ?? Buffer.alloc(0), typeof signature === 'string' ? signature : undefined);
+          return { received: true, ...result };
+        } catch (err) {
+          if (err instanceof WebhookRejected) throw new HttpError(400, 'invalid_signature', err.message, 'stripe-signature');
+          throw err;
+        }
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: RETURN_PATH, tag: 'payments', auth: 'none',
+      summary: 'Where Stripe Checkout sends the buyer back; the balance is credited when Stripe\'s webhook confirms the payment',
+      query: z.object({ outcome: z.enum(['paid', 'cancelled']), session_id: z.string().max(300).optional() }),
+      async handler({ query }) {
+        return query.outcome === 'paid'
+          ? { message: 'Thank you. Your payment was received; the balance is credited as soon as Stripe confirms it (usually within seconds).' }
+          : { message: 'The purchase was cancelled; nothing was charged or credited.' };
+      },
+    }),
+  ];
+}

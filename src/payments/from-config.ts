@@ -1,0 +1,44 @@
+// Which payment provider runs, from the configuration: the ledger-only one by default
+// (development: nobody is charged), Stripe with PAYMENTS_PROVIDER=stripe.
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { ConfigError } from '../config.js';
+import type { Db } from '../db/client.js';
+import { ledgerOnlyPayments, type PaymentProvider } from './port.js';
+import { ledgerPurchases, stripePurchases, type Purchases } from './purchases.js';
+import { createStripeClient } from './stripe-client.js';
+import { stripePayments } from './stripe.js';
+import { stripeWebhook, type StripeWebhook } from './stripe-webhook.js';
+
+export interface Payments {
+  /** Auto-reload's charges. */
+  provider: PaymentProvider;
+  /** Owners buying balance (API, Slack, Teams). */
+  purchases: Purchases;
+  /** Set with Stripe: POST /v1/payments/stripe/webhook. */
+  stripeWebhook?: StripeWebhook;
+}
+
+// What Stripe needs besides each variable's own check in src/config.ts.
+const stripeNeeds = z.object({
+  STRIPE_SECRET_KEY: z.string({ error: 'required when PAYMENTS_PROVIDER=stripe' }),
+  STRIPE_WEBHOOK_SECRET: z.string({ error: 'required when PAYMENTS_PROVIDER=stripe (the signing secret of the webhook endpoint)' }),
+  PUBLIC_URL: z.string({ error: 'required when PAYMENTS_PROVIDER=stripe (Checkout sends the buyer back there)' }),
+});
+
+type Log = { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+
+export function paymentsFromConfig(config: Config, db: Db, log: Log): Payments {
+  if (config.PAYMENTS_PROVIDER === 'ledger') return { provider: ledgerOnlyPayments(db), purchases: ledgerPurchases(db) };
+  const parsed = stripeNeeds.safeParse(config);
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  const s = parsed.data;
+  const stripe = createStripeClient({ secretKey: s.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });
+  return {
+    provider: stripePayments(db, stripe),
+    purchases: stripePurchases(db, stripe, { publicUrl: s.PUBLIC_URL }),
+    stripeWebhook: stripeWebhook({ db, stripe, webhookSecret: s.STRIPE_WEBHOOK_SECRET, log }),
+  };
+}
