@@ -5,7 +5,9 @@ import { createActivities } from '../activities/index.js';
 import type { ActivityDeps } from '../activities/deps.js';
 
 export const DEFAULT_TASK_QUEUE = 'extra-usage';
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+// index.ts under tsx, index.js in the compiled image (dist/): the same extension as this file.
+const OWN_EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../../workflows/index${OWN_EXTENSION}`, import.meta.url));
 
 let runtimeInstalled = false;
 /** Sets how much the Temporal SDK logs; must run before the first worker or connection. */
