@@ -41,6 +41,11 @@ const keyCacheOf = (db: Db) => {
   return c;
 };
 
+/** Drop this process's copies (a key changed in another process: src/ledger/cache-versions.ts). A look-up in flight keeps writing to the old copy. */
+export function forgetApiKeys(db: Db): void {
+  keyCaches.delete(db);
+}
+
 export async function revokeApiKey(db: Db, orgId: string, id: string) {
   keyCacheOf(db).clear();
   return inTransaction(db, async (tx) => {
