@@ -5,9 +5,9 @@ import { startService } from './service.js';
 async function main() {
   const config = loadConfig();
   const service = await startService(config);
-  console.log(`extra-usage control plane listening on ${service.url}`);
+  console.log(`extra-usage control plane (ROLE=${service.role}) listening on ${service.url}`);
   console.log(`  health:   ${service.url}/health`);
-  console.log(`  api docs: ${service.url}/openapi.json`);
+  if (service.role === 'all' || service.role === 'api') console.log(`  api docs: ${service.url}/openapi.json`);
   if (service.temporal.uiUrl) console.log(`  temporal: ${service.temporal.uiUrl}`);
   console.log(`  operator token: ${config.OPERATOR_TOKEN ? '(from OPERATOR_TOKEN)' : `${service.operatorToken} (kept in ${config.DATA_DIR}/operator-token)`}`);
   let stopping = false;

@@ -1,9 +1,11 @@
-// Starts the whole service from a config: database (migrated), Temporal (a local
-// dev server unless TEMPORAL_ADDRESS is set) and the HTTP API. Returns how to stop it.
+// Starts the service from a config: database (migrated), Temporal (a local dev server
+// unless TEMPORAL_ADDRESS is set) and the parts its ROLE runs (all of them by default:
+// the HTTP API, the Temporal worker with the outbox relay, schedules and reservation
+// sweeper, the chat receivers). Returns how to stop it.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Config } from './config.js';
+import type { Config, Role } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import { buildServer } from './api/server.js';
@@ -14,15 +16,19 @@ import { installTemporalRuntime, startWorker } from './temporal/worker.js';
 import { startOutboxRelay } from './temporal/outbox-relay.js';
 import { outboxRoutes } from './temporal/outbox-routes.js';
 import { requestService } from './services/requests.js';
-import { ledgerOnlyPayments } from './payments/port.js';
+import { paymentsFromConfig } from './payments/from-config.js';
 import { buildNotifier } from './notify/from-config.js';
 import { ensureAllSchedules, ScheduleProblems } from './temporal/schedules.js';
+import { resumeAutoReloads } from './temporal/auto-reload.js';
 import { failingEvents } from './ledger/outbox.js';
 import { startReservationSweeper } from './services/reservation-sweeper.js';
+import { startCacheSync } from './ledger/cache-versions.js';
+import { startStatusServer } from './status-server.js';
 import { startSlackApp } from '../bot/slack/app.js';
 import { startTeamsBot } from '../bot/teams/bot.js';
 
 export interface RunningService {
+  role: Role;
   url: string;
   operatorToken: string;
   temporal: { address: string; uiUrl: string | null };
@@ -40,7 +46,14 @@ export function operatorTokenFor(config: Config, dataDir: string): string {
   return token;
 }
 
+/** What a process of each role runs. Every part is safe with any number of copies. */
+export function partsOf(role: Role): { api: boolean; worker: boolean; chat: boolean } {
+  return { api: role === 'all' || role === 'api', worker: role === 'all' || role === 'worker', chat: role === 'all' || role === 'chat' };
+}
+
 export async function startService(config: Config, log: (msg: string) => void = console.log): Promise<RunningService> {
+  // Bad payment settings stop the start before anything runs.
+  const makePayments = paymentsFromConfig(config);
   const dataDir = resolve(config.DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   const stack: (() => Promise<void>)[] = [];
@@ -52,6 +65,8 @@ export async function startService(config: Config, log: (msg: string) => void = 
     const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: join(dataDir, 'pglite') });
     stack.push(() => database.close());
     const applied = await applyMigrations(database.prisma);
+    const parts = partsOf(config.ROLE);
+    if (config.ROLE !== 'all') log(`role: ${config.ROLE} (${Object.entries(parts).filter(([, on]) => on).map(([p]) => p).join(', ')})`);
     log(`database: ${database.kind === 'postgres' ? 'PostgreSQL server' : `embedded PGlite in ${join(dataDir, 'pglite')}`}${applied.length ? `, applied ${applied.join(', ')}` : ', schema up to date'}`);
 
     let devServer: DevServer | null = null;
@@ -70,6 +85,7 @@ export async function startService(config: Config, log: (msg: string) => void = 
     const db = database.prisma;
     const now = () => new Date();
     const taskQueue = config.TEMPORAL_TASK_QUEUE;
+    const payments = makePayments(db, log);
     const requests = requestService({
       db,
       client: temporal.client,
@@ -81,29 +97,58 @@ export async function startService(config: Config, log: (msg: string) => void = 
       },
       now,
     });
-    // Chat apps first: the worker's notifier sends through them.
-    const slack = await startSlackApp({ config, db, requests, log });
+    // What other processes change in the cached tables reaches this one within CACHE_SYNC_MS.
+    const cacheSync = startCacheSync(db, { intervalMs: config.CACHE_SYNC_MS, log });
+    stack.push(() => cacheSync.stop());
+    // Chat apps first: the worker's notifier sends through them. A worker without the
+    // chat role only sends; a chat process without the worker role only receives.
+    const chatApps = parts.chat || parts.worker;
+    const slack = chatApps ? await startSlackApp({ config, db, requests, log, listen: parts.chat }) : null;
     if (slack) {
       stack.push(() => slack.stop());
-      log(`slack: app running${slack.url ? ` at ${slack.url}` : ' (Socket Mode)'}`);
+      if (parts.chat) log(`slack: app running${slack.url ? ` at ${slack.url}` : ' (Socket Mode)'}`);
     }
-    const teams = await startTeamsBot({ config, db, requests, log });
+    const teams = chatApps ? await startTeamsBot({ config, db, requests, log, listen: parts.chat }) : null;
     if (teams) stack.push(() => teams.stop());
-    const channels = buildNotifier(config, db, log, [...(slack ? [{ name: 'slack', notifier: slack.notifier }] : []), ...(teams ? [{ name: 'teams', notifier: teams.notifier }] : [])]);
-    stack.push(async () => channels.close());
-    const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: channels.notifier, payments: ledgerOnlyPayments(db), now } });
-    stack.push(() => worker.stop());
     const schedules = new ScheduleProblems();
-    const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules }, outboxRoutes(), { log });
-    stack.push(() => relay.stop());
-    const sweeper = startReservationSweeper(db, { log });
-    stack.push(() => sweeper.stop());
-    // Digest and month-end Schedules per org, created or brought up to date at every start.
-    const scheduled = await ensureAllSchedules(temporal.client, db, taskQueue, schedules);
-    log(`temporal: schedules ensured for ${scheduled.ensured} organisation(s)`);
-    for (const f of scheduled.failed) log(`temporal: schedules of organisation ${f.orgId} NOT ensured (see GET /health): ${f.error}`);
+    if (parts.worker) {
+      const channels = buildNotifier(config, db, log, [...(slack ? [{ name: 'slack', notifier: slack.notifier }] : []), ...(teams ? [{ name: 'teams', notifier: teams.notifier }] : [])]);
+      stack.push(async () => channels.close());
+      const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: channels.notifier, payments: payments.provider, now } });
+      stack.push(() => worker.stop());
+      const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules }, outboxRoutes(), { log });
+      stack.push(() => relay.stop());
+      const sweeper = startReservationSweeper(db, { log });
+      stack.push(() => sweeper.stop());
+      // Digest and month-end Schedules per org, created or brought up to date at every start.
+      const scheduled = await ensureAllSchedules(temporal.client, db, taskQueue, schedules);
+      log(`temporal: schedules ensured for ${scheduled.ensured} organisation(s)`);
+      for (const f of scheduled.failed) log(`temporal: schedules of organisation ${f.orgId} NOT ensured (see GET /health): ${f.error}`);
+      // Team orgs already at or below their auto-reload threshold get their reload now.
+      const reloads = await resumeAutoReloads(temporal.client, db, taskQueue);
+      if (reloads.requested.length) log(`auto-reload: reload requested for ${reloads.requested.length} organisation(s) at or below their threshold`);
+      for (const f of reloads.failed) log(`auto-reload: reload of organisation ${f.orgId} NOT requested: ${f.error}`);
+    }
 
     const operatorToken = operatorTokenFor(config, dataDir);
+    const health = async () => {
+      const outbox = await failingEvents(db);
+      const failingSchedules = schedules.list();
+      return {
+        // Still serving; something needs the operator.
+        ...(outbox.count || failingSchedules.length ? { status: 'degraded' } : {}),
+        database: database.kind,
+        temporal: { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue },
+        schedules: { failing: failingSchedules },
+        outbox: { failing: outbox.count, oldestFailing: outbox.oldest },
+      };
+    };
+    if (!parts.api) {
+      // Worker and chat processes answer GET /health only, for the orchestrator.
+      const status = await startStatusServer({ port: config.PORT, host: config.HOST, role: config.ROLE, health });
+      stack.push(() => status.close());
+      return { role: config.ROLE, url: status.url, operatorToken, temporal: { address, uiUrl: devServer?.uiUrl ?? null }, database, stop };
+    }
     const app = buildServer({
       db,
       operatorToken,
@@ -113,22 +158,12 @@ export async function startService(config: Config, log: (msg: string) => void = 
       requestCooldownAfterDenialMs: config.REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES * 60_000,
       identity: { sessionSecret: config.SESSION_SECRET },
       logLevel: config.LOG_LEVEL,
-      health: async () => {
-        const outbox = await failingEvents(db);
-        const failingSchedules = schedules.list();
-        return {
-          // Still serving; something needs the operator.
-          ...(outbox.count || failingSchedules.length ? { status: 'degraded' } : {}),
-          database: database.kind,
-          temporal: { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue },
-          schedules: { failing: failingSchedules },
-          outbox: { failing: outbox.count, oldestFailing: outbox.oldest },
-        };
-      },
+      health,
+      payments,
     });
     stack.push(() => app.close());
     const url = await app.listen({ port: config.PORT, host: config.HOST });
-    return { url, operatorToken, temporal: { address, uiUrl: devServer?.uiUrl ?? null }, database, stop };
+    return { role: config.ROLE, url, operatorToken, temporal: { address, uiUrl: devServer?.uiUrl ?? null }, database, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -28,6 +28,8 @@ export interface SlackAppOptions {
   log?: (line: string) => void;
   /** Extra Web API client options (tests turn retries off). */
   clientOptions?: webApi.WebClientOptions;
+  /** false: only the notifier (a worker process sends; the chat processes receive). Default true. */
+  listen?: boolean;
 }
 
 export interface RunningSlackApp {
@@ -163,7 +165,9 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
   });
 
   let url: string | null = null;
-  if (settings.transport.kind === 'http') {
+  if (opts.listen === false) {
+    log('slack: sending only (this process does not receive Slack events)');
+  } else if (settings.transport.kind === 'http') {
     const server = (await app.start({ port: settings.port, host: opts.config.HOST ?? '127.0.0.1' })) as Server;
     const address = server.address() as AddressInfo;
     url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
@@ -183,6 +187,7 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
     url,
     installLink: (slug) => (oauth ? installLink(settings.publicUrl ?? url ?? 'http://localhost', oauth.stateSecret, slug) : null),
     async stop() {
+      if (opts.listen === false) return;
       await app.stop().catch((err: Error) => log(`slack: stop: ${err.message}`));
     },
   };

@@ -26,6 +26,8 @@ export interface TeamsBotOptions {
   log?: (line: string) => void;
   /** Mount POST /api/messages on this Fastify instance (before it listens) instead of listening on TEAMS_PORT. */
   server?: FastifyInstance;
+  /** false: only the notifier (a worker process sends; the chat processes receive). Default true. */
+  listen?: boolean;
 }
 
 export interface RunningTeamsBot {
@@ -67,7 +69,9 @@ export async function startTeamsBot(opts: TeamsBotOptions): Promise<RunningTeams
 
   let url: string | null = null;
   let own: FastifyInstance | null = null;
-  if (opts.server) {
+  if (opts.listen === false) {
+    // Sending only: proactive messages need no endpoint of ours.
+  } else if (opts.server) {
     mount(opts.server, handle);
   } else {
     own = Fastify({ logger: false });
