@@ -15,7 +15,12 @@ export type ReloadOutcome =
   | { type: 'reload_failed'; triggerEventId: string; amountNanos: string; balanceNanos: string; error: string }
   | { type: 'reload_limit_reached'; period: string; limit: number; balanceNanos: string };
 
-export type AlertEvent = DomainEvent | ReloadOutcome;
+/** Team balance notices with auto-reload off, written once per episode by the balance watch. */
+export type BalanceNotice =
+  | { type: 'balance_warning'; balanceNanos: string; levelNanos: string }
+  | { type: 'balance_exhausted'; balanceNanos: string };
+
+export type AlertEvent = DomainEvent | ReloadOutcome | BalanceNotice;
 
 export interface AlertContext {
   /** The outbox event (or workflow) this alert comes from. */
@@ -130,6 +135,25 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
         title: `${ctx.org.name}'s prepaid balance is down to ${usd(event.balanceNanos)}`,
         text: `The balance reached the auto-reload threshold of ${usd(event.thresholdNanos)}; an auto-reload is starting. Extra usage stops when the balance reaches zero.`,
         facts: { Balance: usd(event.balanceNanos), Threshold: usd(event.thresholdNanos) },
+      };
+    case 'balance_warning':
+      return {
+        kind: 'balance_low',
+        audience: 'owners',
+        // The balance watch writes one event per episode.
+        dedupeKey: `balance_warning:event=${ctx.eventId}`,
+        title: `${ctx.org.name}'s prepaid balance is below ${usd(event.levelNanos)}`,
+        text: `${usd(event.balanceNanos)} is left for extra usage, and auto-reload is off. Extra usage stops when it runs out: buy credit, or turn auto-reload on.`,
+        facts: { Balance: usd(event.balanceNanos), 'Warning level': usd(event.levelNanos) },
+      };
+    case 'balance_exhausted':
+      return {
+        kind: 'balance_low',
+        audience: 'owners',
+        dedupeKey: `balance_exhausted:event=${ctx.eventId}`,
+        title: `${ctx.org.name}'s prepaid balance is used up`,
+        text: `Extra usage is refused for everyone (balance ${usd(event.balanceNanos)}) until an owner buys credit. Auto-reload is off.`,
+        facts: { Balance: usd(event.balanceNanos) },
       };
     case 'reload_succeeded':
       return {

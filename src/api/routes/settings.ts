@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { formatUsd, MAX_BALANCE_NANOS } from '../../domain/money.js';
 import { auditLog } from '../../ledger/audit.js';
+import { balanceWarningView, setBalanceWarning } from '../../ledger/balance-warning.js';
 import { ledgerPurchases } from '../../payments/purchases.js';
 import { requireAdmin, requireOwner } from '../../ledger/actors.js';
 import { seatLimits, usageOverview } from '../../ledger/reports.js';
@@ -11,6 +12,7 @@ import { loadOrg } from '../../ledger/limits-state.js';
 import { defineRoute } from '../route.js';
 import { capAmount, memberRef, nanosOf, nanosOrNull, positiveUsdAmount, text, usdAmount } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
+import { withDollarAmounts } from '../amounts.js';
 
 const capBody = z.object({ cap: capAmount.describe('USD amount, or null for unlimited') }).strict();
 
@@ -151,7 +153,7 @@ export function settingsRoutes(deps: ApiDeps) {
       async handler({ auth, query }) {
         requireOwner(auth.actor!);
         const page = await auditLog(deps.db, auth.org!.id, query.limit, query.before === undefined ? undefined : BigInt(query.before));
-        return { entries: page.entries.map((r) => ({ ...r, id: String(r.id) })), nextCursor: page.nextCursor };
+        return { entries: page.entries.map((r) => ({ ...r, id: String(r.id), before: withDollarAmounts(r.before), after: withDollarAmounts(r.after) })), nextCursor: page.nextCursor };
       },
     }),
   ];
