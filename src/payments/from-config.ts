@@ -26,19 +26,24 @@ const stripeNeeds = z.object({
   PUBLIC_URL: z.string({ error: 'required when PAYMENTS_PROVIDER=stripe (Checkout sends the buyer back there)' }),
 });
 
-type Log = { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
-
-export function paymentsFromConfig(config: Config, db: Db, log: Log): Payments {
-  if (config.PAYMENTS_PROVIDER === 'ledger') return { provider: ledgerOnlyPayments(db), purchases: ledgerPurchases(db) };
+/**
+ * Checks the payment settings (a ConfigError names what is missing) and returns how
+ * to build the providers once the database is open.
+ */
+export function paymentsFromConfig(config: Config): (db: Db, log: (msg: string) => void) => Payments {
+  if (config.PAYMENTS_PROVIDER === 'ledger') return (db) => ({ provider: ledgerOnlyPayments(db), purchases: ledgerPurchases(db) });
   const parsed = stripeNeeds.safeParse(config);
   if (!parsed.success) {
     throw new ConfigError(`Invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   }
   const s = parsed.data;
-  const stripe = createStripeClient({ secretKey: s.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });
-  return {
-    provider: stripePayments(db, stripe),
-    purchases: stripePurchases(db, stripe, { publicUrl: s.PUBLIC_URL }),
-    stripeWebhook: stripeWebhook({ db, stripe, webhookSecret: s.STRIPE_WEBHOOK_SECRET, log }),
+  return (db, log) => {
+    const stripe = createStripeClient({ secretKey: s.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });
+    const line = (level: string) => (obj: object, msg: string) => log(`payments ${level}: ${msg} ${JSON.stringify(obj)}`);
+    return {
+      provider: stripePayments(db, stripe),
+      purchases: stripePurchases(db, stripe, { publicUrl: s.PUBLIC_URL }),
+      stripeWebhook: stripeWebhook({ db, stripe, webhookSecret: s.STRIPE_WEBHOOK_SECRET, log: { warn: line('warning'), error: line('error') } }),
+    };
   };
 }
