@@ -19,6 +19,7 @@ import { invoiceRoutes } from './routes/invoices.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { operatorRoutes } from './routes/operator.js';
 import { otlpRoutes } from './routes/otlp.js';
+import { productRoutes } from './routes/products.js';
 import { paymentsRoutes } from './routes/payments.js';
 import type { Purchases } from '../payments/purchases.js';
 import type { StripeWebhook } from '../payments/stripe-webhook.js';
@@ -85,6 +86,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...identityRoutes(deps, sessions),
     ...operatorRoutes(deps),
     ...settingsRoutes(deps),
+    ...productRoutes(deps),
     ...requestRoutes(deps),
     ...invoiceRoutes(deps),
     // Installs the raw-body hook its webhook's signature needs.

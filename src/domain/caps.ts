@@ -9,6 +9,8 @@ export type ExtraUsageScope = 'all_members' | 'selected_members';
 export type RefusalReason =
   | 'seat_limit_reached'
   | 'extra_usage_disabled'
+  | 'product_not_enabled'
+  | 'product_cap_reached'
   | 'member_cap_reached'
   | 'seat_tier_cap_reached'
   | 'org_cap_reached'
@@ -35,6 +37,90 @@ export interface MemberLimitsState {
   orgSpendNanos: bigint;
   /** Team prepaid balance (ignored for enterprise). */
   balanceNanos: bigint;
+  /**
+   * The product the request names: the member's monthly cap of extra usage on it (their
+   * own, else the product's default; 0 = off) and their month-to-date extra on it.
+   * Absent or null: no product cap applies (no product named, or none set).
+   */
+  productCapNanos?: bigint | null;
+  productSpendNanos?: bigint;
+}
+
+/**
+ * THE cap order: the one list of limits, first to last, that authorize (check mode),
+ * reservation holds and docs/api.md ("reason is the first limit that stops the
+ * member") all follow. The first two and product_not_enabled say whether this member
+ * may go on as extra usage at all (on this product); the rest are amounts, checked by
+ * spendLimits in this same order. model_unpriced comes before all of them (authorize only).
+ */
+export const CAP_ORDER = [
+  'extra_usage_disabled',
+  'seat_limit_reached',
+  'product_not_enabled',
+  'product_cap_reached',
+  'member_cap_reached',
+  'seat_tier_cap_reached',
+  'org_cap_reached',
+  'balance_exhausted',
+] as const satisfies readonly RefusalReason[];
+
+/** One amount limit: month-to-date spend (and what open holds take of it) against a cap. */
+export interface SpendLimit {
+  reason: 'product_cap_reached' | 'member_cap_reached' | 'seat_tier_cap_reached' | 'org_cap_reached' | 'balance_exhausted';
+  spentNanos: bigint;
+  /** Held by open reservations (0 in check mode, where the state already counts holds as spent). */
+  reservedNanos: bigint;
+  /** null: no limit. */
+  capNanos: bigint | null;
+  /** When it lifts: the month's end, or never by itself (a balance is topped up). */
+  resets: 'month' | 'topped_up';
+}
+
+/** What open reservations hold against each limit, kept apart from spend (reservation mode). */
+export interface Reserved {
+  product: bigint;
+  member: bigint;
+  tier: bigint;
+  org: bigint;
+  balance: bigint;
+}
+
+const NOTHING_RESERVED: Reserved = { product: 0n, member: 0n, tier: 0n, org: 0n, balance: 0n };
+
+/** The amount limits in CAP_ORDER (a team's balance is a limit whose cap is the balance). */
+export function spendLimits(s: MemberLimitsState, reserved: Reserved = NOTHING_RESERVED): SpendLimit[] {
+  const month = 'month' as const;
+  const limits: SpendLimit[] = [
+    { reason: 'product_cap_reached', spentNanos: s.productSpendNanos ?? 0n, reservedNanos: reserved.product, capNanos: s.productCapNanos ?? null, resets: month },
+    { reason: 'member_cap_reached', spentNanos: s.memberSpendNanos, reservedNanos: reserved.member, capNanos: s.memberCapNanos, resets: month },
+    { reason: 'seat_tier_cap_reached', spentNanos: s.tierSpendNanos, reservedNanos: reserved.tier, capNanos: effectiveTierCap(s.plan, s.tierCapNanos), resets: month },
+    { reason: 'org_cap_reached', spentNanos: s.orgSpendNanos, reservedNanos: reserved.org, capNanos: s.orgCapNanos, resets: month },
+  ];
+  if (s.plan === 'team') limits.push({ reason: 'balance_exhausted', spentNanos: 0n, reservedNanos: reserved.balance, capNanos: s.balanceNanos, resets: 'topped_up' });
+  return limits;
+}
+
+/** A product cap of zero: this member may not go on as extra usage on this product. */
+export const productOff = (s: Pick<MemberLimitsState, 'productCapNanos'>) => s.productCapNanos === 0n;
+
+/**
+ * The access steps of CAP_ORDER (may this member go on as extra usage at all, on this
+ * product?): the refusal, or null when they may. `resetsAt` is the seat window's end,
+ * when included usage comes back.
+ */
+export function extraAccessRefusal(s: MemberLimitsState, seatResetsAt: Date | null): Extract<AuthorizeDecision, { allowed: false }> | null {
+  // Requests exist for seat-based Enterprise (the brief's flow); a refused member
+  // there can ask admins for a premium seat or for extra usage.
+  const canRequest = s.plan === 'enterprise';
+  if (!s.orgExtraUsageEnabled) return { allowed: false, reason: 'extra_usage_disabled', resetsAt: seatResetsAt, canRequestExtraUsage: canRequest };
+  if (!extraUsageAvailable(s)) return { allowed: false, reason: 'seat_limit_reached', resetsAt: seatResetsAt, canRequestExtraUsage: canRequest };
+  if (productOff(s)) return { allowed: false, reason: 'product_not_enabled', resetsAt: seatResetsAt, canRequestExtraUsage: false };
+  return null;
+}
+
+/** The refusal of an amount limit reached, with when it lifts. */
+export function limitRefusal(l: SpendLimit, at: Date, timezone: string): Extract<AuthorizeDecision, { allowed: false }> {
+  return { allowed: false, reason: l.reason, resetsAt: l.resets === 'month' ? monthResetsAt(at, timezone) : null, canRequestExtraUsage: false };
 }
 
 export type AuthorizeDecision =
@@ -55,34 +141,16 @@ const reached = (spend: bigint, cap: bigint | null) => cap !== null && spend >= 
 
 /**
  * May the member send one more request at `at`? Included usage first; then extra
- * usage, refused with the first limit that stops it (member, tier, org, balance).
+ * usage, refused with the first limit that stops it, in CAP_ORDER.
  */
 export function decideAuthorize(s: MemberLimitsState, at: Date): AuthorizeDecision {
   const window = currentWindow(s.window, s.windowMinutes, at);
   if (window.usedNanos < s.allowanceNanos) return { allowed: true, mode: 'included' };
-
-  const seatResetsAt = windowResetsAt(window, s.windowMinutes);
-  // Requests exist for seat-based Enterprise (the brief's flow); a refused member
-  // there can ask admins for a premium seat or for extra usage.
-  const canRequest = s.plan === 'enterprise';
-  if (!s.orgExtraUsageEnabled) {
-    return { allowed: false, reason: 'extra_usage_disabled', resetsAt: seatResetsAt, canRequestExtraUsage: canRequest };
-  }
-  if (!extraUsageAvailable(s)) {
-    return { allowed: false, reason: 'seat_limit_reached', resetsAt: seatResetsAt, canRequestExtraUsage: canRequest };
-  }
-  const monthEnd = monthResetsAt(at, s.timezone);
-  if (reached(s.memberSpendNanos, s.memberCapNanos)) {
-    return { allowed: false, reason: 'member_cap_reached', resetsAt: monthEnd, canRequestExtraUsage: false };
-  }
-  if (reached(s.tierSpendNanos, effectiveTierCap(s.plan, s.tierCapNanos))) {
-    return { allowed: false, reason: 'seat_tier_cap_reached', resetsAt: monthEnd, canRequestExtraUsage: false };
-  }
-  if (reached(s.orgSpendNanos, s.orgCapNanos)) {
-    return { allowed: false, reason: 'org_cap_reached', resetsAt: monthEnd, canRequestExtraUsage: false };
-  }
-  if (s.plan === 'team' && s.balanceNanos <= 0n) {
-    return { allowed: false, reason: 'balance_exhausted', resetsAt: null, canRequestExtraUsage: false };
+  const access = extraAccessRefusal(s, windowResetsAt(window, s.windowMinutes));
+  if (access) return access;
+  // Check mode: the state counts what open holds take as spent already.
+  for (const l of spendLimits(s)) {
+    if (reached(l.spentNanos + l.reservedNanos, l.capNanos)) return limitRefusal(l, at, s.timezone);
   }
   return { allowed: true, mode: 'extra' };
 }

@@ -8,6 +8,8 @@ export const ORG_CAP_THRESHOLDS = [50, 80, 100] as const;
 export type DomainEvent =
   | { type: 'seat_limit_reached'; memberId: string; resetsAt: string | null }
   | { type: 'member_cap_reached'; memberId: string; period: string; capNanos: string; spendNanos: string }
+  // A member's extra usage on one product reached their cap on it (docs/api.md "Products").
+  | { type: 'product_cap_reached'; memberId: string; product: string; period: string; capNanos: string; spendNanos: string }
   | { type: 'tier_cap_reached'; tier: SeatTier; period: string; capNanos: string; spendNanos: string }
   | { type: 'org_cap_threshold'; percent: number; period: string; capNanos: string; spendNanos: string }
   | { type: 'balance_below_threshold'; thresholdNanos: string; balanceNanos: string }
@@ -33,6 +35,8 @@ export interface Crossings {
   member: { before: bigint; after: bigint; cap: bigint | null };
   tierSpend: { before: bigint; after: bigint; cap: bigint | null };
   org: { before: bigint; after: bigint; cap: bigint | null };
+  /** The member's extra on the product the request named, when it named one. */
+  product?: { name: string; before: bigint; after: bigint; cap: bigint | null } | null;
   /** Team only; threshold null when auto-reload is off. */
   balance: { before: bigint; after: bigint; threshold: bigint | null } | null;
 }
@@ -41,6 +45,10 @@ export function eventsFor(c: Crossings): DomainEvent[] {
   const out: DomainEvent[] = [];
   if (c.seat.allowance > 0n && crossed(c.seat.before, c.seat.after, c.seat.allowance)) {
     out.push({ type: 'seat_limit_reached', memberId: c.memberId, resetsAt: c.seat.resetsAt?.toISOString() ?? null });
+  }
+  // A cap of 0 (the product off) is never "reached" by a record: nothing extra is counted on it.
+  if (c.product && c.product.cap !== null && c.product.cap > 0n && crossed(c.product.before, c.product.after, c.product.cap)) {
+    out.push({ type: 'product_cap_reached', memberId: c.memberId, product: c.product.name, period: c.period, capNanos: String(c.product.cap), spendNanos: String(c.product.after) });
   }
   if (c.member.cap !== null && crossed(c.member.before, c.member.after, c.member.cap)) {
     out.push({ type: 'member_cap_reached', memberId: c.memberId, period: c.period, capNanos: String(c.member.cap), spendNanos: String(c.member.after) });

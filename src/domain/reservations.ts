@@ -1,10 +1,10 @@
 // Reservation mode: an upper-bound estimate is held against the allowance and every
 // cap before the request runs, so concurrent requests cannot take spend past a cap
 // (the check-before/record-after rule can, by the requests in flight).
-import { extraUsageAvailable, effectiveTierCap, type AuthorizeDecision, type MemberLimitsState } from './caps.js';
+import { extraAccessRefusal, limitRefusal, spendLimits, type AuthorizeDecision, type MemberLimitsState } from './caps.js';
 import type { DomainEvent } from './events.js';
 import { formatUsd } from './money.js';
-import { currentWindow, monthResetsAt, windowResetsAt } from './periods.js';
+import { currentWindow, windowResetsAt } from './periods.js';
 import { priceExtras, selectPriceTier, type PriceModifierRow, type PriceTier } from './pricing.js';
 
 /** What a gateway knows before the request: prompt size and the max_tokens it asked for. */
@@ -48,6 +48,8 @@ export interface HeldState extends MemberLimitsState {
   tierReservedNanos: bigint;
   orgReservedNanos: bigint;
   heldBalanceNanos: bigint;
+  /** Held against the product cap by this member's open reservations on the product. */
+  productReservedNanos?: bigint;
 }
 
 export type ReservationPlan =
@@ -68,26 +70,18 @@ export function planReservation(s: HeldState, at: Date, estimateNanos: bigint): 
   const extraHold = estimateNanos - includedHold;
   if (extraHold === 0n) return { allowed: true, mode: 'included', includedHold, extraHold };
 
-  const seatResetsAt = windowResetsAt(window, s.windowMinutes);
-  const canRequest = s.plan === 'enterprise';
-  if (!extraUsageAvailable(s)) {
-    // Without extra usage nothing can be billed past the seat: what the request runs
-    // over is absorbed as included (as in check mode), so some allowance left is enough.
+  const access = extraAccessRefusal(s, windowResetsAt(window, s.windowMinutes));
+  if (access) {
+    // Without extra usage (at all, or on this product) nothing can be billed past the
+    // seat: what the request runs over is absorbed as included (as in check mode), so
+    // some allowance left is enough.
     if (includedHold > 0n) return { allowed: true, mode: 'included', includedHold, extraHold: 0n };
-    return { allowed: false, reason: s.orgExtraUsageEnabled ? 'seat_limit_reached' : 'extra_usage_disabled', resetsAt: seatResetsAt, canRequestExtraUsage: canRequest };
+    return access;
   }
-  const monthEnd = monthResetsAt(at, s.timezone);
-  if (!fits(s.memberSpendNanos, s.memberReservedNanos, extraHold, s.memberCapNanos)) {
-    return { allowed: false, reason: 'member_cap_reached', resetsAt: monthEnd, canRequestExtraUsage: false };
-  }
-  if (!fits(s.tierSpendNanos, s.tierReservedNanos, extraHold, effectiveTierCap(s.plan, s.tierCapNanos))) {
-    return { allowed: false, reason: 'seat_tier_cap_reached', resetsAt: monthEnd, canRequestExtraUsage: false };
-  }
-  if (!fits(s.orgSpendNanos, s.orgReservedNanos, extraHold, s.orgCapNanos)) {
-    return { allowed: false, reason: 'org_cap_reached', resetsAt: monthEnd, canRequestExtraUsage: false };
-  }
-  if (s.plan === 'team' && s.balanceNanos - s.heldBalanceNanos < extraHold) {
-    return { allowed: false, reason: 'balance_exhausted', resetsAt: null, canRequestExtraUsage: false };
+  // The same limits, in the same order (CAP_ORDER), as check mode.
+  const reserved = { product: s.productReservedNanos ?? 0n, member: s.memberReservedNanos, tier: s.tierReservedNanos, org: s.orgReservedNanos, balance: s.heldBalanceNanos };
+  for (const l of spendLimits(s, reserved)) {
+    if (!fits(l.spentNanos, l.reservedNanos, extraHold, l.capNanos)) return limitRefusal(l, at, s.timezone);
   }
   return { allowed: true, mode: 'extra', includedHold, extraHold };
 }

@@ -5,7 +5,9 @@ import type { Db } from '../db/client.js';
 import { big, bigOrNull, sqlOf } from '../db/sql.js';
 import { decideAuthorize, type AuthorizeDecision, type MemberLimitsState } from '../domain/caps.js';
 import { periodOf } from '../domain/periods.js';
+import { isBuiltInProduct, productCapOf } from '../domain/products.js';
 import { notFound } from './errors.js';
+import { undeclaredProduct } from './products.js';
 import { pricedAt, pricesForModel, pricesFromCache } from './prices.js';
 
 export interface AuthorizeInput {
@@ -15,6 +17,8 @@ export interface AuthorizeInput {
   at: Date;
   /** The org's billing timezone, when the caller already knows it. */
   timezone?: string;
+  /** The product the request comes from (its cap applies); unset = unspecified. */
+  product?: string | null;
 }
 
 // For each (org, member reference, period) asked: the member by our id or the org's
@@ -28,8 +32,11 @@ SELECT k.i, m."id", m."seatTier"::text AS "seatTier", m."extraUsageEnabled", m."
   t."includedAllowanceNanos", t."windowMinutes",
   ms."extraNanos" AS "memberExtra", ms."reservedNanos" AS "memberReserved",
   ts."extraNanos" AS "tierExtra", ts."reservedNanos" AS "tierReserved",
-  os."extraNanos" AS "orgExtra", os."reservedNanos" AS "orgReserved"
-FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(org, ref, period, i)
+  os."extraNanos" AS "orgExtra", os."reservedNanos" AS "orgReserved",
+  pd."product" IS NOT NULL AS "productDeclared", pd."memberCapNanos" AS "productDefaultCap",
+  pm."memberId" IS NOT NULL AS "productMemberSet", pm."capNanos" AS "productMemberCap",
+  ps."extraNanos" AS "productExtra", ps."reservedNanos" AS "productReserved"
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS k(org, ref, period, product, i)
 JOIN LATERAL (
   SELECT * FROM "Member" mm WHERE mm."orgId" = k.org AND (mm."id" = k.ref OR mm."externalId" = k.ref) AND mm."removedAt" IS NULL
   ORDER BY (mm."id" = k.ref) DESC LIMIT 1
@@ -38,7 +45,10 @@ JOIN "Organization" o ON o."id" = m."orgId"
 LEFT JOIN "SeatTierConfig" t ON t."orgId" = m."orgId" AND t."tier" = m."seatTier"
 LEFT JOIN "MonthlySpend" ms ON ms."orgId" = m."orgId" AND ms."period" = k.period AND ms."scope" = 'member' AND ms."subject" = m."id"
 LEFT JOIN "MonthlySpend" ts ON ts."orgId" = m."orgId" AND ts."period" = k.period AND ts."scope" = 'tier' AND ts."subject" = m."seatTier"::text
-LEFT JOIN "MonthlySpend" os ON os."orgId" = m."orgId" AND os."period" = k.period AND os."scope" = 'org' AND os."subject" = 'org'`;
+LEFT JOIN "MonthlySpend" os ON os."orgId" = m."orgId" AND os."period" = k.period AND os."scope" = 'org' AND os."subject" = 'org'
+LEFT JOIN "OrgProduct" pd ON pd."orgId" = m."orgId" AND pd."product" = k.product
+LEFT JOIN "MemberProductCap" pm ON pm."orgId" = m."orgId" AND pm."product" = k.product AND pm."memberId" = m."id"
+LEFT JOIN "MonthlySpend" ps ON ps."orgId" = m."orgId" AND ps."period" = k.period AND ps."scope" = 'product' AND ps."subject" = k.product || ':' || m."id"`;
 
 type Row = Record<string, unknown>;
 
@@ -64,6 +74,9 @@ function stateOf(r: Row): MemberLimitsState {
     tierSpendNanos: big(r.tierExtra) + big(r.tierReserved),
     orgSpendNanos: big(r.orgExtra) + big(r.orgReserved),
     balanceNanos: big(r.balanceNanos) - big(r.heldBalanceNanos),
+    // The product's row and the member's own cap on it came in the same statement.
+    productCapNanos: productCapOf(bigOrNull(r.productDefaultCap), { set: Boolean(r.productMemberSet), capNanos: bigOrNull(r.productMemberCap) }),
+    productSpendNanos: big(r.productExtra) + big(r.productReserved),
   };
 }
 
@@ -71,10 +84,12 @@ export async function authorizeUsage(db: Db, input: AuthorizeInput): Promise<Aut
   const timezone = input.timezone ?? (await db.organization.findUniqueOrThrow({ where: { id: input.orgId }, select: { timezone: true } })).timezone;
   // The model's family and prices come from this process's copies: still one round trip.
   const [row, prices] = await Promise.all([
-    authorizeLoader(db).load(input.orgId, input.member, periodOf(input.at, timezone)),
+    authorizeLoader(db).load(input.orgId, input.member, periodOf(input.at, timezone), input.product ?? null),
     pricesFromCache(db, input.model, input.at) ?? pricesForModel(db, input.model, input.at),
   ]);
   if (!row) throw notFound(`member '${input.member}'`, 'member');
+  // An org-defined product must be declared (its OrgProduct row came with the member).
+  if (input.product && !isBuiltInProduct(input.product) && !row.productDeclared) throw undeclaredProduct(input.product);
   if (!pricedAt(prices, input.at) && !(await fallbackPriced(db, row.unknownModelFallback as string | null, input.at))) {
     return { ...MODEL_UNPRICED, memberId: row.id as string };
   }
@@ -96,6 +111,7 @@ interface Asked {
   org: string;
   ref: string;
   period: string;
+  product: string | null;
   resolve(row: Row | undefined): void;
   reject(err: unknown): void;
 }
@@ -112,9 +128,9 @@ class AuthorizeLoader {
 
   constructor(private readonly db: Db, private readonly maxInFlight = 2, private readonly maxBatch = 256) {}
 
-  load(org: string, ref: string, period: string): Promise<Row | undefined> {
+  load(org: string, ref: string, period: string, product: string | null = null): Promise<Row | undefined> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ org, ref, period, resolve, reject });
+      this.queue.push({ org, ref, period, product, resolve, reject });
       this.schedule();
     });
   }
@@ -133,7 +149,7 @@ class AuthorizeLoader {
     if (batch.length === 0) return;
     this.inFlight++;
     try {
-      const rows = await sqlOf(this.db).query<Row>(AUTHORIZE_SQL, [batch.map((a) => a.org), batch.map((a) => a.ref), batch.map((a) => a.period)], 'authorize');
+      const rows = await sqlOf(this.db).query<Row>(AUTHORIZE_SQL, [batch.map((a) => a.org), batch.map((a) => a.ref), batch.map((a) => a.period), batch.map((a) => a.product)], 'authorize');
       const byIndex = new Map(rows.map((r) => [Number(r.i), r]));
       batch.forEach((a, i) => a.resolve(byIndex.get(i + 1)));
     } catch (err) {

@@ -4,6 +4,8 @@ import type { Member, Organization, SeatTierConfig } from '../generated/prisma/c
 import type { MemberLimitsState, SeatTier } from '../domain/caps.js';
 import type { HeldState } from '../domain/reservations.js';
 import { periodOf } from '../domain/periods.js';
+import { productSpendSubject } from '../domain/products.js';
+import { productCapOfMember } from './products.js';
 
 export type OrgWithTiers = Organization & { seatTiers: SeatTierConfig[] };
 
@@ -25,9 +27,12 @@ export interface MonthSpend {
   memberReserved: bigint;
   tierReserved: bigint;
   orgReserved: bigint;
+  /** The member's extra on the product named (0 when none). */
+  product: bigint;
+  productReserved: bigint;
 }
 
-export async function monthSpendOf(db: Db, orgId: string, period: string, memberId: string, tier: SeatTier): Promise<MonthSpend> {
+export async function monthSpendOf(db: Db, orgId: string, period: string, memberId: string, tier: SeatTier, product: string | null = null): Promise<MonthSpend> {
   const rows = await db.monthlySpend.findMany({
     where: {
       orgId,
@@ -36,24 +41,29 @@ export async function monthSpendOf(db: Db, orgId: string, period: string, member
         { scope: 'member', subject: memberId },
         { scope: 'tier', subject: tier },
         { scope: 'org', subject: 'org' },
+        ...(product ? [{ scope: 'product' as const, subject: productSpendSubject(product, memberId) }] : []),
       ],
     },
   });
   const row = (scope: string) => rows.find((r) => r.scope === scope);
   const of = (scope: string) => row(scope)?.extraNanos ?? 0n;
   const held = (scope: string) => row(scope)?.reservedNanos ?? 0n;
-  return { member: of('member'), tier: of('tier'), org: of('org'), memberReserved: held('member'), tierReserved: held('tier'), orgReserved: held('org') };
+  return {
+    member: of('member'), tier: of('tier'), org: of('org'), memberReserved: held('member'), tierReserved: held('tier'), orgReserved: held('org'),
+    product: of('product'), productReserved: held('product'),
+  };
 }
 
 /**
  * The state the check-mode rules decide on. What open reservations hold counts as
  * used or spent, so a check-mode request never takes what a reservation holds.
  */
-export async function loadLimitsState(db: Db, org: OrgWithTiers, member: Member, at: Date): Promise<MemberLimitsState> {
-  const s = await loadHeldState(db, org, member, at);
+export async function loadLimitsState(db: Db, org: OrgWithTiers, member: Member, at: Date, product: string | null = null): Promise<MemberLimitsState> {
+  const s = await loadHeldState(db, org, member, at, product);
   return {
     ...s,
     window: { startedAt: s.window.startedAt, usedNanos: s.window.usedNanos + s.windowHeldNanos },
+    productSpendNanos: (s.productSpendNanos ?? 0n) + (s.productReservedNanos ?? 0n),
     memberSpendNanos: s.memberSpendNanos + s.memberReservedNanos,
     tierSpendNanos: s.tierSpendNanos + s.tierReservedNanos,
     orgSpendNanos: s.orgSpendNanos + s.orgReservedNanos,
@@ -62,10 +72,13 @@ export async function loadLimitsState(db: Db, org: OrgWithTiers, member: Member,
 }
 
 /** Spend and holds kept apart, as reservation mode needs them. */
-export async function loadHeldState(db: Db, org: OrgWithTiers, member: Member, at: Date): Promise<HeldState> {
+export async function loadHeldState(db: Db, org: OrgWithTiers, member: Member, at: Date, product: string | null = null): Promise<HeldState> {
   const tier = member.seatTier;
   const config = tierConfigOf(org, tier);
-  const spend = await monthSpendOf(db, org.id, periodOf(at, org.timezone), member.id, tier);
+  const [spend, productCapNanos] = await Promise.all([
+    monthSpendOf(db, org.id, periodOf(at, org.timezone), member.id, tier, product),
+    productCapOfMember(db, org.id, product, member.id),
+  ]);
   return {
     plan: org.plan,
     timezone: org.timezone,
@@ -87,6 +100,9 @@ export async function loadHeldState(db: Db, org: OrgWithTiers, member: Member, a
     tierReservedNanos: spend.tierReserved,
     orgReservedNanos: spend.orgReserved,
     heldBalanceNanos: org.heldBalanceNanos,
+    productCapNanos,
+    productSpendNanos: spend.product,
+    productReservedNanos: spend.productReserved,
   };
 }
 

@@ -18,9 +18,11 @@ import type { TokenCounts } from '../domain/pricing.js';
 import { overHoldFlag, overHoldOf, reservationExceeded, type OverHold } from '../domain/reservations.js';
 import { notFound } from './errors.js';
 import { orgSnapshot } from './limits-state.js';
+import { productSpendSubject } from '../domain/products.js';
+import { productCapIn, productCapsOf, requireKnownProduct } from './products.js';
 import { repeatedWithDifferentBody, requestOfAnotherMember } from './request-owner.js';
-import { afterUnpriced, bodyHashOf, extrasColumns, flagsOrNull, recordUsage, replayedAnswer, type RecordInput, type RecordResponse, type RecordResult } from './record.js';
-import { priceUsage, reasonText, type UsagePrice } from './usage-pricing.js';
+import { afterUnpriced, bodyHashOf, extrasColumns, flagsOrNull, overProductCap, recordUsage, replayedAnswer, type RecordInput, type RecordResponse, type RecordResult } from './record.js';
+import { priceUsage, reasonText, type EventFlag, type UsagePrice } from './usage-pricing.js';
 
 interface Prepared {
   input: RecordInput;
@@ -66,6 +68,7 @@ interface HoldRow {
   memberId: string;
   period: string;
   tier: string;
+  product: string | null;
   estimateNanos: unknown;
   includedHeldNanos: unknown;
   extraHeldNanos: unknown;
@@ -83,7 +86,7 @@ class SpendDelta {
   included = 0n;
   count = 0;
   release = 0n;
-  constructor(readonly orgId: string, readonly period: string, readonly scope: 'member' | 'tier' | 'org', readonly subject: string) {}
+  constructor(readonly orgId: string, readonly period: string, readonly scope: 'member' | 'tier' | 'org' | 'product', readonly subject: string) {}
 }
 
 export class RecordBatcher {
@@ -102,6 +105,8 @@ export class RecordBatcher {
 
   async submit(input: RecordInput, now = new Date()): Promise<RecordResult> {
     const at = input.at ?? now;
+    // An org-defined product must be declared (from this process's copy when it knows the name).
+    await requireKnownProduct(this.db, input.orgId, input.product);
     // The org's fallback family is asked for only when the model has no price (rare).
     const price = await priceUsage(this.db, input.model, at, now, input.usage, async () => (await orgSnapshot(this.db, input.orgId)).unknownModelFallback);
     const result = await new Promise<RecordResult>((resolve, reject) => {
@@ -193,7 +198,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
   );
   // Every hold the batch names, open or not: its member decides whether a record may settle it.
   const holds = await tx.query<HoldRow>(
-      `SELECT h."id", h."orgId", h."requestId", h."memberId", h."period", h."tier"::text AS "tier", h."estimateNanos",
+      `SELECT h."id", h."orgId", h."requestId", h."memberId", h."period", h."tier"::text AS "tier", h."product", h."estimateNanos",
          h."includedHeldNanos", h."extraHeldNanos", (h."settledAt" IS NULL AND h."releasedAt" IS NULL) AS "open"
        FROM "Reservation" h JOIN unnest($1::text[], $2::text[]) AS k(o, r) ON h."orgId" = k.o AND h."requestId" = k.r
        FOR UPDATE OF h`,
@@ -209,6 +214,12 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       `SELECT "orgId", "tier"::text AS "tier", "includedAllowanceNanos", "windowMinutes" FROM "SeatTierConfig" WHERE "orgId" = ANY($1::text[])`,
       [orgIds],
   );
+  // The product caps of the members and products the batch names (a statement only when it names a product).
+  const productKeys = batch.flatMap((b) => {
+    const id = ids.get(keyOf(b.input.orgId, b.input.member));
+    return b.input.product && id ? [{ orgId: b.input.orgId, product: b.input.product, memberId: id }] : [];
+  });
+  const productCaps = await productCapsOf(tx, productKeys);
 
   const orgById = new Map(orgs.map((o) => [o.id, o]));
   const priorByKey = new Map(prior.map((p) => [keyOf(p.orgId, p.requestId), p]));
@@ -229,17 +240,21 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
   type Pending = {
     item: Prepared; memberId: string; tier: SeatTier; period: string; included: bigint; extra: bigint;
     /** Extra already added to each of the item's rows by earlier records of this batch. */
-    before: { member: bigint; tier: bigint; org: bigint; balance: bigint };
+    before: { member: bigint; tier: bigint; org: bigint; balance: bigint; product: bigint };
     seat: { before: bigint; after: bigint; allowance: bigint; resetsAt: Date | null };
     memberCap: bigint | null; tierCap: bigint | null; org: OrgRow;
+    /** The product named and the member's cap on it. */
+    product: { name: string; cap: bigint | null } | null;
     /** The cost went past the hold this record settles. */
     over: OverHold | null;
     /** Id of the usage event it writes. */
     eventId: string;
+    /** Its flags as written (the price's, and over_product_cap once its product row is known). */
+    flags?: EventFlag[];
   };
   const pending: (Pending | Outcome | { replayOf: number })[] = [];
 
-  const delta = (orgId: string, period: string, scope: 'member' | 'tier' | 'org', subject: string) => {
+  const delta = (orgId: string, period: string, scope: 'member' | 'tier' | 'org' | 'product', subject: string) => {
     const k = spendKey(orgId, period, scope, subject);
     let d = spend.get(k);
     if (!d) spend.set(k, (d = new SpendDelta(orgId, period, scope, subject)));
@@ -302,6 +317,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
         delta(orgId, hold.period, 'member', m.id).release += extraHeld;
         delta(orgId, hold.period, 'tier', hold.tier).release += extraHeld;
         delta(orgId, hold.period, 'org', 'org').release += extraHeld;
+        if (hold.product) delta(orgId, hold.period, 'product', productSpendSubject(hold.product, m.id)).release += extraHeld;
         if (bal) bal.release += extraHeld;
       }
     };
@@ -312,21 +328,28 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       const memberRow = delta(orgId, period, 'member', m.id);
       pending.push({
         item, memberId: m.id, tier: m.seatTier, period, included: 0n, extra: 0n,
-        before: { member: memberRow.extra, tier: 0n, org: 0n, balance: bal?.extra ?? 0n },
+        before: { member: memberRow.extra, tier: 0n, org: 0n, balance: bal?.extra ?? 0n, product: 0n },
         seat: { before: 0n, after: 0n, allowance: 0n, resetsAt: null }, memberCap: null, tierCap: null, org, over: null, eventId: randomUUID(),
+        product: null,
       });
       return;
     }
     const heldByOthers = w.held - ownHeld;
     const allowance = allowanceFull > heldByOthers ? allowanceFull - heldByOthers : 0n;
-    const extraAvailable = extraUsageAvailable({ orgExtraUsageEnabled: org.extraUsageEnabled, extraUsageScope: org.extraUsageScope, memberExtraUsageEnabled: m.extraUsageEnabled });
+    const productName = item.input.product ?? null;
+    const product = productName ? { name: productName, cap: productCapIn(productCaps, { orgId, product: productName, memberId: m.id }) } : null;
+    // A product off for the member (cap 0) is like extra usage off: the overrun is absorbed as included.
+    const extraAvailable = extraUsageAvailable({ orgExtraUsageEnabled: org.extraUsageEnabled, extraUsageScope: org.extraUsageScope, memberExtraUsageEnabled: m.extraUsageEnabled })
+      && product?.cap !== 0n;
     const split = splitCost(item.cost, w.window, allowance, windowMinutes, item.at, extraAvailable);
     const seatBefore = w.window.startedAt === split.window.startedAt ? w.window.usedNanos : 0n;
     w.window = split.window;
     w.changed = true;
 
     const rows = [delta(orgId, period, 'member', m.id), delta(orgId, period, 'tier', m.seatTier), delta(orgId, period, 'org', 'org')];
-    const before = { member: rows[0]!.extra, tier: rows[1]!.extra, org: rows[2]!.extra, balance: bal?.extra ?? 0n };
+    const productRow = product ? delta(orgId, period, 'product', productSpendSubject(product.name, m.id)) : null;
+    if (productRow) rows.push(productRow);
+    const before = { member: rows[0]!.extra, tier: rows[1]!.extra, org: rows[2]!.extra, balance: bal?.extra ?? 0n, product: productRow?.extra ?? 0n };
     for (const r of rows) {
       r.extra += split.extraNanos;
       r.included += split.includedNanos;
@@ -342,6 +365,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       org,
       over: hold ? overHoldOf(big(hold.estimateNanos), item.cost) : null,
       eventId: randomUUID(),
+      product,
     });
   });
 
@@ -366,7 +390,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
     );
     for (const u of updated) after.set(spendKey(u.orgId, u.period, u.scope, u.subject), big(u.extraNanos));
   }
-  const startOf = (orgId: string, period: string, scope: 'member' | 'tier' | 'org', subject: string) => {
+  const startOf = (orgId: string, period: string, scope: 'member' | 'tier' | 'org' | 'product', subject: string) => {
     const k = spendKey(orgId, period, scope, subject);
     return (after.get(k) ?? 0n) - (spend.get(k)?.extra ?? 0n);
   };
@@ -408,8 +432,15 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
     const { orgId } = p.item.input;
     const price = p.item.price;
     const memberBefore = startOf(orgId, p.period, 'member', p.memberId) + p.before.member;
-    const base = { requestId: p.item.input.requestId, memberId: p.memberId, model: p.item.input.model, family: price.family, period: p.period };
-    const flags = price.flags.length ? { flags: price.flags } : {};
+    const base = { requestId: p.item.input.requestId, memberId: p.memberId, model: p.item.input.model, family: price.family, period: p.period, ...(p.item.input.product ? { product: p.item.input.product } : {}) };
+    const productSpend = p.product
+      ? (() => {
+          const before = startOf(orgId, p.period, 'product', productSpendSubject(p.product.name, p.memberId)) + p.before.product;
+          return { name: p.product.name, before, after: before + p.extra, cap: p.product.cap };
+        })()
+      : null;
+    p.flags = overProductCap(p.extra, productSpend) ? [...price.flags, 'over_product_cap'] : price.flags;
+    const flags = p.flags.length ? { flags: p.flags } : {};
     if (!price.priced) {
       const response: RecordResponse = {
         ...base, priced: false, unpricedReason: price.reason, cost: formatUsd(0n), included: formatUsd(0n), extra: formatUsd(0n),
@@ -452,6 +483,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       member: { before: memberBefore, after: memberBefore + p.extra, cap: p.memberCap },
       tierSpend: { before: tierBefore, after: tierBefore + p.extra, cap: p.tierCap },
       org: { before: orgBefore, after: orgBefore + p.extra, cap: bigOrNull(p.org.orgMonthlyCapNanos) },
+      product: productSpend,
       balance: balanceState,
     })) outbox.push({ orgId, event, at: p.item.now });
     if (p.over) outbox.push({ orgId, event: reservationExceeded(p.memberId, p.item.input.requestId, p.period, p.over), at: p.item.now });
@@ -471,10 +503,10 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       `INSERT INTO "UsageEvent" ("orgId", "memberId", "requestId", "bodyHash", "model", "priceEntryId", "occurredAt", "period",
          "inputTokens", "cacheWrite5mTokens", "cacheWrite1hTokens", "cacheReadTokens", "outputTokens",
          "costNanos", "includedNanos", "extraNanos", "response", "createdAt", "family", "flags", "id",
-         "webSearchRequests", "webFetchRequests", "serviceTier", "inferenceGeo", "speed", "priceModifierIds")
+         "webSearchRequests", "webFetchRequests", "serviceTier", "inferenceGeo", "speed", "priceModifierIds", "product")
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamp[], $8::text[],
          $9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::bigint[], $15::bigint[], $16::bigint[], $17::jsonb[], $18::timestamp[],
-         $19::text[], $20::jsonb[], $21::text[], $22::int[], $23::int[], $24::text[], $25::text[], $26::text[], $27::jsonb[])`,
+         $19::text[], $20::jsonb[], $21::text[], $22::int[], $23::int[], $24::text[], $25::text[], $26::text[], $27::jsonb[], $28::text[])`,
       [
         e.map(({ p }) => p.item.input.orgId), e.map(({ p }) => p.memberId), e.map(({ p }) => p.item.input.requestId), e.map(({ p }) => p.item.hash),
         e.map(({ p }) => p.item.input.model), e.map(({ p }) => (p.item.price.priced ? p.item.price.tier.id : null)), e.map(({ p }) => utc(p.item.at)), e.map(({ p }) => p.period),
@@ -482,8 +514,9 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
         e.map(({ p }) => p.item.tokens.cacheRead), e.map(({ p }) => p.item.tokens.output),
         e.map(({ p }) => (p.item.price.priced ? String(p.item.cost) : null)), e.map(({ p }) => String(p.included)), e.map(({ p }) => String(p.extra)),
         e.map(({ response }) => JSON.stringify(response)), e.map(({ p }) => utc(p.item.now)), e.map(({ p }) => p.item.price.family),
-        e.map(({ p }) => { const f = flagsOrNull(p.item.price.flags); return f ? JSON.stringify(f) : null; }), e.map(({ p }) => p.eventId),
+        e.map(({ p }) => { const f = flagsOrNull(p.flags ?? p.item.price.flags); return f ? JSON.stringify(f) : null; }), e.map(({ p }) => p.eventId),
         ...extrasArrays(e.map(({ p }) => p.item.price)),
+        e.map(({ p }) => p.item.input.product ?? null),
       ],
     );
   }

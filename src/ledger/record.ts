@@ -14,6 +14,8 @@ import { periodOf, windowResetsAt } from '../domain/periods.js';
 import type { MessagesUsage } from '../domain/pricing.js';
 import { overHoldFlag, overHoldOf, reservationExceeded, type OverHold } from '../domain/reservations.js';
 import { invalid, notFound } from './errors.js';
+import { productSpendSubject } from '../domain/products.js';
+import { productCapOfMember, requireKnownProduct } from './products.js';
 import { loadOrg, tierCapOf, tierConfigOf, type OrgWithTiers } from './limits-state.js';
 import { findMember } from './members.js';
 import { appendEvents } from './outbox.js';
@@ -31,6 +33,8 @@ export interface RecordInput {
   usage: MessagesUsage;
   /** When the request happened, if the gateway said so. */
   at?: Date;
+  /** The product the request came from (claude, claude_code, api, or one the org declared); unset = unspecified. */
+  product?: string | null;
 }
 
 export interface RecordResponse {
@@ -41,6 +45,8 @@ export interface RecordResponse {
   /** The price-book family it names, whose rates priced it. */
   family: string;
   period: string;
+  /** The product named, if any. */
+  product?: string;
   /** False: no price for it yet; it is kept and counted nowhere (cost, included and extra are 0.00) until one exists. */
   priced: boolean;
   unpricedReason?: UnpricedReason;
@@ -88,6 +94,8 @@ export function bodyHashOf(input: RecordInput): string {
       ...extrasForHash(input.usage),
     },
     at: input.at?.toISOString() ?? null,
+    // Only when said, so records without a product keep their fingerprint.
+    ...(input.product ? { product: input.product } : {}),
   });
   return createHash('sha256').update(canonical).digest('hex');
 }
@@ -138,7 +146,7 @@ export async function lockMember(tx: Tx, memberId: string): Promise<LockedMember
     FROM "Member" WHERE "id" = ${memberId} FOR UPDATE`)[0];
 }
 
-async function addSpend(tx: Tx, orgId: string, period: string, scope: 'member' | 'tier' | 'org', subject: string, extra: bigint, included: bigint): Promise<bigint> {
+async function addSpend(tx: Tx, orgId: string, period: string, scope: 'member' | 'tier' | 'org' | 'product', subject: string, extra: bigint, included: bigint): Promise<bigint> {
   const rows = await tx.$queryRaw<{ extraNanos: bigint }[]>`
     INSERT INTO "MonthlySpend" ("orgId", "period", "scope", "subject", "extraNanos", "includedNanos", "eventCount")
     VALUES (${orgId}, ${period}, ${scope}::"SpendScope", ${subject}, ${extra}, ${included}, 1)
@@ -154,6 +162,8 @@ export interface Counted {
   includedNanos: bigint;
   extraNanos: bigint;
   memberAfter: bigint;
+  /** The member's extra on the product after it, and their cap on it (a product named only). */
+  product: { after: bigint; cap: bigint | null } | null;
   balance: { before: bigint; after: bigint; threshold: bigint | null } | null;
   /** Every limit the cost crossed. */
   events: DomainEvent[];
@@ -161,18 +171,20 @@ export interface Counted {
 
 /**
  * Counts a priced cost for a locked member: the included/extra split against the
- * allowance window at `windowAt`, the window, the three month-to-date rows of
- * `period`, a held estimate given back, and (Team) the balance. The one place a cost
- * is counted for the single-record path and late pricing.
+ * allowance window at `windowAt`, the window, the month-to-date rows of `period`
+ * (member, org, tier, and the member's row of the product named), a held estimate
+ * given back, and (Team) the balance. The one place a cost is counted for the
+ * single-record path and late pricing. A product that is off for the member (cap 0)
+ * is like extra usage off: what runs past the allowance is absorbed as included.
  */
-export async function countCost(tx: Tx, org: OrgWithTiers, memberId: string, locked: LockedMember, period: string, windowAt: Date, cost: bigint, hold: OpenHold | null, now: Date): Promise<Counted> {
+export async function countCost(tx: Tx, org: OrgWithTiers, memberId: string, locked: LockedMember, period: string, windowAt: Date, cost: bigint, hold: OpenHold | null, now: Date, product: { name: string; capNanos: bigint | null } | null = null): Promise<Counted> {
   const tier = locked.seatTier;
   const config = tierConfigOf(org, tier);
   const extraAvailable = extraUsageAvailable({
     orgExtraUsageEnabled: org.extraUsageEnabled,
     extraUsageScope: org.extraUsageScope,
     memberExtraUsageEnabled: locked.extraUsageEnabled,
-  });
+  }) && product?.capNanos !== 0n;
   // What other open reservations hold of the allowance is not this request's to use.
   const heldByOthers = BigInt(locked.windowHeldNanos) - (hold?.includedHeldNanos ?? 0n);
   const allowance = config.includedAllowanceNanos > heldByOthers ? config.includedAllowanceNanos - heldByOthers : 0n;
@@ -186,6 +198,7 @@ export async function countCost(tx: Tx, org: OrgWithTiers, memberId: string, loc
   // month-to-date rows in, by key) keeps concurrent records and batches deadlock-free.
   const memberAfter = await addSpend(tx, org.id, period, 'member', memberId, split.extraNanos, split.includedNanos);
   const orgAfter = await addSpend(tx, org.id, period, 'org', 'org', split.extraNanos, split.includedNanos);
+  const productAfter = product ? await addSpend(tx, org.id, period, 'product', productSpendSubject(product.name, memberId), split.extraNanos, split.includedNanos) : null;
   const tierAfter = await addSpend(tx, org.id, period, 'tier', tier, split.extraNanos, split.includedNanos);
   if (hold) await releaseHold(tx, org.id, memberId, hold, 'settledAt', now);
 
@@ -210,9 +223,18 @@ export async function countCost(tx: Tx, org: OrgWithTiers, memberId: string, loc
     member: { before: memberAfter - split.extraNanos, after: memberAfter, cap: locked.extraUsageCapNanos === null ? null : BigInt(locked.extraUsageCapNanos) },
     tierSpend: { before: tierAfter - split.extraNanos, after: tierAfter, cap: org.plan === 'enterprise' ? tierCapOf(org, tier) : null },
     org: { before: orgAfter - split.extraNanos, after: orgAfter, cap: org.orgMonthlyCapNanos },
+    product: product && productAfter !== null ? { name: product.name, before: productAfter - split.extraNanos, after: productAfter, cap: product.capNanos } : null,
     balance,
   });
-  return { includedNanos: split.includedNanos, extraNanos: split.extraNanos, memberAfter, balance, events };
+  return {
+    includedNanos: split.includedNanos, extraNanos: split.extraNanos, memberAfter, balance, events,
+    product: product && productAfter !== null ? { after: productAfter, cap: product.capNanos } : null,
+  };
+}
+
+/** The record is past its product cap: it added extra usage and the member's spend on the product is over the cap. */
+export function overProductCap(extraNanos: bigint, product: { after: bigint; cap: bigint | null } | null): boolean {
+  return product !== null && product.cap !== null && extraNanos > 0n && product.after > product.cap;
 }
 
 /** The member's month-to-date extra, read (an unpriced record adds nothing to it). */
@@ -229,6 +251,8 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
   if (replay) return replay;
 
   const at = input.at ?? now;
+  await requireKnownProduct(db, input.orgId, input.product);
+  const productName = input.product ?? null;
   // A removed member's late usage is still theirs, and billed.
   const [org, member] = await Promise.all([loadOrg(db, input.orgId), findMember(db, input.orgId, input.member)]);
   if (!member) throw notFound(`member '${input.member}'`, 'member');
@@ -250,10 +274,10 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
       const named = await lockHoldOf(tx, org.id, input.requestId);
       if (named && named.memberId !== member.id) throw requestOfAnotherMember(input.requestId);
       const hold = named?.open ? named : null;
-      const base = { requestId: input.requestId, memberId: member.id, model: input.model, family: price.family, period };
+      const base = { requestId: input.requestId, memberId: member.id, model: input.model, family: price.family, period, ...(productName ? { product: productName } : {}) };
       const eventId = randomUUID();
       const common = {
-        id: eventId, orgId: org.id, memberId: member.id, requestId: input.requestId, bodyHash, model: input.model, family: price.family,
+        id: eventId, orgId: org.id, memberId: member.id, requestId: input.requestId, bodyHash, model: input.model, family: price.family, product: productName,
         occurredAt: at, period, inputTokens: price.tokens.input, cacheWrite5mTokens: price.tokens.cacheWrite5m, cacheWrite1hTokens: price.tokens.cacheWrite1h,
         cacheReadTokens: price.tokens.cacheRead, outputTokens: price.tokens.output, ...(flags ? { flags } : {}),
       };
@@ -275,7 +299,9 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
       }
 
       const over = hold ? overHoldOf(hold.estimateNanos, price.cost) : null;
-      const counted = await countCost(tx, org, member.id, locked, period, at, price.cost, hold, now);
+      const productCap = productName ? { name: productName, capNanos: await productCapOfMember(tx as unknown as Db, org.id, productName, member.id) } : null;
+      const counted = await countCost(tx, org, member.id, locked, period, at, price.cost, hold, now, productCap);
+      const allFlags: EventFlag[] = overProductCap(counted.extraNanos, counted.product) ? [...price.flags, 'over_product_cap'] : price.flags;
       const response: RecordResponse = {
         ...base,
         priced: true,
@@ -285,10 +311,10 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
         memberMonthToDateExtra: formatUsd(counted.memberAfter),
         ...(counted.balance ? { balance: formatUsd(counted.balance.after) } : {}),
         ...(over ? { overHold: overHoldFlag(over) } : {}),
-        ...(flags ? { flags: price.flags } : {}),
+        ...(allFlags.length ? { flags: allFlags } : {}),
       };
       await tx.usageEvent.create({
-        data: { ...common, ...said, ...(priceModifierIds ? { priceModifierIds } : {}), priceEntryId: price.tier.id, costNanos: price.cost, includedNanos: counted.includedNanos, extraNanos: counted.extraNanos, response: response as object },
+        data: { ...common, ...said, ...(allFlags.length ? { flags: [...allFlags] } : {}), ...(priceModifierIds ? { priceModifierIds } : {}), priceEntryId: price.tier.id, costNanos: price.cost, includedNanos: counted.includedNanos, extraNanos: counted.extraNanos, response: response as object },
       });
       await appendEvents(tx, org.id, counted.events.concat(over ? [reservationExceeded(member.id, input.requestId, period, over)] : []));
       return { response, replayed: false, ...(over ? { overHold: over } : {}) };

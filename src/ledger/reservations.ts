@@ -11,6 +11,8 @@ import { monthResetsAt, periodOf } from '../domain/periods.js';
 import { estimateUpperBound, planReservation, type UsageEstimate } from '../domain/reservations.js';
 import { invalid, notFound } from './errors.js';
 import { loadHeldState, loadOrg, tierCapOf } from './limits-state.js';
+import { productSpendSubject } from '../domain/products.js';
+import { requireKnownProduct } from './products.js';
 import { findMember, requireActiveMember } from './members.js';
 import { priceModifiersOf, pricedAt, pricesForModel } from './prices.js';
 import { MODEL_UNPRICED } from './authorize.js';
@@ -27,6 +29,8 @@ export interface ReserveInput {
   at: Date;
   estimate: UsageEstimate;
   ttlMs?: number;
+  /** The product the request comes from: its cap is held against too. */
+  product?: string | null;
 }
 
 export type ReserveDecision = (AuthorizeDecision & { memberId: string }) & {
@@ -69,7 +73,7 @@ async function replayOrRefuse(db: Db, input: ReserveInput): Promise<ReserveDecis
 }
 
 /** Adds a hold to one month-to-date row, only while spent + held stays within the cap. */
-async function holdAgainstCap(tx: Tx, orgId: string, period: string, scope: 'member' | 'tier' | 'org', subject: string, hold: bigint, cap: bigint | null): Promise<boolean> {
+async function holdAgainstCap(tx: Tx, orgId: string, period: string, scope: 'product' | 'member' | 'tier' | 'org', subject: string, hold: bigint, cap: bigint | null): Promise<boolean> {
   const rows = await tx.$queryRaw<{ ok: number }[]>`
     INSERT INTO "MonthlySpend" ("orgId", "period", "scope", "subject", "reservedNanos")
     VALUES (${orgId}, ${period}, ${scope}::"SpendScope", ${subject}, ${hold})
@@ -83,6 +87,8 @@ async function holdAgainstCap(tx: Tx, orgId: string, period: string, scope: 'mem
 export async function reserveUsage(db: Db, input: ReserveInput, now = new Date()): Promise<ReserveDecision> {
   const replay = await replayOrRefuse(db, input);
   if (replay) return replay;
+  await requireKnownProduct(db, input.orgId, input.product);
+  const product = input.product ?? null;
   const [org, member, prices, modifiers] = await Promise.all([
     loadOrg(db, input.orgId),
     requireActiveMember(db, input.orgId, input.member),
@@ -106,7 +112,7 @@ export async function reserveUsage(db: Db, input: ReserveInput, now = new Date()
       const fresh = await tx.member.findUniqueOrThrow({ where: { id: member.id } });
       if (fresh.removedAt) throw notFound(`member '${input.member}'`, 'member');
       const orgNow = { ...(await tx.organization.findUniqueOrThrow({ where: { id: org.id } })), seatTiers: org.seatTiers };
-      const state = await loadHeldState(tx as unknown as Db, orgNow, fresh, input.at);
+      const state = await loadHeldState(tx as unknown as Db, orgNow, fresh, input.at, product);
       const plan = planReservation(state, input.at, estimate);
       if (!plan.allowed) return { ...plan, memberId: member.id };
 
@@ -119,6 +125,8 @@ export async function reserveUsage(db: Db, input: ReserveInput, now = new Date()
       }
       if (plan.extraHold > 0n) {
         const tier = fresh.seatTier;
+        // Held in CAP_ORDER (src/domain/caps.ts): product, member, tier, org, balance.
+        if (product && !(await holdAgainstCap(tx, org.id, period, 'product', productSpendSubject(product, member.id), plan.extraHold, state.productCapNanos ?? null))) refuse('product_cap_reached');
         if (!(await holdAgainstCap(tx, org.id, period, 'member', member.id, plan.extraHold, fresh.extraUsageCapNanos))) refuse('member_cap_reached');
         if (!(await holdAgainstCap(tx, org.id, period, 'tier', tier, plan.extraHold, effectiveTierCap(orgNow.plan, tierCapOf(orgNow, tier))))) refuse('seat_tier_cap_reached');
         if (!(await holdAgainstCap(tx, org.id, period, 'org', 'org', plan.extraHold, orgNow.orgMonthlyCapNanos))) refuse('org_cap_reached');
@@ -143,7 +151,7 @@ export async function reserveUsage(db: Db, input: ReserveInput, now = new Date()
       };
       await tx.reservation.create({
         data: {
-          orgId: org.id, memberId: member.id, requestId: input.requestId, period, tier: fresh.seatTier,
+          orgId: org.id, memberId: member.id, requestId: input.requestId, period, tier: fresh.seatTier, product,
           estimateNanos: estimate, includedHeldNanos: plan.includedHold, extraHeldNanos: plan.extraHold,
           decision: asJson(decision) as object, expiresAt,
         },
@@ -164,6 +172,8 @@ export interface OpenHold {
   id: string;
   period: string;
   tier: string;
+  /** The product whose cap row it holds against, if any. */
+  product: string | null;
   includedHeldNanos: bigint;
   extraHeldNanos: bigint;
 }
@@ -171,7 +181,7 @@ export interface OpenHold {
 /** The open hold of a request, locked for settling or releasing (member row already locked). */
 export async function lockOpenHold(tx: Tx, orgId: string, requestId: string): Promise<OpenHold | null> {
   const rows = await tx.$queryRaw<OpenHold[]>`
-    SELECT "id", "period", "tier"::text AS "tier", "includedHeldNanos", "extraHeldNanos" FROM "Reservation"
+    SELECT "id", "period", "tier"::text AS "tier", "product", "includedHeldNanos", "extraHeldNanos" FROM "Reservation"
     WHERE "orgId" = ${orgId} AND "requestId" = ${requestId} AND "settledAt" IS NULL AND "releasedAt" IS NULL
     FOR UPDATE`;
   const r = rows[0];
@@ -191,7 +201,7 @@ export interface RequestHold extends OpenHold {
  */
 export async function lockHoldOf(tx: Tx, orgId: string, requestId: string): Promise<RequestHold | null> {
   const rows = await tx.$queryRaw<(Omit<RequestHold, 'open'> & { open: boolean })[]>`
-    SELECT "id", "memberId", "period", "tier"::text AS "tier", "estimateNanos", "includedHeldNanos", "extraHeldNanos",
+    SELECT "id", "memberId", "period", "tier"::text AS "tier", "product", "estimateNanos", "includedHeldNanos", "extraHeldNanos",
       ("settledAt" IS NULL AND "releasedAt" IS NULL) AS "open"
     FROM "Reservation" WHERE "orgId" = ${orgId} AND "requestId" = ${requestId}
     FOR UPDATE`;
@@ -201,7 +211,7 @@ export async function lockHoldOf(tx: Tx, orgId: string, requestId: string): Prom
     : null;
 }
 
-/** Gives a hold back: allowance, the three month-to-date rows, and (team) the balance. */
+/** Gives a hold back: allowance, the month-to-date rows it holds (its product's too), and (team) the balance. */
 export async function releaseHold(tx: Tx, orgId: string, memberId: string, hold: OpenHold, how: 'settledAt' | 'releasedAt', now: Date): Promise<void> {
   if (hold.includedHeldNanos > 0n) {
     await tx.$executeRaw`UPDATE "Member" SET "windowHeldNanos" = "windowHeldNanos" - ${hold.includedHeldNanos} WHERE "id" = ${memberId}`;
@@ -210,7 +220,8 @@ export async function releaseHold(tx: Tx, orgId: string, memberId: string, hold:
     await tx.$executeRaw`
       UPDATE "MonthlySpend" SET "reservedNanos" = "reservedNanos" - ${hold.extraHeldNanos}
       WHERE "orgId" = ${orgId} AND "period" = ${hold.period}
-        AND (("scope" = 'member' AND "subject" = ${memberId}) OR ("scope" = 'tier' AND "subject" = ${hold.tier}) OR ("scope" = 'org' AND "subject" = 'org'))`;
+        AND (("scope" = 'member' AND "subject" = ${memberId}) OR ("scope" = 'tier' AND "subject" = ${hold.tier}) OR ("scope" = 'org' AND "subject" = 'org')
+          OR ("scope" = 'product' AND "subject" = ${hold.product ? productSpendSubject(hold.product, memberId) : null}))`;
     await tx.$executeRaw`UPDATE "Organization" SET "heldBalanceNanos" = GREATEST("heldBalanceNanos" - ${hold.extraHeldNanos}, 0) WHERE "id" = ${orgId} AND "plan" = 'team'`;
   }
   if (how === 'settledAt') await tx.$executeRaw`UPDATE "Reservation" SET "settledAt" = ${now} WHERE "id" = ${hold.id}`;

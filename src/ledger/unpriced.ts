@@ -15,7 +15,8 @@ import { formatUsd } from '../domain/money.js';
 import type { PriceTier, TokenCounts, UsageExtras } from '../domain/pricing.js';
 import { loadOrg } from './limits-state.js';
 import { appendEvents } from './outbox.js';
-import { countCost, lockMember, replayedAnswer, type RecordResponse } from './record.js';
+import { countCost, lockMember, overProductCap, replayedAnswer, type RecordResponse } from './record.js';
+import { productCapOfMember } from './products.js';
 import { inTransaction } from './transactions.js';
 import { priceCounts, reasonText, type EventFlag, type Priced } from './usage-pricing.js';
 
@@ -152,8 +153,11 @@ async function priceOne(db: Db, eventId: string, price: Priced, now: Date): Prom
     const claimed = await tx.unpricedUsage.updateMany({ where: { usageEventId: eventId, pricedAt: null }, data: { pricedAt: now, family } });
     if (claimed.count !== 1) return null;
     const org = await loadOrg(tx as unknown as Db, e.orgId);
-    const counted = await countCost(tx, org, e.memberId, locked, e.period, now, cost, null, now);
-    const flags = [...new Set([...((Array.isArray(e.flags) ? e.flags : []) as EventFlag[]), 'priced_late' as const])];
+    // Its product's cap as it stands now, like the rest of late pricing's split.
+    const product = e.product ? { name: e.product, capNanos: await productCapOfMember(tx as unknown as Db, e.orgId, e.product, e.memberId) } : null;
+    const counted = await countCost(tx, org, e.memberId, locked, e.period, now, cost, null, now, product);
+    const over: EventFlag[] = overProductCap(counted.extraNanos, counted.product) ? ['over_product_cap'] : [];
+    const flags = [...new Set([...((Array.isArray(e.flags) ? e.flags : []) as EventFlag[]), 'priced_late' as const, ...over])];
     const { unpricedReason: _gone, ...before } = replayedAnswer(e.response, family, false);
     const response: RecordResponse = {
       ...before,

@@ -10,7 +10,8 @@ import {
 import type { Db } from '../db/client.js';
 import { modifiersFromCache, noPriceAt, priceModifiersFresh, priceModifiersOf, pricesForModel, pricesFromCache, type ModelPrices } from './prices.js';
 
-export type EventFlag = 'cache_breakdown_mismatch' | 'fallback_price' | 'priced_late';
+/** over_product_cap: its extra usage took (or kept) the member's spend on its product past their cap on it. */
+export type EventFlag = 'cache_breakdown_mismatch' | 'fallback_price' | 'priced_late' | 'over_product_cap';
 
 /** model_unpriced: no token price for the model; fee_unpriced / modifier_unpriced: a fee or a tier, geography or speed without a row. */
 export type UnpricedReason = 'model_unpriced' | 'fee_unpriced' | 'modifier_unpriced';

@@ -11,6 +11,7 @@ import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../../domain/requests.js';
 import { withRequestRule } from '../../ledger/request-eligibility.js';
 import { isoInstant, memberRef, modelName, requestInstant, text } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
+import { productName } from './products.js';
 
 const tokens = z.number().int().nonnegative().max(2_000_000_000);
 
@@ -58,6 +59,7 @@ export const authorizeBody = z.object({
   at: isoInstant.optional(),
   requestId: text(200).optional().describe('Required with estimate: the record that settles the reservation carries the same id'),
   estimate: estimate.optional(),
+  product: productName.optional(),
 }).strict();
 export const recordBody = z.object({
   requestId: text(200).describe('Unique per request; a retry with the same id counts once'),
@@ -65,6 +67,7 @@ export const recordBody = z.object({
   model: modelName,
   usage: usageObject,
   at: isoInstant.optional(),
+  product: productName.optional(),
 }).strict();
 
 const authorizeResponse = z.union([
@@ -74,8 +77,8 @@ const authorizeResponse = z.union([
   }),
   z.object({
     allowed: z.literal(false),
-    reason: z.enum(['seat_limit_reached', 'extra_usage_disabled', 'member_cap_reached', 'seat_tier_cap_reached', 'org_cap_reached', 'balance_exhausted', 'model_unpriced'])
-      .describe('model_unpriced: the price book has no price for the model (or its family) and the org set no unknownModelFallback; resetsAt is null'),
+    reason: z.enum(['extra_usage_disabled', 'seat_limit_reached', 'product_not_enabled', 'product_cap_reached', 'member_cap_reached', 'seat_tier_cap_reached', 'org_cap_reached', 'balance_exhausted', 'model_unpriced'])
+      .describe('The first limit that stops the member, in the cap order of docs/api.md (listed here in that order). product_not_enabled: extra usage on this product is off for the member (resetsAt: the seat window\'s end); product_cap_reached: their cap on this product (resetsAt: the month\'s end). model_unpriced: the price book has no price for the model (or its family) and the org set no unknownModelFallback; resetsAt is null'),
     resetsAt: z.string().nullable(),
     canRequestExtraUsage: z.boolean(),
     memberId: z.string(),
@@ -87,12 +90,13 @@ const recordResponse = z.object({
   model: z.string().describe('The model id as sent'),
   family: z.string().describe('The price-book family the id names (itself when it is no alias), whose rates priced it'),
   period: z.string(),
+  product: z.string().optional().describe('The product the record named (left out: unspecified)'),
   priced: z.boolean().describe('false: no price for it yet; it is kept, counted nowhere (cost, included and extra are "0.00") and priced once a price for it exists'),
   unpricedReason: z.enum(['model_unpriced', 'fee_unpriced', 'modifier_unpriced']).optional()
     .describe('Why it is unpriced (priced: false only): no price for the model, for a fee it calls for (web search or fetch), or for its service tier, inference geography or speed'),
   cost: z.string(), included: z.string(), extra: z.string(), memberMonthToDateExtra: z.string(), balance: z.string().optional(),
-  flags: z.array(z.enum(['cache_breakdown_mismatch', 'fallback_price', 'priced_late'])).optional()
-    .describe('cache_breakdown_mismatch: cache_creation did not add up to cache_creation_input_tokens (the total was billed, docs/api.md); fallback_price: priced at the org\'s unknownModelFallback family; priced_late: priced after it was recorded'),
+  flags: z.array(z.enum(['cache_breakdown_mismatch', 'fallback_price', 'priced_late', 'over_product_cap'])).optional()
+    .describe('cache_breakdown_mismatch: cache_creation did not add up to cache_creation_input_tokens (the total was billed, docs/api.md); fallback_price: priced at the org\'s unknownModelFallback family; priced_late: priced after it was recorded; over_product_cap: its extra usage took the member past their cap on its product (counted in full all the same)'),
   overHold: z.object({ held: z.string(), excess: z.string() }).optional()
     .describe('Reservation mode: the request cost more than its hold; all of it is counted, and the excess is reported (outbox reservation_exceeded, GET /metrics)'),
 });
@@ -107,7 +111,7 @@ export function usageRoutes(deps: ApiDeps) {
       refusals: {
         404: 'member names no active member',
         409: 'requestId holds another member\'s reservation',
-        422: '`at` is more than 5 minutes ahead or before the first price (already in force) of the model\'s family, or the org enforces reservations and estimate or requestId is missing',
+        422: '`at` is more than 5 minutes ahead or before the first price (already in force) of the model\'s family, the org enforces reservations and estimate or requestId is missing, or `product` is neither built in nor declared by the org',
       },
       async handler({ body, auth }) {
         const now = deps.now();
@@ -117,10 +121,10 @@ export function usageRoutes(deps: ApiDeps) {
         if (body.estimate || org.enforcementMode === 'reserve') {
           if (!body.estimate) throw invalid('estimate', 'this organisation enforces caps with reservations: send estimate {input_tokens, max_tokens} and a requestId');
           if (!body.requestId) throw invalid('requestId', 'a reservation needs the requestId its record will carry');
-          const d = await withRequestRule(deps.db, await reserveUsage(deps.db, { orgId: org.id, requestId: body.requestId, member: body.member, model: body.model, at, estimate: body.estimate, ttlMs: deps.reservationTtlMs }, now), now, cooldown);
+          const d = await withRequestRule(deps.db, await reserveUsage(deps.db, { orgId: org.id, requestId: body.requestId, member: body.member, model: body.model, at, estimate: body.estimate, ttlMs: deps.reservationTtlMs, product: body.product }, now), now, cooldown);
           return 'resetsAt' in d && d.resetsAt instanceof Date ? { ...d, resetsAt: d.resetsAt.toISOString() } : d;
         }
-        const d = await withRequestRule(deps.db, await authorizeUsage(deps.db, { orgId: org.id, member: body.member, model: body.model, at, timezone: org.timezone }), now, cooldown);
+        const d = await withRequestRule(deps.db, await authorizeUsage(deps.db, { orgId: org.id, member: body.member, model: body.model, at, timezone: org.timezone, product: body.product }), now, cooldown);
         return d.allowed ? d : { ...d, resetsAt: d.resetsAt?.toISOString() ?? null };
       },
     }),
@@ -131,14 +135,14 @@ export function usageRoutes(deps: ApiDeps) {
       refusals: {
         404: 'member names no member of the organisation (a member removed since is still recorded and billed)',
         409: 'requestId was already recorded with a different body, or is another member\'s request',
-        422: '`at` is more than 5 minutes ahead or before the first price (already in force) of the model\'s family, or the usage would take a month-to-date total past what the ledger holds. A model without a price is never refused: it is kept unpriced (priced: false)',
+        422: '`at` is more than 5 minutes ahead or before the first price (already in force) of the model\'s family, `product` is neither built in nor declared by the org, or the usage would take a month-to-date total past what the ledger holds. A model without a price is never refused: it is kept unpriced (priced: false)',
       },
       async handler({ body, auth, reply, request }) {
         const now = deps.now();
         const at = requestInstant(body.at, now);
         if (at) await refuseAtBeforePrices(deps.db, body.model, at, now);
         // Group commit: concurrent records share one transaction (src/ledger/record-batch.ts).
-        const result = await recordBatcherOf(deps.db).submit({ orgId: auth.org!.id, requestId: body.requestId, member: body.member, model: body.model, usage: body.usage, at }, now);
+        const result = await recordBatcherOf(deps.db).submit({ orgId: auth.org!.id, requestId: body.requestId, member: body.member, model: body.model, usage: body.usage, at, product: body.product }, now);
         if (result.replayed) reply.header('idempotent-replayed', 'true');
         // The operators' alert: usage the price book cannot price yet (listed at GET /v1/operator/usage/unpriced).
         else if (result.unpriced) request.log.warn({ org: auth.org!.slug, requestId: body.requestId, model: body.model, family: result.response.family, reason: result.unpriced.reason }, 'usage recorded without a price: add a price (or an alias) for it; it is counted once priced');
