@@ -54,7 +54,7 @@ describe.each(BACKENDS)('provisioning on $kind', ({ open }) => {
     expect(res.body.changed).toBe(true);
     const subjects = res.body.changes.map((c: any) => c.subject);
     expect(subjects).toHaveLength(3);
-    expect(res.body.changes.find((c: any) => c.subject === 'org')).toEqual({ subject: 'org', before: { orgMonthlyCapNanos: '1000000000000' }, after: { orgMonthlyCapNanos: '2000000000000' } });
+    expect(res.body.changes.find((c: any) => c.subject === 'org')).toEqual({ subject: 'org', before: { orgMonthlyCap: '1000.00' }, after: { orgMonthlyCap: '2000.00' } });
     const org = await scratch.db.prisma.organization.findUniqueOrThrow({ where: { slug: 'beta' } });
     const audit = await scratch.db.prisma.auditEntry.findMany({ where: { orgId: org.id, action: { in: ['org.update', 'member.update', 'member.remove'] } } });
     expect(audit.map((a) => a.action).sort()).toEqual(['member.remove', 'member.update', 'org.update']);
@@ -137,13 +137,16 @@ describe.each(BACKENDS)('provisioning on $kind', ({ open }) => {
     });
 
     it('applies a field the document changes, that field alone, audited as the operator', async () => {
-      await ownersChangeEverything('merge-one');
+      const { key } = await ownersChangeEverything('merge-one');
       const res = await put('merge-one', enterpriseDoc({ extraUsage: { enabled: true, scope: 'all_members', orgMonthlyCap: '2500.00', tierCaps: { standard: '500.00', premium: null } } }));
-      expect(res.body).toMatchObject({ changed: true, changes: [{ subject: 'org', before: { orgMonthlyCapNanos: String(1500n * USD) }, after: { orgMonthlyCapNanos: String(2500n * USD) } }] });
+      expect(res.body).toMatchObject({ changed: true, changes: [{ subject: 'org', before: { orgMonthlyCap: '1500.00' }, after: { orgMonthlyCap: '2500.00' } }] });
       expect(res.body.changes).toHaveLength(1);
       expect(await stored('merge-one')).toEqual({ ...CHANGED, orgCap: 2500n * USD });
       const last = await db().auditEntry.findFirstOrThrow({ where: { org: { slug: 'merge-one' } }, orderBy: { id: 'desc' } });
       expect(last).toMatchObject({ actor: 'operator', action: 'org.update', subject: 'org' });
+      // Owners read the operator's change in dollars, as they read their own.
+      const log = await h.call('GET', '/v1/reports/audit-log?limit=1', { token: key, actor: 'owner-1' });
+      expect(log.body.entries[0]).toMatchObject({ actor: 'operator', action: 'org.update', before: { orgMonthlyCap: '1500.00' }, after: { orgMonthlyCap: '2500.00' } });
 
       // A seat tier the document changes from what it said last time wins too; Bob's own seat stays the owner's.
       const doc = enterpriseDoc({ extraUsage: { enabled: true, scope: 'all_members', orgMonthlyCap: '2500.00', tierCaps: { standard: '500.00', premium: null } } });
@@ -168,7 +171,7 @@ describe.each(BACKENDS)('provisioning on $kind', ({ open }) => {
       expect(await stored('merge-null')).toEqual(CHANGED);
 
       const unlimited = await put('merge-null', lean({ enabled: true, orgMonthlyCap: null }));
-      expect(unlimited.body.changes).toEqual([{ subject: 'org', before: { orgMonthlyCapNanos: String(1500n * USD) }, after: { orgMonthlyCapNanos: null } }]);
+      expect(unlimited.body.changes).toEqual([{ subject: 'org', before: { orgMonthlyCap: '1500.00' }, after: { orgMonthlyCap: null } }]);
       expect(await stored('merge-null')).toEqual({ ...CHANGED, orgCap: null });
     });
 

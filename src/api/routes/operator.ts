@@ -17,6 +17,7 @@ import { orgBySlug as orgOfSlug, slugParams } from '../org-params.js';
 import { defineRoute } from '../route.js';
 import { isoInstant, modelName, text } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
+import { withDollarAmounts } from '../amounts.js';
 
 const keyParams = slugParams.extend({ keyId: text(200) });
 
@@ -94,7 +95,7 @@ export function operatorRoutes(deps: ApiDeps) {
       async handler({ params, body, reply }) {
         const result = await provisionOrg(deps.db, params.slug, body);
         reply.status(result.created ? 201 : 200);
-        return result;
+        return { ...result, changes: result.changes.map((c) => withDollarAmounts(c)) };
       },
     }),
     defineRoute({
