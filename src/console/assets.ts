@@ -1,0 +1,44 @@
+// The console's only stylesheet, served by the app itself (no CDN, no build step).
+// Colours keep WCAG AA contrast on white (axe's color-contrast rule).
+export const CONSOLE_CSS = `
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111827;background:#fff}
+a{color:#1d4ed8}
+header.top{display:flex;gap:1.5rem;align-items:center;padding:.75rem 1.5rem;border-bottom:1px solid #d1d5db;background:#f9fafb;flex-wrap:wrap}
+header.top .brand{font-weight:700;color:#111827;text-decoration:none}
+header.top nav ul{display:flex;gap:1rem;list-style:none;margin:0;padding:0}
+header.top nav a[aria-current=page]{font-weight:700;color:#111827}
+header.top .who{margin-left:auto;display:flex;gap:.75rem;align-items:center;color:#374151}
+main{max-width:72rem;margin:0 auto;padding:1.5rem}
+footer{max-width:72rem;margin:2rem auto;padding:1rem 1.5rem;border-top:1px solid #e5e7eb;color:#4b5563;font-size:.9rem}
+footer a{margin-right:1rem}
+h1{font-size:1.6rem;margin:.25rem 0 1rem}
+h2{font-size:1.2rem;margin:1.75rem 0 .5rem}
+section.card{border:1px solid #d1d5db;border-radius:8px;padding:1rem 1.25rem;margin:1rem 0}
+.muted{color:#4b5563}
+.big{font-size:1.4rem;font-weight:700}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e5e7eb;vertical-align:top}
+th{font-weight:600;background:#f3f4f6}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+button,.button{font:inherit;padding:.35rem .8rem;border-radius:6px;border:1px solid #1d4ed8;background:#1d4ed8;color:#fff;cursor:pointer;text-decoration:none;display:inline-block}
+button.secondary,.button.secondary{background:#fff;color:#1d4ed8}
+button.danger{background:#b91c1c;border-color:#b91c1c}
+input,select,textarea{font:inherit;padding:.3rem .45rem;border:1px solid #6b7280;border-radius:4px;color:#111827;background:#fff}
+input[aria-invalid=true]{border-color:#b91c1c;outline:2px solid #b91c1c}
+label{font-weight:600}
+form.inline{display:inline-flex;gap:.4rem;align-items:center;flex-wrap:wrap;margin:.2rem .4rem .2rem 0}
+.field{margin:.5rem 0}
+.error{color:#b91c1c;font-weight:600;margin:.25rem 0}
+.notice{border-left:4px solid #15803d;background:#f0fdf4;padding:.6rem .9rem;margin:1rem 0;color:#14532d}
+.alert{border-left:4px solid #b91c1c;background:#fef2f2;padding:.6rem .9rem;margin:1rem 0;color:#7f1d1d}
+.badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-size:.85rem;border:1px solid #6b7280;color:#374151}
+.badge.paused{border-color:#b91c1c;color:#991b1b}
+details{margin:.4rem 0}
+details>summary{cursor:pointer;color:#1d4ed8;font-weight:600}
+details .panel{border:1px solid #d1d5db;border-radius:6px;padding:.75rem;margin-top:.4rem;background:#fff}
+.pager{display:flex;gap:1rem;align-items:center;margin:.75rem 0}
+.legal p{max-width:48rem}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+fieldset{border:1px solid #d1d5db;border-radius:6px}
+`;

@@ -1,0 +1,25 @@
+// What the console's pages need, passed in by the server (never imported globally).
+import type { Db } from '../db/client.js';
+import type { OidcVerifier } from '../identity/oidc.js';
+import type { Sessions } from '../identity/sessions.js';
+import type { RequestService } from '../services/requests.js';
+
+export interface ConsoleOptions {
+  /** Where people reach the service (PUBLIC_URL): https here makes the session cookie Secure. */
+  publicUrl?: string;
+  /** The operator's privacy notice and terms (plain text; blank lines separate paragraphs). */
+  privacyText?: string;
+  termsText?: string;
+}
+
+export interface ConsoleDeps extends ConsoleOptions {
+  db: Db;
+  now: () => Date;
+  sessions: Sessions;
+  oidc: OidcVerifier;
+  /** Requests run on Temporal; without it the console lists requests but cannot ask or decide. */
+  requests?: RequestService;
+  requestCooldownAfterDenialMs?: number;
+  /** Keys the CSRF tokens to the session (derived from the session secret). */
+  csrfKey: string;
+}

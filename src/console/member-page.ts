@@ -1,0 +1,100 @@
+// A member's own page: their seat's included usage and when it resets, every limit
+// that applies with what they spent against it, which one stops them next, and
+// "Request extra usage" (the one request rule decides whether it is offered and
+// whether asking is accepted, as in chat and the API).
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { text } from '../domain/fields.js';
+import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../domain/requests.js';
+import { loadOrg } from '../ledger/limits-state.js';
+import { memberUsageView, type MemberUsageView } from '../ledger/member-usage.js';
+import { whenText } from '../notify/email-format.js';
+import type { ConsoleDeps } from './deps.js';
+import { csrfField, errorAttrs, errorText, fieldId, FormError, parseForm, type FieldErrors } from './forms.js';
+import { runForm, signedIn, withSaved, type PageContext } from './guard.js';
+import { html, type Html } from './html.js';
+import { layout, sendPage } from './layout.js';
+
+const money = (usd: string | null) => (usd === null ? 'Unlimited' : `$${usd}`);
+
+const REASONS: Record<string, string> = {
+  seat_limit_reached: 'your seat\'s included usage, and extra usage is not on for you',
+  extra_usage_disabled: 'your seat\'s included usage, and extra usage is off for the organisation',
+  product_not_enabled: 'extra usage is not on for this product',
+  product_cap_reached: 'the monthly limit for this product',
+  member_cap_reached: 'your monthly limit',
+  seat_tier_cap_reached: 'your seat tier\'s monthly limit',
+  org_cap_reached: 'the organisation\'s monthly limit',
+  balance_exhausted: 'the organisation\'s prepaid balance is used up',
+  model_unpriced: 'the model has no price yet',
+};
+
+/** Which limit stops the member next, in words, with when it lifts. */
+function nextText(v: MemberUsageView, tz: string): Html {
+  const n = v.next;
+  if (n.allowed && n.mode === 'included') {
+    return html`You are using your seat's included usage. When it runs out${v.allowance.resetsAt ? html` (it resets ${whenText(v.allowance.resetsAt, tz)})` : ''}, ${v.extraUsage.enabled ? 'you continue on extra usage, up to your limits below.' : 'you are stopped until it resets, unless you have extra usage.'}`;
+  }
+  if (n.allowed) {
+    const firstCap = v.caps.find((c) => c.cap !== null && c.scope !== 'balance');
+    return html`You are on extra usage. ${firstCap ? html`The next limit is <strong>${firstCap.label}</strong> (${money(firstCap.spent)} of ${money(firstCap.cap)} spent).` : 'No monthly limit applies to you.'} Monthly limits reset ${whenText(v.monthResetsAt, tz)}.`;
+  }
+  return html`<strong>You are stopped</strong> by ${REASONS[n.reason] ?? n.reason}${n.resetsAt ? html`, until ${whenText(n.resetsAt.toISOString(), tz)}` : ''}.`;
+}
+
+const askForm = z.object({ note: text(500, { min: 0, multiline: true }).optional() });
+
+async function renderMe(deps: ConsoleDeps, ctx: PageContext, state: { errors?: FieldErrors; saved?: string } = {}): Promise<Html> {
+  const org = await loadOrg(deps.db, ctx.viewer.org.id);
+  const v = await memberUsageView(deps.db, org, ctx.viewer.member, deps.now(), deps.requestCooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS);
+  const tz = org.timezone;
+  const errors = state.errors ?? {};
+  const sent = state.saved === 'request' || v.requestOpen;
+  const request = sent
+    ? html`<p class="notice" role="status" data-testid="request-sent">Request sent to admin. You will hear back in chat or by email.</p>`
+    : v.canRequestExtraUsage
+      ? html`<form method="post" action="/me/request">${csrfField(ctx.csrf)}
+<label for="${fieldId('ask.note')}">Note for your admins (optional)</label><br>
+<textarea id="${fieldId('ask.note')}" name="note" rows="2" cols="40"${errorAttrs(errors, 'ask.note')}></textarea>${errorText(errors, 'ask.note')}<br>
+<button type="submit">Request extra usage</button></form>`
+      : html`<p class="muted">${v.requestRefusal ? `You cannot request extra usage now: ${v.requestRefusal.message}.` : ''}</p>${errorText(errors, 'ask.note')}`;
+  return layout({
+    title: 'My usage', viewer: ctx.viewer, csrf: ctx.csrf, current: '/me',
+    body: html`<h1>My usage</h1><p class="muted">${v.name} · ${v.seatTier === 'premium' ? 'Premium' : 'Standard'} seat · ${org.name} · ${v.period} (${tz})</p>
+<section class="card" aria-labelledby="h-next"><h2 id="h-next">What stops you next</h2><p data-testid="next">${nextText(v, tz)}</p></section>
+<section class="card" aria-labelledby="h-seat"><h2 id="h-seat">Included usage</h2>
+<p>${money(v.allowance.used)} of ${money(v.allowance.included)} used in this ${v.allowance.windowMinutes}-minute window${v.allowance.resetsAt ? html`; resets ${whenText(v.allowance.resetsAt, tz)}` : ''}.</p></section>
+<section class="card" aria-labelledby="h-limits"><h2 id="h-limits">Extra usage this month</h2>
+<p>Extra usage is <strong>${v.extraUsage.enabled ? 'on' : 'off'}</strong> for you${!v.extraUsage.orgEnabled ? ' (off for the organisation)' : ''}. Monthly limits reset ${whenText(v.monthResetsAt, tz)}.</p>
+<table><thead><tr><th scope="col">Limit</th><th scope="col" class="num">Spent</th><th scope="col" class="num">Limit</th><th scope="col">Status</th></tr></thead><tbody>
+${v.caps.map((c) => c.scope === 'balance'
+  ? html`<tr><th scope="row">${c.label}</th><td class="num" colspan="2">${money(c.spent)} left</td><td>${c.reached ? 'Used up' : 'Available'}</td></tr>`
+  : html`<tr><th scope="row">${c.label}</th><td class="num">${money(c.spent)}</td><td class="num">${money(c.cap)}</td><td>${c.reached ? 'Reached' : 'Below'}</td></tr>`)}
+</tbody></table></section>
+${v.plan === 'enterprise' ? html`<section class="card" aria-labelledby="h-ask"><h2 id="h-ask">More usage</h2>${request}</section>` : ''}`,
+  });
+}
+
+export function memberPage(app: FastifyInstance, deps: ConsoleDeps) {
+  app.get('/me', async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    const saved = (request.query as { saved?: unknown }).saved;
+    return sendPage(reply, await renderMe(deps, ctx, { saved: typeof saved === 'string' ? saved : undefined }));
+  });
+
+  app.post('/me/request', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    return runForm(reply, ctx, {
+      field: 'ask.note',
+      back: withSaved('/me', 'request'),
+      action: async () => {
+        const v = parseForm(askForm, request.body, 'ask.');
+        if (!deps.requests) throw new FormError({ 'ask.note': 'Requests need the request workflows, which are not running in this process. Nothing was sent.' }, 503);
+        await deps.requests.ask(ctx.viewer.org.id, ctx.viewer.member.id, v.note?.trim() ? v.note.trim() : null);
+      },
+      rerender: (errors) => renderMe(deps, ctx, { errors }),
+    });
+  });
+}

@@ -1,0 +1,72 @@
+// The owners' web console, served by the API's own server (same process and port):
+// server-rendered pages, one module each, in their own Fastify context so the
+// cookie, form-body and CSRF plugins apply to the console only (the JSON API keeps
+// refusing form bodies with 415).
+import cookie from '@fastify/cookie';
+import csrfProtection from '@fastify/csrf-protection';
+import formbody from '@fastify/formbody';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { CONSOLE_CSS } from './assets.js';
+import type { ConsoleDeps } from './deps.js';
+import { messagePage } from './guard.js';
+import { html } from './html.js';
+import { sendPage } from './layout.js';
+import { legalPages } from './legal-pages.js';
+import { memberPage } from './member-page.js';
+import { requestsPage } from './requests-page.js';
+import { csrfUserInfo } from './session.js';
+import { signInPage } from './signin-page.js';
+import { usagePage } from './usage-page.js';
+
+/** The pages the console serves (for the API's 404/405 handler and the docs). */
+export const CONSOLE_ROUTES = [
+  { method: 'GET', url: '/' },
+  { method: 'GET', url: '/console/console.css' },
+  { method: 'GET', url: '/signin' }, { method: 'POST', url: '/signin' }, { method: 'POST', url: '/signout' },
+  { method: 'GET', url: '/usage' },
+  { method: 'POST', url: '/usage/extra-usage' }, { method: 'POST', url: '/usage/org-cap' }, { method: 'POST', url: '/usage/tier-cap' },
+  { method: 'POST', url: '/usage/member-cap' }, { method: 'POST', url: '/usage/member-extra-usage' }, { method: 'POST', url: '/usage/member-seat' },
+  { method: 'GET', url: '/requests' }, { method: 'GET', url: '/requests/new' }, { method: 'GET', url: '/requests/:id' }, { method: 'POST', url: '/requests/:id/decision' },
+  { method: 'GET', url: '/me' }, { method: 'POST', url: '/me/request' },
+  { method: 'GET', url: '/privacy' }, { method: 'GET', url: '/terms' },
+];
+
+// Pages name only this origin; the token in a sign-in URL never leaves in a Referer.
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+export function consolePlugin(deps: ConsoleDeps) {
+  return async function console(app: FastifyInstance) {
+    await app.register(cookie);
+    await app.register(formbody, { bodyLimit: 64 * 1024 });
+    await app.register(csrfProtection, {
+      // The secret cookie is Lax so a form opened from an email link still posts.
+      cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true },
+      getUserInfo: csrfUserInfo,
+      csrfOpts: { hmacKey: deps.csrfKey },
+    });
+    app.addHook('onSend', async (_request, reply, payload) => {
+      reply.headers(SECURITY_HEADERS);
+      return payload;
+    });
+    app.setErrorHandler((err: FastifyError, request, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      if (status === 500) request.log.error({ err }, 'console page failed');
+      const message = err.code?.startsWith('FST_CSRF')
+        ? 'This form has expired or did not come from this site. Reload the page and try again.'
+        : status === 500 ? 'Something went wrong on our side. Nothing you need to do; try again in a moment.' : err.message;
+      return sendPage(reply, messagePage(status === 403 ? 'Not allowed' : status === 500 ? 'Error' : 'Not done', html`<p class="alert" role="alert">${message}</p><p>Nothing was changed. <a href="/">Back to the console</a></p>`), status);
+    });
+
+    app.get('/console/console.css', async (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(CONSOLE_CSS));
+    signInPage(app, deps);
+    usagePage(app, deps);
+    requestsPage(app, deps);
+    memberPage(app, deps);
+    legalPages(app, deps);
+  };
+}

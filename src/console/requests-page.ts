@@ -1,0 +1,185 @@
+// Requests ("Review requests"): admins and owners see open requests with who asked,
+// their seat, when (in the org's timezone), their spend and limit, and decide with
+// "Increase limit" (premium seat, or extra usage with a cap) or "Deny" with a reason,
+// through the request service the API uses. The email links land here.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { text, usdAmount } from '../domain/fields.js';
+import { isAdmin, isOwner } from '../ledger/actors.js';
+import { loadOrg } from '../ledger/limits-state.js';
+import { seatLimits } from '../ledger/reports.js';
+import { orgRequest, pendingRequests } from '../ledger/requests.js';
+import type { RequestView } from '../notify/port.js';
+import { seatLabel, waitingText, whenText } from '../notify/email-format.js';
+import type { ConsoleDeps } from './deps.js';
+import { csrfField, errorAttrs, errorText, fieldId, FormError, parseForm, type FieldErrors } from './forms.js';
+import { refusalPage, runForm, signedIn, withSaved, type PageContext } from './guard.js';
+import { html, type Html } from './html.js';
+import { layout, sendPage } from './layout.js';
+
+const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : `$${usd}`);
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+const SAVED: Record<string, string> = {
+  upgrade_seat: 'Approved: the member now has a premium seat.',
+  enable_extra_usage: 'Approved: extra usage is on for the member.',
+  deny: 'Denied: the member has been told.',
+};
+
+const decisionForm = z.object({
+  decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny'], { error: 'choose how to decide' }),
+  capMode: z.enum(['cap', 'unlimited']).optional(),
+  cap: z.string().trim().max(20).optional(),
+  reason: text(500, { min: 0, multiline: true }).optional(),
+  turnOn: z.literal('on').optional(),
+  back: z.string().optional(),
+}).superRefine((v, ctx) => {
+  if (v.decision === 'enable_extra_usage' && v.capMode !== 'unlimited' && !usdAmount.safeParse(v.cap ?? '').success) {
+    ctx.addIssue({ code: 'custom', path: ['cap'], message: 'Enter the member\'s monthly limit in US dollars, such as 50 or 12.50 (at most 2 decimals, no $ sign), or choose Unlimited.' });
+  }
+});
+
+interface Row {
+  view: RequestView;
+  cap: string | null;
+  spend: string;
+}
+
+async function rowsOf(deps: ConsoleDeps, ctx: PageContext, views: RequestView[]): Promise<Row[]> {
+  const limits = await seatLimits(deps.db, await loadOrg(deps.db, ctx.viewer.org.id), deps.now());
+  const byId = new Map(limits.members.map((m) => [m.id, m]));
+  return views.map((view) => ({ view, cap: byId.get(view.requester.memberId)?.cap ?? null, spend: byId.get(view.requester.memberId)?.monthToDateExtra ?? '0.00' }));
+}
+
+function decideForms(ctx: PageContext, row: Row, errors: FieldErrors, orgExtraOn: boolean): Html {
+  const r = row.view;
+  if (r.status !== 'pending') return html`<p>${statusText(r, ctx.viewer.org.timezone)}</p>`;
+  if (r.requester.memberId === ctx.viewer.member.id) return html`<p class="muted">Your own request: another admin or an owner decides it.</p>`;
+  const k = `req-${r.requestId}`;
+  const action = `/requests/${encodeURIComponent(r.requestId)}/decision`;
+  const hidden = html`${csrfField(ctx.csrf)}<input type="hidden" name="back" value="/requests/${r.requestId}">`;
+  return html`<details${errors[`${k}.cap`] || errors[`${k}.decision`] || errors[`${k}.reason`] ? html` open` : ''}><summary>Increase limit</summary><div class="panel">
+${r.requester.seatTier === 'standard' ? html`<form method="post" action="${action}" class="inline">${hidden}<input type="hidden" name="decision" value="upgrade_seat"><button type="submit">Upgrade to a premium seat</button></form>` : ''}
+<form method="post" action="${action}">${hidden}<input type="hidden" name="decision" value="enable_extra_usage">
+<fieldset><legend>Enable extra usage for ${r.requester.name}</legend>
+<div class="field"><label><input type="radio" name="capMode" value="cap" checked> With a monthly limit of</label>
+<label for="${fieldId(`${k}.cap`)}" class="visually-hidden">Monthly limit in USD</label> <input id="${fieldId(`${k}.cap`)}" name="cap" inputmode="decimal" size="8" value="${row.cap ?? ''}"${errorAttrs(errors, `${k}.cap`)}> USD</div>
+<div class="field"><label><input type="radio" name="capMode" value="unlimited"> Unlimited (organisation and seat caps still apply)</label></div>
+${!orgExtraOn && isOwner(ctx.viewer.member) ? html`<div class="field"><label><input type="checkbox" name="turnOn" value="on"> Extra usage is off for the organisation: turn it on for selected members</label></div>` : ''}
+${!orgExtraOn && !isOwner(ctx.viewer.member) ? html`<p class="muted">Extra usage is off for the organisation: an owner must turn it on first.</p>` : ''}
+<button type="submit">Enable extra usage</button></fieldset>${errorText(errors, `${k}.cap`)}${errorText(errors, `${k}.decision`)}</form>
+</div></details>
+<details${errors[`${k}.reason`] ? html` open` : ''}><summary>Deny</summary><div class="panel">
+<form method="post" action="${action}">${hidden}<input type="hidden" name="decision" value="deny">
+<label for="${fieldId(`${k}.reason`)}">Reason (shown to ${r.requester.name})</label><br>
+<textarea id="${fieldId(`${k}.reason`)}" name="reason" rows="2" cols="40"${errorAttrs(errors, `${k}.reason`)}></textarea>${errorText(errors, `${k}.reason`)}<br>
+<button type="submit" class="danger">Deny</button></form></div></details>`;
+}
+
+function statusText(r: RequestView, tz: string): string {
+  const by = r.decidedBy ? ` by ${r.decidedBy.name}` : '';
+  const when = r.decidedAt ? ` on ${whenText(r.decidedAt, tz)}` : '';
+  if (r.status === 'approved') return `Approved${by}${when}: ${r.decision === 'upgrade_seat' ? 'premium seat' : `extra usage, limit ${money(r.decisionCap)}`}.`;
+  if (r.status === 'denied') return `Denied${by}${when}${r.reason ? `: "${r.reason}"` : ''}.`;
+  return r.status === 'expired' ? 'Expired: nobody decided in time.' : 'Closed.';
+}
+
+function requestCard(ctx: PageContext, row: Row, errors: FieldErrors, orgExtraOn: boolean, now: Date): Html {
+  const r = row.view;
+  const tz = ctx.viewer.org.timezone;
+  return html`<section class="card" aria-labelledby="r-${r.requestId}" data-request="${r.requestId}">
+<h2 id="r-${r.requestId}"><a href="/requests/${r.requestId}">${r.requester.name}</a></h2>
+<table><tbody>
+<tr><th scope="row">Current seat</th><td>${seatLabel(r.requester.seatTier)}${r.requester.seatTier !== r.seatTier ? html` <span class="muted">(asked from a ${seatLabel(r.seatTier)})</span>` : ''}</td></tr>
+<tr><th scope="row">Asked</th><td>${whenText(r.requestedAt, tz)} <span class="muted">(${waitingText(r.requestedAt, now)})</span></td></tr>
+<tr><th scope="row">MTD extra spend</th><td>${money(row.spend)}</td></tr>
+<tr><th scope="row">Their limit</th><td>${money(row.cap)}</td></tr>
+${r.note ? html`<tr><th scope="row">Note</th><td>${r.note}</td></tr>` : ''}
+${r.previousDenial ? html`<tr><th scope="row">Denied before</th><td>${whenText(r.previousDenial.at, tz)}${r.previousDenial.by ? ` by ${r.previousDenial.by.name}` : ''}${r.previousDenial.reason ? `: "${r.previousDenial.reason}"` : ''}</td></tr>` : ''}
+</tbody></table>
+${decideForms(ctx, row, errors, orgExtraOn)}
+</section>`;
+}
+
+async function renderList(deps: ConsoleDeps, ctx: PageContext, saved?: string): Promise<Html> {
+  const rows = await rowsOf(deps, ctx, await pendingRequests(deps.db, ctx.viewer.org.id));
+  const org = await loadOrg(deps.db, ctx.viewer.org.id);
+  return layout({
+    title: 'Requests', viewer: ctx.viewer, csrf: ctx.csrf, current: '/requests',
+    body: html`<h1>Review requests</h1>${saved && SAVED[saved] ? html`<p class="notice" role="status">${SAVED[saved]}</p>` : ''}
+<p class="muted">${rows.length === 0 ? 'No request is waiting for a decision.' : `${rows.length} request${rows.length === 1 ? '' : 's'} waiting, oldest first. Times in ${org.timezone}.`}</p>
+${rows.map((row) => requestCard(ctx, row, {}, org.extraUsageEnabled, deps.now()))}`,
+  });
+}
+
+async function renderOne(deps: ConsoleDeps, ctx: PageContext, view: RequestView, errors: FieldErrors = {}, saved?: string): Promise<Html> {
+  const [row] = await rowsOf(deps, ctx, [view]);
+  const org = await loadOrg(deps.db, ctx.viewer.org.id);
+  return layout({
+    title: `Request from ${view.requester.name}`, viewer: ctx.viewer, csrf: ctx.csrf, current: '/requests',
+    body: html`<p><a href="/requests">All open requests</a></p><h1>Request from ${view.requester.name}</h1>
+${saved && SAVED[saved] ? html`<p class="notice" role="status">${SAVED[saved]}</p>` : ''}
+${requestCard(ctx, row!, errors, org.extraUsageEnabled, deps.now())}`,
+  });
+}
+
+export function requestsPage(app: FastifyInstance, deps: ConsoleDeps) {
+  /** Admins only; a member is sent to their own page (where they ask). */
+  const adminCtx = async (request: Parameters<typeof signedIn>[1], reply: Parameters<typeof signedIn>[2]) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return null;
+    if (!isAdmin(ctx.viewer.member)) {
+      if (request.method === 'GET') reply.redirect('/me', 303);
+      else refusalPage(reply, ctx, 403, `${ctx.viewer.member.name} is ${ctx.viewer.member.role}; only an admin or owner can decide requests`);
+      return null;
+    }
+    return ctx;
+  };
+  const savedOf = (query: unknown) => {
+    const s = (query as { saved?: unknown } | undefined)?.saved;
+    return typeof s === 'string' ? s : undefined;
+  };
+
+  // The alert email's "Request extra usage" link: the member's own page has the button.
+  app.get('/requests/new', async (_request, reply) => reply.redirect('/me', 303));
+
+  // The digest's "See all requests" (?orgId=…): the signed-in person's own org is shown.
+  app.get('/requests', async (request, reply) => {
+    const ctx = await adminCtx(request, reply);
+    if (!ctx) return reply;
+    return sendPage(reply, await renderList(deps, ctx, savedOf(request.query)));
+  });
+
+  app.get<{ Params: { id: string } }>('/requests/:id', async (request, reply) => {
+    const ctx = await adminCtx(request, reply);
+    if (!ctx) return reply;
+    const view = REQUEST_ID.test(request.params.id) ? await orgRequest(deps.db, ctx.viewer.org.id, request.params.id) : null;
+    if (!view) return refusalPage(reply, ctx, 404, 'No request of your organisation has this id.');
+    return sendPage(reply, await renderOne(deps, ctx, view, {}, savedOf(request.query)));
+  });
+
+  app.post<{ Params: { id: string } }>('/requests/:id/decision', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const ctx = await adminCtx(request, reply);
+    if (!ctx) return reply;
+    const view = REQUEST_ID.test(request.params.id) ? await orgRequest(deps.db, ctx.viewer.org.id, request.params.id) : null;
+    if (!view) return refusalPage(reply, ctx, 404, 'No request of your organisation has this id.');
+    const k = `req-${view.requestId}`;
+    let decided = 'deny';
+    return runForm(reply, ctx, {
+      field: `${k}.decision`,
+      back: () => withSaved(`/requests/${view.requestId}`, decided),
+      action: async () => {
+        const v = parseForm(decisionForm, request.body, `${k}.`);
+        decided = v.decision;
+        if (!deps.requests) throw new FormError({ [`${k}.decision`]: 'Decisions need the request workflows, which are not running in this process. Nothing was changed.' }, 503);
+        await deps.requests.decide(ctx.viewer.org.id, view.requestId, ctx.viewer.member.id, {
+          decision: v.decision,
+          ...(v.decision === 'enable_extra_usage' ? { cap: v.capMode === 'unlimited' ? null : v.cap!, ...(v.turnOn ? { turnOnForSelectedMembers: true } : {}) } : {}),
+          ...(v.decision === 'deny' ? { reason: v.reason?.trim() ? v.reason.trim() : null } : {}),
+          via: 'console',
+        });
+      },
+      rerender: async (errors) => renderOne(deps, ctx, (await orgRequest(deps.db, ctx.viewer.org.id, view.requestId)) ?? view, errors),
+    });
+  });
+}

@@ -1,0 +1,76 @@
+// Signing in to the console. A sign-in link (from chat or an email) opens a page with a
+// button: only the POST uses the single-use token, so a link previewer fetching the
+// URL (Slack, Teams, mail scanners) does not burn it. The session then lives in an
+// HttpOnly, SameSite=Lax cookie (Secure over https). Signing out clears it.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { isIdentityError } from '../identity/errors.js';
+import { redeemSignInLink } from '../identity/sign-in-links.js';
+import { isAdmin } from '../ledger/actors.js';
+import type { ConsoleDeps } from './deps.js';
+import { csrfField } from './forms.js';
+import { csrfToken, messagePage } from './guard.js';
+import { html } from './html.js';
+import { layout, sendPage } from './layout.js';
+import { clearSessionCookie, safeNext, setSessionCookie, viewerOf } from './session.js';
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const signInBody = z.object({ token: z.string().max(100), next: z.string().max(500).optional() });
+
+const HOW_TO_GET_A_LINK = html`<ul>
+<li>In Slack: <code>/usage signin</code></li>
+<li>In Microsoft Teams: send <code>signin</code> to the bot</li>
+<li>Or open the link in an email from Extra usage (links last an hour)</li>
+<li>The operator can also issue one: <code>POST /v1/operator/orgs/&lt;slug&gt;/sign-in-links</code> (docs/console.md)</li>
+</ul>`;
+
+export function signInPage(app: FastifyInstance, deps: ConsoleDeps) {
+  app.get('/', async (request, reply) => {
+    const viewer = await viewerOf(deps, request);
+    if (!viewer) return reply.redirect('/signin', 303);
+    return reply.redirect(isAdmin(viewer.member) ? '/usage' : '/me', 303);
+  });
+
+  app.get('/signin', async (request, reply) => {
+    const query = request.query as { token?: unknown; next?: unknown };
+    const next = safeNext(query.next);
+    const token = typeof query.token === 'string' ? query.token : undefined;
+    const csrf = csrfToken(request, reply);
+    if (token !== undefined) {
+      // A confirm button, not an automatic sign-in: previews must not use the link.
+      return sendPage(reply, layout({
+        title: 'Sign in',
+        body: html`<h1>Sign in to Extra usage</h1>
+<p>This single-use link signs you in on this browser.</p>
+<form method="post" action="/signin">${csrfField(csrf)}<input type="hidden" name="token" value="${token}"><input type="hidden" name="next" value="${next}">
+<button type="submit">Sign in</button></form>`,
+      }));
+    }
+    const viewer = await viewerOf(deps, request);
+    if (viewer) return reply.redirect(next === '/' ? (isAdmin(viewer.member) ? '/usage' : '/me') : next, 303);
+    return sendPage(reply, layout({
+      title: 'Sign in',
+      body: html`<h1>Sign in to Extra usage</h1><p>You sign in with a single-use link made for you. To get one:</p>${HOW_TO_GET_A_LINK}`,
+    }));
+  });
+
+  app.post('/signin', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const parsed = signInBody.safeParse(request.body ?? {});
+    const token = parsed.success ? parsed.data.token : '';
+    const next = safeNext(parsed.success ? parsed.data.next : undefined);
+    try {
+      if (!TOKEN.test(token)) throw Object.assign(new Error('this sign-in link is not valid'), { notALink: true });
+      const redeemed = await redeemSignInLink(deps.db, deps.sessions, token, deps.now());
+      setSessionCookie(deps, request, reply, redeemed.session);
+      return reply.redirect(next === '/' ? (isAdmin(redeemed.member) ? '/usage' : '/me') : next, 303);
+    } catch (err) {
+      if (!isIdentityError(err) && !(err as { notALink?: boolean }).notALink) throw err;
+      return sendPage(reply, messagePage('Sign-in link not accepted', html`<p class="alert" role="alert">${(err as Error).message}.</p><p>Each link works once and for a short time. Get a new one:</p>${HOW_TO_GET_A_LINK}`), 401);
+    }
+  });
+
+  app.post('/signout', { preHandler: app.csrfProtection }, async (request, reply) => {
+    clearSessionCookie(deps, request, reply);
+    return sendPage(reply, messagePage('Signed out', html`<p>You are signed out on this browser.</p><p><a href="/signin">Sign in again</a></p>`));
+  });
+}

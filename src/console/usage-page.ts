@@ -1,0 +1,227 @@
+// Usage (Admin settings > Usage): owners change the switch and every cap; admins see
+// the same page read-only. Numbers come from the same reports as GET /v1/settings/usage
+// and GET /v1/reports/seat-limits, and changes go through the same ledger functions
+// as the settings API, so a refusal here is the API's refusal.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { text, usdAmount } from '../domain/fields.js';
+import { parseUsd } from '../domain/money.js';
+import { isOwner, requireAdmin } from '../ledger/actors.js';
+import { loadOrg } from '../ledger/limits-state.js';
+import { seatLimits, usageOverview } from '../ledger/reports.js';
+import { setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../ledger/settings.js';
+import { whenText } from '../notify/email-format.js';
+import type { ConsoleDeps } from './deps.js';
+import { csrfField, errorAttrs, errorText, fieldId, parseForm, type FieldErrors } from './forms.js';
+import { runForm, signedIn, withSaved, type PageContext } from './guard.js';
+import { html, type Html } from './html.js';
+import { layout, roleName, sendPage } from './layout.js';
+import { MEMBER_SORTS, membersPage, type MemberSort } from './members-table.js';
+import { safeNext } from './session.js';
+
+const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : `$${usd}`);
+
+const listQuery = z.object({
+  q: z.string().max(100).optional().catch(undefined),
+  sort: z.enum(MEMBER_SORTS).catch('spend_desc').default('spend_desc'),
+  page: z.coerce.number().int().min(1).max(1_000_000).catch(1).default(1),
+  saved: z.string().max(40).optional().catch(undefined),
+});
+type ListQuery = z.infer<typeof listQuery>;
+
+const SAVED: Record<string, string> = {
+  'extra-usage': 'Extra usage settings saved.',
+  'org-cap': 'Spending cap saved.',
+  'tier-cap': 'Seat-tier cap saved.',
+  'member-cap': 'Member limit saved.',
+  'member-extra-usage': 'Member extra usage saved.',
+  'member-seat': 'Seat changed.',
+};
+
+/** A cap form's amount: required unless the form sets Unlimited. */
+const capFields = z.object({
+  action: z.enum(['set', 'unlimited'], { error: 'choose Set cap or Set to unlimited' }),
+  cap: z.string().trim().max(20).optional(),
+  back: z.string().optional(),
+});
+const capRule = (v: { action: 'set' | 'unlimited'; cap?: string }, ctx: z.RefinementCtx) => {
+  if (v.action === 'set' && !usdAmount.safeParse(v.cap ?? '').success) {
+    ctx.addIssue({ code: 'custom', path: ['cap'], message: 'Enter an amount in US dollars, such as 250 or 12.50 (at most 2 decimals, no $ sign), or choose "Set to unlimited".' });
+  }
+};
+
+const capOf = (v: { action: 'set' | 'unlimited'; cap?: string }) => (v.action === 'unlimited' ? null : parseUsd(v.cap!)!);
+
+const usagePath = (q: ListQuery, over: Partial<ListQuery> = {}) => {
+  const p = new URLSearchParams();
+  const merged = { ...q, ...over };
+  if (merged.q) p.set('q', merged.q);
+  if (merged.sort !== 'spend_desc') p.set('sort', merged.sort);
+  if (merged.page !== 1) p.set('page', String(merged.page));
+  const s = p.toString();
+  return `/usage${s ? `?${s}` : ''}`;
+};
+
+const backOf = (v: { back?: string }) => {
+  const back = safeNext(v.back, '/usage');
+  return back.startsWith('/usage') ? back : '/usage';
+};
+
+interface RenderState {
+  errors?: FieldErrors;
+  /** The details panels to show open (the one whose form has an error). */
+  open?: Set<string>;
+}
+
+export async function renderUsage(deps: ConsoleDeps, ctx: PageContext, q: ListQuery, state: RenderState = {}): Promise<Html> {
+  const org = await loadOrg(deps.db, ctx.viewer.org.id);
+  const at = deps.now();
+  const [overview, limits] = await Promise.all([usageOverview(deps.db, org, at), seatLimits(deps.db, org, at)]);
+  const canEdit = isOwner(ctx.viewer.member);
+  const errors = state.errors ?? {};
+  const open = (key: string) => (state.open?.has(key) ? html` open` : '');
+  const back = usagePath(q);
+  const hidden = html`${csrfField(ctx.csrf)}<input type="hidden" name="back" value="${back}">`;
+
+  const capPanel = (key: string, action: string, label: string, extra: Html, current: string | null) => html`
+<details${open(key)}><summary>Adjust limit<span class="visually-hidden"> (${label})</span></summary><div class="panel">
+<form method="post" action="${action}" class="inline">${hidden}${extra}<input type="hidden" name="action" value="set">
+<label for="${fieldId(`${key}.cap`)}">${label} in USD</label>
+<input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="10" value="${current ?? ''}"${errorAttrs(errors, `${key}.cap`)}>
+<button type="submit">Set cap</button></form>
+<form method="post" action="${action}" class="inline">${hidden}${extra}<input type="hidden" name="action" value="unlimited"><button type="submit" class="secondary">Set to unlimited</button></form>
+${errorText(errors, `${key}.cap`)}</div></details>`;
+
+  const saved = q.saved && SAVED[q.saved] ? html`<p class="notice" role="status">${SAVED[q.saved]}</p>` : '';
+  const readOnly = canEdit ? '' : html`<p class="muted">You are ${roleName(ctx.viewer.member.role).toLowerCase()}: you can see these settings; only owners change them.</p>`;
+
+  const ex = overview.extraUsage;
+  const extraSection = html`<section class="card" aria-labelledby="h-extra"><h2 id="h-extra">Extra usage</h2>
+<p>Extra usage is <strong>${ex.enabled ? 'on' : 'off'}</strong>${ex.enabled ? html` for <strong>${ex.scope === 'all_members' ? 'all members' : 'selected members'}</strong>` : ''}.</p>
+${canEdit ? html`<form method="post" action="/usage/extra-usage">${hidden}
+<fieldset><legend>Extra usage</legend>
+<label><input type="radio" name="enabled" value="on"${ex.enabled ? html` checked` : ''}> On</label>
+<label><input type="radio" name="enabled" value="off"${ex.enabled ? '' : html` checked`}> Off</label>
+<label for="${fieldId('extra.scope')}">for</label>
+<select id="${fieldId('extra.scope')}" name="scope"${errorAttrs(errors, 'extra.scope')}><option value="all_members"${ex.scope === 'all_members' ? html` selected` : ''}>All members</option><option value="selected_members"${ex.scope === 'selected_members' ? html` selected` : ''}>Selected members</option></select>
+<button type="submit">Save</button></fieldset>${errorText(errors, 'extra.enabled')}${errorText(errors, 'extra.scope')}</form>` : ''}
+</section>`;
+
+  const capSection = html`<section class="card" aria-labelledby="h-cap"><h2 id="h-cap">Spending cap</h2>
+<p>Monthly limit for the organisation: <span class="big" data-testid="org-cap">${money(overview.orgCap.cap)}</span></p>
+<p>Extra usage spent this month: <strong data-testid="org-mtd">${money(overview.orgCap.monthToDateExtra)}</strong> <span class="muted">(included usage: ${money(overview.orgCap.monthToDateIncluded)}; resets ${whenText(overview.resetsAt, org.timezone)})</span></p>
+${canEdit ? capPanel('orgCap', '/usage/org-cap', 'Organisation monthly limit', html``, overview.orgCap.cap) : ''}
+</section>`;
+
+  const tierSection = org.plan === 'enterprise' ? html`<section class="card" aria-labelledby="h-tiers"><h2 id="h-tiers">Seat-tier caps</h2>
+<table><thead><tr><th scope="col">Seat</th><th scope="col" class="num">Included per ${overview.seatTiers[0]?.windowMinutes ?? 300} min</th><th scope="col" class="num">Monthly cap</th><th scope="col" class="num">MTD extra spend</th>${canEdit ? html`<th scope="col">Change</th>` : ''}</tr></thead><tbody>
+${overview.seatTiers.map((t) => html`<tr><th scope="row">${t.tier === 'premium' ? 'Premium' : 'Standard'}</th><td class="num">${money(t.includedAllowance)}</td><td class="num" data-testid="tier-cap-${t.tier}">${money(t.cap)}</td><td class="num" data-testid="tier-mtd-${t.tier}">${money(t.monthToDateExtra)}</td>
+${canEdit ? html`<td>${capPanel(`tier-${t.tier}`, '/usage/tier-cap', `${t.tier === 'premium' ? 'Premium' : 'Standard'} seats' cap`, html`<input type="hidden" name="tier" value="${t.tier}">`, t.cap ?? null)}</td>` : ''}</tr>`)}
+</tbody></table></section>` : '';
+
+  const prepaid = overview.prepaid;
+  const balanceSection = prepaid ? html`<section class="card" aria-labelledby="h-balance"><h2 id="h-balance">Team balance</h2>
+<p>Prepaid balance: <span class="big" data-testid="balance">${money(prepaid.balance)}</span></p>
+<p>Auto-reload: ${prepaid.autoReload.enabled ? html`<strong>on</strong>: reload when balance reaches <strong>${money(prepaid.autoReload.threshold)}</strong> with <strong>${money(prepaid.autoReload.amount)}</strong>${prepaid.autoReload.monthlyLimit ? html`, at most ${prepaid.autoReload.monthlyLimit} times a month` : ''}` : html`<strong>off</strong>`}.</p>
+</section>` : '';
+
+  const page = membersPage(limits.members, { q: q.q, sort: q.sort, page: q.page });
+  const selected = ex.enabled && ex.scope === 'selected_members';
+  const sortLink = (sort: MemberSort, label: string) => (q.sort === sort ? html`<strong>${label}</strong>` : html`<a href="${usagePath(q, { sort, page: 1 })}">${label}</a>`);
+  const memberActions = (m: (typeof page.rows)[number]) => {
+    const key = `member-${m.id}`;
+    const memberHidden = html`${hidden}<input type="hidden" name="member" value="${m.id}">`;
+    return html`<details${open(key)}><summary aria-label="Actions for ${m.name}">…</summary><div class="panel">
+<form method="post" action="/usage/member-cap" class="inline">${memberHidden}<input type="hidden" name="action" value="set">
+<label for="${fieldId(`${key}.cap`)}">Edit limit (USD)</label><input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="8" value="${m.cap ?? ''}"${errorAttrs(errors, `${key}.cap`)}>
+<button type="submit">Set limit</button></form>
+<form method="post" action="/usage/member-cap" class="inline">${memberHidden}<input type="hidden" name="action" value="unlimited"><button type="submit" class="secondary">Set to unlimited</button></form>
+${errorText(errors, `${key}.cap`)}
+${selected ? html`<form method="post" action="/usage/member-extra-usage" class="inline">${memberHidden}<input type="hidden" name="enabled" value="${m.extraUsageEnabled ? 'off' : 'on'}"><button type="submit" class="secondary">Turn extra usage ${m.extraUsageEnabled ? 'off' : 'on'}</button></form>` : ''}
+<form method="post" action="/usage/member-seat" class="inline">${memberHidden}<label for="${fieldId(`${key}.seatTier`)}">Seat</label>
+<select id="${fieldId(`${key}.seatTier`)}" name="seatTier"${errorAttrs(errors, `${key}.seatTier`)}><option value="standard"${m.seatTier === 'standard' ? html` selected` : ''}>Standard</option><option value="premium"${m.seatTier === 'premium' ? html` selected` : ''}>Premium</option></select>
+<button type="submit" class="secondary">Change seat</button></form>${errorText(errors, `${key}.seatTier`)}
+</div></details>`;
+  };
+  const membersSection = html`<section class="card" aria-labelledby="h-members"><h2 id="h-members">Individual seat limits</h2>
+<form method="get" action="/usage" class="inline" role="search"><label for="member-filter">Filter by name</label><input id="member-filter" name="q" value="${q.q ?? ''}"><input type="hidden" name="sort" value="${q.sort}"><button type="submit" class="secondary">Filter</button></form>
+<p class="muted">Sort: ${sortLink('spend_desc', 'highest spend')} · ${sortLink('spend_asc', 'lowest spend')} · ${sortLink('name', 'name')} — ${page.total} member${page.total === 1 ? '' : 's'}</p>
+<table data-testid="members"><thead><tr><th scope="col">Member</th><th scope="col">Seat</th><th scope="col" class="num">Limit</th><th scope="col" class="num">MTD Spend</th><th scope="col">Extra usage</th><th scope="col">Status</th>${canEdit ? html`<th scope="col">Actions</th>` : ''}</tr></thead><tbody>
+${page.rows.map((m) => html`<tr data-member="${m.externalId}"><th scope="row">${m.name} <span class="muted">(${roleName(m.role)})</span></th><td>${m.seatTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num">${money(m.cap)}</td><td class="num">${money(m.monthToDateExtra)}</td><td>${m.extraUsageEnabled ? 'On' : 'Off'}</td><td>${m.paused ? html`<span class="badge paused">Paused</span>` : html`<span class="badge">Active</span>`}</td>${canEdit ? html`<td>${memberActions(m)}</td>` : ''}</tr>`)}
+</tbody></table>
+<nav class="pager" aria-label="Pages of members">${page.page > 1 ? html`<a href="${usagePath(q, { page: page.page - 1 })}">Previous page</a>` : ''}<span>Page ${page.page} of ${page.pages}</span>${page.page < page.pages ? html`<a href="${usagePath(q, { page: page.page + 1 })}">Next page</a>` : ''}</nav>
+</section>`;
+
+  return layout({
+    title: 'Usage',
+    viewer: ctx.viewer,
+    csrf: ctx.csrf,
+    current: '/usage',
+    body: html`<h1>Usage</h1><p class="muted">${org.name} · ${org.plan === 'enterprise' ? 'Enterprise' : 'Team'} plan · ${overview.period} (${org.timezone})</p>
+${saved}${errors['form'] ? html`<p class="alert" role="alert">${errors['form']}</p>` : ''}${readOnly}${extraSection}${capSection}${tierSection}${balanceSection}${membersSection}`,
+  });
+}
+
+export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
+  const csrf = { preHandler: app.csrfProtection };
+
+  app.get('/usage', async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    try {
+      requireAdmin(ctx.viewer.member);
+    } catch {
+      // A member's own page is where a member belongs.
+      return reply.redirect('/me', 303);
+    }
+    return sendPage(reply, await renderUsage(deps, ctx, listQuery.parse(request.query ?? {})));
+  });
+
+  /** One settings form: parse, check the role in the ledger, change, come back. */
+  const form = <T>(url: string, schema: z.ZodType<T>, key: (v: Record<string, unknown>) => string, field: string, change: (ctx: PageContext, v: T) => Promise<unknown>, saved: string) => {
+    app.post(url, csrf, async (request, reply) => {
+      const ctx = await signedIn(deps, request, reply);
+      if (!ctx) return reply;
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const back = backOf({ back: typeof body.back === 'string' ? body.back : undefined });
+      const q = listQuery.parse(Object.fromEntries(new URL(back, 'http://x').searchParams));
+      // The key names which form failed, from what the page sent (a member id, a tier).
+      const guessKey = () => {
+        try {
+          return key(body);
+        } catch {
+          return 'form';
+        }
+      };
+      const k = guessKey();
+      return runForm(reply, ctx, {
+        field: `${k}.${field}`,
+        back: withSaved(back, saved),
+        action: async () => change(ctx, parseForm(schema, body, `${k}.`)),
+        rerender: (errors) => renderUsage(deps, ctx, q, { errors, open: new Set([k]) }),
+      });
+    });
+  };
+
+  form('/usage/extra-usage', z.object({ enabled: z.enum(['on', 'off'], { error: 'choose On or Off' }), scope: z.enum(['all_members', 'selected_members'], { error: 'choose all members or selected members' }), back: z.string().optional() }),
+    () => 'extra', 'enabled',
+    (ctx, v) => setExtraUsage(deps.db, ctx.viewer.org, ctx.viewer.member, { enabled: v.enabled === 'on', scope: v.scope }), 'extra-usage');
+
+  form('/usage/org-cap', capFields.superRefine(capRule), () => 'orgCap', 'cap',
+    (ctx, v) => setOrgCap(deps.db, ctx.viewer.org, ctx.viewer.member, capOf(v)), 'org-cap');
+
+  form('/usage/tier-cap', capFields.extend({ tier: z.enum(['standard', 'premium'], { error: 'choose a seat tier' }) }).superRefine(capRule), (v) => `tier-${z.enum(['standard', 'premium']).parse(v.tier)}`, 'cap',
+    (ctx, v) => setTierCap(deps.db, ctx.viewer.org, ctx.viewer.member, v.tier, capOf(v)), 'tier-cap');
+
+  const memberField = { member: text(200) };
+  const memberKey = (v: Record<string, unknown>) => `member-${text(200).parse(v.member)}`;
+  form('/usage/member-cap', capFields.extend(memberField).superRefine(capRule), memberKey, 'cap',
+    (ctx, v) => setMemberCap(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, capOf(v)), 'member-cap');
+
+  form('/usage/member-extra-usage', z.object({ ...memberField, enabled: z.enum(['on', 'off'], { error: 'choose on or off' }), back: z.string().optional() }), memberKey, 'enabled',
+    (ctx, v) => setMemberExtraUsage(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, v.enabled === 'on'), 'member-extra-usage');
+
+  form('/usage/member-seat', z.object({ ...memberField, seatTier: z.enum(['standard', 'premium'], { error: 'choose Standard or Premium' }), back: z.string().optional() }), memberKey, 'seatTier',
+    (ctx, v) => setMemberSeatTier(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, v.seatTier), 'member-seat');
+
+}
