@@ -12,6 +12,12 @@ export interface EmailContent {
 export interface FormatOptions {
   /** Base URL of this service; links are left out when unset. */
   publicUrl?: string;
+  /**
+   * The recipient's own single-use sign-in token (src/services/sign-in.ts): console
+   * links then go through /signin?token=…&next=<page>, so one click signs them in.
+   * The same token is in every link of one email; whichever is opened first uses it.
+   */
+  signInToken?: string;
   /** Timezone to show dates in (the org's); UTC when unknown. */
   timeZone?: string;
   /** "Now", for how long a request has been waiting. */
@@ -47,7 +53,9 @@ function escapeHtml(s: string): string {
 }
 
 function link(opts: FormatOptions, path: string): string | null {
-  return opts.publicUrl ? `${opts.publicUrl.replace(/\/+$/, '')}${path}` : null;
+  if (!opts.publicUrl) return null;
+  const base = opts.publicUrl.replace(/\/+$/, '');
+  return opts.signInToken ? `${base}/signin?token=${encodeURIComponent(opts.signInToken)}&next=${encodeURIComponent(path)}` : `${base}${path}`;
 }
 
 const requestLink = (opts: FormatOptions, r: RequestView) => link(opts, `/requests/${encodeURIComponent(r.requestId)}`);

@@ -14,6 +14,13 @@ export interface EmailNotifierOptions {
   now?: () => Date;
   /** The org's timezone for dates in emails (e.g. looked up in the database); UTC when absent. */
   timeZoneOf?: (orgId: string) => Promise<string | null | undefined>;
+  /**
+   * A single-use sign-in token for one recipient (src/services/sign-in.ts), or null
+   * (no such member). Set: an email with console links goes to each recipient on its
+   * own, their links signing them in; a retry after a partial failure may then send
+   * some recipients their copy again (with a fresh link).
+   */
+  signInToken?: (orgId: string, person: Person) => Promise<string | null>;
 }
 
 /** One address once, in the order given (an owner may also be listed as admin). */
@@ -57,27 +64,45 @@ export class EmailNotifier implements Notifier {
     await this.transport.sendMail({ from: this.opts.from, to: rcpt, subject: content.subject, text: content.text, html: content.html });
   }
 
+  /**
+   * Builds and sends one email. With sign-in tokens configured and console links in
+   * it, each recipient gets their own copy whose links sign them in.
+   */
+  private async sendBuilt(orgId: string, to: Person[], opts: FormatOptions, build: (o: FormatOptions) => EmailContent): Promise<void> {
+    const mint = this.opts.signInToken;
+    const probe = '__sign_in_token_probe__';
+    if (!mint || !build({ ...opts, signInToken: probe }).text.includes(probe)) return this.send(to, build(opts));
+    const seen = new Set<string>();
+    for (const person of to) {
+      const address = person.email?.trim().toLowerCase();
+      if (!address || seen.has(address)) continue;
+      seen.add(address);
+      const token = await mint(orgId, person);
+      await this.send([person], build(token ? { ...opts, signInToken: token } : opts));
+    }
+  }
+
   async requestOpened(request: Parameters<Notifier['requestOpened']>[0], admins: Person[]): Promise<void> {
-    await this.send(admins, requestOpenedEmail(request, await this.format(request.orgId, this.now())));
+    await this.sendBuilt(request.orgId, admins, await this.format(request.orgId, this.now()), (o) => requestOpenedEmail(request, o));
   }
 
   async requestReminder(request: Parameters<Notifier['requestReminder']>[0], admins: Person[]): Promise<void> {
-    await this.send(admins, requestReminderEmail(request, await this.format(request.orgId, this.now())));
+    await this.sendBuilt(request.orgId, admins, await this.format(request.orgId, this.now()), (o) => requestReminderEmail(request, o));
   }
 
   /** The outcome goes to the requester; admins already saw the decision where they took it. */
   async requestClosed(request: Parameters<Notifier['requestClosed']>[0]): Promise<void> {
-    await this.send([request.requester], requestClosedEmail(request, await this.format(request.orgId, this.now())));
+    await this.sendBuilt(request.orgId, [request.requester], await this.format(request.orgId, this.now()), (o) => requestClosedEmail(request, o));
   }
 
   async alert(alert: Parameters<Notifier['alert']>[0], to: Person[]): Promise<void> {
-    await this.send(to, alertEmail(alert, await this.format(alert.orgId, this.now())));
+    await this.sendBuilt(alert.orgId, to, await this.format(alert.orgId, this.now()), (o) => alertEmail(alert, o));
   }
 
   /** "Waiting" is counted to the digest's own time, so a retried digest reads the same. */
   async digest(digest: Parameters<Notifier['digest']>[0], admins: Person[]): Promise<void> {
     if (digest.requests.length === 0) return;
-    await this.send(admins, digestEmail(digest, await this.format(digest.orgId, new Date(digest.at))));
+    await this.sendBuilt(digest.orgId, admins, await this.format(digest.orgId, new Date(digest.at)), (o) => digestEmail(digest, o));
   }
 
   close(): void {
@@ -88,7 +113,7 @@ export class EmailNotifier implements Notifier {
 /** The email channel from configuration, or null when SMTP_URL is unset. */
 export function emailNotifierFromConfig(
   config: Pick<Config, 'SMTP_URL' | 'EMAIL_FROM' | 'PUBLIC_URL'>,
-  extra: Pick<EmailNotifierOptions, 'timeZoneOf' | 'now'> = {},
+  extra: Pick<EmailNotifierOptions, 'timeZoneOf' | 'now' | 'signInToken'> = {},
 ): EmailNotifier | null {
   if (!config.SMTP_URL) return null;
   return new EmailNotifier({ transport: config.SMTP_URL, from: config.EMAIL_FROM, publicUrl: config.PUBLIC_URL, ...extra });

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { emailNotifierFromConfig } from './email.js';
 import { channelSendsIn } from '../ledger/channel-sends.js';
+import { emailSignInTokens } from '../services/sign-in.js';
 import { fanout, type Channel } from './fanout.js';
 import { logNotifier } from './log.js';
 import type { Notifier } from './port.js';
@@ -17,6 +18,8 @@ export function buildNotifier(config: Config, db: Db, log: (line: string) => voi
   const email = emailNotifierFromConfig(config, {
     // Dates in emails read in the org's own timezone.
     timeZoneOf: async (orgId) => (await db.organization.findUnique({ where: { id: orgId }, select: { timezone: true } }))?.timezone,
+    // Console links in emails sign the recipient in (a single-use link each, audited).
+    ...(config.PUBLIC_URL ? { signInToken: emailSignInTokens(db) } : {}),
   });
   return {
     notifier: fanout([{ name: 'log', notifier: logNotifier(log) }, ...(email ? [{ name: 'email', notifier: email }] : []), ...chat], channelSendsIn(db)),
