@@ -37,7 +37,7 @@ const service = (remindAfterMs: number, expireAfterMs: number) =>
   requestService({ db, client: env.client, taskQueue: worker.taskQueue, timings: { remindAfterMs, expireAfterMs }, now: () => new Date() });
 // The real relay and routes, with a fast payment retry policy for auto-reloads. Without
 // org_provisioned: per-org Schedules would only add runs nobody records.
-const { org_provisioned: _schedules, ...routes } = outboxRoutes({ autoReload: { maximumAttempts: 3, initialIntervalMs: 100 } });
+const { org_provisioned: _schedules, ...routes } = outboxRoutes({ autoReload: { maximumAttempts: 3, initialIntervalMs: 100, rounds: 2, backoffMs: 200 } });
 const relay = startOutboxRelay({ db, client: env.client, taskQueue: worker.taskQueue, requests: service(DAY, 7 * DAY) }, routes, { intervalMs: 3_600_000, log: () => {} });
 
 async function openedState(workflowId: string): Promise<RequestState> {
@@ -68,11 +68,25 @@ async function teamOrg(slug: string) {
   return o;
 }
 
-/** Alice spends $15 ($20 -> $5, below the $10 threshold); the relay starts the reload, whose history is returned. */
+/**
+ * Alice spends $15 ($20 -> $5, below the $10 threshold) and the per-crossing autoReload
+ * of earlier releases is started as its route used to (the episode workflow is kept out).
+ */
 async function reloadOf(orgId: string): Promise<string> {
   await spend(orgId, 'alice', 1500);
+  await db.outboxEvent.updateMany({ where: { orgId, type: 'auto_reload_wanted' }, data: { publishedAt: new Date() } });
   await relay.drain();
-  return `auto-reload/${orgId}/${await eventId(orgId, 'balance_below_threshold')}`;
+  const crossing = await eventId(orgId, 'balance_below_threshold');
+  const workflowId = `auto-reload/${orgId}/${crossing}`;
+  await env.client.workflow.start('autoReload', { taskQueue: worker.taskQueue, workflowId, args: [{ orgId, triggerEventId: crossing, maximumAttempts: 3, initialIntervalMs: 100 }] });
+  return workflowId;
+}
+
+/** Alice spends $15 ($20 -> $5); the balance watch opens the org's episode (teamAutoReload), whose history is returned. */
+async function episodeOf(orgId: string): Promise<string> {
+  await spend(orgId, 'alice', 1500);
+  await relay.drain();
+  return `auto-reload/${orgId}`;
 }
 
 /** Each scenario drives one workflow and returns its workflow id; `expect` is checked against its result. */
@@ -162,6 +176,33 @@ const scenarios: { file: string; expect?: (result: any) => boolean; run: () => P
       const o = await teamOrg('auto-reload-failed');
       payments.failures.set(o.orgId, Infinity);
       return reloadOf(o.orgId);
+    },
+  },
+  {
+    file: 'team-auto-reload-reloaded',
+    expect: (result) => result.outcome === 'above_threshold' && result.reloads === 1,
+    async run() {
+      return episodeOf((await teamOrg('team-auto-reload')).orgId);
+    },
+  },
+  {
+    // The first round (3 attempts) declined: owners told, a back-off, then the second round charges.
+    file: 'team-auto-reload-retried',
+    expect: (result) => result.outcome === 'above_threshold' && result.reloads === 1 && result.failedRounds === 1,
+    async run() {
+      const o = await teamOrg('team-auto-reload-retried');
+      payments.failures.set(o.orgId, 3);
+      return episodeOf(o.orgId);
+    },
+  },
+  {
+    // Declined in both rounds: owners told once, the episode gives up.
+    file: 'team-auto-reload-gave-up',
+    expect: (result) => result.outcome === 'failed' && result.failedRounds === 2,
+    async run() {
+      const o = await teamOrg('team-auto-reload-gave-up');
+      payments.failures.set(o.orgId, Infinity);
+      return episodeOf(o.orgId);
     },
   },
   {

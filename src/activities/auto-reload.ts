@@ -1,9 +1,12 @@
-// Team auto-reload, in three idempotent steps: plan (re-read the org, decide),
-// charge (the payment port, retried by the workflow's policy), credit (the ledger).
-// Charge and credit share one idempotency key derived from the org and the
-// threshold crossing, so any number of retries charges and credits once.
+// Team auto-reload, in idempotent steps: plan (re-read the org, decide), charge (the
+// payment port, retried by the workflow's policy), credit (the ledger), and for the
+// per-org episode workflow, finish / release (clear the episode marker). Charge and
+// credit share one idempotency key per reload (org, episode, round), so any number of
+// retries charges and credits once. planAutoReload serves the per-crossing workflow of
+// earlier releases (workflows/auto-reload.ts), kept for runs still in flight.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ReloadOutcome } from '../domain/alerts.js';
+import { nextEpisodeStep, type EpisodeStep } from '../domain/balance-watch.js';
 import { periodOf, periodStart } from '../domain/periods.js';
 import { creditBalance } from '../ledger/balance.js';
 import { LedgerError } from '../ledger/errors.js';
@@ -58,6 +61,40 @@ export function autoReloadActivities(deps: ActivityDeps) {
     return { action: 'reload', amountNanos: String(org.autoReloadAmountNanos), idempotencyKey };
   }
 
+  /** Auto-reloads credited in the org's current month (the monthly limit counts these). */
+  async function reloadsThisPeriod(orgId: string, timezone: string): Promise<number> {
+    const period = periodOf(deps.now(), timezone);
+    return db.balanceEntry.count({ where: { orgId, kind: 'reload', idempotencyKey: { startsWith: KEY_PREFIX }, createdAt: { gte: periodStart(period, timezone) } } });
+  }
+
+  /** The next step of the org's reload episode (workflows/team-auto-reload.ts), from the stored balance and settings. */
+  async function planReloadEpisode(input: { orgId: string }): Promise<EpisodeStep> {
+    const org = await db.organization.findUniqueOrThrow({ where: { id: input.orgId } });
+    const reloads = org.autoReloadMonthlyLimit === null ? 0 : await reloadsThisPeriod(org.id, org.timezone);
+    return nextEpisodeStep(org, reloads, deps.now());
+  }
+
+  /**
+   * Ends the episode only if no reload is wanted now: one statement, under the row lock
+   * every balance change takes, so a record that took the balance down after the last
+   * plan is seen here (false: plan again) or finds the marker cleared and opens the next
+   * episode itself (the balance-watch trigger).
+   */
+  async function finishReloadEpisode(input: { orgId: string }): Promise<boolean> {
+    const rows = await db.$queryRaw<{ id: string }[]>`
+      UPDATE "Organization" SET "autoReloadWantedAt" = NULL
+      WHERE "id" = ${input.orgId} AND NOT (
+        "plan" = 'team' AND "autoReloadEnabled" AND "autoReloadThresholdNanos" IS NOT NULL AND COALESCE("autoReloadAmountNanos", 0) > 0
+        AND "balanceNanos" - "heldBalanceNanos" <= "autoReloadThresholdNanos")
+      RETURNING "id"`;
+    return rows.length === 1;
+  }
+
+  /** Gives the episode up (payment rounds used up): the next balance change at or below the threshold opens a new one. */
+  async function releaseReloadEpisode(input: { orgId: string }): Promise<void> {
+    await db.$executeRaw`UPDATE "Organization" SET "autoReloadWantedAt" = NULL WHERE "id" = ${input.orgId}`;
+  }
+
   async function chargeAutoReload(step: ReloadStep): Promise<{ chargeId: string }> {
     return payments.charge({ orgId: step.orgId, amountNanos: BigInt(step.amountNanos), idempotencyKey: step.idempotencyKey, description: 'Auto-reload of the prepaid balance' });
   }
@@ -83,7 +120,7 @@ export function autoReloadActivities(deps: ActivityDeps) {
     return deliverAlert({ orgId: input.orgId, eventId: input.eventId, event: { ...input.report, balanceNanos } as ReloadOutcome });
   }
 
-  return { planAutoReload, chargeAutoReload, creditAutoReload, alertAutoReload };
+  return { planAutoReload, planReloadEpisode, finishReloadEpisode, releaseReloadEpisode, chargeAutoReload, creditAutoReload, alertAutoReload };
 }
 
 export type AutoReloadActivities = ReturnType<typeof autoReloadActivities>;

@@ -1,24 +1,32 @@
-// Team auto-reload on a real Temporal dev server with the real worker and the real
-// outbox relay: usage is recorded through the ledger, its balance_below_threshold
-// event starts the reload, and the payment port is charged once per crossing.
+// Team auto-reload, level-triggered, on a real Temporal dev server with the real
+// worker and the real outbox relay: usage is recorded through the ledger, the balance
+// watch writes auto_reload_wanted once per episode, and the org's one episode workflow
+// (auto-reload/<org>) charges the payment port. Each stranded-balance case of issue 12
+// ends with one reload or one owner notice.
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizeUsage } from '../../src/ledger/authorize.js';
+import { setBalanceWarning } from '../../src/ledger/balance-warning.js';
 import { creditBalance } from '../../src/ledger/balance.js';
 import { recordUsage } from '../../src/ledger/record.js';
+import { setAutoReload } from '../../src/ledger/settings.js';
 import { requestService } from '../../src/services/requests.js';
+import { resumeAutoReloads, teamAutoReloadId, type AutoReloadOptions } from '../../src/temporal/auto-reload.js';
 import { startOutboxRelay, type OutboxRelay } from '../../src/temporal/outbox-relay.js';
 import { outboxRoutes } from '../../src/temporal/outbox-routes.js';
-import type { AutoReloadResult } from '../../workflows/auto-reload.js';
+import type { TeamAutoReloadResult } from '../../workflows/team-auto-reload.js';
 import { BACKENDS, migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { HAIKU, teamDoc, usageOfCents } from '../support/fixtures.js';
 import { provision } from '../support/ledger.js';
-import { recordingNotifier, type RecordingNotifier } from '../support/recording-notifier.js';
+import { recordingNotifier } from '../support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../support/temporal.js';
 import { flakyPayments } from '../support/payments.js';
 
 const USD = 1_000_000_000n;
 const DAY = 24 * 3600_000;
+/** Fast payment policy: a round is 2 charge attempts; 2 rounds per episode, 300 ms back-off. */
+const FAST: AutoReloadOptions = { maximumAttempts: 2, initialIntervalMs: 50, rounds: 2, backoffMs: 300 };
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -28,7 +36,16 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** Everything one database needs: a worker, a relay with a fast payment retry policy. */
+/** Polls `check` until it holds (bounded): waiting on a condition, never a fixed sleep. */
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Everything one database needs: a worker, a relay with a fast payment policy. */
 async function rig(open: () => Promise<Scratch>) {
   const scratch = await migrated(open);
   const db = scratch.db.prisma;
@@ -36,43 +53,70 @@ async function rig(open: () => Promise<Scratch>) {
   const payments = flakyPayments(db);
   const worker = await testWorker(env, { db, notifier, payments: payments.provider, now: () => new Date() });
   const requests = requestService({ db, client: env.client, taskQueue: worker.taskQueue, timings: { remindAfterMs: DAY, expireAfterMs: 7 * DAY }, now: () => new Date() });
-  const routes = outboxRoutes({ autoReload: { maximumAttempts: 3, initialIntervalMs: 100 } });
   const ctx = { db, client: env.client, taskQueue: worker.taskQueue, requests };
-  const relay: OutboxRelay = startOutboxRelay(ctx, routes, { intervalMs: 3_600_000, log: () => {} });
+  const relay: OutboxRelay = startOutboxRelay(ctx, outboxRoutes({ autoReload: FAST }), { intervalMs: 3_600_000, log: () => {} });
   let n = 0;
 
-  /** A team org (threshold $10, reload $50) with $20 bought and Alice's included $1 used up. */
-  async function teamOrg(autoReload: { monthlyLimit?: number | null } = {}) {
-    const o = await provision(db, `team-${++n}-${Date.now()}`, teamDoc({ autoReload: { enabled: true, threshold: '10.00', amount: '50.00', ...autoReload } }));
-    const org = await db.organization.findUniqueOrThrow({ where: { id: o.orgId } });
-    await creditBalance(db, org, { kind: 'purchase', amountNanos: 20n * USD, idempotencyKey: 'seed', actor: 'test' });
+  /** A team org (threshold $10, reload $50 unless told) with `bought` dollars and Alice's included $1 used up. */
+  async function teamOrg(autoReload: object = {}, bought = 20n) {
+    const o = await provision(db, `team-${++n}-${Date.now()}`, teamDoc({ autoReload: { enabled: true, threshold: '10.00', amount: '50.00', ...autoReload } as never }));
+    if (bought > 0n) await buy(o.orgId, bought, 'seed');
     await spend(o.orgId, 100);
     return o;
+  }
+  async function buy(orgId: string, dollars: bigint, key: string) {
+    const org = await db.organization.findUniqueOrThrow({ where: { id: orgId } });
+    await creditBalance(db, org, { kind: 'purchase', amountNanos: dollars * USD, idempotencyKey: key, actor: 'test' });
   }
   let r = 0;
   const spend = (orgId: string, cents: number) => recordUsage(db, { orgId, requestId: `r-${++r}`, member: 'alice', model: HAIKU, usage: usageOfCents(cents) });
 
-  /** Delivers the outbox and waits for every reload and alert workflow of the org. */
-  async function settle(orgId: string): Promise<AutoReloadResult[]> {
-    await relay.drain();
-    const events = await db.outboxEvent.findMany({ where: { orgId, type: { in: ['balance_below_threshold', 'seat_limit_reached'] } }, orderBy: { id: 'asc' } });
-    const reloads: AutoReloadResult[] = [];
-    for (const e of events) {
-      if (e.type === 'balance_below_threshold') reloads.push(await env.client.workflow.getHandle(`auto-reload/${orgId}/${e.id}`).result());
-      await env.client.workflow.getHandle(`alert/${orgId}/${e.id}`).result();
+  const episode = (orgId: string) => env.client.workflow.getHandle(teamAutoReloadId(orgId));
+  const latestRun = async (orgId: string) => {
+    try {
+      return await episode(orgId).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
     }
-    return reloads;
+  };
+  const running = async (orgId: string) => (await latestRun(orgId))?.status.name === 'RUNNING';
+  const awaited = new Set<string>();
+  /**
+   * Delivers the outbox and waits for each episode run it started (even one that
+   * ended at once), until nothing is left to deliver; returns their results.
+   */
+  async function settle(orgId: string): Promise<TeamAutoReloadResult[]> {
+    const results: TeamAutoReloadResult[] = [];
+    for (let i = 0; i < 20; i++) {
+      const published = await relay.drain();
+      const run = await latestRun(orgId);
+      if (run && !awaited.has(run.runId)) {
+        awaited.add(run.runId);
+        results.push(await env.client.workflow.getHandle(teamAutoReloadId(orgId), run.runId).result());
+        continue;
+      }
+      if (published === 0 && run?.status.name !== 'RUNNING') return results;
+    }
+    throw new Error('the org never settled');
   }
 
   const balanceOf = async (orgId: string) => (await db.organization.findUniqueOrThrow({ where: { id: orgId } })).balanceNanos;
   const alerts = (orgId: string, kind: string) => notifier.of('alert').filter((a) => a.alert.orgId === orgId && a.alert.kind === kind);
+  /** Waits until the org has `count` alerts of a kind (they are sent by workflows of their own). */
+  const told = async (orgId: string, kind: string, count = 1) => {
+    await until(`${count} ${kind} alert(s)`, () => alerts(orgId, kind).length >= count);
+    return alerts(orgId, kind);
+  };
   const counts = async (orgId: string) => ({
     charges: await db.paymentCharge.count({ where: { orgId } }),
     reloads: await db.balanceEntry.count({ where: { orgId, kind: 'reload' } }),
   });
+  /** Charges go through from now on. */
+  const cardFixed = (orgId: string) => payments.failures.set(orgId, payments.calls.get(orgId) ?? 0);
 
   return {
-    db, notifier, payments, relay, teamOrg, spend, settle, balanceOf, alerts, counts,
+    db, notifier, payments, relay, teamOrg, buy, spend, settle, running, balanceOf, alerts, told, counts, cardFixed, taskQueue: worker.taskQueue,
     async dispose() {
       await relay.stop();
       await worker.stop();
@@ -90,33 +134,34 @@ describe.each(BACKENDS)('auto-reload under a burst of records ($kind)', ({ open 
     await t?.dispose();
   });
 
-  it('gives exactly one charge and one reload when 100 concurrent records cross the threshold', async () => {
+  it('makes exactly one charge when 100 concurrent records take the balance below the threshold', async () => {
     const o = await t.teamOrg();
-    // 100 x $0.15 = $15 of extra usage: $20 -> $5, crossing the $10 threshold once.
+    // 100 x $0.15 = $15 of extra usage: $20 -> $5; most of them record below the threshold.
     await Promise.all(Array.from({ length: 100 }, () => t.spend(o.orgId, 15)));
-    expect(await t.db.outboxEvent.count({ where: { orgId: o.orgId, type: 'balance_below_threshold' } })).toBe(1);
+    expect(await t.db.outboxEvent.count({ where: { orgId: o.orgId, type: 'auto_reload_wanted' } })).toBe(1);
 
-    const [reload] = await t.settle(o.orgId);
-    expect(reload).toEqual({ outcome: 'reloaded', amountNanos: String(50n * USD), balanceAfterNanos: String(55n * USD) });
+    const [episode, ...more] = await t.settle(o.orgId);
+    expect(more).toEqual([]);
+    expect(episode).toEqual({ outcome: 'above_threshold', reloads: 1, failedRounds: 0, lastError: null });
     expect(await t.counts(o.orgId)).toEqual({ charges: 1, reloads: 1 });
     expect(await t.balanceOf(o.orgId)).toBe(55n * USD);
     const charge = await t.db.paymentCharge.findFirstOrThrow({ where: { orgId: o.orgId } });
-    expect(charge).toMatchObject({ amountNanos: 50n * USD, idempotencyKey: `auto-reload/${o.orgId}/${(await t.db.outboxEvent.findFirstOrThrow({ where: { orgId: o.orgId, type: 'balance_below_threshold' } })).id}` });
+    expect(charge.amountNanos).toBe(50n * USD);
+    expect(charge.idempotencyKey).toMatch(new RegExp(`^auto-reload/${o.orgId}/[^/]+/1$`));
 
-    // Delivering the same events again changes nothing.
+    // Delivering every event again charges nothing more.
     await t.db.outboxEvent.updateMany({ where: { orgId: o.orgId }, data: { publishedAt: null } });
-    await t.settle(o.orgId);
+    for (const again of await t.settle(o.orgId)) expect(again).toMatchObject({ outcome: 'above_threshold', reloads: 0 });
     expect(await t.counts(o.orgId)).toEqual({ charges: 1, reloads: 1 });
-    expect(await t.balanceOf(o.orgId)).toBe(55n * USD);
-    const told = t.alerts(o.orgId, 'reload_succeeded');
-    expect(told).toHaveLength(1);
-    expect(told[0]!.to.map((p) => p.externalId)).toEqual(['owner-1']);
-    expect(told[0]!.alert.facts).toMatchObject({ Amount: '$50.00', Balance: '$55.00' });
-    expect(t.alerts(o.orgId, 'balance_low')).toHaveLength(1);
+    const succeeded = await t.told(o.orgId, 'reload_succeeded');
+    expect(succeeded).toHaveLength(1);
+    expect(succeeded[0]!.to.map((p) => p.externalId)).toEqual(['owner-1']);
+    expect(succeeded[0]!.alert.facts).toMatchObject({ Amount: '$50.00', Balance: '$55.00' });
+    expect(await t.told(o.orgId, 'balance_low')).toHaveLength(1); // the crossing
   }, 120_000);
 });
 
-describe('auto-reload payments and limits', () => {
+describe('stranded balances each end with one reload or one notice', () => {
   let t: Awaited<ReturnType<typeof rig>>;
   beforeAll(async () => {
     t = await rig(scratchPglite);
@@ -125,70 +170,127 @@ describe('auto-reload payments and limits', () => {
     await t?.dispose();
   });
 
-  it('retries a payment that fails twice and charges once', async () => {
+  it('(a) reloads when auto-reload is turned on while the balance is already below the threshold', async () => {
+    const o = await t.teamOrg({ enabled: false, threshold: null, amount: null }, 8n); // $8 (Alice's $1 was included)
+    expect(await t.settle(o.orgId)).toEqual([]);
+    const org = await t.db.organization.findUniqueOrThrow({ where: { id: o.orgId } });
+    await setAutoReload(t.db, org, await o.member('owner-1'), { enabled: true, thresholdNanos: 10n * USD, amountNanos: 50n * USD });
+    expect((await t.settle(o.orgId)).map((e) => e.outcome)).toEqual(['above_threshold']);
+    expect(await t.counts(o.orgId)).toEqual({ charges: 1, reloads: 1 });
+    expect(await t.balanceOf(o.orgId)).toBe(58n * USD);
+  }, 60_000);
+
+  it('(c) retries a failed payment after its back-off in the same episode, and tells owners once', async () => {
     const o = await t.teamOrg();
-    t.payments.failures.set(o.orgId, 2);
-    await t.spend(o.orgId, 1500);
-    const [reload] = await t.settle(o.orgId);
-    expect(reload!.outcome).toBe('reloaded');
+    t.payments.failures.set(o.orgId, 2); // the whole first round (2 attempts) is declined
+    await t.spend(o.orgId, 1500); // $20 -> $5
+    const [episode] = await t.settle(o.orgId);
+    expect(episode).toEqual({ outcome: 'above_threshold', reloads: 1, failedRounds: 1, lastError: 'card declined' });
     expect(t.payments.calls.get(o.orgId)).toBe(3);
     expect(await t.counts(o.orgId)).toEqual({ charges: 1, reloads: 1 });
     expect(await t.balanceOf(o.orgId)).toBe(55n * USD);
-    expect(t.alerts(o.orgId, 'reload_succeeded')).toHaveLength(1);
-    expect(t.alerts(o.orgId, 'reload_failed')).toHaveLength(0);
+    const failed = await t.told(o.orgId, 'reload_failed');
+    await t.told(o.orgId, 'reload_succeeded');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.alert.facts).toMatchObject({ Amount: '$50.00', Balance: '$5.00', Error: 'card declined' });
   }, 60_000);
 
-  it('alerts owners once when the payment keeps failing, and extra usage stops at zero balance', async () => {
+  it('(c) after an episode that gave up, tells owners once for all its rounds, and the next record reloads', async () => {
     const o = await t.teamOrg();
     t.payments.failures.set(o.orgId, Infinity);
     await t.spend(o.orgId, 1500); // $20 -> $5
-    const [reload] = await t.settle(o.orgId);
-    expect(reload).toEqual({ outcome: 'failed', amountNanos: String(50n * USD), error: 'card declined' });
-    expect(t.payments.calls.get(o.orgId)).toBe(3);
+    const [gaveUp] = await t.settle(o.orgId);
+    expect(gaveUp).toEqual({ outcome: 'failed', reloads: 0, failedRounds: 2, lastError: 'card declined' });
+    expect(t.payments.calls.get(o.orgId)).toBe(4); // 2 rounds x 2 attempts
     expect(await t.counts(o.orgId)).toEqual({ charges: 0, reloads: 0 });
-
-    await t.db.outboxEvent.updateMany({ where: { orgId: o.orgId }, data: { publishedAt: null } });
-    await t.settle(o.orgId);
-    const failed = t.alerts(o.orgId, 'reload_failed');
+    const failed = await t.told(o.orgId, 'reload_failed');
     expect(failed).toHaveLength(1);
     expect(failed[0]!.to.map((p) => p.externalId)).toEqual(['owner-1']);
-    expect(failed[0]!.alert.facts).toMatchObject({ Amount: '$50.00', Balance: '$5.00', Error: 'card declined' });
-
-    // Still allowed while money is left; the request that takes it past zero is the last.
+    expect(failed[0]!.alert.text).toContain('card declined');
+    // Still allowed while money is left.
     expect(await authorizeUsage(t.db, { orgId: o.orgId, member: 'alice', model: HAIKU, at: new Date() })).toMatchObject({ allowed: true, mode: 'extra' });
-    await t.spend(o.orgId, 600); // $5 -> -$1
-    expect(await t.balanceOf(o.orgId)).toBe(-1n * USD);
-    expect(await authorizeUsage(t.db, { orgId: o.orgId, member: 'alice', model: HAIKU, at: new Date() })).toMatchObject({ allowed: false, reason: 'balance_exhausted', resetsAt: null });
-  }, 60_000);
 
-  it('stops at the monthly reload limit and tells owners once that month', async () => {
-    const o = await t.teamOrg({ monthlyLimit: 1 });
-    const org = await t.db.organization.findUniqueOrThrow({ where: { id: o.orgId } });
-    // One crossing at a time: each reload settles before the next crossing.
-    await t.spend(o.orgId, 1500); // $20 -> $5: reloaded to $55
-    await t.settle(o.orgId);
-    await t.spend(o.orgId, 4600); // $55 -> $9: over the limit
-    await t.settle(o.orgId);
-    await creditBalance(t.db, org, { kind: 'purchase', amountNanos: 10n * USD, idempotencyKey: 'top-up', actor: 'test' }); // $19
-    await t.spend(o.orgId, 1000); // $19 -> $9: over the limit again
-    const reloads = await t.settle(o.orgId);
-    expect(reloads.map((r) => r.outcome)).toEqual(['reloaded', 'limit_reached', 'limit_reached']);
+    // The card works again; the next record below the threshold opens a new episode.
+    t.cardFixed(o.orgId);
+    await t.spend(o.orgId, 10);
+    expect((await t.settle(o.orgId)).map((e) => e.outcome)).toEqual(['above_threshold']);
     expect(await t.counts(o.orgId)).toEqual({ charges: 1, reloads: 1 });
-    expect(await t.balanceOf(o.orgId)).toBe(9n * USD);
-    const limit = t.alerts(o.orgId, 'reload_limit_reached');
-    expect(limit).toHaveLength(1);
-    expect(limit[0]!.to.map((p) => p.externalId)).toEqual(['owner-1']);
-    expect(limit[0]!.alert.facts).toMatchObject({ 'Monthly limit': '1' });
+    expect(await t.balanceOf(o.orgId)).toBe(5n * USD - 100_000_000n + 50n * USD);
+    expect(t.alerts(o.orgId, 'reload_failed')).toHaveLength(1);
   }, 60_000);
 
-  it('skips the reload when the balance was topped up before it ran', async () => {
+  it('(b) reloads after a small purchase that leaves the balance below the threshold', async () => {
     const o = await t.teamOrg();
+    t.payments.failures.set(o.orgId, Infinity);
+    await t.spend(o.orgId, 1500); // $5
+    expect((await t.settle(o.orgId)).map((e) => e.outcome)).toEqual(['failed']);
+    await t.spend(o.orgId, 600); // -$1: the last request takes it past zero, and nothing reloads
+    expect(await authorizeUsage(t.db, { orgId: o.orgId, member: 'alice', model: HAIKU, at: new Date() })).toMatchObject({ allowed: false, reason: 'balance_exhausted' });
+    await t.settle(o.orgId); // the record after giving up opened an episode, which gave up too
+    const callsBefore = t.payments.calls.get(o.orgId)!;
+
+    t.cardFixed(o.orgId);
+    await t.buy(o.orgId, 3n, 'small'); // $2: still below
+    expect((await t.settle(o.orgId)).map((e) => e.outcome)).toEqual(['above_threshold']);
+    expect(t.payments.calls.get(o.orgId)).toBe(callsBefore + 1);
+    expect(await t.counts(o.orgId)).toEqual({ charges: 1, reloads: 1 });
+    expect(await t.balanceOf(o.orgId)).toBe(52n * USD);
+  }, 60_000);
+
+  it('waits at the monthly reload limit (told once) and reloads as soon as an owner raises it', async () => {
+    const o = await t.teamOrg({ monthlyLimit: 1 });
+    await t.spend(o.orgId, 1500); // $20 -> $5: reloaded to $55
+    expect((await t.settle(o.orgId)).map((e) => e.outcome)).toEqual(['above_threshold']);
+    await t.spend(o.orgId, 4600); // $55 -> $9: the limit is reached
+    await t.relay.drain();
+    const limit = await t.told(o.orgId, 'reload_limit_reached');
+    expect(limit[0]!.alert.facts).toMatchObject({ 'Monthly limit': '1' });
+    expect(await t.running(o.orgId)).toBe(true); // waiting for next month
+    await t.buy(o.orgId, 1n, 'top-up'); // $10: still at the threshold; the episode looks again, still limited
+    await t.relay.drain();
+    expect(await t.counts(o.orgId)).toEqual({ charges: 1, reloads: 1 });
+
     const org = await t.db.organization.findUniqueOrThrow({ where: { id: o.orgId } });
-    await t.spend(o.orgId, 1500); // $20 -> $5
-    await creditBalance(t.db, org, { kind: 'purchase', amountNanos: 100n * USD, idempotencyKey: 'top-up', actor: 'test' });
-    const [reload] = await t.settle(o.orgId);
-    expect(reload).toEqual({ outcome: 'skipped', reason: 'above_threshold' });
+    await setAutoReload(t.db, org, await o.member('owner-1'), { enabled: true, thresholdNanos: 10n * USD, amountNanos: 50n * USD, monthlyLimit: 2 });
+    expect((await t.settle(o.orgId)).map((e) => e.outcome)).toEqual(['above_threshold']);
+    expect(await t.counts(o.orgId)).toEqual({ charges: 2, reloads: 2 });
+    expect(await t.balanceOf(o.orgId)).toBe(60n * USD);
+    expect(t.alerts(o.orgId, 'reload_limit_reached')).toHaveLength(1);
+  }, 60_000);
+
+  it('at service start, reloads an org left below its threshold with no episode running', async () => {
+    const o = await t.teamOrg();
+    await t.spend(o.orgId, 1500); // $5
+    // As if the service had stopped before the relay delivered the event.
+    await t.db.outboxEvent.updateMany({ where: { orgId: o.orgId }, data: { publishedAt: new Date() } });
+    expect(await t.running(o.orgId)).toBe(false);
+    const resumed = await resumeAutoReloads(env.client, t.db, t.taskQueue, FAST);
+    expect(resumed.requested).toContain(o.orgId);
+    expect(resumed.failed).toEqual([]);
+    expect((await t.settle(o.orgId)).map((e) => e.outcome)).toEqual(['above_threshold']);
+    expect(await t.counts(o.orgId)).toEqual({ charges: 1, reloads: 1 });
+  }, 60_000);
+
+  it('(d) auto-reload off: owners are told once below their warning level and once when it is exhausted', async () => {
+    const o = await t.teamOrg({ enabled: false, threshold: null, amount: null });
+    const org = await t.db.organization.findUniqueOrThrow({ where: { id: o.orgId } });
+    await setBalanceWarning(t.db, org, await o.member('owner-1'), 5n * USD);
+    for (const cents of [1000, 600, 100, 100]) await t.spend(o.orgId, cents); // $20 -> $10 -> $4 -> $3 -> $2
+    await t.relay.drain();
+    const warned = await t.told(o.orgId, 'balance_low');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]!.alert.title).toContain('below $5.00');
+    expect(warned[0]!.alert.facts).toMatchObject({ Balance: '$4.00', 'Warning level': '$5.00' });
+    expect(warned[0]!.to.map((p) => p.externalId)).toEqual(['owner-1']);
+
+    await t.spend(o.orgId, 200); // $0
+    await t.spend(o.orgId, 50); // refused from here on; a record still counts
+    await t.relay.drain();
+    const both = await t.told(o.orgId, 'balance_low', 2);
+    expect(both[1]!.alert.title).toContain('used up');
+    await t.settle(o.orgId);
+    expect(t.alerts(o.orgId, 'balance_low')).toHaveLength(2);
+    expect(await t.running(o.orgId)).toBe(false);
     expect(await t.counts(o.orgId)).toEqual({ charges: 0, reloads: 0 });
-    expect(t.alerts(o.orgId, 'reload_succeeded')).toHaveLength(0);
   }, 60_000);
 });

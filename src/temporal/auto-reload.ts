@@ -1,0 +1,42 @@
+// Starting Team auto-reload episodes: the outbox route of `auto_reload_wanted` (written
+// by the balance-watch trigger) and the check at service start both come here.
+// signalWithStart joins the org's running episode or starts one: one per org at a time.
+import type { Client } from '@temporalio/client';
+import type { Db } from '../db/client.js';
+import type { TeamAutoReloadInput } from '../../workflows/team-auto-reload.js';
+
+/** One episode workflow per org at a time. */
+export const teamAutoReloadId = (orgId: string) => `auto-reload/${orgId}`;
+
+/** Payment policy of the episodes (defaults in workflows/team-auto-reload.ts). */
+export type AutoReloadOptions = Omit<TeamAutoReloadInput, 'orgId' | 'carried'>;
+
+export async function requestAutoReload(client: Client, taskQueue: string, orgId: string, opts: AutoReloadOptions = {}): Promise<void> {
+  const input: TeamAutoReloadInput = { orgId, ...opts };
+  await client.workflow.signalWithStart('teamAutoReload', { taskQueue, workflowId: teamAutoReloadId(orgId), args: [input], signal: 'reloadWanted', signalArgs: [] });
+}
+
+/**
+ * Every Team org whose balance less holds is at or below its auto-reload threshold
+ * gets its episode (started, or the running one told to look again). Run at service
+ * start: a reload wanted while the service was down, or an episode lost, is not left behind.
+ */
+export async function resumeAutoReloads(client: Client, db: Db, taskQueue: string, opts: AutoReloadOptions = {}): Promise<{ requested: string[]; failed: { orgId: string; error: string }[] }> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT "id" FROM "Organization"
+    WHERE "plan" = 'team' AND "autoReloadEnabled" AND "autoReloadThresholdNanos" IS NOT NULL AND COALESCE("autoReloadAmountNanos", 0) > 0
+      AND "balanceNanos" - "heldBalanceNanos" <= "autoReloadThresholdNanos"
+    ORDER BY "id"`;
+  const requested: string[] = [];
+  const failed: { orgId: string; error: string }[] = [];
+  for (const r of rows) {
+    // One org Temporal refuses does not keep the others waiting; its next trigger tries again.
+    try {
+      await requestAutoReload(client, taskQueue, r.id, opts);
+      requested.push(r.id);
+    } catch (err) {
+      failed.push({ orgId: r.id, error: (err as Error).message });
+    }
+  }
+  return { requested, failed };
+}
