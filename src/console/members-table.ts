@@ -22,20 +22,21 @@ export interface MembersPage<R> {
   pages: number;
 }
 
-const spendOf = (r: SeatLimitRow) => parseUsd(r.monthToDateExtra) ?? 0n;
+const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
 export function membersPage<R extends SeatLimitRow>(all: readonly R[], opts: { q?: string; sort: MemberSort; page: number; perPage?: number }): MembersPage<R> {
   const perPage = opts.perPage ?? MEMBERS_PER_PAGE;
   const q = opts.q?.trim().toLowerCase();
-  const matching = q ? all.filter((r) => r.name.toLowerCase().includes(q) || r.externalId.toLowerCase().includes(q)) : [...all];
-  const byName = (a: R, b: R) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
-  matching.sort((a, b) => {
-    if (opts.sort === 'name') return byName(a, b);
-    const d = spendOf(a) - spendOf(b);
-    const bySpend = d === 0n ? 0 : d > 0n ? 1 : -1;
-    return (opts.sort === 'spend_desc' ? -bySpend : bySpend) || byName(a, b);
+  const matching = q ? all.filter((r) => r.name.toLowerCase().includes(q) || r.externalId.toLowerCase().includes(q)) : all;
+  // Each row's spend parsed once, not once per comparison.
+  const keyed = matching.map((row) => ({ row, spend: parseUsd(row.monthToDateExtra) ?? 0n }));
+  const byName = (a: R, b: R) => collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const sign = opts.sort === 'spend_desc' ? -1 : 1;
+  keyed.sort((a, b) => {
+    if (opts.sort !== 'name' && a.spend !== b.spend) return (a.spend > b.spend ? 1 : -1) * sign;
+    return byName(a.row, b.row);
   });
-  const pages = Math.max(1, Math.ceil(matching.length / perPage));
+  const pages = Math.max(1, Math.ceil(keyed.length / perPage));
   const page = Math.min(Math.max(1, opts.page), pages);
-  return { rows: matching.slice((page - 1) * perPage, page * perPage), total: matching.length, page, pages };
+  return { rows: keyed.slice((page - 1) * perPage, page * perPage).map((k) => k.row), total: keyed.length, page, pages };
 }
