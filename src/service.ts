@@ -103,7 +103,7 @@ export async function startService(config: Config, log: (msg: string) => void = 
     // Chat apps first: the worker's notifier sends through them. A worker without the
     // chat role only sends; a chat process without the worker role only receives.
     const chatApps = parts.chat || parts.worker;
-    const slack = chatApps ? await startSlackApp({ config, db, requests, log, listen: parts.chat }) : null;
+    const slack = chatApps ? await startSlackApp({ config, db, requests, log, listen: parts.chat, purchases: payments.purchases }) : null;
     if (slack) {
       stack.push(() => slack.stop());
       if (parts.chat) log(`slack: app running${slack.url ? ` at ${slack.url}` : ' (Socket Mode)'}`);
@@ -116,7 +116,7 @@ export async function startService(config: Config, log: (msg: string) => void = 
       stack.push(async () => channels.close());
       const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: channels.notifier, payments: payments.provider, now } });
       stack.push(() => worker.stop());
-      const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules }, outboxRoutes(), { log });
+      const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules, log }, outboxRoutes(), { log });
       stack.push(() => relay.stop());
       const sweeper = startReservationSweeper(db, { log });
       stack.push(() => sweeper.stop());

@@ -11,6 +11,7 @@ import type { Db } from '../../src/db/client.js';
 import type { Notifier } from '../../src/notify/port.js';
 import type { RequestService } from '../../src/services/requests.js';
 import type { SlackDeps } from './deps.js';
+import { ledgerPurchases, type Purchases } from '../../src/payments/purchases.js';
 import { registerListeners } from './listeners/index.js';
 import { boltLogger } from './logger.js';
 import { slackNotifier } from './notifier.js';
@@ -28,6 +29,8 @@ export interface SlackAppOptions {
   log?: (line: string) => void;
   /** Extra Web API client options (tests turn retries off). */
   clientOptions?: webApi.WebClientOptions;
+  /** How owners buy balance (default: the ledger-only provider, credited at once). */
+  purchases?: Purchases;
   /** false: only the notifier (a worker process sends; the chat processes receive). Default true. */
   listen?: boolean;
 }
@@ -158,7 +161,7 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
   receiverRef = receiver as unknown as typeof receiverRef;
 
   const app = new App({ receiver, logger, clientOptions, ...(authorize ? { authorize } : {}) });
-  const deps: SlackDeps = { db: opts.db, requests: opts.requests, workspaces, now: opts.now ?? (() => new Date()), log };
+  const deps: SlackDeps = { db: opts.db, requests: opts.requests, workspaces, now: opts.now ?? (() => new Date()), log, purchases: opts.purchases ?? ledgerPurchases(opts.db) };
   registerListeners(app, deps);
   app.error(async (error) => {
     log(`slack: listener failed: ${error.message}${(error as { original?: Error }).original ? ` (${(error as { original?: Error }).original!.message})` : ''}`);

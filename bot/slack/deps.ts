@@ -1,5 +1,6 @@
 // What the listeners and the notifier share, passed in (never imported globally).
 import type { Db } from '../../src/db/client.js';
+import type { Purchases } from '../../src/payments/purchases.js';
 import type { RequestService } from '../../src/services/requests.js';
 import type { Workspaces } from './workspaces.js';
 
@@ -9,4 +10,6 @@ export interface SlackDeps {
   workspaces: Workspaces;
   now: () => Date;
   log: (line: string) => void;
+  /** Owners buying balance ("Buy balance"): a Stripe Checkout link, or credited at once by the ledger-only provider. */
+  purchases: Purchases;
 }

@@ -5,6 +5,7 @@
 // Every request is signed like Slack signs it.
 import { expect } from 'vitest';
 import type { Db } from '../../src/db/client.js';
+import type { Purchases } from '../../src/payments/purchases.js';
 import type { RequestService } from '../../src/services/requests.js';
 import { startSlackApp, type RunningSlackApp } from '../../bot/slack/app.js';
 import { startSlackApi, type SlackApiStandIn, type SlackCall } from './slack-api.js';
@@ -65,7 +66,7 @@ function actionPayload(block: any, element: any, extra: Record<string, unknown> 
   };
 }
 
-export async function startSlackHarness(db: Db, requests: RequestService, opts: { orgSlug?: string; now?: () => Date } = {}): Promise<SlackHarness> {
+export async function startSlackHarness(db: Db, requests: RequestService, opts: { orgSlug?: string; now?: () => Date; purchases?: Purchases } = {}): Promise<SlackHarness> {
   const api = await startSlackApi();
   const slack = await startSlackApp({
     config: {
@@ -80,6 +81,7 @@ export async function startSlackHarness(db: Db, requests: RequestService, opts: 
     db,
     requests,
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.purchases ? { purchases: opts.purchases } : {}),
     log: process.env.TEST_LOG_LEVEL ? console.log : () => {},
     clientOptions: { retryConfig: { retries: 0 } },
   });

@@ -15,6 +15,8 @@ export const ACTION = {
   setExtraUsage: 'settings_set_extra_usage',
   adjustLimit: 'settings_adjust_limit',
   editAutoReload: 'settings_edit_auto_reload',
+  /** Team owners: open "Buy balance" (answered with a payment link, never card details). */
+  buyBalance: 'settings_buy_balance',
   alertChannel: 'settings_alert_channel',
   alertsByDm: 'settings_alerts_by_dm',
   /** In the "Adjust limit" modal. */
@@ -31,6 +33,7 @@ export const VIEW = {
   deny: 'decision_deny',
   adjustLimit: 'adjust_limit',
   autoReload: 'auto_reload',
+  buyBalance: 'buy_balance',
   done: 'done',
 } as const;
 
@@ -43,6 +46,7 @@ export const BLOCK = {
   autoReloadEnabled: 'auto_reload_enabled',
   thresholdInput: 'threshold',
   reloadAmountInput: 'reload_amount',
+  buyAmountInput: 'buy_amount',
   notice: 'notice',
 } as const;
 

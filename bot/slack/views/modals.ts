@@ -114,6 +114,13 @@ export function autoReloadModal(current: { enabled: boolean; threshold: string |
   ], { page }, 'Save');
 }
 
+/** "Buy balance": the amount only; the answer is a payment link (card details never pass through chat). */
+export function buyBalanceModal(page: number): ModalView {
+  return modal(VIEW.buyBalance, 'Buy balance', [
+    textInput(BLOCK.buyAmountInput, 'Amount to add (USD)', { placeholder: 'e.g. 50.00', maxLength: 20, hint: 'You get a secure payment link; the balance grows once the payment goes through.' }),
+  ], { page }, 'Get payment link');
+}
+
 /** A modal's last screen: what happened. */
 export function doneModal(title: string, text: string): ModalView {
   return { type: 'modal', callback_id: VIEW.done, title: plain(title, LIMITS.modalTitle), close: plain('Done', LIMITS.modalButton), blocks: [section(text)] };

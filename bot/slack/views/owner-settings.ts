@@ -45,6 +45,7 @@ export function ownerSettingsBlocks(o: UsageOverview, seats: SeatLimits, opts: {
       ? `*Auto-reload:* on — when the balance reaches $${r.threshold}, add $${r.amount}${r.monthlyLimit !== null ? ` (at most ${r.monthlyLimit} a month)` : ''}`
       : '*Auto-reload:* off';
     blocks.push(section(`*Prepaid balance:* $${o.prepaid.balance}\n${reload}`, { blockId: 'settings_balance', accessory: button('Edit auto-reload', ACTION.editAutoReload, 'edit') }));
+    blocks.push(actions([button('Buy balance', ACTION.buyBalance, 'buy')], 'settings_buy'));
   }
   const select: types.ConversationsSelect = {
     type: 'conversations_select',

@@ -5,7 +5,7 @@ import { ACTION, HOME_NAVIGATION } from '../../views/ids.js';
 import { auditPaging } from './audit-log.js';
 import { openDecisionModal, upgradeSeat } from './decide-request.js';
 import { homeNavigation } from './home-navigation.js';
-import { alertsByDm, openAdjustLimit, openAutoReload, pickAlertChannel, setExtraUsageSwitch, setSeatTier, setUnlimited } from './owner-settings.js';
+import { alertsByDm, openAdjustLimit, openAutoReload, openBuyBalance, pickAlertChannel, setExtraUsageSwitch, setSeatTier, setUnlimited } from './owner-settings.js';
 import { requestExtraUsage } from './request-extra-usage.js';
 
 const register = (app: App, deps: SlackDeps, recent: RecentMessages) => {
@@ -17,6 +17,7 @@ const register = (app: App, deps: SlackDeps, recent: RecentMessages) => {
   app.action<BlockAction<ButtonAction>>(ACTION.setExtraUsage, setExtraUsageSwitch(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.adjustLimit, openAdjustLimit(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.editAutoReload, openAutoReload(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.buyBalance, openBuyBalance(deps));
   app.action<BlockAction<ConversationsSelectAction>>(ACTION.alertChannel, pickAlertChannel(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.alertsByDm, alertsByDm(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.setUnlimited, setUnlimited(deps));

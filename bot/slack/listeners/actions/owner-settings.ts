@@ -14,7 +14,7 @@ import { identify, idsOf, type Linked } from '../../identity.js';
 import { applyLimit, applySeatTier, describeLimit, parseSeatTier, parseTarget } from '../../limits.js';
 import { ownersOnly, replyNotLinked, replyRefused } from '../../replies.js';
 import { publishHome, type WebClient } from '../../surfaces.js';
-import { adjustLimitModal, autoReloadModal, doneModal, type LimitMeta } from '../../views/modals.js';
+import { adjustLimitModal, autoReloadModal, buyBalanceModal, doneModal, type LimitMeta } from '../../views/modals.js';
 
 type SelectArgs = SlackActionMiddlewareArgs<BlockAction<ConversationsSelectAction>> & AllMiddlewareArgs;
 type SeatArgs = SlackActionMiddlewareArgs<BlockAction<StaticSelectAction>> & AllMiddlewareArgs;
@@ -81,6 +81,16 @@ export const openAutoReload = (deps: SlackDeps) => async (args: ButtonArgs) => {
   if (!o.prepaid) return replyRefused(args.client, deps, who, origin, 'Auto-reload is only available on the team plan.');
   const r = o.prepaid.autoReload;
   await args.client.views.open({ trigger_id: args.body.trigger_id, view: autoReloadModal({ enabled: r.enabled, threshold: r.threshold, amount: r.amount }, pageOf(origin)) });
+};
+
+/** "Buy balance" (team owners): a modal asking the amount; its answer is a payment link. */
+export const openBuyBalance = (deps: SlackDeps) => async (args: ButtonArgs) => {
+  await args.ack();
+  const origin = originOf(args.body);
+  const who = await ownerOf(deps, args, origin);
+  if (!who) return;
+  if (who.org.plan !== 'team') return replyRefused(args.client, deps, who, origin, 'Prepaid balance is only available on the team plan.');
+  await args.client.views.open({ trigger_id: args.body.trigger_id, view: buyBalanceModal(pageOf(origin)) });
 };
 
 export const pickAlertChannel = (deps: SlackDeps) => async (args: SelectArgs) => {

@@ -7,6 +7,7 @@ import { LedgerError } from '../../../../src/ledger/errors.js';
 import { loadOrg } from '../../../../src/ledger/limits-state.js';
 import { setAutoReload } from '../../../../src/ledger/settings.js';
 import { AMOUNT_HINT, parseAmount } from '../../amounts.js';
+import { purchaseMessage } from '../../buy.js';
 import { parseJson } from '../../clicks.js';
 import type { SlackDeps } from '../../deps.js';
 import { identify, idsOf, type Linked } from '../../identity.js';
@@ -77,4 +78,32 @@ export const submitAutoReload = (deps: SlackDeps) => async (args: SubmitArgs) =>
     await setAutoReload(deps.db, who.org, who.member, { enabled, thresholdNanos: threshold, amountNanos: amount });
     return enabled ? 'Auto-reload is on.' : 'Auto-reload is off.';
   });
+};
+
+/**
+ * "Buy balance": the modal turns into the payment link (Stripe Checkout) or, with the
+ * ledger-only provider, the credit. One modal is one purchase: submitting it again
+ * gives the same link.
+ */
+export const submitBuyBalance = (deps: SlackDeps) => async (args: SubmitArgs) => {
+  const nanos = parseAmount(inputValue(args.view, BLOCK.buyAmountInput));
+  if (nanos === null || nanos === 0n) return args.ack({ response_action: 'errors', errors: { [BLOCK.buyAmountInput]: `${AMOUNT_HINT} (more than zero)` } });
+  const who = await ownerOf(deps, args);
+  if (!who) return;
+  // Stripe may take longer than Slack's 3 seconds: answer now, then show the link.
+  await args.ack({ response_action: 'update', view: doneModal('Buy balance', ':hourglass_flowing_sand: Preparing your payment link...') });
+  let text: string;
+  try {
+    text = purchaseMessage(await deps.purchases.buy(who.org, who.member, { amountNanos: nanos, idempotencyKey: `slack:${args.view.id}` }));
+  } catch (err) {
+    if (err instanceof LedgerError) text = `:no_entry: ${err.message}. Nothing was charged.`;
+    else {
+      deps.log(`slack: buy balance for ${who.org.slug} failed: ${String(err)}`);
+      text = ':warning: The payment page could not be prepared just now. Nothing was charged; please try again in a minute.';
+    }
+  }
+  await args.client.views.update({ view_id: args.view.id, view: doneModal('Buy balance', text) });
+  const page = parseJson<{ page?: number }>(args.view.private_metadata, {}).page ?? 0;
+  const [org, member] = await Promise.all([loadOrg(deps.db, who.org.id), deps.db.member.findUniqueOrThrow({ where: { id: who.member.id } })]);
+  await publishHome(args.client, deps, { ...who, org, member }, { tab: 'settings', page, notice: text });
 };
