@@ -15,6 +15,8 @@ export interface RelayContext {
   requests: RequestService;
   /** Orgs whose schedules could not be ensured (for /health). */
   schedules?: ScheduleProblems;
+  /** Where a repeated start is reported (it means an event was delivered twice). */
+  log?: (msg: string) => void;
 }
 
 export type OutboxRoute = (event: OutboxRow, ctx: RelayContext) => Promise<void>;
@@ -25,6 +27,9 @@ export async function startOnce(ctx: RelayContext, workflowType: string, workflo
     await ctx.client.workflow.start(workflowType, { taskQueue: ctx.taskQueue, workflowId, args, workflowIdReusePolicy: 'REJECT_DUPLICATE' });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    // Harmless, but with claims it should only follow a relay that died between
+    // starting and marking: said so the multi-process test (and operators) can see it.
+    ctx.log?.(`outbox: workflow ${workflowId} was already started (an event delivered again; nothing new started)`);
   }
 }
 
