@@ -31,7 +31,8 @@ export async function issueApiKey(db: Db, orgId: string, name: string, scopes: A
 
 // Authenticating every metering call against the database would double its cost: keys
 // are cached briefly. Revoking in this process takes effect at once; other processes
-// of a deployment stop accepting the key within KEY_CACHE_MS.
+// of a deployment drop their copies within CACHE_SYNC_MS (cache-versions.ts), or
+// within KEY_CACHE_MS when they cannot poll.
 export const KEY_CACHE_MS = 5_000;
 type CachedKey = { row: Awaited<ReturnType<Db['apiKey']['findUnique']>>; at: number };
 const keyCaches = new WeakMap<Db, Map<string, CachedKey>>();
