@@ -9,6 +9,7 @@ import type { Config, Role } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import { buildServer } from './api/server.js';
+import { consoleOptionsFromConfig } from './console/options.js';
 import { findTemporalCli } from './temporal/cli.js';
 import { connectTemporal, type TemporalConnection } from './temporal/connection.js';
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
@@ -108,7 +109,7 @@ export async function startService(config: Config, log: (msg: string) => void = 
       stack.push(() => slack.stop());
       if (parts.chat) log(`slack: app running${slack.url ? ` at ${slack.url}` : ' (Socket Mode)'}`);
     }
-    const teams = chatApps ? await startTeamsBot({ config, db, requests, log, listen: parts.chat }) : null;
+    const teams = chatApps ? await startTeamsBot({ config, db, requests, log, listen: parts.chat, purchases: payments.purchases }) : null;
     if (teams) stack.push(() => teams.stop());
     const schedules = new ScheduleProblems();
     if (parts.worker) {
@@ -160,6 +161,7 @@ export async function startService(config: Config, log: (msg: string) => void = 
       logLevel: config.LOG_LEVEL,
       health,
       payments,
+      console: consoleOptionsFromConfig(config),
     });
     stack.push(() => app.close());
     const url = await app.listen({ port: config.PORT, host: config.HOST });

@@ -17,6 +17,8 @@ export const VERB = {
   settingsCap: 'settings.cap',
   settingsSeat: 'settings.seat',
   settingsAutoReload: 'settings.autoReload',
+  /** Team owners: a payment link for the amount typed (never card details in chat). */
+  settingsBuy: 'settings.buy',
   auditShow: 'audit.show',
 } as const;
 
@@ -36,6 +38,7 @@ export const INPUT = {
   autoReloadEnabled: 'autoReloadEnabled',
   autoReloadThreshold: 'autoReloadThreshold',
   autoReloadAmount: 'autoReloadAmount',
+  buyAmount: 'buyAmount',
 } as const;
 
 const id = z.string().min(1).max(200);
@@ -58,6 +61,8 @@ const schemas = {
   [VERB.settingsCap]: z.object({ page, target: z.enum(['org', 'standard', 'premium', 'member']), unlimited: z.boolean().optional() }),
   [VERB.settingsSeat]: z.object({ page }),
   [VERB.settingsAutoReload]: z.object({ page }),
+  /** purchaseKey: made when the card was drawn, so clicking one card again is the same purchase. */
+  [VERB.settingsBuy]: z.object({ page, purchaseKey: z.string().regex(/^[A-Za-z0-9-]{8,64}$/) }),
   /** The audit log page below entry `before` (the ledger's cursor); absent = the latest. */
   [VERB.auditShow]: z.object({ before: z.string().regex(/^\d{1,18}$/).optional() }),
 } satisfies Record<Verb, z.ZodType>;

@@ -11,6 +11,7 @@ import type { RequestService } from '../../src/services/requests.js';
 import type { BotTransport, HttpAnswer, HttpRequest } from './activity.js';
 import { conversationStore } from './conversations.js';
 import type { TeamsDeps } from './deps.js';
+import { ledgerPurchases, type Purchases } from '../../src/payments/purchases.js';
 import { teamsLogic } from './handlers.js';
 import { teamsNotifier } from './notifier.js';
 import { botFrameworkTransport } from './sdk.js';
@@ -26,6 +27,8 @@ export interface TeamsBotOptions {
   log?: (line: string) => void;
   /** Mount POST /api/messages on this Fastify instance (before it listens) instead of listening on TEAMS_PORT. */
   server?: FastifyInstance;
+  /** How owners buy balance (default: the ledger-only provider, credited at once). */
+  purchases?: Purchases;
   /** false: only the notifier (a worker process sends; the chat processes receive). Default true. */
   listen?: boolean;
 }
@@ -58,7 +61,7 @@ export async function startTeamsBot(opts: TeamsBotOptions): Promise<RunningTeams
   const log = opts.log ?? ((line: string) => console.log(line));
   const transport: BotTransport = botFrameworkTransport(settings, log);
   const conversations = conversationStore({ db: opts.db, transport, settings, log });
-  const deps: TeamsDeps = { db: opts.db, requests: opts.requests, settings, transport, conversations, now: opts.now ?? (() => new Date()), log };
+  const deps: TeamsDeps = { db: opts.db, requests: opts.requests, settings, transport, conversations, now: opts.now ?? (() => new Date()), log, purchases: opts.purchases ?? ledgerPurchases(opts.db) };
   const logic = teamsLogic(deps);
   const handle = (request: HttpRequest) => transport.process(request, logic);
 

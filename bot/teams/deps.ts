@@ -1,5 +1,6 @@
 // What the Teams handlers and notifier share, passed in (never imported globally).
 import type { Db } from '../../src/db/client.js';
+import type { Purchases } from '../../src/payments/purchases.js';
 import type { RequestService } from '../../src/services/requests.js';
 import type { BotTransport } from './activity.js';
 import type { ConversationStore } from './conversations.js';
@@ -13,4 +14,6 @@ export interface TeamsDeps {
   conversations: ConversationStore;
   now: () => Date;
   log: (line: string) => void;
+  /** Owners buying balance: a Stripe Checkout link, or credited at once by the ledger-only provider. */
+  purchases: Purchases;
 }

@@ -105,7 +105,34 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       case VERB.settingsAutoReload:
         if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS) });
         return changeSettings(who, action);
+
+      case VERB.settingsBuy:
+        if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS) });
+        return buyBalance(who, action.data, action.inputs);
     }
+  }
+
+  /** "Get payment link": a Stripe Checkout link for the amount (or, ledger-only, the credit). */
+  async function buyBalance(who: Linked, d: ActionData<typeof VERB.settingsBuy>, inputs: Record<string, string>): Promise<AdaptiveCard> {
+    const orgId = who.org.id;
+    const same = { page: d.page, purchaseKey: d.purchaseKey };
+    const again = (error: string) => settingsScreen(deps, orgId, { ...same, errors: { [INPUT.buyAmount]: error }, values: inputs });
+    const amount = readAmount(inputs[INPUT.buyAmount]);
+    if (amount.kind === 'empty') return again('Enter the amount to add.');
+    if (amount.kind === 'invalid') return again(amount.error);
+    if (amount.nanos === 0n) return again('The amount must be more than zero.');
+    let outcome;
+    try {
+      outcome = await deps.purchases.buy(await loadOrg(db, orgId), who.member, { amountNanos: amount.nanos, idempotencyKey: `teams:${d.purchaseKey}` });
+    } catch (err) {
+      if (err instanceof LedgerError) return again(nothingChanged(err.message.charAt(0).toUpperCase() + err.message.slice(1)));
+      deps.log(`teams: buy balance for ${who.org.slug} failed: ${String(err)}`);
+      return again('The payment page could not be prepared just now. Nothing was charged; please try again in a minute.');
+    }
+    if (outcome.kind === 'checkout') {
+      return settingsScreen(deps, orgId, { ...same, payment: { url: outcome.checkoutUrl, amount: formatUsd(outcome.amountNanos) }, notice: { tone: 'good', text: `Your payment link for ${capText(formatUsd(outcome.amountNanos))} is ready below.` } });
+    }
+    return settingsScreen(deps, orgId, { page: d.page, notice: { tone: 'good', text: `Added ${capText(formatUsd(outcome.entry.amountNanos))}. The prepaid balance is now ${capText(formatUsd(outcome.entry.balanceAfterNanos))}.` } });
   }
 
   async function decide(who: Linked, d: ActionData<typeof VERB.requestDecide> & RequestOrigin, inputs: Record<string, string>, viewerId: string): Promise<AdaptiveCard> {

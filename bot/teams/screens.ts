@@ -1,5 +1,6 @@
 // Cards built from the current state for one viewer: the state is read fresh from
 // the ledger and the viewer's stored role decides which actions they get.
+import { randomUUID } from 'node:crypto';
 import { isAdmin } from '../../src/ledger/actors.js';
 import { loadOrg, type OrgWithTiers } from '../../src/ledger/limits-state.js';
 import type { Member } from '../../src/generated/prisma/client.js';
@@ -66,11 +67,12 @@ export async function listScreen(deps: Deps, org: OrgWithTiers, viewer: Member, 
   return digestCard(views, { orgName: org.name, timezone: org.timezone, mode: modeFor(viewer), list, notice: o.notice, form: o.form ?? null, refreshUserIds: await adminUserIds(deps, org.id), viewerMemberId: viewer.id });
 }
 
-export async function settingsScreen(deps: Deps, orgId: string, o: { page: number; notice?: Notice; errors?: Record<string, string>; values?: Record<string, string> }): Promise<AdaptiveCard> {
+export async function settingsScreen(deps: Deps, orgId: string, o: { page: number; notice?: Notice; errors?: Record<string, string>; values?: Record<string, string>; purchaseKey?: string; payment?: { url: string; amount: string } }): Promise<AdaptiveCard> {
   const org = await loadOrg(deps.db, orgId);
   const now = deps.now();
   const [overview, limits] = await Promise.all([usageOverview(deps.db, org, now), seatLimits(deps.db, org, now)]);
-  return settingsCard(overview, limits, o);
+  // Each card drawn names its own purchase (see VERB.settingsBuy).
+  return settingsCard(overview, limits, { ...o, purchaseKey: o.purchaseKey ?? randomUUID() });
 }
 
 /** The audit log, one page (owners only: the caller checks the stored role). */

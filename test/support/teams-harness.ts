@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { startTeamsBot, type RunningTeamsBot } from '../../bot/teams/bot.js';
 import type { TeamsConfig } from '../../bot/teams/settings.js';
 import type { Db } from '../../src/db/client.js';
+import type { Purchases } from '../../src/payments/purchases.js';
 import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS, requestWorkflowId, type RequestService } from '../../src/services/requests.js';
 import { requireMayAsk } from '../../src/ledger/request-eligibility.js';
 import { conflict, notFound } from '../../src/ledger/errors.js';
@@ -84,7 +85,7 @@ export function activityFrom(user: TeamsUser, serviceUrl: string, fields: Record
   };
 }
 
-export async function startTeamsHarness(db: Db, requests: RequestService, opts: { config?: Partial<TeamsConfig>; connector?: ConnectorStandIn; now?: () => Date } = {}): Promise<TeamsHarness> {
+export async function startTeamsHarness(db: Db, requests: RequestService, opts: { config?: Partial<TeamsConfig>; connector?: ConnectorStandIn; now?: () => Date; purchases?: Purchases } = {}): Promise<TeamsHarness> {
   const connector = opts.connector ?? (await startConnector());
   const lines: string[] = [];
   const bot = await startTeamsBot({
@@ -103,6 +104,7 @@ export async function startTeamsHarness(db: Db, requests: RequestService, opts: 
       if (process.env.TEST_LOG_LEVEL && process.env.TEST_LOG_LEVEL !== 'silent') console.log(line);
     },
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.purchases ? { purchases: opts.purchases } : {}),
   });
   if (!bot?.url) throw new Error('the Teams bot did not start');
   const url = `${bot.url}/api/messages`;

@@ -21,6 +21,10 @@ export interface SettingsCardOptions {
   errors?: Record<string, string>;
   /** Input id → what the owner typed (kept when refused). */
   values?: Record<string, string>;
+  /** Names the purchase "Get payment link" starts (Team): the same card clicked again is the same purchase. */
+  purchaseKey?: string;
+  /** A payment link just made for the owner (Stripe Checkout). */
+  payment?: { url: string; amount: string };
 }
 
 const section = (title: string, items: CardElement[], id: string): CardElement =>
@@ -33,6 +37,21 @@ function capEditor(target: 'org' | 'standard' | 'premium' | 'member', inputId: s
       execute('Set cap', VERB.settingsCap, { target, page }, { id: `set-cap:${target}` }),
       execute('Set to unlimited', VERB.settingsCap, { target, page, unlimited: true }, { id: `set-unlimited:${target}`, associatedInputs: target === 'member' ? 'auto' : 'none' }),
     ]),
+  ];
+}
+
+/** "Buy balance": the amount only; the answer is a link to Stripe's page (card details never pass through Teams). */
+function buyBalance(o: SettingsCardOptions, page: number): CardElement[] {
+  if (o.payment) {
+    return [
+      text(`Pay ${usd(o.payment.amount)} on Stripe's secure page; the balance is credited as soon as the payment goes through, and the card is kept for auto-reload.`, { spacing: 'Medium', id: 'payment-link' }),
+      actionSet([{ type: 'Action.OpenUrl', title: `Pay ${usd(o.payment.amount)}`, url: o.payment.url, id: 'pay', style: 'positive' }]),
+    ];
+  }
+  if (!o.purchaseKey) return [];
+  return [
+    ...textInput(INPUT.buyAmount, { label: 'Buy balance (USD)', placeholder: 'e.g. 50.00', value: o.values?.[INPUT.buyAmount], error: o.errors?.[INPUT.buyAmount] }),
+    actionSet([execute('Get payment link', VERB.settingsBuy, { page, purchaseKey: o.purchaseKey }, { id: 'buy-balance' })]),
   ];
 }
 
@@ -93,6 +112,7 @@ export function settingsCard(overview: Overview, limits: SeatLimits, o: Settings
         ...textInput(INPUT.autoReloadThreshold, { label: 'Reload when the balance reaches (USD)', placeholder: 'e.g. 10.00', value: o.values?.[INPUT.autoReloadThreshold] ?? ar.threshold ?? undefined, error: o.errors?.[INPUT.autoReloadThreshold] }),
         ...textInput(INPUT.autoReloadAmount, { label: 'Reload amount (USD)', placeholder: 'e.g. 50.00', value: o.values?.[INPUT.autoReloadAmount] ?? ar.amount ?? undefined, error: o.errors?.[INPUT.autoReloadAmount] }),
         actionSet([execute('Save auto-reload', VERB.settingsAutoReload, { page }, { id: 'save-auto-reload' })]),
+        ...buyBalance(o, page),
       ], 'section:prepaid'),
     );
   }
