@@ -6,6 +6,7 @@
 // zero (roundToCents). Lines are never rounded, so the lines always add up to the
 // subtotal exactly and the total differs from it by less than half a cent.
 import { NANOS_PER_CENT, roundToCents, type Nanos } from './money.js';
+import { UNSPECIFIED_PRODUCT } from './products.js';
 
 const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
@@ -32,6 +33,8 @@ export interface UsageRow {
   extraNanos: Nanos;
   /** How many billed requests the row stands for (1 when the row is one event). */
   events?: number;
+  /** The product the usage named; null or absent: unspecified. */
+  product?: string | null;
 }
 
 export type LineKind = 'usage' | 'adjustment' | 'purchase' | 'reload' | 'balance_adjustment';
@@ -44,6 +47,8 @@ export interface LineDraft {
   description: string;
   amountNanos: Nanos;
   eventCount: number;
+  /** The product of the usage it bills (null: unspecified, or not a usage line). */
+  product: string | null;
 }
 
 /** Whole cents of an exact amount under the rounding rule above. */
@@ -54,25 +59,35 @@ export function totalCentsOf(nanos: Nanos): bigint {
 /**
  * One line per member and model: kind 'usage' for the month being closed, kind
  * 'adjustment' (labelled with its own month) for usage of an earlier month that was
- * recorded after that month closed. Groups with no extra usage are dropped.
+ * recorded after that month closed. Groups with no extra usage are dropped. Where the
+ * usage billed (with extra usage) names more than one product (unspecified counting
+ * as one), each line is one product's and says which; the amounts are the same
+ * exact nanos, only grouped finer, so the subtotal does not change.
  */
 export function usageLines(rows: readonly UsageRow[], period: string): LineDraft[] {
+  const billed = rows.filter((r) => r.extraNanos !== 0n);
+  const split = new Set(billed.map((r) => r.product ?? null)).size > 1;
   const groups = new Map<string, LineDraft & { memberName: string }>();
   for (const r of rows) {
     if (r.period > period) throw new Error(`usage of ${r.period} cannot be billed when closing ${period}`);
-    const key = JSON.stringify([r.period, r.memberId, r.model]);
+    const product = r.product ?? null;
+    const key = JSON.stringify([r.period, r.memberId, r.model, split ? product : null]);
     let g = groups.get(key);
     if (!g) {
       const late = r.period < period;
+      const label = `${r.memberName} · ${r.model}${split ? ` · ${product ?? UNSPECIFIED_PRODUCT}` : ''}`;
+      // Not split: the line still names the product when all its usage named the same one.
+      const same = new Set(rows.filter((x) => x.period === r.period && x.memberId === r.memberId && x.model === r.model).map((x) => x.product ?? null));
       g = {
         kind: late ? 'adjustment' : 'usage',
         memberId: r.memberId,
         memberName: r.memberName,
         model: r.model,
         usagePeriod: r.period,
-        description: late ? `${r.memberName} · ${r.model} · late usage for ${r.period}` : `${r.memberName} · ${r.model}`,
+        description: late ? `${label} · late usage for ${r.period}` : label,
         amountNanos: 0n,
         eventCount: 0,
+        product: split || same.size === 1 ? product : null,
       };
       groups.set(key, g);
     }
@@ -90,7 +105,7 @@ const KIND_ORDER: Record<string, number> = { purchase: 0, reload: 1, balance_adj
 const rank = (kind: string) => KIND_ORDER[kind] ?? 9;
 
 /** A line as drafted or as stored (a stored kind is a plain string). */
-type SortableLine = { kind: string; usagePeriod: string | null; description: string; memberId: string | null; model: string | null };
+type SortableLine = { kind: string; usagePeriod: string | null; description: string; memberId: string | null; model: string | null; product?: string | null };
 
 /** Stable reading order (lines have no position column): purchases, reloads, this month's usage, then late usage by month. */
 export function compareLines(a: SortableLine, b: SortableLine): number {
@@ -99,7 +114,8 @@ export function compareLines(a: SortableLine, b: SortableLine): number {
     cmp(a.usagePeriod ?? '', b.usagePeriod ?? '') ||
     cmp(a.description, b.description) ||
     cmp(a.memberId ?? '', b.memberId ?? '') ||
-    cmp(a.model ?? '', b.model ?? '')
+    cmp(a.model ?? '', b.model ?? '') ||
+    cmp(a.product ?? '', b.product ?? '')
   );
 }
 
@@ -178,6 +194,7 @@ export function buildStatement(input: StatementInput): StatementDraft {
     description: `${CREDIT_LABEL[c.kind].label}, ${c.at.toISOString()}`,
     amountNanos: c.amountNanos,
     eventCount: 0,
+    product: null,
   }));
   const consumption = usageLines(input.usage, input.period);
   const of = (kind: CreditRow['kind']) => sum(input.credits.filter((c) => c.kind === kind));

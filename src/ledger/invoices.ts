@@ -92,22 +92,23 @@ export async function closeMonth(db: Db, orgId: string, period: string, now = ne
 /**
  * Marks every un-invoiced event of the month or earlier as billed by this invoice
  * and returns exactly those events, summed per member, model family (a dated id
- * or alias is billed on its family's line) and month. Unpriced usage waits: once
+ * or alias is billed on its family's line), product and month (usageLines decides
+ * whether lines are split by product). Unpriced usage waits: once
  * priced, it is billed by the next month closed (an adjustment line for its month). An event
  * committed after this statement ran keeps invoiceId NULL for the next invoice.
  */
 async function claimUsage(tx: Tx, orgId: string, period: string, invoiceId: string): Promise<UsageRow[]> {
-  const rows = await tx.$queryRaw<{ memberId: string; memberName: string; model: string; period: string; extraNanos: bigint | string; events: number }[]>`
+  const rows = await tx.$queryRaw<{ memberId: string; memberName: string; model: string; period: string; product: string | null; extraNanos: bigint | string; events: number }[]>`
     WITH claimed AS (
       UPDATE "UsageEvent" SET "invoiceId" = ${invoiceId}
       WHERE "orgId" = ${orgId} AND "invoiceId" IS NULL AND "period" <= ${period} AND "costNanos" IS NOT NULL
-      RETURNING "memberId", "family", "period", "extraNanos"
+      RETURNING "memberId", "family", "period", "product", "extraNanos"
     )
-    SELECT c."memberId", m."name" AS "memberName", c."family" AS "model", c."period",
+    SELECT c."memberId", m."name" AS "memberName", c."family" AS "model", c."period", c."product",
            SUM(c."extraNanos")::bigint AS "extraNanos",
            (COUNT(*) FILTER (WHERE c."extraNanos" > 0))::int AS "events"
     FROM claimed c JOIN "Member" m ON m."id" = c."memberId"
-    GROUP BY c."memberId", m."name", c."family", c."period"`;
+    GROUP BY c."memberId", m."name", c."family", c."period", c."product"`;
   return rows.map((r) => ({ ...r, extraNanos: BigInt(r.extraNanos), events: Number(r.events) }));
 }
 
@@ -140,6 +141,8 @@ export interface InvoiceLineView {
   /** Exact. */
   amount: string;
   eventCount: number;
+  /** Usage lines: the product billed (null: unspecified, or the line was not split by product). */
+  product: string | null;
 }
 
 export interface InvoiceSummary {
@@ -194,6 +197,7 @@ export function invoiceView(inv: InvoiceWithLines): InvoiceView {
       description: l.description,
       amount: formatUsd(l.amountNanos),
       eventCount: l.eventCount,
+      product: l.product,
     })),
   };
 }

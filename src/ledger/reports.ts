@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import { effectiveTierCap, type SeatTier } from '../domain/caps.js';
 import { formatUsd, formatUsdOrNull } from '../domain/money.js';
 import { monthResetsAt, periodOf } from '../domain/periods.js';
+import { UNSPECIFIED_PRODUCT } from '../domain/products.js';
 import type { OrgWithTiers } from './limits-state.js';
 import { tierCapOf } from './limits-state.js';
 
@@ -72,5 +73,50 @@ export async function seatLimits(db: Db, org: OrgWithTiers, at = new Date()) {
         paused: cap !== null && spent >= cap,
       };
     }),
+  };
+}
+
+/** One product's month: its priced usage split into included and extra, and how many requests. */
+export interface ProductSpendView {
+  /** The product named, or "unspecified" for usage that named none. */
+  product: string;
+  cost: string;
+  included: string;
+  extra: string;
+  requests: number;
+}
+
+/**
+ * Spend per product for a month (default: the current one, in the org's timezone):
+ * the org's total per product and each member's, from the priced usage events
+ * (unpriced usage counts nowhere until priced, as everywhere). Exact amounts.
+ */
+export async function productBreakdown(db: Db, org: OrgWithTiers, period?: string, at = new Date()) {
+  const month = period ?? periodOf(at, org.timezone);
+  const where = { orgId: org.id, period: month, costNanos: { not: null } };
+  const sums = { _sum: { costNanos: true, includedNanos: true, extraNanos: true }, _count: { _all: true } } as const;
+  const [byProduct, byMember, members] = await Promise.all([
+    db.usageEvent.groupBy({ by: ['product'], where, ...sums }),
+    db.usageEvent.groupBy({ by: ['memberId', 'product'], where, ...sums }),
+    db.member.findMany({ where: { orgId: org.id }, select: { id: true, externalId: true, name: true } }),
+  ]);
+  type Group = (typeof byProduct)[number] | (typeof byMember)[number];
+  const view = (g: Group): ProductSpendView => ({
+    product: g.product ?? UNSPECIFIED_PRODUCT,
+    cost: formatUsd(g._sum.costNanos ?? 0n),
+    included: formatUsd(g._sum.includedNanos ?? 0n),
+    extra: formatUsd(g._sum.extraNanos ?? 0n),
+    requests: g._count._all,
+  });
+  const byName = (a: { product: string }, b: { product: string }) => (a.product < b.product ? -1 : a.product > b.product ? 1 : 0);
+  const person = new Map(members.map((m) => [m.id, m]));
+  const perMember = new Map<string, ProductSpendView[]>();
+  for (const g of byMember) perMember.set(g.memberId, [...(perMember.get(g.memberId) ?? []), view(g)]);
+  return {
+    period: month,
+    products: byProduct.map(view).sort(byName),
+    members: [...perMember.entries()]
+      .map(([memberId, products]) => ({ memberId, externalId: person.get(memberId)?.externalId ?? null, name: person.get(memberId)?.name ?? null, products: products.sort(byName) }))
+      .sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : (a.name ?? '') > (b.name ?? '') ? 1 : a.memberId < b.memberId ? -1 : 1)),
   };
 }

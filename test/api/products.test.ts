@@ -57,6 +57,30 @@ describe.each(BACKENDS)('products on $kind', ({ open }) => {
     expect((await o.authorize('alice', { product: 'api' })).body).toMatchObject({ allowed: true });
   });
 
+  it('reports spend per product for the month, the org\'s and each member\'s, usage without one as unspecified', async () => {
+    const o = await org();
+    await o.record('alice', 100, { product: 'claude' }); // $1.00 included
+    await o.record('alice', 30, { product: 'claude_code' }); // $0.30 extra
+    await o.record('alice', 5); // $0.05 extra, unspecified
+    await o.record('bob', 40, { product: 'claude_code' }); // $0.40 included (premium: $3.00)
+    const report = await o.as('admin-1').get('/v1/reports/products');
+    expect(report.status).toBe(200);
+    expect(report.body.period).toBe('2026-11');
+    expect(report.body.products).toEqual([
+      { product: 'claude', cost: '1.00', included: '1.00', extra: '0.00', requests: 1 },
+      { product: 'claude_code', cost: '0.70', included: '0.40', extra: '0.30', requests: 2 },
+      { product: 'unspecified', cost: '0.05', included: '0.00', extra: '0.05', requests: 1 },
+    ]);
+    expect(report.body.members.map((m: any) => [m.externalId, m.products.map((p: any) => `${p.product}=${p.cost}/${p.extra}`)])).toEqual([
+      ['alice', ['claude=1.00/0.00', 'claude_code=0.30/0.30', 'unspecified=0.05/0.05']],
+      ['bob', ['claude_code=0.40/0.00']],
+    ]);
+    // Another month: nothing; members may not read it.
+    expect((await o.as('owner-1').get('/v1/reports/products?period=2026-10')).body).toEqual({ period: '2026-10', products: [], members: [] });
+    expect((await o.as('alice').get('/v1/reports/products')).status).toBe(403);
+    expect((await o.as('owner-1').get('/v1/reports/products?period=2026-13')).status).toBe(400);
+  });
+
   it('refuses a malformed product (400) and an undeclared one (422), naming product, and records nothing', async () => {
     const o = await org();
     for (const bad of ['Claude Code', '', 'x'.repeat(41), 'code!']) {

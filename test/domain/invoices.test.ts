@@ -42,9 +42,9 @@ describe('usage lines per member and model', () => {
 
   it('sums exactly, drops groups without extra usage, and labels late usage as an adjustment of its own month', () => {
     expect(usageLines(rows, '2026-11')).toEqual([
-      { kind: 'usage', memberId: 'm-a', model: 'claude-haiku-4-5', usagePeriod: '2026-11', description: 'Alice · claude-haiku-4-5', amountNanos: 12_346_685_000n, eventCount: 2 },
-      { kind: 'usage', memberId: 'm-a', model: 'claude-sonnet-4-5', usagePeriod: '2026-11', description: 'Alice · claude-sonnet-4-5', amountNanos: 4_999_995_000n, eventCount: 1 },
-      { kind: 'adjustment', memberId: 'm-b', model: 'claude-haiku-4-5', usagePeriod: '2026-10', description: 'Bob · claude-haiku-4-5 · late usage for 2026-10', amountNanos: 5_000n, eventCount: 1 },
+      { kind: 'usage', memberId: 'm-a', model: 'claude-haiku-4-5', usagePeriod: '2026-11', description: 'Alice · claude-haiku-4-5', amountNanos: 12_346_685_000n, eventCount: 2 , product: null },
+      { kind: 'usage', memberId: 'm-a', model: 'claude-sonnet-4-5', usagePeriod: '2026-11', description: 'Alice · claude-sonnet-4-5', amountNanos: 4_999_995_000n, eventCount: 1 , product: null },
+      { kind: 'adjustment', memberId: 'm-b', model: 'claude-haiku-4-5', usagePeriod: '2026-10', description: 'Bob · claude-haiku-4-5 · late usage for 2026-10', amountNanos: 5_000n, eventCount: 1 , product: null },
     ]);
   });
 
@@ -56,6 +56,22 @@ describe('usage lines per member and model', () => {
       row('m-b', 'Bob', 'claude-haiku-4-5', '2026-10', 5_000n, 1),
     ];
     expect(usageLines(summed.reverse(), '2026-11')).toEqual(usageLines(rows, '2026-11'));
+  });
+
+  it('splits lines by product only where the billed usage names more than one, with the same exact sum', () => {
+    const one = [{ ...row('m-a', 'Alice', 'claude-haiku-4-5', '2026-11', 3n), product: 'claude_code' }, { ...row('m-a', 'Alice', 'claude-haiku-4-5', '2026-11', 4n), product: 'claude_code' }];
+    // One product (an unbilled row of another does not count): one line, naming it.
+    expect(usageLines([...one, { ...row('m-a', 'Alice', 'claude-haiku-4-5', '2026-11', 0n), product: 'api' }], '2026-11').map((l) => [l.description, l.product, l.amountNanos]))
+      .toEqual([['Alice · claude-haiku-4-5', null, 7n]]);
+    expect(usageLines(one, '2026-11').map((l) => [l.description, l.product, l.amountNanos])).toEqual([['Alice · claude-haiku-4-5', 'claude_code', 7n]]);
+    // Two (unspecified counts as one): a line each, labelled; the subtotal is unchanged.
+    const two = [...one, row('m-a', 'Alice', 'claude-haiku-4-5', '2026-11', 5n)];
+    const lines = usageLines(two, '2026-11');
+    expect(lines.map((l) => [l.description, l.product, l.amountNanos])).toEqual([
+      ['Alice · claude-haiku-4-5 · claude_code', 'claude_code', 7n],
+      ['Alice · claude-haiku-4-5 · unspecified', null, 5n],
+    ]);
+    expect(buildInvoice('2026-11', two).subtotalNanos).toBe(12n);
   });
 
   it('refuses usage of a later month than the one being closed', () => {

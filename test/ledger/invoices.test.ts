@@ -30,8 +30,8 @@ describe.each(BACKENDS)('month-end invoices on $kind', ({ open }) => {
   let n = 0;
   async function org(doc: unknown) {
     const o = await provision(db, `inv-${++n}-${randomUUID().slice(0, 8)}`, doc);
-    const record = async (member: string, at: string, usage: MessagesUsage, model = HAIKU) =>
-      (await recordUsage(db, { orgId: o.orgId, requestId: randomUUID(), member, model, usage, at: new Date(at) })).response;
+    const record = async (member: string, at: string, usage: MessagesUsage, model = HAIKU, product?: string) =>
+      (await recordUsage(db, { orgId: o.orgId, requestId: randomUUID(), member, model, usage, at: new Date(at), product })).response;
     return { ...o, record };
   }
   const tokens = (input: number, output: number): MessagesUsage => ({ input_tokens: input, output_tokens: output });
@@ -192,6 +192,48 @@ describe.each(BACKENDS)('month-end invoices on $kind', ({ open }) => {
     expect(invoiceView(december)).toMatchObject({ openingBalance: '162.159999', purchases: '10.00', reloads: '0.00', consumption: '0.05', closingBalance: '172.109999' });
     // Every credit and every request is billed, so the closing balance is the balance.
     expect((await db.organization.findUniqueOrThrow({ where: { id: o.orgId } })).balanceNanos).toBe(december.closingBalanceNanos);
+  });
+
+  it('splits lines by product where more than one product was used: the same exact subtotal, rounded once', async () => {
+    const at = '2026-11-10T09:00:00Z';
+    // The same usage twice: once naming products, once naming none.
+    const usage: [string, MessagesUsage, string | undefined][] = [
+      ['alice', usageOfCents(100), 'claude'], // alice's $1.00 allowance: included
+      ['alice', tokens(0, 2_469_137), 'claude_code'], // $12.345685 extra
+      ['alice', tokens(0, 1_001), 'claude_code'], // $0.005005 extra
+      ['alice', tokens(5_001, 0), 'api'], // $0.005001 extra
+      ['alice', tokens(0, 3), undefined], // $0.000015 extra, unspecified
+      ['bob', usageOfCents(300), 'claude_code'], // bob's $3.00 allowance: included
+      ['bob', tokens(0, 999), 'claude_code'], // $0.004995 extra
+    ];
+    const split = await org(enterpriseDoc());
+    const plain = await org(enterpriseDoc());
+    for (const [member, u, product] of usage) {
+      await split.record(member, at, u, HAIKU, product);
+      await plain.record(member, at, u);
+    }
+    const closeAt = new Date('2026-12-01T00:00:00Z');
+    const withProducts = (await closeMonth(db, split.orgId, '2026-11', closeAt)).invoice;
+    const without = (await closeMonth(db, plain.orgId, '2026-11', closeAt)).invoice;
+    const alice = await split.member('alice');
+    const bob = await split.member('bob');
+    expect(withProducts.lines.map((l) => [l.memberId, l.product, l.description, l.amountNanos, l.eventCount])).toEqual([
+      [alice.id, 'api', `Alice · ${HAIKU} · api`, 5_001_000n, 1],
+      [alice.id, 'claude_code', `Alice · ${HAIKU} · claude_code`, 12_350_690_000n, 2],
+      [alice.id, null, `Alice · ${HAIKU} · unspecified`, 15_000n, 1],
+      [bob.id, 'claude_code', `Bob · ${HAIKU} · claude_code`, 4_995_000n, 1],
+    ]);
+    // 12.360701 exact; $12.36 once rounded: the same as without products.
+    expect(withProducts.subtotalNanos).toBe(12_360_701_000n);
+    expect(withProducts.subtotalNanos).toBe(without.subtotalNanos);
+    expect(withProducts.totalCents).toBe(1236n);
+    expect(without.totalCents).toBe(1236n);
+    // Without products: one line per member and model, as before.
+    expect(without.lines.map((l) => [l.description, l.product, l.amountNanos])).toEqual([
+      [`Alice · ${HAIKU}`, null, 12_355_706_000n],
+      [`Bob · ${HAIKU}`, null, 4_995_000n],
+    ]);
+    expect(invoiceView(withProducts).lines.map((l) => [l.product, l.amount])).toEqual([['api', '0.005001'], ['claude_code', '12.35069'], [null, '0.000015'], ['claude_code', '0.004995']]);
   });
 
   it('finds the members their own cap paused in a month', async () => {

@@ -3,6 +3,7 @@
 // product, for everyone or one member (docs/api.md "Products").
 import { z } from 'zod';
 import { requireAdmin } from '../../ledger/actors.js';
+import { productBreakdown } from '../../ledger/reports.js';
 import { productsView, setMemberProductCap, setProductCap } from '../../ledger/products.js';
 import { PRODUCT_PATTERN, PRODUCT_RULE } from '../../domain/products.js';
 import { defineRoute } from '../route.js';
@@ -22,9 +23,29 @@ const productView = z.object({
   members: z.array(z.object({ memberId: z.string(), externalId: z.string(), name: z.string(), cap: z.string().nullable().describe('null: no product cap for this member') })),
 });
 
+const spendView = z.object({
+  product: z.string().describe('The product, or "unspecified" for usage that named none'),
+  cost: z.string(), included: z.string(), extra: z.string(),
+  requests: z.number().int().describe('Priced requests (unpriced usage counts once priced)'),
+});
+
 export function productRoutes(deps: ApiDeps) {
   const list = async (orgId: string) => ({ products: await productsView(deps.db, orgId) });
   return [
+    defineRoute({
+      method: 'GET', url: '/v1/reports/products', tag: 'reports', auth: 'person',
+      summary: 'Spend per product for a month: the org\'s and each member\'s cost, included and extra usage and requests, usage without a product as "unspecified" (admins and owners)',
+      query: z.object({ period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM').optional().describe('Billing month, YYYY-MM in the org\'s timezone; default the current one') }),
+      response: z.object({
+        period: z.string(),
+        products: z.array(spendView),
+        members: z.array(z.object({ memberId: z.string(), externalId: z.string().nullable(), name: z.string().nullable(), products: z.array(spendView) })),
+      }),
+      async handler({ auth, query }) {
+        requireAdmin(auth.actor!);
+        return productBreakdown(deps.db, auth.org!, query.period, deps.now());
+      },
+    }),
     defineRoute({
       method: 'GET', url: '/v1/settings/products', tag: 'settings', auth: 'person',
       summary: 'The org\'s products (built in and declared) with their caps (admins and owners)',
