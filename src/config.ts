@@ -42,8 +42,15 @@ export const configSchema = z.object({
   SMTP_URL: optionalText.refine((v) => v === undefined || /^smtps?:\/\/[^/]/.test(v), 'must be an smtp:// or smtps:// URL, e.g. smtp://127.0.0.1:2525'),
   /** Sender of every email. */
   EMAIL_FROM: z.string().trim().min(3).default('Extra usage <extra-usage@localhost>'),
+  /** Operators' email addresses (comma-separated) for operator alerts, e.g. usage kept unpriced. Unset: those go to the log only. */
+  OPERATOR_EMAIL: optionalText.refine((v) => v === undefined || v.split(',').every((a) => z.email().safeParse(a.trim()).success), 'must be email addresses separated by commas, e.g. ops@example.com,oncall@example.com'),
   /** Where people reach this service (links in emails). Unset: emails carry no links. */
   PUBLIC_URL: z.string().trim().url('must be a URL such as https://usage.example.com').optional(),
+  /** The web console's privacy notice and terms (/privacy, /terms): text, or a file read at start. Unset: a plain default (docs/console.md). */
+  PRIVACY_TEXT: optionalText,
+  PRIVACY_FILE: optionalText,
+  TERMS_TEXT: optionalText,
+  TERMS_FILE: optionalText,
   /** Who takes payments (docs/payments.md): ledger = recorded in our own ledger, nobody charged (development); stripe = Stripe Checkout and off-session charges. */
   PAYMENTS_PROVIDER: z.enum(['ledger', 'stripe']).default('ledger'),
   /** Stripe secret key (sk_test_… in test mode, sk_live_… in production); required with PAYMENTS_PROVIDER=stripe. */

@@ -8,6 +8,7 @@ async function main() {
   console.log(`extra-usage control plane (ROLE=${service.role}) listening on ${service.url}`);
   console.log(`  health:   ${service.url}/health`);
   if (service.role === 'all' || service.role === 'api') console.log(`  api docs: ${service.url}/openapi.json`);
+  if (service.role === 'all' || service.role === 'api') console.log(`  console:  ${service.url}/  (sign in: npm run console:link -- <org slug> <member>, docs/console.md)`);
   if (service.temporal.uiUrl) console.log(`  temporal: ${service.temporal.uiUrl}`);
   console.log(`  operator token: ${config.OPERATOR_TOKEN ? '(from OPERATOR_TOKEN)' : `${service.operatorToken} (kept in ${config.DATA_DIR}/operator-token)`}`);
   let stopping = false;

@@ -2,9 +2,12 @@
 // PGlite: signing in with a link (once), what each role is offered and what the
 // server refuses when forced, errors beside their field, CSRF, the money shown equal
 // to the reports API, and no serious or critical axe-core violation on any page.
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
-import { enterpriseDoc, HAIKU, usageOfCents } from '../support/fixtures.js';
+import { enterpriseDoc, HAIKU, OPERATOR_TOKEN, usageOfCents } from '../support/fixtures.js';
 import { consoleHarness, csrfOf, screenshot, seriousViolations, type ConsoleHarness } from './support.js';
 
 let scratch: Scratch;
@@ -96,6 +99,19 @@ describe('signing in', () => {
       expect(new URL(page.url()).pathname).toBe(path);
       await context.close();
     }
+  });
+
+  it('npm run console:link prints a console address that signs the first owner in (the operator\'s way in on embedded defaults)', async () => {
+    const port = new URL(h.base).port;
+    const { stdout } = await promisify(execFile)(process.execPath, [resolve(import.meta.dirname, '../../scripts/console-link.mjs'), SLUG, 'owner-1'], { env: { ...process.env, PORT: port, HOST: '127.0.0.1', OPERATOR_TOKEN } });
+    const url = /(http:\/\/\S+)/.exec(stdout)?.[1];
+    expect(url).toMatch(new RegExp(`^${h.base}/signin\\?token=[A-Za-z0-9_-]{43}$`));
+    const context = await h.browser.newContext();
+    const page = await context.newPage();
+    await page.goto(url!);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${h.base}/usage`);
+    await context.close();
   });
 
   it('a next that names another site is ignored', async () => {

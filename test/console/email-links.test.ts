@@ -103,7 +103,7 @@ describe('links in emails', () => {
     const before = await scratch.db.prisma.signInLink.count();
     const email = new EmailNotifier({ transport: smtpUrl, from: 'Extra usage <eu@acme.test>', publicUrl: h.base, signInToken: emailSignInTokens(scratch.db.prisma) });
     try {
-      await email.requestClosed(view, []);
+      await email.requestClosed(view);
     } finally {
       email.close();
     }

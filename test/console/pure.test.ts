@@ -1,6 +1,14 @@
 // The console's pure helpers: escaping, where `next` may send a browser, and the
 // seat-limits table's paging, sorting and filtering at 5,000 members.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildServer } from '../../src/api/server.js';
+import { ConfigError } from '../../src/config.js';
+import { consoleOptionsFromConfig } from '../../src/console/options.js';
+import { scratchPglite } from '../support/databases.js';
+import { OPERATOR_TOKEN } from '../support/fixtures.js';
 import { html, raw } from '../../src/console/html.js';
 import { membersPage } from '../../src/console/members-table.js';
 import { safeNext } from '../../src/console/session.js';
@@ -57,5 +65,28 @@ describe('membersPage', () => {
     expect(page.rows.map((r) => r.name)).toEqual([...page.rows.map((r) => r.name)].sort());
     expect(membersPage(all, { q: 'ext-4999', sort: 'spend_asc', page: 1 }).rows.map((r) => r.id)).toEqual(['id-04999']);
     expect(membersPage([], { sort: 'spend_asc', page: 3 })).toEqual({ rows: [], total: 0, page: 1, pages: 1 });
+  });
+});
+
+describe('privacy and terms from configuration', () => {
+  it('serves the operator\'s text (TERMS_TEXT, PRIVACY_FILE) as escaped paragraphs, and refuses an unreadable file at start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'console-legal-'));
+    writeFileSync(join(dir, 'privacy.txt'), 'We keep <usage> records.\n\nAsk dpo@acme.test.');
+    const options = consoleOptionsFromConfig({ PRIVACY_FILE: join(dir, 'privacy.txt'), TERMS_TEXT: 'Acme terms.', PUBLIC_URL: undefined, PRIVACY_TEXT: undefined, TERMS_FILE: undefined });
+    const scratch = await scratchPglite();
+    const app = buildServer({ db: scratch.db.prisma, operatorToken: OPERATOR_TOKEN, now: () => new Date(), console: options });
+    try {
+      const privacy = await app.inject({ method: 'GET', url: '/privacy' });
+      expect(privacy.statusCode).toBe(200);
+      expect(privacy.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(privacy.body).toContain('<p>We keep &lt;usage&gt; records.</p><p>Ask dpo@acme.test.</p>');
+      expect(privacy.headers['content-security-policy']).toContain("default-src 'none'");
+      expect((await app.inject({ method: 'GET', url: '/terms' })).body).toContain('<p>Acme terms.</p>');
+    } finally {
+      await app.close();
+      await scratch.dispose();
+    }
+    expect(() => consoleOptionsFromConfig({ PRIVACY_FILE: join(dir, 'missing.txt'), TERMS_TEXT: undefined, PUBLIC_URL: undefined, PRIVACY_TEXT: undefined, TERMS_FILE: undefined })).toThrow(ConfigError);
+    expect(() => consoleOptionsFromConfig({ PRIVACY_FILE: join(dir, 'missing.txt'), TERMS_TEXT: undefined, PUBLIC_URL: undefined, PRIVACY_TEXT: undefined, TERMS_FILE: undefined })).toThrow(/PRIVACY_FILE/);
   });
 });

@@ -10,6 +10,7 @@ import { inTransaction } from '../../ledger/transactions.js';
 import { isAcceptableProviderUrl } from '../../identity/oidc.js';
 import { DEFAULT_LINK_TTL_MS, issueSignInLink, MAX_LINK_TTL_MS, redeemSignInLink } from '../../identity/sign-in-links.js';
 import type { Sessions } from '../../identity/sessions.js';
+import { consoleSignInUrl } from '../../services/sign-in.js';
 import { orgBySlug, slugParams } from '../org-params.js';
 import { defineRoute } from '../route.js';
 import { memberRef, text } from '../schemas.js';
@@ -56,7 +57,7 @@ export function identityRoutes(deps: ApiDeps, sessions: Sessions) {
     }),
     defineRoute({
       method: 'POST', url: '/v1/operator/orgs/:slug/sign-in-links', tag: 'identity', auth: 'operator', status: 201,
-      summary: 'A single-use sign-in link for one member (shown once; 15 minutes by default, at most an hour)',
+      summary: 'A single-use sign-in link for one member (shown once; 15 minutes by default, at most an hour): `url` opens the web console signed in as them (relative when PUBLIC_URL is unset)',
       params: slugParams,
       body: z.object({
         member: memberRef,
@@ -68,7 +69,7 @@ export function identityRoutes(deps: ApiDeps, sessions: Sessions) {
         const org = await orgBySlug(deps.db, params.slug);
         const member = await requireActiveMember(deps.db, org.id, body.member);
         const link = await issueSignInLink(deps.db, { orgId: org.id, memberId: member.id, purpose: body.purpose, issuedBy: OPERATOR_ACTOR, ...(body.ttlMinutes ? { ttlMs: body.ttlMinutes * 60_000 } : {}) }, deps.now());
-        return { linkId: link.id, token: link.token, expiresAt: link.expiresAt.toISOString(), redeem: 'POST /v1/sign-in {"token": "…"}' };
+        return { linkId: link.id, token: link.token, expiresAt: link.expiresAt.toISOString(), redeem: 'POST /v1/sign-in {"token": "…"}', url: consoleSignInUrl(link.token, deps.console?.publicUrl) };
       },
     }),
     defineRoute({
