@@ -8,6 +8,7 @@ import { bareHttpFloor, load, pgUpdateFloor, type LoadResult } from './lib/load.
 import { writeSection } from './lib/report.js';
 import { freshPostgres, startServiceProcess } from './lib/service-process.js';
 import { MODELS, seed, usageSample } from './lib/seed.js';
+import { measureScaledOut } from './lib/scaled.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const results: LoadResult[] = [];
@@ -110,6 +111,12 @@ How the figures are reached, and where they fall short:
 }
 
 async function main() {
+  // BENCH_ONLY=scaled: the scaled-out lines alone, printed, BENCHMARKS.md left as it is
+  // (a smoke run on a shared machine).
+  if (process.env.BENCH_ONLY === 'scaled') {
+    await measureScaledOut(SECONDS, log);
+    return;
+  }
   log(await bareHttpFloor(SECONDS, 32));
   const pg = await freshPostgres();
   try {
@@ -120,6 +127,7 @@ async function main() {
   }
   const databases = (process.env.BENCH_DATABASES ?? 'pglite,postgres').split(',') as ('pglite' | 'postgres')[];
   for (const database of databases) await measureService(database);
+  if (databases.includes('postgres')) await measureScaledOut(SECONDS, log);
   const text = report();
   writeSection('throughput', text);
   console.log('\n' + text);

@@ -34,9 +34,10 @@ export async function freshPostgres(): Promise<{ url: string; drop(): Promise<vo
   return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
 
-export async function startServiceProcess(opts: { databaseUrl?: string; port: number }): Promise<ServiceProcess> {
+/** `env`: extra settings (ROLE, TEMPORAL_ADDRESS, a shared OPERATOR_TOKEN for a scaled-out shape). */
+export async function startServiceProcess(opts: { databaseUrl?: string; port: number; env?: Record<string, string> }): Promise<ServiceProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'eu-bench-'));
-  const operatorToken = `bench-${randomBytes(12).toString('hex')}`;
+  const operatorToken = opts.env?.OPERATOR_TOKEN ?? `bench-${randomBytes(12).toString('hex')}`;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: {
       ...process.env,
@@ -45,6 +46,7 @@ export async function startServiceProcess(opts: { databaseUrl?: string; port: nu
       OPERATOR_TOKEN: operatorToken,
       LOG_LEVEL: 'warn',
       ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
