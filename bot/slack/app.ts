@@ -161,7 +161,7 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
   receiverRef = receiver as unknown as typeof receiverRef;
 
   const app = new App({ receiver, logger, clientOptions, ...(authorize ? { authorize } : {}) });
-  const deps: SlackDeps = { db: opts.db, requests: opts.requests, workspaces, now: opts.now ?? (() => new Date()), log, purchases: opts.purchases ?? ledgerPurchases(opts.db) };
+  const deps: SlackDeps = { db: opts.db, requests: opts.requests, workspaces, now: opts.now ?? (() => new Date()), log, purchases: opts.purchases ?? ledgerPurchases(opts.db), ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}) };
   registerListeners(app, deps);
   app.error(async (error) => {
     log(`slack: listener failed: ${error.message}${(error as { original?: Error }).original ? ` (${(error as { original?: Error }).original!.message})` : ''}`);

@@ -5,6 +5,8 @@ import type { RequestService } from '../../src/services/requests.js';
 import type { Workspaces } from './workspaces.js';
 
 export interface SlackDeps {
+  /** Where people reach the service (PUBLIC_URL): sign-in answers link to its console. */
+  publicUrl?: string;
   db: Db;
   requests: RequestService;
   workspaces: Workspaces;

@@ -61,7 +61,7 @@ export async function startTeamsBot(opts: TeamsBotOptions): Promise<RunningTeams
   const log = opts.log ?? ((line: string) => console.log(line));
   const transport: BotTransport = botFrameworkTransport(settings, log);
   const conversations = conversationStore({ db: opts.db, transport, settings, log });
-  const deps: TeamsDeps = { db: opts.db, requests: opts.requests, settings, transport, conversations, now: opts.now ?? (() => new Date()), log, purchases: opts.purchases ?? ledgerPurchases(opts.db) };
+  const deps: TeamsDeps = { db: opts.db, requests: opts.requests, settings, transport, conversations, now: opts.now ?? (() => new Date()), log, purchases: opts.purchases ?? ledgerPurchases(opts.db), ...(opts.config.PUBLIC_URL ? { publicUrl: opts.config.PUBLIC_URL } : {}) };
   const logic = teamsLogic(deps);
   const handle = (request: HttpRequest) => transport.process(request, logic);
 

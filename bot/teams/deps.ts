@@ -7,6 +7,8 @@ import type { ConversationStore } from './conversations.js';
 import type { TeamsSettings } from './settings.js';
 
 export interface TeamsDeps {
+  /** Where people reach the service (PUBLIC_URL): sign-in answers link to its console. */
+  publicUrl?: string;
   db: Db;
   requests: RequestService;
   settings: TeamsSettings;

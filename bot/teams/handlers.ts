@@ -282,7 +282,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     else if (command === 'audit') result = await onAction(turn, who, { verb: VERB.auditShow, data: {}, inputs: {} });
     else if (command === 'signin') {
       // A single-use sign-in token for the API, bound to the member Teams vouched for; sent to this chat only.
-      const link = await handOutSignInLink(db, { orgId: who.org.id, memberId: who.member.id, channel: 'teams' }, deps.now());
+      const link = await handOutSignInLink(db, { orgId: who.org.id, memberId: who.member.id, channel: 'teams', ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }, deps.now());
       await turn.send({ text: link.instructions, summary: 'Your sign-in token' });
       return;
     }

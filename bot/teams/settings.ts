@@ -7,7 +7,7 @@ import type { Config } from '../../src/config.js';
 export type TeamsConfig = Pick<
   Config,
   'MICROSOFT_APP_ID' | 'MICROSOFT_APP_PASSWORD' | 'MICROSOFT_APP_TYPE' | 'MICROSOFT_APP_TENANT_ID' | 'TEAMS_ORG_SLUG' | 'TEAMS_PORT' | 'TEAMS_SERVICE_URL' | 'TEAMS_ALLOW_UNAUTHENTICATED'
-> & { HOST?: string };
+> & { HOST?: string; PUBLIC_URL?: string };
 
 export type TeamsAuth =
   | { kind: 'none' }

@@ -14,7 +14,7 @@ export const usageCommand = (deps: SlackDeps) => async ({ ack, command, respond,
   }
   // "/usage signin": a single-use sign-in token for the API, bound to the Slack user Slack vouched for.
   if (command.text.trim().toLowerCase() === 'signin') {
-    const link = await handOutSignInLink(deps.db, { orgId: who.org.id, memberId: who.member.id, channel: 'slack' }, deps.now());
+    const link = await handOutSignInLink(deps.db, { orgId: who.org.id, memberId: who.member.id, channel: 'slack', ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }, deps.now());
     await respond({ response_type: 'ephemeral', text: link.instructions });
     return;
   }
