@@ -18,7 +18,9 @@ import { startOutboxRelay } from './temporal/outbox-relay.js';
 import { outboxRoutes } from './temporal/outbox-routes.js';
 import { requestService } from './services/requests.js';
 import { paymentsFromConfig } from './payments/from-config.js';
+import { withPaymentLinks } from './payments/payment-links.js';
 import { buildNotifier } from './notify/from-config.js';
+import { operatorChannel } from './notify/operators.js';
 import { ensureAllSchedules, ScheduleProblems } from './temporal/schedules.js';
 import { resumeAutoReloads } from './temporal/auto-reload.js';
 import { failingEvents } from './ledger/outbox.js';
@@ -115,7 +117,10 @@ export async function startService(config: Config, log: (msg: string) => void = 
     if (parts.worker) {
       const channels = buildNotifier(config, db, log, [...(slack ? [{ name: 'slack', notifier: slack.notifier }] : []), ...(teams ? [{ name: 'teams', notifier: teams.notifier }] : [])]);
       stack.push(async () => channels.close());
-      const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: channels.notifier, payments: payments.provider, now } });
+      // Operator alerts (usage kept unpriced) go to the log and OPERATOR_EMAIL, never to chat.
+      const operators = operatorChannel(config, db, log);
+      stack.push(async () => operators.close());
+      const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators } });
       stack.push(() => worker.stop());
       const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules, log }, outboxRoutes(), { log });
       stack.push(() => relay.stop());

@@ -167,7 +167,8 @@ export function alertEmail(a: AlertView, opts: FormatOptions): EmailContent {
   const html = page([
     `<p><strong>${escapeHtml(a.title)}</strong></p>`,
     `<p>${escapeHtml(a.text)}</p>`,
-    ...(facts.length ? [`<table cellpadding="4">${facts.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td><strong>${escapeHtml(v)}</strong></td></tr>`).join('')}</table>`] : []),
+    // A fact that is a link (e.g. the payment link of a "buy credit" notice) is clickable.
+    ...(facts.length ? [`<table cellpadding="4">${facts.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td><strong>${/^https?:\/\/\S+$/.test(v) ? `<a href="${escapeHtml(v)}">${escapeHtml(v)}</a>` : escapeHtml(v)}</strong></td></tr>`).join('')}</table>`] : []),
     ...(askText ? [ask ? `<p><a href="${escapeHtml(ask)}">Request extra usage</a></p>` : `<p>${escapeHtml(askText)}</p>`] : []),
   ]);
   return { subject, text, html };

@@ -27,6 +27,11 @@ export interface Purchases {
   readonly provider: 'ledger' | 'stripe';
   /** Owners only (the stored role decides); audited. */
   buy(org: Organization, actor: Member & { via?: string }, req: PurchaseRequest): Promise<PurchaseOutcome>;
+  /**
+   * A payment link made for a notice that asks owners to pay (balance low, reload
+   * failed), in the name of `label`; whoever opens it pays. Stripe only.
+   */
+  paymentLink?(org: Organization, req: PurchaseRequest, label: string): Promise<PurchaseOutcome>;
 }
 
 /** Development default: the purchase is credited at once and nobody is charged. */
@@ -60,70 +65,74 @@ export function stripePurchases(db: Db, stripe: StripeClient, opts: { publicUrl:
   const checkoutOf = (row: { url: string; sessionId: string; amountNanos: bigint }, replayed: boolean): PurchaseOutcome =>
     ({ kind: 'checkout', checkoutUrl: row.url, sessionId: row.sessionId, amountNanos: row.amountNanos, replayed });
 
+  async function purchase(org: Organization, label: string, req: PurchaseRequest): Promise<PurchaseOutcome> {
+    if (org.plan !== 'team') throw invalid('amount', `prepaid balance is only available on the team plan; this org is on ${org.plan}`);
+    const problem = centsProblem(req.amountNanos);
+    if (problem) throw invalid('amount', problem);
+    const key = { orgId_idempotencyKey: { orgId: org.id, idempotencyKey: req.idempotencyKey } };
+    const sameOrConflict = (prior: { amountNanos: bigint }, what: string) => {
+      if (prior.amountNanos !== req.amountNanos) throw conflict(`idempotencyKey '${req.idempotencyKey}' was already used for ${what} of ${formatUsd(prior.amountNanos)}`, 'idempotencyKey');
+    };
+    // Paid already: the credit it made, as a replay.
+    const credited = await db.balanceEntry.findUnique({ where: key });
+    if (credited) {
+      if (credited.kind !== 'purchase') throw conflict(`idempotencyKey '${req.idempotencyKey}' was already used for a ${credited.kind}`, 'idempotencyKey');
+      sameOrConflict(credited, 'a purchase');
+      return { kind: 'credited', entry: credited, replayed: true };
+    }
+    const open = await db.stripeCheckout.findUnique({ where: key });
+    if (open) {
+      sameOrConflict(open, 'a checkout');
+      return checkoutOf(open, true);
+    }
+    // Nobody should pay for what could not be credited.
+    if (org.balanceNanos > MAX_BALANCE_NANOS - req.amountNanos) throw invalid('amount', `this purchase would take the balance past its maximum of ${formatUsd(MAX_BALANCE_NANOS)}`);
+
+    const customer = await ensureCustomer(org);
+    const metadata = { orgId: org.id, purchaseKey: req.idempotencyKey };
+    const back = (outcome: string) => `${opts.publicUrl.replace(/\/+$/, '')}${RETURN_PATH}?outcome=${outcome}&session_id={CHECKOUT_SESSION_ID}`;
+    const session = await stripe.checkout.sessions.create({
+      mode: 'payment',
+      customer,
+      client_reference_id: org.id,
+      line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: centsOf(req.amountNanos), product_data: { name: `Extra usage prepaid balance: ${org.name}` } } }],
+      // The card is saved for auto-reload's off-session charges.
+      payment_intent_data: { setup_future_usage: 'off_session', metadata, description: `Prepaid balance for ${org.name}` },
+      metadata,
+      success_url: back('paid'),
+      cancel_url: back('cancelled'),
+    }, { idempotencyKey: checkoutKey(org.id, req.idempotencyKey) });
+    if (!session.url) throw new Error(`Stripe answered Checkout Session ${session.id} without a URL`);
+
+    try {
+      const row = await inTransaction(db, async (tx) => {
+        const created = await tx.stripeCheckout.create({ data: { sessionId: session.id, orgId: org.id, idempotencyKey: req.idempotencyKey, amountNanos: req.amountNanos, url: session.url!, actor: label } });
+        await writeAudit(tx, org.id, [{
+          actor: label,
+          action: 'balance.purchase_started',
+          subject: 'org',
+          before: { balance: formatUsd(org.balanceNanos) },
+          after: { amount: formatUsd(req.amountNanos), checkoutSession: session.id, credited: 'when Stripe confirms the payment' },
+        }]);
+        return created;
+      });
+      return checkoutOf(row, false);
+    } catch (err) {
+      // The same purchase started twice at once: Stripe gave both the same session.
+      if (!isUniqueViolation(err)) throw err;
+      const raced = await db.stripeCheckout.findUnique({ where: key });
+      if (!raced) throw err;
+      sameOrConflict(raced, 'a checkout');
+      return checkoutOf(raced, true);
+    }
+  }
+
   return {
     provider: 'stripe',
     async buy(org, actor, req) {
       requireOwner(actor);
-      if (org.plan !== 'team') throw invalid('amount', `prepaid balance is only available on the team plan; this org is on ${org.plan}`);
-      const problem = centsProblem(req.amountNanos);
-      if (problem) throw invalid('amount', problem);
-      const key = { orgId_idempotencyKey: { orgId: org.id, idempotencyKey: req.idempotencyKey } };
-      const sameOrConflict = (prior: { amountNanos: bigint }, what: string) => {
-        if (prior.amountNanos !== req.amountNanos) throw conflict(`idempotencyKey '${req.idempotencyKey}' was already used for ${what} of ${formatUsd(prior.amountNanos)}`, 'idempotencyKey');
-      };
-      // Paid already: the credit it made, as a replay.
-      const credited = await db.balanceEntry.findUnique({ where: key });
-      if (credited) {
-        if (credited.kind !== 'purchase') throw conflict(`idempotencyKey '${req.idempotencyKey}' was already used for a ${credited.kind}`, 'idempotencyKey');
-        sameOrConflict(credited, 'a purchase');
-        return { kind: 'credited', entry: credited, replayed: true };
-      }
-      const open = await db.stripeCheckout.findUnique({ where: key });
-      if (open) {
-        sameOrConflict(open, 'a checkout');
-        return checkoutOf(open, true);
-      }
-      // Nobody should pay for what could not be credited.
-      if (org.balanceNanos > MAX_BALANCE_NANOS - req.amountNanos) throw invalid('amount', `this purchase would take the balance past its maximum of ${formatUsd(MAX_BALANCE_NANOS)}`);
-
-      const customer = await ensureCustomer(org);
-      const metadata = { orgId: org.id, purchaseKey: req.idempotencyKey };
-      const back = (outcome: string) => `${opts.publicUrl.replace(/\/+$/, '')}${RETURN_PATH}?outcome=${outcome}&session_id={CHECKOUT_SESSION_ID}`;
-      const session = await stripe.checkout.sessions.create({
-        mode: 'payment',
-        customer,
-        client_reference_id: org.id,
-        line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: centsOf(req.amountNanos), product_data: { name: `Extra usage prepaid balance: ${org.name}` } } }],
-        // The card is saved for auto-reload's off-session charges.
-        payment_intent_data: { setup_future_usage: 'off_session', metadata, description: `Prepaid balance for ${org.name}` },
-        metadata,
-        success_url: back('paid'),
-        cancel_url: back('cancelled'),
-      }, { idempotencyKey: checkoutKey(org.id, req.idempotencyKey) });
-      if (!session.url) throw new Error(`Stripe answered Checkout Session ${session.id} without a URL`);
-
-      const label = actorLabel(actor);
-      try {
-        const row = await inTransaction(db, async (tx) => {
-          const created = await tx.stripeCheckout.create({ data: { sessionId: session.id, orgId: org.id, idempotencyKey: req.idempotencyKey, amountNanos: req.amountNanos, url: session.url!, actor: label } });
-          await writeAudit(tx, org.id, [{
-            actor: label,
-            action: 'balance.purchase_started',
-            subject: 'org',
-            before: { balance: formatUsd(org.balanceNanos) },
-            after: { amount: formatUsd(req.amountNanos), checkoutSession: session.id, credited: 'when Stripe confirms the payment' },
-          }]);
-          return created;
-        });
-        return checkoutOf(row, false);
-      } catch (err) {
-        // The same purchase started twice at once: Stripe gave both the same session.
-        if (!isUniqueViolation(err)) throw err;
-        const raced = await db.stripeCheckout.findUnique({ where: key });
-        if (!raced) throw err;
-        sameOrConflict(raced, 'a checkout');
-        return checkoutOf(raced, true);
-      }
+      return purchase(org, actorLabel(actor), req);
     },
+    paymentLink: (org, req, label) => purchase(org, label, req),
   };
 }
