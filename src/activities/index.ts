@@ -5,6 +5,7 @@ import { alertActivities } from './alerts.js';
 import { autoReloadActivities } from './auto-reload.js';
 import { digestActivities } from './digest.js';
 import { billingActivities } from './billing.js';
+import { operatorAlertActivities } from './operator-alerts.js';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...autoReloadActivities(deps),
     ...digestActivities(deps),
     ...billingActivities(deps),
+    ...operatorAlertActivities(deps),
   };
 }
 

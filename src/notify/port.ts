@@ -45,7 +45,9 @@ export type AlertKind =
   | 'reload_limit_reached'
   | 'seat_limit_reached'
   | 'member_cap_reached'
-  | 'member_reactivated';
+  | 'member_reactivated'
+  /** To operators only (src/notify/operators.ts): usage kept unpriced. */
+  | 'usage_unpriced';
 
 export interface AlertView {
   kind: AlertKind;

@@ -1,9 +1,10 @@
 // Which workflow each outbox event goes to.
 import { startOnce, type OutboxRoute } from './outbox-relay.js';
 import type { OutboxRow } from '../ledger/outbox.js';
-import type { AutoReloadInput } from '../../workflows/auto-reload.js';
+import { requestAutoReload, type AutoReloadOptions } from './auto-reload.js';
 import { extraUsageAvailable } from '../domain/caps.js';
 import { ensureOrgSchedules } from './schedules.js';
+import { unpricedAlertRoute } from './unpriced-alert-route.js';
 
 const memberIdOf = (payload: unknown) => (payload as { memberId: string }).memberId;
 
@@ -13,8 +14,8 @@ const alertOf = (e: OutboxRow) => ({ orgId: e.orgId, eventId: String(e.id), even
 const capAlertRoute: OutboxRoute = (e, ctx) => startOnce(ctx, 'capAlert', `alert/${e.orgId}/${e.id}`, [alertOf(e)]);
 
 export interface OutboxRouteOptions {
-  /** Payment retry policy of auto-reloads (defaults in workflows/auto-reload.ts). */
-  autoReload?: Pick<AutoReloadInput, 'maximumAttempts' | 'initialIntervalMs'>;
+  /** Payment policy of auto-reload episodes (defaults in workflows/team-auto-reload.ts). */
+  autoReload?: AutoReloadOptions;
 }
 
 export function outboxRoutes(opts: OutboxRouteOptions = {}): Record<string, OutboxRoute> {
@@ -23,12 +24,16 @@ export function outboxRoutes(opts: OutboxRouteOptions = {}): Record<string, Outb
     member_cap_reached: capAlertRoute,
     tier_cap_reached: capAlertRoute,
     org_cap_threshold: capAlertRoute,
-    // One reload per crossing: the id (and the payment's idempotency key) come from the event.
-    balance_below_threshold: async (e, ctx) => {
-      const input: AutoReloadInput = { orgId: e.orgId, triggerEventId: String(e.id), ...opts.autoReload };
-      await startOnce(ctx, 'autoReload', `auto-reload/${e.orgId}/${e.id}`, [input]);
-      await capAlertRoute(e, ctx);
-    },
+    // Usage kept unpriced: operators are told once per model (or fee) per day.
+    usage_unpriced: unpricedAlertRoute(),
+    // A record took the balance to the threshold: owners hear of it. The reload itself
+    // comes from auto_reload_wanted, written in the same transaction by the balance watch.
+    balance_below_threshold: capAlertRoute,
+    // The balance watch (migration 20261205010000_balance_watch): one episode per org.
+    auto_reload_wanted: (e, ctx) => requestAutoReload(ctx.client, ctx.taskQueue, e.orgId, opts.autoReload),
+    // Auto-reload off: owners are told once per episode (re-armed when money comes in).
+    balance_warning: capAlertRoute,
+    balance_exhausted: capAlertRoute,
     // Digest hour and timezone may have changed: bring the org's schedules up to date.
     org_provisioned: async (e, ctx) => {
       const org = await ctx.db.organization.findUnique({ where: { id: e.orgId } });

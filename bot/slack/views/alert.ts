@@ -14,6 +14,8 @@ const ICON: Record<AlertView['kind'], string> = {
   seat_limit_reached: ':octagonal_sign:',
   member_cap_reached: ':octagonal_sign:',
   member_reactivated: ':arrow_forward:',
+  // Operators only (never sent to chat); here for completeness.
+  usage_unpriced: ':warning:',
 };
 
 export function alertBlocks(a: AlertView, opts: { requestOpen?: boolean } = {}): Block[] {

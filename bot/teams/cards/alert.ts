@@ -16,6 +16,8 @@ const TONE: Record<AlertView['kind'], 'attention' | 'warning' | 'good' | 'accent
   seat_limit_reached: 'warning',
   member_cap_reached: 'attention',
   member_reactivated: 'good',
+  // Operators only (never sent to chat); here for completeness.
+  usage_unpriced: 'warning',
 };
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/;
