@@ -6,11 +6,15 @@
 // reached (it then waits for the next month, or for a settings change), or the payment
 // rounds of the episode are used up.
 //
-// A failed round (the charge retried `maximumAttempts` times) tells owners once per
-// episode with the reason, then backs off (`backoffMs`, doubling) before the next
-// round; triggers during a back-off are noted, not acted on. After the last round's
+// A failed round (the charge retried `maximumAttempts` times, or declined at once: a
+// decline is final for its key) tells owners once per episode with the reason, then
+// backs off (`backoffMs`, doubling) before the next round, under a new key; triggers
+// during a back-off are noted, not acted on. After the last round's
 // back-off the episode gives up and clears its marker: the next balance change at or
 // below the threshold (a record, a purchase, a settings change) opens a new episode.
+// A charge the processor took but has not confirmed (PaymentPending) is not a failure:
+// it is tried again under the same key, waiting longer each time, before anything else,
+// so the card is never charged twice for one reload.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ActivityFailure, condition, continueAsNew, defineSignal, ParentClosePolicy, proxyActivities, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import type { AutoReloadActivities, ReloadStep } from '../src/activities/auto-reload.js';
@@ -31,7 +35,7 @@ export interface TeamAutoReloadInput {
   /** Wait after the first failed round, doubling after each further one (default 15 minutes). */
   backoffMs?: number;
   /** State carried over continue-as-new. */
-  carried?: { round: number; failedRounds: number; reloads: number; lastError: string | null };
+  carried?: { round: number; failedRounds: number; reloads: number; lastError: string | null; pending?: ReloadStep | null; pendingWaits?: number };
 }
 
 export type TeamAutoReloadResult = {
@@ -43,6 +47,12 @@ export type TeamAutoReloadResult = {
 };
 
 export const TEAM_AUTO_RELOAD_DEFAULTS = { maximumAttempts: 3, initialIntervalMs: 30_000, rounds: 4, backoffMs: 15 * 60_000 } as const;
+
+// Failure types of chargeAutoReload (src/activities/auto-reload.ts), as literals: workflow code imports no activity module.
+const PAYMENT_DECLINED = 'PaymentDeclined';
+const PAYMENT_PENDING = 'PaymentPending';
+/** The longest wait between two tries of a charge that is sent but not confirmed. */
+const PENDING_MAX_WAIT_MS = 10 * 60_000;
 
 const steady = proxyActivities<AutoReloadActivities>({
   startToCloseTimeout: '30 seconds',
@@ -62,42 +72,62 @@ export async function teamAutoReload(input: TeamAutoReloadInput): Promise<TeamAu
   // The episode is the chain of runs from one start: its notices and keys are named after it.
   const episode = workflowInfo().firstExecutionRunId;
   let { round, failedRounds, reloads, lastError } = input.carried ?? { round: 0, failedRounds: 0, reloads: 0, lastError: null };
+  // A charge sent but not confirmed: tried again under its own key until it is settled, whatever else happens.
+  let pending: ReloadStep | null = input.carried?.pending ?? null;
+  let pendingWaits = input.carried?.pendingWaits ?? 0;
+  let available = '0';
   const payment = proxyActivities<AutoReloadActivities>({
     startToCloseTimeout: '1 minute',
-    retry: { maximumAttempts: o.maximumAttempts, initialInterval: o.initialIntervalMs, backoffCoefficient: 2 },
+    retry: { maximumAttempts: o.maximumAttempts, initialInterval: o.initialIntervalMs, backoffCoefficient: 2, nonRetryableErrorTypes: [PAYMENT_DECLINED] },
   });
   const result = (outcome: TeamAutoReloadResult['outcome']): TeamAutoReloadResult => ({ outcome, reloads, failedRounds, lastError });
 
   for (let i = 0; ; i++) {
     if (i >= ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) {
-      return continueAsNew<typeof teamAutoReload>({ ...input, carried: { round, failedRounds, reloads, lastError } });
+      return continueAsNew<typeof teamAutoReload>({ ...input, carried: { round, failedRounds, reloads, lastError, pending, pendingWaits } });
     }
-    wanted = false;
-    const step = await steady.planReloadEpisode({ orgId });
+    let reload: ReloadStep;
+    if (pending) {
+      reload = pending;
+    } else {
+      wanted = false;
+      const step = await steady.planReloadEpisode({ orgId });
 
-    if (step.action === 'done') {
-      // Done only if nothing changed meanwhile (checked again under the row lock).
-      if (!wanted && (await steady.finishReloadEpisode({ orgId })) && !wanted) return result(step.reason);
-      continue;
+      if (step.action === 'done') {
+        // Done only if nothing changed meanwhile (checked again under the row lock).
+        if (!wanted && (await steady.finishReloadEpisode({ orgId })) && !wanted) return result(step.reason);
+        continue;
+      }
+
+      if (step.action === 'limit_reached') {
+        await tell(orgId, `${episode}/limit/${step.period}`, { type: 'reload_limit_reached', period: step.period, limit: step.limit, balanceNanos: step.availableNanos });
+        // Next month, or sooner if something changes (a raised limit, a purchase).
+        await condition(() => wanted, Math.max(1_000, Date.parse(step.resumesAt) - Date.now()));
+        continue;
+      }
+
+      round += 1;
+      available = step.availableNanos;
+      reload = { orgId, amountNanos: step.amountNanos, idempotencyKey: `auto-reload/${orgId}/${episode}/${round}` };
     }
-
-    if (step.action === 'limit_reached') {
-      await tell(orgId, `${episode}/limit/${step.period}`, { type: 'reload_limit_reached', period: step.period, limit: step.limit, balanceNanos: step.availableNanos });
-      // Next month, or sooner if something changes (a raised limit, a purchase).
-      await condition(() => wanted, Math.max(1_000, Date.parse(step.resumesAt) - Date.now()));
-      continue;
-    }
-
-    round += 1;
-    const reload: ReloadStep = { orgId, amountNanos: step.amountNanos, idempotencyKey: `auto-reload/${orgId}/${episode}/${round}` };
     try {
       await payment.chargeAutoReload(reload);
+      pending = null;
+      pendingWaits = 0;
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
+      if (innermostType(err) === PAYMENT_PENDING) {
+        pending = reload;
+        pendingWaits += 1;
+        await sleep(Math.min(o.initialIntervalMs * 2 ** pendingWaits, PENDING_MAX_WAIT_MS));
+        continue;
+      }
+      pending = null;
+      pendingWaits = 0;
       failedRounds += 1;
       lastError = innermostMessage(err);
       // Once per episode, whatever the number of rounds.
-      await tell(orgId, `${episode}/failed`, { type: 'reload_failed', triggerEventId: `episode/${episode}`, amountNanos: step.amountNanos, balanceNanos: step.availableNanos, error: lastError });
+      await tell(orgId, `${episode}/failed`, { type: 'reload_failed', triggerEventId: `episode/${episode}`, amountNanos: reload.amountNanos, balanceNanos: available, error: lastError });
       await sleep(o.backoffMs * 2 ** (failedRounds - 1));
       if (failedRounds >= o.rounds) {
         await steady.releaseReloadEpisode({ orgId });
@@ -107,7 +137,7 @@ export async function teamAutoReload(input: TeamAutoReloadInput): Promise<TeamAu
     }
     const { balanceAfterNanos } = await steady.creditAutoReload(reload);
     reloads += 1;
-    await tell(orgId, `${episode}/${round}`, { type: 'reload_succeeded', triggerEventId: `${episode}/${round}`, amountNanos: step.amountNanos, balanceNanos: balanceAfterNanos });
+    await tell(orgId, `${episode}/${round}`, { type: 'reload_succeeded', triggerEventId: `${episode}/${round}`, amountNanos: reload.amountNanos, balanceNanos: balanceAfterNanos });
   }
 }
 
@@ -127,6 +157,17 @@ async function tell(orgId: string, name: string, event: AlertEvent): Promise<voi
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The type of the innermost application failure (what the activity threw), if any. */
+function innermostType(err: unknown): string | undefined {
+  let e = err as { type?: string; cause?: unknown } | undefined;
+  let type: string | undefined;
+  while (e) {
+    if (typeof e.type === 'string') type = e.type;
+    e = e.cause as typeof e;
+  }
+  return type;
 }
 
 function innermostMessage(err: unknown): string {

@@ -10,10 +10,14 @@ import { nextEpisodeStep, type EpisodeStep } from '../domain/balance-watch.js';
 import { periodOf, periodStart } from '../domain/periods.js';
 import { creditBalance } from '../ledger/balance.js';
 import { LedgerError } from '../ledger/errors.js';
+import { PaymentDeclined, PaymentPending } from '../payments/port.js';
 import { alertActivities, type DeliveryOutcome } from './alerts.js';
 import type { ActivityDeps } from './deps.js';
 
 export const AUTO_RELOAD_ACTOR = 'auto-reload';
+/** Failure types of chargeAutoReload the workflows tell apart. */
+export const PAYMENT_DECLINED = 'PaymentDeclined';
+export const PAYMENT_PENDING = 'PaymentPending';
 const KEY_PREFIX = 'auto-reload/';
 export const autoReloadKey = (orgId: string, triggerEventId: string) => `${KEY_PREFIX}${orgId}/${triggerEventId}`;
 
@@ -96,7 +100,15 @@ export function autoReloadActivities(deps: ActivityDeps) {
   }
 
   async function chargeAutoReload(step: ReloadStep): Promise<{ chargeId: string }> {
-    return payments.charge({ orgId: step.orgId, amountNanos: BigInt(step.amountNanos), idempotencyKey: step.idempotencyKey, description: 'Auto-reload of the prepaid balance' });
+    try {
+      return await payments.charge({ orgId: step.orgId, amountNanos: BigInt(step.amountNanos), idempotencyKey: step.idempotencyKey, description: 'Auto-reload of the prepaid balance' });
+    } catch (err) {
+      // A decline is final for this key (retrying it is refused the same way); its reason is what owners read.
+      if (err instanceof PaymentDeclined) throw ApplicationFailure.nonRetryable(err.reason, PAYMENT_DECLINED);
+      // Sent, not confirmed yet: only the same key may be tried again, or the card could be charged twice.
+      if (err instanceof PaymentPending) throw ApplicationFailure.retryable(err.message, PAYMENT_PENDING);
+      throw err;
+    }
   }
 
   async function creditAutoReload(step: ReloadStep): Promise<{ balanceAfterNanos: string }> {

@@ -22,6 +22,7 @@ import { provision } from '../support/ledger.js';
 import { recordingNotifier } from '../support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../support/temporal.js';
 import { flakyPayments } from '../support/payments.js';
+import { PaymentDeclined, PaymentPending, type PaymentProvider } from '../../src/payments/port.js';
 
 const USD = 1_000_000_000n;
 const DAY = 24 * 3600_000;
@@ -51,7 +52,18 @@ async function rig(open: () => Promise<Scratch>) {
   const db = scratch.db.prisma;
   const notifier = recordingNotifier();
   const payments = flakyPayments(db);
-  const worker = await testWorker(env, { db, notifier, payments: payments.provider, now: () => new Date() });
+  // Errors the processor answers an org's next charges with, before flakyPayments' rules apply.
+  const scripted = new Map<string, Error[]>();
+  const keysCharged: string[] = [];
+  const provider: PaymentProvider = {
+    async charge(req) {
+      keysCharged.push(req.idempotencyKey);
+      const next = scripted.get(req.orgId)?.shift();
+      if (next) throw next;
+      return payments.provider.charge(req);
+    },
+  };
+  const worker = await testWorker(env, { db, notifier, payments: provider, now: () => new Date() });
   const requests = requestService({ db, client: env.client, taskQueue: worker.taskQueue, timings: { remindAfterMs: DAY, expireAfterMs: 7 * DAY }, now: () => new Date() });
   const ctx = { db, client: env.client, taskQueue: worker.taskQueue, requests };
   const relay: OutboxRelay = startOutboxRelay(ctx, outboxRoutes({ autoReload: FAST }), { intervalMs: 3_600_000, log: () => {} });
@@ -116,7 +128,7 @@ async function rig(open: () => Promise<Scratch>) {
   const cardFixed = (orgId: string) => payments.failures.set(orgId, payments.calls.get(orgId) ?? 0);
 
   return {
-    db, notifier, payments, relay, teamOrg, buy, spend, settle, running, balanceOf, alerts, told, counts, cardFixed, taskQueue: worker.taskQueue,
+    db, notifier, payments, scripted, keysCharged, relay, teamOrg, buy, spend, settle, running, balanceOf, alerts, told, counts, cardFixed, taskQueue: worker.taskQueue,
     async dispose() {
       await relay.stop();
       await worker.stop();
@@ -193,6 +205,36 @@ describe('stranded balances each end with one reload or one notice', () => {
     await t.told(o.orgId, 'reload_succeeded');
     expect(failed).toHaveLength(1);
     expect(failed[0]!.alert.facts).toMatchObject({ Amount: '$50.00', Balance: '$5.00', Error: 'card declined' });
+  }, 60_000);
+
+  it('tries a charge that is sent but not confirmed again under the same key: one charge, nobody told of a failure', async () => {
+    const o = await t.teamOrg();
+    const pending = () => new PaymentPending('payment pi_1 is not confirmed by the webhook yet');
+    // More than a round's attempts: still the same reload, never a new key.
+    t.scripted.set(o.orgId, [pending(), pending(), pending(), pending(), pending()]);
+    await t.spend(o.orgId, 1500); // $20 -> $5
+    const [episode] = await t.settle(o.orgId);
+    expect(episode).toEqual({ outcome: 'above_threshold', reloads: 1, failedRounds: 0, lastError: null });
+    const keys = t.keysCharged.filter((k) => k.startsWith(`auto-reload/${o.orgId}/`));
+    expect(keys).toHaveLength(6);
+    expect(new Set(keys).size).toBe(1);
+    expect(await t.counts(o.orgId)).toEqual({ charges: 1, reloads: 1 });
+    await t.told(o.orgId, 'reload_succeeded');
+    expect(t.alerts(o.orgId, 'reload_failed')).toEqual([]);
+  }, 60_000);
+
+  it('takes a decline as final for its key: one try per round, owners told the processor\'s reason once', async () => {
+    const o = await t.teamOrg();
+    t.scripted.set(o.orgId, [new PaymentDeclined('your card has insufficient funds'), new PaymentDeclined('your card has insufficient funds')]);
+    await t.spend(o.orgId, 1500); // $20 -> $5
+    const [episode] = await t.settle(o.orgId);
+    expect(episode).toMatchObject({ outcome: 'failed', reloads: 0, failedRounds: 2, lastError: 'your card has insufficient funds' });
+    const keys = t.keysCharged.filter((k) => k.startsWith(`auto-reload/${o.orgId}/`));
+    expect(keys).toHaveLength(2); // one per round, each under its own key
+    expect(new Set(keys).size).toBe(2);
+    const failed = await t.told(o.orgId, 'reload_failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.alert.facts).toMatchObject({ Error: 'your card has insufficient funds' });
   }, 60_000);
 
   it('(c) after an episode that gave up, tells owners once for all its rounds, and the next record reloads', async () => {
