@@ -117,6 +117,19 @@ describe('check mode', () => {
     expect(recorded).toEqual([expect.objectContaining({ requestId: message.id, cost: '0.0321', included: '0.0321', extra: '0.00', replayed: false })]);
   });
 
+  it('sends the product option with authorize and record, so the product cap applies and the event carries it', async () => {
+    const o = await org(enterpriseDoc());
+    const metered = o.meter('alice', { product: 'claude_code' });
+    standIn.plan({ usage: { input_tokens: 10, output_tokens: 20 } });
+    const message = await metered.messages.create(hello(HAIKU));
+    await metered.flush();
+    expect(o.calls.map((c) => c.body.product)).toEqual(['claude_code', 'claude_code']);
+    expect((await o.events()).map((e) => [e.requestId, e.product])).toEqual([[message.id, 'claude_code']]);
+    // An undeclared product is the control plane's 422 naming product, raised before the model is called.
+    const bad = o.meter('alice', { product: 'not_declared' });
+    await expect(bad.messages.create(hello(HAIKU))).rejects.toMatchObject({ status: 422 });
+  });
+
   it('records a stream once it ends, with the output tokens of message_delta', async () => {
     const o = await org(enterpriseDoc());
     const metered = o.meter('alice');

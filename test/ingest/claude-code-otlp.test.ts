@@ -226,6 +226,8 @@ describe.each(BACKENDS)('ingesting into the ledger on $kind', ({ open }) => {
       ['bob', 'claude-haiku-4-5', 1200, 800, 30000, 2000, 0, '10700000'],
       ['acct-carol', 'claude-sonnet-4-5', 1200, 800, 30000, 2000, 0, '32100000'],
     ]);
+    // Claude Code's own telemetry: every record's product is claude_code (reports and caps per product).
+    expect(events.map((e) => e.product)).toEqual(['claude_code', 'claude_code', 'claude_code']);
     expect(log.lines).toEqual([]);
   });
 

@@ -31,6 +31,8 @@ export interface AuthorizeRequest {
   requestId?: string;
   estimate?: Estimate;
   at?: string;
+  /** The product the request comes from (claude, claude_code, api, or one the org declared): its cap applies. */
+  product?: string;
 }
 
 /**
@@ -54,6 +56,8 @@ export interface RecordRequest {
   model: string;
   usage: UsageRecord;
   at?: string;
+  /** The product the request came from (reports and invoices split by it). */
+  product?: string;
 }
 
 const amount = z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal amount');
@@ -86,6 +90,7 @@ const recordResult = z.object({
   memberId: z.string(),
   model: z.string(),
   period: z.string(),
+  product: z.string().optional(),
   cost: amount,
   included: amount,
   extra: amount,

@@ -16,6 +16,8 @@ export interface MeterConfig {
   controlPlane: ControlPlane;
   recorder: Recorder;
   member: string;
+  /** Sent with authorize and record when set. */
+  product?: string;
   mode: EnforcementMode;
   estimate: (params: MessageCreateParamsBase) => Promise<Estimate>;
 }
@@ -32,7 +34,7 @@ export function meterCall(config: MeterConfig, params: MessageCreateParamsBase):
   const authorize = async (signal: AbortSignal | undefined | null): Promise<AuthorizeAllowed> => {
     const estimate = requestId ? await config.estimate(params) : undefined;
     const decision = await config.controlPlane.authorize(
-      { member: config.member, model: params.model, ...(requestId && { requestId, estimate }) },
+      { member: config.member, model: params.model, ...(config.product && { product: config.product }), ...(requestId && { requestId, estimate }) },
       signal ? { signal } : {},
     );
     if (!decision.allowed) {
@@ -71,6 +73,7 @@ async function recordFrom(body: Promise<unknown>, ctx: MiddlewareContext, config
     member: config.member,
     model,
     usage: usageForRecord(usage),
+    ...(config.product ? { product: config.product } : {}),
   });
   if (!ctx.options?.stream) {
     const message = (await body) as Partial<Message>;

@@ -18,6 +18,12 @@ export interface ExtraUsageOptions {
   /** Who the requests are for: the control plane's member id or the org's externalId. */
   member: string;
   /**
+   * The product (surface) these requests come from: `claude_code`, `claude`, `api`, or
+   * a name the org declared. Sent with authorize and record; an owner's cap on the
+   * product applies, and reports and invoices split by it. Left out: unspecified.
+   */
+  product?: string;
+  /**
    * `'check'` (default): authorize compares what is already recorded with the caps.
    * `'reserve'`: authorize also holds an upper-bound estimate under a client-made
    * requestId (`eu_req_…`), and the record with that id settles the hold.
@@ -59,6 +65,7 @@ export function withExtraUsage(anthropic: { messages: Messages }, options: Extra
     controlPlane: options.controlPlane,
     recorder,
     member: options.member,
+    ...(options.product ? { product: options.product } : {}),
     mode: options.mode ?? 'check',
     estimate: (params) => estimateOf(strategy, messages, params),
   };
