@@ -96,11 +96,11 @@ export interface Answer {
 }
 
 /** One JSON call; null when the process could not be reached (killed, restarting). */
-export async function call(base: string, method: string, path: string, token: string, body?: unknown): Promise<Answer | null> {
+export async function call(base: string, method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer | null> {
   try {
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(60_000),
     });
