@@ -47,7 +47,8 @@ ${p.body}
 }
 
 /** Sends a page with the headers every console page carries. */
-export function sendPage(reply: FastifyReply, page: Html, status = 200): FastifyReply {
+export function sendPage(reply: FastifyReply, page: Html, status = 200, csp?: string): FastifyReply {
+  if (csp) reply.header('content-security-policy', csp);
   return reply
     .status(status)
     .header('content-type', 'text/html; charset=utf-8')

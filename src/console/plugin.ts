@@ -13,6 +13,7 @@ import { html } from './html.js';
 import { sendPage } from './layout.js';
 import { legalPages } from './legal-pages.js';
 import { memberPage } from './member-page.js';
+import { oidcSignIn } from './oidc-signin.js';
 import { requestsPage } from './requests-page.js';
 import { csrfUserInfo } from './session.js';
 import { signInPage } from './signin-page.js';
@@ -23,6 +24,7 @@ export const CONSOLE_ROUTES = [
   { method: 'GET', url: '/' },
   { method: 'GET', url: '/console/console.css' },
   { method: 'GET', url: '/signin' }, { method: 'POST', url: '/signin' }, { method: 'POST', url: '/signout' },
+  { method: 'GET', url: '/signin/oidc' }, { method: 'GET', url: '/signin/oidc/callback' },
   { method: 'GET', url: '/usage' },
   { method: 'POST', url: '/usage/extra-usage' }, { method: 'POST', url: '/usage/org-cap' }, { method: 'POST', url: '/usage/tier-cap' },
   { method: 'POST', url: '/usage/member-cap' }, { method: 'POST', url: '/usage/member-extra-usage' }, { method: 'POST', url: '/usage/member-seat' },
@@ -50,7 +52,7 @@ export function consolePlugin(deps: ConsoleDeps) {
       csrfOpts: { hmacKey: deps.csrfKey },
     });
     app.addHook('onSend', async (_request, reply, payload) => {
-      reply.headers(SECURITY_HEADERS);
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
       return payload;
     });
     app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -64,6 +66,7 @@ export function consolePlugin(deps: ConsoleDeps) {
 
     app.get('/console/console.css', async (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(CONSOLE_CSS));
     signInPage(app, deps);
+    oidcSignIn(app, deps);
     usagePage(app, deps);
     requestsPage(app, deps);
     memberPage(app, deps);

@@ -12,6 +12,9 @@ import { csrfField } from './forms.js';
 import { csrfToken, messagePage } from './guard.js';
 import { html } from './html.js';
 import { layout, sendPage } from './layout.js';
+
+// The provider form's GET leads (by redirect) to the org's provider, which form-action 'self' would block.
+const OIDC_FORM_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 import { clearSessionCookie, safeNext, setSessionCookie, viewerOf } from './session.js';
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -50,8 +53,11 @@ export function signInPage(app: FastifyInstance, deps: ConsoleDeps) {
     if (viewer) return reply.redirect(next === '/' ? (isAdmin(viewer.member) ? '/usage' : '/me') : next, 303);
     return sendPage(reply, layout({
       title: 'Sign in',
-      body: html`<h1>Sign in to Extra usage</h1><p>You sign in with a single-use link made for you. To get one:</p>${HOW_TO_GET_A_LINK}`,
-    }));
+      body: html`<h1>Sign in to Extra usage</h1>
+<section class="card" aria-labelledby="h-idp"><h2 id="h-idp">With your organisation's identity provider</h2>
+<form method="get" action="/signin/oidc" class="inline"><label for="org-slug">Organisation (short name)</label><input id="org-slug" name="org" autocomplete="organization" required><input type="hidden" name="next" value="${next}"><button type="submit">Continue</button></form></section>
+<section class="card" aria-labelledby="h-link"><h2 id="h-link">With a sign-in link</h2><p>A single-use link made for you signs you in. To get one:</p>${HOW_TO_GET_A_LINK}</section>`,
+    }), 200, OIDC_FORM_CSP);
   });
 
   app.post('/signin', { preHandler: app.csrfProtection }, async (request, reply) => {

@@ -43,6 +43,8 @@ export interface ProviderOptions {
   keys?: SigningKeys;
   /** Serve a provider that believes its issuer is this one (discovery mismatch tests). */
   claimedIssuer?: string;
+  /** Also register the web console as a public client (PKCE, no secret) redirecting here. */
+  consoleClient?: { clientId: string; redirectUri: string };
 }
 
 export interface TestProvider {
@@ -71,9 +73,15 @@ function quietly<T>(build: () => T): T {
   }
 }
 
-function buildProvider(issuer: string, accounts: Record<string, TestAccount>, keys: SigningKeys): Provider {
+function buildProvider(issuer: string, accounts: Record<string, TestAccount>, keys: SigningKeys, consoleClient?: ProviderOptions['consoleClient']): Provider {
   return quietly(() => new Provider(issuer, {
-    clients: [{
+    clients: [...(consoleClient ? [{
+      client_id: consoleClient.clientId,
+      redirect_uris: [consoleClient.redirectUri],
+      grant_types: ['authorization_code'],
+      response_types: ['code' as const],
+      token_endpoint_auth_method: 'none' as const,
+    }] : []), {
       client_id: CLIENT_ID,
       client_secret: CLIENT_SECRET,
       redirect_uris: [REDIRECT_URI],
@@ -119,7 +127,7 @@ export async function startProvider(opts: ProviderOptions): Promise<TestProvider
 
   const serve: TestProvider['serve'] = (next, o = {}) => {
     keys = next;
-    handler = buildProvider(o.claimedIssuer ?? issuer, opts.accounts, next).callback() as typeof handler;
+    handler = buildProvider(o.claimedIssuer ?? issuer, opts.accounts, next, opts.consoleClient).callback() as typeof handler;
   };
   serve(keys, { claimedIssuer: opts.claimedIssuer });
 
