@@ -22,6 +22,9 @@ Environment:
   EXTRA_USAGE_MEMBER_HEADER    a request header naming the member, read only for keys
                                that carry no member themselves (default: unset, unused)
   EXTRA_USAGE_MODEL_MAP        JSON {"proxy model name": "price book model"} (optional)
+  EXTRA_USAGE_PRODUCT          the product these requests come from (claude_code, claude,
+                               api, or a name the org declared), sent with authorize and
+                               record; a key's metadata extra_usage_product wins (optional)
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ METERED_CALL_TYPES = frozenset({
 # Where the proxy keeps request metadata: Anthropic's own `metadata` is the model's.
 METADATA_FIELDS = ("litellm_metadata", "metadata")
 MEMBER_FIELD = "extra_usage_member"
+PRODUCT_FIELD = "extra_usage_product"
 CALL_TYPE_FIELD = "extra_usage_call_type"
 ANTHROPIC_MESSAGES = frozenset({"anthropic_messages", "aanthropic_messages"})
 # LiteLLM's name for the master key's caller: not a member.
@@ -157,6 +161,7 @@ class ExtraUsageHook(CustomLogger):
         self.record_attempts = max(1, int(os.environ.get("EXTRA_USAGE_RECORD_ATTEMPTS", "3")))
         self.member_header = os.environ.get("EXTRA_USAGE_MEMBER_HEADER", "").strip().lower() or None
         self.model_map: dict[str, str] = json.loads(os.environ.get("EXTRA_USAGE_MODEL_MAP", "") or "{}")
+        self.product = os.environ.get("EXTRA_USAGE_PRODUCT", "").strip() or None
         # One client per event loop: LiteLLM may run callbacks on a loop of their own.
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
         # Message ids recorded (or being recorded) by this process: a second success
@@ -196,6 +201,12 @@ class ExtraUsageHook(CustomLogger):
                     return value.strip()
         return None
 
+    def product_of(self, key: UserAPIKeyAuth) -> str | None:
+        """The product a request comes from: the key's metadata extra_usage_product, else
+        EXTRA_USAGE_PRODUCT, else none (unspecified)."""
+        value = (key.metadata or {}).get(PRODUCT_FIELD)
+        return value.strip() if isinstance(value, str) and value.strip() else self.product
+
     # -- before: authorize -----------------------------------------------------------
 
     async def async_pre_call_hook(self, user_api_key_dict: UserAPIKeyAuth, cache: Any, data: dict, call_type: str) -> dict:
@@ -205,17 +216,18 @@ class ExtraUsageHook(CustomLogger):
         if member is None:
             raise _refusal(403, "permission_error", "Extra usage: this key names no member. Use a key issued to a member (its user_id), or configure EXTRA_USAGE_MEMBER_HEADER.")
         model = canonical_model(str(data.get("model") or ""), self.model_map)
+        product = self.product_of(user_api_key_dict)
         try:
-            res = await self._http().post("/v1/usage/authorize", json={"member": member, "model": model})
+            res = await self._http().post("/v1/usage/authorize", json={"member": member, "model": model, **({"product": product} if product else {})})
         except httpx.HTTPError as err:
-            return self._unavailable(data, member, call_type, f"{type(err).__name__}: {err}")
+            return self._unavailable(data, member, call_type, f"{type(err).__name__}: {err}", product)
         if res.status_code >= 500 or res.status_code in (401, 403, 429):
             # Not an answer about this member: the control plane is down or our key is wrong.
-            return self._unavailable(data, member, call_type, f"HTTP {res.status_code}: {res.text[:300]}")
+            return self._unavailable(data, member, call_type, f"HTTP {res.status_code}: {res.text[:300]}", product)
         try:
             body = res.json()
         except ValueError:
-            return self._unavailable(data, member, call_type, f"HTTP {res.status_code}, not JSON: {res.text[:300]}")
+            return self._unavailable(data, member, call_type, f"HTTP {res.status_code}, not JSON: {res.text[:300]}", product)
         if res.status_code != 200:
             # 404 (no such member) and 422 (a model without a price) are answers: refuse.
             error = (body or {}).get("error") or {}
@@ -224,19 +236,19 @@ class ExtraUsageHook(CustomLogger):
         if not body.get("allowed"):
             fields = {k: body.get(k) for k in ("reason", "resetsAt", "canRequestExtraUsage")}
             raise _refusal(429, "rate_limit_error", _refusal_message(member, body), fields)
-        self._remember_member(data, member, call_type)
+        self._remember_member(data, member, call_type, product)
         return data
 
-    def _unavailable(self, data: dict, member: str, call_type: str, why: str) -> dict:
+    def _unavailable(self, data: dict, member: str, call_type: str, why: str, product: str | None = None) -> dict:
         if self.fail_open:
             log.warning("extra usage: control plane unavailable (%s); letting the request for '%s' through (EXTRA_USAGE_FAIL_OPEN)", why, member)
-            self._remember_member(data, member, call_type)
+            self._remember_member(data, member, call_type, product)
             return data
         log.error("extra usage: control plane unavailable (%s); refusing the request for '%s'", why, member)
         raise _refusal(503, "api_error", "Extra usage: the usage control plane is unavailable; try again shortly.", retry=True)
 
     @staticmethod
-    def _remember_member(data: dict, member: str, call_type: str) -> None:
+    def _remember_member(data: dict, member: str, call_type: str, product: str | None = None) -> None:
         # The proxy carries its request metadata to the success event and the stream
         # hook; on /v1/messages it is litellm_metadata (`metadata` is the model's).
         field = "litellm_metadata" if "anthropic_messages" in call_type else "metadata"
@@ -244,6 +256,8 @@ class ExtraUsageHook(CustomLogger):
             data[field] = {}
         data[field][MEMBER_FIELD] = member
         data[field][CALL_TYPE_FIELD] = call_type
+        if product:
+            data[field][PRODUCT_FIELD] = product
 
     @staticmethod
     def _authorized(holder: Any) -> Mapping[str, Any]:
@@ -262,12 +276,13 @@ class ExtraUsageHook(CustomLogger):
             return
         if kwargs.get("stream") and kwargs.get("call_type") in ANTHROPIC_MESSAGES:
             return  # recorded from the stream itself (async_post_call_streaming_iterator_hook)
-        member = self._authorized(kwargs.get("litellm_params")).get(MEMBER_FIELD)
+        authorized = self._authorized(kwargs.get("litellm_params"))
+        member, product = authorized.get(MEMBER_FIELD), authorized.get(PRODUCT_FIELD)
         if member is None:
             return  # the pre-call hook did not authorize it (not metered, or not through the proxy)
         message = self._messages_body(kwargs.get("original_response"))
         if message is not None:
-            await self._record(member, message["id"], message["model"], message["usage"])
+            await self._record(member, message["id"], message["model"], message["usage"], product)
             return
         # Not a Messages API body (an OpenAI-format stream, a redacted log): LiteLLM's
         # usage, mapped back to the Messages API's fields.
@@ -275,7 +290,7 @@ class ExtraUsageHook(CustomLogger):
         usage = self._usage_from_litellm(getattr(response_obj, "usage", None))
         model = getattr(response_obj, "model", None) or kwargs.get("model")
         if request_id and usage and model:
-            await self._record(member, str(request_id), str(model), usage)
+            await self._record(member, str(request_id), str(model), usage, product)
         else:
             log.error("extra usage: no usage to record for '%s' (call %s)", member, kwargs.get("litellm_call_id"))
 
@@ -294,7 +309,7 @@ class ExtraUsageHook(CustomLogger):
             # what was generated so far is billed, so record what the stream told.
             if sse is not None:
                 if sse.message_id and sse.usage and sse.model:
-                    self._spawn(self._record(member, sse.message_id, sse.model, sse.usage))
+                    self._spawn(self._record(member, sse.message_id, sse.model, sse.usage, authorized.get(PRODUCT_FIELD)))
                 else:
                     log.error("extra usage: a stream for '%s' ended without a message_start; nothing to record", member)
 
@@ -340,13 +355,15 @@ class ExtraUsageHook(CustomLogger):
             out["cache_creation"] = {k: details.get(k) for k in ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")}
         return out
 
-    async def _record(self, member: str, request_id: str, model: str, usage: dict[str, Any]) -> None:
+    async def _record(self, member: str, request_id: str, model: str, usage: dict[str, Any], product: str | None = None) -> None:
         if request_id in self._recorded:
             return
         self._recorded[request_id] = None
         while len(self._recorded) > RECORDED_IDS_KEPT:
             self._recorded.popitem(last=False)
         body = {"requestId": request_id, "member": member, "model": canonical_model(model, self.model_map), "usage": usage}
+        if product:
+            body["product"] = product
         problem = ""
         for attempt in range(self.record_attempts):
             try:

@@ -226,7 +226,7 @@ async def user_api_key_auth(request: Request, api_key: str) -> UserAPIKeyAuth:
     if api_key == "sk-shared":
         return UserAPIKeyAuth(api_key=api_key)
     if api_key == "sk-u-123":  # LiteLLM's user u-123, which the org knows as alice
-        return UserAPIKeyAuth(api_key=api_key, user_id="u-123", metadata={"extra_usage_member": "alice"})
+        return UserAPIKeyAuth(api_key=api_key, user_id="u-123", metadata={"extra_usage_member": "alice", "extra_usage_product": "claude_code"})
     if api_key.startswith("sk-"):
         return UserAPIKeyAuth(api_key=api_key, user_id=api_key[3:])
     raise Exception("unknown key")
@@ -415,13 +415,15 @@ describe('a LiteLLM proxy with the extra usage hook, driven by the Anthropic SDK
     expect(standIn.calls.length - before).toBe(1);
   });
 
-  it('takes the member from the key\'s metadata where LiteLLM\'s user id is not the member\'s', { timeout: 120_000 }, async () => {
+  it('takes the member (and the product) from the key\'s metadata where LiteLLM\'s user id is not the member\'s', { timeout: 120_000 }, async () => {
     standIn.usage = USAGE_CREATE;
     const [result] = await sdk([{ kind: 'create', key: 'sk-u-123' }]);
 
     expect(result).toMatchObject({ ok: true });
     const rows = await ledgerRow((result as { id: string }).id);
     expect(rows.map((r) => r.member.externalId)).toEqual(['alice']);
+    // The key's metadata also names the product (Claude Code through this gateway): sent with authorize and record.
+    expect(rows.map((r) => r.product)).toEqual(['claude_code']);
   });
 
   it('refuses while the control plane is down (fail closed), and the model is never called', { timeout: 120_000 }, async () => {
