@@ -311,3 +311,33 @@ describe('splitCost: what the allowance covers and what is extra', () => {
     }
   });
 });
+
+describe('the cap order with a product cap', () => {
+  it('is one list: the access steps, then product, member, tier, org, balance', async () => {
+    const { CAP_ORDER, spendLimits } = await import('../../src/domain/caps.js');
+    expect(CAP_ORDER).toEqual([
+      'extra_usage_disabled', 'seat_limit_reached', 'product_not_enabled', 'product_cap_reached',
+      'member_cap_reached', 'seat_tier_cap_reached', 'org_cap_reached', 'balance_exhausted',
+    ]);
+    // The amount limits come in the list's order.
+    expect(spendLimits(team({ productCapNanos: usd(1) })).map((l) => l.reason)).toEqual(CAP_ORDER.slice(3));
+    // An enterprise org has no balance to exhaust.
+    expect(spendLimits(enterprise()).map((l) => l.reason)).toEqual(CAP_ORDER.slice(3, -1));
+  });
+
+  it('refuses a product that is off for the member after the access steps, until the seat window resets', () => {
+    expect(decideAuthorize(enterprise({ memberExtraUsageEnabled: true, productCapNanos: 0n }), AT)).toEqual(refused('product_not_enabled', WINDOW_END, false));
+    // The switches come first.
+    expect(decideAuthorize(enterprise({ orgExtraUsageEnabled: false, productCapNanos: 0n }), AT)).toEqual(refused('extra_usage_disabled', WINDOW_END, true));
+    // Included usage is never stopped by a product cap.
+    expect(decideAuthorize(enterprise({ productCapNanos: 0n, window: { startedAt: WINDOW_START, usedNanos: usd(4) } }), AT)).toEqual(INCLUDED);
+  });
+
+  it('refuses at the product cap before the member cap, until the month ends', () => {
+    const both = enterprise({ productCapNanos: usd(2), productSpendNanos: usd(2), memberCapNanos: usd(10), memberSpendNanos: usd(10) });
+    expect(decideAuthorize(both, AT)).toEqual(refused('product_cap_reached', PARIS_MONTH_END, false));
+    expect(decideAuthorize({ ...both, productSpendNanos: usd(2) - 1n }, AT)).toEqual(refused('member_cap_reached', PARIS_MONTH_END, false));
+    // No product named (or no cap on it): nothing to check.
+    expect(decideAuthorize(enterprise({ productCapNanos: null, productSpendNanos: usd(99) }), AT)).toEqual(EXTRA);
+  });
+});

@@ -57,3 +57,14 @@ describe('planReservation', () => {
     expect(planReservation(held({ extraUsageScope: 'selected_members', window: { startedAt: at, usedNanos: 1_000n } }), at, 1n)).toMatchObject({ allowed: false, reason: 'seat_limit_reached', canRequestExtraUsage: true });
   });
 });
+
+describe('holds and the product cap', () => {
+  it('holds against the product cap first, counting what other holds on it take', () => {
+    const s = held({ allowanceNanos: 0n, productCapNanos: 100n, productSpendNanos: 50n, productReservedNanos: 30n });
+    expect(planReservation(s, at, 20n)).toMatchObject({ allowed: true, mode: 'extra', extraHold: 20n });
+    expect(planReservation(s, at, 21n)).toMatchObject({ allowed: false, reason: 'product_cap_reached' });
+    // Off for the member: only what the allowance covers, as with extra usage off.
+    expect(planReservation(held({ allowanceNanos: 0n, productCapNanos: 0n }), at, 1n)).toMatchObject({ allowed: false, reason: 'product_not_enabled' });
+    expect(planReservation(held({ productCapNanos: 0n }), at, 1_500n)).toEqual({ allowed: true, mode: 'included', includedHold: 1_000n, extraHold: 0n });
+  });
+});
