@@ -35,7 +35,7 @@ export interface TeamAutoReloadInput {
   /** Wait after the first failed round, doubling after each further one (default 15 minutes). */
   backoffMs?: number;
   /** State carried over continue-as-new. */
-  carried?: { round: number; failedRounds: number; reloads: number; lastError: string | null; pending?: ReloadStep | null; pendingWaits?: number };
+  carried?: { episode?: string; round: number; failedRounds: number; reloads: number; lastError: string | null; pending?: ReloadStep | null; pendingWaits?: number };
 }
 
 export type TeamAutoReloadResult = {
@@ -69,8 +69,8 @@ export async function teamAutoReload(input: TeamAutoReloadInput): Promise<TeamAu
   setHandler(reloadWanted, () => {
     wanted = true;
   });
-  // The episode is the chain of runs from one start: its notices and keys are named after it.
-  const episode = workflowInfo().firstExecutionRunId;
+  // The episode is named after its first run (carried over continue-as-new): its notices and keys are named after it.
+  const episode = input.carried?.episode ?? workflowInfo().runId;
   let { round, failedRounds, reloads, lastError } = input.carried ?? { round: 0, failedRounds: 0, reloads: 0, lastError: null };
   // A charge sent but not confirmed: tried again under its own key until it is settled, whatever else happens.
   let pending: ReloadStep | null = input.carried?.pending ?? null;
@@ -84,7 +84,7 @@ export async function teamAutoReload(input: TeamAutoReloadInput): Promise<TeamAu
 
   for (let i = 0; ; i++) {
     if (i >= ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) {
-      return continueAsNew<typeof teamAutoReload>({ ...input, carried: { round, failedRounds, reloads, lastError, pending, pendingWaits } });
+      return continueAsNew<typeof teamAutoReload>({ ...input, carried: { episode, round, failedRounds, reloads, lastError, pending, pendingWaits } });
     }
     let reload: ReloadStep;
     if (pending) {
@@ -130,7 +130,10 @@ export async function teamAutoReload(input: TeamAutoReloadInput): Promise<TeamAu
       await tell(orgId, `${episode}/failed`, { type: 'reload_failed', triggerEventId: `episode/${episode}`, amountNanos: reload.amountNanos, balanceNanos: available, error: lastError });
       await sleep(o.backoffMs * 2 ** (failedRounds - 1));
       if (failedRounds >= o.rounds) {
+        wanted = false; // triggers during the back-off do not count
         await steady.releaseReloadEpisode({ orgId });
+        // A trigger that came after the release found no episode open: it starts the next one.
+        if (wanted) return continueAsNew<typeof teamAutoReload>({ ...input, carried: undefined });
         return result('failed');
       }
       continue;
