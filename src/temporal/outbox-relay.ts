@@ -21,15 +21,19 @@ export interface RelayContext {
 
 export type OutboxRoute = (event: OutboxRow, ctx: RelayContext) => Promise<void>;
 
-/** Starts a workflow once per id; a second start for the same id is a no-op. */
-export async function startOnce(ctx: RelayContext, workflowType: string, workflowId: string, args: unknown[]): Promise<void> {
+/**
+ * Starts a workflow once per id; a second start for the same id is a no-op. `perEvent`:
+ * the id is derived from one event alone, so a second start means that event was
+ * delivered again (with claims, only after a relay died between starting and marking):
+ * it is logged, for operators and the multi-process test. Ids several events share
+ * (one alert per model per day) are refused quietly.
+ */
+export async function startOnce(ctx: RelayContext, workflowType: string, workflowId: string, args: unknown[], opts: { perEvent?: boolean } = {}): Promise<void> {
   try {
     await ctx.client.workflow.start(workflowType, { taskQueue: ctx.taskQueue, workflowId, args, workflowIdReusePolicy: 'REJECT_DUPLICATE' });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    // Harmless, but with claims it should only follow a relay that died between
-    // starting and marking: said so the multi-process test (and operators) can see it.
-    ctx.log?.(`outbox: workflow ${workflowId} was already started (an event delivered again; nothing new started)`);
+    if (opts.perEvent) ctx.log?.(`outbox: workflow ${workflowId} was already started (its event was delivered again; nothing new started)`);
   }
 }
 

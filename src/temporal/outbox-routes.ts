@@ -11,7 +11,7 @@ const memberIdOf = (payload: unknown) => (payload as { memberId: string }).membe
 /** Cap and threshold alerts: one capAlert workflow per event; it dedupes per (subject, threshold, period, cap). */
 const alertOf = (e: OutboxRow) => ({ orgId: e.orgId, eventId: String(e.id), event: { ...(e.payload as object), type: e.type } });
 // The org is in the id too, so event ids restarting (a fresh database) cannot collide with old runs.
-const capAlertRoute: OutboxRoute = (e, ctx) => startOnce(ctx, 'capAlert', `alert/${e.orgId}/${e.id}`, [alertOf(e)]);
+const capAlertRoute: OutboxRoute = (e, ctx) => startOnce(ctx, 'capAlert', `alert/${e.orgId}/${e.id}`, [alertOf(e)], { perEvent: true });
 
 export interface OutboxRouteOptions {
   /** Payment policy of auto-reload episodes (defaults in workflows/team-auto-reload.ts). */
