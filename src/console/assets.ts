@@ -15,6 +15,7 @@ footer a{margin-right:1rem}
 h1{font-size:1.6rem;margin:.25rem 0 1rem}
 h2{font-size:1.2rem;margin:1.75rem 0 .5rem}
 section.card{border:1px solid #d1d5db;border-radius:8px;padding:1rem 1.25rem;margin:1rem 0}
+section.card>h2:first-child{margin-top:0}
 .muted{color:#4b5563}
 .big{font-size:1.4rem;font-weight:700}
 table{border-collapse:collapse;width:100%}
