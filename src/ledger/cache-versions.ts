@@ -13,7 +13,7 @@
 // behind a transaction-mode pooler.
 import type { Db } from '../db/client.js';
 import { forgetApiKeys } from './api-keys.js';
-import { forgetOrgSnapshot } from './limits-state.js';
+import { forgetOrgSnapshots } from './limits-state.js';
 import { forgetModelAliases } from './models.js';
 import { forgetPrices } from './prices.js';
 
@@ -22,10 +22,7 @@ export type CacheKind = (typeof CACHE_KINDS)[number];
 
 const forgetters: Record<CacheKind, (db: Db) => Promise<void> | void> = {
   api_key: forgetApiKeys,
-  // Org settings change rarely: dropping each org's copy by id is cheap enough.
-  org: async (db) => {
-    for (const { id } of await db.organization.findMany({ select: { id: true } })) forgetOrgSnapshot(db, id);
-  },
+  org: forgetOrgSnapshots,
   price: (db) => {
     forgetPrices(db);
     forgetModelAliases(db);

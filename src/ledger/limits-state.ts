@@ -129,3 +129,8 @@ export async function orgSnapshot(db: Db, orgId: string, now = Date.now()): Prom
 export function forgetOrgSnapshot(db: Db, orgId: string): void {
   snapshots.get(db)?.delete(orgId);
 }
+
+/** Drop every org's copy (an org changed in another process: cache-versions.ts). A load in flight then writes to the dropped map, never back. */
+export function forgetOrgSnapshots(db: Db): void {
+  snapshots.delete(db);
+}

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
-import { authenticateApiKey, issueApiKey, revokeApiKey } from '../../src/ledger/api-keys.js';
+import { authenticateApiKey, forgetApiKeys, issueApiKey, revokeApiKey } from '../../src/ledger/api-keys.js';
 import { readCacheVersions, startCacheSync, type CacheSync } from '../../src/ledger/cache-versions.js';
-import { orgSnapshot } from '../../src/ledger/limits-state.js';
+import { forgetOrgSnapshots, orgSnapshot } from '../../src/ledger/limits-state.js';
 import { priceTiersOf } from '../../src/ledger/prices.js';
 import { migrated, scratchPglite, scratchPostgres, type Scratch } from '../support/databases.js';
 import { provision } from '../support/ledger.js';
@@ -69,6 +69,22 @@ describe('cache invalidation across processes (PostgreSQL)', () => {
     expect(await priceTiersOf(b, 'claude-haiku-4-5', at, t)).toHaveLength(before.length);
     expect(await syncB.poll()).toEqual(['price']);
     expect(await priceTiersOf(b, 'claude-haiku-4-5', at, t)).toHaveLength(before.length + 1);
+  });
+
+  it('a look-up in flight when the copies are dropped is not kept', async () => {
+    const issued = await issueApiKey(a, orgId, 'gw-inflight', ['usage']);
+    const t = Date.now();
+    // Both look-ups are sent; the copies are dropped before either can answer.
+    const key = authenticateApiKey(b, issued.key, t);
+    const org = orgSnapshot(b, orgId, t);
+    forgetApiKeys(b);
+    forgetOrgSnapshots(b);
+    const [k1, o1] = await Promise.all([key, org]);
+    // Read again, not served from what the dropped look-ups found.
+    expect(await authenticateApiKey(b, issued.key, t)).not.toBe(k1);
+    expect(await orgSnapshot(b, orgId, t)).not.toBe(o1);
+    // And a look-up after that is kept as usual.
+    expect(await orgSnapshot(b, orgId, t)).toBe(await orgSnapshot(b, orgId, t));
   });
 
   it('the polling loop itself drops a revoked key within a bounded wait', async () => {
