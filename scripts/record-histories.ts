@@ -23,6 +23,7 @@ import { provision } from '../test/support/ledger.js';
 import { recordingNotifier } from '../test/support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../test/support/temporal.js';
 import { flakyPayments } from '../test/support/payments.js';
+import { PaymentDeclined, PaymentPending, type PaymentProvider } from '../src/payments/port.js';
 
 const OUT = new URL('../test/workflows/histories/', import.meta.url);
 const USD = 1_000_000_000n;
@@ -32,7 +33,16 @@ const scratch = await migrated(scratchPglite);
 const env = await devServerEnv();
 const db = scratch.db.prisma;
 const payments = flakyPayments(db);
-const worker = await testWorker(env, { db, notifier: recordingNotifier(), payments: payments.provider, now: () => new Date() });
+// Errors the processor answers an org's next charges with (PaymentPending, PaymentDeclined), before flakyPayments' rules.
+const scripted = new Map<string, Error[]>();
+const provider: PaymentProvider = {
+  async charge(req) {
+    const next = scripted.get(req.orgId)?.shift();
+    if (next) throw next;
+    return payments.provider.charge(req);
+  },
+};
+const worker = await testWorker(env, { db, notifier: recordingNotifier(), payments: provider, now: () => new Date() });
 const service = (remindAfterMs: number, expireAfterMs: number) =>
   requestService({ db, client: env.client, taskQueue: worker.taskQueue, timings: { remindAfterMs, expireAfterMs }, now: () => new Date() });
 // The real relay and routes, with a fast payment retry policy for auto-reloads. Without
@@ -202,6 +212,26 @@ const scenarios: { file: string; expect?: (result: any) => boolean; run: () => P
     async run() {
       const o = await teamOrg('team-auto-reload-gave-up');
       payments.failures.set(o.orgId, Infinity);
+      return episodeOf(o.orgId);
+    },
+  },
+  {
+    // Sent but not confirmed for four tries (a whole round and more): the same key again, then charged.
+    file: 'team-auto-reload-pending',
+    expect: (result) => result.outcome === 'above_threshold' && result.reloads === 1 && result.failedRounds === 0,
+    async run() {
+      const o = await teamOrg('team-auto-reload-pending');
+      scripted.set(o.orgId, Array.from({ length: 4 }, () => new PaymentPending('payment pi_1 is not confirmed yet')));
+      return episodeOf(o.orgId);
+    },
+  },
+  {
+    // Declined at once in the first round (final for its key), charged in the second.
+    file: 'team-auto-reload-declined',
+    expect: (result) => result.outcome === 'above_threshold' && result.reloads === 1 && result.failedRounds === 1,
+    async run() {
+      const o = await teamOrg('team-auto-reload-declined');
+      scripted.set(o.orgId, [new PaymentDeclined('your card has insufficient funds')]);
       return episodeOf(o.orgId);
     },
   },
