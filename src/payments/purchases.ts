@@ -83,6 +83,8 @@ export function stripePurchases(db: Db, stripe: StripeClient, opts: { publicUrl:
     const open = await db.stripeCheckout.findUnique({ where: key });
     if (open) {
       sameOrConflict(open, 'a checkout');
+      // Stripe's session is gone (unpaid for 24 hours): this key cannot be paid any more.
+      if (open.status === 'expired') throw conflict(`the payment link for idempotencyKey '${req.idempotencyKey}' expired unpaid; buy again with a new idempotencyKey`, 'idempotencyKey');
       return checkoutOf(open, true);
     }
     // Nobody should pay for what could not be credited.

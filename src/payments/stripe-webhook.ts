@@ -56,7 +56,7 @@ export function stripeWebhook(deps: { db: Db; stripe: StripeClient; webhookSecre
   async function sessionPaid(raw: unknown): Promise<Pick<WebhookResult, 'outcome' | 'note'>> {
     const s = sessionSchema.parse(raw);
     if (s.payment_status !== 'paid') return { outcome: 'ignored', note: `payment_status ${s.payment_status}: credited when paid` };
-    const checkout = await db.stripeCheckout.findUnique({ where: { sessionId: s.id } });
+    const checkout = (await db.stripeCheckout.findUnique({ where: { sessionId: s.id } })) ?? (await adopt(s));
     if (!checkout) return { outcome: 'ignored', note: 'not a Checkout Session of ours' };
     if (s.amount_total != null && nanosOfCents(s.amount_total) !== checkout.amountNanos) {
       log.error({ session: s.id, amountTotal: s.amount_total }, 'stripe: a paid Checkout Session does not match its purchase; not credited');
@@ -83,6 +83,31 @@ export function stripeWebhook(deps: { db: Db; stripe: StripeClient; webhookSecre
       if (intent.status === 'succeeded') await reportIntent(db, { intentId: intent.id, orgId: org.id, idempotencyKey: null, status: 'succeeded', failureReason: null });
     }
     return { outcome: 'handled' };
+  }
+
+  /**
+   * A paid session of ours that we have no row for (the service stopped between
+   * creating it and storing it): its signed metadata, which we wrote, says whose
+   * purchase it is, so the money is credited rather than lost.
+   */
+  async function adopt(s: z.infer<typeof sessionSchema>) {
+    const { orgId, purchaseKey } = s.metadata;
+    if (!orgId || !purchaseKey || s.amount_total == null || !(await db.organization.findUnique({ where: { id: orgId } }))) return null;
+    log.warn({ session: s.id, orgId }, 'stripe: paid Checkout Session had no purchase row; recorded from its metadata');
+    try {
+      return await db.stripeCheckout.create({
+        data: { sessionId: s.id, orgId, idempotencyKey: purchaseKey, amountNanos: nanosOfCents(s.amount_total), url: '', actor: 'an owner (Stripe Checkout)' },
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      return db.stripeCheckout.findUnique({ where: { sessionId: s.id } });
+    }
+  }
+
+  async function sessionExpired(raw: unknown): Promise<Pick<WebhookResult, 'outcome' | 'note'>> {
+    const s = sessionSchema.parse(raw);
+    const { count } = await db.stripeCheckout.updateMany({ where: { sessionId: s.id, status: 'open' }, data: { status: 'expired', completedAt: new Date() } });
+    return count ? { outcome: 'handled' } : { outcome: 'ignored', note: 'not an open Checkout Session of ours' };
   }
 
   async function intentReported(raw: unknown, status: 'succeeded' | 'failed'): Promise<Pick<WebhookResult, 'outcome' | 'note'>> {
@@ -117,6 +142,9 @@ export function stripeWebhook(deps: { db: Db; stripe: StripeClient; webhookSecre
         case 'checkout.session.async_payment_succeeded':
           result = await sessionPaid(event.data.object);
           break;
+        case 'checkout.session.expired':
+          result = await sessionExpired(event.data.object);
+          break;
         case 'payment_intent.succeeded':
           result = await intentReported(event.data.object, 'succeeded');
           break;
@@ -124,7 +152,8 @@ export function stripeWebhook(deps: { db: Db; stripe: StripeClient; webhookSecre
           result = await intentReported(event.data.object, 'failed');
           break;
         default:
-          result = { outcome: 'ignored', note: 'event type not used' };
+          // Acknowledged quietly: the endpoint may be subscribed to more than we use.
+          result = { outcome: 'ignored' };
       }
       // Marked after its effects: a delivery that failed half-way is applied again (each effect is idempotent).
       try {
@@ -132,7 +161,7 @@ export function stripeWebhook(deps: { db: Db; stripe: StripeClient; webhookSecre
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
       }
-      if (result.outcome === 'ignored') log.warn({ event: event.id, type: event.type, note: result.note }, 'stripe webhook: event ignored');
+      if (result.outcome === 'ignored' && result.note) log.warn({ event: event.id, type: event.type, note: result.note }, 'stripe webhook: event ignored');
       return { eventId: event.id, type: event.type, ...result };
     },
   };

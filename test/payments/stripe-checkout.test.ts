@@ -152,4 +152,56 @@ describe.each(BACKENDS)('Stripe Checkout purchases on $kind', ({ open }) => {
     expect(unpaid.body.outcome).toBe('ignored');
     expect(await balanceOf(team)).toBe('12.34');
   });
+
+  it('credits a paid session of ours that has no purchase row (a crash after creating it) from its signed metadata, once', async () => {
+    const team = await w.team();
+    const customer = await w.stripe.customers.create({ name: 'x' }, { idempotencyKey: `lost-customer-${team.orgId}` });
+    const lost = await w.stripe.checkout.sessions.create({
+      mode: 'payment', customer: customer.id, success_url: 'https://x/ok', cancel_url: 'https://x/no',
+      line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 700, product_data: { name: 'Balance' } } }],
+      metadata: { orgId: team.orgId, purchaseKey: 'lost-1' },
+    }, { idempotencyKey: `lost-session-${team.orgId}` });
+    const { completed } = w.standIn.payCheckout(lost.id);
+    expect((await w.deliver(completed)).body.outcome).toBe('handled');
+    expect((await w.deliver(w.standIn.event('checkout.session.completed', completed.data.object))).status).toBe(200);
+    expect(await balanceOf(team)).toBe('7.00');
+    // A session that is not ours (no metadata) is acknowledged and ignored.
+    const foreign = await w.deliver(w.standIn.event('checkout.session.completed', { ...completed.data.object, id: 'cs_test_foreign', metadata: {} }));
+    expect(foreign).toMatchObject({ status: 200, body: { outcome: 'ignored' } });
+    expect(await balanceOf(team)).toBe('7.00');
+  });
+
+  it('refuses to hand out an expired link again: the key must change', async () => {
+    const team = await w.team();
+    const owner = team.as('owner-1');
+    const started = await owner.post('/v1/settings/balance/purchases', { amount: '9.00', idempotencyKey: 'stale' });
+    const session = w.standIn.sessions.get(/cs_test_\w+/.exec(started.body.checkoutUrl)![0])!;
+    expect((await w.deliver(w.standIn.event('checkout.session.expired', { ...session, status: 'expired' }))).body.outcome).toBe('handled');
+    const again = await owner.post('/v1/settings/balance/purchases', { amount: '9.00', idempotencyKey: 'stale' });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ field: 'idempotencyKey', message: expect.stringContaining('expired') });
+    expect((await owner.post('/v1/settings/balance/purchases', { amount: '9.00', idempotencyKey: 'fresh' })).status).toBe(202);
+    expect(await balanceOf(team)).toBe('0.00');
+  });
+});
+
+describe('the webhook route without Stripe', () => {
+  it('answers 404 when payments are not taken through Stripe, and a non-JSON body 415', async () => {
+    const scratch = await migrated(BACKENDS[0]!.open);
+    const { harness } = await import('../support/fixtures.js');
+    const h = await harness(scratch.db.prisma);
+    try {
+      const plain = await h.app.inject({ method: 'POST', url: '/v1/payments/stripe/webhook', payload: '{"id":"evt_1"}', headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=x' } });
+      expect(plain.statusCode).toBe(404);
+      expect(plain.json().error.message).toMatch(/PAYMENTS_PROVIDER/);
+      const text = await h.app.inject({ method: 'POST', url: '/v1/payments/stripe/webhook', payload: 'hello', headers: { 'content-type': 'text/plain' } });
+      expect(text.statusCode).toBe(415);
+      // Where Checkout sends the buyer back.
+      const back = await h.app.inject({ method: 'GET', url: '/v1/payments/stripe/return?outcome=cancelled' });
+      expect(back.json().message).toMatch(/nothing was charged/);
+    } finally {
+      await h.close();
+      await scratch.dispose();
+    }
+  });
 });
