@@ -102,7 +102,7 @@ ${canEdit ? html`<form method="post" action="/usage/extra-usage">${hidden}
 <fieldset><legend>Extra usage</legend>
 <label><input type="radio" name="enabled" value="on"${ex.enabled ? html` checked` : ''}> On</label>
 <label><input type="radio" name="enabled" value="off"${ex.enabled ? '' : html` checked`}> Off</label>
-<label for="${fieldId('extra.scope')}">for</label>
+<label for="${fieldId('extra.scope')}">Scope</label>
 <select id="${fieldId('extra.scope')}" name="scope"${errorAttrs(errors, 'extra.scope')}><option value="all_members"${ex.scope === 'all_members' ? html` selected` : ''}>All members</option><option value="selected_members"${ex.scope === 'selected_members' ? html` selected` : ''}>Selected members</option></select>
 <button type="submit">Save</button></fieldset>${errorText(errors, 'extra.enabled')}${errorText(errors, 'extra.scope')}</form>` : ''}
 </section>`;

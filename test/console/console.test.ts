@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
-import { enterpriseDoc, HAIKU, OPERATOR_TOKEN, usageOfCents } from '../support/fixtures.js';
+import { enterpriseDoc, HAIKU, OPERATOR_TOKEN, teamDoc, usageOfCents } from '../support/fixtures.js';
 import { consoleHarness, csrfOf, screenshot, seriousViolations, type ConsoleHarness } from './support.js';
 
 let scratch: Scratch;
@@ -62,7 +62,7 @@ describe('signing in', () => {
     const page = await context.newPage();
     await page.goto(`${h.base}/signin?token=${token}&next=/usage`);
     expect(await seriousViolations(page)).toEqual([]);
-    await screenshot(page, 'signin');
+    await screenshot(page, 'signin-link');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${h.base}/usage`);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Usage');
@@ -230,6 +230,48 @@ describe('Usage as the owner', () => {
     expect(res2.status()).toBe(403);
     expect(await state()).toBe(before);
     await admin.context.close();
+    await context.close();
+  });
+});
+
+describe('Usage: the switch, seat-tier caps and a team\'s balance', () => {
+  it('turns extra usage to selected members and sets a seat-tier cap, audited, as the API would', async () => {
+    const { context, page } = await h.signedIn(SLUG, 'owner-1', '/usage');
+    await page.getByLabel('Scope', { exact: true }).selectOption('selected_members');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Extra usage settings saved');
+    expect(await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: orgId } })).toMatchObject({ extraUsageEnabled: true, extraUsageScope: 'selected_members' });
+    // Members now get an on/off switch of their own.
+    const bob = page.locator('tr[data-member="bob"]');
+    await bob.getByText('…').click();
+    await bob.getByRole('button', { name: /Turn extra usage (on|off)/ }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Member extra usage saved');
+
+    const row = page.getByRole('row', { name: /Premium/ }).filter({ has: page.getByTestId('tier-cap-premium') });
+    await row.getByText('Adjust limit').click();
+    await row.getByLabel(/Premium seats' cap in USD/).fill('80.5');
+    await row.getByRole('button', { name: 'Set cap' }).click();
+    await expect.poll(() => page.getByTestId('tier-cap-premium').textContent()).toBe('$80.50');
+    const api = (await h.call('GET', '/v1/settings/usage', { token: await h.apiSession(SLUG, 'owner-1') })).body;
+    expect(api.seatTiers.find((t: { tier: string }) => t.tier === 'premium').cap).toBe('80.50');
+    expect(await scratch.db.prisma.auditEntry.count({ where: { orgId, action: { in: ['extra_usage.set', 'cap.tier.set', 'extra_usage.member.set'] }, actor: { contains: 'via console' } } })).toBe(3);
+
+    // Back as it was for the other tests.
+    await page.getByLabel('Scope', { exact: true }).selectOption('all_members');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => (await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: orgId } })).extraUsageScope).toBe('all_members');
+    await context.close();
+  });
+
+  it('shows a team\'s prepaid balance and auto-reload exactly as the settings API, and no seat-tier caps', async () => {
+    await h.provision('small', teamDoc());
+    const { context, page } = await h.signedIn('small', 'owner-1', '/usage');
+    const api = (await h.call('GET', '/v1/settings/usage', { token: await h.apiSession('small', 'owner-1') })).body;
+    expect(await page.getByTestId('balance').textContent()).toBe(`$${api.prepaid.balance}`);
+    const balanceCard = await page.getByRole('region', { name: 'Team balance' }).textContent();
+    expect(balanceCard).toContain(`reload when balance reaches $${api.prepaid.autoReload.threshold} with $${api.prepaid.autoReload.amount}`);
+    expect(await page.getByRole('heading', { name: 'Seat-tier caps' }).count()).toBe(0);
+    expect(await seriousViolations(page)).toEqual([]);
     await context.close();
   });
 });
