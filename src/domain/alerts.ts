@@ -105,6 +105,19 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
         facts: { Month: event.period, Spent: usd(event.spendNanos), Cap: usd(event.capNanos), 'Paused until': localTime(resets, tz), Resets: resets.toISOString() },
       };
     }
+    case 'product_cap_reached': {
+      // The member's own alert, like their cap (same kind for the channels).
+      const resets = monthEnd(event.period, tz);
+      return {
+        kind: 'member_cap_reached',
+        audience: 'member',
+        memberId: event.memberId,
+        dedupeKey: `product_cap:${event.memberId}:${event.product}:${event.period}:cap=${event.capNanos}`,
+        title: `You reached your extra usage cap of ${usd(event.capNanos)} on ${event.product} for this month`,
+        text: `Your extra usage on ${event.product} is paused until ${localTime(resets, tz)}, when the month ends; other products are not. An owner can raise your cap on it sooner.`,
+        facts: { Month: event.period, Product: event.product, Spent: usd(event.spendNanos), Cap: usd(event.capNanos), 'Paused until': localTime(resets, tz), Resets: resets.toISOString() },
+      };
+    }
     case 'seat_limit_reached': {
       // With extra usage on, the member carries on (billed); otherwise they wait or ask an admin.
       const extra = ctx.member?.extraUsageAvailable ?? false;

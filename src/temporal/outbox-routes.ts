@@ -22,6 +22,7 @@ export function outboxRoutes(opts: OutboxRouteOptions = {}): Record<string, Outb
   return {
     seat_limit_reached: capAlertRoute,
     member_cap_reached: capAlertRoute,
+    product_cap_reached: capAlertRoute,
     tier_cap_reached: capAlertRoute,
     org_cap_threshold: capAlertRoute,
     // Usage kept unpriced: operators are told once per model (or fee) per day.

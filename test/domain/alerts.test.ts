@@ -114,3 +114,14 @@ it('renders local time with numeric parts only', () => {
   expect(localTime(new Date('2026-03-29T01:30:00Z'), 'Europe/Paris')).toBe('2026-03-29 03:30 (Europe/Paris)');
   expect(localTime(new Date('2026-11-30T23:00:00Z'), 'UTC')).toBe('2026-11-30 23:00 (UTC)');
 });
+
+describe('a member\'s product cap', () => {
+  it('tells the member once per product, month and cap, naming the product', async () => {
+    const { alertFor } = await import('../../src/domain/alerts.js');
+    const event = { type: 'product_cap_reached' as const, memberId: 'm-1', product: 'claude_code', period: '2026-11', capNanos: '50000000000', spendNanos: '50100000000' };
+    const rule = alertFor(event, { eventId: '1', org: { name: 'Acme', plan: 'enterprise', timezone: 'Europe/Paris' } })!;
+    expect(rule).toMatchObject({ audience: 'member', memberId: 'm-1', dedupeKey: 'product_cap:m-1:claude_code:2026-11:cap=50000000000' });
+    expect(rule.title).toBe('You reached your extra usage cap of $50.00 on claude_code for this month');
+    expect(rule.facts).toMatchObject({ Product: 'claude_code', Spent: '$50.10', Resets: '2026-11-30T23:00:00.000Z' });
+  });
+});
