@@ -116,8 +116,7 @@ it('renders local time with numeric parts only', () => {
 });
 
 describe('a member\'s product cap', () => {
-  it('tells the member once per product, month and cap, naming the product', async () => {
-    const { alertFor } = await import('../../src/domain/alerts.js');
+  it('tells the member once per product, month and cap, naming the product', () => {
     const event = { type: 'product_cap_reached' as const, memberId: 'm-1', product: 'claude_code', period: '2026-11', capNanos: '50000000000', spendNanos: '50100000000' };
     const rule = alertFor(event, { eventId: '1', org: { name: 'Acme', plan: 'enterprise', timezone: 'Europe/Paris' } })!;
     expect(rule).toMatchObject({ audience: 'member', memberId: 'm-1', dedupeKey: 'product_cap:m-1:claude_code:2026-11:cap=50000000000' });

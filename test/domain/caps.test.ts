@@ -2,7 +2,7 @@
 // refuses them, when it resets, and how a recorded cost splits into included and
 // extra. Amounts are in nanos ($1 = 1e9); reset instants are worked out by hand.
 import { describe, expect, it } from 'vitest';
-import { decideAuthorize, effectiveTierCap, extraUsageAvailable, splitCost, type MemberLimitsState } from '../../src/domain/caps.js';
+import { CAP_ORDER, decideAuthorize, effectiveTierCap, extraUsageAvailable, spendLimits, splitCost, type MemberLimitsState } from '../../src/domain/caps.js';
 
 const usd = (dollars: number) => BigInt(dollars) * 1_000_000_000n;
 const d = (iso: string) => new Date(iso);
@@ -313,8 +313,7 @@ describe('splitCost: what the allowance covers and what is extra', () => {
 });
 
 describe('the cap order with a product cap', () => {
-  it('is one list: the access steps, then product, member, tier, org, balance', async () => {
-    const { CAP_ORDER, spendLimits } = await import('../../src/domain/caps.js');
+  it('is one list: the access steps, then product, member, tier, org, balance', () => {
     expect(CAP_ORDER).toEqual([
       'extra_usage_disabled', 'seat_limit_reached', 'product_not_enabled', 'product_cap_reached',
       'member_cap_reached', 'seat_tier_cap_reached', 'org_cap_reached', 'balance_exhausted',
