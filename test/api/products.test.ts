@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, migrated, type Scratch } from '../support/databases.js';
-import { enterpriseDoc, harness, HAIKU, usageOfCents, type Harness } from '../support/fixtures.js';
+import { enterpriseDoc, harness, HAIKU, OPERATOR_TOKEN, usageOfCents, type Harness } from '../support/fixtures.js';
 
 const NOW = new Date('2026-11-15T12:00:00Z');
 // Paris: November ends at 2026-11-30T23:00Z.
@@ -193,6 +193,25 @@ describe.each(BACKENDS)('products on $kind', ({ open }) => {
     // The org switch off comes first of all.
     await o.as('owner-1').put('/v1/settings/extra-usage', { enabled: false });
     expect((await o.authorize('alice', { product: 'claude_code' })).body.reason).toBe('extra_usage_disabled');
+  });
+
+  it('prices unpriced usage later on its product: the product row counted once, its cap crossing announced', async () => {
+    const o = await org();
+    await o.as('owner-1').put('/v1/settings/products/claude_code/members/bob', { cap: '0.10' });
+    const model = `claude-next-${randomUUID().slice(0, 8)}`;
+    await o.record('bob', 300); // bob's $3.00 allowance, used
+    // $4.00 per million output tokens: 62,500 output tokens cost $0.25.
+    const kept = await h.call('POST', '/v1/usage/record', { token: o.key, body: { requestId: randomUUID(), member: 'bob', model, usage: { input_tokens: 0, output_tokens: 62_500 }, product: 'claude_code', at: '2026-11-15T11:00:00Z' } });
+    expect(kept.body).toMatchObject({ priced: false, product: 'claude_code' });
+    const priced = await h.call('POST', '/v1/operator/prices', { token: OPERATOR_TOKEN, body: { model, effectiveFrom: '2026-11-15T11:00:00Z', perMillionTokens: { input: '1.00', cacheWrite5m: '1.25', cacheWrite1h: '2.00', cacheRead: '0.10', output: '4.00' } } });
+    expect(priced.status).toBe(201);
+    const event = await db().usageEvent.findUniqueOrThrow({ where: { orgId_requestId: { orgId: o.orgId, requestId: kept.body.requestId } } });
+    expect(event).toMatchObject({ product: 'claude_code', costNanos: 250_000_000n, extraNanos: 250_000_000n, flags: ['priced_late', 'over_product_cap'] });
+    const bob = await db().member.findFirstOrThrow({ where: { orgId: o.orgId, externalId: 'bob' } });
+    const row = await db().monthlySpend.findUniqueOrThrow({ where: { orgId_period_scope_subject: { orgId: o.orgId, period: '2026-11', scope: 'product', subject: `claude_code:${bob.id}` } } });
+    expect(row).toMatchObject({ extraNanos: 250_000_000n, eventCount: 1 });
+    expect(await db().outboxEvent.count({ where: { orgId: o.orgId, type: 'product_cap_reached' } })).toBe(1);
+    expect((await o.authorize('bob', { product: 'claude_code' })).body.reason).toBe('product_cap_reached');
   });
 
   it('reservation mode holds the product cap: concurrent authorizes never take a member past it', async () => {
