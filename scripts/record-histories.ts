@@ -12,6 +12,7 @@ import { periodOf, periodStart } from '../src/domain/periods.js';
 import { creditBalance } from '../src/ledger/balance.js';
 import { recordUsage } from '../src/ledger/record.js';
 import { openRequest } from '../src/ledger/requests.js';
+import { alertDay, unpricedAlertKey, unpricedSubjectOf } from '../src/domain/unpriced-alert.js';
 import { requestService } from '../src/services/requests.js';
 import { startOutboxRelay } from '../src/temporal/outbox-relay.js';
 import { outboxRoutes } from '../src/temporal/outbox-routes.js';
@@ -42,7 +43,7 @@ const provider: PaymentProvider = {
     return payments.provider.charge(req);
   },
 };
-const worker = await testWorker(env, { db, notifier: recordingNotifier(), payments: provider, now: () => new Date() });
+const worker = await testWorker(env, { db, notifier: recordingNotifier(), payments: provider, now: () => new Date(), operators: { emails: ['ops@example.com'], notifier: recordingNotifier() } });
 const service = (remindAfterMs: number, expireAfterMs: number) =>
   requestService({ db, client: env.client, taskQueue: worker.taskQueue, timings: { remindAfterMs, expireAfterMs }, now: () => new Date() });
 // The real relay and routes, with a fast payment retry policy for auto-reloads. Without
@@ -233,6 +234,21 @@ const scenarios: { file: string; expect?: (result: any) => boolean; run: () => P
       const o = await teamOrg('team-auto-reload-declined');
       scripted.set(o.orgId, [new PaymentDeclined('your card has insufficient funds')]);
       return episodeOf(o.orgId);
+    },
+  },
+  {
+    // A record for a model the price book does not know: kept unpriced, the operators told once.
+    file: 'unpriced-alert-sent',
+    expect: (result) => result === 'sent',
+    async run() {
+      const o = await provision(db, 'unpriced-alert', enterpriseDoc());
+      const model = 'claude-recorded-20270101';
+      const res = await recordUsage(db, { orgId: o.orgId, requestId: `rec-unpriced-${randomUUID()}`, member: 'alice', model, usage: usageOfCents(10) });
+      if (res.response.priced !== false) throw new Error('expected the record to be kept unpriced');
+      await relay.drain();
+      const event = await db.outboxEvent.findFirstOrThrow({ where: { orgId: o.orgId, type: 'usage_unpriced' } });
+      const p = event.payload as { family: string; reason: string };
+      return unpricedAlertKey(unpricedSubjectOf(p.family, p.reason), alertDay(event.createdAt));
     },
   },
   {

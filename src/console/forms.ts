@@ -39,3 +39,27 @@ export function errorText(errors: FieldErrors, key: string): Html {
   const message = errors[key];
   return message ? html`<p class="error" id="${fieldId(key)}-error" role="alert">${message}</p>` : html``;
 }
+
+/**
+ * A page's errors, remembering which were shown beside a field: the rest (a field the
+ * page no longer has, e.g. a request decided meanwhile) are shown at the top.
+ */
+export class ErrorSlots {
+  private readonly shown = new Set<string>();
+  constructor(readonly errors: FieldErrors = {}) {}
+  has(key: string): boolean {
+    return key in this.errors;
+  }
+  attrs(key: string): Html {
+    return errorAttrs(this.errors, key);
+  }
+  text(key: string): Html {
+    this.shown.add(key);
+    return errorText(this.errors, key);
+  }
+  /** Call after every field was rendered. */
+  leftover(): Html {
+    const rest = Object.entries(this.errors).filter(([key]) => !this.shown.has(key));
+    return rest.length ? html`<div class="alert" role="alert">${rest.map(([, message]) => html`<p>${message}</p>`)}</div>` : html``;
+  }
+}

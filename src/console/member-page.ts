@@ -10,7 +10,7 @@ import { loadOrg } from '../ledger/limits-state.js';
 import { memberUsageView, type MemberUsageView } from '../ledger/member-usage.js';
 import { whenText } from '../notify/email-format.js';
 import type { ConsoleDeps } from './deps.js';
-import { csrfField, errorAttrs, errorText, fieldId, FormError, parseForm, type FieldErrors } from './forms.js';
+import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from './forms.js';
 import { runForm, signedIn, withSaved, type PageContext } from './guard.js';
 import { html, type Html } from './html.js';
 import { layout, sendPage } from './layout.js';
@@ -48,16 +48,16 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, state: { errors?: F
   const org = await loadOrg(deps.db, ctx.viewer.org.id);
   const v = await memberUsageView(deps.db, org, ctx.viewer.member, deps.now(), deps.requestCooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS);
   const tz = org.timezone;
-  const errors = state.errors ?? {};
+  const errors = new ErrorSlots(state.errors);
   const sent = state.saved === 'request' || v.requestOpen;
   const request = sent
     ? html`<p class="notice" role="status" data-testid="request-sent">Request sent to admin. You will hear back in chat or by email.</p>`
     : v.canRequestExtraUsage
       ? html`<form method="post" action="/me/request">${csrfField(ctx.csrf)}
 <label for="${fieldId('ask.note')}">Note for your admins (optional)</label><br>
-<textarea id="${fieldId('ask.note')}" name="note" rows="2" cols="40"${errorAttrs(errors, 'ask.note')}></textarea>${errorText(errors, 'ask.note')}<br>
+<textarea id="${fieldId('ask.note')}" name="note" rows="2" cols="40"${errors.attrs('ask.note')}></textarea>${errors.text('ask.note')}<br>
 <button type="submit">Request extra usage</button></form>`
-      : html`<p class="muted">${v.requestRefusal ? `You cannot request extra usage now: ${v.requestRefusal.message}.` : ''}</p>${errorText(errors, 'ask.note')}`;
+      : html`<p class="muted">${v.requestRefusal ? `You cannot request extra usage now: ${v.requestRefusal.message}.` : ''}</p>${errors.text('ask.note')}`;
   return layout({
     title: 'My usage', viewer: ctx.viewer, csrf: ctx.csrf, current: '/me',
     body: html`<h1>My usage</h1><p class="muted">${v.name} · ${v.seatTier === 'premium' ? 'Premium' : 'Standard'} seat · ${org.name} · ${v.period} (${tz})</p>

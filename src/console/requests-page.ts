@@ -12,7 +12,7 @@ import { orgRequest, pendingRequests } from '../ledger/requests.js';
 import type { RequestView } from '../notify/port.js';
 import { seatLabel, waitingText, whenText } from '../notify/email-format.js';
 import type { ConsoleDeps } from './deps.js';
-import { csrfField, errorAttrs, errorText, fieldId, FormError, parseForm, type FieldErrors } from './forms.js';
+import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from './forms.js';
 import { refusalPage, runForm, signedIn, withSaved, type PageContext } from './guard.js';
 import { html, type Html } from './html.js';
 import { layout, sendPage } from './layout.js';
@@ -51,28 +51,28 @@ async function rowsOf(deps: ConsoleDeps, ctx: PageContext, views: RequestView[])
   return views.map((view) => ({ view, cap: byId.get(view.requester.memberId)?.cap ?? null, spend: byId.get(view.requester.memberId)?.monthToDateExtra ?? '0.00' }));
 }
 
-function decideForms(ctx: PageContext, row: Row, errors: FieldErrors, orgExtraOn: boolean): Html {
+function decideForms(ctx: PageContext, row: Row, errors: ErrorSlots, orgExtraOn: boolean): Html {
   const r = row.view;
   if (r.status !== 'pending') return html`<p>${statusText(r, ctx.viewer.org.timezone)}</p>`;
   if (r.requester.memberId === ctx.viewer.member.id) return html`<p class="muted">Your own request: another admin or an owner decides it.</p>`;
   const k = `req-${r.requestId}`;
   const action = `/requests/${encodeURIComponent(r.requestId)}/decision`;
   const hidden = html`${csrfField(ctx.csrf)}<input type="hidden" name="back" value="/requests/${r.requestId}">`;
-  return html`<details${errors[`${k}.cap`] || errors[`${k}.decision`] || errors[`${k}.reason`] ? html` open` : ''}><summary>Increase limit</summary><div class="panel">
+  return html`<details${errors.has(`${k}.cap`) || errors.has(`${k}.decision`) ? html` open` : ''}><summary>Increase limit</summary><div class="panel">
 ${r.requester.seatTier === 'standard' ? html`<form method="post" action="${action}" class="inline">${hidden}<input type="hidden" name="decision" value="upgrade_seat"><button type="submit">Upgrade to a premium seat</button></form>` : ''}
 <form method="post" action="${action}">${hidden}<input type="hidden" name="decision" value="enable_extra_usage">
 <fieldset><legend>Enable extra usage for ${r.requester.name}</legend>
 <div class="field"><label><input type="radio" name="capMode" value="cap" checked> With a monthly limit of</label>
-<label for="${fieldId(`${k}.cap`)}" class="visually-hidden">Monthly limit in USD</label> <input id="${fieldId(`${k}.cap`)}" name="cap" inputmode="decimal" size="8" value="${row.cap ?? ''}"${errorAttrs(errors, `${k}.cap`)}> USD</div>
+<label for="${fieldId(`${k}.cap`)}" class="visually-hidden">Monthly limit in USD</label> <input id="${fieldId(`${k}.cap`)}" name="cap" inputmode="decimal" size="8" value="${row.cap ?? ''}"${errors.attrs(`${k}.cap`)}> USD</div>
 <div class="field"><label><input type="radio" name="capMode" value="unlimited"> Unlimited (organisation and seat caps still apply)</label></div>
 ${!orgExtraOn && isOwner(ctx.viewer.member) ? html`<div class="field"><label><input type="checkbox" name="turnOn" value="on"> Extra usage is off for the organisation: turn it on for selected members</label></div>` : ''}
 ${!orgExtraOn && !isOwner(ctx.viewer.member) ? html`<p class="muted">Extra usage is off for the organisation: an owner must turn it on first.</p>` : ''}
-<button type="submit">Enable extra usage</button></fieldset>${errorText(errors, `${k}.cap`)}${errorText(errors, `${k}.decision`)}</form>
+<button type="submit">Enable extra usage</button></fieldset>${errors.text(`${k}.cap`)}${errors.text(`${k}.decision`)}</form>
 </div></details>
-<details${errors[`${k}.reason`] ? html` open` : ''}><summary>Deny</summary><div class="panel">
+<details${errors.has(`${k}.reason`) ? html` open` : ''}><summary>Deny</summary><div class="panel">
 <form method="post" action="${action}">${hidden}<input type="hidden" name="decision" value="deny">
 <label for="${fieldId(`${k}.reason`)}">Reason (shown to ${r.requester.name})</label><br>
-<textarea id="${fieldId(`${k}.reason`)}" name="reason" rows="2" cols="40"${errorAttrs(errors, `${k}.reason`)}></textarea>${errorText(errors, `${k}.reason`)}<br>
+<textarea id="${fieldId(`${k}.reason`)}" name="reason" rows="2" cols="40"${errors.attrs(`${k}.reason`)}></textarea>${errors.text(`${k}.reason`)}<br>
 <button type="submit" class="danger">Deny</button></form></div></details>`;
 }
 
@@ -84,7 +84,7 @@ function statusText(r: RequestView, tz: string): string {
   return r.status === 'expired' ? 'Expired: nobody decided in time.' : 'Closed.';
 }
 
-function requestCard(ctx: PageContext, row: Row, errors: FieldErrors, orgExtraOn: boolean, now: Date): Html {
+function requestCard(ctx: PageContext, row: Row, errors: ErrorSlots, orgExtraOn: boolean, now: Date): Html {
   const r = row.view;
   const tz = ctx.viewer.org.timezone;
   return html`<section class="card" aria-labelledby="r-${r.requestId}" data-request="${r.requestId}">
@@ -108,18 +108,21 @@ async function renderList(deps: ConsoleDeps, ctx: PageContext, saved?: string): 
     title: 'Requests', viewer: ctx.viewer, csrf: ctx.csrf, current: '/requests',
     body: html`<h1>Review requests</h1>${saved && SAVED[saved] ? html`<p class="notice" role="status">${SAVED[saved]}</p>` : ''}
 <p class="muted">${rows.length === 0 ? 'No request is waiting for a decision.' : `${rows.length} request${rows.length === 1 ? '' : 's'} waiting, oldest first. Times in ${org.timezone}.`}</p>
-${rows.map((row) => requestCard(ctx, row, {}, org.extraUsageEnabled, deps.now()))}`,
+${rows.map((row) => requestCard(ctx, row, new ErrorSlots(), org.extraUsageEnabled, deps.now()))}`,
   });
 }
 
 async function renderOne(deps: ConsoleDeps, ctx: PageContext, view: RequestView, errors: FieldErrors = {}, saved?: string): Promise<Html> {
   const [row] = await rowsOf(deps, ctx, [view]);
   const org = await loadOrg(deps.db, ctx.viewer.org.id);
+  const slots = new ErrorSlots(errors);
+  // The card first: errors it has no field for (a request decided meanwhile) go above it.
+  const card = requestCard(ctx, row!, slots, org.extraUsageEnabled, deps.now());
   return layout({
     title: `Request from ${view.requester.name}`, viewer: ctx.viewer, csrf: ctx.csrf, current: '/requests',
     body: html`<p><a href="/requests">All open requests</a></p><h1>Request from ${view.requester.name}</h1>
-${saved && SAVED[saved] ? html`<p class="notice" role="status">${SAVED[saved]}</p>` : ''}
-${requestCard(ctx, row!, errors, org.extraUsageEnabled, deps.now())}`,
+${saved && SAVED[saved] ? html`<p class="notice" role="status">${SAVED[saved]}</p>` : ''}${slots.leftover()}
+${card}`,
   });
 }
 

@@ -12,7 +12,7 @@ import { seatLimits, usageOverview } from '../ledger/reports.js';
 import { setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../ledger/settings.js';
 import { whenText } from '../notify/email-format.js';
 import type { ConsoleDeps } from './deps.js';
-import { csrfField, errorAttrs, errorText, fieldId, parseForm, type FieldErrors } from './forms.js';
+import { csrfField, ErrorSlots, fieldId, parseForm, type FieldErrors } from './forms.js';
 import { runForm, signedIn, withSaved, type PageContext } from './guard.js';
 import { html, type Html } from './html.js';
 import { layout, roleName, sendPage } from './layout.js';
@@ -78,7 +78,7 @@ export async function renderUsage(deps: ConsoleDeps, ctx: PageContext, q: ListQu
   const at = deps.now();
   const [overview, limits] = await Promise.all([usageOverview(deps.db, org, at), seatLimits(deps.db, org, at)]);
   const canEdit = isOwner(ctx.viewer.member);
-  const errors = state.errors ?? {};
+  const errors = new ErrorSlots(state.errors);
   const open = (key: string) => (state.open?.has(key) ? html` open` : '');
   const back = usagePath(q);
   const hidden = html`${csrfField(ctx.csrf)}<input type="hidden" name="back" value="${back}">`;
@@ -87,10 +87,10 @@ export async function renderUsage(deps: ConsoleDeps, ctx: PageContext, q: ListQu
 <details${open(key)}><summary>Adjust limit<span class="visually-hidden"> (${label})</span></summary><div class="panel">
 <form method="post" action="${action}" class="inline">${hidden}${extra}<input type="hidden" name="action" value="set">
 <label for="${fieldId(`${key}.cap`)}">${label} in USD</label>
-<input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="10" value="${current ?? ''}"${errorAttrs(errors, `${key}.cap`)}>
+<input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="10" value="${current ?? ''}"${errors.attrs(`${key}.cap`)}>
 <button type="submit">Set cap</button></form>
 <form method="post" action="${action}" class="inline">${hidden}${extra}<input type="hidden" name="action" value="unlimited"><button type="submit" class="secondary">Set to unlimited</button></form>
-${errorText(errors, `${key}.cap`)}</div></details>`;
+${errors.text(`${key}.cap`)}</div></details>`;
 
   const saved = q.saved && SAVED[q.saved] ? html`<p class="notice" role="status">${SAVED[q.saved]}</p>` : '';
   const readOnly = canEdit ? '' : html`<p class="muted">You are ${roleName(ctx.viewer.member.role).toLowerCase()}: you can see these settings; only owners change them.</p>`;
@@ -103,8 +103,8 @@ ${canEdit ? html`<form method="post" action="/usage/extra-usage">${hidden}
 <label><input type="radio" name="enabled" value="on"${ex.enabled ? html` checked` : ''}> On</label>
 <label><input type="radio" name="enabled" value="off"${ex.enabled ? '' : html` checked`}> Off</label>
 <label for="${fieldId('extra.scope')}">Scope</label>
-<select id="${fieldId('extra.scope')}" name="scope"${errorAttrs(errors, 'extra.scope')}><option value="all_members"${ex.scope === 'all_members' ? html` selected` : ''}>All members</option><option value="selected_members"${ex.scope === 'selected_members' ? html` selected` : ''}>Selected members</option></select>
-<button type="submit">Save</button></fieldset>${errorText(errors, 'extra.enabled')}${errorText(errors, 'extra.scope')}</form>` : ''}
+<select id="${fieldId('extra.scope')}" name="scope"${errors.attrs('extra.scope')}><option value="all_members"${ex.scope === 'all_members' ? html` selected` : ''}>All members</option><option value="selected_members"${ex.scope === 'selected_members' ? html` selected` : ''}>Selected members</option></select>
+<button type="submit">Save</button></fieldset>${errors.text('extra.enabled')}${errors.text('extra.scope')}</form>` : ''}
 </section>`;
 
   const capSection = html`<section class="card" aria-labelledby="h-cap"><h2 id="h-cap">Spending cap</h2>
@@ -133,14 +133,14 @@ ${canEdit ? html`<td>${capPanel(`tier-${t.tier}`, '/usage/tier-cap', `${t.tier =
     const memberHidden = html`${hidden}<input type="hidden" name="member" value="${m.id}">`;
     return html`<details${open(key)}><summary aria-label="Actions for ${m.name}">…</summary><div class="panel">
 <form method="post" action="/usage/member-cap" class="inline">${memberHidden}<input type="hidden" name="action" value="set">
-<label for="${fieldId(`${key}.cap`)}">Edit limit (USD)</label><input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="8" value="${m.cap ?? ''}"${errorAttrs(errors, `${key}.cap`)}>
+<label for="${fieldId(`${key}.cap`)}">Edit limit (USD)</label><input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="8" value="${m.cap ?? ''}"${errors.attrs(`${key}.cap`)}>
 <button type="submit">Set limit</button></form>
 <form method="post" action="/usage/member-cap" class="inline">${memberHidden}<input type="hidden" name="action" value="unlimited"><button type="submit" class="secondary">Set to unlimited</button></form>
-${errorText(errors, `${key}.cap`)}
+${errors.text(`${key}.cap`)}
 ${selected ? html`<form method="post" action="/usage/member-extra-usage" class="inline">${memberHidden}<input type="hidden" name="enabled" value="${m.extraUsageEnabled ? 'off' : 'on'}"><button type="submit" class="secondary">Turn extra usage ${m.extraUsageEnabled ? 'off' : 'on'}</button></form>` : ''}
 <form method="post" action="/usage/member-seat" class="inline">${memberHidden}<label for="${fieldId(`${key}.seatTier`)}">Seat</label>
-<select id="${fieldId(`${key}.seatTier`)}" name="seatTier"${errorAttrs(errors, `${key}.seatTier`)}><option value="standard"${m.seatTier === 'standard' ? html` selected` : ''}>Standard</option><option value="premium"${m.seatTier === 'premium' ? html` selected` : ''}>Premium</option></select>
-<button type="submit" class="secondary">Change seat</button></form>${errorText(errors, `${key}.seatTier`)}
+<select id="${fieldId(`${key}.seatTier`)}" name="seatTier"${errors.attrs(`${key}.seatTier`)}><option value="standard"${m.seatTier === 'standard' ? html` selected` : ''}>Standard</option><option value="premium"${m.seatTier === 'premium' ? html` selected` : ''}>Premium</option></select>
+<button type="submit" class="secondary">Change seat</button></form>${errors.text(`${key}.seatTier`)}
 </div></details>`;
   };
   const membersSection = html`<section class="card" aria-labelledby="h-members"><h2 id="h-members">Individual seat limits</h2>
@@ -158,7 +158,7 @@ ${page.rows.map((m) => html`<tr data-member="${m.externalId}"><th scope="row">${
     csrf: ctx.csrf,
     current: '/usage',
     body: html`<h1>Usage</h1><p class="muted">${org.name} · ${org.plan === 'enterprise' ? 'Enterprise' : 'Team'} plan · ${overview.period} (${org.timezone})</p>
-${saved}${errors['form'] ? html`<p class="alert" role="alert">${errors['form']}</p>` : ''}${readOnly}${extraSection}${capSection}${tierSection}${balanceSection}${membersSection}`,
+${saved}${errors.leftover()}${readOnly}${extraSection}${capSection}${tierSection}${balanceSection}${membersSection}`,
   });
 }
 
