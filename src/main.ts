@@ -1,9 +1,12 @@
 // `npm start`: runs the service on embedded defaults unless the environment says otherwise.
 import { ConfigError, loadConfig } from './config.js';
-import { startService } from './service.js';
+import { checkConfig } from './config-check.js';
 
 async function main() {
   const config = loadConfig();
+  // Every setting first, before the service's (heavy) modules load: a bad one stops us at once.
+  checkConfig(config);
+  const { startService } = await import('./service.js');
   const service = await startService(config);
   console.log(`extra-usage control plane (ROLE=${service.role}) listening on ${service.url}`);
   console.log(`  health:   ${service.url}/health`);

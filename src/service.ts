@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config, Role } from './config.js';
+import { checkConfig } from './config-check.js';
 import { openDatabase, type Database } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import { buildServer } from './api/server.js';
@@ -55,7 +56,8 @@ export function partsOf(role: Role): { api: boolean; worker: boolean; chat: bool
 }
 
 export async function startService(config: Config, log: (msg: string) => void = console.log): Promise<RunningService> {
-  // Bad payment settings stop the start before anything runs.
+  // Bad settings stop the start before anything runs (no database, no dev server).
+  checkConfig(config);
   const makePayments = paymentsFromConfig(config);
   const dataDir = resolve(config.DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
