@@ -42,4 +42,5 @@ details .panel{border:1px solid #d1d5db;border-radius:6px;padding:.75rem;margin-
 .legal p{max-width:48rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 fieldset{border:1px solid #d1d5db;border-radius:6px}
+@media print{header.top,footer,.no-print{display:none}main{max-width:none;padding:0}section.card{break-inside:avoid;border-color:#9ca3af}a{color:inherit;text-decoration:none}}
 `;

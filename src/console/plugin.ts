@@ -7,6 +7,7 @@ import csrfProtection from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { CONSOLE_CSS } from './assets.js';
+import { billingPage } from './billing-page.js';
 import type { ConsoleDeps } from './deps.js';
 import { messagePage } from './guard.js';
 import { html } from './html.js';
@@ -31,6 +32,7 @@ export const CONSOLE_ROUTES = [
   { method: 'GET', url: '/requests' }, { method: 'GET', url: '/requests/new' }, { method: 'GET', url: '/requests/:id' }, { method: 'POST', url: '/requests/:id/decision' },
   { method: 'GET', url: '/me' }, { method: 'POST', url: '/me/request' },
   { method: 'GET', url: '/privacy' }, { method: 'GET', url: '/terms' },
+  { method: 'GET', url: '/billing' }, { method: 'GET', url: '/billing/:month' }, { method: 'GET', url: '/billing/:month/print' },
 ];
 
 // Pages name only this origin; the token in a sign-in URL never leaves in a Referer.
@@ -71,5 +73,6 @@ export function consolePlugin(deps: ConsoleDeps) {
     requestsPage(app, deps);
     memberPage(app, deps);
     legalPages(app, deps);
+    billingPage(app, deps);
   };
 }
