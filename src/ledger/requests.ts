@@ -4,7 +4,8 @@
 import type { Db } from '../db/client.js';
 import type { ExtraUsageRequest, Member, Organization } from '../generated/prisma/client.js';
 import { decisionProblem, statusAfter, type DecisionInput } from '../domain/requests.js';
-import { formatUsdOrNull, parseUsd } from '../domain/money.js';
+import { formatUsd, formatUsdOrNull, maxNanos, parseUsd } from '../domain/money.js';
+import { periodOf } from '../domain/periods.js';
 import type { RequestView } from '../notify/port.js';
 import { actorLabel, isAdmin, isOwner, SYSTEM_ACTOR } from './actors.js';
 import { writeAudit, type AuditRecord } from './audit.js';
@@ -52,7 +53,7 @@ export async function openRequest(db: Db, input: OpenRequestInput): Promise<stri
 
 type RequestRow = ExtraUsageRequest & { member: Member; org: Organization };
 
-async function viewOf(db: Db, row: RequestRow): Promise<RequestView> {
+async function viewOf(db: Db, row: RequestRow, at = new Date()): Promise<RequestView> {
   const decider = row.decidedById ? await db.member.findUnique({ where: { id: row.decidedById } }) : null;
   const denied = await db.extraUsageRequest.findFirst({
     where: { memberId: row.memberId, status: 'denied', id: { not: row.id }, requestedAt: { lt: row.requestedAt } },
@@ -75,13 +76,32 @@ async function viewOf(db: Db, row: RequestRow): Promise<RequestView> {
     decidedBy: decider ? personOf(decider) : null,
     decidedAt: row.decidedAt?.toISOString() ?? null,
     previousDenial: denied ? { at: (denied.decidedAt ?? denied.requestedAt).toISOString(), by: deniedBy ? personOf(deniedBy) : null, reason: denied.reason } : null,
+    context: await deciderContext(db, row, at),
   };
 }
 
-export async function requestView(db: Db, requestId: string): Promise<RequestView> {
+/** The member's month so far and the org's room left: what a decider weighs. */
+async function deciderContext(db: Db, row: RequestRow, at: Date): Promise<NonNullable<RequestView['context']>> {
+  const period = periodOf(at, row.org.timezone);
+  const rows = await db.monthlySpend.findMany({
+    where: { orgId: row.orgId, period, OR: [{ scope: 'member', subject: row.memberId }, { scope: 'org', subject: 'org' }] },
+  });
+  const member = rows.find((r) => r.scope === 'member');
+  const org = rows.find((r) => r.scope === 'org');
+  const orgCap = row.org.orgMonthlyCapNanos;
+  const orgUsed = (org?.extraNanos ?? 0n) + (org?.reservedNanos ?? 0n);
+  return {
+    monthToDateExtra: formatUsd(member?.extraNanos ?? 0n),
+    cap: formatUsdOrNull(row.member.extraUsageCapNanos),
+    orgRemaining: orgCap === null ? null : formatUsd(maxNanos(0n, orgCap - orgUsed)),
+  };
+}
+
+/** `at`: the instant whose month the decider's context is read for (now by default). */
+export async function requestView(db: Db, requestId: string, at = new Date()): Promise<RequestView> {
   const row = await db.extraUsageRequest.findUnique({ where: { id: requestId }, include: { member: true, org: true } });
   if (!row) throw notFound(`request '${requestId}'`, 'requestId');
-  return viewOf(db, row);
+  return viewOf(db, row, at);
 }
 
 /** A request of this org, or null (an unknown id, or another org's): what a chat click may name. */

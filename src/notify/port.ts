@@ -34,6 +34,12 @@ export interface RequestView {
   decidedAt: string | null;
   /** The member's latest earlier request that was denied, shown to whoever decides this one. */
   previousDenial: { at: string; by: Person | null; reason: string | null } | null;
+  /**
+   * What the decider weighs, read when the view is built (decimal dollar strings):
+   * the member's extra spend this month (org's timezone), their cap (null = unlimited)
+   * and what is left of the org's monthly cap after spend and holds (null = no org cap).
+   */
+  context?: { monthToDateExtra: string; cap: string | null; orgRemaining: string | null };
 }
 
 export type AlertKind =
@@ -77,6 +83,11 @@ export interface SendOptions {
    * that already delivered it is skipped (src/notify/fanout.ts).
    */
   deliveryKey?: string;
+  /**
+   * Set by the fan-out: a channel calls it for each recipient it reached, so a retry
+   * after a partial failure skips them (channels that send to everyone at once need not).
+   */
+  delivered?: (memberId: string) => Promise<void>;
 }
 
 export interface Notifier {
