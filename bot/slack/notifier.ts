@@ -5,7 +5,7 @@
 // One recipient failing does not stop the others; the failure is raised afterwards
 // so the activity retries (and the rows make the retry send only what is missing).
 import type { Db } from '../../src/db/client.js';
-import type { AlertView, DigestView, Notifier, Person, RequestView } from '../../src/notify/port.js';
+import type { AlertView, DigestView, Notifier, Person, RequestView, SendOptions } from '../../src/notify/port.js';
 import { openDm, type WebClient } from './surfaces.js';
 import { alertBlocks, alertText } from './views/alert.js';
 import type { Block } from './views/blocks.js';
@@ -93,7 +93,7 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
       await each(tasks, (t) => t());
     },
 
-    async alert(a: AlertView, to: Person[]) {
+    async alert(a: AlertView, to: Person[], opts?: SendOptions) {
       const client = await clientOf(a.orgId);
       if (!client) return;
       const blocks = alertBlocks(a);
@@ -115,16 +115,18 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
       }
       await each(reachable(to), async (p) => {
         await post(client, a.orgId, { channel: await openDm(client, p.slackUserId), memberId: p.memberId }, 'alert', null, text, blocks);
+        await opts?.delivered?.(p.memberId); // a retry skips them (src/notify/fanout.ts)
       });
     },
 
-    async digest(d: DigestView, admins: Person[]) {
+    async digest(d: DigestView, admins: Person[], opts?: SendOptions) {
       const client = await clientOf(d.orgId);
       if (!client || d.requests.length === 0) return;
       await each(reachable(admins), async (admin) => {
         const channel = await openDm(client, admin.slackUserId);
         // Built per admin: an admin who asked sees their own request without buttons.
         for (const page of digestPages(d, { memberId: admin.memberId })) await post(client, d.orgId, { channel, memberId: admin.memberId }, 'digest', null, page.text, page.blocks);
+        await opts?.delivered?.(admin.memberId);
       });
     },
   };

@@ -7,7 +7,7 @@
 // One recipient failing does not stop the others; the failures are raised
 // afterwards so the activity retries (and the rows make it send only what is missing).
 import { loadOrg } from '../../src/ledger/limits-state.js';
-import type { AlertView, DigestView, Notifier, Person, RequestView } from '../../src/notify/port.js';
+import type { AlertView, DigestView, Notifier, Person, RequestView, SendOptions } from '../../src/notify/port.js';
 import type { ConversationRef, OutgoingMessage } from './activity.js';
 import { alertCard } from './cards/alert.js';
 import { attachment, type AdaptiveCard } from './cards/card.js';
@@ -98,7 +98,7 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
       await each(tasks, (t) => t());
     },
 
-    async alert(a: AlertView, to: Person[]) {
+    async alert(a: AlertView, to: Person[], opts?: SendOptions) {
       const org = await loadOrg(db, a.orgId);
       await each(reachable(to), async (person) => {
         if (a.kind === 'seat_limit_reached' && a.member?.memberId === person.memberId) {
@@ -111,16 +111,18 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
         }
         const forOwner = person.role === 'owner' || person.role === 'primary_owner';
         await send(a.orgId, person, 'alert', null, message(alertCard(a, org.timezone, forOwner && !a.member), a.title));
+        await opts?.delivered?.(person.memberId); // a retry skips them (src/notify/fanout.ts)
       });
     },
 
-    async digest(d: DigestView, admins: Person[]) {
+    async digest(d: DigestView, admins: Person[], opts?: SendOptions) {
       if (d.requests.length === 0) return;
       const [timezone, refreshUserIds] = await Promise.all([timeZoneOf(d.orgId), adminUserIds(deps, d.orgId)]);
       const pages = pagesOf(d.requests);
       const cards = pages.map((page, index) => digestCard(page, { orgName: d.orgName, timezone, mode: 'base', list: 'digest', at: d.at, page: { index, count: pages.length }, refreshUserIds }));
       await each(reachable(admins), async (admin) => {
         for (const card of cards) await send(d.orgId, admin, 'digest', null, message(card, `${d.requests.length} extra usage request(s) waiting`));
+        await opts?.delivered?.(admin.memberId);
       });
     },
   };

@@ -4,7 +4,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../config.js';
 import { alertEmail, digestEmail, requestClosedEmail, requestOpenedEmail, requestReminderEmail, type EmailContent, type FormatOptions } from './email-format.js';
-import type { Notifier, Person } from './port.js';
+import type { Notifier, Person, SendOptions } from './port.js';
 
 export interface EmailNotifierOptions {
   /** An smtp:// URL or a ready nodemailer transport. */
@@ -68,7 +68,7 @@ export class EmailNotifier implements Notifier {
    * Builds and sends one email. With sign-in tokens configured and console links in
    * it, each recipient gets their own copy whose links sign them in.
    */
-  private async sendBuilt(orgId: string, to: Person[], opts: FormatOptions, build: (o: FormatOptions) => EmailContent): Promise<void> {
+  private async sendBuilt(orgId: string, to: Person[], opts: FormatOptions, build: (o: FormatOptions) => EmailContent, send?: SendOptions): Promise<void> {
     const mint = this.opts.signInToken;
     const probe = '__sign_in_token_probe__';
     if (!mint || !build({ ...opts, signInToken: probe }).text.includes(probe)) return this.send(to, build(opts));
@@ -79,6 +79,7 @@ export class EmailNotifier implements Notifier {
       seen.add(address);
       const token = await mint(orgId, person);
       await this.send([person], build(token ? { ...opts, signInToken: token } : opts));
+      await send?.delivered?.(person.memberId); // a retry does not mail them again
     }
   }
 
@@ -95,14 +96,14 @@ export class EmailNotifier implements Notifier {
     await this.sendBuilt(request.orgId, [request.requester], await this.format(request.orgId, this.now()), (o) => requestClosedEmail(request, o));
   }
 
-  async alert(alert: Parameters<Notifier['alert']>[0], to: Person[]): Promise<void> {
-    await this.sendBuilt(alert.orgId, to, await this.format(alert.orgId, this.now()), (o) => alertEmail(alert, o));
+  async alert(alert: Parameters<Notifier['alert']>[0], to: Person[], send?: SendOptions): Promise<void> {
+    await this.sendBuilt(alert.orgId, to, await this.format(alert.orgId, this.now()), (o) => alertEmail(alert, o), send);
   }
 
   /** "Waiting" is counted to the digest's own time, so a retried digest reads the same. */
-  async digest(digest: Parameters<Notifier['digest']>[0], admins: Person[]): Promise<void> {
+  async digest(digest: Parameters<Notifier['digest']>[0], admins: Person[], send?: SendOptions): Promise<void> {
     if (digest.requests.length === 0) return;
-    await this.sendBuilt(digest.orgId, admins, await this.format(digest.orgId, new Date(digest.at)), (o) => digestEmail(digest, o));
+    await this.sendBuilt(digest.orgId, admins, await this.format(digest.orgId, new Date(digest.at)), (o) => digestEmail(digest, o), send);
   }
 
   close(): void {
