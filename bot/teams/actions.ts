@@ -16,6 +16,8 @@ export const VERB = {
   settingsExtraUsage: 'settings.extraUsage',
   settingsCap: 'settings.cap',
   settingsSeat: 'settings.seat',
+  /** Owners: one member's own extra-usage switch (the "Selected members only" scope). */
+  settingsMemberExtraUsage: 'settings.memberExtraUsage',
   settingsAutoReload: 'settings.autoReload',
   /** Team owners: a payment link for the amount typed (never card details in chat). */
   settingsBuy: 'settings.buy',
@@ -43,6 +45,11 @@ export const INPUT = {
 
 const id = z.string().min(1).max(200);
 const page = z.coerce.number().int().min(0).max(10_000).default(0);
+
+/** The settings are a menu and one card per area. */
+export const SETTINGS_SCREENS = ['menu', 'extra', 'caps', 'balance', 'members'] as const;
+export type SettingsScreen = (typeof SETTINGS_SCREENS)[number];
+export type CapTarget = 'org' | 'standard' | 'premium' | 'member';
 /** Where a request action was clicked: its own card, or a list of requests (digest or the pending list). */
 const requestOrigin = z.discriminatedUnion('card', [
   z.object({ card: z.literal('request'), reminder: z.boolean().optional() }),
@@ -56,10 +63,12 @@ const schemas = {
   [VERB.requestDecide]: z.object({ requestId: id, decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny']) }).and(requestOrigin),
   [VERB.digestView]: z.object({ requestIds: z.array(id).min(1).max(50), list: z.enum(['digest', 'pending']).default('digest') }),
   [VERB.requestsList]: z.object({}),
-  [VERB.settingsShow]: z.object({ page }),
+  [VERB.settingsShow]: z.object({ page, screen: z.enum(SETTINGS_SCREENS).default('menu') }),
   [VERB.settingsExtraUsage]: z.object({ page }),
-  [VERB.settingsCap]: z.object({ page, target: z.enum(['org', 'standard', 'premium', 'member']), unlimited: z.boolean().optional() }),
+  /** unlimited without confirmed: the card asks first; nothing changes. */
+  [VERB.settingsCap]: z.object({ page, target: z.enum(['org', 'standard', 'premium', 'member']), unlimited: z.boolean().optional(), confirmed: z.boolean().optional() }),
   [VERB.settingsSeat]: z.object({ page }),
+  [VERB.settingsMemberExtraUsage]: z.object({ page, enabled: z.boolean() }),
   [VERB.settingsAutoReload]: z.object({ page }),
   /** purchaseKey: made when the card was drawn, so clicking one card again is the same purchase. */
   [VERB.settingsBuy]: z.object({ page, purchaseKey: z.string().regex(/^[A-Za-z0-9-]{8,64}$/) }),

@@ -9,12 +9,12 @@ import { isAdmin, isOwner } from '../../src/ledger/actors.js';
 import { LedgerError } from '../../src/ledger/errors.js';
 import { loadOrg } from '../../src/ledger/limits-state.js';
 import { pendingRequests } from '../../src/ledger/requests.js';
-import { setAutoReload, setExtraUsage, setMemberCap, setMemberSeatTier, setOrgCap, setTierCap } from '../../src/ledger/settings.js';
+import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../../src/ledger/settings.js';
 import { formatUsd } from '../../src/domain/money.js';
 import type { DecisionInput } from '../../src/domain/requests.js';
 import type { RequestView } from '../../src/notify/port.js';
 import { ADAPTIVE_CARD, type InvokeResult, type Turn, type TurnLogic } from './activity.js';
-import { INPUT, parseCardAction, VERB, type ActionData, type CardActionInput } from './actions.js';
+import { INPUT, parseCardAction, VERB, type ActionData, type CardActionInput, type SettingsScreen } from './actions.js';
 import { readAmount } from './amounts.js';
 import { attachment, type AdaptiveCard, type Notice } from './cards/card.js';
 import { DIGEST_PAGE } from './cards/digest.js';
@@ -93,7 +93,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
 
       case VERB.settingsShow:
         if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS) });
-        return settingsScreen(deps, org.id, { page: action.data.page });
+        return settingsScreen(deps, org.id, { screen: action.data.screen, page: action.data.page });
 
       case VERB.auditShow:
         if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS_AUDIT) });
@@ -102,6 +102,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       case VERB.settingsExtraUsage:
       case VERB.settingsCap:
       case VERB.settingsSeat:
+      case VERB.settingsMemberExtraUsage:
       case VERB.settingsAutoReload:
         if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS) });
         return changeSettings(who, action);
@@ -115,7 +116,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
   /** "Get payment link": a Stripe Checkout link for the amount (or, ledger-only, the credit). */
   async function buyBalance(who: Linked, d: ActionData<typeof VERB.settingsBuy>, inputs: Record<string, string>): Promise<AdaptiveCard> {
     const orgId = who.org.id;
-    const same = { page: d.page, purchaseKey: d.purchaseKey };
+    const same = { screen: 'balance' as const, page: d.page, purchaseKey: d.purchaseKey };
     const again = (error: string) => settingsScreen(deps, orgId, { ...same, errors: { [INPUT.buyAmount]: error }, values: inputs });
     const amount = readAmount(inputs[INPUT.buyAmount]);
     if (amount.kind === 'empty') return again('Enter the amount to add.');
@@ -132,7 +133,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     if (outcome.kind === 'checkout') {
       return settingsScreen(deps, orgId, { ...same, payment: { url: outcome.checkoutUrl, amount: formatUsd(outcome.amountNanos) }, notice: { tone: 'good', text: `Your payment link for ${capText(formatUsd(outcome.amountNanos))} is ready below.` } });
     }
-    return settingsScreen(deps, orgId, { page: d.page, notice: { tone: 'good', text: `Added ${capText(formatUsd(outcome.entry.amountNanos))}. The prepaid balance is now ${capText(formatUsd(outcome.entry.balanceAfterNanos))}.` } });
+    return settingsScreen(deps, orgId, { screen: 'balance', page: d.page, notice: { tone: 'good', text: `Added ${capText(formatUsd(outcome.entry.amountNanos))}. The prepaid balance is now ${capText(formatUsd(outcome.entry.balanceAfterNanos))}.` } });
   }
 
   async function decide(who: Linked, d: ActionData<typeof VERB.requestDecide> & RequestOrigin, inputs: Record<string, string>, viewerId: string): Promise<AdaptiveCard> {
@@ -177,12 +178,18 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     return screen({ notice: { tone: 'good', text: `${done} ${view.requester.name} is told.` } });
   }
 
-  async function changeSettings(who: Linked, action: Extract<CardActionInput, { verb: typeof VERB.settingsExtraUsage | typeof VERB.settingsCap | typeof VERB.settingsSeat | typeof VERB.settingsAutoReload }>): Promise<AdaptiveCard> {
+  async function changeSettings(who: Linked, action: Extract<CardActionInput, { verb: typeof VERB.settingsExtraUsage | typeof VERB.settingsCap | typeof VERB.settingsSeat | typeof VERB.settingsMemberExtraUsage | typeof VERB.settingsAutoReload }>): Promise<AdaptiveCard> {
     const orgId = who.org.id;
     const page = action.data.page;
     const inputs = action.inputs;
-    const again = (errors: Record<string, string>, notice?: Notice) => settingsScreen(deps, orgId, { page, errors, values: inputs, ...(notice ? { notice } : {}) });
-    const ok = (text: string) => settingsScreen(deps, orgId, { page, notice: { tone: 'good', text } });
+    // Each change answers with the card of its own area.
+    const screen: SettingsScreen =
+      action.verb === VERB.settingsExtraUsage ? 'extra'
+        : action.verb === VERB.settingsAutoReload ? 'balance'
+          : action.verb === VERB.settingsCap && action.data.target !== 'member' ? 'caps'
+            : 'members';
+    const again = (errors: Record<string, string>, notice?: Notice) => settingsScreen(deps, orgId, { screen, page, errors, values: inputs, ...(notice ? { notice } : {}) });
+    const ok = (text: string) => settingsScreen(deps, orgId, { screen, page, notice: { tone: 'good', text }, ...(screen === 'members' && inputs[INPUT.capMemberId] ? { values: { [INPUT.capMemberId]: inputs[INPUT.capMemberId]! } } : {}) });
     // Fresh org row: the ledger functions compare plans and write the audit entry from it.
     const org = await loadOrg(db, orgId);
     try {
@@ -195,9 +202,21 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       }
 
       if (action.verb === VERB.settingsCap) {
-        const { target, unlimited } = action.data;
+        const { target, unlimited, confirmed } = action.data;
         const inputId = target === 'org' ? INPUT.capOrg : target === 'member' ? INPUT.capMember : INPUT.capTier(target);
         let capNanos: bigint | null = null;
+        if (unlimited && !confirmed) {
+          // Removing a spending limit asks first; nothing changes until the owner says yes.
+          if (target !== 'member') {
+            const what = target === 'org' ? "the organisation's monthly limit" : `the ${target} seats' monthly limit`;
+            return settingsScreen(deps, orgId, { screen, page, values: inputs, confirm: { target, what } });
+          }
+          const memberId = inputs[INPUT.capMemberId];
+          if (!memberId) return again({ [INPUT.capMemberId]: 'Choose a member.' });
+          const m = await db.member.findFirst({ where: { id: memberId, orgId, removedAt: null } });
+          if (!m) return again({ [INPUT.capMemberId]: 'This member is not in the organisation (any more).' });
+          return settingsScreen(deps, orgId, { screen, page, values: inputs, confirm: { target, memberId: m.id, what: `${m.name}'s own monthly limit` } });
+        }
         if (!unlimited) {
           const amount = readAmount(inputs[inputId]);
           if (amount.kind === 'empty') return again({ [inputId]: 'Enter an amount, or use "Set to unlimited".' });
@@ -221,6 +240,18 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
         return ok(`${seatName(target)} seats' monthly limit is now ${shown}.`);
       }
 
+      if (action.verb === VERB.settingsMemberExtraUsage) {
+        const memberId = inputs[INPUT.capMemberId];
+        if (!memberId) return again({ [INPUT.capMemberId]: 'Choose a member.' });
+        const m = await db.member.findFirst({ where: { id: memberId, orgId, removedAt: null } });
+        if (!m) return again({ [INPUT.capMemberId]: 'This member is not in the organisation (any more).' });
+        const { enabled } = action.data;
+        if (m.extraUsageEnabled === enabled) return settingsScreen(deps, orgId, { screen, page, values: { [INPUT.capMemberId]: m.id }, notice: { tone: 'accent', text: `Extra usage is already ${enabled ? 'on' : 'off'} for ${m.name}. Nothing was changed.` } });
+        await setMemberExtraUsage(db, org, who.member, m.id, enabled);
+        const scopeNote = !org.extraUsageEnabled ? ' It takes effect when extra usage is on for the organisation.' : org.extraUsageScope === 'all_members' ? ' The organisation gives extra usage to all members at the moment, so this matters once it is set to selected members.' : '';
+        return ok(`Extra usage is now ${enabled ? 'on' : 'off'} for ${m.name}.${scopeNote}`);
+      }
+
       if (action.verb === VERB.settingsSeat) {
         const memberId = inputs[INPUT.capMemberId];
         const seat = inputs[INPUT.seatMember];
@@ -228,7 +259,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
         if (seat !== 'standard' && seat !== 'premium') return again({ [INPUT.seatMember]: 'Choose a seat: standard or premium.' });
         const m = await db.member.findFirst({ where: { id: memberId, orgId, removedAt: null } });
         if (!m) return again({ [INPUT.capMemberId]: 'This member is not in the organisation (any more).' });
-        if (m.seatTier === seat) return settingsScreen(deps, orgId, { page, notice: { tone: 'accent', text: `${m.name} already has a ${seatName(seat).toLowerCase()} seat. Nothing was changed.` } });
+        if (m.seatTier === seat) return settingsScreen(deps, orgId, { screen, page, notice: { tone: 'accent', text: `${m.name} already has a ${seatName(seat).toLowerCase()} seat. Nothing was changed.` } });
         await setMemberSeatTier(db, org, who.member, m.id, seat);
         return ok(`${m.name} now has a ${seatName(seat).toLowerCase()} seat.`);
       }
@@ -278,7 +309,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     const command = commandOf(a.text);
     let result: AdaptiveCard;
     if (command === 'requests' || command === 'pending') result = await onAction(turn, who, { verb: VERB.requestsList, data: {}, inputs: {} });
-    else if (command === 'settings') result = await onAction(turn, who, { verb: VERB.settingsShow, data: { page: 0 }, inputs: {} });
+    else if (command === 'settings') result = await onAction(turn, who, { verb: VERB.settingsShow, data: { page: 0, screen: 'menu' }, inputs: {} });
     else if (command === 'audit') result = await onAction(turn, who, { verb: VERB.auditShow, data: {}, inputs: {} });
     else if (command === 'signin') {
       // A single-use sign-in token for the API, bound to the member Teams vouched for; sent to this chat only.

@@ -14,7 +14,7 @@ import type { AdaptiveCard, Notice } from './cards/card.js';
 import { auditLogCard } from './cards/audit-log.js';
 import { digestCard } from './cards/digest.js';
 import { requestCard, type CardMode, type DecisionForm, type RequestOrigin } from './cards/request.js';
-import { settingsCard } from './cards/settings.js';
+import { settingsCard, type SettingsCardOptions } from './cards/settings.js';
 import { usageCard } from './cards/usage.js';
 import type { TeamsDeps } from './deps.js';
 
@@ -67,12 +67,18 @@ export async function listScreen(deps: Deps, org: OrgWithTiers, viewer: Member, 
   return digestCard(views, { orgName: org.name, timezone: org.timezone, mode: modeFor(viewer), list, notice: o.notice, form: o.form ?? null, refreshUserIds: await adminUserIds(deps, org.id), viewerMemberId: viewer.id });
 }
 
-export async function settingsScreen(deps: Deps, orgId: string, o: { page: number; notice?: Notice; errors?: Record<string, string>; values?: Record<string, string>; purchaseKey?: string; payment?: { url: string; amount: string } }): Promise<AdaptiveCard> {
+export type SettingsScreenOptions = Omit<SettingsCardOptions, 'purchaseKey' | 'ownSwitch'> & { purchaseKey?: string };
+
+export async function settingsScreen(deps: Deps, orgId: string, o: SettingsScreenOptions): Promise<AdaptiveCard> {
   const org = await loadOrg(deps.db, orgId);
   const now = deps.now();
-  const [overview, limits] = await Promise.all([usageOverview(deps.db, org, now), seatLimits(deps.db, org, now)]);
+  const [overview, limits, own] = await Promise.all([
+    usageOverview(deps.db, org, now),
+    seatLimits(deps.db, org, now),
+    deps.db.member.findMany({ where: { orgId, removedAt: null }, select: { id: true, extraUsageEnabled: true } }),
+  ]);
   // Each card drawn names its own purchase (see VERB.settingsBuy).
-  return settingsCard(overview, limits, { ...o, purchaseKey: o.purchaseKey ?? randomUUID() });
+  return settingsCard(overview, limits, { ...o, purchaseKey: o.purchaseKey ?? randomUUID(), ownSwitch: Object.fromEntries(own.map((m) => [m.id, m.extraUsageEnabled])) });
 }
 
 /** The audit log, one page (owners only: the caller checks the stored role). */

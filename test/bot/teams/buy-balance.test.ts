@@ -46,7 +46,7 @@ const balance = async () => (await scratch.db.prisma.organization.findUniqueOrTh
 
 describe('Buy balance in Teams', () => {
   it('answers the owner with a Pay button to Stripe Checkout and credits nothing until paid', async () => {
-    const settings = h.cardOf(await h.invoke(USERS.owner, 'settings.show', { verb: 'settings.show', page: 0 }));
+    const settings = h.cardOf(await h.invoke(USERS.owner, 'settings.show', { verb: 'settings.show', screen: 'balance', page: 0 }));
     expect(buttonsOf(settings)).toContain('Get payment link');
     const buy = buttonData(settings, 'Get payment link');
     expect(buy.data.purchaseKey).toMatch(/^[A-Za-z0-9-]{8,64}$/);
@@ -71,7 +71,7 @@ describe('Buy balance in Teams', () => {
   });
 
   it('refuses a member who sends the action anyway, without calling Stripe', async () => {
-    const settings = h.cardOf(await h.invoke(USERS.owner, 'settings.show', { verb: 'settings.show', page: 0 }));
+    const settings = h.cardOf(await h.invoke(USERS.owner, 'settings.show', { verb: 'settings.show', screen: 'balance', page: 0 }));
     const buy = buttonData(settings, 'Get payment link');
     const calls = standIn.calls.length;
     const refused = h.cardOf(await h.invoke(USERS.alice, buy.verb, { ...buy.data, buyAmount: '10' }));

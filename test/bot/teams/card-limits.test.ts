@@ -3,6 +3,7 @@
 // request API accept and 60 refresh ids, stay under it.
 import { describe, expect, it } from 'vitest';
 import { AUDIT_PAGE_SIZE } from '../../../bot/audit-log/page.js';
+import { SETTINGS_SCREENS } from '../../../bot/teams/actions.js';
 import { auditLogCard } from '../../../bot/teams/cards/audit-log.js';
 import { MAX_CARD_BYTES } from '../../../bot/teams/cards/card.js';
 import { DIGEST_PAGE, digestCard, pagesOf } from '../../../bot/teams/cards/digest.js';
@@ -45,7 +46,7 @@ describe('card sizes', () => {
     expect(size(requestCard(request(1), { timezone: 'Europe/Paris', mode: 'admin', refreshUserIds, notice: { tone: 'attention', text: 'n'.repeat(600) } }))).toBeLessThan(MAX_CARD_BYTES);
   });
 
-  it('a settings page of members with every error shown', () => {
+  it('every settings card (a page of members) with every error and the confirmation shown', () => {
     const members = Array.from({ length: MEMBERS_PAGE * 3 }, (_, i) => ({ id: uuid(i), externalId: `m${i}`, name: longName(i), role: 'member' as const, seatTier: 'standard' as const, extraUsageEnabled: false, cap: '999999999999.99', monthToDateExtra: '999999999999.999999999', monthToDateIncluded: '0.00', paused: true }));
     const overview = {
       org: { id: uuid(0), slug: 'acme', name: longName(0), plan: 'team', timezone: 'America/Argentina/ComodRivadavia', digestHour: 9 },
@@ -61,8 +62,12 @@ describe('card sizes', () => {
     } as unknown as Overview;
     const error = 'e'.repeat(300);
     const errors = Object.fromEntries(['cap.org', 'cap.member', 'capMemberId', 'seat.member', 'autoReloadThreshold', 'autoReloadAmount', 'extraUsageScope'].map((id) => [id, error]));
-    const card = settingsCard(overview, { period: '2026-11', members } as SeatLimits, { page: 1, errors, values: { 'cap.org': 'v'.repeat(300) }, notice: { tone: 'attention', text: error } });
-    expect(size(card)).toBeLessThan(MAX_CARD_BYTES);
+    for (const screen of SETTINGS_SCREENS) {
+      const ownSwitch = Object.fromEntries(members.map((m) => [m.id, true]));
+      const confirm = { target: 'member' as const, memberId: uuid(1), what: `${longName(1)}'s own monthly limit` };
+      const card = settingsCard(overview, { period: '2026-11', members } as SeatLimits, { screen, page: 1, errors, values: { 'cap.org': 'v'.repeat(300) }, notice: { tone: 'attention', text: error }, confirm, ownSwitch, purchaseKey: uuid(2) });
+      expect(size(card)).toBeLessThan(MAX_CARD_BYTES);
+    }
   });
   it('an audit log page of the longest entries', () => {
     const lines = Array.from({ length: AUDIT_PAGE_SIZE }, (_, i) => ({ id: String(10n ** 17n + BigInt(i)), when: '2026-11-15 13:05', who: 'W'.repeat(120), what: 'A'.repeat(150), change: '"'.repeat(300) }));

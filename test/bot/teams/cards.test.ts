@@ -180,11 +180,13 @@ describe('Teams cards in the official renderer', () => {
     expect((await acme.member('carol')).seatTier).toBe('premium');
   });
 
-  it('owner settings card (Enterprise): a bad limit is shown under its input, then limits and the switch are saved', async () => {
+  it('owner settings (Enterprise): the menu, a bad limit under its input, "Set to unlimited" asking first, members and the switch', async () => {
     const db = scratch.db.prisma;
     await h.message(USERS.owner, 'settings');
     const { card } = await lastSentTo(USERS.owner, 'Usage settings');
-    await show(card, 'settings-enterprise');
+    expect((await show(card, 'settings-menu')).buttons).toEqual(['Extra usage', 'Limits', 'Members', 'Audit log']);
+    const limits = await feed(USERS.owner, await r.click('Limits'));
+    await show(limits, 'settings-limits');
     await r.fill('New organisation limit (USD)', 'abc');
     const refused = await feed(USERS.owner, await r.click('Set cap', 0));
     await show(refused, 'settings-bad-limit');
@@ -201,20 +203,48 @@ describe('Teams cards in the official renderer', () => {
     const tier = await feed(USERS.owner, await r.click('Set cap', 2));
     expect(textOf(tier)).toContain("Premium seats' monthly limit is now $300.00.");
 
+    // "Set to unlimited" on the org limit asks; nothing changes until "Yes".
     await show(tier, null);
-    await r.select('Adjust the limit or seat of', 'Bob');
-    const unlimited = await feed(USERS.owner, await r.click('Set to unlimited', 3));
+    const ask = await feed(USERS.owner, await r.click('Set to unlimited', 0));
+    expect((await show(ask, 'settings-confirm-unlimited')).buttons.slice(0, 2)).toEqual(['Yes, set to unlimited', 'Cancel']);
+    expect((await db.organization.findUniqueOrThrow({ where: { id: acme.orgId } })).orgMonthlyCapNanos).toBe(900_000_000_000n);
+    const kept = await feed(USERS.owner, await r.click('Cancel'));
+    expect(textOf(kept)).toContain('$0.00 spent of $900.00 this month');
+
+    await show(kept, null);
+    const members = await feed(USERS.owner, await r.click('All settings')).then(async (menu) => {
+      await show(menu, null);
+      return feed(USERS.owner, await r.click('Members'));
+    });
+    await show(members, 'settings-members');
+    await r.select('Member', 'Bob (extra usage off)');
+    const askBob = await feed(USERS.owner, await r.click('Set to unlimited'));
+    expect(textOf(askBob)).toContain("Remove Bob's own monthly limit?");
+    await show(askBob, null);
+    const unlimited = await feed(USERS.owner, await r.click('Yes, set to unlimited'));
     expect(textOf(unlimited)).toContain("Bob's monthly limit is now unlimited");
     expect((await acme.member('bob')).extraUsageCapNanos).toBeNull();
 
     await show(unlimited, null);
-    await r.select('Adjust the limit or seat of', 'Bob');
+    await r.select('Member', 'Bob (extra usage off)');
     await r.select('New seat', 'Standard seat');
     const seat = await feed(USERS.owner, await r.click('Set seat'));
     expect(textOf(seat)).toContain('Bob now has a standard seat.');
     expect((await acme.member('bob')).seatTier).toBe('standard');
 
+    // The org gives extra usage to selected members: the owner picks Carol and turns hers on.
     await show(seat, null);
+    await r.select('Member', 'Carol (extra usage off)');
+    const carolOn = await feed(USERS.owner, await r.click('Turn extra usage on'));
+    expect(textOf(carolOn)).toContain('Extra usage is now on for Carol.');
+    await show(carolOn, 'settings-member-switched');
+    expect((await acme.member('carol')).extraUsageEnabled).toBe(true);
+    await r.select('Member', 'Carol (extra usage on)');
+    expect(textOf(await feed(USERS.owner, await r.click('Turn extra usage off')))).toContain('Extra usage is now off for Carol.');
+    expect((await acme.member('carol')).extraUsageEnabled).toBe(false);
+
+    const extra = h.cardOf(await h.invoke(USERS.owner, 'settings.show', { verb: 'settings.show', screen: 'extra' }));
+    await show(extra, 'settings-extra-usage');
     await r.toggle('Extra usage is on', false);
     const off = await feed(USERS.owner, await r.click('Save'));
     expect(textOf(off)).toContain('Extra usage is now off');
@@ -225,11 +255,13 @@ describe('Teams cards in the official renderer', () => {
     expect(textOf(on)).toContain('Extra usage is now on for all members.');
     expect(await db.organization.findUniqueOrThrow({ where: { id: acme.orgId } })).toMatchObject({ extraUsageEnabled: true, extraUsageScope: 'all_members' });
     await show(on, null);
-    expect(textOf(await feed(USERS.owner, await r.click('Refresh')))).toContain('Usage settings');
+    expect(textOf(await feed(USERS.owner, await r.click('Refresh')))).toContain('When members use up the usage included in their seat');
   });
 
-  it('owner settings card (Team): prepaid balance and auto-reload', async () => {
-    const card = h.cardOf(await h.invoke(USERS.owner, 'settings.show', { verb: 'settings.show' }, 'manual', 'tenant-small'));
+  it('owner settings (Team): prepaid balance and auto-reload', async () => {
+    const menu = h.cardOf(await h.invoke(USERS.owner, 'settings.show', { verb: 'settings.show' }, 'manual', 'tenant-small'));
+    await show(menu, 'settings-team-menu');
+    const card = await feed(USERS.owner, await r.click('Balance'), { tenantId: 'tenant-small' });
     await show(card, 'settings-team');
     expect(textOf(card)).toContain('Balance: $42.50');
     await r.toggle('Auto-reload is on', true);

@@ -1,8 +1,10 @@
-// The owner's settings card through the real adapter: the extra-usage switch,
-// org / tier / member caps with "Set cap" / "Set to unlimited", a member's seat
-// with "Set seat", auto-reload on a Team org; bad values come back in the card
-// under their input; only owners change anything, whatever the card data says.
-// "Audit log" pages the org's audit log for owners only.
+// The owner's settings through the real adapter: a short menu and one card per area
+// (extra usage, limits, balance, members); the extra-usage switch, org / tier /
+// member caps with "Set cap" / "Set to unlimited" (which asks first), a member's
+// seat with "Set seat" and their own extra-usage switch, auto-reload on a Team
+// org; bad values come back in the card under their input; only owners change
+// anything, whatever the card data says. "Audit log" pages the org's audit log for
+// owners only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestService } from '../../../src/services/requests.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
@@ -35,32 +37,47 @@ const invokeIn = (tenant: string, user: TeamsUser, verb: string, data: Record<st
 const org = (id: string) => scratch.db.prisma.organization.findUniqueOrThrow({ where: { id } });
 const audits = (orgId: string) => scratch.db.prisma.auditEntry.count({ where: { orgId } });
 
-async function settingsCardOf(user: TeamsUser, tenant = 'tenant-acme') {
-  return h.cardOf(await invokeIn(tenant, user, 'settings.show', { verb: 'settings.show' }));
+async function settingsCardOf(user: TeamsUser, tenant = 'tenant-acme', screen = 'menu') {
+  return h.cardOf(await invokeIn(tenant, user, 'settings.show', { verb: 'settings.show', screen }));
 }
 
 describe('owner settings card in Teams', () => {
-  it('shows the switch, caps, MTD spend and the seat limits table, paged', async () => {
+  it('opens on a short menu of where things stand; each area is a card of its own, members paged', async () => {
     await h.message(USERS.owner, 'settings');
     const [sent] = await h.connector.waitFor('send', (c) => textOf(h.connector.cardOf(c)).includes('Usage settings'));
     const card = h.connector.cardOf(sent!);
     const text = textOf(card);
     expect(text).toContain('Acme · Enterprise plan');
-    expect(text).toContain('$0.00 spent of $1,000.00 this month');
-    expect(text).toContain('Standard seats: $0.00 spent of $500.00 this month');
-    expect(text).toContain('Premium seats: $0.00 spent of Unlimited this month');
-    expect(text).toContain('Members 1–10 of 16');
-    expect(text).not.toContain('Prepaid balance');
-    expect(buttonsOf(card)).toEqual(['Save', 'Set cap', 'Set to unlimited', 'Set cap', 'Set to unlimited', 'Set cap', 'Set to unlimited', 'Next', 'Set cap', 'Set to unlimited', 'Set seat', 'Audit log', 'Refresh']);
-    expect(text).toContain('Alice · Standard');
-    const next = h.cardOf(await h.invoke(USERS.owner, 'settings.show', buttonData(card, 'Next').data));
+    expect(text).toContain('Extra usage: On for all members');
+    expect(text).toContain('Organisation: $0.00 of $1,000.00 this month');
+    expect(text).toContain('Standard seats: $0.00 of $500.00');
+    expect(text).not.toContain('Balance');
+    expect(buttonsOf(card)).toEqual(['Extra usage', 'Limits', 'Members', 'Audit log']);
+    expect(JSON.stringify(card)).not.toContain('Input.');
+
+    const limits = h.cardOf(await h.invoke(USERS.owner, 'settings.show', buttonData(card, 'Limits').data));
+    expect(textOf(limits)).toContain('$0.00 spent of $1,000.00 this month');
+    expect(textOf(limits)).toContain('Premium seats');
+    expect(textOf(limits)).toContain('$0.00 spent of Unlimited this month');
+    expect(buttonsOf(limits)).toEqual(['Set cap', 'Set to unlimited', 'Set cap', 'Set to unlimited', 'Set cap', 'Set to unlimited', 'All settings', 'Refresh']);
+
+    const extra = h.cardOf(await h.invoke(USERS.owner, 'settings.show', buttonData(card, 'Extra usage').data));
+    expect(buttonsOf(extra)).toEqual(['Save', 'All settings', 'Refresh']);
+
+    const members = h.cardOf(await h.invoke(USERS.owner, 'settings.show', buttonData(card, 'Members').data));
+    expect(textOf(members)).toContain('Members 1–10 of 16');
+    expect(textOf(members)).toContain('Alice · Standard');
+    expect(buttonsOf(members)).toEqual(['Next', 'Set cap', 'Set to unlimited', 'Set seat', 'All settings', 'Refresh']);
+    const next = h.cardOf(await h.invoke(USERS.owner, 'settings.show', buttonData(members, 'Next').data));
     expect(textOf(next)).toContain('Members 11–16 of 16');
     expect(buttonsOf(next)).toContain('Previous');
+    const menu = h.cardOf(await h.invoke(USERS.owner, 'settings.show', buttonData(next, 'All settings').data));
+    expect(buttonsOf(menu)).toEqual(buttonsOf(card));
   });
 
   it('shows a bad amount under its input, keeps what was typed and changes nothing', async () => {
     const before = await audits(acme.orgId);
-    const card = await settingsCardOf(USERS.owner);
+    const card = await settingsCardOf(USERS.owner, 'tenant-acme', 'caps');
     const set = buttonData(card, 'Set cap');
     const res = h.cardOf(await h.invoke(USERS.owner, set.verb, { ...set.data, 'cap.org': 'lots' }));
     expect(textOf(res)).toContain('"lots" is not an amount. Enter an amount in US dollars with at most 2 decimals');
@@ -78,15 +95,32 @@ describe('owner settings card in Teams', () => {
     expect(textOf(res)).toContain('$0.00 spent of $1,250.50 this month');
     expect((await org(acme.orgId)).orgMonthlyCapNanos).toBe(1250_500_000_000n);
 
-    const tier = h.cardOf(await h.invoke(USERS.owner, 'settings.cap', { verb: 'settings.cap', target: 'standard', page: 0, unlimited: true }));
+    // "Set to unlimited" asks first and changes nothing; "Cancel" leaves it so; the yes does it.
+    const ask = h.cardOf(await h.invoke(USERS.owner, 'settings.cap', { verb: 'settings.cap', target: 'standard', page: 0, unlimited: true }));
+    expect(textOf(ask)).toContain("Remove the standard seats' monthly limit?");
+    expect(buttonsOf(ask).slice(0, 2)).toEqual(['Yes, set to unlimited', 'Cancel']);
+    expect((await org(acme.orgId)).standardTierCapNanos).toBe(500n * USD);
+    const cancelled = h.cardOf(await h.invoke(USERS.owner, 'settings.show', buttonData(ask, 'Cancel').data));
+    expect(textOf(cancelled)).not.toContain('Remove the');
+    expect(textOf(cancelled)).toContain('Monthly limits');
+    const yes = buttonData(ask, 'Yes, set to unlimited');
+    const tier = h.cardOf(await h.invoke(USERS.owner, yes.verb, yes.data));
     expect(textOf(tier)).toContain("Standard seats' monthly limit is now unlimited.");
     expect((await org(acme.orgId)).standardTierCapNanos).toBeNull();
+    const orgAsk = h.cardOf(await h.invoke(USERS.owner, 'settings.cap', { verb: 'settings.cap', target: 'org', page: 0, unlimited: true }));
+    expect(textOf(orgAsk)).toContain("Remove the organisation's monthly limit?");
+    expect((await org(acme.orgId)).orgMonthlyCapNanos).toBe(1250_500_000_000n);
 
     const alice = await acme.member('alice');
     const m = h.cardOf(await h.invoke(USERS.owner, 'settings.cap', { verb: 'settings.cap', target: 'member', page: 0, capMemberId: alice.id, 'cap.member': '75' }));
     expect(textOf(m)).toContain("Alice's monthly limit is now $75.00.");
     expect((await acme.member('alice')).extraUsageCapNanos).toBe(75n * USD);
-    const u = h.cardOf(await h.invoke(USERS.owner, 'settings.cap', { verb: 'settings.cap', target: 'member', page: 0, unlimited: true, capMemberId: alice.id }));
+    const askMember = h.cardOf(await h.invoke(USERS.owner, 'settings.cap', { verb: 'settings.cap', target: 'member', page: 0, unlimited: true, capMemberId: alice.id }));
+    expect(textOf(askMember)).toContain("Remove Alice's own monthly limit?");
+    expect((await acme.member('alice')).extraUsageCapNanos).toBe(75n * USD);
+    // The yes carries the member chosen, whatever the picker shows by then.
+    const yesMember = buttonData(askMember, 'Yes, set to unlimited');
+    const u = h.cardOf(await h.invoke(USERS.owner, yesMember.verb, yesMember.data));
     expect(textOf(u)).toContain('(seat-tier and organisation limits still apply)');
     expect((await acme.member('alice')).extraUsageCapNanos).toBeNull();
     expect(await audits(acme.orgId)).toBe(before + 4);
@@ -97,7 +131,7 @@ describe('owner settings card in Teams', () => {
   it('moves a member\'s seat up and down with "Set seat", audited; a missing choice is shown under its input', async () => {
     const before = await audits(acme.orgId);
     const bob = await acme.member('bob');
-    const card = await settingsCardOf(USERS.owner);
+    const card = await settingsCardOf(USERS.owner, 'tenant-acme', 'members');
     const set = buttonData(card, 'Set seat');
     const none = h.cardOf(await h.invoke(USERS.owner, set.verb, { ...set.data, capMemberId: bob.id }));
     expect(JSON.stringify(none)).toContain('"id":"error:seat.member"');
@@ -132,6 +166,31 @@ describe('owner settings card in Teams', () => {
     expect(await org(acme.orgId)).toMatchObject({ extraUsageEnabled: true, extraUsageScope: 'selected_members' });
   });
 
+  it('with "Selected members only", turns one member\'s extra usage on and off from the member picker, audited', async () => {
+    const before = await audits(acme.orgId);
+    const bob = await acme.member('bob');
+    await scratch.db.prisma.member.update({ where: { id: bob.id }, data: { extraUsageEnabled: false } });
+    const card = await settingsCardOf(USERS.owner, 'tenant-acme', 'members');
+    expect(buttonsOf(card)).toEqual(expect.arrayContaining(['Turn extra usage on', 'Turn extra usage off']));
+    expect(JSON.stringify(card)).toContain(`"title":"Bob (extra usage off)","value":"${bob.id}"`);
+    const on = buttonData(card, 'Turn extra usage on');
+    const none = h.cardOf(await h.invoke(USERS.owner, on.verb, on.data));
+    expect(textOf(none)).toContain('Choose a member.');
+    const res = h.cardOf(await h.invoke(USERS.owner, on.verb, { ...on.data, capMemberId: bob.id }));
+    expect(textOf(res)).toContain('Extra usage is now on for Bob.');
+    expect(JSON.stringify(res)).toContain(`"title":"Bob (extra usage on)","value":"${bob.id}"`);
+    expect((await acme.member('bob')).extraUsageEnabled).toBe(true);
+    const again = h.cardOf(await h.invoke(USERS.owner, on.verb, { ...on.data, capMemberId: bob.id }));
+    expect(textOf(again)).toContain('Extra usage is already on for Bob. Nothing was changed.');
+    const off = buttonData(card, 'Turn extra usage off');
+    expect(textOf(h.cardOf(await h.invoke(USERS.owner, off.verb, { ...off.data, capMemberId: bob.id })))).toContain('Extra usage is now off for Bob.');
+    expect((await acme.member('bob')).extraUsageEnabled).toBe(false);
+    const entries = await scratch.db.prisma.auditEntry.findMany({ where: { orgId: acme.orgId, action: 'extra_usage.member.set', subject: `member:${bob.id}`, id: { gt: (await scratch.db.prisma.auditEntry.findFirstOrThrow({ where: { orgId: acme.orgId }, orderBy: { id: 'desc' }, skip: 2 })).id } }, orderBy: { id: 'asc' } });
+    expect(entries.map((e) => [e.before, e.after])).toEqual([[{ enabled: false }, { enabled: true }], [{ enabled: true }, { enabled: false }]]);
+    expect(entries.every((e) => e.actor.includes('(owner-1)'))).toBe(true);
+    expect(await audits(acme.orgId)).toBe(before + 2);
+  });
+
   it('refuses members and admins, whatever the card data says, and changes nothing', async () => {
     const before = await audits(acme.orgId);
     const cap = (await org(acme.orgId)).orgMonthlyCapNanos;
@@ -142,6 +201,10 @@ describe('owner settings card in Teams', () => {
       expect(textOf(res)).toContain('Your usage');
       const seat = h.cardOf(await h.invoke(user, 'settings.seat', { verb: 'settings.seat', page: 0, capMemberId: alice.id, 'seat.member': 'premium' }));
       expect(textOf(seat)).toContain('Only owners can change usage settings. Nothing was changed.');
+      const own = h.cardOf(await h.invoke(user, 'settings.memberExtraUsage', { verb: 'settings.memberExtraUsage', page: 0, enabled: !alice.extraUsageEnabled, capMemberId: alice.id }));
+      expect(textOf(own)).toContain('Only owners can change usage settings. Nothing was changed.');
+      const confirmed = h.cardOf(await h.invoke(user, 'settings.cap', { verb: 'settings.cap', target: 'org', page: 0, unlimited: true, confirmed: true }));
+      expect(textOf(confirmed)).toContain('Only owners can change usage settings. Nothing was changed.');
       const show = h.cardOf(await h.invoke(user, 'settings.show', { verb: 'settings.show' }));
       expect(buttonsOf(show)).not.toContain('Set cap');
     }
@@ -149,15 +212,18 @@ describe('owner settings card in Teams', () => {
     const [reply] = await h.connector.waitFor('send', (c) => c.conversationId === 'a:dm-aad-alice');
     expect(textOf(h.connector.cardOf(reply!))).toContain('Only owners can change usage settings');
     expect((await org(acme.orgId)).orgMonthlyCapNanos).toBe(cap);
-    expect((await acme.member('alice')).seatTier).toBe(alice.seatTier);
+    expect(await acme.member('alice')).toMatchObject({ seatTier: alice.seatTier, extraUsageEnabled: alice.extraUsageEnabled });
     expect(await audits(acme.orgId)).toBe(before);
   });
 
   it('on a Team org (its own tenant): prepaid balance and auto-reload, with errors under the inputs', async () => {
-    const card = await settingsCardOf(USERS.owner, 'tenant-small');
-    expect(textOf(card)).toContain('Small Team · Team plan');
+    const menu = await settingsCardOf(USERS.owner, 'tenant-small');
+    expect(textOf(menu)).toContain('Small Team · Team plan');
+    expect(textOf(menu)).toContain('Balance: $0.00');
+    expect(textOf(menu)).not.toContain('seats');
+    expect(buttonsOf(menu)).toEqual(['Extra usage', 'Limits', 'Balance', 'Members', 'Audit log']);
+    const card = h.cardOf(await invokeIn('tenant-small', USERS.owner, 'settings.show', buttonData(menu, 'Balance').data));
     expect(textOf(card)).toContain('Balance: $0.00');
-    expect(textOf(card)).not.toContain('Seat-tier');
     const save = buttonData(card, 'Save auto-reload');
     const missing = h.cardOf(await invokeIn('tenant-small', USERS.owner, save.verb, { ...save.data, autoReloadEnabled: 'true', autoReloadThreshold: '10', autoReloadAmount: '' }));
     expect(textOf(missing)).toContain('Auto-reload needs both a threshold and an amount when enabled.');
@@ -168,7 +234,7 @@ describe('owner settings card in Teams', () => {
     expect(textOf(ok)).toContain('Auto-reload is on: $50.00 is added when the balance reaches $10.00.');
     expect(await org(small.orgId)).toMatchObject({ autoReloadEnabled: true, autoReloadThresholdNanos: 10n * USD, autoReloadAmountNanos: 50n * USD });
     // A tier cap does not exist on the Team plan: refused in the card.
-    const tier = h.cardOf(await invokeIn('tenant-small', USERS.owner, 'settings.cap', { verb: 'settings.cap', target: 'premium', page: 0, unlimited: true }));
+    const tier = h.cardOf(await invokeIn('tenant-small', USERS.owner, 'settings.cap', { verb: 'settings.cap', target: 'premium', page: 0, unlimited: true, confirmed: true }));
     expect(textOf(tier)).toContain('only available on the enterprise plan');
   });
   it('opens the audit log from "Audit log": latest first, names for actors, paged back to the first entry and up again', async () => {
@@ -199,7 +265,7 @@ describe('owner settings card in Teams', () => {
     }
     expect(entryIds(card)).toEqual(entryIds(latest));
     const back = buttonData(card, 'Usage settings');
-    expect(textOf(h.cardOf(await h.invoke(USERS.owner, back.verb, back.data)))).toContain('Individual seat limits');
+    expect(buttonsOf(h.cardOf(await h.invoke(USERS.owner, back.verb, back.data)))).toEqual(['Extra usage', 'Limits', 'Members', 'Audit log']);
   });
 
   it('shows admins and members nothing of the audit log, whatever the card data says', async () => {
