@@ -25,6 +25,7 @@ import type { Purchases } from '../payments/purchases.js';
 import type { StripeWebhook } from '../payments/stripe-webhook.js';
 import { requestRoutes } from './routes/requests.js';
 import { settingsRoutes } from './routes/settings.js';
+import { spendRoutes } from './routes/spend.js';
 import { usageRoutes } from './routes/usage.js';
 
 export interface ApiDeps {
@@ -87,6 +88,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...operatorRoutes(deps),
     ...settingsRoutes(deps),
     ...productRoutes(deps),
+    ...spendRoutes(deps),
     ...requestRoutes(deps),
     ...invoiceRoutes(deps),
     // Installs the raw-body hook its webhook's signature needs.

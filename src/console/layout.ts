@@ -11,7 +11,7 @@ export interface PageInput {
   /** The signed-in viewer's CSRF token, for the sign-out form. */
   csrf?: string;
   /** Which nav entry is this page. */
-  current?: '/usage' | '/requests' | '/me' | '/billing' | '/audit';
+  current?: '/usage' | '/requests' | '/me' | '/billing' | '/audit' | '/spend' | '/seats';
   body: Html;
 }
 
@@ -24,6 +24,7 @@ function nav(p: PageInput): Html {
   const links: [string, string][] = isAdmin(p.viewer.member) ? [['/usage', 'Usage'], ['/requests', 'Requests'], ['/me', 'My usage']] : [['/me', 'My usage']];
   // Billing for admins and owners, as GET /v1/invoices.
   if (isAdmin(p.viewer.member)) links.push(['/billing', 'Billing']);
+  if (isAdmin(p.viewer.member)) links.push(['/spend', 'Spend'], ['/seats', 'Seat advice']);
   return html`<nav aria-label="Console"><ul>${links.map(([href, label]) => html`<li><a href="${href}"${p.current === href ? html` aria-current="page"` : ''}>${label}</a></li>`)}</ul></nav>
 <div class="who"><span>${p.viewer.member.name} · ${roleName(p.viewer.member.role)} · ${p.viewer.org.name}</span>
 <form method="post" action="/signout" class="inline"><input type="hidden" name="_csrf" value="${p.csrf ?? ''}"><button type="submit" class="secondary">Sign out</button></form></div>`;

@@ -17,7 +17,9 @@ import { memberPage } from './member-page.js';
 import { oidcSignIn } from './oidc-signin.js';
 import { requestsPage } from './requests-page.js';
 import { csrfUserInfo } from './session.js';
+import { seatsPage } from './seats-page.js';
 import { signInPage } from './signin-page.js';
+import { spendPage } from './spend-page.js';
 import { usagePage } from './usage-page.js';
 
 /** The pages the console serves (for the API's 404/405 handler and the docs). */
@@ -32,6 +34,7 @@ export const CONSOLE_ROUTES = [
   { method: 'GET', url: '/requests' }, { method: 'GET', url: '/requests/new' }, { method: 'GET', url: '/requests/:id' }, { method: 'POST', url: '/requests/:id/decision' },
   { method: 'GET', url: '/me' }, { method: 'POST', url: '/me/request' },
   { method: 'GET', url: '/privacy' }, { method: 'GET', url: '/terms' },
+  { method: 'GET', url: '/spend' }, { method: 'GET', url: '/spend/members/:member' }, { method: 'GET', url: '/seats' }, { method: 'POST', url: '/seats/apply' },
   { method: 'GET', url: '/billing' }, { method: 'GET', url: '/billing/:month' }, { method: 'GET', url: '/billing/:month/print' },
 ];
 
@@ -73,6 +76,8 @@ export function consolePlugin(deps: ConsoleDeps) {
     requestsPage(app, deps);
     memberPage(app, deps);
     legalPages(app, deps);
+    spendPage(app, deps);
+    seatsPage(app, deps);
     billingPage(app, deps);
   };
 }

@@ -1,0 +1,88 @@
+// Seat advice (owners act, admins read): which members would cost less on the other
+// seat tier at their last 3 complete months' usage, from the operator's seat prices
+// (the same report as GET /v1/reports/seat-advice), each with one "Apply" that moves
+// the seat through the settings API's own setMemberSeatTier (owners only, audited).
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { text } from '../domain/fields.js';
+import { isOwner, requireAdmin } from '../ledger/actors.js';
+import { loadOrg } from '../ledger/limits-state.js';
+import { seatAdviceReport } from '../ledger/seat-advice.js';
+import { setMemberSeatTier } from '../ledger/settings.js';
+import { cents } from './charts.js';
+import type { ConsoleDeps } from './deps.js';
+import { csrfField, ErrorSlots, parseForm, type FieldErrors } from './forms.js';
+import { runForm, signedIn, withSaved, type PageContext } from './guard.js';
+import { html, type Html } from './html.js';
+import { layout, roleName, sendPage } from './layout.js';
+
+const tierName = (t: 'standard' | 'premium') => (t === 'premium' ? 'premium' : 'standard');
+const monthText = (period: string) => new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', month: 'long', year: 'numeric' }).format(new Date(`${period}-01T00:00:00Z`));
+
+const applyForm = z.object({
+  member: text(200),
+  seatTier: z.enum(['standard', 'premium'], { error: 'choose Standard or Premium' }),
+});
+
+async function renderSeats(deps: ConsoleDeps, ctx: PageContext, state: { errors?: FieldErrors; saved?: string } = {}): Promise<Html> {
+  const org = await loadOrg(deps.db, ctx.viewer.org.id);
+  const r = await seatAdviceReport(deps.db, org, deps.now());
+  const canApply = isOwner(ctx.viewer.member);
+  const errors = new ErrorSlots(state.errors);
+  const span = `${monthText(r.months[0]!)} to ${monthText(r.months[r.months.length - 1]!)}`;
+  const saved = state.saved === 'seat' ? html`<p class="notice" role="status">Seat changed.</p>` : '';
+  const readOnly = canApply ? '' : html`<p class="muted">You are ${roleName(ctx.viewer.member.role).toLowerCase()}: you can see this advice; only owners apply it.</p>`;
+  const prices = r.prices
+    ? html`<p>Seat prices (entered by the operator): standard <strong data-testid="price-standard">${cents(r.prices.standard)}</strong> a month, premium <strong data-testid="price-premium">${cents(r.prices.premium)}</strong> a month.</p>`
+    : html`<p class="alert" role="status" data-testid="no-prices">No seat prices yet: the operator enters them (<code>PUT /v1/operator/orgs/${org.slug}/seat-prices</code>), then advice appears here.</p>`;
+  const rule = html`<p class="muted">Rule: for each member, a tier's cost over ${span} = its seat price × 3 + the extra usage that seat would have incurred, replaying their usage through that tier's included allowance as the ledger splits it. A member is listed when the other tier costs strictly less; the saving a month is the total saving ÷ 3, to the cent.</p>`;
+  const rows = r.advice.map((a) => {
+    const key = `apply-${a.memberId}`;
+    return html`<tr data-member="${a.externalId}"><th scope="row">${a.name}</th>
+<td><span data-testid="advice-text">Move ${a.name} to ${tierName(a.suggestedTier)}: saves ${cents(a.savingPerMonth)} a month at their last 3 months' usage</span></td>
+<td>${a.currentTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num" data-col="current">${cents(a.currentCost)}</td><td class="num" data-col="suggested">${cents(a.suggestedCost)}</td><td class="num" data-col="saving">${cents(a.savingPerMonth)}</td>
+${canApply ? html`<td><form method="post" action="/seats/apply" class="inline">${csrfField(ctx.csrf)}<input type="hidden" name="member" value="${a.memberId}"><input type="hidden" name="seatTier" value="${a.suggestedTier}"${errors.attrs(`${key}.seatTier`)}><button type="submit" aria-label="Apply: move ${a.name} to ${tierName(a.suggestedTier)}">Apply</button></form>${errors.text(`${key}.seatTier`)}${errors.text(`${key}.member`)}</td>` : ''}</tr>`;
+  });
+  const table = r.advice.length === 0
+    ? html`<p class="muted" data-testid="no-advice">${r.prices ? 'Every member is on the tier that costs less at their usage.' : ''}</p>`
+    : html`<table data-testid="advice"><thead><tr><th scope="col">Member</th><th scope="col">Advice</th><th scope="col">Seat now</th><th scope="col" class="num">Cost now (3 months)</th><th scope="col" class="num">On the other tier</th><th scope="col" class="num">Saves a month</th>${canApply ? html`<th scope="col">Apply</th>` : ''}</tr></thead><tbody>${rows}</tbody></table>`;
+  return layout({
+    title: 'Seat advice',
+    viewer: ctx.viewer,
+    csrf: ctx.csrf,
+    current: '/seats',
+    body: html`<h1>Seat advice</h1><p class="muted">${org.name} · usage of ${span} (${org.timezone})</p>
+${saved}${errors.leftover()}${readOnly}<section class="card" aria-labelledby="h-advice"><h2 id="h-advice">Members who would cost less on the other tier</h2>${prices}${table}${rule}</section>`,
+  });
+}
+
+export function seatsPage(app: FastifyInstance, deps: ConsoleDeps) {
+  app.get('/seats', async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    try {
+      requireAdmin(ctx.viewer.member);
+    } catch {
+      return reply.redirect('/me', 303);
+    }
+    const saved = z.object({ saved: z.string().max(20).optional().catch(undefined) }).parse(request.query ?? {}).saved;
+    return sendPage(reply, await renderSeats(deps, ctx, { saved }));
+  });
+
+  app.post('/seats/apply', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const k = `apply-${typeof body.member === 'string' ? body.member.slice(0, 200) : 'form'}`;
+    return runForm(reply, ctx, {
+      field: `${k}.seatTier`,
+      back: withSaved('/seats', 'seat'),
+      // The ledger checks the role (owners) from the stored member, as for the API.
+      action: async () => {
+        const v = parseForm(applyForm, body, `${k}.`);
+        return setMemberSeatTier(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, v.seatTier);
+      },
+      rerender: (errors) => renderSeats(deps, ctx, { errors }),
+    });
+  });
+}
