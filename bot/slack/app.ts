@@ -19,7 +19,7 @@ import { slackSettings, type SlackConfig, type SlackSettings } from './settings.
 import { databaseInstallationStore, installLink, InstallRefused, singleWorkspace, verifyInstallLink, type Workspaces } from './workspaces.js';
 
 /** What the bot may do; the manifest (bot/slack/manifest.json) asks for the same. */
-export const BOT_SCOPES = ['chat:write', 'commands', 'im:write', 'channels:join', 'users:read'];
+export const BOT_SCOPES = ['chat:write', 'commands', 'im:write', 'channels:join', 'users:read', 'users:read.email'];
 
 export interface SlackAppOptions {
   config: SlackConfig & { HOST?: string; LOG_LEVEL?: string };

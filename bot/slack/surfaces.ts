@@ -28,10 +28,12 @@ export async function usageMessage(deps: SlackDeps, who: Linked, opts: { request
   };
 }
 
+const unlinkedOf = (who: Extract<Who, { kind: 'unlinked' }>) => ({ kind: 'unlinked' as const, slackUserId: who.slackUserId, orgName: who.org.name, email: who.email });
+
 export function notLinkedMessage(who: Exclude<Who, Linked>): { text: string; blocks: Block[] } {
   return {
-    text: who.kind === 'no_org' ? 'This Slack workspace is not connected to an organisation yet.' : unlinkedText(who.slackUserId),
-    blocks: unlinkedBlocks(who.kind === 'no_org' ? who : { kind: 'unlinked', slackUserId: who.slackUserId, orgName: who.org.name }),
+    text: who.kind === 'no_org' ? 'This Slack workspace is not connected to an organisation yet.' : unlinkedText(unlinkedOf(who)),
+    blocks: unlinkedBlocks(who.kind === 'no_org' ? who : unlinkedOf(who)),
   };
 }
 

@@ -43,6 +43,8 @@ export interface SlackApiStandIn {
   bot: { userId: string; botId: string };
   /** What apps.connections.open answers (Socket Mode): a ws:// URL of a test socket server. */
   socketUrl: string | null;
+  /** users.info answers for a user id, merged over the default (e.g. { profile: { email } }). */
+  users: Map<string, Record<string, any>>;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export async function startSlackApi(opts: StandInOptions = {}): Promise<SlackApi
   let responseSeq = 0;
   const nextTs = () => `${++ts}.000100`;
   const socket = { url: null as string | null };
+  const users = new Map<string, Record<string, any>>();
 
   function answer(method: string, args: Record<string, any>): Record<string, any> {
     const failing = failures.get(method);
@@ -119,7 +122,7 @@ export async function startSlackApi(opts: StandInOptions = {}): Promise<SlackApi
       case 'apps.connections.open':
         return socket.url ? { ok: true, url: socket.url } : { ok: false, error: 'invalid_auth' };
       case 'users.info':
-        return { ok: true, user: { id: args.user, team_id: team.id, name: String(args.user).toLowerCase(), real_name: String(args.user), tz: 'Europe/Paris' } };
+        return { ok: true, user: { id: args.user, team_id: team.id, name: String(args.user).toLowerCase(), real_name: String(args.user), tz: 'Europe/Paris', ...users.get(String(args.user)) } };
       default:
         return { ok: true };
     }
@@ -174,6 +177,7 @@ export async function startSlackApi(opts: StandInOptions = {}): Promise<SlackApi
     },
     team,
     bot,
+    users,
     get socketUrl() {
       return socket.url;
     },

@@ -1,21 +1,37 @@
-// What a Slack user sees when we cannot tell who they are in the ledger.
-import { context, esc, section, type Block } from './blocks.js';
+// What a Slack user sees when we cannot tell who they are in the ledger. People are
+// linked by the email Slack holds for them (bot/slack/identity.ts); when that finds
+// nobody, only whoever keeps the member list (the operator's document) can help, so
+// the message says what to ask them for, and never sends people to an admin in
+// Slack, who cannot link anyone.
+import { context, esc, section, truncate, type Block } from './blocks.js';
 
-export function unlinkedBlocks(who: { kind: 'no_org'; slackUserId: string; teamId: string | undefined } | { kind: 'unlinked'; slackUserId: string; orgName: string }): Block[] {
+export type NotLinked =
+  | { kind: 'no_org'; slackUserId: string; teamId: string | undefined }
+  | { kind: 'unlinked'; slackUserId: string; orgName: string; email?: string | null | undefined };
+
+const KEEPER = 'whoever manages your organisation\'s member list for the extra usage service (usually IT, the operator of the service)';
+
+export function unlinkedBlocks(who: NotLinked): Block[] {
   if (who.kind === 'no_org') {
     return [
-      section(`:link: This Slack workspace is not connected to an organisation yet. Ask the operator of the extra usage service to install the app for your organisation.`, { blockId: 'unlinked' }),
+      section(`:link: This Slack workspace is not connected to an organisation yet. Ask ${KEEPER} to install the app for your organisation.`, { blockId: 'unlinked' }),
       context([`Workspace id \`${esc(who.teamId ?? 'unknown')}\` · your Slack user id \`${esc(who.slackUserId)}\``], 'unlinked_ids'),
     ];
   }
-  return [
-    section(
-      `:link: Your Slack account is not linked to a member of *${esc(who.orgName)}*, so I cannot show your usage or act for you.\n` +
-        `Ask an admin or owner to add your Slack user id \`${esc(who.slackUserId)}\` as \`slackUserId\` on your entry in the organisation document (members list), then try again.`,
-      { blockId: 'unlinked' },
-    ),
-    context([`Your Slack user id: \`${esc(who.slackUserId)}\``], 'unlinked_ids'),
-  ];
+  return [section(unlinkedLine(who, true), { blockId: 'unlinked' }), context([`Your Slack user id: \`${esc(who.slackUserId)}\``], 'unlinked_ids')];
 }
 
-export const unlinkedText = (slackUserId: string) => `Your Slack account (${slackUserId}) is not linked to a member: ask an admin to add your Slack user id to the organisation document.`;
+function unlinkedLine(who: Extract<NotLinked, { kind: 'unlinked' }>, rich: boolean): string {
+  const b = (s: string) => (rich ? `*${s}*` : s);
+  const email = who.email ? esc(truncate(who.email, 254)) : null;
+  const org = b(esc(truncate(who.orgName, 100)));
+  const found = email
+    ? `No member of ${org} is listed with your Slack email ${b(email)} (or that member is linked to another Slack account).`
+    : `Slack did not share a confirmed email address for your account, so I could not find you in ${org}.`;
+  const ask = email
+    ? `Ask ${KEEPER} to list ${b(email)} as the email on your member entry, then type \`/usage\` again: you are linked on your next message.`
+    : `Ask ${KEEPER} to add your Slack user id \`${esc(who.slackUserId)}\` to your member entry, then type \`/usage\` again.`;
+  return `:link: Your Slack account is not linked to a member of ${org} yet. ${found}\n${ask} Admins and owners in Slack cannot link accounts.`;
+}
+
+export const unlinkedText = (who: Extract<NotLinked, { kind: 'unlinked' }>) => unlinkedLine(who, false).replace(/^:link: /, '');

@@ -63,7 +63,8 @@ describe('Slack app over HTTP', () => {
     const text = JSON.stringify(reply!.args.blocks);
     expect(text).toContain('not linked to a member of *Acme*');
     expect(text).toContain(USERS.stranger);
-    expect(text).toContain('slackUserId');
+    expect(text).toContain('member list');
+    expect(text).not.toContain('Ask an admin');
     await h.openHome(USERS.stranger);
     const home = await h.api.waitFor('views.publish', (c) => c.args.user_id === USERS.stranger);
     expect(JSON.stringify(home[0]!.args.view.blocks)).toContain(USERS.stranger);

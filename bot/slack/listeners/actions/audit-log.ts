@@ -12,7 +12,7 @@ import { publishHome } from '../../surfaces.js';
 export const auditPaging = (deps: SlackDeps) => async (args: ButtonArgs) => {
   await args.ack();
   const origin = originOf(args.body);
-  const who = await identify(deps, idsOf(args.context, args.body, args.body.user.id));
+  const who = await identify(deps, idsOf(args.context, args.body, args.body.user.id), args.client);
   if (who.kind !== 'member') return replyNotLinked(args.client, deps, who, origin);
   if (!isOwner(who.member)) return replyRefused(args.client, deps, who, origin, auditOwnersOnly(who.org.name));
   const before = parseCursor(parseJson<{ before?: unknown }>(args.action.value, {}).before);

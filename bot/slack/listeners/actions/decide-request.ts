@@ -15,7 +15,7 @@ import { denyModal, enableExtraUsageModal } from '../../views/modals.js';
 async function deciderOf(deps: SlackDeps, args: ButtonArgs): Promise<Linked | null> {
   const { body, client, context } = args;
   const origin = originOf(body);
-  const who = await identify(deps, idsOf(context, body, body.user.id));
+  const who = await identify(deps, idsOf(context, body, body.user.id), client);
   if (who.kind !== 'member') {
     await replyNotLinked(client, deps, who, origin);
     return null;

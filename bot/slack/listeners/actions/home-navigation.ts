@@ -11,7 +11,7 @@ const TABS: HomeTab[] = ['me', 'requests', 'settings', 'audit'];
 export const homeNavigation = (deps: SlackDeps) => async ({ ack, body, client, context, action }: ButtonArgs) => {
   await ack();
   if (originOf(body).kind !== 'home') return;
-  const who = await identify(deps, idsOf(context, body, body.user.id));
+  const who = await identify(deps, idsOf(context, body, body.user.id), client);
   const wanted = parseJson<{ tab?: unknown; page?: unknown }>(action.value, {});
   const tab = TABS.includes(wanted.tab as HomeTab) ? (wanted.tab as HomeTab) : 'me';
   const page = Number.isInteger(wanted.page) ? Math.max(0, wanted.page as number) : 0;

@@ -22,7 +22,7 @@ type AnyArgs = ButtonArgs | SelectArgs | SeatArgs;
 
 /** The owner behind a click, or null after telling them why not. */
 async function ownerOf(deps: SlackDeps, args: AnyArgs, origin: Origin): Promise<Linked | null> {
-  const who = await identify(deps, idsOf(args.context, args.body, args.body.user.id));
+  const who = await identify(deps, idsOf(args.context, args.body, args.body.user.id), args.client);
   if (who.kind !== 'member') {
     await replyNotLinked(args.client, deps, who, origin);
     return null;

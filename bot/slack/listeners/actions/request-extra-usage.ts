@@ -12,7 +12,7 @@ import { markRequestSent } from '../../views/member-usage.js';
 export const requestExtraUsage = (deps: SlackDeps) => async ({ ack, body, client, context, respond }: ButtonArgs) => {
   await ack();
   const origin = originOf(body);
-  const who = await identify(deps, idsOf(context, body, body.user.id));
+  const who = await identify(deps, idsOf(context, body, body.user.id), client);
   if (who.kind !== 'member') return replyNotLinked(client, deps, who, origin);
 
   // The request rule is the service's (one rule for the API, Slack and Teams): its refusal is shown as it is.

@@ -5,9 +5,9 @@ import { identify, idsOf } from '../../identity.js';
 import { handOutSignInLink } from '../../../../src/services/sign-in.js';
 import { notLinkedMessage, usageMessage } from '../../surfaces.js';
 
-export const usageCommand = (deps: SlackDeps) => async ({ ack, command, respond, context }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
+export const usageCommand = (deps: SlackDeps) => async ({ ack, command, respond, context, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
   await ack();
-  const who = await identify(deps, idsOf(context, command, command.user_id));
+  const who = await identify(deps, idsOf(context, command, command.user_id), client);
   if (who.kind !== 'member') {
     await respond({ response_type: 'ephemeral', ...notLinkedMessage(who) });
     return;

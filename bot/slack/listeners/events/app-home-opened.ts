@@ -6,6 +6,6 @@ import { publishHome } from '../../surfaces.js';
 
 export const appHomeOpened = (deps: SlackDeps) => async ({ event, body, client, context }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs) => {
   if (event.tab !== 'home') return;
-  const who = await identify(deps, idsOf(context, body, event.user));
+  const who = await identify(deps, idsOf(context, body, event.user), client);
   await publishHome(client, deps, who);
 };

@@ -20,7 +20,7 @@ export const inputValue = (view: ViewSubmitAction['view'], blockId: string): str
 
 /** The admin submitting, or null after answering the submission with why not. */
 async function deciderOf(deps: SlackDeps, args: SubmitArgs): Promise<Linked | null> {
-  const who = await identify(deps, idsOf(args.context, args.body, args.body.user.id));
+  const who = await identify(deps, idsOf(args.context, args.body, args.body.user.id), args.client);
   if (who.kind !== 'member') {
     await args.ack({ response_action: 'update', view: doneModal('Not linked', notLinkedMessage(who).text) });
     return null;

@@ -19,7 +19,7 @@ import { doneModal, type LimitMeta } from '../../views/modals.js';
 import { inputValue, type SubmitArgs } from './decision-modals.js';
 
 async function ownerOf(deps: SlackDeps, args: SubmitArgs): Promise<Linked | null> {
-  const who = await identify(deps, idsOf(args.context, args.body, args.body.user.id));
+  const who = await identify(deps, idsOf(args.context, args.body, args.body.user.id), args.client);
   if (who.kind !== 'member') {
     await args.ack({ response_action: 'update', view: doneModal('Not linked', notLinkedMessage(who).text) });
     return null;
