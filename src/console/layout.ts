@@ -1,7 +1,7 @@
 // The one page shell every console page shares: a header with what the viewer may
 // open (by their stored role), the page, and a footer with privacy and terms.
 import type { FastifyReply } from 'fastify';
-import { isAdmin } from '../ledger/actors.js';
+import { isAdmin, isOwner } from '../ledger/actors.js';
 import { html, type Html } from './html.js';
 import type { Viewer } from './session.js';
 
@@ -22,8 +22,9 @@ export const roleName = (role: keyof typeof ROLE_NAMES) => ROLE_NAMES[role];
 function nav(p: PageInput): Html {
   if (!p.viewer) return html``;
   const links: [string, string][] = isAdmin(p.viewer.member) ? [['/usage', 'Usage'], ['/requests', 'Requests'], ['/me', 'My usage']] : [['/me', 'My usage']];
-  // Billing for admins and owners, as GET /v1/invoices.
+  // Billing for admins and owners, as GET /v1/invoices; the audit log for owners, as GET /v1/reports/audit-log.
   if (isAdmin(p.viewer.member)) links.push(['/billing', 'Billing']);
+  if (isOwner(p.viewer.member)) links.push(['/audit', 'Audit log']);
   if (isAdmin(p.viewer.member)) links.push(['/spend', 'Spend'], ['/seats', 'Seat advice']);
   return html`<nav aria-label="Console"><ul>${links.map(([href, label]) => html`<li><a href="${href}"${p.current === href ? html` aria-current="page"` : ''}>${label}</a></li>`)}</ul></nav>
 <div class="who"><span>${p.viewer.member.name} · ${roleName(p.viewer.member.role)} · ${p.viewer.org.name}</span>

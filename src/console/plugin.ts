@@ -7,6 +7,7 @@ import csrfProtection from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { CONSOLE_CSS } from './assets.js';
+import { auditPage } from './audit-page.js';
 import { billingPage } from './billing-page.js';
 import type { ConsoleDeps } from './deps.js';
 import { messagePage } from './guard.js';
@@ -36,6 +37,7 @@ export const CONSOLE_ROUTES = [
   { method: 'GET', url: '/privacy' }, { method: 'GET', url: '/terms' },
   { method: 'GET', url: '/spend' }, { method: 'GET', url: '/spend/members/:member' }, { method: 'GET', url: '/seats' }, { method: 'POST', url: '/seats/apply' },
   { method: 'GET', url: '/billing' }, { method: 'GET', url: '/billing/:month' }, { method: 'GET', url: '/billing/:month/print' },
+  { method: 'GET', url: '/audit' },
 ];
 
 // Pages name only this origin; the token in a sign-in URL never leaves in a Referer.
@@ -79,5 +81,6 @@ export function consolePlugin(deps: ConsoleDeps) {
     spendPage(app, deps);
     seatsPage(app, deps);
     billingPage(app, deps);
+    auditPage(app, deps);
   };
 }

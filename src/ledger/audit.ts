@@ -20,16 +20,40 @@ export async function writeAudit(tx: Tx, orgId: string, records: AuditRecord[]):
   });
 }
 
+/** Narrows the log (the console's filters): all given conditions hold. */
+export interface AuditFilter {
+  /** Part of the actor label, any case ("owner-1" finds "member:… (owner-1) via console"). */
+  actor?: string;
+  /** One action exactly ("cap.org.set"). */
+  action?: string;
+  /** Entries at or after `from` and before `to`. */
+  from?: Date;
+  to?: Date;
+}
+
 /**
  * One page of the audit log, newest first. `before` is the cursor of the previous
- * page (an entry id); `nextCursor` is null on the last page, which ends at the first entry.
+ * page (an entry id); `nextCursor` is null on the last page, which ends at the first
+ * entry (of those the filter keeps).
  */
-export async function auditLog(db: Db, orgId: string, limit = 100, before?: bigint) {
+export async function auditLog(db: Db, orgId: string, limit = 100, before?: bigint, filter: AuditFilter = {}) {
   const rows = await db.auditEntry.findMany({
-    where: { orgId, ...(before !== undefined ? { id: { lt: before } } : {}) },
+    where: {
+      orgId,
+      ...(before !== undefined ? { id: { lt: before } } : {}),
+      ...(filter.actor ? { actor: { contains: filter.actor, mode: 'insensitive' as const } } : {}),
+      ...(filter.action ? { action: filter.action } : {}),
+      ...(filter.from || filter.to ? { createdAt: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } } : {}),
+    },
     orderBy: { id: 'desc' },
     take: limit + 1,
   });
   const page = rows.slice(0, limit);
   return { entries: page, nextCursor: rows.length > limit ? String(page.at(-1)!.id) : null };
+}
+
+/** The actions the org's log holds, for the console's filter. */
+export async function auditActions(db: Db, orgId: string): Promise<string[]> {
+  const rows = await db.auditEntry.findMany({ where: { orgId }, distinct: ['action'], select: { action: true }, orderBy: { action: 'asc' } });
+  return rows.map((r) => r.action);
 }
