@@ -28,6 +28,8 @@ import { failingEvents } from './ledger/outbox.js';
 import { startReservationSweeper } from './services/reservation-sweeper.js';
 import { startCacheSync } from './ledger/cache-versions.js';
 import { startStatusServer } from './status-server.js';
+import { Metrics, outboxLagOf } from './observability/metrics.js';
+import { workflowFailuresOf } from './temporal/workflow-failures.js';
 import { startSlackApp } from '../bot/slack/app.js';
 import { startTeamsBot } from '../bot/teams/bot.js';
 
@@ -89,6 +91,10 @@ export async function startService(config: Config, log: (msg: string) => void = 
 
     const db = database.prisma;
     const now = () => new Date();
+    // One registry for the process: the API's routes, the worker's activities, the notices sent.
+    const metrics = new Metrics();
+    metrics.watchOutbox(outboxLagOf(db));
+    metrics.watchWorkflows(workflowFailuresOf(temporal.client));
     const taskQueue = config.TEMPORAL_TASK_QUEUE;
     const payments = makePayments(db, log);
     const requests = requestService({
@@ -117,12 +123,12 @@ export async function startService(config: Config, log: (msg: string) => void = 
     if (teams) stack.push(() => teams.stop());
     const schedules = new ScheduleProblems();
     if (parts.worker) {
-      const channels = buildNotifier(config, db, log, [...(slack ? [{ name: 'slack', notifier: slack.notifier }] : []), ...(teams ? [{ name: 'teams', notifier: teams.notifier }] : [])]);
+      const channels = buildNotifier(config, db, log, [...(slack ? [{ name: 'slack', notifier: slack.notifier }] : []), ...(teams ? [{ name: 'teams', notifier: teams.notifier }] : [])], metrics);
       stack.push(async () => channels.close());
       // Operator alerts (usage kept unpriced) go to the log and OPERATOR_EMAIL, never to chat.
       const operators = operatorChannel(config, db, log);
       stack.push(async () => operators.close());
-      const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators } });
+      const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators }, metrics });
       stack.push(() => worker.stop());
       const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules, log }, outboxRoutes(), { log });
       stack.push(() => relay.stop());
@@ -153,7 +159,7 @@ export async function startService(config: Config, log: (msg: string) => void = 
     };
     if (!parts.api) {
       // Worker and chat processes answer GET /health only, for the orchestrator.
-      const status = await startStatusServer({ port: config.PORT, host: config.HOST, role: config.ROLE, health });
+      const status = await startStatusServer({ port: config.PORT, host: config.HOST, role: config.ROLE, health, metrics: { registry: metrics, operatorToken } });
       stack.push(() => status.close());
       return { role: config.ROLE, url: status.url, operatorToken, temporal: { address, uiUrl: devServer?.uiUrl ?? null }, database, stop };
     }
@@ -169,6 +175,7 @@ export async function startService(config: Config, log: (msg: string) => void = 
       health,
       payments,
       console: consoleOptionsFromConfig(config),
+      metrics,
     });
     stack.push(() => app.close());
     const url = await app.listen({ port: config.PORT, host: config.HOST });

@@ -17,6 +17,8 @@ import { buildOpenApi } from './openapi.js';
 import { defineRoute, type AnyRoute } from './route.js';
 import { invoiceRoutes } from './routes/invoices.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { metricsOf, outboxLagOf, useMetrics, type Metrics } from '../observability/metrics.js';
+import { recordBatcherOf } from '../ledger/record-batch.js';
 import { operatorRoutes } from './routes/operator.js';
 import { otlpRoutes } from './routes/otlp.js';
 import { productRoutes } from './routes/products.js';
@@ -51,6 +53,8 @@ export interface ApiDeps {
   console?: ConsoleOptions;
   /** Buying balance (default: credited at once, nobody charged) and, with Stripe, its webhook (src/payments/). */
   payments?: { purchases: Purchases; stripeWebhook?: StripeWebhook };
+  /** The process's metrics (GET /metrics); default: this server's own. */
+  metrics?: Metrics;
 }
 
 export const API_VERSION = '0.1.0';
@@ -71,6 +75,14 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.setErrorHandler((err: Error, request, reply) => (request.is404 && notFound ? notFound(request, reply) : errorHandler(err, request, reply)));
   // Bodies are JSON only: anything else is a 415, not a string for the schema to refuse.
   app.removeContentTypeParser('text/plain');
+  // Rates and latencies per route pattern (console pages included), batch sizes and outbox lag on GET /metrics.
+  if (deps.metrics) useMetrics(deps, deps.metrics);
+  const metrics = metricsOf(deps);
+  metrics.watchRecordBatches(recordBatcherOf(deps.db));
+  metrics.watchOutbox(outboxLagOf(deps.db));
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpAnswered(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
 
   const sessions = deps.identity?.sessions ?? createSessions({ secret: deriveSessionSecret(deps.identity?.sessionSecret ?? deps.operatorToken) });
   const people: PeopleAuth = { db: deps.db, sessions, oidc: deps.identity?.oidc ?? createOidcVerifier() };

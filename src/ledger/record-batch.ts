@@ -94,6 +94,8 @@ export class RecordBatcher {
   private workers = 0;
   /** Batches written, records in them, and batches that had to fall back to one record at a time. */
   readonly stats = { batches: 0, records: 0, fallbacks: 0, lastFallbackError: null as unknown };
+  /** Told of every batch written (its size, and whether it fell back to one record at a time): the metrics. */
+  readonly onBatch = new Set<(size: number, fellBack: boolean) => void>();
 
   /**
    * Up to `maxWorkers` batches may be written at once, on their own connections
@@ -131,6 +133,7 @@ export class RecordBatcher {
           const outcomes = await sqlOf(this.db).transaction((tx) => writeBatch(this.db, tx, batch));
           this.stats.batches++;
           this.stats.records += batch.length;
+          for (const listener of this.onBatch) listener(batch.length, false);
           batch.forEach((item, i) => {
             const o = outcomes[i]!;
             if ('error' in o) item.reject(o.error);
@@ -139,6 +142,7 @@ export class RecordBatcher {
         } catch (err) {
           this.stats.fallbacks++;
           this.stats.lastFallbackError = err;
+          for (const listener of this.onBatch) listener(batch.length, true);
           // A batch-wide failure (a race with another process, a deadlock): each record
           // alone through the single-record path, which retries and reports per record.
           await Promise.all(batch.map((item) => recordUsage(this.db, item.input, item.now).then(item.resolve, item.reject)));

@@ -7,6 +7,8 @@ import { channelSendsIn } from '../ledger/channel-sends.js';
 import { emailSignInTokens } from '../services/sign-in.js';
 import { fanout, type Channel } from './fanout.js';
 import { logNotifier } from './log.js';
+import { countingFailures } from './failure-counting.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Notifier } from './port.js';
 
 export interface ConfiguredNotifier {
@@ -14,7 +16,7 @@ export interface ConfiguredNotifier {
   close(): void;
 }
 
-export function buildNotifier(config: Config, db: Db, log: (line: string) => void, chat: Channel[] = []): ConfiguredNotifier {
+export function buildNotifier(config: Config, db: Db, log: (line: string) => void, chat: Channel[] = [], metrics?: Metrics): ConfiguredNotifier {
   const email = emailNotifierFromConfig(config, {
     // Dates in emails read in the org's own timezone.
     timeZoneOf: async (orgId) => (await db.organization.findUnique({ where: { id: orgId }, select: { timezone: true } }))?.timezone,
@@ -22,7 +24,10 @@ export function buildNotifier(config: Config, db: Db, log: (line: string) => voi
     ...(config.PUBLIC_URL ? { signInToken: emailSignInTokens(db) } : {}),
   });
   return {
-    notifier: fanout([{ name: 'log', notifier: logNotifier(log) }, ...(email ? [{ name: 'email', notifier: email }] : []), ...chat], channelSendsIn(db)),
+    notifier: fanout(
+      [{ name: 'log', notifier: logNotifier(log) }, ...(email ? [{ name: 'email', notifier: email }] : []), ...chat].map((c) => (metrics ? countingFailures(c, metrics) : c)),
+      channelSendsIn(db),
+    ),
     close: () => email?.close(),
   };
 }

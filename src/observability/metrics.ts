@@ -1,8 +1,18 @@
-// Operator metrics in Prometheus form. Each API server owns its registry (tests and
-// embedders build many servers in one process; prom-client's global registry would
-// refuse the second set of names). Money is counted in whole nano-dollars: integers,
-// exact while a series stays below 2^53 nanos (about $9M per process lifetime).
-import { Counter, Registry } from 'prom-client';
+// Operator metrics in Prometheus form. One registry per process (service.ts makes it
+// and hands it to the API, the worker and the status server); tests and embedders that
+// build many servers in one process get one per server (prom-client's global registry
+// would refuse the second set of names). Money is counted in whole nano-dollars:
+// integers, exact while a series stays below 2^53 nanos (about $9M per process lifetime).
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Db } from '../db/client.js';
+
+/** What the outbox gauges read at scrape time (src/ledger/outbox.ts). */
+export type OutboxLagSource = () => Promise<{ pending: number; oldestPendingAt: Date | null; failing: number }>;
+/** Workflows closed other than completed over the last day, per status (Temporal visibility). */
+export type WorkflowFailureSource = () => Promise<Record<string, number>>;
+
+/** A scrape waits at most this long for a source; a slow database is reported, not waited on. */
+const SOURCE_TIMEOUT_MS = 2_000;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -18,6 +28,68 @@ export class Metrics {
     labelNames: ['org'] as const,
     registers: [this.registry],
   });
+  private readonly http = new Histogram({
+    name: 'extra_usage_http_request_duration_seconds',
+    help: 'HTTP requests answered, by method, route pattern and status (count = request rate, buckets = latency)',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly batchSize = new Histogram({
+    name: 'extra_usage_record_batch_size',
+    help: 'Records written per group-commit transaction (POST /v1/usage/records and OTLP)',
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
+    registers: [this.registry],
+  });
+  private readonly batchFallbacks = new Counter({
+    name: 'extra_usage_record_batch_fallbacks_total',
+    help: 'Group-commit batches that failed as a whole and were written one record at a time',
+    registers: [this.registry],
+  });
+  private readonly activityFailures = new Counter({
+    name: 'extra_usage_activity_failures_total',
+    help: 'Temporal activity attempts of this worker that failed (each is retried by its policy), by activity',
+    labelNames: ['activity'] as const,
+    registers: [this.registry],
+  });
+  private readonly noticeFailures = new Counter({
+    name: 'extra_usage_notice_delivery_failures_total',
+    help: 'Notices a channel failed to deliver (retried by the activity), by channel and notice kind',
+    labelNames: ['channel', 'notice'] as const,
+    registers: [this.registry],
+  });
+  private outboxSource: OutboxLagSource | null = null;
+  private workflowSource: WorkflowFailureSource | null = null;
+  private readonly watchedBatchers = new WeakSet<object>();
+
+  constructor() {
+    const self = this;
+    const outbox = (name: string, help: string, pick: (o: Awaited<ReturnType<OutboxLagSource>>, now: number) => number) =>
+      new Gauge({
+        name, help, registers: [this.registry],
+        async collect() {
+          if (!self.outboxSource) return;
+          const o = await withTimeout(self.outboxSource());
+          if (o) this.set(pick(o, Date.now()));
+        },
+      });
+    outbox('extra_usage_outbox_pending_events', 'Outbox events not yet delivered to their workflows', (o) => o.pending);
+    outbox('extra_usage_outbox_lag_seconds', 'Age of the oldest outbox event not yet delivered (0 when none waits)', (o, now) => (o.oldestPendingAt ? Math.max(0, (now - o.oldestPendingAt.getTime()) / 1000) : 0));
+    outbox('extra_usage_outbox_failing_events', 'Outbox events whose delivery failed at least once and still waits (see GET /health)', (o) => o.failing);
+    new Gauge({
+      name: 'extra_usage_workflows_closed_unsuccessfully',
+      help: 'Workflows of this namespace that failed, timed out or were terminated in the last 24 hours, by status',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        if (!self.workflowSource) return;
+        const counts = await withTimeout(self.workflowSource());
+        if (!counts) return;
+        this.reset();
+        for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+      },
+    });
+  }
 
   /** A settled record ran past its hold by `excessNanos`. */
   reservationExceeded(org: string, excessNanos: bigint): void {
@@ -26,10 +98,67 @@ export class Metrics {
     this.excessNanos.inc({ org }, Number(excessNanos));
   }
 
+  /** One HTTP answer; `route` is the pattern (`/v1/settings/members/:member`), never the raw URL. */
+  httpAnswered(method: string, route: string, status: number, seconds: number): void {
+    this.http.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  /** Counts the batches of a record batcher (once per batcher, however often asked). */
+  watchRecordBatches(batcher: { onBatch: Set<(size: number, fellBack: boolean) => void> }): void {
+    if (this.watchedBatchers.has(batcher)) return;
+    this.watchedBatchers.add(batcher);
+    batcher.onBatch.add((size, fellBack) => {
+      this.batchSize.observe(size);
+      if (fellBack) this.batchFallbacks.inc();
+    });
+  }
+
+  activityFailed(activity: string): void {
+    this.activityFailures.inc({ activity });
+  }
+
+  noticeFailed(channel: string, notice: string): void {
+    this.noticeFailures.inc({ channel, notice });
+  }
+
+  /** Where the outbox gauges read from (a process with the database). */
+  watchOutbox(source: OutboxLagSource): void {
+    this.outboxSource = source;
+  }
+
+  /** Where the workflow-failure gauge reads from (a process with a Temporal client). */
+  watchWorkflows(source: WorkflowFailureSource): void {
+    this.workflowSource = source;
+  }
+
   /** The text exposition format (text/plain; version=0.0.4). */
   async exposition(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/** A source's answer, or null when it fails or takes longer than a scrape should wait. */
+async function withTimeout<T>(p: Promise<T>): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), SOURCE_TIMEOUT_MS)));
+  try {
+    return await Promise.race([p.catch(() => null), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The outbox's waiting and failing events, read for the gauges. */
+export function outboxLagOf(db: Db): OutboxLagSource {
+  return async () => {
+    const where = { publishedAt: null };
+    const [pending, oldest, failing] = await Promise.all([
+      db.outboxEvent.count({ where }),
+      db.outboxEvent.findFirst({ where, orderBy: { id: 'asc' }, select: { createdAt: true } }),
+      db.outboxEvent.count({ where: { publishedAt: null, attempts: { gt: 0 } } }),
+    ]);
+    return { pending, oldestPendingAt: oldest?.createdAt ?? null, failing };
+  };
 }
 
 const owned = new WeakMap<object, Metrics>();

@@ -1,8 +1,9 @@
 // The Temporal worker: runs our workflows (bundled once) and activities on one task queue.
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, type ActivityInterceptorsFactory, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { ActivityDeps } from '../activities/deps.js';
+import type { Metrics } from '../observability/metrics.js';
 
 export const DEFAULT_TASK_QUEUE = 'extra-usage';
 // index.ts under tsx, index.js in the compiled image (dist/): the same extension as this file.
@@ -41,6 +42,8 @@ export interface WorkerOptions {
   deps: ActivityDeps;
   /** Wraps the activities (tests use it to stop a worker mid-activity). */
   activities?: Record<string, (...args: any[]) => Promise<unknown>>;
+  /** Counts failed activity attempts (GET /metrics). */
+  metrics?: Metrics;
 }
 
 export interface RunningWorker {
@@ -60,6 +63,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     workflowBundle: await workflowBundle(),
     activities: opts.activities ?? createActivities(opts.deps),
     shutdownGraceTime: '2 seconds',
+    ...(opts.metrics ? { interceptors: { activity: [failureCounter(opts.metrics)] } } : {}),
   });
   const done = worker.run().finally(() => (owned ? connection.close() : undefined));
   return {
@@ -70,4 +74,20 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       await done;
     },
   };
+}
+
+/** Counts every failed activity attempt by type; the failure goes on to Temporal's retry policy. */
+function failureCounter(metrics: Metrics): ActivityInterceptorsFactory {
+  return (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        try {
+          return await next(input);
+        } catch (err) {
+          metrics.activityFailed(ctx.info.activityType);
+          throw err;
+        }
+      },
+    },
+  });
 }
