@@ -69,7 +69,7 @@ async function renderSpend(deps: ConsoleDeps, ctx: PageContext, query: Record<st
   const todayIndex = isCurrent ? r.days.findIndex((d) => d.future) : -1;
   const f = r.forecast;
   const forecastText =
-    f.kind === 'on' ? html`At this month's rate, the cap is reached on <strong data-testid="forecast">${dayText(f.day)}</strong> (${whenText(f.at, org.timezone)}).`
+    f.kind === 'on' ? html`At this month's rate, the cap is reached on <strong data-testid="forecast">${dayText(f.day)}</strong> <span class="muted">(at ${whenText(f.at, org.timezone)})</span>.`
       : f.kind === 'not_this_month' ? html`At this month's rate, <strong data-testid="forecast">the cap is not reached this month</strong>.`
         : f.kind === 'reached' ? html`<strong data-testid="forecast">The cap is reached</strong>: extra usage stops until the month ends.`
           : f.kind === 'no_cap' ? html`<span data-testid="forecast">No monthly cap is set</span>: nothing to reach.`
