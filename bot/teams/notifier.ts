@@ -3,10 +3,15 @@
 // and every card sent is remembered as a ChatMessage row (channel 'teams',
 // conversation id, activity id, request id), so:
 //  - a retried activity does not send a second copy of a request to the same admin;
-//  - when a request closes, every admin's copy is updated in place (PUT activity).
+//  - a reminder updates each admin's copy of the request in place (the card then
+//    reads "Reminder: …"), instead of posting another message;
+//  - when a request closes, every admin's copy is updated in place (PUT activity),
+//    and so is every digest card that lists it: a digest message has one row per
+//    request in it (purpose 'digest-item', messageId "<activity id>#<request id>").
 // One recipient failing does not stop the others; the failures are raised
 // afterwards so the activity retries (and the rows make it send only what is missing).
 import { loadOrg } from '../../src/ledger/limits-state.js';
+import { orgRequest } from '../../src/ledger/requests.js';
 import type { AlertView, DigestView, Notifier, Person, RequestView, SendOptions } from '../../src/notify/port.js';
 import type { ConversationRef, OutgoingMessage } from './activity.js';
 import { alertCard } from './cards/alert.js';
@@ -16,7 +21,11 @@ import { outcomeForRequesterCard, requestCard } from './cards/request.js';
 import type { TeamsDeps } from './deps.js';
 import { adminUserIds, usageScreen } from './screens.js';
 
-type Purpose = 'request' | 'reminder' | 'outcome' | 'alert' | 'digest' | 'usage';
+type Purpose = 'request' | 'reminder' | 'outcome' | 'alert' | 'digest' | 'digest-item' | 'usage';
+
+/** The digest-item row of one request in one digest message (see the top of the file). */
+const digestItemId = (activityId: string, requestId: string) => `${activityId}#${requestId}`;
+const activityOfDigestItem = (messageId: string) => messageId.slice(0, messageId.lastIndexOf('#'));
 
 export type TeamsNotifierDeps = Pick<TeamsDeps, 'db' | 'transport' | 'conversations' | 'now' | 'log'>;
 
@@ -34,15 +43,21 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
     return (await db.chatMessage.count({ where: { orgId, channel: 'teams', purpose, requestId, memberId } })) > 0;
   }
 
-  /** Sends to a person's personal chat and remembers the message. False when they cannot be reached. */
-  async function send(orgId: string, person: Reachable, purpose: Purpose, requestId: string | null, msg: OutgoingMessage): Promise<boolean> {
+  /** Sends to a person's personal chat and remembers the message (and the requests it lists). False when they cannot be reached. */
+  async function send(orgId: string, person: Reachable, purpose: Purpose, requestId: string | null, msg: OutgoingMessage, lists: string[] = []): Promise<boolean> {
     const ref = await deps.conversations.personal(orgId, { memberId: person.memberId, teamsUserId: person.teamsUserId, name: person.name });
     if (!ref) return false;
     let activityId = '';
     await deps.transport.continue(ref, async (turn) => {
       activityId = await turn.send(msg);
     });
-    await db.chatMessage.create({ data: { orgId, channel: 'teams', purpose, requestId, memberId: person.memberId, conversationId: ref.conversation.id, messageId: activityId } });
+    const row = { orgId, channel: 'teams' as const, memberId: person.memberId, conversationId: ref.conversation.id };
+    await db.chatMessage.createMany({
+      data: [
+        { ...row, purpose, requestId, messageId: activityId },
+        ...lists.map((id) => ({ ...row, purpose: 'digest-item', requestId: id, messageId: digestItemId(activityId, id) })),
+      ],
+    });
     return true;
   }
 
@@ -60,9 +75,23 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
     const card = requestCard(r, { timezone, mode: 'base', reminder: purpose === 'reminder', refreshUserIds });
     const summary = `${purpose === 'reminder' ? 'Reminder: ' : ''}${r.requester.name} asks for more usage`;
     await each(reachable(admins), async (admin) => {
-      if (await sent(r.orgId, purpose, r.requestId, admin.memberId)) return;
+      const copies = await db.chatMessage.findMany({ where: { orgId: r.orgId, channel: 'teams', requestId: r.requestId, memberId: admin.memberId, purpose: { in: ['request', 'reminder'] } } });
+      if (purpose === 'request' && copies.length) return;
+      if (purpose === 'reminder' && copies.length) {
+        // A reminder is the admin's copy updated in place (it then reads "Reminder: …"), not another message.
+        for (const m of copies) await updateCopy(r.orgId, m, message(card, summary));
+        return;
+      }
+      // An admin with no copy yet (added since, or unreachable then) gets one now.
       await send(r.orgId, admin, purpose, r.requestId, message(card, summary));
     });
+  }
+
+  /** Replaces a message the bot sent earlier; a conversation no longer stored is logged and left. */
+  async function updateCopy(orgId: string, m: { conversationId: string; messageId: string }, msg: OutgoingMessage, activityId = m.messageId) {
+    const ref = await referenceOf(orgId, m.conversationId);
+    if (!ref) return deps.log(`[teams] no stored conversation ${m.conversationId}; message ${activityId} left as it was`);
+    await deps.transport.continue(ref, (turn) => turn.update(activityId, msg));
   }
 
   async function referenceOf(orgId: string, conversationId: string): Promise<ConversationRef | null> {
@@ -81,12 +110,21 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
 
     async requestClosed(r, _admins) {
       const timezone = await timeZoneOf(r.orgId);
-      const copies = await db.chatMessage.findMany({ where: { orgId: r.orgId, channel: 'teams', requestId: r.requestId, purpose: { in: ['request', 'reminder'] } } });
+      const copies = await db.chatMessage.findMany({ where: { orgId: r.orgId, channel: 'teams', requestId: r.requestId, purpose: { in: ['request', 'reminder', 'digest-item'] } } });
       const tasks: (() => Promise<void>)[] = copies.map((m) => async () => {
-        const ref = await referenceOf(r.orgId, m.conversationId);
-        if (!ref) return deps.log(`[teams] no stored conversation ${m.conversationId}; copy ${m.messageId} of request ${r.requestId} left as it was`);
-        const card = requestCard(r, { timezone, mode: 'base', reminder: m.purpose === 'reminder' });
-        await deps.transport.continue(ref, (turn) => turn.update(m.messageId, message(card, `${r.requester.name}'s request: ${r.status}`)));
+        if (m.purpose !== 'digest-item') {
+          const card = requestCard(r, { timezone, mode: 'base', reminder: m.purpose === 'reminder' });
+          return updateCopy(r.orgId, m, message(card, `${r.requester.name}'s request: ${r.status}`));
+        }
+        // A digest listing it: redrawn with every request in it as it is now (decided ones without buttons).
+        const activityId = activityOfDigestItem(m.messageId);
+        const items = await db.chatMessage.findMany({ where: { orgId: r.orgId, channel: 'teams', purpose: 'digest-item', conversationId: m.conversationId, messageId: { startsWith: `${activityId}#` } } });
+        const views = (await Promise.all(items.map((i) => (i.requestId === r.requestId ? r : i.requestId ? orgRequest(db, r.orgId, i.requestId) : null))))
+          .filter((v): v is RequestView => v !== null)
+          .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+        const refreshUserIds = await adminUserIds(deps, r.orgId);
+        const digest = digestCard(views, { orgName: r.orgName, timezone, mode: 'base', list: 'digest', at: m.createdAt.toISOString(), refreshUserIds });
+        await updateCopy(r.orgId, m, message(digest, `${views.filter((v) => v.status === 'pending').length} extra usage request(s) waiting`), activityId);
       });
       const requester = r.requester;
       if (requester.teamsUserId) {
@@ -121,7 +159,7 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
       const pages = pagesOf(d.requests);
       const cards = pages.map((page, index) => digestCard(page, { orgName: d.orgName, timezone, mode: 'base', list: 'digest', at: d.at, page: { index, count: pages.length }, refreshUserIds }));
       await each(reachable(admins), async (admin) => {
-        for (const card of cards) await send(d.orgId, admin, 'digest', null, message(card, `${d.requests.length} extra usage request(s) waiting`));
+        for (const [i, card] of cards.entries()) await send(d.orgId, admin, 'digest', null, message(card, `${d.requests.length} extra usage request(s) waiting`), pages[i]!.map((r) => r.requestId));
         await opts?.delivered?.(admin.memberId);
       });
     },

@@ -112,8 +112,8 @@ export interface Notice {
   text: string;
 }
 
-/** A coloured banner at the top of a card: what just happened, or why not. */
-export const banner = (n: Notice): CardElement => container([text(n.text, { weight: 'Bolder' })], { style: n.tone, bleed: true, id: 'notice' });
+/** A coloured banner at the top of a card: what just happened, or why not. Plain text: notices quote names and reasons. */
+export const banner = (n: Notice): CardElement => container([plainText([{ text: n.text, weight: 'Bolder' }])], { style: n.tone, bleed: true, id: 'notice' });
 
 export interface TextInputOptions {
   label: string;

@@ -5,11 +5,11 @@
 import type { RequestView } from '../../../src/notify/port.js';
 import { VERB } from '../actions.js';
 import { actionSet, banner, card, container, execute, heading, text, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
-import { decidesIt, decisionControls, OWN_REQUEST_TEXT, requestFacts, type CardMode, type DecisionForm } from './request.js';
+import { decidesIt, decisionControls, OWN_REQUEST_TEXT, requestFacts, requestTitle, type CardMode, type DecisionForm } from './request.js';
 import { when } from './format.js';
 
-/** Requests per card: the worst case (long names and notes, 60 refresh ids) stays under Teams' ~28 KB. */
-export const DIGEST_PAGE = 4;
+/** Requests per card: the worst case (long names, notes, earlier denials, the decider's context, 60 refresh ids) stays under Teams' ~28 KB. */
+export const DIGEST_PAGE = 3;
 /** Notes are cut to this in a list; the request's own card shows them whole. */
 const NOTE_IN_LIST = 160;
 
@@ -49,7 +49,7 @@ export function digestCard(requests: RequestView[], o: DigestCardOptions): Adapt
   const body: CardElement[] = [...(o.notice ? [banner(o.notice)] : []), ...heading(title, subtitle)];
   if (requests.length === 0) body.push(text('No request is waiting for a decision.', { isSubtle: true }));
   for (const r of requests) {
-    const items: CardElement[] = [text(r.requester.name, { weight: 'Bolder', size: 'Medium' }), ...requestFacts(r, tz, NOTE_IN_LIST)];
+    const items: CardElement[] = [requestTitle(r, { size: 'Medium' }), ...requestFacts(r, tz, NOTE_IN_LIST, { context: o.mode !== 'readonly' })];
     if (r.status === 'pending' && decidesIt(r, o.mode, o.viewerMemberId)) {
       const controls = decisionControls(r, origin, o.form ?? null);
       items.push(actionSet(controls.actions, { id: `actions:${r.requestId}` }), ...controls.open);

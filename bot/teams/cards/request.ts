@@ -1,5 +1,6 @@
-// An extra-usage request as admins see it: requester, current seat, when asked,
-// note; while pending, the three decisions (upgrade to premium for a standard seat,
+// An extra-usage request as admins see it: who asks (named once, in the title),
+// their seat, when asked, note, and what the decider weighs (their extra usage this
+// month, their limit, the organisation's budget left); while pending, the three decisions (upgrade to premium for a standard seat,
 // enable extra usage with an optional cap, deny with an optional reason); once
 // closed, the outcome and who decided.
 //
@@ -8,11 +9,12 @@
 // the bot for each viewer's own card; 'admin' is that card for an admin or owner
 // (with the decisions); 'readonly' is it for anyone else. The server decides the
 // mode from the viewer's stored role; an admin or owner looking at their own request
-// gets it read-only (nobody decides their own request).
+// gets it read-only (nobody decides their own request). Names, notes and reasons are
+// TextRuns (plainText): nothing people typed is read as markdown.
 import type { RequestView } from '../../../src/notify/port.js';
 import { INPUT, VERB } from '../actions.js';
-import { actionSet, banner, card, container, execute, factSet, heading, showCard, text, textInput, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
-import { capText, seatName, when } from './format.js';
+import { actionSet, banner, card, container, execute, plainText, showCard, text, textInput, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
+import { capText, seatName, usdWithExact, when } from './format.js';
 
 export type CardMode = 'base' | 'admin' | 'readonly';
 
@@ -60,21 +62,41 @@ export function outcomeText(r: RequestView, tz: string): string {
   }
 }
 
-/** Requester, seat, when asked, note and status: the part every mode shows. */
-export function requestFacts(r: RequestView, tz: string, noteMax = 500): CardElement[] {
+/** "Label: value" lines; the value as typed (never markdown). */
+export function plainFacts(facts: [string, string][], opts: Record<string, unknown> = {}): CardElement {
+  return container(facts.map(([label, value], i) => plainText([{ text: `${label}: `, weight: 'Bolder' }, value], { spacing: i === 0 ? 'Default' : 'None' })), opts);
+}
+
+/** What a decider weighs: the member's extra usage this month, their own limit, the organisation's budget left. */
+export function contextFacts(r: RequestView): [string, string][] {
+  const c = r.context;
+  if (!c) return [];
+  return [
+    ['Extra usage this month', usdWithExact(c.monthToDateExtra)],
+    ['Their monthly limit', c.cap === null ? 'None of their own' : usdWithExact(c.cap)],
+    ['Organisation budget left', c.orgRemaining === null ? 'No organisation limit' : usdWithExact(c.orgRemaining)],
+  ];
+}
+
+/** "Alice asks for more usage", the requester named once; as typed. */
+export const requestTitle = (r: RequestView, o: { reminder?: boolean; size?: 'Large' | 'Medium' } = {}): CardElement =>
+  plainText([{ text: `${o.reminder && r.status === 'pending' ? 'Reminder: ' : ''}${r.requester.name} asks for more usage`, weight: 'Bolder', size: o.size ?? 'Large' }], { id: `title:${r.requestId}` });
+
+/** Seat, when asked, note, earlier denial, the decider's context and the status: the part every mode shows. */
+export function requestFacts(r: RequestView, tz: string, noteMax = 500, o: { context?: boolean } = {}): CardElement[] {
   const facts: [string, string][] = [
-    ['Requester', r.requester.name],
-    ['Current seat', `${seatName(r.requester.seatTier)}${r.requester.seatTier !== r.seatTier ? ` (was ${seatName(r.seatTier)} when asking)` : ''}`],
+    ['Seat', `${seatName(r.requester.seatTier)}${r.requester.seatTier !== r.seatTier ? ` (was ${seatName(r.seatTier)} when asking)` : ''}`],
     ['Asked', when(r.requestedAt, tz)],
     ...(r.note ? ([['Note', r.note.length > noteMax ? `${r.note.slice(0, noteMax - 1)}…` : r.note]] as [string, string][]) : []),
     ...(r.previousDenial
       ? ([['Previously denied', `${when(r.previousDenial.at, tz)}${r.previousDenial.by ? ` by ${r.previousDenial.by.name}` : ''}${r.previousDenial.reason ? `: ${r.previousDenial.reason.slice(0, 300)}` : ''}`]] as [string, string][])
       : []),
+    ...(o.context !== false && r.status === 'pending' ? contextFacts(r) : []),
   ];
   const status = STATUS[r.status];
   return [
-    factSet(facts, { id: `facts:${r.requestId}` }),
-    text(r.status === 'pending' ? status.label : outcomeText(r, tz), { color: status.color, weight: 'Bolder', id: `status:${r.requestId}` }),
+    plainFacts(facts, { id: `facts:${r.requestId}` }),
+    plainText([{ text: r.status === 'pending' ? status.label : outcomeText(r, tz), color: status.color, weight: 'Bolder' }], { id: `status:${r.requestId}` }),
   ];
 }
 
@@ -131,8 +153,10 @@ export function requestCard(r: RequestView, o: RequestCardOptions): AdaptiveCard
   const origin: RequestOrigin = { card: 'request', ...(o.reminder ? { reminder: true } : {}) };
   const body: CardElement[] = [
     ...(o.notice ? [banner(o.notice)] : []),
-    ...heading(o.reminder && r.status === 'pending' ? 'Reminder: extra usage request' : 'Extra usage request', r.orgName),
-    ...requestFacts(r, tz),
+    requestTitle(r, { reminder: o.reminder ?? false }),
+    plainText([{ text: `Extra usage request · ${r.orgName}`, isSubtle: true }], { spacing: 'None' }),
+    // Only admins and owners weigh the context; anyone else sees the request itself.
+    ...requestFacts(r, tz, 500, { context: o.mode !== 'readonly' }),
   ];
   const pending = r.status === 'pending';
   let actions: CardAction[] = [];
@@ -168,8 +192,9 @@ export function outcomeForRequesterCard(r: RequestView, tz: string): AdaptiveCar
   return card(
     [
       banner({ tone, text: lines[r.status] }),
-      ...heading('Your request for more usage', r.orgName),
-      factSet([
+      text('Your request for more usage', { size: 'Large', weight: 'Bolder', style: 'heading' }),
+      plainText([{ text: r.orgName, isSubtle: true }], { spacing: 'None' }),
+      plainFacts([
         ['Asked', when(r.requestedAt, tz)],
         ...(r.decidedBy ? ([['Decided by', r.decidedBy.name]] as [string, string][]) : []),
         ...(r.decidedAt ? ([['Decided', when(r.decidedAt, tz)]] as [string, string][]) : []),

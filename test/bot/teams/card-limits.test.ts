@@ -28,7 +28,8 @@ const request = (i: number): RequestView => ({
   reason: null,
   decidedBy: null,
   decidedAt: null,
-  previousDenial: null,
+  previousDenial: { at: '2026-11-01T12:00:00.000Z', by: { memberId: uuid(i), externalId: `d${i}`, name: longName(i), role: 'owner', seatTier: 'premium', email: null, slackUserId: null, teamsUserId: null }, reason: 'r'.repeat(500) },
+  context: { monthToDateExtra: '999999999999.999999999', cap: '999999999999.999999999', orgRemaining: '999999999999.999999999' },
 });
 const refreshUserIds = Array.from({ length: 80 }, (_, i) => `29:${'a'.repeat(88)}${i}`);
 const size = (card: unknown) => Buffer.byteLength(JSON.stringify(card));

@@ -68,9 +68,15 @@ describe('Teams notifier, after a restart', () => {
     expect(cards.map((c) => c.conversationId).sort()).toEqual([dm(USERS.admin), dm(USERS.owner)].sort());
     for (const c of cards) {
       const card = connector.cardOf(c);
-      expect(textOf(card)).toContain('Requester: Alice');
-      expect(textOf(card)).toContain('Current seat: Standard');
+      // The requester named once (the title), with what the decider weighs.
+      expect(textOf(card).match(/Alice/g)).toHaveLength(1);
+      expect(textOf(card)).toContain('Alice asks for more usage');
+      expect(textOf(card)).toContain('Seat: Standard');
       expect(textOf(card)).toContain('Note: Quarter-end report');
+      expect(textOf(card)).toContain('Extra usage this month: $0.00');
+      expect(textOf(card)).toContain('Their monthly limit: $50.00');
+      expect(textOf(card)).toContain('Organisation budget left: $1,000.00');
+      expect(textOf(card)).not.toContain(requestId);
       // The posted card shows no decisions: each viewer's client refreshes it into their own view.
       expect(buttonsOf(card)).toEqual(['Review request']);
       expect(card.refresh.action).toMatchObject({ type: 'Action.Execute', verb: 'request.view', data: { requestId, card: 'request' } });
@@ -135,17 +141,47 @@ describe('Teams notifier, after a restart', () => {
     const digests = await connector.waitFor('send', (c) => textOf(connector.cardOf(c)).includes('Daily digest'), 2);
     expect(digests.map((d) => d.conversationId).sort()).toEqual([dm(USERS.admin), dm(USERS.owner)].sort());
     const card = connector.cardOf(digests[0]!);
-    expect(textOf(card)).toContain('Requester: Bob');
+    expect(textOf(card)).toContain('Bob asks for more usage');
     expect(card.refresh.action).toMatchObject({ verb: 'digest.view', data: { requestIds: [first] } });
   });
 
-  it('reminds every admin of a request still waiting, once', async () => {
+  it('reminds every admin by updating their copy of the request in place, not with a new message', async () => {
     const request = await scratch.db.prisma.extraUsageRequest.findFirstOrThrow({ where: { runId: 'run-2' } });
+    await activities().notifyRequestOpened(request.id);
+    const copies = await scratch.db.prisma.chatMessage.findMany({ where: { requestId: request.id, purpose: 'request' } });
+    expect(copies).toHaveLength(2);
+    const sentBefore = connector.of('send').length;
     await activities().notifyRequestReminder(request.id);
     await activities().notifyRequestReminder(request.id);
-    const reminders = connector.of('send', (c) => textOf(connector.cardOf(c)).includes('Reminder: extra usage request'));
-    expect(reminders.map((c) => c.conversationId).sort()).toEqual([dm(USERS.admin), dm(USERS.owner)].sort());
+    expect(connector.of('send').length).toBe(sentBefore);
+    const reminders = connector.of('update', (c) => textOf(connector.cardOf(c)).includes('Reminder: Bob asks for more usage'));
+    expect([...new Set(reminders.map((c) => c.activityId))].sort()).toEqual(copies.map((c) => c.messageId).sort());
     expect(connector.cardOf(reminders[0]!).refresh.action.data).toMatchObject({ requestId: request.id, card: 'request', reminder: true });
+    expect(buttonsOf(connector.cardOf(reminders[0]!))).toEqual(['Review request']);
+  });
+
+  it('once decided, every copy is updated in place: the request cards and the digest cards listing it', async () => {
+    const request = await scratch.db.prisma.extraUsageRequest.findFirstOrThrow({ where: { runId: 'run-2' } });
+    const digests = connector.of('send', (c) => textOf(connector.cardOf(c)).includes('Daily digest'));
+    const copies = await scratch.db.prisma.chatMessage.findMany({ where: { requestId: request.id, purpose: 'request' } });
+    await activities().decideRequest({ requestId: request.id, deciderRef: 'owner-1', decision: 'deny', reason: 'No *budget* [left](http://x)' });
+    await activities().notifyRequestClosed(request.id);
+    const updated = (id: string | null) => connector.of('update', (u) => u.activityId === id).at(-1);
+    for (const d of digests) {
+      const card = connector.cardOf(updated(d.id)!);
+      expect(textOf(card)).toContain('Daily digest');
+      expect(textOf(card)).toContain('Denied by Olivia Owner');
+      expect(buttonsOf(card)).toEqual([]);
+      expect(card.refresh).toBeUndefined();
+    }
+    for (const c of copies) {
+      const card = connector.cardOf(updated(c.messageId)!);
+      expect(textOf(card)).toContain('Denied by Olivia Owner');
+      // The reason as typed: a TextRun, never markdown.
+      expect(JSON.stringify(card)).toContain('{"type":"TextRun","text":"Denied by Olivia Owner');
+      expect(textOf(card)).toContain('No *budget* [left](http://x)');
+      expect(buttonsOf(card)).toEqual([]);
+    }
   });
 
   it('raises a failed send so the activity retries, and the retry sends only what is missing', async () => {
