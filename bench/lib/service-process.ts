@@ -9,6 +9,8 @@ import pg from 'pg';
 
 export interface ServiceProcess {
   url: string;
+  /** The service's process id (its CPU is read from /proc for the bench's CPU split). */
+  pid: number;
   operatorToken: string;
   stop(): Promise<void>;
 }
@@ -67,6 +69,7 @@ export async function startServiceProcess(opts: { databaseUrl?: string; port: nu
   }
   return {
     url,
+    pid: child.pid!,
     operatorToken,
     async stop() {
       child.kill('SIGTERM');
