@@ -4,14 +4,22 @@
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { consoleReport, measureConsole, type ConsoleLine } from './lib/console.js';
 import { bareHttpFloor, load, pgUpdateFloor, type LoadResult } from './lib/load.js';
 import { writeSection } from './lib/report.js';
 import { freshPostgres, startServiceProcess } from './lib/service-process.js';
 import { MODELS, seed, usageSample } from './lib/seed.js';
 import { measureScaledOut } from './lib/scaled.js';
+import { cpuMeter, splitText } from './lib/cpu.js';
+import { dbWorkMeter, dbWorkText } from './lib/db-work.js';
+import { saturationSweep } from './lib/saturation.js';
+import { verdicts, verdictTable } from './lib/targets.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const results: LoadResult[] = [];
+/** Where the CPU went during a line, and PostgreSQL's work per request (key: name|database). */
+const profile = new Map<string, { cpu: string; db?: string }>();
+const loadAverageBefore = os.loadavg()[0]!.toFixed(1);
 const log = (r: LoadResult) => {
   results.push(r);
   console.log(`${r.name.padEnd(58)} ${r.database.padEnd(9)} ${String(r.rps).padStart(7)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  max ${r.max} ms  errors ${r.errors}`);
@@ -25,14 +33,26 @@ async function measureService(database: 'pglite' | 'postgres') {
     const headers = { authorization: `Bearer ${key}` };
     const authorizeMany = (i: number) => JSON.stringify({ member: `user-${(i * 7) % members}`, model: MODELS[i % MODELS.length] });
     const record = (i: number) => JSON.stringify({ requestId: randomUUID(), member: `user-${(i * 13) % members}`, model: MODELS[i % MODELS.length], usage: usageSample(i) });
-    log(await load({ name: 'authorize, 1,000 members', database, url: service.url, path: '/v1/usage/authorize', headers, body: authorizeMany, connections: 32, seconds: SECONDS }));
+    /** A line with its CPU split (and, on PostgreSQL, the database's work per request). */
+    const profiled = async (run: () => Promise<LoadResult>) => {
+      const cpu = cpuMeter([service.pid]);
+      const work = pgdb ? await dbWorkMeter(pgdb.url) : null;
+      const r = await run();
+      profile.set(`${r.name}|${r.database}`, { cpu: splitText(cpu()), ...(work ? { db: dbWorkText(await work(r.requests)) } : {}) });
+      return r;
+    };
+    const peak = await profiled(() => load({ name: 'authorize, 1,000 members', database, url: service.url, path: '/v1/usage/authorize', headers, body: authorizeMany, connections: 32, seconds: SECONDS }));
+    log(peak);
     log(await load({ name: 'authorize, one hot member', database, url: service.url, path: '/v1/usage/authorize', headers, body: () => JSON.stringify({ member: 'user-1', model: MODELS[0] }), connections: 32, seconds: SECONDS }));
     // Both at once: records as fast as they go while authorize keeps a steady 1,000/s,
     // and both as fast as they go (they then share the one service process's CPU).
+    log(await profiled(() => load({ name: 'record (durable), 1,000 members, alone', database, url: service.url, path: '/v1/usage/record', headers, body: record, connections: 16, seconds: SECONDS })));
+    const cpuBeside = cpuMeter([service.pid]);
     const [rec, auth] = await Promise.all([
       load({ name: 'record (durable), authorize at 1,000/s beside', database, url: service.url, path: '/v1/usage/record', headers, body: record, connections: 16, seconds: SECONDS }),
       load({ name: 'authorize at 1,000/s, beside records', database, url: service.url, path: '/v1/usage/authorize', headers, body: authorizeMany, connections: 8, seconds: SECONDS, rate: 1000 }),
     ]);
+    profile.set(`${rec.name}|${rec.database}`, { cpu: splitText(cpuBeside()) });
     log(rec);
     log(auth);
     const [rec2, auth2] = await Promise.all([
@@ -41,6 +61,8 @@ async function measureService(database: 'pglite' | 'postgres') {
     ]);
     log(rec2);
     log(auth2);
+    // How latency grows as authorize fills the process, records beside (PostgreSQL: the production shape).
+    if (database === 'postgres') await saturationSweep({ url: service.url, database, headers, authorizeBody: authorizeMany, recordBody: record, seconds: SECONDS }, peak.rps, log);
     log(await load({ name: 'record (durable), one hot member', database, url: service.url, path: '/v1/usage/record', headers, body: (i) => JSON.stringify({ requestId: randomUUID(), member: 'user-2', model: MODELS[1], usage: usageSample(i) }), connections: 16, seconds: SECONDS }));
   } finally {
     await service.stop();
@@ -79,11 +101,21 @@ with caps, seeded with 3,000 recorded requests over four models and every token 
 |---|---|---|---|---|---|---|
 ${results.map(row).join('\n')}
 
-## Against the targets (issue 6)
-| target | PostgreSQL | embedded (PGlite; target within 2×) |
-|---|---|---|
-| authorize ≥ 5,000/s, p99 ≤ 10 ms | ${verdict(find('authorize, 1,000', 'postgres'), 5000, 10)} | ${verdict(find('authorize, 1,000', 'pglite'), 2500, 20)} |
-| record ≥ 2,000/s, p99 ≤ 25 ms, with authorize running (1,000/s) | ${verdict(find('record (durable), authorize at', 'postgres'), 2000, 25)} | ${verdict(find('record (durable), authorize at', 'pglite'), 1000, 50)} |
+## Against the targets (ratios to this run's floors)
+Judged by the bench itself (bench/lib/targets.ts): absolute figures on shared machines
+move by ±40% between days, the ratios to the floors measured in the same run do not.
+Load average (1 min) on the machine: ${loadAverageBefore} when the run began, ${os.loadavg()[0]!.toFixed(1)} at its end.
+
+${verdictTable(verdicts(results))}
+
+## Profile: where each line's time went
+CPU seconds used during the line by the load generator (autocannon, this process),
+the service process and every PostgreSQL process, and PostgreSQL's own counters for
+the bench database (pg_stat_database) divided by the line's requests.
+
+| line | database | CPU split | database work |
+|---|---|---|---|
+${[...profile].map(([k, p]) => { const [name, db] = k.split('|'); return `| ${name} | ${db} | ${p.cpu} | ${p.db ?? '-'} |`; }).join('\n')}
 
 The floors above (a bare Node handler answering a constant; one row updated with a
 durable commit per statement) are the ceiling this machine gives any design.
@@ -110,11 +142,32 @@ How the figures are reached, and where they fall short:
 `;
 }
 
+/** The console's pages (issue 13), in their own section of BENCHMARKS.md. */
+async function consolePages(databases: ('pglite' | 'postgres')[]) {
+  const lines: ConsoleLine[] = [];
+  // The machine may be shared (CI, other work): its load is part of the figures.
+  const loadBefore = os.loadavg()[0]!.toFixed(1);
+  await measureConsole(SECONDS, databases, (r) => {
+    lines.push(r);
+    console.log(`${r.name.padEnd(58)} ${r.database.padEnd(9)} ${String(r.rps).padStart(7)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  max ${r.max} ms  errors ${r.errors}`);
+  });
+  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}; load average (1 min) ${loadBefore} before, ${os.loadavg()[0]!.toFixed(1)} after`;
+  const only = process.env.BENCH_ONLY === 'console' ? 'BENCH_ONLY=console ' : '';
+  const text = consoleReport(lines, { machine, commit: commit(), command: `${only}BENCH_SECONDS=${SECONDS} BENCH_DATABASES=${databases.join(',')} npm run bench`, seconds: SECONDS });
+  writeSection('console', text);
+  console.log('\n' + text);
+}
+
 async function main() {
   // BENCH_ONLY=scaled: the scaled-out lines alone, printed, BENCHMARKS.md left as it is
   // (a smoke run on a shared machine).
   if (process.env.BENCH_ONLY === 'scaled') {
     await measureScaledOut(SECONDS, log);
+    return;
+  }
+  // BENCH_ONLY=console: the console's pages alone, written to their section of BENCHMARKS.md.
+  if (process.env.BENCH_ONLY === 'console') {
+    await consolePages((process.env.BENCH_DATABASES ?? 'pglite,postgres').split(',') as ('pglite' | 'postgres')[]);
     return;
   }
   log(await bareHttpFloor(SECONDS, 32));
@@ -131,6 +184,7 @@ async function main() {
   const text = report();
   writeSection('throughput', text);
   console.log('\n' + text);
+  await consolePages(databases);
 }
 
 main().catch((err) => {
