@@ -13,6 +13,7 @@ import { buildServer } from './api/server.js';
 import { consoleOptionsFromConfig } from './console/options.js';
 import { findTemporalCli } from './temporal/cli.js';
 import { connectTemporal, type TemporalConnection } from './temporal/connection.js';
+import { enableSearchAttributes } from './temporal/search-attributes.js';
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
 import { installTemporalRuntime, startWorker } from './temporal/worker.js';
 import { startOutboxRelay } from './temporal/outbox-relay.js';
@@ -88,6 +89,8 @@ export async function startService(config: Config, log: (msg: string) => void = 
     installTemporalRuntime(config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace' ? 'INFO' : 'WARN');
     const temporal: TemporalConnection = await connectTemporal({ address, namespace: config.TEMPORAL_NAMESPACE });
     stack.push(() => temporal.close());
+    // Workflows carry OrgSlug, Member, RequestStatus, AlertKind: registered here when the namespace lacks them.
+    await enableSearchAttributes(temporal.client, temporal.connection, config.TEMPORAL_NAMESPACE, log);
 
     const db = database.prisma;
     const now = () => new Date();

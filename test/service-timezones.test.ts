@@ -86,7 +86,7 @@ describe.each(['pglite', 'postgres'] as const)('timezones across a restart on %s
       expect(h).toMatchObject({ status: 'degraded', schedules: { failing: [expect.objectContaining({ orgId: broken.id, error: expect.stringContaining('mars/olympus_mons') })] } });
       for (const slug of slugs.slice(0, 4)) {
         const org = await second.database.prisma.organization.findUniqueOrThrow({ where: { slug } });
-        for (const id of [digestScheduleId(org.id), monthEndScheduleId(org.id)]) {
+        for (const id of [digestScheduleId(org.slug), monthEndScheduleId(org.slug)]) {
           expect((await env.client.schedule.getHandle(id).describe()).spec.timezone).toBe(stored[slug]);
         }
       }
@@ -101,7 +101,7 @@ describe.each(['pglite', 'postgres'] as const)('timezones across a restart on %s
         after = await health(second);
       }
       expect(after).toMatchObject({ status: 'ok', schedules: { failing: [] }, outbox: { failing: 0 } });
-      expect((await env.client.schedule.getHandle(digestScheduleId(broken.id)).describe()).spec.timezone).toBe('Europe/Berlin');
+      expect((await env.client.schedule.getHandle(digestScheduleId(broken.slug)).describe()).spec.timezone).toBe('Europe/Berlin');
     } finally {
       await second.stop();
     }

@@ -1,4 +1,4 @@
-// One alert per outbox event (workflow id `alert/<eventId>`): the activity decides
+// One alert per outbox event (workflow id `alert/<org slug>/<kind>/<event id>`): the activity decides
 // whether it is new, a duplicate of an earlier crossing, or already sent.
 import { proxyActivities } from '@temporalio/workflow';
 import type { AlertActivities, DeliverAlertInput, DeliveryOutcome } from '../src/activities/alerts.js';

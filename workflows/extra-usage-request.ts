@@ -1,9 +1,11 @@
 // One member's request for more usage, from asking to outcome. The workflow id is
-// derived from org + member, so there is one open request per member.
-import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+// derived from org + member (`request/<org slug>/<member>`), so there is one open
+// request per member. Runs started with our search attributes keep RequestStatus current.
+import { allHandlersFinished, ApplicationFailure, condition, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RequestActivities } from '../src/activities/requests.js';
 import type { CancelReason } from '../src/domain/requests.js';
 import { cancelSignal, decideUpdate, openedUpdate, requestStateQuery, type RequestState } from './messages.js';
+import { ORG_SLUG, REQUEST_STATUS } from './search-attributes.js';
 
 export interface ExtraUsageRequestInput {
   orgId: string;
@@ -26,6 +28,12 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
   const state: RequestState = { requestId: null, orgId: input.orgId, memberId: input.memberId, requestedAt: input.requestedAt, status: 'pending', view: null };
   let deciding = false;
   let cancelled: CancelReason | null = null;
+  // Started without the attributes (a namespace without them, histories from before): nothing to upsert.
+  const shown = workflowInfo().typedSearchAttributes.get(ORG_SLUG) !== undefined;
+  const setStatus = (status: RequestState['status']) => {
+    state.status = status;
+    if (shown && patched('request-status-attribute')) upsertSearchAttributes([{ key: REQUEST_STATUS, value: status }]);
+  };
 
   setHandler(requestStateQuery, () => state);
   setHandler(openedUpdate, async () => {
@@ -42,7 +50,7 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
       try {
         // The activity checks the decider's stored role and applies the decision once.
         const view = await acts.decideRequest({ requestId: state.requestId!, ...args });
-        state.status = view.status;
+        setStatus(view.status);
         state.view = view;
         return view;
       } catch (err) {
@@ -79,12 +87,12 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
     const left = input.expireAfterMs - (Date.now() - startedAt);
     if (!(await condition(settled, Math.max(1, left)))) {
       state.view = await acts.closeRequest({ requestId: state.requestId, status: 'expired', reason: null });
-      state.status = state.view.status;
+      setStatus(state.view.status);
     }
   }
   if (state.status === 'pending' && cancelled) {
     state.view = await acts.closeRequest({ requestId: state.requestId, status: 'cancelled', reason: cancelled });
-    state.status = state.view.status;
+    setStatus(state.view.status);
   }
   await condition(allHandlersFinished);
   await acts.notifyRequestClosed(state.requestId);

@@ -13,6 +13,7 @@ export { DEFAULT_COOLDOWN_AFTER_DENIAL_MS };
 import { requireMayAsk } from '../ledger/request-eligibility.js';
 import { cancelSignal, decideUpdate, openedUpdate, requestStateQuery } from '../../workflows/messages.js';
 import type { ExtraUsageRequestInput } from '../../workflows/extra-usage-request.js';
+import { orgAttributes, visibility } from '../temporal/search-attributes.js';
 
 export interface RequestTimings {
   remindAfterMs: number;
@@ -30,7 +31,13 @@ export interface RequestServiceDeps {
   now: () => Date;
 }
 
-export const requestWorkflowId = (orgId: string, memberId: string) => `extra-usage-request/${orgId}/${memberId}`;
+/**
+ * One id per member (the org's slug and the member's external id, both immutable), so
+ * while a request runs a second start is refused, and an operator can find it by name.
+ * Requests opened before this id scheme keep theirs (`extra-usage-request/<org id>/<member id>`):
+ * the ledger row stores each request's workflow id, and that is what is signalled.
+ */
+export const requestWorkflowId = (orgSlug: string, memberExternalId: string) => `request/${orgSlug}/${memberExternalId}`;
 
 export interface AskResult {
   workflowId: string;
@@ -46,7 +53,11 @@ export function requestService(deps: RequestServiceDeps) {
   async function ask(orgId: string, memberRef: string, note: string | null = null): Promise<AskResult> {
     const member = await requireActiveMember(db, orgId, memberRef);
     await requireMayAsk(db, orgId, member, deps.now(), deps.timings.cooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS);
-    const workflowId = requestWorkflowId(orgId, member.id);
+    const org = await db.organization.findUniqueOrThrow({ where: { id: orgId }, select: { slug: true, name: true } });
+    const workflowId = requestWorkflowId(org.slug, member.externalId);
+    // A request still open under an earlier id scheme is the member's open request.
+    const legacy = await openRequestRow(orgId, member.id);
+    if (legacy && legacy.workflowId !== workflowId) return { workflowId: legacy.workflowId, alreadyOpen: true, request: await requestView(db, legacy.id) };
     const input: ExtraUsageRequestInput = {
       orgId,
       memberId: member.id,
@@ -65,6 +76,8 @@ export function requestService(deps: RequestServiceDeps) {
           args: [input],
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          memo: { org: org.name, member: member.name },
+          ...visibility(client, orgAttributes(org.slug, { member: member.externalId, requestStatus: 'pending' }), `Extra usage request: ${member.name} (${member.externalId}), ${org.slug}`),
         });
         break;
       } catch (err) {
@@ -97,9 +110,22 @@ export function requestService(deps: RequestServiceDeps) {
     }
   }
 
+  /** The member's pending request in the ledger, with the workflow id it was opened under. */
+  function openRequestRow(orgId: string, memberId: string) {
+    return db.extraUsageRequest.findFirst({ where: { orgId, memberId, status: 'pending' }, select: { id: true, workflowId: true } });
+  }
+
   async function cancel(orgId: string, memberId: string, reason: CancelReason): Promise<boolean> {
+    // The stored id (whatever scheme opened it); a request still opening has no row yet: its id is the member's.
+    const open = await openRequestRow(orgId, memberId);
+    let workflowId = open?.workflowId;
+    if (!workflowId) {
+      const member = await db.member.findFirst({ where: { id: memberId, orgId }, select: { externalId: true, org: { select: { slug: true } } } });
+      if (!member) return false;
+      workflowId = requestWorkflowId(member.org.slug, member.externalId);
+    }
     try {
-      await client.workflow.getHandle(requestWorkflowId(orgId, memberId)).signal(cancelSignal, { reason });
+      await client.workflow.getHandle(workflowId).signal(cancelSignal, { reason });
       return true;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return false; // no open request: nothing to cancel

@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import { devServerSearchAttributeArgs } from './search-attributes.js';
 
 export interface StartDevServerOptions {
   cliPath: string;
@@ -138,6 +139,8 @@ export async function startDevServer(opts: StartDevServerOptions): Promise<DevSe
     '--ip', HOST,
     '--namespace', namespace, // "default" is always created too; repeating it is harmless
     '--log-level', 'warn',
+    // OrgSlug, Member, RequestStatus, AlertKind: what operators filter by (docs/workflows.md).
+    ...devServerSearchAttributeArgs(),
   ];
 
   // Append so earlier runs' output is kept; remember where this run starts for error tails.

@@ -3,6 +3,7 @@
 // delivering an event twice (after a crash between start and mark) does nothing new.
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { Db } from '../db/client.js';
 import { claimEvents, markFailed, markPublished, type OutboxRow } from '../ledger/outbox.js';
 import type { RequestService } from '../services/requests.js';
@@ -28,9 +29,10 @@ export type OutboxRoute = (event: OutboxRow, ctx: RelayContext) => Promise<void>
  * it is logged, for operators and the multi-process test. Ids several events share
  * (one alert per model per day) are refused quietly.
  */
-export async function startOnce(ctx: RelayContext, workflowType: string, workflowId: string, args: unknown[], opts: { perEvent?: boolean } = {}): Promise<void> {
+export async function startOnce(ctx: RelayContext, workflowType: string, workflowId: string, args: unknown[], opts: { perEvent?: boolean; typedSearchAttributes?: SearchAttributePair[]; staticSummary?: string } = {}): Promise<void> {
+  const { perEvent: _, ...shown } = opts;
   try {
-    await ctx.client.workflow.start(workflowType, { taskQueue: ctx.taskQueue, workflowId, args, workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+    await ctx.client.workflow.start(workflowType, { taskQueue: ctx.taskQueue, workflowId, args, workflowIdReusePolicy: 'REJECT_DUPLICATE', ...shown });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     if (opts.perEvent) ctx.log?.(`outbox: workflow ${workflowId} was already started (its event was delivered again; nothing new started)`);

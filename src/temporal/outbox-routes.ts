@@ -5,13 +5,25 @@ import { requestAutoReload, type AutoReloadOptions } from './auto-reload.js';
 import { extraUsageAvailable } from '../domain/caps.js';
 import { ensureOrgSchedules } from './schedules.js';
 import { unpricedAlertRoute } from './unpriced-alert-route.js';
+import { memberExternalIdOf, orgSlugOf } from './names.js';
+import { orgAttributes, visibility } from './search-attributes.js';
 
 const memberIdOf = (payload: unknown) => (payload as { memberId: string }).memberId;
 
 /** Cap and threshold alerts: one capAlert workflow per event; it dedupes per (subject, threshold, period, cap). */
 const alertOf = (e: OutboxRow) => ({ orgId: e.orgId, eventId: String(e.id), event: { ...(e.payload as object), type: e.type } });
-// The org is in the id too, so event ids restarting (a fresh database) cannot collide with old runs.
-const capAlertRoute: OutboxRoute = (e, ctx) => startOnce(ctx, 'capAlert', `alert/${e.orgId}/${e.id}`, [alertOf(e)], { perEvent: true });
+/**
+ * `alert/<org slug>/<kind>/<event id>`: the org is in the id so event ids restarting (a
+ * fresh database) cannot collide with old runs; the kind so an operator reads what it is.
+ */
+export const alertWorkflowId = (orgSlug: string, kind: string, eventId: bigint | string) => `alert/${orgSlug}/${kind}/${eventId}`;
+const capAlertRoute: OutboxRoute = async (e, ctx) => {
+  const slug = await orgSlugOf(ctx.db, e.orgId);
+  const memberId = (e.payload as { memberId?: unknown }).memberId;
+  const member = typeof memberId === 'string' ? await memberExternalIdOf(ctx.db, memberId) : undefined;
+  const attributes = orgAttributes(slug, { alertKind: e.type, ...(member !== undefined ? { member } : {}) });
+  await startOnce(ctx, 'capAlert', alertWorkflowId(slug, e.type, e.id), [alertOf(e)], { perEvent: true, ...visibility(ctx.client, attributes, `${e.type} alert, ${slug}${member !== undefined ? `, ${member}` : ''}`) });
+};
 
 export interface OutboxRouteOptions {
   /** Payment policy of auto-reload episodes (defaults in workflows/team-auto-reload.ts). */
@@ -31,7 +43,7 @@ export function outboxRoutes(opts: OutboxRouteOptions = {}): Record<string, Outb
     // comes from auto_reload_wanted, written in the same transaction by the balance watch.
     balance_below_threshold: capAlertRoute,
     // The balance watch (migration 20261205010000_balance_watch): one episode per org.
-    auto_reload_wanted: (e, ctx) => requestAutoReload(ctx.client, ctx.taskQueue, e.orgId, opts.autoReload),
+    auto_reload_wanted: async (e, ctx) => requestAutoReload(ctx.client, ctx.taskQueue, { id: e.orgId, slug: await orgSlugOf(ctx.db, e.orgId) }, opts.autoReload),
     // Auto-reload off: owners are told once per episode (re-armed when money comes in).
     balance_warning: capAlertRoute,
     balance_exhausted: capAlertRoute,

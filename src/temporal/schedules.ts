@@ -4,22 +4,27 @@
 // closes its month at its own midnight. Created at service start and whenever an
 // org is provisioned or changed (outbox `org_provisioned`); running it again only
 // brings the schedules up to date.
-import { ScheduleAlreadyRunning, type Client, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { Db } from '../db/client.js';
 import { canonicalTimeZone } from '../domain/periods.js';
 import type { Organization } from '../generated/prisma/client.js';
+import { hasSearchAttributes, orgAttributes } from './search-attributes.js';
 
-export type ScheduledOrg = Pick<Organization, 'id' | 'timezone' | 'digestHourLocal'>;
+export type ScheduledOrg = Pick<Organization, 'id' | 'slug' | 'timezone' | 'digestHourLocal'>;
 
-export const digestScheduleId = (orgId: string) => `digest/${orgId}`;
-export const monthEndScheduleId = (orgId: string) => `month-end/${orgId}`;
+/** Named by the org's (immutable) slug; each run is `<schedule id>-<scheduled time>` (the server appends it). */
+export const digestScheduleId = (orgSlug: string) => `digest/${orgSlug}`;
+export const monthEndScheduleId = (orgSlug: string) => `month-end/${orgSlug}`;
+/** The ids schedules had before (org id): removed when the new ones are ensured, so nothing fires twice. */
+const legacyScheduleIds = (orgId: string) => [`digest/${orgId}`, `month-end/${orgId}`];
 
 /** Minutes past local midnight on the 1st: clear of midnight itself, where some zones change clocks. */
 export const MONTH_END_MINUTE = 5;
 
 type Options = ScheduleOptions<ScheduleOptionsStartWorkflowAction<any>>;
 
-export function orgScheduleOptions(org: ScheduledOrg, taskQueue: string): Options[] {
+/** `attributes`: the runs carry the org's search attributes and a summary (src/temporal/search-attributes.ts). */
+export function orgScheduleOptions(org: ScheduledOrg, taskQueue: string, attributes = false): Options[] {
   // The API stores canonical names; rows written before it did may not be.
   const timezone = canonicalTimeZone(org.timezone);
   if (!timezone) throw new Error(`timezone '${org.timezone}' is not an IANA timezone; fix it in the org document`);
@@ -30,9 +35,10 @@ export function orgScheduleOptions(org: ScheduledOrg, taskQueue: string): Option
     // The server appends the scheduled time, so each run has its own id.
     workflowId: scheduleId,
     args: [{ orgId: org.id }],
+    ...(attributes ? { typedSearchAttributes: orgAttributes(org.slug), staticSummary: `${workflowType}, ${org.slug}` } : {}),
   });
-  const digest = digestScheduleId(org.id);
-  const monthEnd = monthEndScheduleId(org.id);
+  const digest = digestScheduleId(org.slug);
+  const monthEnd = monthEndScheduleId(org.slug);
   return [
     {
       scheduleId: digest,
@@ -74,7 +80,8 @@ export class ScheduleProblems {
 /** Creates the org's schedules, or updates them in place (keeping a pause an operator set). */
 export async function ensureOrgSchedules(client: Client, org: ScheduledOrg, taskQueue: string, problems?: ScheduleProblems): Promise<void> {
   try {
-    for (const { scheduleId, ...options } of orgScheduleOptions(org, taskQueue)) {
+    const attributes = hasSearchAttributes(client);
+    for (const { scheduleId, ...options } of orgScheduleOptions(org, taskQueue, attributes)) {
       try {
         await client.schedule.create({ scheduleId, ...options });
       } catch (err) {
@@ -84,6 +91,12 @@ export async function ensureOrgSchedules(client: Client, org: ScheduledOrg, task
           state: { paused: previous.state.paused, note: previous.state.note },
         }));
       }
+    }
+    for (const legacy of legacyScheduleIds(org.id)) {
+      if (legacy === digestScheduleId(org.slug) || legacy === monthEndScheduleId(org.slug)) continue;
+      await client.schedule.getHandle(legacy).delete().catch((err: unknown) => {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      });
     }
   } catch (err) {
     problems?.failed(org.id, err);
@@ -97,7 +110,7 @@ export async function ensureOrgSchedules(client: Client, org: ScheduledOrg, task
  * was down. An org that fails is reported and skipped: the service still starts.
  */
 export async function ensureAllSchedules(client: Client, db: Db, taskQueue: string, problems = new ScheduleProblems()): Promise<{ ensured: number; failed: { orgId: string; error: string }[] }> {
-  const orgs = await db.organization.findMany({ select: { id: true, timezone: true, digestHourLocal: true }, orderBy: { id: 'asc' } });
+  const orgs = await db.organization.findMany({ select: { id: true, slug: true, timezone: true, digestHourLocal: true }, orderBy: { id: 'asc' } });
   const failed: { orgId: string; error: string }[] = [];
   for (const org of orgs) {
     await ensureOrgSchedules(client, org, taskQueue, problems).catch((err: unknown) => failed.push({ orgId: org.id, error: (err as Error).message }));

@@ -5,6 +5,7 @@
 import { alertDay, unpricedAlertKey, unpricedSubjectOf } from '../domain/unpriced-alert.js';
 import type { UnpricedAlertInput } from '../activities/operator-alerts.js';
 import { startOnce, type OutboxRoute } from './outbox-relay.js';
+import { ALERT_KIND, visibility } from './search-attributes.js';
 
 export function unpricedAlertRoute(): OutboxRoute {
   let today = '';
@@ -19,7 +20,7 @@ export function unpricedAlertRoute(): OutboxRoute {
     const id = unpricedAlertKey(unpricedSubjectOf(p.family, p.reason), day);
     if (started.has(id)) return;
     const input: UnpricedAlertInput = { orgId: e.orgId, eventId: String(e.id), model: p.model, family: p.family, reason: p.reason, day };
-    await startOnce(ctx, 'unpricedAlert', id, [input]);
+    await startOnce(ctx, 'unpricedAlert', id, [input], visibility(ctx.client, [{ key: ALERT_KIND, value: 'usage_unpriced' }], `usage kept unpriced: ${p.family} (${p.reason}), ${day}`));
     started.add(id);
   };
 }

@@ -86,7 +86,8 @@ describe.each(BACKENDS)('requests over the API on $kind', ({ open }) => {
   }
 
   async function noWorkflow(orgId: string, memberId: string) {
-    await expect(env.client.workflow.getHandle(requestWorkflowId(orgId, memberId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    const m = await scratch.db.prisma.member.findFirstOrThrow({ where: { id: memberId, orgId }, include: { org: true } });
+    await expect(env.client.workflow.getHandle(requestWorkflowId(m.org.slug, m.externalId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
   }
 
   it('takes a member from refused to allowed through an admin\'s approval, the request id answered at once', async () => {

@@ -13,6 +13,7 @@ import { stripePurchases } from '../../src/payments/purchases.js';
 import { stripePayments } from '../../src/payments/stripe.js';
 import { requestService } from '../../src/services/requests.js';
 import { teamAutoReloadId, type AutoReloadOptions } from '../../src/temporal/auto-reload.js';
+import { orgSlugOf } from '../../src/temporal/names.js';
 import { startOutboxRelay, type OutboxRelay } from '../../src/temporal/outbox-relay.js';
 import { outboxRoutes } from '../../src/temporal/outbox-routes.js';
 import type { TeamAutoReloadResult } from '../../workflows/team-auto-reload.js';
@@ -76,14 +77,14 @@ describe.each(BACKENDS)('auto-reload through Stripe on $kind', ({ open }) => {
       const published = await relay.drain();
       let run;
       try {
-        run = await env.client.workflow.getHandle(teamAutoReloadId(orgId)).describe();
+        run = await env.client.workflow.getHandle(teamAutoReloadId(await orgSlugOf(db(), orgId))).describe();
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
         run = null;
       }
       if (run && !awaited.has(run.runId)) {
         awaited.add(run.runId);
-        results.push(await env.client.workflow.getHandle(teamAutoReloadId(orgId), run.runId).result());
+        results.push(await env.client.workflow.getHandle(run.workflowId, run.runId).result());
         continue;
       }
       if (published === 0 && run?.status.name !== 'RUNNING') return results;

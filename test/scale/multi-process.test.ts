@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTemporalCli } from '../../src/temporal/cli.js';
 import { connectTemporal, type TemporalConnection } from '../../src/temporal/connection.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
-import { outboxRoutes } from '../../src/temporal/outbox-routes.js';
+import { alertWorkflowId, outboxRoutes } from '../../src/temporal/outbox-routes.js';
 import { scratchPostgres, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, HAIKU, OPERATOR_TOKEN, teamDoc, usageOfCents } from '../support/fixtures.js';
 import { call, eventually, startProcess, type Answer, type ServiceProcess } from './processes.js';
@@ -238,7 +238,8 @@ describe('several service processes on one database and one Temporal', () => {
     const alertTypes = Object.keys(routes).filter((t) => routes[t] === routes.member_cap_reached);
     const alertEvents = await db.outboxEvent.findMany({ where: { type: { in: alertTypes } } });
     expect(alertEvents.length).toBeGreaterThan(0);
-    const expected = alertEvents.map((e) => `alert/${e.orgId}/${e.id}`).sort();
+    const slugs = new Map((await db.organization.findMany({ select: { id: true, slug: true } })).map((o) => [o.id, o.slug]));
+    const expected = alertEvents.map((e) => alertWorkflowId(slugs.get(e.orgId)!, e.type, e.id)).sort();
     const listAlerts = async () => {
       const ids: string[] = [];
       for await (const w of temporal.client.workflow.list({ query: `WorkflowType = 'capAlert'` })) ids.push(w.workflowId);

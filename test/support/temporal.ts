@@ -3,13 +3,15 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ActivityDeps } from '../../src/activities/deps.js';
 import { findExecutable, findTemporalCli } from '../../src/temporal/cli.js';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 import { installTemporalRuntime, startWorker, type RunningWorker } from '../../src/temporal/worker.js';
 
 installTemporalRuntime('WARN');
 
 export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
   const path = await findTemporalCli();
-  return TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path }, ip: '127.0.0.1' } });
+  // Our search attributes registered as the service's own dev server does (src/temporal/dev-server.ts).
+  return TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path }, ip: '127.0.0.1', searchAttributes: [...SEARCH_ATTRIBUTES] } });
 }
 
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findTemporalCli } from '../../src/temporal/cli.js';
 import { connectTemporal, type TemporalConnection } from '../../src/temporal/connection.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { MEMBER, ORG_SLUG, orgAttributes, REQUEST_STATUS } from '../../src/temporal/search-attributes.js';
 
 const tmpDirs: string[] = [];
 const mkTmp = (prefix: string) => {
@@ -41,7 +42,8 @@ describe('temporal dev server', () => {
     const ns = await conn.client.workflowService.describeNamespace({ namespace });
     expect(ns.namespaceInfo?.name).toBe(namespace);
     // No worker is needed: the execution simply stays Running with a pending task.
-    await conn.client.workflow.start('noWorkerNeeded', { taskQueue: 'persist-check', workflowId });
+    // Our search attributes are registered by the dev server itself: a start carrying them is accepted.
+    await conn.client.workflow.start('noWorkerNeeded', { taskQueue: 'persist-check', workflowId, typedSearchAttributes: orgAttributes('acme', { member: 'alice', requestStatus: 'pending' }) });
     await conn.close();
     conn = undefined;
     await server.stop();
@@ -55,6 +57,7 @@ describe('temporal dev server', () => {
     conn = await connectTemporal({ address: server.address, namespace });
     const desc = await conn.client.workflow.getHandle(workflowId).describe();
     expect(desc.status.name).toBe('RUNNING');
+    expect([desc.typedSearchAttributes.get(ORG_SLUG), desc.typedSearchAttributes.get(MEMBER), desc.typedSearchAttributes.get(REQUEST_STATUS)]).toEqual(['acme', 'alice', 'pending']);
   });
 });
 

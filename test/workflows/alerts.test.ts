@@ -9,7 +9,8 @@ import { setOrgCap } from '../../src/ledger/settings.js';
 import { ledgerOnlyPayments } from '../../src/payments/port.js';
 import { requestService } from '../../src/services/requests.js';
 import { startOutboxRelay, type OutboxRelay, type RelayContext } from '../../src/temporal/outbox-relay.js';
-import { outboxRoutes } from '../../src/temporal/outbox-routes.js';
+import { alertWorkflowId, outboxRoutes } from '../../src/temporal/outbox-routes.js';
+import { orgSlugOf } from '../../src/temporal/names.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, HAIKU, teamDoc, usageOfCents } from '../support/fixtures.js';
 import { provision } from '../support/ledger.js';
@@ -54,7 +55,7 @@ const alertEvents = (orgId: string) => db().outboxEvent.findMany({ where: { orgI
 async function settle(orgId: string): Promise<DeliveryOutcome[]> {
   await relay.drain();
   const out: DeliveryOutcome[] = [];
-  for (const e of await alertEvents(orgId)) out.push(await env.client.workflow.getHandle(`alert/${orgId}/${e.id}`).result());
+  for (const e of await alertEvents(orgId)) out.push(await env.client.workflow.getHandle(alertWorkflowId(await orgSlugOf(db(), orgId), e.type, e.id)).result());
   return out;
 }
 

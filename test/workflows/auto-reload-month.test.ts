@@ -41,7 +41,8 @@ describe('auto-reload at the monthly limit', () => {
     const payments = flakyPayments(db);
     const worker = await testWorker(env, { db, notifier, payments: payments.provider, now: () => clock.now });
     try {
-      const o = await provision(db, `month-limit-${start.getTime()}`, teamDoc({ timezone: TZ, autoReload: { enabled: true, threshold: '10.00', amount: '50.00', monthlyLimit: 1 } } as never));
+      const slug = `month-limit-${start.getTime()}`;
+      const o = await provision(db, slug, teamDoc({ timezone: TZ, autoReload: { enabled: true, threshold: '10.00', amount: '50.00', monthlyLimit: 1 } } as never));
       const org = await db.organization.findUniqueOrThrow({ where: { id: o.orgId } });
       await creditBalance(db, org, { kind: 'purchase', amountNanos: 20n * USD, idempotencyKey: 'seed', actor: 'test' });
       // This month's one reload already happened.
@@ -51,14 +52,14 @@ describe('auto-reload at the monthly limit', () => {
       await recordUsage(db, { orgId: o.orgId, requestId: 'included', member: 'alice', model: HAIKU, usage: usageOfCents(100) });
       await recordUsage(db, { orgId: o.orgId, requestId: 'big', member: 'alice', model: HAIKU, usage: usageOfCents(6_100) }); // $70 -> $9
 
-      await requestAutoReload(env.client, worker.taskQueue, o.orgId, { maximumAttempts: 2, initialIntervalMs: 50, rounds: 2, backoffMs: 300 });
+      await requestAutoReload(env.client, worker.taskQueue, { id: o.orgId, slug }, { maximumAttempts: 2, initialIntervalMs: 50, rounds: 2, backoffMs: 300 });
       const limit = await notifier.waitFor('alert', 1, 30_000);
       expect(limit.map((a) => a.alert.kind)).toEqual(['reload_limit_reached']);
       expect(payments.calls.get(o.orgId)).toBeUndefined();
 
       // From the next local month on, the activities see the new month.
       clock.now = new Date(monthResetsAt(clock.now, TZ).getTime() + 60_000);
-      const result = (await env.client.workflow.getHandle(teamAutoReloadId(o.orgId)).result()) as TeamAutoReloadResult;
+      const result = (await env.client.workflow.getHandle(teamAutoReloadId(slug)).result()) as TeamAutoReloadResult;
       expect(result).toEqual({ outcome: 'above_threshold', reloads: 1, failedRounds: 0, lastError: null });
       expect(payments.calls.get(o.orgId)).toBe(1);
       expect((await db.organization.findUniqueOrThrow({ where: { id: o.orgId } })).balanceNanos).toBe(59n * USD);

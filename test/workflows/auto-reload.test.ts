@@ -13,6 +13,7 @@ import { recordUsage } from '../../src/ledger/record.js';
 import { setAutoReload } from '../../src/ledger/settings.js';
 import { requestService } from '../../src/services/requests.js';
 import { resumeAutoReloads, teamAutoReloadId, type AutoReloadOptions } from '../../src/temporal/auto-reload.js';
+import { orgSlugOf } from '../../src/temporal/names.js';
 import { startOutboxRelay, type OutboxRelay } from '../../src/temporal/outbox-relay.js';
 import { outboxRoutes } from '../../src/temporal/outbox-routes.js';
 import type { TeamAutoReloadResult } from '../../workflows/team-auto-reload.js';
@@ -83,10 +84,10 @@ async function rig(open: () => Promise<Scratch>) {
   let r = 0;
   const spend = (orgId: string, cents: number) => recordUsage(db, { orgId, requestId: `r-${++r}`, member: 'alice', model: HAIKU, usage: usageOfCents(cents) });
 
-  const episode = (orgId: string) => env.client.workflow.getHandle(teamAutoReloadId(orgId));
+  const episode = async (orgId: string) => env.client.workflow.getHandle(teamAutoReloadId(await orgSlugOf(db, orgId)));
   const latestRun = async (orgId: string) => {
     try {
-      return await episode(orgId).describe();
+      return await (await episode(orgId)).describe();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return null;
       throw err;
@@ -105,7 +106,7 @@ async function rig(open: () => Promise<Scratch>) {
       const run = await latestRun(orgId);
       if (run && !awaited.has(run.runId)) {
         awaited.add(run.runId);
-        results.push(await env.client.workflow.getHandle(teamAutoReloadId(orgId), run.runId).result());
+        results.push(await env.client.workflow.getHandle(run.workflowId, run.runId).result());
         continue;
       }
       if (published === 0 && run?.status.name !== 'RUNNING') return results;

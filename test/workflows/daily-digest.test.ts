@@ -16,6 +16,7 @@ import { ledgerOnlyPayments } from '../../src/payments/port.js';
 import { requestService } from '../../src/services/requests.js';
 import { startOutboxRelay } from '../../src/temporal/outbox-relay.js';
 import { outboxRoutes } from '../../src/temporal/outbox-routes.js';
+import { orgSlugOf } from '../../src/temporal/names.js';
 import { digestScheduleId, ensureAllSchedules, ensureOrgSchedules, monthEndScheduleId, ScheduleProblems } from '../../src/temporal/schedules.js';
 import { BACKENDS, migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc } from '../support/fixtures.js';
@@ -107,7 +108,7 @@ async function ask(orgId: string, memberId: string, requestedAt: Date): Promise<
 
 /** Triggers the schedule now and waits for the digest run it started. */
 async function triggerDigest(orgId: string): Promise<DigestResult> {
-  const handle = env.client.schedule.getHandle(digestScheduleId(orgId));
+  const handle = env.client.schedule.getHandle(digestScheduleId(await orgSlugOf(db, orgId)));
   const before = (await handle.describe()).info.recentActions.length;
   await handle.trigger();
   for (let i = 0; i < 400; i++) {
@@ -121,12 +122,12 @@ async function triggerDigest(orgId: string): Promise<DigestResult> {
   throw new Error('the schedule never started a digest');
 }
 
-async function scheduleIdsOf(orgId: string, expected: number): Promise<string[]> {
+async function scheduleIdsOf(orgSlug: string, expected: number): Promise<string[]> {
   // Listing goes through visibility, which follows creation with a short delay.
   let ids: string[] = [];
   for (let i = 0; i < 100; i++) {
     ids = [];
-    for await (const s of env.client.schedule.list()) if (s.scheduleId.endsWith(`/${orgId}`)) ids.push(s.scheduleId);
+    for await (const s of env.client.schedule.list()) if (s.scheduleId.endsWith(`/${orgSlug}`)) ids.push(s.scheduleId);
     if (ids.length >= expected) break;
     await sleep(100);
   }
@@ -157,7 +158,7 @@ describe('org schedules', () => {
     await ensureOrgSchedules(env.client, await o.row(), worker.taskQueue);
 
     const now = Date.now();
-    const digest = await env.client.schedule.getHandle(digestScheduleId(o.orgId)).describe();
+    const digest = await env.client.schedule.getHandle(digestScheduleId(o.slug)).describe();
     expect(digest.spec.timezone).toBe(timezone);
     expect(digest.spec.calendars).toHaveLength(1);
     expect(digest.spec.calendars![0]).toMatchObject({ hour: [{ start: digestHour, end: digestHour }], minute: [{ start: 0, end: 0 }] });
@@ -167,7 +168,7 @@ describe('org schedules', () => {
     expect(digestTimes.length).toBeGreaterThanOrEqual(3);
     expect(digestTimes).toEqual(expectedDaily(timezone, digestHour, now, digestTimes.length));
 
-    const monthEnd = await env.client.schedule.getHandle(monthEndScheduleId(o.orgId)).describe();
+    const monthEnd = await env.client.schedule.getHandle(monthEndScheduleId(o.slug)).describe();
     expect(monthEnd.spec.timezone).toBe(timezone);
     expect(monthEnd.spec.calendars![0]).toMatchObject({ dayOfMonth: [{ start: 1, end: 1 }], hour: [{ start: 0, end: 0 }], minute: [{ start: 5, end: 5 }] });
     expect(monthEnd.action).toMatchObject({ type: 'startWorkflow', workflowType: 'monthEnd', args: [{ orgId: o.orgId }] });
@@ -180,7 +181,7 @@ describe('org schedules', () => {
   it('closes a Los Angeles month at its own midnight, not at midnight UTC', async () => {
     const o = await org({ timezone: 'America/Los_Angeles' });
     await ensureOrgSchedules(env.client, await o.row(), worker.taskQueue);
-    const [next] = (await env.client.schedule.getHandle(monthEndScheduleId(o.orgId)).describe()).info.nextActionTimes;
+    const [next] = (await env.client.schedule.getHandle(monthEndScheduleId(o.slug)).describe()).info.nextActionTimes;
     // 00:05 in Los Angeles is 07:05 (daylight time) or 08:05 (standard time) UTC on the 1st.
     expect(next!.getUTCDate()).toBe(1);
     expect([7, 8]).toContain(next!.getUTCHours());
@@ -191,7 +192,7 @@ describe('org schedules', () => {
     const o = await org({ timezone: 'Europe/Paris', digestHour: 9 });
     await ensureOrgSchedules(env.client, await o.row(), worker.taskQueue);
     await ensureOrgSchedules(env.client, await o.row(), worker.taskQueue);
-    expect(await scheduleIdsOf(o.orgId, 2)).toEqual([digestScheduleId(o.orgId), monthEndScheduleId(o.orgId)]);
+    expect(await scheduleIdsOf(o.slug, 2)).toEqual([digestScheduleId(o.slug), monthEndScheduleId(o.slug)]);
 
     // The operator moves the digest to 07:00; the outbox relay re-plans the schedules.
     await provision(db, o.slug, { ...o.doc, digestHour: 7 });
@@ -203,19 +204,19 @@ describe('org schedules', () => {
       await relay.stop();
     }
     const now = Date.now();
-    const digest = await env.client.schedule.getHandle(digestScheduleId(o.orgId)).describe();
+    const digest = await env.client.schedule.getHandle(digestScheduleId(o.slug)).describe();
     expect(digest.spec.calendars![0]).toMatchObject({ hour: [{ start: 7, end: 7 }] });
     const times = digest.info.nextActionTimes.map((t) => t.toISOString());
     expect(times).toEqual(expectedDaily('Europe/Paris', 7, now, times.length));
-    expect(await scheduleIdsOf(o.orgId, 2)).toEqual([digestScheduleId(o.orgId), monthEndScheduleId(o.orgId)]);
+    expect(await scheduleIdsOf(o.slug, 2)).toEqual([digestScheduleId(o.slug), monthEndScheduleId(o.slug)]);
   });
 
   it('keeps a schedule paused by an operator paused when it is brought up to date', async () => {
     const o = await org();
     await ensureOrgSchedules(env.client, await o.row(), worker.taskQueue);
-    await env.client.schedule.getHandle(digestScheduleId(o.orgId)).pause('paused for the test');
+    await env.client.schedule.getHandle(digestScheduleId(o.slug)).pause('paused for the test');
     await ensureOrgSchedules(env.client, { ...(await o.row()), digestHourLocal: 10 }, worker.taskQueue);
-    const digest = await env.client.schedule.getHandle(digestScheduleId(o.orgId)).describe();
+    const digest = await env.client.schedule.getHandle(digestScheduleId(o.slug)).describe();
     expect(digest.state.paused).toBe(true);
     expect(digest.spec.calendars![0]).toMatchObject({ hour: [{ start: 10, end: 10 }] });
   });
@@ -230,8 +231,8 @@ describe('org schedules', () => {
     expect(result.ensured).toBe((await db.organization.count()) - 1);
     expect(result.failed).toEqual([{ orgId: bad.orgId, error: expect.stringContaining("timezone 'Mars/Olympus_Mons'") }]);
     expect(problems.list()).toEqual([expect.objectContaining({ orgId: bad.orgId })]);
-    await expect(env.client.schedule.getHandle(digestScheduleId(o.orgId)).describe()).resolves.toBeTruthy();
-    await expect(env.client.schedule.getHandle(monthEndScheduleId(o.orgId)).describe()).resolves.toBeTruthy();
+    await expect(env.client.schedule.getHandle(digestScheduleId(o.slug)).describe()).resolves.toBeTruthy();
+    await expect(env.client.schedule.getHandle(monthEndScheduleId(o.slug)).describe()).resolves.toBeTruthy();
     // Fixed by its document: the next ensure clears the problem.
     await db.organization.update({ where: { id: bad.orgId }, data: { timezone: 'Europe/Paris' } });
     await ensureOrgSchedules(env.client, await bad.row(), worker.taskQueue, problems);
@@ -243,7 +244,7 @@ describe('org schedules', () => {
     const stored = (await o.row()).timezone;
     expect(stored).toMatch(/^(UTC|[A-Z][A-Za-z_]+\/[A-Z][A-Za-z_]+)$/);
     await ensureOrgSchedules(env.client, await o.row(), worker.taskQueue);
-    const digest = await env.client.schedule.getHandle(digestScheduleId(o.orgId)).describe();
+    const digest = await env.client.schedule.getHandle(digestScheduleId(o.slug)).describe();
     expect(digest.spec.timezone).toBe(stored);
   });
 });
