@@ -1,9 +1,10 @@
 // Month-end for one org: close the billing month into an invoice (Enterprise) or a
-// statement (Team), then tell members paused by their own cap that they are active
-// again. Started by the org's month-end Schedule; running it twice changes nothing.
+// statement (Team), tell the owners it is ready (total and link), then tell members
+// paused by their own cap that they are active again. Started by the org's month-end
+// Schedule; running it twice changes nothing and tells nobody twice.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { BillingActivities, ReactivationOutcome } from '../src/activities/billing.js';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { BillingActivities, InvoiceNoticeOutcome, ReactivationOutcome } from '../src/activities/billing.js';
 import type { InvoiceSummary } from '../src/ledger/invoices.js';
 
 export interface MonthEndInput {
@@ -20,6 +21,8 @@ export interface MonthEndResult {
   reactivated: { memberId: string; outcome: ReactivationOutcome }[];
   /** Members whose notice could not be delivered (the invoice stands regardless). */
   notifyFailed: string[];
+  /** The owners' "invoice ready" notice; 'failed' when it could not be delivered (the invoice stands). Absent in runs from before it. */
+  invoiceNotice?: InvoiceNoticeOutcome | 'failed';
 }
 
 /** Set by a Schedule on the runs it starts: the calendar time the run was for. */
@@ -45,6 +48,11 @@ export async function monthEnd(input: MonthEndInput): Promise<MonthEndResult> {
   const at = info.typedSearchAttributes.get(SCHEDULED_START) ?? info.startTime;
   const period = input.period ?? (await acts.monthToClose({ orgId: input.orgId, at: at.toISOString() }));
   const invoice = await acts.closeMonth({ orgId: input.orgId, period });
+  // Runs recorded before the notice existed replay without it (docs/workflows.md, versioning).
+  let invoiceNotice: MonthEndResult['invoiceNotice'];
+  if (patched('invoice-ready-notice')) {
+    invoiceNotice = await notices.notifyInvoiceReady({ orgId: input.orgId, period }).catch((): 'failed' => 'failed');
+  }
   const paused = await acts.capPausedMembers({ orgId: input.orgId, period });
   const results = await Promise.allSettled(paused.map((memberId) => notices.notifyMemberReactivated({ orgId: input.orgId, period, memberId })));
   const reactivated: MonthEndResult['reactivated'] = [];
@@ -53,5 +61,5 @@ export async function monthEnd(input: MonthEndInput): Promise<MonthEndResult> {
     if (r.status === 'fulfilled') reactivated.push({ memberId: paused[i]!, outcome: r.value });
     else notifyFailed.push(paused[i]!);
   });
-  return { orgId: input.orgId, period, invoice, reactivated, notifyFailed };
+  return { orgId: input.orgId, period, invoice, reactivated, notifyFailed, ...(invoiceNotice ? { invoiceNotice } : {}) };
 }

@@ -1,10 +1,13 @@
 // Delivers one alert at most once per dedupe key. The AlertDelivery row is claimed
 // by the first event that wants the key; a retry of that same event sends again
 // only while sentAt is null (at-least-once towards the notifier, never a flood).
-import { alertFor, memberIdOf, type AlertEvent, type AlertRule } from '../domain/alerts.js';
+// A member reaching their cap is also told to the owners (their own key), while the
+// owners' "member reached their cap" notice choice is on (src/ledger/notice-settings.ts).
+import { alertFor, memberIdOf, ownersAlertFor, type AlertEvent, type AlertRule } from '../domain/alerts.js';
 import { extraUsageAvailable } from '../domain/caps.js';
 import { personOf, ownersOf } from '../ledger/people.js';
 import type { AlertView, Person } from '../notify/port.js';
+import type { Member } from '../generated/prisma/client.js';
 import type { ActivityDeps } from './deps.js';
 import { claimDelivery, markDelivered } from '../ledger/deliveries.js';
 
@@ -44,13 +47,21 @@ export function alertActivities(deps: ActivityDeps) {
     const org = await db.organization.findUniqueOrThrow({ where: { id: input.orgId } });
     const memberId = memberIdOf(input.event);
     const member = memberId ? await db.member.findUnique({ where: { id: memberId } }) : null;
-    const rule = alertFor(input.event, {
+    const ctx = {
       eventId: input.eventId,
       org: { name: org.name, plan: org.plan, timezone: org.timezone },
       ...(member ? { member: { name: member.name, extraUsageAvailable: extraUsageAvailable({ orgExtraUsageEnabled: org.extraUsageEnabled, extraUsageScope: org.extraUsageScope, memberExtraUsageEnabled: member.extraUsageEnabled }) } } : {}),
-    });
+    };
+    const rule = alertFor(input.event, ctx);
+    const owners = org.noticeMemberCapReached ? ownersAlertFor(input.event, ctx) : null;
     if (!rule) return 'not_applicable';
+    // Each has its own delivery row: a retry sends only the one still unsent.
+    const outcome = await deliverRule(input, org, member, rule);
+    if (owners) await deliverRule(input, org, member, owners);
+    return outcome;
+  }
 
+  async function deliverRule(input: DeliverAlertInput, org: { id: string; name: string }, member: Member | null, rule: AlertRule): Promise<DeliveryOutcome> {
     const view: AlertView = {
       kind: rule.kind,
       orgId: org.id,

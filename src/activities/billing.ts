@@ -6,8 +6,8 @@ import { previousPeriod } from '../domain/invoices.js';
 import { formatUsd } from '../domain/money.js';
 import { nextPeriod, periodOf, periodStart } from '../domain/periods.js';
 import { LedgerError } from '../ledger/errors.js';
-import { capPausedMembers, closeMonth, invoiceSummary, type InvoiceSummary } from '../ledger/invoices.js';
-import { personOf } from '../ledger/people.js';
+import { capPausedMembers, closeMonth, getInvoice, invoiceSummary, type InvoiceSummary } from '../ledger/invoices.js';
+import { ownersOf, personOf } from '../ledger/people.js';
 import type { AlertView } from '../notify/port.js';
 import type { ActivityDeps } from './deps.js';
 import { claimDelivery, markDelivered } from '../ledger/deliveries.js';
@@ -25,6 +25,13 @@ async function noRetryOnRefusal<T>(fn: () => Promise<T>): Promise<T> {
 export const reactivatedKey = (memberId: string, period: string) => `reactivated:${memberId}:${period}`;
 
 export type ReactivationOutcome = 'sent' | 'already_sent' | 'not_paused';
+
+export const invoiceReadyKey = (period: string) => `invoice_ready:${period}`;
+
+export type InvoiceNoticeOutcome = 'sent' | 'already_sent' | 'no_invoice' | 'no_owners';
+
+/** The console's page of a closed month (built by the console's Billing page). */
+export const billingLink = (publicUrl: string, period: string) => `${publicUrl.replace(/\/+$/, '')}/billing/${period}`;
 
 export function billingActivities(deps: ActivityDeps) {
   const { db, notifier } = deps;
@@ -50,6 +57,43 @@ export function billingActivities(deps: ActivityDeps) {
     /** Members whose own cap paused them in the month: they start the new month active. */
     async capPausedMembers(input: { orgId: string; period: string }): Promise<string[]> {
       return noRetryOnRefusal(async () => (await capPausedMembers(db, input.orgId, input.period)).map((p) => p.member.id));
+    },
+
+    /**
+     * Owners are told once that the month's invoice or statement is ready, with its
+     * total and a link to it: an AlertDelivery row per org and month, so a retried
+     * activity or a second month-end run of the same month sends nothing more, and the
+     * fan-out's per-recipient records make a retry reach only the owners still missing.
+     */
+    async notifyInvoiceReady(input: { orgId: string; period: string }): Promise<InvoiceNoticeOutcome> {
+      const org = await orgOf(input.orgId);
+      const invoice = await getInvoice(db, org.id, input.period);
+      if (!invoice) return 'no_invoice';
+      const summary = invoiceSummary(invoice);
+      const what = summary.kind === 'statement' ? 'statement' : 'invoice';
+      const link = deps.publicUrl ? billingLink(deps.publicUrl, input.period) : null;
+      const alert: AlertView = {
+        kind: 'invoice_ready',
+        orgId: org.id,
+        orgName: org.name,
+        title: `${org.name}'s ${what} for ${input.period} is ready: $${summary.total}`,
+        text: summary.kind === 'statement'
+          ? `Extra usage in ${input.period} came to $${summary.total}, paid from the prepaid balance (now $${summary.closingBalance}).${link ? ` See it at ${link}` : ''}`
+          : `Extra usage in ${input.period} comes to $${summary.total}.${link ? ` See it at ${link}` : ''}`,
+        facts: {
+          Month: input.period,
+          Total: `$${summary.total}`,
+          ...(summary.kind === 'statement' ? { 'Closing balance': `$${summary.closingBalance}` } : {}),
+          ...(link ? { Link: link } : {}),
+        },
+      };
+      const delivery = await claimDelivery(db, org.id, invoiceReadyKey(input.period), 'invoice_ready', { view: alert });
+      if (delivery.sentAt) return 'already_sent';
+      const owners = await ownersOf(db, org.id);
+      // What was stored first is sent, so a retry says exactly the same thing.
+      if (owners.length) await notifier.alert((delivery.payload as { view: AlertView }).view, owners, { deliveryKey: `alert:${delivery.id}` });
+      await markDelivered(db, delivery.id, deps.now());
+      return owners.length ? 'sent' : 'no_owners';
     },
 
     async notifyMemberReactivated(input: { orgId: string; period: string; memberId: string }): Promise<ReactivationOutcome> {

@@ -12,4 +12,6 @@ export interface ActivityDeps {
   now: () => Date;
   /** The operators' channel (log, OPERATOR_EMAIL); unset: operator alerts are not sent. */
   operators?: Pick<OperatorChannel, 'emails' | 'notifier'>;
+  /** Where people reach the console (PUBLIC_URL, else the address the service listens on), for links in notices. */
+  publicUrl?: string;
 }

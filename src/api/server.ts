@@ -28,6 +28,7 @@ import type { StripeWebhook } from '../payments/stripe-webhook.js';
 import { requestRoutes } from './routes/requests.js';
 import { settingsRoutes } from './routes/settings.js';
 import { spendRoutes } from './routes/spend.js';
+import { noticeRoutes } from './routes/notices.js';
 import { usageRoutes } from './routes/usage.js';
 
 export interface ApiDeps {
@@ -99,6 +100,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...identityRoutes(deps, sessions),
     ...operatorRoutes(deps),
     ...settingsRoutes(deps),
+    ...noticeRoutes(deps),
     ...productRoutes(deps),
     ...spendRoutes(deps),
     ...requestRoutes(deps),

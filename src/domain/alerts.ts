@@ -84,6 +84,18 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
     }
     case 'tier_cap_reached': {
       const resets = monthEnd(event.period, tz);
+      const percent = event.percent ?? 100;
+      if (percent < 100) {
+        // An owner's threshold short of the cap (GET /v1/settings/notices).
+        return {
+          kind: 'tier_cap_reached',
+          audience: 'owners',
+          dedupeKey: `tier_cap:${event.tier}:${percent}:${event.period}:cap=${event.capNanos}`,
+          title: `${cap1(event.tier)} seats have used ${percent}% of their monthly extra usage cap`,
+          text: `${usd(event.spendNanos)} of ${usd(event.capNanos)} spent on extra usage on ${event.tier} seats this month. Their extra usage stops at the cap.`,
+          facts: { Month: event.period, Tier: event.tier, Spent: usd(event.spendNanos), Cap: usd(event.capNanos), Threshold: `${percent}%`, Resets: resets.toISOString() },
+        };
+      }
       return {
         kind: 'tier_cap_reached',
         audience: 'owners',
@@ -201,6 +213,27 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
 }
 
 const cap1 = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * The owners' notice that a member reached their cap (or their cap on a product),
+ * beside the member's own; sent while the owners' "member reached their cap" choice
+ * is on (default). Null for every other event.
+ */
+export function ownersAlertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null {
+  if (event.type !== 'member_cap_reached' && event.type !== 'product_cap_reached') return null;
+  const who = ctx.member?.name ?? 'A member';
+  const on = event.type === 'product_cap_reached' ? ` on ${event.product}` : '';
+  const facts: Record<string, string> = { Member: who, Month: event.period, Spent: usd(event.spendNanos), Cap: usd(event.capNanos) };
+  if (event.type === 'product_cap_reached') facts.Product = event.product;
+  return {
+    kind: 'member_cap_reached',
+    audience: 'owners',
+    dedupeKey: `${event.type === 'product_cap_reached' ? `product_cap_owners:${event.memberId}:${event.product}` : `member_cap_owners:${event.memberId}`}:${event.period}:cap=${event.capNanos}`,
+    title: `${who} reached their extra usage cap of ${usd(event.capNanos)}${on} for this month`,
+    text: `Their extra usage${on} is paused until ${localTime(monthEnd(event.period, ctx.org.timezone), ctx.org.timezone)}, unless an owner raises their cap.`,
+    facts,
+  };
+}
 
 /** The member an event is about, if any (they get the alert, or it is about them). */
 export function memberIdOf(event: AlertEvent): string | null {

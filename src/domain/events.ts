@@ -3,14 +3,17 @@
 // reported exactly once however many requests race for it.
 import type { SeatTier } from './caps.js';
 
+/** The percentages of the org cap and of a tier cap owners are told of, unless they choose others (GET /v1/settings/notices). */
 export const ORG_CAP_THRESHOLDS = [50, 80, 100] as const;
+export const TIER_CAP_THRESHOLDS = [50, 80, 100] as const;
 
 export type DomainEvent =
   | { type: 'seat_limit_reached'; memberId: string; resetsAt: string | null }
   | { type: 'member_cap_reached'; memberId: string; period: string; capNanos: string; spendNanos: string }
   // A member's extra usage on one product reached their cap on it (docs/api.md "Products").
   | { type: 'product_cap_reached'; memberId: string; product: string; period: string; capNanos: string; spendNanos: string }
-  | { type: 'tier_cap_reached'; tier: SeatTier; period: string; capNanos: string; spendNanos: string }
+  // percent: the owners' threshold crossed; absent (events written before thresholds) or 100: the cap itself.
+  | { type: 'tier_cap_reached'; tier: SeatTier; period: string; capNanos: string; spendNanos: string; percent?: number }
   | { type: 'org_cap_threshold'; percent: number; period: string; capNanos: string; spendNanos: string }
   | { type: 'balance_below_threshold'; thresholdNanos: string; balanceNanos: string }
   // Reservation mode: a record cost more than its hold, so the caps were not protected
@@ -26,6 +29,8 @@ export type DomainEvent =
   | { type: 'org_provisioned' };
 
 const crossed = (before: bigint, after: bigint, limit: bigint) => before < limit && after >= limit;
+/** spend >= cap * p / 100, kept in integers: spend * 100 >= cap * p */
+const crossedPercent = (before: bigint, after: bigint, cap: bigint, percent: number) => crossed(before * 100n, after * 100n, cap * BigInt(percent));
 
 export interface Crossings {
   memberId: string;
@@ -33,8 +38,9 @@ export interface Crossings {
   period: string;
   seat: { before: bigint; after: bigint; allowance: bigint; resetsAt: Date | null };
   member: { before: bigint; after: bigint; cap: bigint | null };
-  tierSpend: { before: bigint; after: bigint; cap: bigint | null };
-  org: { before: bigint; after: bigint; cap: bigint | null };
+  /** percents: the owners' thresholds (sorted; default TIER_CAP_THRESHOLDS / ORG_CAP_THRESHOLDS). */
+  tierSpend: { before: bigint; after: bigint; cap: bigint | null; percents?: readonly number[] };
+  org: { before: bigint; after: bigint; cap: bigint | null; percents?: readonly number[] };
   /** The member's extra on the product the request named, when it named one. */
   product?: { name: string; before: bigint; after: bigint; cap: bigint | null } | null;
   /** Team only; threshold null when auto-reload is off. */
@@ -53,14 +59,17 @@ export function eventsFor(c: Crossings): DomainEvent[] {
   if (c.member.cap !== null && crossed(c.member.before, c.member.after, c.member.cap)) {
     out.push({ type: 'member_cap_reached', memberId: c.memberId, period: c.period, capNanos: String(c.member.cap), spendNanos: String(c.member.after) });
   }
-  if (c.tierSpend.cap !== null && crossed(c.tierSpend.before, c.tierSpend.after, c.tierSpend.cap)) {
-    out.push({ type: 'tier_cap_reached', tier: c.tier, period: c.period, capNanos: String(c.tierSpend.cap), spendNanos: String(c.tierSpend.after) });
+  const t = c.tierSpend;
+  if (t.cap !== null && t.cap > 0n) {
+    for (const percent of t.percents ?? TIER_CAP_THRESHOLDS) {
+      if (crossedPercent(t.before, t.after, t.cap, percent)) {
+        out.push({ type: 'tier_cap_reached', tier: c.tier, period: c.period, capNanos: String(t.cap), spendNanos: String(t.after), percent });
+      }
+    }
   }
   if (c.org.cap !== null && c.org.cap > 0n) {
-    for (const percent of ORG_CAP_THRESHOLDS) {
-      // spend >= cap * p / 100, kept in integers: spend * 100 >= cap * p
-      const limit100 = c.org.cap * BigInt(percent);
-      if (c.org.before * 100n < limit100 && c.org.after * 100n >= limit100) {
+    for (const percent of c.org.percents ?? ORG_CAP_THRESHOLDS) {
+      if (crossedPercent(c.org.before, c.org.after, c.org.cap, percent)) {
         out.push({ type: 'org_cap_threshold', percent, period: c.period, capNanos: String(c.org.cap), spendNanos: String(c.org.after) });
       }
     }

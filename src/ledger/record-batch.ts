@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.js';
 import { big, bigOrNull, sqlOf, type SqlQuery } from '../db/sql.js';
 import { extraUsageAvailable, splitCost, type SeatTier } from '../domain/caps.js';
-import { eventsFor, type DomainEvent } from '../domain/events.js';
+import { eventsFor, ORG_CAP_THRESHOLDS, TIER_CAP_THRESHOLDS, type DomainEvent } from '../domain/events.js';
+import { storedPercents } from './notice-settings.js';
 import { formatUsd } from '../domain/money.js';
 import { periodOf, windowResetsAt, type AllowanceWindow } from '../domain/periods.js';
 import type { TokenCounts } from '../domain/pricing.js';
@@ -59,6 +60,9 @@ interface OrgRow {
   orgMonthlyCapNanos: unknown;
   standardTierCapNanos: unknown;
   premiumTierCapNanos: unknown;
+  /** The owners' notice thresholds (src/ledger/notice-settings.ts). */
+  noticeOrgCapPercents: unknown;
+  noticeTierCapPercents: unknown;
 }
 
 interface HoldRow {
@@ -210,7 +214,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
   );
   const orgs = await tx.query<OrgRow>(
       `SELECT "id", "plan"::text AS "plan", "timezone", "extraUsageEnabled", "extraUsageScope"::text AS "extraUsageScope",
-         "orgMonthlyCapNanos", "standardTierCapNanos", "premiumTierCapNanos"
+         "orgMonthlyCapNanos", "standardTierCapNanos", "premiumTierCapNanos", "noticeOrgCapPercents", "noticeTierCapPercents"
        FROM "Organization" WHERE "id" = ANY($1::text[])`,
       [orgIds],
   );
@@ -485,8 +489,8 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       period: p.period,
       seat: p.seat,
       member: { before: memberBefore, after: memberBefore + p.extra, cap: p.memberCap },
-      tierSpend: { before: tierBefore, after: tierBefore + p.extra, cap: p.tierCap },
-      org: { before: orgBefore, after: orgBefore + p.extra, cap: bigOrNull(p.org.orgMonthlyCapNanos) },
+      tierSpend: { before: tierBefore, after: tierBefore + p.extra, cap: p.tierCap, percents: storedPercents(p.org.noticeTierCapPercents, TIER_CAP_THRESHOLDS) },
+      org: { before: orgBefore, after: orgBefore + p.extra, cap: bigOrNull(p.org.orgMonthlyCapNanos), percents: storedPercents(p.org.noticeOrgCapPercents, ORG_CAP_THRESHOLDS) },
       product: productSpend,
       balance: balanceState,
     })) outbox.push({ orgId, event, at: p.item.now });

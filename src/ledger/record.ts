@@ -8,7 +8,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.js';
 import { extraUsageAvailable, splitCost, type SeatTier } from '../domain/caps.js';
-import { eventsFor, type DomainEvent } from '../domain/events.js';
+import { eventsFor, ORG_CAP_THRESHOLDS, TIER_CAP_THRESHOLDS, type DomainEvent } from '../domain/events.js';
+import { storedPercents } from './notice-settings.js';
 import { formatUsd } from '../domain/money.js';
 import { periodOf, windowResetsAt } from '../domain/periods.js';
 import type { MessagesUsage } from '../domain/pricing.js';
@@ -221,8 +222,8 @@ export async function countCost(tx: Tx, org: OrgWithTiers, memberId: string, loc
     period,
     seat: { before: windowBefore.startedAt === split.window.startedAt ? windowBefore.usedNanos : 0n, after: split.window.usedNanos, allowance: config.includedAllowanceNanos, resetsAt: windowResetsAt(split.window, config.windowMinutes) },
     member: { before: memberAfter - split.extraNanos, after: memberAfter, cap: locked.extraUsageCapNanos === null ? null : BigInt(locked.extraUsageCapNanos) },
-    tierSpend: { before: tierAfter - split.extraNanos, after: tierAfter, cap: org.plan === 'enterprise' ? tierCapOf(org, tier) : null },
-    org: { before: orgAfter - split.extraNanos, after: orgAfter, cap: org.orgMonthlyCapNanos },
+    tierSpend: { before: tierAfter - split.extraNanos, after: tierAfter, cap: org.plan === 'enterprise' ? tierCapOf(org, tier) : null, percents: storedPercents(org.noticeTierCapPercents, TIER_CAP_THRESHOLDS) },
+    org: { before: orgAfter - split.extraNanos, after: orgAfter, cap: org.orgMonthlyCapNanos, percents: storedPercents(org.noticeOrgCapPercents, ORG_CAP_THRESHOLDS) },
     product: product && productAfter !== null ? { name: product.name, before: productAfter - split.extraNanos, after: productAfter, cap: product.capNanos } : null,
     balance,
   });

@@ -52,6 +52,8 @@ export type AlertKind =
   | 'seat_limit_reached'
   | 'member_cap_reached'
   | 'member_reactivated'
+  /** To owners: a month closed into an invoice (Enterprise) or a statement (Team). */
+  | 'invoice_ready'
   /** To operators only (src/notify/operators.ts): usage kept unpriced. */
   | 'usage_unpriced';
 

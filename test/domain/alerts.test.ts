@@ -1,7 +1,7 @@
 // Who is told what, and the dedupe keys that stop alert floods: one alert per
 // (subject, threshold, period), re-armed by a changed cap. Amounts in nanos ($1 = 1e9).
 import { describe, expect, it } from 'vitest';
-import { alertFor, localTime, type AlertContext, type AlertEvent } from '../../src/domain/alerts.js';
+import { alertFor, localTime, ownersAlertFor, type AlertContext, type AlertEvent } from '../../src/domain/alerts.js';
 
 const usd = (dollars: number) => String(BigInt(dollars) * 1_000_000_000n);
 const enterprise: AlertContext = { eventId: '42', org: { name: 'Acme', plan: 'enterprise', timezone: 'Europe/Paris' } };
@@ -44,6 +44,24 @@ describe('tier cap', () => {
     expect(a).toMatchObject({ kind: 'tier_cap_reached', audience: 'owners', dedupeKey: 'tier_cap:standard:2026-11:cap=500000000000' });
     expect(a.title).toBe('Standard seats reached their monthly extra usage cap of $500.00');
     expect(a.facts).toMatchObject({ Spent: '$501.00', Tier: 'standard' });
+  });
+
+  it('tells owners at their thresholds short of the cap, keyed apart from the cap itself', () => {
+    const at = (percent: number) => alertFor({ type: 'tier_cap_reached', tier: 'premium', period: '2026-11', capNanos: usd(500), spendNanos: usd(400), percent }, enterprise)!;
+    expect(at(80)).toMatchObject({ audience: 'owners', dedupeKey: 'tier_cap:premium:80:2026-11:cap=500000000000', title: 'Premium seats have used 80% of their monthly extra usage cap', facts: { Threshold: '80%' } });
+    expect(at(100).dedupeKey).toBe('tier_cap:premium:2026-11:cap=500000000000');
+  });
+});
+
+describe('owners told a member reached their cap', () => {
+  it('names the member, keyed apart from the member\'s own alert; nothing for other events', () => {
+    const ctx = { ...enterprise, member: { name: 'Alice', extraUsageAvailable: true } };
+    const event: AlertEvent = { type: 'member_cap_reached', memberId: 'm1', period: '2026-11', capNanos: usd(50), spendNanos: usd(51) };
+    const owners = ownersAlertFor(event, ctx)!;
+    expect(owners).toMatchObject({ kind: 'member_cap_reached', audience: 'owners', dedupeKey: 'member_cap_owners:m1:2026-11:cap=50000000000', title: 'Alice reached their extra usage cap of $50.00 for this month' });
+    expect(owners.dedupeKey).not.toBe(alertFor(event, ctx)!.dedupeKey);
+    expect(ownersAlertFor({ ...event, type: 'product_cap_reached', product: 'claude-code' } as AlertEvent, ctx)!.title).toBe('Alice reached their extra usage cap of $50.00 on claude-code for this month');
+    expect(ownersAlertFor(orgCap(50), ctx)).toBeNull();
   });
 });
 

@@ -68,8 +68,17 @@ describe('member_cap_reached', () => {
 describe('tier_cap_reached', () => {
   it('fires on crossing, naming the tier', () => {
     expect(eventsFor(quiet({ tier: 'premium', tierSpend: { before: usd(499), after: usd(501), cap: usd(500) } }))).toEqual([
-      { type: 'tier_cap_reached', tier: 'premium', period: '2026-11', capNanos: '500000000000', spendNanos: '501000000000' },
+      { type: 'tier_cap_reached', tier: 'premium', period: '2026-11', capNanos: '500000000000', spendNanos: '501000000000', percent: 100 },
     ]);
+  });
+
+  it('fires at the owners\' thresholds (default 50, 80, 100), each once', () => {
+    const tier = (before: bigint, after: bigint, percents?: number[]) =>
+      eventsFor(quiet({ tierSpend: { before, after, cap: usd(500), ...(percents ? { percents } : {}) } })).map((e) => (e as { percent: number }).percent);
+    expect(tier(usd(0), usd(260))).toEqual([50]);
+    expect(tier(usd(260), usd(500))).toEqual([80, 100]);
+    expect(tier(usd(0), usd(500), [10, 90])).toEqual([10, 90]);
+    expect(tier(usd(0), usd(500), [])).toEqual([]);
   });
 
   it('does not fire when already past, or with no tier cap (Team, or unlimited)', () => {
@@ -78,7 +87,7 @@ describe('tier_cap_reached', () => {
   });
 });
 
-describe('org_cap_threshold at 50%, 80% and 100%', () => {
+describe('org_cap_threshold at 50%, 80% and 100%, or the owners\' own', () => {
   const org = (before: bigint, after: bigint, cap: bigint | null = usd(1000)) => quiet({ org: { before, after, cap } });
   const percents = (c: Crossings) => eventsFor(c).filter((e) => e.type === 'org_cap_threshold').map((e) => (e as { percent: number }).percent);
 
@@ -164,7 +173,7 @@ it('one request that crosses everything reports every event once, seat first and
   expect(events).toEqual([
     { type: 'seat_limit_reached', memberId: 'mem_9', resetsAt: '2026-11-27T14:00:00.000Z' },
     { type: 'member_cap_reached', memberId: 'mem_9', period: '2026-12', capNanos: '50000000000', spendNanos: '60000000000' },
-    { type: 'tier_cap_reached', tier: 'premium', period: '2026-12', capNanos: '500000000000', spendNanos: '500000000000' },
+    { type: 'tier_cap_reached', tier: 'premium', period: '2026-12', capNanos: '500000000000', spendNanos: '500000000000', percent: 100 },
     { type: 'org_cap_threshold', percent: 80, period: '2026-12', capNanos: '100000000000', spendNanos: '100000000000' },
     { type: 'org_cap_threshold', percent: 100, period: '2026-12', capNanos: '100000000000', spendNanos: '100000000000' },
     { type: 'balance_below_threshold', thresholdNanos: '10000000000', balanceNanos: '5000000000' },

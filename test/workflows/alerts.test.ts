@@ -142,9 +142,12 @@ describe('member alerts', () => {
     await spend(o.orgId, 'alice', 100); // included $1
     await spend(o.orgId, 'alice', 5_100); // $51 of extra: past Alice's $50 cap
     await settle(o.orgId);
-    const capped = alerts(o.orgId, 'member_cap_reached');
+    const capped = alerts(o.orgId, 'member_cap_reached').filter((a) => a.alert.member);
     expect(capped).toHaveLength(1);
     expect(recipients(capped[0]!)).toEqual(['alice']);
+    // The owners are told too (their "member reached their cap" notice is on by default).
+    const owners = alerts(o.orgId, 'member_cap_reached').filter((a) => !a.alert.member);
+    expect(owners.map((a) => [recipients(a), a.alert.title])).toEqual([[['owner-1'], 'Alice reached their extra usage cap of $50.00 for this month']]);
     const event = (await db().outboxEvent.findFirstOrThrow({ where: { orgId: o.orgId, type: 'member_cap_reached' } })).payload as { period: string };
     const { monthResetsAt } = await import('../../src/domain/periods.js');
     const resets = monthResetsAt(new Date(`${event.period}-15T12:00:00Z`), 'Europe/Paris');

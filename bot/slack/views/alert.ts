@@ -14,6 +14,7 @@ const ICON: Record<AlertView['kind'], string> = {
   seat_limit_reached: ':octagonal_sign:',
   member_cap_reached: ':octagonal_sign:',
   member_reactivated: ':arrow_forward:',
+  invoice_ready: ':receipt:',
   // Operators only (never sent to chat); here for completeness.
   usage_unpriced: ':warning:',
 };

@@ -16,6 +16,7 @@ const TONE: Record<AlertView['kind'], 'attention' | 'warning' | 'good' | 'accent
   seat_limit_reached: 'warning',
   member_cap_reached: 'attention',
   member_reactivated: 'good',
+  invoice_ready: 'accent',
   // Operators only (never sent to chat); here for completeness.
   usage_unpriced: 'warning',
 };
