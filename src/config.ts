@@ -1,5 +1,6 @@
 // The service's whole configuration, read once from the environment and validated.
 import { z } from 'zod';
+import { LOG_FORMATS } from './observability/logging.js';
 
 const optionalText = z.string().trim().min(1).optional();
 
@@ -38,6 +39,8 @@ export const configSchema = z.object({
   /** Bearer token of the operator API. Unset: generated once and kept in DATA_DIR. */
   OPERATOR_TOKEN: z.string().min(16, 'OPERATOR_TOKEN must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** pretty: human lines; json: one JSON object a line (log collectors). Unset: pretty on a terminal, JSON otherwise. */
+  LOG_FORMAT: z.enum(LOG_FORMATS, { error: `must be one of ${LOG_FORMATS.join(', ')}` }).optional(),
   /** SMTP server for email notifications (digest, alerts, requests), e.g. smtp://127.0.0.1:2525. Unset: no email. */
   SMTP_URL: optionalText.refine((v) => v === undefined || /^smtps?:\/\/[^/]/.test(v), 'must be an smtp:// or smtps:// URL, e.g. smtp://127.0.0.1:2525'),
   /** Sender of every email. */

@@ -7,19 +7,23 @@ async function main() {
   // Every setting first, before the service's (heavy) modules load: a bad one stops us at once.
   checkConfig(config);
   const { startService } = await import('./service.js');
-  const service = await startService(config);
-  console.log(`extra-usage control plane (ROLE=${service.role}) listening on ${service.url}`);
-  console.log(`  health:   ${service.url}/health`);
-  if (service.role === 'all' || service.role === 'api') console.log(`  api docs: ${service.url}/openapi.json`);
-  if (service.role === 'all' || service.role === 'api') console.log(`  console:  ${service.url}/  (sign in: npm run console:link -- <org slug> <member>, docs/console.md)`);
-  if (service.temporal.uiUrl) console.log(`  temporal: ${service.temporal.uiUrl}`);
-  console.log(`  operator token: ${config.OPERATOR_TOKEN ? '(from OPERATOR_TOKEN)' : `${service.operatorToken} (kept in ${config.DATA_DIR}/operator-token)`}`);
+  const { createLogging, logFormatOf } = await import('./observability/logging.js');
+  // One format for this process: our lines and the API's request logs (docs/operations.md).
+  const logging = createLogging(logFormatOf(config.LOG_FORMAT, process.stdout.isTTY));
+  const log = logging.line;
+  const service = await startService(config, log, logging);
+  log(`extra-usage control plane (ROLE=${service.role}) listening on ${service.url}`);
+  log(`  health:   ${service.url}/health`);
+  if (service.role === 'all' || service.role === 'api') log(`  api docs: ${service.url}/openapi.json`);
+  if (service.role === 'all' || service.role === 'api') log(`  console:  ${service.url}/  (sign in: npm run console:link -- <org slug> <member>, docs/console.md)`);
+  if (service.temporal.uiUrl) log(`  temporal: ${service.temporal.uiUrl}`);
+  log(`  operator token: ${config.OPERATOR_TOKEN ? '(from OPERATOR_TOKEN)' : `${service.operatorToken} (kept in ${config.DATA_DIR}/operator-token)`}`);
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
-      console.log(`${signal}: stopping`);
+      log(`${signal}: stopping`);
       service.stop().then(() => process.exit(0), () => process.exit(1));
     });
   }

@@ -29,6 +29,7 @@ import { failingEvents } from './ledger/outbox.js';
 import { startReservationSweeper } from './services/reservation-sweeper.js';
 import { startCacheSync } from './ledger/cache-versions.js';
 import { startStatusServer } from './status-server.js';
+import { createLogging, logFormatOf, type Logging } from './observability/logging.js';
 import { Metrics, outboxLagOf } from './observability/metrics.js';
 import { workflowFailuresOf } from './temporal/workflow-failures.js';
 import { startSlackApp } from '../bot/slack/app.js';
@@ -58,7 +59,12 @@ export function partsOf(role: Role): { api: boolean; worker: boolean; chat: bool
   return { api: role === 'all' || role === 'api', worker: role === 'all' || role === 'worker', chat: role === 'all' || role === 'chat' };
 }
 
-export async function startService(config: Config, log: (msg: string) => void = console.log): Promise<RunningService> {
+/**
+ * `log`: where the service's own lines go; default the process's log (`logging`: pretty on
+ * a terminal, JSON otherwise, LOG_FORMAT), which the API's request logs share.
+ */
+export async function startService(config: Config, logTo?: (msg: string) => void, logging: Logging = createLogging(logFormatOf(config.LOG_FORMAT, process.stdout.isTTY))): Promise<RunningService> {
+  const log = logTo ?? logging.line;
   // Bad settings stop the start before anything runs (no database, no dev server).
   checkConfig(config);
   const makePayments = paymentsFromConfig(config);
@@ -175,6 +181,7 @@ export async function startService(config: Config, log: (msg: string) => void = 
       requestCooldownAfterDenialMs: config.REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES * 60_000,
       identity: { sessionSecret: config.SESSION_SECRET },
       logLevel: config.LOG_LEVEL,
+      logStream: logging.stream,
       health,
       payments,
       console: consoleOptionsFromConfig(config),

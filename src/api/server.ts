@@ -50,6 +50,8 @@ export interface ApiDeps {
   /** After a denial a member may ask again only after this long (authorize's canRequestExtraUsage). */
   requestCooldownAfterDenialMs?: number;
   logLevel?: string;
+  /** Where request logs go (src/observability/logging.ts: pretty or JSON, as the process's own lines); default stdout, JSON. */
+  logStream?: { write(chunk: string): void };
   /** The web console's public address and legal texts (src/console/, docs/console.md). */
   console?: ConsoleOptions;
   /** Buying balance (default: credited at once, nobody charged) and, with Stripe, its webhook (src/payments/). */
@@ -65,7 +67,7 @@ const MAX_PARAM_LENGTH = 2000;
 
 export function buildServer(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
-    logger: { level: deps.logLevel ?? 'silent' },
+    logger: { level: deps.logLevel ?? 'silent', ...(deps.logStream ? { stream: deps.logStream } : {}) },
     bodyLimit: 4 * 1024 * 1024,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Bad URLs and over-long path parameters answer in our error shape too.
