@@ -28,7 +28,8 @@ export interface MonthEndResult {
 /** Set by a Schedule on the runs it starts: the calendar time the run was for. */
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
-export const monthEndWorkflowId = (orgId: string, period: string) => `month-end/${orgId}/${period}`;
+/** A month closed by hand: `month-end/<org slug>/<period>` (Schedule runs are `month-end/<org slug>-<scheduled time>`). */
+export const monthEndWorkflowId = (orgSlug: string, period: string) => `month-end/${orgSlug}/${period}`;
 
 const acts = proxyActivities<BillingActivities>({
   startToCloseTimeout: '2 minutes',
