@@ -66,6 +66,16 @@ export interface InvokeResult {
   body?: unknown;
 }
 
+/** A Teams user as the tenant's roster describes them (TeamsInfo.getMember). */
+export interface RosterMember {
+  id: string;
+  name?: string;
+  aadObjectId?: string;
+  /** The user's mail address, as their tenant states it. */
+  email?: string;
+  userPrincipalName?: string;
+}
+
 /** One turn of the bot: the activity received and how to answer in its conversation. */
 export interface Turn {
   activity: IncomingActivity;
@@ -74,6 +84,8 @@ export interface Turn {
   send(message: OutgoingMessage): Promise<string>;
   /** Replaces a message the bot sent earlier in the turn's conversation. */
   update(activityId: string, message: OutgoingMessage): Promise<void>;
+  /** A member of the turn's conversation from the roster; null when Teams does not know them there. */
+  rosterMember(userId: string): Promise<RosterMember | null>;
 }
 
 /** A turn started by the bot itself (proactive): no activity received. */

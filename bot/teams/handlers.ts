@@ -6,6 +6,7 @@
 // stored role of the Member linked to the Teams user, and again by the ledger.
 import { handOutSignInLink } from '../../src/services/sign-in.js';
 import { isAdmin, isOwner } from '../../src/ledger/actors.js';
+import { linkChatUserByEmail } from '../../src/ledger/chat-links.js';
 import { LedgerError } from '../../src/ledger/errors.js';
 import { loadOrg } from '../../src/ledger/limits-state.js';
 import { pendingRequests } from '../../src/ledger/requests.js';
@@ -33,9 +34,15 @@ export function commandOf(text: string | undefined): string {
   return (text ?? '').replace(/<at>[^<]*<\/at>/g, '').replace(/[^\p{L}\p{N}\s]/gu, ' ').trim().toLowerCase().split(/\s+/)[0] ?? '';
 }
 
-function whoCard(who: Exclude<Who, Linked>): AdaptiveCard {
+function whoCard(who: Exclude<Who, Linked>, email?: string | null): AdaptiveCard {
   if (who.kind === 'no_org') return unknownTenantCard(who.tenantId, who.aadObjectId);
-  return unlinkedCard(who.aadObjectId ?? 'unknown (not a Teams user)', who.org);
+  return unlinkedCard(who.aadObjectId ?? 'unknown (not a Teams user)', who.org, email ?? null);
+}
+
+/** The address the tenant's roster gives a Teams user (their mail, else their sign-in name when it is an address). */
+export function rosterEmail(m: { email?: string; userPrincipalName?: string } | null): string | null {
+  const address = m?.email || (m?.userPrincipalName?.includes('@') ? m.userPrincipalName : undefined);
+  return address?.trim() || null;
 }
 
 const refusal = (text: string): Notice => ({ tone: 'attention', text });
@@ -288,7 +295,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     }
   }
 
-  async function onMessage(turn: Turn, who: Who): Promise<void> {
+  async function onMessage(turn: Turn, who: Who, email: string | null): Promise<void> {
     const a = turn.activity;
     const submitted = a.value && typeof a.value === 'object' ? parseCardAction(undefined, a.value) : null;
     if (a.value !== undefined && a.value !== null && !submitted) {
@@ -296,7 +303,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       return;
     }
     if (who.kind !== 'member') {
-      await turn.send({ attachments: [attachment(whoCard(who))], summary: 'Your Teams account is not linked yet' });
+      await turn.send({ attachments: [attachment(whoCard(who, email))], summary: 'Your Teams account is not linked yet' });
       return;
     }
     if (submitted) {
@@ -323,28 +330,52 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     await turn.send({ attachments: [attachment(result)], summary: 'Extra usage' });
   }
 
-  async function onInvoke(turn: Turn, who: Who): Promise<InvokeResult> {
+  async function onInvoke(turn: Turn, who: Who, email: string | null): Promise<InvokeResult> {
     const value = turn.activity.value as { action?: { type?: string; verb?: unknown; data?: unknown } } | undefined;
     if (!value?.action || value.action.type !== 'Action.Execute') return errorResponse(400, 'BadRequest', 'Expected an Action.Execute');
-    if (who.kind !== 'member') return cardResponse(whoCard(who));
+    if (who.kind !== 'member') return cardResponse(whoCard(who, email));
     const action = parseCardAction(value.action.verb, value.action.data);
     if (!action) return cardResponse(await usageScreen(deps, who.org, who.member, { viewerId: turn.activity.from.id, notice: refusal('That card is out of date; here is a fresh one.') }));
     return cardResponse(await onAction(turn, who, action));
   }
 
+  /**
+   * A Teams user no member is linked to yet: linked to the member with the email the
+   * tenant's roster gives them (the ledger's rule: one active member with that address,
+   * not already linked elsewhere by the document, audited). The email found, if any,
+   * is kept for the "not linked" card.
+   */
+  async function linkByRoster(turn: Turn, who: Extract<Who, { kind: 'unlinked' }>): Promise<{ who: Who; email: string | null }> {
+    if (!who.aadObjectId) return { who, email: null };
+    let email: string | null = null;
+    try {
+      email = rosterEmail(await turn.rosterMember(turn.activity.from.id));
+    } catch (err) {
+      deps.log(`teams: roster look-up for ${who.aadObjectId} in ${who.org.slug} failed: ${String(err)}`);
+      return { who, email: null };
+    }
+    if (!email) return { who, email: null };
+    const member = await linkChatUserByEmail(db, { orgId: who.org.id, channel: 'teams', chatUserId: who.aadObjectId, email, actor: `teams:${who.tenantId ?? 'unknown-tenant'}/${who.aadObjectId} (verified email)` });
+    if (!member) return { who, email };
+    deps.log(`teams: linked ${who.aadObjectId} to member ${member.externalId} of ${who.org.slug} by their email`);
+    return { who: { kind: 'member', aadObjectId: who.aadObjectId, tenantId: who.tenantId, org: who.org, member }, email };
+  }
+
   return async (turn) => {
     const a = turn.activity;
-    const who = await identify(db, deps.settings.orgSlug, a);
+    let who = await identify(db, deps.settings.orgSlug, a);
+    let email: string | null = null;
+    if (who.kind === 'unlinked' && (a.type === 'message' || a.type === 'invoke' || a.type === 'conversationUpdate')) ({ who, email } = await linkByRoster(turn, who));
     if (who.kind !== 'no_org') await deps.conversations.remember(who.org.id, who.kind === 'member' ? who.member.id : null, a, turn.reference);
 
     if (a.type === 'invoke') {
-      if (a.name === 'adaptiveCard/action') return onInvoke(turn, who);
+      if (a.name === 'adaptiveCard/action') return onInvoke(turn, who, email);
       return { status: 501 };
     }
-    if (a.type === 'message') return onMessage(turn, who);
+    if (a.type === 'message') return onMessage(turn, who, email);
     if (a.type === 'conversationUpdate' && a.membersAdded?.some((m) => m.id === a.recipient.id) && a.conversation.conversationType === 'personal') {
       // Installed in someone's personal scope: say hello with what they can do.
-      const welcome = who.kind === 'member' ? helpCard(who.member.role, who.org.name) : whoCard(who);
+      const welcome = who.kind === 'member' ? helpCard(who.member.role, who.org.name) : whoCard(who, email);
       await turn.send({ attachments: [attachment(welcome)], summary: 'Extra usage' });
     }
   };

@@ -6,7 +6,7 @@
 // Bot Connector's JWT on every request when an app id is configured (no or bad token:
 // 401) and signs outgoing calls; with an empty app id and password it accepts
 // unauthenticated requests and sends without a token (the Bot Framework Emulator's set-up).
-import { ActivityTypes, CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext } from 'botbuilder';
+import { ActivityTypes, CloudAdapter, ConfigurationBotFrameworkAuthentication, TeamsInfo, TurnContext } from 'botbuilder';
 import type { Activity, ConversationParameters, ConversationReference } from 'botbuilder';
 import type { BotTransport, ConversationRef, HttpAnswer, OutgoingMessage, ProactiveTurn, Turn } from './activity.js';
 import type { TeamsSettings } from './settings.js';
@@ -34,6 +34,16 @@ function proactiveTurn(context: TurnContext): ProactiveTurn {
     },
     async update(activityId, message) {
       await context.updateActivity({ ...messageActivity(message), id: activityId, conversation: context.activity.conversation });
+    },
+    async rosterMember(userId) {
+      try {
+        const m = await TeamsInfo.getMember(context, userId);
+        return { id: m.id, ...(m.name ? { name: m.name } : {}), ...(m.aadObjectId ? { aadObjectId: m.aadObjectId } : {}), ...(m.email ? { email: m.email } : {}), ...(m.userPrincipalName ? { userPrincipalName: m.userPrincipalName } : {}) };
+      } catch (err) {
+        // 404: not in this conversation's roster; anything else is the caller's to log.
+        if ((err as { statusCode?: number }).statusCode === 404) return null;
+        throw err;
+      }
     },
   };
 }

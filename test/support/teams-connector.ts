@@ -4,11 +4,12 @@
 //   POST /v3/conversations                                  create a conversation (proactive personal chat)
 //   POST /v3/conversations/:id/activities[/:replyToId]      send a message
 //   PUT  /v3/conversations/:id/activities/:activityId       update a message
+//   GET  /v3/conversations/:id/members/:userId              one member of the roster (TeamsInfo.getMember)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ConnectorCall {
-  kind: 'create' | 'send' | 'update' | 'other';
+  kind: 'create' | 'send' | 'update' | 'member' | 'other';
   method: string;
   path: string;
   conversationId: string | null;
@@ -27,6 +28,8 @@ export interface ConnectorStandIn {
   waitFor(kind: ConnectorCall['kind'], where?: (c: ConnectorCall) => boolean, count?: number, timeoutMs?: number): Promise<ConnectorCall[]>;
   /** The Adaptive Card of a recorded send or update. */
   cardOf(call: ConnectorCall): any;
+  /** Puts a user on the tenant's roster (as Teams answers GET …/members/:id: id, name, aadObjectId, email, userPrincipalName). */
+  setMember(userId: string, account: Record<string, unknown>): void;
   /** Make the next `n` sends fail (403: the user blocked the bot; 503: an outage, which the SDK retries). */
   failNext(n: number, status?: number): void;
   close(): Promise<void>;
@@ -56,6 +59,7 @@ export async function startConnector(): Promise<ConnectorStandIn> {
   let next = 0;
   let failures = 0;
   let failStatus = 503;
+  const roster = new Map<string, Record<string, unknown>>();
   const answer = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
@@ -72,6 +76,14 @@ export async function startConnector(): Promise<ConnectorStandIn> {
       const member = body?.members?.[0]?.id ?? `unknown-${++next}`;
       call.id = personalConversationId(member);
       return answer(res, 201, { id: call.id, serviceUrl: null });
+    }
+    if (req.method === 'GET' && parts[3] === 'members' && parts.length === 5) {
+      call.kind = 'member';
+      call.conversationId = parts[2] ?? null;
+      const account = roster.get(parts[4]!);
+      if (!account) return answer(res, 404, { error: { code: 'MemberNotFoundInConversation', message: 'The member is not in the roster' } });
+      call.id = parts[4]!;
+      return answer(res, 200, account);
     }
     if (parts[3] !== 'activities') return answer(res, 404, { error: { code: 'NotFound', message: url.pathname } });
     call.conversationId = parts[2] ?? null;
@@ -109,6 +121,9 @@ export async function startConnector(): Promise<ConnectorStandIn> {
     },
     cardOf(call) {
       return call.body?.attachments?.find((a: any) => a.contentType === 'application/vnd.microsoft.card.adaptive')?.content ?? null;
+    },
+    setMember(userId, account) {
+      roster.set(userId, account);
     },
     failNext(n, status = 503) {
       failures = n;

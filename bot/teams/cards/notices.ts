@@ -1,18 +1,25 @@
 // Short cards: not linked yet, tenant unknown, help, and a plain notice.
 import type { Role } from '../../../src/ledger/actors.js';
 import { VERB } from '../actions.js';
-import { banner, card, execute, factSet, heading, text, type AdaptiveCard, type CardAction, type Notice } from './card.js';
+import { banner, card, execute, factSet, heading, plainText, text, type AdaptiveCard, type CardAction, type Notice } from './card.js';
 
-/** A Teams user whose Entra object id is not on any member of the org. */
-export function unlinkedCard(aadObjectId: string, org: { name: string; slug: string }): AdaptiveCard {
+/**
+ * A Teams user no member of the org is linked to: their email (from the tenant's
+ * roster) matches no member, or matches one the operator's document links to another
+ * Teams account. Written for the employee: who can fix it and what to tell them.
+ */
+export function unlinkedCard(aadObjectId: string, org: { name: string; slug: string }, email: string | null = null): AdaptiveCard {
   return card([
     ...heading('Your Teams account is not linked yet', org.name),
-    text(`To see your usage and requests here, your Microsoft Entra object id must be added as \`teamsUserId\` to your member entry in ${org.name}'s organisation document. Send it to an owner of ${org.name} (or to the operator of the extra usage service), then write "usage" again.`),
+    plainText([
+      email
+        ? `No member of ${org.name} has the email ${email}, the address Microsoft Teams gives your account. Ask an owner of ${org.name} to add you with that address (or to correct the one they have), then write "usage" again.`
+        : `Microsoft Teams did not give an email address for your account, so it cannot be matched to a member of ${org.name}. Ask an owner of ${org.name} to link your Teams account, then write "usage" again.`,
+    ], { id: 'unlinked-text' }),
     factSet([
-      ['Your object id', aadObjectId],
-      ['Organisation', org.slug],
+      ...(email ? ([['Your email', email]] as [string, string][]) : []),
+      ['Your Teams object id', aadObjectId],
     ], { id: 'link-facts' }),
-    text(`Operator: PUT /v1/operator/orgs/${org.slug} with "teamsUserId": "${aadObjectId}" on your member.`, { isSubtle: true, size: 'Small', fontType: 'Monospace' }),
   ]);
 }
 

@@ -114,7 +114,10 @@ describe('Teams bot over /api/messages (empty credentials)', () => {
     const text = textOf(h.connector.cardOf(reply!));
     expect(text).toContain('not linked');
     expect(text).toContain(USERS.stranger.aadObjectId);
-    expect(text).toContain('teamsUserId');
+    // Written for the employee: no operator API call, no document fields.
+    expect(text).not.toContain('/v1/operator');
+    expect(text).not.toContain('teamsUserId');
+    expect(text).toContain('Ask an owner of Acme to link your Teams account');
     const invoked = h.cardOf(await h.invoke(USERS.stranger, 'settings.show', { verb: 'settings.show' }));
     expect(textOf(invoked)).toContain(USERS.stranger.aadObjectId);
   });
