@@ -22,7 +22,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-describe.each(BACKENDS)('requests over the API on $kind', ({ open }) => {
+describe.each(BACKENDS)('requests over the API on $kind', ({ kind, open }) => {
   let scratch: Scratch;
   let worker: Awaited<ReturnType<typeof testWorker>>;
   let h: Harness;
@@ -49,7 +49,8 @@ describe.each(BACKENDS)('requests over the API on $kind', ({ open }) => {
 
   /** A fresh enterprise org where extra usage is for selected members (nobody selected yet). */
   async function org() {
-    const slug = `acme-${++n}`;
+    // Workflow ids are named by slug, and both backends share one Temporal server: a slug per backend.
+    const slug = `acme-${kind}-${++n}`;
     await h.provision(slug, enterpriseDoc({ extraUsage: { enabled: true, scope: 'selected_members' } }));
     const k = await h.issueKey(slug);
     const as = (actor: string) => ({
