@@ -8,7 +8,7 @@ import { seatLimits, usageOverview } from '../../src/ledger/reports.js';
 import { pendingRequests } from '../../src/ledger/requests.js';
 import type { SlackDeps } from './deps.js';
 import type { Linked, Who } from './identity.js';
-import type { Block, HomeView } from './views/blocks.js';
+import { dollars, type Block, type HomeView } from './views/blocks.js';
 import { homeView, type HomeTab } from './views/home.js';
 import { memberUsageBlocks } from './views/member-usage.js';
 import { unlinkedBlocks, unlinkedText } from './views/unlinked.js';
@@ -23,7 +23,7 @@ export async function usageMessage(deps: SlackDeps, who: Linked, opts: { request
   const view = await memberUsageView(deps.db, who.org, who.member, deps.now());
   const requestOpen = opts.requestOpen ?? (await hasOpenRequest(deps, who.member.id));
   return {
-    text: `Your usage: $${view.allowance.used} of $${view.allowance.included} included this window; extra usage ${view.extraUsage.enabled ? 'on' : 'off'}`,
+    text: `Your usage: ${dollars(view.allowance.used)} of ${dollars(view.allowance.included)} included this window; extra usage ${view.extraUsage.enabled ? 'on' : 'off'}`,
     blocks: memberUsageBlocks(view, { orgName: who.org.name, requestOpen }),
   };
 }

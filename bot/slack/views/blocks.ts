@@ -94,8 +94,39 @@ export function button(text: string, actionId: string, value: string, opts: Butt
   };
 }
 
+/**
+ * A ledger amount ("54.665", exact decimal string) as people read it: whole cents,
+ * half away from zero, with thousands separators ("$54.67", "$1,250.00"). String
+ * arithmetic only: no floating point between the ledger and the reader.
+ */
+export function dollars(amount: string): string {
+  const m = /^(-)?(\d+)(?:\.(\d*))?$/.exec(amount.trim());
+  if (!m) return `$${amount}`;
+  const [, sign = '', whole, frac = ''] = m;
+  let cents = BigInt(whole!) * 100n + BigInt((frac + '00').slice(0, 2));
+  if (Number(frac[2] ?? '0') >= 5) cents += 1n;
+  const w = (cents / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${cents === 0n ? '' : sign}$${w}.${(cents % 100n).toString().padStart(2, '0')}`;
+}
+
+/** "$54.67 ($54.665 exactly)" when cents hide part of it (next to a limit), else "$54.67". */
+export function dollarsExact(amount: string): string {
+  const shown = dollars(amount);
+  const exact = amount.replace(/(\.\d\d\d*?)0+$/, '$1');
+  return /\.\d{3,}$/.test(exact) ? `${shown} ($${exact} exactly)` : shown;
+}
+
 /** "$12.50", or "Unlimited" for a null cap. */
-export const usd = (amount: string | null): string => (amount === null ? 'Unlimited' : `$${amount}`);
+export const usd = (amount: string | null): string => (amount === null ? 'Unlimited' : dollars(amount));
+
+/**
+ * A name, note or reason someone typed, for mrkdwn: &, < and > escaped (no mentions,
+ * links or tags), and a zero-width space after each of * _ ~ ` so they render as the
+ * characters typed instead of starting bold, italics, strike-through or code.
+ */
+export function escText(text: string): string {
+  return esc(text).replace(/([*_~`])/g, '$1\u200b');
+}
 
 /** A date every reader sees in their own timezone, with a fallback in UTC. */
 export function slackDate(iso: string, format = '{date_short_pretty} at {time}'): string {
@@ -104,7 +135,7 @@ export function slackDate(iso: string, format = '{date_short_pretty} at {time}')
   return `<!date^${Math.floor(t.getTime() / 1000)}^${format}|${fallback}>`;
 }
 
-export const mention = (slackUserId: string | null, name: string) => (slackUserId ? `<@${slackUserId}>` : `*${esc(name)}*`);
+export const mention = (slackUserId: string | null, name: string) => (slackUserId ? `<@${slackUserId}>` : `*${escText(name)}*`);
 
 /** Splits a list into pages of at most `size` items (always at least one page). */
 export function pages<T>(items: T[], size: number): T[][] {

@@ -2,7 +2,7 @@
 // allowance window, extra usage on or off, month-to-date extra spend against each
 // cap that applies, what stops them next and when it resets, and the request button.
 import type { MemberUsageView } from '../../../src/ledger/member-usage.js';
-import { actions, button, context, esc, header, section, seatName, slackDate, usd, type Block } from './blocks.js';
+import { actions, button, context, dollars, dollarsExact, esc, header, section, seatName, slackDate, usd, type Block } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 
 const REFUSAL: Record<string, string> = {
@@ -37,12 +37,12 @@ export function memberUsageBlocks(v: MemberUsageView, opts: { orgName: string; r
     ? 'Extra usage: *on* for you, billed at API rates within the limits below.'
     : v.extraUsage.orgEnabled ? 'Extra usage: *not on for you* (your organisation gives it to selected members).' : 'Extra usage: *off* for your organisation.';
   const capLines = v.caps.map((c) => (c.scope === 'balance'
-    ? `• ${esc(c.label)}: $${c.spent}${c.reached ? ' — *used up*' : ''}`
-    : `• ${esc(c.label)}: $${c.spent} of ${usd(c.cap)} this month${c.reached ? ' — *reached*' : ''}`));
+    ? `• ${esc(c.label)}: ${dollarsExact(c.spent)}${c.reached ? ' — *used up*' : ''}`
+    : `• ${esc(c.label)}: ${dollarsExact(c.spent)} of ${usd(c.cap)} this month${c.reached ? ' — *reached*' : ''}`));
   const state = opts.requestOpen ? 'sent' : v.canRequestExtraUsage ? 'can_request' : 'none';
   return [
     header(opts.title ?? 'Your usage'),
-    section(`*${seatName(v.seatTier)} seat* · ${esc(opts.orgName)}\nIncluded usage: *$${a.used}* of $${a.included} this window${a.exhausted ? ' — *used up*' : ''}, ${window}.`, { blockId: 'usage_seat' }),
+    section(`*${seatName(v.seatTier)} seat* · ${esc(opts.orgName)}\nIncluded usage: *${dollarsExact(a.used)}* of ${dollars(a.included)} this window${a.exhausted ? ' — *used up*' : ''}, ${window}.`, { blockId: 'usage_seat' }),
     section(`${extra}\n*Month-to-date extra spend* (${v.period}):\n${capLines.join('\n')}`, { blockId: 'usage_caps' }),
     context([nextRequestText(v), `Monthly limits reset ${slackDate(v.monthResetsAt, '{date_short_pretty}')}.`], 'usage_next'),
     ...requestButtonBlocks(state),

@@ -4,7 +4,7 @@
 // listener still checks the clicking user's stored role before changing anything.
 import type { types } from '@slack/bolt';
 import type { RequestView } from '../../../src/notify/port.js';
-import { actions, button, context, esc, plain, section, seatName, truncate, usd, LIMITS, type Block, type ModalView } from './blocks.js';
+import { actions, button, context, dollarsExact, esc, plain, section, seatName, truncate, usd, LIMITS, type Block, type ModalView } from './blocks.js';
 import { ACTION, BLOCK, VIEW } from './ids.js';
 import type { LimitTarget } from './owner-settings.js';
 
@@ -90,7 +90,7 @@ function seatSelect(current: 'standard' | 'premium'): Block {
 /** "Adjust limit": an amount with "Set cap" (submit), and "Set to unlimited"; for a member, their seat tier too. */
 export function adjustLimitModal(target: LimitTarget, what: { label: string; current: string | null; spent: string; note?: string; seatTier?: 'standard' | 'premium' }, page: number): ModalView {
   const blocks: Block[] = [
-    section(`*${esc(truncate(what.label, 200))}*\nCurrent limit: ${usd(what.current)} · spent $${what.spent} this month`),
+    section(`*${esc(truncate(what.label, 200))}*\nCurrent limit: ${usd(what.current)} · spent ${dollarsExact(what.spent)} this month`),
     textInput(BLOCK.amountInput, 'Monthly limit (USD)', { placeholder: 'e.g. 500.00', ...(what.current !== null ? { initial: what.current } : {}), maxLength: 20 }),
     actions([button('Set to unlimited', ACTION.setUnlimited, JSON.stringify(target), { confirm: { title: 'Set to unlimited?', text: `Remove the monthly limit of ${esc(truncate(what.label, 200))}.`, confirm: 'Set to unlimited' } })], 'limit_unlimited'),
     ...(target.kind === 'member' && what.seatTier ? [seatSelect(what.seatTier)] : []),

@@ -4,7 +4,7 @@
 // table with "Edit limit or seat" (paged).
 import type { types } from '@slack/bolt';
 import type { seatLimits, usageOverview } from '../../../src/ledger/reports.js';
-import { actions, button, context, divider, esc, header, pages, section, seatName, truncate, usd, type Block } from './blocks.js';
+import { actions, button, context, divider, dollars, esc, escText, header, pages, section, seatName, truncate, usd, type Block } from './blocks.js';
 import { ACTION, homePageAction } from './ids.js';
 
 export type UsageOverview = Awaited<ReturnType<typeof usageOverview>>;
@@ -30,10 +30,10 @@ export function ownerSettingsBlocks(o: UsageOverview, seats: SeatLimits, opts: {
         : button('Turn on', ACTION.setExtraUsage, 'on', { style: 'primary' }),
     },
   ));
-  blocks.push(section(`*Organisation monthly limit:* ${usd(o.orgCap.cap)}\nSpent this month (${o.period}): $${o.orgCap.monthToDateExtra} of extra usage`, { blockId: 'settings_org_cap', accessory: adjust({ kind: 'org' }) }));
+  blocks.push(section(`*Organisation monthly limit:* ${usd(o.orgCap.cap)}\nSpent this month (${o.period}): ${dollars(o.orgCap.monthToDateExtra)} of extra usage`, { blockId: 'settings_org_cap', accessory: adjust({ kind: 'org' }) }));
   if (o.org.plan === 'enterprise') {
     for (const t of o.seatTiers) {
-      blocks.push(section(`*${seatName(t.tier)} seats' monthly limit:* ${usd(t.cap ?? null)}\nSpent this month: $${t.monthToDateExtra} · included usage $${t.includedAllowance} per ${t.windowMinutes ?? '?'}-minute window`, {
+      blocks.push(section(`*${seatName(t.tier)} seats' monthly limit:* ${usd(t.cap ?? null)}\nSpent this month: ${dollars(t.monthToDateExtra)} · included usage ${dollars(t.includedAllowance)} per ${t.windowMinutes ?? '?'}-minute window`, {
         blockId: `settings_tier_${t.tier}`,
         accessory: adjust({ kind: 'tier', tier: t.tier }),
       }));
@@ -42,9 +42,9 @@ export function ownerSettingsBlocks(o: UsageOverview, seats: SeatLimits, opts: {
   if (o.prepaid) {
     const r = o.prepaid.autoReload;
     const reload = r.enabled
-      ? `*Auto-reload:* on — when the balance reaches $${r.threshold}, add $${r.amount}${r.monthlyLimit !== null ? ` (at most ${r.monthlyLimit} a month)` : ''}`
+      ? `*Auto-reload:* on — when the balance reaches ${usd(r.threshold)}, add ${usd(r.amount)}${r.monthlyLimit !== null ? ` (at most ${r.monthlyLimit} a month)` : ''}`
       : '*Auto-reload:* off';
-    blocks.push(section(`*Prepaid balance:* $${o.prepaid.balance}\n${reload}`, { blockId: 'settings_balance', accessory: button('Edit auto-reload', ACTION.editAutoReload, 'edit') }));
+    blocks.push(section(`*Prepaid balance:* ${dollars(o.prepaid.balance)}\n${reload}`, { blockId: 'settings_balance', accessory: button('Edit auto-reload', ACTION.editAutoReload, 'edit') }));
     blocks.push(actions([button('Buy balance', ACTION.buyBalance, 'buy')], 'settings_buy'));
   }
   const select: types.ConversationsSelect = {
@@ -68,7 +68,7 @@ export function ownerSettingsBlocks(o: UsageOverview, seats: SeatLimits, opts: {
   for (const m of rows) {
     const paused = m.paused ? ' · :double_vertical_bar: *paused*' : '';
     blocks.push(section(
-      `*${esc(truncate(m.name, 150))}* · ${seatName(m.seatTier)} · extra usage ${m.extraUsageEnabled ? 'on' : 'off'}\nLimit ${usd(m.cap)} · spent $${m.monthToDateExtra} this month${paused}`,
+      `*${escText(truncate(m.name, 150))}* · ${seatName(m.seatTier)} · extra usage ${m.extraUsageEnabled ? 'on' : 'off'}\nLimit ${usd(m.cap)} · spent ${dollars(m.monthToDateExtra)} this month${paused}`,
       { blockId: `seat_${m.id}`, accessory: adjust({ kind: 'member', memberId: m.id }, 'Edit limit or seat') },
     ));
   }

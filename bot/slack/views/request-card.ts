@@ -1,10 +1,13 @@
-// A member's request for more usage as admins see it: requester, current seat, when
-// asked, the note, and the decision buttons; once closed, the outcome and who decided.
+// A member's request for more usage as admins see it: the requester (mentioned once),
+// their seat, when asked, the note, what the decider weighs (their extra spend this
+// month, their limit, the org's budget left, an earlier denial) and the decision
+// buttons; once closed, the outcome and who decided. No internal ids are shown.
 import type { RequestView } from '../../../src/notify/port.js';
-import { actions, button, context, esc, header, mention, section, seatName, slackDate, truncate, usd, type Block } from './blocks.js';
+import { actions, button, context, dollars, esc, escText, header, mention, section, seatName, slackDate, truncate, usd, type Block } from './blocks.js';
 
-/** Names are cut so a long one never pushes the outcome out of a block. */
-const name = (n: string) => esc(truncate(n, 100));
+/** Names are cut so a long one never pushes the outcome out of a block, and render as typed. */
+const name = (n: string) => escText(truncate(n, 100));
+const typed = (t: string, max: number) => escText(truncate(t, max));
 import { ACTION, requestBlockId } from './ids.js';
 
 const STATUS_LINE: Record<Exclude<RequestView['status'], 'pending'>, string> = {
@@ -29,8 +32,8 @@ export function outcomeText(r: RequestView): string {
   if (r.decision === 'upgrade_seat') what = ': moved to a premium seat';
   else if (r.decision === 'enable_extra_usage') what = `: extra usage on, monthly limit ${usd(r.decisionCap)}`;
   let tail = '';
-  if (r.status === 'denied' && r.reason) tail = `\n>${esc(truncate(r.reason, 500))}`;
-  if (r.status === 'cancelled' && r.reason) tail = ` (${CANCEL_REASONS[r.reason] ?? esc(r.reason)})`;
+  if (r.status === 'denied' && r.reason) tail = `\n>${typed(r.reason, 500).replace(/\n/g, '\n>')}`;
+  if (r.status === 'cancelled' && r.reason) tail = ` (${CANCEL_REASONS[r.reason] ?? typed(r.reason, 200)})`;
   return `${STATUS_LINE[r.status]}${what}${by}${when}${tail}`;
 }
 
@@ -60,9 +63,26 @@ export function decisionButtons(r: RequestView): Block {
 }
 
 function summary(r: RequestView): string {
-  const note = r.note ? `\n>${esc(truncate(r.note, 500)).replace(/\n/g, '\n>')}` : '';
-  const who = r.requester.slackUserId ? `<@${r.requester.slackUserId}> (${name(r.requester.name)})` : `*${name(r.requester.name)}*`;
-  return `${who} asks for more usage.${note}${previousDenialText(r)}`;
+  const note = r.note ? `\n>${typed(r.note, 500).replace(/\n/g, '\n>')}` : '';
+  return `${mention(r.requester.slackUserId, truncate(r.requester.name, 100))} asks for more usage.${note}${previousDenialText(r)}`;
+}
+
+/** The decider's context as card fields (while the request waits). */
+function contextFields(r: RequestView): string[] {
+  const c = r.context;
+  if (!c) return [];
+  return [
+    `*Extra usage this month*\n${dollars(c.monthToDateExtra)}`,
+    `*Their monthly limit*\n${usd(c.cap)}`,
+    `*Organisation budget left*\n${c.orgRemaining === null ? 'No organisation limit' : `${dollars(c.orgRemaining)} this month`}`,
+  ];
+}
+
+/** The same in one line, for lists (digest, App Home). */
+function contextLine(r: RequestView): string {
+  const c = r.context;
+  if (!c) return '';
+  return `\nThis month ${dollars(c.monthToDateExtra)} extra · limit ${usd(c.cap)} · org budget left ${c.orgRemaining === null ? 'no limit' : dollars(c.orgRemaining)}`;
 }
 
 /** The member's earlier denied request, so whoever decides this one sees it. */
@@ -70,7 +90,7 @@ function previousDenialText(r: RequestView): string {
   const d = r.previousDenial;
   if (!d) return '';
   const by = d.by ? ` by ${name(d.by.name)}` : '';
-  return `\n_Previously denied${by} ${slackDate(d.at)}${d.reason ? `: ${esc(truncate(d.reason, 300))}` : ''}_`;
+  return `\n:warning: Previously denied${by} ${slackDate(d.at)}${d.reason ? `: ${typed(d.reason, 300).replace(/\n/g, ' ')}` : ''}`;
 }
 
 /** The buttons for whoever decides; for the requester themself, a line saying who does. */
@@ -84,26 +104,26 @@ export function requestCardBlocks(r: RequestView, opts: { reminder?: boolean; vi
     header(opts.reminder ? 'Reminder: a request is waiting' : 'Request for extra usage', requestBlockId(r.requestId, 'header')),
     section(summary(r), {
       blockId: requestBlockId(r.requestId, 'summary'),
-      fields: [`*Requester*\n${name(r.requester.name)}`, `*Current seat*\n${seatName(r.seatTier)}`, `*Asked*\n${slackDate(r.requestedAt)}`, `*Organisation*\n${name(r.orgName)}`],
+      fields: [`*Current seat*\n${seatName(r.seatTier)}`, `*Asked*\n${slackDate(r.requestedAt)}`, ...(r.status === 'pending' ? contextFields(r) : [])],
     }),
   ];
   if (r.status === 'pending') blocks.push(decisionBlock(r, opts.viewer));
   else blocks.push(section(outcomeText(r), { blockId: requestBlockId(r.requestId, 'outcome') }));
-  blocks.push(context([`Request ${r.requestId}`], requestBlockId(r.requestId, 'id')));
+  blocks.push(context([`${name(r.orgName)} · extra usage requests`], requestBlockId(r.requestId, 'org')));
   return blocks;
 }
 
 /** A request in a list (digest, App Home), as `viewer` sees it: three blocks at most. */
 export function requestRowBlocks(r: RequestView, viewer?: Viewer): Block[] {
-  const line = `*${name(r.requester.name)}* · ${seatName(r.seatTier)} seat · asked ${slackDate(r.requestedAt)}${r.note ? `\n>${esc(truncate(r.note, 300)).replace(/\n/g, ' ')}` : ''}`;
+  const line = `${mention(r.requester.slackUserId, truncate(r.requester.name, 100))} · ${seatName(r.seatTier)} seat · asked ${slackDate(r.requestedAt)}${r.note ? `\n>${typed(r.note, 300).replace(/\n/g, ' ')}` : ''}`;
   if (r.status !== 'pending') return [section(`${line}\n${outcomeText(r)}`, { blockId: requestBlockId(r.requestId, 'row') })];
-  return [section(line, { blockId: requestBlockId(r.requestId, 'row') }), decisionBlock(r, viewer)];
+  return [section(`${line}${contextLine(r)}${previousDenialText(r)}`, { blockId: requestBlockId(r.requestId, 'row') }), decisionBlock(r, viewer)];
 }
 
 export function requestText(r: RequestView): string {
   return truncate(r.status === 'pending'
-    ? `${r.requester.name} (${seatName(r.seatTier)} seat) asks for more usage`
-    : `${r.requester.name}'s request: ${STATUS_LINE[r.status].replace(/^:[a-z_]+: /, '')}${r.decidedBy ? ` by ${r.decidedBy.name}` : ''}`, 1000);
+    ? `${esc(r.requester.name)} (${seatName(r.seatTier)} seat) asks for more usage`
+    : `${esc(r.requester.name)}'s request: ${STATUS_LINE[r.status].replace(/^:[a-z_]+: /, '')}${r.decidedBy ? ` by ${esc(r.decidedBy.name)}` : ''}`, 1000);
 }
 
 /** The requester's notice of the outcome. */
@@ -117,7 +137,7 @@ export function outcomeForRequesterBlocks(r: RequestView): Block[] {
         : `:white_check_mark: Your request for more usage was approved${by}: *extra usage is on* for you, monthly limit ${usd(r.decisionCap)}.`;
       break;
     case 'denied':
-      text = `:no_entry_sign: Your request for more usage was denied${by}.${r.reason ? `\n>${esc(truncate(r.reason, 500))}` : ''}`;
+      text = `:no_entry_sign: Your request for more usage was denied${by}.${r.reason ? `\n>${typed(r.reason, 500).replace(/\n/g, '\n>')}` : ''}`;
       break;
     case 'expired':
       text = ':hourglass: Your request for more usage expired without a decision. You can ask again from `/usage`.';

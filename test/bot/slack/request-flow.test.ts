@@ -203,7 +203,7 @@ describe('extra usage requests in Slack, end to end', () => {
   it('lets an owner decide from the App Home Requests tab; the Home and every copy show it', async () => {
     const db = scratch.db.prisma;
     const asked = await requests.ask(orgId, 'bob');
-    await h.api.waitFor('chat.postMessage', (c) => JSON.stringify(c.args.blocks).includes('Request for extra usage') && JSON.stringify(c.args.blocks).includes('Bob'), 2);
+    await h.api.waitFor('chat.postMessage', (c) => JSON.stringify(c.args.blocks).includes('Request for extra usage') && JSON.stringify(c.args.blocks).includes(`<@${USERS.bob}>`), 2);
     const requestId = (await db.extraUsageRequest.findFirstOrThrow({ where: { workflowId: asked.workflowId, status: 'pending' } })).id;
     await h.openHome(USERS.owner);
     await h.api.waitFor('views.publish', (c) => c.args.user_id === USERS.owner);

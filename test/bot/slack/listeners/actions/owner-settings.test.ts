@@ -50,7 +50,7 @@ describe('owner settings in the App Home', () => {
     const blocks = home.args.view.blocks;
     const text = JSON.stringify(blocks);
     expect(text).toContain('*Extra usage* is *on*');
-    expect(text).toContain('Organisation monthly limit:* $1000.00');
+    expect(text).toContain('Organisation monthly limit:* $1,000.00');
     expect(text).toContain("Standard seats' monthly limit:* $500.00");
     expect(text).toContain("Premium seats' monthly limit:* Unlimited");
     expect(text).toContain('Individual seat limits');

@@ -47,7 +47,7 @@ describe('App Home', () => {
     await h.clickInHome(USERS.admin, 'home_tab_requests');
     const [requests] = await h.api.waitFor('views.publish', (c) => c.args.user_id === USERS.admin && JSON.stringify(c.args.view.blocks).includes('Requests waiting for a decision'));
     expect(actionIdsOf(requests!.args.view.blocks)).toEqual(['home_tab_me', 'home_tab_requests', 'decide_upgrade_seat', 'decide_enable_extra_usage', 'decide_deny']);
-    expect(JSON.stringify(requests!.args.view.blocks)).toContain('*Alice*');
+    expect(JSON.stringify(requests!.args.view.blocks)).toContain(`<@${USERS.alice}>`); // mentioned once, by Slack's own name
   });
 
   it('gives an owner all four tabs, the audit log included', async () => {
