@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textCell, toCsv } from '../../src/console/csv.js';
 import { previousPeriod } from '../../src/domain/invoices.js';
 import { periodOf, periodStart } from '../../src/domain/periods.js';
 import { creditBalance } from '../../src/ledger/balance.js';
@@ -219,5 +220,13 @@ describe('who sees billing', () => {
       expect(await res.text()).not.toContain('$');
     }
     await member.context.close();
+  });
+});
+
+describe('CSV writing', () => {
+  it('quotes commas, quotes and line breaks (RFC 4180), defuses formulas in text, leaves amounts alone', () => {
+    const text = toCsv([['name', 'amount'], [textCell('Smith, "Jo"'), '-1.50'], [textCell('two\nlines'), '0.000000001'], [textCell('@cmd'), null]]);
+    expect(text).toBe(`name,amount\r\n"Smith, ""Jo""",-1.50\r\n"two\nlines",0.000000001\r\n'@cmd,\r\n`);
+    expect(parseCsv(text)).toEqual([['name', 'amount'], ['Smith, "Jo"', '-1.50'], ['two\nlines', '0.000000001'], ["'@cmd", '']]);
   });
 });
