@@ -157,6 +157,8 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     const health = async () => {
       const outbox = await failingEvents(db);
       const failingSchedules = schedules.list();
+      // Teams: an org whose Microsoft Teams tenant is unknown cannot be reached proactively.
+      const teamsHealth = teams ? await teams.health() : null;
       return {
         // Still serving; something needs the operator.
         ...(outbox.count || failingSchedules.length ? { status: 'degraded' } : {}),
@@ -164,6 +166,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
         temporal: { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue },
         schedules: { failing: failingSchedules },
         outbox: { failing: outbox.count, oldestFailing: outbox.oldest },
+        ...(teamsHealth ? { teams: teamsHealth, ...(teamsHealth.tenantUnknown.length ? { status: 'degraded' } : {}) } : {}),
       };
     };
     if (!parts.api) {

@@ -34,6 +34,8 @@ export interface IncomingActivity {
   /** A message from an Action.Submit: the id of the card message it came from. */
   replyToId?: string;
   membersAdded?: Account[];
+  /** installationUpdate: "add", "add-upgrade", "remove", "remove-upgrade". */
+  action?: string;
   locale?: string;
 }
 

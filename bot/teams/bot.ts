@@ -41,6 +41,8 @@ export interface RunningTeamsBot {
   url: string | null;
   /** Handles one request to /api/messages (what the route calls). */
   handle(request: HttpRequest): Promise<HttpAnswer>;
+  /** For GET /health: orgs (slugs) whose Microsoft Teams tenant is unknown, so nobody can be reached proactively. */
+  health(): Promise<{ tenantUnknown: string[] }>;
   stop(): Promise<void>;
 }
 
@@ -65,9 +67,12 @@ export async function startTeamsBot(opts: TeamsBotOptions): Promise<RunningTeams
   const logic = teamsLogic(deps);
   const handle = (request: HttpRequest) => transport.process(request, logic);
 
-  if (settings.orgSlug && !(await opts.db.organization.findUnique({ where: { slug: settings.orgSlug } }))) {
+  const singleOrg = settings.orgSlug ? await opts.db.organization.findUnique({ where: { slug: settings.orgSlug }, select: { id: true, slug: true } }) : null;
+  if (settings.orgSlug && !singleOrg) {
     log(`teams: org '${settings.orgSlug}' (TEAMS_ORG_SLUG) is not provisioned yet; Teams users will be told so until it is`);
   }
+  // Told once at start (and on GET /health): proactive messages fail until the tenant is known.
+  if (singleOrg) await conversations.tenantKnown(singleOrg.id, singleOrg.slug);
   if (settings.auth.kind === 'none') log('teams: WARNING running without authentication (TEAMS_ALLOW_UNAUTHENTICATED=true): anyone reaching /api/messages can act as any Teams user. Local Emulator use only.');
 
   let url: string | null = null;
@@ -90,6 +95,12 @@ export async function startTeamsBot(opts: TeamsBotOptions): Promise<RunningTeams
     notifier: teamsNotifier(deps),
     url,
     handle,
+    async health() {
+      // Single-org mode only: other orgs are found by their own tenant id, so theirs is always known.
+      if (!settings.orgSlug) return { tenantUnknown: [] };
+      const org = await opts.db.organization.findUnique({ where: { slug: settings.orgSlug }, select: { id: true, slug: true } });
+      return { tenantUnknown: org && !(await conversations.tenantKnown(org.id, org.slug)) ? [org.slug] : [] };
+    },
     async stop() {
       await own?.close().catch((err: Error) => log(`teams: stop: ${err.message}`));
     },

@@ -3,6 +3,9 @@
 // stored from every personal-chat activity a user sends; for someone who never
 // wrote to the bot, the personal chat is created through the Bot Connector (the
 // tenant and service URL learnt from the org's other chats, or configured).
+// Installing the app (in a team or for a person) is remembered as well, so the
+// tenant is known before anyone writes to the bot; an org whose tenant is still
+// unknown is logged once and shown on GET /health.
 import type { Db } from '../../src/db/client.js';
 import type { Account, BotTransport, ConversationRef, IncomingActivity } from './activity.js';
 import { tenantOf } from './activity.js';
@@ -17,8 +20,24 @@ export interface ConversationStoreDeps {
 
 const isPersonal = (a: IncomingActivity) => a.conversation?.conversationType === 'personal' || (!a.conversation?.conversationType && !a.conversation?.isGroup);
 
+/** The row that remembers where the app was installed in a tenant (one per tenant and org). */
+const INSTALL_KEY = (tenantId: string) => `install:${tenantId}`;
+
 export function conversationStore(deps: ConversationStoreDeps) {
   const { db } = deps;
+  /** Orgs already reported as having no known tenant (reported once per process). */
+  const reported = new Set<string>();
+
+  /** Where to open chats for an org: its tenant and the latest Bot Connector and bot account seen. */
+  async function reach(orgId: string): Promise<{ tenantId: string | null; serviceUrl: string | null; bot: Account | null }> {
+    const [org, latest] = await Promise.all([
+      db.organization.findUniqueOrThrow({ where: { id: orgId }, select: { teamsTenantId: true } }),
+      db.teamsConversation.findFirst({ where: { orgId }, orderBy: { updatedAt: 'desc' } }),
+    ]);
+    const latestRef = latest?.reference as unknown as ConversationRef | undefined;
+    const tenantId = org.teamsTenantId ?? latestRef?.conversation.tenantId ?? (deps.settings.auth.kind === 'entra' ? deps.settings.auth.tenantId : null);
+    return { tenantId, serviceUrl: latest?.serviceUrl ?? null, bot: latestRef?.bot ?? null };
+  }
 
   async function save(orgId: string, memberId: string | null, aadObjectId: string, ref: ConversationRef) {
     const { activityId: _activityId, ...reference } = ref;
@@ -50,21 +69,47 @@ export function conversationStore(deps: ConversationStoreDeps) {
         if (stored.memberId !== person.memberId) await db.teamsConversation.update({ where: { id: stored.id }, data: { memberId: person.memberId } });
         return stored.reference as unknown as ConversationRef;
       }
-      const [org, latest] = await Promise.all([
-        db.organization.findUniqueOrThrow({ where: { id: orgId }, select: { teamsTenantId: true } }),
-        db.teamsConversation.findFirst({ where: { orgId }, orderBy: { updatedAt: 'desc' } }),
-      ]);
-      const latestRef = latest?.reference as unknown as ConversationRef | undefined;
-      const tenantId = org.teamsTenantId ?? latestRef?.conversation.tenantId ?? (deps.settings.auth.kind === 'entra' ? deps.settings.auth.tenantId : null);
+      const where = await reach(orgId);
+      const tenantId = where.tenantId;
       if (!tenantId) {
-        deps.log(`[teams] cannot open a chat with ${person.name}: the org's Microsoft Teams tenant is unknown (set Organization.teamsTenantId, or have someone write to the bot first)`);
+        if (!reported.has(orgId)) {
+          reported.add(orgId);
+          deps.log(`teams: OPERATOR ACTION: cannot open a chat with ${person.name} (and anyone else of this org): the org's Microsoft Teams tenant is unknown. Install the app in Teams (a team or someone's personal scope), or set "teamsTenantId" in the org document. Shown on GET /health until then.`);
+        }
         return null;
       }
-      const bot: Account = latestRef?.bot ?? { id: deps.transport.appId ? `28:${deps.transport.appId}` : 'extra-usage-bot' };
+      const bot: Account = where.bot ?? { id: deps.transport.appId ? `28:${deps.transport.appId}` : 'extra-usage-bot' };
       const user: Account = { id: person.teamsUserId, aadObjectId: person.teamsUserId, name: person.name };
-      const ref = await deps.transport.createPersonalConversation({ serviceUrl: latest?.serviceUrl ?? deps.settings.defaultServiceUrl, tenantId, user, bot });
+      const ref = await deps.transport.createPersonalConversation({ serviceUrl: where.serviceUrl ?? deps.settings.defaultServiceUrl, tenantId, user, bot });
       await save(orgId, person.memberId, person.teamsUserId, ref);
       return ref;
+    },
+
+    /**
+     * The app was installed (or updated) in a team or a personal scope: the tenant,
+     * Bot Connector and bot account are kept (one row per tenant), so chats can be
+     * opened before anyone writes. Removing the app forgets it.
+     */
+    async installed(orgId: string, activity: IncomingActivity, ref: ConversationRef, removed = false): Promise<void> {
+      const tenantId = tenantOf(activity);
+      if (!tenantId) return;
+      if (removed) {
+        await db.teamsConversation.deleteMany({ where: { orgId, aadObjectId: INSTALL_KEY(tenantId) } });
+        return;
+      }
+      const { activityId: _activityId, ...reference } = ref;
+      await save(orgId, null, INSTALL_KEY(tenantId), { ...reference, conversation: { ...reference.conversation, tenantId } });
+      if (reported.delete(orgId)) deps.log(`teams: the Microsoft Teams tenant of org ${orgId} is known now (${tenantId}, from the app's installation): chats can be opened`);
+    },
+
+    /** True when chats can be opened for the org (its tenant is known). Reports once when it is not. */
+    async tenantKnown(orgId: string, label: string): Promise<boolean> {
+      if ((await reach(orgId)).tenantId) return true;
+      if (!reported.has(orgId)) {
+        reported.add(orgId);
+        deps.log(`teams: OPERATOR ACTION: org '${label}' has no known Microsoft Teams tenant: alerts, request cards and digests cannot reach anyone until the app is installed in Teams or someone writes to the bot (or set "teamsTenantId" in the org document). Shown on GET /health until then.`);
+      }
+      return false;
     },
 
     /** Teams user ids ("29:…") of these people, where a chat told us (for card refresh lists). */

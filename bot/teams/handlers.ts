@@ -367,6 +367,10 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     let email: string | null = null;
     if (who.kind === 'unlinked' && (a.type === 'message' || a.type === 'invoke' || a.type === 'conversationUpdate')) ({ who, email } = await linkByRoster(turn, who));
     if (who.kind !== 'no_org') await deps.conversations.remember(who.org.id, who.kind === 'member' ? who.member.id : null, a, turn.reference);
+    // Installed in a team or for someone: the tenant is known from now on (chats can be opened proactively).
+    const install = a.type === 'installationUpdate' || (a.type === 'conversationUpdate' && a.membersAdded?.some((m) => m.id === a.recipient.id));
+    if (install && who.kind !== 'no_org') await deps.conversations.installed(who.org.id, a, turn.reference, a.type === 'installationUpdate' && (a.action ?? '').startsWith('remove'));
+    if (a.type === 'installationUpdate') return;
 
     if (a.type === 'invoke') {
       if (a.name === 'adaptiveCard/action') return onInvoke(turn, who, email);

@@ -56,6 +56,8 @@ export interface TeamsHarness {
   bot: RunningTeamsBot;
   connector: ConnectorStandIn;
   url: string;
+  /** Every line the bot logged, in order. */
+  logs: string[];
   /** Posts a raw activity (as the Bot Connector would) to /api/messages. */
   post(activity: Record<string, unknown>, headers?: Record<string, string>): Promise<BotAnswer>;
   message(user: TeamsUser, text: string, extra?: Record<string, unknown>): Promise<BotAnswer>;
@@ -123,6 +125,7 @@ export async function startTeamsHarness(db: Db, requests: RequestService, opts: 
     bot,
     connector,
     url,
+    logs: lines,
     post,
     message: (user, text, extra = {}) => post(activityFrom(user, connector.url, { type: 'message', text, ...extra })),
     invoke: (user, verb, data, trigger = 'manual', tenantId = TENANT) =>

@@ -1,0 +1,92 @@
+// The tenant learnt at install, through the real adapter: an org with no
+// teamsTenantId whose people never wrote to the bot cannot be reached proactively;
+// operators are told once (log) and GET /health's facts name the org until the app
+// is installed. Installing it in a team (installationUpdate) or adding the bot to a
+// conversation (conversationUpdate) makes the next alert open the owner's chat.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ownersOf } from '../../../src/ledger/people.js';
+import type { AlertView } from '../../../src/notify/port.js';
+import type { RequestService } from '../../../src/services/requests.js';
+import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
+import { provision } from '../../support/ledger.js';
+import { personalConversationId } from '../../support/teams-connector.js';
+import { BOT, startTeamsHarness, teamsEnterpriseDoc, USERS, type TeamsHarness } from '../../support/teams-harness.js';
+
+let scratch: Scratch;
+let h: TeamsHarness;
+let orgId: string;
+const requests = {} as RequestService;
+const TEAM_TENANT = 'tenant-installed';
+
+const alert = (title: string): AlertView => ({ kind: 'org_cap_threshold', orgId, orgName: 'Acme', title, text: 'Extra usage is at 80% of the cap.', facts: { Threshold: '80%' } });
+const unknownLines = () => h.logs.filter((l) => l.includes('OPERATOR ACTION') && l.includes('Microsoft Teams tenant'));
+
+beforeAll(async () => {
+  scratch = await migrated(scratchPglite);
+  orgId = (await provision(scratch.db.prisma, 'acme', teamsEnterpriseDoc())).orgId;
+  h = await startTeamsHarness(scratch.db.prisma, requests);
+});
+afterAll(async () => {
+  await h?.close();
+  await scratch?.dispose();
+});
+
+describe('Teams tenant captured at install', () => {
+  it('without a tenant, tells operators once (log and health) and sends nothing', async () => {
+    expect(await h.bot.health()).toEqual({ tenantUnknown: ['acme'] });
+    const owners = await ownersOf(scratch.db.prisma, orgId);
+    await h.bot.notifier.alert(alert('First alert'), owners);
+    await h.bot.notifier.alert(alert('Second alert'), owners);
+    await h.bot.health();
+    expect(h.connector.of('create')).toHaveLength(0);
+    expect(h.connector.of('send')).toHaveLength(0);
+    expect(unknownLines()).toHaveLength(1);
+    expect(unknownLines()[0]).toContain("org 'acme' has no known Microsoft Teams tenant");
+  });
+
+  it('learns it from the installation in a team, so the next alert opens the owner\'s chat in that tenant', async () => {
+    const res = await h.post({
+      type: 'installationUpdate',
+      action: 'add',
+      id: 'install-1',
+      channelId: 'msteams',
+      serviceUrl: h.connector.url,
+      from: { id: USERS.admin.id, aadObjectId: USERS.admin.aadObjectId, name: USERS.admin.name },
+      recipient: BOT,
+      conversation: { id: '19:general@thread.tacv2', conversationType: 'channel', tenantId: TEAM_TENANT, isGroup: true },
+      channelData: { tenant: { id: TEAM_TENANT }, team: { id: '19:general@thread.tacv2', name: 'Finance' } },
+    });
+    expect(res.status).toBe(200);
+    expect(await h.bot.health()).toEqual({ tenantUnknown: [] });
+    expect(h.logs.some((l) => l.includes(`is known now (${TEAM_TENANT}`))).toBe(true);
+    // Nothing is posted to the team on install.
+    expect(h.connector.of('send')).toHaveLength(0);
+
+    await h.bot.notifier.alert(alert('Third alert'), await ownersOf(scratch.db.prisma, orgId));
+    const [created] = await h.connector.waitFor('create');
+    expect(created!.body).toMatchObject({ isGroup: false, tenantId: TEAM_TENANT, members: [{ id: USERS.owner.aadObjectId }], bot: { id: BOT.id } });
+    const [sent] = await h.connector.waitFor('send');
+    expect(sent!.conversationId).toBe(personalConversationId(USERS.owner.aadObjectId));
+    expect(unknownLines()).toHaveLength(1);
+  });
+
+  it('forgets it when the app is removed from the team, and reports it again once', async () => {
+    // The owner's chat is stored now, so their tenant stays known through it: drop it to see the install alone.
+    await scratch.db.prisma.teamsConversation.deleteMany({ where: { orgId, aadObjectId: { not: `install:${TEAM_TENANT}` } } });
+    const removal = {
+      type: 'installationUpdate', action: 'remove', id: 'install-2', channelId: 'msteams', serviceUrl: h.connector.url,
+      from: { id: USERS.admin.id, aadObjectId: USERS.admin.aadObjectId }, recipient: BOT,
+      conversation: { id: '19:general@thread.tacv2', conversationType: 'channel', tenantId: TEAM_TENANT, isGroup: true },
+      channelData: { tenant: { id: TEAM_TENANT } },
+    };
+    expect((await h.post(removal)).status).toBe(200);
+    expect(await h.bot.health()).toEqual({ tenantUnknown: ['acme'] });
+    expect(await h.bot.health()).toEqual({ tenantUnknown: ['acme'] });
+    expect(unknownLines()).toHaveLength(2);
+
+    // Adding the bot to a conversation (conversationUpdate) teaches it as well.
+    const added = { ...removal, type: 'conversationUpdate', id: 'install-3', action: undefined, membersAdded: [{ id: BOT.id }] };
+    expect((await h.post(added)).status).toBe(200);
+    expect(await h.bot.health()).toEqual({ tenantUnknown: [] });
+  });
+});
