@@ -26,6 +26,7 @@ import { operatorChannel } from './notify/operators.js';
 import { ensureAllSchedules, ScheduleProblems } from './temporal/schedules.js';
 import { resumeAutoReloads } from './temporal/auto-reload.js';
 import { failingEvents } from './ledger/outbox.js';
+import { failingChannels } from './ledger/channel-health.js';
 import { startReservationSweeper } from './services/reservation-sweeper.js';
 import { startCacheSync } from './ledger/cache-versions.js';
 import { startStatusServer } from './status-server.js';
@@ -159,14 +160,17 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       const failingSchedules = schedules.list();
       // Teams: an org whose Microsoft Teams tenant is unknown cannot be reached proactively.
       const teamsHealth = teams ? await teams.health() : null;
+      const failingNotices = await failingChannels(db);
       return {
         // Still serving; something needs the operator.
-        ...(outbox.count || failingSchedules.length ? { status: 'degraded' } : {}),
+        ...(outbox.count || failingSchedules.length || failingNotices.length ? { status: 'degraded' } : {}),
         database: database.kind,
         temporal: { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue },
         schedules: { failing: failingSchedules },
         outbox: { failing: outbox.count, oldestFailing: outbox.oldest },
         ...(teamsHealth ? { teams: teamsHealth, ...(teamsHealth.tenantUnknown.length ? { status: 'degraded' } : {}) } : {}),
+        // Notice channels reported failing for an org (src/ledger/channel-health.ts).
+        notices: { failing: failingNotices },
       };
     };
     if (!parts.api) {

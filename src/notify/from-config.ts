@@ -3,6 +3,7 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { emailNotifierFromConfig } from './email.js';
+import { channelHealthIn } from '../ledger/channel-health.js';
 import { channelSendsIn } from '../ledger/channel-sends.js';
 import { emailSignInTokens } from '../services/sign-in.js';
 import { fanout, type Channel } from './fanout.js';
@@ -27,6 +28,8 @@ export function buildNotifier(config: Config, db: Db, log: (line: string) => voi
     notifier: fanout(
       [{ name: 'log', notifier: logNotifier(log) }, ...(email ? [{ name: 'email', notifier: email }] : []), ...chat].map((c) => (metrics ? countingFailures(c, metrics) : c)),
       channelSendsIn(db),
+      // A channel that keeps failing is reported once: log, GET /health, the org's audit log.
+      channelHealthIn(db, { log }),
     ),
     close: () => email?.close(),
   };
