@@ -1,7 +1,9 @@
 // The notifier port for Slack. Every message sent is remembered as a ChatMessage
 // row (channel 'slack', conversation = channel id, message = ts, request id), so:
 //  - a retried activity does not send a second copy of a request to the same admin;
-//  - when a request closes, every admin's copy is updated in place (chat.update).
+//  - when a request closes, every admin's copy is updated in place (chat.update): the
+//    card, its reminders and every digest page listing it (ChatMessageRequest rows);
+//  - a reminder is a reply in the thread of the admin's original card.
 // One recipient failing does not stop the others; the failure is raised afterwards
 // so the activity retries (and the rows make the retry send only what is missing).
 import type { Db } from '../../src/db/client.js';
@@ -9,7 +11,8 @@ import type { AlertView, DigestView, Notifier, Person, RequestView, SendOptions 
 import { openDm, type WebClient } from './surfaces.js';
 import { alertBlocks, alertText } from './views/alert.js';
 import type { Block } from './views/blocks.js';
-import { digestPages } from './views/digest.js';
+import { digestPageNow, digestPages } from './views/digest.js';
+import { orgRequest } from '../../src/ledger/requests.js';
 import { outcomeForRequesterBlocks, requestCardBlocks, requestText } from './views/request-card.js';
 import type { Workspaces } from './workspaces.js';
 
@@ -41,10 +44,12 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
     return (await db.chatMessage.count({ where: { orgId, channel: 'slack', purpose, requestId, memberId } })) > 0;
   }
 
-  async function post(client: WebClient, orgId: string, to: { channel: string; memberId: string | null }, purpose: Purpose, requestId: string | null, text: string, blocks: Block[]) {
-    const res = await client.chat.postMessage({ channel: to.channel, text, blocks });
+  async function post(client: WebClient, orgId: string, to: { channel: string; memberId: string | null; threadTs?: string }, purpose: Purpose, requestId: string | null, text: string, blocks: Block[], shows: string[] = []) {
+    const res = await client.chat.postMessage({ channel: to.channel, text, blocks, ...(to.threadTs ? { thread_ts: to.threadTs } : {}) });
     if (!res.ts || !res.channel) throw new Error(`chat.postMessage to ${to.channel} returned no ts`);
-    await db.chatMessage.create({ data: { orgId, channel: 'slack', purpose, requestId, memberId: to.memberId, conversationId: res.channel, messageId: res.ts } });
+    await db.chatMessage.create({
+      data: { orgId, channel: 'slack', purpose, requestId, memberId: to.memberId, conversationId: res.channel, messageId: res.ts, ...(shows.length ? { requests: { create: shows.map((id) => ({ requestId: id })) } } : {}) },
+    });
   }
 
   /** Runs one send per person; raises all failures at the end. */
@@ -61,8 +66,10 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
     if (!client) return;
     await each(reachable(admins), async (admin) => {
       if (await sent(r.orgId, purpose, r.requestId, admin.memberId)) return;
-      const channel = await openDm(client, admin.slackUserId);
-      await post(client, r.orgId, { channel, memberId: admin.memberId }, purpose, r.requestId, purpose === 'reminder' ? `Reminder: ${requestText(r)}` : requestText(r), requestCardBlocks(r, { reminder: purpose === 'reminder' }));
+      // A reminder answers in the thread of the card it reminds of (a new card when there is none).
+      const original = purpose === 'reminder' ? await db.chatMessage.findFirst({ where: { orgId: r.orgId, channel: 'slack', purpose: 'request', requestId: r.requestId, memberId: admin.memberId } }) : null;
+      const to = original ? { channel: original.conversationId, threadTs: original.messageId } : { channel: await openDm(client, admin.slackUserId) };
+      await post(client, r.orgId, { ...to, memberId: admin.memberId }, purpose, r.requestId, purpose === 'reminder' ? `Reminder: ${requestText(r)}` : requestText(r), requestCardBlocks(r, { reminder: purpose === 'reminder' }));
     });
   }
 
@@ -82,6 +89,17 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
       const tasks: (() => Promise<void>)[] = copies.map((m) => async () => {
         await client.chat.update({ channel: m.conversationId, ts: m.messageId, text: requestText(r), blocks: requestCardBlocks(r, { reminder: m.purpose === 'reminder' }) });
       });
+      // Digest pages listing it: each page again as it is now (its other requests read fresh too).
+      const digestCopies = await db.chatMessage.findMany({ where: { orgId: r.orgId, channel: 'slack', purpose: 'digest', requests: { some: { requestId: r.requestId } } }, include: { requests: true } });
+      for (const page of digestCopies) {
+        tasks.push(async () => {
+          const views = (await Promise.all(page.requests.map((x) => (x.requestId === r.requestId ? r : orgRequest(db, r.orgId, x.requestId)))))
+            .filter((v): v is RequestView => v !== null)
+            .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt) || a.requestId.localeCompare(b.requestId));
+          const now = digestPageNow(r.orgName, views, page.memberId ? { memberId: page.memberId } : undefined);
+          await client.chat.update({ channel: page.conversationId, ts: page.messageId, text: now.text, blocks: now.blocks });
+        });
+      }
       const requester = r.requester;
       if (requester.slackUserId) {
         tasks.push(async () => {
@@ -125,7 +143,7 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
       await each(reachable(admins), async (admin) => {
         const channel = await openDm(client, admin.slackUserId);
         // Built per admin: an admin who asked sees their own request without buttons.
-        for (const page of digestPages(d, { memberId: admin.memberId })) await post(client, d.orgId, { channel, memberId: admin.memberId }, 'digest', null, page.text, page.blocks);
+        for (const page of digestPages(d, { memberId: admin.memberId })) await post(client, d.orgId, { channel, memberId: admin.memberId }, 'digest', null, page.text, page.blocks, page.requestIds);
         await opts?.delivered?.(admin.memberId);
       });
     },
