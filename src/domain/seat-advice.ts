@@ -64,10 +64,16 @@ export function adviseSeat(input: {
   /** The member's priced usage over the months, oldest first. */
   usage: readonly UsageCost[];
 }): SeatAdvice {
+  const extra = { standard: replayExtra(input.usage, input.tiers.standard).extraNanos, premium: replayExtra(input.usage, input.tiers.premium).extraNanos };
+  return adviseFromExtra({ currentTier: input.currentTier, months: input.months, prices: input.prices, extra });
+}
+
+/** The same rule from each tier's replayed extra usage (replayExtra) over the months. */
+export function adviseFromExtra(input: { currentTier: SeatTier; months: number; prices: Record<SeatTier, Nanos>; extra: Record<SeatTier, Nanos> }): SeatAdvice {
   const months = BigInt(input.months);
   const costOf = (tier: SeatTier): TierCost => {
     const seatNanos = input.prices[tier] * months;
-    const { extraNanos } = replayExtra(input.usage, input.tiers[tier]);
+    const extraNanos = input.extra[tier];
     return { tier, seatNanos, extraNanos, totalNanos: seatNanos + extraNanos };
   };
   const current = costOf(input.currentTier);

@@ -6,7 +6,7 @@ import type { Db } from '../db/client.js';
 import type { SeatTier } from '../domain/caps.js';
 import { formatUsd, type Nanos } from '../domain/money.js';
 import { parsePeriod, periodOf } from '../domain/periods.js';
-import { adviseSeat, otherTier, type UsageCost } from '../domain/seat-advice.js';
+import { adviseFromExtra, otherTier, replayExtra, type TierAllowance, type UsageCost } from '../domain/seat-advice.js';
 import { OPERATOR_ACTOR } from './actors.js';
 import { writeAudit } from './audit.js';
 import type { OrgWithTiers } from './limits-state.js';
@@ -74,34 +74,61 @@ export interface SeatAdviceRow {
   savingPerMonth: string;
 }
 
-/** Members who would cost less on the other tier, biggest saving first. */
-export async function seatAdviceReport(db: Db, org: OrgWithTiers, at: Date) {
-  const months = completeMonthsBefore(at, org.timezone, ADVICE_MONTHS);
-  const prices = await seatPricesOf(db, org.id);
-  const base = { months, prices: seatPricesView(prices), rule: 'seat price × months + the extra usage that seat would have incurred (its included allowance replayed over the usage); advice when the other tier costs strictly less' };
-  if (!prices) return { ...base, advice: [] as SeatAdviceRow[] };
-  const [members, events] = await Promise.all([
-    db.member.findMany({ where: { orgId: org.id, removedAt: null }, select: { id: true, externalId: true, name: true, seatTier: true } }),
-    db.usageEvent.findMany({
-      where: { orgId: org.id, period: { in: months }, costNanos: { not: null } },
-      select: { memberId: true, occurredAt: true, costNanos: true },
-      orderBy: [{ memberId: 'asc' }, { occurredAt: 'asc' }, { createdAt: 'asc' }],
-    }),
-  ]);
+const allowanceOf = (org: OrgWithTiers, tier: SeatTier): TierAllowance => {
+  const c = tierConfigOf(org, tier);
+  return { includedAllowanceNanos: c.includedAllowanceNanos, windowMinutes: c.windowMinutes };
+};
+
+const NO_EXTRA: Record<SeatTier, Nanos> = { standard: 0n, premium: 0n };
+
+// Replaying every member's usage through both tiers is the costly part, and its answer
+// depends only on the months' priced usage and the tiers' allowances: kept per org
+// under a fingerprint of those (how many priced events, their total cost, the newest
+// one, the allowances), looked up with one aggregate query. Usage priced late or
+// recorded late into those months changes the fingerprint, so the answer is redone.
+const replays = new Map<string, { fingerprint: string; extras: Map<string, Record<SeatTier, Nanos>> }>();
+
+async function replayedExtras(db: Db, orgId: string, months: string[], tiers: Record<SeatTier, TierAllowance>): Promise<Map<string, Record<SeatTier, Nanos>>> {
+  const [agg] = await db.$queryRaw<{ n: bigint | number | string; total: bigint | string | null; newest: Date | null }[]>`
+    SELECT COUNT(*) AS "n", SUM("costNanos") AS "total", MAX("createdAt") AS "newest"
+    FROM "UsageEvent" WHERE "orgId" = ${orgId} AND "period" IN (${months[0]}, ${months[1]}, ${months[2]}) AND "costNanos" IS NOT NULL`;
+  const fingerprint = [months.join(','), String(agg?.n ?? 0), String(agg?.total ?? 0), agg?.newest?.toISOString() ?? '',
+    tiers.standard.includedAllowanceNanos, tiers.standard.windowMinutes, tiers.premium.includedAllowanceNanos, tiers.premium.windowMinutes].join('|');
+  const hit = replays.get(orgId);
+  if (hit && hit.fingerprint === fingerprint) return hit.extras;
+  const events = await db.usageEvent.findMany({
+    where: { orgId, period: { in: months }, costNanos: { not: null } },
+    select: { memberId: true, occurredAt: true, costNanos: true },
+    orderBy: [{ memberId: 'asc' }, { occurredAt: 'asc' }, { createdAt: 'asc' }],
+  });
   const usage = new Map<string, UsageCost[]>();
   for (const e of events) {
     let list = usage.get(e.memberId);
     if (!list) usage.set(e.memberId, (list = []));
     list.push({ at: e.occurredAt, costNanos: e.costNanos! });
   }
-  const allowance = (tier: SeatTier) => {
-    const c = tierConfigOf(org, tier);
-    return { includedAllowanceNanos: c.includedAllowanceNanos, windowMinutes: c.windowMinutes };
-  };
-  const tiers = { standard: allowance('standard'), premium: allowance('premium') };
+  const extras = new Map<string, Record<SeatTier, Nanos>>();
+  for (const [memberId, list] of usage) {
+    extras.set(memberId, { standard: replayExtra(list, tiers.standard).extraNanos, premium: replayExtra(list, tiers.premium).extraNanos });
+  }
+  replays.set(orgId, { fingerprint, extras });
+  return extras;
+}
+
+/** Members who would cost less on the other tier, biggest saving first. */
+export async function seatAdviceReport(db: Db, org: OrgWithTiers, at: Date) {
+  const months = completeMonthsBefore(at, org.timezone, ADVICE_MONTHS);
+  const prices = await seatPricesOf(db, org.id);
+  const base = { months, prices: seatPricesView(prices), rule: 'seat price × months + the extra usage that seat would have incurred (its included allowance replayed over the usage); advice when the other tier costs strictly less' };
+  if (!prices) return { ...base, advice: [] as SeatAdviceRow[] };
+  const tiers = { standard: allowanceOf(org, 'standard'), premium: allowanceOf(org, 'premium') };
+  const [members, extras] = await Promise.all([
+    db.member.findMany({ where: { orgId: org.id, removedAt: null }, select: { id: true, externalId: true, name: true, seatTier: true } }),
+    replayedExtras(db, org.id, months, tiers),
+  ]);
   const rows: (SeatAdviceRow & { savingNanos: bigint })[] = [];
   for (const m of members) {
-    const a = adviseSeat({ currentTier: m.seatTier, months: ADVICE_MONTHS, prices, tiers, usage: usage.get(m.id) ?? [] });
+    const a = adviseFromExtra({ currentTier: m.seatTier, months: ADVICE_MONTHS, prices, extra: extras.get(m.id) ?? NO_EXTRA });
     if (!a.move) continue;
     rows.push({
       memberId: m.id, externalId: m.externalId, name: m.name, currentTier: m.seatTier, suggestedTier: otherTier(m.seatTier),

@@ -1,8 +1,9 @@
 // Spend reports (GET /v1/reports/spend and /v1/reports/spend/members/:member, and the
 // console's Spend pages, which call these same functions): a month's priced usage per
 // local day in the org's timezone, top members, by model and by product, and when
-// the org cap is reached at the month's rate. Exact decimal strings; unpriced usage
-// counts nowhere until priced, as everywhere.
+// the org cap is reached at the month's rate, from one scan of the month's usage
+// (GROUPING SETS). Exact decimal strings; unpriced usage counts nowhere until priced,
+// as everywhere.
 import type { Db } from '../db/client.js';
 import { forecastCapDay, localDay, type CapForecast } from '../domain/forecast.js';
 import { formatUsd, formatUsdOrNull } from '../domain/money.js';
@@ -10,7 +11,8 @@ import { nextPeriod, parsePeriod, periodOf, periodStart } from '../domain/period
 import { notFound } from './errors.js';
 import type { OrgWithTiers } from './limits-state.js';
 import { findMember } from './members.js';
-import { productBreakdown } from './reports.js';
+import type { ProductSpendView } from './reports.js';
+import { UNSPECIFIED_PRODUCT } from '../domain/products.js';
 
 export const TOP_MEMBERS = 10;
 
@@ -34,53 +36,80 @@ export interface SpendLine {
   requests: number;
 }
 
-interface DayRow { day: string; cost: bigint | string | null; included: bigint | string | null; extra: bigint | string | null; n: bigint | number | string }
+/** One row of the month's one pass over its usage: a day, a member, a model or a product. */
+interface GroupRow { g: number | bigint | string; day: string | null; memberId: string | null; family: string | null; product: string | null; cost: bigint | string | null; included: bigint | string | null; extra: bigint | string | null; n: bigint | number | string }
 
 const big = (v: bigint | string | number | null | undefined) => BigInt(v ?? 0);
 
-/** Every day of the month, with the priced usage that occurred on it (local days). */
-async function daysOf(db: Db, org: OrgWithTiers, period: string, at: Date, memberId?: string): Promise<{ days: SpendDay[]; extraNanos: bigint; includedNanos: bigint; costNanos: bigint }> {
-  const rows = memberId
-    ? await db.$queryRaw<DayRow[]>`
+// GROUPING(day, memberId, family, product): 0 bits for the columns a row is grouped by.
+const BY_DAY = 0b0111;
+const BY_MEMBER = 0b1011;
+const BY_MODEL = 0b1101;
+const BY_PRODUCT = 0b1110;
+
+/**
+ * The month's priced usage in one scan: per local day (org timezone), per member,
+ * per model (price-book family) and per product, with sums of cost, included, extra.
+ */
+async function monthGroups(db: Db, org: OrgWithTiers, period: string, memberId?: string): Promise<GroupRow[]> {
+  return db.$queryRaw<GroupRow[]>`
+    SELECT GROUPING("day", "memberId", "family", "product") AS "g", "day", "memberId", "family", "product",
+      SUM("costNanos") AS "cost", SUM("includedNanos") AS "included", SUM("extraNanos") AS "extra", COUNT(*) AS "n"
+    FROM (
       SELECT to_char((("occurredAt" AT TIME ZONE 'UTC') AT TIME ZONE ${org.timezone})::date, 'YYYY-MM-DD') AS "day",
-        SUM("costNanos") AS "cost", SUM("includedNanos") AS "included", SUM("extraNanos") AS "extra", COUNT(*) AS "n"
-      FROM "UsageEvent" WHERE "orgId" = ${org.id} AND "period" = ${period} AND "costNanos" IS NOT NULL AND "memberId" = ${memberId}
-      GROUP BY 1`
-    : await db.$queryRaw<DayRow[]>`
-      SELECT to_char((("occurredAt" AT TIME ZONE 'UTC') AT TIME ZONE ${org.timezone})::date, 'YYYY-MM-DD') AS "day",
-        SUM("costNanos") AS "cost", SUM("includedNanos") AS "included", SUM("extraNanos") AS "extra", COUNT(*) AS "n"
-      FROM "UsageEvent" WHERE "orgId" = ${org.id} AND "period" = ${period} AND "costNanos" IS NOT NULL
-      GROUP BY 1`;
-  const byDay = new Map(rows.map((r) => [r.day, r]));
+        "memberId", "family", "product", "costNanos", "includedNanos", "extraNanos"
+      FROM "UsageEvent"
+      WHERE "orgId" = ${org.id} AND "period" = ${period} AND "costNanos" IS NOT NULL AND (${memberId ?? null}::text IS NULL OR "memberId" = ${memberId ?? null})
+    ) e
+    GROUP BY GROUPING SETS (("day"), ("memberId"), ("family"), ("product"))`;
+}
+
+interface Sums { costNanos: bigint; includedNanos: bigint; extraNanos: bigint; requests: number }
+const sumsOf = (r: GroupRow): Sums => ({ costNanos: big(r.cost), includedNanos: big(r.included), extraNanos: big(r.extra), requests: Number(r.n) });
+const line = (g: Sums): SpendLine => ({ cost: formatUsd(g.costNanos), included: formatUsd(g.includedNanos), extra: formatUsd(g.extraNanos), requests: g.requests });
+/** Highest extra first, then highest cost, then the key: a stable order. */
+const byExtra = (a: Sums & { key: string }, b: Sums & { key: string }) => {
+  if (a.extraNanos !== b.extraNanos) return a.extraNanos > b.extraNanos ? -1 : 1;
+  if (a.costNanos !== b.costNanos) return a.costNanos > b.costNanos ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+};
+const byName = (a: { product: string }, b: { product: string }) => (a.product < b.product ? -1 : a.product > b.product ? 1 : 0);
+
+/** Every day of the month (local days), the groups of one scan split out. */
+function split(rows: GroupRow[], org: OrgWithTiers, period: string, at: Date) {
+  const days = new Map<string, Sums>();
+  const members: (Sums & { key: string })[] = [];
+  const models: (Sums & { key: string })[] = [];
+  const products: ProductSpendView[] = [];
+  for (const r of rows) {
+    const g = Number(r.g);
+    if (g === BY_DAY) days.set(r.day!, sumsOf(r));
+    else if (g === BY_MEMBER) members.push({ ...sumsOf(r), key: r.memberId! });
+    else if (g === BY_MODEL) models.push({ ...sumsOf(r), key: r.family! });
+    else if (g === BY_PRODUCT) products.push({ product: r.product ?? UNSPECIFIED_PRODUCT, ...line(sumsOf(r)) });
+  }
   const { year, month } = parsePeriod(period);
   const length = new Date(Date.UTC(year, month, 0)).getUTCDate();
   const today = localDay(at, org.timezone);
   let cumulative = 0n;
   let included = 0n;
   let cost = 0n;
-  const days: SpendDay[] = [];
+  const list: SpendDay[] = [];
   for (let d = 1; d <= length; d++) {
     const date = `${period}-${String(d).padStart(2, '0')}`;
-    const r = byDay.get(date);
-    cumulative += big(r?.extra);
-    included += big(r?.included);
-    cost += big(r?.cost);
-    days.push({ date, cost: formatUsd(big(r?.cost)), included: formatUsd(big(r?.included)), extra: formatUsd(big(r?.extra)), cumulativeExtra: formatUsd(cumulative), requests: Number(r?.n ?? 0), future: date > today });
+    const r = days.get(date);
+    cumulative += r?.extraNanos ?? 0n;
+    included += r?.includedNanos ?? 0n;
+    cost += r?.costNanos ?? 0n;
+    list.push({ date, cost: formatUsd(r?.costNanos ?? 0n), included: formatUsd(r?.includedNanos ?? 0n), extra: formatUsd(r?.extraNanos ?? 0n), cumulativeExtra: formatUsd(cumulative), requests: r?.requests ?? 0, future: date > today });
   }
-  return { days, extraNanos: cumulative, includedNanos: included, costNanos: cost };
+  return {
+    days: list, extraNanos: cumulative, includedNanos: included, costNanos: cost,
+    members: members.sort(byExtra),
+    models: models.sort(byExtra).map((m) => ({ model: m.key, ...line(m) })),
+    products: products.sort(byName),
+  };
 }
-
-const sums = { _sum: { costNanos: true, includedNanos: true, extraNanos: true }, _count: { _all: true } } as const;
-type Sums = { _sum: { costNanos: bigint | null; includedNanos: bigint | null; extraNanos: bigint | null }; _count: { _all: number } };
-const line = (g: Sums): SpendLine => ({ cost: formatUsd(g._sum.costNanos ?? 0n), included: formatUsd(g._sum.includedNanos ?? 0n), extra: formatUsd(g._sum.extraNanos ?? 0n), requests: g._count._all });
-/** Highest extra first, then highest cost, then the key: a stable order. */
-const byExtra = <T extends Sums>(key: (g: T) => string) => (a: T, b: T) => {
-  const ea = a._sum.extraNanos ?? 0n, eb = b._sum.extraNanos ?? 0n;
-  if (ea !== eb) return ea > eb ? -1 : 1;
-  const ca = a._sum.costNanos ?? 0n, cb = b._sum.costNanos ?? 0n;
-  if (ca !== cb) return ca > cb ? -1 : 1;
-  return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
-};
 
 const monthOf = (org: OrgWithTiers, at: Date, period?: string) => {
   const month = period ?? periodOf(at, org.timezone);
@@ -94,29 +123,24 @@ function forecastView(f: CapForecast) {
 /** The org's month: per day against the org cap, the forecast, top members, by model and by product. */
 export async function spendReport(db: Db, org: OrgWithTiers, at: Date, period?: string) {
   const { month, start, end, current } = monthOf(org, at, period);
-  const where = { orgId: org.id, period: month, costNanos: { not: null } };
-  const [daily, byMember, byModel, products] = await Promise.all([
-    daysOf(db, org, month, at),
-    db.usageEvent.groupBy({ by: ['memberId'], where, ...sums }),
-    db.usageEvent.groupBy({ by: ['family'], where, ...sums }),
-    productBreakdown(db, org, month, at),
-  ]);
-  const top = byMember.sort(byExtra((g) => g.memberId)).slice(0, TOP_MEMBERS);
-  const people = await db.member.findMany({ where: { id: { in: top.map((g) => g.memberId) } }, select: { id: true, externalId: true, name: true, seatTier: true } });
+  const m = split(await monthGroups(db, org, month), org, month, at);
+  const top = m.members.slice(0, TOP_MEMBERS);
+  const people = await db.member.findMany({ where: { id: { in: top.map((g) => g.key) } }, select: { id: true, externalId: true, name: true, seatTier: true } });
   const person = new Map(people.map((p) => [p.id, p]));
   const cap = org.orgMonthlyCapNanos;
   // The forecast is of the month in progress; a past month is what it was.
-  const forecast = current ? forecastCapDay({ spentNanos: daily.extraNanos, capNanos: cap, monthStart: start, monthEnd: end, now: at, timeZone: org.timezone }) : cap !== null && daily.extraNanos >= cap ? { kind: 'reached' as const } : { kind: 'past_month' as const };
+  const forecast = current ? forecastCapDay({ spentNanos: m.extraNanos, capNanos: cap, monthStart: start, monthEnd: end, now: at, timeZone: org.timezone }) : cap !== null && m.extraNanos >= cap ? { kind: 'reached' as const } : { kind: 'past_month' as const };
   return {
     period: month,
     timezone: org.timezone,
     cap: formatUsdOrNull(cap),
-    monthToDate: { cost: formatUsd(daily.costNanos), included: formatUsd(daily.includedNanos), extra: formatUsd(daily.extraNanos) },
+    monthToDate: { cost: formatUsd(m.costNanos), included: formatUsd(m.includedNanos), extra: formatUsd(m.extraNanos) },
     forecast: forecast.kind === 'past_month' ? forecast : forecastView(forecast),
-    days: daily.days,
-    topMembers: top.map((g) => ({ memberId: g.memberId, externalId: person.get(g.memberId)?.externalId ?? null, name: person.get(g.memberId)?.name ?? null, seatTier: person.get(g.memberId)?.seatTier ?? null, ...line(g) })),
-    models: byModel.sort(byExtra((g) => g.family)).map((g) => ({ model: g.family, ...line(g) })),
-    products: products.products,
+    days: m.days,
+    topMembers: top.map((g) => ({ memberId: g.key, externalId: person.get(g.key)?.externalId ?? null, name: person.get(g.key)?.name ?? null, seatTier: person.get(g.key)?.seatTier ?? null, ...line(g) })),
+    models: m.models,
+    /** As GET /v1/reports/products' `products` (tested equal). */
+    products: m.products,
   };
 }
 
@@ -125,20 +149,16 @@ export async function memberSpendReport(db: Db, org: OrgWithTiers, memberRef: st
   const member = await findMember(db, org.id, memberRef);
   if (!member) throw notFound(`member '${memberRef}'`, 'member');
   const { month } = monthOf(org, at, period);
-  const where = { orgId: org.id, period: month, costNanos: { not: null }, memberId: member.id };
-  const [daily, byModel, products] = await Promise.all([
-    daysOf(db, org, month, at, member.id),
-    db.usageEvent.groupBy({ by: ['family'], where, ...sums }),
-    productBreakdown(db, org, month, at),
-  ]);
+  const m = split(await monthGroups(db, org, month, member.id), org, month, at);
   return {
     period: month,
     timezone: org.timezone,
     member: { memberId: member.id, externalId: member.externalId, name: member.name, seatTier: member.seatTier, cap: formatUsdOrNull(member.extraUsageCapNanos), removed: member.removedAt !== null },
-    monthToDate: { cost: formatUsd(daily.costNanos), included: formatUsd(daily.includedNanos), extra: formatUsd(daily.extraNanos) },
-    days: daily.days,
-    models: byModel.sort(byExtra((g) => g.family)).map((g) => ({ model: g.family, ...line(g) })),
-    products: products.members.find((m) => m.memberId === member.id)?.products ?? [],
+    monthToDate: { cost: formatUsd(m.costNanos), included: formatUsd(m.includedNanos), extra: formatUsd(m.extraNanos) },
+    days: m.days,
+    models: m.models,
+    /** As this member's entry in GET /v1/reports/products (tested equal). */
+    products: m.products,
   };
 }
 

@@ -161,3 +161,18 @@ describe('Seat advice as an admin and as a member', () => {
     expect(await scratch.db.prisma.member.findMany({ where: { orgId }, orderBy: { id: 'asc' } })).toEqual(before);
   });
 });
+
+describe('seat advice after more usage lands in those months', () => {
+  it('is worked out again (usage recorded late into an advised month counts)', async () => {
+    const session = await h.apiSession(SLUG, 'owner-1');
+    const advice = async () => (await h.call('GET', '/v1/reports/seat-advice', { token: session })).body.advice.find((a: { externalId: string }) => a.externalId === 'bob');
+    expect((await advice()).savingPerMonth).toBe('35.00');
+    // Bob (premium, $3 a window) uses $10 once: premium $180 + $7 extra, standard $75 + $9 extra: saves $103 / 3 = $34.33.
+    const [oldest] = completeMonthsBefore(NOW, TZ, 3);
+    const at = new Date(periodStart(oldest!, TZ).getTime() + 2 * 3_600_000).toISOString();
+    const key = await h.issueKey(SLUG, ['usage']);
+    const res = await h.call('POST', '/v1/usage/record', { token: key, body: { requestId: 'late-bob', member: 'bob', model: HAIKU, at, usage: usageOfCents(1000) } });
+    expect(res.status).toBe(200);
+    expect(await advice()).toMatchObject({ savingPerMonth: '34.33', currentCost: '187.00', suggestedCost: '84.00' });
+  });
+});
