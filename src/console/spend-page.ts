@@ -4,7 +4,7 @@
 // GET /v1/reports/spend, /v1/reports/spend/members/:member and /v1/reports/products,
 // shown to whole cents. Members have their own month on My usage.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { z } from 'zod';
+import { text } from '../domain/fields.js';
 import { parseUsd } from '../domain/money.js';
 import { nextPeriod, periodOf, periodStart } from '../domain/periods.js';
 import { isAdmin } from '../ledger/actors.js';
@@ -156,7 +156,9 @@ export function spendPage(app: FastifyInstance, deps: ConsoleDeps) {
     const ctx = await signedIn(deps, request, reply);
     if (!ctx) return reply;
     if (!isAdmin(ctx.viewer.member)) return reply.redirect('/me', 303);
-    const { member } = z.object({ member: z.string().min(1).max(200) }).parse(request.params);
-    return page(reply, ctx, () => renderMemberSpend(deps, ctx, member, (request.query ?? {}) as Record<string, unknown>));
+    // A name no member can have (control characters, too long) is nobody: 404, not a database error.
+    const ref = text(200).safeParse((request.params as { member?: unknown }).member);
+    if (!ref.success) return refusalPage(reply, ctx, 404, 'No member of the organisation has this id.');
+    return page(reply, ctx, () => renderMemberSpend(deps, ctx, ref.data, (request.query ?? {}) as Record<string, unknown>));
   });
 }

@@ -124,6 +124,8 @@ describe('Spend as the owner', () => {
     // Someone who is not a member of the org: a 404 page.
     const res = await page.goto(`${h.base}/spend/members/nobody`);
     expect(res!.status()).toBe(404);
+    const hostile = await page.goto(`${h.base}/spend/members/a%00b`);
+    expect(hostile!.status()).toBe(404);
     await context.close();
   });
 
