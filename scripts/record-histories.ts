@@ -15,12 +15,15 @@ import { openRequest } from '../src/ledger/requests.js';
 import { alertDay, unpricedAlertKey, unpricedSubjectOf } from '../src/domain/unpriced-alert.js';
 import { requestService } from '../src/services/requests.js';
 import { startOutboxRelay } from '../src/temporal/outbox-relay.js';
-import { outboxRoutes } from '../src/temporal/outbox-routes.js';
+import { alertWorkflowId, outboxRoutes } from '../src/temporal/outbox-routes.js';
+import { teamAutoReloadId } from '../src/temporal/auto-reload.js';
+import { orgSlugOf } from '../src/temporal/names.js';
+import { enableSearchAttributes } from '../src/temporal/search-attributes.js';
 import type { RequestState } from '../workflows/messages.js';
 import { monthEndWorkflowId } from '../workflows/month-end.js';
 import { migrated, scratchPglite } from '../test/support/databases.js';
 import { enterpriseDoc, HAIKU, teamDoc, usageOfCents } from '../test/support/fixtures.js';
-import { provision } from '../test/support/ledger.js';
+import { exhaustSeat, provision } from '../test/support/ledger.js';
 import { recordingNotifier } from '../test/support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../test/support/temporal.js';
 import { flakyPayments } from '../test/support/payments.js';
@@ -32,6 +35,8 @@ const DAY = 86_400_000;
 
 const scratch = await migrated(scratchPglite);
 const env = await devServerEnv();
+// Workflows started as the service starts them: with our search attributes (docs/workflows.md).
+await enableSearchAttributes(env.client, env.connection, env.namespace ?? 'default');
 const db = scratch.db.prisma;
 const payments = flakyPayments(db);
 // Errors the processor answers an org's next charges with (PaymentPending, PaymentDeclined), before flakyPayments' rules.
@@ -97,7 +102,7 @@ async function reloadOf(orgId: string): Promise<string> {
 async function episodeOf(orgId: string): Promise<string> {
   await spend(orgId, 'alice', 1500);
   await relay.drain();
-  return `auto-reload/${orgId}`;
+  return teamAutoReloadId(await orgSlugOf(db, orgId));
 }
 
 /** Each scenario drives one workflow and returns its workflow id; `expect` is checked against its result. */
@@ -111,6 +116,20 @@ const scenarios: { file: string; expect?: (result: any) => boolean; run: () => P
       const state = await openedState(asked.workflowId);
       await slow.decide(a.orgId, state.requestId!, 'bob', { decision: 'deny' }).catch(() => {}); // refused: a member
       await slow.decide(a.orgId, state.requestId!, 'admin-1', { decision: 'enable_extra_usage', cap: '25.00' });
+      return asked.workflowId;
+    },
+  },
+  {
+    // Started with the search attributes: RequestStatus is upserted when the admin decides.
+    file: 'extra-usage-request-denied-status',
+    expect: (result) => result.status === 'denied',
+    async run() {
+      const slow = service(DAY, 7 * DAY);
+      const d = await provision(db, 'denied-status', enterpriseDoc({ extraUsage: { enabled: true, scope: 'selected_members' } }));
+      await exhaustSeat(db, d.orgId, 'alice');
+      const asked = await slow.ask(d.orgId, 'alice');
+      const state = await openedState(asked.workflowId);
+      await slow.decide(d.orgId, state.requestId!, 'admin-1', { decision: 'deny' });
       return asked.workflowId;
     },
   },
@@ -141,7 +160,7 @@ const scenarios: { file: string; expect?: (result: any) => boolean; run: () => P
       await spend(o.orgId, 'bob', 300);
       await spend(o.orgId, 'bob', 500);
       await relay.drain();
-      return `alert/${o.orgId}/${await eventId(o.orgId, 'org_cap_threshold')}`;
+      return alertWorkflowId('cap-alert', 'org_cap_threshold', await eventId(o.orgId, 'org_cap_threshold'));
     },
   },
   {
@@ -154,7 +173,7 @@ const scenarios: { file: string; expect?: (result: any) => boolean; run: () => P
       await spend(o.orgId, 'bob', 500);
       await relay.drain();
       const first = await eventId(o.orgId, 'org_cap_threshold');
-      await env.client.workflow.getHandle(`alert/${o.orgId}/${first}`).result();
+      await env.client.workflow.getHandle(alertWorkflowId('cap-alert-duplicate', 'org_cap_threshold', first)).result();
       const event = await db.outboxEvent.findUniqueOrThrow({ where: { id: BigInt(first) } });
       const workflowId = `alert/${o.orgId}/other-event`;
       await env.client.workflow.start('capAlert', { taskQueue: worker.taskQueue, workflowId, args: [{ orgId: o.orgId, eventId: 'other-event', event: { ...(event.payload as object), type: event.type } }] });
@@ -187,6 +206,14 @@ const scenarios: { file: string; expect?: (result: any) => boolean; run: () => P
       const o = await teamOrg('auto-reload-failed');
       payments.failures.set(o.orgId, Infinity);
       return reloadOf(o.orgId);
+    },
+  },
+  {
+    // An episode that knows its org's slug: its notice is alert/<slug>/reload_succeeded/…, with OrgSlug and AlertKind.
+    file: 'team-auto-reload-named-notice',
+    expect: (result) => result.outcome === 'above_threshold' && result.reloads === 1,
+    async run() {
+      return episodeOf((await teamOrg('team-auto-reload-named')).orgId);
     },
   },
   {

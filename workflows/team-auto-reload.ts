@@ -16,16 +16,19 @@
 // it is tried again under the same key, waiting longer each time, before anything else,
 // so the card is never charged twice for one reload.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ActivityFailure, condition, continueAsNew, defineSignal, ParentClosePolicy, proxyActivities, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, condition, continueAsNew, defineSignal, ParentClosePolicy, patched, proxyActivities, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import type { AutoReloadActivities, ReloadStep } from '../src/activities/auto-reload.js';
 import type { AlertEvent } from '../src/domain/alerts.js';
 import type { DeliverAlertInput } from '../src/activities/alerts.js';
+import { ALERT_KIND, ORG_SLUG } from './search-attributes.js';
 
 /** "Look again": the balance or the settings changed. Carries nothing; the workflow re-reads. */
 export const reloadWanted = defineSignal('reloadWanted');
 
 export interface TeamAutoReloadInput {
   orgId: string;
+  /** The org's slug: names the episode's notices (`alert/<slug>/<kind>/…`). Absent in episodes started before. */
+  orgSlug?: string;
   /** Charge attempts in one payment round (default 3). */
   maximumAttempts?: number;
   /** First wait between the attempts of a round, doubling (default 30 s). */
@@ -100,7 +103,7 @@ export async function teamAutoReload(input: TeamAutoReloadInput): Promise<TeamAu
       }
 
       if (step.action === 'limit_reached') {
-        await tell(orgId, `${episode}/limit/${step.period}`, { type: 'reload_limit_reached', period: step.period, limit: step.limit, balanceNanos: step.availableNanos });
+        await tell(input, `${episode}/limit/${step.period}`, { type: 'reload_limit_reached', period: step.period, limit: step.limit, balanceNanos: step.availableNanos });
         // Next month, or sooner if something changes (a raised limit, a purchase).
         await condition(() => wanted, Math.max(1_000, Date.parse(step.resumesAt) - Date.now()));
         continue;
@@ -127,7 +130,7 @@ export async function teamAutoReload(input: TeamAutoReloadInput): Promise<TeamAu
       failedRounds += 1;
       lastError = innermostMessage(err);
       // Once per episode, whatever the number of rounds.
-      await tell(orgId, `${episode}/failed`, { type: 'reload_failed', triggerEventId: `episode/${episode}`, amountNanos: reload.amountNanos, balanceNanos: available, error: lastError });
+      await tell(input, `${episode}/failed`, { type: 'reload_failed', triggerEventId: `episode/${episode}`, amountNanos: reload.amountNanos, balanceNanos: available, error: lastError });
       await sleep(o.backoffMs * 2 ** (failedRounds - 1));
       if (failedRounds >= o.rounds) {
         wanted = false; // triggers during the back-off do not count
@@ -140,7 +143,7 @@ export async function teamAutoReload(input: TeamAutoReloadInput): Promise<TeamAu
     }
     const { balanceAfterNanos } = await steady.creditAutoReload(reload);
     reloads += 1;
-    await tell(orgId, `${episode}/${round}`, { type: 'reload_succeeded', triggerEventId: `${episode}/${round}`, amountNanos: reload.amountNanos, balanceNanos: balanceAfterNanos });
+    await tell(input, `${episode}/${round}`, { type: 'reload_succeeded', triggerEventId: `${episode}/${round}`, amountNanos: reload.amountNanos, balanceNanos: balanceAfterNanos });
   }
 }
 
@@ -148,11 +151,18 @@ export async function teamAutoReload(input: TeamAutoReloadInput): Promise<TeamAu
  * Tells owners through a capAlert workflow of its own (deduplicated there), so a
  * notifier outage never holds up the reload.
  */
-async function tell(orgId: string, name: string, event: AlertEvent): Promise<void> {
+async function tell(input: TeamAutoReloadInput, name: string, event: AlertEvent): Promise<void> {
+  const { orgId, orgSlug } = input;
   const eventId = `auto-reload/${orgId}/${name}`;
   const args: [DeliverAlertInput] = [{ orgId, eventId, event }];
+  // Named like the relay's alerts, and filterable, in episodes that know their slug; older
+  // episodes keep their ids to their end (the patch keeps their histories replaying).
+  const readable = orgSlug !== undefined && patched('readable-notice-ids');
+  const workflowId = readable ? `alert/${orgSlug}/${event.type}/${name}` : `alert/${eventId}`;
+  const shown = readable && workflowInfo().typedSearchAttributes.get(ORG_SLUG) !== undefined;
+  const typedSearchAttributes = shown ? [{ key: ORG_SLUG, value: orgSlug }, { key: ALERT_KIND, value: event.type }] : undefined;
   try {
-    await startChild('capAlert', { workflowId: `alert/${eventId}`, args, parentClosePolicy: ParentClosePolicy.ABANDON, workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+    await startChild('capAlert', { workflowId, args, parentClosePolicy: ParentClosePolicy.ABANDON, workflowIdReusePolicy: 'REJECT_DUPLICATE', ...(typedSearchAttributes ? { typedSearchAttributes } : {}) });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }

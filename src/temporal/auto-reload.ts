@@ -12,7 +12,7 @@ export const teamAutoReloadId = (orgSlug: string) => `auto-reload/${orgSlug}`;
 const legacyTeamAutoReloadId = (orgId: string) => `auto-reload/${orgId}`;
 
 /** Payment policy of the episodes (defaults in workflows/team-auto-reload.ts). */
-export type AutoReloadOptions = Omit<TeamAutoReloadInput, 'orgId' | 'carried'>;
+export type AutoReloadOptions = Omit<TeamAutoReloadInput, 'orgId' | 'orgSlug' | 'carried'>;
 
 export async function requestAutoReload(client: Client, taskQueue: string, org: { id: string; slug: string }, opts: AutoReloadOptions = {}): Promise<void> {
   // An episode started under the old id before an upgrade is the org's episode until it ends.
@@ -23,7 +23,7 @@ export async function requestAutoReload(client: Client, taskQueue: string, org: 
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
-  const input: TeamAutoReloadInput = { orgId: org.id, ...opts };
+  const input: TeamAutoReloadInput = { orgId: org.id, orgSlug: org.slug, ...opts };
   await client.workflow.signalWithStart('teamAutoReload', {
     taskQueue,
     workflowId: teamAutoReloadId(org.slug),
