@@ -18,7 +18,10 @@ export interface ConversationStoreDeps {
   log: (line: string) => void;
 }
 
-const isPersonal = (a: IncomingActivity) => a.conversation?.conversationType === 'personal' || (!a.conversation?.conversationType && !a.conversation?.isGroup);
+export const isPersonal = (a: Pick<IncomingActivity, 'conversation'>) => a.conversation?.conversationType === 'personal' || (!a.conversation?.conversationType && !a.conversation?.isGroup);
+
+/** The row of the team channel owners chose for their alerts (one per org). */
+const ALERT_CHANNEL_KEY = 'channel:alerts';
 
 /** The row that remembers where the app was installed in a tenant (one per tenant and org). */
 const INSTALL_KEY = (tenantId: string) => `install:${tenantId}`;
@@ -110,6 +113,24 @@ export function conversationStore(deps: ConversationStoreDeps) {
         deps.log(`teams: OPERATOR ACTION: org '${label}' has no known Microsoft Teams tenant: alerts, request cards and digests cannot reach anyone until the app is installed in Teams or someone writes to the bot (or set "teamsTenantId" in the org document). Shown on GET /health until then.`);
       }
       return false;
+    },
+
+    /** The team channel owners' alerts also go to, or null. */
+    async alertChannel(orgId: string): Promise<{ ref: ConversationRef; name: string; setBy: string | null } | null> {
+      const row = await db.teamsConversation.findUnique({ where: { orgId_aadObjectId: { orgId, aadObjectId: ALERT_CHANNEL_KEY } } });
+      if (!row) return null;
+      const ref = row.reference as unknown as ConversationRef;
+      return { ref, name: ref.conversation.name ?? 'a team channel', setBy: row.memberId };
+    },
+
+    /** Owners' alerts go to this channel from now on (the reference points at the channel itself, not a thread in it). */
+    async setAlertChannel(orgId: string, memberId: string, ref: ConversationRef): Promise<void> {
+      const { activityId: _activityId, user: _user, ...reference } = ref;
+      await save(orgId, memberId, ALERT_CHANNEL_KEY, reference as ConversationRef);
+    },
+
+    async clearAlertChannel(orgId: string): Promise<boolean> {
+      return (await db.teamsConversation.deleteMany({ where: { orgId, aadObjectId: ALERT_CHANNEL_KEY } })).count > 0;
     },
 
     /** Teams user ids ("29:…") of these people, where a chat told us (for card refresh lists). */

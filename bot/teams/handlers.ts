@@ -22,6 +22,8 @@ import { DIGEST_PAGE } from './cards/digest.js';
 import { capText, seatName } from './cards/format.js';
 import { helpCard, unknownTenantCard, unlinkedCard } from './cards/notices.js';
 import type { DecisionForm, RequestOrigin } from './cards/request.js';
+import { onChannelMessage } from './channel.js';
+import { isPersonal } from './conversations.js';
 import type { TeamsDeps } from './deps.js';
 import { identify, type Linked, type Who } from './identity.js';
 import { auditScreen, listScreen, requestOf, requestScreen, settingsScreen, usageScreen } from './screens.js';
@@ -29,10 +31,13 @@ import { auditScreen, listScreen, requestOf, requestScreen, settingsScreen, usag
 const cardResponse = (c: AdaptiveCard): InvokeResult => ({ status: 200, body: { statusCode: 200, type: ADAPTIVE_CARD, value: c } });
 const errorResponse = (status: number, code: string, message: string): InvokeResult => ({ status: 200, body: { statusCode: status, type: 'application/vnd.microsoft.error', value: { code, message } } });
 
-/** "<at>Extra usage</at> usage" → "usage". */
-export function commandOf(text: string | undefined): string {
-  return (text ?? '').replace(/<at>[^<]*<\/at>/g, '').replace(/[^\p{L}\p{N}\s]/gu, ' ').trim().toLowerCase().split(/\s+/)[0] ?? '';
+/** "<at>Extra usage</at> alerts here" → ["alerts", "here"]. */
+export function commandWords(text: string | undefined): string[] {
+  return (text ?? '').replace(/<at>[^<]*<\/at>/g, '').replace(/[^\p{L}\p{N}\s]/gu, ' ').trim().toLowerCase().split(/\s+/).filter(Boolean);
 }
+
+/** "<at>Extra usage</at> usage" → "usage". */
+export const commandOf = (text: string | undefined): string => commandWords(text)[0] ?? '';
 
 function whoCard(who: Exclude<Who, Linked>, email?: string | null): AdaptiveCard {
   if (who.kind === 'no_org') return unknownTenantCard(who.tenantId, who.aadObjectId);
@@ -300,6 +305,12 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     const submitted = a.value && typeof a.value === 'object' ? parseCardAction(undefined, a.value) : null;
     if (a.value !== undefined && a.value !== null && !submitted) {
       await turn.send({ text: 'That card is out of date. Write "usage" for a fresh one.' });
+      return;
+    }
+    if (!isPersonal(a) && !submitted) {
+      // A team channel or group chat: owners' alerts only; nothing personal is posted there.
+      const words = commandWords(a.text);
+      await onChannelMessage(deps, turn, who, words[0] ?? '', words[1] ?? '');
       return;
     }
     if (who.kind !== 'member') {

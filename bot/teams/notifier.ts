@@ -8,6 +8,8 @@
 //  - when a request closes, every admin's copy is updated in place (PUT activity),
 //    and so is every digest card that lists it: a digest message has one row per
 //    request in it (purpose 'digest-item', messageId "<activity id>#<request id>").
+// Owners' alerts are also posted to the team channel owners chose (bot/teams/channel.ts),
+// once per notice (purpose 'channel-alert:<delivery key>').
 // One recipient failing does not stop the others; the failures are raised
 // afterwards so the activity retries (and the rows make it send only what is missing).
 import { loadOrg } from '../../src/ledger/limits-state.js';
@@ -138,7 +140,23 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
 
     async alert(a: AlertView, to: Person[], opts?: SendOptions) {
       const org = await loadOrg(db, a.orgId);
-      await each(reachable(to), async (person) => {
+      const tasks: (() => Promise<unknown>)[] = [];
+      // Owners' alerts (not a member's own) go to the team channel owners chose as well, once per notice
+      // (a retry may list only the people still missing, so an org-level alert is the owners' whoever is listed).
+      const forOwners = !a.member || to.some((p) => (p.role === 'owner' || p.role === 'primary_owner') && p.memberId !== a.member?.memberId);
+      const channel = forOwners && a.kind !== 'usage_unpriced' ? await deps.conversations.alertChannel(a.orgId) : null;
+      if (channel) {
+        tasks.push(async () => {
+          const purpose = `channel-alert${opts?.deliveryKey ? `:${opts.deliveryKey}` : ''}`;
+          if (opts?.deliveryKey && (await db.chatMessage.count({ where: { orgId: a.orgId, channel: 'teams', purpose, conversationId: channel.ref.conversation.id } })) > 0) return;
+          let activityId = '';
+          await deps.transport.continue(channel.ref, async (turn) => {
+            activityId = await turn.send(message(alertCard(a, org.timezone, !a.member), a.title));
+          });
+          await db.chatMessage.create({ data: { orgId: a.orgId, channel: 'teams', purpose, requestId: null, memberId: null, conversationId: channel.ref.conversation.id, messageId: activityId } });
+        });
+      }
+      tasks.push(() => each(reachable(to), async (person) => {
         if (a.kind === 'seat_limit_reached' && a.member?.memberId === person.memberId) {
           // A refused member gets their usage card, with "Request extra usage" where it applies.
           const member = await db.member.findUnique({ where: { id: person.memberId } });
@@ -150,7 +168,8 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
         const forOwner = person.role === 'owner' || person.role === 'primary_owner';
         await send(a.orgId, person, 'alert', null, message(alertCard(a, org.timezone, forOwner && !a.member), a.title));
         await opts?.delivered?.(person.memberId); // a retry skips them (src/notify/fanout.ts)
-      });
+      }));
+      await each(tasks, (t) => t());
     },
 
     async digest(d: DigestView, admins: Person[], opts?: SendOptions) {

@@ -41,7 +41,7 @@ export function helpCard(role: Role, orgName: string): AdaptiveCard {
   const commands: [string, string][] = [
     ['usage', 'your seat, included usage, extra usage and limits'],
     ...(admin ? ([['requests', 'requests waiting for a decision']] as [string, string][]) : []),
-    ...(owner ? ([['settings', 'extra usage switch, limits, balance and auto-reload'], ['audit', 'the audit log: who changed what, newest first']] as [string, string][]) : []),
+    ...(owner ? ([['settings', 'extra usage switch, limits, balance and auto-reload'], ['audit', 'the audit log: who changed what, newest first'], ['alerts here', 'in a team channel (mention me): owners\' alerts are posted there too; "alerts off" stops it']] as [string, string][]) : []),
     ['signin', 'a single-use token to sign in to the API as yourself'],
     ['help', 'this message'],
   ];
