@@ -55,13 +55,21 @@ export class EmailNotifier implements Notifier {
   }
 
   /**
-   * One message to all recipients: a retried activity then repeats one SMTP
-   * transaction, not a partial fan-out. A rejection throws so the activity retries.
+   * One message to all recipients. A rejection throws so the activity retries; when the
+   * server refused only some addresses, the others are reported delivered first
+   * (SendOptions.delivered), so the retry mails only those refused.
    */
-  private async send(to: Person[], content: EmailContent): Promise<void> {
+  private async send(to: Person[], content: EmailContent, sendOpts?: SendOptions): Promise<void> {
     const rcpt = recipients(to);
     if (rcpt.length === 0) return;
-    await this.transport.sendMail({ from: this.opts.from, to: rcpt, subject: content.subject, text: content.text, html: content.html });
+    const info = await this.transport.sendMail({ from: this.opts.from, to: rcpt, subject: content.subject, text: content.text, html: content.html });
+    const refused = ((info as { rejected?: unknown[] }).rejected ?? []).map((a) => String((a as { address?: string })?.address ?? a).toLowerCase());
+    if (refused.length === 0) return;
+    for (const p of to) {
+      const address = p.email?.trim().toLowerCase();
+      if (address && !refused.includes(address)) await sendOpts?.delivered?.(p.memberId);
+    }
+    throw new Error(`email: the server refused ${refused.join(', ')}`);
   }
 
   /**
@@ -71,7 +79,7 @@ export class EmailNotifier implements Notifier {
   private async sendBuilt(orgId: string, to: Person[], opts: FormatOptions, build: (o: FormatOptions) => EmailContent, send?: SendOptions): Promise<void> {
     const mint = this.opts.signInToken;
     const probe = '__sign_in_token_probe__';
-    if (!mint || !build({ ...opts, signInToken: probe }).text.includes(probe)) return this.send(to, build(opts));
+    if (!mint || !build({ ...opts, signInToken: probe }).text.includes(probe)) return this.send(to, build(opts), send);
     const seen = new Set<string>();
     for (const person of to) {
       const address = person.email?.trim().toLowerCase();
@@ -83,12 +91,12 @@ export class EmailNotifier implements Notifier {
     }
   }
 
-  async requestOpened(request: Parameters<Notifier['requestOpened']>[0], admins: Person[]): Promise<void> {
-    await this.sendBuilt(request.orgId, admins, await this.format(request.orgId, this.now()), (o) => requestOpenedEmail(request, o));
+  async requestOpened(request: Parameters<Notifier['requestOpened']>[0], admins: Person[], send?: SendOptions): Promise<void> {
+    await this.sendBuilt(request.orgId, admins, await this.format(request.orgId, this.now()), (o) => requestOpenedEmail(request, o), send);
   }
 
-  async requestReminder(request: Parameters<Notifier['requestReminder']>[0], admins: Person[]): Promise<void> {
-    await this.sendBuilt(request.orgId, admins, await this.format(request.orgId, this.now()), (o) => requestReminderEmail(request, o));
+  async requestReminder(request: Parameters<Notifier['requestReminder']>[0], admins: Person[], send?: SendOptions): Promise<void> {
+    await this.sendBuilt(request.orgId, admins, await this.format(request.orgId, this.now()), (o) => requestReminderEmail(request, o), send);
   }
 
   /** The outcome goes to the requester; admins already saw the decision where they took it. */

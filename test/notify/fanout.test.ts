@@ -21,6 +21,8 @@ import { noRequests, slackEnterpriseDoc, startSlackHarness, USERS } from '../sup
 let smtp: SMTPServer;
 let smtpUrl: string;
 let smtpDown = true;
+/** An address the server refuses (a full mailbox), while set. */
+let refused: string | null = null;
 const mails: string[][] = [];
 
 beforeAll(async () => {
@@ -29,7 +31,8 @@ beforeAll(async () => {
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     // While "down", the server refuses every recipient the way a broken relay does.
-    onRcptTo(_address, _session, callback) {
+    onRcptTo(address, _session, callback) {
+      if (address.address === refused) return callback(Object.assign(new Error('mailbox full'), { responseCode: 552 }));
       callback(smtpDown ? Object.assign(new Error('service not available'), { responseCode: 421 }) : undefined);
     },
     onData(stream, session, callback) {
@@ -119,6 +122,29 @@ describe.each(BACKENDS)('notices on every channel, once, on $kind', ({ open }) =
     } finally {
       email.close();
       await h.close();
+    }
+  });
+
+  it('mails again only the owner whose address the server refused, not the one it took', async () => {
+    const db = scratch.db.prisma;
+    const doc = enterpriseDoc();
+    doc.members = doc.members.map((m) => (m.externalId === 'owner-1' ? { ...m, email: 'olivia@gamma.example' } : m.externalId === 'admin-1' ? { ...m, role: 'owner' as const, email: 'adam@gamma.example' } : m));
+    const { orgId } = await provision(db, 'gamma', doc);
+    const email = emailNotifierFromConfig(loadConfig({ SMTP_URL: smtpUrl }))!;
+    try {
+      const notifier = fanout([{ name: 'email', notifier: email }], channelSendsIn(db));
+      const { deliverAlert } = alertActivities({ db, notifier, payments: ledgerOnlyPayments(db), now: () => new Date() });
+      const input = { orgId, eventId: '44', event: { type: 'org_cap_threshold' as const, percent: 80, period: '2026-12', capNanos: String(1000n * 10n ** 9n), spendNanos: String(800n * 10n ** 9n) } };
+      smtpDown = false;
+      mails.length = 0;
+      refused = 'adam@gamma.example';
+      await expect(deliverAlert(input)).rejects.toThrow(/\(email\)/);
+      refused = null;
+      expect(await deliverAlert(input)).toBe('sent');
+      expect(mails).toEqual([['olivia@gamma.example'], ['adam@gamma.example']]);
+    } finally {
+      refused = null;
+      email.close();
     }
   });
 });
