@@ -18,12 +18,13 @@ import { recordingNotifier } from '../support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../support/temporal.js';
 
 const SEED = 20261115;
-const EXAMPLES_PER_OPERATION = 100;
+const EXAMPLES_PER_OPERATION = 60;
 // Every check but positive_data_acceptance: a schema-valid request may still be refused
 // by a rule on stored state (an unknown member is a 404, a past price a 422).
 const EXCLUDED_CHECKS = ['positive_data_acceptance'];
-// A run takes about a minute on two busy cores; this only stops a wedged one.
-const KILL_AFTER_MS = 8 * 60_000;
+// A run takes a few minutes on two cores, over ten when other work shares them (47
+// operations, a coverage phase, then fuzzing); this only stops a wedged one.
+const KILL_AFTER_MS = 15 * 60_000;
 // Values that once took the server down, mixed into generated strings and integers:
 // NUL and control characters (as TOML escapes), amounts past BIGINT nanos, integers
 // past int4 and int8.
@@ -152,5 +153,5 @@ describe('the OpenAPI document', () => {
     expect(Number(total)).toBeGreaterThan(20);
     expect([selected, tested]).toEqual([total, total]);
     expect(output).toMatch(/(\d+) generated, \1 passed/);
-  }, 600_000);
+  }, 16 * 60_000);
 });
