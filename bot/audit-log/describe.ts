@@ -82,6 +82,7 @@ export function whatText(e: AuditEntryRow, names: ReadonlyMap<string, string>): 
     'balance.purchase': 'Balance bought',
     'balance.reload': 'Balance reloaded',
     'alerts.slack_channel.set': 'Slack channel for cap alerts',
+    'alerts.teams_channel.set': "Teams channel for owners' alerts",
     'org.create': 'Organisation created',
     'org.update': 'Organisation document',
     'member.create': `${name} added`,

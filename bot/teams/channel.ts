@@ -44,7 +44,7 @@ export async function onChannelMessage(deps: Pick<TeamsDeps, 'db' | 'conversatio
       await turn.send({ text: 'Owners\' alerts were not posted to a channel. Nothing was changed.' });
       return;
     }
-    await writeAudit(db, who.org.id, [{ actor: actorLabel(who.member), action: 'teams.alert_channel.set', subject: 'org', before: { channel: before?.name ?? null }, after: { channel: null } }]);
+    await writeAudit(db, who.org.id, [{ actor: actorLabel(who.member), action: 'alerts.teams_channel.set', subject: 'org', before: { channel: before?.name ?? null }, after: { channel: null } }]);
     await turn.send({ text: `Done: owners' alerts of ${who.org.name} are no longer posted to a channel (owners still get them in their personal chat).` });
     return;
   }
@@ -55,7 +55,7 @@ export async function onChannelMessage(deps: Pick<TeamsDeps, 'db' | 'conversatio
   const ref = channelRef(turn);
   await conversations.setAlertChannel(who.org.id, who.member.id, ref);
   const name = ref.conversation.name ?? 'this channel';
-  await writeAudit(db, who.org.id, [{ actor: actorLabel(who.member), action: 'teams.alert_channel.set', subject: 'org', before: { channel: before?.name ?? null }, after: { channel: name } }]);
+  await writeAudit(db, who.org.id, [{ actor: actorLabel(who.member), action: 'alerts.teams_channel.set', subject: 'org', before: { channel: before?.name ?? null }, after: { channel: name } }]);
   deps.log(`teams: owners' alerts of ${who.org.slug} go to channel ${ref.conversation.id} too (set by ${who.member.externalId})`);
   await turn.send({ text: `Done: owners' alerts of ${who.org.name} are posted here too${before && before.ref.conversation.id !== ref.conversation.id ? ` (instead of ${before.name})` : ''}, as well as in each owner's personal chat. "@Extra usage alerts off" stops it.` });
 }

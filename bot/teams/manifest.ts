@@ -25,6 +25,12 @@ export const BOT_COMMANDS = [
   { title: 'help', description: 'What this bot does' },
 ];
 
+/** In a team channel (mentioning the bot): where owners' alerts go (bot/teams/channel.ts). */
+export const TEAM_COMMANDS = [
+  { title: 'alerts here', description: "Owners: post the organisation's alerts in this channel too" },
+  { title: 'alerts off', description: 'Owners: stop posting alerts in a channel' },
+];
+
 export class ManifestError extends Error {}
 
 export function teamsManifest(o: ManifestOptions): { manifest: Record<string, unknown>; warnings: string[] } {
@@ -59,10 +65,11 @@ export function teamsManifest(o: ManifestOptions): { manifest: Record<string, un
     bots: [
       {
         botId: o.appId,
-        scopes: ['personal'],
+        // 'team': installed in a team, the bot learns the tenant and owners can send their alerts to a channel.
+        scopes: ['personal', 'team'],
         supportsFiles: false,
         isNotificationOnly: false,
-        commandLists: [{ scopes: ['personal'], commands: BOT_COMMANDS }],
+        commandLists: [{ scopes: ['personal'], commands: BOT_COMMANDS }, { scopes: ['team'], commands: TEAM_COMMANDS }],
       },
     ],
     permissions: ['identity', 'messageTeamMembers'],

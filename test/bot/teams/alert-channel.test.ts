@@ -50,13 +50,13 @@ describe('owners\' alerts in a team channel', () => {
     expect(await lastReply(2)).toContain('write to me in a personal chat');
     expect(replies().every((c) => !c.body.attachments?.length)).toBe(true);
     expect(await scratch.db.prisma.teamsConversation.count({ where: { orgId: acme.orgId, aadObjectId: 'channel:alerts' } })).toBe(0);
-    expect(await scratch.db.prisma.auditEntry.count({ where: { orgId: acme.orgId, action: 'teams.alert_channel.set' } })).toBe(0);
+    expect(await scratch.db.prisma.auditEntry.count({ where: { orgId: acme.orgId, action: 'alerts.teams_channel.set' } })).toBe(0);
   });
 
   it('lets an owner choose the channel (audited); owners\' alerts are then posted there once per notice', async () => {
     await inChannel(USERS.owner, 'alerts here');
     expect(await lastReply(3)).toContain("Done: owners' alerts of Acme are posted here too");
-    const audit = await scratch.db.prisma.auditEntry.findFirstOrThrow({ where: { orgId: acme.orgId, action: 'teams.alert_channel.set' } });
+    const audit = await scratch.db.prisma.auditEntry.findFirstOrThrow({ where: { orgId: acme.orgId, action: 'alerts.teams_channel.set' } });
     expect(audit).toMatchObject({ actor: expect.stringContaining('(owner-1)'), before: { channel: null }, after: { channel: 'Finance' } });
 
     const owners = await ownersOf(scratch.db.prisma, acme.orgId);
@@ -80,7 +80,7 @@ describe('owners\' alerts in a team channel', () => {
   it('"alerts off" stops it (audited); later alerts reach owners\' chats only', async () => {
     await inChannel(USERS.owner, 'alerts off');
     expect(await lastReply(4)).toContain('no longer posted to a channel');
-    const entries = await scratch.db.prisma.auditEntry.findMany({ where: { orgId: acme.orgId, action: 'teams.alert_channel.set' }, orderBy: { id: 'asc' } });
+    const entries = await scratch.db.prisma.auditEntry.findMany({ where: { orgId: acme.orgId, action: 'alerts.teams_channel.set' }, orderBy: { id: 'asc' } });
     expect(entries.map((e) => e.after)).toEqual([{ channel: 'Finance' }, { channel: null }]);
     const ownerChat = () => h.connector.of('send', (c) => c.conversationId === personalConversationId(USERS.owner.aadObjectId)).length;
     const before = ownerChat();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BOT_COMMANDS, ManifestError, teamsManifest } from '../../../bot/teams/manifest.js';
+import { BOT_COMMANDS, ManifestError, TEAM_COMMANDS, teamsManifest } from '../../../bot/teams/manifest.js';
 import { buildTeamsPackage, main, PACKAGE_FILE } from '../../../bot/teams/package.js';
 
 const APP_ID = '6f1c0a52-1c8f-4a39-9a52-3b0e0f3c7d11';
@@ -56,7 +56,7 @@ describe('Teams app package', () => {
       id: APP_ID,
       developer: { websiteUrl: 'https://usage.example.com', privacyUrl: 'https://usage.example.com/privacy', termsOfUseUrl: 'https://usage.example.com/terms' },
       icons: { color: 'color.png', outline: 'outline.png' },
-      bots: [{ botId: APP_ID, scopes: ['personal'], commandLists: [{ scopes: ['personal'], commands: BOT_COMMANDS }] }],
+      bots: [{ botId: APP_ID, scopes: ['personal', 'team'], commandLists: [{ scopes: ['personal'], commands: BOT_COMMANDS }, { scopes: ['team'], commands: TEAM_COMMANDS }] }],
       validDomains: ['usage.example.com'],
     });
     // Store limits of the manifest schema.
@@ -65,7 +65,7 @@ describe('Teams app package', () => {
     expect(manifest.description.short.length).toBeLessThanOrEqual(80);
     expect(manifest.description.full.length).toBeLessThanOrEqual(4000);
     expect(manifest.accentColor).toMatch(/^#[0-9A-F]{6}$/i);
-    for (const c of manifest.bots[0].commandLists[0].commands) {
+    for (const c of manifest.bots[0].commandLists.flatMap((l: { commands: { title: string; description: string }[] }) => l.commands)) {
       expect(c.title.length).toBeLessThanOrEqual(32);
       expect(c.description.length).toBeLessThanOrEqual(128);
     }
