@@ -33,6 +33,7 @@ export function checkConfig(config: Config): void {
     if (!config.STRIPE_WEBHOOK_SECRET) problems.push('  STRIPE_WEBHOOK_SECRET: required when PAYMENTS_PROVIDER=stripe (the signing secret of the webhook endpoint)');
     if (!config.PUBLIC_URL) problems.push('  PUBLIC_URL: required when PAYMENTS_PROVIDER=stripe (Checkout sends the buyer back there)');
   }
+  if (config.OPERATOR_EMAIL && !config.SMTP_URL) problems.push('  OPERATOR_EMAIL: set, but SMTP_URL is not: no email could be sent (set SMTP_URL, or unset OPERATOR_EMAIL for the log only)');
   if (config.TEMPORAL_CLI && !config.TEMPORAL_ADDRESS && !existsSync(config.TEMPORAL_CLI)) {
     problems.push(`  TEMPORAL_CLI: no file at ${config.TEMPORAL_CLI}`);
   }

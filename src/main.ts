@@ -12,7 +12,8 @@ async function main() {
   const logging = createLogging(logFormatOf(config.LOG_FORMAT, process.stdout.isTTY));
   const log = logging.line;
   const service = await startService(config, log, logging);
-  log(`extra-usage control plane (ROLE=${service.role}) listening on ${service.url}`);
+  // The address ends at a space, also inside a JSON line: scripts read it with /listening on (\S+)/.
+  log(`extra-usage control plane listening on ${service.url} (ROLE=${service.role})`);
   log(`  health:   ${service.url}/health`);
   if (service.role === 'all' || service.role === 'api') log(`  api docs: ${service.url}/openapi.json`);
   if (service.role === 'all' || service.role === 'api') log(`  console:  ${service.url}/  (sign in: npm run console:link -- <org slug> <member>, docs/console.md)`);

@@ -49,12 +49,13 @@ describe('configuration is checked before anything starts', () => {
     expect(existsSync(dataDir)).toBe(false);
   }, 70_000);
 
-  it('an unreadable PRIVACY_FILE and a missing TEMPORAL_CLI are named before any database is opened', async () => {
+  it('an unreadable PRIVACY_FILE, a missing TEMPORAL_CLI and OPERATOR_EMAIL without SMTP_URL are named before any database is opened', async () => {
     const dataDir = join(root, 'files');
-    const r = await start({ DATA_DIR: dataDir, PRIVACY_FILE: join(root, 'no-such-privacy.txt'), TEMPORAL_CLI: join(root, 'no-such-temporal') });
+    const r = await start({ DATA_DIR: dataDir, PRIVACY_FILE: join(root, 'no-such-privacy.txt'), TEMPORAL_CLI: join(root, 'no-such-temporal'), OPERATOR_EMAIL: 'ops@example.com' });
     expect(r.code).toBe(1);
     expect(r.output).toMatch(/ {2}PRIVACY_FILE: cannot read .*no-such-privacy\.txt/);
     expect(r.output).toMatch(/ {2}TEMPORAL_CLI: no file at .*no-such-temporal/);
+    expect(r.output).toMatch(/ {2}OPERATOR_EMAIL: set, but SMTP_URL is not/);
     expect(existsSync(dataDir)).toBe(false);
   }, 70_000);
 
