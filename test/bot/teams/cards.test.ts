@@ -104,6 +104,11 @@ describe('Teams cards in the official renderer', () => {
     await h.bot.notifier.requestOpened(await requestView(db, request.id), await adminsOf(db, acme.orgId));
     const { card: posted } = await lastSentTo(USERS.admin, 'Extra usage request');
     expect((await show(posted, 'request-posted')).buttons).toEqual(['Review request']);
+    // A reminder is the same message updated in place.
+    await h.bot.notifier.requestReminder(await requestView(db, request.id), await adminsOf(db, acme.orgId));
+    const [reminded] = await h.connector.waitFor('update', (c) => c.conversationId === dm(USERS.admin) && textOf(h.connector.cardOf(c)).includes('Reminder: Alice asks for more usage'));
+    expect((await show(h.connector.cardOf(reminded!), 'request-reminder')).buttons).toEqual(['Review request']);
+    await show(posted, null);
 
     // Teams refreshes the posted card through the same action; a click on "Review request" does the same.
     const adminView = await feed(USERS.admin, await r.click('Review request'));
