@@ -24,7 +24,9 @@ const applyForm = z.object({
   seatTier: z.enum(['standard', 'premium'], { error: 'choose Standard or Premium' }),
 });
 
-async function renderSeats(deps: ConsoleDeps, ctx: PageContext, state: { errors?: FieldErrors; saved?: string } = {}): Promise<Html> {
+export const ADVICE_PER_PAGE = 50;
+
+async function renderSeats(deps: ConsoleDeps, ctx: PageContext, state: { errors?: FieldErrors; saved?: string; page?: number } = {}): Promise<Html> {
   const org = await loadOrg(deps.db, ctx.viewer.org.id);
   const r = await seatAdviceReport(deps.db, org, deps.now());
   const canApply = isOwner(ctx.viewer.member);
@@ -36,7 +38,13 @@ async function renderSeats(deps: ConsoleDeps, ctx: PageContext, state: { errors?
     ? html`<p>Seat prices (entered by the operator): standard <strong data-testid="price-standard">${cents(r.prices.standard)}</strong> a month, premium <strong data-testid="price-premium">${cents(r.prices.premium)}</strong> a month.</p>`
     : html`<p class="alert" role="status" data-testid="no-prices">No seat prices yet: the operator enters them (<code>PUT /v1/operator/orgs/${org.slug}/seat-prices</code>), then advice appears here.</p>`;
   const rule = html`<p class="muted">Rule: for each member, a tier's cost over ${span} = its seat price × 3 + the extra usage that seat would have incurred, replaying their usage through that tier's included allowance as the ledger splits it. A member is listed when the other tier costs strictly less; the saving a month is the total saving ÷ 3, to the cent.</p>`;
-  const rows = r.advice.map((a) => {
+  const pages = Math.max(1, Math.ceil(r.advice.length / ADVICE_PER_PAGE));
+  const pageNo = Math.min(Math.max(1, state.page ?? 1), pages);
+  const shown = r.advice.slice((pageNo - 1) * ADVICE_PER_PAGE, pageNo * ADVICE_PER_PAGE);
+  const pager = pages > 1
+    ? html`<nav class="pager" aria-label="Pages of advice">${pageNo > 1 ? html`<a href="/seats?page=${pageNo - 1}">Previous page</a>` : ''}<span>Page ${pageNo} of ${pages} (${r.advice.length} members)</span>${pageNo < pages ? html`<a href="/seats?page=${pageNo + 1}">Next page</a>` : ''}</nav>`
+    : '';
+  const rows = shown.map((a) => {
     const key = `apply-${a.memberId}`;
     return html`<tr data-member="${a.externalId}"><th scope="row">${a.name}</th>
 <td><span data-testid="advice-text">Move ${a.name} to ${tierName(a.suggestedTier)}: saves ${cents(a.savingPerMonth)} a month at their last 3 months' usage</span></td>
@@ -45,7 +53,7 @@ ${canApply ? html`<td><form method="post" action="/seats/apply" class="inline">$
   });
   const table = r.advice.length === 0
     ? html`<p class="muted" data-testid="no-advice">${r.prices ? 'Every member is on the tier that costs less at their usage.' : ''}</p>`
-    : html`<table data-testid="advice"><thead><tr><th scope="col">Member</th><th scope="col">Advice</th><th scope="col">Seat now</th><th scope="col" class="num">Cost now (3 months)</th><th scope="col" class="num">On the other tier</th><th scope="col" class="num">Saves a month</th>${canApply ? html`<th scope="col">Apply</th>` : ''}</tr></thead><tbody>${rows}</tbody></table>`;
+    : html`<table data-testid="advice"><thead><tr><th scope="col">Member</th><th scope="col">Advice</th><th scope="col">Seat now</th><th scope="col" class="num">Cost now (3 months)</th><th scope="col" class="num">On the other tier</th><th scope="col" class="num">Saves a month</th>${canApply ? html`<th scope="col">Apply</th>` : ''}</tr></thead><tbody>${rows}</tbody></table>${pager}`;
   return layout({
     title: 'Seat advice',
     viewer: ctx.viewer,
@@ -65,8 +73,8 @@ export function seatsPage(app: FastifyInstance, deps: ConsoleDeps) {
     } catch {
       return reply.redirect('/me', 303);
     }
-    const saved = z.object({ saved: z.string().max(20).optional().catch(undefined) }).parse(request.query ?? {}).saved;
-    return sendPage(reply, await renderSeats(deps, ctx, { saved }));
+    const q = z.object({ saved: z.string().max(20).optional().catch(undefined), page: z.coerce.number().int().min(1).max(1_000_000).catch(1).default(1) }).parse(request.query ?? {});
+    return sendPage(reply, await renderSeats(deps, ctx, { saved: q.saved, page: q.page }));
   });
 
   app.post('/seats/apply', { preHandler: app.csrfProtection }, async (request, reply) => {

@@ -176,3 +176,24 @@ describe('seat advice after more usage lands in those months', () => {
     expect(await advice()).toMatchObject({ savingPerMonth: '34.33', currentCost: '187.00', suggestedCost: '84.00' });
   });
 });
+
+describe('seat advice for many members', () => {
+  it('pages 50 members at a time', async () => {
+    await h.provision('big', enterpriseDoc({
+      members: [
+        ...enterpriseDoc().members,
+        ...Array.from({ length: 58 }, (_, i) => ({ externalId: `p-${String(i).padStart(2, '0')}`, name: `Premium ${String(i).padStart(2, '0')}`, role: 'member' as const, seatTier: 'premium' as const })),
+      ],
+    }));
+    expect((await h.call('PUT', '/v1/operator/orgs/big/seat-prices', { token: OPERATOR_TOKEN, body: { standard: '25', premium: '60' } })).status).toBe(200);
+    // 60 premium seats without usage (58, Bob, the owner): each saves $35 a month on standard.
+    const { context, page } = await h.signedIn('big', 'owner-1', '/seats');
+    expect(await page.getByTestId('advice').locator('tbody tr').count()).toBe(50);
+    expect(await page.getByText('Page 1 of 2 (60 members)').count()).toBe(1);
+    await page.getByRole('link', { name: 'Next page' }).click();
+    await page.waitForURL(/page=2/);
+    expect(await page.getByTestId('advice').locator('tbody tr').count()).toBe(10);
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  });
+});
