@@ -31,6 +31,8 @@ export const ACTION = {
 export const VIEW = {
   enableExtraUsage: 'decision_enable_extra_usage',
   deny: 'decision_deny',
+  /** A member's request with an optional note for the admins. */
+  requestNote: 'request_note',
   adjustLimit: 'adjust_limit',
   autoReload: 'auto_reload',
   buyBalance: 'buy_balance',
@@ -41,6 +43,9 @@ export const BLOCK = {
   requestButton: 'request_extra_usage',
   requestSent: 'request_sent',
   capInput: 'cap',
+  /** "No member limit": unlimited is chosen, never implied by an empty amount. */
+  unlimitedInput: 'unlimited',
+  noteInput: 'note',
   reasonInput: 'reason',
   amountInput: 'amount',
   autoReloadEnabled: 'auto_reload_enabled',

@@ -4,7 +4,7 @@
 // listener still checks the clicking user's stored role before changing anything.
 import type { types } from '@slack/bolt';
 import type { RequestView } from '../../../src/notify/port.js';
-import { actions, button, context, dollarsExact, esc, plain, section, seatName, truncate, usd, LIMITS, type Block, type ModalView } from './blocks.js';
+import { actions, button, context, dollars, dollarsExact, esc, escText, plain, section, seatName, truncate, usd, LIMITS, type Block, type ModalView } from './blocks.js';
 import { ACTION, BLOCK, VIEW } from './ids.js';
 import type { LimitTarget } from './owner-settings.js';
 
@@ -48,10 +48,24 @@ const modal = (callbackId: string, title: string, blocks: Block[], meta: unknown
   blocks,
 });
 
+/** The value of the "No member limit" checkbox. */
+export const UNLIMITED = 'unlimited';
+
 export function enableExtraUsageModal(r: RequestView, from: Omit<DecisionMeta, 'requestId'>): ModalView {
+  const current = r.context?.cap;
+  const now = r.context
+    ? `\nTheir member limit now: *${usd(current ?? null)}* · extra usage this month ${dollarsExact(r.context.monthToDateExtra)}${r.context.orgRemaining !== null ? ` · organisation budget left ${dollars(r.context.orgRemaining)}` : ''}`
+    : '';
   return modal(VIEW.enableExtraUsage, 'Enable extra usage', [
-    section(`Turn on extra usage for *${esc(truncate(r.requester.name, 100))}* (${seatName(r.seatTier)} seat). Extra usage is billed at API rates; tier and organisation limits still apply.`),
-    textInput(BLOCK.capInput, 'Monthly limit for this member (USD)', { optional: true, placeholder: 'e.g. 25.00', hint: 'Leave empty for no member limit (unlimited).', maxLength: 20 }),
+    section(`Turn on extra usage for *${escText(truncate(r.requester.name, 100))}* (${seatName(r.seatTier)} seat). Extra usage is billed at API rates; tier and organisation limits still apply.${now}`),
+    textInput(BLOCK.capInput, 'Monthly limit for this member (USD)', { optional: true, placeholder: 'e.g. 25.00', hint: 'Required, unless you choose no member limit below.', maxLength: 20, ...(current ? { initial: current } : {}) }),
+    {
+      type: 'input',
+      block_id: BLOCK.unlimitedInput,
+      optional: true,
+      label: plain('Or', LIMITS.inputLabel),
+      element: { type: 'checkboxes', action_id: 'value', options: [{ text: plain('No member limit (unlimited)', LIMITS.buttonText), value: UNLIMITED, description: plain('Seat-tier and organisation limits still apply.', LIMITS.buttonText) }] },
+    },
   ], { requestId: r.requestId, message: from.message, home: from.home } satisfies DecisionMeta, 'Enable');
 }
 
@@ -122,6 +136,24 @@ export function buyBalanceModal(page: number): ModalView {
 }
 
 /** A modal's last screen: what happened. */
+/** The longest note a member may add to a request (as over the API). */
+export const NOTE_MAX = 500;
+
+/** Where "Request extra usage" was clicked, to show "Request sent" there after the modal. */
+export interface AskMeta {
+  home: boolean;
+  message: MessageRef | null;
+  /** An ephemeral message (/usage) is redrawn through its response_url (valid 30 minutes). */
+  responseUrl: string | null;
+}
+
+export function requestNoteModal(meta: AskMeta): ModalView {
+  return modal(VIEW.requestNote, 'Request extra usage', [
+    section('Your admins and owners get your request with your seat and your usage this month, and decide. You are told the outcome here.'),
+    textInput(BLOCK.noteInput, 'Note for them (optional)', { optional: true, multiline: true, maxLength: NOTE_MAX, placeholder: 'What it is for, e.g. the quarter-end report until Friday', hint: `At most ${NOTE_MAX} characters.` }),
+  ], meta, 'Send request');
+}
+
 export function doneModal(title: string, text: string): ModalView {
   return { type: 'modal', callback_id: VIEW.done, title: plain(title, LIMITS.modalTitle), close: plain('Done', LIMITS.modalButton), blocks: [section(text)] };
 }

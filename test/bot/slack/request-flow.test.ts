@@ -63,6 +63,12 @@ describe('extra usage requests in Slack, end to end', () => {
     expect(actionIdsOf(home!.args.view.blocks)).not.toContain('home_tab_me');
 
     await h.clickInHome(USERS.alice, 'request_extra_usage');
+    // A modal for an optional note (cut by Slack at 500 characters, refused above that here too).
+    const [ask] = await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'request_note');
+    const long = await h.submit(USERS.alice, ask!, { note: 'x'.repeat(501) });
+    expect(long.json).toMatchObject({ response_action: 'errors', errors: { note: expect.stringContaining('At most 500 characters') } });
+    expect(await db.extraUsageRequest.count({ where: { memberId: (await member('alice')).id } })).toBe(0);
+    expect((await h.submit(USERS.alice, ask!, { note: 'Quarter-end *report* <!channel>' })).status).toBe(200);
     await h.api.waitFor('views.publish', (c) => c.args.user_id === USERS.alice && JSON.stringify(c.args.view.blocks).includes('Request sent to admin'));
 
     // Both admins (the owner and the admin) get their own copy, with the three actions.
@@ -71,7 +77,8 @@ describe('extra usage requests in Slack, end to end', () => {
     for (const card of cards) {
       expect(actionIdsOf(card.args.blocks)).toEqual(['decide_upgrade_seat', 'decide_enable_extra_usage', 'decide_deny']);
       const text = JSON.stringify(card.args.blocks);
-      expect(text).toContain('Alice');
+      expect(text).toContain(`<@${USERS.alice}>`);
+      expect(text).toContain('Quarter-end *\u200breport*\u200b &lt;!channel&gt;'); // her note, as typed
       expect(text).toContain('Standard');
       expect(text).toContain('<!date^');
     }
@@ -182,6 +189,8 @@ describe('extra usage requests in Slack, end to end', () => {
       await relay.drain();
       const [dm] = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.carol}` && actionIdsOf(c.args.blocks).includes('request_extra_usage'), 1, 30_000);
       await h.clickInMessage(USERS.carol, dm!, 'request_extra_usage');
+      const [ask] = await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'request_note' && c.seq > dm!.seq);
+      await h.submit(USERS.carol, ask!, { note: '' });
       // The DM is updated in place: the button is now "Request sent to admin".
       const [update] = await h.api.waitFor('chat.update', (c) => c.args.ts === dm!.response.ts);
       expect(JSON.stringify(update!.args.blocks)).toContain('Request sent to admin');
@@ -215,7 +224,14 @@ describe('extra usage requests in Slack, end to end', () => {
     await h.clickInHome(USERS.owner, 'decide_enable_extra_usage', (v) => v === requestId);
     const modal = (await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'decision_enable_extra_usage' && c.args.view.private_metadata.includes(requestId)))[0]!;
     expect(JSON.parse(modal.args.view.private_metadata)).toMatchObject({ requestId, home: true, message: null });
-    await h.submit(USERS.owner, modal, { cap: '' });
+    // The modal shows Bob's limit now; an empty amount is not "unlimited" by accident.
+    expect(JSON.stringify(modal.args.view.blocks)).toContain('Their member limit now: *Unlimited*');
+    const empty = await h.submit(USERS.owner, modal, { cap: '' });
+    expect(empty.json).toMatchObject({ response_action: 'errors', errors: { cap: expect.stringContaining('No member limit') } });
+    const both = await h.submit(USERS.owner, modal, { cap: '5', unlimited: ['unlimited'] });
+    expect(both.json).toMatchObject({ response_action: 'errors', errors: { unlimited: expect.stringContaining('Choose one') } });
+    expect((await db.extraUsageRequest.findUniqueOrThrow({ where: { id: requestId } })).status).toBe('pending');
+    await h.submit(USERS.owner, modal, { cap: '', unlimited: ['unlimited'] });
     await h.api.waitFor('views.publish', (c) => c.args.user_id === USERS.owner && c.seq > modal.seq && JSON.stringify(c.args.view.blocks).includes('Requests waiting for a decision') && !JSON.stringify(c.args.view.blocks).includes(requestId));
     await h.api.waitFor('chat.update', (c) => JSON.stringify(c.args.blocks).includes(`req:${requestId}:outcome`) && JSON.stringify(c.args.blocks).includes('monthly limit Unlimited'), 2);
     expect(await member('bob')).toMatchObject({ extraUsageEnabled: true, extraUsageCapNanos: null });

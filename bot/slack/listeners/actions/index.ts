@@ -9,7 +9,7 @@ import { alertsByDm, openAdjustLimit, openAutoReload, openBuyBalance, pickAlertC
 import { requestExtraUsage } from './request-extra-usage.js';
 
 const register = (app: App, deps: SlackDeps, recent: RecentMessages) => {
-  app.action<BlockAction<ButtonAction>>(ACTION.requestExtraUsage, requestExtraUsage(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.requestExtraUsage, requestExtraUsage(deps, recent));
   app.action<BlockAction<ButtonAction>>(ACTION.upgradeSeat, upgradeSeat(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.enableExtraUsage, openDecisionModal(deps, recent, 'enable'));
   app.action<BlockAction<ButtonAction>>(ACTION.deny, openDecisionModal(deps, recent, 'deny'));

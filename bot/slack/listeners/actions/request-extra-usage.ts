@@ -1,37 +1,58 @@
-// "Request extra usage" (from /usage, the App Home or the seat-limit DM): opens one
-// request for the clicking member. The button then reads "Request sent to admin";
-// a second click finds the open request and opens nothing new.
+// "Request extra usage" (from /usage, the App Home or the seat-limit DM) opens a
+// modal where the member may add a note for the admins; sending it opens one request
+// (listeners/views/request-note.ts). The button then reads "Request sent to admin";
+// a click while a request is open finds it and opens nothing new.
 import { LedgerError } from '../../../../src/ledger/errors.js';
-import { originOf, type ButtonArgs } from '../../clicks.js';
+import { originOf, type ButtonArgs, type RecentMessages } from '../../clicks.js';
 import type { SlackDeps } from '../../deps.js';
-import { identify, idsOf } from '../../identity.js';
+import { identify, idsOf, type Linked } from '../../identity.js';
 import { replyNotLinked, replyRefused } from '../../replies.js';
-import { publishHome, tell, usageMessage } from '../../surfaces.js';
+import { hasOpenRequest, publishHome, tell, usageMessage, type WebClient } from '../../surfaces.js';
+import type { Block } from '../../views/blocks.js';
 import { markRequestSent } from '../../views/member-usage.js';
+import { requestNoteModal, type AskMeta } from '../../views/modals.js';
 
-export const requestExtraUsage = (deps: SlackDeps) => async ({ ack, body, client, context, respond }: ButtonArgs) => {
+export const requestExtraUsage = (deps: SlackDeps, recent: RecentMessages) => async ({ ack, body, client, context }: ButtonArgs) => {
   await ack();
   const origin = originOf(body);
   const who = await identify(deps, idsOf(context, body, body.user.id), client);
   if (who.kind !== 'member') return replyNotLinked(client, deps, who, origin);
+  const meta: AskMeta = {
+    home: origin.kind === 'home',
+    message: origin.kind === 'message' ? origin.ref : null,
+    responseUrl: origin.kind === 'message' && (origin.ephemeral || !origin.blocks) ? (body as { response_url?: string }).response_url ?? null : null,
+  };
+  // Already asked: say so where they clicked, without a modal.
+  if (await hasOpenRequest(deps, who.member.id)) return askAndShow(deps, client, who, meta, null);
+  if (origin.kind === 'message' && !origin.ephemeral && origin.blocks) recent.remember(origin.ref, origin.blocks, origin.text);
+  await client.views.open({ trigger_id: body.trigger_id, view: requestNoteModal(meta) });
+};
 
-  // The request rule is the service's (one rule for the API, Slack and Teams): its refusal is shown as it is.
+/** Asks (the service's one request rule) and shows the result where the member clicked. */
+export async function askAndShow(deps: SlackDeps, client: WebClient, who: Linked, meta: AskMeta, note: string | null, remembered?: { blocks: Block[]; text: string } | null): Promise<void> {
+  const origin = meta.home ? ({ kind: 'home', viewId: '', privateMetadata: '' } as const) : meta.message ? ({ kind: 'message', ref: meta.message, ephemeral: !!meta.responseUrl, blocks: null, text: '' } as const) : ({ kind: 'unknown' } as const);
   let alreadyOpen = false;
   try {
-    alreadyOpen = (await deps.requests.ask(who.org.id, who.member.id, null)).alreadyOpen;
+    alreadyOpen = (await deps.requests.ask(who.org.id, who.member.id, note)).alreadyOpen;
   } catch (err) {
     if (!(err instanceof LedgerError)) throw err;
     return replyRefused(client, deps, who, origin, err.message);
   }
   const notice = alreadyOpen ? 'You already have a request waiting for an admin; no second one was sent.' : undefined;
 
-  if (origin.kind === 'home') return publishHome(client, deps, who, { tab: 'me', requestOpen: true, ...(notice ? { notice } : {}) });
-  if (origin.kind === 'message') {
-    if (origin.ephemeral || !origin.blocks) {
-      await respond({ response_type: 'ephemeral', replace_original: true, ...(await usageMessage(deps, who, { requestOpen: true })) });
-    } else {
-      await client.chat.update({ channel: origin.ref.channel, ts: origin.ref.ts, text: origin.text || 'Request sent to admin', blocks: markRequestSent(origin.blocks) });
-    }
-    if (notice) await tell(client, { user: who.slackUserId, channel: origin.ref.channel }, notice);
+  if (meta.home) return publishHome(client, deps, who, { tab: 'me', requestOpen: true, ...(notice ? { notice } : {}) });
+  if (meta.responseUrl) {
+    await respondTo(meta.responseUrl, { response_type: 'ephemeral', replace_original: true, ...(await usageMessage(deps, who, { requestOpen: true })) });
+  } else if (meta.message && remembered) {
+    await client.chat.update({ channel: meta.message.channel, ts: meta.message.ts, text: remembered.text || 'Request sent to admin', blocks: markRequestSent(remembered.blocks) });
   }
-};
+  if (notice || (meta.message && !meta.responseUrl && !remembered)) {
+    await tell(client, { user: who.slackUserId, ...(meta.message ? { channel: meta.message.channel } : {}) }, notice ?? 'Request sent to admin: you are told the outcome here.');
+  }
+}
+
+/** What Bolt's respond() does: a JSON POST to the message's response_url. */
+async function respondTo(url: string, body: object): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`response_url answered ${res.status}`);
+}

@@ -12,7 +12,7 @@ import { identify, idsOf, type Linked } from '../../identity.js';
 import { adminsOnly } from '../../replies.js';
 import { notLinkedMessage } from '../../surfaces.js';
 import { BLOCK } from '../../views/ids.js';
-import { doneModal, type DecisionMeta } from '../../views/modals.js';
+import { doneModal, UNLIMITED, type DecisionMeta } from '../../views/modals.js';
 
 export type SubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
@@ -34,12 +34,19 @@ async function deciderOf(deps: SlackDeps, args: SubmitArgs): Promise<Linked | nu
 
 const metaOf = (args: SubmitArgs) => parseJson<Partial<DecisionMeta>>(args.view.private_metadata, {});
 
+const checked = (view: ViewSubmitAction['view'], blockId: string, value: string) =>
+  (view.state.values[blockId]?.value?.selected_options ?? []).some((o) => o.value === value);
+
 export const submitEnableExtraUsage = (deps: SlackDeps, recent: RecentMessages) => async (args: SubmitArgs) => {
   const raw = inputValue(args.view, BLOCK.capInput);
+  const unlimited = checked(args.view, BLOCK.unlimitedInput, UNLIMITED);
+  // Unlimited is a choice someone makes, never what an empty field means.
+  if (raw === '' && !unlimited) return args.ack({ response_action: 'errors', errors: { [BLOCK.capInput]: 'Enter a monthly limit, or choose "No member limit" below.' } });
+  if (raw !== '' && unlimited) return args.ack({ response_action: 'errors', errors: { [BLOCK.unlimitedInput]: 'Choose one: a monthly limit above, or no member limit.' } });
   let cap: string | null = null;
-  if (raw !== '') {
+  if (!unlimited) {
     const nanos = parseAmount(raw);
-    if (nanos === null) return args.ack({ response_action: 'errors', errors: { [BLOCK.capInput]: `${AMOUNT_HINT}, or leave it empty for no limit.` } });
+    if (nanos === null) return args.ack({ response_action: 'errors', errors: { [BLOCK.capInput]: `${AMOUNT_HINT}, or choose "No member limit" below.` } });
     cap = formatUsd(nanos);
   }
   const who = await deciderOf(deps, args);

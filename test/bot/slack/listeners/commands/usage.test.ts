@@ -14,9 +14,11 @@ let h: SlackHarness;
 let orgId: string;
 // The request service's answers (its workflow is covered end to end in request-flow.test.ts).
 const asked: string[] = [];
+const notes: (string | null)[] = [];
 const requests = {
-  async ask(_orgId: string, memberId: string) {
+  async ask(_orgId: string, memberId: string, note: string | null) {
     asked.push(memberId);
+    notes.push(note);
     return { workflowId: `wf/${memberId}`, alreadyOpen: asked.length > 1, state: {} };
   },
 } as unknown as RequestService;
@@ -78,12 +80,17 @@ describe('/usage', () => {
       response_url: responseUrl, actions: [{ type: 'button', action_id: 'request_extra_usage', block_id: button.block_id, value: 'request', action_ts: '1' }],
     }), FORM);
     expect(res.status).toBe(200);
+    // The note modal first; sending it asks and redraws the message.
+    const [ask] = await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'request_note');
+    expect(asked).toEqual([]);
+    await h.submit(USERS.alice, ask!, { note: 'For the launch' });
     const [redrawn] = await h.api.waitFor('response_url', (c) => responseUrl.endsWith(c.args.url));
     expect(redrawn!.args.replace_original).toBe(true);
     expect(JSON.stringify(redrawn!.args.blocks)).toContain('Request sent to admin');
     expect(actionIdsOf(redrawn!.args.blocks)).toEqual([]);
     const alice = await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'alice' } });
     expect(asked).toEqual([alice.id]);
+    expect(notes).toEqual(['For the launch']);
   });
 });
 
