@@ -29,14 +29,14 @@ export function orgAttributes(orgSlug: string, more: { member?: string; alertKin
  * (no operator permission, e.g. a managed one) fails the start with the command to run.
  */
 export async function ensureSearchAttributes(connection: Connection, namespace: string, log: (msg: string) => void = () => {}): Promise<void> {
-  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing = SEARCH_ATTRIBUTES.filter((k) => !customAttributes?.[k.name]);
-  if (!missing.length) return;
-  const stillMissing = async () => {
-    const now = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes;
-    return missing.filter((k) => !now?.[k.name]);
+  const missingNow = async () => {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    return SEARCH_ATTRIBUTES.filter((k) => !customAttributes?.[k.name]);
   };
+  let missing: (typeof SEARCH_ATTRIBUTES)[number][] = [...SEARCH_ATTRIBUTES];
   try {
+    missing = await missingNow();
+    if (!missing.length) return;
     await connection.operatorService.addSearchAttributes({
       namespace,
       searchAttributes: Object.fromEntries(missing.map((k) => [k.name, encodeSearchAttributeIndexedValueType('KEYWORD')!])),
@@ -44,12 +44,11 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
     log(`temporal: registered search attributes ${missing.map((k) => k.name).join(', ')} in namespace ${namespace}`);
   } catch (err) {
     // Another process starting at the same moment may have added them first.
-    if (!(await stillMissing().catch(() => missing)).length) return;
+    if (!(await missingNow().catch(() => missing)).length) return;
     const cmd = missing.map((k) => `--name ${k.name} --type Keyword`).join(' ');
-    throw new Error(`Temporal namespace ${namespace} lacks the search attributes ${missing.map((k) => k.name).join(', ')} and refused to add them (${(err as Error).message}). Register them: temporal operator search-attribute create --namespace ${namespace} ${cmd}`);
+    throw new Error(`Temporal namespace ${namespace} lacks the search attributes ${missing.map((k) => k.name).join(', ')} and they could not be added here (${(err as Error).message}). Register them: temporal operator search-attribute create --namespace ${namespace} ${cmd}`);
   }
 }
-
 
 // Clients whose namespace has our attributes (registered or checked by enableSearchAttributes).
 // Others (the time-skipping test server has no custom attributes) start workflows without them.
