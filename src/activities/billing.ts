@@ -28,6 +28,9 @@ export type ReactivationOutcome = 'sent' | 'already_sent' | 'not_paused';
 
 export const invoiceReadyKey = (period: string) => `invoice_ready:${period}`;
 
+/** "12.35" → "$12.35", "-3.00" → "-$3.00". */
+const dollars = (amount: string) => (amount.startsWith('-') ? `-$${amount.slice(1)}` : `$${amount}`);
+
 export type InvoiceNoticeOutcome = 'sent' | 'already_sent' | 'no_invoice' | 'no_owners';
 
 /** The console's page of a closed month (built by the console's Billing page). */
@@ -78,12 +81,12 @@ export function billingActivities(deps: ActivityDeps) {
         orgName: org.name,
         title: `${org.name}'s ${what} for ${input.period} is ready: $${summary.total}`,
         text: summary.kind === 'statement'
-          ? `Extra usage in ${input.period} came to $${summary.total}, paid from the prepaid balance (now $${summary.closingBalance}).${link ? ` See it at ${link}` : ''}`
+          ? `Extra usage in ${input.period} came to $${summary.total}, taken from the prepaid balance (${dollars(summary.closingBalance!)} at the month's end).${link ? ` See it at ${link}` : ''}`
           : `Extra usage in ${input.period} comes to $${summary.total}.${link ? ` See it at ${link}` : ''}`,
         facts: {
           Month: input.period,
           Total: `$${summary.total}`,
-          ...(summary.kind === 'statement' ? { 'Closing balance': `$${summary.closingBalance}` } : {}),
+          ...(summary.kind === 'statement' ? { 'Closing balance': dollars(summary.closingBalance!) } : {}),
           ...(link ? { Link: link } : {}),
         },
       };

@@ -11,7 +11,7 @@ import { recordUsage } from '../../src/ledger/record.js';
 import { ledgerOnlyPayments } from '../../src/payments/port.js';
 import type { MonthEndResult } from '../../workflows/month-end.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
-import { enterpriseDoc, HAIKU, usageOfCents } from '../support/fixtures.js';
+import { enterpriseDoc, HAIKU, teamDoc, usageOfCents } from '../support/fixtures.js';
 import { provision } from '../support/ledger.js';
 import { recordingNotifier, type RecordingNotifier } from '../support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../support/temporal.js';
@@ -62,6 +62,24 @@ describe('invoice ready', () => {
     expect(told[0]!.to.map((p) => p.externalId)).toEqual(['owner-1']);
     expect(told[0]!.alert.title).toBe(`Acme's invoice for ${period} is ready: $12.35`);
     expect(told[0]!.alert.facts).toEqual({ Month: period, Total: '$12.35', Link: `https://usage.example.com/billing/${period}` });
+  }, 60_000);
+});
+
+describe('statement ready', () => {
+  it('tells a Team org\'s owners the month\'s total and the balance at its end (negative written -$), once', async () => {
+    const { orgId } = await provision(db(), `stmt-${++n}`, teamDoc({ extraUsage: { enabled: true, scope: 'all_members', orgMonthlyCap: null }, autoReload: { enabled: false } }));
+    const period = previousPeriod(periodOf(new Date(), 'UTC'));
+    const at = new Date(periodStart(period, 'UTC').getTime() + 10 * 24 * 3600_000);
+    await record(orgId, 'alice', 100, at); // included
+    await record(orgId, 'alice', 250, at); // $2.50 of extra, with no credit bought: the balance ends at -$2.50
+    const result = await execute<MonthEndResult>('monthEnd', [{ orgId, period }]);
+    expect(result.invoice).toMatchObject({ kind: 'statement', total: '2.50' });
+    expect(result.invoiceNotice).toBe('sent');
+    expect((await execute<MonthEndResult>('monthEnd', [{ orgId, period }])).invoiceNotice).toBe('already_sent');
+    const told = alertsOf(orgId, 'invoice_ready');
+    expect(told).toHaveLength(1);
+    expect(told[0]!.alert.title).toBe(`Small Team's statement for ${period} is ready: $2.50`);
+    expect(told[0]!.alert.facts).toEqual({ Month: period, Total: '$2.50', 'Closing balance': '-$2.50', Link: `https://usage.example.com/billing/${period}` });
   }, 60_000);
 });
 
