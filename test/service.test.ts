@@ -21,7 +21,7 @@ describe('the service on embedded defaults', () => {
     let token: string;
     try {
       const health = await (await fetch(`${first.url}/health`)).json();
-      expect(health).toMatchObject({ status: 'ok', database: 'pglite', temporal: { address: first.temporal.address } });
+      expect(health).toMatchObject({ status: 'ok', database: 'pglite', temporal: { address: first.temporal.address }, notices: { failing: [] } });
       expect(first.temporal.uiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       token = first.operatorToken;
       expect(readFileSync(join(dataDir, 'operator-token'), 'utf8').trim()).toBe(token);
