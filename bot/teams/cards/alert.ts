@@ -3,7 +3,7 @@
 // of a member is their usage card instead (with "Request extra usage").
 import type { AlertView } from '../../../src/notify/port.js';
 import { VERB } from '../actions.js';
-import { card, container, execute, factSet, text, type AdaptiveCard, type CardAction } from './card.js';
+import { card, container, execute, factSet, plainText, type AdaptiveCard, type CardAction } from './card.js';
 import { when } from './format.js';
 
 const TONE: Record<AlertView['kind'], 'attention' | 'warning' | 'good' | 'accent'> = {
@@ -34,10 +34,10 @@ export function alertCard(a: AlertView, timeZone: string, forOwner: boolean): Ad
   if (a.member) actions.push(execute('Show my usage', VERB.usageShow, {}, { id: 'show-usage' }));
   return card(
     [
-      container([text(a.title, { weight: 'Bolder', size: 'Medium' })], { style: tone, bleed: true, id: 'alert' }),
-      text(a.text, { id: 'alert-text' }),
+      container([plainText([{ text: a.title, weight: 'Bolder', size: 'Medium' }])], { style: tone, bleed: true, id: 'alert' }),
+      plainText([a.text], { id: 'alert-text' }),
       ...(facts.length ? [factSet(facts, { id: 'alert-facts' })] : []),
-      text(a.orgName, { isSubtle: true, size: 'Small' }),
+      plainText([{ text: a.orgName, isSubtle: true, size: 'Small' }]),
     ],
     { actions },
   );

@@ -90,9 +90,10 @@ export const plainText = (runs: (string | { text: string; [key: string]: unknown
   ...opts,
 });
 
+/** A title and a subtitle; the subtitle (org and people's names) as typed, never markdown. */
 export const heading = (value: string, subtitle?: string): CardElement[] => [
   text(value, { size: 'Large', weight: 'Bolder', style: 'heading' }),
-  ...(subtitle ? [text(subtitle, { isSubtle: true, spacing: 'None' })] : []),
+  ...(subtitle ? [plainText([{ text: subtitle, isSubtle: true }], { spacing: 'None' })] : []),
 ];
 
 export const factSet = (facts: [string, string][], opts: Record<string, unknown> = {}): CardElement => ({ type: 'FactSet', facts: facts.map(([title, value]) => ({ title, value })), ...opts });

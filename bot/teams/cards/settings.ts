@@ -7,7 +7,7 @@
 // first: it removes a spending limit. "Audit log" opens the log of every change.
 import type { seatLimits, usageOverview } from '../../../src/ledger/reports.js';
 import { INPUT, VERB, type SettingsScreen, type CapTarget } from '../actions.js';
-import { actionSet, banner, card, columns, container, execute, factSet, heading, text, textInput, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
+import { actionSet, banner, card, columns, container, execute, factSet, heading, plainText, text, textInput, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
 import { capText, planName, seatName, usd, when } from './format.js';
 
 export type Overview = Awaited<ReturnType<typeof usageOverview>>;
@@ -189,7 +189,7 @@ function membersScreen(overview: Overview, limits: SeatLimits, o: SettingsCardOp
   const table = rows.map((m) =>
     columns(
       [
-        { items: [text(`${m.name} · ${seatName(m.seatTier)}${m.extraUsageEnabled ? '' : ' · extra usage off'}`, { spacing: 'None' })] },
+        { items: [plainText([`${m.name} · ${seatName(m.seatTier)}${m.extraUsageEnabled ? '' : ' · extra usage off'}`], { spacing: 'None' })] },
         { items: [text(`${capText(m.cap)}${m.paused ? ' · paused' : ''}`, { color: m.paused ? 'Attention' : 'Default' })], width: 'auto' },
         { items: [text(usd(m.monthToDateExtra), { horizontalAlignment: 'Right' })], width: '80px' },
       ],
