@@ -253,10 +253,10 @@ describe('several service processes on one database and one Temporal', () => {
       for await (const s of temporal.client.schedule.list()) ids.push(s.scheduleId);
       return ids.sort();
     };
-    const orgIds = (await db.organization.findMany({ select: { id: true } })).map((o) => o.id);
-    expect(orgIds).toHaveLength(3);
-    await eventually(async () => (await listSchedules()).length >= orgIds.length * 2, 60_000, 500);
-    expect(await listSchedules()).toEqual(orgIds.flatMap((id) => [`digest/${id}`, `month-end/${id}`]).sort());
+    const orgSlugs = (await db.organization.findMany({ select: { slug: true } })).map((o) => o.slug);
+    expect(orgSlugs).toHaveLength(3);
+    await eventually(async () => (await listSchedules()).length >= orgSlugs.length * 2, 60_000, 500);
+    expect(await listSchedules()).toEqual(orgSlugs.flatMap((slug) => [`digest/${slug}`, `month-end/${slug}`]).sort());
     // Nothing failing on any process.
     for (const p of [procs.A!, procs.B!, procs.C!]) {
       const h = ok(await call(p.url, 'GET', '/health', ''), `health of ${p.name}`);
