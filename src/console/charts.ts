@@ -33,7 +33,7 @@ const yOf = (v: Nanos, max: Nanos) => TOP + PLOT_H - Number((v * BigInt(PLOT_H *
  * Month-to-date extra spend per day as bars of the running total, the cap as a line,
  * and (when given) the month's rate carried on to its end as a dashed line.
  */
-export function spendChart(opts: { label: string; days: readonly ChartDay[]; capNanos: Nanos | null; projectedEndNanos?: Nanos | null; todayIndex?: number }): Html {
+export function spendChart(opts: { label: string; days: readonly ChartDay[]; capNanos: Nanos | null; capName?: string; projectedEndNanos?: Nanos | null; todayIndex?: number }): Html {
   const totals = opts.days.map((d) => parseUsd(d.cumulativeExtra) ?? 0n);
   const daily = opts.days.map((d) => parseUsd(d.extra) ?? 0n);
   let max = 0n;
@@ -57,7 +57,7 @@ export function spendChart(opts: { label: string; days: readonly ChartDay[]; cap
     return html`<rect class="bar${daily[i]! > 0n ? '' : ' idle'}" x="${x(i).toFixed(1)}" y="${y.toFixed(1)}" width="${bar.toFixed(1)}" height="${Math.max(0, h).toFixed(1)}"><title>${d.date}: ${cents(d.extra)} that day, ${cents(d.cumulativeExtra)} so far</title></rect>`;
   });
   const capLine = opts.capNanos !== null
-    ? html`<line class="cap" x1="${LEFT}" x2="${W - RIGHT}" y1="${yOf(opts.capNanos, max).toFixed(1)}" y2="${yOf(opts.capNanos, max).toFixed(1)}"/><text class="axis" x="${W - RIGHT}" y="${(yOf(opts.capNanos, max) - 4).toFixed(1)}" text-anchor="end">cap ${cents(formatUsd(opts.capNanos))}</text>`
+    ? html`<line class="cap" x1="${LEFT}" x2="${W - RIGHT}" y1="${yOf(opts.capNanos, max).toFixed(1)}" y2="${yOf(opts.capNanos, max).toFixed(1)}"/><text class="axis" x="${W - RIGHT}" y="${(yOf(opts.capNanos, max) - 4).toFixed(1)}" text-anchor="end">${opts.capName ?? 'cap'} ${cents(formatUsd(opts.capNanos))}</text>`
     : '';
   let projection: Html | string = '';
   if (opts.projectedEndNanos !== undefined && opts.projectedEndNanos !== null && opts.todayIndex !== undefined) {

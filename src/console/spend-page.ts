@@ -121,7 +121,7 @@ async function renderMemberSpend(deps: ConsoleDeps, ctx: PageContext, ref: strin
 ${monthForm(`/spend/members/${encodeURIComponent(r.member.externalId)}`, asked, errors, r.period)}${errors.leftover()}
 <section class="card" aria-labelledby="h-month"><h2 id="h-month">Their month</h2>
 <p>Extra usage: <span class="big" data-testid="mtd-extra">${cents(r.monthToDate.extra)}</span>${r.member.cap !== null ? html` of their limit <span class="big" data-testid="member-cap">${cents(r.member.cap)}</span>` : html` <span class="muted">(no limit of their own)</span>`} <span class="muted">(included usage: <span data-testid="mtd-included">${cents(r.monthToDate.included)}</span>)</span></p>
-<figure>${spendChart({ label, days: r.days, capNanos })}<figcaption class="muted">Bars: their extra usage so far, by day (lighter: none that day).${capNanos !== null ? ' Line across: their limit.' : ''}</figcaption></figure>
+<figure>${spendChart({ label, days: r.days, capNanos, capName: 'limit' })}<figcaption class="muted">Bars: their extra usage so far, by day (lighter: none that day).${capNanos !== null ? ' Line across: their limit.' : ''}</figcaption></figure>
 ${daysTable(r.days)}
 </section>
 <section class="card" aria-labelledby="h-models"><h2 id="h-models">By model</h2>
