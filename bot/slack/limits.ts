@@ -3,10 +3,10 @@
 // settings functions, which check the actor is an owner and write the audit entry.
 import { formatUsd } from '../../src/domain/money.js';
 import { seatLimits, usageOverview } from '../../src/ledger/reports.js';
-import { setMemberCap, setMemberSeatTier, setOrgCap, setTierCap } from '../../src/ledger/settings.js';
+import { setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../../src/ledger/settings.js';
 import type { SlackDeps } from './deps.js';
 import type { Linked } from './identity.js';
-import { seatName } from './views/blocks.js';
+import { escText, seatName } from './views/blocks.js';
 import type { LimitTarget } from './views/owner-settings.js';
 
 export interface LimitDescription {
@@ -16,6 +16,8 @@ export interface LimitDescription {
   note?: string;
   /** A member's seat tier (member limits only): the modal offers to change it. */
   seatTier?: 'standard' | 'premium';
+  /** A member's own extra-usage switch (member limits only), and whether the org's scope makes it count. */
+  memberExtraUsage?: { enabled: boolean; scopeSelected: boolean };
 }
 
 export function parseTarget(value: unknown): LimitTarget | null {
@@ -40,6 +42,7 @@ export async function describeLimit(deps: SlackDeps, who: Linked, target: LimitT
       spent: row?.monthToDateExtra ?? '0.00',
       note: '"Set to unlimited" removes this member\'s limit; seat-tier and organisation limits still apply.',
       seatTier: member.seatTier,
+      memberExtraUsage: { enabled: member.extraUsageEnabled, scopeSelected: who.org.extraUsageScope === 'selected_members' },
     };
   }
   const o = await usageOverview(deps.db, who.org, now);
@@ -61,7 +64,7 @@ export async function applyLimit(deps: SlackDeps, who: Linked, target: LimitTarg
     return `${seatName(target.tier)} seats' monthly limit is now ${shown}.`;
   }
   const member = await setMemberCap(deps.db, who.org, who.member, target.memberId, capNanos);
-  return `${member.name}'s monthly limit is now ${shown}${capNanos === null ? ' (seat-tier and organisation limits still apply)' : ''}.`;
+  return `${escText(member.name)}'s monthly limit is now ${shown}${capNanos === null ? ' (seat-tier and organisation limits still apply)' : ''}.`;
 }
 
 export const parseSeatTier = (value: unknown): 'standard' | 'premium' | null => (value === 'standard' || value === 'premium' ? value : null);
@@ -69,5 +72,13 @@ export const parseSeatTier = (value: unknown): 'standard' | 'premium' | null => 
 /** Moves a member to another seat tier; the ledger refuses non-owners with a 403. */
 export async function applySeatTier(deps: SlackDeps, who: Linked, memberId: string, seatTier: 'standard' | 'premium'): Promise<string> {
   const member = await setMemberSeatTier(deps.db, who.org, who.member, memberId, seatTier);
-  return `${member.name} now has a ${seatName(seatTier).toLowerCase()} seat.`;
+  return `${escText(member.name)} now has a ${seatName(seatTier).toLowerCase()} seat.`;
+}
+
+/** Turns a member's own extra usage on or off (what counts when the org gives it to selected members); owners only, audited by the ledger. */
+export async function applyMemberExtraUsage(deps: SlackDeps, who: Linked, memberId: string, enabled: boolean): Promise<string> {
+  const member = await setMemberExtraUsage(deps.db, who.org, who.member, memberId, enabled);
+  const org = await deps.db.organization.findUniqueOrThrow({ where: { id: who.org.id } });
+  const scope = org.extraUsageScope === 'all_members' ? ' (your organisation gives extra usage to all members, so this counts once it is set to selected members only)' : '';
+  return `${escText(member.name)}'s own extra usage is now ${enabled ? 'on' : 'off'}${scope}.`;
 }

@@ -21,6 +21,10 @@ export const ACTION = {
   alertsByDm: 'settings_alerts_by_dm',
   /** In the "Adjust limit" modal. */
   setUnlimited: 'limit_set_unlimited',
+  /** In a member's "Adjust limit" modal: their own extra-usage switch; value 'on' | 'off'. */
+  setMemberExtraUsage: 'limit_set_member_extra_usage',
+  /** Usage settings: who gets extra usage; value 'all_members' | 'selected_members'. */
+  setScope: 'settings_set_scope',
   /** In a member's "Adjust limit" modal: their seat tier, applied once confirmed. */
   setSeatTier: 'limit_set_seat_tier',
   /** Paging the owners' Audit log tab; value = JSON {before} (the ledger's cursor, null = latest). */

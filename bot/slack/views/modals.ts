@@ -102,12 +102,21 @@ function seatSelect(current: 'standard' | 'premium'): Block {
 }
 
 /** "Adjust limit": an amount with "Set cap" (submit), and "Set to unlimited"; for a member, their seat tier too. */
-export function adjustLimitModal(target: LimitTarget, what: { label: string; current: string | null; spent: string; note?: string; seatTier?: 'standard' | 'premium' }, page: number): ModalView {
+export function adjustLimitModal(target: LimitTarget, what: { label: string; current: string | null; spent: string; note?: string; seatTier?: 'standard' | 'premium'; memberExtraUsage?: { enabled: boolean; scopeSelected: boolean } }, page: number): ModalView {
+  const own = what.memberExtraUsage;
   const blocks: Block[] = [
     section(`*${esc(truncate(what.label, 200))}*\nCurrent limit: ${usd(what.current)} · spent ${dollarsExact(what.spent)} this month`),
     textInput(BLOCK.amountInput, 'Monthly limit (USD)', { placeholder: 'e.g. 500.00', ...(what.current !== null ? { initial: what.current } : {}), maxLength: 20 }),
     actions([button('Set to unlimited', ACTION.setUnlimited, JSON.stringify(target), { confirm: { title: 'Set to unlimited?', text: `Remove the monthly limit of ${esc(truncate(what.label, 200))}.`, confirm: 'Set to unlimited' } })], 'limit_unlimited'),
     ...(target.kind === 'member' && what.seatTier ? [seatSelect(what.seatTier)] : []),
+    ...(target.kind === 'member' && own
+      ? [section(`*Their own extra usage:* ${own.enabled ? 'on' : 'off'}${own.scopeSelected ? '' : ' (counts when the organisation gives extra usage to selected members only)'}`, {
+          blockId: 'limit_member_extra_usage',
+          accessory: own.enabled
+            ? button('Turn off for them', ACTION.setMemberExtraUsage, 'off', { style: 'danger', confirm: { title: 'Turn off their extra usage?', text: 'They stop at their seat\'s included usage while the organisation gives extra usage to selected members only.', confirm: 'Turn off', style: 'danger' } })
+            : button('Turn on for them', ACTION.setMemberExtraUsage, 'on', { style: 'primary' }),
+        })]
+      : []),
     context([what.note ?? 'Changes apply at once. Members over a lowered limit are paused until next month.']),
   ];
   return modal(VIEW.adjustLimit, 'Adjust limit', blocks, { target, page } satisfies LimitMeta, 'Set cap');

@@ -30,6 +30,18 @@ export function ownerSettingsBlocks(o: UsageOverview, seats: SeatLimits, opts: {
         : button('Turn on', ACTION.setExtraUsage, 'on', { style: 'primary' }),
     },
   ));
+  // Who gets it: everyone, or only members whose own switch is on (Edit limit or seat → Turn on for them).
+  blocks.push(section(
+    o.extraUsage.scope === 'all_members'
+      ? '*Who:* all members.'
+      : '*Who:* selected members only: those whose own extra usage is on (below, *Edit limit or seat*). The others stop at their seat limit and may ask.',
+    {
+      blockId: 'settings_scope',
+      accessory: o.extraUsage.scope === 'all_members'
+        ? button('Selected members only', ACTION.setScope, 'selected_members', { confirm: { title: 'Selected members only?', text: 'Only members whose own extra usage is on keep working past their seat limit; the others stop there and may ask.', confirm: 'Change' } })
+        : button('All members', ACTION.setScope, 'all_members', { confirm: { title: 'Give it to all members?', text: 'Every member keeps working past their seat limit, within the limits below.', confirm: 'Change' } }),
+    },
+  ));
   blocks.push(section(`*Organisation monthly limit:* ${usd(o.orgCap.cap)}\nSpent this month (${o.period}): ${dollars(o.orgCap.monthToDateExtra)} of extra usage`, { blockId: 'settings_org_cap', accessory: adjust({ kind: 'org' }) }));
   if (o.org.plan === 'enterprise') {
     for (const t of o.seatTiers) {

@@ -5,7 +5,7 @@ import { ACTION, HOME_NAVIGATION } from '../../views/ids.js';
 import { auditPaging } from './audit-log.js';
 import { openDecisionModal, upgradeSeat } from './decide-request.js';
 import { homeNavigation } from './home-navigation.js';
-import { alertsByDm, openAdjustLimit, openAutoReload, openBuyBalance, pickAlertChannel, setExtraUsageSwitch, setSeatTier, setUnlimited } from './owner-settings.js';
+import { alertsByDm, openAdjustLimit, openAutoReload, openBuyBalance, pickAlertChannel, setExtraUsageScope, setExtraUsageSwitch, setMemberExtraUsageSwitch, setSeatTier, setUnlimited } from './owner-settings.js';
 import { requestExtraUsage } from './request-extra-usage.js';
 
 const register = (app: App, deps: SlackDeps, recent: RecentMessages) => {
@@ -21,6 +21,8 @@ const register = (app: App, deps: SlackDeps, recent: RecentMessages) => {
   app.action<BlockAction<ConversationsSelectAction>>(ACTION.alertChannel, pickAlertChannel(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.alertsByDm, alertsByDm(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.setUnlimited, setUnlimited(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.setScope, setExtraUsageScope(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.setMemberExtraUsage, setMemberExtraUsageSwitch(deps));
   app.action<BlockAction<StaticSelectAction>>(ACTION.setSeatTier, setSeatTier(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.auditOlder, auditPaging(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.auditNewer, auditPaging(deps));

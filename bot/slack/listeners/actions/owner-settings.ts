@@ -11,7 +11,7 @@ import { setSlackAlertChannel } from '../../alert-channel.js';
 import { originOf, parseJson, type ButtonArgs, type Origin } from '../../clicks.js';
 import type { SlackDeps } from '../../deps.js';
 import { identify, idsOf, type Linked } from '../../identity.js';
-import { applyLimit, applySeatTier, describeLimit, parseSeatTier, parseTarget } from '../../limits.js';
+import { applyLimit, applyMemberExtraUsage, applySeatTier, describeLimit, parseSeatTier, parseTarget } from '../../limits.js';
 import { ownersOnly, replyNotLinked, replyRefused } from '../../replies.js';
 import { publishHome, type WebClient } from '../../surfaces.js';
 import { adjustLimitModal, autoReloadModal, buyBalanceModal, doneModal, type LimitMeta } from '../../views/modals.js';
@@ -59,6 +59,23 @@ export const setExtraUsageSwitch = (deps: SlackDeps) => async (args: ButtonArgs)
     return refusedByLedger(args.client, deps, who, origin, err);
   }
   await settingsHome(args.client, deps, who, pageOf(origin), enabled ? ':white_check_mark: Extra usage is on.' : ':white_check_mark: Extra usage is off: members stop at their seat limit.');
+};
+
+/** All members, or selected members only (those whose own switch is on); the switch itself is left as it is. */
+export const setExtraUsageScope = (deps: SlackDeps) => async (args: ButtonArgs) => {
+  await args.ack();
+  const origin = originOf(args.body);
+  const who = await ownerOf(deps, args, origin);
+  if (!who) return;
+  const scope = args.action.value === 'all_members' ? 'all_members' : args.action.value === 'selected_members' ? 'selected_members' : null;
+  if (!scope) return replyRefused(args.client, deps, who, origin, 'That is not a choice of who gets extra usage.');
+  try {
+    const org = await loadOrg(deps.db, who.org.id);
+    await setExtraUsage(deps.db, org, who.member, { enabled: org.extraUsageEnabled, scope });
+  } catch (err) {
+    return refusedByLedger(args.client, deps, who, origin, err);
+  }
+  await settingsHome(args.client, deps, who, pageOf(origin), scope === 'all_members' ? ':white_check_mark: Extra usage now goes to all members.' : ':white_check_mark: Extra usage now goes to selected members only: turn it on for someone with *Edit limit or seat*.');
 };
 
 export const openAdjustLimit = (deps: SlackDeps) => async (args: ButtonArgs) => {
@@ -150,6 +167,13 @@ async function changeInModal(
 export const setUnlimited = (deps: SlackDeps) => async (args: ButtonArgs) => {
   await args.ack();
   await changeInModal(deps, args, 'Limit updated', (who, target) => applyLimit(deps, who, target, null));
+};
+
+/** A member's own extra-usage switch inside their "Adjust limit" modal. */
+export const setMemberExtraUsageSwitch = (deps: SlackDeps) => async (args: ButtonArgs) => {
+  await args.ack();
+  const enabled = args.action.value === 'on';
+  await changeInModal(deps, args, 'Extra usage updated', async (who, target) => (target.kind === 'member' ? applyMemberExtraUsage(deps, who, target.memberId, enabled) : null));
 };
 
 /** The seat select inside a member's "Adjust limit" modal (confirmed by Slack before it is sent). */
