@@ -5,6 +5,7 @@
 // the list by name) and Spend. Judged against issue 13's target: a page renders in
 // under 200 ms (p99, one owner at a time; and two at once beside it).
 import { randomUUID } from 'node:crypto';
+import { cpuMeter } from './cpu.js';
 import { load, type LoadResult } from './load.js';
 import { MODELS, seed, usageSample } from './seed.js';
 import { freshPostgres, startServiceProcess } from './service-process.js';
@@ -16,6 +17,8 @@ const DAY = 86_400_000;
 
 export interface ConsoleLine extends LoadResult {
   connections: number;
+  /** CPU time the service process spent per page (user + system), or null where /proc is missing. */
+  cpuMsPerPage: number | null;
 }
 
 /** Usage spread over the last 30 days, every member some, a few members much more. */
@@ -39,6 +42,22 @@ async function monthOfUsage(url: string, key: string, records: number): Promise<
   }));
 }
 
+/**
+ * The 5,000 members' org. Provisioning writes them in one transaction; on a machine busy
+ * with other work it can outlast the transaction's time limit (a 500, nothing kept), and
+ * the document is idempotent, so it is sent again.
+ */
+async function provision(url: string, operatorToken: string): Promise<{ key: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await seed(url, operatorToken, { members: CONSOLE_MEMBERS, history: 0 });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      console.error(`console bench: provisioning failed (${(err as Error).message}); again`);
+    }
+  }
+}
+
 /** An owner's console session cookie, from an operator sign-in link used through the API. */
 async function ownerCookie(url: string, operatorToken: string): Promise<string> {
   const link = await fetch(`${url}/v1/operator/orgs/bench/sign-in-links`, {
@@ -58,7 +77,7 @@ export async function measureConsole(seconds: number, databases: readonly ('pgli
     const pgdb = database === 'postgres' ? await freshPostgres() : null;
     const service = await startServiceProcess({ databaseUrl: pgdb?.url, port: 3920 + (database === 'postgres' ? 1 : 0) });
     try {
-      const { key } = await seed(service.url, service.operatorToken, { members: CONSOLE_MEMBERS, history: 0 });
+      const { key } = await provision(service.url, service.operatorToken);
       await monthOfUsage(service.url, key, CONSOLE_RECORDS);
       const cookie = await ownerCookie(service.url, service.operatorToken);
       // The page must be the page: a redirect to sign-in would be a fast wrong answer.
@@ -74,8 +93,10 @@ export async function measureConsole(seconds: number, databases: readonly ('pgli
       if ((await fetch(`${service.url}/spend`, { headers: { cookie }, redirect: 'manual' })).status === 200) pages.push(['console /spend (month, 5,000 members)', '/spend']);
       for (const [name, path] of pages) {
         for (const connections of [1, 2]) {
+          const cpu = cpuMeter([service.pid]);
           const r = await load({ name: `${name}, ${connections} at once`, database, url: service.url, path, method: 'GET', headers: { cookie }, connections, seconds });
-          log({ ...r, connections });
+          const used = cpu();
+          log({ ...r, connections, cpuMsPerPage: used && r.requests > 0 ? Math.round((used.service * 1000) / r.requests) : null });
         }
       }
     } finally {
@@ -103,8 +124,15 @@ to sign-in, counts as an error).
 - Command: \`${meta.command}\`
 - Date: ${new Date().toISOString()}
 
-| page | database | at once | pages/s | p50 ms | p99 ms | max ms | errors | under ${PAGE_TARGET_MS} ms (p99) |
-|---|---|---|---|---|---|---|---|---|
-${lines.map((r) => `| ${r.name.replace(/, \d at once$/, '')} | ${r.database} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors} | ${verdict(r)} |`).join('\n')}
+| page | database | at once | pages/s | p50 ms | p99 ms | max ms | errors | service CPU ms per page | under ${PAGE_TARGET_MS} ms (p99) |
+|---|---|---|---|---|---|---|---|---|---|
+${lines.map((r) => `| ${r.name.replace(/, \d at once$/, '')} | ${r.database} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors} | ${r.cpuMsPerPage ?? 'n/a'} | ${verdict(r)} |`).join('\n')}
+
+*Service CPU ms per page*: the CPU time the service process used during the line
+divided by the pages it served (/proc; on PGlite the database runs inside that
+process, on PostgreSQL the server's own work is not in it). Where the machine's cores
+are busy with other work, latency also counts the wait for a core and this column does
+not: it is the better guide to the render time on an idle machine. The verdict is
+judged on p99 all the same.
 `;
 }
