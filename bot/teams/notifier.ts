@@ -166,7 +166,8 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
           return;
         }
         const forOwner = person.role === 'owner' || person.role === 'primary_owner';
-        await send(a.orgId, person, 'alert', null, message(alertCard(a, org.timezone, forOwner && !a.member), a.title));
+        // An owner told about someone else (a member reaching their cap) gets the owner's card, with "Adjust limit".
+        await send(a.orgId, person, 'alert', null, message(alertCard(a, org.timezone, forOwner && person.memberId !== a.member?.memberId), a.title));
         await opts?.delivered?.(person.memberId); // a retry skips them (src/notify/fanout.ts)
       }));
       await each(tasks, (t) => t());

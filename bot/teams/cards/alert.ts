@@ -21,6 +21,13 @@ const TONE: Record<AlertView['kind'], 'attention' | 'warning' | 'good' | 'accent
   usage_unpriced: 'warning',
 };
 
+function ownerAction(kind: AlertView['kind']): CardAction {
+  if (kind === 'org_cap_threshold' || kind === 'tier_cap_reached') return execute('Adjust limit', VERB.settingsShow, { screen: 'caps' }, { id: 'adjust-limit' });
+  if (kind === 'member_cap_reached') return execute('Adjust limit', VERB.settingsShow, { screen: 'members' }, { id: 'adjust-limit' });
+  if (kind === 'balance_low' || kind.startsWith('reload_')) return execute('Balance and auto-reload', VERB.settingsShow, { screen: 'balance' }, { id: 'balance-settings' });
+  return execute('Usage settings', VERB.settingsShow, {}, { id: 'usage-settings' });
+}
+
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/;
 
 export function alertCard(a: AlertView, timeZone: string, forOwner: boolean): AdaptiveCard {
@@ -30,7 +37,8 @@ export function alertCard(a: AlertView, timeZone: string, forOwner: boolean): Ad
     .filter(([label, value]) => !(label === 'Resets' && Object.values(a.facts).some((v) => v !== value && v.includes(`(${timeZone})`))))
     .map(([label, value]): [string, string] => [label, ISO.test(value) ? when(value, timeZone) : value]);
   const actions: CardAction[] = [];
-  if (forOwner) actions.push(execute('Usage settings', VERB.settingsShow, {}, { id: 'usage-settings' }));
+  // Owners land on the settings card that fixes what the alert is about.
+  if (forOwner) actions.push(ownerAction(a.kind));
   if (a.member) actions.push(execute('Show my usage', VERB.usageShow, {}, { id: 'show-usage' }));
   return card(
     [

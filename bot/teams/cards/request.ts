@@ -104,11 +104,13 @@ export function requestFacts(r: RequestView, tz: string, noteMax = 500, o: { con
 export function decisionControls(r: RequestView, origin: RequestOrigin, form: DecisionForm | null): { actions: CardAction[]; open: CardElement[] } {
   const data = { requestId: r.requestId, ...origin };
   const name = r.requester.name;
+  // Filled with their current limit, so keeping it is one click and an empty field is a choice made on purpose.
+  const current = r.context?.cap ?? undefined;
   const capForm = (value?: string, error?: string) => [
     ...textInput(INPUT.cap(r.requestId), {
       label: `Monthly limit for ${name} (optional)`,
       placeholder: 'e.g. 25.00; empty = no limit of their own',
-      value,
+      value: value ?? current,
       error,
     }),
     text('Seat-tier and organisation limits still apply.', { isSubtle: true, size: 'Small', spacing: 'None' }),

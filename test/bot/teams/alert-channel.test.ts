@@ -10,7 +10,7 @@ import type { RequestService } from '../../../src/services/requests.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
 import { provision } from '../../support/ledger.js';
 import { personalConversationId } from '../../support/teams-connector.js';
-import { BOT, startTeamsHarness, teamsEnterpriseDoc, TENANT, textOf, USERS, type TeamsHarness, type TeamsUser } from '../../support/teams-harness.js';
+import { BOT, buttonsOf, startTeamsHarness, teamsEnterpriseDoc, TENANT, textOf, USERS, type TeamsHarness, type TeamsUser } from '../../support/teams-harness.js';
 
 let scratch: Scratch;
 let h: TeamsHarness;
@@ -63,6 +63,7 @@ describe('owners\' alerts in a team channel', () => {
     await h.bot.notifier.alert(orgAlert('Acme used 80% of its monthly extra usage cap'), owners, { deliveryKey: 'alert:k-1' });
     const [post] = await h.connector.waitFor('send', (c) => c.conversationId === CHANNEL);
     expect(textOf(h.connector.cardOf(post!))).toContain('Acme used 80% of its monthly extra usage cap');
+    expect(buttonsOf(h.connector.cardOf(post!))).toEqual(['Adjust limit']);
     await h.connector.waitFor('send', (c) => c.conversationId === personalConversationId(USERS.owner.aadObjectId) && textOf(h.connector.cardOf(c)).includes('80%'));
     // The same notice again (a retry): not posted twice.
     await h.bot.notifier.alert(orgAlert('Acme used 80% of its monthly extra usage cap'), owners, { deliveryKey: 'alert:k-1' });

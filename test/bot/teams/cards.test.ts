@@ -117,6 +117,8 @@ describe('Teams cards in the official renderer', () => {
 
     await show(adminView, null);
     expect(await r.click('Enable extra usage…')).toBeNull(); // unfolds the form
+    // Filled with her current limit: keeping it is one click; an empty field (no limit of her own) is a choice.
+    expect(await r.page.locator('#card').getByLabel('Monthly limit for Alice (optional)', { exact: true }).inputValue()).toBe('50.00');
     await r.fill('Monthly limit for Alice (optional)', '12.345');
     const refused = await feed(USERS.admin, await r.click('Enable extra usage'));
     expect(textOf(refused)).toContain('"12.345" is not an amount');
@@ -323,8 +325,11 @@ describe('Teams cards in the official renderer', () => {
       await ownersOf(db, acme.orgId),
     );
     const { card: alert } = await lastSentTo(USERS.owner, 'monthly extra usage cap of $900.00');
-    expect((await show(alert, 'alert-org-cap')).buttons).toEqual(['Usage settings']);
-    expect(textOf(await feed(USERS.owner, await r.click('Usage settings')))).toContain('Usage settings');
+    expect((await show(alert, 'alert-org-cap')).buttons).toEqual(['Adjust limit']);
+    // "Adjust limit" opens the limits card itself.
+    const limits = await feed(USERS.owner, await r.click('Adjust limit'));
+    expect(textOf(limits)).toContain('Monthly limits');
+    expect(textOf(limits)).toContain('spent of $900.00 this month');
 
     const alice = await acme.member('alice');
     await h.bot.notifier.alert(

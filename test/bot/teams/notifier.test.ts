@@ -131,7 +131,7 @@ describe('Teams notifier, after a restart', () => {
     const [alert] = await connector.waitFor('send', (c) => textOf(connector.cardOf(c)).includes('80% of its monthly extra usage cap'));
     expect(alert!.conversationId).toBe(dm(USERS.owner));
     expect(textOf(connector.cardOf(alert!))).toContain('Spent: $800.00');
-    expect(buttonsOf(connector.cardOf(alert!))).toEqual(['Usage settings']);
+    expect(buttonsOf(connector.cardOf(alert!))).toEqual(['Adjust limit']);
   });
 
   it('sends the daily digest to every admin, one card per page of requests', async () => {
