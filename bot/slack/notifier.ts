@@ -8,6 +8,7 @@
 // so the activity retries (and the rows make the retry send only what is missing).
 import type { Db } from '../../src/db/client.js';
 import type { AlertView, DigestView, Notifier, Person, RequestView, SendOptions } from '../../src/notify/port.js';
+import { isOwner } from '../../src/ledger/actors.js';
 import { openDm, type WebClient } from './surfaces.js';
 import { alertBlocks, alertText } from './views/alert.js';
 import type { Block } from './views/blocks.js';
@@ -114,14 +115,16 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
     async alert(a: AlertView, to: Person[], opts?: SendOptions) {
       const client = await clientOf(a.orgId);
       if (!client) return;
-      const blocks = alertBlocks(a);
-      const text = alertText(a);
+      const org = await db.organization.findUnique({ where: { id: a.orgId }, select: { slackAlertChannelId: true, timezone: true } });
+      const timezone = org?.timezone;
+      const text = alertText(a, timezone);
+      // Owners get "Adjust limit" on a cap alert (the click is checked against the stored role again).
+      const blocksFor = (adjust: boolean) => alertBlocks(a, { ...(timezone ? { timezone } : {}), adjust });
       if (!a.member) {
         // An owners' alert: the channel an owner picked, else each owner by DM.
-        const org = await db.organization.findUnique({ where: { id: a.orgId }, select: { slackAlertChannelId: true } });
         if (org?.slackAlertChannelId) {
           try {
-            await post(client, a.orgId, { channel: org.slackAlertChannelId, memberId: null }, 'alert', null, text, blocks);
+            await post(client, a.orgId, { channel: org.slackAlertChannelId, memberId: null }, 'alert', null, text, blocksFor(true));
             return;
           } catch (err) {
             // The app was removed from the channel, or it is gone: the owners still hear about it.
@@ -132,7 +135,7 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
         }
       }
       await each(reachable(to), async (p) => {
-        await post(client, a.orgId, { channel: await openDm(client, p.slackUserId), memberId: p.memberId }, 'alert', null, text, blocks);
+        await post(client, a.orgId, { channel: await openDm(client, p.slackUserId), memberId: p.memberId }, 'alert', null, text, blocksFor(isOwner(p)));
         await opts?.delivered?.(p.memberId); // a retry skips them (src/notify/fanout.ts)
       });
     },

@@ -1,8 +1,12 @@
 // Alerts (cap thresholds, balance, reloads, a member paused at the seat limit) as a
-// message; the seat-limit one carries the "Request extra usage" button.
+// message; the seat-limit one carries the "Request extra usage" button, and a cap
+// alert sent to owners an "Adjust limit" button opening that limit's modal. Times are
+// shown in the org's timezone, never as raw ISO.
 import type { AlertView } from '../../../src/notify/port.js';
-import { context, esc, header, section, truncate, type Block } from './blocks.js';
+import { actions, button, context, esc, header, section, truncate, type Block } from './blocks.js';
+import { ACTION } from './ids.js';
 import { requestButtonBlocks } from './member-usage.js';
+import type { LimitTarget } from './owner-settings.js';
 
 const ICON: Record<AlertView['kind'], string> = {
   org_cap_threshold: ':chart_with_upwards_trend:',
@@ -19,14 +23,46 @@ const ICON: Record<AlertView['kind'], string> = {
   usage_unpriced: ':warning:',
 };
 
-export function alertBlocks(a: AlertView, opts: { requestOpen?: boolean } = {}): Block[] {
-  const facts = Object.entries(a.facts).slice(0, 10).map(([k, v]) => `*${esc(truncate(k, 100))}*\n${esc(truncate(v, 1500))}`);
+const ISO = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/** "1 Jan 2027, 00:00 (Europe/Paris)": an instant as the org reads it. */
+export function orgTime(iso: string, timezone: string): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return iso;
+  return `${new Intl.DateTimeFormat('en-GB', { timeZone: timezone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(t)} (${timezone})`;
+}
+
+/** Every ISO instant in a text, in the org's timezone. */
+export const localTimes = (text: string, timezone: string | undefined) => (timezone ? text.replace(ISO, (m) => orgTime(m, timezone)) : text);
+
+/** The limit a cap alert is about, which "Adjust limit" opens; null for other alerts. */
+export function limitTargetOf(a: AlertView): LimitTarget | null {
+  if (a.kind === 'org_cap_threshold') return { kind: 'org' };
+  const tier = (a.facts.Tier ?? '').toLowerCase();
+  if (a.kind === 'tier_cap_reached' && (tier === 'standard' || tier === 'premium')) return { kind: 'tier', tier };
+  if (a.kind === 'member_cap_reached' && a.member) return { kind: 'member', memberId: a.member.memberId };
+  return null;
+}
+
+export interface AlertOptions {
+  requestOpen?: boolean;
+  /** The org's IANA timezone: times are shown in it. */
+  timezone?: string;
+  /** Offer "Adjust limit" (owners' copies of a cap alert). */
+  adjust?: boolean;
+}
+
+export function alertBlocks(a: AlertView, opts: AlertOptions = {}): Block[] {
+  const tz = opts.timezone;
+  const facts = Object.entries(a.facts).slice(0, 10).map(([k, v]) => `*${esc(truncate(k, 100))}*\n${esc(truncate(localTimes(v, tz), 1500))}`);
+  const target = opts.adjust ? limitTargetOf(a) : null;
   return [
-    header(`${a.title}`, 'alert_title'),
-    section(`${ICON[a.kind] ?? ''} ${esc(a.text)}`, { blockId: 'alert_text', ...(facts.length ? { fields: facts } : {}) }),
+    header(localTimes(a.title, tz), 'alert_title'),
+    section(`${ICON[a.kind] ?? ''} ${esc(localTimes(a.text, tz))}`, { blockId: 'alert_text', ...(facts.length ? { fields: facts } : {}) }),
     ...(a.canRequestExtraUsage ? requestButtonBlocks(opts.requestOpen ? 'sent' : 'can_request') : []),
+    ...(target ? [actions([button('Adjust limit', ACTION.adjustLimit, JSON.stringify(target))], 'alert_adjust')] : []),
     context([`${esc(a.orgName)} · extra usage`], 'alert_footer'),
   ];
 }
 
-export const alertText = (a: AlertView) => truncate(`${a.title}: ${a.text}`, 3000);
+export const alertText = (a: AlertView, timezone?: string) => truncate(localTimes(`${a.title}: ${a.text}`, timezone), 3000);
