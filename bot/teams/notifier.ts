@@ -6,8 +6,8 @@
 //  - a reminder updates each admin's copy of the request in place (the card then
 //    reads "Reminder: …"), instead of posting another message;
 //  - when a request closes, every admin's copy is updated in place (PUT activity),
-//    and so is every digest card that lists it: a digest message has one row per
-//    request in it (purpose 'digest-item', messageId "<activity id>#<request id>").
+//    and so is every digest card that lists it (the requests a digest message lists
+//    are its ChatMessageRequest rows).
 // Owners' alerts are also posted to the team channel owners chose (bot/teams/channel.ts),
 // once per notice (purpose 'channel-alert:<delivery key>').
 // One recipient failing does not stop the others; the failures are raised
@@ -23,11 +23,7 @@ import { outcomeForRequesterCard, requestCard } from './cards/request.js';
 import type { TeamsDeps } from './deps.js';
 import { adminUserIds, usageScreen } from './screens.js';
 
-type Purpose = 'request' | 'reminder' | 'outcome' | 'alert' | 'digest' | 'digest-item' | 'usage';
-
-/** The digest-item row of one request in one digest message (see the top of the file). */
-const digestItemId = (activityId: string, requestId: string) => `${activityId}#${requestId}`;
-const activityOfDigestItem = (messageId: string) => messageId.slice(0, messageId.lastIndexOf('#'));
+type Purpose = 'request' | 'reminder' | 'outcome' | 'alert' | 'digest' | 'usage';
 
 export type TeamsNotifierDeps = Pick<TeamsDeps, 'db' | 'transport' | 'conversations' | 'now' | 'log'>;
 
@@ -53,12 +49,11 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
     await deps.transport.continue(ref, async (turn) => {
       activityId = await turn.send(msg);
     });
-    const row = { orgId, channel: 'teams' as const, memberId: person.memberId, conversationId: ref.conversation.id };
-    await db.chatMessage.createMany({
-      data: [
-        { ...row, purpose, requestId, messageId: activityId },
-        ...lists.map((id) => ({ ...row, purpose: 'digest-item', requestId: id, messageId: digestItemId(activityId, id) })),
-      ],
+    await db.chatMessage.create({
+      data: {
+        orgId, channel: 'teams', purpose, requestId, memberId: person.memberId, conversationId: ref.conversation.id, messageId: activityId,
+        ...(lists.length ? { requests: { create: lists.map((id) => ({ requestId: id })) } } : {}),
+      },
     });
     return true;
   }
@@ -112,22 +107,25 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
 
     async requestClosed(r, _admins) {
       const timezone = await timeZoneOf(r.orgId);
-      const copies = await db.chatMessage.findMany({ where: { orgId: r.orgId, channel: 'teams', requestId: r.requestId, purpose: { in: ['request', 'reminder', 'digest-item'] } } });
+      const [copies, digests] = await Promise.all([
+        db.chatMessage.findMany({ where: { orgId: r.orgId, channel: 'teams', requestId: r.requestId, purpose: { in: ['request', 'reminder'] } } }),
+        db.chatMessage.findMany({ where: { orgId: r.orgId, channel: 'teams', purpose: 'digest', requests: { some: { requestId: r.requestId } } }, include: { requests: true } }),
+      ]);
       const tasks: (() => Promise<void>)[] = copies.map((m) => async () => {
-        if (m.purpose !== 'digest-item') {
-          const card = requestCard(r, { timezone, mode: 'base', reminder: m.purpose === 'reminder' });
-          return updateCopy(r.orgId, m, message(card, `${r.requester.name}'s request: ${r.status}`));
-        }
-        // A digest listing it: redrawn with every request in it as it is now (decided ones without buttons).
-        const activityId = activityOfDigestItem(m.messageId);
-        const items = await db.chatMessage.findMany({ where: { orgId: r.orgId, channel: 'teams', purpose: 'digest-item', conversationId: m.conversationId, messageId: { startsWith: `${activityId}#` } } });
-        const views = (await Promise.all(items.map((i) => (i.requestId === r.requestId ? r : i.requestId ? orgRequest(db, r.orgId, i.requestId) : null))))
-          .filter((v): v is RequestView => v !== null)
-          .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
-        const refreshUserIds = await adminUserIds(deps, r.orgId);
-        const digest = digestCard(views, { orgName: r.orgName, timezone, mode: 'base', list: 'digest', at: m.createdAt.toISOString(), refreshUserIds });
-        await updateCopy(r.orgId, m, message(digest, `${views.filter((v) => v.status === 'pending').length} extra usage request(s) waiting`), activityId);
+        const card = requestCard(r, { timezone, mode: 'base', reminder: m.purpose === 'reminder' });
+        await updateCopy(r.orgId, m, message(card, `${r.requester.name}'s request: ${r.status}`));
       });
+      // Each digest listing it: redrawn with every request in it as it is now (decided ones without buttons).
+      for (const m of digests) {
+        tasks.push(async () => {
+          const views = (await Promise.all(m.requests.map((i) => (i.requestId === r.requestId ? r : orgRequest(db, r.orgId, i.requestId)))))
+            .filter((v): v is RequestView => v !== null)
+            .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+          const refreshUserIds = await adminUserIds(deps, r.orgId);
+          const digest = digestCard(views, { orgName: r.orgName, timezone, mode: 'base', list: 'digest', at: m.createdAt.toISOString(), refreshUserIds });
+          await updateCopy(r.orgId, m, message(digest, `${views.filter((v) => v.status === 'pending').length} extra usage request(s) waiting`));
+        });
+      }
       const requester = r.requester;
       if (requester.teamsUserId) {
         tasks.push(async () => {
