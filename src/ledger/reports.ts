@@ -51,8 +51,13 @@ export async function usageOverview(db: Db, org: OrgWithTiers, at = new Date()) 
 export async function seatLimits(db: Db, org: OrgWithTiers, at = new Date()) {
   const period = periodOf(at, org.timezone);
   const [members, rows] = await Promise.all([
-    db.member.findMany({ where: { orgId: org.id, removedAt: null }, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
-    db.monthlySpend.findMany({ where: { orgId: org.id, period, scope: 'member' } }),
+    // Only the columns shown: the console's Usage page reads this for thousands of members per view.
+    db.member.findMany({
+      where: { orgId: org.id, removedAt: null },
+      orderBy: [{ name: 'asc' }, { id: 'asc' }],
+      select: { id: true, externalId: true, name: true, role: true, seatTier: true, extraUsageEnabled: true, extraUsageCapNanos: true },
+    }),
+    db.monthlySpend.findMany({ where: { orgId: org.id, period, scope: 'member' }, select: { subject: true, extraNanos: true, includedNanos: true } }),
   ]);
   const byMember = new Map(rows.map((r) => [r.subject, r]));
   return {
