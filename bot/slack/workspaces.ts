@@ -14,6 +14,8 @@ export interface Workspaces {
   orgIdFor(teamId: string | undefined, enterpriseId: string | undefined): Promise<string | null>;
   /** A bot token that reaches the org's workspace; null when Slack is not installed for it. */
   botTokenFor(orgId: string): Promise<string | null>;
+  /** The app was uninstalled or its token revoked: drops what is stored for that workspace; how many installations were removed. */
+  forget(teamId: string | undefined, enterpriseId: string | undefined, orgWide: boolean): Promise<number>;
 }
 
 // ------------------------------------------------------------------ one workspace
@@ -35,6 +37,9 @@ export function singleWorkspace(db: Db, opts: { botToken: string; orgSlug: strin
     },
     async botTokenFor(id) {
       return (await orgId()) === id ? opts.botToken : null;
+    },
+    async forget() {
+      return 0; // nothing stored: the token comes from the environment
     },
   };
 }
@@ -96,6 +101,12 @@ export function databaseInstallationStore(db: Db): InstallationStore & Workspace
     async botTokenFor(orgId) {
       const row = await db.slackInstallation.findFirst({ where: { orgId }, orderBy: { updatedAt: 'desc' } });
       return row?.botToken ?? null;
+    },
+    async forget(teamId, enterpriseId, orgWide) {
+      // An org-wide install is stored under the enterprise id; a workspace's under its team id.
+      const key = orgWide ? enterpriseId : teamId;
+      if (!key) return 0;
+      return (await db.slackInstallation.deleteMany({ where: { teamId: key } })).count;
     },
   };
 }
