@@ -16,7 +16,7 @@ import { registerListeners } from './listeners/index.js';
 import { boltLogger } from './logger.js';
 import { slackNotifier } from './notifier.js';
 import { slackSettings, type SlackConfig, type SlackSettings } from './settings.js';
-import { databaseInstallationStore, installLink, InstallRefused, singleWorkspace, verifyInstallLink, type Workspaces } from './workspaces.js';
+import { databaseInstallationStore, installLink, installLinkUsed, InstallRefused, singleWorkspace, verifyInstallLink, type Workspaces } from './workspaces.js';
 
 /** What the bot may do; the manifest (bot/slack/manifest.json) asks for the same. */
 export const BOT_SCOPES = ['chat:write', 'commands', 'im:write', 'channels:join', 'users:read', 'users:read.email'];
@@ -96,14 +96,17 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
     ? {
         beforeRedirection: async (req, res) => {
           const url = new URL(req.url ?? '/', 'http://localhost');
-          const slug = verifyInstallLink(oauth.stateSecret, url.searchParams.get('org'), url.searchParams.get('sig'));
-          const org = slug ? await opts.db.organization.findUnique({ where: { slug } }) : null;
-          if (!slug || !org) {
+          const check = verifyInstallLink(oauth.stateSecret, url.searchParams, (opts.now ?? (() => new Date()))());
+          const org = check.ok ? await opts.db.organization.findUnique({ where: { slug: check.slug } }) : null;
+          const refuse = (why: string) => {
             res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
-            res.end('This install link is not valid. Ask the operator of the extra usage service for your organisation\'s link.\n');
+            res.end(`${why} Ask the operator of the extra usage service for a new link for your organisation.\n`);
             return false;
-          }
-          await receiverRef!.installer!.handleInstallPath(req, res, undefined, { scopes: BOT_SCOPES, metadata: JSON.stringify({ org: slug }) });
+          };
+          if (!check.ok && check.reason === 'expired') return refuse('This install link has expired.');
+          if (!check.ok || !org) return refuse('This install link is not valid.');
+          if (await installLinkUsed(opts.db, check.link)) return refuse('This install link was already used.');
+          await receiverRef!.installer!.handleInstallPath(req, res, undefined, { scopes: BOT_SCOPES, metadata: JSON.stringify({ org: check.slug, link: check.link }) });
           return false;
         },
       }

@@ -1,4 +1,5 @@
-// Prints the signed link that installs the Slack app for one org (OAuth mode):
+// Prints the signed link that installs the Slack app for one org (OAuth mode); it
+// works for 7 days and completes one install:
 //   npx tsx bot/slack/install-link.ts acme
 // Needs the same SLACK_STATE_SECRET as the service, and PUBLIC_URL (where Slack and
 // browsers reach /slack/install).

@@ -1,11 +1,12 @@
 // Which organisation a Slack workspace belongs to, and the bot token to reach it.
 //  - OAuth install (many workspaces): Bolt's InstallationStore backed by the
-//    SlackInstallation table. The install link an operator hands out is signed and
-//    names the org; the org travels in the OAuth state (signed by Bolt), so a
-//    workspace is only ever linked to the org its installer was invited to.
+//    SlackInstallation table. The install link an operator hands out is signed, names
+//    the org, expires (7 days) and completes one install only; the org travels in the
+//    OAuth state (signed by Bolt), so a workspace is only ever linked to the org its
+//    installer was invited to.
 //  - One workspace (SLACK_BOT_TOKEN + SLACK_ORG_SLUG): the token's workspace, found
 //    with auth.test at start, belongs to that org; nothing is stored.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/bolt';
 import type { Db } from '../../src/db/client.js';
 
@@ -60,6 +61,21 @@ export function orgSlugOfMetadata(metadata: string | undefined): string | null {
   }
 }
 
+/** The install link's one-time id, carried like the org. */
+function linkOfMetadata(metadata: string | undefined): string | null {
+  try {
+    const parsed = JSON.parse(metadata ?? '{}') as { link?: unknown };
+    return typeof parsed.link === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(parsed.link) ? parsed.link : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether an install already completed through this link (its id is kept in the stored installation's metadata). */
+export async function installLinkUsed(db: Db, link: string): Promise<boolean> {
+  return (await db.slackInstallation.count({ where: { installation: { path: ['metadata'], string_contains: `"link":"${link}"` } } })) > 0;
+}
+
 export class InstallRefused extends Error {}
 
 export function databaseInstallationStore(db: Db): InstallationStore & Workspaces {
@@ -67,6 +83,9 @@ export function databaseInstallationStore(db: Db): InstallationStore & Workspace
     async storeInstallation(installation) {
       const slug = orgSlugOfMetadata(installation.metadata);
       if (!slug) throw new InstallRefused('this install did not start from an organisation\'s install link');
+      // Checked again here: two installs started from one link both reach this point.
+      const link = linkOfMetadata(installation.metadata);
+      if (link && (await installLinkUsed(db, link))) throw new InstallRefused('this install link was already used; ask the operator for a new one');
       const org = await db.organization.findUnique({ where: { slug } });
       if (!org) throw new InstallRefused(`organisation '${slug}' not found`);
       const teamId = teamKey(installation);
@@ -125,20 +144,36 @@ async function findRow(db: Db, teamId: string | undefined, enterpriseId: string 
 
 // ------------------------------------------------------------------ install links
 
-const signature = (stateSecret: string, slug: string) => createHmac('sha256', stateSecret).update(`slack-install:${slug}`).digest('base64url');
+/** How long an install link works. */
+export const INSTALL_LINK_TTL_MS = 7 * 24 * 3600_000;
 
-/** The link an operator gives an org's Slack admin: /slack/install?org=<slug>&sig=<hmac>. */
-export function installLink(baseUrl: string, stateSecret: string, slug: string): string {
+const signature = (stateSecret: string, slug: string, exp: string, link: string) =>
+  createHmac('sha256', stateSecret).update(`slack-install:${slug}:${exp}:${link}`).digest('base64url');
+
+/**
+ * The link an operator gives an org's Slack admin:
+ * /slack/install?org=<slug>&exp=<unix seconds>&link=<one-time id>&sig=<hmac of all three>.
+ */
+export function installLink(baseUrl: string, stateSecret: string, slug: string, opts: { now?: Date; ttlMs?: number } = {}): string {
+  const exp = String(Math.floor(((opts.now ?? new Date()).getTime() + (opts.ttlMs ?? INSTALL_LINK_TTL_MS)) / 1000));
+  const link = randomBytes(18).toString('base64url');
   const url = new URL('/slack/install', baseUrl);
   url.searchParams.set('org', slug);
-  url.searchParams.set('sig', signature(stateSecret, slug));
+  url.searchParams.set('exp', exp);
+  url.searchParams.set('link', link);
+  url.searchParams.set('sig', signature(stateSecret, slug, exp, link));
   return url.toString();
 }
 
-/** The org slug of a genuine install link, or null. */
-export function verifyInstallLink(stateSecret: string, org: string | null, sig: string | null): string | null {
-  if (!org || !sig) return null;
-  const expected = Buffer.from(signature(stateSecret, org));
+export type InstallLinkCheck = { ok: true; slug: string; link: string } | { ok: false; reason: 'invalid' | 'expired' };
+
+/** Whether an install link is genuine and still valid (whether it was used is asked of the store). */
+export function verifyInstallLink(stateSecret: string, params: URLSearchParams, now = new Date()): InstallLinkCheck {
+  const [org, exp, link, sig] = ['org', 'exp', 'link', 'sig'].map((k) => params.get(k));
+  if (!org || !exp || !link || !sig || !/^\d{1,12}$/.test(exp)) return { ok: false, reason: 'invalid' };
+  const expected = Buffer.from(signature(stateSecret, org, exp, link));
   const given = Buffer.from(sig);
-  return expected.length === given.length && timingSafeEqual(expected, given) ? org : null;
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'invalid' };
+  if (Number(exp) * 1000 <= now.getTime()) return { ok: false, reason: 'expired' };
+  return { ok: true, slug: org, link };
 }
