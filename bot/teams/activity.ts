@@ -88,6 +88,8 @@ export interface Turn {
   update(activityId: string, message: OutgoingMessage): Promise<void>;
   /** A member of the turn's conversation from the roster; null when Teams does not know them there. */
   rosterMember(userId: string): Promise<RosterMember | null>;
+  /** One page of the roster of the turn's team (or conversation); continue with the token it returns. */
+  rosterPage(continuationToken?: string): Promise<{ members: RosterMember[]; continuationToken?: string }>;
 }
 
 /** A turn started by the bot itself (proactive): no activity received. */

@@ -14,7 +14,7 @@ import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setMem
 import { formatUsd } from '../../src/domain/money.js';
 import type { DecisionInput } from '../../src/domain/requests.js';
 import type { RequestView } from '../../src/notify/port.js';
-import { ADAPTIVE_CARD, type InvokeResult, type Turn, type TurnLogic } from './activity.js';
+import { ADAPTIVE_CARD, tenantOf, type InvokeResult, type Turn, type TurnLogic } from './activity.js';
 import { INPUT, parseCardAction, VERB, type ActionData, type CardActionInput, type SettingsScreen } from './actions.js';
 import { readAmount } from './amounts.js';
 import { attachment, type AdaptiveCard, type Notice } from './cards/card.js';
@@ -23,6 +23,7 @@ import { capText, seatName } from './cards/format.js';
 import { helpCard, unknownTenantCard, unlinkedCard } from './cards/notices.js';
 import type { DecisionForm, RequestOrigin } from './cards/request.js';
 import { onChannelMessage } from './channel.js';
+import { linkActor, rosterEmail, rosterLinks } from './roster.js';
 import { isPersonal } from './conversations.js';
 import type { TeamsDeps } from './deps.js';
 import { identify, type Linked, type Who } from './identity.js';
@@ -44,11 +45,6 @@ function whoCard(who: Exclude<Who, Linked>, email?: string | null): AdaptiveCard
   return unlinkedCard(who.aadObjectId ?? 'unknown (not a Teams user)', who.org, email ?? null);
 }
 
-/** The address the tenant's roster gives a Teams user (their mail, else their sign-in name when it is an address). */
-export function rosterEmail(m: { email?: string; userPrincipalName?: string } | null): string | null {
-  const address = m?.email || (m?.userPrincipalName?.includes('@') ? m.userPrincipalName : undefined);
-  return address?.trim() || null;
-}
 
 const refusal = (text: string): Notice => ({ tone: 'attention', text });
 const ONLY_ADMINS = 'Only admins and owners can decide requests. Nothing was changed.';
@@ -366,7 +362,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       return { who, email: null };
     }
     if (!email) return { who, email: null };
-    const member = await linkChatUserByEmail(db, { orgId: who.org.id, channel: 'teams', chatUserId: who.aadObjectId, email, actor: `teams:${who.tenantId ?? 'unknown-tenant'}/${who.aadObjectId} (verified email)` });
+    const member = await linkChatUserByEmail(db, { orgId: who.org.id, channel: 'teams', chatUserId: who.aadObjectId, email, actor: linkActor(who.tenantId, who.aadObjectId) });
     if (!member) return { who, email };
     deps.log(`teams: linked ${who.aadObjectId} to member ${member.externalId} of ${who.org.slug} by their email`);
     return { who: { kind: 'member', aadObjectId: who.aadObjectId, tenantId: who.tenantId, org: who.org, member }, email };
@@ -380,7 +376,22 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     if (who.kind !== 'no_org') await deps.conversations.remember(who.org.id, who.kind === 'member' ? who.member.id : null, a, turn.reference);
     // Installed in a team or for someone: the tenant is known from now on (chats can be opened proactively).
     const install = a.type === 'installationUpdate' || (a.type === 'conversationUpdate' && a.membersAdded?.some((m) => m.id === a.recipient.id));
-    if (install && who.kind !== 'no_org') await deps.conversations.installed(who.org.id, a, turn.reference, a.type === 'installationUpdate' && (a.action ?? '').startsWith('remove'));
+    const removed = a.type === 'installationUpdate' && (a.action ?? '').startsWith('remove');
+    if (install && who.kind !== 'no_org') {
+      await deps.conversations.installed(who.org.id, a, turn.reference, removed);
+      // In a team: its members are linked by their email now, so they are reachable before they write.
+      if (!removed && !isPersonal(a)) {
+        const org = who.org;
+        try {
+          const link = await rosterLinks(db, turn, org, tenantOf(a));
+          void link()
+            .then((linked) => linked.length && deps.log(`teams: linked ${linked.length} member(s) of ${org.slug} by their email from the team's roster: ${linked.join(', ')}`))
+            .catch((err) => deps.log(`teams: linking the team's roster of ${org.slug} failed: ${String(err)}`));
+        } catch (err) {
+          deps.log(`teams: reading the team's roster for ${org.slug} failed: ${String(err)}`);
+        }
+      }
+    }
     if (a.type === 'installationUpdate') return;
 
     if (a.type === 'invoke') {

@@ -7,8 +7,8 @@
 // 401) and signs outgoing calls; with an empty app id and password it accepts
 // unauthenticated requests and sends without a token (the Bot Framework Emulator's set-up).
 import { ActivityTypes, CloudAdapter, ConfigurationBotFrameworkAuthentication, TeamsInfo, TurnContext } from 'botbuilder';
-import type { Activity, ConversationParameters, ConversationReference } from 'botbuilder';
-import type { BotTransport, ConversationRef, HttpAnswer, OutgoingMessage, ProactiveTurn, Turn } from './activity.js';
+import type { Activity, ConversationParameters, ConversationReference, TeamsChannelAccount } from 'botbuilder';
+import type { BotTransport, ConversationRef, HttpAnswer, OutgoingMessage, ProactiveTurn, RosterMember, Turn } from './activity.js';
 import type { TeamsSettings } from './settings.js';
 
 /** Audience of tokens for the Bot Connector service (public cloud). */
@@ -23,6 +23,17 @@ function messageActivity(message: OutgoingMessage): Partial<Activity> {
   };
 }
 
+/** Members per roster page asked of the Bot Connector. */
+const ROSTER_PAGE = 200;
+
+const rosterOf = (m: TeamsChannelAccount): RosterMember => ({
+  id: m.id,
+  ...(m.name ? { name: m.name } : {}),
+  ...(m.aadObjectId ? { aadObjectId: m.aadObjectId } : {}),
+  ...(m.email ? { email: m.email } : {}),
+  ...(m.userPrincipalName ? { userPrincipalName: m.userPrincipalName } : {}),
+});
+
 function proactiveTurn(context: TurnContext): ProactiveTurn {
   const reference = TurnContext.getConversationReference(context.activity) as ConversationRef;
   return {
@@ -35,10 +46,13 @@ function proactiveTurn(context: TurnContext): ProactiveTurn {
     async update(activityId, message) {
       await context.updateActivity({ ...messageActivity(message), id: activityId, conversation: context.activity.conversation });
     },
+    async rosterPage(continuationToken) {
+      const page = await TeamsInfo.getPagedMembers(context, ROSTER_PAGE, continuationToken);
+      return { members: (page.members ?? []).map(rosterOf), ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
+    },
     async rosterMember(userId) {
       try {
-        const m = await TeamsInfo.getMember(context, userId);
-        return { id: m.id, ...(m.name ? { name: m.name } : {}), ...(m.aadObjectId ? { aadObjectId: m.aadObjectId } : {}), ...(m.email ? { email: m.email } : {}), ...(m.userPrincipalName ? { userPrincipalName: m.userPrincipalName } : {}) };
+        return rosterOf(await TeamsInfo.getMember(context, userId));
       } catch (err) {
         // 404: not in this conversation's roster; anything else is the caller's to log.
         if ((err as { statusCode?: number }).statusCode === 404) return null;

@@ -5,6 +5,7 @@
 //   POST /v3/conversations/:id/activities[/:replyToId]      send a message
 //   PUT  /v3/conversations/:id/activities/:activityId       update a message
 //   GET  /v3/conversations/:id/members/:userId              one member of the roster (TeamsInfo.getMember)
+//   GET  /v3/conversations/:id/pagedmembers                  the roster, pageSize at a time (TeamsInfo.getPagedMembers)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -84,6 +85,16 @@ export async function startConnector(): Promise<ConnectorStandIn> {
       if (!account) return answer(res, 404, { error: { code: 'MemberNotFoundInConversation', message: 'The member is not in the roster' } });
       call.id = parts[4]!;
       return answer(res, 200, account);
+    }
+    if (req.method === 'GET' && parts[3] === 'pagedmembers' && parts.length === 4) {
+      call.kind = 'member';
+      call.conversationId = parts[2] ?? null;
+      call.id = 'roster';
+      const all = [...roster.values()];
+      const size = Math.max(1, Number(url.searchParams.get('pageSize') ?? 100));
+      const from = Number(url.searchParams.get('continuationToken') ?? 0);
+      const next = from + size < all.length ? String(from + size) : undefined;
+      return answer(res, 200, { members: all.slice(from, from + size), ...(next ? { continuationToken: next } : {}) });
     }
     if (parts[3] !== 'activities') return answer(res, 404, { error: { code: 'NotFound', message: url.pathname } });
     call.conversationId = parts[2] ?? null;

@@ -70,6 +70,32 @@ describe('Teams tenant captured at install', () => {
     expect(unknownLines()).toHaveLength(1);
   });
 
+  it('links the team\'s members by their email when installed in a team (audited), so they are reachable at once', async () => {
+    const db = scratch.db.prisma;
+    await db.member.create({ data: { orgId, externalId: 'frank', name: 'Frank', role: 'admin', seatTier: 'standard', email: 'frank@acme.example' } });
+    await db.member.create({ data: { orgId, externalId: 'gina', name: 'Gina', role: 'member', seatTier: 'standard', email: 'gina@acme.example' } });
+    h.connector.setMember('29:frank', { id: '29:frank', name: 'Frank', aadObjectId: 'aad-frank', email: 'Frank@Acme.example' });
+    h.connector.setMember('29:gina', { id: '29:gina', name: 'Gina', aadObjectId: 'aad-gina', userPrincipalName: 'gina@acme.example' });
+    h.connector.setMember('29:other', { id: '29:other', name: 'Other', aadObjectId: 'aad-other', email: 'other@elsewhere.example' });
+    const res = await h.post({
+      type: 'conversationUpdate', id: 'install-team-2', channelId: 'msteams', serviceUrl: h.connector.url,
+      from: { id: USERS.owner.id, aadObjectId: USERS.owner.aadObjectId }, recipient: BOT, membersAdded: [{ id: BOT.id }],
+      conversation: { id: '19:general2@thread.tacv2', conversationType: 'channel', tenantId: TEAM_TENANT, isGroup: true },
+      channelData: { tenant: { id: TEAM_TENANT }, team: { id: '19:general2@thread.tacv2', name: 'Finance' } },
+    });
+    expect(res.status).toBe(200);
+    // Linked after the answer (the roster was read during the turn): wait for it.
+    const until = Date.now() + 20_000;
+    while ((await db.member.count({ where: { orgId, teamsUserId: { in: ['aad-frank', 'aad-gina'] } } })) < 2) {
+      if (Date.now() > until) throw new Error('the team\'s members were not linked');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await db.member.count({ where: { orgId, teamsUserId: 'aad-other' } })).toBe(0);
+    const audits = await db.auditEntry.findMany({ where: { orgId, action: 'member.chat_link' } });
+    expect(audits.map((a) => a.actor).sort()).toEqual([`teams:${TEAM_TENANT}/aad-frank (verified email)`, `teams:${TEAM_TENANT}/aad-gina (verified email)`]);
+    expect(h.connector.of('member', (c) => c.path.endsWith('/pagedmembers'))).toHaveLength(1);
+  });
+
   it('forgets it when the app is removed from the team, and reports it again once', async () => {
     // The owner's chat is stored now, so their tenant stays known through it: drop it to see the install alone.
     await scratch.db.prisma.teamsConversation.deleteMany({ where: { orgId, aadObjectId: { not: `install:${TEAM_TENANT}` } } });
