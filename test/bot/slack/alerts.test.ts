@@ -56,11 +56,14 @@ describe('Slack cap alerts', () => {
   it("offers 'Adjust limit' on a member's cap alert to owners only, opening that member's limit", async () => {
     const alice = personOf(await member('alice'));
     const owner = personOf(await member('owner-1'));
-    const capAlert: AlertView = { kind: 'member_cap_reached', orgId, orgName: 'Acme', title: 'Alice reached their monthly limit', text: '$50.00 of $50.00', facts: { Member: 'Alice', Cap: '$50.00' }, member: alice };
+    const capAlert: AlertView = { kind: 'member_cap_reached', orgId, orgName: 'Acme', title: 'Alice reached their monthly limit', text: '*Al_ice* <script> used $50.00 of $50.00', facts: { Member: '*Al_ice*', Cap: '$50.00' }, member: alice };
     await h.slack.notifier.alert(capAlert, [alice, owner]);
     const [toAlice] = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.alice}` && textOf(c.args.blocks).includes('Alice reached'));
     const [toOwner] = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.owner}` && textOf(c.args.blocks).includes('Alice reached'));
     expect(actionIdsOf(toAlice!.args.blocks)).toEqual([]);
+    // Names render as typed: no tags, no bold or italics.
+    expect(textOf(toAlice!.args.blocks)).toContain('*\u200bAl_\u200bice*\u200b &lt;script&gt;');
+    expect(textOf(toAlice!.args.blocks)).not.toContain('<script>');
     expect(actionIdsOf(toOwner!.args.blocks)).toEqual(['settings_adjust_limit']);
     await h.clickInMessage(USERS.owner, toOwner!, 'settings_adjust_limit');
     await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'adjust_limit' && textOf(c.args.view.blocks).includes("Alice's monthly limit"));
