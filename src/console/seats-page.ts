@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { text } from '../domain/fields.js';
-import { isOwner, requireAdmin } from '../ledger/actors.js';
+import { isAdmin, isOwner } from '../ledger/actors.js';
 import { loadOrg } from '../ledger/limits-state.js';
 import { seatAdviceReport } from '../ledger/seat-advice.js';
 import { setMemberSeatTier } from '../ledger/settings.js';
@@ -68,11 +68,7 @@ export function seatsPage(app: FastifyInstance, deps: ConsoleDeps) {
   app.get('/seats', async (request, reply) => {
     const ctx = await signedIn(deps, request, reply);
     if (!ctx) return reply;
-    try {
-      requireAdmin(ctx.viewer.member);
-    } catch {
-      return reply.redirect('/me', 303);
-    }
+    if (!isAdmin(ctx.viewer.member)) return reply.redirect('/me', 303);
     const q = z.object({ saved: z.string().max(20).optional().catch(undefined), page: z.coerce.number().int().min(1).max(1_000_000).catch(1).default(1) }).parse(request.query ?? {});
     return sendPage(reply, await renderSeats(deps, ctx, { saved: q.saved, page: q.page }));
   });

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { text, usdAmount } from '../domain/fields.js';
 import { parseUsd } from '../domain/money.js';
-import { isOwner, requireAdmin } from '../ledger/actors.js';
+import { isAdmin, isOwner } from '../ledger/actors.js';
 import { loadOrg } from '../ledger/limits-state.js';
 import { seatLimits, usageOverview } from '../ledger/reports.js';
 import { setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../ledger/settings.js';
@@ -168,12 +168,8 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
   app.get('/usage', async (request, reply) => {
     const ctx = await signedIn(deps, request, reply);
     if (!ctx) return reply;
-    try {
-      requireAdmin(ctx.viewer.member);
-    } catch {
-      // A member's own page is where a member belongs.
-      return reply.redirect('/me', 303);
-    }
+    // A member's own page is where a member belongs.
+    if (!isAdmin(ctx.viewer.member)) return reply.redirect('/me', 303);
     return sendPage(reply, await renderUsage(deps, ctx, listQuery.parse(request.query ?? {})));
   });
 
