@@ -1,7 +1,7 @@
 // One member's request for more usage, from asking to outcome. The workflow id is
 // derived from org + member (`request/<org slug>/<member>`), so there is one open
 // request per member. Runs started with our search attributes keep RequestStatus current.
-import { allHandlersFinished, ApplicationFailure, condition, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, isCancellation, log, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RequestActivities } from '../src/activities/requests.js';
 import type { CancelReason } from '../src/domain/requests.js';
 import { cancelSignal, decideUpdate, openedUpdate, requestStateQuery, type RequestState } from './messages.js';
@@ -22,6 +22,26 @@ const acts = proxyActivities<RequestActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+// Messages about the request are retried for a day (each retry sends only to the
+// recipients and channels still missing it), then given up: the request itself stays
+// open and decidable (console, App Home, the digest), and the failing channel is
+// reported to operators by the channel-health check.
+const notices = proxyActivities<RequestActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 day',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+/** A notice's result, or null once its retries are used up (cancellation still goes through). */
+async function bestEffort<T>(send: () => Promise<T>): Promise<T | null> {
+  try {
+    return await send();
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('request notice given up after its retries', { error: (err as Error).message });
+    return null;
+  }
+}
 
 export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<RequestState> {
   const { workflowId, runId } = workflowInfo();
@@ -77,13 +97,15 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
   );
 
   state.requestId = await acts.openRequest({ orgId: input.orgId, memberId: input.memberId, workflowId, runId, requestedAt: input.requestedAt, note: input.note });
-  state.view = await acts.notifyRequestOpened(state.requestId);
+  const openedId = state.requestId;
+  state.view = (await bestEffort(() => notices.notifyRequestOpened(openedId))) ?? state.view;
 
   // Timers count from the workflow's start on the server's clock, not the caller's.
   const startedAt = workflowInfo().startTime.getTime();
   const settled = () => state.status !== 'pending' || cancelled !== null;
   if (!(await condition(settled, Math.max(1, input.remindAfterMs - (Date.now() - startedAt))))) {
-    await acts.notifyRequestReminder(state.requestId);
+    const remindedId = state.requestId;
+    await bestEffort(() => notices.notifyRequestReminder(remindedId));
     const left = input.expireAfterMs - (Date.now() - startedAt);
     if (!(await condition(settled, Math.max(1, left)))) {
       state.view = await acts.closeRequest({ requestId: state.requestId, status: 'expired', reason: null });
@@ -95,7 +117,8 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
     setStatus(state.view.status);
   }
   await condition(allHandlersFinished);
-  await acts.notifyRequestClosed(state.requestId);
+  const closedId = state.requestId;
+  await bestEffort(() => notices.notifyRequestClosed(closedId));
   return state;
 }
 

@@ -1,5 +1,6 @@
 // Reminders and expiry of a request, on the time-skipping test server: days pass
 // in seconds.
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerOnlyPayments } from '../../src/payments/port.js';
@@ -64,4 +65,30 @@ describe('a request nobody decides', () => {
     expect(view.status).toBe('approved');
     expect(((await handle.result()) as RequestState).status).toBe('approved');
   }, 60_000);
+});
+
+describe('a request whose messages cannot be delivered', () => {
+  it('stays open and decidable, and ends once they are given up', async () => {
+    const db = scratch.db.prisma;
+    const down = recordingNotifier();
+    // Failing for good at once (as after a day of retries), so the log holds two failures, not hundreds.
+    const gone = async () => { throw ApplicationFailure.nonRetryable('chat and email down'); };
+    const failing = { ...down, requestOpened: gone, requestReminder: gone, requestClosed: gone };
+    const w = await testWorker(env, { db, notifier: failing, payments: ledgerOnlyPayments(db), now: () => new Date() });
+    try {
+      const service = requestService({ db, client: env.client, taskQueue: w.taskQueue, timings: { remindAfterMs: DAY, expireAfterMs: 3 * DAY }, now: () => new Date() });
+      const o = await provision(db, 'undeliverable', enterpriseDoc({ extraUsage: { enabled: true, scope: 'selected_members' } }));
+      await exhaustSeat(db, o.orgId, 'alice');
+      const asked = await service.ask(o.orgId, 'alice');
+      const handle = env.client.workflow.getHandle(asked.workflowId);
+      // Nobody was told, but the request is open (the console and App Home list it) and an admin decides it.
+      const view = await service.decide(o.orgId, asked.request.requestId, 'owner-1', { decision: 'upgrade_seat' });
+      expect(view.status).toBe('approved');
+      const result = (await handle.result()) as RequestState;
+      expect(result.status).toBe('approved');
+      expect((await db.member.findFirstOrThrow({ where: { orgId: o.orgId, externalId: 'alice' } })).seatTier).toBe('premium');
+    } finally {
+      await w.stop();
+    }
+  }, 180_000);
 });
