@@ -38,6 +38,9 @@ export async function freshPostgres(): Promise<{ url: string; drop(): Promise<vo
 
 /** `env`: extra settings (ROLE, TEMPORAL_ADDRESS, a shared OPERATOR_TOKEN for a scaled-out shape). */
 export async function startServiceProcess(opts: { databaseUrl?: string; port: number; env?: Record<string, string> }): Promise<ServiceProcess> {
+  // A service left over from an earlier run would answer /health in our child's place.
+  const taken = await fetch(`http://127.0.0.1:${opts.port}/health`).then(() => true, () => false);
+  if (taken) throw new Error(`port ${opts.port} is already in use (a service left over from an earlier bench?): stop it first`);
   const dataDir = mkdtempSync(join(tmpdir(), 'eu-bench-'));
   const operatorToken = opts.env?.OPERATOR_TOKEN ?? `bench-${randomBytes(12).toString('hex')}`;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
