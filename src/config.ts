@@ -19,6 +19,11 @@ export const configSchema = z.object({
   DATA_DIR: z.string().default('./data'),
   /** A PostgreSQL server (production). Unset: embedded PGlite in DATA_DIR/pglite. */
   DATABASE_URL: optionalText,
+  /**
+   * `transaction`: DATABASE_URL goes through a transaction-mode pooler (PgBouncer before
+   * 1.21, or without max_prepared_statements), so no named prepared statements are used.
+   */
+  DATABASE_POOLER: z.enum(['none', 'transaction']).default('none'),
   /** A Temporal frontend (host:port). Unset: a local dev server is started. */
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: z.string().default('default'),

@@ -77,7 +77,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     stack.length = 0;
   };
   try {
-    const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: join(dataDir, 'pglite') });
+    const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: join(dataDir, 'pglite'), transactionPooler: config.DATABASE_POOLER === 'transaction' });
     stack.push(() => database.close());
     const applied = await applyMigrations(database.prisma);
     const parts = partsOf(config.ROLE);

@@ -23,6 +23,12 @@ export interface DatabaseOptions {
   url?: string;
   pgliteDir?: string;
   poolSize?: number;
+  /**
+   * Server connections are shared per transaction by a pooler (PgBouncer in transaction
+   * mode): a statement prepared by name on one may be missing or already exist on the
+   * next, so none is named (each is parsed per call instead).
+   */
+  transactionPooler?: boolean;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
@@ -32,7 +38,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // crash the process: the pool replaces it on the next query.
     pool.on('error', (err) => console.error(`database: idle connection lost: ${err.message}`));
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-    const sql = poolSql(pool);
+    const sql = poolSql(pool, { namedStatements: !opts.transactionPooler });
     registerSql(prisma, sql);
     return {
       prisma,

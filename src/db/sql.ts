@@ -14,10 +14,11 @@ export interface Sql extends SqlQuery {
   transaction<T>(fn: (tx: SqlQuery) => Promise<T>): Promise<T>;
 }
 
-export function poolSql(pool: pg.Pool): Sql {
+export function poolSql(pool: pg.Pool, opts: { namedStatements?: boolean } = {}): Sql {
+  const named = opts.namedStatements ?? true;
   const on = (c: pg.Pool | pg.PoolClient): SqlQuery => ({
     async query<T>(text: string, params: unknown[] = [], name?: string) {
-      const res = await c.query({ text, values: params, ...(name ? { name } : {}) });
+      const res = await c.query({ text, values: params, ...(name && named ? { name } : {}) });
       return res.rows as T[];
     },
   });
