@@ -43,7 +43,9 @@ export async function startServiceProcess(opts: { databaseUrl?: string; port: nu
   if (taken) throw new Error(`port ${opts.port} is already in use (a service left over from an earlier bench?): stop it first`);
   const dataDir = mkdtempSync(join(tmpdir(), 'eu-bench-'));
   const operatorToken = opts.env?.OPERATOR_TOKEN ?? `bench-${randomBytes(12).toString('hex')}`;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // BENCH_PROFILE_DIR: each service writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     env: {
       ...process.env,
       DATA_DIR: dataDir,

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { text, usdAmount } from '../domain/fields.js';
 import { isAdmin, isOwner } from '../ledger/actors.js';
 import { loadOrg } from '../ledger/limits-state.js';
-import { seatLimits } from '../ledger/reports.js';
+import { seatLimitsOf } from '../ledger/seat-limits-page.js';
 import { orgRequest, pendingRequests } from '../ledger/requests.js';
 import type { RequestView } from '../notify/port.js';
 import { seatLabel, waitingText, whenText } from '../notify/email-format.js';
@@ -46,8 +46,8 @@ interface Row {
 }
 
 async function rowsOf(deps: ConsoleDeps, ctx: PageContext, views: RequestView[]): Promise<Row[]> {
-  const limits = await seatLimits(deps.db, await loadOrg(deps.db, ctx.viewer.org.id), deps.now());
-  const byId = new Map(limits.members.map((m) => [m.id, m]));
+  const limits = await seatLimitsOf(deps.db, await loadOrg(deps.db, ctx.viewer.org.id), views.map((v) => v.requester.memberId), deps.now());
+  const byId = new Map(limits.map((m) => [m.id, m]));
   return views.map((view) => ({ view, cap: byId.get(view.requester.memberId)?.cap ?? null, spend: byId.get(view.requester.memberId)?.monthToDateExtra ?? '0.00' }));
 }
 

@@ -8,7 +8,8 @@ import { text, usdAmount } from '../domain/fields.js';
 import { parseUsd } from '../domain/money.js';
 import { isAdmin, isOwner } from '../ledger/actors.js';
 import { loadOrg } from '../ledger/limits-state.js';
-import { seatLimits, usageOverview } from '../ledger/reports.js';
+import { usageOverview } from '../ledger/reports.js';
+import { MEMBER_SORTS, seatLimitsPage, type MemberSort } from '../ledger/seat-limits-page.js';
 import { setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../ledger/settings.js';
 import { whenText } from '../notify/email-format.js';
 import type { ConsoleDeps } from './deps.js';
@@ -16,7 +17,6 @@ import { csrfField, ErrorSlots, fieldId, parseForm, type FieldErrors } from './f
 import { runForm, signedIn, withSaved, type PageContext } from './guard.js';
 import { html, type Html } from './html.js';
 import { layout, roleName, sendPage } from './layout.js';
-import { MEMBER_SORTS, membersPage, type MemberSort } from './members-table.js';
 import { safeNext } from './session.js';
 
 const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : `$${usd}`);
@@ -76,7 +76,7 @@ interface RenderState {
 export async function renderUsage(deps: ConsoleDeps, ctx: PageContext, q: ListQuery, state: RenderState = {}): Promise<Html> {
   const org = await loadOrg(deps.db, ctx.viewer.org.id);
   const at = deps.now();
-  const [overview, limits] = await Promise.all([usageOverview(deps.db, org, at), seatLimits(deps.db, org, at)]);
+  const [overview, page] = await Promise.all([usageOverview(deps.db, org, at), seatLimitsPage(deps.db, org, { q: q.q, sort: q.sort, page: q.page }, at)]);
   const canEdit = isOwner(ctx.viewer.member);
   const errors = new ErrorSlots(state.errors);
   const open = (key: string) => (state.open?.has(key) ? html` open` : '');
@@ -125,10 +125,9 @@ ${canEdit ? html`<td>${capPanel(`tier-${t.tier}`, '/usage/tier-cap', `${t.tier =
 <p>Auto-reload: ${prepaid.autoReload.enabled ? html`<strong>on</strong>: reload when balance reaches <strong>${money(prepaid.autoReload.threshold)}</strong> with <strong>${money(prepaid.autoReload.amount)}</strong>${prepaid.autoReload.monthlyLimit ? html`, at most ${prepaid.autoReload.monthlyLimit} times a month` : ''}` : html`<strong>off</strong>`}.</p>
 </section>` : '';
 
-  const page = membersPage(limits.members, { q: q.q, sort: q.sort, page: q.page });
   const selected = ex.enabled && ex.scope === 'selected_members';
   const sortLink = (sort: MemberSort, label: string) => (q.sort === sort ? html`<strong>${label}</strong>` : html`<a href="${usagePath(q, { sort, page: 1 })}">${label}</a>`);
-  const memberActions = (m: (typeof page.rows)[number]) => {
+  const memberActions = (m: (typeof page.members)[number]) => {
     const key = `member-${m.id}`;
     const memberHidden = html`${hidden}<input type="hidden" name="member" value="${m.id}">`;
     return html`<details${open(key)}><summary aria-label="Actions for ${m.name}">…</summary><div class="panel">
@@ -147,7 +146,7 @@ ${selected ? html`<form method="post" action="/usage/member-extra-usage" class="
 <form method="get" action="/usage" class="inline" role="search"><label for="member-filter">Filter by name</label><input id="member-filter" name="q" value="${q.q ?? ''}"><input type="hidden" name="sort" value="${q.sort}"><button type="submit" class="secondary">Filter</button></form>
 <p class="muted">Sort: ${sortLink('spend_desc', 'highest spend')} · ${sortLink('spend_asc', 'lowest spend')} · ${sortLink('name', 'name')} — ${page.total} member${page.total === 1 ? '' : 's'}</p>
 <table data-testid="members"><thead><tr><th scope="col">Member</th><th scope="col">Seat</th><th scope="col" class="num">Limit</th><th scope="col" class="num">MTD Spend</th><th scope="col">Extra usage</th><th scope="col">Status</th>${canEdit ? html`<th scope="col">Actions</th>` : ''}</tr></thead><tbody>
-${page.rows.map((m) => html`<tr data-member="${m.externalId}"><th scope="row">${m.name} <span class="muted">(${roleName(m.role)})</span></th><td>${m.seatTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num">${money(m.cap)}</td><td class="num">${money(m.monthToDateExtra)}</td><td>${m.extraUsageEnabled ? 'On' : 'Off'}</td><td>${m.paused ? html`<span class="badge paused">Paused</span>` : html`<span class="badge">Active</span>`}</td>${canEdit ? html`<td>${memberActions(m)}</td>` : ''}</tr>`)}
+${page.members.map((m) => html`<tr data-member="${m.externalId}"><th scope="row">${m.name} <span class="muted">(${roleName(m.role)})</span></th><td>${m.seatTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num">${money(m.cap)}</td><td class="num">${money(m.monthToDateExtra)}</td><td>${m.extraUsageEnabled ? 'On' : 'Off'}</td><td>${m.paused ? html`<span class="badge paused">Paused</span>` : html`<span class="badge">Active</span>`}</td>${canEdit ? html`<td>${memberActions(m)}</td>` : ''}</tr>`)}
 </tbody></table>
 <nav class="pager" aria-label="Pages of members">${page.page > 1 ? html`<a href="${usagePath(q, { page: page.page - 1 })}">Previous page</a>` : ''}<span>Page ${page.page} of ${page.pages}</span>${page.page < page.pages ? html`<a href="${usagePath(q, { page: page.page + 1 })}">Next page</a>` : ''}</nav>
 </section>`;

@@ -131,7 +131,8 @@ async function provisionInTransaction(db: Db, slug: string, doc: OrgDocument): P
     // Locked: a concurrent PUT or owner change waits, so the merge reads what it writes over.
     await tx.$queryRaw`SELECT "id" FROM "Organization" WHERE "slug" = ${slug} FOR UPDATE`;
     const existing = await tx.organization.findUnique({ where: { slug } });
-    const patch = documentPatch(existing?.lastAppliedDocument ?? null, doc);
+    const last = existing ? await tx.orgDocument.findUnique({ where: { orgId: existing.id } }) : null;
+    const patch = documentPatch(last?.document ?? null, doc);
     const wanted = orgFields(patch.org);
     if (wanted.teamsTenantId) {
       const holder = await tx.organization.findFirst({ where: { teamsTenantId: wanted.teamsTenantId, NOT: { slug } }, select: { slug: true } });
@@ -143,20 +144,27 @@ async function provisionInTransaction(db: Db, slug: string, doc: OrgDocument): P
     if (merged.autoReloadEnabled && (merged.autoReloadThresholdNanos === null || merged.autoReloadAmountNanos === null)) {
       throw invalid('autoReload', 'threshold and amount are required when auto-reload is enabled (the organisation has none stored)');
     }
-    const remember = existing && sameJson(existing.lastAppliedDocument, doc) ? {} : { lastAppliedDocument: doc as unknown as Prisma.InputJsonValue };
+    const unchangedDocument = last !== null && sameJson(last.document, doc);
+    const remember = (orgId: string) => unchangedDocument ? undefined : tx.orgDocument.upsert({
+      where: { orgId },
+      create: { orgId, document: doc as unknown as Prisma.InputJsonValue },
+      update: { document: doc as unknown as Prisma.InputJsonValue },
+    });
 
     let orgId: string;
     if (existing) {
       orgId = existing.id;
       const d = diff(existing, wanted);
-      if (d || Object.keys(remember).length) await tx.organization.update({ where: { id: orgId }, data: { ...(d?.after ?? {}), ...remember } });
+      if (d) await tx.organization.update({ where: { id: orgId }, data: d.after });
+      await remember(orgId);
       note('org.update', 'org', d);
       const widened = merged.extraUsageEnabled && (!existing.extraUsageEnabled || (existing.extraUsageScope !== 'all_members' && merged.extraUsageScope === 'all_members'));
       if (widened) events.push({ type: 'org_extra_usage_enabled' });
     } else {
       const data = { slug, ...CREATION_DEFAULTS, ...wanted, name: doc.name, plan: doc.plan, timezone: doc.timezone };
-      const created = await tx.organization.create({ data: { ...data, ...remember } });
+      const created = await tx.organization.create({ data });
       orgId = created.id;
+      await remember(orgId);
       note('org.create', 'org', { before: null, after: data });
     }
 

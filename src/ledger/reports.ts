@@ -10,8 +10,9 @@ import { tierCapOf } from './limits-state.js';
 
 const TIERS: SeatTier[] = ['standard', 'premium'];
 
+/** The org's and its tiers' month rows (not the members': thousands in a large org). */
 async function spendRows(db: Db, orgId: string, period: string) {
-  return db.monthlySpend.findMany({ where: { orgId, period } });
+  return db.monthlySpend.findMany({ where: { orgId, period, scope: { in: ['org', 'tier'] } } });
 }
 
 export async function usageOverview(db: Db, org: OrgWithTiers, at = new Date()) {

@@ -50,18 +50,27 @@ const BY_PRODUCT = 0b1110;
 /**
  * The month's priced usage in one scan: per local day (org timezone), per member,
  * per model (price-book family) and per product, with sums of cost, included, extra.
+ * Of the members only the top ones come back (ranked in the database as `byExtra`
+ * ranks them): an org of 5,000 members reads ten rows for them, not 5,000.
  */
 async function monthGroups(db: Db, org: OrgWithTiers, period: string, memberId?: string): Promise<GroupRow[]> {
   return db.$queryRaw<GroupRow[]>`
-    SELECT GROUPING("day", "memberId", "family", "product") AS "g", "day", "memberId", "family", "product",
-      SUM("costNanos") AS "cost", SUM("includedNanos") AS "included", SUM("extraNanos") AS "extra", COUNT(*) AS "n"
+    WITH "groups" AS (
+      SELECT GROUPING("day", "memberId", "family", "product") AS "g", "day", "memberId", "family", "product",
+        SUM("costNanos") AS "cost", SUM("includedNanos") AS "included", SUM("extraNanos") AS "extra", COUNT(*) AS "n"
+      FROM (
+        SELECT to_char((("occurredAt" AT TIME ZONE 'UTC') AT TIME ZONE ${org.timezone})::date, 'YYYY-MM-DD') AS "day",
+          "memberId", "family", "product", "costNanos", "includedNanos", "extraNanos"
+        FROM "UsageEvent"
+        WHERE "orgId" = ${org.id} AND "period" = ${period} AND "costNanos" IS NOT NULL AND (${memberId ?? null}::text IS NULL OR "memberId" = ${memberId ?? null})
+      ) e
+      GROUP BY GROUPING SETS (("day"), ("memberId"), ("family"), ("product"))
+    )
+    SELECT "g", "day", "memberId", "family", "product", "cost"::text AS "cost", "included"::text AS "included", "extra"::text AS "extra", "n"
     FROM (
-      SELECT to_char((("occurredAt" AT TIME ZONE 'UTC') AT TIME ZONE ${org.timezone})::date, 'YYYY-MM-DD') AS "day",
-        "memberId", "family", "product", "costNanos", "includedNanos", "extraNanos"
-      FROM "UsageEvent"
-      WHERE "orgId" = ${org.id} AND "period" = ${period} AND "costNanos" IS NOT NULL AND (${memberId ?? null}::text IS NULL OR "memberId" = ${memberId ?? null})
-    ) e
-    GROUP BY GROUPING SETS (("day"), ("memberId"), ("family"), ("product"))`;
+      SELECT *, row_number() OVER (PARTITION BY "g" ORDER BY "extra" DESC, "cost" DESC, "memberId" COLLATE "C") AS "rank" FROM "groups"
+    ) ranked
+    WHERE "g" <> ${BY_MEMBER} OR "rank" <= ${TOP_MEMBERS}`;
 }
 
 interface Sums { costNanos: bigint; includedNanos: bigint; extraNanos: bigint; requests: number }

@@ -10,7 +10,6 @@ import { consoleOptionsFromConfig } from '../../src/console/options.js';
 import { scratchPglite } from '../support/databases.js';
 import { OPERATOR_TOKEN } from '../support/fixtures.js';
 import { html, raw } from '../../src/console/html.js';
-import { membersPage } from '../../src/console/members-table.js';
 import { safeNext } from '../../src/console/session.js';
 
 describe('html', () => {
@@ -27,44 +26,6 @@ describe('safeNext', () => {
     for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)', '/a b', '', undefined, 42, `/${'a'.repeat(600)}`]) {
       expect(safeNext(bad, '/fallback')).toBe('/fallback');
     }
-  });
-});
-
-describe('membersPage', () => {
-  // 5,000 members with spend in nano-dollars, some tied, names not in spend order.
-  const all = Array.from({ length: 5_000 }, (_, i) => ({
-    id: `id-${String(i).padStart(5, '0')}`,
-    externalId: `ext-${i}`,
-    name: `Person ${String((i * 7919) % 5_000).padStart(4, '0')}`,
-    monthToDateExtra: `${(i * 37) % 1_000}.${String(i % 100).padStart(2, '0')}0000001`,
-  }));
-
-  it('pages 5,000 members 50 at a time, every member exactly once, highest spend first', () => {
-    const seen = new Set<string>();
-    let previous: bigint | null = null;
-    const first = membersPage(all, { sort: 'spend_desc', page: 1 });
-    expect(first.pages).toBe(100);
-    for (let p = 1; p <= first.pages; p++) {
-      const page = membersPage(all, { sort: 'spend_desc', page: p });
-      expect(page.rows.length).toBe(50);
-      for (const r of page.rows) {
-        const [whole, frac] = r.monthToDateExtra.split('.');
-        const nanos = BigInt(whole!) * 1_000_000_000n + BigInt(frac!.padEnd(9, '0'));
-        if (previous !== null) expect(nanos <= previous).toBe(true);
-        previous = nanos;
-        seen.add(r.id);
-      }
-    }
-    expect(seen.size).toBe(5_000);
-  });
-
-  it('filters by name or external id, ignoring case, and clamps the page', () => {
-    const page = membersPage(all, { q: 'PERSON 000', sort: 'name', page: 99 });
-    expect(page.total).toBe(10);
-    expect(page.page).toBe(1);
-    expect(page.rows.map((r) => r.name)).toEqual([...page.rows.map((r) => r.name)].sort());
-    expect(membersPage(all, { q: 'ext-4999', sort: 'spend_asc', page: 1 }).rows.map((r) => r.id)).toEqual(['id-04999']);
-    expect(membersPage([], { sort: 'spend_asc', page: 3 })).toEqual({ rows: [], total: 0, page: 1, pages: 1 });
   });
 });
 

@@ -73,3 +73,31 @@ describe('GET /v1/reports/spend', () => {
     expect(alice.body.member).toMatchObject({ externalId: 'alice', cap: '50.00' });
   });
 });
+
+describe('top members of a large org', () => {
+  it('are the ten highest by extra, then cost, then id, as every member\'s own numbers rank them', async () => {
+    // 14 members, ties on extra across the tenth place; a premium seat ($3 included) ties
+    // a standard one on extra with a higher cost.
+    const extras = [5, 5, 5, 4, 4, 3, 3, 3, 2, 2, 2, 2, 1, 1];
+    const members = extras.map((_, i) => ({ externalId: `e${String(i).padStart(2, '0')}`, name: `E ${i}`, role: i === 0 ? ('primary_owner' as const) : ('member' as const), seatTier: i === 9 ? ('premium' as const) : ('standard' as const) }));
+    await h.provision('many', enterpriseDoc({ members, extraUsage: { enabled: true, scope: 'all_members', orgMonthlyCap: null, tierCaps: { standard: null, premium: null } } }));
+    const key = await h.issueKey('many', ['usage']);
+    for (const [i, dollars] of extras.entries()) {
+      const included = i === 9 ? 3 : 1;
+      const res = await h.call('POST', '/v1/usage/record', { token: key, body: { requestId: `m-${i}`, member: members[i]!.externalId, model: HAIKU, at: '2026-11-10T10:00:00Z', usage: usageOfCents((included + dollars) * 100) } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+    const link = await h.call('POST', '/v1/operator/orgs/many/sign-in-links', { token: 'test-operator-token-0123456789', body: { member: 'e00' } });
+    const session = (await h.call('POST', '/v1/sign-in', { body: { token: link.body.token } })).body.session;
+    const r = (await h.call('GET', '/v1/reports/spend', { token: session })).body;
+    const each = (await h.call('GET', '/v1/reports/products', { token: session })).body.members as { memberId: string; products: { cost: string; extra: string }[] }[];
+    const cents = (usd: string) => Math.round(Number(usd) * 100);
+    const ranked = each
+      .map((m) => ({ memberId: m.memberId, extra: cents(m.products[0]!.extra), cost: cents(m.products[0]!.cost) }))
+      .sort((a, b) => b.extra - a.extra || b.cost - a.cost || (a.memberId < b.memberId ? -1 : 1));
+    expect(ranked).toHaveLength(14);
+    expect(r.topMembers.map((m: { memberId: string }) => m.memberId)).toEqual(ranked.slice(0, 10).map((m) => m.memberId));
+    // The premium seat's higher cost puts it first among the $2 ties.
+    expect(r.topMembers[8]).toMatchObject({ externalId: 'e09', extra: '2.00', cost: '5.00' });
+  });
+});
