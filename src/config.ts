@@ -24,6 +24,8 @@ export const configSchema = z.object({
    * 1.21, or without max_prepared_statements), so no named prepared statements are used.
    */
   DATABASE_POOLER: z.enum(['none', 'transaction']).default('none'),
+  /** Embedded PGlite only (it has no autovacuum): VACUUM (ANALYZE) at start and then this often. */
+  PGLITE_MAINTENANCE_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
   /** A Temporal frontend (host:port). Unset: a local dev server is started. */
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: z.string().default('default'),
