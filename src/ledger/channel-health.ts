@@ -6,8 +6,13 @@
 // and an entry in the org's audit log. The first attempt that delivers clears it
 // (with a log line and an audit entry when it had been reported).
 // Rows live in the database, so every process's GET /health shows them.
+// With `tellOperators` (src/notify/operators.ts: OPERATOR_EMAIL) the same report and the
+// recovery are also emailed, once each, after the row is claimed and the audit entry
+// written (no transaction is held while mailing); a failing email is logged there and
+// never retried, so a failing email channel cannot loop.
 import type { Db } from '../db/client.js';
 import type { ChannelOutcomes } from '../notify/fanout.js';
+import type { ChannelHealthReport } from '../notify/operators.js';
 import { SYSTEM_ACTOR } from './actors.js';
 import { writeAudit } from './audit.js';
 
@@ -29,8 +34,15 @@ const errorText = (err: unknown) => {
   return `${String(e?.message ?? err)}${inner}`.slice(0, 1000);
 };
 
-export function channelHealthIn(db: Db, opts: { log: (line: string) => void; now?: () => Date }): ChannelOutcomes {
+export function channelHealthIn(db: Db, opts: { log: (line: string) => void; now?: () => Date; tellOperators?: (report: ChannelHealthReport) => Promise<void> }): ChannelOutcomes {
   const now = opts.now ?? (() => new Date());
+  const tell = async (report: ChannelHealthReport) => {
+    try {
+      await opts.tellOperators?.(report);
+    } catch (err) {
+      opts.log(`[notices] operators could not be told about the ${report.channel} channel of org ${report.org}: ${errorText(err)}`);
+    }
+  };
   return {
     async failed(orgId, channel, error) {
       const at = now();
@@ -47,10 +59,11 @@ export function channelHealthIn(db: Db, opts: { log: (line: string) => void; now
       // Whoever sets reportedAt reports: once, even with several workers failing at once.
       const claimed = await db.noticeChannelHealth.updateMany({ where: { orgId, channel, reportedAt: null }, data: { reportedAt: at } });
       if (claimed.count === 0) return;
-      const org = await db.organization.findUnique({ where: { id: orgId }, select: { slug: true } });
+      const org = await db.organization.findUnique({ where: { id: orgId }, select: { slug: true, name: true } });
       const since = new Date(row.failingSince).toISOString();
       opts.log(`[notices] the ${channel} channel of org ${org?.slug ?? orgId} keeps failing (${row.failures} attempts in a row since ${since}); notices wait for it and are retried: ${lastError}`);
       await writeAudit(db, orgId, [{ actor: SYSTEM_ACTOR, action: 'notice_channel.failing', subject: `channel:${channel}`, before: null, after: { failures: row.failures, since, lastError } }]);
+      await tell({ state: 'failing', orgId, org: org?.slug ?? orgId, orgName: org?.name ?? orgId, channel, since, failures: row.failures, lastError });
     },
     async succeeded(orgId, channel) {
       const gone = await db.$queryRaw<{ failures: number; failingSince: Date; reportedAt: Date | null }[]>`
@@ -58,9 +71,11 @@ export function channelHealthIn(db: Db, opts: { log: (line: string) => void; now
         RETURNING "failures", "failingSince", "reportedAt"`;
       const row = gone[0];
       if (!row?.reportedAt) return;
-      const org = await db.organization.findUnique({ where: { id: orgId }, select: { slug: true } });
+      const org = await db.organization.findUnique({ where: { id: orgId }, select: { slug: true, name: true } });
+      const since = new Date(row.failingSince).toISOString();
       opts.log(`[notices] the ${channel} channel of org ${org?.slug ?? orgId} delivers again (after ${row.failures} failed attempts)`);
-      await writeAudit(db, orgId, [{ actor: SYSTEM_ACTOR, action: 'notice_channel.recovered', subject: `channel:${channel}`, before: { failures: row.failures, since: new Date(row.failingSince).toISOString() }, after: null }]);
+      await writeAudit(db, orgId, [{ actor: SYSTEM_ACTOR, action: 'notice_channel.recovered', subject: `channel:${channel}`, before: { failures: row.failures, since }, after: null }]);
+      await tell({ state: 'recovered', orgId, org: org?.slug ?? orgId, orgName: org?.name ?? orgId, channel, since, failures: row.failures });
     },
   };
 }

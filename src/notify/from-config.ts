@@ -9,6 +9,7 @@ import { emailSignInTokens } from '../services/sign-in.js';
 import { fanout, type Channel } from './fanout.js';
 import { logNotifier } from './log.js';
 import { countingFailures } from './failure-counting.js';
+import { channelHealthEmails, operatorChannel } from './operators.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Notifier } from './port.js';
 
@@ -24,13 +25,18 @@ export function buildNotifier(config: Config, db: Db, log: (line: string) => voi
     // Console links in emails sign the recipient in (a single-use link each, audited).
     ...(config.PUBLIC_URL ? { signInToken: emailSignInTokens(db) } : {}),
   });
+  // A failing channel is also emailed to OPERATOR_EMAIL (once per run, and its recovery).
+  const operators = operatorChannel(config, db, log);
   return {
     notifier: fanout(
       [{ name: 'log', notifier: logNotifier(log) }, ...(email ? [{ name: 'email', notifier: email }] : []), ...chat].map((c) => (metrics ? countingFailures(c, metrics) : c)),
       channelSendsIn(db),
-      // A channel that keeps failing is reported once: log, GET /health, the org's audit log.
-      channelHealthIn(db, { log }),
+      // A channel that keeps failing is reported once: log, GET /health, the org's audit log, OPERATOR_EMAIL.
+      channelHealthIn(db, { log, tellOperators: channelHealthEmails(operators, log) }),
     ),
-    close: () => email?.close(),
+    close: () => {
+      email?.close();
+      operators.close();
+    },
   };
 }

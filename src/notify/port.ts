@@ -55,7 +55,10 @@ export type AlertKind =
   /** To owners: a month closed into an invoice (Enterprise) or a statement (Team). */
   | 'invoice_ready'
   /** To operators only (src/notify/operators.ts): usage kept unpriced. */
-  | 'usage_unpriced';
+  | 'usage_unpriced'
+  /** To operators only (src/notify/operators.ts): an org's notice channel keeps failing, or delivers again. */
+  | 'notice_channel_failing'
+  | 'notice_channel_recovered';
 
 export interface AlertView {
   kind: AlertKind;

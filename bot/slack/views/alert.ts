@@ -21,6 +21,8 @@ const ICON: Record<AlertView['kind'], string> = {
   invoice_ready: ':receipt:',
   // Operators only (never sent to chat); here for completeness.
   usage_unpriced: ':warning:',
+  notice_channel_failing: ':warning:',
+  notice_channel_recovered: ':white_check_mark:',
 };
 
 const ISO = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;

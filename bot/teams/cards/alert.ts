@@ -19,6 +19,8 @@ const TONE: Record<AlertView['kind'], 'attention' | 'warning' | 'good' | 'accent
   invoice_ready: 'accent',
   // Operators only (never sent to chat); here for completeness.
   usage_unpriced: 'warning',
+  notice_channel_failing: 'attention',
+  notice_channel_recovered: 'good',
 };
 
 function ownerAction(kind: AlertView['kind']): CardAction {
