@@ -1,9 +1,13 @@
 // Spend reports (GET /v1/reports/spend and /v1/reports/spend/members/:member, and the
 // console's Spend pages, which call these same functions): a month's priced usage per
 // local day in the org's timezone, top members, by model and by product, and when
-// the org cap is reached at the month's rate, from one scan of the month's usage
-// (GROUPING SETS). Exact decimal strings; unpriced usage counts nowhere until priced,
-// as everywhere.
+// the org cap is reached at the month's rate. The org's report reads the rollup the
+// database keeps of its usage ("SpendRollup" per 15-minute UTC bucket, family and
+// product; "MemberSpendRollup" per member; maintained by triggers on "UsageEvent",
+// migration 20261213020000_spend_rollup): a few thousand rows whatever the month's
+// number of events. One member's report scans that member's events (the memberId
+// index: one person's month). Exact decimal strings; unpriced usage counts nowhere
+// until priced, as everywhere.
 import type { Db } from '../db/client.js';
 import { forecastCapDay, localDay, type CapForecast } from '../domain/forecast.js';
 import { formatUsd, formatUsdOrNull } from '../domain/money.js';
@@ -48,12 +52,12 @@ const BY_MODEL = 0b1101;
 const BY_PRODUCT = 0b1110;
 
 /**
- * The month's priced usage in one scan: per local day (org timezone), per member,
+ * The month's priced usage in one scan of its events: per local day (org timezone), per member,
  * per model (price-book family) and per product, with sums of cost, included, extra.
  * Of the members only the top ones come back (ranked in the database as `byExtra`
  * ranks them): an org of 5,000 members reads ten rows for them, not 5,000.
  */
-async function monthGroups(db: Db, org: OrgWithTiers, period: string, memberId?: string): Promise<GroupRow[]> {
+async function eventGroups(db: Db, org: OrgWithTiers, period: string, memberId?: string): Promise<GroupRow[]> {
   return db.$queryRaw<GroupRow[]>`
     WITH "groups" AS (
       SELECT GROUPING("day", "memberId", "family", "product") AS "g", "day", "memberId", "family", "product",
@@ -71,6 +75,41 @@ async function monthGroups(db: Db, org: OrgWithTiers, period: string, memberId?:
       SELECT *, row_number() OVER (PARTITION BY "g" ORDER BY "extra" DESC, "cost" DESC, "memberId" COLLATE "C") AS "rank" FROM "groups"
     ) ranked
     WHERE "g" <> ${BY_MEMBER} OR "rank" <= ${TOP_MEMBERS}`;
+}
+
+/**
+ * The same groups from the rollup: days, models and products from the org's 15-minute
+ * buckets of the month (each bucket lies in one local day: every timezone offset in
+ * use is a multiple of 15 minutes), the top members from its member rows, ranked as
+ * `byExtra` ranks them. Keys whose events were all taken away (n = 0) are left out,
+ * as a scan of the events would.
+ */
+async function rollupGroups(db: Db, org: OrgWithTiers, period: string): Promise<GroupRow[]> {
+  return db.$queryRaw<GroupRow[]>`
+    WITH "groups" AS (
+      SELECT GROUPING("day", "family", "product") AS "g3", "day", "family", "product",
+        SUM("costNanos") AS "cost", SUM("includedNanos") AS "included", SUM("extraNanos") AS "extra", SUM("events") AS "n"
+      FROM (
+        SELECT to_char((("bucket" AT TIME ZONE 'UTC') AT TIME ZONE ${org.timezone})::date, 'YYYY-MM-DD') AS "day",
+          "family", NULLIF("product", '') AS "product", "costNanos", "includedNanos", "extraNanos", "events"
+        FROM "SpendRollup"
+        WHERE "orgId" = ${org.id} AND "period" = ${period}
+      ) b
+      GROUP BY GROUPING SETS (("day"), ("family"), ("product"))
+      HAVING SUM("events") > 0
+    )
+    SELECT CASE "g3" WHEN 3 THEN ${BY_DAY}::int WHEN 5 THEN ${BY_MODEL}::int ELSE ${BY_PRODUCT}::int END AS "g", "day", NULL::text AS "memberId", "family", "product",
+      "cost"::text AS "cost", "included"::text AS "included", "extra"::text AS "extra", "n"
+    FROM "groups"
+    UNION ALL
+    SELECT * FROM (
+      SELECT ${BY_MEMBER}::int AS "g", NULL::text AS "day", "memberId", NULL::text AS "family", NULL::text AS "product",
+        "costNanos"::text AS "cost", "includedNanos"::text AS "included", "extraNanos"::text AS "extra", "events"::bigint AS "n"
+      FROM "MemberSpendRollup"
+      WHERE "orgId" = ${org.id} AND "period" = ${period} AND "events" > 0
+      ORDER BY "extraNanos" DESC, "costNanos" DESC, "memberId" COLLATE "C"
+      LIMIT ${TOP_MEMBERS}::int
+    ) top`;
 }
 
 interface Sums { costNanos: bigint; includedNanos: bigint; extraNanos: bigint; requests: number }
@@ -129,10 +168,22 @@ function forecastView(f: CapForecast) {
   return f.kind === 'on' ? { kind: f.kind, at: f.at.toISOString(), day: f.day } : f.kind === 'not_this_month' ? { kind: f.kind } : { kind: f.kind };
 }
 
-/** The org's month: per day against the org cap, the forecast, top members, by model and by product. */
+/** The org's month: per day against the org cap, the forecast, top members, by model and by product (from the rollup). */
 export async function spendReport(db: Db, org: OrgWithTiers, at: Date, period?: string) {
+  return orgReport(db, org, at, period, rollupGroups);
+}
+
+/**
+ * The same report from a scan of every event of the month (what the Spend report read
+ * before the rollup): the reference the rollup is tested equal to.
+ */
+export async function spendReportFromEvents(db: Db, org: OrgWithTiers, at: Date, period?: string) {
+  return orgReport(db, org, at, period, (d, o, p) => eventGroups(d, o, p));
+}
+
+async function orgReport(db: Db, org: OrgWithTiers, at: Date, period: string | undefined, groups: (db: Db, org: OrgWithTiers, period: string) => Promise<GroupRow[]>) {
   const { month, start, end, current } = monthOf(org, at, period);
-  const m = split(await monthGroups(db, org, month), org, month, at);
+  const m = split(await groups(db, org, month), org, month, at);
   const top = m.members.slice(0, TOP_MEMBERS);
   const people = await db.member.findMany({ where: { id: { in: top.map((g) => g.key) } }, select: { id: true, externalId: true, name: true, seatTier: true } });
   const person = new Map(people.map((p) => [p.id, p]));
@@ -158,7 +209,7 @@ export async function memberSpendReport(db: Db, org: OrgWithTiers, memberRef: st
   const member = await findMember(db, org.id, memberRef);
   if (!member) throw notFound(`member '${memberRef}'`, 'member');
   const { month } = monthOf(org, at, period);
-  const m = split(await monthGroups(db, org, month, member.id), org, month, at);
+  const m = split(await eventGroups(db, org, month, member.id), org, month, at);
   return {
     period: month,
     timezone: org.timezone,
