@@ -15,6 +15,7 @@ import { html } from './html.js';
 import { sendPage } from './layout.js';
 import { legalPages } from './legal-pages.js';
 import { memberPage } from './member-page.js';
+import { noticesPage } from './notices-page.js';
 import { oidcSignIn } from './oidc-signin.js';
 import { requestsPage } from './requests-page.js';
 import { csrfUserInfo } from './session.js';
@@ -38,6 +39,7 @@ export const CONSOLE_ROUTES = [
   { method: 'GET', url: '/spend' }, { method: 'GET', url: '/spend/members/:member' }, { method: 'GET', url: '/seats' }, { method: 'POST', url: '/seats/apply' },
   { method: 'GET', url: '/billing' }, { method: 'GET', url: '/billing/:month' }, { method: 'GET', url: '/billing/:month/print' },
   { method: 'GET', url: '/audit' },
+  { method: 'GET', url: '/notices' }, { method: 'POST', url: '/notices/member-cap' }, { method: 'POST', url: '/notices/org-cap' }, { method: 'POST', url: '/notices/tier-cap' },
 ];
 
 // Pages name only this origin; the token in a sign-in URL never leaves in a Referer.
@@ -82,5 +84,6 @@ export function consolePlugin(deps: ConsoleDeps) {
     seatsPage(app, deps);
     billingPage(app, deps);
     auditPage(app, deps);
+    noticesPage(app, deps);
   };
 }

@@ -85,3 +85,9 @@ export async function failingChannels(db: Db): Promise<FailingChannel[]> {
   const rows = await db.noticeChannelHealth.findMany({ where: { reportedAt: { not: null } }, include: { org: { select: { slug: true } } }, orderBy: [{ failingSince: 'asc' }] });
   return rows.map((r) => ({ orgId: r.orgId, org: r.org.slug, channel: r.channel, failures: r.failures, since: r.failingSince.toISOString(), lastError: r.lastError }));
 }
+
+/** One org's channels failing now (reported or not yet), oldest run first: the console's Notices page. */
+export async function channelHealthOf(db: Db, orgId: string): Promise<(Omit<FailingChannel, 'orgId' | 'org'> & { lastFailedAt: string; reported: boolean })[]> {
+  const rows = await db.noticeChannelHealth.findMany({ where: { orgId }, orderBy: [{ failingSince: 'asc' }, { channel: 'asc' }] });
+  return rows.map((r) => ({ channel: r.channel, failures: r.failures, since: r.failingSince.toISOString(), lastFailedAt: r.lastFailedAt.toISOString(), lastError: r.lastError, reported: r.reportedAt !== null }));
+}
