@@ -23,7 +23,7 @@ import { operatorRoutes } from './routes/operator.js';
 import { otlpRoutes } from './routes/otlp.js';
 import { productRoutes } from './routes/products.js';
 import { paymentsRoutes } from './routes/payments.js';
-import type { Purchases } from '../payments/purchases.js';
+import { ledgerPurchases, type Purchases } from '../payments/purchases.js';
 import type { StripeWebhook } from '../payments/stripe-webhook.js';
 import { requestRoutes } from './routes/requests.js';
 import { settingsRoutes } from './routes/settings.js';
@@ -118,7 +118,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   // The web console: HTML pages on the same port, in their own plugin context.
   const secretSource = deps.identity?.sessionSecret ?? deps.operatorToken;
   const csrfKey = Buffer.from(hkdfSync('sha256', secretSource, 'extra-usage-control-plane', 'console csrf key v1', 32)).toString('base64url');
-  app.register(consolePlugin({ ...deps.console, db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, csrfKey }));
+  app.register(consolePlugin({ ...deps.console, db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, purchases: deps.payments?.purchases ?? ledgerPurchases(deps.db), csrfKey }));
 
   for (const route of routes) {
     app.route({

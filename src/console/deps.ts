@@ -2,6 +2,7 @@
 import type { Db } from '../db/client.js';
 import type { OidcVerifier } from '../identity/oidc.js';
 import type { Sessions } from '../identity/sessions.js';
+import type { Purchases } from '../payments/purchases.js';
 import type { RequestService } from '../services/requests.js';
 
 export interface ConsoleOptions {
@@ -20,6 +21,8 @@ export interface ConsoleDeps extends ConsoleOptions {
   /** Requests run on Temporal; without it the console lists requests but cannot ask or decide. */
   requests?: RequestService;
   requestCooldownAfterDenialMs?: number;
+  /** Buying Team balance: credited at once (ledger) or through Stripe Checkout. */
+  purchases: Purchases;
   /** Keys the CSRF tokens to the session (derived from the session secret). */
   csrfKey: string;
 }

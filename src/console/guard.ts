@@ -51,7 +51,14 @@ export function refusalPage(reply: FastifyReply, ctx: PageContext | undefined, s
 export async function runForm(
   reply: FastifyReply,
   ctx: PageContext,
-  opts: { field: string; back: string | (() => string); action: () => Promise<unknown>; rerender: (errors: FieldErrors, status: number) => Promise<Html> },
+  opts: {
+    field: string;
+    back: string | (() => string);
+    action: () => Promise<unknown>;
+    rerender: (errors: FieldErrors, status: number) => Promise<Html>;
+    /** A page to answer with instead of the redirect to `back` (null: redirect). */
+    answer?: () => Html | null;
+  },
 ): Promise<FastifyReply> {
   try {
     await opts.action();
@@ -63,6 +70,8 @@ export async function runForm(
     }
     throw err;
   }
+  const page = opts.answer?.() ?? null;
+  if (page) return sendPage(reply, page);
   return reply.redirect(typeof opts.back === 'string' ? opts.back : opts.back(), 303);
 }
 

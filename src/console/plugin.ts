@@ -33,6 +33,7 @@ export const CONSOLE_ROUTES = [
   { method: 'GET', url: '/usage' },
   { method: 'POST', url: '/usage/extra-usage' }, { method: 'POST', url: '/usage/org-cap' }, { method: 'POST', url: '/usage/tier-cap' },
   { method: 'POST', url: '/usage/member-cap' }, { method: 'POST', url: '/usage/member-extra-usage' }, { method: 'POST', url: '/usage/member-seat' },
+  { method: 'POST', url: '/usage/buy' }, { method: 'POST', url: '/usage/auto-reload' }, { method: 'POST', url: '/usage/balance-warning' },
   { method: 'GET', url: '/requests' }, { method: 'GET', url: '/requests/new' }, { method: 'GET', url: '/requests/:id' }, { method: 'POST', url: '/requests/:id/decision' },
   { method: 'GET', url: '/me' }, { method: 'POST', url: '/me/request' },
   { method: 'GET', url: '/privacy' }, { method: 'GET', url: '/terms' },

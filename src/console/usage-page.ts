@@ -4,17 +4,21 @@
 // as the settings API, so a refusal here is the API's refusal.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { text, usdAmount } from '../domain/fields.js';
-import { parseUsd } from '../domain/money.js';
+import { randomUUID } from 'node:crypto';
+import { positiveUsdAmount, text, usdAmount } from '../domain/fields.js';
+import { formatUsd, formatUsdOrNull, parseUsd } from '../domain/money.js';
+import type { Member } from '../generated/prisma/client.js';
+import { setBalanceWarning } from '../ledger/balance-warning.js';
 import { isAdmin, isOwner } from '../ledger/actors.js';
+import { LedgerError } from '../ledger/errors.js';
 import { loadOrg } from '../ledger/limits-state.js';
 import { usageOverview } from '../ledger/reports.js';
 import { MEMBER_SORTS, seatLimitsPage, type MemberSort } from '../ledger/seat-limits-page.js';
-import { setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../ledger/settings.js';
+import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../ledger/settings.js';
 import { whenText } from '../notify/email-format.js';
 import type { ConsoleDeps } from './deps.js';
-import { csrfField, ErrorSlots, fieldId, parseForm, type FieldErrors } from './forms.js';
-import { runForm, signedIn, withSaved, type PageContext } from './guard.js';
+import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from './forms.js';
+import { messagePage, runForm, signedIn, withSaved, type PageContext } from './guard.js';
 import { html, type Html } from './html.js';
 import { layout, roleName, sendPage } from './layout.js';
 import { safeNext } from './session.js';
@@ -36,6 +40,9 @@ const SAVED: Record<string, string> = {
   'member-cap': 'Member limit saved.',
   'member-extra-usage': 'Member extra usage saved.',
   'member-seat': 'Seat changed.',
+  'auto-reload': 'Auto-reload saved.',
+  'balance-warning': 'Low-balance warning saved.',
+  purchase: 'Balance bought: it is added below.',
 };
 
 /** A cap form's amount: required unless the form sets Unlimited. */
@@ -71,6 +78,8 @@ interface RenderState {
   errors?: FieldErrors;
   /** The details panels to show open (the one whose form has an error). */
   open?: Set<string>;
+  /** What was typed into the form that failed, by field key: shown again, not the stored value. */
+  values?: Record<string, string>;
 }
 
 export async function renderUsage(deps: ConsoleDeps, ctx: PageContext, q: ListQuery, state: RenderState = {}): Promise<Html> {
@@ -80,6 +89,7 @@ export async function renderUsage(deps: ConsoleDeps, ctx: PageContext, q: ListQu
   const canEdit = isOwner(ctx.viewer.member);
   const errors = new ErrorSlots(state.errors);
   const open = (key: string) => (state.open?.has(key) ? html` open` : '');
+  const typed = (key: string, stored: string | null | undefined) => state.values?.[key] ?? stored ?? '';
   const back = usagePath(q);
   const hidden = html`${csrfField(ctx.csrf)}<input type="hidden" name="back" value="${back}">`;
 
@@ -87,7 +97,7 @@ export async function renderUsage(deps: ConsoleDeps, ctx: PageContext, q: ListQu
 <details${open(key)}><summary>Adjust limit<span class="visually-hidden"> (${label})</span></summary><div class="panel">
 <form method="post" action="${action}" class="inline">${hidden}${extra}<input type="hidden" name="action" value="set">
 <label for="${fieldId(`${key}.cap`)}">${label} in USD</label>
-<input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="10" value="${current ?? ''}"${errors.attrs(`${key}.cap`)}>
+<input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="10" value="${typed(`${key}.cap`, current)}"${errors.attrs(`${key}.cap`)}>
 <button type="submit">Set cap</button></form>
 <form method="post" action="${action}" class="inline">${hidden}${extra}<input type="hidden" name="action" value="unlimited"><button type="submit" class="secondary">Set to unlimited</button></form>
 ${errors.text(`${key}.cap`)}</div></details>`;
@@ -120,10 +130,7 @@ ${canEdit ? html`<td>${capPanel(`tier-${t.tier}`, '/usage/tier-cap', `${t.tier =
 </tbody></table></section>` : '';
 
   const prepaid = overview.prepaid;
-  const balanceSection = prepaid ? html`<section class="card" aria-labelledby="h-balance"><h2 id="h-balance">Team balance</h2>
-<p>Prepaid balance: <span class="big" data-testid="balance">${money(prepaid.balance)}</span></p>
-<p>Auto-reload: ${prepaid.autoReload.enabled ? html`<strong>on</strong>: reload when balance reaches <strong>${money(prepaid.autoReload.threshold)}</strong> with <strong>${money(prepaid.autoReload.amount)}</strong>${prepaid.autoReload.monthlyLimit ? html`, at most ${prepaid.autoReload.monthlyLimit} times a month` : ''}` : html`<strong>off</strong>`}.</p>
-</section>` : '';
+  const balanceSection = prepaid ? teamBalanceSection({ prepaid, warning: formatUsdOrNull(org.balanceWarningNanos), viewer: ctx.viewer.member, hidden, errors, open, typed }) : '';
 
   const selected = ex.enabled && ex.scope === 'selected_members';
   const sortLink = (sort: MemberSort, label: string) => (q.sort === sort ? html`<strong>${label}</strong>` : html`<a href="${usagePath(q, { sort, page: 1 })}">${label}</a>`);
@@ -132,7 +139,7 @@ ${canEdit ? html`<td>${capPanel(`tier-${t.tier}`, '/usage/tier-cap', `${t.tier =
     const memberHidden = html`${hidden}<input type="hidden" name="member" value="${m.id}">`;
     return html`<details${open(key)}><summary aria-label="Actions for ${m.name}">…</summary><div class="panel">
 <form method="post" action="/usage/member-cap" class="inline">${memberHidden}<input type="hidden" name="action" value="set">
-<label for="${fieldId(`${key}.cap`)}">Edit limit (USD)</label><input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="8" value="${m.cap ?? ''}"${errors.attrs(`${key}.cap`)}>
+<label for="${fieldId(`${key}.cap`)}">Edit limit (USD)</label><input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="8" value="${typed(`${key}.cap`, m.cap)}"${errors.attrs(`${key}.cap`)}>
 <button type="submit">Set limit</button></form>
 <form method="post" action="/usage/member-cap" class="inline">${memberHidden}<input type="hidden" name="action" value="unlimited"><button type="submit" class="secondary">Set to unlimited</button></form>
 ${errors.text(`${key}.cap`)}
@@ -160,6 +167,78 @@ ${page.members.map((m) => html`<tr data-member="${m.externalId}"><th scope="row"
 ${saved}${errors.leftover()}${readOnly}${extraSection}${capSection}${tierSection}${balanceSection}${membersSection}`,
   });
 }
+
+/**
+ * Team plan: the prepaid balance, "Buy" (owners), auto-reload (the primary owner: it
+ * charges the payment method unattended) and the low-balance warning (owners).
+ */
+function teamBalanceSection(v: {
+  prepaid: { balance: string; autoReload: { enabled: boolean; threshold: string | null; amount: string | null; monthlyLimit: number | null } };
+  warning: string | null;
+  viewer: Member;
+  hidden: Html;
+  errors: ErrorSlots;
+  open: (key: string) => Html | string;
+  typed: (key: string, stored: string | null | undefined) => string;
+}): Html {
+  const { prepaid, errors, hidden } = v;
+  const ar = prepaid.autoReload;
+  const owner = isOwner(v.viewer);
+  const primary = v.viewer.role === 'primary_owner';
+  const field = (key: string, name: string, label: string, value: string | null | number, hint = '') => html`<div class="field"><label for="${fieldId(`${key}.${name}`)}">${label}</label>
+<input id="${fieldId(`${key}.${name}`)}" name="${name}" inputmode="decimal" size="10" value="${v.typed(`${key}.${name}`, value === null ? null : String(value))}"${errors.attrs(`${key}.${name}`)}>${hint ? html` <span class="muted">${hint}</span>` : ''}${errors.text(`${key}.${name}`)}</div>`;
+
+  const buy = owner ? html`<details${v.open('buy')}><summary>Buy</summary><div class="panel">
+<form method="post" action="/usage/buy">${hidden}<input type="hidden" name="idempotencyKey" value="${randomUUID()}">
+${field('buy', 'amount', 'Amount in USD', null, 'such as 50 or 12.50')}
+<button type="submit">Buy</button>${errors.text('buy.idempotencyKey')}</form></div></details>` : '';
+
+  const reloadText = ar.enabled
+    ? html`<strong>on</strong>: reload when balance reaches <strong>${money(ar.threshold)}</strong> with <strong>${money(ar.amount)}</strong>${ar.monthlyLimit ? html`, at most ${ar.monthlyLimit} times a month` : ''}`
+    : html`<strong>off</strong>`;
+  const reloadOn = (v.typed('autoReload.enabled', ar.enabled ? 'on' : 'off')) === 'on';
+  const reloadForm = primary ? html`<details${v.open('autoReload')}><summary>Change auto-reload</summary><div class="panel">
+<form method="post" action="/usage/auto-reload">${hidden}
+<fieldset><legend>Auto-reload</legend>
+<label><input type="radio" name="enabled" value="on"${reloadOn ? html` checked` : ''}> On</label>
+<label><input type="radio" name="enabled" value="off"${reloadOn ? '' : html` checked`}> Off</label>${errors.text('autoReload.enabled')}
+${field('autoReload', 'threshold', 'Reload when balance reaches (USD)', ar.threshold)}
+${field('autoReload', 'amount', 'with (USD)', ar.amount)}
+${field('autoReload', 'monthlyLimit', 'At most this many reloads a month', ar.monthlyLimit, 'blank: no limit')}
+<button type="submit">Save auto-reload</button></fieldset></form></div></details>`
+    : owner ? html`<p class="muted">Only the primary owner changes auto-reload: it charges the payment method unattended.</p>` : '';
+
+  const warningText = v.warning === null ? html`no warning` : html`owners are told when the balance falls below <strong>${money(v.warning)}</strong> while auto-reload is off`;
+  const warningForm = owner ? html`<details${v.open('warning')}><summary>Change the warning</summary><div class="panel">
+<form method="post" action="/usage/balance-warning">${hidden}
+${field('warning', 'level', 'Warn owners below (USD)', v.warning, 'blank: no warning')}
+<button type="submit">Save warning</button></form></div></details>` : '';
+
+  return html`<section class="card" aria-labelledby="h-balance"><h2 id="h-balance">Team balance</h2>
+<p>Prepaid balance: <span class="big" data-testid="balance">${money(prepaid.balance)}</span></p>
+${buy}
+<p>Auto-reload: <span data-testid="auto-reload">${reloadText}</span>.</p>
+${reloadForm}
+<p>Low-balance warning: <span data-testid="balance-warning">${warningText}</span>.</p>
+${warningForm}
+</section>`;
+}
+
+/** The text fields a failed form sent, keyed as its error slots are (`<form key>.<field>`). */
+const typedValues = (key: string, body: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].length <= 200 && e[0] !== '_csrf').map(([n, v]) => [`${key}.${n}`, v]));
+
+/** A blank field is "none"; anything else must be an amount. */
+const optionalUsd = (message: string) => z.string().trim().max(20).optional().transform((v, ctx) => {
+  if (!v) return null;
+  const nanos = usdAmount.safeParse(v).success ? parseUsd(v) : null;
+  if (nanos === null) {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  }
+  return nanos;
+});
+const AMOUNT_HINT = 'Enter an amount in US dollars, such as 50 or 12.50 (at most 2 decimals, no $ sign)';
 
 export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
   const csrf = { preHandler: app.csrfProtection };
@@ -193,7 +272,7 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
         field: `${k}.${field}`,
         back: withSaved(back, saved),
         action: async () => change(ctx, parseForm(schema, body, `${k}.`)),
-        rerender: (errors) => renderUsage(deps, ctx, q, { errors, open: new Set([k]) }),
+        rerender: (errors) => renderUsage(deps, ctx, q, { errors, open: new Set([k]), values: typedValues(k, body) }),
       });
     });
   };
@@ -218,5 +297,59 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
 
   form('/usage/member-seat', z.object({ ...memberField, seatTier: z.enum(['standard', 'premium'], { error: 'choose Standard or Premium' }), back: z.string().optional() }), memberKey, 'seatTier',
     (ctx, v) => setMemberSeatTier(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, v.seatTier), 'member-seat');
+
+  form('/usage/auto-reload', z.object({
+    enabled: z.enum(['on', 'off'], { error: 'choose On or Off' }),
+    threshold: optionalUsd(`${AMOUNT_HINT}.`),
+    amount: optionalUsd(`${AMOUNT_HINT}.`),
+    monthlyLimit: z.string().trim().max(10).optional().transform((v, ctx) => {
+      if (!v) return null;
+      const n = /^\d+$/.test(v) ? Number(v) : NaN;
+      if (!(n >= 1 && n <= 1000)) {
+        ctx.addIssue({ code: 'custom', message: 'Enter a whole number from 1 to 1000, or leave it blank for no limit.' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+    back: z.string().optional(),
+  }), () => 'autoReload', 'enabled',
+  async (ctx, v) => {
+    try {
+      return await setAutoReload(deps.db, ctx.viewer.org, ctx.viewer.member, { enabled: v.enabled === 'on', thresholdNanos: v.threshold, amountNanos: v.amount, monthlyLimit: v.monthlyLimit });
+    } catch (err) {
+      // "On" without a threshold or an amount: said next to the one missing.
+      if (err instanceof LedgerError && err.status === 422 && (err.field === 'threshold' || err.field === 'amount')) throw new FormError({ [`autoReload.${err.field}`]: err.message });
+      throw err;
+    }
+  }, 'auto-reload');
+
+  form('/usage/balance-warning', z.object({ level: optionalUsd(`${AMOUNT_HINT}, or leave it blank for no warning.`), back: z.string().optional() }), () => 'warning', 'level',
+    (ctx, v) => setBalanceWarning(deps.db, ctx.viewer.org, ctx.viewer.member, v.level), 'balance-warning');
+
+  // Buying: the ledger provider credits at once; Stripe answers with its Checkout page, where the owner is sent.
+  app.post('/usage/buy', csrf, async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const back = backOf({ back: typeof body.back === 'string' ? body.back : undefined });
+    const q = listQuery.parse(Object.fromEntries(new URL(back, 'http://x').searchParams));
+    let checkout: { url: string; amountNanos: bigint } | null = null;
+    return runForm(reply, ctx, {
+      field: 'buy.amount',
+      back: withSaved(back, 'purchase'),
+      action: async () => {
+        const v = parseForm(z.object({ amount: positiveUsdAmount, idempotencyKey: text(200), back: z.string().optional() }), body, 'buy.');
+        const outcome = await deps.purchases.buy(ctx.viewer.org, ctx.viewer.member, { amountNanos: parseUsd(v.amount)!, idempotencyKey: v.idempotencyKey });
+        if (outcome.kind === 'checkout') checkout = { url: outcome.checkoutUrl, amountNanos: outcome.amountNanos };
+      },
+      // Stripe: a page with the way to pay. A link, not a redirect: the console's pages
+      // send forms only to this site (CSP form-action), and sending it again (a reload)
+      // answers the same Checkout link (the purchase's idempotency key).
+      answer: () => (checkout ? messagePage('Pay at Stripe', html`<p>Your purchase of <strong>$${formatUsd(checkout.amountNanos)}</strong> is ready to pay at Stripe.</p>
+<p><a class="button" href="${checkout.url}" data-testid="checkout">Continue to Stripe Checkout</a></p>
+<p class="muted">The balance is credited when Stripe confirms the payment. <a href="${back}">Back to Usage</a></p>`, ctx) : null),
+      rerender: (errors) => renderUsage(deps, ctx, q, { errors, open: new Set(['buy']), values: typedValues('buy', body) }),
+    });
+  });
 
 }

@@ -1,0 +1,199 @@
+// A Team org's balance on the Usage page in Chromium: owners buy balance (counted once
+// however often the form is sent), the primary owner sets auto-reload, owners set the
+// low-balance warning; bad input is shown next to its field and changes nothing; an
+// owner who is not the primary owner is not offered auto-reload and is refused when
+// forcing it; an admin is offered none of it and is refused; the numbers are the
+// settings API's. The ledger purchase provider (development default) credits at once;
+// with Stripe (the real SDK against the local stand-in) "Buy" goes to Checkout.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stripePurchases } from '../../src/payments/purchases.js';
+import { createStripeClient } from '../../src/payments/stripe-client.js';
+import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
+import { startStripeStandIn } from '../support/stripe-api.js';
+import { teamDoc } from '../support/fixtures.js';
+import { consoleHarness, csrfOf, screenshot, seriousViolations, type ConsoleHarness } from './support.js';
+
+let scratch: Scratch;
+let h: ConsoleHarness;
+let orgId: string;
+const SLUG = 'small';
+
+beforeAll(async () => {
+  scratch = await migrated(scratchPglite);
+  h = await consoleHarness(scratch.db.prisma, new Date());
+  await h.provision(SLUG, teamDoc({
+    members: [
+      ...teamDoc().members,
+      { externalId: 'owner-2', name: 'Otto Owner', role: 'owner', seatTier: 'standard' },
+      { externalId: 'admin-1', name: 'Adam Admin', role: 'admin', seatTier: 'standard' },
+    ],
+  }));
+  orgId = (await scratch.db.prisma.organization.findUniqueOrThrow({ where: { slug: SLUG } })).id;
+}, 60_000);
+afterAll(async () => {
+  await h?.shutdown();
+  await scratch?.dispose();
+});
+
+const org = () => scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: orgId } });
+const apiUsage = async () => (await h.call('GET', '/v1/settings/usage', { token: await h.apiSession(SLUG, 'owner-1') })).body;
+
+describe('Team balance on the Usage page', () => {
+  it('an owner buys balance: credited once even when the same form is sent twice, as the API shows it', async () => {
+    const { context, page } = await h.signedIn(SLUG, 'owner-2', '/usage');
+    const before = (await org()).balanceNanos;
+    const region = page.getByRole('region', { name: 'Team balance' });
+    await region.getByText('Buy', { exact: true }).first().click();
+    await region.getByLabel('Amount in USD').fill('25');
+    // The form as the browser would send it a second time (a double click, a resend).
+    const form = region.locator('form[action="/usage/buy"]');
+    const key = await form.locator('input[name=idempotencyKey]').inputValue();
+    const csrf = await form.locator('input[name=_csrf]').inputValue();
+    await region.getByRole('button', { name: 'Buy' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Balance bought');
+    const again = await page.request.post(`${h.base}/usage/buy`, { form: { _csrf: csrf, idempotencyKey: key, amount: '25' }, maxRedirects: 0 });
+    expect(again.status()).toBe(303);
+    expect((await org()).balanceNanos).toBe(before + 25_000_000_000n);
+    const api = await apiUsage();
+    await page.reload();
+    expect(await page.getByTestId('balance').textContent()).toBe(`$${api.prepaid.balance}`);
+    const entries = await scratch.db.prisma.balanceEntry.findMany({ where: { orgId, kind: 'purchase' } });
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.actor).toContain('via console');
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  it('a bad amount is shown next to its field and buys nothing', async () => {
+    const { context, page } = await h.signedIn(SLUG, 'owner-1', '/usage');
+    const before = (await org()).balanceNanos;
+    const region = page.getByRole('region', { name: 'Team balance' });
+    await region.getByText('Buy', { exact: true }).first().click();
+    await region.getByLabel('Amount in USD').fill('12.345');
+    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/usage/buy')), region.getByRole('button', { name: 'Buy' }).click()]);
+    expect(res.status()).toBe(400);
+    const input = page.getByRole('region', { name: 'Team balance' }).getByLabel('Amount in USD');
+    expect(await input.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator(`#${await input.getAttribute('aria-describedby')}`).textContent()).toMatch(/amount|dollars/i);
+    expect((await org()).balanceNanos).toBe(before);
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  it('the primary owner sets auto-reload; "On" without an amount is refused next to the amount', async () => {
+    const { context, page } = await h.signedIn(SLUG, 'owner-1', '/usage');
+    const region = () => page.getByRole('region', { name: 'Team balance' });
+    await region().getByText('Change auto-reload').click();
+    await region().getByLabel('On', { exact: true }).check();
+    await region().getByLabel('Reload when balance reaches (USD)').fill('5');
+    await region().getByLabel('with (USD)').fill('');
+    const before = await org();
+    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/usage/auto-reload')), region().getByRole('button', { name: 'Save auto-reload' }).click()]);
+    expect(res.status()).toBe(422);
+    const amount = region().getByLabel('with (USD)');
+    expect(await amount.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator(`#${await amount.getAttribute('aria-describedby')}`).textContent()).toContain('amount');
+    expect((await org()).autoReloadThresholdNanos).toBe(before.autoReloadThresholdNanos);
+
+    await amount.fill('40');
+    await region().getByLabel('At most this many reloads a month').fill('0');
+    await region().getByRole('button', { name: 'Save auto-reload' }).click();
+    const limit = region().getByLabel('At most this many reloads a month');
+    await expect.poll(() => limit.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator(`#${await limit.getAttribute('aria-describedby')}`).textContent()).toContain('whole number');
+    // What was typed is still there to correct, not the stored settings.
+    expect(await region().getByLabel('with (USD)').inputValue()).toBe('40');
+    expect(await region().getByLabel('Reload when balance reaches (USD)').inputValue()).toBe('5');
+
+    await limit.fill('3');
+    await region().getByRole('button', { name: 'Save auto-reload' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Auto-reload saved');
+    const api = await apiUsage();
+    expect(api.prepaid.autoReload).toEqual({ enabled: true, threshold: '5.00', amount: '40.00', monthlyLimit: 3 });
+    expect(await page.getByTestId('auto-reload').textContent()).toContain('reload when balance reaches $5.00 with $40.00, at most 3 times a month');
+    await screenshot(page, 'usage-team');
+    await context.close();
+  });
+
+  it('owners set the low-balance warning, and blank means none', async () => {
+    const { context, page } = await h.signedIn(SLUG, 'owner-2', '/usage');
+    const region = () => page.getByRole('region', { name: 'Team balance' });
+    await region().getByText('Change the warning').click();
+    await region().getByLabel('Warn owners below (USD)').fill('15');
+    await region().getByRole('button', { name: 'Save warning' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Low-balance warning saved');
+    expect((await org()).balanceWarningNanos).toBe(15_000_000_000n);
+    expect(await page.getByTestId('balance-warning').textContent()).toContain('$15.00');
+    await region().getByText('Change the warning').click();
+    await region().getByLabel('Warn owners below (USD)').fill('');
+    await region().getByRole('button', { name: 'Save warning' }).click();
+    await expect.poll(async () => (await org()).balanceWarningNanos).toBeNull();
+    await context.close();
+  });
+
+  it('an owner who is not the primary owner is not offered auto-reload, and is refused when forcing it', async () => {
+    const { context, page } = await h.signedIn(SLUG, 'owner-2', '/usage');
+    const region = page.getByRole('region', { name: 'Team balance' });
+    expect(await region.getByText('Change auto-reload').count()).toBe(0);
+    expect(await region.textContent()).toContain('Only the primary owner changes auto-reload');
+    const before = await org();
+    const res = await page.request.post(`${h.base}/usage/auto-reload`, { form: { _csrf: await csrfOf(page), enabled: 'off' } });
+    expect(res.status()).toBe(403);
+    expect((await org()).autoReloadEnabled).toBe(before.autoReloadEnabled);
+    await context.close();
+  });
+
+  it('an admin sees the balance with no form, and is refused when forcing a purchase or a warning', async () => {
+    const { context, page } = await h.signedIn(SLUG, 'admin-1', '/usage');
+    const region = page.getByRole('region', { name: 'Team balance' });
+    expect(await region.locator('form').count()).toBe(0);
+    const before = await org();
+    const csrf = await csrfOf(page);
+    for (const [url, form] of [['/usage/buy', { amount: '10', idempotencyKey: 'forced-1' }], ['/usage/balance-warning', { level: '1' }], ['/usage/auto-reload', { enabled: 'off' }]] as const) {
+      const res = await page.request.post(`${h.base}${url}`, { form: { _csrf: csrf, ...form } });
+      expect(res.status(), url).toBe(403);
+    }
+    const after = await org();
+    expect([after.balanceNanos, after.balanceWarningNanos, after.autoReloadEnabled]).toEqual([before.balanceNanos, before.balanceWarningNanos, before.autoReloadEnabled]);
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('Buying through Stripe from the console', () => {
+  let stripeScratch: Scratch;
+  let s: ConsoleHarness;
+  let standIn: Awaited<ReturnType<typeof startStripeStandIn>>;
+  beforeAll(async () => {
+    stripeScratch = await migrated(scratchPglite);
+    standIn = await startStripeStandIn();
+    const stripe = createStripeClient({ secretKey: standIn.secretKey, apiBase: standIn.base });
+    s = await consoleHarness(stripeScratch.db.prisma, new Date(), { payments: { purchases: stripePurchases(stripeScratch.db.prisma, stripe, { publicUrl: 'https://usage.example.com' }) } });
+    await s.provision(SLUG, teamDoc({ autoReload: { enabled: false } }));
+  }, 60_000);
+  afterAll(async () => {
+    await s?.shutdown();
+    await standIn?.close();
+    await stripeScratch?.dispose();
+  });
+
+  it('sends the owner to Stripe Checkout for the amount, and credits nothing before Stripe says paid', async () => {
+    const { context, page } = await s.signedIn(SLUG, 'owner-1', '/usage');
+    const region = page.getByRole('region', { name: 'Team balance' });
+    await region.getByText('Buy', { exact: true }).first().click();
+    await region.getByLabel('Amount in USD').fill('30');
+    await region.getByRole('button', { name: 'Buy' }).click();
+    // A page with the way to pay (the console's forms post only to itself), then Stripe.
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Pay at Stripe');
+    expect(await page.getByText('$30.00').count()).toBeGreaterThan(0);
+    expect(await seriousViolations(page)).toEqual([]);
+    const checkout = page.waitForRequest((r) => r.url().startsWith(`${standIn.base}/c/pay/cs_test_`));
+    await page.getByRole('link', { name: 'Continue to Stripe Checkout' }).click();
+    await checkout;
+    const session = standIn.calls.find((c) => c.path === '/v1/checkout/sessions')!;
+    expect(session.params).toMatchObject({ mode: 'payment', line_items: { 0: { price_data: { currency: 'usd', unit_amount: '3000' } } } });
+    const org = await stripeScratch.db.prisma.organization.findUniqueOrThrow({ where: { slug: SLUG } });
+    expect(org.balanceNanos).toBe(0n);
+    await context.close();
+  });
+});
