@@ -43,6 +43,8 @@ const SAVED: Record<string, string> = {
   'auto-reload': 'Auto-reload saved.',
   'balance-warning': 'Low-balance warning saved.',
   purchase: 'Balance bought: it is added below.',
+  'purchase-paid': 'Thank you: your payment was received. The balance is credited as soon as Stripe confirms it (usually within seconds).',
+  'purchase-cancelled': 'The purchase was cancelled: nothing was charged or credited.',
 };
 
 /** A cap form's amount: required unless the form sets Unlimited. */

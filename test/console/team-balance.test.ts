@@ -194,6 +194,14 @@ describe('Buying through Stripe from the console', () => {
     expect(session.params).toMatchObject({ mode: 'payment', line_items: { 0: { price_data: { currency: 'usd', unit_amount: '3000' } } } });
     const org = await stripeScratch.db.prisma.organization.findUniqueOrThrow({ where: { slug: SLUG } });
     expect(org.balanceNanos).toBe(0n);
+    // Stripe sends the owner back (success_url): they land on Usage, told what happens next.
+    const back = await context.newPage();
+    await back.goto(`${s.base}/v1/payments/stripe/return?outcome=paid&session_id=cs_test_x`);
+    expect(new URL(back.url()).pathname).toBe('/usage');
+    expect(await back.getByRole('status').textContent()).toContain('payment was received');
+    // A program asking for JSON still gets JSON.
+    const json = await s.call('GET', '/v1/payments/stripe/return?outcome=cancelled');
+    expect(json.body.message).toContain('cancelled');
     await context.close();
   });
 });

@@ -58,7 +58,12 @@ export function paymentsRoutes(deps: ApiDeps, app: FastifyInstance) {
       method: 'GET', url: RETURN_PATH, tag: 'payments', auth: 'none',
       summary: 'Where Stripe Checkout sends the buyer back; the balance is credited when Stripe\'s webhook confirms the payment',
       query: z.object({ outcome: z.enum(['paid', 'cancelled']), session_id: z.string().max(300).optional() }),
-      async handler({ query }) {
+      otherSuccess: { 303: 'A browser (Accept: text/html) is sent on to the console\'s Usage page, which says the same' },
+      async handler({ query, request, reply }) {
+        // A person coming back from Checkout lands in the console, not on JSON.
+        if (/\btext\/html\b/.test(request.headers.accept ?? '')) {
+          return reply.redirect(`/usage?saved=${query.outcome === 'paid' ? 'purchase-paid' : 'purchase-cancelled'}`, 303);
+        }
         return query.outcome === 'paid'
           ? { message: 'Thank you. Your payment was received; the balance is credited as soon as Stripe confirms it (usually within seconds).' }
           : { message: 'The purchase was cancelled; nothing was charged or credited.' };
