@@ -7,22 +7,22 @@ import csrfProtection from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { CONSOLE_CSS } from './assets.js';
-import { auditPage } from './audit-page.js';
-import { billingPage } from './billing-page.js';
+import { auditPage } from './pages/audit-page.js';
+import { billingPage } from './pages/billing-page.js';
 import type { ConsoleDeps } from './deps.js';
 import { messagePage } from './guard.js';
 import { html } from './html.js';
 import { sendPage } from './layout.js';
-import { legalPages } from './legal-pages.js';
-import { memberPage } from './member-page.js';
-import { noticesPage } from './notices-page.js';
-import { oidcSignIn } from './oidc-signin.js';
-import { requestsPage } from './requests-page.js';
+import { legalPages } from './pages/legal-pages.js';
+import { memberPage } from './pages/member-page.js';
+import { noticesPage } from './pages/notices-page.js';
+import { oidcSignIn } from './pages/oidc-signin.js';
+import { requestsPage } from './pages/requests-page.js';
 import { csrfUserInfo } from './session.js';
-import { seatsPage } from './seats-page.js';
-import { signInPage } from './signin-page.js';
-import { spendPage } from './spend-page.js';
-import { usagePage } from './usage-page.js';
+import { seatsPage } from './pages/seats-page.js';
+import { signInPage } from './pages/signin-page.js';
+import { spendPage } from './pages/spend-page.js';
+import { usagePage } from './pages/usage-page.js';
 
 /** The pages the console serves (for the API's 404/405 handler and the docs). */
 export const CONSOLE_ROUTES = [

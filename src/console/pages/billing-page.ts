@@ -4,17 +4,17 @@
 // (invoiceView), so the page, the CSV and the API show the same strings: line amounts
 // exact, the total rounded once to the cent.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isPeriod } from '../domain/invoices.js';
-import { formatUsd, parseUsd } from '../domain/money.js';
-import { isAdmin } from '../ledger/actors.js';
-import { getInvoice, invoiceSummary, invoiceView, listInvoices, type InvoiceLineView, type InvoiceView } from '../ledger/invoices.js';
-import { periodOf } from '../domain/periods.js';
-import { whenText } from '../notify/email-format.js';
-import { textCell, toCsv } from './csv.js';
-import type { ConsoleDeps } from './deps.js';
-import { refusalPage, signedIn, type PageContext } from './guard.js';
-import { html, type Html } from './html.js';
-import { layout, sendPage } from './layout.js';
+import { isPeriod } from '../../domain/invoices.js';
+import { formatUsd, parseUsd } from '../../domain/money.js';
+import { isAdmin } from '../../ledger/actors.js';
+import { getInvoice, invoiceSummary, invoiceView, listInvoices, type InvoiceLineView, type InvoiceView } from '../../ledger/invoices.js';
+import { periodOf } from '../../domain/periods.js';
+import { whenText } from '../../notify/email-format.js';
+import { textCell, toCsv } from '../csv.js';
+import type { ConsoleDeps } from '../deps.js';
+import { refusalPage, signedIn, type PageContext } from '../guard.js';
+import { html, type Html } from '../html.js';
+import { layout, sendPage } from '../layout.js';
 
 const usd = (s: string) => `$${s}`;
 const KIND_NAMES = { invoice: 'Invoice', statement: 'Statement' } as const;

@@ -4,18 +4,18 @@
 // through the request service the API uses. The email links land here.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { text, usdAmount } from '../domain/fields.js';
-import { isAdmin, isOwner } from '../ledger/actors.js';
-import { loadOrg } from '../ledger/limits-state.js';
-import { seatLimitsOf } from '../ledger/seat-limits-page.js';
-import { orgRequest, pendingRequests } from '../ledger/requests.js';
-import type { RequestView } from '../notify/port.js';
-import { seatLabel, waitingText, whenText } from '../notify/email-format.js';
-import type { ConsoleDeps } from './deps.js';
-import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from './forms.js';
-import { refusalPage, runForm, signedIn, withSaved, type PageContext } from './guard.js';
-import { html, type Html } from './html.js';
-import { layout, sendPage } from './layout.js';
+import { text, usdAmount } from '../../domain/fields.js';
+import { isAdmin, isOwner } from '../../ledger/actors.js';
+import { loadOrg } from '../../ledger/limits-state.js';
+import { seatLimitsOf } from '../../ledger/seat-limits-page.js';
+import { orgRequest, pendingRequests } from '../../ledger/requests.js';
+import type { RequestView } from '../../notify/port.js';
+import { seatLabel, waitingText, whenText } from '../../notify/email-format.js';
+import type { ConsoleDeps } from '../deps.js';
+import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from '../forms.js';
+import { refusalPage, runForm, signedIn, withSaved, type PageContext } from '../guard.js';
+import { html, type Html } from '../html.js';
+import { layout, sendPage } from '../layout.js';
 
 const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : `$${usd}`);
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;

@@ -4,18 +4,18 @@
 // HttpOnly, SameSite=Lax cookie (Secure over https). Signing out clears it.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { isIdentityError } from '../identity/errors.js';
-import { redeemSignInLink } from '../identity/sign-in-links.js';
-import { isAdmin } from '../ledger/actors.js';
-import type { ConsoleDeps } from './deps.js';
-import { csrfField } from './forms.js';
-import { csrfToken, messagePage } from './guard.js';
-import { html } from './html.js';
-import { layout, sendPage } from './layout.js';
+import { isIdentityError } from '../../identity/errors.js';
+import { redeemSignInLink } from '../../identity/sign-in-links.js';
+import { isAdmin } from '../../ledger/actors.js';
+import type { ConsoleDeps } from '../deps.js';
+import { csrfField } from '../forms.js';
+import { csrfToken, messagePage } from '../guard.js';
+import { html } from '../html.js';
+import { layout, sendPage } from '../layout.js';
 
 // The provider form's GET leads (by redirect) to the org's provider, which form-action 'self' would block.
 const OIDC_FORM_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
-import { clearSessionCookie, safeNext, setSessionCookie, viewerOf } from './session.js';
+import { clearSessionCookie, safeNext, setSessionCookie, viewerOf } from '../session.js';
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const signInBody = z.object({ token: z.string().max(100), next: z.string().max(500).optional() });

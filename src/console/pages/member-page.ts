@@ -4,16 +4,16 @@
 // whether asking is accepted, as in chat and the API).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { text } from '../domain/fields.js';
-import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../domain/requests.js';
-import { loadOrg } from '../ledger/limits-state.js';
-import { memberUsageView, type MemberUsageView } from '../ledger/member-usage.js';
-import { whenText } from '../notify/email-format.js';
-import type { ConsoleDeps } from './deps.js';
-import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from './forms.js';
-import { runForm, signedIn, withSaved, type PageContext } from './guard.js';
-import { html, type Html } from './html.js';
-import { layout, sendPage } from './layout.js';
+import { text } from '../../domain/fields.js';
+import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../../domain/requests.js';
+import { loadOrg } from '../../ledger/limits-state.js';
+import { memberUsageView, type MemberUsageView } from '../../ledger/member-usage.js';
+import { whenText } from '../../notify/email-format.js';
+import type { ConsoleDeps } from '../deps.js';
+import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from '../forms.js';
+import { runForm, signedIn, withSaved, type PageContext } from '../guard.js';
+import { html, type Html } from '../html.js';
+import { layout, sendPage } from '../layout.js';
 
 const money = (usd: string | null) => (usd === null ? 'Unlimited' : `$${usd}`);
 

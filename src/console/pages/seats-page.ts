@@ -4,17 +4,17 @@
 // the seat through the settings API's own setMemberSeatTier (owners only, audited).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { text } from '../domain/fields.js';
-import { isAdmin, isOwner } from '../ledger/actors.js';
-import { loadOrg } from '../ledger/limits-state.js';
-import { seatAdviceReport } from '../ledger/seat-advice.js';
-import { setMemberSeatTier } from '../ledger/settings.js';
-import { cents } from './charts.js';
-import type { ConsoleDeps } from './deps.js';
-import { csrfField, ErrorSlots, parseForm, type FieldErrors } from './forms.js';
-import { runForm, signedIn, withSaved, type PageContext } from './guard.js';
-import { html, type Html } from './html.js';
-import { layout, roleName, sendPage } from './layout.js';
+import { text } from '../../domain/fields.js';
+import { isAdmin, isOwner } from '../../ledger/actors.js';
+import { loadOrg } from '../../ledger/limits-state.js';
+import { seatAdviceReport } from '../../ledger/seat-advice.js';
+import { setMemberSeatTier } from '../../ledger/settings.js';
+import { cents } from '../charts.js';
+import type { ConsoleDeps } from '../deps.js';
+import { csrfField, ErrorSlots, parseForm, type FieldErrors } from '../forms.js';
+import { runForm, signedIn, withSaved, type PageContext } from '../guard.js';
+import { html, type Html } from '../html.js';
+import { layout, roleName, sendPage } from '../layout.js';
 
 const tierName = (t: 'standard' | 'premium') => (t === 'premium' ? 'premium' : 'standard');
 const monthText = (period: string) => new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', month: 'long', year: 'numeric' }).format(new Date(`${period}-01T00:00:00Z`));

@@ -5,16 +5,16 @@
 // conversion (withDollarAmounts), decimal strings with a $.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { withDollarAmounts } from '../api/amounts.js';
-import { localMidnight } from '../domain/periods.js';
-import { isOwner } from '../ledger/actors.js';
-import { auditActions, auditLog, type AuditFilter } from '../ledger/audit.js';
-import { whenText } from '../notify/email-format.js';
-import type { ConsoleDeps } from './deps.js';
-import { ErrorSlots, fieldId, type FieldErrors } from './forms.js';
-import { refusalPage, signedIn } from './guard.js';
-import { html, type Html } from './html.js';
-import { layout, sendPage } from './layout.js';
+import { withDollarAmounts } from '../../api/amounts.js';
+import { localMidnight } from '../../domain/periods.js';
+import { isOwner } from '../../ledger/actors.js';
+import { auditActions, auditLog, type AuditFilter } from '../../ledger/audit.js';
+import { whenText } from '../../notify/email-format.js';
+import type { ConsoleDeps } from '../deps.js';
+import { ErrorSlots, fieldId, type FieldErrors } from '../forms.js';
+import { refusalPage, signedIn } from '../guard.js';
+import { html, type Html } from '../html.js';
+import { layout, sendPage } from '../layout.js';
 
 export const AUDIT_PAGE_SIZE = 50;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -4,20 +4,20 @@
 // GET /v1/reports/spend, /v1/reports/spend/members/:member and /v1/reports/products,
 // shown to whole cents. Members have their own month on My usage.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { text } from '../domain/fields.js';
-import { parseUsd } from '../domain/money.js';
-import { nextPeriod, periodOf, periodStart } from '../domain/periods.js';
-import { isAdmin } from '../ledger/actors.js';
-import { LedgerError } from '../ledger/errors.js';
-import { loadOrg } from '../ledger/limits-state.js';
-import { memberSpendReport, spendReport, type SpendDay, type SpendLine } from '../ledger/spend.js';
-import { whenText } from '../notify/email-format.js';
-import { cents, projectedEnd, spendChart } from './charts.js';
-import type { ConsoleDeps } from './deps.js';
-import { ErrorSlots, fieldId } from './forms.js';
-import { refusalPage, signedIn, type PageContext } from './guard.js';
-import { html, type Html } from './html.js';
-import { layout, sendPage } from './layout.js';
+import { text } from '../../domain/fields.js';
+import { parseUsd } from '../../domain/money.js';
+import { nextPeriod, periodOf, periodStart } from '../../domain/periods.js';
+import { isAdmin } from '../../ledger/actors.js';
+import { LedgerError } from '../../ledger/errors.js';
+import { loadOrg } from '../../ledger/limits-state.js';
+import { memberSpendReport, spendReport, type SpendDay, type SpendLine } from '../../ledger/spend.js';
+import { whenText } from '../../notify/email-format.js';
+import { cents, projectedEnd, spendChart } from '../charts.js';
+import type { ConsoleDeps } from '../deps.js';
+import { ErrorSlots, fieldId } from '../forms.js';
+import { refusalPage, signedIn, type PageContext } from '../guard.js';
+import { html, type Html } from '../html.js';
+import { layout, sendPage } from '../layout.js';
 
 const PRODUCT_NAMES: Record<string, string> = { claude: 'Claude', claude_code: 'Claude Code', api: 'API', unspecified: 'Unspecified' };
 export const productLabel = (p: string) => PRODUCT_NAMES[p] ?? `${p} (declared)`;

@@ -2,11 +2,11 @@
 // files named by PRIVACY_FILE / TERMS_FILE), else a plain default. Public pages:
 // the Teams manifest links to them.
 import type { FastifyInstance } from 'fastify';
-import type { ConsoleDeps } from './deps.js';
-import { csrfToken } from './guard.js';
-import { html } from './html.js';
-import { layout, sendPage } from './layout.js';
-import { viewerOf } from './session.js';
+import type { ConsoleDeps } from '../deps.js';
+import { csrfToken } from '../guard.js';
+import { html } from '../html.js';
+import { layout, sendPage } from '../layout.js';
+import { viewerOf } from '../session.js';
 
 export const DEFAULT_PRIVACY = `This service meters the usage of AI models by the members of your organisation so that owners can set and enforce spending limits.
 

@@ -6,16 +6,16 @@
 // owner sees why notices do not arrive.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { isAdmin, isOwner } from '../ledger/actors.js';
-import { channelHealthOf, FAILING_AFTER_ATTEMPTS, FAILING_AFTER_MS } from '../ledger/channel-health.js';
-import { loadOrg } from '../ledger/limits-state.js';
-import { noticeSettingsOf, setNoticeSettings, type NoticeSettings } from '../ledger/notice-settings.js';
-import { whenText } from '../notify/email-format.js';
-import type { ConsoleDeps } from './deps.js';
-import { csrfField, ErrorSlots, fieldId, parseForm, type FieldErrors } from './forms.js';
-import { runForm, signedIn, withSaved, type PageContext } from './guard.js';
-import { html, type Html } from './html.js';
-import { layout, roleName, sendPage } from './layout.js';
+import { isAdmin, isOwner } from '../../ledger/actors.js';
+import { channelHealthOf, FAILING_AFTER_ATTEMPTS, FAILING_AFTER_MS } from '../../ledger/channel-health.js';
+import { loadOrg } from '../../ledger/limits-state.js';
+import { noticeSettingsOf, setNoticeSettings, type NoticeSettings } from '../../ledger/notice-settings.js';
+import { whenText } from '../../notify/email-format.js';
+import type { ConsoleDeps } from '../deps.js';
+import { csrfField, ErrorSlots, fieldId, parseForm, type FieldErrors } from '../forms.js';
+import { runForm, signedIn, withSaved, type PageContext } from '../guard.js';
+import { html, type Html } from '../html.js';
+import { layout, roleName, sendPage } from '../layout.js';
 
 const SAVED: Record<string, string> = {
   'member-cap': 'Saved: when owners are told that a member reached their cap.',
