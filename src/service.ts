@@ -27,7 +27,7 @@ import { operatorChannel } from './notify/operators.js';
 import { ensureAllSchedules, ScheduleProblems } from './temporal/schedules.js';
 import { resumeAutoReloads } from './temporal/auto-reload.js';
 import { failingEvents } from './ledger/outbox.js';
-import { failingChannels } from './ledger/channel-health.js';
+import { failingChannels } from './ledger/notices/channel-health.js';
 import { startReservationSweeper } from './services/reservation-sweeper.js';
 import { startCacheSync } from './ledger/cache-versions.js';
 import { startStatusServer } from './status-server.js';
@@ -174,7 +174,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
         schedules: { failing: failingSchedules },
         outbox: { failing: outbox.count, oldestFailing: outbox.oldest },
         ...(teamsHealth ? { teams: teamsHealth, ...(teamsHealth.tenantUnknown.length ? { status: 'degraded' } : {}) } : {}),
-        // Notice channels reported failing for an org (src/ledger/channel-health.ts).
+        // Notice channels reported failing for an org (src/ledger/notices/channel-health.ts).
         notices: { failing: failingNotices },
       };
     };

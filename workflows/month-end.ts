@@ -5,7 +5,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { BillingActivities, InvoiceNoticeOutcome, ReactivationOutcome } from '../src/activities/billing.js';
-import type { InvoiceSummary } from '../src/ledger/invoices.js';
+import type { InvoiceSummary } from '../src/ledger/reports/invoices.js';
 
 export interface MonthEndInput {
   orgId: string;

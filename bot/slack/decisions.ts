@@ -4,7 +4,7 @@
 // updated by the notifier when the workflow reports the request closed.
 import type { DecisionInput } from '../../src/domain/requests.js';
 import { LedgerError } from '../../src/ledger/errors.js';
-import { orgRequest } from '../../src/ledger/requests.js';
+import { orgRequest } from '../../src/ledger/requests/requests.js';
 import type { RequestView } from '../../src/notify/port.js';
 import type { SlackDeps } from './deps.js';
 import type { Linked } from './identity.js';

@@ -6,7 +6,7 @@
 // of the org has it; the operator's document stays the override.
 import type { webApi } from '@slack/bolt';
 import type { Member } from '../../src/generated/prisma/client.js';
-import { linkChatUserByEmail } from '../../src/ledger/chat-links.js';
+import { linkChatUserByEmail } from '../../src/ledger/settings/chat-links.js';
 import { loadOrg, type OrgWithTiers } from '../../src/ledger/limits-state.js';
 import type { SlackDeps } from './deps.js';
 

@@ -2,8 +2,8 @@
 // cap (Enterprise), a member's cap and seat tier. Changes go through the ledger's
 // settings functions, which check the actor is an owner and write the audit entry.
 import { formatUsd } from '../../src/domain/money.js';
-import { seatLimits, usageOverview } from '../../src/ledger/reports.js';
-import { setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../../src/ledger/settings.js';
+import { seatLimits, usageOverview } from '../../src/ledger/reports/reports.js';
+import { setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../../src/ledger/settings/settings.js';
 import type { SlackDeps } from './deps.js';
 import type { Linked } from './identity.js';
 import { escText, seatName } from './views/blocks.js';

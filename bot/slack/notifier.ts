@@ -13,7 +13,7 @@ import { openDm, type WebClient } from './surfaces.js';
 import { alertBlocks, alertText } from './views/alert.js';
 import type { Block } from './views/blocks.js';
 import { digestPageNow, digestPages } from './views/digest.js';
-import { orgRequest } from '../../src/ledger/requests.js';
+import { orgRequest } from '../../src/ledger/requests/requests.js';
 import { outcomeForRequesterBlocks, requestCardBlocks, requestText } from './views/request-card.js';
 import type { Workspaces } from './workspaces.js';
 

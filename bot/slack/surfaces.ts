@@ -3,9 +3,9 @@
 import type { webApi } from '@slack/bolt';
 import { auditPage } from '../audit-log/page.js';
 import { isAdmin, isOwner } from '../../src/ledger/actors.js';
-import { memberUsageView } from '../../src/ledger/member-usage.js';
-import { seatLimits, usageOverview } from '../../src/ledger/reports.js';
-import { pendingRequests } from '../../src/ledger/requests.js';
+import { memberUsageView } from '../../src/ledger/metering/member-usage.js';
+import { seatLimits, usageOverview } from '../../src/ledger/reports/reports.js';
+import { pendingRequests } from '../../src/ledger/requests/requests.js';
 import type { SlackDeps } from './deps.js';
 import type { Linked, Who } from './identity.js';
 import { dollars, type Block, type HomeView } from './views/blocks.js';

@@ -6,11 +6,11 @@
 // stored role of the Member linked to the Teams user, and again by the ledger.
 import { handOutSignInLink } from '../../src/services/sign-in.js';
 import { isAdmin, isOwner } from '../../src/ledger/actors.js';
-import { linkChatUserByEmail } from '../../src/ledger/chat-links.js';
+import { linkChatUserByEmail } from '../../src/ledger/settings/chat-links.js';
 import { LedgerError } from '../../src/ledger/errors.js';
 import { loadOrg } from '../../src/ledger/limits-state.js';
-import { pendingRequests } from '../../src/ledger/requests.js';
-import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../../src/ledger/settings.js';
+import { pendingRequests } from '../../src/ledger/requests/requests.js';
+import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../../src/ledger/settings/settings.js';
 import { formatUsd } from '../../src/domain/money.js';
 import type { DecisionInput } from '../../src/domain/requests.js';
 import type { RequestView } from '../../src/notify/port.js';

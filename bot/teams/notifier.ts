@@ -13,7 +13,7 @@
 // One recipient failing does not stop the others; the failures are raised
 // afterwards so the activity retries (and the rows make it send only what is missing).
 import { loadOrg } from '../../src/ledger/limits-state.js';
-import { orgRequest } from '../../src/ledger/requests.js';
+import { orgRequest } from '../../src/ledger/requests/requests.js';
 import type { AlertView, DigestView, Notifier, Person, RequestView, SendOptions } from '../../src/notify/port.js';
 import type { ConversationRef, OutgoingMessage } from './activity.js';
 import { alertCard } from './cards/alert.js';

@@ -1,10 +1,10 @@
 // Linking Teams users to members by the email their tenant's roster gives them
-// (the ledger's rule, src/ledger/chat-links.ts: one active member with that address,
+// (the ledger's rule, src/ledger/settings/chat-links.ts: one active member with that address,
 // not linked elsewhere by the operator's document; audited). One user on their first
 // message or click; a whole team when the app is installed in it, so admins and
 // owners are reachable before they ever write to the bot.
 import type { Db } from '../../src/db/client.js';
-import { linkChatUserByEmail } from '../../src/ledger/chat-links.js';
+import { linkChatUserByEmail } from '../../src/ledger/settings/chat-links.js';
 import type { RosterMember, Turn } from './activity.js';
 
 /** Roster pages read at install (at 200 a page: teams of up to 10,000 people). */

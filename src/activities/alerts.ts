@@ -2,14 +2,14 @@
 // by the first event that wants the key; a retry of that same event sends again
 // only while sentAt is null (at-least-once towards the notifier, never a flood).
 // A member reaching their cap is also told to the owners (their own key), while the
-// owners' "member reached their cap" notice choice is on (src/ledger/notice-settings.ts).
+// owners' "member reached their cap" notice choice is on (src/ledger/settings/notice-settings.ts).
 import { alertFor, memberIdOf, ownersAlertFor, type AlertEvent, type AlertRule } from '../domain/alerts.js';
 import { extraUsageAvailable } from '../domain/caps.js';
-import { personOf, ownersOf } from '../ledger/people.js';
+import { personOf, ownersOf } from '../ledger/settings/people.js';
 import type { AlertView, Person } from '../notify/port.js';
 import type { Member } from '../generated/prisma/client.js';
 import type { ActivityDeps } from './deps.js';
-import { claimDelivery, markDelivered } from '../ledger/deliveries.js';
+import { claimDelivery, markDelivered } from '../ledger/notices/deliveries.js';
 
 export interface DeliverAlertInput {
   orgId: string;

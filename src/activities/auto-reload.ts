@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { ReloadOutcome } from '../domain/alerts.js';
 import { nextEpisodeStep, type EpisodeStep } from '../domain/balance-watch.js';
 import { periodOf, periodStart } from '../domain/periods.js';
-import { creditBalance } from '../ledger/balance.js';
+import { creditBalance } from '../ledger/settings/balance.js';
 import { LedgerError } from '../ledger/errors.js';
 import { PaymentDeclined, PaymentPending } from '../payments/port.js';
 import { alertActivities, type DeliveryOutcome } from './alerts.js';

@@ -6,11 +6,11 @@ import { previousPeriod } from '../domain/invoices.js';
 import { formatUsd } from '../domain/money.js';
 import { nextPeriod, periodOf, periodStart } from '../domain/periods.js';
 import { LedgerError } from '../ledger/errors.js';
-import { capPausedMembers, closeMonth, getInvoice, invoiceSummary, type InvoiceSummary } from '../ledger/invoices.js';
-import { ownersOf, personOf } from '../ledger/people.js';
+import { capPausedMembers, closeMonth, getInvoice, invoiceSummary, type InvoiceSummary } from '../ledger/reports/invoices.js';
+import { ownersOf, personOf } from '../ledger/settings/people.js';
 import type { AlertView } from '../notify/port.js';
 import type { ActivityDeps } from './deps.js';
-import { claimDelivery, markDelivered } from '../ledger/deliveries.js';
+import { claimDelivery, markDelivered } from '../ledger/notices/deliveries.js';
 
 /** A refusal from the ledger (unknown org, month not over, later month closed) will not change on retry. */
 async function noRetryOnRefusal<T>(fn: () => Promise<T>): Promise<T> {

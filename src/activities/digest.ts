@@ -5,8 +5,8 @@
 // marking (at-least-once); a second run the same day (a manual trigger, a
 // catch-up) finds the row and sends nothing.
 import { randomUUID } from 'node:crypto';
-import { adminsOf } from '../ledger/people.js';
-import { pendingRequests } from '../ledger/requests.js';
+import { adminsOf } from '../ledger/settings/people.js';
+import { pendingRequests } from '../ledger/requests/requests.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface SendDigestInput {

@@ -3,7 +3,7 @@
 // model, the orgs and counts, and the API call that prices it. The workflow id already
 // makes it once a day; the AlertDelivery row makes a retried activity send it once.
 import { unpricedAlertKey, unpricedAlertText, unpricedSubjectOf } from '../domain/unpriced-alert.js';
-import { claimDelivery, markDelivered } from '../ledger/deliveries.js';
+import { claimDelivery, markDelivered } from '../ledger/notices/deliveries.js';
 import type { AlertView, Person } from '../notify/port.js';
 import type { ActivityDeps } from './deps.js';
 import type { DeliveryOutcome } from './alerts.js';

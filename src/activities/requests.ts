@@ -3,8 +3,8 @@
 // when already closed.
 import { ApplicationFailure } from '@temporalio/activity';
 import { LedgerError } from '../ledger/errors.js';
-import { adminsOf } from '../ledger/people.js';
-import { applyDecision, closeRequest, openRequest, requestView, type DecideInput } from '../ledger/requests.js';
+import { adminsOf } from '../ledger/settings/people.js';
+import { applyDecision, closeRequest, openRequest, requestView, type DecideInput } from '../ledger/requests/requests.js';
 import type { RequestView } from '../notify/port.js';
 import type { ActivityDeps } from './deps.js';
 

@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import { resolvePerson, type PeopleAuth } from '../identity/people.js';
-import { authenticateApiKey } from '../ledger/api-keys.js';
+import { authenticateApiKey } from '../ledger/settings/api-keys.js';
 import { orgSnapshot } from '../ledger/limits-state.js';
 import type { AuthContext, AuthKind } from './route.js';
 import { HttpError } from './errors.js';

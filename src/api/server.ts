@@ -18,7 +18,7 @@ import { defineRoute, type AnyRoute } from './route.js';
 import { invoiceRoutes } from './routes/invoices.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { metricsOf, outboxLagOf, useMetrics, type Metrics } from '../observability/metrics.js';
-import { recordBatcherOf } from '../ledger/record-batch.js';
+import { recordBatcherOf } from '../ledger/metering/record-batch.js';
 import { operatorRoutes } from './routes/operator.js';
 import { otlpRoutes } from './routes/otlp.js';
 import { productRoutes } from './routes/products.js';

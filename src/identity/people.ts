@@ -9,10 +9,10 @@
 import { decodeProtectedHeader } from 'jose';
 import type { Db } from '../db/client.js';
 import type { ApiKey, Member } from '../generated/prisma/client.js';
-import { authenticateApiKey } from '../ledger/api-keys.js';
+import { authenticateApiKey } from '../ledger/settings/api-keys.js';
 import { LedgerError } from '../ledger/errors.js';
 import { loadOrg, type OrgWithTiers } from '../ledger/limits-state.js';
-import { requireActiveMember } from '../ledger/members.js';
+import { requireActiveMember } from '../ledger/settings/members.js';
 import { IdentityError } from './errors.js';
 import { memberOfClaims } from './member-of-claims.js';
 import { unverifiedIssuer, type OidcVerifier } from './oidc.js';

@@ -11,8 +11,8 @@
 import type { Db } from '../db/client.js';
 import { sqlOf } from '../db/sql.js';
 import { LedgerError } from '../ledger/errors.js';
-import { refuseAtBeforePrices } from '../ledger/prices.js';
-import { recordBatcherOf } from '../ledger/record-batch.js';
+import { refuseAtBeforePrices } from '../ledger/metering/prices.js';
+import { recordBatcherOf } from '../ledger/metering/record-batch.js';
 import { claudeCodeUsageOf, type ClaudeCodeIdentity, type ClaudeCodeUsage, type Rejection } from './claude-code-otlp.js';
 import type { OtlpLogsRequest } from './otlp-logs.js';
 

@@ -12,10 +12,10 @@
 // Polling, not LISTEN/NOTIFY: a plain SELECT holds no session state, so it works
 // behind a transaction-mode pooler.
 import type { Db } from '../db/client.js';
-import { forgetApiKeys } from './api-keys.js';
+import { forgetApiKeys } from './settings/api-keys.js';
 import { forgetOrgSnapshots } from './limits-state.js';
-import { forgetModelAliases } from './models.js';
-import { forgetPrices } from './prices.js';
+import { forgetModelAliases } from './metering/models.js';
+import { forgetPrices } from './metering/prices.js';
 
 export const CACHE_KINDS = ['api_key', 'org', 'price'] as const;
 export type CacheKind = (typeof CACHE_KINDS)[number];

@@ -5,7 +5,7 @@ import type { MemberLimitsState, SeatTier } from '../domain/caps.js';
 import type { HeldState } from '../domain/reservations.js';
 import { periodOf } from '../domain/periods.js';
 import { productSpendSubject } from '../domain/products.js';
-import { productCapOfMember } from './products.js';
+import { productCapOfMember } from './metering/products.js';
 
 export type OrgWithTiers = Organization & { seatTiers: SeatTierConfig[] };
 

@@ -3,8 +3,8 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { emailNotifierFromConfig } from './email.js';
-import { channelHealthIn } from '../ledger/channel-health.js';
-import { channelSendsIn } from '../ledger/channel-sends.js';
+import { channelHealthIn } from '../ledger/notices/channel-health.js';
+import { channelSendsIn } from '../ledger/notices/channel-sends.js';
 import { emailSignInTokens } from '../services/sign-in.js';
 import { fanout, type Channel } from './fanout.js';
 import { logNotifier } from './log.js';

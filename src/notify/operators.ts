@@ -2,7 +2,7 @@
 // SMTP is set up. Never the chat apps: an operator alert is not for an org's people.
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
-import { channelSendsIn } from '../ledger/channel-sends.js';
+import { channelSendsIn } from '../ledger/notices/channel-sends.js';
 import { emailNotifierFromConfig } from './email.js';
 import { fanout } from './fanout.js';
 import { logNotifier } from './log.js';
@@ -41,7 +41,7 @@ export function operatorChannel(config: Pick<Config, 'OPERATOR_EMAIL' | 'SMTP_UR
   };
 }
 
-/** A notice channel of an org that keeps failing, or delivers again (src/ledger/channel-health.ts). */
+/** A notice channel of an org that keeps failing, or delivers again (src/ledger/notices/channel-health.ts). */
 export interface ChannelHealthReport {
   state: 'failing' | 'recovered';
   orgId: string;

@@ -6,7 +6,7 @@ import type { BalanceEntry, Member, Organization } from '../generated/prisma/cli
 import { formatUsd, MAX_BALANCE_NANOS } from '../domain/money.js';
 import { actorLabel, requireOwner } from '../ledger/actors.js';
 import { writeAudit } from '../ledger/audit.js';
-import { creditBalance } from '../ledger/balance.js';
+import { creditBalance } from '../ledger/settings/balance.js';
 import { conflict, invalid } from '../ledger/errors.js';
 import { inTransaction, isUniqueViolation } from '../ledger/transactions.js';
 import { centsOf, centsProblem } from './cents.js';

@@ -4,7 +4,7 @@
 // changes nothing).
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { creditBalance } from '../ledger/balance.js';
+import { creditBalance } from '../ledger/settings/balance.js';
 import { LedgerError } from '../ledger/errors.js';
 import { isUniqueViolation } from '../ledger/transactions.js';
 import type { StripeClient } from './stripe-client.js';

@@ -4,13 +4,13 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Db } from '../db/client.js';
 import { conflict, LedgerError, notFound } from '../ledger/errors.js';
-import { requireActiveMember } from '../ledger/members.js';
-import { requestView } from '../ledger/requests.js';
+import { requireActiveMember } from '../ledger/settings/members.js';
+import { requestView } from '../ledger/requests/requests.js';
 import type { RequestView } from '../notify/port.js';
 import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS, type CancelReason, type DecisionInput } from '../domain/requests.js';
 
 export { DEFAULT_COOLDOWN_AFTER_DENIAL_MS };
-import { requireMayAsk } from '../ledger/request-eligibility.js';
+import { requireMayAsk } from '../ledger/requests/request-eligibility.js';
 import { cancelSignal, decideUpdate, openedUpdate, requestStateQuery } from '../../workflows/messages.js';
 import type { ExtraUsageRequestInput } from '../../workflows/extra-usage-request.js';
 import { orgAttributes, visibility } from '../temporal/search-attributes.js';

@@ -1,7 +1,7 @@
 // Releases reservations whose request never reported back, so an abandoned hold
 // does not keep a member or an org below its cap for long.
 import type { Db } from '../db/client.js';
-import { releaseExpiredReservations } from '../ledger/reservations.js';
+import { releaseExpiredReservations } from '../ledger/metering/reservations.js';
 
 export function startReservationSweeper(db: Db, opts: { intervalMs?: number; log?: (msg: string) => void } = {}) {
   let running: Promise<unknown> = Promise.resolve();

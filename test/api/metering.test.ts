@@ -3,7 +3,7 @@
 // idempotent records and concurrent records losing nothing.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordBatcherOf } from '../../src/ledger/record-batch.js';
+import { recordBatcherOf } from '../../src/ledger/metering/record-batch.js';
 import { BACKENDS, migrated, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, harness, HAIKU, teamDoc, usageOfCents, type Harness } from '../support/fixtures.js';
 

@@ -144,7 +144,7 @@ describe.each(BACKENDS)('model ids on $kind', ({ open }) => {
       const res = await h.call('POST', '/v1/usage/record', { token: k, body: { requestId: randomUUID(), member: 'bob', model, usage: { input_tokens: 0, output_tokens: cents * 2_000 } } });
       expect(res.status).toBe(200);
     }
-    const { closeMonth } = await import('../../src/ledger/invoices.js');
+    const { closeMonth } = await import('../../src/ledger/reports/invoices.js');
     const { invoice } = await closeMonth(scratch.db.prisma, o.orgId, '2026-11', new Date('2026-12-01T00:00:00Z'));
     expect(invoice.lines.map((l) => [l.model, l.amountNanos, l.eventCount])).toEqual([['claude-haiku-4-5', 2_000_000_000n, 2]]);
   });

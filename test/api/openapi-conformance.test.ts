@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY_SCOPES } from '../../src/ledger/api-keys.js';
+import { API_KEY_SCOPES } from '../../src/ledger/settings/api-keys.js';
 import { ledgerOnlyPayments } from '../../src/payments/port.js';
 import { requestService } from '../../src/services/requests.js';
 import { findExecutable } from '../../src/temporal/cli.js';

@@ -3,7 +3,7 @@
 // one, audited, and never undoes what owners and approvals changed in between.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, migrated, type Scratch } from '../support/databases.js';
-import { applyDecision } from '../../src/ledger/requests.js';
+import { applyDecision } from '../../src/ledger/requests/requests.js';
 import { enterpriseDoc, harness, HAIKU, OPERATOR_TOKEN, teamDoc, usageOfCents, type Harness } from '../support/fixtures.js';
 
 describe.each(BACKENDS)('provisioning on $kind', ({ open }) => {

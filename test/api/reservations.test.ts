@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerError } from '../../src/ledger/errors.js';
-import { recordUsage } from '../../src/ledger/record.js';
-import { releaseExpiredReservations } from '../../src/ledger/reservations.js';
+import { recordUsage } from '../../src/ledger/metering/record.js';
+import { releaseExpiredReservations } from '../../src/ledger/metering/reservations.js';
 import { BACKENDS, migrated, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, harness, HAIKU, OPERATOR_TOKEN, teamDoc, type Harness } from '../support/fixtures.js';
 

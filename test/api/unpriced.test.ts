@@ -5,8 +5,8 @@
 // and the PostgreSQL server, through the real API.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeMonth } from '../../src/ledger/invoices.js';
-import { recordBatcherOf } from '../../src/ledger/record-batch.js';
+import { closeMonth } from '../../src/ledger/reports/invoices.js';
+import { recordBatcherOf } from '../../src/ledger/metering/record-batch.js';
 import { BACKENDS, migrated, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, harness, HAIKU, OPERATOR_TOKEN, teamDoc, usageOfCents, type Harness } from '../support/fixtures.js';
 
@@ -271,7 +271,7 @@ describe.each(BACKENDS)('usage without a price on $kind', ({ kind, open }) => {
     expect(late.status).toBe(200);
     expect(late.body).toMatchObject({ priced: true, extra: '1.50', memberMonthToDateExtra: '1.50', balance: '8.50' });
     // Through the single-record path as well.
-    const { recordUsage } = await import('../../src/ledger/record.js');
+    const { recordUsage } = await import('../../src/ledger/metering/record.js');
     const single = await recordUsage(db(), { orgId: o.orgId, requestId: randomUUID(), member: 'alice', model: HAIKU, usage: usageOfCents(50) }, NOW);
     expect(single.response).toMatchObject({ extra: '0.50', memberMonthToDateExtra: '2.00', balance: '8.00' });
     const statement = await closeMonth(db(), o.orgId, '2026-11', new Date('2026-12-01T00:00:00Z'));

@@ -7,7 +7,7 @@
 // sent to My usage and refused; a failing notice channel of the org is shown with since
 // when and its last error; no serious axe violation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { channelHealthIn, FAILING_AFTER_ATTEMPTS } from '../../src/ledger/channel-health.js';
+import { channelHealthIn, FAILING_AFTER_ATTEMPTS } from '../../src/ledger/notices/channel-health.js';
 import { whenText } from '../../src/notify/email-format.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc } from '../support/fixtures.js';

@@ -6,7 +6,7 @@
 // shown next to its field; no serious axe violation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseUsd, roundToCents, formatUsd } from '../../src/domain/money.js';
-import { completeMonthsBefore } from '../../src/ledger/seat-advice.js';
+import { completeMonthsBefore } from '../../src/ledger/reports/seat-advice.js';
 import { periodStart } from '../../src/domain/periods.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, HAIKU, OPERATOR_TOKEN, usageOfCents } from '../support/fixtures.js';

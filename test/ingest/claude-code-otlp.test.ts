@@ -18,7 +18,7 @@ import type { Db } from '../../src/db/client.js';
 import { claudeCodeUsageOf, mapApiRequest } from '../../src/ingest/claude-code-otlp.js';
 import { ingestClaudeCodeLogs } from '../../src/ingest/claude-code-ingest.js';
 import { decodeLogsRequest, encodeLogsResponse, otlpLogsRequest, type OtlpAnyValue, type OtlpLogsRequest } from '../../src/ingest/otlp-logs.js';
-import { recordBatcherOf } from '../../src/ledger/record-batch.js';
+import { recordBatcherOf } from '../../src/ledger/metering/record-batch.js';
 import { BACKENDS, migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, OPERATOR_TOKEN } from '../support/fixtures.js';
 

@@ -11,7 +11,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertActivities } from '../../src/activities/alerts.js';
 import { loadConfig } from '../../src/config.js';
-import { failingChannels, FAILING_AFTER_ATTEMPTS } from '../../src/ledger/channel-health.js';
+import { failingChannels, FAILING_AFTER_ATTEMPTS } from '../../src/ledger/notices/channel-health.js';
 import { buildNotifier } from '../../src/notify/from-config.js';
 import type { Notifier } from '../../src/notify/port.js';
 import { ledgerOnlyPayments } from '../../src/payments/port.js';

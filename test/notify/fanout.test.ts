@@ -8,7 +8,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertActivities } from '../../src/activities/alerts.js';
 import { loadConfig } from '../../src/config.js';
-import { channelSendsIn } from '../../src/ledger/channel-sends.js';
+import { channelSendsIn } from '../../src/ledger/notices/channel-sends.js';
 import { emailNotifierFromConfig } from '../../src/notify/email.js';
 import { fanout } from '../../src/notify/fanout.js';
 import { ledgerOnlyPayments } from '../../src/payments/port.js';

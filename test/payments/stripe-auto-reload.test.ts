@@ -6,8 +6,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordUsage } from '../../src/ledger/record.js';
-import { setAutoReload } from '../../src/ledger/settings.js';
+import { recordUsage } from '../../src/ledger/metering/record.js';
+import { setAutoReload } from '../../src/ledger/settings/settings.js';
 import { withPaymentLinks } from '../../src/payments/payment-links.js';
 import { stripePurchases } from '../../src/payments/purchases.js';
 import { stripePayments } from '../../src/payments/stripe.js';

@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
-import { authenticateApiKey, forgetApiKeys, issueApiKey, revokeApiKey } from '../../src/ledger/api-keys.js';
+import { authenticateApiKey, forgetApiKeys, issueApiKey, revokeApiKey } from '../../src/ledger/settings/api-keys.js';
 import { readCacheVersions, startCacheSync, type CacheSync } from '../../src/ledger/cache-versions.js';
 import { forgetOrgSnapshots, orgSnapshot } from '../../src/ledger/limits-state.js';
-import { priceTiersOf } from '../../src/ledger/prices.js';
+import { priceTiersOf } from '../../src/ledger/metering/prices.js';
 import { migrated, scratchPglite, scratchPostgres, type Scratch } from '../support/databases.js';
 import { provision } from '../support/ledger.js';
 import { teamDoc } from '../support/fixtures.js';

@@ -2,9 +2,9 @@
 // (in-process injection: the same routing, validation and handlers as over HTTP).
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type ApiDeps } from '../../src/api/server.js';
-import { recordBatcherOf } from '../../src/ledger/record-batch.js';
+import { recordBatcherOf } from '../../src/ledger/metering/record-batch.js';
 import type { Db } from '../../src/db/client.js';
-import type { OrgDocument } from '../../src/ledger/org-document.js';
+import type { OrgDocument } from '../../src/ledger/settings/org-document.js';
 
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
 

@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 // ledger (no HTTP), with the same documents the API tests use.
 import type { Db } from '../../src/db/client.js';
-import { orgDocumentSchema } from '../../src/ledger/org-document.js';
-import { provisionOrg } from '../../src/ledger/provisioning.js';
-import { recordUsage } from '../../src/ledger/record.js';
+import { orgDocumentSchema } from '../../src/ledger/settings/org-document.js';
+import { provisionOrg } from '../../src/ledger/settings/provisioning.js';
+import { recordUsage } from '../../src/ledger/metering/record.js';
 
 export async function provision(db: Db, slug: string, doc: unknown) {
   const result = await provisionOrg(db, slug, orgDocumentSchema.parse(doc));

@@ -7,10 +7,10 @@ import type { TeamsConfig } from '../../bot/teams/settings.js';
 import type { Db } from '../../src/db/client.js';
 import type { Purchases } from '../../src/payments/purchases.js';
 import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS, requestWorkflowId, type RequestService } from '../../src/services/requests.js';
-import { requireMayAsk } from '../../src/ledger/request-eligibility.js';
+import { requireMayAsk } from '../../src/ledger/requests/request-eligibility.js';
 import { conflict, notFound } from '../../src/ledger/errors.js';
-import { requireActiveMember } from '../../src/ledger/members.js';
-import { applyDecision, openRequest, requestView } from '../../src/ledger/requests.js';
+import { requireActiveMember } from '../../src/ledger/settings/members.js';
+import { applyDecision, openRequest, requestView } from '../../src/ledger/requests/requests.js';
 import { enterpriseDoc, teamDoc } from './fixtures.js';
 import { personalConversationId, startConnector, type ConnectorStandIn } from './teams-connector.js';
 

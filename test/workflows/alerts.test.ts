@@ -4,8 +4,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryOutcome } from '../../src/activities/alerts.js';
-import { recordUsage } from '../../src/ledger/record.js';
-import { setOrgCap } from '../../src/ledger/settings.js';
+import { recordUsage } from '../../src/ledger/metering/record.js';
+import { setOrgCap } from '../../src/ledger/settings/settings.js';
 import { ledgerOnlyPayments } from '../../src/payments/port.js';
 import { requestService } from '../../src/services/requests.js';
 import { startOutboxRelay, type OutboxRelay, type RelayContext } from '../../src/temporal/outbox-relay.js';

@@ -4,8 +4,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monthResetsAt } from '../../src/domain/periods.js';
-import { creditBalance } from '../../src/ledger/balance.js';
-import { recordUsage } from '../../src/ledger/record.js';
+import { creditBalance } from '../../src/ledger/settings/balance.js';
+import { recordUsage } from '../../src/ledger/metering/record.js';
 import { requestAutoReload, teamAutoReloadId } from '../../src/temporal/auto-reload.js';
 import type { TeamAutoReloadResult } from '../../workflows/team-auto-reload.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';

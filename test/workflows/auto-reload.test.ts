@@ -6,11 +6,11 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorizeUsage } from '../../src/ledger/authorize.js';
-import { setBalanceWarning } from '../../src/ledger/balance-warning.js';
-import { creditBalance } from '../../src/ledger/balance.js';
-import { recordUsage } from '../../src/ledger/record.js';
-import { setAutoReload } from '../../src/ledger/settings.js';
+import { authorizeUsage } from '../../src/ledger/metering/authorize.js';
+import { setBalanceWarning } from '../../src/ledger/settings/balance-warning.js';
+import { creditBalance } from '../../src/ledger/settings/balance.js';
+import { recordUsage } from '../../src/ledger/metering/record.js';
+import { setAutoReload } from '../../src/ledger/settings/settings.js';
 import { requestService } from '../../src/services/requests.js';
 import { resumeAutoReloads, teamAutoReloadId, type AutoReloadOptions } from '../../src/temporal/auto-reload.js';
 import { orgSlugOf } from '../../src/temporal/names.js';

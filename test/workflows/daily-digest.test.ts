@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestActivities, localDateOf, type DigestResult } from '../../src/activities/digest.js';
 import type { ActivityDeps } from '../../src/activities/deps.js';
 import type { Db } from '../../src/db/client.js';
-import { openRequest } from '../../src/ledger/requests.js';
+import { openRequest } from '../../src/ledger/requests/requests.js';
 import type { Notifier } from '../../src/notify/port.js';
 import { ledgerOnlyPayments } from '../../src/payments/port.js';
 import { requestService } from '../../src/services/requests.js';

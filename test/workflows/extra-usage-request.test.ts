@@ -122,7 +122,7 @@ describe('extra usage request workflow', () => {
       const doc = enterpriseDoc({ extraUsage: { enabled: true, scope: 'selected_members' } });
       await provision(scratch.db.prisma, `req-${n}`, { ...doc, members: doc.members.filter((m) => m.externalId !== 'bob') });
       // An owner gives Alice extra usage from the settings page.
-      const { setMemberExtraUsage } = await import('../../src/ledger/settings.js');
+      const { setMemberExtraUsage } = await import('../../src/ledger/settings/settings.js');
       const orgRow = await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: o.orgId } });
       await setMemberExtraUsage(scratch.db.prisma, orgRow, await o.member('owner-1'), 'alice', true);
       await relay.drain();

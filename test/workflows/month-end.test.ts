@@ -11,7 +11,7 @@ import { createActivities } from '../../src/activities/index.js';
 import type { ActivityDeps } from '../../src/activities/deps.js';
 import { previousPeriod } from '../../src/domain/invoices.js';
 import { periodOf, periodStart } from '../../src/domain/periods.js';
-import { recordUsage } from '../../src/ledger/record.js';
+import { recordUsage } from '../../src/ledger/metering/record.js';
 import { ledgerOnlyPayments } from '../../src/payments/port.js';
 import { workflowBundle } from '../../src/temporal/worker.js';
 import { monthEndWorkflowId, type MonthEndInput, type MonthEndResult } from '../../workflows/month-end.js';

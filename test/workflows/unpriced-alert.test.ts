@@ -4,7 +4,7 @@
 // model, the orgs and counts, and the API call that prices it.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordBatcherOf } from '../../src/ledger/record-batch.js';
+import { recordBatcherOf } from '../../src/ledger/metering/record-batch.js';
 import { ledgerOnlyPayments } from '../../src/payments/port.js';
 import { requestService } from '../../src/services/requests.js';
 import { startOutboxRelay, type OutboxRelay, type RelayContext } from '../../src/temporal/outbox-relay.js';

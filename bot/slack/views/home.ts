@@ -2,7 +2,7 @@
 // "Usage settings" and "Audit log" (owners only). A tab a person's stored role does
 // not allow is never rendered for them, whatever they click.
 import type { AuditPage } from '../../audit-log/page.js';
-import type { MemberUsageView } from '../../../src/ledger/member-usage.js';
+import type { MemberUsageView } from '../../../src/ledger/metering/member-usage.js';
 import type { RequestView } from '../../../src/notify/port.js';
 import { auditLogBlocks } from './audit-log.js';
 import { actions, button, context, divider, header, pages, type Block, type HomeView } from './blocks.js';

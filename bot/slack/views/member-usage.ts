@@ -1,7 +1,7 @@
 // What a member sees about their own usage (/usage and the App Home): seat and
 // allowance window, extra usage on or off, month-to-date extra spend against each
 // cap that applies, what stops them next and when it resets, and the request button.
-import type { MemberUsageView } from '../../../src/ledger/member-usage.js';
+import type { MemberUsageView } from '../../../src/ledger/metering/member-usage.js';
 import { actions, button, context, dollars, dollarsExact, esc, header, section, seatName, slackDate, usd, type Block } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 

@@ -3,7 +3,7 @@
 // balance and auto-reload (Team), where alerts go, and the individual seat limits
 // table with "Edit limit or seat" (paged).
 import type { types } from '@slack/bolt';
-import type { seatLimits, usageOverview } from '../../../src/ledger/reports.js';
+import type { seatLimits, usageOverview } from '../../../src/ledger/reports/reports.js';
 import { actions, button, context, divider, dollars, esc, escText, header, pages, section, seatName, truncate, usd, type Block } from './blocks.js';
 import { ACTION, homePageAction } from './ids.js';
 

@@ -5,7 +5,7 @@
 // own extra-usage switch). A refused value comes back in the same card with the
 // error under its input and what was typed still in it. "Set to unlimited" asks
 // first: it removes a spending limit. "Audit log" opens the log of every change.
-import type { seatLimits, usageOverview } from '../../../src/ledger/reports.js';
+import type { seatLimits, usageOverview } from '../../../src/ledger/reports/reports.js';
 import { INPUT, VERB, type SettingsScreen, type CapTarget } from '../actions.js';
 import { actionSet, banner, card, columns, container, execute, factSet, heading, plainText, text, textInput, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
 import { capText, planName, seatName, usd, when } from './format.js';

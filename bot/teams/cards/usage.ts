@@ -2,7 +2,7 @@
 // member gets proactively): seat and allowance window, extra usage on or off, MTD
 // extra spend against every cap that applies, what the next request will do, and
 // "Request extra usage" where the plan allows it.
-import type { MemberUsageView } from '../../../src/ledger/member-usage.js';
+import type { MemberUsageView } from '../../../src/ledger/metering/member-usage.js';
 import type { Role } from '../../../src/ledger/actors.js';
 import { VERB } from '../actions.js';
 import { banner, card, container, execute, factSet, heading, text, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { OPERATOR_ACTOR } from '../../ledger/actors.js';
 import { invalid } from '../../ledger/errors.js';
-import { requireActiveMember } from '../../ledger/members.js';
+import { requireActiveMember } from '../../ledger/settings/members.js';
 import { writeAudit } from '../../ledger/audit.js';
 import { inTransaction } from '../../ledger/transactions.js';
 import { isAcceptableProviderUrl } from '../../identity/oidc.js';

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { requireAdmin } from '../../ledger/actors.js';
 import { notFound } from '../../ledger/errors.js';
-import { getInvoice, invoiceSummary, invoiceView, listInvoices } from '../../ledger/invoices.js';
+import { getInvoice, invoiceSummary, invoiceView, listInvoices } from '../../ledger/reports/invoices.js';
 import { defineRoute } from '../route.js';
 import type { ApiDeps } from '../server.js';
 

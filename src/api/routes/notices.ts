@@ -2,7 +2,7 @@
 // every change audited.
 import { z } from 'zod';
 import { requireOwner } from '../../ledger/actors.js';
-import { noticeSettingsOf, setNoticeSettings } from '../../ledger/notice-settings.js';
+import { noticeSettingsOf, setNoticeSettings } from '../../ledger/settings/notice-settings.js';
 import { loadOrg } from '../../ledger/limits-state.js';
 import { defineRoute } from '../route.js';
 import type { ApiDeps } from '../server.js';

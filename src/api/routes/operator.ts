@@ -5,14 +5,14 @@ import { formatUsd } from '../../domain/money.js';
 import {
   EVERY_FAMILY, FEE_DIMENSIONS, millionthsToMultiplier, MULTIPLIER_DIMENSIONS, multiplierToMillionths, nanosPerTokenToRatePerMillion, ratePerMillionToNanosPerToken,
 } from '../../domain/pricing.js';
-import { API_KEY_SCOPES, issueApiKey, listApiKeys, revokeApiKey } from '../../ledger/api-keys.js';
+import { API_KEY_SCOPES, issueApiKey, listApiKeys, revokeApiKey } from '../../ledger/settings/api-keys.js';
 import { invalid } from '../../ledger/errors.js';
-import { backDatingRefusal, forgetPrices, modifierBackDatingRefusal } from '../../ledger/prices.js';
-import { listUnpricedUsage, priceUnpricedUsage } from '../../ledger/unpriced.js';
-import { addModelAlias, listModelAliases, listModelFamilies, refuseAliasAsFamily } from '../../ledger/models.js';
-import { orgDocumentSchema } from '../../ledger/org-document.js';
-import { provisionOrg } from '../../ledger/provisioning.js';
-import { usageOverview } from '../../ledger/reports.js';
+import { backDatingRefusal, forgetPrices, modifierBackDatingRefusal } from '../../ledger/metering/prices.js';
+import { listUnpricedUsage, priceUnpricedUsage } from '../../ledger/metering/unpriced.js';
+import { addModelAlias, listModelAliases, listModelFamilies, refuseAliasAsFamily } from '../../ledger/metering/models.js';
+import { orgDocumentSchema } from '../../ledger/settings/org-document.js';
+import { provisionOrg } from '../../ledger/settings/provisioning.js';
+import { usageOverview } from '../../ledger/reports/reports.js';
 import { orgBySlug as orgOfSlug, slugParams } from '../org-params.js';
 import { defineRoute } from '../route.js';
 import { isoInstant, modelName, text } from '../schemas.js';

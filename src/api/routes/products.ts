@@ -3,8 +3,8 @@
 // product, for everyone or one member (docs/api.md "Products").
 import { z } from 'zod';
 import { requireAdmin } from '../../ledger/actors.js';
-import { productBreakdown } from '../../ledger/reports.js';
-import { productsView, setMemberProductCap, setProductCap } from '../../ledger/products.js';
+import { productBreakdown } from '../../ledger/reports/reports.js';
+import { productsView, setMemberProductCap, setProductCap } from '../../ledger/metering/products.js';
 import { PRODUCT_PATTERN, PRODUCT_RULE } from '../../domain/products.js';
 import { defineRoute } from '../route.js';
 import { capAmount, memberRef, nanosOrNull } from '../schemas.js';

@@ -2,7 +2,7 @@
 // decision goes through the request workflow's Update and is answered in place.
 import { z } from 'zod';
 import { isAdmin } from '../../ledger/actors.js';
-import { listRequests } from '../../ledger/requests.js';
+import { listRequests } from '../../ledger/requests/requests.js';
 import { defineRoute } from '../route.js';
 import { capAmount, text } from '../schemas.js';
 import { HttpError } from '../errors.js';

@@ -3,11 +3,11 @@
 import { z } from 'zod';
 import { formatUsd, MAX_BALANCE_NANOS } from '../../domain/money.js';
 import { auditLog } from '../../ledger/audit.js';
-import { balanceWarningView, setBalanceWarning } from '../../ledger/balance-warning.js';
+import { balanceWarningView, setBalanceWarning } from '../../ledger/settings/balance-warning.js';
 import { ledgerPurchases } from '../../payments/purchases.js';
 import { requireAdmin, requireOwner } from '../../ledger/actors.js';
-import { seatLimits, usageOverview } from '../../ledger/reports.js';
-import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../../ledger/settings.js';
+import { seatLimits, usageOverview } from '../../ledger/reports/reports.js';
+import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../../ledger/settings/settings.js';
 import { loadOrg } from '../../ledger/limits-state.js';
 import { defineRoute } from '../route.js';
 import { capAmount, memberRef, nanosOf, nanosOrNull, positiveUsdAmount, text, usdAmount } from '../schemas.js';

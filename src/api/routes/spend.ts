@@ -2,8 +2,8 @@
 // advice pages show the same functions' answers), and the operator's seat prices.
 import { z } from 'zod';
 import { requireAdmin } from '../../ledger/actors.js';
-import { seatAdviceReport, seatPricesOf, seatPricesView, setSeatPrices } from '../../ledger/seat-advice.js';
-import { memberSpendReport, spendReport } from '../../ledger/spend.js';
+import { seatAdviceReport, seatPricesOf, seatPricesView, setSeatPrices } from '../../ledger/reports/seat-advice.js';
+import { memberSpendReport, spendReport } from '../../ledger/reports/spend.js';
 import { orgBySlug, slugParams } from '../org-params.js';
 import { defineRoute } from '../route.js';
 import { memberRef, nanosOf, usdAmount } from '../schemas.js';

@@ -1,14 +1,14 @@
 // The metering hot path a model gateway calls around every model request.
 import { z } from 'zod';
-import { authorizeUsage } from '../../ledger/authorize.js';
-import { recordBatcherOf } from '../../ledger/record-batch.js';
-import { reserveUsage } from '../../ledger/reservations.js';
+import { authorizeUsage } from '../../ledger/metering/authorize.js';
+import { recordBatcherOf } from '../../ledger/metering/record-batch.js';
+import { reserveUsage } from '../../ledger/metering/reservations.js';
 import { invalid } from '../../ledger/errors.js';
-import { refuseAtBeforePrices } from '../../ledger/prices.js';
+import { refuseAtBeforePrices } from '../../ledger/metering/prices.js';
 import { metricsOf } from '../../observability/metrics.js';
 import { defineRoute } from '../route.js';
 import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../../domain/requests.js';
-import { withRequestRule } from '../../ledger/request-eligibility.js';
+import { withRequestRule } from '../../ledger/requests/request-eligibility.js';
 import { isoInstant, memberRef, modelName, requestInstant, text } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { productName } from './products.js';
@@ -141,7 +141,7 @@ export function usageRoutes(deps: ApiDeps) {
         const now = deps.now();
         const at = requestInstant(body.at, now);
         if (at) await refuseAtBeforePrices(deps.db, body.model, at, now);
-        // Group commit: concurrent records share one transaction (src/ledger/record-batch.ts).
+        // Group commit: concurrent records share one transaction (src/ledger/metering/record-batch.ts).
         const result = await recordBatcherOf(deps.db).submit({ orgId: auth.org!.id, requestId: body.requestId, member: body.member, model: body.model, usage: body.usage, at, product: body.product }, now);
         if (result.replayed) reply.header('idempotent-replayed', 'true');
         // The operators' alert: usage the price book cannot price yet (listed at GET /v1/operator/usage/unpriced).

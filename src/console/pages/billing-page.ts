@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isPeriod } from '../../domain/invoices.js';
 import { formatUsd, parseUsd } from '../../domain/money.js';
 import { isAdmin } from '../../ledger/actors.js';
-import { getInvoice, invoiceSummary, invoiceView, listInvoices, type InvoiceLineView, type InvoiceView } from '../../ledger/invoices.js';
+import { getInvoice, invoiceSummary, invoiceView, listInvoices, type InvoiceLineView, type InvoiceView } from '../../ledger/reports/invoices.js';
 import { periodOf } from '../../domain/periods.js';
 import { whenText } from '../../notify/email-format.js';
 import { textCell, toCsv } from '../csv.js';

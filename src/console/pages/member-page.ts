@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { text } from '../../domain/fields.js';
 import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../../domain/requests.js';
 import { loadOrg } from '../../ledger/limits-state.js';
-import { memberUsageView, type MemberUsageView } from '../../ledger/member-usage.js';
+import { memberUsageView, type MemberUsageView } from '../../ledger/metering/member-usage.js';
 import { whenText } from '../../notify/email-format.js';
 import type { ConsoleDeps } from '../deps.js';
 import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from '../forms.js';

@@ -2,14 +2,14 @@
 // their cap, and at which percentages of the org cap and of a seat tier's cap they are
 // told; the same choices as GET/PUT /v1/settings/notices, changed through the same
 // ledger function (setNoticeSettings: owners only, audited as notices.set). Below them,
-// the org's notice channels that are failing now (src/ledger/channel-health.ts), so an
+// the org's notice channels that are failing now (src/ledger/notices/channel-health.ts), so an
 // owner sees why notices do not arrive.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isAdmin, isOwner } from '../../ledger/actors.js';
-import { channelHealthOf, FAILING_AFTER_ATTEMPTS, FAILING_AFTER_MS } from '../../ledger/channel-health.js';
+import { channelHealthOf, FAILING_AFTER_ATTEMPTS, FAILING_AFTER_MS } from '../../ledger/notices/channel-health.js';
 import { loadOrg } from '../../ledger/limits-state.js';
-import { noticeSettingsOf, setNoticeSettings, type NoticeSettings } from '../../ledger/notice-settings.js';
+import { noticeSettingsOf, setNoticeSettings, type NoticeSettings } from '../../ledger/settings/notice-settings.js';
 import { whenText } from '../../notify/email-format.js';
 import type { ConsoleDeps } from '../deps.js';
 import { csrfField, ErrorSlots, fieldId, parseForm, type FieldErrors } from '../forms.js';

@@ -10,7 +10,7 @@ import { nextPeriod, periodOf, periodStart } from '../../domain/periods.js';
 import { isAdmin } from '../../ledger/actors.js';
 import { LedgerError } from '../../ledger/errors.js';
 import { loadOrg } from '../../ledger/limits-state.js';
-import { memberSpendReport, spendReport, type SpendDay, type SpendLine } from '../../ledger/spend.js';
+import { memberSpendReport, spendReport, type SpendDay, type SpendLine } from '../../ledger/reports/spend.js';
 import { whenText } from '../../notify/email-format.js';
 import { cents, projectedEnd, spendChart } from '../charts.js';
 import type { ConsoleDeps } from '../deps.js';

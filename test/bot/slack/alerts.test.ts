@@ -3,7 +3,7 @@
 // limit's modal for an owner and is refused for anyone else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertView } from '../../../src/notify/port.js';
-import { personOf } from '../../../src/ledger/people.js';
+import { personOf } from '../../../src/ledger/settings/people.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
 import { provision } from '../../support/ledger.js';
 import { actionIdsOf, noRequests, slackEnterpriseDoc, startSlackHarness, textOf, USERS, type SlackHarness } from '../../support/slack-harness.js';

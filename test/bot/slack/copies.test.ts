@@ -3,8 +3,8 @@
 // card, its reminder, each admin's digest page listing it) is updated in place with no
 // live buttons left for it, while the other requests on a digest page keep theirs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyDecision, openRequest, requestView } from '../../../src/ledger/requests.js';
-import { personOf } from '../../../src/ledger/people.js';
+import { applyDecision, openRequest, requestView } from '../../../src/ledger/requests/requests.js';
+import { personOf } from '../../../src/ledger/settings/people.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
 import type { SlackCall } from '../../support/slack-api.js';
 import { provision } from '../../support/ledger.js';

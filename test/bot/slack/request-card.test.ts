@@ -3,11 +3,11 @@
 // context (spend this month in cents, the member's limit, the org's budget left, an
 // earlier denial) and names rendered as typed (no tags, no bold or italics).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRequest, requestView } from '../../../src/ledger/requests.js';
-import { recordUsage } from '../../../src/ledger/record.js';
+import { openRequest, requestView } from '../../../src/ledger/requests/requests.js';
+import { recordUsage } from '../../../src/ledger/metering/record.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
 import { provision } from '../../support/ledger.js';
-import { personOf } from '../../../src/ledger/people.js';
+import { personOf } from '../../../src/ledger/settings/people.js';
 import { noRequests, slackEnterpriseDoc, startSlackHarness, textOf, USERS, type SlackHarness } from '../../support/slack-harness.js';
 
 let scratch: Scratch;

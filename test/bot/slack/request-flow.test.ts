@@ -6,9 +6,9 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerOnlyPayments } from '../../../src/payments/port.js';
-import { adminsOf } from '../../../src/ledger/people.js';
-import { recordUsage } from '../../../src/ledger/record.js';
-import { requestView } from '../../../src/ledger/requests.js';
+import { adminsOf } from '../../../src/ledger/settings/people.js';
+import { recordUsage } from '../../../src/ledger/metering/record.js';
+import { requestView } from '../../../src/ledger/requests/requests.js';
 import { requestService, type RequestService } from '../../../src/services/requests.js';
 import { startOutboxRelay } from '../../../src/temporal/outbox-relay.js';
 import { outboxRoutes } from '../../../src/temporal/outbox-routes.js';

@@ -4,7 +4,7 @@
 // alert never is; admins cannot choose the channel; "alerts off" stops it; nothing
 // personal is ever posted in a channel.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersOf } from '../../../src/ledger/people.js';
+import { ownersOf } from '../../../src/ledger/settings/people.js';
 import type { AlertView, Person } from '../../../src/notify/port.js';
 import type { RequestService } from '../../../src/services/requests.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';

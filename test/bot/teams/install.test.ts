@@ -4,7 +4,7 @@
 // is installed. Installing it in a team (installationUpdate) or adding the bot to a
 // conversation (conversationUpdate) makes the next alert open the owner's chat.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersOf } from '../../../src/ledger/people.js';
+import { ownersOf } from '../../../src/ledger/settings/people.js';
 import type { AlertView } from '../../../src/notify/port.js';
 import type { RequestService } from '../../../src/services/requests.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';

@@ -7,7 +7,7 @@ import { alertActivities } from '../../../src/activities/alerts.js';
 import { digestActivities } from '../../../src/activities/digest.js';
 import { requestActivities } from '../../../src/activities/requests.js';
 import { ledgerOnlyPayments } from '../../../src/payments/port.js';
-import { openRequest } from '../../../src/ledger/requests.js';
+import { openRequest } from '../../../src/ledger/requests/requests.js';
 import type { RequestService } from '../../../src/services/requests.js';
 import { actionsOf } from '../../../bot/teams/cards/card.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';

@@ -3,8 +3,8 @@
 // (the other requests keep their decisions), and decisions they send anyway are
 // refused with the server's words, nothing changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminsOf } from '../../../src/ledger/people.js';
-import { requestView } from '../../../src/ledger/requests.js';
+import { adminsOf } from '../../../src/ledger/settings/people.js';
+import { requestView } from '../../../src/ledger/requests/requests.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
 import { exhaustSeat, provision } from '../../support/ledger.js';
 import { personalConversationId } from '../../support/teams-connector.js';

@@ -5,8 +5,8 @@ import type { AllMiddlewareArgs, BlockAction, ConversationsSelectAction, SlackAc
 import { isOwner } from '../../../../src/ledger/actors.js';
 import { LedgerError } from '../../../../src/ledger/errors.js';
 import { loadOrg } from '../../../../src/ledger/limits-state.js';
-import { usageOverview } from '../../../../src/ledger/reports.js';
-import { setExtraUsage } from '../../../../src/ledger/settings.js';
+import { usageOverview } from '../../../../src/ledger/reports/reports.js';
+import { setExtraUsage } from '../../../../src/ledger/settings/settings.js';
 import { setSlackAlertChannel } from '../../alert-channel.js';
 import { originOf, parseJson, type ButtonArgs, type Origin } from '../../clicks.js';
 import type { SlackDeps } from '../../deps.js';

@@ -5,7 +5,7 @@
 import { isOwner } from '../../../../src/ledger/actors.js';
 import { LedgerError } from '../../../../src/ledger/errors.js';
 import { loadOrg } from '../../../../src/ledger/limits-state.js';
-import { setAutoReload } from '../../../../src/ledger/settings.js';
+import { setAutoReload } from '../../../../src/ledger/settings/settings.js';
 import { AMOUNT_HINT, parseAmount } from '../../amounts.js';
 import { purchaseMessage } from '../../buy.js';
 import { parseJson } from '../../clicks.js';

@@ -4,7 +4,7 @@
 // replayed "Older" shows them a refusal and nothing of the log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrg } from '../../../../../src/ledger/limits-state.js';
-import { setMemberCap } from '../../../../../src/ledger/settings.js';
+import { setMemberCap } from '../../../../../src/ledger/settings/settings.js';
 import { migrated, scratchPglite, type Scratch } from '../../../../support/databases.js';
 import { provision } from '../../../../support/ledger.js';
 import type { SlackCall } from '../../../../support/slack-api.js';

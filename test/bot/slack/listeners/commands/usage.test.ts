@@ -1,7 +1,7 @@
 // /usage: seat, allowance window, extra usage, month-to-date spend against each cap,
 // what stops the member next, and the request button where the plan allows it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordUsage } from '../../../../../src/ledger/record.js';
+import { recordUsage } from '../../../../../src/ledger/metering/record.js';
 import { migrated, scratchPglite, type Scratch } from '../../../../support/databases.js';
 import { HAIKU, teamDoc, usageOfCents } from '../../../../support/fixtures.js';
 import { provision } from '../../../../support/ledger.js';

@@ -1,0 +1,231 @@
+// Extra-usage requests in the database: opened by the request workflow, decided by
+// an admin (applied once, in one transaction with its audit entries), or closed by
+// expiry or cancellation. Every function here is safe to run twice.
+import type { Db } from '../../db/client.js';
+import type { ExtraUsageRequest, Member, Organization } from '../../generated/prisma/client.js';
+import { decisionProblem, statusAfter, type DecisionInput } from '../../domain/requests.js';
+import { formatUsd, formatUsdOrNull, maxNanos, parseUsd } from '../../domain/money.js';
+import { periodOf } from '../../domain/periods.js';
+import type { RequestView } from '../../notify/port.js';
+import { actorLabel, isAdmin, isOwner, SYSTEM_ACTOR } from '../actors.js';
+import { writeAudit, type AuditRecord } from '../audit.js';
+import { appendEvents } from '../outbox.js';
+import { conflict, forbidden, invalid, notFound } from '../errors.js';
+import { findMember } from '../settings/members.js';
+import { personOf } from '../settings/people.js';
+import { inTransaction, isUniqueViolation } from '../transactions.js';
+
+export interface OpenRequestInput {
+  orgId: string;
+  memberId: string;
+  workflowId: string;
+  runId: string;
+  requestedAt: Date;
+  note: string | null;
+}
+
+/** Creates the request row for a workflow run, or returns the one it already made. */
+export async function openRequest(db: Db, input: OpenRequestInput): Promise<string> {
+  const existing = await db.extraUsageRequest.findUnique({ where: { runId: input.runId } });
+  if (existing) return existing.id;
+  const member = await db.member.findUniqueOrThrow({ where: { id: input.memberId } });
+  try {
+    const row = await db.extraUsageRequest.create({
+      data: {
+        orgId: input.orgId,
+        memberId: input.memberId,
+        workflowId: input.workflowId,
+        runId: input.runId,
+        openForMember: input.memberId,
+        seatTierAtRequest: member.seatTier,
+        note: input.note,
+        requestedAt: input.requestedAt,
+      },
+    });
+    return row.id;
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const raced = await db.extraUsageRequest.findUnique({ where: { runId: input.runId } });
+    if (raced) return raced.id;
+    throw conflict(`${member.name} already has an open request`);
+  }
+}
+
+type RequestRow = ExtraUsageRequest & { member: Member; org: Organization };
+
+async function viewOf(db: Db, row: RequestRow, at = new Date()): Promise<RequestView> {
+  const decider = row.decidedById ? await db.member.findUnique({ where: { id: row.decidedById } }) : null;
+  const denied = await db.extraUsageRequest.findFirst({
+    where: { memberId: row.memberId, status: 'denied', id: { not: row.id }, requestedAt: { lt: row.requestedAt } },
+    orderBy: { decidedAt: 'desc' },
+  });
+  const deniedBy = denied?.decidedById ? await db.member.findUnique({ where: { id: denied.decidedById } }) : null;
+  return {
+    requestId: row.id,
+    workflowId: row.workflowId,
+    orgId: row.orgId,
+    orgName: row.org.name,
+    requester: personOf(row.member),
+    seatTier: row.seatTierAtRequest,
+    requestedAt: row.requestedAt.toISOString(),
+    note: row.note,
+    status: row.status,
+    decision: row.decision,
+    decisionCap: formatUsdOrNull(row.decisionCapNanos),
+    reason: row.reason,
+    decidedBy: decider ? personOf(decider) : null,
+    decidedAt: row.decidedAt?.toISOString() ?? null,
+    previousDenial: denied ? { at: (denied.decidedAt ?? denied.requestedAt).toISOString(), by: deniedBy ? personOf(deniedBy) : null, reason: denied.reason } : null,
+    context: await deciderContext(db, row, at),
+  };
+}
+
+/** The member's month so far and the org's room left: what a decider weighs. */
+async function deciderContext(db: Db, row: RequestRow, at: Date): Promise<NonNullable<RequestView['context']>> {
+  const period = periodOf(at, row.org.timezone);
+  const rows = await db.monthlySpend.findMany({
+    where: { orgId: row.orgId, period, OR: [{ scope: 'member', subject: row.memberId }, { scope: 'org', subject: 'org' }] },
+  });
+  const member = rows.find((r) => r.scope === 'member');
+  const org = rows.find((r) => r.scope === 'org');
+  const orgCap = row.org.orgMonthlyCapNanos;
+  const orgUsed = (org?.extraNanos ?? 0n) + (org?.reservedNanos ?? 0n);
+  return {
+    monthToDateExtra: formatUsd(member?.extraNanos ?? 0n),
+    cap: formatUsdOrNull(row.member.extraUsageCapNanos),
+    orgRemaining: orgCap === null ? null : formatUsd(maxNanos(0n, orgCap - orgUsed)),
+  };
+}
+
+/** `at`: the instant whose month the decider's context is read for (now by default). */
+export async function requestView(db: Db, requestId: string, at = new Date()): Promise<RequestView> {
+  const row = await db.extraUsageRequest.findUnique({ where: { id: requestId }, include: { member: true, org: true } });
+  if (!row) throw notFound(`request '${requestId}'`, 'requestId');
+  return viewOf(db, row, at);
+}
+
+/** A request of this org, or null (an unknown id, or another org's): what a chat click may name. */
+export async function orgRequest(db: Db, orgId: string, requestId: string): Promise<RequestView | null> {
+  const row = await db.extraUsageRequest.findFirst({ where: { id: requestId, orgId }, include: { member: true, org: true } });
+  return row ? viewOf(db, row) : null;
+}
+
+export async function pendingRequests(db: Db, orgId: string): Promise<RequestView[]> {
+  const rows = await db.extraUsageRequest.findMany({ where: { orgId, status: 'pending' }, include: { member: true, org: true }, orderBy: { requestedAt: 'asc' } });
+  return Promise.all(rows.map((r) => viewOf(db, r)));
+}
+
+export async function listRequests(db: Db, orgId: string, status?: RequestView['status'], limit = 100): Promise<RequestView[]> {
+  const rows = await db.extraUsageRequest.findMany({
+    where: { orgId, ...(status ? { status } : {}) },
+    include: { member: true, org: true },
+    orderBy: { requestedAt: 'desc' },
+    take: limit,
+  });
+  return Promise.all(rows.map((r) => viewOf(db, r)));
+}
+
+/** The member deciding, checked against their stored role: only admins and owners of the org. */
+export async function requireDecider(db: Db, orgId: string, deciderRef: string): Promise<Member> {
+  const decider = await findMember(db, orgId, deciderRef);
+  if (!decider || decider.removedAt) throw forbidden(`'${deciderRef}' is not a member of this organisation`);
+  if (!isAdmin(decider)) throw forbidden(`${decider.name} is ${decider.role}; only an admin or owner can decide requests`);
+  return decider;
+}
+
+export interface DecideInput extends DecisionInput {
+  requestId: string;
+  deciderRef: string;
+  /** How the decider proved who they are (the audit log's "via"). */
+  via?: string;
+}
+
+/**
+ * Applies an admin's decision once: a retry of the same decision returns the same
+ * result; a different decision on a decided request is a conflict.
+ */
+export async function applyDecision(db: Db, input: DecideInput, now: Date): Promise<RequestView> {
+  const request = await db.extraUsageRequest.findUnique({ where: { id: input.requestId } });
+  if (!request) throw notFound(`request '${input.requestId}'`, 'requestId');
+  const decider = await requireDecider(db, request.orgId, input.deciderRef);
+  // Separation of duties: an admin or owner cannot grant themself more usage.
+  if (decider.id === request.memberId) throw forbidden('Nobody decides their own request: another admin or an owner must. Nothing was changed.');
+  const capNanos = input.cap === undefined || input.cap === null ? null : parseUsd(input.cap, 2);
+
+  await inTransaction(db, async (tx) => {
+    const locked = (await tx.$queryRaw<{ status: string }[]>`SELECT "status" FROM "ExtraUsageRequest" WHERE "id" = ${request.id} FOR UPDATE`)[0]!;
+    if (locked.status !== 'pending') {
+      const current = await tx.extraUsageRequest.findUniqueOrThrow({ where: { id: request.id } });
+      if (current.decision === input.decision && current.decidedById === decider.id) return; // a retry: already applied
+      throw conflict(`this request is already ${current.status}`);
+    }
+    const member = await tx.member.findUniqueOrThrow({ where: { id: request.memberId } });
+    if (member.removedAt) throw conflict(`${member.name} has left the organisation`);
+    const problem = decisionProblem('pending', member.seatTier, input);
+    if (problem) throw invalid('decision', problem);
+
+    const actor = actorLabel({ ...decider, via: input.via });
+    const audits: AuditRecord[] = [];
+    if (input.decision === 'enable_extra_usage') {
+      // Checked against the state it produces: "approved" must mean the member can use it.
+      const org = await tx.organization.findUniqueOrThrow({ where: { id: request.orgId } });
+      if (!org.extraUsageEnabled) {
+        if (!input.turnOnForSelectedMembers) {
+          throw conflict(`Extra usage is off for ${org.name}, so enabling it for ${member.name} would change nothing they can use. An owner must turn extra usage on first${isOwner(decider) ? ' (or approve with turnOnForSelectedMembers to turn it on for selected members only in the same step)' : ''}. Nothing was changed.`);
+        }
+        if (!isOwner(decider)) throw forbidden(`${decider.name} is ${decider.role}; only an owner can turn extra usage on. Nothing was changed.`);
+        await tx.organization.update({ where: { id: org.id }, data: { extraUsageEnabled: true, extraUsageScope: 'selected_members' } });
+        audits.push({ actor, action: 'extra_usage.set', subject: 'org', before: { enabled: false, scope: org.extraUsageScope }, after: { enabled: true, scope: 'selected_members', viaRequest: request.id } });
+        // As when an owner flips the switch: other members' requests made moot are closed.
+        await appendEvents(tx, org.id, [{ type: 'org_extra_usage_enabled' }]);
+      }
+    }
+    if (input.decision === 'upgrade_seat') {
+      await tx.member.update({ where: { id: member.id }, data: { seatTier: 'premium' } });
+      audits.push({ actor, action: 'member.seat_tier.set', subject: `member:${member.id}`, before: { seatTier: member.seatTier }, after: { seatTier: 'premium', viaRequest: request.id } });
+    } else if (input.decision === 'enable_extra_usage') {
+      const cap = input.cap === undefined ? member.extraUsageCapNanos : capNanos;
+      await tx.member.update({ where: { id: member.id }, data: { extraUsageEnabled: true, extraUsageCapNanos: cap } });
+      audits.push({
+        actor,
+        action: 'extra_usage.member.set',
+        subject: `member:${member.id}`,
+        before: { enabled: member.extraUsageEnabled, cap: formatUsdOrNull(member.extraUsageCapNanos) },
+        after: { enabled: true, cap: formatUsdOrNull(cap), viaRequest: request.id },
+      });
+    }
+    // Every decision is in the audit log, a denial included.
+    audits.push({
+      actor,
+      action: 'request.decided',
+      subject: `request:${request.id}`,
+      before: { status: 'pending' },
+      after: { status: statusAfter(input.decision), decision: input.decision, cap: input.decision === 'enable_extra_usage' ? formatUsdOrNull(capNanos) : null, reason: input.reason ?? null, member: `member:${member.id}` },
+    });
+    await writeAudit(tx, request.orgId, audits);
+    await tx.extraUsageRequest.update({
+      where: { id: request.id },
+      data: {
+        status: statusAfter(input.decision),
+        openForMember: null,
+        decidedAt: now,
+        decidedById: decider.id,
+        decision: input.decision,
+        decisionCapNanos: input.decision === 'enable_extra_usage' ? capNanos : null,
+        reason: input.reason ?? null,
+      },
+    });
+  });
+  return requestView(db, request.id);
+}
+
+/** Expires or cancels a pending request; a request already closed is left as it is. */
+export async function closeRequest(db: Db, requestId: string, status: 'expired' | 'cancelled', reason: string | null): Promise<RequestView> {
+  await inTransaction(db, async (tx) => {
+    const closed = await tx.extraUsageRequest.updateMany({ where: { id: requestId, status: 'pending' }, data: { status, reason, openForMember: null } });
+    if (closed.count === 0) return; // already closed: audited then
+    const row = await tx.extraUsageRequest.findUniqueOrThrow({ where: { id: requestId } });
+    await writeAudit(tx, row.orgId, [{ actor: SYSTEM_ACTOR, action: 'request.closed', subject: `request:${row.id}`, before: { status: 'pending' }, after: { status, reason, member: `member:${row.memberId}` } }]);
+  });
+  return requestView(db, requestId);
+}
