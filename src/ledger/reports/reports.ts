@@ -6,6 +6,7 @@ import { formatUsd, formatUsdOrNull } from '../../domain/money.js';
 import { monthResetsAt, periodOf } from '../../domain/periods.js';
 import { UNSPECIFIED_PRODUCT } from '../../domain/products.js';
 import type { OrgWithTiers } from '../limits-state.js';
+import { seatLimitView } from './seat-limits-page.js';
 import { tierCapOf } from '../limits-state.js';
 
 const TIERS: SeatTier[] = ['standard', 'premium'];
@@ -52,7 +53,7 @@ export async function usageOverview(db: Db, org: OrgWithTiers, at = new Date()) 
 export async function seatLimits(db: Db, org: OrgWithTiers, at = new Date()) {
   const period = periodOf(at, org.timezone);
   const [members, rows] = await Promise.all([
-    // Only the columns shown: the console's Usage page reads this for thousands of members per view.
+    // Only the columns shown (the console's Usage page reads one page of it: seat-limits-page.ts).
     db.member.findMany({
       where: { orgId: org.id, removedAt: null },
       orderBy: [{ name: 'asc' }, { id: 'asc' }],
@@ -63,22 +64,7 @@ export async function seatLimits(db: Db, org: OrgWithTiers, at = new Date()) {
   const byMember = new Map(rows.map((r) => [r.subject, r]));
   return {
     period,
-    members: members.map((m) => {
-      const spent = byMember.get(m.id)?.extraNanos ?? 0n;
-      const cap = m.extraUsageCapNanos;
-      return {
-        id: m.id,
-        externalId: m.externalId,
-        name: m.name,
-        role: m.role,
-        seatTier: m.seatTier,
-        extraUsageEnabled: org.extraUsageEnabled && (org.extraUsageScope === 'all_members' || m.extraUsageEnabled),
-        cap: formatUsdOrNull(cap),
-        monthToDateExtra: formatUsd(spent),
-        monthToDateIncluded: formatUsd(byMember.get(m.id)?.includedNanos ?? 0n),
-        paused: cap !== null && spent >= cap,
-      };
-    }),
+    members: members.map((m) => seatLimitView(org, { ...m, extra: byMember.get(m.id)?.extraNanos ?? 0n, included: byMember.get(m.id)?.includedNanos ?? 0n })),
   };
 }
 

@@ -42,7 +42,7 @@ const SELECT = (period: string) => Prisma.sql`
     FROM "Member" m
     LEFT JOIN "MonthlySpend" s ON s."orgId" = m."orgId" AND s."period" = ${period} AND s."scope" = 'member' AND s."subject" = m."id"`;
 
-interface Row {
+export interface SeatLimitRow {
   id: string;
   externalId: string;
   name: string;
@@ -61,7 +61,7 @@ export async function seatLimitsPage(db: Db, org: OrgWithTiers, query: SeatLimit
   const where = Prisma.sql`m."orgId" = ${org.id} AND m."removedAt" IS NULL
     AND (${needle}::text IS NULL OR strpos(lower(m."name"), ${needle}::text) > 0 OR strpos(lower(m."externalId"), ${needle}::text) > 0)`;
   const count = db.$queryRaw<{ total: number }[]>`SELECT count(*)::int AS "total" FROM "Member" m WHERE ${where}`;
-  const read = (page: number) => db.$queryRaw<Row[]>`${SELECT(period)}
+  const read = (page: number) => db.$queryRaw<SeatLimitRow[]>`${SELECT(period)}
     WHERE ${where}
     ORDER BY ${ORDER[query.sort]}
     LIMIT ${perPage} OFFSET ${(page - 1) * perPage}`;
@@ -72,19 +72,20 @@ export async function seatLimitsPage(db: Db, org: OrgWithTiers, query: SeatLimit
   const page = Math.min(asked, pages);
   // Past the last page (a link from before members were removed): show the last one.
   const rows = page === asked ? first : (await db.$transaction([noNestedLoops(db), read(page)]))[1];
-  return { period, total, page, pages, members: rows.map((m) => rowView(org, m)) };
+  return { period, total, page, pages, members: rows.map((m) => seatLimitView(org, m)) };
 }
 
 /** The same rows for the members named (the Requests page's requesters), in no order. */
 export async function seatLimitsOf(db: Db, org: OrgWithTiers, memberIds: readonly string[], at = new Date()) {
   if (memberIds.length === 0) return [];
   const period = periodOf(at, org.timezone);
-  const rows = await db.$queryRaw<Row[]>`${SELECT(period)}
+  const rows = await db.$queryRaw<SeatLimitRow[]>`${SELECT(period)}
     WHERE m."orgId" = ${org.id} AND m."removedAt" IS NULL AND m."id" IN (${Prisma.join([...new Set(memberIds)])})`;
-  return rows.map((m) => rowView(org, m));
+  return rows.map((m) => seatLimitView(org, m));
 }
 
-function rowView(org: OrgWithTiers, m: Row) {
+/** One row of the table (the seat-limits report's too): its member, cap, month's spend, paused or not. */
+export function seatLimitView(org: OrgWithTiers, m: SeatLimitRow) {
   // Drivers answer bigint columns as bigint or as a string: one form from here on.
   const spent = BigInt(m.extra);
   const cap = m.extraUsageCapNanos === null ? null : BigInt(m.extraUsageCapNanos);
