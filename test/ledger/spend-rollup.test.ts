@@ -7,11 +7,12 @@
 // timezone. On PGlite and the PostgreSQL server.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeMonth } from '../../src/ledger/invoices.js';
+import { applyMigrations, readMigrations } from '../../src/db/migrate.js';
+import { closeMonth } from '../../src/ledger/reports/invoices.js';
 import { loadOrg } from '../../src/ledger/limits-state.js';
-import { recordBatcherOf } from '../../src/ledger/record-batch.js';
-import { recordUsage } from '../../src/ledger/record.js';
-import { spendReport, spendReportFromEvents } from '../../src/ledger/spend.js';
+import { recordBatcherOf } from '../../src/ledger/metering/record-batch.js';
+import { recordUsage } from '../../src/ledger/metering/record.js';
+import { spendReport, spendReportFromEvents } from '../../src/ledger/reports/spend.js';
 import { formatUsd } from '../../src/domain/money.js';
 import { BACKENDS, migrated, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, harness, HAIKU, OPERATOR_TOKEN, usageOfCents, type Harness } from '../support/fixtures.js';
@@ -184,5 +185,40 @@ describe.each(BACKENDS)('the Spend report from its rollup on $kind', ({ kind, op
     expect(r.models.reduce((s, m) => s + m.requests, 0)).toBe(200);
     const rows = await db().memberSpendRollup.findMany({ where: { orgId: o.orgId } });
     expect(rows.reduce((s, m) => s + m.events, 0)).toBe(200);
+  }, 120_000);
+});
+
+describe.each(BACKENDS)('the rollup\'s migration on $kind', ({ open }) => {
+  it('fills it from the events already there (the backfill): the report equals the scan', async () => {
+    const scratch = await open();
+    try {
+      const db = scratch.db.prisma;
+      await applyMigrations(db, readMigrations().filter((m) => m.name < '20261213020000'));
+      const h = await harness(db, NOW);
+      try {
+        await h.provision('kolkata', enterpriseDoc({ timezone: 'Asia/Kolkata' }));
+        const key = await h.issueKey('kolkata');
+        const at = ['2026-10-31T18:20:00Z', '2026-10-31T18:40:00Z', '2026-11-09T18:29:00Z', '2026-11-09T18:31:00Z', '2026-11-15T11:00:00Z'];
+        for (const [i, when] of at.entries()) {
+          const res = await h.call('POST', '/v1/usage/record', { token: key, body: { requestId: `old-${i}`, member: i % 2 ? 'alice' : 'bob', model: MODELS[i % 3], usage: usageOfCents(20 + i), at: when, ...(i % 2 ? { product: 'api' } : {}) } });
+          expect(res.status, JSON.stringify(res.body)).toBe(200);
+        }
+        expect(await applyMigrations(db)).toEqual(['20261213020000_spend_rollup']);
+        const orgId = (await db.organization.findUniqueOrThrow({ where: { slug: 'kolkata' } })).id;
+        const o = await loadOrg(db, orgId);
+        for (const period of ['2026-10', '2026-11']) {
+          const rollup = await spendReport(db, o, NOW, period);
+          expect(rollup).toEqual(await spendReportFromEvents(db, o, NOW, period));
+          expect(rollup.days.reduce((s, d) => s + d.requests, 0)).toBe(period === '2026-10' ? 1 : 4);
+        }
+        // And the triggers count what comes after it.
+        expect((await h.call('POST', '/v1/usage/record', { token: key, body: { requestId: 'new-0', member: 'bob', model: HAIKU, usage: usageOfCents(30) } })).status).toBe(200);
+        expect(await spendReport(db, o, NOW)).toEqual(await spendReportFromEvents(db, o, NOW));
+      } finally {
+        await h.close();
+      }
+    } finally {
+      await scratch.dispose();
+    }
   }, 120_000);
 });
