@@ -7,15 +7,15 @@
 // timezone. On PGlite and the PostgreSQL server.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMigrations, readMigrations } from '../../src/db/migrate.js';
-import { closeMonth } from '../../src/ledger/reports/invoices.js';
-import { loadOrg } from '../../src/ledger/limits-state.js';
-import { recordBatcherOf } from '../../src/ledger/metering/record-batch.js';
-import { recordUsage } from '../../src/ledger/metering/record.js';
-import { spendReport, spendReportFromEvents } from '../../src/ledger/reports/spend.js';
-import { formatUsd } from '../../src/domain/money.js';
-import { BACKENDS, migrated, type Scratch } from '../support/databases.js';
-import { enterpriseDoc, harness, HAIKU, OPERATOR_TOKEN, usageOfCents, type Harness } from '../support/fixtures.js';
+import { applyMigrations, readMigrations } from '../../../src/db/migrate.js';
+import { closeMonth } from '../../../src/ledger/reports/invoices.js';
+import { loadOrg } from '../../../src/ledger/limits-state.js';
+import { recordBatcherOf } from '../../../src/ledger/metering/record-batch.js';
+import { recordUsage } from '../../../src/ledger/metering/record.js';
+import { spendReport, spendReportFromEvents } from '../../../src/ledger/reports/spend.js';
+import { formatUsd } from '../../../src/domain/money.js';
+import { BACKENDS, migrated, type Scratch } from '../../support/databases.js';
+import { enterpriseDoc, harness, HAIKU, OPERATOR_TOKEN, usageOfCents, type Harness } from '../../support/fixtures.js';
 
 const NOW = new Date('2026-11-15T12:00:00Z');
 const MODELS = [HAIKU, 'claude-sonnet-4-5', 'claude-opus-4-5', 'claude-haiku-3-5'];
