@@ -91,6 +91,23 @@ export async function measureConsole(seconds: number, databases: readonly ('pgli
         ['console /usage?sort=name&page=60', '/usage?sort=name&page=60'],
       ];
       if ((await fetch(`${service.url}/spend`, { headers: { cookie }, redirect: 'manual' })).status === 200) pages.push(['console /spend (month, 5,000 members)', '/spend']);
+      // The other pages an owner opens: a member's month, seat advice (the operator's
+      // seat prices set first, so every member's months are replayed), the audit log
+      // (5,000 members' provisioning entries), their own usage.
+      const prices = await fetch(`${service.url}/v1/operator/orgs/bench/seat-prices`, {
+        method: 'PUT', headers: { authorization: `Bearer ${service.operatorToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ standard: '25', premium: '60' }),
+      });
+      if (!prices.ok) throw new Error(`seat prices: ${prices.status} ${await prices.text()}`);
+      pages.push(
+        ['console /spend/members/user-7 (a member\'s month)', '/spend/members/user-7'],
+        ['console /seats (seat advice, 5,000 members)', '/seats'],
+        ['console /audit (first page)', '/audit'],
+        ['console /me (the owner\'s own usage)', '/me'],
+      );
+      for (const [, path] of pages) {
+        const res = await fetch(`${service.url}${path}`, { headers: { cookie }, redirect: 'manual' });
+        if (res.status !== 200) throw new Error(`${path} answered ${res.status}, not the page`);
+      }
       for (const [name, path] of pages) {
         for (const connections of [1, 2]) {
           const cpu = cpuMeter([service.pid]);

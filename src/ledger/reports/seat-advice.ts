@@ -83,16 +83,19 @@ const NO_EXTRA: Record<SeatTier, Nanos> = { standard: 0n, premium: 0n };
 
 // Replaying every member's usage through both tiers is the costly part, and its answer
 // depends only on the months' priced usage and the tiers' allowances: kept per org
-// under a fingerprint of those (how many priced events, their total cost, the newest
-// one, the allowances), looked up with one aggregate query. Usage priced late or
-// recorded late into those months changes the fingerprint, so the answer is redone.
+// under a fingerprint of those (how many priced events, their total cost, included and
+// extra, from the rollup the database keeps per member and month, so a view reads a
+// few rows per member instead of every event of three months; and the allowances).
+// Usage priced late or recorded late into those months changes the fingerprint, so
+// the answer is redone (events are never changed otherwise, nor deleted but with
+// their org).
 const replays = new Map<string, { fingerprint: string; extras: Map<string, Record<SeatTier, Nanos>> }>();
 
 async function replayedExtras(db: Db, orgId: string, months: string[], tiers: Record<SeatTier, TierAllowance>): Promise<Map<string, Record<SeatTier, Nanos>>> {
-  const [agg] = await db.$queryRaw<{ n: bigint | number | string; total: bigint | string | null; newest: Date | null }[]>`
-    SELECT COUNT(*) AS "n", SUM("costNanos") AS "total", MAX("createdAt") AS "newest"
-    FROM "UsageEvent" WHERE "orgId" = ${orgId} AND "period" IN (${months[0]}, ${months[1]}, ${months[2]}) AND "costNanos" IS NOT NULL`;
-  const fingerprint = [months.join(','), String(agg?.n ?? 0), String(agg?.total ?? 0), agg?.newest?.toISOString() ?? '',
+  const [agg] = await db.$queryRaw<{ n: bigint | number | string | null; cost: bigint | string | null; included: bigint | string | null; extra: bigint | string | null }[]>`
+    SELECT SUM("events")::text AS "n", SUM("costNanos")::text AS "cost", SUM("includedNanos")::text AS "included", SUM("extraNanos")::text AS "extra"
+    FROM "MemberSpendRollup" WHERE "orgId" = ${orgId} AND "period" IN (${months[0]}, ${months[1]}, ${months[2]})`;
+  const fingerprint = [months.join(','), String(agg?.n ?? 0), String(agg?.cost ?? 0), String(agg?.included ?? 0), String(agg?.extra ?? 0),
     tiers.standard.includedAllowanceNanos, tiers.standard.windowMinutes, tiers.premium.includedAllowanceNanos, tiers.premium.windowMinutes].join('|');
   const hit = replays.get(orgId);
   if (hit && hit.fingerprint === fingerprint) return hit.extras;
