@@ -91,14 +91,14 @@ const NO_EXTRA: Record<SeatTier, Nanos> = { standard: 0n, premium: 0n };
 // their org).
 const replays = new Map<string, { fingerprint: string; extras: Map<string, Record<SeatTier, Nanos>> }>();
 
-async function replayedExtras(db: Db, orgId: string, months: string[], tiers: Record<SeatTier, TierAllowance>): Promise<Map<string, Record<SeatTier, Nanos>>> {
+async function replayedExtras(db: Db, orgId: string, months: string[], tiers: Record<SeatTier, TierAllowance>): Promise<{ fingerprint: string; extras: Map<string, Record<SeatTier, Nanos>> }> {
   const [agg] = await db.$queryRaw<{ n: bigint | number | string | null; cost: bigint | string | null; included: bigint | string | null; extra: bigint | string | null }[]>`
     SELECT SUM("events")::text AS "n", SUM("costNanos")::text AS "cost", SUM("includedNanos")::text AS "included", SUM("extraNanos")::text AS "extra"
     FROM "MemberSpendRollup" WHERE "orgId" = ${orgId} AND "period" IN (${months[0]}, ${months[1]}, ${months[2]})`;
   const fingerprint = [months.join(','), String(agg?.n ?? 0), String(agg?.cost ?? 0), String(agg?.included ?? 0), String(agg?.extra ?? 0),
     tiers.standard.includedAllowanceNanos, tiers.standard.windowMinutes, tiers.premium.includedAllowanceNanos, tiers.premium.windowMinutes].join('|');
   const hit = replays.get(orgId);
-  if (hit && hit.fingerprint === fingerprint) return hit.extras;
+  if (hit && hit.fingerprint === fingerprint) return hit;
   const events = await db.usageEvent.findMany({
     where: { orgId, period: { in: months }, costNanos: { not: null } },
     select: { memberId: true, occurredAt: true, costNanos: true },
@@ -115,7 +115,7 @@ async function replayedExtras(db: Db, orgId: string, months: string[], tiers: Re
     extras.set(memberId, { standard: replayExtra(list, tiers.standard).extraNanos, premium: replayExtra(list, tiers.premium).extraNanos });
   }
   replays.set(orgId, { fingerprint, extras });
-  return extras;
+  return { fingerprint, extras };
 }
 
 /** Members who would cost less on the other tier, biggest saving first. */
@@ -125,10 +125,13 @@ export async function seatAdviceReport(db: Db, org: OrgWithTiers, at: Date) {
   const base = { months, prices: seatPricesView(prices), rule: 'seat price × months + the extra usage that seat would have incurred (its included allowance replayed over the usage); advice when the other tier costs strictly less' };
   if (!prices) return { ...base, advice: [] as SeatAdviceRow[] };
   const tiers = { standard: allowanceOf(org, 'standard'), premium: allowanceOf(org, 'premium') };
-  const [members, extras] = await Promise.all([
-    db.member.findMany({ where: { orgId: org.id, removedAt: null }, select: { id: true, externalId: true, name: true, seatTier: true } }),
-    replayedExtras(db, org.id, months, tiers),
-  ]);
+  const [{ fingerprint, extras }, roster] = await Promise.all([replayedExtras(db, org.id, months, tiers), rosterFingerprint(db, org.id)]);
+  // The advice itself is kept too, under the usage's fingerprint, the prices and the
+  // members' (an Apply, a seat change or a new member gives a new one).
+  const key = [fingerprint, roster, prices.standard, prices.premium].join('|');
+  const kept = advised.get(org.id);
+  if (kept && kept.key === key) return { ...base, advice: kept.advice };
+  const members = await db.member.findMany({ where: { orgId: org.id, removedAt: null }, select: { id: true, externalId: true, name: true, seatTier: true } });
   const rows: (SeatAdviceRow & { savingNanos: bigint })[] = [];
   for (const m of members) {
     const a = adviseFromExtra({ currentTier: m.seatTier, months: ADVICE_MONTHS, prices, extra: extras.get(m.id) ?? NO_EXTRA });
@@ -141,7 +144,23 @@ export async function seatAdviceReport(db: Db, org: OrgWithTiers, at: Date) {
     });
   }
   rows.sort((x, y) => (x.savingNanos !== y.savingNanos ? (x.savingNanos > y.savingNanos ? -1 : 1) : x.name < y.name ? -1 : x.name > y.name ? 1 : x.memberId < y.memberId ? -1 : 1));
-  return { ...base, advice: rows.map(({ savingNanos: _s, ...r }) => r) };
+  const advice = rows.map(({ savingNanos: _s, ...r }) => r);
+  advised.set(org.id, { key, advice });
+  return { ...base, advice };
+}
+
+const advised = new Map<string, { key: string; advice: SeatAdviceRow[] }>();
+
+/**
+ * What the advice depends on of the members: who is active, on which seat, named how.
+ * Every change to those goes through the Prisma client, which sets updatedAt (the
+ * record path's raw updates touch only the allowance window).
+ */
+async function rosterFingerprint(db: Db, orgId: string): Promise<string> {
+  const [r] = await db.$queryRaw<{ n: number; premium: number; changed: Date | null }[]>`
+    SELECT count(*)::int AS "n", count(*) FILTER (WHERE "seatTier" = 'premium')::int AS "premium", max("updatedAt") AS "changed"
+    FROM "Member" WHERE "orgId" = ${orgId} AND "removedAt" IS NULL`;
+  return `${r?.n ?? 0}:${r?.premium ?? 0}:${r?.changed ? new Date(r.changed).toISOString() : ''}`;
 }
 
 export type SeatAdviceReport = Awaited<ReturnType<typeof seatAdviceReport>>;
