@@ -203,6 +203,13 @@ describe('Usage as the owner', () => {
   });
 
   it('pages, sorts and filters the seat-limits table', async () => {
+    {
+      // A NUL byte in the filter (PostgreSQL text cannot hold one) is no filter, not a 500.
+      const { context, page } = await h.signedIn(SLUG, 'owner-1', '/usage');
+      const res = await page.goto(`${h.base}/usage?q=%00x`);
+      expect(res?.status()).toBe(200);
+      await context.close();
+    }
     const { context, page } = await h.signedIn(SLUG, 'owner-1', '/usage?sort=name');
     const names = () => page.getByTestId('members').locator('tbody tr th').allTextContents();
     expect((await names())[0]).toContain('Adam Admin');

@@ -26,7 +26,8 @@ import { safeNext } from '../session.js';
 const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : `$${usd}`);
 
 const listQuery = z.object({
-  q: z.string().max(100).optional().catch(undefined),
+  // A filter with control characters (a NUL the database cannot take) is no filter.
+  q: z.string().max(100).regex(/^[^\u0000-\u001f\u007f]*$/).optional().catch(undefined),
   sort: z.enum(MEMBER_SORTS).catch('spend_desc').default('spend_desc'),
   page: z.coerce.number().int().min(1).max(1_000_000).catch(1).default(1),
   saved: z.string().max(40).optional().catch(undefined),
