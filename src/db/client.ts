@@ -22,6 +22,8 @@ export interface DatabaseOptions {
   /** postgres://… for a server; otherwise a folder for PGlite, or 'memory://'. */
   url?: string;
   pgliteDir?: string;
+  /** PGlite starts from this copy of a data folder (PGlite's dumpDataDir) instead of an empty one. */
+  pgliteDataDir?: Blob;
   poolSize?: number;
   /**
    * Server connections are shared per transaction by a pooler (PgBouncer in transaction
@@ -52,7 +54,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
   const dir = opts.pgliteDir ?? 'memory://';
   if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
-  const pglite = await PGlite.create(dir);
+  const pglite = await PGlite.create(dir, opts.pgliteDataDir ? { loadDataDir: opts.pgliteDataDir } : {});
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   const sql = pgliteSql(pglite);
   registerSql(prisma, sql);

@@ -1,4 +1,5 @@
 // The Temporal worker: runs our workflows (bundled once) and activities on one task queue.
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, type ActivityInterceptorsFactory, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
@@ -24,9 +25,16 @@ export function installTemporalRuntime(level: LogLevel = 'WARN'): void {
 
 let cachedBundle: Promise<WorkflowBundleWithSourceMap> | null = null;
 
-/** Bundles the workflow code once per process (webpack takes a few seconds). */
+/**
+ * Bundles the workflow code once per process (webpack takes a few seconds), or reads the
+ * bundle prebuilt from this same code at WORKFLOW_BUNDLE (the test suite builds it once
+ * per run for every process it starts).
+ */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  cachedBundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  const prebuilt = process.env.WORKFLOW_BUNDLE;
+  cachedBundle ??= prebuilt
+    ? Promise.all([readFile(prebuilt, 'utf8'), readFile(`${prebuilt}.map`, 'utf8')]).then(([code, sourceMap]) => ({ code, sourceMap }))
+    : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
   return cachedBundle;
 }
 

@@ -9,7 +9,7 @@ import { authenticateApiKey, forgetApiKeys, issueApiKey, revokeApiKey } from '..
 import { readCacheVersions, startCacheSync, type CacheSync } from '../../src/ledger/cache-versions.js';
 import { forgetOrgSnapshots, orgSnapshot } from '../../src/ledger/limits-state.js';
 import { priceTiersOf } from '../../src/ledger/metering/prices.js';
-import { migrated, scratchPglite, scratchPostgres, type Scratch } from '../support/databases.js';
+import { migrated, postgresOpener, scratchPglite, scratchPostgres, type Scratch } from '../support/databases.js';
 import { provision } from '../support/ledger.js';
 import { teamDoc } from '../support/fixtures.js';
 
@@ -22,7 +22,7 @@ describe('cache invalidation across processes (PostgreSQL)', () => {
   let orgId: string;
 
   beforeAll(async () => {
-    scratch = await migrated(() => scratchPostgres(2));
+    scratch = await migrated(postgresOpener(2));
     other = await openDatabase({ url: scratch.url!, poolSize: 2 });
     a = scratch.db.prisma;
     b = other.prisma;
