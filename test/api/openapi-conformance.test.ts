@@ -18,7 +18,14 @@ import { recordingNotifier } from '../support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../support/temporal.js';
 
 const SEED = 20261115;
-const EXAMPLES_PER_OPERATION = Number(process.env.SCHEMATHESIS_EXAMPLES ?? 20);
+// Examples go where they find things: the coverage phase (every boundary and invalid
+// value the document allows, hostile strings included, whatever max-examples says) and
+// the stateful phase (sequences of calls that feed one another's ids) keep their full
+// weight; random fuzzing gets 20 cases an operation (it had 60, the larger part of the
+// run's time). SCHEMATHESIS_EXAMPLES=60 npx vitest run test/api/openapi-conformance.test.ts
+// runs the deeper fuzzing before a release.
+const FUZZ_EXAMPLES_PER_OPERATION = Number(process.env.SCHEMATHESIS_EXAMPLES ?? 20);
+const STATEFUL_SCENARIOS = 60;
 // Every check but positive_data_acceptance: a schema-valid request may still be refused
 // by a rule on stored state (an unknown member is a 404, a past price a 422).
 const EXCLUDED_CHECKS = ['positive_data_acceptance'];
@@ -115,8 +122,10 @@ describe('the OpenAPI document', () => {
       '[cache]',
       'enabled = false',
       '[generation]',
-      `max-examples = ${EXAMPLES_PER_OPERATION}`,
+      `max-examples = ${FUZZ_EXAMPLES_PER_OPERATION}`,
       'database = "none"',
+      '[phases.stateful.generation]',
+      `max-examples = ${STATEFUL_SCENARIOS}`,
       '[dictionaries.hostile-strings]',
       `values = [${HOSTILE_STRINGS.map((v) => `"${v}"`).join(', ')}]`,
       '[dictionaries.hostile-integers]',
@@ -147,6 +156,8 @@ describe('the OpenAPI document', () => {
     ], dir);
     if (code !== 0) throw new Error(`schemathesis failed (exit ${code}):\n${output}`);
     if (process.env.SCHEMATHESIS_OUTPUT) console.log(output);
+    // Its run time and cases, in the suite's output: the number to watch when it grows.
+    console.log(`schemathesis: ${/\d+ generated, \d+ passed[^\n]*/.exec(output)?.[0] ?? '?'}; ${/=+ .*in ([\d.]+s) =+/.exec(output)?.[1] ?? '?'}; phases: ${[...output.matchAll(/✅ {2}(Examples|Coverage|Fuzzing|Stateful) \(in ([\d.]+s)\)/g)].map((m) => `${m[1]} ${m[2]}`).join(', ')}`);
     // Every operation was exercised, and every generated case passed every check.
     const [, selected, total] = /Selected: (\d+)\/(\d+)/.exec(output) ?? [];
     const [, tested] = /Tested: (\d+)/.exec(output) ?? [];
