@@ -41,6 +41,8 @@ export const configSchema = z.object({
   REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES: z.coerce.number().int().min(0).max(365 * 24 * 60).default(24 * 60),
   /** Path to the `temporal` CLI; looked up on PATH when unset. */
   TEMPORAL_CLI: optionalText,
+  /** A workflow bundle prebuilt from this same code (its source map beside it as `<file>.map`); unset: bundled at start. */
+  WORKFLOW_BUNDLE: optionalText,
   /** Signs people's sessions (from sign-in links). Unset: derived from the operator token (changing that ends every session). */
   SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
   /** Bearer token of the operator API. Unset: generated once and kept in DATA_DIR. */

@@ -143,7 +143,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       // Operator alerts (usage kept unpriced) go to the log and OPERATOR_EMAIL, never to chat.
       const operators = operatorChannel(config, db, log);
       stack.push(async () => operators.close());
-      const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}` }, metrics });
+      const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}` }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE });
       stack.push(() => worker.stop());
       const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules, log }, outboxRoutes(), { log });
       stack.push(() => relay.stop());

@@ -26,12 +26,11 @@ export function installTemporalRuntime(level: LogLevel = 'WARN'): void {
 let cachedBundle: Promise<WorkflowBundleWithSourceMap> | null = null;
 
 /**
- * Bundles the workflow code once per process (webpack takes a few seconds), or reads the
- * bundle prebuilt from this same code at WORKFLOW_BUNDLE (the test suite builds it once
- * per run for every process it starts).
+ * Bundles the workflow code once per process (webpack takes a few seconds), or reads a
+ * bundle prebuilt from this same code (WORKFLOW_BUNDLE: the test suite builds one per run
+ * for every process it starts).
  */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  const prebuilt = process.env.WORKFLOW_BUNDLE;
+export function workflowBundle(prebuilt?: string): Promise<WorkflowBundleWithSourceMap> {
   cachedBundle ??= prebuilt
     ? Promise.all([readFile(prebuilt, 'utf8'), readFile(`${prebuilt}.map`, 'utf8')]).then(([code, sourceMap]) => ({ code, sourceMap }))
     : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
@@ -52,6 +51,8 @@ export interface WorkerOptions {
   activities?: Record<string, (...args: any[]) => Promise<unknown>>;
   /** Counts failed activity attempts (GET /metrics). */
   metrics?: Metrics;
+  /** A prebuilt workflow bundle's file (WORKFLOW_BUNDLE). */
+  workflowBundlePath?: string;
 }
 
 export interface RunningWorker {
@@ -68,7 +69,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(opts.workflowBundlePath),
     activities: opts.activities ?? createActivities(opts.deps),
     shutdownGraceTime: '2 seconds',
     ...(opts.metrics ? { interceptors: { activity: [failureCounter(opts.metrics)] } } : {}),

@@ -19,6 +19,7 @@ installTemporalRuntime('WARN');
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, harness, HAIKU, OPERATOR_TOKEN, usageOfCents, type Harness } from '../support/fixtures.js';
 import { recordingNotifier } from '../support/recording-notifier.js';
+import { suiteWorkflowBundle } from '../support/temporal.js';
 
 /** The value of one series in a Prometheus text exposition (undefined when absent). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -114,7 +115,7 @@ describe('a worker process', () => {
       },
     };
     const taskQueue = `metrics-${process.pid}`;
-    const worker = await startWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, deps: { db, notifier: recordingNotifier(), payments: ledgerOnlyPayments(db), now: () => new Date() }, activities, metrics });
+    const worker = await startWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, deps: { db, notifier: recordingNotifier(), payments: ledgerOnlyPayments(db), now: () => new Date() }, activities, metrics, workflowBundlePath: suiteWorkflowBundle() });
     const status = await startStatusServer({ port: 0, host: '127.0.0.1', role: 'worker', health: async () => ({}), metrics: { registry: metrics, operatorToken: OPERATOR_TOKEN } });
     try {
       const result = await env.client.workflow.execute('capAlert', { taskQueue, workflowId: `metrics-alert-${Date.now()}`, args: [{ orgId: 'o', eventId: '1', event: { type: 'org_cap_threshold' } }] });

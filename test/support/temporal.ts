@@ -20,12 +20,15 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
 }
 
+/** The workflow bundle the suite's set-up built for this run (test/support/global-setup.ts), if any. */
+export const suiteWorkflowBundle = (): string | undefined => process.env.WORKFLOW_BUNDLE;
+
 let queue = 0;
 /** A worker on its own task queue, so tests in one file don't steal each other's tasks. */
 export async function testWorker(env: TestWorkflowEnvironment, deps: ActivityDeps, opts: { activities?: WorkerActivities; taskQueue?: string } = {}): Promise<RunningWorker & { taskQueue: string }> {
   const taskQueue = opts.taskQueue ?? `test-${process.pid}-${++queue}`;
   const activities = opts.activities;
-  const w = await startWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, deps, activities });
+  const w = await startWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, deps, activities, workflowBundlePath: suiteWorkflowBundle() });
   return { ...w, taskQueue };
 }
 

@@ -18,7 +18,7 @@ import { monthEndWorkflowId, type MonthEndInput, type MonthEndResult } from '../
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, harness, HAIKU, usageOfCents, type Harness } from '../support/fixtures.js';
 import { recordingNotifier, type RecordingNotifier } from '../support/recording-notifier.js';
-import { devServerEnv, testWorker, timeSkippingEnv } from '../support/temporal.js';
+import { devServerEnv, suiteWorkflowBundle, testWorker, timeSkippingEnv } from '../support/temporal.js';
 
 const TZ = 'Europe/Paris';
 
@@ -101,7 +101,7 @@ describe('month-end workflow on the dev server', () => {
 
     // The recorded history replays against today's workflow code (a determinism guard).
     const history = await env.client.workflow.getHandle(monthEndWorkflowId(o.orgId, o.period)).fetchHistory();
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle(suiteWorkflowBundle()) }, history);
   });
 
   it('run twice for the same month (same workflow id again, and another id) gives one invoice and tells the member once', async () => {

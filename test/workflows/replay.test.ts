@@ -7,7 +7,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { describe, expect, it } from 'vitest';
 import { workflowBundle } from '../../src/temporal/worker.js';
 import * as workflows from '../../workflows/index.js';
-import '../support/temporal.js';
+import { suiteWorkflowBundle } from '../support/temporal.js';
 
 const DIR = new URL('./histories/', import.meta.url);
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
@@ -26,6 +26,6 @@ describe('recorded histories replay', () => {
 
   it.each(files)('%s replays without nondeterminism', async (file) => {
     const history = historyFromJSON(read(file));
-    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file)).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle(suiteWorkflowBundle()) }, history, file)).resolves.toBeUndefined();
   }, 60_000);
 });
