@@ -90,7 +90,7 @@ export async function ingestClaudeCodeLogs(db: Db, org: { id: string; slug: stri
       await refuseAtBeforePrices(db, event.model, event.at, now);
       // Group commit, as every API record: concurrent events share one transaction.
       // Claude Code's own telemetry: the product is always claude_code.
-      const result = await recordBatcherOf(db).submit({ orgId: org.id, requestId: event.requestId, member: member.memberId, model: event.model, usage: event.usage, at: event.at, product: 'claude_code' }, now);
+      const result = await recordBatcherOf(db).submit({ orgId: org.id, requestId: event.requestId, member: member.memberId, model: event.model, usage: event.usage, at: event.at, product: 'claude_code', ...(event.clientCostNanos !== undefined ? { clientCostNanos: event.clientCostNanos } : {}) }, now);
       if (result.replayed) outcome.replayed++;
       else outcome.recorded++;
       // Kept without a price, as POST /v1/usage/record keeps it: counted once priced.

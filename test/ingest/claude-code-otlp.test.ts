@@ -65,7 +65,7 @@ type ExportResult = Parameters<Parameters<LogRecordExporter['export']>[1]>[0];
 const SUCCESS = 0; // ExportResultCode.SUCCESS (@opentelemetry/core)
 
 describe('mapping Claude Code api_request events', () => {
-  it('maps model, tokens, time and identity; cost_usd is kept for the log only', () => {
+  it('maps model, tokens, time and identity; cost_usd is kept to compare with ours, never billed', () => {
     const { usage, rejected, ignored } = claudeCodeUsageOf(exportOf([apiRequest({})]), NOW);
     expect({ rejected, ignored }).toEqual({ rejected: [], ignored: 0 });
     expect(usage).toEqual([{
@@ -76,7 +76,17 @@ describe('mapping Claude Code api_request events', () => {
       at: new Date('2026-11-15T11:00:00.000Z'),
       sessionId: SESSION,
       reportedCostUsd: 0.0321,
+      clientCostNanos: 32_100_000n,
     }]);
+  });
+
+  it('reads speed as the Messages API names it ("normal" is standard) and Claude Code\'s cost exactly, from cost_usd or cost_usd_micros', () => {
+    const speedOf = (v: string) => claudeCodeUsageOf(exportOf([apiRequest({ speed: str(v) })]), NOW).usage[0]!.usage.speed;
+    expect([speedOf('normal'), speedOf('fast'), speedOf('Standard')]).toEqual(['standard', 'fast', 'standard']);
+    const micros = apiRequest({ cost_usd_micros: int(16623) });
+    micros.attributes = micros.attributes.filter((a) => a.key !== 'cost_usd');
+    expect(claudeCodeUsageOf(exportOf([micros]), NOW).usage[0]!.clientCostNanos).toBe(16_623_000n);
+    expect(claudeCodeUsageOf(exportOf([apiRequest({ cost_usd: { doubleValue: 0.016765000000000002 } })]), NOW).usage[0]!.clientCostNanos).toBe(16_765_000n);
   });
 
   it('reads counts sent as strings or integral doubles, and cache counts that are absent as 0', () => {

@@ -10,6 +10,7 @@ import { invalid } from '../../ledger/errors.js';
 import { backDatingRefusal, forgetPrices, modifierBackDatingRefusal } from '../../ledger/metering/prices.js';
 import { listUnpricedUsage, priceUnpricedUsage } from '../../ledger/metering/unpriced.js';
 import { importPriceMap } from '../../ledger/metering/price-import.js';
+import { listClientCostDifferences } from '../../ledger/reports/client-cost.js';
 import { addModelAlias, listModelAliases, listModelFamilies, refuseAliasAsFamily } from '../../ledger/metering/models.js';
 import { orgDocumentSchema } from '../../ledger/settings/org-document.js';
 import { provisionOrg } from '../../ledger/settings/provisioning.js';
@@ -264,6 +265,25 @@ export function operatorRoutes(deps: ApiDeps) {
       response: unpricedResponse,
       async handler({ query }) {
         return listUnpricedUsage(deps.db, { family: query.family, limit: query.limit });
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/operator/usage/cost-differences', tag: 'operator', auth: 'operator',
+      summary: 'Usage whose client said another cost than ours beyond rounding (flagged cost_differs_from_client, e.g. Claude Code\'s cost_usd for a 1-hour cache write its telemetry does not tell apart), newest first. Charged at our price',
+      query: z.object({
+        org: text(100).optional().describe('Only this organisation (its slug)'),
+        limit: z.coerce.number().int().min(1).max(1000).default(100),
+      }),
+      response: z.object({
+        events: z.array(z.object({
+          eventId: z.string(), org: z.string(), memberId: z.string(), member: z.string(), requestId: z.string(), model: z.string(), family: z.string(),
+          at: z.string(), period: z.string(), cost: z.string().describe('What we charged'), clientCost: z.string().describe('What the client said'), difference: z.string().describe('clientCost - cost'), tokens: tokenCounts,
+        })),
+      }),
+      refusals: { 404: 'No organisation has this slug' },
+      async handler({ query }) {
+        const orgId = query.org ? (await orgBySlug(query.org)).id : undefined;
+        return { events: await listClientCostDifferences(deps.db, { ...(orgId ? { orgId } : {}), limit: query.limit }) };
       },
     }),
     defineRoute({
