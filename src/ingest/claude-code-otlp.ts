@@ -52,6 +52,10 @@ export interface Rejection {
   /** What a replay through POST /v1/usage/record needs, when the event got that far. */
   usage?: ClaudeCodeUsage['usage'];
   at?: Date;
+  sessionId?: string;
+  /** Claude Code's user.id: a hash of the device, not a person. */
+  userId?: string;
+  reportedCostUsd?: number;
 }
 
 export interface MappedEvents {
@@ -187,7 +191,6 @@ export function mapApiRequest(record: OtlpLogRecord, resource: OtlpKeyValue[] | 
   const reject = (reason: string) => ({ rejected: { requestId, reason, identity, ...(model ? { model } : {}) } });
 
   if (!model) return reject(rawModel === undefined ? 'model is missing' : 'model is not a model id (1 to 200 characters, no control characters)');
-  if (!email && !accountUuid) return reject('names nobody: neither user.email nor user.account_uuid is set (is Claude Code signed in?)');
   const counts = {
     input_tokens: countOf(record.attributes, 'input_tokens'),
     output_tokens: countOf(record.attributes, 'output_tokens'),
@@ -203,18 +206,30 @@ export function mapApiRequest(record: OtlpLogRecord, resource: OtlpKeyValue[] | 
   const cost = scalarOf(attributeOf(record.attributes, 'cost_usd'));
   const clientCostNanos = clientCostOf(cost, scalarOf(attributeOf(record.attributes, 'cost_usd_micros')));
   const speed = speedOf(scalarOf(attributeOf(record.attributes, 'speed')));
+  const usage = {
+    input_tokens: value(counts.input_tokens),
+    output_tokens: value(counts.output_tokens),
+    cache_read_input_tokens: value(counts.cache_read_input_tokens),
+    cache_creation_input_tokens: value(counts.cache_creation_input_tokens),
+    ...(speed ? { speed } : {}),
+  };
+  if (!email && !accountUuid) {
+    // Logged with everything a replay needs (usage, time, the device's user.id and the session).
+    const userId = cleanText(standard(record, resource, 'user.id'), 200);
+    return {
+      rejected: {
+        requestId, reason: 'names nobody: neither user.email nor user.account_uuid is set (name people with OTEL_RESOURCE_ATTRIBUTES, docs/integrations.md)',
+        identity, model, usage, at, ...(sessionId ? { sessionId } : {}), ...(userId ? { userId } : {}),
+        ...(typeof cost === 'number' && Number.isFinite(cost) ? { reportedCostUsd: cost } : {}),
+      },
+    };
+  }
   return {
     usage: {
       requestId,
       identity,
       model,
-      usage: {
-        input_tokens: value(counts.input_tokens),
-        output_tokens: value(counts.output_tokens),
-        cache_read_input_tokens: value(counts.cache_read_input_tokens),
-        cache_creation_input_tokens: value(counts.cache_creation_input_tokens),
-        ...(speed ? { speed } : {}),
-      },
+      usage,
       at,
       ...(sessionId ? { sessionId } : {}),
       ...(typeof cost === 'number' && Number.isFinite(cost) ? { reportedCostUsd: cost } : {}),

@@ -73,6 +73,19 @@ describe('Claude Code\'s real telemetry, priced', () => {
     }
   });
 
+  it('refuses an event that names nobody (as the real CLI sends it) without losing it: the partial success says why, the log keeps what a replay needs', async () => {
+    const res = await send(fixture('otlp-logs-http-json.json'));
+    expect(res.status).toBe(200);
+    expect(res.body.partialSuccess).toMatchObject({ rejectedLogRecords: '1', errorMessage: expect.stringContaining('names nobody') });
+    const { claudeCodeUsageOf } = await import('../../src/ingest/claude-code-otlp.js');
+    const [rejected] = claudeCodeUsageOf(fixture('otlp-logs-http-json.json'), NOW).rejected;
+    expect(rejected).toMatchObject({
+      model: 'claude-opus-4-8', at: new Date('2026-12-07T11:19:27.144Z'), sessionId: '07df8830-9d82-401c-8c08-2eebfea79a19',
+      userId: '46d3d271cd8a03da4fdd1753c7097eab8566ac5c00079c0ff33512d11c5c31ce', reportedCostUsd: 0.0166225,
+      usage: { input_tokens: 12, output_tokens: 8, cache_read_input_tokens: 20100, cache_creation_input_tokens: 1010, speed: 'standard' },
+    });
+  });
+
   it('prices fast mode at the map\'s multiplier', async () => {
     const payload = namedBy(fixture('otlp-logs-http-json.json'), 'alice@example.com');
     setAttr(payload, 'speed', { stringValue: 'fast' });
