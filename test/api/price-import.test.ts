@@ -12,7 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedMapOf } from '../../src/domain/litellm-map.js';
 import { seedPriceBook, SEED_MAP_PATH, seedSource } from '../../src/ledger/metering/seed-prices.js';
 import { installedLitellmMap } from '../../scripts/litellm-installed.js';
-import { BACKENDS, migrated, type Scratch } from '../support/databases.js';
+import { BACKENDS, migrated, scratchPglite, type Scratch } from '../support/databases.js';
+import { operatorAlertActivities } from '../../src/activities/operator-alerts.js';
+import type { ActivityDeps } from '../../src/activities/deps.js';
+import type { AlertView } from '../../src/notify/port.js';
+import { importPriceMap } from '../../src/ledger/metering/price-import.js';
 import { enterpriseDoc, harness, OPERATOR_TOKEN, type Harness } from '../support/fixtures.js';
 
 const NOW = new Date('2026-12-07T12:00:00Z');
@@ -182,6 +186,46 @@ describe.each(BACKENDS)('a fresh install on $kind', ({ open }) => {
     expect((await record('claude-opus-4-8')).body).toMatchObject({ priced: true, cost: '30.00' });
     expect((await record('claude-sonnet-4-6')).body).toMatchObject({ priced: true, cost: '18.00' });
     expect((await record('claude-opus-4-6-20260205')).body).toMatchObject({ priced: true, family: 'claude-opus-4-6', cost: '30.00' });
+  });
+});
+
+describe('a model the seeded book does not price yet', () => {
+  let scratch: Scratch;
+  let h: Harness;
+  beforeAll(async () => {
+    scratch = await migrated(scratchPglite);
+    await seedPriceBook(scratch.db.prisma, NOW);
+    h = await harness(scratch.db.prisma, NOW);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await scratch?.dispose();
+  });
+
+  it('is kept; the operators\' alert gives the pinned map\'s price and the one command; importing prices the kept usage from its first use', async () => {
+    const db = scratch.db.prisma;
+    const slug = `org-${randomUUID().slice(0, 8)}`;
+    const { orgId } = await h.provision(slug, enterpriseDoc());
+    const key = await h.issueKey(slug);
+    // A dated id of claude-opus-4-8 that the map does not list.
+    const model = 'claude-opus-4-8-20261201';
+    const firstUse = '2026-12-07T09:30:00.000Z';
+    const kept = await h.call('POST', '/v1/usage/record', { token: key, body: { requestId: randomUUID(), member: 'bob', model, at: firstUse, usage: { input_tokens: 1_000_000, output_tokens: 0 } } });
+    expect(kept.body).toMatchObject({ priced: false, unpricedReason: 'model_unpriced', cost: '0.00' });
+
+    const sent: AlertView[] = [];
+    const activities = operatorAlertActivities({ db, now: () => NOW, operators: { emails: [], notifier: { alert: async (a: AlertView) => { sent.push(a); } } } } as unknown as ActivityDeps);
+    const event = await db.outboxEvent.findFirstOrThrow({ where: { orgId, type: 'usage_unpriced' } });
+    expect(await activities.deliverUnpricedAlert({ orgId, eventId: String(event.id), model, family: model, reason: 'model_unpriced', day: '2026-12-07' })).toBe('sent');
+    expect(sent[0]!.facts).toMatchObject({
+      [`In litellm ${installed.source.version}'s map`]: 'claude-opus-4-8: input $5.00, 5-minute cache write $6.25, 1-hour cache write $10.00, cache read $0.50, output $25.00 per million tokens',
+      'Price it with': expect.stringContaining('npm run prices:import -- prisma/price-map/litellm-anthropic.json'),
+    });
+
+    const report = await importPriceMap(db, readFileSync(SEED_MAP_PATH, 'utf8'), { now: NOW });
+    expect(report).toMatchObject({ aliasesAdded: [{ alias: model, family: 'claude-opus-4-8' }], modelsAdded: [], ratesChanged: [], pricedUnpriced: 1 });
+    const priced = await db.usageEvent.findFirstOrThrow({ where: { orgId, model } });
+    expect({ family: priced.family, cost: priced.costNanos, at: priced.occurredAt.toISOString() }).toEqual({ family: 'claude-opus-4-8', cost: 5_000_000_000n, at: firstUse });
   });
 });
 

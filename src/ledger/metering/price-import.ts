@@ -13,7 +13,7 @@
 // Seed mode (the pinned map at start) only adds: anything that would change a price
 // in the book is reported as a conflict instead.
 import type { Db } from '../../db/client.js';
-import { readAnthropicMap, MapError, type MapEntry, type MapModifier, type MapTier } from '../../domain/litellm-map.js';
+import { familyOfModelId, readAnthropicMap, MapError, type MapEntry, type MapModifier, type MapTier } from '../../domain/litellm-map.js';
 import { nanosPerTokenToRatePerMillion, millionthsToMultiplier, selectModifier, type PriceModifierRow, type PriceTier, type Rates } from '../../domain/pricing.js';
 import { invalid } from '../errors.js';
 import { inTransaction, type Tx } from '../transactions.js';
@@ -146,6 +146,14 @@ async function plan(db: Db, text: string, opts: ImportOptions): Promise<Plan> {
 
   // When each family was first used, of the usage kept unpriced (by any of its names).
   const familyOfId = new Map([...groups].flatMap(([family, es]) => es.map((e) => [e.id, family] as const)));
+  // A dated id or -latest alias seen in kept usage that the map does not list names its family too.
+  for (const f of firstUsage) {
+    const family = familyOfModelId(f.model);
+    if (family !== f.model && !aliasOf.has(f.model) && !familyOfId.has(f.model) && !pricedFamilies.has(f.model) && groups.has(family)) {
+      familyOfId.set(f.model, family);
+      out.aliases.push({ alias: f.model, family });
+    }
+  }
   const firstKept = new Map<string, Date>();
   for (const f of firstUsage) {
     const family = aliasOf.get(f.model) ?? familyOfId.get(f.model) ?? f.model;

@@ -7,6 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../../db/client.js';
+import { familyOfModelId, readAnthropicMap, type AnthropicMap } from '../../domain/litellm-map.js';
+import { nanosPerTokenToRatePerMillion } from '../../domain/pricing.js';
+import type { MapPrice } from '../../domain/unpriced-alert.js';
 import { importPriceMap, type ImportReport } from './price-import.js';
 
 export const SEED_MAP_PATH = fileURLToPath(new URL('../../../prisma/price-map/litellm-anthropic.json', import.meta.url));
@@ -33,4 +36,31 @@ export function seedSummary(r: ImportReport, source = seedSource()): string {
     r.conflicts.length ? `${r.conflicts.length} difference(s) kept as the book has them: ${r.conflicts.join(' | ')}` : '',
   ].filter(Boolean);
   return `price book: pinned map ${source.package} ${source.version}: ${parts.join('; ')}`;
+}
+
+/** The command that imports the pinned map (prices what it has and the book lacks, changes to it included). */
+export const PINNED_IMPORT_COMMAND = 'npm run prices:import -- prisma/price-map/litellm-anthropic.json';
+
+let pinned: AnthropicMap | null = null;
+
+/**
+ * The pinned map's price for a model id the book cannot price: its own entry, else
+ * the entry of its family (the id without a date or -latest). Null when the map has neither.
+ */
+export function pinnedMapPriceOf(model: string): MapPrice | null {
+  pinned ??= readAnthropicMap(readFileSync(SEED_MAP_PATH, 'utf8'));
+  const family = familyOfModelId(model);
+  const entry = pinned.entries.find((e) => e.id === model) ?? pinned.entries.find((e) => e.id === family) ?? pinned.entries.find((e) => e.family === family);
+  if (!entry) return null;
+  const source = seedSource();
+  const rate = nanosPerTokenToRatePerMillion;
+  return {
+    source: `${source.package} ${source.version}`,
+    entry: entry.id,
+    tiers: entry.tiers.map((t) => ({
+      above: t.above,
+      perMillion: { input: rate(t.rates.inputNanosPerToken), cacheWrite5m: rate(t.rates.cacheWrite5mNanosPerToken), cacheWrite1h: rate(t.rates.cacheWrite1hNanosPerToken), cacheRead: rate(t.rates.cacheReadNanosPerToken), output: rate(t.rates.outputNanosPerToken) },
+    })),
+    command: PINNED_IMPORT_COMMAND,
+  };
 }
