@@ -27,6 +27,8 @@ export interface ClaudeCodeIdentity {
   email?: string;
   /** user.account_uuid: matched against the member's externalId when no email matches. */
   accountUuid?: string;
+  /** user.id: a hash of the device; a member's once they claim it (or an owner maps it). */
+  userId?: string;
 }
 
 export interface ClaudeCodeUsage {
@@ -184,8 +186,10 @@ export function mapApiRequest(record: OtlpLogRecord, resource: OtlpKeyValue[] | 
   const identity: ClaudeCodeIdentity = {};
   const email = cleanText(standard(record, resource, 'user.email')?.trim(), 320);
   const accountUuid = cleanText(standard(record, resource, 'user.account_uuid')?.trim(), 200);
+  const userId = cleanText(standard(record, resource, 'user.id')?.trim(), 200);
   if (email) identity.email = email;
   if (accountUuid) identity.accountUuid = accountUuid;
+  if (userId) identity.userId = userId;
   const rawModel = scalarOf(attributeOf(record.attributes, 'model'));
   const model = cleanText(typeof rawModel === 'string' ? rawModel.trim() : undefined, 200);
   const reject = (reason: string) => ({ rejected: { requestId, reason, identity, ...(model ? { model } : {}) } });
@@ -213,17 +217,8 @@ export function mapApiRequest(record: OtlpLogRecord, resource: OtlpKeyValue[] | 
     cache_creation_input_tokens: value(counts.cache_creation_input_tokens),
     ...(speed ? { speed } : {}),
   };
-  if (!email && !accountUuid) {
-    // Logged with everything a replay needs (usage, time, the device's user.id and the session).
-    const userId = cleanText(standard(record, resource, 'user.id'), 200);
-    return {
-      rejected: {
-        requestId, reason: 'names nobody: neither user.email nor user.account_uuid is set (name people with OTEL_RESOURCE_ATTRIBUTES, docs/integrations.md)',
-        identity, model, usage, at, ...(sessionId ? { sessionId } : {}), ...(userId ? { userId } : {}),
-        ...(typeof cost === 'number' && Number.isFinite(cost) ? { reportedCostUsd: cost } : {}),
-      },
-    };
-  }
+  // An event that names nobody (no user.email nor user.account_uuid) is still usage: the
+  // ingest matches its user.id to a member who claimed it, or keeps it unattributed.
   return {
     usage: {
       requestId,

@@ -41,18 +41,22 @@ describe('Claude Code\'s real telemetry, priced', () => {
   const send = (payload: unknown) => h.call('POST', '/v1/otlp/v1/logs', { token: key, body: payload });
   const eventOf = (requestIdPrefix: string) => db().usageEvent.findFirstOrThrow({ where: { orgId, requestId: { startsWith: requestIdPrefix } }, orderBy: { occurredAt: 'desc' } });
 
-  beforeAll(async () => {
-    scratch = await migrated(scratchPglite);
-    await seedPriceBook(scratch.db.prisma, NOW);
-    h = await harness(scratch.db.prisma, NOW);
-    slug = `org-${randomUUID().slice(0, 8)}`;
-    ({ orgId } = await h.provision(slug, enterpriseDoc({
+  async function newOrg() {
+    const slug = `org-${randomUUID().slice(0, 8)}`;
+    const { orgId } = await h.provision(slug, enterpriseDoc({
       members: [
         { externalId: 'owner-1', name: 'Olivia Owner', role: 'primary_owner', seatTier: 'premium', email: 'olivia@example.com' },
         { externalId: 'alice', name: 'Alice', role: 'member', seatTier: 'standard', email: 'alice@example.com' },
       ],
-    })));
-    key = await h.issueKey(slug);
+    }));
+    return { slug, orgId, key: await h.issueKey(slug) };
+  }
+
+  beforeAll(async () => {
+    scratch = await migrated(scratchPglite);
+    await seedPriceBook(scratch.db.prisma, NOW);
+    h = await harness(scratch.db.prisma, NOW);
+    ({ slug, orgId, key } = await newOrg());
   });
   afterAll(async () => {
     await h?.close();
@@ -73,17 +77,53 @@ describe('Claude Code\'s real telemetry, priced', () => {
     }
   });
 
-  it('refuses an event that names nobody (as the real CLI sends it) without losing it: the partial success says why, the log keeps what a replay needs', async () => {
-    const res = await send(fixture('otlp-logs-http-json.json'));
-    expect(res.status).toBe(200);
-    expect(res.body.partialSuccess).toMatchObject({ rejectedLogRecords: '1', errorMessage: expect.stringContaining('names nobody') });
-    const { claudeCodeUsageOf } = await import('../../src/ingest/claude-code-otlp.js');
-    const [rejected] = claudeCodeUsageOf(fixture('otlp-logs-http-json.json'), NOW).rejected;
-    expect(rejected).toMatchObject({
-      model: 'claude-opus-4-8', at: new Date('2026-12-07T11:19:27.144Z'), sessionId: '07df8830-9d82-401c-8c08-2eebfea79a19',
-      userId: '46d3d271cd8a03da4fdd1753c7097eab8566ac5c00079c0ff33512d11c5c31ce', reportedCostUsd: 0.0166225,
+  it('keeps events that name nobody (as the real CLI sends them), lists them, and counts them once when their user.id is claimed; later events from it are the claimer\'s', async () => {
+    const USER_ID = '46d3d271cd8a03da4fdd1753c7097eab8566ac5c00079c0ff33512d11c5c31ce';
+    // An org of its own: the exports' events are new to it.
+    const { slug, orgId, key } = await newOrg();
+    const send = (payload: unknown) => h.call('POST', '/v1/otlp/v1/logs', { token: key, body: payload });
+    const spend = async () => (await db().monthlySpend.findMany({ where: { orgId, scope: 'org' } })).map((r) => `${r.period} extra=${r.extraNanos} included=${r.includedNanos} n=${r.eventCount}`);
+    const before = await spend();
+    for (const name of ['otlp-logs-http-json.json', 'otlp-logs-protobuf-decoded.json', 'otlp-logs-http-json.json']) {
+      const res = await send(fixture(name));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({});
+    }
+    // Kept, counted nowhere yet; listed to operators and owners.
+    expect(await spend()).toEqual(before);
+    const listed = await h.call('GET', `/v1/operator/orgs/${slug}/usage/unattributed`, { token: OPERATOR_TOKEN });
+    expect(listed.body.users).toEqual([{ userId: USER_ID, events: 2, firstAt: '2026-12-07T11:19:27.144Z', lastAt: '2026-12-07T11:19:30.534Z', clientCost: '0.0333875' }]);
+    expect(listed.body.events[1]).toMatchObject({
+      userId: USER_ID, sessionId: '07df8830-9d82-401c-8c08-2eebfea79a19', model: 'claude-opus-4-8', at: '2026-12-07T11:19:27.144Z', clientCost: '0.0166225',
       usage: { input_tokens: 12, output_tokens: 8, cache_read_input_tokens: 20100, cache_creation_input_tokens: 1010, speed: 'standard' },
     });
+    expect((await h.call('GET', '/v1/usage/unattributed', { token: key, actor: 'owner-1' })).body.users).toHaveLength(1);
+    expect((await h.call('GET', '/v1/usage/unattributed', { token: key, actor: 'alice' })).status).toBe(403);
+
+    // Alice claims her Claude Code: both kept events are hers, counted once.
+    const claim = await h.call('PUT', `/v1/me/claude-code-users/${USER_ID}`, { token: key, actor: 'alice' });
+    expect(claim.status).toBe(200);
+    expect(claim.body).toMatchObject({ userId: USER_ID, member: 'alice', created: true, attributed: 2, notRecorded: 0 });
+    const again = await h.call('PUT', `/v1/me/claude-code-users/${USER_ID}`, { token: key, actor: 'alice' });
+    expect(again.body).toMatchObject({ created: false, attributed: 0 });
+    expect((await h.call('PUT', `/v1/claude-code-users/${USER_ID}`, { token: key, actor: 'owner-1', body: { member: 'owner-1' } })).status).toBe(409);
+    const alice = await db().member.findFirstOrThrow({ where: { orgId, externalId: 'alice' } });
+    const hers = await db().usageEvent.findMany({ where: { orgId, memberId: alice.id, requestId: { startsWith: 'otel:' } }, orderBy: { occurredAt: 'asc' } });
+    expect(hers.map((e) => e.costNanos)).toEqual([16_622_500n, 16_765_000n]);
+    const counted = await db().monthlySpend.findFirstOrThrow({ where: { orgId, scope: 'member', subject: alice.id, period: '2026-12' } });
+    expect(counted.eventCount).toBe(2);
+    expect(counted.includedNanos + counted.extraNanos).toBe(33_387_500n);
+    expect((await h.call('GET', `/v1/operator/orgs/${slug}/usage/unattributed`, { token: OPERATOR_TOKEN })).body.users).toEqual([]);
+    const audit = await db().auditEntry.findFirstOrThrow({ where: { orgId, action: 'claude_code_user.mapped' } });
+    expect(audit.subject).toBe(`claude_code_user:${USER_ID}`);
+
+    // Later events from that user.id are hers at once; a re-sent export counts nothing twice.
+    const later = fixture('otlp-logs-http-json.json');
+    setAttr(later, 'event.timestamp', { stringValue: '2026-12-07T11:30:00.000Z' });
+    expect((await send(later)).body).toEqual({});
+    expect((await send(fixture('otlp-logs-http-json.json'))).body).toEqual({});
+    expect(await db().usageEvent.count({ where: { orgId, memberId: alice.id, requestId: { startsWith: 'otel:' } } })).toBe(3);
+    expect(await db().unattributedUsage.count({ where: { orgId, attributedAt: null } })).toBe(0);
   });
 
   it('prices fast mode at the map\'s multiplier', async () => {
@@ -92,7 +132,7 @@ describe('Claude Code\'s real telemetry, priced', () => {
     setAttr(payload, 'cost_usd', { doubleValue: 0.033245 });
     setAttr(payload, 'event.timestamp', { stringValue: '2026-12-07T11:20:00.000Z' });
     expect((await send(payload)).status).toBe(200);
-    const e = await eventOf('otel:07df8830-9d82-401c-8c08-2eebfea79a19:');
+    const e = await db().usageEvent.findFirstOrThrow({ where: { orgId, occurredAt: new Date('2026-12-07T11:20:00.000Z') } });
     expect({ speed: e.speed, cost: e.costNanos, flags: e.flags }).toEqual({ speed: 'fast', cost: 33_245_000n, flags: null });
   });
 
@@ -103,7 +143,7 @@ describe('Claude Code\'s real telemetry, priced', () => {
     setAttr(payload, 'cost_usd_micros', { intValue: 20410 });
     setAttr(payload, 'event.timestamp', { stringValue: '2026-12-07T11:21:00.000Z' });
     expect((await send(payload)).status).toBe(200);
-    const e = await eventOf('otel:07df8830-9d82-401c-8c08-2eebfea79a19:');
+    const e = await db().usageEvent.findFirstOrThrow({ where: { orgId, occurredAt: new Date('2026-12-07T11:21:00.000Z') } });
     expect({ cost: e.costNanos, client: e.clientCostNanos, flags: e.flags }).toEqual({ cost: 16_622_500n, client: 20_410_000n, flags: ['cost_differs_from_client'] });
     const listed = await h.call('GET', `/v1/operator/usage/cost-differences?org=${slug}`, { token: OPERATOR_TOKEN });
     expect(listed.status).toBe(200);
