@@ -23,6 +23,12 @@ describe('claiming Claude Code in the console', () => {
     // The real CLI's export, signed in with an API key: it names nobody.
     const payload = JSON.parse(readFileSync(new URL('../fixtures/claude-code/otlp-logs-http-json.json', import.meta.url), 'utf8'));
     expect((await h.call('POST', '/v1/otlp/v1/logs', { token: key, body: payload })).body).toEqual({});
+    // And one whose cache write Claude Code billed as 1-hour (its cost_usd is higher than ours).
+    const { keepUnattributed } = await import('../../src/ledger/metering/unattributed.js');
+    await keepUnattributed(scratch.db.prisma, orgId, [{
+      requestId: 'otel:one-hour-write', clientUserId: USER_ID, model: 'claude-opus-4-8', at: new Date('2026-12-07T11:25:00Z'), clientCostNanos: 20_410_000n,
+      usage: { input_tokens: 12, output_tokens: 8, cache_read_input_tokens: 20100, cache_creation_input_tokens: 1010, speed: 'standard' },
+    }], NOW);
   }, 60_000);
   afterAll(async () => {
     await h?.shutdown();
@@ -51,9 +57,22 @@ describe('claiming Claude Code in the console', () => {
     }
     const alice = await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'alice' } });
     const events = await scratch.db.prisma.usageEvent.findMany({ where: { orgId, memberId: alice.id } });
-    expect(events.map((e) => [e.model, e.costNanos, e.product])).toEqual([['claude-opus-4-8', 16_622_500n, 'claude_code']]);
+    expect(events).toHaveLength(2);
+    expect(events.map((e) => [e.model, e.costNanos, e.product, e.flags])).toEqual(expect.arrayContaining([
+      ['claude-opus-4-8', 16_622_500n, 'claude_code', ['cost_differs_from_client']],
+      ['claude-opus-4-8', 16_622_500n, 'claude_code', null],
+    ]));
     expect(await scratch.db.prisma.unattributedUsage.count({ where: { orgId, attributedAt: null } })).toBe(0);
     const audit = await scratch.db.prisma.auditEntry.findFirstOrThrow({ where: { orgId, action: 'claude_code_user.mapped' } });
     expect(audit.actor).toContain('via console');
+
+    // The owner's Spend page shows what Claude Code puts otherwise.
+    const owner = await h.signedIn('acme', 'owner-1', '/spend');
+    try {
+      expect(await owner.page.getByTestId('client-cost-differences').textContent()).toMatch(/1 request\(s\) this month were charged \$0\.0166225, where Claude Code's own cost says \$0\.02041/);
+      expect(await seriousViolations(owner.page)).toEqual([]);
+    } finally {
+      await owner.context.close();
+    }
   });
 });
