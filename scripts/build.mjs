@@ -20,4 +20,5 @@ rmSync(outDir, { recursive: true, force: true });
 run([join(root, 'scripts/prisma-generate.mjs')]);
 run([join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir]);
 cpSync(join(root, 'prisma/migrations'), join(outDir, 'prisma/migrations'), { recursive: true });
+cpSync(join(root, 'prisma/price-map'), join(outDir, 'prisma/price-map'), { recursive: true });
 console.log(`built into ${outDir}`);

@@ -9,6 +9,7 @@ import type { Config, Role } from './config.js';
 import { checkConfig } from './config-check.js';
 import { openDatabase, type Database } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
+import { seedPriceBook, seedSummary } from './ledger/metering/seed-prices.js';
 import { startPgliteMaintenance } from './db/pglite-maintenance.js';
 import { buildServer } from './api/server.js';
 import { consoleOptionsFromConfig } from './console/options.js';
@@ -84,6 +85,8 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     const parts = partsOf(config.ROLE);
     if (config.ROLE !== 'all') log(`role: ${config.ROLE} (${Object.entries(parts).filter(([, on]) => on).map(([p]) => p).join(', ')})`);
     log(`database: ${database.kind === 'postgres' ? 'PostgreSQL server' : `embedded PGlite in ${join(dataDir, 'pglite')}`}${applied.length ? `, applied ${applied.join(', ')}` : ', schema up to date'}`);
+    // The pinned map's prices the book lacks (today's models): added, never changed.
+    await seedPriceBook(database.prisma).then((r) => log(seedSummary(r)), (err: unknown) => log(`price book: the pinned map was not applied: ${err instanceof Error ? err.message : String(err)}`));
     if (database.kind === 'pglite') {
       const maintenance = startPgliteMaintenance(database.sql, { everyMs: config.PGLITE_MAINTENANCE_MINUTES * 60_000, log });
       stack.push(() => maintenance.stop());

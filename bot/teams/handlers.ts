@@ -4,6 +4,7 @@
 // universal actions, as messages carrying the Action.Submit data (answered by
 // updating the card message in place). Every action is authorised here from the
 // stored role of the Member linked to the Teams user, and again by the ledger.
+import { claimClaudeCodeFromChat } from '../../src/services/claude-code-claim.js';
 import { handOutSignInLink } from '../../src/services/sign-in.js';
 import { isAdmin, isOwner } from '../../src/ledger/actors.js';
 import { linkChatUserByEmail } from '../../src/ledger/settings/chat-links.js';
@@ -329,6 +330,13 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       // A single-use sign-in token for the API, bound to the member Teams vouched for; sent to this chat only.
       const link = await handOutSignInLink(db, { orgId: who.org.id, memberId: who.member.id, channel: 'teams', ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }, deps.now());
       await turn.send({ text: link.instructions, summary: 'Your sign-in token' });
+      return;
+    }
+    else if (command === 'claude' && commandWords(a.text)[1] === 'code') {
+      // "claude-code <user.id>": claim the Claude Code whose telemetry names nobody.
+      // The id as written (commandWords splits it at its dashes): the word after "claude-code".
+      const id = /claude[\s-]code\s+(\S+)/i.exec((a.text ?? '').replace(/<at>[^<]*<\/at>/g, ''))?.[1];
+      await turn.send({ text: await claimClaudeCodeFromChat(db, { orgId: who.org.id, member: who.member }, id, 'teams', deps.now()), summary: 'Your Claude Code' });
       return;
     }
     else if (command === 'help') result = helpCard(who.member.role, who.org.name);

@@ -4,6 +4,7 @@
 // makes it once a day; the AlertDelivery row makes a retried activity send it once.
 import { unpricedAlertKey, unpricedAlertText, unpricedSubjectOf } from '../domain/unpriced-alert.js';
 import { claimDelivery, markDelivered } from '../ledger/notices/deliveries.js';
+import { pinnedMapPriceOf } from '../ledger/metering/seed-prices.js';
 import type { AlertView, Person } from '../notify/port.js';
 import type { ActivityDeps } from './deps.js';
 import type { DeliveryOutcome } from './alerts.js';
@@ -50,7 +51,8 @@ export function operatorAlertActivities(deps: ActivityDeps) {
     };
     // Priced since the event (a price arrived first): nothing to tell.
     if (counts.orgs.length === 0) return 'not_applicable';
-    const text = unpricedAlertText(subject, input.model, counts);
+    // The pinned map may price it (a dated id it does not list, or a family the seed could not add).
+    const text = unpricedAlertText(subject, input.model, counts, subject.kind === 'model' ? pinnedMapPriceOf(input.model) : null);
     const org = named.get(input.orgId);
     const view: AlertView = { kind: 'usage_unpriced', orgId: input.orgId, orgName: org?.name ?? input.orgId, ...text };
     const row = await claimDelivery(db, input.orgId, unpricedAlertKey(subject, input.day), 'usage_unpriced', { eventId: input.eventId, view } as object);

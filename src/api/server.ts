@@ -19,6 +19,7 @@ import { invoiceRoutes } from './routes/invoices.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { metricsOf, outboxLagOf, useMetrics, type Metrics } from '../observability/metrics.js';
 import { recordBatcherOf } from '../ledger/metering/record-batch.js';
+import { claudeCodeUserRoutes } from './routes/claude-code-users.js';
 import { operatorRoutes } from './routes/operator.js';
 import { otlpRoutes } from './routes/otlp.js';
 import { productRoutes } from './routes/products.js';
@@ -101,6 +102,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...otlpRoutes(deps, app),
     ...identityRoutes(deps, sessions),
     ...operatorRoutes(deps),
+    ...claudeCodeUserRoutes(deps),
     ...settingsRoutes(deps),
     ...noticeRoutes(deps),
     ...productRoutes(deps),

@@ -40,12 +40,29 @@ export interface UnpricedAlertText {
   facts: Record<string, string>;
 }
 
-/** What operators read: the subject, the orgs and counts, and the call that prices it. */
-export function unpricedAlertText(s: UnpricedSubject, model: string, counts: UnpricedCounts): UnpricedAlertText {
+/** The pinned LiteLLM map's price for the model, when it has one. */
+export interface MapPrice {
+  /** e.g. "litellm 1.108.7". */
+  source: string;
+  /** The map's entry that prices it (the model itself, or its family without a date). */
+  entry: string;
+  /** Per million tokens, per tier (0 = the base rate). */
+  tiers: { above: number; perMillion: { input: string; cacheWrite5m: string; cacheWrite1h: string; cacheRead: string; output: string } }[];
+  /** The one command that adds it (and prices the kept usage from its first use). */
+  command: string;
+}
+
+const mapPriceText = (m: MapPrice) => m.tiers.map((t) => `${t.above ? `above ${t.above} prompt tokens: ` : ''}input $${t.perMillion.input}, 5-minute cache write $${t.perMillion.cacheWrite5m}, 1-hour cache write $${t.perMillion.cacheWrite1h}, cache read $${t.perMillion.cacheRead}, output $${t.perMillion.output}`).join('; ') + ' per million tokens';
+
+/** What operators read: the subject, the orgs and counts, and the call that prices it (the pinned map's, when it has one). */
+export function unpricedAlertText(s: UnpricedSubject, model: string, counts: UnpricedCounts, fromMap?: MapPrice | null): UnpricedAlertText {
   const total = counts.orgs.reduce((n, o) => n + o.count, 0);
   const orgs = counts.orgs.map((o) => `${o.name} (${o.slug}): ${o.count}`).join(', ') || 'none left';
   const since = counts.firstAt ? counts.firstAt.toISOString() : null;
-  const fix = s.kind === 'model'
+  const map = s.kind === 'model' && fromMap ? fromMap : null;
+  const fix = map
+    ? `${map.command} (adds ${map.entry}'s price from ${map.source}'s map${map.entry !== model ? ` and ${model} as its alias` : ''}; the kept usage is priced from its first use)`
+    : s.kind === 'model'
     ? `POST /v1/operator/prices {"model": "${s.name}", "effectiveFrom": "${since ?? '<when>'}", "perMillionTokens": {…}}` +
       ` (a new model's first price may be back-dated to its first usage), or POST /v1/operator/models/aliases {"alias": "${model}", "family": "<a priced family>"}`
     : `POST /v1/operator/price-modifiers {"family": "${s.family}" or "*", "dimension": "${s.name.split('=')[0]}"${s.name.includes('=') ? `, "value": "${s.name.split('=')[1]}"` : ''}, "effectiveFrom": "${since ?? '<when>'}", …}`;
@@ -58,6 +75,7 @@ export function unpricedAlertText(s: UnpricedSubject, model: string, counts: Unp
       'Unpriced records': String(total),
       Organisations: orgs,
       ...(since ? { 'First usage': since } : {}),
+      ...(map ? { [`In ${map.source}'s map`]: `${map.entry}: ${mapPriceText(map)}` } : {}),
       'Price it with': fix,
     },
   };

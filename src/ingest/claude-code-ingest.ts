@@ -13,6 +13,7 @@ import { sqlOf } from '../db/sql.js';
 import { LedgerError } from '../ledger/errors.js';
 import { refuseAtBeforePrices } from '../ledger/metering/prices.js';
 import { recordBatcherOf } from '../ledger/metering/record-batch.js';
+import { keepUnattributed, membersOfClientUsers, recordAttributed } from '../ledger/metering/unattributed.js';
 import { claudeCodeUsageOf, type ClaudeCodeIdentity, type ClaudeCodeUsage, type Rejection } from './claude-code-otlp.js';
 import type { OtlpLogsRequest } from './otlp-logs.js';
 
@@ -32,9 +33,11 @@ export interface IngestOutcome {
   ignored: number;
   /** Events that failed for a reason of ours (the database): the export should be sent again. */
   failed: number;
+  /** api_request events that name nobody, kept unattributed until their user.id is claimed. */
+  unattributed: number;
 }
 
-type Resolved = { memberId: string } | { error: string };
+type Resolved = { memberId: string } | { error: string } | { unattributed: true };
 
 const emailKey = (email: string) => email.toLowerCase();
 
@@ -46,6 +49,7 @@ const emailKey = (email: string) => email.toLowerCase();
  * one). An email of two members, with no account match: ambiguous.
  */
 export async function membersOf(db: Db, orgId: string, identities: ClaudeCodeIdentity[]): Promise<(i: ClaudeCodeIdentity) => Resolved> {
+  const byUserId = await membersOfClientUsers(db, orgId, identities.flatMap((i) => (i.userId ? [i.userId] : [])));
   const emails = [...new Set(identities.flatMap((i) => (i.email ? [emailKey(i.email)] : [])))];
   const accounts = [...new Set(identities.flatMap((i) => (i.accountUuid ? [i.accountUuid] : [])))];
   const rows = emails.length || accounts.length
@@ -60,6 +64,11 @@ export async function membersOf(db: Db, orgId: string, identities: ClaudeCodeIde
     return active.length ? active : found;
   };
   return (identity) => {
+    // Named by nobody: the member who claimed its user.id, else kept unattributed.
+    if (!identity.email && !identity.accountUuid) {
+      const claimed = identity.userId ? byUserId.get(identity.userId) : undefined;
+      return claimed ? { memberId: claimed } : { unattributed: true };
+    }
     const byEmail = identity.email ? preferActive(rows.filter((r) => r.email === emailKey(identity.email!))) : [];
     if (byEmail.length === 1) return { memberId: byEmail[0]!.id };
     const byAccount = identity.accountUuid ? rows.find((r) => r.externalId === identity.accountUuid) : undefined;
@@ -76,12 +85,17 @@ const rejection = (event: ClaudeCodeUsage, reason: string): Rejection =>
 /** Records the api_request events of one export for the org (the API key's). */
 export async function ingestClaudeCodeLogs(db: Db, org: { id: string; slug: string }, request: OtlpLogsRequest, now: Date, log: IngestLog): Promise<IngestOutcome> {
   const mapped = claudeCodeUsageOf(request, now);
-  const outcome: IngestOutcome = { recorded: 0, replayed: 0, rejected: [...mapped.rejected], ignored: mapped.ignored, failed: 0 };
+  const outcome: IngestOutcome = { recorded: 0, replayed: 0, rejected: [...mapped.rejected], ignored: mapped.ignored, failed: 0, unattributed: 0 };
+  const nobody: ClaudeCodeUsage[] = [];
   const memberOf = await membersOf(db, org.id, mapped.usage.map((u) => u.identity));
   const failures: unknown[] = [];
 
   const recordOne = async (event: ClaudeCodeUsage) => {
     const member = memberOf(event.identity);
+    if ('unattributed' in member) {
+      nobody.push(event);
+      return;
+    }
     if ('error' in member) {
       outcome.rejected.push(rejection(event, member.error));
       return;
@@ -90,7 +104,7 @@ export async function ingestClaudeCodeLogs(db: Db, org: { id: string; slug: stri
       await refuseAtBeforePrices(db, event.model, event.at, now);
       // Group commit, as every API record: concurrent events share one transaction.
       // Claude Code's own telemetry: the product is always claude_code.
-      const result = await recordBatcherOf(db).submit({ orgId: org.id, requestId: event.requestId, member: member.memberId, model: event.model, usage: event.usage, at: event.at, product: 'claude_code' }, now);
+      const result = await recordBatcherOf(db).submit({ orgId: org.id, requestId: event.requestId, member: member.memberId, model: event.model, usage: event.usage, at: event.at, product: 'claude_code', ...(event.clientCostNanos !== undefined ? { clientCostNanos: event.clientCostNanos } : {}) }, now);
       if (result.replayed) outcome.replayed++;
       else outcome.recorded++;
       // Kept without a price, as POST /v1/usage/record keeps it: counted once priced.
@@ -107,6 +121,26 @@ export async function ingestClaudeCodeLogs(db: Db, org: { id: string; slug: stri
     }
   };
   await Promise.all(mapped.usage.map(recordOne));
+  if (nobody.length) {
+    try {
+      await keepUnattributed(db, org.id, nobody.map((e) => ({
+        requestId: e.requestId, model: e.model, usage: e.usage, at: e.at,
+        ...(e.sessionId ? { sessionId: e.sessionId } : {}), ...(e.identity.userId ? { clientUserId: e.identity.userId } : {}),
+        ...(e.clientCostNanos !== undefined ? { clientCostNanos: e.clientCostNanos } : {}),
+      })), now);
+      outcome.unattributed = nobody.length;
+      // A user.id claimed while this export was on its way: its events are the member's now.
+      const userIds = [...new Set(nobody.flatMap((e) => (e.identity.userId ? [e.identity.userId] : [])))];
+      if ((await membersOfClientUsers(db, org.id, userIds)).size) await recordAttributed(db, org.id, userIds, now);
+      log.warn(
+        { org: org.slug, unattributed: nobody.length, userIds },
+        `claude code telemetry: ${nobody.length} api_request event(s) name nobody (no user.email or user.account_uuid): kept unattributed until their user.id is claimed (docs/integrations.md)`,
+      );
+    } catch (err) {
+      outcome.failed += nobody.length;
+      failures.push(err);
+    }
+  }
 
   if (outcome.rejected.length) {
     log.warn(

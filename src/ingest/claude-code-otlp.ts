@@ -15,6 +15,7 @@
 // cost_usd is Claude Code's own estimate and is never used for money: the price book
 // prices the tokens.
 import { createHash } from 'node:crypto';
+import { scaledDecimal } from '../domain/litellm-map.js';
 import type { MessagesUsage } from '../domain/pricing.js';
 import { attributeOf, scalarOf, type OtlpAnyValue, type OtlpKeyValue, type OtlpLogRecord, type OtlpLogsRequest } from './otlp-logs.js';
 
@@ -26,6 +27,8 @@ export interface ClaudeCodeIdentity {
   email?: string;
   /** user.account_uuid: matched against the member's externalId when no email matches. */
   accountUuid?: string;
+  /** user.id: a hash of the device; a member's once they claim it (or an owner maps it). */
+  userId?: string;
 }
 
 export interface ClaudeCodeUsage {
@@ -33,11 +36,13 @@ export interface ClaudeCodeUsage {
   requestId: string;
   identity: ClaudeCodeIdentity;
   model: string;
-  usage: Required<Pick<MessagesUsage, 'input_tokens' | 'output_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens'>>;
+  usage: Required<Pick<MessagesUsage, 'input_tokens' | 'output_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens'>> & Pick<MessagesUsage, 'speed'>;
   at: Date;
   sessionId?: string;
   /** Claude Code's estimate (cost_usd), for logs only: never used for money. */
   reportedCostUsd?: number;
+  /** The same in nano-dollars, compared with ours (a difference is flagged), never billed. */
+  clientCostNanos?: bigint;
 }
 
 export interface Rejection {
@@ -49,6 +54,10 @@ export interface Rejection {
   /** What a replay through POST /v1/usage/record needs, when the event got that far. */
   usage?: ClaudeCodeUsage['usage'];
   at?: Date;
+  sessionId?: string;
+  /** Claude Code's user.id: a hash of the device, not a person. */
+  userId?: string;
+  reportedCostUsd?: number;
 }
 
 export interface MappedEvents {
@@ -147,6 +156,28 @@ function standard(record: OtlpLogRecord, resource: OtlpKeyValue[] | undefined, k
   return v === undefined ? undefined : String(v);
 }
 
+/**
+ * The speed as the Messages API names it, priced by the same speed rows as
+ * POST /v1/usage/record: Claude Code says "normal" for the API's "standard".
+ */
+export function speedOf(v: unknown): string | undefined {
+  const s = cleanText(typeof v === 'string' ? v.trim().toLowerCase() : undefined, 100);
+  return s === 'normal' ? 'standard' : s;
+}
+
+/**
+ * Claude Code's own cost in nano-dollars: cost_usd as the decimal its shortest text
+ * writes (it comes as a double), else cost_usd_micros. Only compared, never billed.
+ */
+export function clientCostOf(usd: unknown, micros: unknown): bigint | undefined {
+  if (typeof usd === 'number' && Number.isFinite(usd) && usd >= 0) {
+    const exact = scaledDecimal(String(usd), 9);
+    return exact ?? BigInt(Math.round(usd * 1e9));
+  }
+  const m = typeof micros === 'number' ? micros : typeof micros === 'string' && /^\d{1,15}$/.test(micros) ? Number(micros) : NaN;
+  return Number.isSafeInteger(m) && m >= 0 ? BigInt(m) * 1000n : undefined;
+}
+
 /** One api_request log record as a usage record, or why it cannot be one. */
 export function mapApiRequest(record: OtlpLogRecord, resource: OtlpKeyValue[] | undefined, now: Date): { usage: ClaudeCodeUsage } | { rejected: Rejection } {
   const rawSession = standard(record, resource, 'session.id');
@@ -155,14 +186,15 @@ export function mapApiRequest(record: OtlpLogRecord, resource: OtlpKeyValue[] | 
   const identity: ClaudeCodeIdentity = {};
   const email = cleanText(standard(record, resource, 'user.email')?.trim(), 320);
   const accountUuid = cleanText(standard(record, resource, 'user.account_uuid')?.trim(), 200);
+  const userId = cleanText(standard(record, resource, 'user.id')?.trim(), 200);
   if (email) identity.email = email;
   if (accountUuid) identity.accountUuid = accountUuid;
+  if (userId) identity.userId = userId;
   const rawModel = scalarOf(attributeOf(record.attributes, 'model'));
   const model = cleanText(typeof rawModel === 'string' ? rawModel.trim() : undefined, 200);
   const reject = (reason: string) => ({ rejected: { requestId, reason, identity, ...(model ? { model } : {}) } });
 
   if (!model) return reject(rawModel === undefined ? 'model is missing' : 'model is not a model id (1 to 200 characters, no control characters)');
-  if (!email && !accountUuid) return reject('names nobody: neither user.email nor user.account_uuid is set (is Claude Code signed in?)');
   const counts = {
     input_tokens: countOf(record.attributes, 'input_tokens'),
     output_tokens: countOf(record.attributes, 'output_tokens'),
@@ -176,20 +208,27 @@ export function mapApiRequest(record: OtlpLogRecord, resource: OtlpKeyValue[] | 
   if (at.getTime() - now.getTime() > MAX_FUTURE_MS) return reject(`event.timestamp (${at.toISOString()}) is more than 5 minutes in the future`);
   const value = (c: Count) => (c as { value: number }).value;
   const cost = scalarOf(attributeOf(record.attributes, 'cost_usd'));
+  const clientCostNanos = clientCostOf(cost, scalarOf(attributeOf(record.attributes, 'cost_usd_micros')));
+  const speed = speedOf(scalarOf(attributeOf(record.attributes, 'speed')));
+  const usage = {
+    input_tokens: value(counts.input_tokens),
+    output_tokens: value(counts.output_tokens),
+    cache_read_input_tokens: value(counts.cache_read_input_tokens),
+    cache_creation_input_tokens: value(counts.cache_creation_input_tokens),
+    ...(speed ? { speed } : {}),
+  };
+  // An event that names nobody (no user.email nor user.account_uuid) is still usage: the
+  // ingest matches its user.id to a member who claimed it, or keeps it unattributed.
   return {
     usage: {
       requestId,
       identity,
       model,
-      usage: {
-        input_tokens: value(counts.input_tokens),
-        output_tokens: value(counts.output_tokens),
-        cache_read_input_tokens: value(counts.cache_read_input_tokens),
-        cache_creation_input_tokens: value(counts.cache_creation_input_tokens),
-      },
+      usage,
       at,
       ...(sessionId ? { sessionId } : {}),
       ...(typeof cost === 'number' && Number.isFinite(cost) ? { reportedCostUsd: cost } : {}),
+      ...(clientCostNanos !== undefined ? { clientCostNanos } : {}),
     },
   };
 }

@@ -20,6 +20,7 @@ describe('npm run build', () => {
     expect(existsSync(join(outDir, 'src/main.js'))).toBe(true);
     expect(existsSync(join(outDir, 'workflows/index.js'))).toBe(true);
     expect(existsSync(join(outDir, 'prisma/migrations/20261127000000_init/migration.sql'))).toBe(true);
+    expect(existsSync(join(outDir, 'prisma/price-map/litellm-anthropic.json'))).toBe(true);
 
     const child = spawn(process.execPath, [join(outDir, 'src/main.js')], {
       cwd: work,
@@ -42,6 +43,8 @@ describe('npm run build', () => {
       expect(health).toMatchObject({ status: 'ok', database: 'pglite' });
       const spec = await (await fetch(`${url}/openapi.json`)).json();
       expect(Object.keys(spec.paths)).toContain('/v1/usage/record');
+      // The seeded book came from the pinned map the build carries.
+      expect(output).toMatch(/price book: pinned map litellm \S+: \d+ model\(s\) added \(.*claude-opus-4-8/);
     } finally {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

@@ -65,18 +65,28 @@ type ExportResult = Parameters<Parameters<LogRecordExporter['export']>[1]>[0];
 const SUCCESS = 0; // ExportResultCode.SUCCESS (@opentelemetry/core)
 
 describe('mapping Claude Code api_request events', () => {
-  it('maps model, tokens, time and identity; cost_usd is kept for the log only', () => {
+  it('maps model, tokens, time and identity; cost_usd is kept to compare with ours, never billed', () => {
     const { usage, rejected, ignored } = claudeCodeUsageOf(exportOf([apiRequest({})]), NOW);
     expect({ rejected, ignored }).toEqual({ rejected: [], ignored: 0 });
     expect(usage).toEqual([{
       requestId: expect.stringMatching(new RegExp(`^otel:${SESSION}:[0-9a-f]{32}$`)),
-      identity: { email: 'Alice@Example.com', accountUuid: 'acct-alice' },
+      identity: { email: 'Alice@Example.com', accountUuid: 'acct-alice', userId: 'device-1' },
       model: 'claude-sonnet-4-5',
       usage: { input_tokens: 1200, output_tokens: 800, cache_read_input_tokens: 30000, cache_creation_input_tokens: 2000 },
       at: new Date('2026-11-15T11:00:00.000Z'),
       sessionId: SESSION,
       reportedCostUsd: 0.0321,
+      clientCostNanos: 32_100_000n,
     }]);
+  });
+
+  it('reads speed as the Messages API names it ("normal" is standard) and Claude Code\'s cost exactly, from cost_usd or cost_usd_micros', () => {
+    const speedOf = (v: string) => claudeCodeUsageOf(exportOf([apiRequest({ speed: str(v) })]), NOW).usage[0]!.usage.speed;
+    expect([speedOf('normal'), speedOf('fast'), speedOf('Standard')]).toEqual(['standard', 'fast', 'standard']);
+    const micros = apiRequest({ cost_usd_micros: int(16623) });
+    micros.attributes = micros.attributes.filter((a) => a.key !== 'cost_usd');
+    expect(claudeCodeUsageOf(exportOf([micros]), NOW).usage[0]!.clientCostNanos).toBe(16_623_000n);
+    expect(claudeCodeUsageOf(exportOf([apiRequest({ cost_usd: { doubleValue: 0.016765000000000002 } })]), NOW).usage[0]!.clientCostNanos).toBe(16_765_000n);
   });
 
   it('reads counts sent as strings or integral doubles, and cache counts that are absent as 0', () => {
@@ -121,7 +131,7 @@ describe('mapping Claude Code api_request events', () => {
     record.attributes = record.attributes.filter((a) => !['user.email', 'user.account_uuid', 'event.timestamp'].includes(a.key));
     const resource = { 'service.name': str('claude-code'), 'user.email': str('bob@example.com') };
     const [u] = claudeCodeUsageOf(exportOf([record], resource), NOW).usage;
-    expect(u!.identity).toEqual({ email: 'bob@example.com' });
+    expect(u!.identity).toEqual({ email: 'bob@example.com', userId: 'device-1' });
     expect(u!.at).toEqual(new Date('2026-11-15T11:00:00Z'));
     // A time sent as a JSON number, past 2^53 as nanoseconds are, is taken too.
     const [n] = claudeCodeUsageOf(exportOf([{ ...record, timeUnixNano: 1794740460000000000 }], resource), NOW).usage;
@@ -139,7 +149,6 @@ describe('mapping Claude Code api_request events', () => {
     const cases: [unknown, RegExp][] = [
       [without('model'), /model is missing/],
       [apiRequest({ model: str('bad\u0000model') }), /model is not a model id/],
-      [nobody, /names nobody/],
       [without('input_tokens'), /input_tokens is missing/],
       [apiRequest({ output_tokens: int(-1) }), /output_tokens \(-1\) is not a token count/],
       [apiRequest({ output_tokens: { doubleValue: 1.5 } }), /output_tokens \(1.5\) is not a token count/],
@@ -148,6 +157,9 @@ describe('mapping Claude Code api_request events', () => {
       [apiRequest({ 'event.timestamp': str('2026-11-15T12:06:00Z') }), /more than 5 minutes in the future/],
       [{ ...without('event.timestamp'), timeUnixNano: undefined, observedTimeUnixNano: undefined }, /has no time/],
     ];
+    // One that names nobody is no rejection: it is usage, matched by its user.id or kept unattributed.
+    const kept = mapApiRequest(otlpLogsRequest.parse({ resourceLogs: [{ scopeLogs: [{ logRecords: [nobody] }] }] }).resourceLogs![0]!.scopeLogs![0]!.logRecords![0]!, undefined, NOW);
+    expect('usage' in kept && kept.usage.identity).toEqual({ userId: 'device-1' });
     for (const [record, reason] of cases) {
       const mapped = mapApiRequest(otlpLogsRequest.parse({ resourceLogs: [{ scopeLogs: [{ logRecords: [record] }] }] }).resourceLogs![0]!.scopeLogs![0]!.logRecords![0]!, undefined, NOW);
       expect('rejected' in mapped ? mapped.rejected.reason : 'mapped').toMatch(reason);
@@ -214,9 +226,9 @@ describe.each(BACKENDS)('ingesting into the ledger on $kind', ({ open }) => {
       apiRequest({ 'user.email': str('carol@personal.example'), 'user.account_uuid': str('acct-carol'), 'event.timestamp': str('2026-11-15T11:02:00Z') }),
     ]);
     const first = await ingestClaudeCodeLogs(db, { id: org.orgId, slug: org.slug }, batch, NOW, log);
-    expect(first).toEqual({ recorded: 3, replayed: 0, rejected: [], ignored: 0, failed: 0 });
+    expect(first).toEqual({ recorded: 3, replayed: 0, rejected: [], ignored: 0, failed: 0, unattributed: 0 });
     const again = await ingestClaudeCodeLogs(db, { id: org.orgId, slug: org.slug }, batch, NOW, log);
-    expect(again).toEqual({ recorded: 0, replayed: 3, rejected: [], ignored: 0, failed: 0 });
+    expect(again).toEqual({ recorded: 0, replayed: 3, rejected: [], ignored: 0, failed: 0, unattributed: 0 });
     const events = await eventsOf(org.orgId);
     const byId = new Map((await db.member.findMany({ where: { orgId: org.orgId } })).map((m) => [m.id, m.externalId]));
     expect(events.map((e) => [byId.get(e.memberId), e.model, e.inputTokens, e.outputTokens, e.cacheReadTokens, e.cacheWrite5mTokens, e.cacheWrite1hTokens, String(e.costNanos)])).toEqual([
@@ -261,7 +273,7 @@ describe.each(BACKENDS)('ingesting into the ledger on $kind', ({ open }) => {
     expect(line.obj.events).toEqual(expect.arrayContaining([
       // Everything a replay through POST /v1/usage/record needs, once the member is fixed.
       expect.objectContaining({
-        identity: { email: 'stranger@example.com', accountUuid: 'acct-stranger' }, model: 'claude-sonnet-4-5', requestId: expect.stringMatching(/^otel:/),
+        identity: { email: 'stranger@example.com', accountUuid: 'acct-stranger', userId: 'device-1' }, model: 'claude-sonnet-4-5', requestId: expect.stringMatching(/^otel:/),
         usage: { input_tokens: 1200, output_tokens: 800, cache_read_input_tokens: 30000, cache_creation_input_tokens: 2000 }, at: new Date('2026-11-15T11:03:00Z'),
       }),
     ]));
@@ -439,7 +451,7 @@ describe('Claude Code exporting to the API (real OpenTelemetry exporters, PGlite
     // The exporter understood the answer (JSON or protobuf) as a partial success ...
     expect(diagWarnings).toEqual([expect.stringMatching(/^Received Partial Success response: \{"rejectedLogRecords":"?1"?,"errorMessage":"1 claude_code.api_request event\(s\) not recorded: no member matches user.email 'mallory@elsewhere.example' or user.account_uuid 'acct-mallory' \(as externalId\)"\}$/)]);
     // ... and the service logged the event it could not record.
-    expect(serverLog).toEqual([expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ org: org.slug, rejected: 1, recorded: 2, events: [expect.objectContaining({ identity: { email: 'mallory@elsewhere.example', accountUuid: 'acct-mallory' } })] }) })]);
+    expect(serverLog).toEqual([expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ org: org.slug, rejected: 1, recorded: 2, events: [expect.objectContaining({ identity: expect.objectContaining({ email: 'mallory@elsewhere.example', accountUuid: 'acct-mallory' }) })] }) })]);
 
     // The same batch again (a retry, a collector's queue): accepted, nothing counted twice.
     const again = await exporter.resend(exporter.batches[0]!);

@@ -24,6 +24,7 @@ const INSTALL = "pip install 'litellm[proxy]' anthropic";
 // LiteLLM imports a lot: it starts in about 10 s on two busy cores. This only stops a wedged one.
 const PROXY_READY_WITHIN_MS = 150_000;
 const SNAPSHOT = 'claude-haiku-4-5-20251001';
+const UNPRICED = 'claude-next-unpriced-9';
 
 // What the stand-in answers, per test: distinct counts show which request was recorded.
 const USAGE_CREATE = { input_tokens: 1200, output_tokens: 800, cache_read_input_tokens: 30000, cache_creation_input_tokens: 2000, cache_creation: { ephemeral_5m_input_tokens: 1500, ephemeral_1h_input_tokens: 500 }, service_tier: 'standard' };
@@ -255,7 +256,8 @@ beforeAll(async () => {
       model: anthropic/claude-haiku-4-5
       api_base: ${standIn.url}
       api_key: sk-ant-standin`;
-  await writeFile(path.join(dir, 'config.yaml'), `model_list:${model('claude-haiku-4-5')}${model(SNAPSHOT)}
+  // And a name the price book has no price for (docs/integrations.md: the hook's 429).
+  await writeFile(path.join(dir, 'config.yaml'), `model_list:${model('claude-haiku-4-5')}${model(SNAPSHOT)}${model(UNPRICED)}
 router_settings:
   num_retries: 1
   retry_after: 0
@@ -397,6 +399,16 @@ describe('a LiteLLM proxy with the extra usage hook, driven by the Anthropic SDK
     expect(standIn.calls.length).toBe(before);
     expect(authorizesOf('carol').length - authorizedBefore).toBe(1);
     expect(await scratch.db.prisma.usageEvent.count({ where: { member: { externalId: 'carol' } } })).toBe(1); // the earlier one only
+  });
+
+  it('refuses a model without a price with 429 rate_limit_error and reason model_unpriced; the model is never called', { timeout: 120_000 }, async () => {
+    const before = standIn.calls.length;
+    const [result] = await sdk([{ kind: 'create', key: 'sk-alice', model: UNPRICED }]);
+    expect(result).toMatchObject({ ok: false, status: 429, error: 'RateLimitError', retryCount: 0 });
+    const refused = result as Extract<SdkResult, { ok: false }>;
+    expect(refused.message).toContain(`Extra usage refused for member 'alice': model_unpriced.`);
+    expect(refused.body.error).toMatchObject({ type: 'rate_limit_error', provider_specific_fields: { extra_usage: { reason: 'model_unpriced' } } });
+    expect(standIn.calls.length).toBe(before);
   });
 
   it('meters a shared key by the member header, and refuses it when it names nobody', { timeout: 120_000 }, async () => {

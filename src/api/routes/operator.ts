@@ -9,6 +9,8 @@ import { API_KEY_SCOPES, issueApiKey, listApiKeys, revokeApiKey } from '../../le
 import { invalid } from '../../ledger/errors.js';
 import { backDatingRefusal, forgetPrices, modifierBackDatingRefusal } from '../../ledger/metering/prices.js';
 import { listUnpricedUsage, priceUnpricedUsage } from '../../ledger/metering/unpriced.js';
+import { importPriceMap } from '../../ledger/metering/price-import.js';
+import { listClientCostDifferences } from '../../ledger/reports/client-cost.js';
 import { addModelAlias, listModelAliases, listModelFamilies, refuseAliasAsFamily } from '../../ledger/metering/models.js';
 import { orgDocumentSchema } from '../../ledger/settings/org-document.js';
 import { provisionOrg } from '../../ledger/settings/provisioning.js';
@@ -77,6 +79,26 @@ const unpricedResponse = z.object({
     eventId: z.string(), org: z.string(), memberId: z.string(), member: z.string(), requestId: z.string(), model: z.string(), family: z.string(),
     reason: z.string(), at: z.string(), period: z.string(), recordedAt: z.string(), tokens: tokenCounts, flags: z.array(z.string()),
   })),
+});
+const perMillionView = z.object({ input: z.string(), cacheWrite5m: z.string(), cacheWrite1h: z.string(), cacheRead: z.string(), output: z.string() });
+const priceLine = z.object({ family: z.string(), longContextAboveTokens: z.number().int(), effectiveFrom: z.string(), perMillionTokens: perMillionView, was: perMillionView.optional() });
+const importBody = z.object({
+  map: z.string().min(1).max(3_900_000).describe('The text of a model map in LiteLLM\'s format (model_prices_and_context_window.json): its entries whose litellm_provider is "anthropic" are read, each rate as the exact decimal the text writes'),
+  effectiveFrom: isoInstant.optional().describe('When the new rows take effect. Default: now for a model with no price (or its first kept usage, if earlier), a minute from now for a changed rate'),
+  dryRun: z.boolean().default(false).describe('Report the difference and change nothing'),
+}).strict();
+const importResponse = z.object({
+  dryRun: z.boolean(),
+  modelsAdded: z.array(priceLine).describe('Families with no price before'),
+  ratesChanged: z.array(priceLine).describe('A new row from its effective date; was: the rates before'),
+  aliasesAdded: z.array(z.object({ alias: z.string(), family: z.string() })),
+  modifiersAdded: z.array(z.object({ family: z.string(), dimension: z.string(), value: z.string(), effectiveFrom: z.string(), multiplier: z.string().optional(), perThousandRequests: z.string().optional(), was: z.string().optional() })),
+  unchanged: z.number().int().describe('Price tiers already as the map says'),
+  notInMap: z.array(z.string()).describe('Families the book prices that the map does not list (never deleted)'),
+  keptOurs: z.array(z.object({ family: z.string(), longContextAboveTokens: z.number().int() })).describe('Tiers only the book has: kept'),
+  conflicts: z.array(z.string()).describe('What the map says that was not taken, and why'),
+  skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+  pricedUnpriced: z.number().int().describe('Usage kept unpriced that the import priced'),
 });
 const modelsResponse = z.object({ families: z.array(z.object({ family: z.string(), priced: z.boolean(), aliases: z.array(z.string()) })) });
 
@@ -186,6 +208,17 @@ export function operatorRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
+      method: 'POST', url: '/v1/operator/prices/import', tag: 'operator', auth: 'operator',
+      summary: 'Import LiteLLM\'s model map: models, tiers, aliases and fees the book lacks are added, a changed rate is a new row from its effective date, nothing is deleted or overwritten (the same map twice changes nothing). All or nothing',
+      body: importBody, response: importResponse,
+      refusals: { 422: 'The map is not JSON, has no Anthropic entry, or a rate is negative or not a number (named); or a changed rate would take effect less than a minute ahead. Nothing is imported' },
+      async handler({ body }) {
+        return importPriceMap(deps.db, body.map, {
+          dryRun: body.dryRun, now: deps.now(), field: 'map', ...(body.effectiveFrom ? { effectiveFrom: new Date(body.effectiveFrom) } : {}),
+        });
+      },
+    }),
+    defineRoute({
       method: 'GET', url: '/v1/operator/models', tag: 'operator', auth: 'operator',
       summary: 'Model families: each one the price book or an alias names, whether it has a price, and its aliases',
       response: modelsResponse,
@@ -232,6 +265,25 @@ export function operatorRoutes(deps: ApiDeps) {
       response: unpricedResponse,
       async handler({ query }) {
         return listUnpricedUsage(deps.db, { family: query.family, limit: query.limit });
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/operator/usage/cost-differences', tag: 'operator', auth: 'operator',
+      summary: 'Usage whose client said another cost than ours beyond rounding (flagged cost_differs_from_client, e.g. Claude Code\'s cost_usd for a 1-hour cache write its telemetry does not tell apart), newest first. Charged at our price',
+      query: z.object({
+        org: text(100).optional().describe('Only this organisation (its slug)'),
+        limit: z.coerce.number().int().min(1).max(1000).default(100),
+      }),
+      response: z.object({
+        events: z.array(z.object({
+          eventId: z.string(), org: z.string(), memberId: z.string(), member: z.string(), requestId: z.string(), model: z.string(), family: z.string(),
+          at: z.string(), period: z.string(), cost: z.string().describe('What we charged'), clientCost: z.string().describe('What the client said'), difference: z.string().describe('clientCost - cost'), tokens: tokenCounts,
+        })),
+      }),
+      refusals: { 404: 'No organisation has this slug' },
+      async handler({ query }) {
+        const orgId = query.org ? (await orgBySlug(query.org)).id : undefined;
+        return { events: await listClientCostDifferences(deps.db, { ...(orgId ? { orgId } : {}), limit: query.limit }) };
       },
     }),
     defineRoute({

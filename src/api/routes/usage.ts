@@ -95,8 +95,8 @@ const recordResponse = z.object({
   unpricedReason: z.enum(['model_unpriced', 'fee_unpriced', 'modifier_unpriced']).optional()
     .describe('Why it is unpriced (priced: false only): no price for the model, for a fee it calls for (web search or fetch), or for its service tier, inference geography or speed'),
   cost: z.string(), included: z.string(), extra: z.string(), memberMonthToDateExtra: z.string(), balance: z.string().optional(),
-  flags: z.array(z.enum(['cache_breakdown_mismatch', 'fallback_price', 'priced_late', 'over_product_cap'])).optional()
-    .describe('cache_breakdown_mismatch: cache_creation did not add up to cache_creation_input_tokens (the total was billed, docs/api.md); fallback_price: priced at the org\'s unknownModelFallback family; priced_late: priced after it was recorded; over_product_cap: its extra usage took the member past their cap on its product (counted in full all the same)'),
+  flags: z.array(z.enum(['cache_breakdown_mismatch', 'fallback_price', 'priced_late', 'over_product_cap', 'cost_differs_from_client'])).optional()
+    .describe('cache_breakdown_mismatch: cache_creation did not add up to cache_creation_input_tokens (the total was billed, docs/api.md); fallback_price: priced at the org\'s unknownModelFallback family; priced_late: priced after it was recorded; over_product_cap: its extra usage took the member past their cap on its product (counted in full all the same); cost_differs_from_client: the client\'s own cost (Claude Code telemetry\'s cost_usd) differs from ours by more than $0.000001'),
   overHold: z.object({ held: z.string(), excess: z.string() }).optional()
     .describe('Reservation mode: the request cost more than its hold; all of it is counted, and the excess is reported (outbox reservation_exceeded, GET /metrics)'),
 });

@@ -6,7 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { text } from '../../domain/fields.js';
 import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../../domain/requests.js';
+import { actorLabel } from '../../ledger/actors.js';
 import { loadOrg } from '../../ledger/limits-state.js';
+import { attributeClientUser } from '../../ledger/metering/unattributed.js';
 import { memberUsageView, type MemberUsageView } from '../../ledger/metering/member-usage.js';
 import { whenText } from '../../notify/email-format.js';
 import type { ConsoleDeps } from '../deps.js';
@@ -43,6 +45,7 @@ function nextText(v: MemberUsageView, tz: string): Html {
 }
 
 const askForm = z.object({ note: text(500, { min: 0, multiline: true }).optional() });
+const claimForm = z.object({ userId: text(200) });
 
 async function renderMe(deps: ConsoleDeps, ctx: PageContext, state: { errors?: FieldErrors; saved?: string } = {}): Promise<Html> {
   const org = await loadOrg(deps.db, ctx.viewer.org.id);
@@ -50,6 +53,7 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, state: { errors?: F
   const tz = org.timezone;
   const errors = new ErrorSlots(state.errors);
   const sent = state.saved === 'request' || v.requestOpen;
+  const claims = await deps.db.claudeCodeUser.findMany({ where: { orgId: org.id, memberId: ctx.viewer.member.id }, orderBy: { createdAt: 'asc' } });
   const request = sent
     ? html`<p class="notice" role="status" data-testid="request-sent">Request sent to admin. You will hear back in chat or by email.</p>`
     : v.canRequestExtraUsage
@@ -71,7 +75,15 @@ ${v.caps.map((c) => c.scope === 'balance'
   ? html`<tr><th scope="row">${c.label}</th><td class="num" colspan="2">${money(c.spent)} left</td><td>${c.reached ? 'Used up' : 'Available'}</td></tr>`
   : html`<tr><th scope="row">${c.label}</th><td class="num">${money(c.spent)}</td><td class="num">${money(c.cap)}</td><td>${c.reached ? 'Reached' : 'Below'}</td></tr>`)}
 </tbody></table></section>
-${v.plan === 'enterprise' ? html`<section class="card" aria-labelledby="h-ask"><h2 id="h-ask">More usage</h2>${request}</section>` : ''}`,
+${v.plan === 'enterprise' ? html`<section class="card" aria-labelledby="h-ask"><h2 id="h-ask">More usage</h2>${request}</section>` : ''}
+<section class="card" aria-labelledby="h-claude-code"><h2 id="h-claude-code">Your Claude Code</h2>
+${state.saved === 'claude-code' ? html`<p class="notice" role="status" data-testid="claude-code-claimed">Claimed: the usage it reported is yours now, and so is its usage from now on.</p>` : ''}
+<p class="muted">Claude Code signed in with an API key reports usage without your name. Claim it by its user id: run <code>jq -r .userID ~/.claude.json</code> on each machine you use it on.</p>
+${claims.length ? html`<p data-testid="claude-code-users">Yours: ${claims.map((c) => html`<code>${c.clientUserId}</code> `)}</p>` : ''}
+<form method="post" action="/me/claude-code">${csrfField(ctx.csrf)}
+<label for="${fieldId('claim.userId')}">Claude Code user id</label>
+<input id="${fieldId('claim.userId')}" name="userId" size="70"${errors.attrs('claim.userId')}>${errors.text('claim.userId')}
+<button type="submit">Claim</button></form></section>`,
   });
 }
 
@@ -81,6 +93,21 @@ export function memberPage(app: FastifyInstance, deps: ConsoleDeps) {
     if (!ctx) return reply;
     const saved = (request.query as { saved?: unknown }).saved;
     return sendPage(reply, await renderMe(deps, ctx, { saved: typeof saved === 'string' ? saved : undefined }));
+  });
+
+  app.post('/me/claude-code', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    return runForm(reply, ctx, {
+      field: 'claim.userId',
+      back: withSaved('/me', 'claude-code'),
+      action: async () => {
+        const v = parseForm(claimForm, request.body, 'claim.');
+        const m = ctx.viewer.member;
+        await attributeClientUser(deps.db, ctx.viewer.org.id, v.userId.trim(), m.id, actorLabel({ ...m, via: 'console' }), deps.now());
+      },
+      rerender: (errors) => renderMe(deps, ctx, { errors }),
+    });
   });
 
   app.post('/me/request', { preHandler: app.csrfProtection }, async (request, reply) => {

@@ -104,7 +104,10 @@ ${linesTable('Spend by model', 'models', r.models.map((m) => ({ label: m.model, 
 </section>
 <section class="card" aria-labelledby="h-products"><h2 id="h-products">By product</h2>
 ${linesTable('Spend by product', 'products', r.products.map((p) => ({ label: productLabel(p.product), id: p.product, line: p })), 'No usage this month.')}
-</section>`;
+</section>${r.clientCostDifferences.events > 0 ? html`
+<section class="card" aria-labelledby="h-client-cost"><h2 id="h-client-cost">Costs Claude Code puts otherwise</h2>
+<p data-testid="client-cost-differences"><strong>${r.clientCostDifferences.events}</strong> request(s) this month were charged <strong>$${r.clientCostDifferences.cost}</strong>, where Claude Code's own cost says <strong>$${r.clientCostDifferences.clientCost}</strong> (flagged cost_differs_from_client). Claude Code's telemetry does not say whether a cache write was kept for 5 minutes or an hour, and is priced as 5 minutes; route Claude Code through the gateway to be charged exactly.</p>
+</section>` : ''}`;
   return { page: layout({ title: 'Spend', viewer: ctx.viewer, csrf: ctx.csrf, current: '/spend', body }), status: asked.error ? 400 : 200 };
 }
 

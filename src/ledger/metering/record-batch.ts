@@ -23,7 +23,7 @@ import { productSpendSubject } from '../../domain/products.js';
 import { productCapIn, productCapsOf, requireKnownProduct } from './products.js';
 import { repeatedWithDifferentBody, requestOfAnotherMember } from '../requests/request-owner.js';
 import { afterUnpriced, bodyHashOf, extrasColumns, flagsOrNull, overProductCap, recordUsage, replayedAnswer, type RecordInput, type RecordResponse, type RecordResult } from './record.js';
-import { priceUsage, reasonText, type EventFlag, type UsagePrice } from './usage-pricing.js';
+import { priceUsage, reasonText, withClientCost, type EventFlag, type UsagePrice } from './usage-pricing.js';
 
 interface Prepared {
   input: RecordInput;
@@ -114,7 +114,7 @@ export class RecordBatcher {
     // An org-defined product must be declared (from this process's copy when it knows the name).
     await requireKnownProduct(this.db, input.orgId, input.product);
     // The org's fallback family is asked for only when the model has no price (rare).
-    const price = await priceUsage(this.db, input.model, at, now, input.usage, async () => (await orgSnapshot(this.db, input.orgId)).unknownModelFallback);
+    const price = withClientCost(await priceUsage(this.db, input.model, at, now, input.usage, async () => (await orgSnapshot(this.db, input.orgId)).unknownModelFallback), input.clientCostNanos);
     const result = await new Promise<RecordResult>((resolve, reject) => {
       this.queue.push({ input, hash: bodyHashOf(input), at, tokens: price.tokens, price, cost: price.priced ? price.cost : 0n, now, resolve, reject });
       if (this.workers < this.maxWorkers) {
@@ -511,10 +511,10 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       `INSERT INTO "UsageEvent" ("orgId", "memberId", "requestId", "bodyHash", "model", "priceEntryId", "occurredAt", "period",
          "inputTokens", "cacheWrite5mTokens", "cacheWrite1hTokens", "cacheReadTokens", "outputTokens",
          "costNanos", "includedNanos", "extraNanos", "response", "createdAt", "family", "flags", "id",
-         "webSearchRequests", "webFetchRequests", "serviceTier", "inferenceGeo", "speed", "priceModifierIds", "product")
+         "webSearchRequests", "webFetchRequests", "serviceTier", "inferenceGeo", "speed", "priceModifierIds", "product", "clientCostNanos")
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamp[], $8::text[],
          $9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::bigint[], $15::bigint[], $16::bigint[], $17::jsonb[], $18::timestamp[],
-         $19::text[], $20::jsonb[], $21::text[], $22::int[], $23::int[], $24::text[], $25::text[], $26::text[], $27::jsonb[], $28::text[])`,
+         $19::text[], $20::jsonb[], $21::text[], $22::int[], $23::int[], $24::text[], $25::text[], $26::text[], $27::jsonb[], $28::text[], $29::bigint[])`,
       [
         e.map(({ p }) => p.item.input.orgId), e.map(({ p }) => p.memberId), e.map(({ p }) => p.item.input.requestId), e.map(({ p }) => p.item.hash),
         e.map(({ p }) => p.item.input.model), e.map(({ p }) => (p.item.price.priced ? p.item.price.tier.id : null)), e.map(({ p }) => utc(p.item.at)), e.map(({ p }) => p.period),
@@ -525,6 +525,20 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
         e.map(({ p }) => { const f = flagsOrNull(p.flags ?? p.item.price.flags); return f ? JSON.stringify(f) : null; }), e.map(({ p }) => p.eventId),
         ...extrasArrays(e.map(({ p }) => p.item.price)),
         e.map(({ p }) => p.item.input.product ?? null),
+        e.map(({ p }) => (p.item.input.clientCostNanos === undefined ? null : String(p.item.input.clientCostNanos))),
+      ],
+    );
+  }
+  // Events whose client said another cost: listed for the operator and the Spend report.
+  const differing = events.filter(({ p }) => p.item.price.priced && p.item.input.clientCostNanos !== undefined && (p.flags ?? []).includes('cost_differs_from_client'));
+  if (differing.length) {
+    await tx.query(
+      `INSERT INTO "ClientCostDifference" ("usageEventId", "orgId", "memberId", "requestId", "model", "period", "occurredAt", "costNanos", "clientCostNanos", "createdAt")
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamp[], $8::bigint[], $9::bigint[], $10::timestamp[])`,
+      [
+        differing.map(({ p }) => p.eventId), differing.map(({ p }) => p.item.input.orgId), differing.map(({ p }) => p.memberId), differing.map(({ p }) => p.item.input.requestId),
+        differing.map(({ p }) => p.item.input.model), differing.map(({ p }) => p.period), differing.map(({ p }) => utc(p.item.at)), differing.map(({ p }) => String(p.item.cost)),
+        differing.map(({ p }) => String(p.item.input.clientCostNanos)), differing.map(({ p }) => utc(p.item.now)),
       ],
     );
   }

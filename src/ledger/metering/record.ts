@@ -23,7 +23,7 @@ import { appendEvents } from '../outbox.js';
 import { inTransaction, isOutOfRange, isUniqueViolation, type Tx } from '../transactions.js';
 import { lockHoldOf, releaseHold, type OpenHold } from './reservations.js';
 import { memberIdOf, repeatedWithDifferentBody, requestOfAnotherMember } from '../requests/request-owner.js';
-import { priceUsage, reasonText, type EventFlag, type UnpricedReason, type UsagePrice } from './usage-pricing.js';
+import { priceUsage, reasonText, withClientCost, type EventFlag, type UnpricedReason, type UsagePrice } from './usage-pricing.js';
 import { priceUnpricedUsage } from './unpriced.js';
 
 export interface RecordInput {
@@ -36,6 +36,8 @@ export interface RecordInput {
   at?: Date;
   /** The product the request came from (claude, claude_code, api, or one the org declared); unset = unspecified. */
   product?: string | null;
+  /** What the client said it cost (Claude Code's cost_usd): kept and compared, never billed. */
+  clientCostNanos?: bigint;
 }
 
 export interface RecordResponse {
@@ -257,7 +259,7 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
   // A removed member's late usage is still theirs, and billed.
   const [org, member] = await Promise.all([loadOrg(db, input.orgId), findMember(db, input.orgId, input.member)]);
   if (!member) throw notFound(`member '${input.member}'`, 'member');
-  const price = await priceUsage(db, input.model, at, now, input.usage, async () => org.unknownModelFallback);
+  const price = withClientCost(await priceUsage(db, input.model, at, now, input.usage, async () => org.unknownModelFallback), input.clientCostNanos);
   const period = periodOf(at, org.timezone);
   const flags = flagsOrNull(price.flags);
 
@@ -281,6 +283,7 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
         id: eventId, orgId: org.id, memberId: member.id, requestId: input.requestId, bodyHash, model: input.model, family: price.family, product: productName,
         occurredAt: at, period, inputTokens: price.tokens.input, cacheWrite5mTokens: price.tokens.cacheWrite5m, cacheWrite1hTokens: price.tokens.cacheWrite1h,
         cacheReadTokens: price.tokens.cacheRead, outputTokens: price.tokens.output, ...(flags ? { flags } : {}),
+        clientCostNanos: input.clientCostNanos ?? null,
       };
       const extras = extrasColumns(price);
       const { priceModifierIds, ...said } = extras;
@@ -317,6 +320,9 @@ export async function recordUsage(db: Db, input: RecordInput, now = new Date()):
       await tx.usageEvent.create({
         data: { ...common, ...said, ...(allFlags.length ? { flags: [...allFlags] } : {}), ...(priceModifierIds ? { priceModifierIds } : {}), priceEntryId: price.tier.id, costNanos: price.cost, includedNanos: counted.includedNanos, extraNanos: counted.extraNanos, response: response as object },
       });
+      if (allFlags.includes('cost_differs_from_client') && input.clientCostNanos !== undefined) {
+        await tx.clientCostDifference.create({ data: { usageEventId: eventId, orgId: org.id, memberId: member.id, requestId: input.requestId, model: input.model, period, occurredAt: at, costNanos: price.cost, clientCostNanos: input.clientCostNanos, createdAt: now } });
+      }
       await appendEvents(tx, org.id, counted.events.concat(over ? [reservationExceeded(member.id, input.requestId, period, over)] : []));
       return { response, replayed: false, ...(over ? { overHold: over } : {}) };
     });

@@ -18,7 +18,7 @@ import { appendEvents } from '../outbox.js';
 import { countCost, lockMember, overProductCap, replayedAnswer, type RecordResponse } from './record.js';
 import { productCapOfMember } from './products.js';
 import { inTransaction } from '../transactions.js';
-import { priceCounts, reasonText, type EventFlag, type Priced } from './usage-pricing.js';
+import { costDiffersFromClient, priceCounts, reasonText, type EventFlag, type Priced } from './usage-pricing.js';
 
 export interface UnpricedView {
   eventId: string;
@@ -157,7 +157,8 @@ async function priceOne(db: Db, eventId: string, price: Priced, now: Date): Prom
     const product = e.product ? { name: e.product, capNanos: await productCapOfMember(tx as unknown as Db, e.orgId, e.product, e.memberId) } : null;
     const counted = await countCost(tx, org, e.memberId, locked, e.period, now, cost, null, now, product);
     const over: EventFlag[] = overProductCap(counted.extraNanos, counted.product) ? ['over_product_cap'] : [];
-    const flags = [...new Set([...((Array.isArray(e.flags) ? e.flags : []) as EventFlag[]), 'priced_late' as const, ...over])];
+    const differs: EventFlag[] = costDiffersFromClient(cost, e.clientCostNanos) ? ['cost_differs_from_client'] : [];
+    const flags = [...new Set([...((Array.isArray(e.flags) ? e.flags : []) as EventFlag[]), 'priced_late' as const, ...over, ...differs])];
     const { unpricedReason: _gone, ...before } = replayedAnswer(e.response, family, false);
     const response: RecordResponse = {
       ...before,
@@ -177,6 +178,9 @@ async function priceOne(db: Db, eventId: string, price: Priced, now: Date): Prom
         ...(price.modifierIds.length ? { priceModifierIds: price.modifierIds } : {}),
       },
     });
+    if (differs.length) {
+      await tx.clientCostDifference.create({ data: { usageEventId: e.id, orgId: e.orgId, memberId: e.memberId, requestId: e.requestId, model: e.model, period: e.period, occurredAt: e.occurredAt, costNanos: cost, clientCostNanos: e.clientCostNanos!, createdAt: now } });
+    }
     await appendEvents(tx, e.orgId, counted.events);
     return response;
   });

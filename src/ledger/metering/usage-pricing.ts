@@ -10,8 +10,27 @@ import {
 import type { Db } from '../../db/client.js';
 import { modifiersFromCache, noPriceAt, priceModifiersFresh, priceModifiersOf, pricesForModel, pricesFromCache, type ModelPrices } from './prices.js';
 
-/** over_product_cap: its extra usage took (or kept) the member's spend on its product past their cap on it. */
-export type EventFlag = 'cache_breakdown_mismatch' | 'fallback_price' | 'priced_late' | 'over_product_cap';
+/**
+ * over_product_cap: its extra usage took (or kept) the member's spend on its product past their cap on it.
+ * cost_differs_from_client: the client's own cost (Claude Code's cost_usd) differs from ours beyond rounding.
+ */
+export type EventFlag = 'cache_breakdown_mismatch' | 'fallback_price' | 'priced_late' | 'over_product_cap' | 'cost_differs_from_client';
+
+/** A client's cost is rounded to the micro-dollar (cost_usd_micros): a difference up to this is rounding. */
+export const CLIENT_COST_TOLERANCE_NANOS = 1_000n;
+
+/** Whether a client's own cost differs from ours beyond rounding. */
+export function costDiffersFromClient(ours: bigint, client: bigint | null | undefined): boolean {
+  if (client === null || client === undefined) return false;
+  const d = ours > client ? ours - client : client - ours;
+  return d > CLIENT_COST_TOLERANCE_NANOS;
+}
+
+/** The price, flagged cost_differs_from_client when priced and the client said otherwise. */
+export function withClientCost(price: UsagePrice, client: bigint | null | undefined): UsagePrice {
+  if (!price.priced || !costDiffersFromClient(price.cost, client)) return price;
+  return { ...price, flags: [...price.flags, 'cost_differs_from_client'] };
+}
 
 /** model_unpriced: no token price for the model; fee_unpriced / modifier_unpriced: a fee or a tier, geography or speed without a row. */
 export type UnpricedReason = 'model_unpriced' | 'fee_unpriced' | 'modifier_unpriced';

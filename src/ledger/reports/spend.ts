@@ -8,6 +8,7 @@
 // number of events. One member's report scans that member's events (the memberId
 // index: one person's month). Exact decimal strings; unpriced usage counts nowhere
 // until priced, as everywhere.
+import { clientCostSummary } from './client-cost.js';
 import type { Db } from '../../db/client.js';
 import { forecastCapDay, localDay, type CapForecast } from '../../domain/forecast.js';
 import { formatUsd, formatUsdOrNull } from '../../domain/money.js';
@@ -201,6 +202,8 @@ async function orgReport(db: Db, org: OrgWithTiers, at: Date, period: string | u
     models: m.models,
     /** As GET /v1/reports/products' `products` (tested equal). */
     products: m.products,
+    /** Usage whose client (Claude Code's cost_usd) said another cost than ours: flagged cost_differs_from_client. */
+    clientCostDifferences: await clientCostSummary(db, org.id, month),
   };
 }
 

@@ -81,6 +81,16 @@ describe('Teams bot over /api/messages (empty credentials)', () => {
     }
   });
 
+  it('lets a member who writes "claude-code <user.id>" claim their Claude Code: its usage kept without a name is theirs', async () => {
+    const { keepUnattributed } = await import('../../../src/ledger/metering/unattributed.js');
+    await keepUnattributed(scratch.db.prisma, orgId, [{ requestId: 'otel:teams-claim-1', clientUserId: 'device-teams-1', model: 'claude-haiku-4-5', usage: { input_tokens: 0, output_tokens: 2_000 }, at: new Date() }], new Date());
+    expect((await h.message(USERS.bob, 'claude-code device-teams-1')).status).toBe(200);
+    const [reply] = await h.connector.waitFor('send', (c) => c.conversationId === personalConversationId(USERS.bob.aadObjectId) && /Claude Code/.test(String(c.body?.text)));
+    expect(String(reply!.body.text)).toContain('Claimed: Claude Code device-teams-1. 1 request(s) it reported without a name are yours now.');
+    const bob = await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'bob' } });
+    expect((await scratch.db.prisma.usageEvent.findMany({ where: { orgId, requestId: 'otel:teams-claim-1' } })).map((e) => e.memberId)).toEqual([bob.id]);
+  });
+
   it('gives owners and admins their extra entries, never members', async () => {
     await h.message(USERS.owner, 'usage');
     const [reply] = await h.connector.waitFor('send', (c) => c.conversationId === personalConversationId(USERS.owner.aadObjectId));

@@ -3,6 +3,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import type { SlackDeps } from '../../deps.js';
 import { identify, idsOf } from '../../identity.js';
 import { handOutSignInLink } from '../../../../src/services/sign-in.js';
+import { claimClaudeCodeFromChat } from '../../../../src/services/claude-code-claim.js';
 import { notLinkedMessage, usageMessage } from '../../surfaces.js';
 
 export const usageCommand = (deps: SlackDeps) => async ({ ack, command, respond, context, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
@@ -16,6 +17,12 @@ export const usageCommand = (deps: SlackDeps) => async ({ ack, command, respond,
   if (command.text.trim().toLowerCase() === 'signin') {
     const link = await handOutSignInLink(deps.db, { orgId: who.org.id, memberId: who.member.id, channel: 'slack', ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }, deps.now());
     await respond({ response_type: 'ephemeral', text: link.instructions });
+    return;
+  }
+  // "/usage claude-code <user.id>": claim the Claude Code whose telemetry names nobody.
+  const [sub, arg] = command.text.trim().split(/\s+/);
+  if (sub?.toLowerCase() === 'claude-code') {
+    await respond({ response_type: 'ephemeral', text: await claimClaudeCodeFromChat(deps.db, { orgId: who.org.id, member: who.member }, arg, 'slack', deps.now()) });
     return;
   }
   await respond({ response_type: 'ephemeral', ...(await usageMessage(deps, who)) });

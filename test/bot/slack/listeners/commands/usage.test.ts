@@ -123,3 +123,22 @@ describe('/usage signin', () => {
     expect(await scratch.db.prisma.signInLink.count()).toBe(before);
   });
 });
+
+describe('/usage claude-code', () => {
+  it('claims the Claude Code user.id for the Slack user\'s member: its usage kept without a name is theirs, once', async () => {
+    const { keepUnattributed } = await import('../../../../../src/ledger/metering/unattributed.js');
+    await keepUnattributed(scratch.db.prisma, orgId, [{ requestId: 'otel:slack-claim-1', clientUserId: 'device-slack-1', model: HAIKU, usage: usageOfCents(3), at: new Date() }], new Date());
+    const claim = async () => {
+      const { responseUrl } = await h.command(USERS.bob, '/usage', 'claude-code device-slack-1');
+      const [reply] = await h.api.waitFor('response_url', (c) => responseUrl.endsWith(c.args.url));
+      return reply!.args as { text: string; response_type: string };
+    };
+    const first = await claim();
+    expect(first).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Claimed: Claude Code device-slack-1. 1 request(s) it reported without a name are yours now.') });
+    const bob = await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'bob' } });
+    expect((await scratch.db.prisma.usageEvent.findMany({ where: { orgId, requestId: 'otel:slack-claim-1' } })).map((e) => [e.memberId, e.costNanos])).toEqual([[bob.id, 30_000_000n]]);
+    h.api.calls.length = 0;
+    expect((await claim()).text).toContain('Already yours');
+    expect(await scratch.db.prisma.usageEvent.count({ where: { orgId, requestId: 'otel:slack-claim-1' } })).toBe(1);
+  });
+});

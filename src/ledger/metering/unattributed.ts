@@ -1,0 +1,129 @@
+// Usage that names nobody (Claude Code telemetry signed in with an API key sends no
+// user.email nor user.account_uuid): kept, never lost, until someone says whose it is.
+// A member claims their Claude Code user.id, or an owner or operator maps it; the kept
+// events are then recorded as that member's through the record path (idempotent on
+// requestId, so each is counted once however often attribution runs), and later events
+// from that user.id are theirs at once.
+import type { Db } from '../../db/client.js';
+import { formatUsd } from '../../domain/money.js';
+import type { MessagesUsage } from '../../domain/pricing.js';
+import { writeAudit } from '../audit.js';
+import { conflict, LedgerError, notFound } from '../errors.js';
+import { findMember } from '../settings/members.js';
+import { inTransaction } from '../transactions.js';
+import { recordUsage } from './record.js';
+
+export interface UnattributedEvent {
+  requestId: string;
+  sessionId?: string;
+  clientUserId?: string;
+  model: string;
+  usage: MessagesUsage;
+  at: Date;
+  clientCostNanos?: bigint;
+}
+
+/** Keeps events that name nobody (the same requestId twice: kept once). Returns how many are new. */
+export async function keepUnattributed(db: Db, orgId: string, events: UnattributedEvent[], now: Date): Promise<number> {
+  if (events.length === 0) return 0;
+  const r = await db.unattributedUsage.createMany({
+    data: events.map((e) => ({
+      orgId, requestId: e.requestId, sessionId: e.sessionId ?? null, clientUserId: e.clientUserId ?? null, model: e.model,
+      usage: e.usage as object, occurredAt: e.at, clientCostNanos: e.clientCostNanos ?? null, createdAt: now,
+    })),
+    skipDuplicates: true,
+  });
+  return r.count;
+}
+
+/** The members the org's Claude Code user.ids are mapped to. */
+export async function membersOfClientUsers(db: Db, orgId: string, clientUserIds: string[]): Promise<Map<string, string>> {
+  if (clientUserIds.length === 0) return new Map();
+  const rows = await db.claudeCodeUser.findMany({ where: { orgId, clientUserId: { in: [...new Set(clientUserIds)] } } });
+  return new Map(rows.map((r) => [r.clientUserId, r.memberId]));
+}
+
+export interface AttributionResult {
+  clientUserId: string;
+  memberId: string;
+  member: string;
+  /** Whether this call made the mapping (false: it was there already, for the same member). */
+  created: boolean;
+  /** Kept events recorded as the member's now. */
+  attributed: number;
+  /** Kept events that could not be recorded (e.g. a time before their model's first price), still listed. */
+  notRecorded: number;
+}
+
+/**
+ * Maps a Claude Code user.id to a member (audited) and records the kept events of it
+ * as theirs. A user.id already mapped to another member is a 409: a mapping never
+ * changes, so what was counted stays whose it was.
+ */
+export async function attributeClientUser(db: Db, orgId: string, clientUserId: string, memberRef: string, actor: string, now: Date): Promise<AttributionResult> {
+  const member = await findMember(db, orgId, memberRef);
+  if (!member || member.removedAt) throw notFound(`member '${memberRef}'`, 'member');
+  const created = await inTransaction(db, async (tx) => {
+    const existing = await tx.claudeCodeUser.findUnique({ where: { orgId_clientUserId: { orgId, clientUserId } } });
+    if (existing) {
+      if (existing.memberId !== member.id) throw conflict(`Claude Code user.id '${clientUserId}' is already another member's; a mapping never changes`, 'userId');
+      return false;
+    }
+    await tx.claudeCodeUser.create({ data: { orgId, clientUserId, memberId: member.id, createdBy: actor, createdAt: now } });
+    await writeAudit(tx, orgId, [{ actor, action: 'claude_code_user.mapped', subject: `claude_code_user:${clientUserId}`, before: null, after: { member: member.externalId, memberId: member.id } }]);
+    return true;
+  });
+  const pass = await recordAttributed(db, orgId, [clientUserId], now);
+  return { clientUserId, memberId: member.id, member: member.externalId, created, ...pass };
+}
+
+/**
+ * Records the kept events of mapped user.ids as their members', each once: the record
+ * path counts a requestId once (a second pass replays it), and the row is marked after.
+ */
+export async function recordAttributed(db: Db, orgId: string, clientUserIds: string[], now: Date): Promise<{ attributed: number; notRecorded: number }> {
+  const owners = await membersOfClientUsers(db, orgId, clientUserIds);
+  let attributed = 0;
+  let notRecorded = 0;
+  for (const [clientUserId, memberId] of owners) {
+    const rows = await db.unattributedUsage.findMany({ where: { orgId, clientUserId, attributedAt: null }, orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }] });
+    for (const row of rows) {
+      try {
+        await recordUsage(db, {
+          orgId, requestId: row.requestId, member: memberId, model: row.model, usage: row.usage as unknown as MessagesUsage, at: row.occurredAt,
+          product: 'claude_code', ...(row.clientCostNanos !== null ? { clientCostNanos: row.clientCostNanos } : {}),
+        }, now);
+      } catch (err) {
+        if (err instanceof LedgerError) {
+          notRecorded++;
+          continue;
+        }
+        throw err;
+      }
+      const marked = await db.unattributedUsage.updateMany({ where: { id: row.id, attributedAt: null }, data: { attributedAt: now, memberId } });
+      attributed += marked.count;
+    }
+  }
+  return { attributed, notRecorded };
+}
+
+/** What is kept unattributed, per Claude Code user.id (newest first), and the latest events. */
+export async function listUnattributed(db: Db, orgId: string, limit: number) {
+  const groups = await db.unattributedUsage.groupBy({
+    by: ['clientUserId'], where: { orgId, attributedAt: null },
+    _count: { _all: true }, _min: { occurredAt: true }, _max: { occurredAt: true }, _sum: { clientCostNanos: true },
+  });
+  const events = await db.unattributedUsage.findMany({ where: { orgId, attributedAt: null }, orderBy: [{ occurredAt: 'desc' }, { id: 'asc' }], take: limit });
+  return {
+    users: groups
+      .map((g) => ({
+        userId: g.clientUserId, events: g._count._all, firstAt: g._min.occurredAt!.toISOString(), lastAt: g._max.occurredAt!.toISOString(),
+        clientCost: formatUsd(g._sum.clientCostNanos ?? 0n),
+      }))
+      .sort((a, b) => (a.lastAt < b.lastAt ? 1 : a.lastAt > b.lastAt ? -1 : 0)),
+    events: events.map((e) => ({
+      requestId: e.requestId, userId: e.clientUserId, sessionId: e.sessionId, model: e.model, at: e.occurredAt.toISOString(),
+      usage: e.usage as Record<string, unknown>, clientCost: e.clientCostNanos === null ? null : formatUsd(e.clientCostNanos),
+    })),
+  };
+}
