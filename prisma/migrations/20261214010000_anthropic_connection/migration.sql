@@ -1,0 +1,29 @@
+-- An org connected to its Anthropic (Claude Team / Enterprise) organization through
+-- the Admin API (docs/claude.md). The Admin API key is stored encrypted (AES-256-GCM
+-- with SECRETS_KEY, src/secrets/secret-box.ts): the row never holds it in clear.
+CREATE TABLE "AnthropicConnection" (
+    "orgId" TEXT NOT NULL,
+    "keyCiphertext" TEXT NOT NULL,
+    "anthropicOrgId" TEXT NOT NULL,
+    "anthropicOrgName" TEXT NOT NULL,
+    "connectedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "lastSyncedAt" TIMESTAMP(3),
+    "lastError" TEXT,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "AnthropicConnection_pkey" PRIMARY KEY ("orgId")
+);
+ALTER TABLE "AnthropicConnection" ADD CONSTRAINT "AnthropicConnection_orgId_fkey" FOREIGN KEY ("orgId") REFERENCES "Organization"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- A member mirrored from the Anthropic users list carries its user id (user_...).
+ALTER TABLE "Member" ADD COLUMN "anthropicUserId" TEXT;
+CREATE UNIQUE INDEX "Member_orgId_anthropicUserId_key" ON "Member"("orgId", "anthropicUserId");
+
+-- A request that is an Anthropic spend limit increase request: its id there, the period
+-- the member was blocked on, and (once approved) the period of the limit written.
+ALTER TABLE "ExtraUsageRequest" ADD COLUMN "anthropicRequestId" TEXT;
+ALTER TABLE "ExtraUsageRequest" ADD COLUMN "limitPeriod" TEXT;
+ALTER TABLE "ExtraUsageRequest" ADD COLUMN "decisionPeriod" TEXT;
+CREATE UNIQUE INDEX "ExtraUsageRequest_orgId_anthropicRequestId_key" ON "ExtraUsageRequest"("orgId", "anthropicRequestId");
+
+ALTER TYPE "RequestDecision" ADD VALUE 'increase_limit';
