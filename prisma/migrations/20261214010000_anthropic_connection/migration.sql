@@ -20,10 +20,13 @@ ALTER TABLE "Member" ADD COLUMN "anthropicUserId" TEXT;
 CREATE UNIQUE INDEX "Member_orgId_anthropicUserId_key" ON "Member"("orgId", "anthropicUserId");
 
 -- A request that is an Anthropic spend limit increase request: its id there, the period
--- the member was blocked on, and (once approved) the period of the limit written.
+-- the member was blocked on, its spend summary, and (once approved) the period of the limit written.
 ALTER TABLE "ExtraUsageRequest" ADD COLUMN "anthropicRequestId" TEXT;
 ALTER TABLE "ExtraUsageRequest" ADD COLUMN "limitPeriod" TEXT;
 ALTER TABLE "ExtraUsageRequest" ADD COLUMN "decisionPeriod" TEXT;
+-- What the decider weighs, from the request's spend_summary when it was found:
+-- {"limit": USD or null, "spent": USD, "source": scope type or null, "currency"}.
+ALTER TABLE "ExtraUsageRequest" ADD COLUMN "anthropicSummary" JSONB;
 CREATE UNIQUE INDEX "ExtraUsageRequest_orgId_anthropicRequestId_key" ON "ExtraUsageRequest"("orgId", "anthropicRequestId");
 
 ALTER TYPE "RequestDecision" ADD VALUE 'increase_limit';
