@@ -20,6 +20,8 @@ import { metricsRoutes } from './routes/metrics.js';
 import { metricsOf, outboxLagOf, useMetrics, type Metrics } from '../observability/metrics.js';
 import { recordBatcherOf } from '../ledger/metering/record-batch.js';
 import { operatorRoutes } from './routes/operator.js';
+import { anthropicRoutes } from './routes/anthropic.js';
+import type { AnthropicDeps } from '../anthropic/connection.js';
 import { otlpRoutes } from './routes/otlp.js';
 import { productRoutes } from './routes/products.js';
 import { paymentsRoutes } from './routes/payments.js';
@@ -58,6 +60,8 @@ export interface ApiDeps {
   payments?: { purchases: Purchases; stripeWebhook?: StripeWebhook };
   /** The process's metrics (GET /metrics); default: this server's own. */
   metrics?: Metrics;
+  /** Connected orgs (docs/claude.md): SECRETS_KEY's box and the Admin API's address; unset: connecting answers 503. */
+  anthropic?: AnthropicDeps;
 }
 
 export const API_VERSION = '0.1.0';
@@ -101,6 +105,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...otlpRoutes(deps, app),
     ...identityRoutes(deps, sessions),
     ...operatorRoutes(deps),
+    ...anthropicRoutes(deps),
     ...settingsRoutes(deps),
     ...noticeRoutes(deps),
     ...productRoutes(deps),
