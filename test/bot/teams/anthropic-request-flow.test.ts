@@ -60,6 +60,8 @@ describe('a connected org\'s increase requests in Teams, end to end', () => {
     await h.message(USERS.owner, 'hi');
     const asked = api.addRequest('user_alice', { period: 'monthly', limitCents: '5000', spentCents: '5000' });
     await env.client.workflow.execute('anthropicPoll', { taskQueue, workflowId: 'anthropic-poll-teams-1', args: [{ orgId, remindAfterMs: DAY }] });
+    // The poll started the request's own workflow; its row follows.
+    await expect.poll(() => db.extraUsageRequest.count({ where: { orgId, anthropicRequestId: asked.id } }), { timeout: 20_000 }).toBe(1);
     const row = await db.extraUsageRequest.findFirstOrThrow({ where: { orgId, anthropicRequestId: asked.id } });
     const sent = (c: any) => JSON.stringify(h.connector.cardOf(c) ?? {}).includes(row.id) && textOf(h.connector.cardOf(c)).includes('Extra usage request');
     const cards = await h.connector.waitFor('send', sent, 2);
