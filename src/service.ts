@@ -10,6 +10,7 @@ import { checkConfig } from './config-check.js';
 import { openDatabase, type Database } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import { parseSecretsKey, secretBox } from './secrets/secret-box.js';
+import { failingConnections } from './anthropic/connection.js';
 import { startPgliteMaintenance } from './db/pglite-maintenance.js';
 import { buildServer } from './api/server.js';
 import { consoleOptionsFromConfig } from './console/options.js';
@@ -171,8 +172,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       const teamsHealth = teams ? await teams.health() : null;
       const failingNotices = await failingChannels(db);
       // Connected orgs whose last poll did not reach Anthropic (unreachable, 429, 5xx, a refused key).
-      const failingAnthropic = (await db.anthropicConnection.findMany({ where: { lastError: { not: null } }, select: { lastError: true, lastSyncedAt: true, org: { select: { slug: true } } } }))
-        .map((c) => ({ org: c.org.slug, error: c.lastError, lastSyncedAt: c.lastSyncedAt?.toISOString() ?? null }));
+      const failingAnthropic = await failingConnections(db);
       return {
         // Still serving; something needs the operator.
         ...(outbox.count || failingSchedules.length || failingNotices.length || failingAnthropic.length ? { status: 'degraded' } : {}),

@@ -100,3 +100,9 @@ export async function clientForOrg(db: Db, deps: AnthropicDeps, orgId: string, m
 export async function recordPoll(db: Db, orgId: string, at: Date, error: string | null): Promise<void> {
   await db.anthropicConnection.updateMany({ where: { orgId }, data: error === null ? { lastSyncedAt: at, lastError: null } : { lastError: error } });
 }
+
+/** Connected orgs whose last poll did not reach Anthropic (unreachable, 429, 5xx, a refused key): GET /health names them. */
+export async function failingConnections(db: Db): Promise<{ org: string; error: string; lastSyncedAt: string | null }[]> {
+  const rows = await db.anthropicConnection.findMany({ where: { lastError: { not: null } }, select: { lastError: true, lastSyncedAt: true, org: { select: { slug: true } } }, orderBy: { orgId: 'asc' } });
+  return rows.map((c) => ({ org: c.org.slug, error: c.lastError!, lastSyncedAt: c.lastSyncedAt?.toISOString() ?? null }));
+}

@@ -27,8 +27,8 @@ export interface AdminApiStandIn {
   /** The writes it received: approve and deny, by request id. */
   approves(): { id: string; body: IncreaseRequestApproveParams }[];
   denies(): { id: string }[];
-  /** Answers the next `count` calls with this status (429, 500, 503) before serving again. */
-  failNext(count: number, status: number): void;
+  /** Answers the next `count` calls with this status (403, 429, 500, 503) before serving again. */
+  failNext(count: number, status: number, message?: string): void;
   addUser(u: Partial<BetaOrganizationUser> & Pick<BetaOrganizationUser, 'id' | 'email'>): BetaOrganizationUser;
   /** A member clicks "Request extra usage" in claude.ai. */
   addRequest(userId: string, opts?: { period?: SpendLimitPeriod; limitCents?: string | null; spentCents?: string; source?: SpendSummary['source'] }): SpendLimitIncreaseRequest;
@@ -46,7 +46,7 @@ export async function startAdminApi(opts: { key: string; orgName?: string }): Pr
   const users: BetaOrganizationUser[] = [];
   const requests = new Map<string, SpendLimitIncreaseRequest>();
   const calls: AdminApiCall[] = [];
-  let failing = { count: 0, status: 500 };
+  let failing = { count: 0, status: 500, message: 'stand-in fault' };
 
   const userActor = (id: string) => {
     const u = users.find((x) => x.id === id);
@@ -75,7 +75,8 @@ export async function startAdminApi(opts: { key: string; orgName?: string }): Pr
     if (!keys.has(bearer ?? String(req.headers['x-api-key'] ?? ''))) return error(res, 401, 'authentication_error', 'invalid x-api-key');
     if (failing.count > 0) {
       failing.count--;
-      return error(res, failing.status, failing.status === 429 ? 'rate_limit_error' : 'api_error', 'stand-in fault');
+      const type = failing.status === 429 ? 'rate_limit_error' : failing.status === 403 ? 'permission_error' : 'api_error';
+      return error(res, failing.status, type, failing.message);
     }
     const path = url.pathname;
     const q = url.searchParams;
@@ -138,8 +139,8 @@ export async function startAdminApi(opts: { key: string; orgName?: string }): Pr
     url, org, keys, users, requests, calls,
     approves: () => calls.filter((c) => c.method === 'POST' && c.path.endsWith('/approve')).map((c) => ({ id: c.path.split('/').at(-2)!, body: c.body as IncreaseRequestApproveParams })),
     denies: () => calls.filter((c) => c.method === 'POST' && c.path.endsWith('/deny')).map((c) => ({ id: c.path.split('/').at(-2)! })),
-    failNext(count, status) {
-      failing = { count, status };
+    failNext(count, status, message = 'stand-in fault') {
+      failing = { count, status, message };
     },
     addUser(u) {
       const user: BetaOrganizationUser = { added_at: new Date().toISOString(), name: u.email.split('@')[0]!, role: 'user', type: 'user', ...u };

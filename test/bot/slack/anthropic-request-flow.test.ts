@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../src/activities/index.js';
 import type { ActivityDeps } from '../../../src/activities/deps.js';
 import { adminClient } from '../../../src/anthropic/client.js';
-import { connectOrg } from '../../../src/anthropic/connection.js';
+import { connectOrg, failingConnections } from '../../../src/anthropic/connection.js';
 import { ledgerOnlyPayments } from '../../../src/payments/port.js';
 import { secretBox } from '../../../src/secrets/secret-box.js';
 import { requestService, type RequestService } from '../../../src/services/requests.js';
@@ -34,6 +34,8 @@ let orgId: string;
 let taskQueue: string;
 /** Request ids whose first decide attempt "crashes" right after Anthropic applied it. */
 const crashAfterWrite = new Set<string>();
+/** One poll's activity, called outside a workflow (to see what a failing poll leaves). */
+let pollActivity: (input: { orgId: string }) => Promise<unknown>;
 
 beforeAll(async () => {
   scratch = await migrated(scratchPglite);
@@ -53,6 +55,7 @@ beforeAll(async () => {
   h = await startSlackHarness(db, requests);
   const deps: ActivityDeps = { db, notifier: h.slack.notifier, payments: ledgerOnlyPayments(db), now: () => new Date(), anthropic };
   const real = createActivities(deps);
+  pollActivity = real.pollAnthropic;
   worker = await testWorker(env, deps, {
     taskQueue,
     activities: {
@@ -201,5 +204,42 @@ describe('a connected org\'s increase requests in Slack, end to end', () => {
     expect(api.approves().filter((x) => x.id === elsewhere.id)).toEqual([]);
     expect(await db.auditEntry.count({ where: { orgId, action: 'request.decided', actor: { startsWith: 'anthropic:' } } })).toBe(1);
     h.expectWithinLimits();
+  });
+
+  it('Anthropic answering 503 while deciding: backed off, then one approve; a key without permission: the admin reads what to do, nothing decided', async () => {
+    const db = scratch.db.prisma;
+    const admin = await db.member.findFirstOrThrow({ where: { orgId, externalId: 'admin-1' } });
+    const flaky = api.addRequest('user_bob', { period: 'weekly' });
+    const forbidden = api.addRequest('user_carol', { period: 'monthly' });
+    await poll();
+    const [flakyRow, forbiddenRow] = [await until(() => rowOf(flaky.id)), await until(() => rowOf(forbidden.id))];
+    const cards = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.admin}` && JSON.stringify(c.args.blocks).includes(`req:${forbiddenRow.id}:header`));
+    await until(async () => ((await env.client.workflow.getHandle(flakyRow.workflowId).query('state')) as { requestId: string | null }).requestId);
+
+    // Anthropic answers 503 twice: the decision is retried with back-off and approves once.
+    api.failNext(2, 503);
+    const view = await requests.decide(orgId, flakyRow.id, admin.id, { decision: 'increase_limit', amount: '25.00', period: 'weekly' });
+    expect(view).toMatchObject({ status: 'approved', decisionCap: '25.00', decisionPeriod: 'weekly' });
+    expect(api.approves().filter((x) => x.id === flaky.id)).toEqual([{ id: flaky.id, body: { amount: '2500', period: 'weekly' } }]);
+
+    // A key that may not write: the admin is told what to do, in words; nothing changes.
+    api.failNext(1, 403, 'This API key does not have permission to approve spend limit increase requests');
+    await h.clickInMessage(USERS.admin, cards[0]!, 'decide_increase_limit');
+    const [modal] = await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'decision_increase_limit' && JSON.stringify(c.args.view).includes(forbiddenRow.id));
+    await h.submit(USERS.admin, modal!, { amount: '60', period: 'monthly' });
+    const [told] = await h.api.waitFor('chat.postEphemeral', (c) => c.args.user === USERS.admin && String(c.args.text).includes('may not do this'));
+    expect(String(told!.args.text)).toContain('use a key of an owner or admin');
+    expect(String(told!.args.text)).toContain('Nothing was changed');
+    expect(api.approves().filter((x) => x.id === forbidden.id)).toEqual([]);
+    expect((await db.extraUsageRequest.findUniqueOrThrow({ where: { id: forbiddenRow.id } })).status).toBe('pending');
+    expect(api.requests.get(forbidden.id)!.status).toBe('pending');
+  });
+
+  it('a poll that cannot reach Anthropic is named (GET /health lists the org) until one succeeds', async () => {
+    api.failNext(3, 503);
+    await expect(pollActivity({ orgId })).rejects.toThrow(/503/);
+    expect(await failingConnections(scratch.db.prisma)).toEqual([{ org: 'acme', error: expect.stringContaining('Anthropic answered 503'), lastSyncedAt: expect.any(String) }]);
+    await pollActivity({ orgId });
+    expect(await failingConnections(scratch.db.prisma)).toEqual([]);
   });
 });
