@@ -75,6 +75,8 @@ export const configSchema = z.object({
   ANTHROPIC_API_BASE: z.string().trim().url('must be a URL such as https://api.anthropic.com').default('https://api.anthropic.com'),
   /** How often a connected org's pending increase requests and users are polled, in seconds (docs/claude.md). */
   ANTHROPIC_POLL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
+  /** How often a connected org's effective spend limits (each member's limit, its source and spend) are read, in seconds. */
+  ANTHROPIC_LIMITS_POLL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
   /** Slack app (see docs/slack.md). Slack is on when SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID (OAuth install) is set. */
   SLACK_BOT_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xoxb-'), 'must be a bot token (xoxb-…)'),
   /** Single-workspace mode: the org (slug) that the workspace of SLACK_BOT_TOKEN belongs to. */

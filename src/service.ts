@@ -141,7 +141,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     const schedules = new ScheduleProblems();
     // Connected orgs (docs/claude.md): their Admin API keys open with SECRETS_KEY.
     const anthropic = config.SECRETS_KEY ? { box: secretBox(parseSecretsKey(config.SECRETS_KEY)), baseUrl: config.ANTHROPIC_API_BASE } : undefined;
-    const anthropicPoll = { everySeconds: config.ANTHROPIC_POLL_SECONDS, remindAfterMs: config.REQUEST_REMIND_AFTER_MINUTES * 60_000 };
+    const anthropicPoll = { everySeconds: config.ANTHROPIC_POLL_SECONDS, remindAfterMs: config.REQUEST_REMIND_AFTER_MINUTES * 60_000, limitsEverySeconds: config.ANTHROPIC_LIMITS_POLL_SECONDS };
     if (parts.worker) {
       const channels = buildNotifier(config, db, log, [...(slack ? [{ name: 'slack', notifier: slack.notifier }] : []), ...(teams ? [{ name: 'teams', notifier: teams.notifier }] : [])], metrics);
       stack.push(async () => channels.close());

@@ -14,6 +14,8 @@ export interface AnthropicPollInput {
   orgId: string;
   /** Remind admins of an undecided request after this long (REQUEST_REMIND_AFTER_MINUTES). */
   remindAfterMs: number;
+  /** Read the effective-limits report when the last read is this old (ANTHROPIC_LIMITS_POLL_SECONDS); absent: never. */
+  limitsEverySeconds?: number;
 }
 
 // Anthropic unreachable, 429 or 5xx: backed off within this run; the next scheduled run starts afresh.
@@ -26,7 +28,7 @@ const acts = proxyActivities<AnthropicActivities>({
 export const anthropicRequestWorkflowId = (orgSlug: string, anthropicRequestId: string) => `request/${orgSlug}/anthropic/${anthropicRequestId}`;
 
 export async function anthropicPoll(input: AnthropicPollInput): Promise<{ opened: number; closed: number }> {
-  const result = await acts.pollAnthropic({ orgId: input.orgId });
+  const result = await acts.pollAnthropic({ orgId: input.orgId, ...(input.limitsEverySeconds !== undefined ? { limitsEverySeconds: input.limitsEverySeconds } : {}) });
   if (!result) return { opened: 0, closed: 0 }; // disconnected since the schedule fired
   const shown = workflowInfo().typedSearchAttributes.get(ORG_SLUG) !== undefined;
   let opened = 0;

@@ -8,6 +8,7 @@ import { clientForOrg, recordPoll, type AnthropicDeps } from '../anthropic/conne
 import { anthropicFault } from '../anthropic/errors.js';
 import { pollIncreaseRequests, type DecidedThere, type PendingToOpen } from '../anthropic/increase-requests.js';
 import { listAllUsers, mirrorMembers, type MemberSyncResult } from '../anthropic/members.js';
+import { listEffective, mirrorEffectiveLimits } from '../anthropic/effective-limits.js';
 import { anthropicDecisionProblem } from '../domain/requests.js';
 import { parseUsd } from '../domain/money.js';
 import { nanosToWholeMinor } from '../domain/minor-units.js';
@@ -22,6 +23,8 @@ export interface PollResult {
   members: MemberSyncResult;
   open: PendingToOpen[];
   decided: DecidedThere[];
+  /** Effective-limit rows stored, when the report was due and read; null otherwise. */
+  limits: number | null;
 }
 
 /** A refusal (ours or Anthropic's) will not change on retry; Anthropic unreachable, 429 or 5xx may. */
@@ -42,15 +45,19 @@ export function anthropicActivities(deps: ActivityDeps) {
   const { db } = deps;
   return {
     /** One poll of a connected org; null when it is no longer connected. */
-    async pollAnthropic(input: { orgId: string }): Promise<PollResult | null> {
-      const org = await db.organization.findUnique({ where: { id: input.orgId }, select: { slug: true } });
+    async pollAnthropic(input: { orgId: string; limitsEverySeconds?: number }): Promise<PollResult | null> {
+      const org = await db.organization.findUnique({ where: { id: input.orgId }, select: { slug: true, anthropic: { select: { limitsSyncedAt: true } } } });
       const client = org ? await clientForOrg(db, anthropicOf(deps), input.orgId) : null;
       if (!org || !client) return null;
       try {
         const members = await mirrorMembers(db, input.orgId, await listAllUsers(client), deps.now());
         const { open, decided } = await pollIncreaseRequests(db, client, input.orgId);
+        // The effective-limits report is read less often (ANTHROPIC_LIMITS_POLL_SECONDS).
+        const last = org.anthropic?.limitsSyncedAt?.getTime() ?? 0;
+        const due = input.limitsEverySeconds !== undefined && deps.now().getTime() - last >= input.limitsEverySeconds * 1000;
+        const limits = due ? await mirrorEffectiveLimits(db, input.orgId, await listEffective(client), deps.now()) : null;
         await recordPoll(db, input.orgId, deps.now(), null);
-        return { orgSlug: org.slug, members, open, decided };
+        return { orgSlug: org.slug, members, open, decided, limits };
       } catch (err) {
         const fault = anthropicFault(err);
         await recordPoll(db, input.orgId, deps.now(), fault?.message ?? (err as Error).message);

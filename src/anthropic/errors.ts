@@ -3,7 +3,7 @@
 // permissions, a request already decided).
 import { APIConnectionError, APIError } from '@anthropic-ai/sdk';
 
-export type AnthropicFaultKind = 'unreachable' | 'rate_limited' | 'server' | 'key_refused' | 'no_permission' | 'not_found' | 'refused';
+export type AnthropicFaultKind = 'unreachable' | 'rate_limited' | 'server' | 'key_refused' | 'no_permission' | 'writes_not_enabled' | 'not_found' | 'refused';
 
 export interface AnthropicFault {
   kind: AnthropicFaultKind;
@@ -17,6 +17,9 @@ export function anthropicFault(err: unknown): AnthropicFault | null {
   if (!(err instanceof APIError)) return null;
   const said = detail(err);
   if (err.status === 401) return { kind: 'key_refused', transient: false, message: 'Anthropic refused the Admin API key (revoked or mistyped): connect again with a valid key' };
+  if (err.errorCode === 'spend_limits_admin_api_writes_not_enabled') {
+    return { kind: 'writes_not_enabled', transient: false, message: 'Anthropic has not enabled spend limit changes through the Admin API for this organization: change the limit in claude.ai (Admin settings), or ask your Anthropic account team to enable Admin API spend limit writes' };
+  }
   if (err.status === 403) return { kind: 'no_permission', transient: false, message: `the Admin API key may not do this${said ? ` (${said})` : ''}: use a key of an owner or admin with access to users and spend limits` };
   if (err.status === 404) return { kind: 'not_found', transient: false, message: `Anthropic does not know it${said ? ` (${said})` : ''}` };
   if (err.status === 429) return { kind: 'rate_limited', transient: true, message: 'Anthropic asked us to slow down (429); it is tried again' };

@@ -19,6 +19,8 @@ export type ScheduledOrg = Pick<Organization, 'id' | 'slug' | 'timezone' | 'dige
 export interface AnthropicPollOptions {
   everySeconds: number;
   remindAfterMs: number;
+  /** How often a poll also reads the effective-limits report. */
+  limitsEverySeconds?: number;
 }
 
 export const anthropicPollScheduleId = (orgSlug: string) => `anthropic-poll/${orgSlug}`;
@@ -33,7 +35,7 @@ function anthropicPollOptions(org: ScheduledOrg, taskQueue: string, poll: Anthro
       workflowType: 'anthropicPoll',
       taskQueue,
       workflowId: scheduleId,
-      args: [{ orgId: org.id, remindAfterMs: poll.remindAfterMs }],
+      args: [{ orgId: org.id, remindAfterMs: poll.remindAfterMs, ...(poll.limitsEverySeconds !== undefined ? { limitsEverySeconds: poll.limitsEverySeconds } : {}) }],
       ...(attributes ? { typedSearchAttributes: orgAttributes(org.slug), staticSummary: `anthropicPoll, ${org.slug}` } : {}),
     },
     // A poll still running (Anthropic slow) is not stacked; a missed one is simply the next.

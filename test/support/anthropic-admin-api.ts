@@ -9,6 +9,7 @@ import type { BetaOrganizationUser } from '@anthropic-ai/sdk/resources/beta/orga
 import type { IncreaseRequestApproveParams, IncreaseRequestApproveResponse, SpendLimitIncreaseRequest } from '@anthropic-ai/sdk/resources/organization/spend-limits/increase-requests';
 import type { SpendLimit, SpendLimitPeriod, SpendSummary } from '@anthropic-ai/sdk/resources/organization/spend-limits/spend-limits';
 import type { PageCursorResponse, PageResponse } from '@anthropic-ai/sdk/core/pagination';
+import type { BetaSpendLimit, SpendLimitSetParams } from '@anthropic-ai/sdk/resources/beta/organization/spend-limits/spend-limits';
 
 export interface AdminApiCall {
   method: string;
@@ -24,6 +25,12 @@ export interface AdminApiStandIn {
   users: BetaOrganizationUser[];
   requests: Map<string, SpendLimitIncreaseRequest>;
   calls: AdminApiCall[];
+  /** The effective-limits report it answers (one row per member and period). */
+  effective: SpendSummary[];
+  /** False: spend limit writes answer 403 spend_limits_admin_api_writes_not_enabled. */
+  writesEnabled: boolean;
+  /** The spend limit `set` calls it received. */
+  sets(): SpendLimitSetParams[];
   /** The writes it received: approve and deny, by request id. */
   approves(): { id: string; body: IncreaseRequestApproveParams }[];
   denies(): { id: string }[];
@@ -46,6 +53,9 @@ export async function startAdminApi(opts: { key: string; orgName?: string }): Pr
   const users: BetaOrganizationUser[] = [];
   const requests = new Map<string, SpendLimitIncreaseRequest>();
   const calls: AdminApiCall[] = [];
+  const effective: SpendSummary[] = [];
+  const limits: BetaSpendLimit[] = [];
+  const state = { writesEnabled: true };
   let failing = { count: 0, status: 500, message: 'stand-in fault' };
 
   const userActor = (id: string) => {
@@ -104,6 +114,36 @@ export async function startAdminApi(opts: { key: string; orgName?: string }): Pr
       return send(res, 200, page);
     }
 
+    if (req.method === 'GET' && path === '/v1/organizations/spend_limits/effective') {
+      const limit = Number(q.get('limit') ?? 20);
+      const offset = Number(q.get('page') ?? 0);
+      const page: PageCursorResponse<SpendSummary> = { data: effective.slice(offset, offset + limit), next_page: offset + limit < effective.length ? String(offset + limit) : null };
+      return send(res, 200, page);
+    }
+
+    if (req.method === 'POST' && path === '/v1/organizations/spend_limits') {
+      if (!state.writesEnabled) {
+        res.writeHead(403, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ type: 'error', error: { type: 'permission_error', message: 'Spend limit writes through the Admin API are not enabled for this organization.', details: { error_code: 'spend_limits_admin_api_writes_not_enabled' } } }));
+      }
+      const b = body as SpendLimitSetParams;
+      if (b.scope.type !== 'user') return error(res, 400, 'invalid_request_error', 'a Claude Enterprise organization sets user limits');
+      if (b.amount !== null && !/^\d+$/.test(b.amount)) return error(res, 400, 'invalid_request_error', 'amount must be a non-negative integer decimal string');
+      const period = b.period ?? 'monthly';
+      const now = new Date().toISOString();
+      const userId = b.scope.user_id;
+      const existing = limits.find((l) => l.scope.type === 'user' && (l.scope as { user_id: string }).user_id === userId && l.period === period);
+      const limit: BetaSpendLimit = existing
+        ? Object.assign(existing, { amount: b.amount, updated_at: now })
+        : { id: nextId('spl'), amount: b.amount, created_at: now, updated_at: now, currency: 'USD', is_enabled: true, period, scope: { type: 'user', user_id: userId }, type: 'spend_limit' };
+      if (!existing) limits.push(limit);
+      // The report follows: the member's own limit now applies for that period.
+      for (const row of effective) {
+        if (row.actor.type === 'user_actor' && row.actor.user_id === userId && row.period === period) Object.assign(row, { amount: b.amount, source: { type: 'user', user_id: userId }, spend_limit_id: limit.id });
+      }
+      return send(res, 200, limit);
+    }
+
     const m = /^\/v1\/organizations\/spend_limit_increase_requests\/([^/]+)(?:\/(approve|deny))?$/.exec(path);
     if (m) {
       const r = requests.get(decodeURIComponent(m[1]!));
@@ -136,7 +176,14 @@ export async function startAdminApi(opts: { key: string; orgName?: string }): Pr
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    url, org, keys, users, requests, calls,
+    url, org, keys, users, requests, calls, effective,
+    get writesEnabled() {
+      return state.writesEnabled;
+    },
+    set writesEnabled(v: boolean) {
+      state.writesEnabled = v;
+    },
+    sets: () => calls.filter((c) => c.method === 'POST' && c.path === '/v1/organizations/spend_limits').map((c) => c.body as SpendLimitSetParams),
     approves: () => calls.filter((c) => c.method === 'POST' && c.path.endsWith('/approve')).map((c) => ({ id: c.path.split('/').at(-2)!, body: c.body as IncreaseRequestApproveParams })),
     denies: () => calls.filter((c) => c.method === 'POST' && c.path.endsWith('/deny')).map((c) => ({ id: c.path.split('/').at(-2)! })),
     failNext(count, status, message = 'stand-in fault') {

@@ -30,3 +30,25 @@ ALTER TABLE "ExtraUsageRequest" ADD COLUMN "anthropicSummary" JSONB;
 CREATE UNIQUE INDEX "ExtraUsageRequest_orgId_anthropicRequestId_key" ON "ExtraUsageRequest"("orgId", "anthropicRequestId");
 
 ALTER TYPE "RequestDecision" ADD VALUE 'increase_limit';
+
+-- Each mirrored member's effective spend limit per period, from the effective-limits
+-- report (polled every ANTHROPIC_LIMITS_POLL_SECONDS): the limit (null = none for the
+-- period), the period-to-date spend (exact nano-dollars from minor units) and the scope
+-- it comes from (user, seat_tier, rbac_group, organization …; sourceRef names the tier or group).
+ALTER TABLE "AnthropicConnection" ADD COLUMN "limitsSyncedAt" TIMESTAMP(3);
+CREATE TABLE "AnthropicEffectiveLimit" (
+    "orgId" TEXT NOT NULL,
+    "memberId" TEXT NOT NULL,
+    "period" TEXT NOT NULL,
+    "amountNanos" BIGINT,
+    "spentNanos" BIGINT NOT NULL,
+    "sourceType" TEXT NOT NULL,
+    "sourceRef" TEXT,
+    "currency" TEXT NOT NULL,
+    "fetchedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "AnthropicEffectiveLimit_pkey" PRIMARY KEY ("memberId", "period")
+);
+CREATE INDEX "AnthropicEffectiveLimit_orgId_idx" ON "AnthropicEffectiveLimit"("orgId");
+ALTER TABLE "AnthropicEffectiveLimit" ADD CONSTRAINT "AnthropicEffectiveLimit_orgId_fkey" FOREIGN KEY ("orgId") REFERENCES "Organization"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "AnthropicEffectiveLimit" ADD CONSTRAINT "AnthropicEffectiveLimit_memberId_fkey" FOREIGN KEY ("memberId") REFERENCES "Member"("id") ON DELETE CASCADE ON UPDATE CASCADE;

@@ -2,6 +2,11 @@
 // the Admin API key is checked with a read call, stored encrypted, and never answered.
 import { z } from 'zod';
 import { connectionView, connectOrg, disconnectOrg } from '../../anthropic/connection.js';
+import { effectiveLimitsOf } from '../../anthropic/effective-limits.js';
+import { setMemberLimit } from '../../anthropic/member-limits.js';
+import { parseUsd } from '../../domain/money.js';
+import { requireAdmin } from '../../ledger/actors.js';
+import { memberRef } from '../schemas.js';
 import { AnthropicUnavailable } from '../../anthropic/errors.js';
 import { OPERATOR_ACTOR } from '../../ledger/actors.js';
 import { HttpError } from '../errors.js';
@@ -48,6 +53,41 @@ export function anthropicRoutes(deps: ApiDeps) {
       refusals: { 404: 'No organisation has this slug' },
       async handler({ params }) {
         return connectionView(deps.db, (await orgBySlug(deps.db, params.slug)).id);
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/claude/limits', tag: 'claude', auth: 'person',
+      summary: 'A connected org: each member\'s effective spend limit per period as Anthropic last reported it, where it comes from (their own, seat tier, group, organization) and their spend so far (admins and owners)',
+      response: z.object({ connection: connectionResponse, members: z.array(z.object({
+        memberId: z.string(), externalId: z.string(), name: z.string(), period: z.string(), limit: z.string().nullable(), spent: z.string(),
+        source: z.string(), sourceRef: z.string().nullable(), sourceEditableHere: z.boolean(), fetchedAt: z.string(),
+      })) }),
+      async handler({ auth }) {
+        requireAdmin(auth.actor!);
+        return { connection: await connectionView(deps.db, auth.org!.id), members: await effectiveLimitsOf(deps.db, auth.org!.id) };
+      },
+    }),
+    defineRoute({
+      method: 'PUT', url: '/v1/claude/members/:member/limit', tag: 'claude', auth: 'person',
+      summary: 'A connected org: "Edit limit" (amount) or "Set to unlimited" (amount null) for one member\'s own spend limit in a period, written at Anthropic and audited (owners). Seat-tier, group and organization limits are changed in claude.ai',
+      params: z.object({ member: memberRef }),
+      body: z.object({
+        amount: z.string().regex(/^\d{1,9}(\.\d{1,2})?$/, 'must be a USD amount with at most 2 decimals, e.g. "100.00"').nullable().describe('USD; null: no limit of their own for this period'),
+        period: z.enum(['daily', 'weekly', 'monthly']),
+      }).strict(),
+      refusals: {
+        404: 'member names no active member',
+        409: 'The org is not connected, or Anthropic has not enabled spend limit writes through the Admin API for it (the message says what to do)',
+        422: 'The member is not a user of the Claude organization, or Anthropic refused the amount',
+        503: 'SECRETS_KEY is not set, or Anthropic could not be reached: nothing changed',
+      },
+      async handler({ auth, params, body }) {
+        try {
+          return await setMemberLimit(deps.db, settings(), auth.org!.id, auth.actor!, params.member, { amountNanos: body.amount === null ? null : parseUsd(body.amount, 2)!, period: body.period, via: auth.actor!.via });
+        } catch (err) {
+          if (err instanceof AnthropicUnavailable) throw new HttpError(503, 'unavailable', `${err.message}. Nothing was changed; try again.`);
+          throw err;
+        }
       },
     }),
     defineRoute({

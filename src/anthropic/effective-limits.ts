@@ -1,0 +1,91 @@
+// Each mirrored member's effective spend limits, from Anthropic's effective-limits
+// report (every page): per period, the limit (null = none applies), where it comes from
+// (the member's own, their seat tier, a group, the organization) and what they spent so
+// far, exact. Replaced whole on each read, in one transaction.
+import type { SpendSummary } from '@anthropic-ai/sdk/resources/organization/spend-limits/spend-limits';
+import type { Db } from '../db/client.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { formatUsd, formatUsdOrNull } from '../domain/money.js';
+import { minorToNanos } from '../domain/minor-units.js';
+import { inTransaction } from '../ledger/transactions.js';
+import type { AdminClient } from './client.js';
+
+export async function listEffective(client: AdminClient): Promise<SpendSummary[]> {
+  const rows: SpendSummary[] = [];
+  for await (const r of client.organization.spendLimits.effective.list({ limit: 100 })) rows.push(r);
+  return rows;
+}
+
+/** The seat tier or group a limit comes from, when it is one. */
+function sourceRefOf(source: SpendSummary['source']): string | null {
+  if (source.type === 'seat_tier') return source.seat_tier;
+  if (source.type === 'rbac_group') return source.rbac_group_id;
+  if (source.type === 'user') return source.user_id;
+  return null;
+}
+
+/** Stores the report for the org's mirrored members; rows of people we do not know are skipped. */
+export async function mirrorEffectiveLimits(db: Db, orgId: string, rows: SpendSummary[], now: Date): Promise<number> {
+  const members = await db.member.findMany({ where: { orgId, anthropicUserId: { not: null } }, select: { id: true, anthropicUserId: true } });
+  const memberOf = new Map(members.map((m) => [m.anthropicUserId!, m.id]));
+  const data: Prisma.AnthropicEffectiveLimitCreateManyInput[] = [];
+  for (const r of rows) {
+    if (r.actor.type !== 'user_actor') continue;
+    const memberId = memberOf.get(r.actor.user_id);
+    if (!memberId) continue;
+    data.push({
+      orgId,
+      memberId,
+      period: r.period,
+      amountNanos: r.amount === null ? null : minorToNanos(r.amount),
+      // "0" when the spend reading is temporarily unavailable, as Anthropic says.
+      spentNanos: minorToNanos(r.period_to_date_spend) ?? 0n,
+      sourceType: r.source.type,
+      sourceRef: sourceRefOf(r.source),
+      currency: r.currency,
+      fetchedAt: now,
+    });
+  }
+  await inTransaction(db, async (tx) => {
+    await tx.anthropicEffectiveLimit.deleteMany({ where: { orgId } });
+    if (data.length) await tx.anthropicEffectiveLimit.createMany({ data, skipDuplicates: true });
+    await tx.anthropicConnection.updateMany({ where: { orgId }, data: { limitsSyncedAt: now } });
+  });
+  return data.length;
+}
+
+export interface EffectiveLimitView {
+  memberId: string;
+  externalId: string;
+  name: string;
+  period: string;
+  /** USD; null = no limit for this period. */
+  limit: string | null;
+  spent: string;
+  /** user (their own, editable here), seat_tier, rbac_group, organization … (change those in claude.ai). */
+  source: string;
+  sourceRef: string | null;
+  /**
+   * The limit comes from the member's own (user) limit, set here. Otherwise it is their
+   * seat tier's, group's or the organization's, changed in claude.ai; an owner may still
+   * give the member a limit of their own here, which then applies instead.
+   */
+  sourceEditableHere: boolean;
+  fetchedAt: string;
+}
+
+export async function effectiveLimitsOf(db: Db, orgId: string): Promise<EffectiveLimitView[]> {
+  const rows = await db.anthropicEffectiveLimit.findMany({ where: { orgId, member: { removedAt: null } }, include: { member: { select: { externalId: true, name: true } } }, orderBy: [{ member: { name: 'asc' } }, { period: 'asc' }] });
+  return rows.map((r) => ({
+    memberId: r.memberId,
+    externalId: r.member.externalId,
+    name: r.member.name,
+    period: r.period,
+    limit: formatUsdOrNull(r.amountNanos),
+    spent: formatUsd(r.spentNanos),
+    source: r.sourceType,
+    sourceRef: r.sourceType === 'user' ? null : r.sourceRef,
+    sourceEditableHere: r.sourceType === 'user',
+    fetchedAt: r.fetchedAt.toISOString(),
+  }));
+}
