@@ -1,13 +1,17 @@
 // Each mirrored member's effective spend limits, from Anthropic's effective-limits
 // report (every page): per period, the limit (null = none applies), where it comes from
 // (the member's own, their seat tier, a group, the organization) and what they spent so
-// far, exact. Replaced whole on each read, in one transaction.
+// far, exact. Brought up to date on each read, in one transaction with the owners'
+// threshold alerts it causes.
 import type { SpendSummary } from '@anthropic-ai/sdk/resources/organization/spend-limits/spend-limits';
 import type { Db } from '../db/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { formatUsd, formatUsdOrNull } from '../domain/money.js';
 import { minorToNanos } from '../domain/minor-units.js';
 import { inTransaction } from '../ledger/transactions.js';
+import { appendEvents } from '../ledger/outbox.js';
+import type { DomainEvent } from '../domain/events.js';
+import { nextThresholdState } from '../domain/claude-limits.js';
 import type { AdminClient } from './client.js';
 
 export async function listEffective(client: AdminClient): Promise<SpendSummary[]> {
@@ -24,9 +28,17 @@ function sourceRefOf(source: SpendSummary['source']): string | null {
   return null;
 }
 
-/** Stores the report for the org's mirrored members; rows of people we do not know are skipped. */
+/**
+ * Stores the report for the org's mirrored members (rows of people we do not know are
+ * skipped) and, in the same transaction, writes an outbox event for each member whose
+ * spend crossed one of the owners' thresholds (the seat-limit percentages, 50/80/100 by
+ * default) of their effective limit: owners are told once per member, period and limit.
+ */
 export async function mirrorEffectiveLimits(db: Db, orgId: string, rows: SpendSummary[], now: Date): Promise<number> {
-  const members = await db.member.findMany({ where: { orgId, anthropicUserId: { not: null } }, select: { id: true, anthropicUserId: true } });
+  const [members, org] = await Promise.all([
+    db.member.findMany({ where: { orgId, anthropicUserId: { not: null } }, select: { id: true, anthropicUserId: true } }),
+    db.organization.findUniqueOrThrow({ where: { id: orgId }, select: { noticeTierCapPercents: true } }),
+  ]);
   const memberOf = new Map(members.map((m) => [m.anthropicUserId!, m.id]));
   const data: Prisma.AnthropicEffectiveLimitCreateManyInput[] = [];
   for (const r of rows) {
@@ -47,8 +59,25 @@ export async function mirrorEffectiveLimits(db: Db, orgId: string, rows: SpendSu
     });
   }
   await inTransaction(db, async (tx) => {
-    await tx.anthropicEffectiveLimit.deleteMany({ where: { orgId } });
-    if (data.length) await tx.anthropicEffectiveLimit.createMany({ data, skipDuplicates: true });
+    const before = new Map((await tx.anthropicEffectiveLimit.findMany({ where: { orgId } })).map((b) => [`${b.memberId}/${b.period}`, b]));
+    const events: DomainEvent[] = [];
+    const kept = new Set<string>();
+    for (const row of data) {
+      const key = `${row.memberId}/${row.period}`;
+      kept.add(key);
+      const stored = before.get(key);
+      const prev = stored ? { limitNanos: stored.amountNanos, spentNanos: stored.spentNanos, window: stored.window, alertedPercent: stored.alertedPercent } : null;
+      const reading = { limitNanos: (row.amountNanos ?? null) as bigint | null, spentNanos: row.spentNanos as bigint };
+      const next = nextThresholdState(prev, reading, org.noticeTierCapPercents);
+      if (next.tell !== null) {
+        events.push({ type: 'claude_limit_threshold', memberId: row.memberId, period: row.period, window: next.window, percent: next.tell, limitNanos: String(reading.limitNanos), spendNanos: String(reading.spentNanos), source: row.sourceType });
+      }
+      const values = { ...row, window: next.window, alertedPercent: next.alertedPercent };
+      await tx.anthropicEffectiveLimit.upsert({ where: { memberId_period: { memberId: row.memberId, period: row.period } }, create: values, update: values });
+    }
+    const gone = [...before.values()].filter((b) => !kept.has(`${b.memberId}/${b.period}`));
+    for (const g of gone) await tx.anthropicEffectiveLimit.delete({ where: { memberId_period: { memberId: g.memberId, period: g.period } } });
+    await appendEvents(tx, orgId, events);
     await tx.anthropicConnection.updateMany({ where: { orgId }, data: { limitsSyncedAt: now } });
   });
   return data.length;

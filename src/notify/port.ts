@@ -73,6 +73,8 @@ export type AlertKind =
   | 'seat_limit_reached'
   | 'member_cap_reached'
   | 'member_reactivated'
+  /** To owners: a member of a connected org crossed a threshold of their effective limit at Anthropic. */
+  | 'claude_limit_threshold'
   /** To owners: a month closed into an invoice (Enterprise) or a statement (Team). */
   | 'invoice_ready'
   /** To operators only (src/notify/operators.ts): usage kept unpriced. */

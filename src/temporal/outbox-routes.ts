@@ -39,6 +39,8 @@ export function outboxRoutes(opts: OutboxRouteOptions = {}): Record<string, Outb
     product_cap_reached: capAlertRoute,
     tier_cap_reached: capAlertRoute,
     org_cap_threshold: capAlertRoute,
+    // A connected org's member crossed an owners' threshold of their limit at Anthropic (docs/claude.md).
+    claude_limit_threshold: capAlertRoute,
     // Usage kept unpriced: operators are told once per model (or fee) per day.
     usage_unpriced: unpricedAlertRoute(),
     // A record took the balance to the threshold: owners hear of it. The reload itself

@@ -35,6 +35,9 @@ ALTER TYPE "RequestDecision" ADD VALUE 'increase_limit';
 -- report (polled every ANTHROPIC_LIMITS_POLL_SECONDS): the limit (null = none for the
 -- period), the period-to-date spend (exact nano-dollars from minor units) and the scope
 -- it comes from (user, seat_tier, rbac_group, organization …; sourceRef names the tier or group).
+-- "window" counts the member's periods seen (spend went down: a new one began) and
+-- "alertedPercent" is the highest owners' threshold already told for it, so each
+-- threshold is told once per member and period.
 ALTER TABLE "AnthropicConnection" ADD COLUMN "limitsSyncedAt" TIMESTAMP(3);
 CREATE TABLE "AnthropicEffectiveLimit" (
     "orgId" TEXT NOT NULL,
@@ -46,6 +49,8 @@ CREATE TABLE "AnthropicEffectiveLimit" (
     "sourceRef" TEXT,
     "currency" TEXT NOT NULL,
     "fetchedAt" TIMESTAMP(3) NOT NULL,
+    "window" INTEGER NOT NULL DEFAULT 0,
+    "alertedPercent" INTEGER,
 
     CONSTRAINT "AnthropicEffectiveLimit_pkey" PRIMARY KEY ("memberId", "period")
 );
