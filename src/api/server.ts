@@ -123,7 +123,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   // The web console: HTML pages on the same port, in their own plugin context.
   const secretSource = deps.identity?.sessionSecret ?? deps.operatorToken;
   const csrfKey = Buffer.from(hkdfSync('sha256', secretSource, 'extra-usage-control-plane', 'console csrf key v1', 32)).toString('base64url');
-  app.register(consolePlugin({ ...deps.console, db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, purchases: deps.payments?.purchases ?? ledgerPurchases(deps.db), csrfKey }));
+  app.register(consolePlugin({ ...deps.console, db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, purchases: deps.payments?.purchases ?? ledgerPurchases(deps.db), csrfKey, ...(deps.anthropic ? { anthropic: deps.anthropic } : {}) }));
 
   for (const route of routes) {
     app.route({

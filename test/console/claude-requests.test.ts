@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectOrg } from '../../src/anthropic/connection.js';
+import { adminClient } from '../../src/anthropic/client.js';
+import { listEffective, mirrorEffectiveLimits } from '../../src/anthropic/effective-limits.js';
 import { ledgerOnlyPayments } from '../../src/payments/port.js';
 import { secretBox } from '../../src/secrets/secret-box.js';
 import { requestService } from '../../src/services/requests.js';
@@ -87,5 +89,50 @@ describe('a request from Claude in the console', () => {
     const audit = await db.auditEntry.findFirstOrThrow({ where: { orgId, action: 'anthropic.spend_limit.user.set' } });
     expect(audit.actor).toContain('(owner-1) via console');
     await context.close();
+  });
+
+  it('shows each member\'s limit in Claude and where it comes from; an owner edits one (one set); writes not enabled is said beside the field', async () => {
+    const db = scratch.db.prisma;
+    api.effective.push({
+      actor: { type: 'user_actor', user_id: 'user_alice', name: 'Alice', email_address: 'alice@acme.example', deleted: false },
+      amount: '5000', currency: 'USD', period: 'monthly', period_to_date_spend: '1234.5', scope: { type: 'user', user_id: 'user_alice' },
+      source: { type: 'seat_tier', seat_tier: 'standard' }, spend_limit_id: 'spl_alice',
+    });
+    await mirrorEffectiveLimits(db, orgId, await listEffective(adminClient(KEY, { baseUrl: api.url })), new Date());
+
+    const { context, page } = await h.signedIn('acme', 'owner-1', '/usage');
+    const row = page.locator('[data-claude-member="alice"][data-period="monthly"]');
+    expect(await row.textContent()).toContain('$50.00');
+    expect(await row.textContent()).toContain('Seat tier');
+    expect(await row.textContent()).toContain('change this in claude.ai');
+    expect(await row.textContent()).toContain('$12.345');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    const sets = api.sets().length;
+    await row.locator('summary', { hasText: 'Edit limit' }).click();
+    await row.locator('input[name=cap]').fill('100');
+    await row.getByRole('button', { name: 'Set limit' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('limit is set in Claude');
+    expect(api.sets().slice(sets)).toEqual([{ scope: { type: 'user', user_id: 'user_alice' }, period: 'monthly', amount: '10000' }]);
+    const after = page.locator('[data-claude-member="alice"][data-period="monthly"]');
+    expect(await after.textContent()).toContain('$100.00');
+    expect(await after.textContent()).toContain('Their own limit');
+
+    // Anthropic has not enabled Admin API writes for the organization: the owner reads what to do; nothing changes.
+    api.writesEnabled = false;
+    await after.locator('summary', { hasText: 'Edit limit' }).click();
+    await after.locator('input[name=cap]').fill('150');
+    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/usage/claude-limit')), after.getByRole('button', { name: 'Set limit' }).click()]);
+    expect(res.status()).toBe(409);
+    const field = page.locator('[data-claude-member="alice"][data-period="monthly"] input[name=cap]');
+    expect(await page.locator(`#${await field.getAttribute('aria-describedby')}`).textContent()).toContain('change the limit in claude.ai');
+    expect((await db.anthropicEffectiveLimit.findFirstOrThrow({ where: { orgId, period: 'monthly' } })).amountNanos).toBe(100_000_000_000n);
+    api.writesEnabled = true;
+    await context.close();
+
+    // An admin sees the limits, read-only.
+    const adam = await h.signedIn('acme', 'admin-1', '/usage');
+    expect(await adam.page.locator('[data-testid="claude-limits"] summary').count()).toBe(0);
+    await adam.context.close();
   });
 });
