@@ -8,7 +8,7 @@ import { clientForOrg, recordPoll, type AnthropicDeps } from '../anthropic/conne
 import { anthropicFault } from '../anthropic/errors.js';
 import { pollIncreaseRequests, type DecidedThere, type PendingToOpen } from '../anthropic/increase-requests.js';
 import { listAllUsers, mirrorMembers, type MemberSyncResult } from '../anthropic/members.js';
-import { listEffective, mirrorEffectiveLimits } from '../anthropic/effective-limits.js';
+import { syncEffectiveLimits } from '../anthropic/effective-limits.js';
 import { anthropicDecisionProblem } from '../domain/requests.js';
 import { parseUsd } from '../domain/money.js';
 import { nanosToWholeMinor } from '../domain/minor-units.js';
@@ -55,7 +55,7 @@ export function anthropicActivities(deps: ActivityDeps) {
         // The effective-limits report is read less often (ANTHROPIC_LIMITS_POLL_SECONDS).
         const last = org.anthropic?.limitsSyncedAt?.getTime() ?? 0;
         const due = input.limitsEverySeconds !== undefined && deps.now().getTime() - last >= input.limitsEverySeconds * 1000;
-        const limits = due ? await mirrorEffectiveLimits(db, input.orgId, await listEffective(client), deps.now()) : null;
+        const limits = due ? await syncEffectiveLimits(db, client, input.orgId, deps.now()) : null;
         await recordPoll(db, input.orgId, deps.now(), null);
         return { orgSlug: org.slug, members, open, decided, limits };
       } catch (err) {

@@ -4,6 +4,7 @@
 // far, exact. Brought up to date on each read, in one transaction with the owners'
 // threshold alerts it causes.
 import type { SpendSummary } from '@anthropic-ai/sdk/resources/organization/spend-limits/spend-limits';
+import { APIError } from '@anthropic-ai/sdk';
 import type { Db } from '../db/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { formatUsd, formatUsdOrNull } from '../domain/money.js';
@@ -81,6 +82,22 @@ export async function mirrorEffectiveLimits(db: Db, orgId: string, rows: SpendSu
     await tx.anthropicConnection.updateMany({ where: { orgId }, data: { limitsSyncedAt: now } });
   });
   return data.length;
+}
+
+/**
+ * Reads and mirrors the report; null when Anthropic does not offer it to this kind of
+ * organization (a Claude Team organization: organization_type_not_supported), so the
+ * rest of the poll goes on. Other faults are thrown.
+ */
+export async function syncEffectiveLimits(db: Db, client: AdminClient, orgId: string, now: Date): Promise<number | null> {
+  let rows: SpendSummary[];
+  try {
+    rows = await listEffective(client);
+  } catch (err) {
+    if (err instanceof APIError && err.errorCode === 'organization_type_not_supported') return null;
+    throw err;
+  }
+  return mirrorEffectiveLimits(db, orgId, rows, now);
 }
 
 export interface EffectiveLimitView {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminClient } from '../../src/anthropic/client.js';
 import { connectOrg } from '../../src/anthropic/connection.js';
-import { listEffective, mirrorEffectiveLimits } from '../../src/anthropic/effective-limits.js';
+import { listEffective, mirrorEffectiveLimits, syncEffectiveLimits } from '../../src/anthropic/effective-limits.js';
 import { listAllUsers, mirrorMembers } from '../../src/anthropic/members.js';
 import { secretBox } from '../../src/secrets/secret-box.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
@@ -112,5 +112,15 @@ describe('a connected org\'s spend limits', () => {
     expect(await db.auditEntry.count({ where: { orgId } })).toBe(audits);
     expect(await limitsOf('admin-1')).toEqual([expect.objectContaining({ limit: '200.00', source: 'rbac_group' })]);
     api.writesEnabled = true;
+  });
+
+  it('a Claude Team organization (no effective report there): the read is skipped, what is stored stays, and nothing fails', async () => {
+    const db = scratch.db.prisma;
+    const before = await db.anthropicEffectiveLimit.count({ where: { orgId } });
+    api.effectiveSupported = false;
+    expect(await syncEffectiveLimits(db, adminClient(KEY, { baseUrl: api.url }), orgId, new Date())).toBeNull();
+    expect(await db.anthropicEffectiveLimit.count({ where: { orgId } })).toBe(before);
+    api.effectiveSupported = true;
+    expect(await syncEffectiveLimits(db, adminClient(KEY, { baseUrl: api.url }), orgId, new Date())).toBe(123);
   });
 });

@@ -29,6 +29,8 @@ export interface AdminApiStandIn {
   effective: SpendSummary[];
   /** False: spend limit writes answer 403 spend_limits_admin_api_writes_not_enabled. */
   writesEnabled: boolean;
+  /** False (a Claude Team organization): the effective report answers 400 organization_type_not_supported. */
+  effectiveSupported: boolean;
   /** The spend limit `set` calls it received. */
   sets(): SpendLimitSetParams[];
   /** The writes it received: approve and deny, by request id. */
@@ -55,7 +57,7 @@ export async function startAdminApi(opts: { key: string; orgName?: string }): Pr
   const calls: AdminApiCall[] = [];
   const effective: SpendSummary[] = [];
   const limits: BetaSpendLimit[] = [];
-  const state = { writesEnabled: true };
+  const state = { writesEnabled: true, effectiveSupported: true };
   let failing = { count: 0, status: 500, message: 'stand-in fault' };
 
   const userActor = (id: string) => {
@@ -115,6 +117,10 @@ export async function startAdminApi(opts: { key: string; orgName?: string }): Pr
     }
 
     if (req.method === 'GET' && path === '/v1/organizations/spend_limits/effective') {
+      if (!state.effectiveSupported) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'Supported for Claude Enterprise organizations only.', details: { error_code: 'organization_type_not_supported' } } }));
+      }
       const limit = Number(q.get('limit') ?? 20);
       const offset = Number(q.get('page') ?? 0);
       const page: PageCursorResponse<SpendSummary> = { data: effective.slice(offset, offset + limit), next_page: offset + limit < effective.length ? String(offset + limit) : null };
@@ -182,6 +188,12 @@ export async function startAdminApi(opts: { key: string; orgName?: string }): Pr
     },
     set writesEnabled(v: boolean) {
       state.writesEnabled = v;
+    },
+    get effectiveSupported() {
+      return state.effectiveSupported;
+    },
+    set effectiveSupported(v: boolean) {
+      state.effectiveSupported = v;
     },
     sets: () => calls.filter((c) => c.method === 'POST' && c.path === '/v1/organizations/spend_limits').map((c) => c.body as SpendLimitSetParams),
     approves: () => calls.filter((c) => c.method === 'POST' && c.path.endsWith('/approve')).map((c) => ({ id: c.path.split('/').at(-2)!, body: c.body as IncreaseRequestApproveParams })),

@@ -35,7 +35,7 @@ let taskQueue: string;
 /** Request ids whose first decide attempt "crashes" right after Anthropic applied it. */
 const crashAfterWrite = new Set<string>();
 /** One poll's activity, called outside a workflow (to see what a failing poll leaves). */
-let pollActivity: (input: { orgId: string }) => Promise<unknown>;
+let pollActivity: (input: { orgId: string; limitsEverySeconds?: number }) => Promise<{ limits: number | null } | null>;
 
 beforeAll(async () => {
   scratch = await migrated(scratchPglite);
@@ -241,5 +241,17 @@ describe('a connected org\'s increase requests in Slack, end to end', () => {
     expect(await failingConnections(scratch.db.prisma)).toEqual([{ org: 'acme', error: expect.stringContaining('Anthropic answered 503'), lastSyncedAt: expect.any(String) }]);
     await pollActivity({ orgId });
     expect(await failingConnections(scratch.db.prisma)).toEqual([]);
+  });
+
+  it('the effective-limits report is read by the poll when due, not on every poll', async () => {
+    api.effective.push({
+      actor: { type: 'user_actor', user_id: 'user_alice', name: 'Alice', email_address: 'alice@acme.example', deleted: false },
+      amount: '7500', currency: 'USD', period: 'monthly', period_to_date_spend: '100', scope: { type: 'user', user_id: 'user_alice' },
+      source: { type: 'user', user_id: 'user_alice' }, spend_limit_id: 'spl_alice',
+    });
+    expect((await pollActivity({ orgId, limitsEverySeconds: 300 }))?.limits).toBe(1);
+    expect((await pollActivity({ orgId, limitsEverySeconds: 300 }))?.limits).toBeNull();
+    const alice = await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'alice' } });
+    expect(await scratch.db.prisma.anthropicEffectiveLimit.findUniqueOrThrow({ where: { memberId_period: { memberId: alice.id, period: 'monthly' } } })).toMatchObject({ amountNanos: 75_000_000_000n, sourceType: 'user' });
   });
 });
