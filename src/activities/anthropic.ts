@@ -17,6 +17,7 @@ import { recordAnthropicDecision, recordDecidedInClaude } from '../ledger/reques
 import { requestView, requireDecider, type DecideInput } from '../ledger/requests/requests.js';
 import type { RequestView } from '../notify/port.js';
 import type { ActivityDeps } from './deps.js';
+import { SecretBoxError } from '../secrets/secret-box.js';
 
 export interface PollResult {
   orgSlug: string;
@@ -47,8 +48,17 @@ export function anthropicActivities(deps: ActivityDeps) {
     /** One poll of a connected org; null when it is no longer connected. */
     async pollAnthropic(input: { orgId: string; limitsEverySeconds?: number }): Promise<PollResult | null> {
       const org = await db.organization.findUnique({ where: { id: input.orgId }, select: { slug: true, anthropic: { select: { limitsSyncedAt: true } } } });
-      const client = org ? await clientForOrg(db, anthropicOf(deps), input.orgId) : null;
-      if (!org || !client) return null;
+      if (!org) return null;
+      let client: Awaited<ReturnType<typeof clientForOrg>>;
+      try {
+        client = await clientForOrg(db, anthropicOf(deps), input.orgId);
+      } catch (err) {
+        // SECRETS_KEY changed since the key was stored: no retry can help; the operator connects again.
+        if (!(err instanceof SecretBoxError)) throw err;
+        await recordPoll(db, input.orgId, deps.now(), `${err.message}: connect the org again`);
+        throw ApplicationFailure.nonRetryable(err.message, 'unavailable');
+      }
+      if (!client) return null;
       try {
         const members = await mirrorMembers(db, input.orgId, await listAllUsers(client), deps.now());
         const { open, decided } = await pollIncreaseRequests(db, client, input.orgId);
@@ -89,7 +99,7 @@ export function anthropicActivities(deps: ActivityDeps) {
           if (input.decision === 'increase_limit') await requests.approve(row.anthropicRequestId, { amount: amount!, period: input.period! });
           else await requests.deny(row.anthropicRequestId, {});
         } else if (there.status !== target) {
-          throw conflict(`this request was already ${there.status} in claude.ai. Nothing was changed`);
+          throw conflict(`this request was already ${there.status} in claude.ai. Nothing was changed.`);
         }
         await recordAnthropicDecision(db, { requestId: row.id, decider, via: input.via, decision: input.decision as 'increase_limit' | 'deny', amountNanos, period: input.period ?? null, reason: input.reason ?? null }, deps.now());
         return await requestView(db, row.id);

@@ -35,6 +35,7 @@ let taskQueue: string;
 /** Request ids whose first decide attempt "crashes" right after Anthropic applied it. */
 const crashAfterWrite = new Set<string>();
 /** One poll's activity, called outside a workflow (to see what a failing poll leaves). */
+let activityDeps: ActivityDeps;
 let pollActivity: (input: { orgId: string; limitsEverySeconds?: number }) => Promise<{ limits: number | null } | null>;
 
 beforeAll(async () => {
@@ -54,6 +55,7 @@ beforeAll(async () => {
   requests = requestService({ db, client: env.client, taskQueue, timings: { remindAfterMs: DAY, expireAfterMs: 7 * DAY }, now: () => new Date() });
   h = await startSlackHarness(db, requests);
   const deps: ActivityDeps = { db, notifier: h.slack.notifier, payments: ledgerOnlyPayments(db), now: () => new Date(), anthropic };
+  activityDeps = deps;
   const real = createActivities(deps);
   pollActivity = real.pollAnthropic;
   worker = await testWorker(env, deps, {
@@ -239,6 +241,13 @@ describe('a connected org\'s increase requests in Slack, end to end', () => {
     api.failNext(3, 503);
     await expect(pollActivity({ orgId })).rejects.toThrow(/503/);
     expect(await failingConnections(scratch.db.prisma)).toEqual([{ org: 'acme', error: expect.stringContaining('Anthropic answered 503'), lastSyncedAt: expect.any(String) }]);
+    await pollActivity({ orgId });
+    expect(await failingConnections(scratch.db.prisma)).toEqual([]);
+
+    // SECRETS_KEY changed since the key was stored: said once, not retried; connecting again fixes it.
+    const rotated = createActivities({ ...activityDeps, anthropic: { box: secretBox(randomBytes(32)), baseUrl: api.url } });
+    await expect(rotated.pollAnthropic({ orgId })).rejects.toThrow(/SECRETS_KEY/);
+    expect(await failingConnections(scratch.db.prisma)).toEqual([{ org: 'acme', error: expect.stringContaining('connect the org again'), lastSyncedAt: expect.any(String) }]);
     await pollActivity({ orgId });
     expect(await failingConnections(scratch.db.prisma)).toEqual([]);
   });
