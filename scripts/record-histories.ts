@@ -28,6 +28,11 @@ import { recordingNotifier } from '../test/support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../test/support/temporal.js';
 import { flakyPayments } from '../test/support/payments.js';
 import { PaymentDeclined, PaymentPending, type PaymentProvider } from '../src/payments/port.js';
+import { randomBytes } from 'node:crypto';
+import { connectOrg } from '../src/anthropic/connection.js';
+import { secretBox } from '../src/secrets/secret-box.js';
+import { startAdminApi } from '../test/support/anthropic-admin-api.js';
+import { anthropicRequestWorkflowId } from '../workflows/anthropic-poll.js';
 
 const OUT = new URL('../test/workflows/histories/', import.meta.url);
 const USD = 1_000_000_000n;
@@ -48,7 +53,11 @@ const provider: PaymentProvider = {
     return payments.provider.charge(req);
   },
 };
-const worker = await testWorker(env, { db, notifier: recordingNotifier(), payments: provider, now: () => new Date(), operators: { emails: ['ops@example.com'], notifier: recordingNotifier() } });
+// A stand-in of the Anthropic Admin API for the connected org's scenarios (docs/claude.md).
+const ADMIN_KEY = 'sk-ant-admin01-recorded-histories-0123456789';
+const adminApi = await startAdminApi({ key: ADMIN_KEY });
+const anthropic = { box: secretBox(randomBytes(32)), baseUrl: adminApi.url };
+const worker = await testWorker(env, { db, notifier: recordingNotifier(), payments: provider, now: () => new Date(), operators: { emails: ['ops@example.com'], notifier: recordingNotifier() }, anthropic });
 const service = (remindAfterMs: number, expireAfterMs: number) =>
   requestService({ db, client: env.client, taskQueue: worker.taskQueue, timings: { remindAfterMs, expireAfterMs }, now: () => new Date() });
 // The real relay and routes, with a fast payment retry policy for auto-reloads. Without
@@ -62,6 +71,27 @@ async function openedState(workflowId: string): Promise<RequestState> {
     if (state.requestId) return state;
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The connected org of the Anthropic scenarios, made once: owner, admin, Alice and Bob mirrored. */
+let claudeOrg: Promise<string> | null = null;
+const connectedOrg = () => (claudeOrg ??= (async () => {
+  const doc = enterpriseDoc();
+  doc.members = doc.members.map((m) => ({ ...m, email: `${m.externalId}@acme.example` }));
+  const o = await provision(db, 'claude-org', doc);
+  adminApi.addUser({ id: 'user_owner', email: 'owner-1@acme.example', name: 'Olivia Owner', role: 'primary_owner' });
+  adminApi.addUser({ id: 'user_admin', email: 'admin-1@acme.example', name: 'Adam Admin', role: 'admin' });
+  adminApi.addUser({ id: 'user_alice', email: 'alice@acme.example', name: 'Alice', role: 'user' });
+  adminApi.addUser({ id: 'user_bob', email: 'bob@acme.example', name: 'Bob', role: 'user' });
+  await connectOrg(db, anthropic, o.orgId, ADMIN_KEY, 'operator');
+  return o.orgId;
+})());
+let polls = 0;
+/** One poll of the connected org, run to its end; its workflow id. */
+async function pollClaude(): Promise<string> {
+  const workflowId = `anthropic-poll/claude-org/recorded-${++polls}`;
+  await env.client.workflow.execute('anthropicPoll', { taskQueue: worker.taskQueue, workflowId, args: [{ orgId: await connectedOrg(), remindAfterMs: DAY }] });
+  return workflowId;
 }
 
 let r = 0;
@@ -279,6 +309,47 @@ const scenarios: { file: string; expect?: (result: any) => boolean; run: () => P
     },
   },
   {
+    // A connected org's poll finds a pending increase request and starts its request workflow.
+    file: 'anthropic-poll-opened',
+    expect: (result) => result.opened === 1,
+    async run() {
+      await connectedOrg();
+      adminApi.addRequest('user_alice', { period: 'monthly', limitCents: '5000', spentCents: '5000' });
+      return pollClaude();
+    },
+  },
+  {
+    // That request approved in claude.ai: the next poll signals it closed.
+    file: 'extra-usage-request-claude-decided-there',
+    expect: (result) => result.status === 'approved',
+    async run() {
+      await connectedOrg();
+      const pending = [...adminApi.requests.values()].find((x) => x.status === 'pending' && x.actor.type === 'user_actor' && x.actor.user_id === 'user_alice')
+        ?? adminApi.addRequest('user_alice', { period: 'monthly' });
+      await pollClaude();
+      const workflowId = anthropicRequestWorkflowId('claude-org', pending.id);
+      await openedState(workflowId);
+      adminApi.decideInClaude(pending.id, 'approved', 'user_owner');
+      await pollClaude();
+      return workflowId;
+    },
+  },
+  {
+    // An admin raises Bob's limit here: one approve at Anthropic, then recorded.
+    file: 'extra-usage-request-claude-increase-limit',
+    expect: (result) => result.status === 'approved' && result.view?.decision === 'increase_limit',
+    async run() {
+      const orgId = await connectedOrg();
+      const asked = adminApi.addRequest('user_bob', { period: 'weekly', limitCents: '2000', spentCents: '2000' });
+      await pollClaude();
+      const workflowId = anthropicRequestWorkflowId('claude-org', asked.id);
+      const state = await openedState(workflowId);
+      const admin = await db.member.findFirstOrThrow({ where: { orgId, externalId: 'admin-1' } });
+      await service(DAY, 7 * DAY).decide(orgId, state.requestId!, admin.id, { decision: 'increase_limit', amount: '30.00', period: 'weekly' });
+      return workflowId;
+    },
+  },
+  {
     file: 'daily-digest-sent',
     expect: (result) => result.sent === true && result.requests === 1,
     async run() {
@@ -323,6 +394,7 @@ try {
     console.log(`recorded ${s.file}`);
   }
 } finally {
+  await adminApi.close();
   await relay.stop();
   await worker.stop();
   await env.teardown();

@@ -71,6 +71,14 @@ export const configSchema = z.object({
   STRIPE_WEBHOOK_SECRET: optionalText.refine((v) => v === undefined || v.startsWith('whsec_'), 'must be a webhook signing secret (whsec_…)'),
   /** Stripe API base (protocol, host, port); only changed for a local stand-in or a proxy. Unset: https://api.stripe.com. */
   STRIPE_API_BASE: z.string().trim().url('must be a URL such as http://127.0.0.1:12111').optional(),
+  /** Encrypts secrets kept at rest (an org's Anthropic Admin API key): 32 bytes, 64 hex digits or base64 (`openssl rand -base64 32`). Unset: no org can be connected to Anthropic. */
+  SECRETS_KEY: optionalText.refine((v) => v === undefined || /^[0-9a-fA-F]{64}$/.test(v.trim()) || Buffer.from(v.trim(), 'base64').length === 32, 'must be 32 bytes: 64 hex digits or 44 base64 characters (openssl rand -base64 32)'),
+  /** Anthropic API base (protocol, host, port) for connected orgs (docs/claude.md); only changed for a local stand-in or a proxy. */
+  ANTHROPIC_API_BASE: z.string().trim().url('must be a URL such as https://api.anthropic.com').default('https://api.anthropic.com'),
+  /** How often a connected org's pending increase requests and users are polled, in seconds (docs/claude.md). */
+  ANTHROPIC_POLL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
+  /** How often a connected org's effective spend limits (each member's limit, its source and spend) are read, in seconds. */
+  ANTHROPIC_LIMITS_POLL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
   /** Slack app (see docs/slack.md). Slack is on when SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID (OAuth install) is set. */
   SLACK_BOT_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xoxb-'), 'must be a bot token (xoxb-…)'),
   /** Single-workspace mode: the org (slug) that the workspace of SLACK_BOT_TOKEN belongs to. */

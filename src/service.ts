@@ -10,6 +10,8 @@ import { checkConfig } from './config-check.js';
 import { openDatabase, type Database } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import { seedPriceBook, seedSummary } from './ledger/metering/seed-prices.js';
+import { parseSecretsKey, secretBox } from './secrets/secret-box.js';
+import { failingConnections } from './anthropic/connection.js';
 import { startPgliteMaintenance } from './db/pglite-maintenance.js';
 import { buildServer } from './api/server.js';
 import { consoleOptionsFromConfig } from './console/options.js';
@@ -140,20 +142,23 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     const teams = chatApps ? await startTeamsBot({ config, db, requests, log, listen: parts.chat, purchases: payments.purchases }) : null;
     if (teams) stack.push(() => teams.stop());
     const schedules = new ScheduleProblems();
+    // Connected orgs (docs/claude.md): their Admin API keys open with SECRETS_KEY.
+    const anthropic = config.SECRETS_KEY ? { box: secretBox(parseSecretsKey(config.SECRETS_KEY)), baseUrl: config.ANTHROPIC_API_BASE } : undefined;
+    const anthropicPoll = { everySeconds: config.ANTHROPIC_POLL_SECONDS, remindAfterMs: config.REQUEST_REMIND_AFTER_MINUTES * 60_000, limitsEverySeconds: config.ANTHROPIC_LIMITS_POLL_SECONDS };
     if (parts.worker) {
       const channels = buildNotifier(config, db, log, [...(slack ? [{ name: 'slack', notifier: slack.notifier }] : []), ...(teams ? [{ name: 'teams', notifier: teams.notifier }] : [])], metrics);
       stack.push(async () => channels.close());
       // Operator alerts (usage kept unpriced) go to the log and OPERATOR_EMAIL, never to chat.
       const operators = operatorChannel(config, db, log);
       stack.push(async () => operators.close());
-      const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}` }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE });
+      const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`, anthropic }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE });
       stack.push(() => worker.stop());
-      const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules, log }, outboxRoutes(), { log });
+      const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules, log }, outboxRoutes({ anthropicPoll }), { log });
       stack.push(() => relay.stop());
       const sweeper = startReservationSweeper(db, { log });
       stack.push(() => sweeper.stop());
       // Digest and month-end Schedules per org, created or brought up to date at every start.
-      const scheduled = await ensureAllSchedules(temporal.client, db, taskQueue, schedules);
+      const scheduled = await ensureAllSchedules(temporal.client, db, taskQueue, schedules, anthropicPoll);
       log(`temporal: schedules ensured for ${scheduled.ensured} organisation(s)`);
       for (const f of scheduled.failed) log(`temporal: schedules of organisation ${f.orgId} NOT ensured (see GET /health): ${f.error}`);
       // Team orgs already at or below their auto-reload threshold get their reload now.
@@ -169,9 +174,12 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       // Teams: an org whose Microsoft Teams tenant is unknown cannot be reached proactively.
       const teamsHealth = teams ? await teams.health() : null;
       const failingNotices = await failingChannels(db);
+      // Connected orgs whose last poll did not reach Anthropic (unreachable, 429, 5xx, a refused key).
+      const failingAnthropic = await failingConnections(db);
       return {
         // Still serving; something needs the operator.
-        ...(outbox.count || failingSchedules.length || failingNotices.length ? { status: 'degraded' } : {}),
+        ...(outbox.count || failingSchedules.length || failingNotices.length || failingAnthropic.length ? { status: 'degraded' } : {}),
+        anthropic: { failing: failingAnthropic },
         database: database.kind,
         temporal: { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue },
         schedules: { failing: failingSchedules },
@@ -201,6 +209,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       payments,
       console: consoleOptionsFromConfig(config),
       metrics,
+      anthropic,
     });
     stack.push(() => app.close());
     const url = await app.listen({ port: config.PORT, host: config.HOST });

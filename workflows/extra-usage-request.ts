@@ -3,8 +3,11 @@
 // request per member. Runs started with our search attributes keep RequestStatus current.
 import { allHandlersFinished, ApplicationFailure, condition, isCancellation, log, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RequestActivities } from '../src/activities/requests.js';
+import type { AnthropicActivities } from '../src/activities/anthropic.js';
+import type { AnthropicOpening } from '../src/ledger/requests/requests.js';
+import type { DecidedThere } from '../src/anthropic/increase-requests.js';
 import type { CancelReason } from '../src/domain/requests.js';
-import { cancelSignal, decideUpdate, openedUpdate, requestStateQuery, type RequestState } from './messages.js';
+import { cancelSignal, decidedInClaudeSignal, decideUpdate, openedUpdate, requestStateQuery, type RequestState } from './messages.js';
 import { ORG_SLUG, REQUEST_STATUS } from './search-attributes.js';
 
 export interface ExtraUsageRequestInput {
@@ -14,13 +17,27 @@ export interface ExtraUsageRequestInput {
   note: string | null;
   /** Remind admins when nobody decided within this long. */
   remindAfterMs: number;
-  /** Close the request as expired after this long (counted from the workflow's start). */
+  /** Close the request as expired after this long (counted from the workflow's start). Not for a request from Claude: it waits for Anthropic's outcome. */
   expireAfterMs: number;
+  /**
+   * A spend limit increase request of the org's Anthropic organization (workflow id
+   * `request/<org slug>/anthropic/<its id>`): decided through Anthropic (increase_limit
+   * or deny), or closed when the poll finds it decided in claude.ai.
+   */
+  anthropic?: AnthropicOpening;
 }
 
-const acts = proxyActivities<RequestActivities>({
+const acts = proxyActivities<RequestActivities & AnthropicActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+// A decision applied in Anthropic: retried with back-off while Anthropic is unreachable
+// (429, 5xx), for two minutes, then the admin is told nothing was decided. Each retry
+// reads the request there before writing, so it is never approved twice.
+const claude = proxyActivities<AnthropicActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 // Messages about the request are retried for a day (each retry sends only to the
 // recipients and channels still missing it), then given up: the request itself stays
@@ -48,6 +65,8 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
   const state: RequestState = { requestId: null, orgId: input.orgId, memberId: input.memberId, requestedAt: input.requestedAt, status: 'pending', view: null };
   let deciding = false;
   let cancelled: CancelReason | null = null;
+  let decidedInClaude: DecidedThere | null = null;
+  const fromClaude = input.anthropic !== undefined;
   // Started without the attributes (a namespace without them, histories from before): nothing to upsert.
   const shown = workflowInfo().typedSearchAttributes.get(ORG_SLUG) !== undefined;
   const setStatus = (status: RequestState['status']) => {
@@ -63,13 +82,17 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
   setHandler(cancelSignal, ({ reason }) => {
     if (state.status === 'pending' && !cancelled) cancelled = reason;
   });
+  setHandler(decidedInClaudeSignal, (d) => {
+    if (state.status === 'pending' && !decidedInClaude) decidedInClaude = d;
+  });
   setHandler(
     decideUpdate,
     async (args) => {
       deciding = true;
       try {
         // The activity checks the decider's stored role and applies the decision once.
-        const view = await acts.decideRequest({ requestId: state.requestId!, ...args });
+        // A request from Claude: Anthropic applies it (approve / deny, once), then the ledger records it.
+        const view = fromClaude ? await claude.decideAnthropicRequest({ requestId: state.requestId!, ...args }) : await acts.decideRequest({ requestId: state.requestId!, ...args });
         setStatus(view.status);
         state.view = view;
         return view;
@@ -88,29 +111,39 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
         };
         if (state.status !== 'pending') refuse(`this request is already ${state.status}`, 'conflict');
         if (cancelled) refuse('this request was cancelled', 'conflict');
+        if (decidedInClaude) refuse(`this request was already ${(decidedInClaude as DecidedThere).status} in claude.ai`, 'conflict');
         if (deciding) refuse('another admin is deciding this request right now', 'conflict');
         if (!state.requestId) refuse('this request is still being opened; try again in a moment', 'conflict');
         if (!args || typeof args.deciderRef !== 'string' || !args.deciderRef) refuse('deciderRef is required', 'invalid');
-        if (!['upgrade_seat', 'enable_extra_usage', 'deny'].includes(args.decision)) refuse(`unknown decision '${String(args.decision)}'`, 'invalid');
+        const allowed = fromClaude ? ['increase_limit', 'deny'] : ['upgrade_seat', 'enable_extra_usage', 'deny'];
+        if (!allowed.includes(args.decision)) refuse(fromClaude ? `a request from Claude is decided with increase_limit or deny, not '${String(args.decision)}'` : `unknown decision '${String(args.decision)}'`, 'invalid');
       },
     },
   );
 
-  state.requestId = await acts.openRequest({ orgId: input.orgId, memberId: input.memberId, workflowId, runId, requestedAt: input.requestedAt, note: input.note });
+  state.requestId = await acts.openRequest({ orgId: input.orgId, memberId: input.memberId, workflowId, runId, requestedAt: input.requestedAt, note: input.note, ...(input.anthropic ? { anthropic: input.anthropic } : {}) });
   const openedId = state.requestId;
   state.view = (await bestEffort(() => notices.notifyRequestOpened(openedId))) ?? state.view;
 
   // Timers count from the workflow's start on the server's clock, not the caller's.
   const startedAt = workflowInfo().startTime.getTime();
-  const settled = () => state.status !== 'pending' || cancelled !== null;
+  const settled = () => state.status !== 'pending' || cancelled !== null || decidedInClaude !== null;
   if (!(await condition(settled, Math.max(1, input.remindAfterMs - (Date.now() - startedAt))))) {
     const remindedId = state.requestId;
     await bestEffort(() => notices.notifyRequestReminder(remindedId));
     const left = input.expireAfterMs - (Date.now() - startedAt);
-    if (!(await condition(settled, Math.max(1, left)))) {
+    // A request from Claude stays open as long as it is pending there.
+    if (fromClaude) await condition(settled);
+    else if (!(await condition(settled, Math.max(1, left)))) {
       state.view = await acts.closeRequest({ requestId: state.requestId, status: 'expired', reason: null });
       setStatus(state.view.status);
     }
+  }
+  // Decided in claude.ai: once no decision of ours is under way, record Anthropic's outcome.
+  if (decidedInClaude) await condition(() => !deciding);
+  if (state.status === 'pending' && decidedInClaude) {
+    state.view = await acts.closeDecidedInClaude(decidedInClaude);
+    setStatus(state.view.status);
   }
   if (state.status === 'pending' && cancelled) {
     state.view = await acts.closeRequest({ requestId: state.requestId, status: 'cancelled', reason: cancelled });

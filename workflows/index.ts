@@ -6,3 +6,4 @@ export { unpricedAlert } from './operator-alerts.js';
 export { autoReload } from './auto-reload.js';
 export { monthEnd } from './month-end.js';
 export { teamAutoReload } from './team-auto-reload.js';
+export { anthropicPoll } from './anthropic-poll.js';

@@ -2,6 +2,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CancelReason, DecisionInput } from '../src/domain/requests.js';
 import type { RequestView } from '../src/notify/port.js';
+import type { DecidedThere } from '../src/anthropic/increase-requests.js';
 
 export interface DecideArgs extends DecisionInput {
   /** Member id or external id of the admin deciding; their stored role is checked. */
@@ -25,3 +26,5 @@ export const decideUpdate = defineUpdate<RequestView, [DecideArgs]>('decide');
 export const openedUpdate = defineUpdate<string>('opened');
 export const cancelSignal = defineSignal<[{ reason: CancelReason }]>('cancel');
 export const requestStateQuery = defineQuery<RequestState>('state');
+/** A request from Claude was decided directly in claude.ai (found by the poll): close it as Anthropic has it. */
+export const decidedInClaudeSignal = defineSignal<[DecidedThere]>('decidedInClaude');

@@ -30,6 +30,9 @@ export type Verb = (typeof VERB)[keyof typeof VERB];
 export const INPUT = {
   cap: (requestId: string) => `cap:${requestId}`,
   reason: (requestId: string) => `reason:${requestId}`,
+  /** A request from Claude: the new spend limit and the period it resets over. */
+  amount: (requestId: string) => `amount:${requestId}`,
+  period: (requestId: string) => `period:${requestId}`,
   extraUsageEnabled: 'extraUsageEnabled',
   extraUsageScope: 'extraUsageScope',
   capOrg: 'cap.org',
@@ -60,7 +63,7 @@ const schemas = {
   [VERB.usageShow]: z.object({}),
   [VERB.usageRequest]: z.object({}),
   [VERB.requestView]: z.object({ requestId: id }).and(requestOrigin),
-  [VERB.requestDecide]: z.object({ requestId: id, decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny']) }).and(requestOrigin),
+  [VERB.requestDecide]: z.object({ requestId: id, decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny', 'increase_limit']) }).and(requestOrigin),
   [VERB.digestView]: z.object({ requestIds: z.array(id).min(1).max(50), list: z.enum(['digest', 'pending']).default('digest') }),
   [VERB.requestsList]: z.object({}),
   [VERB.settingsShow]: z.object({ page, screen: z.enum(SETTINGS_SCREENS).default('menu') }),

@@ -161,6 +161,15 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       if (amount.kind === 'invalid') return screen({ form: { requestId: d.requestId, decision: 'enable_extra_usage', value: typed, error: amount.error } });
       input.cap = amount.kind === 'amount' ? formatUsd(amount.nanos) : null;
     }
+    if (d.decision === 'increase_limit') {
+      const typed = inputs[INPUT.amount(d.requestId)] ?? '';
+      const amount = readAmount(typed);
+      if (amount.kind !== 'amount' || amount.nanos === 0n) return screen({ form: { requestId: d.requestId, decision: 'increase_limit', value: typed, error: amount.kind === 'invalid' ? amount.error : 'Enter the new limit, more than zero, e.g. 75.00.' } });
+      const period = inputs[INPUT.period(d.requestId)];
+      if (period !== 'daily' && period !== 'weekly' && period !== 'monthly') return screen({ form: { requestId: d.requestId, decision: 'increase_limit', value: typed, error: 'Choose when the limit resets: monthly, weekly or daily.' } });
+      input.amount = formatUsd(amount.nanos);
+      input.period = period;
+    }
     if (d.decision === 'deny') {
       const reason = (inputs[INPUT.reason(d.requestId)] ?? '').trim();
       if (reason.length > 500) return screen({ form: { requestId: d.requestId, decision: 'deny', value: reason, error: `The reason is ${reason.length} characters long; at most 500, please.` } });
@@ -183,7 +192,9 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
         ? `Done: ${view.requester.name} now has a ${seatName('premium').toLowerCase()} seat.`
         : view.decision === 'enable_extra_usage'
           ? `Done: extra usage is on for ${view.requester.name} (${view.decisionCap ? `limit ${capText(view.decisionCap)} a month` : 'no limit of their own'}).`
-          : `Done: ${view.requester.name}'s request is denied.`;
+          : view.decision === 'increase_limit'
+            ? `Done: ${view.requester.name}'s spend limit is now ${view.decisionCap ? `${capText(view.decisionCap)} ${view.decisionPeriod ?? ''}`.trim() : 'raised'}.`
+            : `Done: ${view.requester.name}'s request is denied.`;
     return screen({ notice: { tone: 'good', text: `${done} ${view.requester.name} is told.` } });
   }
 

@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import type { Notifier } from '../notify/port.js';
 import type { PaymentProvider } from '../payments/port.js';
 import type { OperatorChannel } from '../notify/operators.js';
+import type { AnthropicDeps } from '../anthropic/connection.js';
 
 export interface ActivityDeps {
   db: Db;
@@ -14,4 +15,6 @@ export interface ActivityDeps {
   operators?: Pick<OperatorChannel, 'emails' | 'notifier'>;
   /** Where people reach the console (PUBLIC_URL, else the address the service listens on), for links in notices. */
   publicUrl?: string;
+  /** Connected orgs (docs/claude.md): SECRETS_KEY's box and the Admin API's address; unset: nothing is polled or decided there. */
+  anthropic?: AnthropicDeps;
 }

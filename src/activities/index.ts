@@ -6,6 +6,7 @@ import { autoReloadActivities } from './auto-reload.js';
 import { digestActivities } from './digest.js';
 import { billingActivities } from './billing.js';
 import { operatorAlertActivities } from './operator-alerts.js';
+import { anthropicActivities } from './anthropic.js';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...digestActivities(deps),
     ...billingActivities(deps),
     ...operatorAlertActivities(deps),
+    ...anthropicActivities(deps),
   };
 }
 

@@ -4,7 +4,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { LedgerError } from '../ledger/errors.js';
 import { adminsOf } from '../ledger/settings/people.js';
-import { applyDecision, closeRequest, openRequest, requestView, type DecideInput } from '../ledger/requests/requests.js';
+import { applyDecision, closeRequest, openRequest, requestView, type AnthropicOpening, type DecideInput } from '../ledger/requests/requests.js';
 import type { RequestView } from '../notify/port.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -26,7 +26,7 @@ async function decidersOf(db: ActivityDeps['db'], view: RequestView) {
 export function requestActivities(deps: ActivityDeps) {
   const { db, notifier } = deps;
   return {
-    async openRequest(input: { orgId: string; memberId: string; workflowId: string; runId: string; requestedAt: string; note: string | null }): Promise<string> {
+    async openRequest(input: { orgId: string; memberId: string; workflowId: string; runId: string; requestedAt: string; note: string | null; anthropic?: AnthropicOpening }): Promise<string> {
       return openRequest(db, { ...input, requestedAt: new Date(input.requestedAt) });
     },
     async notifyRequestOpened(requestId: string): Promise<RequestView> {

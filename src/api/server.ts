@@ -21,6 +21,8 @@ import { metricsOf, outboxLagOf, useMetrics, type Metrics } from '../observabili
 import { recordBatcherOf } from '../ledger/metering/record-batch.js';
 import { claudeCodeUserRoutes } from './routes/claude-code-users.js';
 import { operatorRoutes } from './routes/operator.js';
+import { anthropicRoutes } from './routes/anthropic.js';
+import type { AnthropicDeps } from '../anthropic/connection.js';
 import { otlpRoutes } from './routes/otlp.js';
 import { productRoutes } from './routes/products.js';
 import { paymentsRoutes } from './routes/payments.js';
@@ -59,6 +61,8 @@ export interface ApiDeps {
   payments?: { purchases: Purchases; stripeWebhook?: StripeWebhook };
   /** The process's metrics (GET /metrics); default: this server's own. */
   metrics?: Metrics;
+  /** Connected orgs (docs/claude.md): SECRETS_KEY's box and the Admin API's address; unset: connecting answers 503. */
+  anthropic?: AnthropicDeps;
 }
 
 export const API_VERSION = '0.1.0';
@@ -103,6 +107,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...identityRoutes(deps, sessions),
     ...operatorRoutes(deps),
     ...claudeCodeUserRoutes(deps),
+    ...anthropicRoutes(deps),
     ...settingsRoutes(deps),
     ...noticeRoutes(deps),
     ...productRoutes(deps),
@@ -120,7 +125,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   // The web console: HTML pages on the same port, in their own plugin context.
   const secretSource = deps.identity?.sessionSecret ?? deps.operatorToken;
   const csrfKey = Buffer.from(hkdfSync('sha256', secretSource, 'extra-usage-control-plane', 'console csrf key v1', 32)).toString('base64url');
-  app.register(consolePlugin({ ...deps.console, db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, purchases: deps.payments?.purchases ?? ledgerPurchases(deps.db), csrfKey }));
+  app.register(consolePlugin({ ...deps.console, db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, purchases: deps.payments?.purchases ?? ledgerPurchases(deps.db), csrfKey, ...(deps.anthropic ? { anthropic: deps.anthropic } : {}) }));
 
   for (const route of routes) {
     app.route({

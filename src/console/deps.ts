@@ -4,6 +4,7 @@ import type { OidcVerifier } from '../identity/oidc.js';
 import type { Sessions } from '../identity/sessions.js';
 import type { Purchases } from '../payments/purchases.js';
 import type { RequestService } from '../services/requests.js';
+import type { AnthropicDeps } from '../anthropic/connection.js';
 
 export interface ConsoleOptions {
   /** Where people reach the service (PUBLIC_URL): https here makes the session cookie Secure. */
@@ -25,4 +26,6 @@ export interface ConsoleDeps extends ConsoleOptions {
   purchases: Purchases;
   /** Keys the CSRF tokens to the session (derived from the session secret). */
   csrfKey: string;
+  /** Connected orgs (docs/claude.md): owners edit members' limits at Anthropic; unset: read-only. */
+  anthropic?: AnthropicDeps;
 }

@@ -198,6 +198,21 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
         text: `The payment did not go through (${event.error}). The balance is ${usd(event.balanceNanos)}; extra usage stops when it reaches zero. Buy credit or check the payment method.`,
         facts: { Amount: usd(event.amountNanos), Balance: usd(event.balanceNanos), Error: event.error },
       };
+    case 'claude_limit_threshold': {
+      const who = ctx.member?.name ?? 'A member';
+      const reached = event.percent >= 100;
+      return {
+        kind: 'claude_limit_threshold',
+        audience: 'owners',
+        // Once per member, period window, threshold and limit: a changed limit re-arms it.
+        dedupeKey: `claude_limit:${event.memberId}:${event.period}:${event.window}:${event.percent}:limit=${event.limitNanos}`,
+        title: reached
+          ? `${who} reached their ${event.period} spend limit of ${usd(event.limitNanos)} in Claude`
+          : `${who} has used ${event.percent}% of their ${event.period} spend limit in Claude`,
+        text: `${usd(event.spendNanos)} of ${usd(event.limitNanos)} spent this ${PERIOD_NOUN[event.period] ?? 'period'} (limit from ${SOURCE_WORDS[event.source] ?? event.source}). ${reached ? 'They are stopped until the period resets or the limit is raised.' : 'They are stopped at the limit.'}`,
+        facts: { Member: who, Period: event.period, Spent: usd(event.spendNanos), Limit: usd(event.limitNanos), Threshold: `${event.percent}%`, 'Limit from': SOURCE_WORDS[event.source] ?? event.source },
+      };
+    }
     case 'reload_limit_reached':
       return {
         kind: 'reload_limit_reached',
@@ -211,6 +226,9 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
       return null;
   }
 }
+
+const PERIOD_NOUN: Record<string, string> = { daily: 'day', weekly: 'week', monthly: 'month' };
+const SOURCE_WORDS: Record<string, string> = { user: 'their own limit', seat_tier: 'their seat tier', rbac_group: 'their group', organization: 'the organization', organization_service: 'the organization' };
 
 const cap1 = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 

@@ -23,6 +23,8 @@ export type DomainEvent =
   // nowhere until a price for it exists; the operator is told (GET /v1/operator/usage/unpriced).
   | { type: 'usage_unpriced'; memberId: string; requestId: string; model: string; family: string; period: string; reason: string }
   // Settings changes the workflows react to (cancel open requests, re-plan schedules).
+  // A connected org (docs/claude.md): a member's spend crossed an owners' threshold of their effective limit at Anthropic.
+  | { type: 'claude_limit_threshold'; memberId: string; period: string; window: number; percent: number; limitNanos: string; spendNanos: string; source: string }
   | { type: 'member_removed'; memberId: string }
   | { type: 'member_extra_usage_enabled'; memberId: string }
   | { type: 'org_extra_usage_enabled' }

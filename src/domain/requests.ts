@@ -2,7 +2,8 @@
 // expires, or it is cancelled; every other state is final.
 
 export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
-export type DecisionKind = 'upgrade_seat' | 'enable_extra_usage' | 'deny';
+/** increase_limit: an Anthropic spend limit increase request approved with a new per-user limit. */
+export type DecisionKind = 'upgrade_seat' | 'enable_extra_usage' | 'deny' | 'increase_limit';
 export type CancelReason = 'member_left' | 'extra_usage_enabled' | 'withdrawn';
 
 export interface DecisionInput {
@@ -16,6 +17,10 @@ export interface DecisionInput {
    * extra usage on for selected members only, in the same audited step.
    */
   turnOnForSelectedMembers?: boolean;
+  /** For increase_limit: the member's new spend limit, whole cents ("75.00"). */
+  amount?: string | null;
+  /** For increase_limit: the period the limit resets over. */
+  period?: 'daily' | 'weekly' | 'monthly' | null;
 }
 
 export const isFinal = (status: RequestStatus) => status !== 'pending';
@@ -35,6 +40,26 @@ export function decisionProblem(status: RequestStatus, seatTier: 'standard' | 'p
   if (input.cap !== undefined && input.cap !== null && !CAP.test(input.cap)) return 'cap must be a USD amount with at most 2 decimals, e.g. "25.00"';
   if (input.reason && input.reason.length > 500) return 'reason must be at most 500 characters';
   if (input.turnOnForSelectedMembers && input.decision !== 'enable_extra_usage') return 'turnOnForSelectedMembers only goes with enable_extra_usage';
+  if (input.decision !== 'increase_limit' && ((input.amount ?? null) !== null || (input.period ?? null) !== null)) return 'an amount and period only go with increase_limit';
+  return null;
+}
+
+/**
+ * The same for a request that mirrors an Anthropic spend limit increase request:
+ * raise the member's limit (an amount in whole cents and a period) or deny.
+ */
+export function anthropicDecisionProblem(status: RequestStatus, input: DecisionInput): string | null {
+  if (isFinal(status)) return `this request is already ${status}`;
+  if (input.decision !== 'increase_limit' && input.decision !== 'deny') return 'a request from Claude is decided with increase_limit (a new limit and period) or deny';
+  if (input.cap !== undefined && input.cap !== null) return 'a cap goes with enable_extra_usage; increase_limit takes amount and period';
+  if (input.turnOnForSelectedMembers) return 'turnOnForSelectedMembers does not apply to a request from Claude';
+  if (input.reason && input.reason.length > 500) return 'reason must be at most 500 characters';
+  if (input.decision === 'deny') {
+    if ((input.amount ?? null) !== null || (input.period ?? null) !== null) return 'an amount and period only go with increase_limit';
+    return null;
+  }
+  if (typeof input.amount !== 'string' || !CAP.test(input.amount)) return 'amount must be a USD amount with at most 2 decimals, e.g. "75.00"';
+  if (!['daily', 'weekly', 'monthly'].includes(String(input.period))) return 'period must be daily, weekly or monthly';
   return null;
 }
 

@@ -139,6 +139,10 @@ export function requestClosedEmail(r: RequestView, opts: FormatOptions): EmailCo
   if (r.status === 'approved' && r.decision === 'upgrade_seat') {
     subject = `Your extra usage request was approved — ${r.orgName}`;
     body = `Your request was approved${by}: you now have a premium seat, with a larger included allowance.`;
+  } else if (r.status === 'approved' && r.decision === 'increase_limit') {
+    subject = `Your extra usage request was approved — ${r.orgName}`;
+    const limit = r.decisionCap ? ` is now $${r.decisionCap}${r.decisionPeriod ? ` ${r.decisionPeriod}` : ''}` : ' was raised';
+    body = `Your request was approved${by}${r.decidedBy ? '' : ' in Claude'}: your spend limit in Claude${limit}.`;
   } else if (r.status === 'approved') {
     subject = `Your extra usage request was approved — ${r.orgName}`;
     const cap = r.decisionCap ? `, up to $${r.decisionCap} a month` : '';

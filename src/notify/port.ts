@@ -13,7 +13,7 @@ export interface Person {
 }
 
 export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
-export type DecisionKind = 'upgrade_seat' | 'enable_extra_usage' | 'deny';
+export type DecisionKind = 'upgrade_seat' | 'enable_extra_usage' | 'deny' | 'increase_limit';
 
 export interface RequestView {
   requestId: string;
@@ -40,6 +40,27 @@ export interface RequestView {
    * and what is left of the org's monthly cap after spend and holds (null = no org cap).
    */
   context?: { monthToDateExtra: string; cap: string | null; orgRemaining: string | null };
+  /**
+   * Set for a request that mirrors a spend limit increase request of the org's Anthropic
+   * organization (docs/claude.md): decided with "Increase limit" (amount and period) or
+   * "Deny"; the amounts are USD decimal strings from its spend summary when found.
+   */
+  anthropic?: AnthropicRequestFacts;
+  /** increase_limit: the period of the limit written (decisionCap is its amount). */
+  decisionPeriod?: 'daily' | 'weekly' | 'monthly' | null;
+}
+
+export interface AnthropicRequestFacts {
+  /** The period the member was blocked on. */
+  period: 'daily' | 'weekly' | 'monthly';
+  /** Their effective limit for that period, null = none known. */
+  limit: string | null;
+  /** Spent in the period so far. */
+  spent: string | null;
+  /** Where the limit comes from: user, seat_tier, rbac_group, organization … */
+  source: string | null;
+  /** What "Increase limit" is pre-filled with. */
+  suggestedAmount: string;
 }
 
 export type AlertKind =
@@ -52,6 +73,8 @@ export type AlertKind =
   | 'seat_limit_reached'
   | 'member_cap_reached'
   | 'member_reactivated'
+  /** To owners: a member of a connected org crossed a threshold of their effective limit at Anthropic. */
+  | 'claude_limit_threshold'
   /** To owners: a month closed into an invoice (Enterprise) or a statement (Team). */
   | 'invoice_ready'
   /** To operators only (src/notify/operators.ts): usage kept unpriced. */

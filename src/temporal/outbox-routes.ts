@@ -3,7 +3,7 @@ import { startOnce, type OutboxRoute } from './outbox-relay.js';
 import type { OutboxRow } from '../ledger/outbox.js';
 import { requestAutoReload, type AutoReloadOptions } from './auto-reload.js';
 import { extraUsageAvailable } from '../domain/caps.js';
-import { ensureOrgSchedules } from './schedules.js';
+import { ensureOrgSchedules, type AnthropicPollOptions } from './schedules.js';
 import { unpricedAlertRoute } from './unpriced-alert-route.js';
 import { memberExternalIdOf, orgSlugOf } from './names.js';
 import { orgAttributes, visibility } from './search-attributes.js';
@@ -28,6 +28,8 @@ const capAlertRoute: OutboxRoute = async (e, ctx) => {
 export interface OutboxRouteOptions {
   /** Payment policy of auto-reload episodes (defaults in workflows/team-auto-reload.ts). */
   autoReload?: AutoReloadOptions;
+  /** Connected orgs' poll (docs/claude.md); unset: no poll schedule is made. */
+  anthropicPoll?: AnthropicPollOptions;
 }
 
 export function outboxRoutes(opts: OutboxRouteOptions = {}): Record<string, OutboxRoute> {
@@ -37,6 +39,8 @@ export function outboxRoutes(opts: OutboxRouteOptions = {}): Record<string, Outb
     product_cap_reached: capAlertRoute,
     tier_cap_reached: capAlertRoute,
     org_cap_threshold: capAlertRoute,
+    // A connected org's member crossed an owners' threshold of their limit at Anthropic (docs/claude.md).
+    claude_limit_threshold: capAlertRoute,
     // Usage kept unpriced: operators are told once per model (or fee) per day.
     usage_unpriced: unpricedAlertRoute(),
     // A record took the balance to the threshold: owners hear of it. The reload itself
@@ -49,8 +53,8 @@ export function outboxRoutes(opts: OutboxRouteOptions = {}): Record<string, Outb
     balance_exhausted: capAlertRoute,
     // Digest hour and timezone may have changed: bring the org's schedules up to date.
     org_provisioned: async (e, ctx) => {
-      const org = await ctx.db.organization.findUnique({ where: { id: e.orgId } });
-      if (org) await ensureOrgSchedules(ctx.client, org, ctx.taskQueue, ctx.schedules);
+      const org = await ctx.db.organization.findUnique({ where: { id: e.orgId }, include: { anthropic: { select: { orgId: true } } } });
+      if (org) await ensureOrgSchedules(ctx.client, { ...org, anthropicConnected: org.anthropic !== null }, ctx.taskQueue, ctx.schedules, opts.anthropicPoll);
     },
     // An open request is moot once the member left or got extra usage another way.
     member_removed: async (e, ctx) => {

@@ -10,7 +10,38 @@ import { canonicalTimeZone } from '../domain/periods.js';
 import type { Organization } from '../generated/prisma/client.js';
 import { hasSearchAttributes, orgAttributes } from './search-attributes.js';
 
-export type ScheduledOrg = Pick<Organization, 'id' | 'slug' | 'timezone' | 'digestHourLocal'>;
+export type ScheduledOrg = Pick<Organization, 'id' | 'slug' | 'timezone' | 'digestHourLocal'> & {
+  /** Connected to its Anthropic organization (docs/claude.md): polled by its own schedule. */
+  anthropicConnected?: boolean;
+};
+
+/** The poll of a connected org: how often, and the reminder time its request workflows get. */
+export interface AnthropicPollOptions {
+  everySeconds: number;
+  remindAfterMs: number;
+  /** How often a poll also reads the effective-limits report. */
+  limitsEverySeconds?: number;
+}
+
+export const anthropicPollScheduleId = (orgSlug: string) => `anthropic-poll/${orgSlug}`;
+
+function anthropicPollOptions(org: ScheduledOrg, taskQueue: string, poll: AnthropicPollOptions, attributes: boolean): Options {
+  const scheduleId = anthropicPollScheduleId(org.slug);
+  return {
+    scheduleId,
+    spec: { intervals: [{ every: `${poll.everySeconds} seconds` }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'anthropicPoll',
+      taskQueue,
+      workflowId: scheduleId,
+      args: [{ orgId: org.id, remindAfterMs: poll.remindAfterMs, ...(poll.limitsEverySeconds !== undefined ? { limitsEverySeconds: poll.limitsEverySeconds } : {}) }],
+      ...(attributes ? { typedSearchAttributes: orgAttributes(org.slug), staticSummary: `anthropicPoll, ${org.slug}` } : {}),
+    },
+    // A poll still running (Anthropic slow) is not stacked; a missed one is simply the next.
+    policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
+  };
+}
 
 /** Named by the org's (immutable) slug; each run is `<schedule id>-<scheduled time>` (the server appends it). */
 export const digestScheduleId = (orgSlug: string) => `digest/${orgSlug}`;
@@ -78,10 +109,11 @@ export class ScheduleProblems {
 }
 
 /** Creates the org's schedules, or updates them in place (keeping a pause an operator set). */
-export async function ensureOrgSchedules(client: Client, org: ScheduledOrg, taskQueue: string, problems?: ScheduleProblems): Promise<void> {
+export async function ensureOrgSchedules(client: Client, org: ScheduledOrg, taskQueue: string, problems?: ScheduleProblems, anthropicPoll?: AnthropicPollOptions): Promise<void> {
   try {
     const attributes = hasSearchAttributes(client);
-    for (const { scheduleId, ...options } of orgScheduleOptions(org, taskQueue, attributes)) {
+    const polled = org.anthropicConnected && anthropicPoll ? [anthropicPollOptions(org, taskQueue, anthropicPoll, attributes)] : [];
+    for (const { scheduleId, ...options } of [...orgScheduleOptions(org, taskQueue, attributes), ...polled]) {
       try {
         await client.schedule.create({ scheduleId, ...options });
       } catch (err) {
@@ -91,6 +123,12 @@ export async function ensureOrgSchedules(client: Client, org: ScheduledOrg, task
           state: { paused: previous.state.paused, note: previous.state.note },
         }));
       }
+    }
+    // Disconnected: its poll stops.
+    if (polled.length === 0) {
+      await client.schedule.getHandle(anthropicPollScheduleId(org.slug)).delete().catch((err: unknown) => {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      });
     }
     for (const legacy of legacyScheduleIds(org.id)) {
       if (legacy === digestScheduleId(org.slug) || legacy === monthEndScheduleId(org.slug)) continue;
@@ -109,11 +147,11 @@ export async function ensureOrgSchedules(client: Client, org: ScheduledOrg, task
  * Every org's schedules; at service start, so schedules follow orgs changed while it
  * was down. An org that fails is reported and skipped: the service still starts.
  */
-export async function ensureAllSchedules(client: Client, db: Db, taskQueue: string, problems = new ScheduleProblems()): Promise<{ ensured: number; failed: { orgId: string; error: string }[] }> {
-  const orgs = await db.organization.findMany({ select: { id: true, slug: true, timezone: true, digestHourLocal: true }, orderBy: { id: 'asc' } });
+export async function ensureAllSchedules(client: Client, db: Db, taskQueue: string, problems = new ScheduleProblems(), anthropicPoll?: AnthropicPollOptions): Promise<{ ensured: number; failed: { orgId: string; error: string }[] }> {
+  const orgs = await db.organization.findMany({ select: { id: true, slug: true, timezone: true, digestHourLocal: true, anthropic: { select: { orgId: true } } }, orderBy: { id: 'asc' } });
   const failed: { orgId: string; error: string }[] = [];
-  for (const org of orgs) {
-    await ensureOrgSchedules(client, org, taskQueue, problems).catch((err: unknown) => failed.push({ orgId: org.id, error: (err as Error).message }));
+  for (const { anthropic, ...org } of orgs) {
+    await ensureOrgSchedules(client, { ...org, anthropicConnected: anthropic !== null }, taskQueue, problems, anthropicPoll).catch((err: unknown) => failed.push({ orgId: org.id, error: (err as Error).message }));
   }
   return { ensured: orgs.length - failed.length, failed };
 }

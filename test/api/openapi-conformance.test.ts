@@ -16,6 +16,9 @@ import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, harness, OPERATOR_TOKEN, teamDoc, type Harness } from '../support/fixtures.js';
 import { recordingNotifier } from '../support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../support/temporal.js';
+import { randomBytes } from 'node:crypto';
+import { secretBox } from '../../src/secrets/secret-box.js';
+import { startAdminApi, type AdminApiStandIn } from '../support/anthropic-admin-api.js';
 
 const SEED = 20261115;
 // Examples go where they find things: the coverage phase (every boundary and invalid
@@ -45,6 +48,7 @@ let h: Harness;
 let base: string;
 let key: string;
 let dir: string;
+let adminApi: AdminApiStandIn;
 
 beforeAll(async () => {
   scratch = await migrated(scratchPglite);
@@ -52,7 +56,9 @@ beforeAll(async () => {
   env = await devServerEnv();
   worker = await testWorker(env, { db, notifier: recordingNotifier(), payments: ledgerOnlyPayments(db), now: () => new Date() });
   const requests = requestService({ db, client: env.client, taskQueue: worker.taskQueue, timings: { remindAfterMs: 86_400_000, expireAfterMs: 7 * 86_400_000 }, now: () => new Date() });
-  h = await harness(db, new Date(), { requests });
+  // Connected orgs (docs/claude.md) against the Admin API stand-in: a generated key is refused there (422), never a 5xx.
+  adminApi = await startAdminApi({ key: `sk-ant-admin01-${randomBytes(16).toString('hex')}` });
+  h = await harness(db, new Date(), { requests, anthropic: { box: secretBox(randomBytes(32)), baseUrl: adminApi.url } });
   // Settings and metering run against a team org (balance, auto-reload); an enterprise org is there to be read and replaced.
   await h.provision('team', teamDoc());
   await h.provision('acme', enterpriseDoc());
@@ -65,6 +71,7 @@ afterAll(async () => {
   await h?.close();
   await worker?.stop();
   await env?.teardown();
+  await adminApi?.close();
   await scratch?.dispose();
   if (dir) await rm(dir, { recursive: true, force: true });
 });

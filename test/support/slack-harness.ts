@@ -166,7 +166,9 @@ export async function startSlackHarness(db: Db, requests: RequestService, opts: 
         state[block.block_id] = {
           [e.action_id]: e.type === 'checkboxes'
             ? { type: 'checkboxes', selected_options: (Array.isArray(v) ? v : []).map((x) => e.options.find((o: any) => o.value === x)) }
-            : { type: e.type, value: v },
+            : e.type === 'static_select'
+              ? { type: 'static_select', selected_option: e.options.find((o: any) => o.value === v) ?? null }
+              : { type: e.type, value: v },
         };
       }
       return post(interactionBody({

@@ -19,6 +19,7 @@ const ICON: Record<AlertView['kind'], string> = {
   member_cap_reached: ':octagonal_sign:',
   member_reactivated: ':arrow_forward:',
   invoice_ready: ':receipt:',
+  claude_limit_threshold: ':chart_with_upwards_trend:',
   // Operators only (never sent to chat); here for completeness.
   usage_unpriced: ':warning:',
   notice_channel_failing: ':warning:',

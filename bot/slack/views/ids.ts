@@ -8,6 +8,8 @@ export const ACTION = {
   upgradeSeat: 'decide_upgrade_seat',
   enableExtraUsage: 'decide_enable_extra_usage',
   deny: 'decide_deny',
+  /** A request from Claude (a connected org): a new spend limit, amount and period. */
+  increaseLimit: 'decide_increase_limit',
   /** App Home navigation (prefixes: action ids are unique within a block); value = JSON {tab, page}. */
   homeTab: 'home_tab',
   homePage: 'home_page',
@@ -35,6 +37,7 @@ export const ACTION = {
 export const VIEW = {
   enableExtraUsage: 'decision_enable_extra_usage',
   deny: 'decision_deny',
+  increaseLimit: 'decision_increase_limit',
   /** A member's request with an optional note for the admins. */
   requestNote: 'request_note',
   adjustLimit: 'adjust_limit',
@@ -52,6 +55,7 @@ export const BLOCK = {
   noteInput: 'note',
   reasonInput: 'reason',
   amountInput: 'amount',
+  periodInput: 'period',
   autoReloadEnabled: 'auto_reload_enabled',
   thresholdInput: 'threshold',
   reloadAmountInput: 'reload_amount',

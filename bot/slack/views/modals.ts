@@ -69,6 +69,25 @@ export function enableExtraUsageModal(r: RequestView, from: Omit<DecisionMeta, '
   ], { requestId: r.requestId, message: from.message, home: from.home } satisfies DecisionMeta, 'Enable');
 }
 
+const PERIODS = [['monthly', 'Monthly'], ['weekly', 'Weekly'], ['daily', 'Daily']] as const;
+const periodOption = (p: string): types.PlainTextOption => ({ text: plain(PERIODS.find(([v]) => v === p)?.[1] ?? p), value: p });
+
+/** "Increase limit" for a request from Claude: the new limit (pre-filled with a suggestion) and its period. */
+export function increaseLimitModal(r: RequestView, from: Omit<DecisionMeta, 'requestId'>): ModalView {
+  const a = r.anthropic!;
+  const now = `\nTheir ${a.period} limit now: *${a.limit === null ? 'none known' : dollars(a.limit)}* · spent ${a.spent === null ? 'not known' : dollarsExact(a.spent)}`;
+  return modal(VIEW.increaseLimit, 'Increase limit', [
+    section(`Raise the spend limit of *${escText(truncate(r.requester.name, 100))}* in Claude. Anthropic writes it as their own limit and tells them.${now}`),
+    textInput(BLOCK.amountInput, 'New limit (USD)', { placeholder: 'e.g. 75.00', initial: a.suggestedAmount, hint: 'Suggested: half as much again as the limit they hit.', maxLength: 20 }),
+    {
+      type: 'input',
+      block_id: BLOCK.periodInput,
+      label: plain('Resets', LIMITS.inputLabel),
+      element: { type: 'static_select', action_id: 'value', options: PERIODS.map(([v]) => periodOption(v)), initial_option: periodOption(a.period) },
+    },
+  ], { requestId: r.requestId, message: from.message, home: from.home } satisfies DecisionMeta, 'Increase limit');
+}
+
 export function denyModal(r: RequestView, from: Omit<DecisionMeta, 'requestId'>): ModalView {
   return modal(VIEW.deny, 'Deny request', [
     section(`Deny *${esc(truncate(r.requester.name, 100))}*'s request for more usage? They will be told, with your reason if you give one.`),

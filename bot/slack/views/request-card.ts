@@ -23,14 +23,22 @@ const CANCEL_REASONS: Record<string, string> = {
   withdrawn: 'the member withdrew it',
 };
 
+const PERIOD_WORD: Record<string, string> = { daily: 'daily', weekly: 'weekly', monthly: 'monthly' };
+const PERIOD_NOUN: Record<string, string> = { daily: 'today', weekly: 'this week', monthly: 'this month' };
+const SOURCE_WORD: Record<string, string> = { user: 'their own limit', seat_tier: 'their seat tier', rbac_group: 'their group', organization: 'the organization', organization_service: 'the organization' };
+
+/** "limit $75.00 monthly", for a limit written through Anthropic. */
+const newLimit = (r: RequestView) => `${usd(r.decisionCap)} ${PERIOD_WORD[r.decisionPeriod ?? ''] ?? ''}`.trim();
+
 /** What was decided, in words: "premium seat", "extra usage, monthly limit $25.00". */
 export function outcomeText(r: RequestView): string {
   if (r.status === 'pending') return 'Waiting for a decision';
-  const by = r.decidedBy ? ` by ${mention(r.decidedBy.slackUserId, truncate(r.decidedBy.name, 100))}` : '';
+  const by = r.decidedBy ? ` by ${mention(r.decidedBy.slackUserId, truncate(r.decidedBy.name, 100))}` : r.anthropic ? ' in claude.ai' : '';
   const when = r.decidedAt ? ` ${slackDate(r.decidedAt)}` : '';
   let what = '';
   if (r.decision === 'upgrade_seat') what = ': moved to a premium seat';
   else if (r.decision === 'enable_extra_usage') what = `: extra usage on, monthly limit ${usd(r.decisionCap)}`;
+  else if (r.decision === 'increase_limit') what = r.decisionCap !== null ? `: spend limit raised to ${newLimit(r)}` : ': spend limit raised';
   let tail = '';
   if (r.status === 'denied' && r.reason) tail = `\n>${typed(r.reason, 500).replace(/\n/g, '\n>')}`;
   if (r.status === 'cancelled' && r.reason) tail = ` (${CANCEL_REASONS[r.reason] ?? typed(r.reason, 200)})`;
@@ -47,8 +55,14 @@ export interface Viewer {
 
 const isOwn = (r: RequestView, viewer: Viewer | undefined) => !!viewer && viewer.memberId === r.requester.memberId;
 
-/** The decision buttons; "Upgrade to premium" only for a standard seat. */
+/** The decision buttons; "Upgrade to premium" only for a standard seat. A request from Claude: "Increase limit" or "Deny". */
 export function decisionButtons(r: RequestView): Block {
+  if (r.anthropic) {
+    return actions([
+      button('Increase limit', ACTION.increaseLimit, r.requestId, { style: 'primary' }),
+      button('Deny', ACTION.deny, r.requestId, { style: 'danger' }),
+    ], requestBlockId(r.requestId, 'actions'));
+  }
   const upgrade = r.seatTier === 'standard'
     ? [button('Upgrade to premium', ACTION.upgradeSeat, r.requestId, {
         style: 'primary',
@@ -64,11 +78,21 @@ export function decisionButtons(r: RequestView): Block {
 
 function summary(r: RequestView): string {
   const note = r.note ? `\n>${typed(r.note, 500).replace(/\n/g, '\n>')}` : '';
-  return `${mention(r.requester.slackUserId, truncate(r.requester.name, 100))} asks for more usage.${note}${previousDenialText(r)}`;
+  const where = r.anthropic ? ' in Claude (a spend limit increase request)' : '';
+  return `${mention(r.requester.slackUserId, truncate(r.requester.name, 100))} asks for more usage${where}.${note}${previousDenialText(r)}`;
+}
+
+/** A request from Claude: the limit they hit, where it comes from, and their spend, as Anthropic reported it. */
+function anthropicFields(a: NonNullable<RequestView['anthropic']>): string[] {
+  return [
+    `*Their ${PERIOD_WORD[a.period]} limit*\n${a.limit === null ? 'No limit known' : dollars(a.limit)}${a.source ? ` (${SOURCE_WORD[a.source] ?? a.source})` : ''}`,
+    `*Spent ${PERIOD_NOUN[a.period]}*\n${a.spent === null ? 'Not known' : dollars(a.spent)}`,
+  ];
 }
 
 /** The decider's context as card fields (while the request waits). */
 function contextFields(r: RequestView): string[] {
+  if (r.anthropic) return anthropicFields(r.anthropic);
   const c = r.context;
   if (!c) return [];
   return [
@@ -80,6 +104,10 @@ function contextFields(r: RequestView): string[] {
 
 /** The same in one line, for lists (digest, App Home). */
 function contextLine(r: RequestView): string {
+  if (r.anthropic) {
+    const a = r.anthropic;
+    return `\n${PERIOD_WORD[a.period]} limit ${a.limit === null ? 'none known' : dollars(a.limit)} · spent ${a.spent === null ? 'not known' : dollars(a.spent)}`;
+  }
   const c = r.context;
   if (!c) return '';
   return `\nThis month ${dollars(c.monthToDateExtra)} extra · limit ${usd(c.cap)} · org budget left ${c.orgRemaining === null ? 'no limit' : dollars(c.orgRemaining)}`;
@@ -134,7 +162,9 @@ export function outcomeForRequesterBlocks(r: RequestView): Block[] {
     case 'approved':
       text = r.decision === 'upgrade_seat'
         ? `:white_check_mark: Your request for more usage was approved${by}: you now have a *premium seat*.`
-        : `:white_check_mark: Your request for more usage was approved${by}: *extra usage is on* for you, monthly limit ${usd(r.decisionCap)}.`;
+        : r.decision === 'increase_limit'
+          ? `:white_check_mark: Your request for more usage was approved${by}: your spend limit is now *${r.decisionCap !== null ? newLimit(r) : 'raised'}*.`
+          : `:white_check_mark: Your request for more usage was approved${by}: *extra usage is on* for you, monthly limit ${usd(r.decisionCap)}.`;
       break;
     case 'denied':
       text = `:no_entry_sign: Your request for more usage was denied${by}.${r.reason ? `\n>${typed(r.reason, 500).replace(/\n/g, '\n>')}` : ''}`;

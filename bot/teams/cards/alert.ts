@@ -17,6 +17,7 @@ const TONE: Record<AlertView['kind'], 'attention' | 'warning' | 'good' | 'accent
   member_cap_reached: 'attention',
   member_reactivated: 'good',
   invoice_ready: 'accent',
+  claude_limit_threshold: 'warning',
   // Operators only (never sent to chat); here for completeness.
   usage_unpriced: 'warning',
   notice_channel_failing: 'attention',

@@ -27,10 +27,16 @@ export const decidesIt = (r: RequestView, mode: CardMode, viewerMemberId: string
 /** What the admin typed and what was wrong with it, to show again in the card. */
 export interface DecisionForm {
   requestId: string;
-  decision: 'enable_extra_usage' | 'deny';
+  decision: 'enable_extra_usage' | 'deny' | 'increase_limit';
   value: string;
   error: string;
 }
+
+const PERIOD_WORD: Record<string, string> = { daily: 'daily', weekly: 'weekly', monthly: 'monthly' };
+const PERIOD_NOUN: Record<string, string> = { daily: 'today', weekly: 'this week', monthly: 'this month' };
+const SOURCE_WORD: Record<string, string> = { user: 'their own limit', seat_tier: 'their seat tier', rbac_group: 'their group', organization: 'the organization', organization_service: 'the organization' };
+/** "$75.00 monthly": a limit written through Anthropic. */
+const newLimit = (r: RequestView) => (r.decisionCap ? `${capText(r.decisionCap)} ${PERIOD_WORD[r.decisionPeriod ?? ''] ?? ''}`.trim() : 'raised');
 
 export type RequestOrigin = { card: 'request'; reminder?: boolean } | { card: 'digest'; requestIds: string[]; list: 'digest' | 'pending' };
 
@@ -44,10 +50,11 @@ const STATUS: Record<RequestView['status'], { label: string; color: string }> = 
 
 /** One line saying what happened to a closed request. */
 export function outcomeText(r: RequestView, tz: string): string {
-  const by = r.decidedBy ? ` by ${r.decidedBy.name}` : '';
+  const by = r.decidedBy ? ` by ${r.decidedBy.name}` : r.anthropic ? ' in claude.ai' : '';
   const at = r.decidedAt ? ` on ${when(r.decidedAt, tz)}` : '';
   switch (r.status) {
     case 'approved':
+      if (r.decision === 'increase_limit') return `Approved${by}${at}: ${r.requester.name}'s spend limit is ${r.decisionCap ? `now ${newLimit(r)}` : 'raised'}.`;
       return r.decision === 'upgrade_seat'
         ? `Approved${by}${at}: ${r.requester.name} now has a premium seat.`
         : `Approved${by}${at}: extra usage is on for ${r.requester.name}, ${r.decisionCap ? `with a monthly limit of ${capText(r.decisionCap)}` : 'with no limit of their own (seat-tier and organisation limits still apply)'}.`;
@@ -69,6 +76,14 @@ export function plainFacts(facts: [string, string][], opts: Record<string, unkno
 
 /** What a decider weighs: the member's extra usage this month, their own limit, the organisation's budget left. */
 export function contextFacts(r: RequestView): [string, string][] {
+  if (r.anthropic) {
+    // A request from Claude: the limit they hit, where it comes from, and their spend, as Anthropic reported it.
+    const a = r.anthropic;
+    return [
+      [`Their ${PERIOD_WORD[a.period]} limit`, `${a.limit === null ? 'None known' : usdWithExact(a.limit)}${a.source ? ` (${SOURCE_WORD[a.source] ?? a.source})` : ''}`],
+      [`Spent ${PERIOD_NOUN[a.period]}`, a.spent === null ? 'Not known' : usdWithExact(a.spent)],
+    ];
+  }
   const c = r.context;
   if (!c) return [];
   return [
@@ -121,20 +136,37 @@ export function decisionControls(r: RequestView, origin: RequestOrigin, form: De
   const deny = execute('Deny request', VERB.requestDecide, { ...data, decision: 'deny' }, { style: 'destructive', id: `deny:${r.requestId}` });
 
   const actions: CardAction[] = [];
+  const open: CardElement[] = [];
+  const denyControl = () => {
+    if (form?.requestId === r.requestId && form.decision === 'deny') open.push(container([...reasonForm(form.value, form.error), actionSet([deny])], { style: 'emphasis', id: `form:${r.requestId}` }));
+    else actions.push(showCard('Deny…', reasonForm(), [deny]));
+  };
+  if (r.anthropic) {
+    // A request from Claude: a new spend limit (pre-filled with a suggestion) and its period, written by Anthropic.
+    const a = r.anthropic;
+    const limitForm = (value?: string, error?: string): CardElement[] => [
+      ...textInput(INPUT.amount(r.requestId), { label: `New spend limit for ${name} (USD)`, placeholder: 'e.g. 75.00', value: value ?? a.suggestedAmount, error }),
+      {
+        type: 'Input.ChoiceSet', id: INPUT.period(r.requestId), label: 'Resets', style: 'compact', value: a.period,
+        choices: [{ title: 'Monthly', value: 'monthly' }, { title: 'Weekly', value: 'weekly' }, { title: 'Daily', value: 'daily' }],
+      },
+      text('Suggested: half as much again as the limit they hit. Anthropic writes it as their own limit.', { isSubtle: true, size: 'Small', spacing: 'None' }),
+    ];
+    const increase = execute('Increase limit', VERB.requestDecide, { ...data, decision: 'increase_limit' }, { style: 'positive', id: `increase:${r.requestId}` });
+    if (form?.requestId === r.requestId && form.decision === 'increase_limit') open.push(container([...limitForm(form.value, form.error), actionSet([increase])], { style: 'emphasis', id: `form:${r.requestId}` }));
+    else actions.push(showCard('Increase limit…', limitForm(), [increase]));
+    denyControl();
+    return { actions, open };
+  }
   if (r.requester.seatTier === 'standard') {
     actions.push(execute('Upgrade to premium seat', VERB.requestDecide, { ...data, decision: 'upgrade_seat' }, { style: 'positive', id: `upgrade:${r.requestId}`, associatedInputs: 'none' }));
   }
-  const open: CardElement[] = [];
   if (form?.requestId === r.requestId && form.decision === 'enable_extra_usage') {
     open.push(container([...capForm(form.value, form.error), actionSet([enable])], { style: 'emphasis', id: `form:${r.requestId}` }));
   } else {
     actions.push(showCard('Enable extra usage…', capForm(), [enable]));
   }
-  if (form?.requestId === r.requestId && form.decision === 'deny') {
-    open.push(container([...reasonForm(form.value, form.error), actionSet([deny])], { style: 'emphasis', id: `form:${r.requestId}` }));
-  } else {
-    actions.push(showCard('Deny…', reasonForm(), [deny]));
-  }
+  denyControl();
   return { actions, open };
 }
 
@@ -185,7 +217,9 @@ export function outcomeForRequesterCard(r: RequestView, tz: string): AdaptiveCar
     approved:
       r.decision === 'upgrade_seat'
         ? 'Your request was approved: you now have a premium seat, with a larger included allowance.'
-        : `Your request was approved: extra usage is on for you${r.decisionCap ? `, up to ${capText(r.decisionCap)} a month` : ''}.`,
+        : r.decision === 'increase_limit'
+          ? `Your request was approved: your spend limit is ${r.decisionCap ? `now ${newLimit(r)}` : 'raised'}.`
+          : `Your request was approved: extra usage is on for you${r.decisionCap ? `, up to ${capText(r.decisionCap)} a month` : ''}.`,
     denied: `Your request was denied${r.reason ? `: "${r.reason}"` : '.'}`,
     expired: 'Your request expired without a decision. You can ask again.',
     cancelled: 'Your request was cancelled.',

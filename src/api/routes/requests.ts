@@ -40,14 +40,16 @@ export function requestRoutes(deps: ApiDeps) {
     }),
     defineRoute({
       method: 'POST', url: '/v1/requests/:requestId/decision', tag: 'requests', auth: 'person',
-      summary: 'An admin or owner other than the requester decides: upgrade the seat, enable extra usage (optional cap), or deny',
+      summary: 'An admin or owner other than the requester decides: upgrade the seat, enable extra usage (optional cap), or deny; a request from Claude (a connected org, docs/claude.md): increase_limit with amount and period, or deny',
       params: z.object({ requestId: text(200) }),
       refusals: { 404: 'No request of this organisation has this id', 409: 'The request is already decided, or another admin is deciding it', 422: 'The decision does not apply (e.g. upgrading a premium seat)', 503: 'The request workflows are not running in this process' },
       body: z.object({
-        decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny']),
+        decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny', 'increase_limit']),
         cap: capAmount.optional().describe('With enable_extra_usage: the member cap, or null for unlimited'),
         reason: text(500, { min: 0, multiline: true }).nullable().optional().describe('With deny: shown to the member'),
         turnOnForSelectedMembers: z.boolean().optional().describe('With enable_extra_usage while the org\'s extra usage is off: an owner turns it on for selected members only, in the same audited step'),
+        amount: z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, 'must be a USD amount with at most 2 decimals, e.g. "75.00"').optional().describe('With increase_limit (a request from Claude): the member\'s new spend limit in USD'),
+        period: z.enum(['daily', 'weekly', 'monthly']).optional().describe('With increase_limit: the period the new limit resets over'),
       }).strict(),
       async handler({ auth, params, body }) {
         return service().decide(auth.org!.id, params.requestId, auth.actor!.id, { ...body, via: auth.actor!.via });

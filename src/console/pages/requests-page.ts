@@ -1,6 +1,7 @@
 // Requests ("Review requests"): admins and owners see open requests with who asked,
 // their seat, when (in the org's timezone), their spend and limit, and decide with
-// "Increase limit" (premium seat, or extra usage with a cap) or "Deny" with a reason,
+// "Increase limit" (premium seat, or extra usage with a cap; for a request from Claude a
+// new spend limit and period, docs/claude.md) or "Deny" with a reason,
 // through the request service the API uses. The email links land here.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -24,10 +25,16 @@ const SAVED: Record<string, string> = {
   upgrade_seat: 'Approved: the member now has a premium seat.',
   enable_extra_usage: 'Approved: extra usage is on for the member.',
   deny: 'Denied: the member has been told.',
+  increase_limit: 'Approved: the member\'s spend limit in Claude is raised.',
 };
 
+const PERIOD_WORD: Record<string, string> = { daily: 'daily', weekly: 'weekly', monthly: 'monthly' };
+const SOURCE_WORD: Record<string, string> = { user: 'their own limit', seat_tier: 'their seat tier', rbac_group: 'their group', organization: 'the organization', organization_service: 'the organization' };
+
 const decisionForm = z.object({
-  decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny'], { error: 'choose how to decide' }),
+  decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny', 'increase_limit'], { error: 'choose how to decide' }),
+  amount: z.string().trim().max(20).optional(),
+  period: z.enum(['daily', 'weekly', 'monthly'], { error: 'choose when the limit resets' }).optional(),
   capMode: z.enum(['cap', 'unlimited']).optional(),
   cap: z.string().trim().max(20).optional(),
   reason: text(500, { min: 0, multiline: true }).optional(),
@@ -36,6 +43,10 @@ const decisionForm = z.object({
 }).superRefine((v, ctx) => {
   if (v.decision === 'enable_extra_usage' && v.capMode !== 'unlimited' && !usdAmount.safeParse(v.cap ?? '').success) {
     ctx.addIssue({ code: 'custom', path: ['cap'], message: 'Enter the member\'s monthly limit in US dollars, such as 50 or 12.50 (at most 2 decimals, no $ sign), or choose Unlimited.' });
+  }
+  if (v.decision === 'increase_limit') {
+    if (!usdAmount.safeParse(v.amount ?? '').success || /^0+(\.0+)?$/.test(v.amount ?? '')) ctx.addIssue({ code: 'custom', path: ['amount'], message: 'Enter the new limit in US dollars, such as 75 or 12.50 (more than zero, at most 2 decimals, no $ sign).' });
+    if (!v.period) ctx.addIssue({ code: 'custom', path: ['period'], message: 'Choose when the limit resets: monthly, weekly or daily.' });
   }
 });
 
@@ -58,6 +69,25 @@ function decideForms(ctx: PageContext, row: Row, errors: ErrorSlots, orgExtraOn:
   const k = `req-${r.requestId}`;
   const action = `/requests/${encodeURIComponent(r.requestId)}/decision`;
   const hidden = html`${csrfField(ctx.csrf)}<input type="hidden" name="back" value="/requests/${r.requestId}">`;
+  const deny = html`<details${errors.has(`${k}.reason`) ? html` open` : ''}><summary>Deny</summary><div class="panel">
+<form method="post" action="${action}">${hidden}<input type="hidden" name="decision" value="deny">
+<label for="${fieldId(`${k}.reason`)}">Reason (shown to ${r.requester.name})</label><br>
+<textarea id="${fieldId(`${k}.reason`)}" name="reason" rows="2" cols="40"${errors.attrs(`${k}.reason`)}></textarea>${errors.text(`${k}.reason`)}<br>
+<button type="submit" class="danger">Deny</button></form></div></details>`;
+  if (r.anthropic) {
+    // A request from Claude: a new spend limit and its period, written by Anthropic (docs/claude.md).
+    const a = r.anthropic;
+    const periods = (['monthly', 'weekly', 'daily'] as const).map((p) => html`<option value="${p}"${p === a.period ? html` selected` : ''}>${p[0]!.toUpperCase() + p.slice(1)}</option>`);
+    return html`<details${errors.has(`${k}.amount`) || errors.has(`${k}.period`) || errors.has(`${k}.decision`) ? html` open` : ''}><summary>Increase limit</summary><div class="panel">
+<form method="post" action="${action}">${hidden}<input type="hidden" name="decision" value="increase_limit">
+<fieldset><legend>New spend limit for ${r.requester.name} in Claude</legend>
+<div class="field"><label for="${fieldId(`${k}.amount`)}">Limit in USD</label> <input id="${fieldId(`${k}.amount`)}" name="amount" inputmode="decimal" size="8" value="${a.suggestedAmount}"${errors.attrs(`${k}.amount`)}>${errors.text(`${k}.amount`)}</div>
+<div class="field"><label for="${fieldId(`${k}.period`)}">Resets</label> <select id="${fieldId(`${k}.period`)}" name="period"${errors.attrs(`${k}.period`)}>${periods}</select>${errors.text(`${k}.period`)}</div>
+<p class="muted">Suggested: half as much again as the limit they hit. Anthropic writes it as their own limit and tells them.</p>
+<button type="submit">Increase limit</button></fieldset>${errors.text(`${k}.decision`)}</form>
+</div></details>
+${deny}`;
+  }
   return html`<details${errors.has(`${k}.cap`) || errors.has(`${k}.decision`) ? html` open` : ''}><summary>Increase limit</summary><div class="panel">
 ${r.requester.seatTier === 'standard' ? html`<form method="post" action="${action}" class="inline">${hidden}<input type="hidden" name="decision" value="upgrade_seat"><button type="submit">Upgrade to a premium seat</button></form>` : ''}
 <form method="post" action="${action}">${hidden}<input type="hidden" name="decision" value="enable_extra_usage">
@@ -69,16 +99,13 @@ ${!orgExtraOn && isOwner(ctx.viewer.member) ? html`<div class="field"><label><in
 ${!orgExtraOn && !isOwner(ctx.viewer.member) ? html`<p class="muted">Extra usage is off for the organisation: an owner must turn it on first.</p>` : ''}
 <button type="submit">Enable extra usage</button></fieldset>${errors.text(`${k}.cap`)}${errors.text(`${k}.decision`)}</form>
 </div></details>
-<details${errors.has(`${k}.reason`) ? html` open` : ''}><summary>Deny</summary><div class="panel">
-<form method="post" action="${action}">${hidden}<input type="hidden" name="decision" value="deny">
-<label for="${fieldId(`${k}.reason`)}">Reason (shown to ${r.requester.name})</label><br>
-<textarea id="${fieldId(`${k}.reason`)}" name="reason" rows="2" cols="40"${errors.attrs(`${k}.reason`)}></textarea>${errors.text(`${k}.reason`)}<br>
-<button type="submit" class="danger">Deny</button></form></div></details>`;
+${deny}`;
 }
 
 function statusText(r: RequestView, tz: string): string {
-  const by = r.decidedBy ? ` by ${r.decidedBy.name}` : '';
+  const by = r.decidedBy ? ` by ${r.decidedBy.name}` : r.anthropic ? ' in claude.ai' : '';
   const when = r.decidedAt ? ` on ${whenText(r.decidedAt, tz)}` : '';
+  if (r.status === 'approved' && r.decision === 'increase_limit') return `Approved${by}${when}: spend limit ${r.decisionCap ? `${money(r.decisionCap)} ${PERIOD_WORD[r.decisionPeriod ?? ''] ?? ''}`.trim() : 'raised'}.`;
   if (r.status === 'approved') return `Approved${by}${when}: ${r.decision === 'upgrade_seat' ? 'premium seat' : `extra usage, limit ${money(r.decisionCap)}`}.`;
   if (r.status === 'denied') return `Denied${by}${when}${r.reason ? `: "${r.reason}"` : ''}.`;
   return r.status === 'expired' ? 'Expired: nobody decided in time.' : 'Closed.';
@@ -92,8 +119,11 @@ function requestCard(ctx: PageContext, row: Row, errors: ErrorSlots, orgExtraOn:
 <table><tbody>
 <tr><th scope="row">Current seat</th><td>${seatLabel(r.requester.seatTier)}${r.requester.seatTier !== r.seatTier ? html` <span class="muted">(asked from a ${seatLabel(r.seatTier)})</span>` : ''}</td></tr>
 <tr><th scope="row">Asked</th><td>${whenText(r.requestedAt, tz)} <span class="muted">(${waitingText(r.requestedAt, now)})</span></td></tr>
-<tr><th scope="row">MTD extra spend</th><td>${money(row.spend)}</td></tr>
-<tr><th scope="row">Their limit</th><td>${money(row.cap)}</td></tr>
+${r.anthropic
+    ? html`<tr><th scope="row">Their ${PERIOD_WORD[r.anthropic.period]} limit in Claude</th><td>${r.anthropic.limit === null ? 'None known' : money(r.anthropic.limit)}${r.anthropic.source ? html` <span class="muted">(${SOURCE_WORD[r.anthropic.source] ?? r.anthropic.source})</span>` : ''}</td></tr>
+<tr><th scope="row">Spent this period</th><td>${r.anthropic.spent === null ? 'Not known' : money(r.anthropic.spent)}</td></tr>`
+    : html`<tr><th scope="row">MTD extra spend</th><td>${money(row.spend)}</td></tr>
+<tr><th scope="row">Their limit</th><td>${money(row.cap)}</td></tr>`}
 ${r.note ? html`<tr><th scope="row">Note</th><td>${r.note}</td></tr>` : ''}
 ${r.previousDenial ? html`<tr><th scope="row">Denied before</th><td>${whenText(r.previousDenial.at, tz)}${r.previousDenial.by ? ` by ${r.previousDenial.by.name}` : ''}${r.previousDenial.reason ? `: "${r.previousDenial.reason}"` : ''}</td></tr>` : ''}
 </tbody></table>
@@ -179,6 +209,7 @@ export function requestsPage(app: FastifyInstance, deps: ConsoleDeps) {
           decision: v.decision,
           ...(v.decision === 'enable_extra_usage' ? { cap: v.capMode === 'unlimited' ? null : v.cap!, ...(v.turnOn ? { turnOnForSelectedMembers: true } : {}) } : {}),
           ...(v.decision === 'deny' ? { reason: v.reason?.trim() ? v.reason.trim() : null } : {}),
+          ...(v.decision === 'increase_limit' ? { amount: usdAmount.parse(v.amount), period: v.period! } : {}),
           via: 'console',
         });
       },

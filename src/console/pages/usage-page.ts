@@ -22,6 +22,10 @@ import { messagePage, runForm, signedIn, withSaved, type PageContext } from '../
 import { html, type Html } from '../html.js';
 import { layout, roleName, sendPage } from '../layout.js';
 import { safeNext } from '../session.js';
+import { connectionView } from '../../anthropic/connection.js';
+import { effectiveLimitsOf, type EffectiveLimitView } from '../../anthropic/effective-limits.js';
+import { AnthropicUnavailable } from '../../anthropic/errors.js';
+import { setMemberLimit } from '../../anthropic/member-limits.js';
 
 const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : `$${usd}`);
 
@@ -43,6 +47,7 @@ const SAVED: Record<string, string> = {
   'member-seat': 'Seat changed.',
   'auto-reload': 'Auto-reload saved.',
   'balance-warning': 'Low-balance warning saved.',
+  'claude-limit': 'Saved: the member\'s limit is set in Claude.',
   purchase: 'Balance bought: it is added below.',
   'purchase-paid': 'Thank you: your payment was received. The balance is credited as soon as Stripe confirms it (usually within seconds).',
   'purchase-cancelled': 'The purchase was cancelled: nothing was charged or credited.',
@@ -88,7 +93,7 @@ interface RenderState {
 export async function renderUsage(deps: ConsoleDeps, ctx: PageContext, q: ListQuery, state: RenderState = {}): Promise<Html> {
   const org = await loadOrg(deps.db, ctx.viewer.org.id);
   const at = deps.now();
-  const [overview, page] = await Promise.all([usageOverview(deps.db, org, at), seatLimitsPage(deps.db, org, { q: q.q, sort: q.sort, page: q.page }, at)]);
+  const [overview, page, claude] = await Promise.all([usageOverview(deps.db, org, at), seatLimitsPage(deps.db, org, { q: q.q, sort: q.sort, page: q.page }, at), connectionView(deps.db, org.id)]);
   const canEdit = isOwner(ctx.viewer.member);
   const errors = new ErrorSlots(state.errors);
   const open = (key: string) => (state.open?.has(key) ? html` open` : '');
@@ -161,14 +166,45 @@ ${page.members.map((m) => html`<tr data-member="${m.externalId}"><th scope="row"
 <nav class="pager" aria-label="Pages of members">${page.page > 1 ? html`<a href="${usagePath(q, { page: page.page - 1 })}">Previous page</a>` : ''}<span>Page ${page.page} of ${page.pages}</span>${page.page < page.pages ? html`<a href="${usagePath(q, { page: page.page + 1 })}">Next page</a>` : ''}</nav>
 </section>`;
 
+  // A connected org (docs/claude.md): each member's effective limit at Anthropic, where it comes from, and "Edit limit".
+  const claudeSection = claude.connected ? claudeLimitsSection(await effectiveLimitsOf(deps.db, org.id), { canEdit, hidden, errors, open, typed, org: claude.anthropicOrganization!.name }) : '';
+
   return layout({
     title: 'Usage',
     viewer: ctx.viewer,
     csrf: ctx.csrf,
     current: '/usage',
     body: html`<h1>Usage</h1><p class="muted">${org.name} · ${org.plan === 'enterprise' ? 'Enterprise' : 'Team'} plan · ${overview.period} (${org.timezone})</p>
-${saved}${errors.leftover()}${readOnly}${extraSection}${capSection}${tierSection}${balanceSection}${membersSection}`,
+${saved}${errors.leftover()}${readOnly}${claudeSection}${extraSection}${capSection}${tierSection}${balanceSection}${membersSection}`,
   });
+}
+
+const SOURCE_WORD: Record<string, string> = { user: 'Their own limit', seat_tier: 'Seat tier', rbac_group: 'Group', organization: 'Organization', organization_service: 'Organization' };
+
+/**
+ * "Limits in Claude": each member's effective limit per period as Anthropic last
+ * reported it, where it comes from and their spend this period. Owners edit a member's
+ * own limit (or set it to unlimited) here; tier, group and organization defaults are
+ * read-only: changed in claude.ai.
+ */
+function claudeLimitsSection(rows: EffectiveLimitView[], v: { canEdit: boolean; hidden: Html; errors: ErrorSlots; open: (key: string) => Html | ''; typed: (key: string, stored: string | null | undefined) => string; org: string }): Html {
+  const { errors } = v;
+  const actions = (r: EffectiveLimitView) => {
+    const key = `claude-${r.memberId}-${r.period}`;
+    const extra = html`${v.hidden}<input type="hidden" name="member" value="${r.memberId}"><input type="hidden" name="period" value="${r.period}">`;
+    return html`<details${v.open(key)}><summary>Edit limit<span class="visually-hidden"> (${r.name}, ${r.period})</span></summary><div class="panel">
+<form method="post" action="/usage/claude-limit" class="inline">${extra}<input type="hidden" name="action" value="set">
+<label for="${fieldId(`${key}.cap`)}">${r.name}'s own ${r.period} limit in USD</label>
+<input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="8" value="${v.typed(`${key}.cap`, r.limit)}"${errors.attrs(`${key}.cap`)}>
+<button type="submit">Set limit</button></form>
+<form method="post" action="/usage/claude-limit" class="inline">${extra}<input type="hidden" name="action" value="unlimited"><button type="submit" class="secondary">Set to unlimited</button></form>
+${errors.text(`${key}.cap`)}</div></details>`;
+  };
+  return html`<section class="card" aria-labelledby="h-claude"><h2 id="h-claude">Limits in Claude</h2>
+<p class="muted">As ${v.org} reports them to us (refreshed every few minutes). Seat-tier, group and organization limits are changed in claude.ai${v.canEdit ? '; you can give a member a limit of their own here' : ''}.</p>
+<table data-testid="claude-limits"><thead><tr><th scope="col">Member</th><th scope="col">Period</th><th scope="col" class="num">Limit</th><th scope="col">From</th><th scope="col" class="num">Spent this period</th>${v.canEdit ? html`<th scope="col">Change</th>` : ''}</tr></thead><tbody>
+${rows.map((r) => html`<tr data-claude-member="${r.externalId}" data-period="${r.period}"><th scope="row">${r.name}</th><td>${r.period}</td><td class="num">${r.limit === null ? 'No limit' : `$${r.limit}`}</td><td>${SOURCE_WORD[r.source] ?? r.source}${r.sourceRef && r.source !== 'user' ? html` <span class="muted">(${r.sourceRef})</span>` : ''}${r.source === 'user' ? '' : html` <span class="muted">· change this in claude.ai</span>`}</td><td class="num">$${r.spent}</td>${v.canEdit ? html`<td>${actions(r)}</td>` : ''}</tr>`)}
+</tbody></table></section>`;
 }
 
 /**
@@ -294,6 +330,19 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
   const memberKey = (v: Record<string, unknown>) => `member-${text(200).parse(v.member)}`;
   form('/usage/member-cap', capFields.extend(memberField).superRefine(capRule), memberKey, 'cap',
     (ctx, v) => setMemberCap(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, capOf(v)), 'member-cap');
+
+  // A connected org: a member's own limit at Anthropic (beta spendLimits.set on the user scope).
+  form('/usage/claude-limit', capFields.extend({ ...memberField, period: z.enum(['daily', 'weekly', 'monthly'], { error: 'choose a period' }) }).superRefine(capRule),
+    (v) => `claude-${text(200).parse(v.member)}-${z.enum(['daily', 'weekly', 'monthly']).parse(v.period)}`, 'cap',
+    async (ctx, v) => {
+      if (!deps.anthropic) throw new FormError({ [`claude-${v.member}-${v.period}.cap`]: 'SECRETS_KEY is not set on this service, so nothing can be changed at Anthropic. Nothing was changed.' }, 503);
+      try {
+        return await setMemberLimit(deps.db, deps.anthropic, ctx.viewer.org.id, ctx.viewer.member, v.member, { amountNanos: capOf(v), period: v.period, via: 'console' });
+      } catch (err) {
+        if (err instanceof AnthropicUnavailable) throw new FormError({ [`claude-${v.member}-${v.period}.cap`]: `${err.message}. Nothing was changed; try again.` }, 503);
+        throw err;
+      }
+    }, 'claude-limit');
 
   form('/usage/member-extra-usage', z.object({ ...memberField, enabled: z.enum(['on', 'off'], { error: 'choose on or off' }), back: z.string().optional() }), memberKey, 'enabled',
     (ctx, v) => setMemberExtraUsage(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, v.enabled === 'on'), 'member-extra-usage');

@@ -6,7 +6,8 @@ import type { ExtraUsageRequest, Member, Organization } from '../../generated/pr
 import { decisionProblem, statusAfter, type DecisionInput } from '../../domain/requests.js';
 import { formatUsd, formatUsdOrNull, maxNanos, parseUsd } from '../../domain/money.js';
 import { periodOf } from '../../domain/periods.js';
-import type { RequestView } from '../../notify/port.js';
+import type { AnthropicRequestFacts, RequestView } from '../../notify/port.js';
+import { suggestedLimit } from '../../domain/minor-units.js';
 import { actorLabel, isAdmin, isOwner, SYSTEM_ACTOR } from '../actors.js';
 import { writeAudit, type AuditRecord } from '../audit.js';
 import { appendEvents } from '../outbox.js';
@@ -22,12 +23,26 @@ export interface OpenRequestInput {
   runId: string;
   requestedAt: Date;
   note: string | null;
+  /** The Anthropic spend limit increase request this one mirrors (a connected org). */
+  anthropic?: AnthropicOpening;
+}
+
+export interface AnthropicOpening {
+  requestId: string;
+  period: 'daily' | 'weekly' | 'monthly';
+  /** USD decimal strings from its spend summary, or null. */
+  summary: { limit: string | null; spent: string | null; source: string | null; currency: string } | null;
 }
 
 /** Creates the request row for a workflow run, or returns the one it already made. */
 export async function openRequest(db: Db, input: OpenRequestInput): Promise<string> {
   const existing = await db.extraUsageRequest.findUnique({ where: { runId: input.runId } });
   if (existing) return existing.id;
+  if (input.anthropic) {
+    // One row per Anthropic request, whichever run made it.
+    const mirrored = await db.extraUsageRequest.findUnique({ where: { orgId_anthropicRequestId: { orgId: input.orgId, anthropicRequestId: input.anthropic.requestId } } });
+    if (mirrored) return mirrored.id;
+  }
   const member = await db.member.findUniqueOrThrow({ where: { id: input.memberId } });
   try {
     const row = await db.extraUsageRequest.create({
@@ -36,10 +51,14 @@ export async function openRequest(db: Db, input: OpenRequestInput): Promise<stri
         memberId: input.memberId,
         workflowId: input.workflowId,
         runId: input.runId,
-        openForMember: input.memberId,
+        // Anthropic may hold several pending requests of one member (one per period): each is its own.
+        openForMember: input.anthropic ? null : input.memberId,
         seatTierAtRequest: member.seatTier,
         note: input.note,
         requestedAt: input.requestedAt,
+        ...(input.anthropic
+          ? { anthropicRequestId: input.anthropic.requestId, limitPeriod: input.anthropic.period, ...(input.anthropic.summary ? { anthropicSummary: input.anthropic.summary } : {}) }
+          : {}),
       },
     });
     return row.id;
@@ -47,6 +66,10 @@ export async function openRequest(db: Db, input: OpenRequestInput): Promise<stri
     if (!isUniqueViolation(err)) throw err;
     const raced = await db.extraUsageRequest.findUnique({ where: { runId: input.runId } });
     if (raced) return raced.id;
+    if (input.anthropic) {
+      const mirrored = await db.extraUsageRequest.findUnique({ where: { orgId_anthropicRequestId: { orgId: input.orgId, anthropicRequestId: input.anthropic.requestId } } });
+      if (mirrored) return mirrored.id;
+    }
     throw conflict(`${member.name} already has an open request`);
   }
 }
@@ -77,6 +100,21 @@ async function viewOf(db: Db, row: RequestRow, at = new Date()): Promise<Request
     decidedAt: row.decidedAt?.toISOString() ?? null,
     previousDenial: denied ? { at: (denied.decidedAt ?? denied.requestedAt).toISOString(), by: deniedBy ? personOf(deniedBy) : null, reason: denied.reason } : null,
     context: await deciderContext(db, row, at),
+    ...(row.anthropicRequestId ? { anthropic: anthropicFacts(row), decisionPeriod: (row.decisionPeriod as RequestView['decisionPeriod']) ?? null } : {}),
+  };
+}
+
+/** The spend summary kept when the request was found, and the suggested new limit. */
+function anthropicFacts(row: ExtraUsageRequest): AnthropicRequestFacts {
+  const s = (row.anthropicSummary ?? null) as AnthropicOpening['summary'];
+  const limit = s?.limit ?? null;
+  const spent = s?.spent ?? null;
+  return {
+    period: (row.limitPeriod ?? 'monthly') as AnthropicRequestFacts['period'],
+    limit,
+    spent,
+    source: s?.source ?? null,
+    suggestedAmount: formatUsd(suggestedLimit(limit === null ? null : parseUsd(limit), spent === null ? null : parseUsd(spent))),
   };
 }
 
@@ -147,6 +185,9 @@ export interface DecideInput extends DecisionInput {
 export async function applyDecision(db: Db, input: DecideInput, now: Date): Promise<RequestView> {
   const request = await db.extraUsageRequest.findUnique({ where: { id: input.requestId } });
   if (!request) throw notFound(`request '${input.requestId}'`, 'requestId');
+  // A request from Claude is decided through Anthropic (src/activities/anthropic.ts), never here.
+  if (request.anthropicRequestId) throw invalid('decision', 'this request came from Claude: it is decided with increase_limit or deny through Anthropic');
+  if (input.decision === 'increase_limit') throw invalid('decision', 'increase_limit is for requests from a connected Claude organization');
   const decider = await requireDecider(db, request.orgId, input.deciderRef);
   // Separation of duties: an admin or owner cannot grant themself more usage.
   if (decider.id === request.memberId) throw forbidden('Nobody decides their own request: another admin or an owner must. Nothing was changed.');

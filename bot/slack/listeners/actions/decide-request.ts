@@ -9,7 +9,7 @@ import { currentRequest, decideFromSlack, showInPlace, type DecisionOrigin } fro
 import type { SlackDeps } from '../../deps.js';
 import { identify, idsOf, type Linked } from '../../identity.js';
 import { adminsOnly, ownRequest, replyNotLinked, replyRefused } from '../../replies.js';
-import { denyModal, enableExtraUsageModal } from '../../views/modals.js';
+import { denyModal, enableExtraUsageModal, increaseLimitModal } from '../../views/modals.js';
 
 /** The admin behind a click, or null after telling them why not. */
 async function deciderOf(deps: SlackDeps, args: ButtonArgs): Promise<Linked | null> {
@@ -50,8 +50,8 @@ export const upgradeSeat = (deps: SlackDeps) => async (args: ButtonArgs) => {
   await decideFromSlack(deps, args.client, who, requestId, { decision: 'upgrade_seat' }, decisionOrigin(args));
 };
 
-/** Opens the modal for "Enable extra usage" or "Deny" (within the trigger's 3 seconds). */
-export const openDecisionModal = (deps: SlackDeps, recent: RecentMessages, kind: 'enable' | 'deny') => async (args: ButtonArgs) => {
+/** Opens the modal for "Enable extra usage", "Increase limit" (a request from Claude) or "Deny" (within the trigger's 3 seconds). */
+export const openDecisionModal = (deps: SlackDeps, recent: RecentMessages, kind: 'enable' | 'deny' | 'increase') => async (args: ButtonArgs) => {
   await args.ack();
   const who = await deciderOf(deps, args);
   if (!who) return;
@@ -65,5 +65,6 @@ export const openDecisionModal = (deps: SlackDeps, recent: RecentMessages, kind:
   }
   if (origin.message && origin.blocks) recent.remember(origin.message, origin.blocks, '');
   const from = { message: origin.message, home: origin.home };
-  await args.client.views.open({ trigger_id: args.body.trigger_id, view: kind === 'enable' ? enableExtraUsageModal(request, from) : denyModal(request, from) });
+  const view = kind === 'enable' ? enableExtraUsageModal(request, from) : kind === 'increase' && request.anthropic ? increaseLimitModal(request, from) : denyModal(request, from);
+  await args.client.views.open({ trigger_id: args.body.trigger_id, view });
 };

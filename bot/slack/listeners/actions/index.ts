@@ -13,6 +13,7 @@ const register = (app: App, deps: SlackDeps, recent: RecentMessages) => {
   app.action<BlockAction<ButtonAction>>(ACTION.upgradeSeat, upgradeSeat(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.enableExtraUsage, openDecisionModal(deps, recent, 'enable'));
   app.action<BlockAction<ButtonAction>>(ACTION.deny, openDecisionModal(deps, recent, 'deny'));
+  app.action<BlockAction<ButtonAction>>(ACTION.increaseLimit, openDecisionModal(deps, recent, 'increase'));
   app.action<BlockAction<ButtonAction>>(HOME_NAVIGATION, homeNavigation(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.setExtraUsage, setExtraUsageSwitch(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.adjustLimit, openAdjustLimit(deps));

@@ -61,6 +61,26 @@ export const submitEnableExtraUsage = (deps: SlackDeps, recent: RecentMessages) 
   });
 };
 
+const PERIODS = ['daily', 'weekly', 'monthly'] as const;
+
+/** "Increase limit" on a request from Claude: an amount in whole cents and a period; Anthropic writes it. */
+export const submitIncreaseLimit = (deps: SlackDeps, recent: RecentMessages) => async (args: SubmitArgs) => {
+  const nanos = parseAmount(inputValue(args.view, BLOCK.amountInput));
+  if (nanos === null || nanos === 0n) return args.ack({ response_action: 'errors', errors: { [BLOCK.amountInput]: `${AMOUNT_HINT}, more than zero.` } });
+  const period = args.view.state.values[BLOCK.periodInput]?.value?.selected_option?.value;
+  if (!PERIODS.includes(period as (typeof PERIODS)[number])) return args.ack({ response_action: 'errors', errors: { [BLOCK.periodInput]: 'Choose when the limit resets.' } });
+  const who = await deciderOf(deps, args);
+  if (!who) return;
+  await args.ack();
+  const meta = metaOf(args);
+  const message = meta.message ?? null;
+  await decideFromSlack(deps, args.client, who, meta.requestId ?? '', { decision: 'increase_limit', amount: formatUsd(nanos), period: period as (typeof PERIODS)[number] }, {
+    message,
+    blocks: message ? recent.take(message)?.blocks ?? null : null,
+    home: !!meta.home,
+  });
+};
+
 export const submitDeny = (deps: SlackDeps, recent: RecentMessages) => async (args: SubmitArgs) => {
   const reason = inputValue(args.view, BLOCK.reasonInput);
   if (reason.length > 500) return args.ack({ response_action: 'errors', errors: { [BLOCK.reasonInput]: 'At most 500 characters.' } });

@@ -2,13 +2,14 @@ import type { App } from '@slack/bolt';
 import type { RecentMessages } from '../../clicks.js';
 import type { SlackDeps } from '../../deps.js';
 import { VIEW } from '../../views/ids.js';
-import { submitDeny, submitEnableExtraUsage } from './decision-modals.js';
+import { submitDeny, submitEnableExtraUsage, submitIncreaseLimit } from './decision-modals.js';
 import { submitAdjustLimit, submitAutoReload, submitBuyBalance } from './owner-modals.js';
 import { submitRequestNote } from './request-note.js';
 
 const register = (app: App, deps: SlackDeps, recent: RecentMessages) => {
   app.view(VIEW.enableExtraUsage, submitEnableExtraUsage(deps, recent));
   app.view(VIEW.deny, submitDeny(deps, recent));
+  app.view(VIEW.increaseLimit, submitIncreaseLimit(deps, recent));
   app.view(VIEW.requestNote, submitRequestNote(deps, recent));
   app.view(VIEW.adjustLimit, submitAdjustLimit(deps));
   app.view(VIEW.autoReload, submitAutoReload(deps));

@@ -1,0 +1,122 @@
+// Activities of connected orgs (docs/claude.md): the poll (users mirrored, pending
+// increase requests found, requests decided in claude.ai found), and a decision taken
+// here applied in Anthropic exactly once. `approve` / `deny` are sent only after a read
+// shows the request still pending there, with the SDK's own retries off: a retried
+// activity (a crash, a lost answer) reads "approved" and only records it.
+import { ApplicationFailure } from '@temporalio/activity';
+import { clientForOrg, recordPoll, type AnthropicDeps } from '../anthropic/connection.js';
+import { anthropicFault } from '../anthropic/errors.js';
+import { pollIncreaseRequests, type DecidedThere, type PendingToOpen } from '../anthropic/increase-requests.js';
+import { listAllUsers, mirrorMembers, type MemberSyncResult } from '../anthropic/members.js';
+import { syncEffectiveLimits } from '../anthropic/effective-limits.js';
+import { anthropicDecisionProblem } from '../domain/requests.js';
+import { parseUsd } from '../domain/money.js';
+import { nanosToWholeMinor } from '../domain/minor-units.js';
+import { LedgerError, conflict, forbidden, invalid, notFound } from '../ledger/errors.js';
+import { recordAnthropicDecision, recordDecidedInClaude } from '../ledger/requests/anthropic-decisions.js';
+import { requestView, requireDecider, type DecideInput } from '../ledger/requests/requests.js';
+import type { RequestView } from '../notify/port.js';
+import type { ActivityDeps } from './deps.js';
+import { SecretBoxError } from '../secrets/secret-box.js';
+
+export interface PollResult {
+  orgSlug: string;
+  members: MemberSyncResult;
+  open: PendingToOpen[];
+  decided: DecidedThere[];
+  /** Effective-limit rows stored, when the report was due and read; null otherwise. */
+  limits: number | null;
+}
+
+/** A refusal (ours or Anthropic's) will not change on retry; Anthropic unreachable, 429 or 5xx may. */
+function asActivityFailure(err: unknown): unknown {
+  if (err instanceof LedgerError) return ApplicationFailure.nonRetryable(err.message, err.code);
+  const fault = anthropicFault(err);
+  if (!fault) return err;
+  if (fault.transient) return ApplicationFailure.retryable(fault.message, `anthropic_${fault.kind}`);
+  return ApplicationFailure.nonRetryable(`${fault.message}. Nothing was changed.`, fault.kind === 'no_permission' || fault.kind === 'key_refused' ? 'forbidden' : 'conflict');
+}
+
+function anthropicOf(deps: ActivityDeps): AnthropicDeps {
+  if (!deps.anthropic) throw ApplicationFailure.nonRetryable('SECRETS_KEY is not set: the Anthropic key cannot be opened (docs/claude.md)', 'unavailable');
+  return deps.anthropic;
+}
+
+export function anthropicActivities(deps: ActivityDeps) {
+  const { db } = deps;
+  return {
+    /** One poll of a connected org; null when it is no longer connected. */
+    async pollAnthropic(input: { orgId: string; limitsEverySeconds?: number }): Promise<PollResult | null> {
+      const org = await db.organization.findUnique({ where: { id: input.orgId }, select: { slug: true, anthropic: { select: { limitsSyncedAt: true } } } });
+      if (!org) return null;
+      let client: Awaited<ReturnType<typeof clientForOrg>>;
+      try {
+        client = await clientForOrg(db, anthropicOf(deps), input.orgId);
+      } catch (err) {
+        // SECRETS_KEY changed since the key was stored: no retry can help; the operator connects again.
+        if (!(err instanceof SecretBoxError)) throw err;
+        await recordPoll(db, input.orgId, deps.now(), `${err.message}: connect the org again`);
+        throw ApplicationFailure.nonRetryable(err.message, 'unavailable');
+      }
+      if (!client) return null;
+      try {
+        const members = await mirrorMembers(db, input.orgId, await listAllUsers(client), deps.now());
+        const { open, decided } = await pollIncreaseRequests(db, client, input.orgId);
+        // The effective-limits report is read less often (ANTHROPIC_LIMITS_POLL_SECONDS).
+        const last = org.anthropic?.limitsSyncedAt?.getTime() ?? 0;
+        const due = input.limitsEverySeconds !== undefined && deps.now().getTime() - last >= input.limitsEverySeconds * 1000;
+        const limits = due ? await syncEffectiveLimits(db, client, input.orgId, deps.now()) : null;
+        await recordPoll(db, input.orgId, deps.now(), null);
+        return { orgSlug: org.slug, members, open, decided, limits };
+      } catch (err) {
+        const fault = anthropicFault(err);
+        await recordPoll(db, input.orgId, deps.now(), fault?.message ?? (err as Error).message);
+        throw asActivityFailure(err);
+      }
+    },
+
+    /** An admin's decision on a request from Claude: applied in Anthropic once, then recorded. */
+    async decideAnthropicRequest(input: DecideInput): Promise<RequestView> {
+      try {
+        const row = await db.extraUsageRequest.findUnique({ where: { id: input.requestId } });
+        if (!row || !row.anthropicRequestId) throw notFound(`request '${input.requestId}'`, 'requestId');
+        const decider = await requireDecider(db, row.orgId, input.deciderRef);
+        if (decider.id === row.memberId) throw forbidden('Nobody decides their own request: another admin or an owner must. Nothing was changed.');
+        if (row.status !== 'pending' && row.decision === input.decision && row.decidedById === decider.id) return await requestView(db, row.id); // recorded by an earlier attempt
+        const problem = anthropicDecisionProblem(row.status, input);
+        if (problem) throw invalid('decision', problem);
+        const amountNanos = input.decision === 'increase_limit' ? parseUsd(input.amount!, 2)! : null;
+        const amount = amountNanos === null ? null : nanosToWholeMinor(amountNanos);
+        if (input.decision === 'increase_limit' && amount === null) throw invalid('amount', 'amount must be whole cents');
+
+        const client = (await clientForOrg(db, anthropicOf(deps), row.orgId, 0));
+        if (!client) throw conflict('this organisation is no longer connected to Claude: decide the request in claude.ai');
+        const requests = client.organization.spendLimits.increaseRequests;
+        const there = await requests.retrieve(row.anthropicRequestId);
+        const target = input.decision === 'deny' ? 'denied' : 'approved';
+        if (there.status === 'pending') {
+          // The one write. Its answer lost (crash, timeout)? The retry reads it as done.
+          if (input.decision === 'increase_limit') await requests.approve(row.anthropicRequestId, { amount: amount!, period: input.period! });
+          else await requests.deny(row.anthropicRequestId, {});
+        } else if (there.status !== target) {
+          throw conflict(`this request was already ${there.status} in claude.ai. Nothing was changed.`);
+        }
+        await recordAnthropicDecision(db, { requestId: row.id, decider, via: input.via, decision: input.decision as 'increase_limit' | 'deny', amountNanos, period: input.period ?? null, reason: input.reason ?? null }, deps.now());
+        return await requestView(db, row.id);
+      } catch (err) {
+        throw asActivityFailure(err);
+      }
+    },
+
+    /** A request decided directly in claude.ai: closed here as Anthropic has it. */
+    async closeDecidedInClaude(d: DecidedThere): Promise<RequestView> {
+      const decider = d.resolvedBy.userId
+        ? await db.extraUsageRequest.findUniqueOrThrow({ where: { id: d.requestId }, select: { orgId: true } }).then(({ orgId }) => db.member.findFirst({ where: { orgId, anthropicUserId: d.resolvedBy.userId } }))
+        : null;
+      await recordDecidedInClaude(db, { requestId: d.requestId, status: d.status, deciderId: decider?.id ?? null, deciderLabel: d.resolvedBy.label, at: new Date(d.resolvedAt) });
+      return requestView(db, d.requestId);
+    },
+  };
+}
+
+export type AnthropicActivities = ReturnType<typeof anthropicActivities>;

@@ -1,0 +1,89 @@
+// The poll of a connected org's spend limit increase requests: every pending one (pages
+// followed) that has no request here yet is to be opened, and every request here still
+// pending whose Anthropic request was decided (in claude.ai) is to be closed.
+import type { SpendLimitIncreaseRequest } from '@anthropic-ai/sdk/resources/organization/spend-limits/increase-requests';
+import type { SpendSummary } from '@anthropic-ai/sdk/resources/organization/spend-limits/spend-limits';
+import type { Db } from '../db/client.js';
+import { formatUsd } from '../domain/money.js';
+import { minorToNanos } from '../domain/minor-units.js';
+import type { AnthropicOpening } from '../ledger/requests/requests.js';
+import type { AdminClient } from './client.js';
+import { anthropicFault } from './errors.js';
+
+export interface PendingToOpen {
+  anthropic: AnthropicOpening;
+  memberId: string;
+  /** For the workflow's Member search attribute. */
+  memberExternalId: string;
+  requestedAt: string;
+}
+
+export interface DecidedThere {
+  /** Our request (ledger id) and the workflow that runs it. */
+  requestId: string;
+  workflowId: string;
+  status: 'approved' | 'denied';
+  resolvedBy: { userId: string | null; label: string };
+  resolvedAt: string;
+}
+
+/** USD decimal strings from a spend summary (minor units, exact). */
+export function summaryOf(s: SpendSummary | null): AnthropicOpening['summary'] {
+  if (!s) return null;
+  const usd = (minor: string | null) => {
+    if (minor === null) return null;
+    const nanos = minorToNanos(minor);
+    return nanos === null ? null : formatUsd(nanos);
+  };
+  return { limit: usd(s.amount), spent: usd(s.period_to_date_spend), source: s.source?.type ?? null, currency: s.currency };
+}
+
+export async function listPending(client: AdminClient): Promise<SpendLimitIncreaseRequest[]> {
+  const out: SpendLimitIncreaseRequest[] = [];
+  for await (const r of client.organization.spendLimits.increaseRequests.list({ status: ['pending'], limit: 100 })) out.push(r);
+  return out;
+}
+
+function resolverOf(r: SpendLimitIncreaseRequest): DecidedThere['resolvedBy'] {
+  const by = r.resolved_by;
+  if (!by) return { userId: null, label: 'unknown' };
+  if (by.type === 'user_actor') return { userId: by.user_id, label: by.name ?? by.email_address ?? by.user_id };
+  return { userId: null, label: `Admin API key ${by.scoped_api_key_id}` };
+}
+
+export async function pollIncreaseRequests(db: Db, client: AdminClient, orgId: string): Promise<{ open: PendingToOpen[]; decided: DecidedThere[] }> {
+  const pending = await listPending(client);
+  const members = await db.member.findMany({ where: { orgId, removedAt: null, anthropicUserId: { not: null } }, select: { id: true, externalId: true, anthropicUserId: true } });
+  const memberOf = new Map(members.map((m) => [m.anthropicUserId!, m]));
+  const known = new Set(
+    (await db.extraUsageRequest.findMany({ where: { orgId, anthropicRequestId: { in: pending.map((p) => p.id) } }, select: { anthropicRequestId: true } })).map((r) => r.anthropicRequestId!),
+  );
+  const open: PendingToOpen[] = [];
+  for (const r of pending) {
+    if (known.has(r.id)) continue;
+    // Requests by an Admin API key (not a person) have nobody to grant: left to claude.ai.
+    if (r.actor.type !== 'user_actor') continue;
+    const member = memberOf.get(r.actor.user_id);
+    if (!member) continue; // a user the mirror does not know yet: next poll
+    open.push({ memberId: member.id, memberExternalId: member.externalId, requestedAt: r.created_at, anthropic: { requestId: r.id, period: r.period, summary: summaryOf(r.spend_summary) } });
+  }
+
+  // Ours still pending but no longer pending there: decided in claude.ai (or gone).
+  const stillPending = new Set(pending.map((p) => p.id));
+  const ours = await db.extraUsageRequest.findMany({ where: { orgId, status: 'pending', anthropicRequestId: { not: null } }, select: { id: true, workflowId: true, anthropicRequestId: true } });
+  const decided: DecidedThere[] = [];
+  for (const row of ours) {
+    if (stillPending.has(row.anthropicRequestId!)) continue;
+    let r: SpendLimitIncreaseRequest;
+    try {
+      r = await client.organization.spendLimits.increaseRequests.retrieve(row.anthropicRequestId!);
+    } catch (err) {
+      // The requester left (their requests leave the list): closed by the member mirror.
+      if (anthropicFault(err)?.kind === 'not_found') continue;
+      throw err;
+    }
+    if (r.status === 'pending') continue;
+    decided.push({ requestId: row.id, workflowId: row.workflowId, status: r.status, resolvedBy: resolverOf(r), resolvedAt: r.resolved_at ?? new Date().toISOString() });
+  }
+  return { open, decided };
+}

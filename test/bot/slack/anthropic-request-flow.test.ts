@@ -1,0 +1,266 @@
+// A connected org end to end: the real Temporal dev server (the poll's Schedule, the
+// request workflows), the real worker, the real Bolt app over signed HTTP, and the real
+// @anthropic-ai/sdk against a stand-in of the Admin API. A member's "Request extra
+// usage" in claude.ai becomes one request workflow (request/<org>/anthropic/<id>) with
+// one card per admin; "Increase limit" ($75.00 monthly) reaches Anthropic as exactly
+// one approve, even clicked twice or with a worker crash after the call; Deny is one
+// deny; a request decided in claude.ai closes its workflow and updates every copy.
+import { randomBytes } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../../src/activities/index.js';
+import type { ActivityDeps } from '../../../src/activities/deps.js';
+import { adminClient } from '../../../src/anthropic/client.js';
+import { connectOrg, failingConnections } from '../../../src/anthropic/connection.js';
+import { ledgerOnlyPayments } from '../../../src/payments/port.js';
+import { secretBox } from '../../../src/secrets/secret-box.js';
+import { requestService, type RequestService } from '../../../src/services/requests.js';
+import { anthropicPollScheduleId, ensureOrgSchedules } from '../../../src/temporal/schedules.js';
+import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
+import { provision } from '../../support/ledger.js';
+import { actionIdsOf, slackEnterpriseDoc, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
+import { devServerEnv, testWorker } from '../../support/temporal.js';
+import { startAdminApi, type AdminApiStandIn } from '../../support/anthropic-admin-api.js';
+
+const DAY = 86_400_000;
+const KEY = 'sk-ant-admin01-e2e-test-key-0123456789abcdef';
+let scratch: Scratch;
+let env: TestWorkflowEnvironment;
+let worker: Awaited<ReturnType<typeof testWorker>>;
+let requests: RequestService;
+let h: SlackHarness;
+let api: AdminApiStandIn;
+let orgId: string;
+let taskQueue: string;
+/** Request ids whose first decide attempt "crashes" right after Anthropic applied it. */
+const crashAfterWrite = new Set<string>();
+/** One poll's activity, called outside a workflow (to see what a failing poll leaves). */
+let activityDeps: ActivityDeps;
+let pollActivity: (input: { orgId: string; limitsEverySeconds?: number }) => Promise<{ limits: number | null } | null>;
+
+beforeAll(async () => {
+  scratch = await migrated(scratchPglite);
+  const db = scratch.db.prisma;
+  [env, api] = await Promise.all([devServerEnv(), startAdminApi({ key: KEY })]);
+  const doc = slackEnterpriseDoc();
+  doc.members = doc.members.map((m) => ({ ...m, email: `${m.externalId}@acme.example` }));
+  orgId = (await provision(db, 'acme', doc)).orgId;
+  api.addUser({ id: 'user_owner', email: 'owner-1@acme.example', name: 'Olivia Owner', role: 'primary_owner' });
+  api.addUser({ id: 'user_admin', email: 'admin-1@acme.example', name: 'Adam Admin', role: 'admin' });
+  for (const n of ['alice', 'bob', 'carol']) api.addUser({ id: `user_${n}`, email: `${n}@acme.example`, name: n[0]!.toUpperCase() + n.slice(1), role: 'user' });
+
+  const anthropic = { box: secretBox(randomBytes(32)), baseUrl: api.url };
+  await connectOrg(db, anthropic, orgId, KEY, 'operator');
+  taskQueue = `anthropic-e2e-${process.pid}`;
+  requests = requestService({ db, client: env.client, taskQueue, timings: { remindAfterMs: DAY, expireAfterMs: 7 * DAY }, now: () => new Date() });
+  h = await startSlackHarness(db, requests);
+  const deps: ActivityDeps = { db, notifier: h.slack.notifier, payments: ledgerOnlyPayments(db), now: () => new Date(), anthropic };
+  activityDeps = deps;
+  const real = createActivities(deps);
+  pollActivity = real.pollAnthropic;
+  worker = await testWorker(env, deps, {
+    taskQueue,
+    activities: {
+      ...real,
+      // A worker that dies after Anthropic applied the decision and before the ledger recorded it.
+      async decideAnthropicRequest(input: Parameters<typeof real.decideAnthropicRequest>[0]) {
+        if (crashAfterWrite.delete(input.requestId)) {
+          const row = await db.extraUsageRequest.findUniqueOrThrow({ where: { id: input.requestId } });
+          await adminClient(KEY, { baseUrl: api.url }).organization.spendLimits.increaseRequests.approve(row.anthropicRequestId!, { amount: '4000', period: input.period! });
+          throw new Error('worker crashed between the approve call and its record');
+        }
+        return real.decideAnthropicRequest(input);
+      },
+    },
+  });
+  // The org's Schedules, its poll included (an hour apart: the test triggers each poll).
+  const org = await db.organization.findUniqueOrThrow({ where: { id: orgId } });
+  await ensureOrgSchedules(env.client, { ...org, anthropicConnected: true }, taskQueue, undefined, { everySeconds: 3600, remindAfterMs: DAY });
+}, 120_000);
+afterAll(async () => {
+  await worker?.stop();
+  await h?.close();
+  await api?.close();
+  await env?.teardown();
+  await scratch?.dispose();
+});
+
+let polls = 0;
+/** One poll, run to its end (as the Schedule runs it). */
+const poll = () => env.client.workflow.execute('anthropicPoll', { taskQueue, workflowId: `anthropic-poll-test-${++polls}`, args: [{ orgId, remindAfterMs: DAY }] });
+const cardsOf = (requestId: string) => h.api.of('chat.postMessage').filter((c) => c.response.ok && JSON.stringify(c.args.blocks).includes(`req:${requestId}:header`));
+const rowOf = (anthropicRequestId: string) => scratch.db.prisma.extraUsageRequest.findFirst({ where: { orgId, anthropicRequestId } });
+async function until<T>(what: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await what();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('a connected org\'s increase requests in Slack, end to end', () => {
+  it('a pending request becomes one workflow and one card per admin; Increase limit $75.00 monthly is one approve, even clicked twice', async () => {
+    const db = scratch.db.prisma;
+    const asked = api.addRequest('user_alice', { period: 'monthly', limitCents: '5000', spentCents: '5000.5' });
+    // The Schedule's poll finds it.
+    await env.client.schedule.getHandle(anthropicPollScheduleId('acme')).trigger();
+    const row = await until(() => rowOf(asked.id));
+    const workflowId = `request/acme/anthropic/${asked.id}`;
+    expect(row.workflowId).toBe(workflowId);
+    const cards = await h.api.waitFor('chat.postMessage', (c) => JSON.stringify(c.args.blocks).includes(`req:${row.id}:header`), 2);
+    expect(cards.map((c) => c.response.channel).sort()).toEqual([`D_${USERS.admin}`, `D_${USERS.owner}`]);
+    for (const card of cards) {
+      expect(actionIdsOf(card.args.blocks)).toEqual(['decide_increase_limit', 'decide_deny']);
+      const text = JSON.stringify(card.args.blocks);
+      expect(text).toContain(`<@${USERS.alice}>`);
+      expect(text).toContain('monthly limit');
+      expect(text).toContain('$50.00');
+      expect(text).toContain('their seat tier');
+    }
+    // Polling again finds nothing new: still one workflow, one row, two cards.
+    await poll();
+    expect(await db.extraUsageRequest.count({ where: { orgId, anthropicRequestId: asked.id } })).toBe(1);
+    expect(cardsOf(row.id)).toHaveLength(2);
+
+    // The admin opens "Increase limit": pre-filled with a suggestion and the request's period.
+    const adminCard = cards.find((c) => c.response.channel === `D_${USERS.admin}`)!;
+    await h.clickInMessage(USERS.admin, adminCard, 'decide_increase_limit');
+    await h.clickInMessage(USERS.admin, adminCard, 'decide_increase_limit');
+    const modals = await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'decision_increase_limit', 2);
+    const amountBlock = modals[0]!.args.view.blocks.find((b: any) => b.block_id === 'amount');
+    expect(amountBlock.element.initial_value).toBe('75.00');
+    expect(modals[0]!.args.view.blocks.find((b: any) => b.block_id === 'period').element.initial_option.value).toBe('monthly');
+    // A bad amount is refused inline; nothing reaches Anthropic.
+    const bad = await h.submit(USERS.admin, modals[0]!, { amount: '75.001', period: 'monthly' });
+    expect(bad.json).toMatchObject({ response_action: 'errors', errors: { amount: expect.stringContaining('at most 2 decimals') } });
+    expect(api.approves()).toEqual([]);
+
+    // Both modals submitted at once (a double click): one approve.
+    const [a, b] = await Promise.all([h.submit(USERS.admin, modals[0]!, { amount: '$75', period: 'monthly' }), h.submit(USERS.admin, modals[1]!, { amount: '75.00', period: 'monthly' })]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    // Every admin's copy shows the outcome.
+    for (const who of [USERS.admin, USERS.owner]) {
+      await h.api.waitFor('chat.update', (c) => c.args.channel === `D_${who}` && JSON.stringify(c.args.blocks).includes(`req:${row.id}:outcome`) && JSON.stringify(c.args.blocks).includes('raised to $75.00 monthly'));
+    }
+    // The second submission was told it is already decided.
+    await h.api.waitFor('chat.postEphemeral', (c) => c.args.user === USERS.admin && /already approved|another admin is deciding/.test(String(c.args.text)));
+    expect(api.approves()).toEqual([{ id: asked.id, body: { amount: '7500', period: 'monthly' } }]);
+    expect(api.requests.get(asked.id)!.status).toBe('approved');
+
+    const decided = await db.extraUsageRequest.findUniqueOrThrow({ where: { id: row.id } });
+    expect(decided).toMatchObject({ status: 'approved', decision: 'increase_limit', decisionCapNanos: 75_000_000_000n, decisionPeriod: 'monthly' });
+    const audit = await db.auditEntry.findMany({ where: { orgId, action: 'anthropic.spend_limit.user.set' } });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.after).toMatchObject({ limit: '75.00', period: 'monthly' });
+    // The member is told in Slack; the workflow is done.
+    await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.alice}` && JSON.stringify(c.args.blocks).includes('$75.00 monthly'));
+    expect((await env.client.workflow.getHandle(workflowId).result()).status).toBe('approved');
+  });
+
+  it('a crash between the approve call and its record still approves once', async () => {
+    const db = scratch.db.prisma;
+    const asked = api.addRequest('user_bob', { period: 'weekly', limitCents: '2000', spentCents: '2000' });
+    await poll();
+    const row = await until(() => rowOf(asked.id));
+    await h.api.waitFor('chat.postMessage', (c) => JSON.stringify(c.args.blocks).includes(`req:${row.id}:header`), 2);
+    crashAfterWrite.add(row.id);
+    const admin = await db.member.findFirstOrThrow({ where: { orgId, externalId: 'admin-1' } });
+    const view = await requests.decide(orgId, row.id, admin.id, { decision: 'increase_limit', amount: '40.00', period: 'weekly' });
+    expect(view).toMatchObject({ status: 'approved', decision: 'increase_limit', decisionCap: '40.00', decisionPeriod: 'weekly' });
+    expect(crashAfterWrite.has(row.id)).toBe(false); // the crash happened
+    expect(api.approves().filter((x) => x.id === asked.id)).toHaveLength(1);
+    expect(await db.auditEntry.count({ where: { orgId, action: 'request.decided', subject: `request:${row.id}` } })).toBe(1);
+  });
+
+  it('Deny is one deny call; a request decided in claude.ai closes its workflow and updates every copy', async () => {
+    const db = scratch.db.prisma;
+    const denied = api.addRequest('user_carol', { period: 'daily', limitCents: '500', spentCents: '500' });
+    const elsewhere = api.addRequest('user_alice', { period: 'weekly', limitCents: '10000', spentCents: '10000' });
+    await poll();
+    const [denyRow, elsewhereRow] = [await until(() => rowOf(denied.id)), await until(() => rowOf(elsewhere.id))];
+    const cards = await h.api.waitFor('chat.postMessage', (c) => JSON.stringify(c.args.blocks).includes(`req:${denyRow.id}:header`), 2);
+    await h.api.waitFor('chat.postMessage', (c) => JSON.stringify(c.args.blocks).includes(`req:${elsewhereRow.id}:header`), 2);
+
+    await h.clickInMessage(USERS.owner, cards.find((c) => c.response.channel === `D_${USERS.owner}`)!, 'decide_deny');
+    const [modal] = await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'decision_deny');
+    await h.submit(USERS.owner, modal!, { reason: 'Not this quarter' });
+    await h.api.waitFor('chat.update', (c) => JSON.stringify(c.args.blocks).includes(`req:${denyRow.id}:outcome`) && JSON.stringify(c.args.blocks).includes('Denied'), 2);
+    expect(api.denies()).toEqual([{ id: denied.id }]);
+    expect(api.requests.get(denied.id)!.status).toBe('denied');
+
+    // The owner approves Alice's second request in claude.ai: the next poll closes it here.
+    api.decideInClaude(elsewhere.id, 'approved', 'user_owner');
+    await poll();
+    const updates = await h.api.waitFor('chat.update', (c) => JSON.stringify(c.args.blocks).includes(`req:${elsewhereRow.id}:outcome`) && JSON.stringify(c.args.blocks).includes('Approved'), 2);
+    for (const u of updates) {
+      expect(JSON.stringify(u.args.blocks)).toContain(`<@${USERS.owner}>`);
+      expect(actionIdsOf(u.args.blocks)).toEqual([]);
+    }
+    const result = await env.client.workflow.getHandle(`request/acme/anthropic/${elsewhere.id}`).result();
+    expect(result.status).toBe('approved');
+    const closed = await db.extraUsageRequest.findUniqueOrThrow({ where: { id: elsewhereRow.id } });
+    expect(closed).toMatchObject({ status: 'approved', decision: 'increase_limit' });
+    // Nothing was written to Anthropic for it from here.
+    expect(api.approves().filter((x) => x.id === elsewhere.id)).toEqual([]);
+    expect(await db.auditEntry.count({ where: { orgId, action: 'request.decided', actor: { startsWith: 'anthropic:' } } })).toBe(1);
+    h.expectWithinLimits();
+  });
+
+  it('Anthropic answering 503 while deciding: backed off, then one approve; a key without permission: the admin reads what to do, nothing decided', async () => {
+    const db = scratch.db.prisma;
+    const admin = await db.member.findFirstOrThrow({ where: { orgId, externalId: 'admin-1' } });
+    const flaky = api.addRequest('user_bob', { period: 'weekly' });
+    const forbidden = api.addRequest('user_carol', { period: 'monthly' });
+    await poll();
+    const [flakyRow, forbiddenRow] = [await until(() => rowOf(flaky.id)), await until(() => rowOf(forbidden.id))];
+    const cards = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.admin}` && JSON.stringify(c.args.blocks).includes(`req:${forbiddenRow.id}:header`));
+    await until(async () => ((await env.client.workflow.getHandle(flakyRow.workflowId).query('state')) as { requestId: string | null }).requestId);
+
+    // Anthropic answers 503 twice: the decision is retried with back-off and approves once.
+    api.failNext(2, 503);
+    const view = await requests.decide(orgId, flakyRow.id, admin.id, { decision: 'increase_limit', amount: '25.00', period: 'weekly' });
+    expect(view).toMatchObject({ status: 'approved', decisionCap: '25.00', decisionPeriod: 'weekly' });
+    expect(api.approves().filter((x) => x.id === flaky.id)).toEqual([{ id: flaky.id, body: { amount: '2500', period: 'weekly' } }]);
+
+    // A key that may not write: the admin is told what to do, in words; nothing changes.
+    api.failNext(1, 403, 'This API key does not have permission to approve spend limit increase requests');
+    await h.clickInMessage(USERS.admin, cards[0]!, 'decide_increase_limit');
+    const [modal] = await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'decision_increase_limit' && JSON.stringify(c.args.view).includes(forbiddenRow.id));
+    await h.submit(USERS.admin, modal!, { amount: '60', period: 'monthly' });
+    const [told] = await h.api.waitFor('chat.postEphemeral', (c) => c.args.user === USERS.admin && String(c.args.text).includes('may not do this'));
+    expect(String(told!.args.text)).toContain('use a key of an owner or admin');
+    expect(String(told!.args.text)).toContain('Nothing was changed');
+    expect(api.approves().filter((x) => x.id === forbidden.id)).toEqual([]);
+    expect((await db.extraUsageRequest.findUniqueOrThrow({ where: { id: forbiddenRow.id } })).status).toBe('pending');
+    expect(api.requests.get(forbidden.id)!.status).toBe('pending');
+  });
+
+  it('a poll that cannot reach Anthropic is named (GET /health lists the org) until one succeeds', async () => {
+    api.failNext(3, 503);
+    await expect(pollActivity({ orgId })).rejects.toThrow(/503/);
+    expect(await failingConnections(scratch.db.prisma)).toEqual([{ org: 'acme', error: expect.stringContaining('Anthropic answered 503'), lastSyncedAt: expect.any(String) }]);
+    await pollActivity({ orgId });
+    expect(await failingConnections(scratch.db.prisma)).toEqual([]);
+
+    // SECRETS_KEY changed since the key was stored: said once, not retried; connecting again fixes it.
+    const rotated = createActivities({ ...activityDeps, anthropic: { box: secretBox(randomBytes(32)), baseUrl: api.url } });
+    await expect(rotated.pollAnthropic({ orgId })).rejects.toThrow(/SECRETS_KEY/);
+    expect(await failingConnections(scratch.db.prisma)).toEqual([{ org: 'acme', error: expect.stringContaining('connect the org again'), lastSyncedAt: expect.any(String) }]);
+    await pollActivity({ orgId });
+    expect(await failingConnections(scratch.db.prisma)).toEqual([]);
+  });
+
+  it('the effective-limits report is read by the poll when due, not on every poll', async () => {
+    api.effective.push({
+      actor: { type: 'user_actor', user_id: 'user_alice', name: 'Alice', email_address: 'alice@acme.example', deleted: false },
+      amount: '7500', currency: 'USD', period: 'monthly', period_to_date_spend: '100', scope: { type: 'user', user_id: 'user_alice' },
+      source: { type: 'user', user_id: 'user_alice' }, spend_limit_id: 'spl_alice',
+    });
+    expect((await pollActivity({ orgId, limitsEverySeconds: 300 }))?.limits).toBe(1);
+    expect((await pollActivity({ orgId, limitsEverySeconds: 300 }))?.limits).toBeNull();
+    const alice = await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'alice' } });
+    expect(await scratch.db.prisma.anthropicEffectiveLimit.findUniqueOrThrow({ where: { memberId_period: { memberId: alice.id, period: 'monthly' } } })).toMatchObject({ amountNanos: 75_000_000_000n, sourceType: 'user' });
+  });
+});

@@ -1,0 +1,95 @@
+// A connected org in Teams, end to end: the real Temporal dev server and worker, the
+// real botbuilder bot against its connector stand-in, and the real @anthropic-ai/sdk
+// against a stand-in of the Admin API. A pending increase request found by the poll is
+// one card per admin; "Increase limit" ($75.00 monthly) is exactly one approve, a
+// second click changes nothing, and every copy and the member show the outcome.
+import { randomBytes } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectOrg } from '../../../src/anthropic/connection.js';
+import { ledgerOnlyPayments } from '../../../src/payments/port.js';
+import { secretBox } from '../../../src/secrets/secret-box.js';
+import { requestService, type RequestService } from '../../../src/services/requests.js';
+import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
+import { provision } from '../../support/ledger.js';
+import { personalConversationId } from '../../support/teams-connector.js';
+import { buttonData, buttonsOf, startTeamsHarness, teamsEnterpriseDoc, textOf, USERS, type TeamsHarness } from '../../support/teams-harness.js';
+import { devServerEnv, testWorker } from '../../support/temporal.js';
+import { startAdminApi, type AdminApiStandIn } from '../../support/anthropic-admin-api.js';
+
+const DAY = 86_400_000;
+const KEY = 'sk-ant-admin01-teams-e2e-key-0123456789abcdef';
+let scratch: Scratch;
+let env: TestWorkflowEnvironment;
+let worker: Awaited<ReturnType<typeof testWorker>>;
+let requests: RequestService;
+let h: TeamsHarness;
+let api: AdminApiStandIn;
+let orgId: string;
+let taskQueue: string;
+const dm = (u: { aadObjectId: string }) => personalConversationId(u.aadObjectId);
+
+beforeAll(async () => {
+  scratch = await migrated(scratchPglite);
+  const db = scratch.db.prisma;
+  [env, api] = await Promise.all([devServerEnv(), startAdminApi({ key: KEY })]);
+  const doc = teamsEnterpriseDoc();
+  doc.members = doc.members.map((m) => ({ ...m, email: `${m.externalId}@acme.example` }));
+  orgId = (await provision(db, 'acme', doc)).orgId;
+  api.addUser({ id: 'user_owner', email: 'owner-1@acme.example', name: 'Olivia Owner', role: 'owner' });
+  api.addUser({ id: 'user_admin', email: 'admin-1@acme.example', name: 'Adam Admin', role: 'admin' });
+  api.addUser({ id: 'user_alice', email: 'alice@acme.example', name: 'Alice', role: 'user' });
+  const anthropic = { box: secretBox(randomBytes(32)), baseUrl: api.url };
+  await connectOrg(db, anthropic, orgId, KEY, 'operator');
+  taskQueue = `anthropic-teams-${process.pid}`;
+  requests = requestService({ db, client: env.client, taskQueue, timings: { remindAfterMs: DAY, expireAfterMs: 7 * DAY }, now: () => new Date() });
+  h = await startTeamsHarness(db, requests);
+  worker = await testWorker(env, { db, notifier: h.bot.notifier, payments: ledgerOnlyPayments(db), now: () => new Date(), anthropic }, { taskQueue });
+}, 120_000);
+afterAll(async () => {
+  await worker?.stop();
+  await h?.close();
+  await api?.close();
+  await env?.teardown();
+  await scratch?.dispose();
+});
+
+describe('a connected org\'s increase requests in Teams, end to end', () => {
+  it('one card per admin; Increase limit $75.00 monthly is one approve; every copy and the member show it', async () => {
+    const db = scratch.db.prisma;
+    await h.message(USERS.owner, 'hi');
+    const asked = api.addRequest('user_alice', { period: 'monthly', limitCents: '5000', spentCents: '5000' });
+    await env.client.workflow.execute('anthropicPoll', { taskQueue, workflowId: 'anthropic-poll-teams-1', args: [{ orgId, remindAfterMs: DAY }] });
+    // The poll started the request's own workflow; its row follows.
+    await expect.poll(() => db.extraUsageRequest.count({ where: { orgId, anthropicRequestId: asked.id } }), { timeout: 20_000 }).toBe(1);
+    const row = await db.extraUsageRequest.findFirstOrThrow({ where: { orgId, anthropicRequestId: asked.id } });
+    const sent = (c: any) => JSON.stringify(h.connector.cardOf(c) ?? {}).includes(row.id) && textOf(h.connector.cardOf(c)).includes('Extra usage request');
+    const cards = await h.connector.waitFor('send', sent, 2);
+    expect(cards.map((c) => c.conversationId).sort()).toEqual([dm(USERS.admin), dm(USERS.owner)].sort());
+
+    const refresh = h.connector.cardOf(cards.find((c) => c.conversationId === dm(USERS.admin))!).refresh.action;
+    const adminView = h.cardOf(await h.invoke(USERS.admin, refresh.verb, refresh.data, 'automatic'));
+    expect(buttonsOf(adminView)).toEqual(['Increase limit…', 'Increase limit', 'Deny…', 'Deny request']);
+    expect(textOf(adminView)).toContain('Their monthly limit: $50.00 (their seat tier)');
+    // Pre-filled with the suggestion and the request's period.
+    expect(JSON.stringify(adminView)).toContain(`"id":"amount:${row.id}","label":"New spend limit for Alice (USD)","value":"75.00"`);
+
+    const increase = buttonData(adminView, 'Increase limit');
+    const bad = h.cardOf(await h.invoke(USERS.admin, increase.verb, { ...increase.data, [`amount:${row.id}`]: '7.505', [`period:${row.id}`]: 'monthly' }));
+    expect(textOf(bad)).toContain('"7.505" is not an amount');
+    expect(api.approves()).toEqual([]);
+
+    const done = h.cardOf(await h.invoke(USERS.admin, increase.verb, { ...increase.data, [`amount:${row.id}`]: '75', [`period:${row.id}`]: 'monthly' }));
+    expect(textOf(done)).toContain('Done: Alice\'s spend limit is now $75.00 monthly. Alice is told.');
+    expect(textOf(done)).toContain('Approved by Adam Admin');
+    // A second click on the stale card: nothing more reaches Anthropic.
+    const again = h.cardOf(await h.invoke(USERS.admin, increase.verb, { ...increase.data, [`amount:${row.id}`]: '75', [`period:${row.id}`]: 'monthly' }));
+    expect(textOf(again)).toContain('already approved');
+    expect(api.approves()).toEqual([{ id: asked.id, body: { amount: '7500', period: 'monthly' } }]);
+
+    const copies = await db.chatMessage.findMany({ where: { requestId: row.id, purpose: 'request' } });
+    const updates = await h.connector.waitFor('update', (c) => copies.some((m) => m.messageId === c.activityId), 2);
+    for (const u of updates) expect(textOf(h.connector.cardOf(u))).toContain('spend limit is now $75.00 monthly');
+    await h.connector.waitFor('send', (c) => c.conversationId === dm(USERS.alice) && textOf(h.connector.cardOf(c)).includes('your spend limit is now $75.00 monthly'));
+  }, 90_000);
+});
