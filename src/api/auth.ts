@@ -31,6 +31,12 @@ const header = (request: FastifyRequest, name: string) => {
   return typeof v === 'string' && v !== '' ? v : undefined;
 };
 
+/** Present at all, even empty: an empty X-Actor beside a person's token is still a 400. */
+const presentHeader = (request: FastifyRequest, name: string) => {
+  const v = request.headers[name];
+  return typeof v === 'string' ? v : undefined;
+};
+
 export async function authenticate(people: PeopleAuth, operatorToken: string, kind: AuthKind, request: FastifyRequest): Promise<AuthContext> {
   if (kind === 'none') return {};
   const token = bearer(request);
@@ -45,6 +51,6 @@ export async function authenticate(people: PeopleAuth, operatorToken: string, ki
     if (!apiKey.scopes.includes('usage')) throw new HttpError(403, 'forbidden', "this API key lacks the 'usage' scope");
     return { apiKey, org: await orgSnapshot(people.db, apiKey.orgId) };
   }
-  const acting = await resolvePerson(people, { token, actorRef: header(request, 'x-actor'), orgSlug: header(request, 'x-org') });
+  const acting = await resolvePerson(people, { token, actorRef: presentHeader(request, 'x-actor'), orgSlug: header(request, 'x-org') });
   return { apiKey: acting.apiKey, org: acting.org, actor: acting.actor };
 }

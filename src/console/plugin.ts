@@ -56,8 +56,9 @@ export function consolePlugin(deps: ConsoleDeps) {
     await app.register(cookie);
     await app.register(formbody, { bodyLimit: 64 * 1024 });
     await app.register(csrfProtection, {
-      // The secret cookie is Lax so a form opened from an email link still posts.
-      cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true },
+      // The secret cookie is Lax so a form opened from an email link still posts; Secure
+      // over https like the session cookie.
+      cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: deps.publicUrl?.startsWith('https:') === true },
       getUserInfo: csrfUserInfo,
       csrfOpts: { hmacKey: deps.csrfKey },
     });

@@ -57,5 +57,15 @@ export const csrfUserInfo = (request: FastifyRequest) => request.cookies[SESSION
 export function safeNext(next: unknown, fallback = '/'): string {
   if (typeof next !== 'string' || next.length > 500) return fallback;
   if (!/^\/(?![/\\])[^\s\\]*$/.test(next)) return fallback;
-  return next;
+  // Checked again once resolved as a browser would (`/usage/..//evil.example` is `//evil.example`),
+  // and percent-encoded: a Location header carries no character above U+00FF.
+  let url: URL;
+  try {
+    url = new URL(next, 'http://console.invalid');
+  } catch {
+    return fallback;
+  }
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  if (url.origin !== 'http://console.invalid' || !/^\/(?![/\\])/.test(path) || path.length > 1500) return fallback;
+  return path;
 }
