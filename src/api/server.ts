@@ -88,6 +88,13 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   const metrics = metricsOf(deps);
   metrics.watchRecordBatches(recordBatcherOf(deps.db));
   metrics.watchOutbox(outboxLagOf(deps.db));
+  // Every answer, JSON and errors included: never sniffed as another type; over https, https only.
+  const hsts = deps.console?.publicUrl?.startsWith('https:') === true;
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (hsts) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpAnswered(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });

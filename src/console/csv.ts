@@ -6,7 +6,7 @@
 export type CsvCell = string | number | bigint | null | undefined;
 
 /** A cell of free text (names, descriptions): guarded against formula injection. */
-export const textCell = (s: string | null | undefined) => (s && /^[=+\-@\t\r]/.test(s) ? `'${s}` : (s ?? ''));
+export const textCell = (s: string | null | undefined) => (s && /^(\s*[=+\-@]|[\t\r])/.test(s) ? `'${s}` : (s ?? ''));
 
 function field(cell: CsvCell): string {
   const s = cell === null || cell === undefined ? '' : String(cell);

@@ -1,8 +1,11 @@
 // Findings of the security review (issue #25), each as the request that showed it:
 // `next` and `back` only ever lead to a page of this console, a character above U+00FF
 // in `next` is no 500 (and the link is not spent on one), an empty X-Actor beside a
-// person's session is a 400, and the CSRF secret cookie is Secure over https.
+// person's session is a 400, the CSRF secret cookie is Secure over https, every answer
+// (JSON and 404s too) says nosniff and, over https, HSTS; CSV cells guard a formula
+// behind leading spaces.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textCell } from '../../src/console/csv.js';
 import { safeNext } from '../../src/console/session.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc } from '../support/fixtures.js';
@@ -96,5 +99,23 @@ describe('the CSRF secret cookie', () => {
     const csrfCookie = cookies.find((c) => c.startsWith('_csrf='));
     expect(csrfCookie).toBeDefined();
     expect(csrfCookie).toMatch(/;\s*Secure/i);
+  });
+});
+
+describe('headers on every answer', () => {
+  it('nosniff and HSTS on JSON, errors and unknown paths as on pages', async () => {
+    for (const path of ['/health', '/v1/me', '/no-such-page', '/signin']) {
+      const res = await fetch(`${h.base}${path}`);
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('strict-transport-security'), path).toMatch(/^max-age=\d{7,}/);
+    }
+  });
+});
+
+describe('CSV cells', () => {
+  it('defuse a formula behind leading white space as well', () => {
+    for (const formula of ['=1+1', ' =1+1', '\t=1+1', '  @SUM(A1)', ' -2+3', '\r=1']) expect(textCell(formula)).toBe(`'${formula}`);
+    expect(textCell('Jo Smith')).toBe('Jo Smith');
+    expect(textCell(' Jo')).toBe(' Jo');
   });
 });
