@@ -15,6 +15,13 @@ export const configSchema = z.object({
   CACHE_SYNC_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
+  /**
+   * Behind a reverse proxy: which X-Forwarded-For hops to believe for the client's address
+   * (sign-in throttling, logs). `true` (every hop), a number of hops, or the proxies'
+   * addresses / CIDRs, comma-separated. Unset: the connection's own address.
+   */
+  TRUST_PROXY: z.string().trim().regex(/^(true|\d{1,2}|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, 'must be true, a number of hops, or proxy addresses/CIDRs separated by commas').optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v)),
   /** Folder for the embedded database, the dev server's state and generated secrets. */
   DATA_DIR: z.string().default('./data'),
   /** A PostgreSQL server (production). Unset: embedded PGlite in DATA_DIR/pglite. */

@@ -203,6 +203,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       reservationTtlMs: config.RESERVATION_TTL_SECONDS * 1000,
       requestCooldownAfterDenialMs: config.REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES * 60_000,
       identity: { sessionSecret: config.SESSION_SECRET },
+      ...(config.TRUST_PROXY !== undefined ? { trustProxy: config.TRUST_PROXY } : {}),
       logLevel: config.LOG_LEVEL,
       logStream: logging.stream,
       health,

@@ -3,6 +3,7 @@
 import { hkdfSync } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { CONSOLE_ROUTES, consolePlugin } from '../console/plugin.js';
+import { signInThrottle } from '../identity/sign-in-throttle.js';
 import type { ConsoleOptions } from '../console/deps.js';
 import type { Db } from '../db/client.js';
 import type { RequestService } from '../services/requests.js';
@@ -61,6 +62,8 @@ export interface ApiDeps {
   payments?: { purchases: Purchases; stripeWebhook?: StripeWebhook };
   /** The process's metrics (GET /metrics); default: this server's own. */
   metrics?: Metrics;
+  /** TRUST_PROXY: the X-Forwarded-For hops to believe for the client's address. */
+  trustProxy?: boolean | number | string;
   /** Connected orgs (docs/claude.md): SECRETS_KEY's box and the Admin API's address; unset: connecting answers 503. */
   anthropic?: AnthropicDeps;
 }
@@ -70,10 +73,14 @@ export const API_VERSION = '0.1.0';
 // Room for a 200-character id even fully percent-encoded; anything longer is our 414.
 const MAX_PARAM_LENGTH = 2000;
 
+/** Believe this many X-Forwarded-For hops (the nearest proxies first). */
+const hopsOf = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 export function buildServer(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     logger: { level: deps.logLevel ?? 'silent', ...(deps.logStream ? { stream: deps.logStream } : {}) },
     bodyLimit: 4 * 1024 * 1024,
+    ...(deps.trustProxy === undefined ? {} : { trustProxy: typeof deps.trustProxy === 'number' ? hopsOf(deps.trustProxy) : deps.trustProxy }),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Bad URLs and over-long path parameters answer in our error shape too.
     frameworkErrors: (err, request, reply) => errorHandler(err, request, reply),
@@ -101,6 +108,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
 
   const sessions = deps.identity?.sessions ?? createSessions({ secret: deriveSessionSecret(deps.identity?.sessionSecret ?? deps.operatorToken) });
   const people: PeopleAuth = { db: deps.db, sessions, oidc: deps.identity?.oidc ?? createOidcVerifier() };
+  const throttle = signInThrottle(() => metrics.signInThrottled());
   const routes: AnyRoute[] = [
     defineRoute({
       method: 'GET', url: '/health', tag: 'service', auth: 'none', summary: 'Liveness and readiness',
@@ -111,7 +119,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     }),
     ...usageRoutes(deps),
     ...otlpRoutes(deps, app),
-    ...identityRoutes(deps, sessions),
+    ...identityRoutes(deps, sessions, throttle),
     ...operatorRoutes(deps),
     ...claudeCodeUserRoutes(deps),
     ...anthropicRoutes(deps),
@@ -132,7 +140,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   // The web console: HTML pages on the same port, in their own plugin context.
   const secretSource = deps.identity?.sessionSecret ?? deps.operatorToken;
   const csrfKey = Buffer.from(hkdfSync('sha256', secretSource, 'extra-usage-control-plane', 'console csrf key v1', 32)).toString('base64url');
-  app.register(consolePlugin({ ...deps.console, db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, purchases: deps.payments?.purchases ?? ledgerPurchases(deps.db), csrfKey, ...(deps.anthropic ? { anthropic: deps.anthropic } : {}) }));
+  app.register(consolePlugin({ ...deps.console, db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, purchases: deps.payments?.purchases ?? ledgerPurchases(deps.db), csrfKey, signInThrottle: throttle, ...(deps.anthropic ? { anthropic: deps.anthropic } : {}) }));
 
   for (const route of routes) {
     app.route({

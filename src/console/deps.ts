@@ -6,6 +6,8 @@ import type { Purchases } from '../payments/purchases.js';
 import type { RequestService } from '../services/requests.js';
 import type { AnthropicDeps } from '../anthropic/connection.js';
 
+import type { SignInThrottle } from '../identity/sign-in-throttle.js';
+
 export interface ConsoleOptions {
   /** Where people reach the service (PUBLIC_URL): https here makes the session cookie Secure. */
   publicUrl?: string;
@@ -26,6 +28,8 @@ export interface ConsoleDeps extends ConsoleOptions {
   purchases: Purchases;
   /** Keys the CSRF tokens to the session (derived from the session secret). */
   csrfKey: string;
+  /** Throttles refused sign-ins, shared with POST /v1/sign-in. */
+  signInThrottle: SignInThrottle;
   /** Connected orgs (docs/claude.md): owners edit members' limits at Anthropic; unset: read-only. */
   anthropic?: AnthropicDeps;
 }

@@ -46,6 +46,11 @@ export class Metrics {
     help: 'Group-commit batches that failed as a whole and were written one record at a time',
     registers: [this.registry],
   });
+  private readonly signInThrottles = new Counter({
+    name: 'extra_usage_sign_in_throttled_total',
+    help: 'Sign-ins answered 429: too many refused sign-ins from one client address or of one link',
+    registers: [this.registry],
+  });
   private readonly activityFailures = new Counter({
     name: 'extra_usage_activity_failures_total',
     help: 'Temporal activity attempts of this worker that failed (each is retried by its policy), by activity',
@@ -111,6 +116,10 @@ export class Metrics {
       this.batchSize.observe(size);
       if (fellBack) this.batchFallbacks.inc();
     });
+  }
+
+  signInThrottled(): void {
+    this.signInThrottles.inc();
   }
 
   activityFailed(activity: string): void {

@@ -4,11 +4,13 @@
 // person's session is a 400, the CSRF secret cookie is Secure over https, every answer
 // (JSON and 404s too) says nosniff and, over https, HSTS; CSV cells guard a formula
 // behind leading spaces.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { textCell } from '../../src/console/csv.js';
 import { safeNext } from '../../src/console/session.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
-import { enterpriseDoc } from '../support/fixtures.js';
+import { enterpriseDoc, harness, OPERATOR_TOKEN } from '../support/fixtures.js';
 import { consoleHarness, type ConsoleHarness } from './support.js';
 
 let scratch: Scratch;
@@ -117,5 +119,73 @@ describe('CSV cells', () => {
     for (const formula of ['=1+1', ' =1+1', '\t=1+1', '  @SUM(A1)', ' -2+3', '\r=1']) expect(textCell(formula)).toBe(`'${formula}`);
     expect(textCell('Jo Smith')).toBe('Jo Smith');
     expect(textCell(' Jo')).toBe(' Jo');
+  });
+});
+
+describe('refused sign-ins are throttled', () => {
+  // From addresses of their own (TEST-NET), so the other tests' sign-ins from 127.0.0.1 go on.
+  const signIn = (token: string, remoteAddress: string) =>
+    h.app.inject({ method: 'POST', url: '/v1/sign-in', remoteAddress, payload: { token } });
+  const guess = () => randomBytes(32).toString('base64url');
+
+  it('per address: after 20 refused links a minute, 429 with Retry-After, even for a good link; counted on /metrics', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push((await signIn(guess(), '192.0.2.10')).statusCode);
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(20).every((s) => s === 429)).toBe(true);
+    const good = await signIn(await h.linkFor('acme', 'alice'), '192.0.2.10');
+    expect(good.statusCode).toBe(429);
+    expect(Number(good.headers['retry-after'])).toBeGreaterThan(0);
+    expect(JSON.parse(good.body)).toMatchObject({ error: { code: 'too_many_sign_ins' } });
+    // Another address signs in with the same (unspent) link.
+    expect((await signIn(JSON.parse((await h.app.inject({ method: 'POST', url: `/v1/operator/orgs/acme/sign-in-links`, headers: { authorization: `Bearer ${OPERATOR_TOKEN}` }, payload: { member: 'alice' } })).body).token, '192.0.2.11')).statusCode).toBe(200);
+    const metrics = await fetch(`${h.base}/metrics`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } });
+    expect(await metrics.text()).toMatch(/^extra_usage_sign_in_throttled_total [1-9]\d*$/m);
+  });
+
+  it('per link: a used link replayed from many addresses is refused 5 times (audited 5 times), then 429', async () => {
+    const token = await h.linkFor('acme', 'bob');
+    expect((await signIn(token, '192.0.2.20')).statusCode).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await signIn(token, `198.51.100.${i + 1}`)).statusCode);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5).every((s) => s === 429)).toBe(true);
+    const refusals = await scratch.db.prisma.auditEntry.count({ where: { action: 'sign_in_link.refuse' } });
+    expect(refusals).toBeLessThanOrEqual(5);
+  });
+
+  it('in the console too: the sign-in form answers a page saying when to try again', async () => {
+    const { cookie, csrf } = await openLink(`/signin?token=${await h.linkFor('acme', 'admin-1')}`);
+    // The form's requests come from 127.0.0.1: make it the throttled one last, after the tests above.
+    let last: Response | undefined;
+    for (let i = 0; i < 21; i++) {
+      last = await fetch(`${h.base}/signin`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+        body: new URLSearchParams({ _csrf: csrf, token: guess() }).toString(),
+      });
+    }
+    expect(last!.status).toBe(429);
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await last!.text()).toMatch(/Too many sign-in links were refused here\. Try again in \d+ seconds\./);
+  });
+});
+
+describe('behind a reverse proxy (TRUST_PROXY)', () => {
+  it('throttles the client X-Forwarded-For names, not the proxy, and reads the setting strictly', async () => {
+    const proxied = await harness(scratch.db.prisma, new Date(), { trustProxy: loadConfig({ TRUST_PROXY: '127.0.0.1' }).TRUST_PROXY });
+    try {
+      const via = (client: string) => proxied.app.inject({ method: 'POST', url: '/v1/sign-in', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': client }, payload: { token: randomBytes(32).toString('base64url') } });
+      for (let i = 0; i < 20; i++) expect((await via('203.0.113.5')).statusCode).toBe(401);
+      expect((await via('203.0.113.5')).statusCode).toBe(429);
+      expect((await via('203.0.113.6')).statusCode).toBe(401);
+    } finally {
+      await proxied.close();
+    }
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' }).TRUST_PROXY).toBe('10.0.0.0/8, 192.168.1.1');
+    expect(() => loadConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY/);
   });
 });

@@ -1,6 +1,7 @@
 // How people sign in: the operator points an org at its OpenID Provider and hands out
 // single-use sign-in links; a link is exchanged for a session; anyone signed in can
 // ask who the service takes them for. (docs/identity.md)
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { OPERATOR_ACTOR } from '../../ledger/actors.js';
 import { invalid } from '../../ledger/errors.js';
@@ -10,6 +11,9 @@ import { inTransaction } from '../../ledger/transactions.js';
 import { isAcceptableProviderUrl } from '../../identity/oidc.js';
 import { DEFAULT_LINK_TTL_MS, issueSignInLink, MAX_LINK_TTL_MS, redeemSignInLink } from '../../identity/sign-in-links.js';
 import type { Sessions } from '../../identity/sessions.js';
+import { SignInThrottled, type SignInThrottle } from '../../identity/sign-in-throttle.js';
+import { isIdentityError } from '../../identity/errors.js';
+import { HttpError } from '../errors.js';
 import { consoleSignInUrl } from '../../services/sign-in.js';
 import { orgBySlug, slugParams } from '../org-params.js';
 import { defineRoute } from '../route.js';
@@ -24,7 +28,7 @@ const providerBody = z.object({
 
 const personView = z.object({ memberId: z.string(), externalId: z.string(), name: z.string(), role: z.string(), org: z.object({ slug: z.string(), name: z.string() }), via: z.string().nullable() });
 
-export function identityRoutes(deps: ApiDeps, sessions: Sessions) {
+export function identityRoutes(deps: ApiDeps, sessions: Sessions, throttle: SignInThrottle) {
   return [
     defineRoute({
       method: 'PUT', url: '/v1/operator/orgs/:slug/identity-provider', tag: 'identity', auth: 'operator',
@@ -76,9 +80,9 @@ export function identityRoutes(deps: ApiDeps, sessions: Sessions) {
       method: 'POST', url: '/v1/sign-in', tag: 'identity', auth: 'none',
       summary: 'Use a sign-in link once: answers a session (a bearer token for the person routes, 12 hours)',
       body: z.object({ token: text(100) }).strict(),
-      refusals: { 401: 'The link is unknown, used or expired, or its member has left' },
-      async handler({ body }) {
-        const redeemed = await redeemSignInLink(deps.db, sessions, body.token, deps.now());
+      refusals: { 401: 'The link is unknown, used or expired, or its member has left', 429: 'Too many refused sign-ins from this address or of this link: try again after Retry-After seconds' },
+      async handler({ body, request, reply }) {
+        const redeemed = await throttledRedeem(throttle, request.ip, body.token, reply, () => redeemSignInLink(deps.db, sessions, body.token, deps.now()));
         const org = await deps.db.organization.findUniqueOrThrow({ where: { id: redeemed.orgId } });
         const m = redeemed.member;
         return {
@@ -98,4 +102,21 @@ export function identityRoutes(deps: ApiDeps, sessions: Sessions) {
       },
     }),
   ];
+}
+
+/** Redeems a link unless this address or token is throttled; a refusal counts towards both. */
+async function throttledRedeem<T>(throttle: SignInThrottle, address: string, token: string, reply: FastifyReply, redeem: () => Promise<T>): Promise<T> {
+  try {
+    await throttle.check(address, token);
+  } catch (err) {
+    if (!(err instanceof SignInThrottled)) throw err;
+    reply.header('retry-after', String(err.retryAfterSeconds));
+    throw new HttpError(429, 'too_many_sign_ins', err.message);
+  }
+  try {
+    return await redeem();
+  } catch (err) {
+    if (isIdentityError(err)) await throttle.refused(address, token);
+    throw err;
+  }
 }

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isIdentityError } from '../../identity/errors.js';
 import { redeemSignInLink } from '../../identity/sign-in-links.js';
+import { SignInThrottled } from '../../identity/sign-in-throttle.js';
 import { isAdmin } from '../../ledger/actors.js';
 import type { ConsoleDeps } from '../deps.js';
 import { csrfField } from '../forms.js';
@@ -65,12 +66,20 @@ export function signInPage(app: FastifyInstance, deps: ConsoleDeps) {
     const token = parsed.success ? parsed.data.token : '';
     const next = safeNext(parsed.success ? parsed.data.next : undefined);
     try {
+      await deps.signInThrottle.check(request.ip, token);
+    } catch (err) {
+      if (!(err instanceof SignInThrottled)) throw err;
+      reply.header('retry-after', String(err.retryAfterSeconds));
+      return sendPage(reply, messagePage('Too many sign-in attempts', html`<p class="alert" role="alert">Too many sign-in links were refused here. Try again in ${waitText(err.retryAfterSeconds)}.</p><p>Each link works once and for a short time. Get a new one:</p>${HOW_TO_GET_A_LINK}`), 429);
+    }
+    try {
       if (!TOKEN.test(token)) throw Object.assign(new Error('this sign-in link is not valid'), { notALink: true });
       const redeemed = await redeemSignInLink(deps.db, deps.sessions, token, deps.now());
       setSessionCookie(deps, request, reply, redeemed.session);
       return reply.redirect(next === '/' ? (isAdmin(redeemed.member) ? '/usage' : '/me') : next, 303);
     } catch (err) {
       if (!isIdentityError(err) && !(err as { notALink?: boolean }).notALink) throw err;
+      await deps.signInThrottle.refused(request.ip, token);
       return sendPage(reply, messagePage('Sign-in link not accepted', html`<p class="alert" role="alert">${(err as Error).message}.</p><p>Each link works once and for a short time. Get a new one:</p>${HOW_TO_GET_A_LINK}`), 401);
     }
   });
@@ -80,3 +89,5 @@ export function signInPage(app: FastifyInstance, deps: ConsoleDeps) {
     return sendPage(reply, messagePage('Signed out', html`<p>You are signed out on this browser.</p><p><a href="/signin">Sign in again</a></p>`));
   });
 }
+
+const waitText = (seconds: number) => (seconds < 90 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`);
