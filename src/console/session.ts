@@ -42,7 +42,7 @@ export async function viewerOf(deps: ConsoleDeps, request: FastifyRequest): Prom
   try {
     const claims = await deps.sessions.verify(token);
     const member = await deps.db.member.findFirst({ where: { id: claims.memberId, orgId: claims.orgId, removedAt: null } });
-    if (!member) return null;
+    if (!member || member.sessionEpoch !== claims.epoch) return null;
     return { member: { ...member, via: 'console' }, org: await loadOrg(deps.db, claims.orgId), sessionId: claims.sessionId };
   } catch (err) {
     if (isIdentityError(err)) return null;

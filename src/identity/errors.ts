@@ -22,6 +22,8 @@ export const IDENTITY_ERROR_REASONS = [
   'link_unknown',
   'link_used',
   'link_expired',
+  // sessions
+  'session_ended',
 ] as const;
 export type IdentityErrorReason = (typeof IDENTITY_ERROR_REASONS)[number];
 

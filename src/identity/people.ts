@@ -61,14 +61,15 @@ export async function resolvePerson(deps: PeopleAuth, creds: PersonCredentials):
   if (creds.actorRef !== undefined) throw badRequest('x-actor', 'X-Actor goes only with an API key that may act for members; a signed-in person acts as themself');
   if (typ === SESSION_TYPE) {
     const session = await deps.sessions.verify(creds.token);
-    return person(deps.db, session.orgId, session.memberId, 'session');
+    return person(deps.db, session.orgId, session.memberId, 'session', session.epoch);
   }
   return oidcPerson(deps, creds);
 }
 
-async function person(db: Db, orgId: string, memberId: string, via: string): Promise<ActingPerson> {
+async function person(db: Db, orgId: string, memberId: string, via: string, epoch?: number): Promise<ActingPerson> {
   const member = await db.member.findFirst({ where: { id: memberId, orgId, removedAt: null } });
   if (!member) throw new IdentityError('unknown_member', 'the member this session belongs to is no longer in the organisation');
+  if (epoch !== undefined && epoch !== member.sessionEpoch) throw new IdentityError('session_ended', 'this session has ended (signed out, or the member was removed or changed role): sign in again');
   return { org: await loadOrg(db, orgId), actor: { ...member, via } };
 }
 

@@ -1,7 +1,8 @@
 // Short-lived sessions for people whose org has no identity provider: a JWT we sign
 // ourselves (HS256, a service secret) once a sign-in link is redeemed. It names the
-// member and the org only; what they may do is read from the stored member on every
-// request, so removing a member or changing a role takes effect at once.
+// member, the org and the member's session epoch; what they may do is read from the
+// stored member on every request, and a session of an older epoch is refused, so removing
+// a member, re-adding them, changing a role or signing out ends their sessions at once.
 import { hkdfSync, randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import { IdentityError } from './errors.js';
@@ -35,10 +36,12 @@ export interface SessionClaims {
   orgId: string;
   issuedAt: Date;
   expiresAt: Date;
+  /** The member's session epoch when it was issued: a later epoch ends it. */
+  epoch: number;
 }
 
 export interface Sessions {
-  issue(subject: { memberId: string; orgId: string }): Promise<Session>;
+  issue(subject: { memberId: string; orgId: string; epoch: number }): Promise<Session>;
   verify(token: string): Promise<SessionClaims>;
 }
 
@@ -60,10 +63,10 @@ export function createSessions(options: SessionOptions): Sessions {
   const now = options.now ?? (() => new Date());
 
   return {
-    async issue({ memberId, orgId }) {
+    async issue({ memberId, orgId, epoch }) {
       const iat = Math.floor(now().getTime() / 1000);
       const exp = iat + ttlSeconds;
-      const token = await new SignJWT({ org: orgId })
+      const token = await new SignJWT({ org: orgId, ep: epoch })
         .setProtectedHeader({ alg: 'HS256', typ: SESSION_TYPE })
         .setIssuer(issuer)
         .setAudience(SESSION_AUDIENCE)
@@ -100,6 +103,8 @@ export function createSessions(options: SessionOptions): Sessions {
         orgId: payload.org,
         issuedAt: new Date(payload.iat! * 1000),
         expiresAt: new Date(payload.exp! * 1000),
+        // Sessions from before epochs existed are of the first one.
+        epoch: typeof payload.ep === 'number' ? payload.ep : 0,
       };
     },
   };

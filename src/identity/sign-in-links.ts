@@ -112,6 +112,6 @@ export async function redeemSignInLink(db: Db, sessions: Sessions, token: string
     return { ok: true, linkId: used.id, orgId: used.orgId, purpose: used.purpose, member };
   });
   if (!outcome.ok) throw outcome.error;
-  const session = await sessions.issue({ memberId: outcome.member.id, orgId: outcome.orgId });
+  const session = await sessions.issue({ memberId: outcome.member.id, orgId: outcome.orgId, epoch: outcome.member.sessionEpoch });
   return { linkId: outcome.linkId, orgId: outcome.orgId, purpose: outcome.purpose, member: outcome.member, session };
 }

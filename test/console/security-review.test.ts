@@ -122,6 +122,47 @@ describe('CSV cells', () => {
   });
 });
 
+describe('sessions end when the member is removed, re-added, changes role, or signs out', () => {
+  const me = (session: string) => h.call('GET', '/v1/me', { token: session });
+  const withoutAlice = () => enterpriseDoc({ members: enterpriseDoc().members!.filter((m) => m.externalId !== 'alice') });
+
+  it('removed and re-added with the same external id: the old session is refused, a new one works', async () => {
+    const old = await h.apiSession('acme', 'alice');
+    expect((await me(old)).status).toBe(200);
+    await h.provision('acme', withoutAlice());
+    await h.provision('acme', enterpriseDoc());
+    expect(await me(old)).toMatchObject({ status: 401, body: { error: { message: expect.stringMatching(/session has ended/) } } });
+    expect((await me(await h.apiSession('acme', 'alice'))).status).toBe(200);
+  });
+
+  it('a role change ends the sessions of that member only', async () => {
+    const alice = await h.apiSession('acme', 'alice');
+    const bob = await h.apiSession('acme', 'bob');
+    const doc = enterpriseDoc();
+    doc.members = doc.members!.map((m) => (m.externalId === 'alice' ? { ...m, role: 'admin' as const } : m));
+    await h.provision('acme', doc);
+    expect((await me(alice)).status).toBe(401);
+    expect((await me(bob)).status).toBe(200);
+    await h.provision('acme', enterpriseDoc());
+  });
+
+  it('signing out in the console revokes the session: a copy of the cookie no longer signs in', async () => {
+    const { context, page } = await h.signedIn('acme', 'bob', '/me');
+    try {
+      const cookie = (await context.cookies()).find((c) => c.name === 'eu_session')!;
+      const copy = `eu_session=${cookie.value}`;
+      expect((await fetch(`${h.base}/me`, { headers: { cookie: copy }, redirect: 'manual' })).status).toBe(200);
+      await page.getByRole('button', { name: /sign out/i }).click();
+      await page.getByText(/You are signed out/).waitFor();
+      const after = await fetch(`${h.base}/me`, { headers: { cookie: copy }, redirect: 'manual' });
+      expect(after.status).toBe(303);
+      expect(after.headers.get('location')).toMatch(/^\/signin/);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 describe('refused sign-ins are throttled', () => {
   // From addresses of their own (TEST-NET), so the other tests' sign-ins from 127.0.0.1 go on.
   const signIn = (token: string, remoteAddress: string) =>

@@ -129,13 +129,13 @@ describe('sessions', () => {
   const orgId = '00000000-0000-4000-8000-000000000002';
 
   it('verify what they issue until expiry, and refuse after it', async () => {
-    const { token, expiresAt } = await sessionsAt(T0).issue({ memberId, orgId });
-    expect(await sessionsAt(new Date(expiresAt.getTime() - 1000)).verify(token)).toMatchObject({ memberId, orgId, expiresAt });
+    const { token, expiresAt } = await sessionsAt(T0).issue({ memberId, orgId, epoch: 3 });
+    expect(await sessionsAt(new Date(expiresAt.getTime() - 1000)).verify(token)).toMatchObject({ memberId, orgId, expiresAt, epoch: 3 });
     expect(await refusal(sessionsAt(new Date(expiresAt.getTime() + 6000)).verify(token))).toBe('expired');
   });
 
   it('refuse a tampered payload, another secret, another type, and alg none', async () => {
-    const { token } = await sessionsAt(T0).issue({ memberId, orgId });
+    const { token } = await sessionsAt(T0).issue({ memberId, orgId, epoch: 3 });
     const [h, , s] = token.split('.');
     const claims = decodeJwt(token);
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');

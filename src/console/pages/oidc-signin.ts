@@ -128,7 +128,7 @@ export function oidcSignIn(app: FastifyInstance, deps: ConsoleDeps) {
       // Read only once the signature and claims have been verified above.
       if (identity.kind !== 'id_token' || decodeJwt(body.id_token).nonce !== flow.nonce) return refused(reply, 'The ID token does not belong to this sign-in (nonce). Start again.');
       const member = await memberOfClaims(deps.db, org.id, identity);
-      const session = await deps.sessions.issue({ memberId: member.id, orgId: org.id });
+      const session = await deps.sessions.issue({ memberId: member.id, orgId: org.id, epoch: member.sessionEpoch });
       await inTransaction(deps.db, (tx) => writeAudit(tx, org.id, [{ actor: actorLabel({ ...member, via: 'oidc' }), action: 'console.sign_in', subject: `member:${member.id}`, before: null, after: { via: 'oidc', issuer: org.oidcIssuer } }]));
       setSessionCookie(deps, request, reply, session);
       return reply.redirect(flow.next === '/' ? (isAdmin(member) ? '/usage' : '/me') : flow.next, 303);

@@ -85,8 +85,12 @@ export function signInPage(app: FastifyInstance, deps: ConsoleDeps) {
   });
 
   app.post('/signout', { preHandler: app.csrfProtection }, async (request, reply) => {
+    // The session token itself is revoked, not only this browser's cookie: the member's
+    // epoch moves on, which ends every session of theirs (a copied cookie included).
+    const viewer = await viewerOf(deps, request);
+    if (viewer) await deps.db.member.update({ where: { id: viewer.member.id }, data: { sessionEpoch: { increment: 1 } } });
     clearSessionCookie(deps, request, reply);
-    return sendPage(reply, messagePage('Signed out', html`<p>You are signed out on this browser.</p><p><a href="/signin">Sign in again</a></p>`));
+    return sendPage(reply, messagePage('Signed out', html`<p>You are signed out, in this browser and wherever else you were signed in.</p><p><a href="/signin">Sign in again</a></p>`));
   });
 }
 
