@@ -63,7 +63,8 @@ const schemas = {
   [VERB.requestDecide]: z.object({ requestId: id, decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny']) }).and(requestOrigin),
   [VERB.digestView]: z.object({ requestIds: z.array(id).min(1).max(50), list: z.enum(['digest', 'pending']).default('digest') }),
   [VERB.requestsList]: z.object({}),
-  [VERB.settingsShow]: z.object({ page, screen: z.enum(SETTINGS_SCREENS).default('menu') }),
+  /** memberId: the members screen opens on that member's page, with them chosen (a member's cap alert). */
+  [VERB.settingsShow]: z.object({ page, screen: z.enum(SETTINGS_SCREENS).default('menu'), memberId: id.optional() }),
   [VERB.settingsExtraUsage]: z.object({ page }),
   /** unlimited without confirmed: the card asks first; nothing changes. */
   [VERB.settingsCap]: z.object({ page, target: z.enum(['org', 'standard', 'premium', 'member']), unlimited: z.boolean().optional(), confirmed: z.boolean().optional() }),

@@ -102,7 +102,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
 
       case VERB.settingsShow:
         if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS) });
-        return settingsScreen(deps, org.id, { screen: action.data.screen, page: action.data.page });
+        return settingsScreen(deps, org.id, { screen: action.data.screen, page: action.data.page, ...(action.data.memberId ? { memberId: action.data.memberId } : {}) });
 
       case VERB.auditShow:
         if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS_AUDIT) });

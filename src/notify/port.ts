@@ -69,11 +69,19 @@ export interface AlertView {
   text: string;
   /** Label → value pairs for a card or an email table. */
   facts: Record<string, string>;
-  /** The member the alert is about (seat limit, member cap, reactivation). */
+  /** The member the alert is about (seat limit, member cap, reactivation), on their own copy and on the owners' copy alike. */
   member?: Person;
+  /**
+   * Who this copy is for: the owners (their channel or DMs, with "Adjust limit" on a cap alert)
+   * or the member it is about. Unset (alerts stored before it existed): owners unless `member` is set.
+   */
+  audience?: 'owners' | 'member';
   /** Offer the "Request extra usage" action. */
   canRequestExtraUsage?: boolean;
 }
+
+/** An owners' copy (channel or owners' DMs), as opposed to the member's own. */
+export const isOwnersAlert = (a: AlertView): boolean => (a.audience ? a.audience === 'owners' : !a.member);
 
 export interface DigestView {
   orgId: string;

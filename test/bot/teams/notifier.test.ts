@@ -13,7 +13,7 @@ import { actionsOf } from '../../../bot/teams/cards/card.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
 import { exhaustSeat, provision } from '../../support/ledger.js';
 import { personalConversationId, startConnector, type ConnectorStandIn } from '../../support/teams-connector.js';
-import { buttonsOf, startTeamsHarness, teamsEnterpriseDoc, TENANT, textOf, USERS, type TeamsHarness } from '../../support/teams-harness.js';
+import { buttonData, buttonsOf, startTeamsHarness, teamsEnterpriseDoc, TENANT, textOf, USERS, type TeamsHarness } from '../../support/teams-harness.js';
 
 let scratch: Scratch;
 let connector: ConnectorStandIn;
@@ -132,6 +132,25 @@ describe('Teams notifier, after a restart', () => {
     expect(alert!.conversationId).toBe(dm(USERS.owner));
     expect(textOf(connector.cardOf(alert!))).toContain('Spent: $800.00');
     expect(buttonsOf(connector.cardOf(alert!))).toEqual(['Adjust limit']);
+  });
+
+  it("gives owners' copy of a member's cap alert an 'Adjust limit' opening that member's limit, and the member's own copy only 'Show my usage'", async () => {
+    const alice = await member('alice');
+    const outcome = await activities().deliverAlert({ orgId, eventId: 'evt-alice-cap', event: { type: 'member_cap_reached', memberId: alice.id, period: '2026-11', capNanos: String(50n * 10n ** 9n), spendNanos: String(50_003_000_000n) } });
+    expect(outcome).toBe('sent');
+    const [own] = await connector.waitFor('send', (c) => c.conversationId === dm(USERS.alice) && textOf(connector.cardOf(c)).includes('You reached your extra usage cap'));
+    expect(buttonsOf(connector.cardOf(own!))).toEqual(['Show my usage']);
+    const [toOwner] = await connector.waitFor('send', (c) => c.conversationId === dm(USERS.owner) && textOf(connector.cardOf(c)).includes('Alice reached their extra usage cap'));
+    const card = connector.cardOf(toOwner!);
+    expect(buttonsOf(card)).toEqual(['Adjust limit']);
+    // The owner's click opens the limit editor with Alice chosen.
+    const { verb, data } = buttonData(card, 'Adjust limit');
+    const opened = h.cardOf(await h.invoke(USERS.owner, verb, data));
+    expect(JSON.stringify(opened)).toMatch(new RegExp(`"id":"capMemberId"[^}]*"value":"${alice.id}"`));
+    // A member sending the same is refused.
+    const refused = h.cardOf(await h.invoke(USERS.bob, verb, data));
+    expect(textOf(refused)).toContain('Only owners');
+    expect(JSON.stringify(refused)).not.toContain('capMemberId');
   });
 
   it('sends the daily digest to every admin, one card per page of requests', async () => {
