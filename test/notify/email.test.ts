@@ -119,7 +119,7 @@ describe('email notifier over SMTP', () => {
 
     const text = mail.text ?? '';
     expect(text).toContain('Alice (standard seat)');
-    expect(text).toContain('asked Sat 14 Nov 2026, 06:00 (Europe/Paris), waiting 2 days 3 hours');
+    expect(text).toContain('asked 14 Nov 2026, 06:00 (Europe/Paris), waiting 2 days 3 hours');
     expect(text).toContain('note: "release week"');
     expect(text).toContain('Bob <Builder> (premium seat)');
     expect(text).toContain('waiting 45 minutes');
@@ -221,8 +221,8 @@ describe('email formatting', () => {
   });
 
   it('shows dates in the org timezone, UTC when unknown', () => {
-    expect(whenText('2026-11-14T05:00:00Z', 'America/Los_Angeles')).toBe('Fri 13 Nov 2026, 21:00 (America/Los_Angeles)');
-    expect(whenText('2026-11-14T05:00:00Z')).toBe('Sat 14 Nov 2026, 05:00 (UTC)');
+    expect(whenText('2026-11-14T05:00:00Z', 'America/Los_Angeles')).toBe('13 Nov 2026, 21:00 (America/Los_Angeles)');
+    expect(whenText('2026-11-14T05:00:00Z')).toBe('14 Nov 2026, 05:00 (UTC)');
   });
 
   it('uses the singular for one request and leaves links out without PUBLIC_URL', () => {

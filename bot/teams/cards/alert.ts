@@ -4,7 +4,7 @@
 import { isOwnersAlert, type AlertView } from '../../../src/notify/port.js';
 import { VERB } from '../actions.js';
 import { card, container, execute, factSet, plainText, type AdaptiveCard, type CardAction } from './card.js';
-import { when } from './format.js';
+import { localInstants } from '../../../src/domain/display.js';
 
 const TONE: Record<AlertView['kind'], 'attention' | 'warning' | 'good' | 'accent'> = {
   org_cap_threshold: 'warning',
@@ -32,14 +32,10 @@ function ownerAction(a: AlertView): CardAction {
   return execute('Usage settings', VERB.settingsShow, {}, { id: 'usage-settings' });
 }
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/;
-
 export function alertCard(a: AlertView, timeZone: string, forOwner: boolean): AdaptiveCard {
   const tone = a.kind === 'org_cap_threshold' && a.facts.Threshold === '100%' ? 'attention' : TONE[a.kind];
-  // Machine-readable instants become the org's local time; a fact already shown that way is not repeated.
-  const facts = Object.entries(a.facts)
-    .filter(([label, value]) => !(label === 'Resets' && Object.values(a.facts).some((v) => v !== value && v.includes(`(${timeZone})`))))
-    .map(([label, value]): [string, string] => [label, ISO.test(value) ? when(value, timeZone) : value]);
+  // Machine-readable instants (the "Resets" fact) become the org's local time.
+  const facts = Object.entries(a.facts).map(([label, value]): [string, string] => [label, localInstants(value, timeZone)]);
   const actions: CardAction[] = [];
   // Owners land on the settings card that fixes what the alert is about.
   if (forOwner) actions.push(ownerAction(a));

@@ -62,6 +62,14 @@ describe('Slack cap alerts', () => {
     const [toOwner] = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.owner}` && textOf(c.args.blocks).includes('Alice reached their extra usage cap'));
     expect(actionIdsOf(toAlice!.args.blocks)).toEqual([]);
     expect(actionIdsOf(toOwner!.args.blocks)).toEqual(['settings_adjust_limit']);
+    for (const m of [toAlice!, toOwner!]) {
+      const text = textOf(m.args.blocks);
+      // Cents, the exact spend beside its cap; the reset time in the one date format.
+      expect(text).toContain('$50.00 ($50.003 exactly)');
+      expect(text.replace('($50.003 exactly)', '')).not.toContain('50.003');
+      expect(text).toContain('1 Jan 2027, 00:00 (Europe/Paris)');
+      expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    }
     await h.clickInMessage(USERS.owner, toOwner!, 'settings_adjust_limit');
     await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'adjust_limit' && textOf(c.args.view.blocks).includes("Alice's monthly limit"));
 
@@ -70,5 +78,16 @@ describe('Slack cap alerts', () => {
     await h.clickInMessage(USERS.bob, toOwner!, 'settings_adjust_limit');
     await h.api.waitFor('chat.postEphemeral', (c) => c.args.user === USERS.bob && String(c.args.text).includes('Only owners of Acme'));
     expect(h.api.of('views.open')).toHaveLength(opened);
+  });
+
+  it('tells a member paused at their seat limit when it resets, once and in the one date format', async () => {
+    const carol = await member('carol');
+    expect(await deliver('evt-carol-seat', { type: 'seat_limit_reached', memberId: carol.id, resetsAt: '2026-12-07T17:17:00.000Z' })).toBe('sent');
+    const [dm] = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.carol}` && textOf(c.args.blocks).includes('included in your seat'));
+    const text = textOf(dm!.args.blocks) + String(dm!.args.text);
+    expect(text).toContain('7 Dec 2026, 18:17 (Europe/Paris)');
+    expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    // The text and one fact: never three times.
+    expect(textOf(dm!.args.blocks).split('7 Dec 2026, 18:17').length - 1).toBeLessThanOrEqual(2);
   });
 });

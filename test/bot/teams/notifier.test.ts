@@ -143,6 +143,12 @@ describe('Teams notifier, after a restart', () => {
     const [toOwner] = await connector.waitFor('send', (c) => c.conversationId === dm(USERS.owner) && textOf(connector.cardOf(c)).includes('Alice reached their extra usage cap'));
     const card = connector.cardOf(toOwner!);
     expect(buttonsOf(card)).toEqual(['Adjust limit']);
+    for (const c of [connector.cardOf(own!), card]) {
+      // Cents, the exact spend beside its cap; the reset time once, in the one date format.
+      expect(textOf(c)).toContain('Spent: $50.00 ($50.003 exactly)');
+      expect(textOf(c)).toContain('1 Dec 2026, 00:00 (Europe/Paris)');
+      expect(textOf(c)).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    }
     // The owner's click opens the limit editor with Alice chosen.
     const { verb, data } = buttonData(card, 'Adjust limit');
     const opened = h.cardOf(await h.invoke(USERS.owner, verb, data));
