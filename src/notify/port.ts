@@ -38,8 +38,10 @@ export interface RequestView {
    * What the decider weighs, read when the view is built (decimal dollar strings):
    * the member's extra spend this month (org's timezone), their cap (null = unlimited)
    * and what is left of the org's monthly cap after spend and holds (null = no org cap).
+   * extraUsage: whether extra usage is on for them at all; off, their cap means nothing
+   * ("Extra usage off", never "Unlimited"). Unset in views built before it existed.
    */
-  context?: { monthToDateExtra: string; cap: string | null; orgRemaining: string | null };
+  context?: { monthToDateExtra: string; cap: string | null; orgRemaining: string | null; extraUsage?: boolean };
 }
 
 export type AlertKind =

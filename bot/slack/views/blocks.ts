@@ -1,7 +1,7 @@
 // Small pure helpers for Block Kit: every text is cut to the limit of the field it
 // goes into, and text people typed (names, notes, reasons) is escaped for mrkdwn.
 import type { types } from '@slack/bolt';
-import { usdCents, usdWithExact } from '../../../src/domain/display.js';
+import { formatWhen, usdCents, usdWithExact } from '../../../src/domain/display.js';
 
 export type Block = types.KnownBlock;
 export type Button = types.Button;
@@ -113,10 +113,10 @@ export function escText(text: string): string {
   return esc(text).replace(/([*_~`])/g, '$1\u200b');
 }
 
-/** A date every reader sees in their own timezone, with a fallback in UTC. */
+/** A date every reader sees in their own timezone, with a fallback in UTC in the one date format. */
 export function slackDate(iso: string, format = '{date_short_pretty} at {time}'): string {
   const t = new Date(iso);
-  const fallback = `${t.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const fallback = formatWhen(t, 'UTC');
   return `<!date^${Math.floor(t.getTime() / 1000)}^${format}|${fallback}>`;
 }
 

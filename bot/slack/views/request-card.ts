@@ -67,13 +67,16 @@ function summary(r: RequestView): string {
   return `${mention(r.requester.slackUserId, truncate(r.requester.name, 100))} asks for more usage.${note}${previousDenialText(r)}`;
 }
 
+/** Their own limit; "Extra usage off" when they have none at all (a cap then means nothing). */
+const limitText = (c: NonNullable<RequestView['context']>) => (c.extraUsage === false ? 'Extra usage off' : usd(c.cap));
+
 /** The decider's context as card fields (while the request waits). */
 function contextFields(r: RequestView): string[] {
   const c = r.context;
   if (!c) return [];
   return [
     `*Extra usage this month*\n${dollars(c.monthToDateExtra)}`,
-    `*Their monthly limit*\n${usd(c.cap)}`,
+    `*Their monthly limit*\n${limitText(c)}`,
     `*Organisation budget left*\n${c.orgRemaining === null ? 'No organisation limit' : `${dollars(c.orgRemaining)} this month`}`,
   ];
 }
@@ -82,7 +85,7 @@ function contextFields(r: RequestView): string[] {
 function contextLine(r: RequestView): string {
   const c = r.context;
   if (!c) return '';
-  return `\nThis month ${dollars(c.monthToDateExtra)} extra · limit ${usd(c.cap)} · org budget left ${c.orgRemaining === null ? 'no limit' : dollars(c.orgRemaining)}`;
+  return `\nThis month ${dollars(c.monthToDateExtra)} extra · ${c.extraUsage === false ? 'extra usage off' : `limit ${usd(c.cap)}`} · org budget left ${c.orgRemaining === null ? 'no limit' : dollars(c.orgRemaining)}`;
 }
 
 /** The member's earlier denied request, so whoever decides this one sees it. */

@@ -46,8 +46,11 @@ export function usageCard(v: MemberUsageView, o: UsageCardOptions): AdaptiveCard
   const extra = v.extraUsage.enabled ? 'On for you' : v.extraUsage.orgEnabled ? 'Not enabled for you' : 'Off for the organisation';
   const allowance = `${usd(v.allowance.used)} of ${usd(v.allowance.included)} used${v.allowance.exhausted ? ' (used up)' : ''}`;
   const resets = v.allowance.resetsAt ? when(v.allowance.resetsAt, tz) : `${Math.round(v.allowance.windowMinutes / 60 * 10) / 10} h after your next request`;
+  // Their own limit reads "Extra usage off" when they have none: never "$0.00 of Unlimited".
   const capFacts: [string, string][] = v.caps.map((c) =>
-    c.scope === 'balance' ? [c.label, `${usd(c.spent)} left`] : [c.label, `${usd(c.spent)} of ${capText(c.cap)}${c.reached ? ' (reached)' : ''}`],
+    c.scope === 'balance' ? [c.label, `${usd(c.spent)} left`]
+      : c.scope === 'member' && !v.extraUsage.enabled ? [c.label, 'Extra usage off']
+      : [c.label, `${usd(c.spent)} of ${capText(c.cap)}${c.reached ? ' (reached)' : ''}`],
   );
 
   const body: CardElement[] = [

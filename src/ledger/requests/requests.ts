@@ -6,6 +6,7 @@ import type { ExtraUsageRequest, Member, Organization } from '../../generated/pr
 import { decisionProblem, statusAfter, type DecisionInput } from '../../domain/requests.js';
 import { formatUsd, formatUsdOrNull, maxNanos, parseUsd } from '../../domain/money.js';
 import { periodOf } from '../../domain/periods.js';
+import { extraUsageAvailable } from '../../domain/caps.js';
 import type { RequestView } from '../../notify/port.js';
 import { actorLabel, isAdmin, isOwner, SYSTEM_ACTOR } from '../actors.js';
 import { writeAudit, type AuditRecord } from '../audit.js';
@@ -93,6 +94,7 @@ async function deciderContext(db: Db, row: RequestRow, at: Date): Promise<NonNul
   return {
     monthToDateExtra: formatUsd(member?.extraNanos ?? 0n),
     cap: formatUsdOrNull(row.member.extraUsageCapNanos),
+    extraUsage: extraUsageAvailable({ orgExtraUsageEnabled: row.org.extraUsageEnabled, extraUsageScope: row.org.extraUsageScope, memberExtraUsageEnabled: row.member.extraUsageEnabled }),
     orgRemaining: orgCap === null ? null : formatUsd(maxNanos(0n, orgCap - orgUsed)),
   };
 }

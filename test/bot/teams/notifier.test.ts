@@ -74,7 +74,8 @@ describe('Teams notifier, after a restart', () => {
       expect(textOf(card)).toContain('Seat: Standard');
       expect(textOf(card)).toContain('Note: Quarter-end report');
       expect(textOf(card)).toContain('Extra usage this month: $0.00');
-      expect(textOf(card)).toContain('Their monthly limit: $50.00');
+      // Selected members only, and Alice is not one: her $50.00 cap means nothing yet.
+      expect(textOf(card)).toContain('Their monthly limit: Extra usage off');
       expect(textOf(card)).toContain('Organisation budget left: $1,000.00');
       expect(textOf(card)).not.toContain(requestId);
       // The posted card shows no decisions: each viewer's client refreshes it into their own view.
@@ -121,6 +122,9 @@ describe('Teams notifier, after a restart', () => {
     expect(textOf(content)).toContain('You have used the usage included in your seat');
     expect(textOf(content)).toContain('Your usage');
     expect(buttonsOf(content)).toContain('Request extra usage');
+    // Bob is not selected for extra usage: his own limit reads so, never "$0.00 of Unlimited".
+    expect(textOf(content)).toContain('Your monthly limit: Extra usage off');
+    expect(textOf(content)).not.toContain('Your monthly limit: $0.00 of Unlimited');
     // Bob never wrote: his chat was created for it.
     expect(connector.of('create', (c) => c.body.members[0].id === USERS.bob.aadObjectId)).toHaveLength(1);
   });
@@ -167,6 +171,7 @@ describe('Teams notifier, after a restart', () => {
     expect(digests.map((d) => d.conversationId).sort()).toEqual([dm(USERS.admin), dm(USERS.owner)].sort());
     const card = connector.cardOf(digests[0]!);
     expect(textOf(card)).toContain('Bob asks for more usage');
+    expect(textOf(card)).toContain('Their monthly limit: Extra usage off');
     expect(card.refresh.action).toMatchObject({ verb: 'digest.view', data: { requestIds: [first] } });
   });
 
