@@ -41,7 +41,12 @@ export const INPUT = {
   autoReloadThreshold: 'autoReloadThreshold',
   autoReloadAmount: 'autoReloadAmount',
   buyAmount: 'buyAmount',
+  /** The member's optional note to the admins, sent with "Request extra usage". */
+  requestNote: 'requestNote',
 } as const;
+
+/** A note longer than this is refused (the same limit as Slack's request modal). */
+export const NOTE_MAX = 500;
 
 const id = z.string().min(1).max(200);
 const page = z.coerce.number().int().min(0).max(10_000).default(0);

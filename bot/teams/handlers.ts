@@ -16,7 +16,7 @@ import { formatUsd } from '../../src/domain/money.js';
 import type { DecisionInput } from '../../src/domain/requests.js';
 import type { RequestView } from '../../src/notify/port.js';
 import { ADAPTIVE_CARD, tenantOf, type InvokeResult, type Turn, type TurnLogic } from './activity.js';
-import { INPUT, parseCardAction, VERB, type ActionData, type CardActionInput, type SettingsScreen } from './actions.js';
+import { INPUT, NOTE_MAX, parseCardAction, VERB, type ActionData, type CardActionInput, type SettingsScreen } from './actions.js';
 import { readAmount } from './amounts.js';
 import { attachment, type AdaptiveCard, type Notice } from './cards/card.js';
 import { DIGEST_PAGE } from './cards/digest.js';
@@ -68,8 +68,12 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
 
       case VERB.usageRequest: {
         // The request rule is the service's (one rule for the API, Slack and Teams): its refusal is shown as it is.
+        const note = (action.inputs[INPUT.requestNote] ?? '').trim();
+        if (note.length > NOTE_MAX) {
+          return usageScreen(deps, org, member, { viewerId, notice: refusal('Nothing was sent: the note is too long.'), note: { value: note, error: `At most ${NOTE_MAX} characters (this is ${note.length}).` } });
+        }
         try {
-          const asked = await deps.requests.ask(org.id, member.id);
+          const asked = await deps.requests.ask(org.id, member.id, note || null);
           const notice: Notice = asked.alreadyOpen
             ? { tone: 'accent', text: 'You already have a request waiting for an admin. You will hear back here.' }
             : { tone: 'good', text: 'Request sent to your admins. You will hear back here.' };

@@ -31,11 +31,11 @@ export async function hasOpenRequest(deps: Deps, memberId: string): Promise<bool
   return (await deps.db.extraUsageRequest.count({ where: { memberId, status: 'pending' } })) > 0;
 }
 
-export async function usageScreen(deps: Deps, org: OrgWithTiers, member: Member, o: { notice?: Notice; requestOpen?: boolean; alert?: { title: string; text: string }; viewerId?: string } = {}): Promise<AdaptiveCard> {
+export async function usageScreen(deps: Deps, org: OrgWithTiers, member: Member, o: { notice?: Notice; requestOpen?: boolean; alert?: { title: string; text: string }; viewerId?: string; note?: { value: string; error: string } } = {}): Promise<AdaptiveCard> {
   const view = await memberUsageView(deps.db, org, member, deps.now());
   const requestOpen = o.requestOpen ?? (await hasOpenRequest(deps, member.id));
   const refreshUserIds = o.viewerId ? [o.viewerId] : await deps.conversations.userIdsOf(org.id, member.teamsUserId ? [member.teamsUserId] : []);
-  return usageCard(view, { orgName: org.name, timezone: org.timezone, role: member.role, requestOpen, notice: o.notice, alert: o.alert, refreshUserIds });
+  return usageCard(view, { orgName: org.name, timezone: org.timezone, role: member.role, requestOpen, notice: o.notice, alert: o.alert, refreshUserIds, note: o.note });
 }
 
 /** A request of this org, or null (unknown id, or another org's). */
