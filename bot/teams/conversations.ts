@@ -23,6 +23,10 @@ export const isPersonal = (a: Pick<IncomingActivity, 'conversation'>) => a.conve
 /** The row of the team channel owners chose for their alerts (one per org). */
 const ALERT_CHANNEL_KEY = 'channel:alerts';
 
+/** The row that keeps a member's Teams user id ("29:…") as the team roster gave it. */
+const ROSTER_PREFIX = 'roster:';
+const ROSTER_KEY = (aadObjectId: string) => `${ROSTER_PREFIX}${aadObjectId}`;
+
 /** The row that remembers where the app was installed in a tenant (one per tenant and org). */
 const INSTALL_KEY = (tenantId: string) => `install:${tenantId}`;
 
@@ -35,7 +39,8 @@ export function conversationStore(deps: ConversationStoreDeps) {
   async function reach(orgId: string): Promise<{ tenantId: string | null; serviceUrl: string | null; bot: Account | null }> {
     const [org, latest] = await Promise.all([
       db.organization.findUniqueOrThrow({ where: { id: orgId }, select: { teamsTenantId: true } }),
-      db.teamsConversation.findFirst({ where: { orgId }, orderBy: { updatedAt: 'desc' } }),
+      // Real conversations only: the roster's id rows hold no tenant or bot account.
+      db.teamsConversation.findFirst({ where: { orgId, NOT: { aadObjectId: { startsWith: ROSTER_PREFIX } } }, orderBy: { updatedAt: 'desc' } }),
     ]);
     const latestRef = latest?.reference as unknown as ConversationRef | undefined;
     const tenantId = org.teamsTenantId ?? latestRef?.conversation.tenantId ?? (deps.settings.auth.kind === 'entra' ? deps.settings.auth.tenantId : null);
@@ -82,7 +87,11 @@ export function conversationStore(deps: ConversationStoreDeps) {
         return null;
       }
       const bot: Account = where.bot ?? { id: deps.transport.appId ? `28:${deps.transport.appId}` : 'extra-usage-bot' };
-      const user: Account = { id: person.teamsUserId, aadObjectId: person.teamsUserId, name: person.name };
+      // The roster's Teams user id when a team install gave one: a chat by Entra object id
+      // needs the app installed in the user's personal scope, which a team-only install lacks.
+      const roster = await db.teamsConversation.findUnique({ where: { orgId_aadObjectId: { orgId, aadObjectId: ROSTER_KEY(person.teamsUserId) } } });
+      const rosterId = (roster?.reference as unknown as ConversationRef | undefined)?.user?.id;
+      const user: Account = { id: rosterId ?? person.teamsUserId, aadObjectId: person.teamsUserId, name: person.name };
       const ref = await deps.transport.createPersonalConversation({ serviceUrl: where.serviceUrl ?? deps.settings.defaultServiceUrl, tenantId, user, bot });
       await save(orgId, person.memberId, person.teamsUserId, ref);
       return ref;
@@ -103,6 +112,16 @@ export function conversationStore(deps: ConversationStoreDeps) {
       const { activityId: _activityId, ...reference } = ref;
       await save(orgId, null, INSTALL_KEY(tenantId), { ...reference, conversation: { ...reference.conversation, tenantId } });
       if (reported.delete(orgId)) deps.log(`teams: the Microsoft Teams tenant of org ${orgId} is known now (${tenantId}, from the app's installation): chats can be opened`);
+    },
+
+    /** Keeps the Teams user ids a team's roster gave for these members, so their chats can be opened by it. */
+    async rosterIds(orgId: string, ids: { aadObjectId: string; userId: string }[]): Promise<void> {
+      const latest = await db.teamsConversation.findFirst({ where: { orgId, NOT: { aadObjectId: { startsWith: ROSTER_PREFIX } } }, orderBy: { updatedAt: 'desc' } });
+      for (const { aadObjectId, userId } of ids) {
+        const reference = { user: { id: userId, aadObjectId }, conversation: { id: `roster:${userId}` }, serviceUrl: latest?.serviceUrl ?? deps.settings.defaultServiceUrl };
+        const data = { memberId: null, conversationId: reference.conversation.id, serviceUrl: reference.serviceUrl, reference: reference as object };
+        await db.teamsConversation.upsert({ where: { orgId_aadObjectId: { orgId, aadObjectId: ROSTER_KEY(aadObjectId) } }, create: { orgId, aadObjectId: ROSTER_KEY(aadObjectId), ...data }, update: data });
+      }
     },
 
     /** True when chats can be opened for the org (its tenant is known). Reports once when it is not. */

@@ -395,7 +395,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       if (!removed && !isPersonal(a)) {
         const org = who.org;
         try {
-          const link = await rosterLinks(db, turn, org, tenantOf(a));
+          const link = await rosterLinks(db, turn, org, tenantOf(a), (ids) => deps.conversations.rosterIds(org.id, ids));
           void link()
             .then((linked) => linked.length && deps.log(`teams: linked ${linked.length} member(s) of ${org.slug} by their email from the team's roster: ${linked.join(', ')}`))
             .catch((err) => deps.log(`teams: linking the team's roster of ${org.slug} failed: ${String(err)}`));
