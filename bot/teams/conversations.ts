@@ -34,6 +34,8 @@ export function conversationStore(deps: ConversationStoreDeps) {
   const { db } = deps;
   /** Orgs already reported as having no known tenant (reported once per process). */
   const reported = new Set<string>();
+  /** People a chat could not be opened with, by org and member: who and why (GET /health). */
+  const unreachable = new Map<string, Map<string, { member: string; reason: string }>>();
 
   /** Where to open chats for an org: its tenant and the latest Bot Connector and bot account seen. */
   async function reach(orgId: string): Promise<{ tenantId: string | null; serviceUrl: string | null; bot: Account | null }> {
@@ -92,7 +94,23 @@ export function conversationStore(deps: ConversationStoreDeps) {
       const roster = await db.teamsConversation.findUnique({ where: { orgId_aadObjectId: { orgId, aadObjectId: ROSTER_KEY(person.teamsUserId) } } });
       const rosterId = (roster?.reference as unknown as ConversationRef | undefined)?.user?.id;
       const user: Account = { id: rosterId ?? person.teamsUserId, aadObjectId: person.teamsUserId, name: person.name };
-      const ref = await deps.transport.createPersonalConversation({ serviceUrl: where.serviceUrl ?? deps.settings.defaultServiceUrl, tenantId, user, bot });
+      let ref: ConversationRef;
+      try {
+        ref = await deps.transport.createPersonalConversation({ serviceUrl: where.serviceUrl ?? deps.settings.defaultServiceUrl, tenantId, user, bot });
+      } catch (err) {
+        // Refused (not a passing failure, which is raised so the activity retries): say who and why, once, until it works.
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status !== 403 && status !== 404) throw err;
+        const why = rosterId
+          ? `Microsoft Teams refused a chat with them (${status})`
+          : `Microsoft Teams refused a chat by their Entra object id (${status}): the app is not installed for them. Install it in their personal scope (Teams admin center, app setup policy) or in a team they belong to`;
+        const org = unreachable.get(orgId) ?? new Map<string, { member: string; reason: string }>();
+        unreachable.set(orgId, org);
+        if (!org.has(person.memberId)) deps.log(`teams: OPERATOR ACTION: cannot reach ${person.name} (org ${orgId}): ${why}. Shown on GET /health until a chat with them works.`);
+        org.set(person.memberId, { member: person.name, reason: why });
+        return null;
+      }
+      unreachable.get(orgId)?.delete(person.memberId);
       await save(orgId, person.memberId, person.teamsUserId, ref);
       return ref;
     },
@@ -122,6 +140,11 @@ export function conversationStore(deps: ConversationStoreDeps) {
         const data = { memberId: null, conversationId: reference.conversation.id, serviceUrl: reference.serviceUrl, reference: reference as object };
         await db.teamsConversation.upsert({ where: { orgId_aadObjectId: { orgId, aadObjectId: ROSTER_KEY(aadObjectId) } }, create: { orgId, aadObjectId: ROSTER_KEY(aadObjectId), ...data }, update: data });
       }
+    },
+
+    /** Members of the org Teams refused a chat with (since this process started), and why. */
+    unreachableIn(orgId: string): { member: string; reason: string }[] {
+      return [...(unreachable.get(orgId)?.values() ?? [])];
     },
 
     /** True when chats can be opened for the org (its tenant is known). Reports once when it is not. */

@@ -136,4 +136,16 @@ describe('Teams tenant captured at install', () => {
     expect((await h.post(added)).status).toBe(200);
     expect(await h.bot.health()).toEqual({ tenantUnknown: [] });
   });
+
+  it('names on /health, and tells the operator once, who Teams refused a chat with and why', async () => {
+    // The admin has no app of their own and no roster id: Teams refuses a chat by object id.
+    h.connector.withoutPersonalApp([USERS.admin.aadObjectId]);
+    const admin = await scratch.db.prisma.member.findUniqueOrThrow({ where: { orgId_externalId: { orgId, externalId: 'admin-1' } } });
+    await h.bot.notifier.alert(alert('For the admin'), [personOf(admin)]);
+    await h.bot.notifier.alert(alert('For the admin again'), [personOf(admin)]);
+    const health = await h.bot.health();
+    expect(health.unreachable).toEqual([{ org: 'acme', member: 'Adam Admin', reason: expect.stringContaining('the app is not installed for them') }]);
+    expect(h.logs.filter((l) => l.includes('OPERATOR ACTION: cannot reach Adam Admin'))).toHaveLength(1);
+    expect(h.connector.of('send', (c) => textOf(h.connector.cardOf(c)).includes('For the admin'))).toHaveLength(0);
+  });
 });
