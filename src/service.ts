@@ -184,7 +184,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
         temporal: { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue },
         schedules: { failing: failingSchedules },
         outbox: { failing: outbox.count, oldestFailing: outbox.oldest },
-        ...(teamsHealth ? { teams: teamsHealth, ...(teamsHealth.tenantUnknown.length ? { status: 'degraded' } : {}) } : {}),
+        ...(teamsHealth ? { teams: teamsHealth, ...(teamsHealth.tenantUnknown.length || teamsHealth.unreachable?.length ? { status: 'degraded' } : {}) } : {}),
         // Notice channels reported failing for an org (src/ledger/notices/channel-health.ts).
         notices: { failing: failingNotices },
       };

@@ -8,6 +8,7 @@ import { orgRequest } from '../../src/ledger/requests/requests.js';
 import type { RequestView } from '../../src/notify/port.js';
 import type { SlackDeps } from './deps.js';
 import type { Linked } from './identity.js';
+import { alreadyDecided } from './replies.js';
 import { publishHome, tell, type WebClient } from './surfaces.js';
 import type { Block } from './views/blocks.js';
 import { requestBlockId } from './views/ids.js';
@@ -25,7 +26,7 @@ export const currentRequest = (deps: SlackDeps, orgId: string, requestId: string
 
 function refusal(err: LedgerError, current: RequestView | null): string {
   if (err.status === 409 && current && current.status !== 'pending') {
-    return `:information_source: This request is already ${current.status}${current.decidedBy ? ` by ${current.decidedBy.name}` : ''}. Nothing else was changed.`;
+    return `:information_source: ${alreadyDecided(current)}`;
   }
   if (err.status === 403) return `:no_entry: ${nothingChanged(err.message)}`;
   if (err.status === 404) return ':grey_question: This request no longer exists.';

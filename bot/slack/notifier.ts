@@ -7,7 +7,7 @@
 // One recipient failing does not stop the others; the failure is raised afterwards
 // so the activity retries (and the rows make the retry send only what is missing).
 import type { Db } from '../../src/db/client.js';
-import type { AlertView, DigestView, Notifier, Person, RequestView, SendOptions } from '../../src/notify/port.js';
+import { isOwnersAlert, type AlertView, type DigestView, type Notifier, type Person, type RequestView, type SendOptions } from '../../src/notify/port.js';
 import { isOwner } from '../../src/ledger/actors.js';
 import { openDm, type WebClient } from './surfaces.js';
 import { alertBlocks, alertText } from './views/alert.js';
@@ -120,7 +120,7 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
       const text = alertText(a, timezone);
       // Owners get "Adjust limit" on a cap alert (the click is checked against the stored role again).
       const blocksFor = (adjust: boolean) => alertBlocks(a, { ...(timezone ? { timezone } : {}), adjust });
-      if (!a.member) {
+      if (isOwnersAlert(a)) {
         // An owners' alert: the channel an owner picked, else each owner by DM.
         if (org?.slackAlertChannelId) {
           try {

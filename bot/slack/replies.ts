@@ -17,13 +17,29 @@ export async function replyNotLinked(client: WebClient, deps: SlackDeps, who: Ex
 }
 
 export async function replyRefused(client: WebClient, deps: SlackDeps, who: Extract<Who, { kind: 'member' }>, origin: Origin, text: string): Promise<void> {
-  if (origin.kind === 'home') return publishHome(client, deps, who, { notice: `:no_entry: ${text}` });
+  await reply(client, deps, who, origin, `:no_entry: ${text}`, 'Not allowed');
+}
+
+/**
+ * Information, not a refusal: a harmless click that came too late (a request another
+ * admin already decided). Said the same way from a message, the Home or a modal.
+ */
+export async function replyInfo(client: WebClient, deps: SlackDeps, who: Extract<Who, { kind: 'member' }>, origin: Origin, text: string): Promise<void> {
+  await reply(client, deps, who, origin, `:information_source: ${text}`, 'Already done');
+}
+
+async function reply(client: WebClient, deps: SlackDeps, who: Extract<Who, { kind: 'member' }>, origin: Origin, text: string, modalTitle: string): Promise<void> {
+  if (origin.kind === 'home') return publishHome(client, deps, who, { notice: text });
   if (origin.kind === 'modal') {
-    await client.views.update({ view_id: origin.viewId, view: doneModal('Not allowed', `:no_entry: ${text}`) });
+    await client.views.update({ view_id: origin.viewId, view: doneModal(modalTitle, text) });
     return;
   }
-  await tell(client, { user: who.slackUserId, channel: origin.kind === 'message' ? origin.ref.channel : undefined }, `:no_entry: ${text}`);
+  await tell(client, { user: who.slackUserId, channel: origin.kind === 'message' ? origin.ref.channel : undefined }, text);
 }
+
+/** "This request is already approved by Adam Admin. Nothing else was changed.": the one wording of a stale click. */
+export const alreadyDecided = (r: { status: string; decidedBy: { name: string } | null }) =>
+  `This request is already ${r.status}${r.decidedBy ? ` by ${r.decidedBy.name}` : ''}. Nothing else was changed.`;
 
 export const ownersOnly = (orgName: string) => `Only owners of ${orgName} can change usage settings. Nothing was changed.`;
 export const adminsOnly = (orgName: string) => `Only admins and owners of ${orgName} can decide requests. Nothing was changed.`;

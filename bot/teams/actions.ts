@@ -44,7 +44,12 @@ export const INPUT = {
   autoReloadThreshold: 'autoReloadThreshold',
   autoReloadAmount: 'autoReloadAmount',
   buyAmount: 'buyAmount',
+  /** The member's optional note to the admins, sent with "Request extra usage". */
+  requestNote: 'requestNote',
 } as const;
+
+/** A note longer than this is refused (the same limit as Slack's request modal). */
+export const NOTE_MAX = 500;
 
 const id = z.string().min(1).max(200);
 const page = z.coerce.number().int().min(0).max(10_000).default(0);
@@ -66,7 +71,8 @@ const schemas = {
   [VERB.requestDecide]: z.object({ requestId: id, decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny', 'increase_limit']) }).and(requestOrigin),
   [VERB.digestView]: z.object({ requestIds: z.array(id).min(1).max(50), list: z.enum(['digest', 'pending']).default('digest') }),
   [VERB.requestsList]: z.object({}),
-  [VERB.settingsShow]: z.object({ page, screen: z.enum(SETTINGS_SCREENS).default('menu') }),
+  /** memberId: the members screen opens on that member's page, with them chosen (a member's cap alert). */
+  [VERB.settingsShow]: z.object({ page, screen: z.enum(SETTINGS_SCREENS).default('menu'), memberId: id.optional() }),
   [VERB.settingsExtraUsage]: z.object({ page }),
   /** unlimited without confirmed: the card asks first; nothing changes. */
   [VERB.settingsCap]: z.object({ page, target: z.enum(['org', 'standard', 'premium', 'member']), unlimited: z.boolean().optional(), confirmed: z.boolean().optional() }),

@@ -42,7 +42,8 @@ export interface RunningTeamsBot {
   /** Handles one request to /api/messages (what the route calls). */
   handle(request: HttpRequest): Promise<HttpAnswer>;
   /** For GET /health: orgs (slugs) whose Microsoft Teams tenant is unknown, so nobody can be reached proactively. */
-  health(): Promise<{ tenantUnknown: string[] }>;
+  /** unreachable (only when someone is): members Teams refused a chat with, and why. */
+  health(): Promise<{ tenantUnknown: string[]; unreachable?: { org: string; member: string; reason: string }[] }>;
   stop(): Promise<void>;
 }
 
@@ -99,7 +100,9 @@ export async function startTeamsBot(opts: TeamsBotOptions): Promise<RunningTeams
       // Single-org mode only: other orgs are found by their own tenant id, so theirs is always known.
       if (!settings.orgSlug) return { tenantUnknown: [] };
       const org = await opts.db.organization.findUnique({ where: { slug: settings.orgSlug }, select: { id: true, slug: true } });
-      return { tenantUnknown: org && !(await conversations.tenantKnown(org.id, org.slug)) ? [org.slug] : [] };
+      if (!org) return { tenantUnknown: [] };
+      const unreachable = conversations.unreachableIn(org.id).map((u) => ({ org: org.slug, ...u }));
+      return { tenantUnknown: !(await conversations.tenantKnown(org.id, org.slug)) ? [org.slug] : [], ...(unreachable.length ? { unreachable } : {}) };
     },
     async stop() {
       await own?.close().catch((err: Error) => log(`teams: stop: ${err.message}`));

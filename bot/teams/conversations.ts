@@ -23,6 +23,10 @@ export const isPersonal = (a: Pick<IncomingActivity, 'conversation'>) => a.conve
 /** The row of the team channel owners chose for their alerts (one per org). */
 const ALERT_CHANNEL_KEY = 'channel:alerts';
 
+/** The row that keeps a member's Teams user id ("29:…") as the team roster gave it. */
+const ROSTER_PREFIX = 'roster:';
+const ROSTER_KEY = (aadObjectId: string) => `${ROSTER_PREFIX}${aadObjectId}`;
+
 /** The row that remembers where the app was installed in a tenant (one per tenant and org). */
 const INSTALL_KEY = (tenantId: string) => `install:${tenantId}`;
 
@@ -30,12 +34,15 @@ export function conversationStore(deps: ConversationStoreDeps) {
   const { db } = deps;
   /** Orgs already reported as having no known tenant (reported once per process). */
   const reported = new Set<string>();
+  /** People a chat could not be opened with, by org and member: who and why (GET /health). */
+  const unreachable = new Map<string, Map<string, { member: string; reason: string }>>();
 
   /** Where to open chats for an org: its tenant and the latest Bot Connector and bot account seen. */
   async function reach(orgId: string): Promise<{ tenantId: string | null; serviceUrl: string | null; bot: Account | null }> {
     const [org, latest] = await Promise.all([
       db.organization.findUniqueOrThrow({ where: { id: orgId }, select: { teamsTenantId: true } }),
-      db.teamsConversation.findFirst({ where: { orgId }, orderBy: { updatedAt: 'desc' } }),
+      // Real conversations only: the roster's id rows hold no tenant or bot account.
+      db.teamsConversation.findFirst({ where: { orgId, NOT: { aadObjectId: { startsWith: ROSTER_PREFIX } } }, orderBy: { updatedAt: 'desc' } }),
     ]);
     const latestRef = latest?.reference as unknown as ConversationRef | undefined;
     const tenantId = org.teamsTenantId ?? latestRef?.conversation.tenantId ?? (deps.settings.auth.kind === 'entra' ? deps.settings.auth.tenantId : null);
@@ -82,8 +89,28 @@ export function conversationStore(deps: ConversationStoreDeps) {
         return null;
       }
       const bot: Account = where.bot ?? { id: deps.transport.appId ? `28:${deps.transport.appId}` : 'extra-usage-bot' };
-      const user: Account = { id: person.teamsUserId, aadObjectId: person.teamsUserId, name: person.name };
-      const ref = await deps.transport.createPersonalConversation({ serviceUrl: where.serviceUrl ?? deps.settings.defaultServiceUrl, tenantId, user, bot });
+      // The roster's Teams user id when a team install gave one: a chat by Entra object id
+      // needs the app installed in the user's personal scope, which a team-only install lacks.
+      const roster = await db.teamsConversation.findUnique({ where: { orgId_aadObjectId: { orgId, aadObjectId: ROSTER_KEY(person.teamsUserId) } } });
+      const rosterId = (roster?.reference as unknown as ConversationRef | undefined)?.user?.id;
+      const user: Account = { id: rosterId ?? person.teamsUserId, aadObjectId: person.teamsUserId, name: person.name };
+      let ref: ConversationRef;
+      try {
+        ref = await deps.transport.createPersonalConversation({ serviceUrl: where.serviceUrl ?? deps.settings.defaultServiceUrl, tenantId, user, bot });
+      } catch (err) {
+        // Refused (not a passing failure, which is raised so the activity retries): say who and why, once, until it works.
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status !== 403 && status !== 404) throw err;
+        const why = rosterId
+          ? `Microsoft Teams refused a chat with them (${status})`
+          : `Microsoft Teams refused a chat by their Entra object id (${status}): the app is not installed for them. Install it in their personal scope (Teams admin center, app setup policy) or in a team they belong to`;
+        const org = unreachable.get(orgId) ?? new Map<string, { member: string; reason: string }>();
+        unreachable.set(orgId, org);
+        if (!org.has(person.memberId)) deps.log(`teams: OPERATOR ACTION: cannot reach ${person.name} (org ${orgId}): ${why}. Shown on GET /health until a chat with them works.`);
+        org.set(person.memberId, { member: person.name, reason: why });
+        return null;
+      }
+      unreachable.get(orgId)?.delete(person.memberId);
       await save(orgId, person.memberId, person.teamsUserId, ref);
       return ref;
     },
@@ -103,6 +130,21 @@ export function conversationStore(deps: ConversationStoreDeps) {
       const { activityId: _activityId, ...reference } = ref;
       await save(orgId, null, INSTALL_KEY(tenantId), { ...reference, conversation: { ...reference.conversation, tenantId } });
       if (reported.delete(orgId)) deps.log(`teams: the Microsoft Teams tenant of org ${orgId} is known now (${tenantId}, from the app's installation): chats can be opened`);
+    },
+
+    /** Keeps the Teams user ids a team's roster gave for these members, so their chats can be opened by it. */
+    async rosterIds(orgId: string, ids: { aadObjectId: string; userId: string }[]): Promise<void> {
+      const latest = await db.teamsConversation.findFirst({ where: { orgId, NOT: { aadObjectId: { startsWith: ROSTER_PREFIX } } }, orderBy: { updatedAt: 'desc' } });
+      for (const { aadObjectId, userId } of ids) {
+        const reference = { user: { id: userId, aadObjectId }, conversation: { id: `roster:${userId}` }, serviceUrl: latest?.serviceUrl ?? deps.settings.defaultServiceUrl };
+        const data = { memberId: null, conversationId: reference.conversation.id, serviceUrl: reference.serviceUrl, reference: reference as object };
+        await db.teamsConversation.upsert({ where: { orgId_aadObjectId: { orgId, aadObjectId: ROSTER_KEY(aadObjectId) } }, create: { orgId, aadObjectId: ROSTER_KEY(aadObjectId), ...data }, update: data });
+      }
+    },
+
+    /** Members of the org Teams refused a chat with (since this process started), and why. */
+    unreachableIn(orgId: string): { member: string; reason: string }[] {
+      return [...(unreachable.get(orgId)?.values() ?? [])];
     },
 
     /** True when chats can be opened for the org (its tenant is known). Reports once when it is not. */

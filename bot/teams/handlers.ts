@@ -16,7 +16,7 @@ import { formatUsd } from '../../src/domain/money.js';
 import type { DecisionInput } from '../../src/domain/requests.js';
 import type { RequestView } from '../../src/notify/port.js';
 import { ADAPTIVE_CARD, tenantOf, type InvokeResult, type Turn, type TurnLogic } from './activity.js';
-import { INPUT, parseCardAction, VERB, type ActionData, type CardActionInput, type SettingsScreen } from './actions.js';
+import { INPUT, NOTE_MAX, parseCardAction, VERB, type ActionData, type CardActionInput, type SettingsScreen } from './actions.js';
 import { readAmount } from './amounts.js';
 import { attachment, type AdaptiveCard, type Notice } from './cards/card.js';
 import { DIGEST_PAGE } from './cards/digest.js';
@@ -68,8 +68,12 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
 
       case VERB.usageRequest: {
         // The request rule is the service's (one rule for the API, Slack and Teams): its refusal is shown as it is.
+        const note = (action.inputs[INPUT.requestNote] ?? '').trim();
+        if (note.length > NOTE_MAX) {
+          return usageScreen(deps, org, member, { viewerId, notice: refusal('Nothing was sent: the note is too long.'), note: { value: note, error: `At most ${NOTE_MAX} characters (this is ${note.length}).` } });
+        }
         try {
-          const asked = await deps.requests.ask(org.id, member.id);
+          const asked = await deps.requests.ask(org.id, member.id, note || null);
           const notice: Notice = asked.alreadyOpen
             ? { tone: 'accent', text: 'You already have a request waiting for an admin. You will hear back here.' }
             : { tone: 'good', text: 'Request sent to your admins. You will hear back here.' };
@@ -102,7 +106,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
 
       case VERB.settingsShow:
         if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS) });
-        return settingsScreen(deps, org.id, { screen: action.data.screen, page: action.data.page });
+        return settingsScreen(deps, org.id, { screen: action.data.screen, page: action.data.page, ...(action.data.memberId ? { memberId: action.data.memberId } : {}) });
 
       case VERB.auditShow:
         if (!isOwner(member)) return usageScreen(deps, org, member, { viewerId, notice: refusal(ONLY_OWNERS_AUDIT) });
@@ -402,7 +406,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       if (!removed && !isPersonal(a)) {
         const org = who.org;
         try {
-          const link = await rosterLinks(db, turn, org, tenantOf(a));
+          const link = await rosterLinks(db, turn, org, tenantOf(a), (ids) => deps.conversations.rosterIds(org.id, ids));
           void link()
             .then((linked) => linked.length && deps.log(`teams: linked ${linked.length} member(s) of ${org.slug} by their email from the team's roster: ${linked.join(', ')}`))
             .catch((err) => deps.log(`teams: linking the team's roster of ${org.slug} failed: ${String(err)}`));

@@ -14,7 +14,7 @@
 // afterwards so the activity retries (and the rows make it send only what is missing).
 import { loadOrg } from '../../src/ledger/limits-state.js';
 import { orgRequest } from '../../src/ledger/requests/requests.js';
-import type { AlertView, DigestView, Notifier, Person, RequestView, SendOptions } from '../../src/notify/port.js';
+import { isOwnersAlert, type AlertView, type DigestView, type Notifier, type Person, type RequestView, type SendOptions } from '../../src/notify/port.js';
 import type { ConversationRef, OutgoingMessage } from './activity.js';
 import { alertCard } from './cards/alert.js';
 import { attachment, type AdaptiveCard } from './cards/card.js';
@@ -141,7 +141,7 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
       const tasks: (() => Promise<unknown>)[] = [];
       // Owners' alerts (not a member's own) go to the team channel owners chose as well, once per notice
       // (a retry may list only the people still missing, so an org-level alert is the owners' whoever is listed).
-      const forOwners = !a.member || to.some((p) => (p.role === 'owner' || p.role === 'primary_owner') && p.memberId !== a.member?.memberId);
+      const forOwners = isOwnersAlert(a) || to.some((p) => (p.role === 'owner' || p.role === 'primary_owner') && p.memberId !== a.member?.memberId);
       const channel = forOwners && a.kind !== 'usage_unpriced' ? await deps.conversations.alertChannel(a.orgId) : null;
       if (channel) {
         tasks.push(async () => {
@@ -149,7 +149,7 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
           if (opts?.deliveryKey && (await db.chatMessage.count({ where: { orgId: a.orgId, channel: 'teams', purpose, conversationId: channel.ref.conversation.id } })) > 0) return;
           let activityId = '';
           await deps.transport.continue(channel.ref, async (turn) => {
-            activityId = await turn.send(message(alertCard(a, org.timezone, !a.member), a.title));
+            activityId = await turn.send(message(alertCard(a, org.timezone, isOwnersAlert(a)), a.title));
           });
           await db.chatMessage.create({ data: { orgId: a.orgId, channel: 'teams', purpose, requestId: null, memberId: null, conversationId: channel.ref.conversation.id, messageId: activityId } });
         });
@@ -165,7 +165,7 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
         }
         const forOwner = person.role === 'owner' || person.role === 'primary_owner';
         // An owner told about someone else (a member reaching their cap) gets the owner's card, with "Adjust limit".
-        await send(a.orgId, person, 'alert', null, message(alertCard(a, org.timezone, forOwner && person.memberId !== a.member?.memberId), a.title));
+        await send(a.orgId, person, 'alert', null, message(alertCard(a, org.timezone, forOwner && (isOwnersAlert(a) || person.memberId !== a.member?.memberId)), a.title));
         await opts?.delivered?.(person.memberId); // a retry skips them (src/notify/fanout.ts)
       }));
       await each(tasks, (t) => t());

@@ -23,16 +23,23 @@ export const linkActor = (tenantId: string | undefined, aadObjectId: string) => 
  * returns the linking to run afterwards: only people whose email is that of a member
  * not linked to Teams yet are looked at, so a large team costs a few roster pages.
  */
-export async function rosterLinks(db: Db, turn: Turn, org: { id: string }, tenantId: string | undefined): Promise<() => Promise<string[]>> {
-  const waiting = await db.member.findMany({ where: { orgId: org.id, removedAt: null, teamsUserId: null, email: { not: null } }, select: { email: true } });
-  if (waiting.length === 0) return async () => [];
+export async function rosterLinks(db: Db, turn: Turn, org: { id: string }, tenantId: string | undefined, remember: RememberRosterIds): Promise<() => Promise<string[]>> {
+  const [waiting, linkedAlready] = await Promise.all([
+    db.member.findMany({ where: { orgId: org.id, removedAt: null, teamsUserId: null, email: { not: null } }, select: { email: true } }),
+    db.member.findMany({ where: { orgId: org.id, removedAt: null, teamsUserId: { not: null } }, select: { teamsUserId: true } }),
+  ]);
+  if (waiting.length === 0 && linkedAlready.length === 0) return async () => [];
   const wanted = new Set(waiting.map((m) => m.email!.trim().toLowerCase()));
   const found: { aadObjectId: string; email: string }[] = [];
+  // The roster's Teams user id of everyone in the team: a chat opened with it works
+  // where one opened by Entra object id needs the app in the user's personal scope.
+  const ids: { aadObjectId: string; userId: string }[] = [];
   let token: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const { members, continuationToken } = await turn.rosterPage(token);
     for (const m of members as RosterMember[]) {
       const email = rosterEmail(m);
+      if (m.aadObjectId && m.id) ids.push({ aadObjectId: m.aadObjectId, userId: m.id });
       if (m.aadObjectId && email && wanted.has(email.toLowerCase())) found.push({ aadObjectId: m.aadObjectId, email });
     }
     if (!continuationToken) break;
@@ -44,6 +51,12 @@ export async function rosterLinks(db: Db, turn: Turn, org: { id: string }, tenan
       const member = await linkChatUserByEmail(db, { orgId: org.id, channel: 'teams', chatUserId: f.aadObjectId, email: f.email, actor: linkActor(tenantId, f.aadObjectId) });
       if (member) linked.push(member.externalId);
     }
+    // Kept for the org's members only (linked now or before): nobody else is ever messaged.
+    const members = new Set((await db.member.findMany({ where: { orgId: org.id, removedAt: null, teamsUserId: { in: ids.map((i) => i.aadObjectId) } }, select: { teamsUserId: true } })).map((m) => m.teamsUserId!));
+    await remember(ids.filter((i) => members.has(i.aadObjectId)));
     return linked;
   };
 }
+
+/** Stores the roster's Teams user ids of members (bot/teams/conversations.ts). */
+export type RememberRosterIds = (ids: { aadObjectId: string; userId: string }[]) => Promise<void>;

@@ -14,7 +14,8 @@ import type { AdaptiveCard, Notice } from './cards/card.js';
 import { auditLogCard } from './cards/audit-log.js';
 import { digestCard } from './cards/digest.js';
 import { requestCard, type CardMode, type DecisionForm, type RequestOrigin } from './cards/request.js';
-import { settingsCard, type SettingsCardOptions } from './cards/settings.js';
+import { MEMBERS_PAGE, settingsCard, type SettingsCardOptions } from './cards/settings.js';
+import { INPUT } from './actions.js';
 import { usageCard } from './cards/usage.js';
 import type { TeamsDeps } from './deps.js';
 
@@ -30,11 +31,11 @@ export async function hasOpenRequest(deps: Deps, memberId: string): Promise<bool
   return (await deps.db.extraUsageRequest.count({ where: { memberId, status: 'pending' } })) > 0;
 }
 
-export async function usageScreen(deps: Deps, org: OrgWithTiers, member: Member, o: { notice?: Notice; requestOpen?: boolean; alert?: { title: string; text: string }; viewerId?: string } = {}): Promise<AdaptiveCard> {
+export async function usageScreen(deps: Deps, org: OrgWithTiers, member: Member, o: { notice?: Notice; requestOpen?: boolean; alert?: { title: string; text: string }; viewerId?: string; note?: { value: string; error: string } } = {}): Promise<AdaptiveCard> {
   const view = await memberUsageView(deps.db, org, member, deps.now());
   const requestOpen = o.requestOpen ?? (await hasOpenRequest(deps, member.id));
   const refreshUserIds = o.viewerId ? [o.viewerId] : await deps.conversations.userIdsOf(org.id, member.teamsUserId ? [member.teamsUserId] : []);
-  return usageCard(view, { orgName: org.name, timezone: org.timezone, role: member.role, requestOpen, notice: o.notice, alert: o.alert, refreshUserIds });
+  return usageCard(view, { orgName: org.name, timezone: org.timezone, role: member.role, requestOpen, notice: o.notice, alert: o.alert, refreshUserIds, note: o.note });
 }
 
 /** A request of this org, or null (unknown id, or another org's). */
@@ -67,7 +68,8 @@ export async function listScreen(deps: Deps, org: OrgWithTiers, viewer: Member, 
   return digestCard(views, { orgName: org.name, timezone: org.timezone, mode: modeFor(viewer), list, notice: o.notice, form: o.form ?? null, refreshUserIds: await adminUserIds(deps, org.id), viewerMemberId: viewer.id });
 }
 
-export type SettingsScreenOptions = Omit<SettingsCardOptions, 'purchaseKey' | 'ownSwitch'> & { purchaseKey?: string };
+/** memberId: open the members screen on that member's page, with them chosen. */
+export type SettingsScreenOptions = Omit<SettingsCardOptions, 'purchaseKey' | 'ownSwitch'> & { purchaseKey?: string; memberId?: string };
 
 export async function settingsScreen(deps: Deps, orgId: string, o: SettingsScreenOptions): Promise<AdaptiveCard> {
   const org = await loadOrg(deps.db, orgId);
@@ -77,8 +79,11 @@ export async function settingsScreen(deps: Deps, orgId: string, o: SettingsScree
     seatLimits(deps.db, org, now),
     deps.db.member.findMany({ where: { orgId, removedAt: null }, select: { id: true, extraUsageEnabled: true } }),
   ]);
+  const { memberId, ...rest } = o;
+  const at = memberId ? limits.members.findIndex((m) => m.id === memberId) : -1;
+  if (at >= 0) Object.assign(rest, { screen: 'members', page: Math.floor(at / MEMBERS_PAGE), values: { ...rest.values, [INPUT.capMemberId]: memberId } });
   // Each card drawn names its own purchase (see VERB.settingsBuy).
-  return settingsCard(overview, limits, { ...o, purchaseKey: o.purchaseKey ?? randomUUID(), ownSwitch: Object.fromEntries(own.map((m) => [m.id, m.extraUsageEnabled])) });
+  return settingsCard(overview, limits, { ...rest, purchaseKey: o.purchaseKey ?? randomUUID(), ownSwitch: Object.fromEntries(own.map((m) => [m.id, m.extraUsageEnabled])) });
 }
 
 /** The audit log, one page (owners only: the caller checks the stored role). */

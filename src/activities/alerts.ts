@@ -69,7 +69,9 @@ export function alertActivities(deps: ActivityDeps) {
       title: rule.title,
       text: rule.text,
       facts: rule.facts,
-      ...(member && rule.audience === 'member' ? { member: personOf(member) } : {}),
+      audience: rule.audience,
+      // The owners' copy names the member too: its "Adjust limit" opens that member's limit.
+      ...(member ? { member: personOf(member) } : {}),
       ...(rule.canRequestExtraUsage !== undefined ? { canRequestExtraUsage: rule.canRequestExtraUsage } : {}),
     };
     const stored: StoredAlert = { eventId: input.eventId, audience: rule.audience, memberId: rule.memberId ?? null, view };

@@ -6,7 +6,7 @@
 import type { AlertKind } from '../notify/port.js';
 import type { Plan } from './caps.js';
 import type { DomainEvent } from './events.js';
-import { formatUsd } from './money.js';
+import { formatWhen, usdCents, usdWithExact } from './display.js';
 import { nextPeriod, periodStart } from './periods.js';
 
 /** Outcomes of an auto-reload, alerted to owners like the ledger's events. */
@@ -44,21 +44,12 @@ export interface AlertRule {
   canRequestExtraUsage?: boolean;
 }
 
-const usd = (nanos: string | bigint) => `$${formatUsd(BigInt(nanos))}`;
+// Cents everywhere; a spend next to its cap also gives the exact figure when cents hide part of it.
+const usd = (nanos: string | bigint) => usdCents(BigInt(nanos));
+const spent = (nanos: string | bigint) => usdWithExact(BigInt(nanos));
 
-const localFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** "2026-12-01 00:00 (Europe/Paris)": numeric parts only, so the text is stable across ICU versions. */
-export function localTime(at: Date, tz: string): string {
-  let f = localFormatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
-    localFormatters.set(tz, f);
-  }
-  const p: Record<string, string> = {};
-  for (const part of f.formatToParts(at)) p[part.type] = part.value;
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} (${tz})`;
-}
+/** "1 Jan 2027, 00:00 (Europe/Paris)": the one date format (src/domain/display.ts). */
+export const localTime = (at: Date, tz: string): string => formatWhen(at, tz);
 
 const monthEnd = (period: string, tz: string) => periodStart(nextPeriod(period), tz);
 
@@ -78,8 +69,8 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
           : `${ctx.org.name} has used ${event.percent}% of its monthly extra usage cap`,
         text: stopped
           ? `Extra usage is paused for everyone until ${localTime(resets, tz)}, unless an owner raises the org cap.`
-          : `${usd(event.spendNanos)} of ${usd(event.capNanos)} spent on extra usage this month. Extra usage stops at the cap.`,
-        facts: { Month: event.period, Spent: usd(event.spendNanos), Cap: usd(event.capNanos), Threshold: `${event.percent}%`, Resets: resets.toISOString() },
+          : `${spent(event.spendNanos)} of ${usd(event.capNanos)} spent on extra usage this month. Extra usage stops at the cap.`,
+        facts: { Month: event.period, Spent: spent(event.spendNanos), Cap: usd(event.capNanos), Threshold: `${event.percent}%`, Resets: resets.toISOString() },
       };
     }
     case 'tier_cap_reached': {
@@ -92,8 +83,8 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
           audience: 'owners',
           dedupeKey: `tier_cap:${event.tier}:${percent}:${event.period}:cap=${event.capNanos}`,
           title: `${cap1(event.tier)} seats have used ${percent}% of their monthly extra usage cap`,
-          text: `${usd(event.spendNanos)} of ${usd(event.capNanos)} spent on extra usage on ${event.tier} seats this month. Their extra usage stops at the cap.`,
-          facts: { Month: event.period, Tier: event.tier, Spent: usd(event.spendNanos), Cap: usd(event.capNanos), Threshold: `${percent}%`, Resets: resets.toISOString() },
+          text: `${spent(event.spendNanos)} of ${usd(event.capNanos)} spent on extra usage on ${event.tier} seats this month. Their extra usage stops at the cap.`,
+          facts: { Month: event.period, Tier: event.tier, Spent: spent(event.spendNanos), Cap: usd(event.capNanos), Threshold: `${percent}%`, Resets: resets.toISOString() },
         };
       }
       return {
@@ -102,7 +93,7 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
         dedupeKey: `tier_cap:${event.tier}:${event.period}:cap=${event.capNanos}`,
         title: `${cap1(event.tier)} seats reached their monthly extra usage cap of ${usd(event.capNanos)}`,
         text: `Members on ${event.tier} seats cannot use extra usage until ${localTime(resets, tz)}, unless an owner raises the ${event.tier} seat cap.`,
-        facts: { Month: event.period, Tier: event.tier, Spent: usd(event.spendNanos), Cap: usd(event.capNanos), Resets: resets.toISOString() },
+        facts: { Month: event.period, Tier: event.tier, Spent: spent(event.spendNanos), Cap: usd(event.capNanos), Resets: resets.toISOString() },
       };
     }
     case 'member_cap_reached': {
@@ -114,7 +105,7 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
         dedupeKey: `member_cap:${event.memberId}:${event.period}:cap=${event.capNanos}`,
         title: `You reached your extra usage cap of ${usd(event.capNanos)} for this month`,
         text: `Your extra usage is paused until ${localTime(resets, tz)}, when the month ends. An owner can raise your cap sooner.`,
-        facts: { Month: event.period, Spent: usd(event.spendNanos), Cap: usd(event.capNanos), 'Paused until': localTime(resets, tz), Resets: resets.toISOString() },
+        facts: { Month: event.period, Spent: spent(event.spendNanos), Cap: usd(event.capNanos), Resets: resets.toISOString() },
       };
     }
     case 'product_cap_reached': {
@@ -127,7 +118,7 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
         dedupeKey: `product_cap:${event.memberId}:${event.product}:${event.period}:cap=${event.capNanos}`,
         title: `You reached your extra usage cap of ${usd(event.capNanos)} on ${event.product} for this month`,
         text: `Your extra usage on ${event.product} is paused until ${localTime(resets, tz)}, when the month ends; other products are not. An owner can raise your cap on it sooner.`,
-        facts: { Month: event.period, Product: event.product, Spent: usd(event.spendNanos), Cap: usd(event.capNanos), 'Paused until': localTime(resets, tz), Resets: resets.toISOString() },
+        facts: { Month: event.period, Product: event.product, Spent: spent(event.spendNanos), Cap: usd(event.capNanos), Resets: resets.toISOString() },
       };
     }
     case 'seat_limit_reached': {
@@ -136,8 +127,8 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
       const canRequest = !extra && ctx.org.plan === 'enterprise';
       const resets = event.resetsAt ? localTime(new Date(event.resetsAt), tz) : null;
       const facts: Record<string, string> = {};
+      // Once, machine-readable: each channel shows it in the org's time (the text says it too).
       if (event.resetsAt) facts.Resets = event.resetsAt;
-      if (resets) facts['Included usage resets'] = resets;
       return {
         kind: 'seat_limit_reached',
         audience: 'member',
@@ -241,7 +232,7 @@ export function ownersAlertFor(event: AlertEvent, ctx: AlertContext): AlertRule 
   if (event.type !== 'member_cap_reached' && event.type !== 'product_cap_reached') return null;
   const who = ctx.member?.name ?? 'A member';
   const on = event.type === 'product_cap_reached' ? ` on ${event.product}` : '';
-  const facts: Record<string, string> = { Member: who, Month: event.period, Spent: usd(event.spendNanos), Cap: usd(event.capNanos) };
+  const facts: Record<string, string> = { Member: who, Month: event.period, Spent: spent(event.spendNanos), Cap: usd(event.capNanos) };
   if (event.type === 'product_cap_reached') facts.Product = event.product;
   return {
     kind: 'member_cap_reached',

@@ -2,6 +2,7 @@
 // notifier's views. Pure (no I/O, the clock is passed in) so it is unit-testable;
 // src/notify/email.ts only sends what this returns.
 import type { AlertView, DigestView, RequestView } from './port.js';
+import { formatWhen, localInstants, usdCents } from '../domain/display.js';
 
 export interface EmailContent {
   subject: string;
@@ -38,13 +39,8 @@ export function waitingText(requestedAtIso: string, now: Date): string {
   return `waiting ${plural(mins, 'minute')}`;
 }
 
-/** "Sat 14 Nov 2026, 09:30 (Europe/Paris)": unambiguous for readers in any country. */
-export function whenText(iso: string, timeZone = 'UTC'): string {
-  // Assembled from parts: ICU versions differ in the punctuation of a formatted date.
-  const f = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-  const p = Object.fromEntries(f.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
-  return `${p.weekday} ${p.day} ${p.month} ${p.year}, ${p.hour}:${p.minute} (${timeZone})`;
-}
+/** "14 Nov 2026, 09:30 (Europe/Paris)": the one date format of chat and email (src/domain/display.ts). */
+export const whenText = (iso: string, timeZone = 'UTC'): string => formatWhen(iso, timeZone);
 
 export const seatLabel = (tier: 'standard' | 'premium') => (tier === 'premium' ? 'premium seat' : 'standard seat');
 
@@ -145,7 +141,7 @@ export function requestClosedEmail(r: RequestView, opts: FormatOptions): EmailCo
     body = `Your request was approved${by}${r.decidedBy ? '' : ' in Claude'}: your spend limit in Claude${limit}.`;
   } else if (r.status === 'approved') {
     subject = `Your extra usage request was approved — ${r.orgName}`;
-    const cap = r.decisionCap ? `, up to $${r.decisionCap} a month` : '';
+    const cap = r.decisionCap ? `, up to ${usdCents(r.decisionCap)} a month` : '';
     body = `Your request was approved${by}: extra usage is on for you${cap}. When your seat's allowance runs out you can keep working, billed at standard API rates.`;
   } else if (r.status === 'denied') {
     subject = `Your extra usage request was declined — ${r.orgName}`;
@@ -164,7 +160,8 @@ export function requestClosedEmail(r: RequestView, opts: FormatOptions): EmailCo
 
 export function alertEmail(a: AlertView, opts: FormatOptions): EmailContent {
   const subject = `${a.title} — ${a.orgName}`;
-  const facts = Object.entries(a.facts);
+  // Machine-readable instants (the "Resets" fact) in the org's time, as in chat.
+  const facts = Object.entries(a.facts).map(([k, v]): [string, string] => [k, localInstants(v, opts.timeZone ?? 'UTC')]);
   const ask = a.canRequestExtraUsage ? link(opts, '/requests/new') : null;
   const askText = a.canRequestExtraUsage ? `You can ask your admins for more: "Request extra usage"${ask ? ` at ${ask}` : ' in chat'}.` : null;
   const text = [a.title, '', a.text, '', ...facts.map(([k, v]) => `${k}: ${v}`), ...(askText ? ['', askText] : []), ''].join('\n');

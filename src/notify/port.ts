@@ -38,8 +38,10 @@ export interface RequestView {
    * What the decider weighs, read when the view is built (decimal dollar strings):
    * the member's extra spend this month (org's timezone), their cap (null = unlimited)
    * and what is left of the org's monthly cap after spend and holds (null = no org cap).
+   * extraUsage: whether extra usage is on for them at all; off, their cap means nothing
+   * ("Extra usage off", never "Unlimited"). Unset in views built before it existed.
    */
-  context?: { monthToDateExtra: string; cap: string | null; orgRemaining: string | null };
+  context?: { monthToDateExtra: string; cap: string | null; orgRemaining: string | null; extraUsage?: boolean };
   /**
    * Set for a request that mirrors a spend limit increase request of the org's Anthropic
    * organization (docs/claude.md): decided with "Increase limit" (amount and period) or
@@ -92,11 +94,19 @@ export interface AlertView {
   text: string;
   /** Label → value pairs for a card or an email table. */
   facts: Record<string, string>;
-  /** The member the alert is about (seat limit, member cap, reactivation). */
+  /** The member the alert is about (seat limit, member cap, reactivation), on their own copy and on the owners' copy alike. */
   member?: Person;
+  /**
+   * Who this copy is for: the owners (their channel or DMs, with "Adjust limit" on a cap alert)
+   * or the member it is about. Unset (alerts stored before it existed): owners unless `member` is set.
+   */
+  audience?: 'owners' | 'member';
   /** Offer the "Request extra usage" action. */
   canRequestExtraUsage?: boolean;
 }
+
+/** An owners' copy (channel or owners' DMs), as opposed to the member's own. */
+export const isOwnersAlert = (a: AlertView): boolean => (a.audience ? a.audience === 'owners' : !a.member);
 
 export interface DigestView {
   orgId: string;

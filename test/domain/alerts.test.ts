@@ -18,9 +18,9 @@ describe('org cap thresholds', () => {
       'org_cap:80:2026-11:cap=1000000000000',
       'org_cap:100:2026-11:cap=1000000000000',
     ]);
-    expect(alerts[1]).toMatchObject({ title: 'Acme has used 80% of its monthly extra usage cap', facts: { Spent: '$800.00', Cap: '$1000.00', Threshold: '80%' } });
+    expect(alerts[1]).toMatchObject({ title: 'Acme has used 80% of its monthly extra usage cap', facts: { Spent: '$800.00', Cap: '$1,000.00', Threshold: '80%' } });
     // At 100 % extra usage stops until the month ends in the org's timezone.
-    expect(alerts[2]!.text).toContain('until 2026-12-01 00:00 (Europe/Paris)');
+    expect(alerts[2]!.text).toContain('until 1 Dec 2026, 00:00 (Europe/Paris)');
     expect(alerts[2]!.facts.Resets).toBe('2026-11-30T23:00:00.000Z');
   });
 
@@ -32,9 +32,12 @@ describe('org cap thresholds', () => {
     expect(alertFor(orgCap(80), { ...enterprise, eventId: '43' })!.dedupeKey).toBe(before);
   });
 
-  it('renders money exactly, to the nano-dollar', () => {
-    const a = alertFor({ type: 'org_cap_threshold', percent: 50, period: '2026-11', capNanos: '1000000001', spendNanos: '500000001' }, enterprise)!;
-    expect(a.facts).toMatchObject({ Spent: '$0.500000001', Cap: '$1.000000001' });
+  it('shows cents, and the spend exactly only when cents hide part of it', () => {
+    const a = alertFor({ type: 'org_cap_threshold', percent: 80, period: '2026-11', capNanos: usd(10), spendNanos: '6003000000' }, enterprise)!;
+    expect(a.facts).toMatchObject({ Spent: '$6.00 ($6.003 exactly)', Cap: '$10.00' });
+    expect(a.text).toContain('$6.00 ($6.003 exactly) of $10.00 spent');
+    expect(a.text).not.toMatch(/\$6\.003(?! exactly)/);
+    expect(alertFor(orgCap(80), enterprise)!.facts.Spent).toBe('$800.00');
   });
 });
 
@@ -69,14 +72,15 @@ describe('member cap', () => {
   it('tells the member they are paused until the month ends in the org timezone', () => {
     const a = alertFor({ type: 'member_cap_reached', memberId: 'mem_1', period: '2026-11', capNanos: usd(50), spendNanos: usd(52) }, { ...enterprise, member: { name: 'Alice', extraUsageAvailable: true } })!;
     expect(a).toMatchObject({ kind: 'member_cap_reached', audience: 'member', memberId: 'mem_1', dedupeKey: 'member_cap:mem_1:2026-11:cap=50000000000' });
-    expect(a.text).toContain('paused until 2026-12-01 00:00 (Europe/Paris)');
-    expect(a.facts).toMatchObject({ 'Paused until': '2026-12-01 00:00 (Europe/Paris)', Resets: '2026-11-30T23:00:00.000Z', Cap: '$50.00', Spent: '$52.00' });
+    expect(a.text).toContain('paused until 1 Dec 2026, 00:00 (Europe/Paris)');
+    // The reset time once, machine-readable: each channel shows it in the org's time.
+    expect(a.facts).toEqual({ Month: '2026-11', Resets: '2026-11-30T23:00:00.000Z', Cap: '$50.00', Spent: '$52.00' });
   });
 
   it('uses the org timezone for the month end (New York: 05:00 UTC)', () => {
     const a = alertFor({ type: 'member_cap_reached', memberId: 'm', period: '2026-12', capNanos: usd(5), spendNanos: usd(5) }, { ...enterprise, org: { ...enterprise.org, timezone: 'America/New_York' } })!;
     expect(a.facts.Resets).toBe('2027-01-01T05:00:00.000Z');
-    expect(a.facts['Paused until']).toBe('2027-01-01 00:00 (America/New_York)');
+    expect(a.text).toContain('until 1 Jan 2027, 00:00 (America/New_York)');
   });
 });
 
@@ -87,7 +91,8 @@ describe('seat limit', () => {
     const a = alertFor(hit, { ...enterprise, member: { name: 'Alice', extraUsageAvailable: false } })!;
     expect(a).toMatchObject({ kind: 'seat_limit_reached', audience: 'member', memberId: 'mem_1', canRequestExtraUsage: true });
     expect(a.dedupeKey).toBe('seat_limit:mem_1:2026-11-15T17:00:00.000Z');
-    expect(a.text).toContain('resets at 2026-11-15 18:00 (Europe/Paris)');
+    expect(a.text).toContain('resets at 15 Nov 2026, 18:00 (Europe/Paris)');
+    expect(a.facts).toEqual({ Resets: '2026-11-15T17:00:00.000Z' });
     expect(a.text).toContain('ask an admin');
   });
 
@@ -128,9 +133,10 @@ it('says nothing for settings events', () => {
   expect(alertFor({ type: 'org_provisioned' }, enterprise)).toBeNull();
 });
 
-it('renders local time with numeric parts only', () => {
-  expect(localTime(new Date('2026-03-29T01:30:00Z'), 'Europe/Paris')).toBe('2026-03-29 03:30 (Europe/Paris)');
-  expect(localTime(new Date('2026-11-30T23:00:00Z'), 'UTC')).toBe('2026-11-30 23:00 (UTC)');
+it('renders local time in the one date format', () => {
+  expect(localTime(new Date('2026-03-29T01:30:00Z'), 'Europe/Paris')).toBe('29 Mar 2026, 03:30 (Europe/Paris)');
+  expect(localTime(new Date('2026-12-31T23:00:00Z'), 'Europe/Paris')).toBe('1 Jan 2027, 00:00 (Europe/Paris)');
+  expect(localTime(new Date('2026-11-30T23:00:00Z'), 'UTC')).toBe('30 Nov 2026, 23:00 (UTC)');
 });
 
 describe('a member\'s product cap', () => {

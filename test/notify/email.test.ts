@@ -7,7 +7,8 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { EmailNotifier, emailNotifierFromConfig } from '../../src/notify/email.js';
-import { digestEmail, waitingText, whenText } from '../../src/notify/email-format.js';
+import { alertEmail, digestEmail, waitingText, whenText } from '../../src/notify/email-format.js';
+import { alertFor } from '../../src/domain/alerts.js';
 import type { AlertView, DigestView, Person, RequestView } from '../../src/notify/port.js';
 
 interface Received {
@@ -119,7 +120,7 @@ describe('email notifier over SMTP', () => {
 
     const text = mail.text ?? '';
     expect(text).toContain('Alice (standard seat)');
-    expect(text).toContain('asked Sat 14 Nov 2026, 06:00 (Europe/Paris), waiting 2 days 3 hours');
+    expect(text).toContain('asked 14 Nov 2026, 06:00 (Europe/Paris), waiting 2 days 3 hours');
     expect(text).toContain('note: "release week"');
     expect(text).toContain('Bob <Builder> (premium seat)');
     expect(text).toContain('waiting 45 minutes');
@@ -221,8 +222,16 @@ describe('email formatting', () => {
   });
 
   it('shows dates in the org timezone, UTC when unknown', () => {
-    expect(whenText('2026-11-14T05:00:00Z', 'America/Los_Angeles')).toBe('Fri 13 Nov 2026, 21:00 (America/Los_Angeles)');
-    expect(whenText('2026-11-14T05:00:00Z')).toBe('Sat 14 Nov 2026, 05:00 (UTC)');
+    expect(whenText('2026-11-14T05:00:00Z', 'America/Los_Angeles')).toBe('13 Nov 2026, 21:00 (America/Los_Angeles)');
+    expect(whenText('2026-11-14T05:00:00Z')).toBe('14 Nov 2026, 05:00 (UTC)');
+  });
+
+  it("writes a cap alert as chat does: cents, the exact spend beside its cap, the reset time in the org's time", () => {
+    const rule = alertFor({ type: 'org_cap_threshold', percent: 100, period: '2026-12', capNanos: '6000000000', spendNanos: '6003000000' }, { eventId: 'e1', org: { name: 'Acme', plan: 'enterprise', timezone: 'Europe/Paris' } })!;
+    const mail = alertEmail({ kind: rule.kind, orgId: 'o', orgName: 'Acme', title: rule.title, text: rule.text, facts: rule.facts }, { now: new Date(AT), timeZone: 'Europe/Paris' });
+    expect(mail.text).toContain('Spent: $6.00 ($6.003 exactly)');
+    expect(mail.text).toContain('Resets: 1 Jan 2027, 00:00 (Europe/Paris)');
+    expect(mail.text + mail.html).not.toMatch(/\d{4}-\d{2}-\d{2}/);
   });
 
   it('uses the singular for one request and leaves links out without PUBLIC_URL', () => {

@@ -31,6 +31,12 @@ export interface ConnectorStandIn {
   cardOf(call: ConnectorCall): any;
   /** Puts a user on the tenant's roster (as Teams answers GET …/members/:id: id, name, aadObjectId, email, userPrincipalName). */
   setMember(userId: string, account: Record<string, unknown>): void;
+  /**
+   * These Entra object ids have no app in their personal scope (a team-only install):
+   * creating a chat that names them by object id is refused, as Microsoft documents;
+   * by the Teams user id ("29:…") the roster gives, it works.
+   */
+  withoutPersonalApp(aadObjectIds: string[]): void;
   /** Make the next `n` sends fail (403: the user blocked the bot; 503: an outage, which the SDK retries). */
   failNext(n: number, status?: number): void;
   close(): Promise<void>;
@@ -61,6 +67,7 @@ export async function startConnector(): Promise<ConnectorStandIn> {
   let failures = 0;
   let failStatus = 503;
   const roster = new Map<string, Record<string, unknown>>();
+  const noPersonalApp = new Set<string>();
   const answer = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
@@ -75,6 +82,10 @@ export async function startConnector(): Promise<ConnectorStandIn> {
     if (req.method === 'POST' && parts.length === 2) {
       call.kind = 'create';
       const member = body?.members?.[0]?.id ?? `unknown-${++next}`;
+      if (noPersonalApp.has(member)) {
+        call.id = null;
+        return answer(res, 403, { error: { code: 'Forbidden', message: 'The bot is not installed for this user: address them by their Teams user id from the roster, or install the app for them' } });
+      }
       call.id = personalConversationId(member);
       return answer(res, 201, { id: call.id, serviceUrl: null });
     }
@@ -135,6 +146,9 @@ export async function startConnector(): Promise<ConnectorStandIn> {
     },
     setMember(userId, account) {
       roster.set(userId, account);
+    },
+    withoutPersonalApp(ids) {
+      for (const id of ids) noPersonalApp.add(id);
     },
     failNext(n, status = 503) {
       failures = n;

@@ -3,6 +3,7 @@
 // alert sent to owners an "Adjust limit" button opening that limit's modal. Times are
 // shown in the org's timezone, never as raw ISO.
 import type { AlertView } from '../../../src/notify/port.js';
+import { formatWhen, localInstants } from '../../../src/domain/display.js';
 import { actions, button, context, esc, escText, header, section, truncate, type Block } from './blocks.js';
 import { ACTION } from './ids.js';
 import { requestButtonBlocks } from './member-usage.js';
@@ -26,17 +27,11 @@ const ICON: Record<AlertView['kind'], string> = {
   notice_channel_recovered: ':white_check_mark:',
 };
 
-const ISO = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
-
-/** "1 Jan 2027, 00:00 (Europe/Paris)": an instant as the org reads it. */
-export function orgTime(iso: string, timezone: string): string {
-  const t = new Date(iso);
-  if (Number.isNaN(t.getTime())) return iso;
-  return `${new Intl.DateTimeFormat('en-GB', { timeZone: timezone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(t)} (${timezone})`;
-}
+/** "1 Jan 2027, 00:00 (Europe/Paris)": an instant as the org reads it (the shared formatter). */
+export const orgTime = (iso: string, timezone: string): string => formatWhen(iso, timezone);
 
 /** Every ISO instant in a text, in the org's timezone. */
-export const localTimes = (text: string, timezone: string | undefined) => (timezone ? text.replace(ISO, (m) => orgTime(m, timezone)) : text);
+export const localTimes = localInstants;
 
 /** The limit a cap alert is about, which "Adjust limit" opens; null for other alerts. */
 export function limitTargetOf(a: AlertView): LimitTarget | null {

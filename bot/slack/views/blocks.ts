@@ -1,6 +1,7 @@
 // Small pure helpers for Block Kit: every text is cut to the limit of the field it
 // goes into, and text people typed (names, notes, reasons) is escaped for mrkdwn.
 import type { types } from '@slack/bolt';
+import { formatWhen, usdCents, usdWithExact } from '../../../src/domain/display.js';
 
 export type Block = types.KnownBlock;
 export type Button = types.Button;
@@ -94,27 +95,11 @@ export function button(text: string, actionId: string, value: string, opts: Butt
   };
 }
 
-/**
- * A ledger amount ("54.665", exact decimal string) as people read it: whole cents,
- * half away from zero, with thousands separators ("$54.67", "$1,250.00"). String
- * arithmetic only: no floating point between the ledger and the reader.
- */
-export function dollars(amount: string): string {
-  const m = /^(-)?(\d+)(?:\.(\d*))?$/.exec(amount.trim());
-  if (!m) return `$${amount}`;
-  const [, sign = '', whole, frac = ''] = m;
-  let cents = BigInt(whole!) * 100n + BigInt((frac + '00').slice(0, 2));
-  if (Number(frac[2] ?? '0') >= 5) cents += 1n;
-  const w = (cents / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${cents === 0n ? '' : sign}$${w}.${(cents % 100n).toString().padStart(2, '0')}`;
-}
+/** A ledger amount ("54.665") in cents: "$54.67", "$1,250.00" (the shared formatter, src/domain/display.ts). */
+export const dollars = (amount: string): string => usdCents(amount);
 
-/** "$54.67 ($54.665 exactly)" when cents hide part of it (next to a limit), else "$54.67". */
-export function dollarsExact(amount: string): string {
-  const shown = dollars(amount);
-  const exact = amount.replace(/(\.\d\d\d*?)0+$/, '$1');
-  return /\.\d{3,}$/.test(exact) ? `${shown} ($${exact} exactly)` : shown;
-}
+/** "$50.00 ($49.995 exactly)" when cents hide part of it (next to a limit), else "$50.00". */
+export const dollarsExact = (amount: string): string => usdWithExact(amount);
 
 /** "$12.50", or "Unlimited" for a null cap. */
 export const usd = (amount: string | null): string => (amount === null ? 'Unlimited' : dollars(amount));
@@ -128,10 +113,10 @@ export function escText(text: string): string {
   return esc(text).replace(/([*_~`])/g, '$1\u200b');
 }
 
-/** A date every reader sees in their own timezone, with a fallback in UTC. */
+/** A date every reader sees in their own timezone, with a fallback in UTC in the one date format. */
 export function slackDate(iso: string, format = '{date_short_pretty} at {time}'): string {
   const t = new Date(iso);
-  const fallback = `${t.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const fallback = formatWhen(t, 'UTC');
   return `<!date^${Math.floor(t.getTime() / 1000)}^${format}|${fallback}>`;
 }
 

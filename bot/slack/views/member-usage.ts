@@ -38,6 +38,7 @@ export function memberUsageBlocks(v: MemberUsageView, opts: { orgName: string; r
     : v.extraUsage.orgEnabled ? 'Extra usage: *not on for you* (your organisation gives it to selected members).' : 'Extra usage: *off* for your organisation.';
   const capLines = v.caps.map((c) => (c.scope === 'balance'
     ? `• ${esc(c.label)}: ${dollarsExact(c.spent)}${c.reached ? ' — *used up*' : ''}`
+    : c.scope === 'member' && !v.extraUsage.enabled ? `• ${esc(c.label)}: extra usage off`
     : `• ${esc(c.label)}: ${dollarsExact(c.spent)} of ${usd(c.cap)} this month${c.reached ? ' — *reached*' : ''}`));
   const state = opts.requestOpen ? 'sent' : v.canRequestExtraUsage ? 'can_request' : 'none';
   return [

@@ -54,7 +54,7 @@ export const UNLIMITED = 'unlimited';
 export function enableExtraUsageModal(r: RequestView, from: Omit<DecisionMeta, 'requestId'>): ModalView {
   const current = r.context?.cap;
   const now = r.context
-    ? `\nTheir member limit now: *${usd(current ?? null)}* · extra usage this month ${dollarsExact(r.context.monthToDateExtra)}${r.context.orgRemaining !== null ? ` · organisation budget left ${dollars(r.context.orgRemaining)}` : ''}`
+    ? `\nTheir member limit now: *${r.context.extraUsage === false ? 'Extra usage off' : usd(current ?? null)}* · extra usage this month ${dollarsExact(r.context.monthToDateExtra)}${r.context.orgRemaining !== null ? ` · organisation budget left ${dollars(r.context.orgRemaining)}` : ''}`
     : '';
   return modal(VIEW.enableExtraUsage, 'Enable extra usage', [
     section(`Turn on extra usage for *${escText(truncate(r.requester.name, 100))}* (${seatName(r.seatTier)} seat). Extra usage is billed at API rates; tier and organisation limits still apply.${now}`),

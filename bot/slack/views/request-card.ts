@@ -90,6 +90,9 @@ function anthropicFields(a: NonNullable<RequestView['anthropic']>): string[] {
   ];
 }
 
+/** Their own limit; "Extra usage off" when they have none at all (a cap then means nothing). */
+const limitText = (c: NonNullable<RequestView['context']>) => (c.extraUsage === false ? 'Extra usage off' : usd(c.cap));
+
 /** The decider's context as card fields (while the request waits). */
 function contextFields(r: RequestView): string[] {
   if (r.anthropic) return anthropicFields(r.anthropic);
@@ -97,7 +100,7 @@ function contextFields(r: RequestView): string[] {
   if (!c) return [];
   return [
     `*Extra usage this month*\n${dollars(c.monthToDateExtra)}`,
-    `*Their monthly limit*\n${usd(c.cap)}`,
+    `*Their monthly limit*\n${limitText(c)}`,
     `*Organisation budget left*\n${c.orgRemaining === null ? 'No organisation limit' : `${dollars(c.orgRemaining)} this month`}`,
   ];
 }
@@ -110,7 +113,7 @@ function contextLine(r: RequestView): string {
   }
   const c = r.context;
   if (!c) return '';
-  return `\nThis month ${dollars(c.monthToDateExtra)} extra · limit ${usd(c.cap)} · org budget left ${c.orgRemaining === null ? 'no limit' : dollars(c.orgRemaining)}`;
+  return `\nThis month ${dollars(c.monthToDateExtra)} extra · ${c.extraUsage === false ? 'extra usage off' : `limit ${usd(c.cap)}`} · org budget left ${c.orgRemaining === null ? 'no limit' : dollars(c.orgRemaining)}`;
 }
 
 /** The member's earlier denied request, so whoever decides this one sees it. */

@@ -1,10 +1,10 @@
 // A cap alert (org thresholds, tier cap, balance low, reload outcomes) for owners,
 // or a member's own alert (their cap reached, active again). The seat-limit alert
 // of a member is their usage card instead (with "Request extra usage").
-import type { AlertView } from '../../../src/notify/port.js';
+import { isOwnersAlert, type AlertView } from '../../../src/notify/port.js';
 import { VERB } from '../actions.js';
 import { card, container, execute, factSet, plainText, type AdaptiveCard, type CardAction } from './card.js';
-import { when } from './format.js';
+import { localInstants } from '../../../src/domain/display.js';
 
 const TONE: Record<AlertView['kind'], 'attention' | 'warning' | 'good' | 'accent'> = {
   org_cap_threshold: 'warning',
@@ -24,25 +24,23 @@ const TONE: Record<AlertView['kind'], 'attention' | 'warning' | 'good' | 'accent
   notice_channel_recovered: 'good',
 };
 
-function ownerAction(kind: AlertView['kind']): CardAction {
+function ownerAction(a: AlertView): CardAction {
+  const kind = a.kind;
   if (kind === 'org_cap_threshold' || kind === 'tier_cap_reached') return execute('Adjust limit', VERB.settingsShow, { screen: 'caps' }, { id: 'adjust-limit' });
-  if (kind === 'member_cap_reached') return execute('Adjust limit', VERB.settingsShow, { screen: 'members' }, { id: 'adjust-limit' });
+  // Opens the members screen on that member, chosen in the limit editor.
+  if (kind === 'member_cap_reached') return execute('Adjust limit', VERB.settingsShow, { screen: 'members', ...(a.member ? { memberId: a.member.memberId } : {}) }, { id: 'adjust-limit' });
   if (kind === 'balance_low' || kind.startsWith('reload_')) return execute('Balance and auto-reload', VERB.settingsShow, { screen: 'balance' }, { id: 'balance-settings' });
   return execute('Usage settings', VERB.settingsShow, {}, { id: 'usage-settings' });
 }
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/;
-
 export function alertCard(a: AlertView, timeZone: string, forOwner: boolean): AdaptiveCard {
   const tone = a.kind === 'org_cap_threshold' && a.facts.Threshold === '100%' ? 'attention' : TONE[a.kind];
-  // Machine-readable instants become the org's local time; a fact already shown that way is not repeated.
-  const facts = Object.entries(a.facts)
-    .filter(([label, value]) => !(label === 'Resets' && Object.values(a.facts).some((v) => v !== value && v.includes(`(${timeZone})`))))
-    .map(([label, value]): [string, string] => [label, ISO.test(value) ? when(value, timeZone) : value]);
+  // Machine-readable instants (the "Resets" fact) become the org's local time.
+  const facts = Object.entries(a.facts).map(([label, value]): [string, string] => [label, localInstants(value, timeZone)]);
   const actions: CardAction[] = [];
   // Owners land on the settings card that fixes what the alert is about.
-  if (forOwner) actions.push(ownerAction(a.kind));
-  if (a.member) actions.push(execute('Show my usage', VERB.usageShow, {}, { id: 'show-usage' }));
+  if (forOwner) actions.push(ownerAction(a));
+  else if (a.member && !isOwnersAlert(a)) actions.push(execute('Show my usage', VERB.usageShow, {}, { id: 'show-usage' }));
   return card(
     [
       container([plainText([{ text: a.title, weight: 'Bolder', size: 'Medium' }])], { style: tone, bleed: true, id: 'alert' }),

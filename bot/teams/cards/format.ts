@@ -1,36 +1,21 @@
 // How amounts, seats and times read in a card.
-import { localTime } from '../../../src/domain/alerts.js';
-import { formatUsd, parseUsd, roundToCents } from '../../../src/domain/money.js';
+// Amounts and instants through the one formatter shared with Slack and email (src/domain/display.ts).
+import { formatWhen, usdCents, usdExact as exactOf, usdWithExact as withExact } from '../../../src/domain/display.js';
 
-/** "1234.5" → "$1,234.50": every digit of the ledger's decimal string, grouped (never a float). */
-export function usdExact(amount: string): string {
-  const negative = amount.startsWith('-');
-  const [whole = '0', frac = ''] = (negative ? amount.slice(1) : amount).split('.');
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${negative ? '-' : ''}$${grouped}.${frac.padEnd(2, '0')}`;
-}
+/** "1234.5" → "$1,234.50": every digit the ledger holds, grouped. */
+export const usdExact = (amount: string): string => exactOf(amount);
 
 /** "54.665" → "$54.67": cents, rounded half away from zero (the ledger's one rounding rule). */
-export function usd(amount: string): string {
-  const nanos = parseUsd(amount);
-  if (nanos === null) return usdExact(amount);
-  const cents = formatUsd(roundToCents(nanos));
-  const [whole = '0', frac = ''] = cents.split('.');
-  return usdExact(`${whole}.${frac.padEnd(2, '0').slice(0, 2)}`);
-}
+export const usd = (amount: string): string => usdCents(amount);
 
-/** Cents, with the exact figure after it when the ledger holds fractions of a cent: "$54.67 (exactly $54.665)". */
-export function usdWithExact(amount: string): string {
-  const shown = usd(amount);
-  const exact = usdExact(amount);
-  return exact === shown ? shown : `${shown} (exactly ${exact})`;
-}
+/** Cents, with the exact figure after it when the ledger holds fractions of a cent: "$54.67 ($54.665 exactly)". */
+export const usdWithExact = (amount: string): string => withExact(amount);
 
 export const capText = (cap: string | null | undefined): string => (cap === null || cap === undefined ? 'Unlimited' : usd(cap));
 
 export const seatName = (tier: 'standard' | 'premium'): string => (tier === 'premium' ? 'Premium' : 'Standard');
 
-/** "2026-12-01 00:00 (Europe/Paris)": the org's own time. */
-export const when = (iso: string | Date, timeZone: string): string => localTime(typeof iso === 'string' ? new Date(iso) : iso, timeZone);
+/** "1 Jan 2027, 00:00 (Europe/Paris)": the org's own time. */
+export const when = (iso: string | Date, timeZone: string): string => formatWhen(iso, timeZone);
 
 export const planName = (plan: 'team' | 'enterprise'): string => (plan === 'enterprise' ? 'Enterprise' : 'Team');

@@ -88,7 +88,8 @@ export function contextFacts(r: RequestView): [string, string][] {
   if (!c) return [];
   return [
     ['Extra usage this month', usdWithExact(c.monthToDateExtra)],
-    ['Their monthly limit', c.cap === null ? 'None of their own' : usdWithExact(c.cap)],
+    // Off, their cap means nothing: never "Unlimited" or "None of their own" then.
+    ['Their monthly limit', c.extraUsage === false ? 'Extra usage off' : c.cap === null ? 'None of their own' : usdWithExact(c.cap)],
     ['Organisation budget left', c.orgRemaining === null ? 'No organisation limit' : usdWithExact(c.orgRemaining)],
   ];
 }

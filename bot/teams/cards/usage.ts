@@ -4,8 +4,8 @@
 // "Request extra usage" where the plan allows it.
 import type { MemberUsageView } from '../../../src/ledger/metering/member-usage.js';
 import type { Role } from '../../../src/ledger/actors.js';
-import { VERB } from '../actions.js';
-import { banner, card, container, execute, factSet, heading, text, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
+import { INPUT, NOTE_MAX, VERB } from '../actions.js';
+import { banner, card, container, execute, factSet, heading, text, textInput, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
 import { capText, planName, seatName, usd, when } from './format.js';
 
 export interface UsageCardOptions {
@@ -19,6 +19,8 @@ export interface UsageCardOptions {
   alert?: { title: string; text: string } | undefined;
   /** The member's Teams MRI, so their client refreshes the card when it is shown. */
   refreshUserIds?: string[];
+  /** The note typed before, with what was wrong with it (too long), shown again under its input. */
+  note?: { value: string; error: string } | undefined;
 }
 
 const REFUSALS: Record<string, string> = {
@@ -46,8 +48,11 @@ export function usageCard(v: MemberUsageView, o: UsageCardOptions): AdaptiveCard
   const extra = v.extraUsage.enabled ? 'On for you' : v.extraUsage.orgEnabled ? 'Not enabled for you' : 'Off for the organisation';
   const allowance = `${usd(v.allowance.used)} of ${usd(v.allowance.included)} used${v.allowance.exhausted ? ' (used up)' : ''}`;
   const resets = v.allowance.resetsAt ? when(v.allowance.resetsAt, tz) : `${Math.round(v.allowance.windowMinutes / 60 * 10) / 10} h after your next request`;
+  // Their own limit reads "Extra usage off" when they have none: never "$0.00 of Unlimited".
   const capFacts: [string, string][] = v.caps.map((c) =>
-    c.scope === 'balance' ? [c.label, `${usd(c.spent)} left`] : [c.label, `${usd(c.spent)} of ${capText(c.cap)}${c.reached ? ' (reached)' : ''}`],
+    c.scope === 'balance' ? [c.label, `${usd(c.spent)} left`]
+      : c.scope === 'member' && !v.extraUsage.enabled ? [c.label, 'Extra usage off']
+      : [c.label, `${usd(c.spent)} of ${capText(c.cap)}${c.reached ? ' (reached)' : ''}`],
   );
 
   const body: CardElement[] = [
@@ -64,6 +69,10 @@ export function usageCard(v: MemberUsageView, o: UsageCardOptions): AdaptiveCard
     factSet(capFacts, { id: 'caps', spacing: 'Small' }),
     text(`Monthly limits reset ${when(v.monthResetsAt, tz)}.`, { isSubtle: true, size: 'Small', spacing: 'Small' }),
     nextLine(v, tz),
+    // Sent with "Request extra usage" (an Action.Execute collects the card's inputs): the admins see it on the request.
+    ...(v.canRequestExtraUsage && !o.requestOpen
+      ? textInput(INPUT.requestNote, { label: 'Note for your admins (optional)', placeholder: 'What it is for, e.g. the quarter-end report until Friday', multiline: true, maxLength: NOTE_MAX, value: o.note?.value, error: o.note?.error })
+      : []),
   ];
 
   const actions: CardAction[] = [];

@@ -8,6 +8,7 @@ import { formatUsd, formatUsdOrNull, maxNanos, parseUsd } from '../../domain/mon
 import { periodOf } from '../../domain/periods.js';
 import type { AnthropicRequestFacts, RequestView } from '../../notify/port.js';
 import { suggestedLimit } from '../../domain/minor-units.js';
+import { extraUsageAvailable } from '../../domain/caps.js';
 import { actorLabel, isAdmin, isOwner, SYSTEM_ACTOR } from '../actors.js';
 import { writeAudit, type AuditRecord } from '../audit.js';
 import { appendEvents } from '../outbox.js';
@@ -131,6 +132,7 @@ async function deciderContext(db: Db, row: RequestRow, at: Date): Promise<NonNul
   return {
     monthToDateExtra: formatUsd(member?.extraNanos ?? 0n),
     cap: formatUsdOrNull(row.member.extraUsageCapNanos),
+    extraUsage: extraUsageAvailable({ orgExtraUsageEnabled: row.org.extraUsageEnabled, extraUsageScope: row.org.extraUsageScope, memberExtraUsageEnabled: row.member.extraUsageEnabled }),
     orgRemaining: orgCap === null ? null : formatUsd(maxNanos(0n, orgCap - orgUsed)),
   };
 }

@@ -1,9 +1,10 @@
-// Cap alerts in Slack, through the real notifier and Bolt app: times in the org's
-// timezone (never raw ISO), and owners' copies carry "Adjust limit", which opens that
-// limit's modal for an owner and is refused for anyone else.
+// Cap alerts in Slack, through the real alert activity, notifier and Bolt app: times in
+// the org's timezone (never raw ISO), amounts in cents, and owners' copies carry "Adjust
+// limit", which opens that limit's modal for an owner and is refused for anyone else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertView } from '../../../src/notify/port.js';
-import { personOf } from '../../../src/ledger/settings/people.js';
+import { alertActivities } from '../../../src/activities/alerts.js';
+import type { AlertEvent } from '../../../src/domain/alerts.js';
+import { ledgerOnlyPayments } from '../../../src/payments/port.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
 import { provision } from '../../support/ledger.js';
 import { actionIdsOf, noRequests, slackEnterpriseDoc, startSlackHarness, textOf, USERS, type SlackHarness } from '../../support/slack-harness.js';
@@ -26,19 +27,19 @@ afterAll(async () => {
   await scratch?.dispose();
 });
 
-const orgAlert = (): AlertView => ({
-  kind: 'org_cap_threshold', orgId, orgName: 'Acme', title: 'Acme reached 80% of its monthly limit',
-  text: '$800.00 of $1,000.00 spent; the limit resets 2026-12-31T23:00:00.000Z.', facts: { Spent: '$800.00', Limit: '$1,000.00', Resets: '2026-12-31T23:00:00.000Z' },
-});
+/** Delivers an event's alerts as the workflow does: the real activity, the real Slack notifier. */
+const deliver = (eventId: string, event: AlertEvent) =>
+  alertActivities({ db: scratch.db.prisma, notifier: h.slack.notifier, payments: ledgerOnlyPayments(scratch.db.prisma), now: () => new Date() }).deliverAlert({ orgId, eventId, event });
+
+const usd = (cents: bigint) => String(cents * 10_000_000n);
 
 describe('Slack cap alerts', () => {
   it("shows times in the org's timezone and gives owners an 'Adjust limit' that opens the org limit's modal", async () => {
-    const owner = personOf(await member('owner-1'));
-    await h.slack.notifier.alert(orgAlert(), [owner]);
-    const [dm] = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.owner}` && textOf(c.args.blocks).includes('alert_title'));
+    expect(await deliver('evt-org-80', { type: 'org_cap_threshold', percent: 80, period: '2026-12', capNanos: usd(100_000n), spendNanos: usd(80_000n) })).toBe('sent');
+    const [dm] = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.owner}` && textOf(c.args.blocks).includes('80% of its monthly extra usage cap'));
     const text = textOf(dm!.args.blocks);
     expect(text).toContain('1 Jan 2027, 00:00 (Europe/Paris)');
-    expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:/);
+    expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
     expect(dm!.args.text).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:/);
     expect(actionIdsOf(dm!.args.blocks)).toEqual(['settings_adjust_limit']);
 
@@ -53,19 +54,40 @@ describe('Slack cap alerts', () => {
     expect(h.api.of('views.open')).toHaveLength(opened);
   });
 
-  it("offers 'Adjust limit' on a member's cap alert to owners only, opening that member's limit", async () => {
-    const alice = personOf(await member('alice'));
-    const owner = personOf(await member('owner-1'));
-    const capAlert: AlertView = { kind: 'member_cap_reached', orgId, orgName: 'Acme', title: 'Alice reached their monthly limit', text: '*Al_ice* <script> used $50.00 of $50.00', facts: { Member: '*Al_ice*', Cap: '$50.00' }, member: alice };
-    await h.slack.notifier.alert(capAlert, [alice, owner]);
-    const [toAlice] = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.alice}` && textOf(c.args.blocks).includes('Alice reached'));
-    const [toOwner] = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.owner}` && textOf(c.args.blocks).includes('Alice reached'));
+  it("offers 'Adjust limit' on the owners' copy of a member's cap alert, opening that member's limit; the member's own copy has none", async () => {
+    const alice = await member('alice');
+    const event: AlertEvent = { type: 'member_cap_reached', memberId: alice.id, period: '2026-12', capNanos: usd(5_000n), spendNanos: String(50_003_000_000n) };
+    expect(await deliver('evt-alice-cap', event)).toBe('sent');
+    const [toAlice] = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.alice}` && textOf(c.args.blocks).includes('You reached your extra usage cap'));
+    const [toOwner] = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.owner}` && textOf(c.args.blocks).includes('Alice reached their extra usage cap'));
     expect(actionIdsOf(toAlice!.args.blocks)).toEqual([]);
-    // Names render as typed: no tags, no bold or italics.
-    expect(textOf(toAlice!.args.blocks)).toContain('*\u200bAl_\u200bice*\u200b &lt;script&gt;');
-    expect(textOf(toAlice!.args.blocks)).not.toContain('<script>');
     expect(actionIdsOf(toOwner!.args.blocks)).toEqual(['settings_adjust_limit']);
+    for (const m of [toAlice!, toOwner!]) {
+      const text = textOf(m.args.blocks);
+      // Cents, the exact spend beside its cap; the reset time in the one date format.
+      expect(text).toContain('$50.00 ($50.003 exactly)');
+      expect(text.replace('($50.003 exactly)', '')).not.toContain('50.003');
+      expect(text).toContain('1 Jan 2027, 00:00 (Europe/Paris)');
+      expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    }
     await h.clickInMessage(USERS.owner, toOwner!, 'settings_adjust_limit');
     await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'adjust_limit' && textOf(c.args.view.blocks).includes("Alice's monthly limit"));
+
+    // A member replaying the owners' button is refused.
+    const opened = h.api.of('views.open').length;
+    await h.clickInMessage(USERS.bob, toOwner!, 'settings_adjust_limit');
+    await h.api.waitFor('chat.postEphemeral', (c) => c.args.user === USERS.bob && String(c.args.text).includes('Only owners of Acme'));
+    expect(h.api.of('views.open')).toHaveLength(opened);
+  });
+
+  it('tells a member paused at their seat limit when it resets, once and in the one date format', async () => {
+    const carol = await member('carol');
+    expect(await deliver('evt-carol-seat', { type: 'seat_limit_reached', memberId: carol.id, resetsAt: '2026-12-07T17:17:00.000Z' })).toBe('sent');
+    const [dm] = await h.api.waitFor('chat.postMessage', (c) => c.response.channel === `D_${USERS.carol}` && textOf(c.args.blocks).includes('included in your seat'));
+    const text = textOf(dm!.args.blocks) + String(dm!.args.text);
+    expect(text).toContain('7 Dec 2026, 18:17 (Europe/Paris)');
+    expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    // The text and one fact: never three times.
+    expect(textOf(dm!.args.blocks).split('7 Dec 2026, 18:17').length - 1).toBeLessThanOrEqual(2);
   });
 });

@@ -82,4 +82,15 @@ describe('Slack request card', () => {
     expect(blocks).toContain('&lt;script&gt;*\u200bMal_\u200blory*\u200b');
     expect(card.args.text).not.toContain('<script>');
   });
+
+  it('says "Extra usage off" for a member who has none, never "Unlimited"', async () => {
+    // Selected members only, and Carol is not one: a cap of hers would mean nothing.
+    await db().organization.update({ where: { id: orgId }, data: { extraUsageScope: 'selected_members' } });
+    await db().member.update({ where: { orgId_externalId: { orgId, externalId: 'carol' } }, data: { extraUsageEnabled: false } });
+    const r = await ask('carol');
+    await h.slack.notifier.requestOpened(r, [personOf(await member('admin-1'))]);
+    const blocks = textOf((await cardTo(USERS.admin, r.requestId)).args.blocks);
+    expect(blocks).toContain('*Their monthly limit*\\nExtra usage off');
+    expect(blocks).not.toContain('Unlimited');
+  });
 });

@@ -224,8 +224,8 @@ describe('extra usage requests in Slack, end to end', () => {
     await h.clickInHome(USERS.owner, 'decide_enable_extra_usage', (v) => v === requestId);
     const modal = (await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'decision_enable_extra_usage' && c.args.view.private_metadata.includes(requestId)))[0]!;
     expect(JSON.parse(modal.args.view.private_metadata)).toMatchObject({ requestId, home: true, message: null });
-    // The modal shows Bob's limit now; an empty amount is not "unlimited" by accident.
-    expect(JSON.stringify(modal.args.view.blocks)).toContain('Their member limit now: *Unlimited*');
+    // The modal shows Bob's limit now (he has no extra usage: never "Unlimited"); an empty amount is not "unlimited" by accident.
+    expect(JSON.stringify(modal.args.view.blocks)).toContain('Their member limit now: *Extra usage off*');
     const empty = await h.submit(USERS.owner, modal, { cap: '' });
     expect(empty.json).toMatchObject({ response_action: 'errors', errors: { cap: expect.stringContaining('No member limit') } });
     const both = await h.submit(USERS.owner, modal, { cap: '5', unlimited: ['unlimited'] });

@@ -55,7 +55,8 @@ describe('Teams bot over /api/messages (empty credentials)', () => {
     expect(text).toContain('Seat: Standard seat');
     expect(text).toContain('Included usage: $1.00 of $1.00 used');
     expect(text).toContain('Extra usage: Not enabled for you');
-    expect(text).toContain('Your monthly limit: $0.00 of $50.00');
+    // Not enabled for her: her own limit says so, not a cap that means nothing yet.
+    expect(text).toContain('Your monthly limit: Extra usage off');
     expect(text).toContain("Standard seats' monthly limit: $0.00 of $500.00");
     expect(text).toContain('Organisation monthly limit: $0.00 of $1,000.00');
     expect(buttonsOf(card)).toEqual(['Request extra usage', 'Refresh']);
@@ -104,6 +105,11 @@ describe('Teams bot over /api/messages (empty credentials)', () => {
   it('answers an Action.Execute invoke with the updated card: "Request extra usage" becomes "Request sent to admin"', async () => {
     const first = h.cardOf(await h.invoke(USERS.alice, 'usage.show', { verb: 'usage.show' }));
     const { verb, data } = buttonData(first, 'Request extra usage');
+    // A note over 500 characters sends nothing: it comes back under its input, with the reason.
+    const tooLong = h.cardOf(await h.invoke(USERS.alice, verb, { ...data, requestNote: 'n'.repeat(501) }));
+    expect(textOf(tooLong)).toContain('At most 500 characters (this is 501).');
+    expect(JSON.stringify(tooLong)).toContain('"id":"requestNote"');
+    expect(asked).toHaveLength(0);
     const res = await h.invoke(USERS.alice, verb, data);
     const card = h.cardOf(res);
     expect(textOf(card)).toContain('Request sent to your admins');

@@ -87,8 +87,16 @@ describe('Teams cards in the official renderer', () => {
     const shown = await show(card, 'usage-member');
     expect(shown.buttons).toEqual(['Request extra usage', 'Refresh']);
     expect(textOf(card)).toContain('Paused: You have used the usage included in your seat, and extra usage is not enabled for you.');
+    // Her note goes with the request (the card's input, collected by the button), and reaches the admins.
+    await r.fill('Note for your admins (optional)', 'Quarter-end *report* until Friday');
     const after = await feed(USERS.alice, await r.click('Request extra usage'));
     const again = await show(after, 'usage-request-sent');
+    const asked = await scratch.db.prisma.extraUsageRequest.findFirstOrThrow({ where: { memberId: (await acme.member('alice')).id, status: 'pending' } });
+    expect(asked.note).toBe('Quarter-end *report* until Friday');
+    await h.bot.notifier.requestOpened(await requestView(scratch.db.prisma, asked.id), await adminsOf(scratch.db.prisma, acme.orgId));
+    const { card: adminCard } = await lastSentTo(USERS.admin, 'Alice asks for more usage');
+    expect(textOf(adminCard)).toContain('Note: Quarter-end *report* until Friday');
+    expect(textOf(after)).not.toContain('Note for your admins');
     expect(again.buttons).toContain('Request sent to admin');
     expect(await r.page.locator('#card button[aria-label="Request sent to admin"]').isDisabled()).toBe(true);
     const alice = await acme.member('alice');

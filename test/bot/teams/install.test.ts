@@ -4,13 +4,13 @@
 // is installed. Installing it in a team (installationUpdate) or adding the bot to a
 // conversation (conversationUpdate) makes the next alert open the owner's chat.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersOf } from '../../../src/ledger/settings/people.js';
+import { ownersOf, personOf } from '../../../src/ledger/settings/people.js';
 import type { AlertView } from '../../../src/notify/port.js';
 import type { RequestService } from '../../../src/services/requests.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
 import { provision } from '../../support/ledger.js';
 import { personalConversationId } from '../../support/teams-connector.js';
-import { BOT, startTeamsHarness, teamsEnterpriseDoc, USERS, type TeamsHarness } from '../../support/teams-harness.js';
+import { BOT, startTeamsHarness, teamsEnterpriseDoc, textOf, USERS, type TeamsHarness } from '../../support/teams-harness.js';
 
 let scratch: Scratch;
 let h: TeamsHarness;
@@ -93,7 +93,28 @@ describe('Teams tenant captured at install', () => {
     expect(await db.member.count({ where: { orgId, teamsUserId: 'aad-other' } })).toBe(0);
     const audits = await db.auditEntry.findMany({ where: { orgId, action: 'member.chat_link' } });
     expect(audits.map((a) => a.actor).sort()).toEqual([`teams:${TEAM_TENANT}/aad-frank (verified email)`, `teams:${TEAM_TENANT}/aad-gina (verified email)`]);
-    expect(h.connector.of('member', (c) => c.path.endsWith('/pagedmembers'))).toHaveLength(1);
+    // The roster is read once per install (each team install reads it: it also gives the members' Teams user ids).
+    expect(h.connector.of('member', (c) => c.path.endsWith('/pagedmembers') && decodeURIComponent(c.path).includes('general2@'))).toHaveLength(1);
+  });
+
+  it('reaches an admin after a team-only install by the Teams user id the roster gave, where a chat by object id is refused', async () => {
+    const db = scratch.db.prisma;
+    // Frank (an admin, linked from the roster above) has the app only through the team.
+    h.connector.withoutPersonalApp(['aad-frank']);
+    const until = Date.now() + 20_000;
+    while (!(await db.teamsConversation.findUnique({ where: { orgId_aadObjectId: { orgId, aadObjectId: 'roster:aad-frank' } } }))) {
+      if (Date.now() > until) throw new Error("the roster's ids were not kept");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const frank = await db.member.findUniqueOrThrow({ where: { orgId_externalId: { orgId, externalId: 'frank' } } });
+    await h.bot.notifier.alert(alert('For Frank'), [personOf(frank)]);
+    const [created] = await h.connector.waitFor('create', (c) => c.body.members[0].id === '29:frank');
+    expect(created!.body).toMatchObject({ isGroup: false, tenantId: TEAM_TENANT });
+    const [sent] = await h.connector.waitFor('send', (c) => textOf(h.connector.cardOf(c)).includes('For Frank'));
+    expect(sent!.conversationId).toBe(personalConversationId('29:frank'));
+    // Nobody outside the org is kept, and nothing was tried by his object id.
+    expect(await db.teamsConversation.count({ where: { orgId, aadObjectId: 'roster:aad-other' } })).toBe(0);
+    expect(h.connector.of('create', (c) => c.body.members[0].id === 'aad-frank')).toHaveLength(0);
   });
 
   it('forgets it when the app is removed from the team, and reports it again once', async () => {
@@ -114,5 +135,17 @@ describe('Teams tenant captured at install', () => {
     const added = { ...removal, type: 'conversationUpdate', id: 'install-3', action: undefined, membersAdded: [{ id: BOT.id }] };
     expect((await h.post(added)).status).toBe(200);
     expect(await h.bot.health()).toEqual({ tenantUnknown: [] });
+  });
+
+  it('names on /health, and tells the operator once, who Teams refused a chat with and why', async () => {
+    // The admin has no app of their own and no roster id: Teams refuses a chat by object id.
+    h.connector.withoutPersonalApp([USERS.admin.aadObjectId]);
+    const admin = await scratch.db.prisma.member.findUniqueOrThrow({ where: { orgId_externalId: { orgId, externalId: 'admin-1' } } });
+    await h.bot.notifier.alert(alert('For the admin'), [personOf(admin)]);
+    await h.bot.notifier.alert(alert('For the admin again'), [personOf(admin)]);
+    const health = await h.bot.health();
+    expect(health.unreachable).toEqual([{ org: 'acme', member: 'Adam Admin', reason: expect.stringContaining('the app is not installed for them') }]);
+    expect(h.logs.filter((l) => l.includes('OPERATOR ACTION: cannot reach Adam Admin'))).toHaveLength(1);
+    expect(h.connector.of('send', (c) => textOf(h.connector.cardOf(c)).includes('For the admin'))).toHaveLength(0);
   });
 });

@@ -13,7 +13,7 @@ import { actionsOf } from '../../../bot/teams/cards/card.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
 import { exhaustSeat, provision } from '../../support/ledger.js';
 import { personalConversationId, startConnector, type ConnectorStandIn } from '../../support/teams-connector.js';
-import { buttonsOf, startTeamsHarness, teamsEnterpriseDoc, TENANT, textOf, USERS, type TeamsHarness } from '../../support/teams-harness.js';
+import { buttonData, buttonsOf, startTeamsHarness, teamsEnterpriseDoc, TENANT, textOf, USERS, type TeamsHarness } from '../../support/teams-harness.js';
 
 let scratch: Scratch;
 let connector: ConnectorStandIn;
@@ -74,7 +74,8 @@ describe('Teams notifier, after a restart', () => {
       expect(textOf(card)).toContain('Seat: Standard');
       expect(textOf(card)).toContain('Note: Quarter-end report');
       expect(textOf(card)).toContain('Extra usage this month: $0.00');
-      expect(textOf(card)).toContain('Their monthly limit: $50.00');
+      // Selected members only, and Alice is not one: her $50.00 cap means nothing yet.
+      expect(textOf(card)).toContain('Their monthly limit: Extra usage off');
       expect(textOf(card)).toContain('Organisation budget left: $1,000.00');
       expect(textOf(card)).not.toContain(requestId);
       // The posted card shows no decisions: each viewer's client refreshes it into their own view.
@@ -121,6 +122,9 @@ describe('Teams notifier, after a restart', () => {
     expect(textOf(content)).toContain('You have used the usage included in your seat');
     expect(textOf(content)).toContain('Your usage');
     expect(buttonsOf(content)).toContain('Request extra usage');
+    // Bob is not selected for extra usage: his own limit reads so, never "$0.00 of Unlimited".
+    expect(textOf(content)).toContain('Your monthly limit: Extra usage off');
+    expect(textOf(content)).not.toContain('Your monthly limit: $0.00 of Unlimited');
     // Bob never wrote: his chat was created for it.
     expect(connector.of('create', (c) => c.body.members[0].id === USERS.bob.aadObjectId)).toHaveLength(1);
   });
@@ -134,6 +138,31 @@ describe('Teams notifier, after a restart', () => {
     expect(buttonsOf(connector.cardOf(alert!))).toEqual(['Adjust limit']);
   });
 
+  it("gives owners' copy of a member's cap alert an 'Adjust limit' opening that member's limit, and the member's own copy only 'Show my usage'", async () => {
+    const alice = await member('alice');
+    const outcome = await activities().deliverAlert({ orgId, eventId: 'evt-alice-cap', event: { type: 'member_cap_reached', memberId: alice.id, period: '2026-11', capNanos: String(50n * 10n ** 9n), spendNanos: String(50_003_000_000n) } });
+    expect(outcome).toBe('sent');
+    const [own] = await connector.waitFor('send', (c) => c.conversationId === dm(USERS.alice) && textOf(connector.cardOf(c)).includes('You reached your extra usage cap'));
+    expect(buttonsOf(connector.cardOf(own!))).toEqual(['Show my usage']);
+    const [toOwner] = await connector.waitFor('send', (c) => c.conversationId === dm(USERS.owner) && textOf(connector.cardOf(c)).includes('Alice reached their extra usage cap'));
+    const card = connector.cardOf(toOwner!);
+    expect(buttonsOf(card)).toEqual(['Adjust limit']);
+    for (const c of [connector.cardOf(own!), card]) {
+      // Cents, the exact spend beside its cap; the reset time once, in the one date format.
+      expect(textOf(c)).toContain('Spent: $50.00 ($50.003 exactly)');
+      expect(textOf(c)).toContain('1 Dec 2026, 00:00 (Europe/Paris)');
+      expect(textOf(c)).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    }
+    // The owner's click opens the limit editor with Alice chosen.
+    const { verb, data } = buttonData(card, 'Adjust limit');
+    const opened = h.cardOf(await h.invoke(USERS.owner, verb, data));
+    expect(JSON.stringify(opened)).toMatch(new RegExp(`"id":"capMemberId"[^}]*"value":"${alice.id}"`));
+    // A member sending the same is refused.
+    const refused = h.cardOf(await h.invoke(USERS.bob, verb, data));
+    expect(textOf(refused)).toContain('Only owners');
+    expect(JSON.stringify(refused)).not.toContain('capMemberId');
+  });
+
   it('sends the daily digest to every admin, one card per page of requests', async () => {
     const first = await newRequest('bob', 'run-2');
     const result = await activities().sendDigest({ orgId, at: new Date().toISOString(), runId: 'digest-run' });
@@ -142,6 +171,7 @@ describe('Teams notifier, after a restart', () => {
     expect(digests.map((d) => d.conversationId).sort()).toEqual([dm(USERS.admin), dm(USERS.owner)].sort());
     const card = connector.cardOf(digests[0]!);
     expect(textOf(card)).toContain('Bob asks for more usage');
+    expect(textOf(card)).toContain('Their monthly limit: Extra usage off');
     expect(card.refresh.action).toMatchObject({ verb: 'digest.view', data: { requestIds: [first] } });
   });
 

@@ -8,7 +8,7 @@ import { originOf, type ButtonArgs, type RecentMessages } from '../../clicks.js'
 import { currentRequest, decideFromSlack, showInPlace, type DecisionOrigin } from '../../decisions.js';
 import type { SlackDeps } from '../../deps.js';
 import { identify, idsOf, type Linked } from '../../identity.js';
-import { adminsOnly, ownRequest, replyNotLinked, replyRefused } from '../../replies.js';
+import { adminsOnly, alreadyDecided, ownRequest, replyInfo, replyNotLinked, replyRefused } from '../../replies.js';
 import { denyModal, enableExtraUsageModal, increaseLimitModal } from '../../views/modals.js';
 
 /** The admin behind a click, or null after telling them why not. */
@@ -61,7 +61,7 @@ export const openDecisionModal = (deps: SlackDeps, recent: RecentMessages, kind:
   if (await refusedAsRequester(deps, args, who, request.requester)) return;
   if (request.status !== 'pending') {
     await showInPlace(deps, args.client, who, request, origin);
-    return replyRefused(args.client, deps, who, originOf(args.body), `This request is already ${request.status}${request.decidedBy ? ` by ${request.decidedBy.name}` : ''}.`);
+    return replyInfo(args.client, deps, who, originOf(args.body), alreadyDecided(request));
   }
   if (origin.message && origin.blocks) recent.remember(origin.message, origin.blocks, '');
   const from = { message: origin.message, home: origin.home };

@@ -51,7 +51,8 @@ describe('/usage', () => {
     expect(text).toContain('*not on for you*');
     expect(text).toContain('You are paused');
     expect(text).toContain('Resets <!date^');
-    expect(text).toContain('Your monthly limit: $0.00 of $50.00 this month');
+    // Extra usage is not on for her: her own limit says so rather than a cap that means nothing.
+    expect(text).toContain('Your monthly limit: extra usage off');
     expect(text).toContain("Standard seats' monthly limit: $0.00 of Unlimited");
     expect(text).toContain('Organisation monthly limit: $0.00 of Unlimited');
     expect(actionIdsOf(reply.blocks)).toEqual(['request_extra_usage']);
