@@ -68,7 +68,7 @@ describe('owners told of a member nearing their limit in Claude', () => {
     const { alert: view, to } = alerts[0]!;
     expect(view.kind).toBe('claude_limit_threshold');
     expect(view.title).toBe('Alice has used 80% of their monthly spend limit in Claude');
-    expect(view.text).toContain('$80.505 of $100.00');
+    expect(view.text).toContain('$80.51 of $100.00'); // cents where people read it (the exact $80.505 is in the report)
     expect(to.map((p) => p.externalId)).toEqual(['owner-1']);
   });
 });

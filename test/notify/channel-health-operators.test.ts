@@ -18,6 +18,7 @@ import { ledgerOnlyPayments } from '../../src/payments/port.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc } from '../support/fixtures.js';
 import { provision } from '../support/ledger.js';
+import { formatWhen } from '../../src/domain/display.js';
 
 const OPS = 'ops@example.com';
 let smtp: SMTPServer;
@@ -99,7 +100,7 @@ describe('operators emailed about a failing notice channel', () => {
       expect(mail.subject).toBe('Notices are not getting through: the slack channel of org slack-down keeps failing — slack-down Inc');
       expect(mail.text).toContain('Organisation: slack-down Inc (slack-down)');
       expect(mail.text).toContain('Channel: slack');
-      expect(mail.text).toContain(`Failing since: ${row!.since}`);
+      expect(mail.text).toContain(`Failing since: ${formatWhen(row!.since)}`);
       expect(mail.text).toContain(`Failed attempts in a row: ${FAILING_AFTER_ATTEMPTS}`);
       expect(mail.text).toContain('Last error: slack: channel_not_found (stand-in)');
       // The log line is channel-health's own, once.
@@ -112,7 +113,7 @@ describe('operators emailed about a failing notice channel', () => {
       expect(all).toHaveLength(2);
       expect(all[1]!.mail.subject).toBe('Notices get through again: the slack channel of org slack-down delivers again — slack-down Inc');
       expect(all[1]!.mail.text).toContain(`Failed attempts: ${FAILING_AFTER_ATTEMPTS + 3}`);
-      expect(all[1]!.mail.text).toContain(`Failing since: ${row!.since}`);
+      expect(all[1]!.mail.text).toContain(`Failing since: ${formatWhen(row!.since)}`);
 
       // A new run of failures is a new report: one more email.
       s.slack.state.down = true;

@@ -16,6 +16,7 @@ import { enterpriseDoc, HAIKU, teamDoc, usageOfCents } from '../support/fixtures
 import { provision } from '../support/ledger.js';
 import { recordingNotifier, type RecordingNotifier } from '../support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../support/temporal.js';
+import { isOwnersAlert } from '../../src/notify/port.js';
 
 const DAY = 24 * 3600_000;
 const ALERTED = ['seat_limit_reached', 'member_cap_reached', 'tier_cap_reached', 'org_cap_threshold', 'balance_below_threshold'];
@@ -90,7 +91,7 @@ describe('org cap thresholds', () => {
     for (const a of sent) expect(recipients(a)).toEqual(['owner-1']);
     const full = sent.find((a) => a.alert.facts.Threshold === '100%')!;
     expect(full.alert.title).toBe('Acme reached its monthly extra usage cap of $10.00');
-    expect(full.alert.text).toMatch(/paused for everyone until \d{4}-\d{2}-01 00:00 \(Europe\/Paris\)/);
+    expect(full.alert.text).toMatch(/paused for everyone until 1 [A-Z][a-z]{2} \d{4}, 00:00 \(Europe\/Paris\)/);
     const rows = await db().alertDelivery.findMany({ where: { orgId: o.orgId, kind: 'org_cap_threshold' } });
     expect(rows).toHaveLength(3);
     expect(rows.every((row) => row.sentAt !== null)).toBe(true);
@@ -142,17 +143,17 @@ describe('member alerts', () => {
     await spend(o.orgId, 'alice', 100); // included $1
     await spend(o.orgId, 'alice', 5_100); // $51 of extra: past Alice's $50 cap
     await settle(o.orgId);
-    const capped = alerts(o.orgId, 'member_cap_reached').filter((a) => a.alert.member);
+    const capped = alerts(o.orgId, 'member_cap_reached').filter((a) => !isOwnersAlert(a.alert));
     expect(capped).toHaveLength(1);
     expect(recipients(capped[0]!)).toEqual(['alice']);
     // The owners are told too (their "member reached their cap" notice is on by default).
-    const owners = alerts(o.orgId, 'member_cap_reached').filter((a) => !a.alert.member);
+    const owners = alerts(o.orgId, 'member_cap_reached').filter((a) => isOwnersAlert(a.alert));
     expect(owners.map((a) => [recipients(a), a.alert.title])).toEqual([[['owner-1'], 'Alice reached their extra usage cap of $50.00 for this month']]);
     const event = (await db().outboxEvent.findFirstOrThrow({ where: { orgId: o.orgId, type: 'member_cap_reached' } })).payload as { period: string };
     const { monthResetsAt } = await import('../../src/domain/periods.js');
     const resets = monthResetsAt(new Date(`${event.period}-15T12:00:00Z`), 'Europe/Paris');
     expect(capped[0]!.alert.facts).toMatchObject({ Cap: '$50.00', Spent: '$51.00', Resets: resets.toISOString() });
-    expect(capped[0]!.alert.text).toMatch(/^Your extra usage is paused until \d{4}-\d{2}-01 00:00 \(Europe\/Paris\), when the month ends/);
+    expect(capped[0]!.alert.text).toMatch(/^Your extra usage is paused until 1 [A-Z][a-z]{2} \d{4}, 00:00 \(Europe\/Paris\), when the month ends/);
     // She still has extra usage on (her cap paused it), so no "Request extra usage" at her seat limit.
     expect(alerts(o.orgId, 'seat_limit_reached')[0]!.alert.canRequestExtraUsage).toBe(false);
   }, 60_000);
