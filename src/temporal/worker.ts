@@ -33,8 +33,13 @@ let cachedBundle: Promise<WorkflowBundleWithSourceMap> | null = null;
 export function workflowBundle(prebuilt?: string): Promise<WorkflowBundleWithSourceMap> {
   cachedBundle ??= prebuilt
     ? Promise.all([readFile(prebuilt, 'utf8'), readFile(`${prebuilt}.map`, 'utf8')]).then(([code, sourceMap]) => ({ code, sourceMap }))
-    : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+    : bundleWorkflows();
   return cachedBundle;
+}
+
+/** Bundles the workflow code now (webpack, a few seconds), quietly but for errors. */
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
 }
 
 const noop = () => {};

@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../../src/generated/prisma/client.js';
 import { openDatabase } from '../../src/db/client.js';
 import { applyMigrations, readMigrations } from '../../src/db/migrate.js';
-import { WORKFLOWS_PATH } from '../../src/temporal/worker.js';
+import { bundleWorkflows } from '../../src/temporal/worker.js';
 import { admin, PG_ADMIN_URL } from './databases.js';
 import { TEMPLATE_ENV } from './templates.js';
 
@@ -80,14 +79,12 @@ async function postgresTemplate(): Promise<string> {
 }
 
 async function workflowBundleFile(dir: string): Promise<void> {
-  const { code, sourceMap } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+  const { code, sourceMap } = await bundleWorkflows();
   const file = join(dir, 'workflow-bundle.js');
   await writeFile(file, code);
   await writeFile(`${file}.map`, sourceMap);
   process.env.WORKFLOW_BUNDLE = file;
 }
-const noop = () => {};
-const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string, meta?: unknown) => console.error(m, meta), log: noop };
 
 export default async function setup(): Promise<() => Promise<void>> {
   const dir = await mkdtemp(join(tmpdir(), 'eu-test-run-'));
