@@ -59,10 +59,30 @@ export function stringifyLosslessJson(v: LosslessJson, indent = ''): string {
   return entries.length ? `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${stringifyLosslessJson(x, inner)}`).join(',\n')}\n${indent}}` : '{}';
 }
 
-/** A decimal's text × 10^shift as an integer, or null if it is not a whole number (or not a decimal). */
-export function scaledDecimal(text: string, shift: number): bigint | null {
-  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
+/** The largest exponent (±) and the most digits a price's number text may have: far beyond any price. */
+export const MAX_EXPONENT = 30;
+export const MAX_DIGITS = 40;
+
+const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/** Why a number's text is beyond what a price can be (exponent or digits), or null. */
+export function decimalOutOfBounds(text: string): string | null {
+  const m = DECIMAL.exec(text);
   if (!m) return null;
+  if (m[2]!.length + (m[3] ?? '').length > MAX_DIGITS) return `has more than ${MAX_DIGITS} digits`;
+  const exp = m[4] ?? '0';
+  // Compared as text first: a 400-digit exponent is no Number.
+  if (exp.replace(/^[+-]?0*/, '').length > 3 || Math.abs(Number(exp)) > MAX_EXPONENT) return `has an exponent beyond ±${MAX_EXPONENT}`;
+  return null;
+}
+
+/**
+ * A decimal's text × 10^shift as an integer, or null if it is not a whole number, not a
+ * decimal, or beyond the bounds of decimalOutOfBounds (so the work stays small).
+ */
+export function scaledDecimal(text: string, shift: number): bigint | null {
+  const m = DECIMAL.exec(text);
+  if (!m || decimalOutOfBounds(text)) return null;
   const frac = m[3] ?? '';
   let digits = BigInt(m[2]! + frac);
   let exp = Number(m[4] ?? '0') - frac.length + shift;
@@ -135,10 +155,14 @@ function numberAt(id: string, entry: Record<string, LosslessJson>, key: string):
   if (v === undefined || v === null) return undefined;
   if (!(v instanceof NumberText)) throw new MapError(id, `${key} is not a number (${JSON.stringify(v).slice(0, 40)})`);
   if (v.text.startsWith('-')) throw new MapError(id, `${key} is negative (${v.text})`);
+  const far = decimalOutOfBounds(v.text);
+  if (far) throw new MapError(id, `${key} (${v.text.slice(0, 40)}) ${far}`);
   return v;
 }
 
 function nanos(id: string, key: string, v: NumberText, shift = NANOS_PER_USD_SHIFT): bigint {
+  const far = decimalOutOfBounds(v.text);
+  if (far) throw new MapError(id, `${key} (${v.text.slice(0, 40)}) ${far}`);
   const n = scaledDecimal(v.text, shift);
   if (n === null) throw new MapError(id, `${key} (${v.text}) is not a whole number of nano-dollars`);
   return n;

@@ -59,3 +59,18 @@ describe('the model map as price-book data', () => {
     expect(text).not.toContain('gpt');
   });
 });
+
+describe('numbers beyond any price', () => {
+  // Each of these once hung the process (a loop per power of ten, or a huge BigInt) or threw a RangeError (500).
+  it.each(['0e-99999999999', `1e-${'9'.repeat(400)}`, '1e300000000', '1e31', '1e-31', `0.${'0'.repeat(60)}1`])('refuses %s naming the entry and the key, at once', (n) => {
+    const text = `{"claude-x-1": ${JSON.stringify(entry()).slice(0, -1)}, "output_cost_per_token_batches": ${n}}}`;
+    expect(() => readAnthropicMap(text)).toThrow(/^claude-x-1: output_cost_per_token_batches \(.*\) has (an exponent beyond ±30|more than 40 digits)$/);
+    expect(scaledDecimal(n, 9)).toBeNull();
+  }, 2000);
+
+  it('refuses them in web search fees and provider multipliers too', () => {
+    expect(() => readAnthropicMap(`{"claude-x-1": ${JSON.stringify(entry({ provider_specific_entry: { fast: 0 } })).replace('"fast":0', '"fast":1e999999')}}`))
+      .toThrow('claude-x-1: provider_specific_entry.fast (1e999999) has an exponent beyond ±30');
+    expect(scaledDecimal('3e30', 0)).toBe(3n * 10n ** 30n);
+  });
+});
