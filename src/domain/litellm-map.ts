@@ -136,6 +136,13 @@ export function familyOfModelId(id: string): string {
 }
 
 const NANOS_PER_USD_SHIFT = 9;
+// The bounds the manual price routes hold to (src/api/routes/operator.ts): a rate up to
+// $999,999.999 per million tokens, a fee up to $999,999.999 per 1,000 requests, a
+// multiplier up to 999.999999, a long-context threshold up to 2,000,000,000 prompt tokens.
+export const MAX_RATE_NANOS_PER_TOKEN = 999_999_999n;
+export const MAX_FEE_NANOS_PER_REQUEST = 999_999_999_000n;
+export const MAX_MULTIPLIER_MILLIONTHS = 999_999_999n;
+export const MAX_ABOVE_TOKENS = 2_000_000_000;
 const RATE_KEYS = {
   inputNanosPerToken: 'input_cost_per_token',
   cacheWrite5mNanosPerToken: 'cache_creation_input_token_cost',
@@ -160,13 +167,16 @@ function numberAt(id: string, entry: Record<string, LosslessJson>, key: string):
   return v;
 }
 
-function nanos(id: string, key: string, v: NumberText, shift = NANOS_PER_USD_SHIFT): bigint {
+function nanos(id: string, key: string, v: NumberText, max: bigint, shift = NANOS_PER_USD_SHIFT): bigint {
   const far = decimalOutOfBounds(v.text);
   if (far) throw new MapError(id, `${key} (${v.text.slice(0, 40)}) ${far}`);
   const n = scaledDecimal(v.text, shift);
-  if (n === null) throw new MapError(id, `${key} (${v.text}) is not a whole number of nano-dollars`);
+  if (n === null) throw new MapError(id, `${key} (${v.text}) is not a whole number of ${shift === NANOS_PER_USD_SHIFT ? 'nano-dollars' : 'millionths'}`);
+  if (n > max) throw new MapError(id, `${key} (${v.text}) is above the most the price book takes (${max} ${shift === NANOS_PER_USD_SHIFT ? 'nano-dollars' : 'millionths'})`);
   return n;
 }
+
+const millionthsText = (v: bigint) => `${v / 1_000_000n}.${(v % 1_000_000n).toString().padStart(6, '0')}`;
 
 /** The ratio b / a as millionths, when exact. */
 function ratioMillionths(a: bigint, b: bigint): bigint | null {
@@ -185,7 +195,10 @@ function readEntry(id: string, entry: Record<string, LosslessJson>): MapEntry | 
   const thresholds = new Set<number>([0]);
   for (const k of Object.keys(entry)) {
     const m = /_above_(\d+)k_tokens/.exec(k);
-    if (m) thresholds.add(Number(m[1]) * 1000);
+    if (!m) continue;
+    const above = m[1]!.length > 7 ? Infinity : Number(m[1]) * 1000;
+    if (above > MAX_ABOVE_TOKENS) throw new MapError(id, `${k}: a long-context threshold above ${MAX_ABOVE_TOKENS} prompt tokens`);
+    thresholds.add(above);
   }
   const tiers: MapTier[] = [];
   for (const above of [...thresholds].sort((a, b) => a - b)) {
@@ -194,7 +207,7 @@ function readEntry(id: string, entry: Record<string, LosslessJson>): MapEntry | 
     for (const [field, base] of Object.entries(RATE_KEYS) as [keyof Rates, string][]) {
       const key = tierKey(base, above);
       const v = numberAt(id, entry, key);
-      if (v) rates[field] = nanos(id, key, v);
+      if (v) rates[field] = nanos(id, key, v, MAX_RATE_NANOS_PER_TOKEN);
       else missing.push(key);
     }
     if (missing.length) {
@@ -219,6 +232,7 @@ function readEntry(id: string, entry: Record<string, LosslessJson>): MapEntry | 
   }
   if (batchKeys) {
     const [only] = [...batchRatios];
+    if (batchRatios.size === 1 && only !== null && only !== undefined && only > MAX_MULTIPLIER_MILLIONTHS) throw new MapError(id, `its batch rates are above ${millionthsText(MAX_MULTIPLIER_MILLIONTHS)} times its rates`);
     if (batchRatios.size === 1 && only !== null && only !== undefined) modifiers.push({ dimension: 'service_tier', value: 'batch', multiplierMillionths: only });
     else notes.push('its batch rates are no single multiple of its rates: batch not taken');
   }
@@ -227,7 +241,7 @@ function readEntry(id: string, entry: Record<string, LosslessJson>): MapEntry | 
     const fees = new Set<bigint>();
     for (const [k, v] of Object.entries(search)) {
       if (!(v instanceof NumberText) || v.text.startsWith('-')) throw new MapError(id, `search_context_cost_per_query.${k} is not a non-negative number`);
-      fees.add(nanos(id, `search_context_cost_per_query.${k}`, v));
+      fees.add(nanos(id, `search_context_cost_per_query.${k}`, v, MAX_FEE_NANOS_PER_REQUEST));
     }
     if (fees.size === 1) modifiers.push({ dimension: 'web_search_requests', value: '', nanosPerRequest: [...fees][0]! });
     else if (fees.size > 1) notes.push('web search costs differ by context size: web search not taken');
@@ -239,7 +253,7 @@ function readEntry(id: string, entry: Record<string, LosslessJson>): MapEntry | 
       const dimension = dims[k];
       if (!dimension) { notes.push(`provider_specific_entry.${k} is not known: not taken`); continue; }
       if (!(v instanceof NumberText) || v.text.startsWith('-')) throw new MapError(id, `provider_specific_entry.${k} is not a non-negative number`);
-      modifiers.push({ dimension, value: k, multiplierMillionths: nanos(id, `provider_specific_entry.${k}`, v, 6) });
+      modifiers.push({ dimension, value: k, multiplierMillionths: nanos(id, `provider_specific_entry.${k}`, v, MAX_MULTIPLIER_MILLIONTHS, 6) });
     }
   }
   return { id, family: familyOfModelId(id), tiers, modifiers, notes };

@@ -74,3 +74,22 @@ describe('numbers beyond any price', () => {
     expect(scaledDecimal('3e30', 0)).toBe(3n * 10n ** 30n);
   });
 });
+
+describe('prices beyond what the price book holds', () => {
+  // The manual price routes' bounds: past them a BIGINT / Int overflows (500, a failed seed) or every later record is refused.
+  it('refuses a rate, threshold, multiplier or fee above the manual routes\' bounds, naming the entry and key', () => {
+    expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ output_cost_per_token: 1 }) })))
+      .toThrow('claude-x-1: output_cost_per_token (1) is above the most the price book takes (999999999 nano-dollars)');
+    expect(readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ output_cost_per_token: 0.999999999 }) })).entries[0]!.tiers[0]!.rates.outputNanosPerToken).toBe(999_999_999n);
+    expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ input_cost_per_token_above_3000000k_tokens: 1e-6 }) })))
+      .toThrow('claude-x-1: input_cost_per_token_above_3000000k_tokens: a long-context threshold above 2000000000 prompt tokens');
+    expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ input_cost_per_token_above_99999999999999999999k_tokens: 1e-6 }) })))
+      .toThrow(/a long-context threshold above 2000000000 prompt tokens/);
+    expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ provider_specific_entry: { fast: 1000 } }) })))
+      .toThrow('claude-x-1: provider_specific_entry.fast (1000) is above the most the price book takes (999999999 millionths)');
+    expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ search_context_cost_per_query: { search_context_size_low: 1000 } }) })))
+      .toThrow('claude-x-1: search_context_cost_per_query.search_context_size_low (1000) is above the most');
+    expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ input_cost_per_token: 1e-9, input_cost_per_token_batches: 1e-6 }) })))
+      .toThrow('claude-x-1: its batch rates are above 999.999999 times its rates');
+  });
+});
