@@ -229,6 +229,39 @@ describe('a model the seeded book does not price yet', () => {
   });
 });
 
+describe('the seed after an org charged a new model at its fallback price', () => {
+  let scratch: Scratch;
+  let h: Harness;
+  beforeAll(async () => {
+    scratch = await migrated(scratchPglite);
+    h = await harness(scratch.db.prisma, NOW);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await scratch?.dispose();
+  });
+
+  it('still seeds every model; that model is priced from a minute ahead, its charged usage keeps its price, and it is said', async () => {
+    const db = scratch.db.prisma;
+    const slug = `org-${randomUUID().slice(0, 8)}`;
+    await h.provision(slug, enterpriseDoc({ unknownModelFallback: 'claude-sonnet-4-5' } as never));
+    const key = await h.issueKey(slug);
+    const record = (model: string, at: string) => h.call('POST', '/v1/usage/record', { token: key, body: { requestId: randomUUID(), member: 'bob', model, at, usage: { input_tokens: 100_000, output_tokens: 0 } } });
+    // Sonnet's $3 per million input tokens, flagged as the fallback.
+    expect((await record('claude-opus-4-8', '2026-12-07T11:00:00.000Z')).body).toMatchObject({ priced: true, family: 'claude-opus-4-8', cost: '0.30', flags: ['fallback_price'] });
+
+    const seeded = await seedPriceBook(db, NOW);
+    const from = new Date(NOW.getTime() + 60_000).toISOString();
+    expect(seeded.modelsAdded).toContainEqual(expect.objectContaining({ family: 'claude-opus-4-8', longContextAboveTokens: 0, effectiveFrom: from }));
+    expect(seeded.modelsAdded).toContainEqual(expect.objectContaining({ family: 'claude-sonnet-4-6', effectiveFrom: '2025-01-01T00:00:00.000Z' }));
+    expect(seeded.conflicts).toEqual([expect.stringContaining('claude-opus-4-8: usage of it was charged already')]);
+    expect((await db.usageEvent.findFirstOrThrow({ where: { model: 'claude-opus-4-8' } })).costNanos).toBe(300_000_000n);
+    // From then on, its own price ($5 per million input tokens).
+    expect((await record('claude-opus-4-8', new Date(NOW.getTime() + 120_000).toISOString())).body).toMatchObject({ priced: true, cost: '0.50' });
+    expect((await seedPriceBook(db, NOW)).modelsAdded).toEqual([]);
+  });
+});
+
 describe('npm run prices:import', () => {
   const run = promisify(execFile);
   const dir = mkdtempSync(join(tmpdir(), 'prices-import-'));

@@ -105,6 +105,8 @@ interface Plan {
   prices: { family: string; effectiveFrom: Date; tier: MapTier }[];
   aliases: { alias: string; family: string }[];
   modifiers: { family: string; effectiveFrom: Date; m: MapModifier }[];
+  /** New families whose back-dating plan() has judged already (seed mode): not asked again. */
+  checkedFamilies: Set<string>;
 }
 
 /** Reads the map, or a 422 naming the entry at fault. */
@@ -125,7 +127,7 @@ async function plan(db: Db, text: string, opts: ImportOptions): Promise<Plan> {
     dryRun: opts.dryRun ?? false, modelsAdded: [], ratesChanged: [], aliasesAdded: [], modifiersAdded: [], unchanged: 0,
     notInMap: [], keptOurs: [], conflicts: [], skipped: [...map.skipped], pricedUnpriced: 0,
   };
-  const out: Plan = { report, prices: [], aliases: [], modifiers: [] };
+  const out: Plan = { report, prices: [], aliases: [], modifiers: [], checkedFamilies: new Set() };
   const [aliasRows, priceRows, modifierRows, firstUsage] = await Promise.all([
     db.modelAlias.findMany(),
     db.priceEntry.findMany(),
@@ -184,7 +186,18 @@ async function plan(db: Db, text: string, opts: ImportOptions): Promise<Plan> {
     let firstPriceAt: Date | null = null;
     if (current.length === 0) {
       const first = firstKept.get(family);
-      const at = opts.effectiveFrom ?? (first && first < now ? first : now);
+      let at = opts.effectiveFrom ?? (first && first < now ? first : now);
+      // The seed back-dates; usage of the family already charged (e.g. at an org's
+      // unknownModelFallback price) keeps its price, so the family is priced from a
+      // minute ahead instead, and the rest of the seed still goes in.
+      if (mode === 'seed' && at.getTime() < now.getTime() + PRICE_LEAD_MS) {
+        const refused = await backDatingRefusal(db, family, at, 0, now);
+        if (refused) {
+          at = new Date(now.getTime() + PRICE_LEAD_MS);
+          report.conflicts.push(`${family}: usage of it was charged already (e.g. at an organisation's fallback price), so the pinned map prices it from ${at.toISOString()}, not back-dated`);
+        }
+        out.checkedFamilies.add(family);
+      }
       firstPriceAt = at;
       for (const tier of chosen.tiers) {
         out.prices.push({ family, effectiveFrom: at, tier });
@@ -244,8 +257,17 @@ async function plan(db: Db, text: string, opts: ImportOptions): Promise<Plan> {
 
 /** The refusals the price book's own rules give to the planned rows (back-dating, lead time). */
 async function refusalOf(db: Db, p: Plan, now: Date) {
+  // One question per family and date, at its lowest tier: the usage a higher tier would
+  // price is part of what the lowest prices (each question scans the family's usage).
+  const lowest = new Map<string, { family: string; at: Date; above: number }>();
   for (const row of p.prices) {
-    const r = await backDatingRefusal(db, row.family, row.effectiveFrom, row.tier.above, now);
+    if (p.checkedFamilies.has(row.family)) continue;
+    const key = `${row.family}@${row.effectiveFrom.getTime()}`;
+    const seen = lowest.get(key);
+    if (!seen || row.tier.above < seen.above) lowest.set(key, { family: row.family, at: row.effectiveFrom, above: row.tier.above });
+  }
+  for (const { family, at, above } of lowest.values()) {
+    const r = await backDatingRefusal(db, family, at, above, now);
     if (r) return r;
   }
   for (const row of p.modifiers) {
