@@ -166,16 +166,26 @@ export function speedOf(v: unknown): string | undefined {
 }
 
 /**
+ * The most Claude Code's own cost of one request is taken at ($1,000,000): beyond it the
+ * figure is absurd (and from $9.2 billion no BIGINT holds it), so it is left out and the
+ * usage kept, never refused: it is only compared.
+ */
+export const MAX_CLIENT_COST_NANOS = 1_000_000n * 1_000_000_000n;
+
+/**
  * Claude Code's own cost in nano-dollars: cost_usd as the decimal its shortest text
- * writes (it comes as a double), else cost_usd_micros. Only compared, never billed.
+ * writes (it comes as a double), else cost_usd_micros. Only compared, never billed;
+ * undefined when absent or beyond MAX_CLIENT_COST_NANOS.
  */
 export function clientCostOf(usd: unknown, micros: unknown): bigint | undefined {
+  const bounded = (n: bigint) => (n <= MAX_CLIENT_COST_NANOS ? n : undefined);
   if (typeof usd === 'number' && Number.isFinite(usd) && usd >= 0) {
+    if (usd > 1e7) return undefined;
     const exact = scaledDecimal(String(usd), 9);
-    return exact ?? BigInt(Math.round(usd * 1e9));
+    return bounded(exact ?? BigInt(Math.round(usd * 1e9)));
   }
   const m = typeof micros === 'number' ? micros : typeof micros === 'string' && /^\d{1,15}$/.test(micros) ? Number(micros) : NaN;
-  return Number.isSafeInteger(m) && m >= 0 ? BigInt(m) * 1000n : undefined;
+  return Number.isSafeInteger(m) && m >= 0 ? bounded(BigInt(m) * 1000n) : undefined;
 }
 
 /** One api_request log record as a usage record, or why it cannot be one. */

@@ -243,6 +243,20 @@ describe.each(BACKENDS)('ingesting into the ledger on $kind', ({ open }) => {
     expect(log.lines).toEqual([]);
   });
 
+  it('keeps usage whose cost_usd is absurd (beyond any BIGINT), attributed or not, leaving that cost out', async () => {
+    const org = await provisioned(app, members());
+    const nobody = { 'user.email': str(''), 'user.account_uuid': str(''), 'user.id': str('device-absurd') };
+    const batch = exportOf([
+      apiRequest({ cost_usd: { doubleValue: 1e10 } }),
+      apiRequest({ cost_usd: { doubleValue: 1e300 }, 'event.timestamp': str('2026-11-15T11:01:00Z') }),
+      apiRequest({ ...nobody, cost_usd: { doubleValue: 5e12 }, 'event.timestamp': str('2026-11-15T11:02:00Z') }),
+      apiRequest({ ...nobody, cost_usd: { doubleValue: 0.5 }, 'event.timestamp': str('2026-11-15T11:03:00Z') }),
+    ]);
+    expect(await ingestClaudeCodeLogs(db, { id: org.orgId, slug: org.slug }, batch, NOW, recordingLog())).toMatchObject({ recorded: 2, rejected: [], failed: 0, unattributed: 2 });
+    expect((await eventsOf(org.orgId)).map((e) => [e.costNanos, e.clientCostNanos])).toEqual([[32_100_000n, null], [32_100_000n, null]]);
+    expect((await db.unattributedUsage.findMany({ where: { orgId: org.orgId }, orderBy: { occurredAt: 'asc' } })).map((u) => u.clientCostNanos)).toEqual([null, 500_000_000n]);
+  });
+
   it('counts and logs the events it cannot record, and records the rest', async () => {
     const org = await provisioned(app, members([
       { externalId: 'dave-1', name: 'Dave', role: 'member', seatTier: 'standard', email: 'twin@example.com' },
