@@ -64,12 +64,14 @@ export async function attributeClientUser(db: Db, orgId: string, clientUserId: s
   const member = await findMember(db, orgId, memberRef);
   if (!member || member.removedAt) throw notFound(`member '${memberRef}'`, 'member');
   const created = await inTransaction(db, async (tx) => {
-    const existing = await tx.claudeCodeUser.findUnique({ where: { orgId_clientUserId: { orgId, clientUserId } } });
-    if (existing) {
+    // ON CONFLICT DO NOTHING: a claim racing this one waits for it, then finds its row
+    // (never a unique violation, which would abort the transaction and answer 500).
+    const made = await tx.claudeCodeUser.createMany({ data: [{ orgId, clientUserId, memberId: member.id, createdBy: actor, createdAt: now }], skipDuplicates: true });
+    if (made.count === 0) {
+      const existing = await tx.claudeCodeUser.findUniqueOrThrow({ where: { orgId_clientUserId: { orgId, clientUserId } } });
       if (existing.memberId !== member.id) throw conflict(`Claude Code user.id '${clientUserId}' is already another member's; a mapping never changes`, 'userId');
       return false;
     }
-    await tx.claudeCodeUser.create({ data: { orgId, clientUserId, memberId: member.id, createdBy: actor, createdAt: now } });
     await writeAudit(tx, orgId, [{ actor, action: 'claude_code_user.mapped', subject: `claude_code_user:${clientUserId}`, before: null, after: { member: member.externalId, memberId: member.id } }]);
     return true;
   });
