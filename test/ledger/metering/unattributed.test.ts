@@ -1,7 +1,7 @@
 // Claiming a Claude Code user.id against a real PostgreSQL server, where claims can race.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerError } from '../../../src/ledger/errors.js';
-import { attributeClientUser } from '../../../src/ledger/metering/unattributed.js';
+import { attributeClientUser, keepUnattributed } from '../../../src/ledger/metering/unattributed.js';
 import { findMember } from '../../../src/ledger/settings/members.js';
 import { migrated, postgresOpener, type Scratch } from '../../support/databases.js';
 import { enterpriseDoc, harness, type Harness } from '../../support/fixtures.js';
@@ -25,6 +25,7 @@ describe('claiming a Claude Code user.id on PostgreSQL', () => {
   it('answers 409 to the claim that loses a race for one user.id, never a 500', async () => {
     const db = scratch.db.prisma;
     const bob = (await findMember(db, orgId, 'bob'))!;
+    await keepUnattributed(db, orgId, [{ requestId: 'otel:race-1', clientUserId: 'device-race', model: 'claude-sonnet-4-5', usage: { input_tokens: 10, output_tokens: 0 }, at: NOW }], NOW);
     let release!: () => void;
     const held = new Promise<void>((r) => { release = r; });
     let inserted!: () => void;
