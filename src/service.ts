@@ -10,6 +10,7 @@ import { checkConfig } from './config-check.js';
 import { openDatabase, type Database } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import { seedPriceBook, seedSummary } from './ledger/metering/seed-prices.js';
+import { recordPendingAttributions } from './ledger/metering/unattributed.js';
 import { startPgliteMaintenance } from './db/pglite-maintenance.js';
 import { buildServer } from './api/server.js';
 import { consoleOptionsFromConfig } from './console/options.js';
@@ -87,6 +88,11 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     log(`database: ${database.kind === 'postgres' ? 'PostgreSQL server' : `embedded PGlite in ${join(dataDir, 'pglite')}`}${applied.length ? `, applied ${applied.join(', ')}` : ', schema up to date'}`);
     // The pinned map's prices the book lacks (today's models): added, never changed.
     await seedPriceBook(database.prisma).then((r) => log(seedSummary(r)), (err: unknown) => log(`price book: the pinned map was not applied: ${err instanceof Error ? err.message : String(err)}`));
+    // Claude Code usage of mapped user.ids that a failed claim left unrecorded: recorded now.
+    await recordPendingAttributions(database.prisma, new Date()).then(
+      (r) => { if (r.attributed || r.notRecorded) log(`claude code: ${r.attributed} kept event(s) of mapped user.ids recorded, ${r.notRecorded} still refused`); },
+      (err: unknown) => log(`claude code: kept events of mapped user.ids not recorded: ${err instanceof Error ? err.message : String(err)}`),
+    );
     if (database.kind === 'pglite') {
       const maintenance = startPgliteMaintenance(database.sql, { everyMs: config.PGLITE_MAINTENANCE_MINUTES * 60_000, log });
       stack.push(() => maintenance.stop());

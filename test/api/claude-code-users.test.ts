@@ -1,7 +1,7 @@
 // Whose Claude Code a user.id is: a member claims one seen here; an owner or the
 // operator maps, re-maps or unmaps any (audited), so a wrong claim can be put right.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keepUnattributed } from '../../src/ledger/metering/unattributed.js';
+import { keepUnattributed, recordPendingAttributions } from '../../src/ledger/metering/unattributed.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, harness, OPERATOR_TOKEN, type Harness } from '../support/fixtures.js';
 
@@ -76,5 +76,23 @@ describe('mapping Claude Code user.ids', () => {
     expect((await op('PUT', { member: 'bob' })).body).toMatchObject({ member: 'bob', previousMember: 'alice' });
     expect((await op('DELETE')).body).toEqual({ userId: 'device-op', member: 'bob' });
     expect((await op('DELETE')).status).toBe(404);
+  });
+
+  it('records kept events a failed claim left behind: at the next claim in the org, and at start', async () => {
+    const db = scratch.db.prisma;
+    const alice = await db.member.findFirstOrThrow({ where: { orgId, externalId: 'alice' } });
+    // A claim that committed its mapping and failed before recording the kept events.
+    await keep('otel:left-1', 'device-crashed');
+    await db.claudeCodeUser.create({ data: { orgId, clientUserId: 'device-crashed', memberId: alice.id, createdBy: 'alice', createdAt: NOW } });
+    await keep('otel:other-1', 'device-other');
+    expect((await as('bob', 'PUT', '/v1/me/claude-code-users/device-other')).status).toBe(200);
+    expect((await db.usageEvent.findFirstOrThrow({ where: { orgId, requestId: 'otel:left-1' } })).memberId).toBe(alice.id);
+
+    await keep('otel:left-2', 'device-crashed-2');
+    await db.claudeCodeUser.create({ data: { orgId, clientUserId: 'device-crashed-2', memberId: alice.id, createdBy: 'alice', createdAt: NOW } });
+    expect(await recordPendingAttributions(db, NOW)).toEqual({ attributed: 1, notRecorded: 0 });
+    expect((await db.usageEvent.findFirstOrThrow({ where: { orgId, requestId: 'otel:left-2' } })).memberId).toBe(alice.id);
+    expect(await recordPendingAttributions(db, NOW)).toEqual({ attributed: 0, notRecorded: 0 });
+    expect(await db.usageEvent.count({ where: { orgId, requestId: { in: ['otel:left-1', 'otel:left-2'] } } })).toBe(2);
   });
 });

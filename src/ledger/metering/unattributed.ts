@@ -96,7 +96,30 @@ export async function attributeClientUser(db: Db, orgId: string, clientUserId: s
     return { created: false, previousMember: existing.member.externalId };
   });
   const pass = await recordAttributed(db, orgId, [clientUserId], now);
+  // Kept events of other mapped user.ids that a claim which failed after its commit left behind.
+  await recordPendingAttributions(db, now, orgId);
   return { clientUserId, memberId: member.id, member: member.externalId, ...outcome, ...pass };
+}
+
+/**
+ * Records every kept event whose user.id is mapped but that is not recorded yet (of one
+ * org, or of all): a claim that failed after committing its mapping leaves such events
+ * behind. Run by every claim or mapping and at start; safe to repeat (recordAttributed).
+ */
+export async function recordPendingAttributions(db: Db, now: Date, orgId?: string): Promise<{ attributed: number; notRecorded: number }> {
+  const pending = await db.$queryRaw<{ orgId: string; clientUserId: string }[]>`
+    SELECT DISTINCT u."orgId", u."clientUserId" FROM "UnattributedUsage" u
+      JOIN "ClaudeCodeUser" c ON c."orgId" = u."orgId" AND c."clientUserId" = u."clientUserId"
+     WHERE u."attributedAt" IS NULL AND (${orgId ?? null}::text IS NULL OR u."orgId" = ${orgId ?? null}::text)`;
+  const byOrg = new Map<string, string[]>();
+  for (const p of pending) byOrg.set(p.orgId, [...(byOrg.get(p.orgId) ?? []), p.clientUserId]);
+  const total = { attributed: 0, notRecorded: 0 };
+  for (const [org, ids] of byOrg) {
+    const r = await recordAttributed(db, org, ids, now);
+    total.attributed += r.attributed;
+    total.notRecorded += r.notRecorded;
+  }
+  return total;
 }
 
 /**
