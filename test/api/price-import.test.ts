@@ -262,6 +262,36 @@ describe('the seed after an org charged a new model at its fallback price', () =
   });
 });
 
+describe('importing while a change is scheduled', () => {
+  let scratch: Scratch;
+  beforeAll(async () => {
+    scratch = await migrated(scratchPglite);
+  });
+  afterAll(async () => {
+    await scratch?.dispose();
+  });
+
+  it('compares with the prices in force a minute ahead: importing the same map twice adds nothing, the scheduled change stays', async () => {
+    const db = scratch.db.prisma;
+    const rows = async () => (await db.priceEntry.findMany({ where: { model: 'claude-sonnet-4-5' }, orderBy: [{ effectiveFrom: 'asc' }, { minPromptTokensExclusive: 'asc' }] }))
+      .map((r) => `${r.effectiveFrom.toISOString()}>${r.minPromptTokensExclusive} ${r.inputNanosPerToken}`);
+    await importPriceMap(db, MAP, { now: NOW });
+    const tomorrow = new Date(NOW.getTime() + 86_400_000);
+    const changed = withRate(withRate(MAP, 'claude-sonnet-4-5', 'input_cost_per_token', '3.5e-06'), 'claude-sonnet-4-5-20250929', 'input_cost_per_token', '3.5e-06');
+    expect((await importPriceMap(db, changed, { now: NOW, effectiveFrom: tomorrow })).ratesChanged).toHaveLength(1);
+    const scheduled = await rows();
+    for (const minutes of [1, 2]) {
+      const again = await importPriceMap(db, MAP, { now: new Date(NOW.getTime() + minutes * 60_000) });
+      expect(again).toMatchObject({ modelsAdded: [], ratesChanged: [] });
+      expect(again.conflicts).toContainEqual(expect.stringContaining(`claude-sonnet-4-5: a change the book has scheduled from ${tomorrow.toISOString()} differs from the map and stays`));
+      expect(await rows()).toEqual(scheduled);
+    }
+    // The changed map again, from tomorrow: as the book has it then.
+    const sameAsScheduled = await importPriceMap(db, changed, { now: NOW, effectiveFrom: tomorrow });
+    expect(sameAsScheduled.ratesChanged).toEqual([]);
+  });
+});
+
 describe('npm run prices:import', () => {
   const run = promisify(execFile);
   const dir = mkdtempSync(join(tmpdir(), 'prices-import-'));

@@ -177,10 +177,25 @@ async function plan(db: Db, text: string, opts: ImportOptions): Promise<Plan> {
       continue;
     }
 
-    // Prices: compared with the book's latest group of rows for the family (scheduled ones included).
+    // Prices: compared with the book's latest group of rows (a scheduled one included);
+    // when that differs, with the group in force when a change would take effect (a
+    // minute ahead, or the effective date asked): else each import would add another
+    // group before a differing scheduled one (import twice ≠ once).
     const ours = priceRows.filter((r) => r.model === family);
-    const latest = ours.reduce<Date | null>((d, r) => (!d || r.effectiveFrom > d ? r.effectiveFrom : d), null);
-    const current = ours.filter((r) => latest && r.effectiveFrom.getTime() === latest.getTime());
+    const changeAt = (mode === 'import' ? opts.effectiveFrom : undefined) ?? new Date(now.getTime() + PRICE_LEAD_MS);
+    const dates = [...new Set(ours.map((r) => r.effectiveFrom.getTime()))];
+    const groupOf = (at: number) => ours.filter((r) => r.effectiveFrom.getTime() === at);
+    const sameAs = (group: typeof ours) => group.length > 0 && chosen.tiers.every((t) => {
+      const row = group.find((r) => r.minPromptTokensExclusive === t.above);
+      return row && sameRates(ratesOf(row), t.rates);
+    });
+    const latestGroup = groupOf(Math.max(...dates));
+    const inForce = Math.max(...dates.filter((d) => d <= changeAt.getTime()));
+    const atGroup = Number.isFinite(inForce) ? groupOf(inForce) : latestGroup;
+    const current = sameAs(latestGroup) ? latestGroup : atGroup;
+    if (current !== latestGroup && mode === 'import') {
+      report.conflicts.push(`${family}: a change the book has scheduled from ${latestGroup[0]!.effectiveFrom.toISOString()} differs from the map and stays; the map is compared with the prices in force before it`);
+    }
     const oursOnly = current.filter((r) => !chosen.tiers.some((t) => t.above === r.minPromptTokensExclusive));
     for (const r of oursOnly) report.keptOurs.push({ family, longContextAboveTokens: r.minPromptTokensExclusive });
     let firstPriceAt: Date | null = null;
