@@ -87,6 +87,9 @@ describe('mapping Claude Code api_request events', () => {
     micros.attributes = micros.attributes.filter((a) => a.key !== 'cost_usd');
     expect(claudeCodeUsageOf(exportOf([micros]), NOW).usage[0]!.clientCostNanos).toBe(16_623_000n);
     expect(claudeCodeUsageOf(exportOf([apiRequest({ cost_usd: { doubleValue: 0.016765000000000002 } })]), NOW).usage[0]!.clientCostNanos).toBe(16_765_000n);
+    // Not a whole number of nanos: rounded half up as the decimal it writes, never as a float (x * 1e9 gives 976,654 and 798,187).
+    const costOf = (usd: number) => claudeCodeUsageOf(exportOf([apiRequest({ cost_usd: { doubleValue: usd } })]), NOW).usage[0]!.clientCostNanos;
+    expect([costOf(0.0009766545), costOf(0.0007981864999999999), costOf(2.5e-9), costOf(1e-12)]).toEqual([976_655n, 798_186n, 3n, 0n]);
   });
 
   it('reads counts sent as strings or integral doubles, and cache counts that are absent as 0', () => {
