@@ -132,7 +132,8 @@ export interface AnthropicMap {
 
 /** The family a model id names: a dated snapshot or a -latest alias names its undated id. */
 export function familyOfModelId(id: string): string {
-  return id.replace(/-(\d{8}|latest)$/, '');
+  // Only when a name is left: "-latest" or "-20250101" alone names itself, never "".
+  return id.replace(/^(.*[A-Za-z0-9])-(\d{8}|latest)$/, '$1');
 }
 
 const NANOS_PER_USD_SHIFT = 9;
@@ -275,7 +276,7 @@ export function readAnthropicMap(text: string): AnthropicMap {
   const out: AnthropicMap = { entries: [], skipped: [] };
   for (const [id, e] of Object.entries(parsed)) {
     if (!isObject(e) || e.litellm_provider !== 'anthropic') continue;
-    if (!/^[A-Za-z0-9._:-]{1,200}$/.test(id)) throw new MapError(id, 'is not a model id');
+    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/.test(id)) throw new MapError(id, 'is not a model id (a letter or digit, then up to 199 of letters, digits and ._:-)');
     const read = readEntry(id, e);
     if ('skipped' in read) out.skipped.push({ id, reason: read.skipped });
     else out.entries.push(read);

@@ -20,6 +20,11 @@ describe('the model map as price-book data', () => {
 
   it('names the family of dated ids and -latest aliases', () => {
     expect(['claude-opus-4-7-20260416', 'claude-3-5-haiku-latest', 'claude-opus-4-8'].map(familyOfModelId)).toEqual(['claude-opus-4-7', 'claude-3-5-haiku', 'claude-opus-4-8']);
+    // Never an empty family: a suffix alone names itself, and the map refuses such an id.
+    expect(['-latest', '-20250101', 'x--latest', 'a-latest'].map(familyOfModelId)).toEqual(['-latest', '-20250101', 'x--latest', 'a']);
+    for (const id of ['-latest', '-20250101', '.x']) {
+      expect(() => readAnthropicMap(JSON.stringify({ [id]: entry() }))).toThrow(`${id}: is not a model id`);
+    }
   });
 
   it('takes tiers, 1-hour writes, batch, web search and provider multipliers; refuses bad rates naming the entry', () => {
