@@ -290,6 +290,16 @@ describe('importing while a change is scheduled', () => {
     const sameAsScheduled = await importPriceMap(db, changed, { now: NOW, effectiveFrom: tomorrow });
     expect(sameAsScheduled.ratesChanged).toEqual([]);
   });
+
+  it('reports a web search fee that is no whole thousandth of a dollar per 1,000 requests exactly', async () => {
+    const map = JSON.stringify({ 'claude-fee-1': {
+      litellm_provider: 'anthropic', input_cost_per_token: 3e-6, output_cost_per_token: 1.5e-5, cache_creation_input_token_cost: 3.75e-6,
+      cache_creation_input_token_cost_above_1hr: 6e-6, cache_read_input_token_cost: 3e-7, search_context_cost_per_query: { search_context_size_low: 1.2345e-5 },
+    } });
+    const dry = await importPriceMap(scratch.db.prisma, map, { now: NOW, dryRun: true });
+    // 12,345 nanos a request: $0.012345 per 1,000, not "0.012".
+    expect(dry.modifiersAdded).toContainEqual(expect.objectContaining({ family: 'claude-fee-1', dimension: 'web_search_requests', perThousandRequests: '0.012345' }));
+  });
 });
 
 describe('npm run prices:import', () => {

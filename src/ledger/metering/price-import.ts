@@ -14,7 +14,7 @@
 // in the book is reported as a conflict instead.
 import type { Db } from '../../db/client.js';
 import { familyOfModelId, readAnthropicMap, MapError, type MapEntry, type MapModifier, type MapTier } from '../../domain/litellm-map.js';
-import { nanosPerTokenToRatePerMillion, millionthsToMultiplier, selectModifier, type PriceModifierRow, type PriceTier, type Rates } from '../../domain/pricing.js';
+import { nanosPerRequestToPerThousand, nanosPerTokenToRatePerMillion, millionthsToMultiplier, selectModifier, type PriceModifierRow, type PriceTier, type Rates } from '../../domain/pricing.js';
 import { invalid } from '../errors.js';
 import { inTransaction, type Tx } from '../transactions.js';
 import { forgetModelAliases } from './models.js';
@@ -259,7 +259,7 @@ async function plan(db: Db, text: string, opts: ImportOptions): Promise<Plan> {
       report.modifiersAdded.push({
         family, dimension: m.dimension, value: m.value, effectiveFrom: at.toISOString(),
         ...(m.multiplierMillionths !== undefined ? { multiplier: millionthsToMultiplier(m.multiplierMillionths) } : {}),
-        ...(m.nanosPerRequest !== undefined ? { perThousandRequests: nanosPerTokenToRatePerMillion(m.nanosPerRequest / 1_000n) } : {}),
+        ...(m.nanosPerRequest !== undefined ? { perThousandRequests: nanosPerRequestToPerThousand(m.nanosPerRequest) } : {}),
         ...(inForce ? { was: modifierValue(inForce) } : {}),
       });
     }
