@@ -291,6 +291,28 @@ describe('importing while a change is scheduled', () => {
     expect(sameAsScheduled.ratesChanged).toEqual([]);
   });
 
+  it('reports, never fails, when pricing kept usage fails after the rows are committed; the seed can leave that pass to run on', async () => {
+    const fresh = await migrated(scratchPglite);
+    try {
+      const db = fresh.db.prisma;
+      const report = await importPriceMap(db, MAP, { now: NOW, priceKept: async () => { throw new Error('connection lost'); } });
+      expect(report.modelsAdded.length).toBeGreaterThan(0);
+      expect(report.conflicts).toContainEqual(expect.stringContaining('the rows were imported; pricing the usage kept unpriced failed (connection lost)'));
+      expect(await db.priceEntry.count({ where: { model: 'claude-opus-4-8' } })).toBeGreaterThan(0);
+    } finally {
+      await fresh.dispose();
+    }
+    const seeded = await migrated(scratchPglite);
+    try {
+      let pass: Promise<number> | undefined;
+      const report = await seedPriceBook(seeded.db.prisma, NOW, (p) => { pass = p; });
+      expect(report.modelsAdded.length).toBeGreaterThan(0);
+      expect(await pass).toBe(0);
+    } finally {
+      await seeded.dispose();
+    }
+  });
+
   it('reports a web search fee that is no whole thousandth of a dollar per 1,000 requests exactly', async () => {
     const map = JSON.stringify({ 'claude-fee-1': {
       litellm_provider: 'anthropic', input_cost_per_token: 3e-6, output_cost_per_token: 1.5e-5, cache_creation_input_token_cost: 3.75e-6,

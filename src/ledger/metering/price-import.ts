@@ -30,6 +30,13 @@ export interface ImportOptions {
   now?: Date;
   /** The field a bad map is named by in a refusal (the CLI's file, the API's map). */
   field?: string;
+  /**
+   * After the rows are committed, the usage kept unpriced is priced. Given this, the
+   * import does not wait: it hands the pass over (the seed at start: start-up goes on).
+   */
+  deferPricing?: (pass: Promise<number>) => void;
+  /** The pricing pass run after commit (tests give one that fails). */
+  priceKept?: (db: Db, now: Date) => Promise<number>;
 }
 
 export interface PerMillion { input: string; cacheWrite5m: string; cacheWrite1h: string; cacheRead: string; output: string }
@@ -308,6 +315,8 @@ async function write(tx: Tx, p: Plan): Promise<void> {
   }
 }
 
+const defaultPriceKept = async (db: Db, now: Date) => (await priceUnpricedUsage(db, { now })).priced;
+
 /**
  * Imports a map file's text (LiteLLM's format). A dry run reports the difference and
  * changes nothing. A map that cannot be read, or rows the price book's rules refuse
@@ -329,8 +338,18 @@ export async function importPriceMap(db: Db, text: string, opts: ImportOptions =
   if (p.prices.length || p.aliases.length || p.modifiers.length) {
     forgetPrices(db);
     forgetModelAliases(db);
-    // Usage kept unpriced that the new rows price is priced now, from its first use.
-    p.report.pricedUnpriced = (await priceUnpricedUsage(db, { now })).priced;
+    // Usage kept unpriced that the new rows price is priced now, from its first use. The
+    // rows are committed already: a failure here is reported, never a failed import.
+    const pass = (opts.priceKept ?? defaultPriceKept)(db, now);
+    if (opts.deferPricing) {
+      opts.deferPricing(pass);
+      return p.report;
+    }
+    try {
+      p.report.pricedUnpriced = await pass;
+    } catch (err) {
+      p.report.conflicts.push(`the rows were imported; pricing the usage kept unpriced failed (${err instanceof Error ? err.message : String(err)}): POST /v1/operator/usage/unpriced/price prices it`);
+    }
   }
   return p.report;
 }
