@@ -313,6 +313,36 @@ describe('importing while a change is scheduled', () => {
     }
   });
 
+  it('audits every price, alias and modifier the seed or an import adds: who, what, before, after', async () => {
+    const fresh = await migrated(scratchPglite);
+    try {
+      const db = fresh.db.prisma;
+      const seeded = await seedPriceBook(db, NOW);
+      const entries = await db.priceBookAudit.findMany({ orderBy: { id: 'asc' } });
+      expect(entries.length).toBe(seeded.modelsAdded.length + seeded.aliasesAdded.length + seeded.modifiersAdded.length);
+      expect(new Set(entries.map((e) => e.actor))).toEqual(new Set([`seed (pinned map litellm ${installed.source.version})`]));
+      expect(entries).toContainEqual(expect.objectContaining({
+        action: 'price.added', subject: 'price:claude-opus-4-8>0@2025-01-01T00:00:00.000Z', before: null,
+        after: expect.objectContaining({ family: 'claude-opus-4-8', perMillionTokens: expect.objectContaining({ input: '5.00', output: '25.00' }) }),
+      }));
+      expect(entries).toContainEqual(expect.objectContaining({ action: 'model_alias.added', subject: 'model_alias:claude-opus-4-7-20260416', after: expect.objectContaining({ family: 'claude-opus-4-7' }) }));
+      expect(entries.map((e) => e.action)).toContain('price_modifier.added');
+
+      const tomorrow = new Date(NOW.getTime() + 86_400_000);
+      const changed = withRate(withRate(MAP, 'claude-sonnet-4-5', 'input_cost_per_token', '3.5e-06'), 'claude-sonnet-4-5-20250929', 'input_cost_per_token', '3.5e-06');
+      await importPriceMap(db, changed, { now: NOW, effectiveFrom: tomorrow, actor: 'operator' });
+      expect(await db.priceBookAudit.findFirst({ where: { subject: `price:claude-sonnet-4-5>0@${tomorrow.toISOString()}` } })).toMatchObject({
+        actor: 'operator', action: 'price.added', before: expect.objectContaining({ input: '3.00' }), after: expect.objectContaining({ perMillionTokens: expect.objectContaining({ input: '3.50' }) }),
+      });
+      // A dry run writes nothing.
+      const count = await db.priceBookAudit.count();
+      await importPriceMap(db, MAP, { now: NOW, dryRun: true });
+      expect(await db.priceBookAudit.count()).toBe(count);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
   it('reports a web search fee that is no whole thousandth of a dollar per 1,000 requests exactly', async () => {
     const map = JSON.stringify({ 'claude-fee-1': {
       litellm_provider: 'anthropic', input_cost_per_token: 3e-6, output_cost_per_token: 1.5e-5, cache_creation_input_token_cost: 3.75e-6,

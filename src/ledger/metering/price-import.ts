@@ -28,6 +28,8 @@ export interface ImportOptions {
   /** seed: only add, never change a price (the pinned map at start). */
   mode?: 'import' | 'seed';
   now?: Date;
+  /** Who imports, for the price book's audit log (default "operator"). */
+  actor?: string;
   /** The field a bad map is named by in a refusal (the CLI's file, the API's map). */
   field?: string;
   /**
@@ -299,6 +301,29 @@ async function refusalOf(db: Db, p: Plan, now: Date) {
   return null;
 }
 
+/** One audit entry per row added (who, what, before, after), in the import's transaction. */
+async function audit(tx: Tx, p: Plan, actor: string): Promise<void> {
+  const source = p.report.dryRun ? 'dry run' : 'import';
+  const changed = new Map(p.report.ratesChanged.map((c) => [`${c.family}>${c.longContextAboveTokens}@${c.effectiveFrom}`, c.was]));
+  const data = [
+    ...p.prices.map(({ family, effectiveFrom, tier }) => ({
+      actor, action: 'price.added', subject: `price:${family}>${tier.above}@${effectiveFrom.toISOString()}`,
+      before: changed.get(`${family}>${tier.above}@${effectiveFrom.toISOString()}`) ?? undefined,
+      after: { family, longContextAboveTokens: tier.above, effectiveFrom: effectiveFrom.toISOString(), perMillionTokens: perMillion(tier.rates), via: `price map ${source}` },
+    })),
+    ...p.aliases.map((a) => ({ actor, action: 'model_alias.added', subject: `model_alias:${a.alias}`, after: { alias: a.alias, family: a.family, via: `price map ${source}` } })),
+    ...p.modifiers.map(({ family, effectiveFrom, m }) => {
+      const line = p.report.modifiersAdded.find((l) => l.family === family && l.dimension === m.dimension && l.value === m.value);
+      return {
+        actor, action: 'price_modifier.added', subject: `price_modifier:${family}:${m.dimension}${m.value ? `=${m.value}` : ''}@${effectiveFrom.toISOString()}`,
+        ...(line?.was ? { before: { value: line.was } } : {}),
+        after: { family, dimension: m.dimension, value: m.value, effectiveFrom: effectiveFrom.toISOString(), ...(line?.multiplier ? { multiplier: line.multiplier } : {}), ...(line?.perThousandRequests ? { perThousandRequests: line.perThousandRequests } : {}), via: `price map ${source}` },
+      };
+    }),
+  ];
+  if (data.length) await tx.priceBookAudit.createMany({ data });
+}
+
 async function write(tx: Tx, p: Plan): Promise<void> {
   if (p.prices.length) {
     await tx.priceEntry.createMany({
@@ -333,6 +358,7 @@ export async function importPriceMap(db: Db, text: string, opts: ImportOptions =
     const refusal = await refusalOf(txDb, planned, now);
     if (refusal) throw refusal;
     await write(tx, planned);
+    await audit(tx, planned, opts.actor ?? 'operator');
     return planned;
   });
   if (p.prices.length || p.aliases.length || p.modifiers.length) {
