@@ -15,6 +15,7 @@
 import type { Db } from '../../db/client.js';
 import { familyOfModelId, readAnthropicMap, MapError, type MapEntry, type MapModifier, type MapTier } from '../../domain/litellm-map.js';
 import { nanosPerRequestToPerThousand, nanosPerTokenToRatePerMillion, millionthsToMultiplier, selectModifier, type PriceModifierRow, type PriceTier, type Rates } from '../../domain/pricing.js';
+import { jsonSafe } from '../audit.js';
 import { invalid } from '../errors.js';
 import { inTransaction, type Tx } from '../transactions.js';
 import { forgetModelAliases } from './models.js';
@@ -321,7 +322,9 @@ async function audit(tx: Tx, p: Plan, actor: string): Promise<void> {
       };
     }),
   ];
-  if (data.length) await tx.priceBookAudit.createMany({ data });
+  if (data.length) {
+    await tx.priceBookAudit.createMany({ data: data.map((d) => ({ actor: d.actor, action: d.action, subject: d.subject, before: jsonSafe('before' in d ? d.before : undefined) ?? undefined, after: jsonSafe(d.after) ?? undefined })) });
+  }
 }
 
 async function write(tx: Tx, p: Plan): Promise<void> {
