@@ -40,7 +40,7 @@ async function main(): Promise<number> {
   const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: join(resolve(config.DATA_DIR), 'pglite'), transactionPooler: config.DATABASE_POOLER === 'transaction' });
   try {
     await applyMigrations(database.prisma);
-    const report = await importPriceMap(database.prisma, text, { dryRun: values['dry-run'] ?? false, ...(effectiveFrom ? { effectiveFrom } : {}) });
+    const report = await importPriceMap(database.prisma, text, { actor: 'operator (npm run prices:import)', dryRun: values['dry-run'] ?? false, ...(effectiveFrom ? { effectiveFrom } : {}) });
     console.log(JSON.stringify(report, null, 2));
     return 0;
   } catch (err) {

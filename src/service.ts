@@ -12,6 +12,7 @@ import { applyMigrations } from './db/migrate.js';
 import { seedPriceBook, seedSummary } from './ledger/metering/seed-prices.js';
 import { parseSecretsKey, secretBox } from './secrets/secret-box.js';
 import { failingConnections } from './anthropic/connection.js';
+import { recordPendingAttributions } from './ledger/metering/unattributed.js';
 import { startPgliteMaintenance } from './db/pglite-maintenance.js';
 import { buildServer } from './api/server.js';
 import { consoleOptionsFromConfig } from './console/options.js';
@@ -88,7 +89,17 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     if (config.ROLE !== 'all') log(`role: ${config.ROLE} (${Object.entries(parts).filter(([, on]) => on).map(([p]) => p).join(', ')})`);
     log(`database: ${database.kind === 'postgres' ? 'PostgreSQL server' : `embedded PGlite in ${join(dataDir, 'pglite')}`}${applied.length ? `, applied ${applied.join(', ')}` : ', schema up to date'}`);
     // The pinned map's prices the book lacks (today's models): added, never changed.
-    await seedPriceBook(database.prisma).then((r) => log(seedSummary(r)), (err: unknown) => log(`price book: the pinned map was not applied: ${err instanceof Error ? err.message : String(err)}`));
+    // Usage kept unpriced that the seed prices is priced after, while start-up goes on.
+    const deferPricing = (pass: Promise<number>) => void pass.then(
+      (n) => { if (n) log(`price book: ${n} unpriced usage event(s) priced by the pinned map`); },
+      (err: unknown) => log(`price book: pricing usage kept unpriced failed (POST /v1/operator/usage/unpriced/price retries): ${err instanceof Error ? err.message : String(err)}`),
+    );
+    await seedPriceBook(database.prisma, new Date(), deferPricing).then((r) => log(seedSummary(r)), (err: unknown) => log(`price book: the pinned map was not applied: ${err instanceof Error ? err.message : String(err)}`));
+    // Claude Code usage of mapped user.ids that a failed claim left unrecorded: recorded now.
+    await recordPendingAttributions(database.prisma, new Date()).then(
+      (r) => { if (r.attributed || r.notRecorded) log(`claude code: ${r.attributed} kept event(s) of mapped user.ids recorded, ${r.notRecorded} still refused`); },
+      (err: unknown) => log(`claude code: kept events of mapped user.ids not recorded: ${err instanceof Error ? err.message : String(err)}`),
+    );
     if (database.kind === 'pglite') {
       const maintenance = startPgliteMaintenance(database.sql, { everyMs: config.PGLITE_MAINTENANCE_MINUTES * 60_000, log });
       stack.push(() => maintenance.stop());

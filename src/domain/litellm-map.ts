@@ -59,10 +59,30 @@ export function stringifyLosslessJson(v: LosslessJson, indent = ''): string {
   return entries.length ? `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${stringifyLosslessJson(x, inner)}`).join(',\n')}\n${indent}}` : '{}';
 }
 
-/** A decimal's text × 10^shift as an integer, or null if it is not a whole number (or not a decimal). */
-export function scaledDecimal(text: string, shift: number): bigint | null {
-  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
+/** The largest exponent (±) and the most digits a price's number text may have: far beyond any price. */
+export const MAX_EXPONENT = 30;
+export const MAX_DIGITS = 40;
+
+const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/** Why a number's text is beyond what a price can be (exponent or digits), or null. */
+export function decimalOutOfBounds(text: string): string | null {
+  const m = DECIMAL.exec(text);
   if (!m) return null;
+  if (m[2]!.length + (m[3] ?? '').length > MAX_DIGITS) return `has more than ${MAX_DIGITS} digits`;
+  const exp = m[4] ?? '0';
+  // Compared as text first: a 400-digit exponent is no Number.
+  if (exp.replace(/^[+-]?0*/, '').length > 3 || Math.abs(Number(exp)) > MAX_EXPONENT) return `has an exponent beyond ±${MAX_EXPONENT}`;
+  return null;
+}
+
+/**
+ * A decimal's text × 10^shift as an integer, or null if it is not a whole number, not a
+ * decimal, or beyond the bounds of decimalOutOfBounds (so the work stays small).
+ */
+export function scaledDecimal(text: string, shift: number): bigint | null {
+  const m = DECIMAL.exec(text);
+  if (!m || decimalOutOfBounds(text)) return null;
   const frac = m[3] ?? '';
   let digits = BigInt(m[2]! + frac);
   let exp = Number(m[4] ?? '0') - frac.length + shift;
@@ -112,10 +132,18 @@ export interface AnthropicMap {
 
 /** The family a model id names: a dated snapshot or a -latest alias names its undated id. */
 export function familyOfModelId(id: string): string {
-  return id.replace(/-(\d{8}|latest)$/, '');
+  // Only when a name is left: "-latest" or "-20250101" alone names itself, never "".
+  return id.replace(/^(.*[A-Za-z0-9])-(\d{8}|latest)$/, '$1');
 }
 
 const NANOS_PER_USD_SHIFT = 9;
+// The bounds the manual price routes hold to (src/api/routes/operator.ts): a rate up to
+// $999,999.999 per million tokens, a fee up to $999,999.999 per 1,000 requests, a
+// multiplier up to 999.999999, a long-context threshold up to 2,000,000,000 prompt tokens.
+export const MAX_RATE_NANOS_PER_TOKEN = 999_999_999n;
+export const MAX_FEE_NANOS_PER_REQUEST = 999_999_999_000n;
+export const MAX_MULTIPLIER_MILLIONTHS = 999_999_999n;
+export const MAX_ABOVE_TOKENS = 2_000_000_000;
 const RATE_KEYS = {
   inputNanosPerToken: 'input_cost_per_token',
   cacheWrite5mNanosPerToken: 'cache_creation_input_token_cost',
@@ -135,14 +163,21 @@ function numberAt(id: string, entry: Record<string, LosslessJson>, key: string):
   if (v === undefined || v === null) return undefined;
   if (!(v instanceof NumberText)) throw new MapError(id, `${key} is not a number (${JSON.stringify(v).slice(0, 40)})`);
   if (v.text.startsWith('-')) throw new MapError(id, `${key} is negative (${v.text})`);
+  const far = decimalOutOfBounds(v.text);
+  if (far) throw new MapError(id, `${key} (${v.text.slice(0, 40)}) ${far}`);
   return v;
 }
 
-function nanos(id: string, key: string, v: NumberText, shift = NANOS_PER_USD_SHIFT): bigint {
+function nanos(id: string, key: string, v: NumberText, max: bigint, shift = NANOS_PER_USD_SHIFT): bigint {
+  const far = decimalOutOfBounds(v.text);
+  if (far) throw new MapError(id, `${key} (${v.text.slice(0, 40)}) ${far}`);
   const n = scaledDecimal(v.text, shift);
-  if (n === null) throw new MapError(id, `${key} (${v.text}) is not a whole number of nano-dollars`);
+  if (n === null) throw new MapError(id, `${key} (${v.text}) is not a whole number of ${shift === NANOS_PER_USD_SHIFT ? 'nano-dollars' : 'millionths'}`);
+  if (n > max) throw new MapError(id, `${key} (${v.text}) is above the most the price book takes (${max} ${shift === NANOS_PER_USD_SHIFT ? 'nano-dollars' : 'millionths'})`);
   return n;
 }
+
+const millionthsText = (v: bigint) => `${v / 1_000_000n}.${(v % 1_000_000n).toString().padStart(6, '0')}`;
 
 /** The ratio b / a as millionths, when exact. */
 function ratioMillionths(a: bigint, b: bigint): bigint | null {
@@ -161,7 +196,10 @@ function readEntry(id: string, entry: Record<string, LosslessJson>): MapEntry | 
   const thresholds = new Set<number>([0]);
   for (const k of Object.keys(entry)) {
     const m = /_above_(\d+)k_tokens/.exec(k);
-    if (m) thresholds.add(Number(m[1]) * 1000);
+    if (!m) continue;
+    const above = m[1]!.length > 7 ? Infinity : Number(m[1]) * 1000;
+    if (above > MAX_ABOVE_TOKENS) throw new MapError(id, `${k}: a long-context threshold above ${MAX_ABOVE_TOKENS} prompt tokens`);
+    thresholds.add(above);
   }
   const tiers: MapTier[] = [];
   for (const above of [...thresholds].sort((a, b) => a - b)) {
@@ -170,7 +208,7 @@ function readEntry(id: string, entry: Record<string, LosslessJson>): MapEntry | 
     for (const [field, base] of Object.entries(RATE_KEYS) as [keyof Rates, string][]) {
       const key = tierKey(base, above);
       const v = numberAt(id, entry, key);
-      if (v) rates[field] = nanos(id, key, v);
+      if (v) rates[field] = nanos(id, key, v, MAX_RATE_NANOS_PER_TOKEN);
       else missing.push(key);
     }
     if (missing.length) {
@@ -195,6 +233,7 @@ function readEntry(id: string, entry: Record<string, LosslessJson>): MapEntry | 
   }
   if (batchKeys) {
     const [only] = [...batchRatios];
+    if (batchRatios.size === 1 && only !== null && only !== undefined && only > MAX_MULTIPLIER_MILLIONTHS) throw new MapError(id, `its batch rates are above ${millionthsText(MAX_MULTIPLIER_MILLIONTHS)} times its rates`);
     if (batchRatios.size === 1 && only !== null && only !== undefined) modifiers.push({ dimension: 'service_tier', value: 'batch', multiplierMillionths: only });
     else notes.push('its batch rates are no single multiple of its rates: batch not taken');
   }
@@ -203,7 +242,7 @@ function readEntry(id: string, entry: Record<string, LosslessJson>): MapEntry | 
     const fees = new Set<bigint>();
     for (const [k, v] of Object.entries(search)) {
       if (!(v instanceof NumberText) || v.text.startsWith('-')) throw new MapError(id, `search_context_cost_per_query.${k} is not a non-negative number`);
-      fees.add(nanos(id, `search_context_cost_per_query.${k}`, v));
+      fees.add(nanos(id, `search_context_cost_per_query.${k}`, v, MAX_FEE_NANOS_PER_REQUEST));
     }
     if (fees.size === 1) modifiers.push({ dimension: 'web_search_requests', value: '', nanosPerRequest: [...fees][0]! });
     else if (fees.size > 1) notes.push('web search costs differ by context size: web search not taken');
@@ -215,7 +254,7 @@ function readEntry(id: string, entry: Record<string, LosslessJson>): MapEntry | 
       const dimension = dims[k];
       if (!dimension) { notes.push(`provider_specific_entry.${k} is not known: not taken`); continue; }
       if (!(v instanceof NumberText) || v.text.startsWith('-')) throw new MapError(id, `provider_specific_entry.${k} is not a non-negative number`);
-      modifiers.push({ dimension, value: k, multiplierMillionths: nanos(id, `provider_specific_entry.${k}`, v, 6) });
+      modifiers.push({ dimension, value: k, multiplierMillionths: nanos(id, `provider_specific_entry.${k}`, v, MAX_MULTIPLIER_MILLIONTHS, 6) });
     }
   }
   return { id, family: familyOfModelId(id), tiers, modifiers, notes };
@@ -237,7 +276,7 @@ export function readAnthropicMap(text: string): AnthropicMap {
   const out: AnthropicMap = { entries: [], skipped: [] };
   for (const [id, e] of Object.entries(parsed)) {
     if (!isObject(e) || e.litellm_provider !== 'anthropic') continue;
-    if (!/^[A-Za-z0-9._:-]{1,200}$/.test(id)) throw new MapError(id, 'is not a model id');
+    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/.test(id)) throw new MapError(id, 'is not a model id (a letter or digit, then up to 199 of letters, digits and ._:-)');
     const read = readEntry(id, e);
     if ('skipped' in read) out.skipped.push({ id, reason: read.skipped });
     else out.entries.push(read);

@@ -136,6 +136,12 @@ export function ratePerMillionToNanosPerToken(usdPerMillion: string): bigint | n
   return BigInt(m[1]!) * 1000n + BigInt((m[2] ?? '').padEnd(3, '0'));
 }
 
+/** Nano-dollars per request as USD per 1,000 requests, exact ($1 per 1,000 = 1,000,000 nanos each): "10.00", "0.012345". */
+export function nanosPerRequestToPerThousand(nanos: bigint): string {
+  const frac = (nanos % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '').padEnd(2, '0');
+  return `${nanos / 1_000_000n}.${frac}`;
+}
+
 export function nanosPerTokenToRatePerMillion(nanos: bigint): string {
   const whole = nanos / 1000n;
   const frac = (nanos % 1000n).toString().padStart(3, '0').replace(/0+$/, '').padEnd(2, '0');

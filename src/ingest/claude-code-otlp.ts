@@ -15,7 +15,6 @@
 // cost_usd is Claude Code's own estimate and is never used for money: the price book
 // prices the tokens.
 import { createHash } from 'node:crypto';
-import { scaledDecimal } from '../domain/litellm-map.js';
 import type { MessagesUsage } from '../domain/pricing.js';
 import { attributeOf, scalarOf, type OtlpAnyValue, type OtlpKeyValue, type OtlpLogRecord, type OtlpLogsRequest } from './otlp-logs.js';
 
@@ -166,16 +165,40 @@ export function speedOf(v: unknown): string | undefined {
 }
 
 /**
+ * The most Claude Code's own cost of one request is taken at ($1,000,000): beyond it the
+ * figure is absurd (and from $9.2 billion no BIGINT holds it), so it is left out and the
+ * usage kept, never refused: it is only compared.
+ */
+export const MAX_CLIENT_COST_NANOS = 1_000_000n * 1_000_000_000n;
+
+/**
+ * A non-negative decimal's text (as String(number) writes it) as nano-dollars, rounded
+ * half up as a decimal: never through a binary float (0.0009766545 is 976,655 nanos,
+ * where Math.round(x * 1e9) says 976,654).
+ */
+export function nanosOfDecimalText(text: string): bigint {
+  const m = /^(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/i.exec(text);
+  if (!m) throw new Error(`not a decimal: ${text}`);
+  const digits = BigInt(m[1]! + (m[2] ?? ''));
+  const exp = Number(m[3] ?? '0') - (m[2] ?? '').length + 9;
+  if (exp >= 0) return digits * 10n ** BigInt(exp);
+  const unit = 10n ** BigInt(-exp);
+  return (digits + unit / 2n) / unit;
+}
+
+/**
  * Claude Code's own cost in nano-dollars: cost_usd as the decimal its shortest text
- * writes (it comes as a double), else cost_usd_micros. Only compared, never billed.
+ * writes (it comes as a double), else cost_usd_micros. Only compared, never billed;
+ * undefined when absent or beyond MAX_CLIENT_COST_NANOS.
  */
 export function clientCostOf(usd: unknown, micros: unknown): bigint | undefined {
+  const bounded = (n: bigint) => (n <= MAX_CLIENT_COST_NANOS ? n : undefined);
   if (typeof usd === 'number' && Number.isFinite(usd) && usd >= 0) {
-    const exact = scaledDecimal(String(usd), 9);
-    return exact ?? BigInt(Math.round(usd * 1e9));
+    if (usd > 1e7) return undefined;
+    return bounded(nanosOfDecimalText(String(usd)));
   }
   const m = typeof micros === 'number' ? micros : typeof micros === 'string' && /^\d{1,15}$/.test(micros) ? Number(micros) : NaN;
-  return Number.isSafeInteger(m) && m >= 0 ? BigInt(m) * 1000n : undefined;
+  return Number.isSafeInteger(m) && m >= 0 ? bounded(BigInt(m) * 1000n) : undefined;
 }
 
 /** One api_request log record as a usage record, or why it cannot be one. */

@@ -229,6 +229,131 @@ describe('a model the seeded book does not price yet', () => {
   });
 });
 
+describe('the seed after an org charged a new model at its fallback price', () => {
+  let scratch: Scratch;
+  let h: Harness;
+  beforeAll(async () => {
+    scratch = await migrated(scratchPglite);
+    h = await harness(scratch.db.prisma, NOW);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await scratch?.dispose();
+  });
+
+  it('still seeds every model; that model is priced from a minute ahead, its charged usage keeps its price, and it is said', async () => {
+    const db = scratch.db.prisma;
+    const slug = `org-${randomUUID().slice(0, 8)}`;
+    await h.provision(slug, enterpriseDoc({ unknownModelFallback: 'claude-sonnet-4-5' } as never));
+    const key = await h.issueKey(slug);
+    const record = (model: string, at: string) => h.call('POST', '/v1/usage/record', { token: key, body: { requestId: randomUUID(), member: 'bob', model, at, usage: { input_tokens: 100_000, output_tokens: 0 } } });
+    // Sonnet's $3 per million input tokens, flagged as the fallback.
+    expect((await record('claude-opus-4-8', '2026-12-07T11:00:00.000Z')).body).toMatchObject({ priced: true, family: 'claude-opus-4-8', cost: '0.30', flags: ['fallback_price'] });
+
+    const seeded = await seedPriceBook(db, NOW);
+    const from = new Date(NOW.getTime() + 60_000).toISOString();
+    expect(seeded.modelsAdded).toContainEqual(expect.objectContaining({ family: 'claude-opus-4-8', longContextAboveTokens: 0, effectiveFrom: from }));
+    expect(seeded.modelsAdded).toContainEqual(expect.objectContaining({ family: 'claude-sonnet-4-6', effectiveFrom: '2025-01-01T00:00:00.000Z' }));
+    expect(seeded.conflicts).toEqual([expect.stringContaining('claude-opus-4-8: usage of it was charged already')]);
+    expect((await db.usageEvent.findFirstOrThrow({ where: { model: 'claude-opus-4-8' } })).costNanos).toBe(300_000_000n);
+    // From then on, its own price ($5 per million input tokens).
+    expect((await record('claude-opus-4-8', new Date(NOW.getTime() + 120_000).toISOString())).body).toMatchObject({ priced: true, cost: '0.50' });
+    expect((await seedPriceBook(db, NOW)).modelsAdded).toEqual([]);
+  });
+});
+
+describe('importing while a change is scheduled', () => {
+  let scratch: Scratch;
+  beforeAll(async () => {
+    scratch = await migrated(scratchPglite);
+  });
+  afterAll(async () => {
+    await scratch?.dispose();
+  });
+
+  it('compares with the prices in force a minute ahead: importing the same map twice adds nothing, the scheduled change stays', async () => {
+    const db = scratch.db.prisma;
+    const rows = async () => (await db.priceEntry.findMany({ where: { model: 'claude-sonnet-4-5' }, orderBy: [{ effectiveFrom: 'asc' }, { minPromptTokensExclusive: 'asc' }] }))
+      .map((r) => `${r.effectiveFrom.toISOString()}>${r.minPromptTokensExclusive} ${r.inputNanosPerToken}`);
+    await importPriceMap(db, MAP, { now: NOW });
+    const tomorrow = new Date(NOW.getTime() + 86_400_000);
+    const changed = withRate(withRate(MAP, 'claude-sonnet-4-5', 'input_cost_per_token', '3.5e-06'), 'claude-sonnet-4-5-20250929', 'input_cost_per_token', '3.5e-06');
+    expect((await importPriceMap(db, changed, { now: NOW, effectiveFrom: tomorrow })).ratesChanged).toHaveLength(1);
+    const scheduled = await rows();
+    for (const minutes of [1, 2]) {
+      const again = await importPriceMap(db, MAP, { now: new Date(NOW.getTime() + minutes * 60_000) });
+      expect(again).toMatchObject({ modelsAdded: [], ratesChanged: [] });
+      expect(again.conflicts).toContainEqual(expect.stringContaining(`claude-sonnet-4-5: a change the book has scheduled from ${tomorrow.toISOString()} differs from the map and stays`));
+      expect(await rows()).toEqual(scheduled);
+    }
+    // The changed map again, from tomorrow: as the book has it then.
+    const sameAsScheduled = await importPriceMap(db, changed, { now: NOW, effectiveFrom: tomorrow });
+    expect(sameAsScheduled.ratesChanged).toEqual([]);
+  });
+
+  it('reports, never fails, when pricing kept usage fails after the rows are committed; the seed can leave that pass to run on', async () => {
+    const fresh = await migrated(scratchPglite);
+    try {
+      const db = fresh.db.prisma;
+      const report = await importPriceMap(db, MAP, { now: NOW, priceKept: async () => { throw new Error('connection lost'); } });
+      expect(report.modelsAdded.length).toBeGreaterThan(0);
+      expect(report.conflicts).toContainEqual(expect.stringContaining('the rows were imported; pricing the usage kept unpriced failed (connection lost)'));
+      expect(await db.priceEntry.count({ where: { model: 'claude-opus-4-8' } })).toBeGreaterThan(0);
+    } finally {
+      await fresh.dispose();
+    }
+    const seeded = await migrated(scratchPglite);
+    try {
+      let pass: Promise<number> | undefined;
+      const report = await seedPriceBook(seeded.db.prisma, NOW, (p) => { pass = p; });
+      expect(report.modelsAdded.length).toBeGreaterThan(0);
+      expect(await pass).toBe(0);
+    } finally {
+      await seeded.dispose();
+    }
+  });
+
+  it('audits every price, alias and modifier the seed or an import adds: who, what, before, after', async () => {
+    const fresh = await migrated(scratchPglite);
+    try {
+      const db = fresh.db.prisma;
+      const seeded = await seedPriceBook(db, NOW);
+      const entries = await db.priceBookAudit.findMany({ orderBy: { id: 'asc' } });
+      expect(entries.length).toBe(seeded.modelsAdded.length + seeded.aliasesAdded.length + seeded.modifiersAdded.length);
+      expect(new Set(entries.map((e) => e.actor))).toEqual(new Set([`seed (pinned map litellm ${installed.source.version})`]));
+      expect(entries).toContainEqual(expect.objectContaining({
+        action: 'price.added', subject: 'price:claude-opus-4-8>0@2025-01-01T00:00:00.000Z', before: null,
+        after: expect.objectContaining({ family: 'claude-opus-4-8', perMillionTokens: expect.objectContaining({ input: '5.00', output: '25.00' }) }),
+      }));
+      expect(entries).toContainEqual(expect.objectContaining({ action: 'model_alias.added', subject: 'model_alias:claude-opus-4-7-20260416', after: expect.objectContaining({ family: 'claude-opus-4-7' }) }));
+      expect(entries.map((e) => e.action)).toContain('price_modifier.added');
+
+      const tomorrow = new Date(NOW.getTime() + 86_400_000);
+      const changed = withRate(withRate(MAP, 'claude-sonnet-4-5', 'input_cost_per_token', '3.5e-06'), 'claude-sonnet-4-5-20250929', 'input_cost_per_token', '3.5e-06');
+      await importPriceMap(db, changed, { now: NOW, effectiveFrom: tomorrow, actor: 'operator' });
+      expect(await db.priceBookAudit.findFirst({ where: { subject: `price:claude-sonnet-4-5>0@${tomorrow.toISOString()}` } })).toMatchObject({
+        actor: 'operator', action: 'price.added', before: expect.objectContaining({ input: '3.00' }), after: expect.objectContaining({ perMillionTokens: expect.objectContaining({ input: '3.50' }) }),
+      });
+      // A dry run writes nothing.
+      const count = await db.priceBookAudit.count();
+      await importPriceMap(db, MAP, { now: NOW, dryRun: true });
+      expect(await db.priceBookAudit.count()).toBe(count);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
+  it('reports a web search fee that is no whole thousandth of a dollar per 1,000 requests exactly', async () => {
+    const map = JSON.stringify({ 'claude-fee-1': {
+      litellm_provider: 'anthropic', input_cost_per_token: 3e-6, output_cost_per_token: 1.5e-5, cache_creation_input_token_cost: 3.75e-6,
+      cache_creation_input_token_cost_above_1hr: 6e-6, cache_read_input_token_cost: 3e-7, search_context_cost_per_query: { search_context_size_low: 1.2345e-5 },
+    } });
+    const dry = await importPriceMap(scratch.db.prisma, map, { now: NOW, dryRun: true });
+    // 12,345 nanos a request: $0.012345 per 1,000, not "0.012".
+    expect(dry.modifiersAdded).toContainEqual(expect.objectContaining({ family: 'claude-fee-1', dimension: 'web_search_requests', perThousandRequests: '0.012345' }));
+  });
+});
+
 describe('npm run prices:import', () => {
   const run = promisify(execFile);
   const dir = mkdtempSync(join(tmpdir(), 'prices-import-'));

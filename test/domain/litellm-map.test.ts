@@ -20,6 +20,11 @@ describe('the model map as price-book data', () => {
 
   it('names the family of dated ids and -latest aliases', () => {
     expect(['claude-opus-4-7-20260416', 'claude-3-5-haiku-latest', 'claude-opus-4-8'].map(familyOfModelId)).toEqual(['claude-opus-4-7', 'claude-3-5-haiku', 'claude-opus-4-8']);
+    // Never an empty family: a suffix alone names itself, and the map refuses such an id.
+    expect(['-latest', '-20250101', 'x--latest', 'a-latest'].map(familyOfModelId)).toEqual(['-latest', '-20250101', 'x--latest', 'a']);
+    for (const id of ['-latest', '-20250101', '.x']) {
+      expect(() => readAnthropicMap(JSON.stringify({ [id]: entry() }))).toThrow(`${id}: is not a model id`);
+    }
   });
 
   it('takes tiers, 1-hour writes, batch, web search and provider multipliers; refuses bad rates naming the entry', () => {
@@ -57,5 +62,39 @@ describe('the model map as price-book data', () => {
     expect(text).toContain('"input_cost_per_token": 3.75e-06');
     expect(text).not.toContain('max_tokens');
     expect(text).not.toContain('gpt');
+  });
+});
+
+describe('numbers beyond any price', () => {
+  // Each of these once hung the process (a loop per power of ten, or a huge BigInt) or threw a RangeError (500).
+  it.each(['0e-99999999999', `1e-${'9'.repeat(400)}`, '1e300000000', '1e31', '1e-31', `0.${'0'.repeat(60)}1`])('refuses %s naming the entry and the key, at once', (n) => {
+    const text = `{"claude-x-1": ${JSON.stringify(entry()).slice(0, -1)}, "output_cost_per_token_batches": ${n}}}`;
+    expect(() => readAnthropicMap(text)).toThrow(/^claude-x-1: output_cost_per_token_batches \(.*\) has (an exponent beyond ±30|more than 40 digits)$/);
+    expect(scaledDecimal(n, 9)).toBeNull();
+  }, 2000);
+
+  it('refuses them in web search fees and provider multipliers too', () => {
+    expect(() => readAnthropicMap(`{"claude-x-1": ${JSON.stringify(entry({ provider_specific_entry: { fast: 0 } })).replace('"fast":0', '"fast":1e999999')}}`))
+      .toThrow('claude-x-1: provider_specific_entry.fast (1e999999) has an exponent beyond ±30');
+    expect(scaledDecimal('3e30', 0)).toBe(3n * 10n ** 30n);
+  });
+});
+
+describe('prices beyond what the price book holds', () => {
+  // The manual price routes' bounds: past them a BIGINT / Int overflows (500, a failed seed) or every later record is refused.
+  it('refuses a rate, threshold, multiplier or fee above the manual routes\' bounds, naming the entry and key', () => {
+    expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ output_cost_per_token: 1 }) })))
+      .toThrow('claude-x-1: output_cost_per_token (1) is above the most the price book takes (999999999 nano-dollars)');
+    expect(readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ output_cost_per_token: 0.999999999 }) })).entries[0]!.tiers[0]!.rates.outputNanosPerToken).toBe(999_999_999n);
+    expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ input_cost_per_token_above_3000000k_tokens: 1e-6 }) })))
+      .toThrow('claude-x-1: input_cost_per_token_above_3000000k_tokens: a long-context threshold above 2000000000 prompt tokens');
+    expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ input_cost_per_token_above_99999999999999999999k_tokens: 1e-6 }) })))
+      .toThrow(/a long-context threshold above 2000000000 prompt tokens/);
+    expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ provider_specific_entry: { fast: 1000 } }) })))
+      .toThrow('claude-x-1: provider_specific_entry.fast (1000) is above the most the price book takes (999999999 millionths)');
+    expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ search_context_cost_per_query: { search_context_size_low: 1000 } }) })))
+      .toThrow('claude-x-1: search_context_cost_per_query.search_context_size_low (1000) is above the most');
+    expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ input_cost_per_token: 1e-9, input_cost_per_token_batches: 1e-6 }) })))
+      .toThrow('claude-x-1: its batch rates are above 999.999999 times its rates');
   });
 });

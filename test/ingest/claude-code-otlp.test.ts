@@ -87,6 +87,9 @@ describe('mapping Claude Code api_request events', () => {
     micros.attributes = micros.attributes.filter((a) => a.key !== 'cost_usd');
     expect(claudeCodeUsageOf(exportOf([micros]), NOW).usage[0]!.clientCostNanos).toBe(16_623_000n);
     expect(claudeCodeUsageOf(exportOf([apiRequest({ cost_usd: { doubleValue: 0.016765000000000002 } })]), NOW).usage[0]!.clientCostNanos).toBe(16_765_000n);
+    // Not a whole number of nanos: rounded half up as the decimal it writes, never as a float (x * 1e9 gives 976,654 and 798,187).
+    const costOf = (usd: number) => claudeCodeUsageOf(exportOf([apiRequest({ cost_usd: { doubleValue: usd } })]), NOW).usage[0]!.clientCostNanos;
+    expect([costOf(0.0009766545), costOf(0.0007981864999999999), costOf(2.5e-9), costOf(1e-12)]).toEqual([976_655n, 798_186n, 3n, 0n]);
   });
 
   it('reads counts sent as strings or integral doubles, and cache counts that are absent as 0', () => {
@@ -241,6 +244,20 @@ describe.each(BACKENDS)('ingesting into the ledger on $kind', ({ open }) => {
     // Claude Code's own telemetry: every record's product is claude_code (reports and caps per product).
     expect(events.map((e) => e.product)).toEqual(['claude_code', 'claude_code', 'claude_code']);
     expect(log.lines).toEqual([]);
+  });
+
+  it('keeps usage whose cost_usd is absurd (beyond any BIGINT), attributed or not, leaving that cost out', async () => {
+    const org = await provisioned(app, members());
+    const nobody = { 'user.email': str(''), 'user.account_uuid': str(''), 'user.id': str('device-absurd') };
+    const batch = exportOf([
+      apiRequest({ cost_usd: { doubleValue: 1e10 } }),
+      apiRequest({ cost_usd: { doubleValue: 1e300 }, 'event.timestamp': str('2026-11-15T11:01:00Z') }),
+      apiRequest({ ...nobody, cost_usd: { doubleValue: 5e12 }, 'event.timestamp': str('2026-11-15T11:02:00Z') }),
+      apiRequest({ ...nobody, cost_usd: { doubleValue: 0.5 }, 'event.timestamp': str('2026-11-15T11:03:00Z') }),
+    ]);
+    expect(await ingestClaudeCodeLogs(db, { id: org.orgId, slug: org.slug }, batch, NOW, recordingLog())).toMatchObject({ recorded: 2, rejected: [], failed: 0, unattributed: 2 });
+    expect((await eventsOf(org.orgId)).map((e) => [e.costNanos, e.clientCostNanos])).toEqual([[32_100_000n, null], [32_100_000n, null]]);
+    expect((await db.unattributedUsage.findMany({ where: { orgId: org.orgId }, orderBy: { occurredAt: 'asc' } })).map((u) => u.clientCostNanos)).toEqual([null, 500_000_000n]);
   });
 
   it('counts and logs the events it cannot record, and records the rest', async () => {

@@ -3,7 +3,7 @@
 // or operator maps it (docs/integrations.md#usage-that-names-nobody).
 import { z } from 'zod';
 import { actorLabel, requireAdmin, requireOwner } from '../../ledger/actors.js';
-import { attributeClientUser, listUnattributed } from '../../ledger/metering/unattributed.js';
+import { attributeClientUser, listUnattributed, unmapClientUser } from '../../ledger/metering/unattributed.js';
 import { orgBySlug, slugParams } from '../org-params.js';
 import { defineRoute } from '../route.js';
 import { memberRef, text } from '../schemas.js';
@@ -19,12 +19,14 @@ const listResponse = z.object({
 });
 const attributionResponse = z.object({
   userId: z.string(), memberId: z.string(), member: z.string(),
-  created: z.boolean().describe('false: the user.id was this member\'s already'),
+  created: z.boolean().describe('false: the user.id was this member\'s already, or was re-mapped'),
+  previousMember: z.string().nullable().describe('Re-mapped by an owner or operator: the member it was mapped to before (their recorded usage stays theirs); else null'),
   attributed: z.number().int().describe('Kept events recorded as the member\'s now (each counted once)'),
   notRecorded: z.number().int().describe('Kept events the record path refused (e.g. a time before their model\'s first price): still listed'),
 });
+const unmapResponse = z.object({ userId: z.string(), member: z.string().describe('The member it was mapped to') });
 const limit = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
-const view = (r: Awaited<ReturnType<typeof attributeClientUser>>) => ({ userId: r.clientUserId, memberId: r.memberId, member: r.member, created: r.created, attributed: r.attributed, notRecorded: r.notRecorded });
+const view = (r: Awaited<ReturnType<typeof attributeClientUser>>) => ({ userId: r.clientUserId, memberId: r.memberId, member: r.member, created: r.created, previousMember: r.previousMember, attributed: r.attributed, notRecorded: r.notRecorded });
 
 export function claudeCodeUserRoutes(deps: ApiDeps) {
   return [
@@ -39,19 +41,30 @@ export function claudeCodeUserRoutes(deps: ApiDeps) {
     }),
     defineRoute({
       method: 'PUT', url: '/v1/claude-code-users/:userId', tag: 'metering', auth: 'person',
-      summary: 'Map a Claude Code user.id to a member (owners): its kept usage is recorded as theirs, once, and later events from it are theirs (audited)',
+      summary: 'Map or re-map a Claude Code user.id to a member (owners; any user.id, seen or not): its kept usage is recorded as theirs, once, and later events from it are theirs; usage recorded already stays whose it was (audited)',
       params: z.object({ userId }), body: z.object({ member: memberRef }).strict(), response: attributionResponse,
-      refusals: { 404: 'member names no active member', 409: 'The user.id is another member\'s already (a mapping never changes)' },
+      refusals: { 404: 'member names no active member' },
       async handler({ auth, params, body }) {
         requireOwner(auth.actor!);
-        return view(await attributeClientUser(deps.db, auth.org!.id, params.userId, body.member, actorLabel(auth.actor!), deps.now()));
+        return view(await attributeClientUser(deps.db, auth.org!.id, params.userId, body.member, actorLabel(auth.actor!), deps.now(), 'admin'));
+      },
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/v1/claude-code-users/:userId', tag: 'metering', auth: 'person',
+      summary: 'Remove a Claude Code user.id\'s mapping (owners): its later events are kept unattributed again; usage recorded already stays whose it was (audited)',
+      params: z.object({ userId }), response: unmapResponse,
+      refusals: { 404: 'The user.id is mapped to nobody' },
+      async handler({ auth, params }) {
+        requireOwner(auth.actor!);
+        const r = await unmapClientUser(deps.db, auth.org!.id, params.userId, actorLabel(auth.actor!));
+        return { userId: r.clientUserId, member: r.member };
       },
     }),
     defineRoute({
       method: 'PUT', url: '/v1/me/claude-code-users/:userId', tag: 'metering', auth: 'person',
-      summary: 'Claim a Claude Code user.id as yours (any member): its kept usage is recorded as yours, once, and later events from it are yours (audited)',
+      summary: 'Claim a Claude Code user.id as yours (any member), one whose usage was kept here: its kept usage is recorded as yours, once, and later events from it are yours (audited)',
       params: z.object({ userId }), response: attributionResponse,
-      refusals: { 409: 'The user.id is another member\'s already' },
+      refusals: { 404: 'No usage from this user.id was kept here yet', 409: 'The user.id is another member\'s already (an owner can re-map it)' },
       async handler({ auth, params }) {
         const a = auth.actor!;
         return view(await attributeClientUser(deps.db, auth.org!.id, params.userId, a.id, actorLabel(a), deps.now()));
@@ -67,11 +80,21 @@ export function claudeCodeUserRoutes(deps: ApiDeps) {
     }),
     defineRoute({
       method: 'PUT', url: '/v1/operator/orgs/:slug/claude-code-users/:userId', tag: 'operator', auth: 'operator',
-      summary: 'Map a Claude Code user.id to a member: its kept usage is recorded as theirs, once, and later events from it are theirs (audited)',
+      summary: 'Map or re-map a Claude Code user.id to a member (any user.id, seen or not): its kept usage is recorded as theirs, once, and later events from it are theirs; usage recorded already stays whose it was (audited)',
       params: slugParams.extend({ userId }), body: z.object({ member: memberRef }).strict(), response: attributionResponse,
-      refusals: { 404: 'No organisation has this slug, or member names no active member', 409: 'The user.id is another member\'s already' },
+      refusals: { 404: 'No organisation has this slug, or member names no active member' },
       async handler({ params, body }) {
-        return view(await attributeClientUser(deps.db, (await orgBySlug(deps.db, params.slug)).id, params.userId, body.member, 'operator', deps.now()));
+        return view(await attributeClientUser(deps.db, (await orgBySlug(deps.db, params.slug)).id, params.userId, body.member, 'operator', deps.now(), 'admin'));
+      },
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/v1/operator/orgs/:slug/claude-code-users/:userId', tag: 'operator', auth: 'operator',
+      summary: 'Remove a Claude Code user.id\'s mapping: its later events are kept unattributed again; usage recorded already stays whose it was (audited)',
+      params: slugParams.extend({ userId }), response: unmapResponse,
+      refusals: { 404: 'No organisation has this slug, or the user.id is mapped to nobody' },
+      async handler({ params }) {
+        const r = await unmapClientUser(deps.db, (await orgBySlug(deps.db, params.slug)).id, params.userId, 'operator');
+        return { userId: r.clientUserId, member: r.member };
       },
     }),
   ];

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { formatUsd } from '../../domain/money.js';
 import {
-  EVERY_FAMILY, FEE_DIMENSIONS, millionthsToMultiplier, MULTIPLIER_DIMENSIONS, multiplierToMillionths, nanosPerTokenToRatePerMillion, ratePerMillionToNanosPerToken,
+  EVERY_FAMILY, FEE_DIMENSIONS, nanosPerRequestToPerThousand, millionthsToMultiplier, MULTIPLIER_DIMENSIONS, multiplierToMillionths, nanosPerTokenToRatePerMillion, ratePerMillionToNanosPerToken,
 } from '../../domain/pricing.js';
 import { API_KEY_SCOPES, issueApiKey, listApiKeys, revokeApiKey } from '../../ledger/settings/api-keys.js';
 import { invalid } from '../../ledger/errors.js';
@@ -60,7 +60,7 @@ const perThousandToNanos = (usd: string) => {
   const [whole, frac = ''] = usd.split('.');
   return BigInt(whole!) * 1_000_000n + BigInt(frac.padEnd(3, '0')) * 1_000n;
 };
-const nanosToPerThousand = (nanos: bigint) => nanosPerTokenToRatePerMillion(nanos / 1_000n);
+const nanosToPerThousand = nanosPerRequestToPerThousand;
 const viewOf = (r: { id: string; family: string; dimension: string; value: string; effectiveFrom: Date; nanosPerRequest: bigint | null; multiplierMillionths: bigint | null }) => ({
   id: r.id, family: r.family, dimension: r.dimension, value: r.value, effectiveFrom: r.effectiveFrom.toISOString(),
   ...(r.nanosPerRequest !== null ? { perThousandRequests: nanosToPerThousand(r.nanosPerRequest) } : {}),

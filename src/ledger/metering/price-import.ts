@@ -14,7 +14,8 @@
 // in the book is reported as a conflict instead.
 import type { Db } from '../../db/client.js';
 import { familyOfModelId, readAnthropicMap, MapError, type MapEntry, type MapModifier, type MapTier } from '../../domain/litellm-map.js';
-import { nanosPerTokenToRatePerMillion, millionthsToMultiplier, selectModifier, type PriceModifierRow, type PriceTier, type Rates } from '../../domain/pricing.js';
+import { nanosPerRequestToPerThousand, nanosPerTokenToRatePerMillion, millionthsToMultiplier, selectModifier, type PriceModifierRow, type PriceTier, type Rates } from '../../domain/pricing.js';
+import { jsonSafe } from '../audit.js';
 import { invalid } from '../errors.js';
 import { inTransaction, type Tx } from '../transactions.js';
 import { forgetModelAliases } from './models.js';
@@ -28,8 +29,17 @@ export interface ImportOptions {
   /** seed: only add, never change a price (the pinned map at start). */
   mode?: 'import' | 'seed';
   now?: Date;
+  /** Who imports, for the price book's audit log (default "operator"). */
+  actor?: string;
   /** The field a bad map is named by in a refusal (the CLI's file, the API's map). */
   field?: string;
+  /**
+   * After the rows are committed, the usage kept unpriced is priced. Given this, the
+   * import does not wait: it hands the pass over (the seed at start: start-up goes on).
+   */
+  deferPricing?: (pass: Promise<number>) => void;
+  /** The pricing pass run after commit (tests give one that fails). */
+  priceKept?: (db: Db, now: Date) => Promise<number>;
 }
 
 export interface PerMillion { input: string; cacheWrite5m: string; cacheWrite1h: string; cacheRead: string; output: string }
@@ -105,6 +115,8 @@ interface Plan {
   prices: { family: string; effectiveFrom: Date; tier: MapTier }[];
   aliases: { alias: string; family: string }[];
   modifiers: { family: string; effectiveFrom: Date; m: MapModifier }[];
+  /** New families whose back-dating plan() has judged already (seed mode): not asked again. */
+  checkedFamilies: Set<string>;
 }
 
 /** Reads the map, or a 422 naming the entry at fault. */
@@ -125,7 +137,7 @@ async function plan(db: Db, text: string, opts: ImportOptions): Promise<Plan> {
     dryRun: opts.dryRun ?? false, modelsAdded: [], ratesChanged: [], aliasesAdded: [], modifiersAdded: [], unchanged: 0,
     notInMap: [], keptOurs: [], conflicts: [], skipped: [...map.skipped], pricedUnpriced: 0,
   };
-  const out: Plan = { report, prices: [], aliases: [], modifiers: [] };
+  const out: Plan = { report, prices: [], aliases: [], modifiers: [], checkedFamilies: new Set() };
   const [aliasRows, priceRows, modifierRows, firstUsage] = await Promise.all([
     db.modelAlias.findMany(),
     db.priceEntry.findMany(),
@@ -175,16 +187,42 @@ async function plan(db: Db, text: string, opts: ImportOptions): Promise<Plan> {
       continue;
     }
 
-    // Prices: compared with the book's latest group of rows for the family (scheduled ones included).
+    // Prices: compared with the book's latest group of rows (a scheduled one included);
+    // when that differs, with the group in force when a change would take effect (a
+    // minute ahead, or the effective date asked): else each import would add another
+    // group before a differing scheduled one (import twice ≠ once).
     const ours = priceRows.filter((r) => r.model === family);
-    const latest = ours.reduce<Date | null>((d, r) => (!d || r.effectiveFrom > d ? r.effectiveFrom : d), null);
-    const current = ours.filter((r) => latest && r.effectiveFrom.getTime() === latest.getTime());
+    const changeAt = (mode === 'import' ? opts.effectiveFrom : undefined) ?? new Date(now.getTime() + PRICE_LEAD_MS);
+    const dates = [...new Set(ours.map((r) => r.effectiveFrom.getTime()))];
+    const groupOf = (at: number) => ours.filter((r) => r.effectiveFrom.getTime() === at);
+    const sameAs = (group: typeof ours) => group.length > 0 && chosen.tiers.every((t) => {
+      const row = group.find((r) => r.minPromptTokensExclusive === t.above);
+      return row && sameRates(ratesOf(row), t.rates);
+    });
+    const latestGroup = groupOf(Math.max(...dates));
+    const inForce = Math.max(...dates.filter((d) => d <= changeAt.getTime()));
+    const atGroup = Number.isFinite(inForce) ? groupOf(inForce) : latestGroup;
+    const current = sameAs(latestGroup) ? latestGroup : atGroup;
+    if (current !== latestGroup && mode === 'import') {
+      report.conflicts.push(`${family}: a change the book has scheduled from ${latestGroup[0]!.effectiveFrom.toISOString()} differs from the map and stays; the map is compared with the prices in force before it`);
+    }
     const oursOnly = current.filter((r) => !chosen.tiers.some((t) => t.above === r.minPromptTokensExclusive));
     for (const r of oursOnly) report.keptOurs.push({ family, longContextAboveTokens: r.minPromptTokensExclusive });
     let firstPriceAt: Date | null = null;
     if (current.length === 0) {
       const first = firstKept.get(family);
-      const at = opts.effectiveFrom ?? (first && first < now ? first : now);
+      let at = opts.effectiveFrom ?? (first && first < now ? first : now);
+      // The seed back-dates; usage of the family already charged (e.g. at an org's
+      // unknownModelFallback price) keeps its price, so the family is priced from a
+      // minute ahead instead, and the rest of the seed still goes in.
+      if (mode === 'seed' && at.getTime() < now.getTime() + PRICE_LEAD_MS) {
+        const refused = await backDatingRefusal(db, family, at, 0, now);
+        if (refused) {
+          at = new Date(now.getTime() + PRICE_LEAD_MS);
+          report.conflicts.push(`${family}: usage of it was charged already (e.g. at an organisation's fallback price), so the pinned map prices it from ${at.toISOString()}, not back-dated`);
+        }
+        out.checkedFamilies.add(family);
+      }
       firstPriceAt = at;
       for (const tier of chosen.tiers) {
         out.prices.push({ family, effectiveFrom: at, tier });
@@ -231,7 +269,7 @@ async function plan(db: Db, text: string, opts: ImportOptions): Promise<Plan> {
       report.modifiersAdded.push({
         family, dimension: m.dimension, value: m.value, effectiveFrom: at.toISOString(),
         ...(m.multiplierMillionths !== undefined ? { multiplier: millionthsToMultiplier(m.multiplierMillionths) } : {}),
-        ...(m.nanosPerRequest !== undefined ? { perThousandRequests: nanosPerTokenToRatePerMillion(m.nanosPerRequest / 1_000n) } : {}),
+        ...(m.nanosPerRequest !== undefined ? { perThousandRequests: nanosPerRequestToPerThousand(m.nanosPerRequest) } : {}),
         ...(inForce ? { was: modifierValue(inForce) } : {}),
       });
     }
@@ -244,8 +282,17 @@ async function plan(db: Db, text: string, opts: ImportOptions): Promise<Plan> {
 
 /** The refusals the price book's own rules give to the planned rows (back-dating, lead time). */
 async function refusalOf(db: Db, p: Plan, now: Date) {
+  // One question per family and date, at its lowest tier: the usage a higher tier would
+  // price is part of what the lowest prices (each question scans the family's usage).
+  const lowest = new Map<string, { family: string; at: Date; above: number }>();
   for (const row of p.prices) {
-    const r = await backDatingRefusal(db, row.family, row.effectiveFrom, row.tier.above, now);
+    if (p.checkedFamilies.has(row.family)) continue;
+    const key = `${row.family}@${row.effectiveFrom.getTime()}`;
+    const seen = lowest.get(key);
+    if (!seen || row.tier.above < seen.above) lowest.set(key, { family: row.family, at: row.effectiveFrom, above: row.tier.above });
+  }
+  for (const { family, at, above } of lowest.values()) {
+    const r = await backDatingRefusal(db, family, at, above, now);
     if (r) return r;
   }
   for (const row of p.modifiers) {
@@ -253,6 +300,31 @@ async function refusalOf(db: Db, p: Plan, now: Date) {
     if (r) return r;
   }
   return null;
+}
+
+/** One audit entry per row added (who, what, before, after), in the import's transaction. */
+async function audit(tx: Tx, p: Plan, actor: string): Promise<void> {
+  const source = p.report.dryRun ? 'dry run' : 'import';
+  const changed = new Map(p.report.ratesChanged.map((c) => [`${c.family}>${c.longContextAboveTokens}@${c.effectiveFrom}`, c.was]));
+  const data = [
+    ...p.prices.map(({ family, effectiveFrom, tier }) => ({
+      actor, action: 'price.added', subject: `price:${family}>${tier.above}@${effectiveFrom.toISOString()}`,
+      before: changed.get(`${family}>${tier.above}@${effectiveFrom.toISOString()}`) ?? undefined,
+      after: { family, longContextAboveTokens: tier.above, effectiveFrom: effectiveFrom.toISOString(), perMillionTokens: perMillion(tier.rates), via: `price map ${source}` },
+    })),
+    ...p.aliases.map((a) => ({ actor, action: 'model_alias.added', subject: `model_alias:${a.alias}`, after: { alias: a.alias, family: a.family, via: `price map ${source}` } })),
+    ...p.modifiers.map(({ family, effectiveFrom, m }) => {
+      const line = p.report.modifiersAdded.find((l) => l.family === family && l.dimension === m.dimension && l.value === m.value);
+      return {
+        actor, action: 'price_modifier.added', subject: `price_modifier:${family}:${m.dimension}${m.value ? `=${m.value}` : ''}@${effectiveFrom.toISOString()}`,
+        ...(line?.was ? { before: { value: line.was } } : {}),
+        after: { family, dimension: m.dimension, value: m.value, effectiveFrom: effectiveFrom.toISOString(), ...(line?.multiplier ? { multiplier: line.multiplier } : {}), ...(line?.perThousandRequests ? { perThousandRequests: line.perThousandRequests } : {}), via: `price map ${source}` },
+      };
+    }),
+  ];
+  if (data.length) {
+    await tx.priceBookAudit.createMany({ data: data.map((d) => ({ actor: d.actor, action: d.action, subject: d.subject, before: jsonSafe('before' in d ? d.before : undefined) ?? undefined, after: jsonSafe(d.after) ?? undefined })) });
+  }
 }
 
 async function write(tx: Tx, p: Plan): Promise<void> {
@@ -271,6 +343,8 @@ async function write(tx: Tx, p: Plan): Promise<void> {
   }
 }
 
+const defaultPriceKept = async (db: Db, now: Date) => (await priceUnpricedUsage(db, { now })).priced;
+
 /**
  * Imports a map file's text (LiteLLM's format). A dry run reports the difference and
  * changes nothing. A map that cannot be read, or rows the price book's rules refuse
@@ -287,13 +361,24 @@ export async function importPriceMap(db: Db, text: string, opts: ImportOptions =
     const refusal = await refusalOf(txDb, planned, now);
     if (refusal) throw refusal;
     await write(tx, planned);
+    await audit(tx, planned, opts.actor ?? 'operator');
     return planned;
   });
   if (p.prices.length || p.aliases.length || p.modifiers.length) {
     forgetPrices(db);
     forgetModelAliases(db);
-    // Usage kept unpriced that the new rows price is priced now, from its first use.
-    p.report.pricedUnpriced = (await priceUnpricedUsage(db, { now })).priced;
+    // Usage kept unpriced that the new rows price is priced now, from its first use. The
+    // rows are committed already: a failure here is reported, never a failed import.
+    const pass = (opts.priceKept ?? defaultPriceKept)(db, now);
+    if (opts.deferPricing) {
+      opts.deferPricing(pass);
+      return p.report;
+    }
+    try {
+      p.report.pricedUnpriced = await pass;
+    } catch (err) {
+      p.report.conflicts.push(`the rows were imported; pricing the usage kept unpriced failed (${err instanceof Error ? err.message : String(err)}): POST /v1/operator/usage/unpriced/price prices it`);
+    }
   }
   return p.report;
 }

@@ -21,8 +21,12 @@ export function seedSource(text = readFileSync(SEED_MAP_PATH, 'utf8')): { packag
   return (JSON.parse(text) as { _source: { package: string; version: string; file: string } })._source;
 }
 
-export async function seedPriceBook(db: Db, now = new Date()): Promise<ImportReport> {
-  return importPriceMap(db, readFileSync(SEED_MAP_PATH, 'utf8'), { mode: 'seed', effectiveFrom: SEED_EFFECTIVE_FROM, now });
+/**
+ * Seeds the book. With `deferPricing` (the service's start), the pricing of usage kept
+ * unpriced that the new rows price runs after it returns, handed over as a promise.
+ */
+export async function seedPriceBook(db: Db, now = new Date(), deferPricing?: (pass: Promise<number>) => void): Promise<ImportReport> {
+  return importPriceMap(db, readFileSync(SEED_MAP_PATH, 'utf8'), { mode: 'seed', effectiveFrom: SEED_EFFECTIVE_FROM, now, actor: `seed (pinned map ${seedSource().package} ${seedSource().version})`, ...(deferPricing ? { deferPricing } : {}) });
 }
 
 /** One line for the start log. */

@@ -47,8 +47,10 @@ export interface AttributionResult {
   clientUserId: string;
   memberId: string;
   member: string;
-  /** Whether this call made the mapping (false: it was there already, for the same member). */
+  /** Whether this call made the mapping (false: it was there already, or was re-mapped). */
   created: boolean;
+  /** Re-mapped by an owner or operator: the member it was mapped to before. */
+  previousMember: string | null;
   /** Kept events recorded as the member's now. */
   attributed: number;
   /** Kept events that could not be recorded (e.g. a time before their model's first price), still listed. */
@@ -56,25 +58,83 @@ export interface AttributionResult {
 }
 
 /**
- * Maps a Claude Code user.id to a member (audited) and records the kept events of it
- * as theirs. A user.id already mapped to another member is a 409: a mapping never
- * changes, so what was counted stays whose it was.
+ * Who maps: a member claiming for themselves may claim only a user.id whose usage was
+ * kept here (so nobody stakes out ids never seen) and never one that is another
+ * member's; an owner or the operator may map any user.id and re-map one.
  */
-export async function attributeClientUser(db: Db, orgId: string, clientUserId: string, memberRef: string, actor: string, now: Date): Promise<AttributionResult> {
+export type MappedBy = 'member' | 'admin';
+
+/**
+ * Maps a Claude Code user.id to a member (audited) and records the kept events of it
+ * as theirs. A user.id mapped to another member is a 409 for a member's own claim; an
+ * owner or operator re-maps it (audited, before and after): later events are the new
+ * member's, usage recorded already stays whose it was recorded as.
+ */
+export async function attributeClientUser(db: Db, orgId: string, clientUserId: string, memberRef: string, actor: string, now: Date, by: MappedBy = 'member'): Promise<AttributionResult> {
   const member = await findMember(db, orgId, memberRef);
   if (!member || member.removedAt) throw notFound(`member '${memberRef}'`, 'member');
-  const created = await inTransaction(db, async (tx) => {
-    const existing = await tx.claudeCodeUser.findUnique({ where: { orgId_clientUserId: { orgId, clientUserId } } });
-    if (existing) {
-      if (existing.memberId !== member.id) throw conflict(`Claude Code user.id '${clientUserId}' is already another member's; a mapping never changes`, 'userId');
-      return false;
+  if (by === 'member' && !(await db.unattributedUsage.findFirst({ where: { orgId, clientUserId }, select: { id: true } }))) {
+    throw new LedgerError(404, 'not_found', `no Claude Code usage from user.id '${clientUserId}' was seen here yet: use Claude Code once, then claim it (an owner can map it beforehand)`, 'userId');
+  }
+  const outcome = await inTransaction(db, async (tx) => {
+    // ON CONFLICT DO NOTHING: a claim racing this one waits for it, then finds its row
+    // (never a unique violation, which would abort the transaction and answer 500).
+    const made = await tx.claudeCodeUser.createMany({ data: [{ orgId, clientUserId, memberId: member.id, createdBy: actor, createdAt: now }], skipDuplicates: true });
+    if (made.count === 1) {
+      await writeAudit(tx, orgId, [{ actor, action: 'claude_code_user.mapped', subject: `claude_code_user:${clientUserId}`, before: null, after: { member: member.externalId, memberId: member.id } }]);
+      return { created: true, previousMember: null };
     }
-    await tx.claudeCodeUser.create({ data: { orgId, clientUserId, memberId: member.id, createdBy: actor, createdAt: now } });
-    await writeAudit(tx, orgId, [{ actor, action: 'claude_code_user.mapped', subject: `claude_code_user:${clientUserId}`, before: null, after: { member: member.externalId, memberId: member.id } }]);
-    return true;
+    const existing = await tx.claudeCodeUser.findUnique({ where: { orgId_clientUserId: { orgId, clientUserId } }, include: { member: { select: { externalId: true } } } });
+    if (!existing) throw conflict(`Claude Code user.id '${clientUserId}' was unmapped meanwhile; try again`, 'userId');
+    if (existing.memberId === member.id) return { created: false, previousMember: null };
+    if (by === 'member') throw conflict(`Claude Code user.id '${clientUserId}' is already another member's; an owner can re-map it`, 'userId');
+    await tx.claudeCodeUser.update({ where: { orgId_clientUserId: { orgId, clientUserId } }, data: { memberId: member.id, createdBy: actor, createdAt: now } });
+    await writeAudit(tx, orgId, [{
+      actor, action: 'claude_code_user.remapped', subject: `claude_code_user:${clientUserId}`,
+      before: { member: existing.member.externalId, memberId: existing.memberId }, after: { member: member.externalId, memberId: member.id },
+    }]);
+    return { created: false, previousMember: existing.member.externalId };
   });
   const pass = await recordAttributed(db, orgId, [clientUserId], now);
-  return { clientUserId, memberId: member.id, member: member.externalId, created, ...pass };
+  // Kept events of other mapped user.ids that a claim which failed after its commit left behind.
+  await recordPendingAttributions(db, now, orgId);
+  return { clientUserId, memberId: member.id, member: member.externalId, ...outcome, ...pass };
+}
+
+/**
+ * Records every kept event whose user.id is mapped but that is not recorded yet (of one
+ * org, or of all): a claim that failed after committing its mapping leaves such events
+ * behind. Run by every claim or mapping and at start; safe to repeat (recordAttributed).
+ */
+export async function recordPendingAttributions(db: Db, now: Date, orgId?: string): Promise<{ attributed: number; notRecorded: number }> {
+  const pending = await db.$queryRaw<{ orgId: string; clientUserId: string }[]>`
+    SELECT DISTINCT u."orgId", u."clientUserId" FROM "UnattributedUsage" u
+      JOIN "ClaudeCodeUser" c ON c."orgId" = u."orgId" AND c."clientUserId" = u."clientUserId"
+     WHERE u."attributedAt" IS NULL AND (${orgId ?? null}::text IS NULL OR u."orgId" = ${orgId ?? null}::text)`;
+  const byOrg = new Map<string, string[]>();
+  for (const p of pending) byOrg.set(p.orgId, [...(byOrg.get(p.orgId) ?? []), p.clientUserId]);
+  const total = { attributed: 0, notRecorded: 0 };
+  for (const [org, ids] of byOrg) {
+    const r = await recordAttributed(db, org, ids, now);
+    total.attributed += r.attributed;
+    total.notRecorded += r.notRecorded;
+  }
+  return total;
+}
+
+/**
+ * Removes a user.id's mapping (owners and the operator; audited): its later events are
+ * kept unattributed again, until claimed or mapped. Usage recorded already stays whose
+ * it was recorded as. 404 when the user.id is mapped to nobody.
+ */
+export async function unmapClientUser(db: Db, orgId: string, clientUserId: string, actor: string): Promise<{ clientUserId: string; member: string }> {
+  return inTransaction(db, async (tx) => {
+    const existing = await tx.claudeCodeUser.findUnique({ where: { orgId_clientUserId: { orgId, clientUserId } }, include: { member: { select: { externalId: true } } } });
+    if (!existing) throw new LedgerError(404, 'not_found', `Claude Code user.id '${clientUserId}' is mapped to nobody`, 'userId');
+    await tx.claudeCodeUser.delete({ where: { orgId_clientUserId: { orgId, clientUserId } } });
+    await writeAudit(tx, orgId, [{ actor, action: 'claude_code_user.unmapped', subject: `claude_code_user:${clientUserId}`, before: { member: existing.member.externalId, memberId: existing.memberId }, after: null }]);
+    return { clientUserId, member: existing.member.externalId };
+  });
 }
 
 /**
