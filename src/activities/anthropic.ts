@@ -14,10 +14,14 @@ import { parseUsd } from '../domain/money.js';
 import { nanosToWholeMinor } from '../domain/minor-units.js';
 import { LedgerError, conflict, forbidden, invalid, notFound } from '../ledger/errors.js';
 import { recordAnthropicDecision, recordDecidedInClaude } from '../ledger/requests/anthropic-decisions.js';
+import { claimAnthropicDecision, claimedDecision, markAnthropicDecisionSent, releaseAnthropicDecision } from '../ledger/requests/anthropic-claims.js';
 import { requestView, requireDecider, type DecideInput } from '../ledger/requests/requests.js';
 import type { RequestView } from '../notify/port.js';
 import type { ActivityDeps } from './deps.js';
 import { SecretBoxError } from '../secrets/secret-box.js';
+
+/** Each SDK call of a decision (retrieve, approve / deny): well under the activity's start-to-close (workflows/extra-usage-request.ts). */
+export const DECISION_CALL_TIMEOUT_MS = 10_000;
 
 export interface PollResult {
   orgSlug: string;
@@ -30,6 +34,7 @@ export interface PollResult {
 
 /** A refusal (ours or Anthropic's) will not change on retry; Anthropic unreachable, 429 or 5xx may. */
 function asActivityFailure(err: unknown): unknown {
+  if (err instanceof ApplicationFailure) return err;
   if (err instanceof LedgerError) return ApplicationFailure.nonRetryable(err.message, err.code);
   const fault = anthropicFault(err);
   if (!fault) return err;
@@ -89,17 +94,36 @@ export function anthropicActivities(deps: ActivityDeps) {
         const amount = amountNanos === null ? null : nanosToWholeMinor(amountNanos);
         if (input.decision === 'increase_limit' && amount === null) throw invalid('amount', 'amount must be whole cents');
 
-        const client = (await clientForOrg(db, anthropicOf(deps), row.orgId, 0));
+        // SDK calls time out well within the activity's start-to-close, with no SDK retries.
+        const client = await clientForOrg(db, { ...anthropicOf(deps), timeoutMs: DECISION_CALL_TIMEOUT_MS }, row.orgId, 0);
         if (!client) throw conflict('this organisation is no longer connected to Claude: decide the request in claude.ai');
         const requests = client.organization.spendLimits.increaseRequests;
-        const there = await requests.retrieve(row.anthropicRequestId);
         const target = input.decision === 'deny' ? 'denied' : 'approved';
-        if (there.status === 'pending') {
-          // The one write. Its answer lost (crash, timeout)? The retry reads it as done.
-          if (input.decision === 'increase_limit') await requests.approve(row.anthropicRequestId, { amount: amount!, period: input.period! });
-          else await requests.deny(row.anthropicRequestId, {});
-        } else if (there.status !== target) {
-          throw conflict(`this request was already ${there.status} in claude.ai. Nothing was changed.`);
+        if (await claimAnthropicDecision(db, row.id, input.decision, deps.now())) {
+          let sent = false;
+          try {
+            const there = await requests.retrieve(row.anthropicRequestId);
+            if (there.status === 'pending') {
+              // The one write. Its answer lost (crash, timeout)? The claim stays: a retry only reads.
+              await markAnthropicDecisionSent(db, row.id, deps.now());
+              sent = true;
+              if (input.decision === 'increase_limit') await requests.approve(row.anthropicRequestId, { amount: amount!, period: input.period! });
+              else await requests.deny(row.anthropicRequestId, {});
+            } else if (there.status !== target) {
+              throw conflict(`this request was already ${there.status} in claude.ai. Nothing was changed.`);
+            }
+          } catch (err) {
+            // Free the claim when nothing can have been applied: not sent, or Anthropic answered with a refusal (4xx).
+            const status = (err as { status?: number }).status;
+            if (!sent || (status !== undefined && status >= 400 && status < 500)) await releaseAnthropicDecision(db, row.id);
+            throw err;
+          }
+        } else {
+          // Another attempt holds the claim (and may have sent the write): read, never write.
+          if ((await claimedDecision(db, row.id)) !== input.decision) throw conflict('another decision on this request is being applied at Anthropic. Nothing was changed.');
+          const there = await requests.retrieve(row.anthropicRequestId);
+          if (there.status === 'pending') throw ApplicationFailure.retryable('a decision on this request is still being applied at Anthropic; it is read again', 'anthropic_in_flight');
+          if (there.status !== target) throw conflict(`this request was already ${there.status} in claude.ai. Nothing was changed.`);
         }
         await recordAnthropicDecision(db, { requestId: row.id, decider, via: input.via, decision: input.decision as 'increase_limit' | 'deny', amountNanos, period: input.period ?? null, reason: input.reason ?? null }, deps.now());
         return await requestView(db, row.id);
