@@ -141,8 +141,9 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
       setStatus(state.view.status);
     }
   }
-  // Decided in claude.ai: once no decision of ours is under way, record Anthropic's outcome.
-  if (decidedInClaude) await condition(() => !deciding);
+  // Decided in claude.ai or cancelled: once no decision of ours is under way (Anthropic may
+  // be applying it), record the outcome. The cancel's wait is patched in for histories before it.
+  if (decidedInClaude || (cancelled && patched('cancel-waits-for-decision'))) await condition(() => !deciding);
   if (state.status === 'pending' && decidedInClaude) {
     state.view = await acts.closeDecidedInClaude(decidedInClaude);
     setStatus(state.view.status);

@@ -20,6 +20,7 @@ import { migrated, scratchPglite, type Scratch } from '../../support/databases.j
 import { provision } from '../../support/ledger.js';
 import { actionIdsOf, slackEnterpriseDoc, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
 import { devServerEnv, testWorker } from '../../support/temporal.js';
+import { cancelSignal } from '../../../workflows/messages.js';
 import { startAdminApi, type AdminApiStandIn } from '../../support/anthropic-admin-api.js';
 
 const DAY = 86_400_000;
@@ -34,6 +35,9 @@ let orgId: string;
 let taskQueue: string;
 /** Request ids whose first decide attempt "crashes" right after Anthropic applied it. */
 const crashAfterWrite = new Set<string>();
+/** Request ids whose decide activity waits for its gate (a decision under way), and those that reached it. */
+const gates = new Map<string, Promise<void>>();
+const atGate = new Set<string>();
 /** One poll's activity, called outside a workflow (to see what a failing poll leaves). */
 let activityDeps: ActivityDeps;
 let pollActivity: (input: { orgId: string; limitsEverySeconds?: number }) => Promise<{ limits: number | null } | null>;
@@ -64,6 +68,11 @@ beforeAll(async () => {
       ...real,
       // A worker that dies after Anthropic applied the decision and before the ledger recorded it.
       async decideAnthropicRequest(input: Parameters<typeof real.decideAnthropicRequest>[0]) {
+        const gate = gates.get(input.requestId);
+        if (gate) {
+          atGate.add(input.requestId);
+          await gate;
+        }
         if (crashAfterWrite.delete(input.requestId)) {
           const row = await db.extraUsageRequest.findUniqueOrThrow({ where: { id: input.requestId } });
           await adminClient(KEY, { baseUrl: api.url }).organization.spendLimits.increaseRequests.approve(row.anthropicRequestId!, { amount: '4000', period: input.period! });
@@ -172,6 +181,35 @@ describe('a connected org\'s increase requests in Slack, end to end', () => {
     expect(crashAfterWrite.has(row.id)).toBe(false); // the crash happened
     expect(api.approves().filter((x) => x.id === asked.id)).toHaveLength(1);
     expect(await db.auditEntry.count({ where: { orgId, action: 'request.decided', subject: `request:${row.id}` } })).toBe(1);
+  });
+
+  it('a cancel arriving while a decision is under way waits for it: the approve Anthropic applied is recorded and audited', async () => {
+    const db = scratch.db.prisma;
+    const asked = api.addRequest('user_carol', { period: 'monthly', limitCents: '3000', spentCents: '3000' });
+    await poll();
+    const row = await until(() => rowOf(asked.id));
+    const handle = env.client.workflow.getHandle(row.workflowId);
+    await until(async () => ((await handle.query('state')) as { requestId: string | null }).requestId);
+    let open!: () => void;
+    gates.set(row.id, new Promise<void>((r) => (open = r)));
+    const admin = await db.member.findFirstOrThrow({ where: { orgId, externalId: 'admin-1' } });
+    const deciding = requests.decide(orgId, row.id, admin.id, { decision: 'increase_limit', amount: '45.00', period: 'monthly' });
+    await until(async () => atGate.has(row.id));
+    // Carol leaves (or gets extra usage another way) while the admin's decision is being applied.
+    await handle.signal(cancelSignal, { reason: 'member_left' });
+    // The workflow has handled the signal (a workflow task completed after it) before the decision goes on.
+    await until(async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+      return signalled >= 0 && events.slice(signalled).some((e) => e.workflowTaskCompletedEventAttributes);
+    });
+    open();
+    expect(await deciding).toMatchObject({ status: 'approved', decisionCap: '45.00' });
+    expect((await handle.result()).status).toBe('approved');
+    expect(await db.extraUsageRequest.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: 'approved', decision: 'increase_limit' });
+    expect(await db.auditEntry.count({ where: { orgId, action: 'anthropic.spend_limit.user.set', subject: { contains: row.memberId } } })).toBeGreaterThanOrEqual(1);
+    expect(api.approves().filter((x) => x.id === asked.id)).toHaveLength(1);
+    gates.delete(row.id);
   });
 
   it('Deny is one deny call; a request decided in claude.ai closes its workflow and updates every copy', async () => {
