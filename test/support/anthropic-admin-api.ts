@@ -51,8 +51,8 @@ export interface AdminApiStandIn {
 let seq = 0;
 const nextId = (prefix: string) => `${prefix}_${(++seq).toString().padStart(6, '0')}${Math.random().toString(36).slice(2, 8)}`;
 
-export async function startAdminApi(opts: { key: string; orgName?: string }): Promise<AdminApiStandIn> {
-  const org: OrganizationInfo = { id: 'org_standin', name: opts.orgName ?? 'Acme on Claude', type: 'organization' };
+export async function startAdminApi(opts: { key: string; orgName?: string; orgId?: string }): Promise<AdminApiStandIn> {
+  const org: OrganizationInfo = { id: opts.orgId ?? 'org_standin', name: opts.orgName ?? 'Acme on Claude', type: 'organization' };
   const keys = new Set([opts.key]);
   const users: BetaOrganizationUser[] = [];
   const requests = new Map<string, SpendLimitIncreaseRequest>();
