@@ -6,8 +6,7 @@
 import { ParentClosePolicy, getExternalWorkflowHandle, log, proxyActivities, startChild, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { AnthropicActivities } from '../src/activities/anthropic.js';
 import { decidedInClaudeSignal } from './messages.js';
-import type { ExtraUsageRequestInput } from './extra-usage-request.js';
-import { extraUsageRequest } from './extra-usage-request.js';
+import type { ExtraUsageRequestInput, extraUsageRequest } from './extra-usage-request.js';
 import { MEMBER, ORG_SLUG, REQUEST_STATUS } from './search-attributes.js';
 
 export interface AnthropicPollInput {
@@ -43,7 +42,8 @@ export async function anthropicPoll(input: AnthropicPollInput): Promise<{ opened
       anthropic: p.anthropic,
     };
     try {
-      await startChild(extraUsageRequest, {
+      // Started by its workflow type's name: workflow files import only types from one another.
+      await startChild<typeof extraUsageRequest>('extraUsageRequest', {
         workflowId: anthropicRequestWorkflowId(result.orgSlug, p.anthropic.requestId),
         args: [args],
         // The request outlives this poll; one run per Anthropic request, ever.
