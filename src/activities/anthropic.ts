@@ -54,9 +54,15 @@ export function anthropicActivities(deps: ActivityDeps) {
     async pollAnthropic(input: { orgId: string; limitsEverySeconds?: number }): Promise<PollResult | null> {
       const org = await db.organization.findUnique({ where: { id: input.orgId }, select: { slug: true, anthropic: { select: { limitsSyncedAt: true } } } });
       if (!org) return null;
+      if (!deps.anthropic) {
+        // A worker without SECRETS_KEY: said on the connection (and /health), not retried.
+        const message = 'SECRETS_KEY is not set on the worker: the Anthropic key cannot be opened (docs/claude.md)';
+        await recordPoll(db, input.orgId, deps.now(), message);
+        throw ApplicationFailure.nonRetryable(message, 'unavailable');
+      }
       let client: Awaited<ReturnType<typeof clientForOrg>>;
       try {
-        client = await clientForOrg(db, anthropicOf(deps), input.orgId);
+        client = await clientForOrg(db, deps.anthropic, input.orgId);
       } catch (err) {
         // SECRETS_KEY changed since the key was stored: no retry can help; the operator connects again.
         if (!(err instanceof SecretBoxError)) throw err;

@@ -3,7 +3,9 @@
 // to one org here (else two orgs would approve the same requests).
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectOrg } from '../../src/anthropic/connection.js';
+import { connectOrg, failingConnections } from '../../src/anthropic/connection.js';
+import { anthropicActivities } from '../../src/activities/anthropic.js';
+import type { ActivityDeps } from '../../src/activities/deps.js';
 import { secretBox } from '../../src/secrets/secret-box.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc } from '../support/fixtures.js';
@@ -41,5 +43,14 @@ describe('connecting to an Anthropic organization', () => {
     const { orgId } = await provision(db, 'acme-two', enterpriseDoc());
     await expect(connectOrg(db, { box, baseUrl: acme.url }, orgId, KEY, 'operator')).rejects.toMatchObject({ status: 409, field: 'adminApiKey' });
     expect(await db.anthropicConnection.findUnique({ where: { orgId } })).toBeNull();
+  });
+
+  it('a worker without SECRETS_KEY records why its poll failed, so /health names the org', async () => {
+    const db = scratch.db.prisma;
+    const { orgId } = await provision(db, 'acme', enterpriseDoc());
+    await connectOrg(db, { box, baseUrl: acme.url }, orgId, KEY, 'operator');
+    const worker = anthropicActivities({ db, now: () => new Date() } as unknown as ActivityDeps);
+    await expect(worker.pollAnthropic({ orgId })).rejects.toThrow(/SECRETS_KEY/);
+    expect(await failingConnections(db)).toEqual([expect.objectContaining({ org: 'acme', error: expect.stringContaining('SECRETS_KEY is not set') })]);
   });
 });
