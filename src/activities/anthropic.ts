@@ -94,7 +94,8 @@ export function anthropicActivities(deps: ActivityDeps) {
         const decider = await requireDecider(db, row.orgId, input.deciderRef);
         if (decider.id === row.memberId) throw forbidden('Nobody decides their own request: another admin or an owner must. Nothing was changed.');
         if (row.status !== 'pending' && row.decision === input.decision && row.decidedById === decider.id) return await requestView(db, row.id); // recorded by an earlier attempt
-        const problem = anthropicDecisionProblem(row.status, input);
+        const summary = row.anthropicSummary as { limit?: string | null } | null;
+        const problem = anthropicDecisionProblem(row.status, input, row.limitPeriod ? { period: row.limitPeriod, limit: summary?.limit ?? null } : null);
         if (problem) throw invalid('decision', problem);
         const amountNanos = input.decision === 'increase_limit' ? parseUsd(input.amount!, 2)! : null;
         const amount = amountNanos === null ? null : nanosToWholeMinor(amountNanos);

@@ -43,7 +43,7 @@ async function pendingRequest(): Promise<{ id: string; anthropicId: string }> {
   const db = scratch.db.prisma;
   const asked = api.addRequest('user_alice', { period: 'monthly', limitCents: '5000', spentCents: '5000' });
   const alice = await db.member.findFirstOrThrow({ where: { orgId, externalId: 'alice' } });
-  const id = await openRequest(db, { orgId, memberId: alice.id, workflowId: `request/acme/anthropic/${asked.id}`, runId: randomUUID(), requestedAt: new Date(), note: null, anthropic: { requestId: asked.id, period: 'monthly', summary: null } });
+  const id = await openRequest(db, { orgId, memberId: alice.id, workflowId: `request/acme/anthropic/${asked.id}`, runId: randomUUID(), requestedAt: new Date(), note: null, anthropic: { requestId: asked.id, period: 'monthly', summary: { limit: '50.00', spent: '50.00', source: 'seat_tier', currency: 'USD' } } });
   return { id, anthropicId: asked.id };
 }
 
@@ -82,5 +82,15 @@ describe('a decision on a request from Claude', () => {
     await expect(acts.decideAnthropicRequest(input)).rejects.toThrow();
     expect((await acts.decideAnthropicRequest(input)).status).toBe('approved');
     expect(api.approves().filter((a) => a.id === anthropicId)).toHaveLength(1);
+  });
+
+  it('refuses an increase to $0.00 or not above the limit the member hit (same period), naming amount; nothing reaches Anthropic', async () => {
+    const { id, anthropicId } = await pendingRequest(); // monthly limit $50.00
+    for (const amount of ['0.00', '50.00', '20.00']) {
+      await expect(acts.decideAnthropicRequest({ requestId: id, deciderRef: 'admin-1', decision: 'increase_limit', amount, period: 'monthly' })).rejects.toMatchObject({ type: 'invalid', message: expect.stringMatching(/amount must be above/) });
+    }
+    expect(api.approves().filter((a) => a.id === anthropicId)).toEqual([]);
+    // Another period's limit is not the one they hit: $20.00 daily is a limit of its own.
+    expect((await acts.decideAnthropicRequest({ requestId: id, deciderRef: 'admin-1', decision: 'increase_limit', amount: '20.00', period: 'daily' })).status).toBe('approved');
   });
 });
