@@ -42,6 +42,11 @@ function asActivityFailure(err: unknown): unknown {
   return ApplicationFailure.nonRetryable(`${fault.message}. Nothing was changed.`, fault.kind === 'no_permission' || fault.kind === 'key_refused' ? 'forbidden' : 'conflict');
 }
 
+/** approve takes the new limit in the org's billing currency's minor units: only cents of a US dollar are ours to write. */
+function notUsd(currency: string): LedgerError {
+  return conflict(`this organization is billed in ${currency} at Anthropic and amounts here are US dollars, so the new limit cannot be written from here: decide it in claude.ai. Nothing was changed.`);
+}
+
 function anthropicOf(deps: ActivityDeps): AnthropicDeps {
   if (!deps.anthropic) throw ApplicationFailure.nonRetryable('SECRETS_KEY is not set: the Anthropic key cannot be opened (docs/claude.md)', 'unavailable');
   return deps.anthropic;
@@ -94,7 +99,8 @@ export function anthropicActivities(deps: ActivityDeps) {
         const decider = await requireDecider(db, row.orgId, input.deciderRef);
         if (decider.id === row.memberId) throw forbidden('Nobody decides their own request: another admin or an owner must. Nothing was changed.');
         if (row.status !== 'pending' && row.decision === input.decision && row.decidedById === decider.id) return await requestView(db, row.id); // recorded by an earlier attempt
-        const summary = row.anthropicSummary as { limit?: string | null } | null;
+        const summary = row.anthropicSummary as { limit?: string | null; currency?: string } | null;
+        if (input.decision === 'increase_limit' && summary?.currency && summary.currency !== 'USD') throw notUsd(summary.currency);
         const problem = anthropicDecisionProblem(row.status, input, row.limitPeriod ? { period: row.limitPeriod, limit: summary?.limit ?? null } : null);
         if (problem) throw invalid('decision', problem);
         const amountNanos = input.decision === 'increase_limit' ? parseUsd(input.amount!, 2)! : null;
@@ -110,6 +116,8 @@ export function anthropicActivities(deps: ActivityDeps) {
           let sent = false;
           try {
             const there = await requests.retrieve(row.anthropicRequestId);
+            const currency = there.spend_summary?.currency;
+            if (input.decision === 'increase_limit' && currency && currency !== 'USD') throw notUsd(currency);
             if (there.status === 'pending') {
               // The one write. Its answer lost (crash, timeout)? The claim stays: a retry only reads.
               await markAnthropicDecisionSent(db, row.id, deps.now());

@@ -30,6 +30,8 @@ export interface DecidedThere {
 /** USD decimal strings from a spend summary (minor units, exact). */
 export function summaryOf(s: SpendSummary | null): AnthropicOpening['summary'] {
   if (!s) return null;
+  // Only USD amounts are shown as dollars; another currency's minor units are not cents of a dollar.
+  if (s.currency !== 'USD') return { limit: null, spent: null, source: s.source?.type ?? null, currency: s.currency };
   const usd = (minor: string | null) => {
     if (minor === null) return null;
     const nanos = minorToNanos(minor);

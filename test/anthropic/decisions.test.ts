@@ -8,6 +8,8 @@ import type { ActivityDeps } from '../../src/activities/deps.js';
 import { adminClient } from '../../src/anthropic/client.js';
 import { connectOrg } from '../../src/anthropic/connection.js';
 import { listAllUsers, mirrorMembers } from '../../src/anthropic/members.js';
+import { summaryOf } from '../../src/anthropic/increase-requests.js';
+import { mirrorEffectiveLimits } from '../../src/anthropic/effective-limits.js';
 import { openRequest } from '../../src/ledger/requests/requests.js';
 import { secretBox } from '../../src/secrets/secret-box.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
@@ -92,5 +94,21 @@ describe('a decision on a request from Claude', () => {
     expect(api.approves().filter((a) => a.id === anthropicId)).toEqual([]);
     // Another period's limit is not the one they hit: $20.00 daily is a limit of its own.
     expect((await acts.decideAnthropicRequest({ requestId: id, deciderRef: 'admin-1', decision: 'increase_limit', amount: '20.00', period: 'daily' })).status).toBe('approved');
+  });
+
+  it('an organization billed in another currency than USD: never shown as dollars, and approve is refused in words', async () => {
+    const db = scratch.db.prisma;
+    const eur = { actor: { type: 'user_actor' as const, user_id: 'user_alice', name: 'Alice', email_address: 'alice@acme.example', deleted: false }, amount: '5000', currency: 'EUR', period: 'monthly' as const, period_to_date_spend: '5000', scope: { type: 'user' as const, user_id: 'user_alice' }, source: { type: 'user' as const, user_id: 'user_alice' }, spend_limit_id: 'spl_eur' };
+    expect(summaryOf(eur)).toMatchObject({ limit: null, spent: null, currency: 'EUR' });
+    await mirrorEffectiveLimits(db, orgId, [eur], new Date());
+    expect(await db.anthropicEffectiveLimit.count({ where: { orgId, currency: 'EUR' } })).toBe(0);
+
+    const { id, anthropicId } = await pendingRequest();
+    api.requests.get(anthropicId)!.spend_summary!.currency = 'EUR';
+    await expect(acts.decideAnthropicRequest({ requestId: id, deciderRef: 'admin-1', decision: 'increase_limit', amount: '80.00', period: 'monthly' })).rejects.toThrow(/billed in EUR.*claude\.ai/);
+    expect(api.approves().filter((a) => a.id === anthropicId)).toEqual([]);
+    expect(api.requests.get(anthropicId)!.status).toBe('pending');
+    // Deny writes no amount: it goes through.
+    expect((await acts.decideAnthropicRequest({ requestId: id, deciderRef: 'admin-1', decision: 'deny' })).status).toBe('denied');
   });
 });
