@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { clientForOrg, recordPoll, type AnthropicDeps } from '../anthropic/connection.js';
 import { anthropicFault } from '../anthropic/errors.js';
-import { pollIncreaseRequests, type DecidedThere, type PendingToOpen } from '../anthropic/increase-requests.js';
+import { pollIncreaseRequests, type DecidedThere, type GoneThere, type PendingToOpen } from '../anthropic/increase-requests.js';
 import { listAllUsers, mirrorMembers, type MemberSyncResult } from '../anthropic/members.js';
 import { syncEffectiveLimits } from '../anthropic/effective-limits.js';
 import { anthropicDecisionProblem } from '../domain/requests.js';
@@ -28,6 +28,8 @@ export interface PollResult {
   members: MemberSyncResult;
   open: PendingToOpen[];
   decided: DecidedThere[];
+  /** Pending here, gone at Anthropic (404): their workflows are cancelled. Absent in results recorded before. */
+  gone?: GoneThere[];
   /** Effective-limit rows stored, when the report was due and read; null otherwise. */
   limits: number | null;
 }
@@ -77,13 +79,13 @@ export function anthropicActivities(deps: ActivityDeps) {
       if (!client) return null;
       try {
         const members = await mirrorMembers(db, input.orgId, await listAllUsers(client), deps.now());
-        const { open, decided } = await pollIncreaseRequests(db, client, input.orgId);
+        const { open, decided, gone } = await pollIncreaseRequests(db, client, input.orgId);
         // The effective-limits report is read less often (ANTHROPIC_LIMITS_POLL_SECONDS).
         const last = org.anthropic?.limitsSyncedAt?.getTime() ?? 0;
         const due = input.limitsEverySeconds !== undefined && deps.now().getTime() - last >= input.limitsEverySeconds * 1000;
         const limits = due ? await syncEffectiveLimits(db, client, input.orgId, deps.now()) : null;
         await recordPoll(db, input.orgId, deps.now(), null);
-        return { orgSlug: org.slug, members, open, decided, limits };
+        return { orgSlug: org.slug, members, open, decided, gone, limits };
       } catch (err) {
         const fault = anthropicFault(err);
         await recordPoll(db, input.orgId, deps.now(), fault?.message ?? (err as Error).message);

@@ -51,7 +51,7 @@ beforeAll(async () => {
   orgId = (await provision(db, 'acme', doc)).orgId;
   api.addUser({ id: 'user_owner', email: 'owner-1@acme.example', name: 'Olivia Owner', role: 'primary_owner' });
   api.addUser({ id: 'user_admin', email: 'admin-1@acme.example', name: 'Adam Admin', role: 'admin' });
-  for (const n of ['alice', 'bob', 'carol']) api.addUser({ id: `user_${n}`, email: `${n}@acme.example`, name: n[0]!.toUpperCase() + n.slice(1), role: 'user' });
+  for (const n of ['alice', 'bob', 'carol', 'dave']) api.addUser({ id: `user_${n}`, email: `${n}@acme.example`, name: n[0]!.toUpperCase() + n.slice(1), role: 'user' });
 
   const anthropic = { box: secretBox(randomBytes(32)), baseUrl: api.url };
   await connectOrg(db, anthropic, orgId, KEY, 'operator');
@@ -249,7 +249,7 @@ describe('a connected org\'s increase requests in Slack, end to end', () => {
   it('Anthropic answering 503 while deciding: backed off, then one approve; a key without permission: the admin reads what to do, nothing decided', async () => {
     const db = scratch.db.prisma;
     const admin = await db.member.findFirstOrThrow({ where: { orgId, externalId: 'admin-1' } });
-    const flaky = api.addRequest('user_bob', { period: 'weekly' });
+    const flaky = api.addRequest('user_bob', { period: 'weekly', limitCents: '2000' });
     const forbidden = api.addRequest('user_carol', { period: 'monthly' });
     await poll();
     const [flakyRow, forbiddenRow] = [await until(() => rowOf(flaky.id)), await until(() => rowOf(forbidden.id))];
@@ -300,5 +300,29 @@ describe('a connected org\'s increase requests in Slack, end to end', () => {
     expect((await pollActivity({ orgId, limitsEverySeconds: 300 }))?.limits).toBeNull();
     const alice = await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'alice' } });
     expect(await scratch.db.prisma.anthropicEffectiveLimit.findUniqueOrThrow({ where: { memberId_period: { memberId: alice.id, period: 'monthly' } } })).toMatchObject({ amountNanos: 75_000_000_000n, sourceType: 'user' });
+  });
+
+  it('extra usage turned on here leaves requests from Claude open; a member leaving closes every one of theirs; a request gone at Anthropic closes', async () => {
+    const db = scratch.db.prisma;
+    const monthly = api.addRequest('user_dave', { period: 'monthly' });
+    const weekly = api.addRequest('user_dave', { period: 'weekly' });
+    await poll();
+    const rows = [await until(() => rowOf(monthly.id)), await until(() => rowOf(weekly.id))];
+    for (const r of rows) await until(async () => ((await env.client.workflow.getHandle(r.workflowId).query('state')) as { requestId: string | null }).requestId);
+    const dave = await db.member.findFirstOrThrow({ where: { orgId, anthropicUserId: 'user_dave' } });
+    // Our ledger's extra usage is unrelated to Anthropic's limits: nothing of Dave's is cancelled.
+    expect(await requests.cancel(orgId, dave.id, 'extra_usage_enabled')).toBe(false);
+    // Dave leaves: both of his requests close.
+    expect(await requests.cancel(orgId, dave.id, 'member_left')).toBe(true);
+    for (const r of rows) expect((await env.client.workflow.getHandle(r.workflowId).result()).status).toBe('cancelled');
+
+    // A request Anthropic no longer knows (404) is closed by the next poll, not left waiting.
+    const gone = api.addRequest('user_dave', { period: 'daily' });
+    await poll();
+    const goneRow = await until(() => rowOf(gone.id));
+    await until(async () => ((await env.client.workflow.getHandle(goneRow.workflowId).query('state')) as { requestId: string | null }).requestId);
+    api.requests.delete(gone.id);
+    await poll();
+    expect((await env.client.workflow.getHandle(goneRow.workflowId).result()).status).toBe('cancelled');
   });
 });
