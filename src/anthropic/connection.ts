@@ -88,13 +88,6 @@ export async function connectOrg(db: Db, deps: AnthropicDeps, orgId: string, api
 export async function disconnectOrg(db: Db, orgId: string, actor: string): Promise<ConnectionView> {
   await inTransaction(db, async (tx) => {
     const before = await tx.anthropicConnection.findUnique({ where: { orgId } });
-    // Another organization's key would make the next poll remove every mirrored member.
-    if (before && before.anthropicOrgId !== info.id) {
-      throw conflict(`this key is of the Anthropic organization ${info.id} (${info.name}), not ${before.anthropicOrgId} (${before.anthropicOrgName}) connected before: use a key of ${before.anthropicOrgName}, or disconnect first. Nothing was stored.`, 'adminApiKey');
-    }
-    // Two orgs here on one Anthropic organization would both approve its requests (also a unique index).
-    const holder = await tx.anthropicConnection.findFirst({ where: { anthropicOrgId: info.id, NOT: { orgId } }, select: { org: { select: { slug: true } } } });
-    if (holder) throw conflict(`the Anthropic organization ${info.id} (${info.name}) is already connected to organisation '${holder.org.slug}'. Nothing was stored.`, 'adminApiKey');
     if (!before) throw notFound('Anthropic connection', 'slug');
     await tx.anthropicConnection.delete({ where: { orgId } });
     await writeAudit(tx, orgId, [{ actor, action: 'anthropic.disconnected', subject: 'org', before: { anthropicOrganization: before.anthropicOrgId }, after: { connected: false } }]);
