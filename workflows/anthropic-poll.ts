@@ -5,9 +5,8 @@
 // decided in claude.ai signalled so its workflow closes and updates every copy.
 import { ParentClosePolicy, getExternalWorkflowHandle, log, proxyActivities, startChild, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { AnthropicActivities } from '../src/activities/anthropic.js';
-import { decidedInClaudeSignal } from './messages.js';
-import type { ExtraUsageRequestInput } from './extra-usage-request.js';
-import { extraUsageRequest } from './extra-usage-request.js';
+import { cancelSignal, decidedInClaudeSignal } from './messages.js';
+import type { ExtraUsageRequestInput, extraUsageRequest } from './extra-usage-request.js';
 import { MEMBER, ORG_SLUG, REQUEST_STATUS } from './search-attributes.js';
 
 export interface AnthropicPollInput {
@@ -43,7 +42,8 @@ export async function anthropicPoll(input: AnthropicPollInput): Promise<{ opened
       anthropic: p.anthropic,
     };
     try {
-      await startChild(extraUsageRequest, {
+      // Started by its workflow type's name: workflow files import only types from one another.
+      await startChild<typeof extraUsageRequest>('extraUsageRequest', {
         workflowId: anthropicRequestWorkflowId(result.orgSlug, p.anthropic.requestId),
         args: [args],
         // The request outlives this poll; one run per Anthropic request, ever.
@@ -62,6 +62,14 @@ export async function anthropicPoll(input: AnthropicPollInput): Promise<{ opened
       await getExternalWorkflowHandle(d.workflowId).signal(decidedInClaudeSignal, d);
     } catch (err) {
       log.warn('a request decided in claude.ai has no running workflow here', { workflowId: d.workflowId, error: (err as Error).message });
+    }
+  }
+  // Gone at Anthropic: nothing will decide them there, so they close here (results recorded before have none).
+  for (const g of result.gone ?? []) {
+    try {
+      await getExternalWorkflowHandle(g.workflowId).signal(cancelSignal, { reason: 'withdrawn' });
+    } catch (err) {
+      log.warn('a request gone at Anthropic has no running workflow here', { workflowId: g.workflowId, error: (err as Error).message });
     }
   }
   return { opened, closed: result.decided.length };

@@ -32,11 +32,13 @@ const acts = proxyActivities<RequestActivities & AnthropicActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 // A decision applied in Anthropic: retried with back-off while Anthropic is unreachable
-// (429, 5xx), for two minutes, then the admin is told nothing was decided. Each retry
-// reads the request there before writing, so it is never approved twice.
+// (429, 5xx), for three minutes, then the admin is told nothing was decided. Each SDK
+// call times out after 10 s (no SDK retries), well within an attempt's minute; the
+// attempt claims the write in our database first, and a retry finding the claim only
+// reads the request there, so it is never approved twice.
 const claude = proxyActivities<AnthropicActivities>({
-  startToCloseTimeout: '30 seconds',
-  scheduleToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '3 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 // Messages about the request are retried for a day (each retry sends only to the
@@ -139,8 +141,9 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
       setStatus(state.view.status);
     }
   }
-  // Decided in claude.ai: once no decision of ours is under way, record Anthropic's outcome.
-  if (decidedInClaude) await condition(() => !deciding);
+  // Decided in claude.ai or cancelled: once no decision of ours is under way (Anthropic may
+  // be applying it), record the outcome. The cancel's wait is patched in for histories before it.
+  if (decidedInClaude || (cancelled && patched('cancel-waits-for-decision'))) await condition(() => !deciding);
   if (state.status === 'pending' && decidedInClaude) {
     state.view = await acts.closeDecidedInClaude(decidedInClaude);
     setStatus(state.view.status);

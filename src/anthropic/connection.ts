@@ -4,7 +4,7 @@
 import type { Db } from '../db/client.js';
 import { writeAudit } from '../ledger/audit.js';
 import { appendEvents } from '../ledger/outbox.js';
-import { invalid, notFound } from '../ledger/errors.js';
+import { conflict, invalid, notFound } from '../ledger/errors.js';
 import { inTransaction } from '../ledger/transactions.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { adminClient, type AdminClient, type AnthropicSettings } from './client.js';
@@ -59,6 +59,13 @@ export async function connectOrg(db: Db, deps: AnthropicDeps, orgId: string, api
   const sealed = deps.box.seal(apiKey, purposeOf(orgId));
   await inTransaction(db, async (tx) => {
     const before = await tx.anthropicConnection.findUnique({ where: { orgId } });
+    // Another organization's key would make the next poll remove every mirrored member.
+    if (before && before.anthropicOrgId !== info.id) {
+      throw conflict(`this key is of the Anthropic organization ${info.id} (${info.name}), not ${before.anthropicOrgId} (${before.anthropicOrgName}) connected before: use a key of ${before.anthropicOrgName}, or disconnect first. Nothing was stored.`, 'adminApiKey');
+    }
+    // Two orgs here on one Anthropic organization would both approve its requests (also a unique index).
+    const holder = await tx.anthropicConnection.findFirst({ where: { anthropicOrgId: info.id, NOT: { orgId } }, select: { org: { select: { slug: true } } } });
+    if (holder) throw conflict(`the Anthropic organization ${info.id} (${info.name}) is already connected to organisation '${holder.org.slug}'. Nothing was stored.`, 'adminApiKey');
     await tx.anthropicConnection.upsert({
       where: { orgId },
       create: { orgId, keyCiphertext: sealed, anthropicOrgId: info.id, anthropicOrgName: info.name },

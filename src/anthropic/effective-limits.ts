@@ -44,6 +44,8 @@ export async function mirrorEffectiveLimits(db: Db, orgId: string, rows: SpendSu
   const data: Prisma.AnthropicEffectiveLimitCreateManyInput[] = [];
   for (const r of rows) {
     if (r.actor.type !== 'user_actor') continue;
+    // Amounts here are US dollars: another currency's limits are not shown as dollars (claude.ai has them).
+    if (r.currency !== 'USD') continue;
     const memberId = memberOf.get(r.actor.user_id);
     if (!memberId) continue;
     data.push({

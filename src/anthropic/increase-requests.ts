@@ -30,6 +30,8 @@ export interface DecidedThere {
 /** USD decimal strings from a spend summary (minor units, exact). */
 export function summaryOf(s: SpendSummary | null): AnthropicOpening['summary'] {
   if (!s) return null;
+  // Only USD amounts are shown as dollars; another currency's minor units are not cents of a dollar.
+  if (s.currency !== 'USD') return { limit: null, spent: null, source: s.source?.type ?? null, currency: s.currency };
   const usd = (minor: string | null) => {
     if (minor === null) return null;
     const nanos = minorToNanos(minor);
@@ -51,7 +53,13 @@ function resolverOf(r: SpendLimitIncreaseRequest): DecidedThere['resolvedBy'] {
   return { userId: null, label: `Admin API key ${by.scoped_api_key_id}` };
 }
 
-export async function pollIncreaseRequests(db: Db, client: AdminClient, orgId: string): Promise<{ open: PendingToOpen[]; decided: DecidedThere[] }> {
+/** Ours still pending whose Anthropic request is gone there (404): nothing will decide it, so it closes. */
+export interface GoneThere {
+  requestId: string;
+  workflowId: string;
+}
+
+export async function pollIncreaseRequests(db: Db, client: AdminClient, orgId: string): Promise<{ open: PendingToOpen[]; decided: DecidedThere[]; gone: GoneThere[] }> {
   const pending = await listPending(client);
   const members = await db.member.findMany({ where: { orgId, removedAt: null, anthropicUserId: { not: null } }, select: { id: true, externalId: true, anthropicUserId: true } });
   const memberOf = new Map(members.map((m) => [m.anthropicUserId!, m]));
@@ -72,18 +80,22 @@ export async function pollIncreaseRequests(db: Db, client: AdminClient, orgId: s
   const stillPending = new Set(pending.map((p) => p.id));
   const ours = await db.extraUsageRequest.findMany({ where: { orgId, status: 'pending', anthropicRequestId: { not: null } }, select: { id: true, workflowId: true, anthropicRequestId: true } });
   const decided: DecidedThere[] = [];
+  const gone: GoneThere[] = [];
   for (const row of ours) {
     if (stillPending.has(row.anthropicRequestId!)) continue;
     let r: SpendLimitIncreaseRequest;
     try {
       r = await client.organization.spendLimits.increaseRequests.retrieve(row.anthropicRequestId!);
     } catch (err) {
-      // The requester left (their requests leave the list): closed by the member mirror.
-      if (anthropicFault(err)?.kind === 'not_found') continue;
+      // Gone at Anthropic (the requester left, the request withdrawn): closed here, not left waiting.
+      if (anthropicFault(err)?.kind === 'not_found') {
+        gone.push({ requestId: row.id, workflowId: row.workflowId });
+        continue;
+      }
       throw err;
     }
     if (r.status === 'pending') continue;
     decided.push({ requestId: row.id, workflowId: row.workflowId, status: r.status, resolvedBy: resolverOf(r), resolvedAt: r.resolved_at ?? new Date().toISOString() });
   }
-  return { open, decided };
+  return { open, decided, gone };
 }

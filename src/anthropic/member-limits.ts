@@ -1,7 +1,7 @@
 // An owner's "Edit limit" / "Set to unlimited" for one member of a connected org: the
 // member's own (user scope) spend limit for a period, written at Anthropic with `set`
-// (an upsert keyed on scope and period, so a retry writes the same), then audited and
-// mirrored. Seat-tier, group and organization defaults are changed in claude.ai only.
+// (an upsert keyed on scope and period, so a retry writes the same) inside the
+// transaction that audits and mirrors it. Seat-tier, group and organization defaults are changed in claude.ai only.
 import type { Db } from '../db/client.js';
 import type { Member } from '../generated/prisma/client.js';
 import { formatUsdOrNull } from '../domain/money.js';
@@ -19,6 +19,8 @@ export interface MemberLimitChange {
   amountNanos: bigint | null;
   period: LimitPeriod;
   via?: string;
+  /** The caller's clock (deps.now()). */
+  at?: Date;
 }
 
 export async function setMemberLimit(db: Db, deps: AnthropicDeps, orgId: string, actor: Member, memberRef: string, change: MemberLimitChange) {
@@ -30,17 +32,9 @@ export async function setMemberLimit(db: Db, deps: AnthropicDeps, orgId: string,
   if (change.amountNanos !== null && amount === null) throw invalid('amount', 'the limit must be whole cents');
   const client = await clientForOrg(db, deps, orgId);
   if (!client) throw conflict('this organisation is not connected to Claude');
-  try {
-    await client.beta.organization.spendLimits.set({ scope: { type: 'user', user_id: member.anthropicUserId }, period: change.period, amount });
-  } catch (err) {
-    const fault = anthropicFault(err);
-    if (!fault) throw err;
-    if (fault.transient) throw new AnthropicUnavailable(fault);
-    if (fault.kind === 'writes_not_enabled') throw new LedgerError(409, 'writes_not_enabled', `${fault.message}. Nothing was changed.`);
-    if (fault.kind === 'no_permission' || fault.kind === 'key_refused') throw forbidden(`${fault.message}. Nothing was changed.`);
-    throw invalid('amount', `${fault.message}. Nothing was changed.`);
-  }
-  const now = new Date();
+  const now = change.at ?? new Date();
+  // Audited and mirrored in the transaction that wraps the write: a database failure before
+  // it sends nothing, and an Anthropic refusal rolls the audit back (nothing changed).
   await inTransaction(db, async (tx) => {
     const before = await tx.anthropicEffectiveLimit.findUnique({ where: { memberId_period: { memberId: member.id, period: change.period } } });
     await writeAudit(tx, orgId, [{
@@ -56,6 +50,17 @@ export async function setMemberLimit(db: Db, deps: AnthropicDeps, orgId: string,
       create: { orgId, memberId: member.id, period: change.period, amountNanos: change.amountNanos, spentNanos: 0n, sourceType: 'user', sourceRef: member.anthropicUserId, currency: before?.currency ?? 'USD', fetchedAt: now },
       update: { amountNanos: change.amountNanos, sourceType: 'user', sourceRef: member.anthropicUserId },
     });
+    // Last: `set` is an upsert keyed on scope and period, so a retry after a lost commit writes the same.
+    try {
+      await client.beta.organization.spendLimits.set({ scope: { type: 'user', user_id: member.anthropicUserId! }, period: change.period, amount });
+    } catch (err) {
+      const fault = anthropicFault(err);
+      if (!fault) throw err;
+      if (fault.transient) throw new AnthropicUnavailable(fault);
+      if (fault.kind === 'writes_not_enabled') throw new LedgerError(409, 'writes_not_enabled', `${fault.message}. Nothing was changed.`);
+      if (fault.kind === 'no_permission' || fault.kind === 'key_refused') throw forbidden(`${fault.message}. Nothing was changed.`);
+      throw invalid('amount', `${fault.message}. Nothing was changed.`);
+    }
   });
   return { memberId: member.id, externalId: member.externalId, period: change.period, limit: formatUsdOrNull(change.amountNanos), source: 'user' };
 }

@@ -2,24 +2,15 @@
 // becomes a member (owner, admin or member), is matched to an existing member by email
 // first (so their Slack and Teams links stay), follows renames and role changes, and
 // leaves when no longer listed. Members the users list never named are left as they are.
-import type { BetaOrganizationRole } from '@anthropic-ai/sdk/resources/beta/organization/organization';
+// Owners are the operator's document's: the mirror never creates, demotes or removes one.
 import type { BetaOrganizationUser } from '@anthropic-ai/sdk/resources/beta/organization/users';
 import type { Db } from '../db/client.js';
-import type { Role } from '../generated/prisma/client.js';
-import { SYSTEM_ACTOR } from '../ledger/actors.js';
+import { mirroredRole, OWNER_ROLES, SYSTEM_ACTOR } from '../ledger/actors.js';
 import { writeAudit, type AuditRecord } from '../ledger/audit.js';
 import { appendEvents } from '../ledger/outbox.js';
 import { inTransaction } from '../ledger/transactions.js';
 import type { DomainEvent } from '../domain/events.js';
 import type { AdminClient } from './client.js';
-
-/** Anthropic's organization roles as ours: only owners and admins decide requests. */
-export function roleOf(role: BetaOrganizationRole): Role {
-  if (role === 'primary_owner') return 'primary_owner';
-  if (role === 'owner') return 'owner';
-  if (role === 'admin') return 'admin';
-  return 'member';
-}
 
 export interface MemberSyncResult {
   listed: number;
@@ -49,8 +40,8 @@ export async function mirrorMembers(db: Db, orgId: string, users: BetaOrganizati
     const listed = new Set<string>();
     for (const u of users) {
       listed.add(u.id);
-      const role = roleOf(u.role);
       const existing = byUser.get(u.id) ?? byEmail.get(u.email.toLowerCase());
+      const role = mirroredRole(u.role, existing?.role ?? null);
       if (!existing) {
         // The user id is the member's key; an id a provisioned member already uses gets a prefix.
         const externalId = takenExternal.has(u.id) ? `anthropic:${u.id}` : u.id;
@@ -77,6 +68,8 @@ export async function mirrorMembers(db: Db, orgId: string, users: BetaOrganizati
     }
     for (const m of members) {
       if (!m.anthropicUserId || m.removedAt || listed.has(m.anthropicUserId)) continue;
+      // Owners leave only through the operator's document.
+      if (OWNER_ROLES.includes(m.role)) continue;
       // As when an org document drops a member: chat links freed, open requests closed.
       await tx.member.update({ where: { id: m.id }, data: { removedAt: now, slackUserId: null, teamsUserId: null } });
       events.push({ type: 'member_removed', memberId: m.id });

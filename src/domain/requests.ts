@@ -1,5 +1,6 @@
 // The extra-usage request as a state machine: pending until an admin decides, it
 // expires, or it is cancelled; every other state is final.
+import { parseUsd } from './money.js';
 
 export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
 /** increase_limit: an Anthropic spend limit increase request approved with a new per-user limit. */
@@ -48,7 +49,7 @@ export function decisionProblem(status: RequestStatus, seatTier: 'standard' | 'p
  * The same for a request that mirrors an Anthropic spend limit increase request:
  * raise the member's limit (an amount in whole cents and a period) or deny.
  */
-export function anthropicDecisionProblem(status: RequestStatus, input: DecisionInput): string | null {
+export function anthropicDecisionProblem(status: RequestStatus, input: DecisionInput, current: { period: string; limit: string | null } | null = null): string | null {
   if (isFinal(status)) return `this request is already ${status}`;
   if (input.decision !== 'increase_limit' && input.decision !== 'deny') return 'a request from Claude is decided with increase_limit (a new limit and period) or deny';
   if (input.cap !== undefined && input.cap !== null) return 'a cap goes with enable_extra_usage; increase_limit takes amount and period';
@@ -60,6 +61,10 @@ export function anthropicDecisionProblem(status: RequestStatus, input: DecisionI
   }
   if (typeof input.amount !== 'string' || !CAP.test(input.amount)) return 'amount must be a USD amount with at most 2 decimals, e.g. "75.00"';
   if (!['daily', 'weekly', 'monthly'].includes(String(input.period))) return 'period must be daily, weekly or monthly';
+  if (parseUsd(input.amount, 2)! <= 0n) return 'amount must be above $0.00: to refuse, deny the request';
+  // The limit the member hit, for the same period: an "increase" must raise it.
+  const hit = current && current.period === input.period && current.limit !== null ? parseUsd(current.limit, 9) : null;
+  if (hit !== null && hit !== undefined && parseUsd(input.amount, 2)! <= hit) return `amount must be above the member's current ${current!.period} limit of $${current!.limit}`;
   return null;
 }
 

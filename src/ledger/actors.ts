@@ -24,6 +24,17 @@ export function requirePrimaryOwner(actor: Member, what: string): void {
   if (actor.role !== 'primary_owner') throw forbidden(`${actor.name} is ${actor.role}; only the primary owner can ${what}`);
 }
 
+/**
+ * A role from Anthropic's users list as ours. Owners change only through the operator's
+ * document: Anthropic's primary owner and owners decide requests here as admins, and a
+ * member the document made an owner keeps that role whatever Anthropic says.
+ */
+export function mirroredRole(anthropicRole: string, stored: Role | null): Role {
+  if (stored && OWNER_ROLES.includes(stored)) return stored;
+  if (anthropicRole === 'primary_owner' || anthropicRole === 'owner' || anthropicRole === 'admin') return 'admin';
+  return 'member';
+}
+
 export function requireAdmin(actor: Member): void {
   if (!isAdmin(actor)) throw forbidden(`${actor.name} is ${actor.role}; only an admin or owner can see this`);
 }

@@ -6,6 +6,8 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 export class SecretBoxError extends Error {}
 
+const TAG_BYTES = 16;
+
 /** SECRETS_KEY: 32 bytes as 64 hex digits or base64 (44 characters). */
 export function parseSecretsKey(value: string): Buffer {
   const v = value.trim();
@@ -24,7 +26,7 @@ export function secretBox(key: Buffer): SecretBox {
   return {
     seal(clear, purpose) {
       const nonce = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, nonce);
+      const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
       cipher.setAAD(Buffer.from(purpose, 'utf8'));
       const ct = Buffer.concat([cipher.update(clear, 'utf8'), cipher.final()]);
       return ['v1', nonce.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
@@ -32,10 +34,13 @@ export function secretBox(key: Buffer): SecretBox {
     open(sealed, purpose) {
       const [version, nonce, tag, ct] = sealed.split('.');
       if (version !== 'v1' || !nonce || !tag || ct === undefined) throw new SecretBoxError('not a sealed secret');
+      // Only the full 16-byte tag: GCM otherwise verifies a shortened one (DEP0182).
+      const authTag = Buffer.from(tag, 'base64url');
+      if (authTag.length !== TAG_BYTES) throw new SecretBoxError('the stored secret does not decrypt with SECRETS_KEY (was SECRETS_KEY changed?)');
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'), { authTagLength: TAG_BYTES });
         decipher.setAAD(Buffer.from(purpose, 'utf8'));
-        decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+        decipher.setAuthTag(authTag);
         return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
       } catch {
         // Wrong SECRETS_KEY (rotated without re-sealing) or a tampered row: say which, never what.

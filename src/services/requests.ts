@@ -115,15 +115,7 @@ export function requestService(deps: RequestServiceDeps) {
     return db.extraUsageRequest.findFirst({ where: { orgId, memberId, status: 'pending' }, select: { id: true, workflowId: true } });
   }
 
-  async function cancel(orgId: string, memberId: string, reason: CancelReason): Promise<boolean> {
-    // The stored id (whatever scheme opened it); a request still opening has no row yet: its id is the member's.
-    const open = await openRequestRow(orgId, memberId);
-    let workflowId = open?.workflowId;
-    if (!workflowId) {
-      const member = await db.member.findFirst({ where: { id: memberId, orgId }, select: { externalId: true, org: { select: { slug: true } } } });
-      if (!member) return false;
-      workflowId = requestWorkflowId(member.org.slug, member.externalId);
-    }
+  async function signalCancel(workflowId: string, reason: CancelReason): Promise<boolean> {
     try {
       await client.workflow.getHandle(workflowId).signal(cancelSignal, { reason });
       return true;
@@ -131,6 +123,25 @@ export function requestService(deps: RequestServiceDeps) {
       if (err instanceof WorkflowNotFoundError) return false; // no open request: nothing to cancel
       throw err;
     }
+  }
+
+  /**
+   * Cancels the member's open requests: all of them when they leave; on extra usage turned
+   * on here, only ours (a request from Claude is about Anthropic's limits, unrelated to our ledger's extra usage).
+   */
+  async function cancel(orgId: string, memberId: string, reason: CancelReason): Promise<boolean> {
+    const open = await db.extraUsageRequest.findMany({
+      where: { orgId, memberId, status: 'pending', ...(reason === 'extra_usage_enabled' ? { anthropicRequestId: null } : {}) },
+      select: { workflowId: true, anthropicRequestId: true },
+    });
+    let cancelled = false;
+    for (const r of open) cancelled = (await signalCancel(r.workflowId, reason)) || cancelled;
+    // A request of ours still opening has no row yet: its workflow id is the member's.
+    if (!open.some((r) => r.anthropicRequestId === null)) {
+      const member = await db.member.findFirst({ where: { id: memberId, orgId }, select: { externalId: true, org: { select: { slug: true } } } });
+      if (member) cancelled = (await signalCancel(requestWorkflowId(member.org.slug, member.externalId), reason)) || cancelled;
+    }
+    return cancelled;
   }
 
   return { ask, decide, cancel };

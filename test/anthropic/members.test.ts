@@ -57,14 +57,15 @@ describe('members mirrored from the Anthropic users list', () => {
   it('follows a rename and a role change, and a removed user leaves with their chat links freed', async () => {
     const db = scratch.db.prisma;
     Object.assign(api.users.find((u) => u.id === 'user_0001')!, { name: 'Person One', role: 'admin' });
-    const gone = api.users.findIndex((u) => u.id === 'user_owner');
+    await db.member.updateMany({ where: { orgId, externalId: 'admin-1' }, data: { slackUserId: 'U_ADMIN' } });
+    const gone = api.users.findIndex((u) => u.id === 'user_admin');
     api.users.splice(gone, 1);
     const result = await sync();
     expect(result).toMatchObject({ listed: 249, updated: 1, removed: 1 });
     expect(await db.member.findFirstOrThrow({ where: { orgId, anthropicUserId: 'user_0001' } })).toMatchObject({ name: 'Person One', role: 'admin' });
-    const owner = await db.member.findFirstOrThrow({ where: { orgId, externalId: 'owner-1' } });
-    expect(owner.removedAt).not.toBeNull();
-    expect(owner.slackUserId).toBeNull();
+    const admin = await db.member.findFirstOrThrow({ where: { orgId, externalId: 'admin-1' } });
+    expect(admin.removedAt).not.toBeNull();
+    expect(admin.slackUserId).toBeNull();
     // Its open requests are closed by the relay (member_removed), as for a document.
     expect(await db.outboxEvent.count({ where: { orgId, type: 'member_removed' } })).toBe(1);
     // Members the users list never named (not mirrored) stay.

@@ -44,4 +44,11 @@ describe('the secret box', () => {
     expect(JSON.stringify(parsed.error?.issues)).toContain('32 bytes');
     expect(configSchema.parse({ SECRETS_KEY: KEY.toString('base64') }).SECRETS_KEY).toBe(KEY.toString('base64'));
   });
+
+  it('refuses a sealed secret whose tag was shortened (GCM accepts 4-byte tags unless told 16)', () => {
+    const box = secretBox(randomBytes(32));
+    const [v, nonce, tag, ct] = box.seal('sk-ant-admin01-short-tag', 'anthropic:org-1').split('.');
+    const short = Buffer.from(tag!, 'base64url').subarray(0, 4).toString('base64url');
+    expect(() => box.open([v, nonce, short, ct].join('.'), 'anthropic:org-1')).toThrow(SecretBoxError);
+  });
 });

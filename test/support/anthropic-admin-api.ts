@@ -38,6 +38,8 @@ export interface AdminApiStandIn {
   denies(): { id: string }[];
   /** Answers the next `count` calls with this status (403, 429, 500, 503) before serving again. */
   failNext(count: number, status: number, message?: string): void;
+  /** The next approve / deny is received (and counted) but answered only once released. */
+  holdNextWrite(): () => void;
   addUser(u: Partial<BetaOrganizationUser> & Pick<BetaOrganizationUser, 'id' | 'email'>): BetaOrganizationUser;
   /** A member clicks "Request extra usage" in claude.ai. */
   addRequest(userId: string, opts?: { period?: SpendLimitPeriod; limitCents?: string | null; spentCents?: string; source?: SpendSummary['source'] }): SpendLimitIncreaseRequest;
@@ -49,8 +51,8 @@ export interface AdminApiStandIn {
 let seq = 0;
 const nextId = (prefix: string) => `${prefix}_${(++seq).toString().padStart(6, '0')}${Math.random().toString(36).slice(2, 8)}`;
 
-export async function startAdminApi(opts: { key: string; orgName?: string }): Promise<AdminApiStandIn> {
-  const org: OrganizationInfo = { id: 'org_standin', name: opts.orgName ?? 'Acme on Claude', type: 'organization' };
+export async function startAdminApi(opts: { key: string; orgName?: string; orgId?: string }): Promise<AdminApiStandIn> {
+  const org: OrganizationInfo = { id: opts.orgId ?? 'org_standin', name: opts.orgName ?? 'Acme on Claude', type: 'organization' };
   const keys = new Set([opts.key]);
   const users: BetaOrganizationUser[] = [];
   const requests = new Map<string, SpendLimitIncreaseRequest>();
@@ -59,6 +61,7 @@ export async function startAdminApi(opts: { key: string; orgName?: string }): Pr
   const limits: BetaSpendLimit[] = [];
   const state = { writesEnabled: true, effectiveSupported: true };
   let failing = { count: 0, status: 500, message: 'stand-in fault' };
+  let held: Promise<void> | null = null;
 
   const userActor = (id: string) => {
     const u = users.find((x) => x.id === id);
@@ -157,6 +160,11 @@ export async function startAdminApi(opts: { key: string; orgName?: string }): Pr
       const now = new Date().toISOString();
       const apiKeyActor = { type: 'scoped_api_key_actor' as const, scoped_api_key_id: 'apikey_standin' };
       if (req.method === 'GET' && !m[2]) return send(res, 200, r);
+      if (req.method === 'POST' && held) {
+        const wait = held;
+        held = null;
+        await wait;
+      }
       if (req.method === 'POST' && m[2] === 'approve') {
         const b = body as IncreaseRequestApproveParams;
         if (r.status !== 'pending') return error(res, 400, 'invalid_request_error', `request is already ${r.status}`);
@@ -198,6 +206,11 @@ export async function startAdminApi(opts: { key: string; orgName?: string }): Pr
     sets: () => calls.filter((c) => c.method === 'POST' && c.path === '/v1/organizations/spend_limits').map((c) => c.body as SpendLimitSetParams),
     approves: () => calls.filter((c) => c.method === 'POST' && c.path.endsWith('/approve')).map((c) => ({ id: c.path.split('/').at(-2)!, body: c.body as IncreaseRequestApproveParams })),
     denies: () => calls.filter((c) => c.method === 'POST' && c.path.endsWith('/deny')).map((c) => ({ id: c.path.split('/').at(-2)! })),
+    holdNextWrite() {
+      let release!: () => void;
+      held = new Promise<void>((resolve) => (release = resolve));
+      return release;
+    },
     failNext(count, status, message = 'stand-in fault') {
       failing = { count, status, message };
     },

@@ -83,7 +83,7 @@ export function anthropicRoutes(deps: ApiDeps) {
       },
       async handler({ auth, params, body }) {
         try {
-          return await setMemberLimit(deps.db, settings(), auth.org!.id, auth.actor!, params.member, { amountNanos: body.amount === null ? null : parseUsd(body.amount, 2)!, period: body.period, via: auth.actor!.via });
+          return await setMemberLimit(deps.db, settings(), auth.org!.id, auth.actor!, params.member, { amountNanos: body.amount === null ? null : parseUsd(body.amount, 2)!, period: body.period, via: auth.actor!.via, at: deps.now() });
         } catch (err) {
           if (err instanceof AnthropicUnavailable) throw new HttpError(503, 'unavailable', `${err.message}. Nothing was changed; try again.`);
           throw err;

@@ -337,7 +337,7 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
     async (ctx, v) => {
       if (!deps.anthropic) throw new FormError({ [`claude-${v.member}-${v.period}.cap`]: 'SECRETS_KEY is not set on this service, so nothing can be changed at Anthropic. Nothing was changed.' }, 503);
       try {
-        return await setMemberLimit(deps.db, deps.anthropic, ctx.viewer.org.id, ctx.viewer.member, v.member, { amountNanos: capOf(v), period: v.period, via: 'console' });
+        return await setMemberLimit(deps.db, deps.anthropic, ctx.viewer.org.id, ctx.viewer.member, v.member, { amountNanos: capOf(v), period: v.period, via: 'console', at: deps.now() });
       } catch (err) {
         if (err instanceof AnthropicUnavailable) throw new FormError({ [`claude-${v.member}-${v.period}.cap`]: `${err.message}. Nothing was changed; try again.` }, 503);
         throw err;

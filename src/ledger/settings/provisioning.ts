@@ -184,8 +184,9 @@ async function provisionInTransaction(db: Db, slug: string, doc: OrgDocument): P
     const byExternalId = new Map(members.map((m) => [m.externalId, m]));
     const inDoc = new Set(doc.members.map((m) => m.externalId));
     // Remove first, so a chat id moving from a leaving member to a new one is free.
+    // Members mirrored from Anthropic's users list come and go with that list, not the document.
     for (const m of members) {
-      if (!inDoc.has(m.externalId) && !m.removedAt) {
+      if (!inDoc.has(m.externalId) && !m.removedAt && !m.anthropicUserId) {
         await tx.member.update({ where: { id: m.id }, data: { removedAt: new Date(), slackUserId: null, teamsUserId: null } });
         events.push({ type: 'member_removed', memberId: m.id });
         note('member.remove', `member:${m.id}`, { before: { externalId: m.externalId, name: m.name }, after: { removed: true } });

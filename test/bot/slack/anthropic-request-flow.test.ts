@@ -20,6 +20,7 @@ import { migrated, scratchPglite, type Scratch } from '../../support/databases.j
 import { provision } from '../../support/ledger.js';
 import { actionIdsOf, slackEnterpriseDoc, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
 import { devServerEnv, testWorker } from '../../support/temporal.js';
+import { cancelSignal } from '../../../workflows/messages.js';
 import { startAdminApi, type AdminApiStandIn } from '../../support/anthropic-admin-api.js';
 
 const DAY = 86_400_000;
@@ -34,6 +35,9 @@ let orgId: string;
 let taskQueue: string;
 /** Request ids whose first decide attempt "crashes" right after Anthropic applied it. */
 const crashAfterWrite = new Set<string>();
+/** Request ids whose decide activity waits for its gate (a decision under way), and those that reached it. */
+const gates = new Map<string, Promise<void>>();
+const atGate = new Set<string>();
 /** One poll's activity, called outside a workflow (to see what a failing poll leaves). */
 let activityDeps: ActivityDeps;
 let pollActivity: (input: { orgId: string; limitsEverySeconds?: number }) => Promise<{ limits: number | null } | null>;
@@ -47,7 +51,7 @@ beforeAll(async () => {
   orgId = (await provision(db, 'acme', doc)).orgId;
   api.addUser({ id: 'user_owner', email: 'owner-1@acme.example', name: 'Olivia Owner', role: 'primary_owner' });
   api.addUser({ id: 'user_admin', email: 'admin-1@acme.example', name: 'Adam Admin', role: 'admin' });
-  for (const n of ['alice', 'bob', 'carol']) api.addUser({ id: `user_${n}`, email: `${n}@acme.example`, name: n[0]!.toUpperCase() + n.slice(1), role: 'user' });
+  for (const n of ['alice', 'bob', 'carol', 'dave']) api.addUser({ id: `user_${n}`, email: `${n}@acme.example`, name: n[0]!.toUpperCase() + n.slice(1), role: 'user' });
 
   const anthropic = { box: secretBox(randomBytes(32)), baseUrl: api.url };
   await connectOrg(db, anthropic, orgId, KEY, 'operator');
@@ -64,6 +68,11 @@ beforeAll(async () => {
       ...real,
       // A worker that dies after Anthropic applied the decision and before the ledger recorded it.
       async decideAnthropicRequest(input: Parameters<typeof real.decideAnthropicRequest>[0]) {
+        const gate = gates.get(input.requestId);
+        if (gate) {
+          atGate.add(input.requestId);
+          await gate;
+        }
         if (crashAfterWrite.delete(input.requestId)) {
           const row = await db.extraUsageRequest.findUniqueOrThrow({ where: { id: input.requestId } });
           await adminClient(KEY, { baseUrl: api.url }).organization.spendLimits.increaseRequests.approve(row.anthropicRequestId!, { amount: '4000', period: input.period! });
@@ -174,6 +183,35 @@ describe('a connected org\'s increase requests in Slack, end to end', () => {
     expect(await db.auditEntry.count({ where: { orgId, action: 'request.decided', subject: `request:${row.id}` } })).toBe(1);
   });
 
+  it('a cancel arriving while a decision is under way waits for it: the approve Anthropic applied is recorded and audited', async () => {
+    const db = scratch.db.prisma;
+    const asked = api.addRequest('user_carol', { period: 'monthly', limitCents: '3000', spentCents: '3000' });
+    await poll();
+    const row = await until(() => rowOf(asked.id));
+    const handle = env.client.workflow.getHandle(row.workflowId);
+    await until(async () => ((await handle.query('state')) as { requestId: string | null }).requestId);
+    let open!: () => void;
+    gates.set(row.id, new Promise<void>((r) => (open = r)));
+    const admin = await db.member.findFirstOrThrow({ where: { orgId, externalId: 'admin-1' } });
+    const deciding = requests.decide(orgId, row.id, admin.id, { decision: 'increase_limit', amount: '45.00', period: 'monthly' });
+    await until(async () => atGate.has(row.id));
+    // Carol leaves (or gets extra usage another way) while the admin's decision is being applied.
+    await handle.signal(cancelSignal, { reason: 'member_left' });
+    // The workflow has handled the signal (a workflow task completed after it) before the decision goes on.
+    await until(async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+      return signalled >= 0 && events.slice(signalled).some((e) => e.workflowTaskCompletedEventAttributes);
+    });
+    open();
+    expect(await deciding).toMatchObject({ status: 'approved', decisionCap: '45.00' });
+    expect((await handle.result()).status).toBe('approved');
+    expect(await db.extraUsageRequest.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: 'approved', decision: 'increase_limit' });
+    expect(await db.auditEntry.count({ where: { orgId, action: 'anthropic.spend_limit.user.set', subject: { contains: row.memberId } } })).toBeGreaterThanOrEqual(1);
+    expect(api.approves().filter((x) => x.id === asked.id)).toHaveLength(1);
+    gates.delete(row.id);
+  });
+
   it('Deny is one deny call; a request decided in claude.ai closes its workflow and updates every copy', async () => {
     const db = scratch.db.prisma;
     const denied = api.addRequest('user_carol', { period: 'daily', limitCents: '500', spentCents: '500' });
@@ -211,7 +249,7 @@ describe('a connected org\'s increase requests in Slack, end to end', () => {
   it('Anthropic answering 503 while deciding: backed off, then one approve; a key without permission: the admin reads what to do, nothing decided', async () => {
     const db = scratch.db.prisma;
     const admin = await db.member.findFirstOrThrow({ where: { orgId, externalId: 'admin-1' } });
-    const flaky = api.addRequest('user_bob', { period: 'weekly' });
+    const flaky = api.addRequest('user_bob', { period: 'weekly', limitCents: '2000' });
     const forbidden = api.addRequest('user_carol', { period: 'monthly' });
     await poll();
     const [flakyRow, forbiddenRow] = [await until(() => rowOf(flaky.id)), await until(() => rowOf(forbidden.id))];
@@ -262,5 +300,29 @@ describe('a connected org\'s increase requests in Slack, end to end', () => {
     expect((await pollActivity({ orgId, limitsEverySeconds: 300 }))?.limits).toBeNull();
     const alice = await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'alice' } });
     expect(await scratch.db.prisma.anthropicEffectiveLimit.findUniqueOrThrow({ where: { memberId_period: { memberId: alice.id, period: 'monthly' } } })).toMatchObject({ amountNanos: 75_000_000_000n, sourceType: 'user' });
+  });
+
+  it('extra usage turned on here leaves requests from Claude open; a member leaving closes every one of theirs; a request gone at Anthropic closes', async () => {
+    const db = scratch.db.prisma;
+    const monthly = api.addRequest('user_dave', { period: 'monthly' });
+    const weekly = api.addRequest('user_dave', { period: 'weekly' });
+    await poll();
+    const rows = [await until(() => rowOf(monthly.id)), await until(() => rowOf(weekly.id))];
+    for (const r of rows) await until(async () => ((await env.client.workflow.getHandle(r.workflowId).query('state')) as { requestId: string | null }).requestId);
+    const dave = await db.member.findFirstOrThrow({ where: { orgId, anthropicUserId: 'user_dave' } });
+    // Our ledger's extra usage is unrelated to Anthropic's limits: nothing of Dave's is cancelled.
+    expect(await requests.cancel(orgId, dave.id, 'extra_usage_enabled')).toBe(false);
+    // Dave leaves: both of his requests close.
+    expect(await requests.cancel(orgId, dave.id, 'member_left')).toBe(true);
+    for (const r of rows) expect((await env.client.workflow.getHandle(r.workflowId).result()).status).toBe('cancelled');
+
+    // A request Anthropic no longer knows (404) is closed by the next poll, not left waiting.
+    const gone = api.addRequest('user_dave', { period: 'daily' });
+    await poll();
+    const goneRow = await until(() => rowOf(gone.id));
+    await until(async () => ((await env.client.workflow.getHandle(goneRow.workflowId).query('state')) as { requestId: string | null }).requestId);
+    api.requests.delete(gone.id);
+    await poll();
+    expect((await env.client.workflow.getHandle(goneRow.workflowId).result()).status).toBe('cancelled');
   });
 });
