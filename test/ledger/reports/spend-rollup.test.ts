@@ -193,7 +193,8 @@ describe.each(BACKENDS)('the rollup\'s migration on $kind', ({ open }) => {
     const scratch = await open();
     try {
       const db = scratch.db.prisma;
-      await applyMigrations(db, readMigrations().filter((m) => m.name < '20261213020000'));
+      // Every migration but the rollup's (today's code needs the later columns), then the rollup's alone.
+      await applyMigrations(db, readMigrations().filter((m) => m.name !== '20261213020000_spend_rollup'));
       const h = await harness(db, NOW);
       try {
         await h.provision('kolkata', enterpriseDoc({ timezone: 'Asia/Kolkata' }));

@@ -37,19 +37,19 @@ describe.each(BACKENDS)('request context for deciders on $kind', ({ open }) => {
     const res = await h.call('POST', '/v1/usage/record', { token: key, body: { requestId: 'r-bob', member: 'bob', model: HAIKU, usage: usageOfCents(400) } });
     expect(res.status).toBe(200);
     const alice = await requestView(db(), await ask(orgId, 'alice'), NOW);
-    expect(alice.context).toEqual({ monthToDateExtra: '1.335', cap: '50.00', orgRemaining: '997.665' }); // Bob's $1.00 counts too
+    expect(alice.context).toEqual({ monthToDateExtra: '1.335', cap: '50.00', orgRemaining: '997.665', extraUsage: true }); // Bob's $1.00 counts too
     // Bob (premium: $3.00 included) spent $1.00 extra and has no cap of his own.
     const bob = await requestView(db(), await ask(orgId, 'bob'), NOW);
-    expect(bob.context).toEqual({ monthToDateExtra: '1.00', cap: null, orgRemaining: '997.665' });
+    expect(bob.context).toEqual({ monthToDateExtra: '1.00', cap: null, orgRemaining: '997.665', extraUsage: true });
     // Next month (Paris) starts from nothing.
     const december = await requestView(db(), alice.requestId, new Date('2026-11-30T23:30:00Z'));
-    expect(december.context).toEqual({ monthToDateExtra: '0.00', cap: '50.00', orgRemaining: '1000.00' });
+    expect(december.context).toEqual({ monthToDateExtra: '0.00', cap: '50.00', orgRemaining: '1000.00', extraUsage: true });
   });
 
   it('says no org cap as null, and never a negative remainder', async () => {
     const { orgId } = await h.provision('ctx-team', teamDoc());
     const view = await requestView(db(), await ask(orgId, 'alice'), NOW);
-    expect(view.context).toEqual({ monthToDateExtra: '0.00', cap: null, orgRemaining: null });
+    expect(view.context).toEqual({ monthToDateExtra: '0.00', cap: null, orgRemaining: null, extraUsage: true });
 
     await h.provision('ctx-over', enterpriseDoc({ extraUsage: { enabled: true, scope: 'all_members', orgMonthlyCap: '0.50', tierCaps: { standard: null, premium: null } } }));
     const over = await db().organization.findUniqueOrThrow({ where: { slug: 'ctx-over' } });
@@ -58,6 +58,6 @@ describe.each(BACKENDS)('request context for deciders on $kind', ({ open }) => {
     await db().monthlySpend.create({ data: { orgId: over.id, period: '2026-11', scope: 'org', subject: 'org', extraNanos: 700_000_000n } });
     await db().monthlySpend.create({ data: { orgId: over.id, period: '2026-11', scope: 'member', subject: member.id, extraNanos: 700_000_000n } });
     const capped = await requestView(db(), await ask(over.id, 'alice'), NOW);
-    expect(capped.context).toEqual({ monthToDateExtra: '0.70', cap: '50.00', orgRemaining: '0.00' });
+    expect(capped.context).toEqual({ monthToDateExtra: '0.70', cap: '50.00', orgRemaining: '0.00', extraUsage: true });
   });
 });
