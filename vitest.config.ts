@@ -22,12 +22,13 @@ export const KINDS = {
     'test/scale/roles.test.ts',
   ],
   // Whole programs started as processes: the service, its compiled build, LiteLLM,
-  // schemathesis, docker-compose, PgBouncer, the Temporal CLI.
+  // schemathesis, docker-compose, PgBouncer, the Temporal CLI, the price-map command.
   e2e: [
     'test/service*.test.ts',
     'test/deploy/**/*.test.ts',
     'test/integrations/**/*.test.ts',
     'test/api/openapi-conformance.test.ts',
+    'test/api/price-import-cli.test.ts',
     'test/docs/temporal-commands.test.ts',
     'test/temporal/dev-server.test.ts',
     'test/scale/multi-process.test.ts',
@@ -37,7 +38,7 @@ export const KINDS = {
   // Chromium: the console's pages and the Teams cards in the official renderer.
   browser: ['test/console/**/*.test.ts', 'test/bot/teams/cards.test.ts'],
   // Temporal workflows and the chat apps driving them (Bolt, botbuilder), in process.
-  flows: ['test/workflows/**/*.test.ts', 'test/bot/**/*.test.ts', 'test/temporal/**/*.test.ts', 'test/scale/**/*.test.ts', 'test/clients/**/*.test.ts', 'test/bench/**/*.test.ts'],
+  flows: ['test/workflows/**/*.test.ts', 'test/bot/**/*.test.ts', 'test/temporal/**/*.test.ts', 'test/observability/**/*.test.ts', 'test/scale/**/*.test.ts', 'test/clients/**/*.test.ts', 'test/bench/**/*.test.ts'],
 } as const;
 
 const ORDER = ['unit', 'e2e', 'browser', 'flows'] as const;

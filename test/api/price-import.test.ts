@@ -1,13 +1,9 @@
 // LiteLLM's model map as the price book: the real map of the pinned litellm package,
-// imported through the operator API (and the npm script), and the seeded book a fresh
+// imported through the operator API (the npm script: price-import-cli.test.ts), and the seeded book a fresh
 // install starts with. Exact decimals, import twice = once, a changed rate is a new
 // row, ours stays where the map lacks it, bad maps import nothing.
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedMapOf } from '../../src/domain/litellm-map.js';
 import { seedPriceBook, SEED_MAP_PATH, seedSource } from '../../src/ledger/metering/seed-prices.js';
@@ -18,20 +14,12 @@ import type { ActivityDeps } from '../../src/activities/deps.js';
 import type { AlertView } from '../../src/notify/port.js';
 import { importPriceMap } from '../../src/ledger/metering/price-import.js';
 import { enterpriseDoc, harness, OPERATOR_TOKEN, type Harness } from '../support/fixtures.js';
+import { withRate } from '../support/price-maps.js';
 
 const NOW = new Date('2026-12-07T12:00:00Z');
 const installed = installedLitellmMap();
 const MAP = installed.text;
 
-/** The map with one rate of one entry changed (the text, as an operator's newer map would be). */
-function withRate(text: string, id: string, key: string, value: string): string {
-  const start = text.indexOf(`"${id}": {`);
-  const end = text.indexOf('}', text.indexOf(`"${key}":`, start));
-  const entry = text.slice(start, end);
-  const changed = entry.replace(new RegExp(`"${key}": [^,\\n]+`), `"${key}": ${value}`);
-  if (changed === entry) throw new Error(`no ${key} in ${id}`);
-  return text.slice(0, start) + changed + text.slice(end);
-}
 
 describe('the seeded price book', () => {
   it('is the pinned litellm package\'s map, regenerated identically from the installed package', () => {
@@ -352,20 +340,4 @@ describe('importing while a change is scheduled', () => {
     // 12,345 nanos a request: $0.012345 per 1,000, not "0.012".
     expect(dry.modifiersAdded).toContainEqual(expect.objectContaining({ family: 'claude-fee-1', dimension: 'web_search_requests', perThousandRequests: '0.012345' }));
   });
-});
-
-describe('npm run prices:import', () => {
-  const run = promisify(execFile);
-  const dir = mkdtempSync(join(tmpdir(), 'prices-import-'));
-  const cli = (...args: string[]) => run('npx', ['tsx', 'src/prices-import.ts', ...args], { env: { ...process.env, DATA_DIR: dir, DATABASE_URL: '' }, timeout: 120_000 });
-
-  it('refuses a bad map with a non-zero exit naming the entry; a dry run of the real map reports and imports nothing', async () => {
-    const bad = join(dir, 'bad.json');
-    writeFileSync(bad, withRate(MAP, 'claude-opus-4-8', 'input_cost_per_token', '"abc"'));
-    const failed = await cli(bad).then(() => null, (err: { code: number; stderr: string }) => err);
-    expect(failed?.code).toBe(1);
-    expect(failed?.stderr).toContain('claude-opus-4-8: input_cost_per_token is not a number');
-    const dry = await cli(installed.path, '--dry-run');
-    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, modelsAdded: expect.arrayContaining([expect.objectContaining({ family: 'claude-opus-4-8' })]) });
-  }, 180_000);
 });
