@@ -38,12 +38,7 @@ export function anthropicRoutes(deps: ApiDeps) {
       async handler({ params, body }) {
         const anthropic = settings();
         const org = await orgBySlug(deps.db, params.slug);
-        try {
-          return await connectOrg(deps.db, anthropic, org.id, body.adminApiKey, OPERATOR_ACTOR);
-        } catch (err) {
-          if (err instanceof AnthropicUnavailable) throw new HttpError(503, 'unavailable', `${err.message}. Nothing was stored; try again.`);
-          throw err;
-        }
+        return unavailableIs503('Nothing was stored', () => connectOrg(deps.db, anthropic, org.id, body.adminApiKey, OPERATOR_ACTOR));
       },
     }),
     defineRoute({
@@ -82,12 +77,7 @@ export function anthropicRoutes(deps: ApiDeps) {
         503: 'SECRETS_KEY is not set, or Anthropic could not be reached: nothing changed',
       },
       async handler({ auth, params, body }) {
-        try {
-          return await setMemberLimit(deps.db, settings(), auth.org!.id, auth.actor!, params.member, { amountNanos: body.amount === null ? null : parseUsd(body.amount, 2)!, period: body.period, via: auth.actor!.via, at: deps.now() });
-        } catch (err) {
-          if (err instanceof AnthropicUnavailable) throw new HttpError(503, 'unavailable', `${err.message}. Nothing was changed; try again.`);
-          throw err;
-        }
+        return unavailableIs503('Nothing was changed', () => setMemberLimit(deps.db, settings(), auth.org!.id, auth.actor!, params.member, { amountNanos: body.amount === null ? null : parseUsd(body.amount, 2)!, period: body.period, via: auth.actor!.via, at: deps.now() }));
       },
     }),
     defineRoute({
@@ -100,4 +90,14 @@ export function anthropicRoutes(deps: ApiDeps) {
       },
     }),
   ];
+}
+
+/** Anthropic out of reach is a 503 saying that nothing happened, so the caller may simply try again. */
+async function unavailableIs503<T>(nothing: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof AnthropicUnavailable) throw new HttpError(503, 'unavailable', `${err.message}. ${nothing}; try again.`);
+    throw err;
+  }
 }
