@@ -116,18 +116,43 @@ async function waitUntilReady(address: string, namespace: string, child: ChildPr
   throw new Error(`timed out waiting for temporal dev server at ${address}: ${(lastErr as Error)?.message ?? 'no attempt made'}`);
 }
 
+/** True when this run's log says a port we picked was taken between probing and binding. */
+const lostPortRace = (logPath: string, logStart: number) => /address already in use/i.test(readLogTail(logPath, logStart));
+
+/** Attempts at binding when the picked default ports are taken by another process meanwhile. */
+const PORT_ATTEMPTS = 3;
+
 export async function startDevServer(opts: StartDevServerOptions): Promise<DevServer> {
-  const log = opts.log ?? (() => {});
-  const namespace = opts.namespace ?? 'default';
   const dataDir = path.resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    // After a lost race, let the system pick any free port instead of the defaults again.
+    const fallbacks = attempt === 1 ? [7233, 8233] : [0, 0];
+    const [port, uiPort] = (await choosePorts([
+      { port: opts.port, fallback: fallbacks[0]!, label: 'gRPC' },
+      { port: opts.uiPort, fallback: fallbacks[1]!, label: 'UI' },
+    ])) as [number, number];
+    try {
+      return await launch(opts, dataDir, port, uiPort);
+    } catch (err) {
+      const retryable = err instanceof PortTaken && attempt < PORT_ATTEMPTS && (opts.port === undefined || opts.uiPort === undefined);
+      if (!retryable) throw err instanceof PortTaken ? err.original : err;
+      opts.log?.(`temporal dev server: a port was taken by another process before it could bind; trying other ports`);
+    }
+  }
+}
+
+class PortTaken extends Error {
+  constructor(readonly original: Error) {
+    super(original.message);
+  }
+}
+
+async function launch(opts: StartDevServerOptions, dataDir: string, port: number, uiPort: number): Promise<DevServer> {
+  const log = opts.log ?? (() => {});
+  const namespace = opts.namespace ?? 'default';
   const dbPath = path.join(dataDir, 'temporal.sqlite');
   const logPath = path.join(dataDir, 'temporal.log');
-
-  const [port, uiPort] = (await choosePorts([
-    { port: opts.port, fallback: 7233, label: 'gRPC' },
-    { port: opts.uiPort, fallback: 8233, label: 'UI' },
-  ])) as [number, number];
   const address = `${HOST}:${port}`;
   const uiUrl = `http://${HOST}:${uiPort}`;
 
@@ -185,7 +210,8 @@ export async function startDevServer(opts: StartDevServerOptions): Promise<DevSe
   } catch (err) {
     await stop();
     const why = spawnError ? `failed to spawn ${opts.cliPath}: ${spawnError.message}` : (err as Error).message;
-    throw new Error(`${why}\n--- tail of ${logPath} ---\n${readLogTail(logPath, logStart)}`);
+    const failure = new Error(`${why}\n--- tail of ${logPath} ---\n${readLogTail(logPath, logStart)}`);
+    throw !spawnError && lostPortRace(logPath, logStart) ? new PortTaken(failure) : failure;
   }
 
   log(`temporal dev server ready at ${address} (UI ${uiUrl}, db ${dbPath})`);

@@ -1,6 +1,6 @@
 // Exercises the real `temporal` dev server: start, reach the namespace, restart on the
 // same data dir and confirm state (db file and a workflow) survived.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,47 @@ describe('temporal dev server', () => {
     const desc = await conn.client.workflow.getHandle(workflowId).describe();
     expect(desc.status.name).toBe('RUNNING');
     expect([desc.typedSearchAttributes.get(ORG_SLUG), desc.typedSearchAttributes.get(MEMBER), desc.typedSearchAttributes.get(REQUEST_STATUS)]).toEqual(['acme', 'alice', 'pending']);
+  });
+});
+
+describe('temporal dev server, a port taken between probing and binding', () => {
+  let server: DevServer | undefined;
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  // Another process (a second service, a parallel test file) can bind the picked port after our
+  // probe let it go; the start must then pick other ports instead of failing the service's start.
+  it('tries other ports when the first spawn says the address is in use', { timeout: 60_000 }, async () => {
+    const realCli = await findTemporalCli({ explicitPath: process.env.TEMPORAL_CLI });
+    const dir = mkTmp('temporal-race-');
+    const marker = path.join(dir, 'lost-once');
+    const cliPath = path.join(dir, 'temporal-losing-once');
+    writeFileSync(
+      cliPath,
+      `#!/bin/sh\nif [ ! -e '${marker}' ]; then touch '${marker}'; echo "Error: can't set frontend port: listen tcp 127.0.0.1:7233: bind: address already in use"; exit 1; fi\nexec '${realCli}' "$@"\n`,
+    );
+    chmodSync(cliPath, 0o755);
+    const seen: string[] = [];
+    server = await startDevServer({ cliPath, dataDir: path.join(dir, 'data'), namespace: 'race', log: (line) => seen.push(line) });
+    expect(existsSync(marker)).toBe(true);
+    expect(seen.some((line) => /trying other ports/.test(line))).toBe(true);
+    const conn = await connectTemporal({ address: server.address, namespace: 'race' });
+    try {
+      expect((await conn.client.workflowService.describeNamespace({ namespace: 'race' })).namespaceInfo?.name).toBe('race');
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('gives up after three tries, with the server\'s own words', async () => {
+    const dir = mkTmp('temporal-race-explicit-');
+    const cliPath = path.join(dir, 'temporal-always-taken');
+    writeFileSync(cliPath, `#!/bin/sh\necho "bind: address already in use"; exit 1\n`);
+    chmodSync(cliPath, 0o755);
+    const seen: string[] = [];
+    await expect(startDevServer({ cliPath, dataDir: path.join(dir, 'data'), log: (l) => seen.push(l) })).rejects.toThrow(/address already in use/);
+    expect(seen.filter((line) => /trying other ports/.test(line))).toHaveLength(2);
   });
 });
 
