@@ -43,7 +43,7 @@ export interface RunningTeamsBot {
   handle(request: HttpRequest): Promise<HttpAnswer>;
   /** For GET /health: orgs (slugs) whose Microsoft Teams tenant is unknown, so nobody can be reached proactively. */
   /** unreachable (only when someone is): members Teams refused a chat with, and why. */
-  health(): Promise<{ tenantUnknown: string[]; unreachable?: { org: string; member: string; reason: string }[] }>;
+  health(): Promise<{ tenantUnknown: string[]; unreachable?: { org: string; member: string; reason: string; since: string }[] }>;
   stop(): Promise<void>;
 }
 
@@ -97,12 +97,14 @@ export async function startTeamsBot(opts: TeamsBotOptions): Promise<RunningTeams
     url,
     handle,
     async health() {
+      // Whom Teams refused a chat with, in every org: kept in the database until a chat with them works.
+      const unreachable = (await conversations.unreachable()).map((u) => ({ org: u.org, member: u.member, reason: u.reason, since: u.since.toISOString() }));
+      const extra = unreachable.length ? { unreachable } : {};
       // Single-org mode only: other orgs are found by their own tenant id, so theirs is always known.
-      if (!settings.orgSlug) return { tenantUnknown: [] };
+      if (!settings.orgSlug) return { tenantUnknown: [], ...extra };
       const org = await opts.db.organization.findUnique({ where: { slug: settings.orgSlug }, select: { id: true, slug: true } });
-      if (!org) return { tenantUnknown: [] };
-      const unreachable = conversations.unreachableIn(org.id).map((u) => ({ org: org.slug, ...u }));
-      return { tenantUnknown: !(await conversations.tenantKnown(org.id, org.slug)) ? [org.slug] : [], ...(unreachable.length ? { unreachable } : {}) };
+      if (!org) return { tenantUnknown: [], ...extra };
+      return { tenantUnknown: !(await conversations.tenantKnown(org.id, org.slug)) ? [org.slug] : [], ...extra };
     },
     async stop() {
       await own?.close().catch((err: Error) => log(`teams: stop: ${err.message}`));

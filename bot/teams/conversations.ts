@@ -34,8 +34,6 @@ export function conversationStore(deps: ConversationStoreDeps) {
   const { db } = deps;
   /** Orgs already reported as having no known tenant (reported once per process). */
   const reported = new Set<string>();
-  /** People a chat could not be opened with, by org and member: who and why (GET /health). */
-  const unreachable = new Map<string, Map<string, { member: string; reason: string }>>();
 
   /** Where to open chats for an org: its tenant and the latest Bot Connector and bot account seen. */
   async function reach(orgId: string): Promise<{ tenantId: string | null; serviceUrl: string | null; bot: Account | null }> {
@@ -47,6 +45,15 @@ export function conversationStore(deps: ConversationStoreDeps) {
     const latestRef = latest?.reference as unknown as ConversationRef | undefined;
     const tenantId = org.teamsTenantId ?? latestRef?.conversation.tenantId ?? (deps.settings.auth.kind === 'entra' ? deps.settings.auth.tenantId : null);
     return { tenantId, serviceUrl: latest?.serviceUrl ?? null, bot: latestRef?.bot ?? null };
+  }
+
+  /** Kept in the database (GET /health, the owners' notice): logged once per person, not once per process. */
+  async function markUnreachable(orgId: string, person: { memberId: string; name: string }, reason: string) {
+    const key = { orgId_memberId_channel: { orgId, memberId: person.memberId, channel: 'teams' } };
+    const known = await db.chatUnreachable.findUnique({ where: key });
+    if (known?.reason === reason) return;
+    await db.chatUnreachable.upsert({ where: key, create: { orgId, memberId: person.memberId, channel: 'teams', reason }, update: { reason } });
+    if (!known) deps.log(`teams: OPERATOR ACTION: cannot reach ${person.name} (org ${orgId}): ${reason}. Shown on GET /health and told to the org's owners until a chat with them works.`);
   }
 
   async function save(orgId: string, memberId: string | null, aadObjectId: string, ref: ConversationRef) {
@@ -104,13 +111,11 @@ export function conversationStore(deps: ConversationStoreDeps) {
         const why = rosterId
           ? `Microsoft Teams refused a chat with them (${status})`
           : `Microsoft Teams refused a chat by their Entra object id (${status}): the app is not installed for them. Install it in their personal scope (Teams admin center, app setup policy) or in a team they belong to`;
-        const org = unreachable.get(orgId) ?? new Map<string, { member: string; reason: string }>();
-        unreachable.set(orgId, org);
-        if (!org.has(person.memberId)) deps.log(`teams: OPERATOR ACTION: cannot reach ${person.name} (org ${orgId}): ${why}. Shown on GET /health until a chat with them works.`);
-        org.set(person.memberId, { member: person.name, reason: why });
+        await markUnreachable(orgId, person, why);
         return null;
       }
-      unreachable.get(orgId)?.delete(person.memberId);
+      const cleared = await db.chatUnreachable.deleteMany({ where: { orgId, memberId: person.memberId, channel: 'teams' } });
+      if (cleared.count) deps.log(`teams: ${person.name} (org ${orgId}) can be reached again: a chat with them was opened`);
       await save(orgId, person.memberId, person.teamsUserId, ref);
       return ref;
     },
@@ -142,9 +147,14 @@ export function conversationStore(deps: ConversationStoreDeps) {
       }
     },
 
-    /** Members of the org Teams refused a chat with (since this process started), and why. */
-    unreachableIn(orgId: string): { member: string; reason: string }[] {
-      return [...(unreachable.get(orgId)?.values() ?? [])];
+    /** Members Teams refused a chat with (kept until a chat with them works), with why and since when. */
+    async unreachable(orgId?: string): Promise<{ orgId: string; org: string; memberId: string; member: string; role: string; reason: string; since: Date; ownersToldAt: Date | null }[]> {
+      const rows = await db.chatUnreachable.findMany({
+        where: { channel: 'teams', ...(orgId ? { orgId } : {}) },
+        include: { member: { select: { name: true, role: true } }, org: { select: { slug: true } } },
+        orderBy: { since: 'asc' },
+      });
+      return rows.map((r) => ({ orgId: r.orgId, org: r.org.slug, memberId: r.memberId, member: r.member.name, role: r.member.role, reason: r.reason, since: r.since, ownersToldAt: r.ownersToldAt }));
     },
 
     /** True when chats can be opened for the org (its tenant is known). Reports once when it is not. */

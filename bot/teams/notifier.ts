@@ -22,10 +22,11 @@ import { digestCard, pagesOf } from './cards/digest.js';
 import { outcomeForRequesterCard, requestCard } from './cards/request.js';
 import type { TeamsDeps } from './deps.js';
 import { adminUserIds, usageScreen } from './screens.js';
+import { unreachableNotice } from './unreachable-notice.js';
 
 type Purpose = 'request' | 'reminder' | 'outcome' | 'alert' | 'digest' | 'usage';
 
-export type TeamsNotifierDeps = Pick<TeamsDeps, 'db' | 'transport' | 'conversations' | 'now' | 'log'>;
+export type TeamsNotifierDeps = Pick<TeamsDeps, 'db' | 'transport' | 'conversations' | 'now' | 'log' | 'publicUrl'>;
 
 const message = (card: AdaptiveCard, summary: string): OutgoingMessage => ({ summary, attachments: [attachment(card)] });
 
@@ -34,6 +35,7 @@ const reachable = (people: Person[]) => people.filter((p): p is Reachable => !!p
 
 export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
   const { db } = deps;
+  const notice = unreachableNotice(deps);
 
   const timeZoneOf = async (orgId: string) => (await db.organization.findUniqueOrThrow({ where: { id: orgId }, select: { timezone: true } })).timezone;
 
@@ -44,7 +46,10 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
   /** Sends to a person's personal chat and remembers the message (and the requests it lists). False when they cannot be reached. */
   async function send(orgId: string, person: Reachable, purpose: Purpose, requestId: string | null, msg: OutgoingMessage, lists: string[] = []): Promise<boolean> {
     const ref = await deps.conversations.personal(orgId, { memberId: person.memberId, teamsUserId: person.teamsUserId, name: person.name });
-    if (!ref) return false;
+    if (!ref) {
+      await notice.tellOwners(orgId);
+      return false;
+    }
     let activityId = '';
     await deps.transport.continue(ref, async (turn) => {
       activityId = await turn.send(msg);

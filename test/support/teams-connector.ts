@@ -37,6 +37,8 @@ export interface ConnectorStandIn {
    * by the Teams user id ("29:…") the roster gives, it works.
    */
   withoutPersonalApp(aadObjectIds: string[]): void;
+  /** The app installed for them after all: chats by their object id work again. */
+  allowPersonalApp(aadObjectIds: string[]): void;
   /** Make the next `n` sends fail (403: the user blocked the bot; 503: an outage, which the SDK retries). */
   failNext(n: number, status?: number): void;
   close(): Promise<void>;
@@ -149,6 +151,9 @@ export async function startConnector(): Promise<ConnectorStandIn> {
     },
     withoutPersonalApp(ids) {
       for (const id of ids) noPersonalApp.add(id);
+    },
+    allowPersonalApp(ids) {
+      for (const id of ids) noPersonalApp.delete(id);
     },
     failNext(n, status = 503) {
       failures = n;

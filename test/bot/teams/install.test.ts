@@ -137,15 +137,42 @@ describe('Teams tenant captured at install', () => {
     expect(await h.bot.health()).toEqual({ tenantUnknown: [] });
   });
 
-  it('names on /health, and tells the operator once, who Teams refused a chat with and why', async () => {
+  it('names on /health, and tells the operator and the owners once, who Teams refused a chat with and why; kept over a restart', async () => {
     // The admin has no app of their own and no roster id: Teams refuses a chat by object id.
     h.connector.withoutPersonalApp([USERS.admin.aadObjectId]);
     const admin = await scratch.db.prisma.member.findUniqueOrThrow({ where: { orgId_externalId: { orgId, externalId: 'admin-1' } } });
     await h.bot.notifier.alert(alert('For the admin'), [personOf(admin)]);
     await h.bot.notifier.alert(alert('For the admin again'), [personOf(admin)]);
     const health = await h.bot.health();
-    expect(health.unreachable).toEqual([{ org: 'acme', member: 'Adam Admin', reason: expect.stringContaining('the app is not installed for them') }]);
+    expect(health.unreachable).toEqual([{ org: 'acme', member: 'Adam Admin', reason: expect.stringContaining('the app is not installed for them'), since: expect.any(String) }]);
     expect(h.logs.filter((l) => l.includes('OPERATOR ACTION: cannot reach Adam Admin'))).toHaveLength(1);
     expect(h.connector.of('send', (c) => textOf(h.connector.cardOf(c)).includes('For the admin'))).toHaveLength(0);
+
+    // The owner reads it in their own chat, in words, once (two sends missed the admin).
+    const told = h.connector.of('send', (c) => String(c.body?.text ?? '').startsWith('I cannot reach Adam Admin'));
+    expect(told).toHaveLength(1);
+    expect(told[0]!.conversationId).toBe(personalConversationId(USERS.owner.aadObjectId));
+    expect(told[0]!.body.text).toContain('the app is not installed for them. Add the app to a team they belong to');
+    expect(told[0]!.body.text).toContain('Until then they get no request cards, reminders and digests here.');
+
+    // A restart keeps it: /health still names them, and neither the operator nor the owners are told again.
+    const restarted = await startTeamsHarness(scratch.db.prisma, requests, { connector: h.connector });
+    try {
+      await restarted.bot.notifier.alert(alert('For the admin after a restart'), [personOf(admin)]);
+      expect((await restarted.bot.health()).unreachable).toEqual(health.unreachable);
+      expect(restarted.logs.filter((l) => l.includes('OPERATOR ACTION: cannot reach Adam Admin'))).toHaveLength(0);
+      expect(h.connector.of('send', (c) => String(c.body?.text ?? '').startsWith('I cannot reach Adam Admin'))).toHaveLength(1);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('forgets it once a chat with them works again, and says so', async () => {
+    h.connector.allowPersonalApp([USERS.admin.aadObjectId]);
+    const admin = await scratch.db.prisma.member.findUniqueOrThrow({ where: { orgId_externalId: { orgId, externalId: 'admin-1' } } });
+    await h.bot.notifier.alert(alert('The admin is back'), [personOf(admin)]);
+    await h.connector.waitFor('send', (c) => textOf(h.connector.cardOf(c)).includes('The admin is back'));
+    expect((await h.bot.health()).unreachable).toBeUndefined();
+    expect(h.logs.some((l) => l.includes('Adam Admin') && l.includes('can be reached again'))).toBe(true);
   });
 });
