@@ -1,6 +1,7 @@
 // An audit entry in words, for owners reading the log in chat: when (in the org's
 // timezone), who (actor labels resolved to names), what, and before → after in
 // short. Plain text, unescaped: each app escapes it for its own markup.
+import { formatDayTime } from '../../src/domain/display.js';
 import { formatUsd } from '../../src/domain/money.js';
 
 export interface AuditEntryRow {
@@ -146,21 +147,9 @@ export function changeText(before: unknown, after: unknown): string {
   return cut(shown.map(one).join(', '), MAX.change);
 }
 
-/** "2026-11-15 13:05" in `timeZone` (the org's; said once above the list). */
+/** "15 Nov 2026, 13:05" in `timeZone` (the org's; said once above the list): the one date format of every message. */
 export function localMinute(at: Date, timeZone: string): string {
-  const p: Record<string, string> = {};
-  for (const part of formatter(timeZone).formatToParts(at)) p[part.type] = part.value;
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
-    formatters.set(timeZone, f);
-  }
-  return f;
+  return formatDayTime(at, timeZone) ?? at.toISOString();
 }
 
 export function describeEntry(e: AuditEntryRow, names: ReadonlyMap<string, string>, timeZone: string): AuditLine {

@@ -46,8 +46,14 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
  * parts, so ICU versions that punctuate dates differently give the same text.
  */
 export function formatWhen(at: Date | string, timeZone = 'UTC'): string {
+  const day = formatDayTime(at, timeZone);
+  return day === null ? String(at) : `${day} (${timeZone})`;
+}
+
+/** "1 Jan 2027, 00:00" in `timeZone`, for lists that say the zone once above them; null for an invalid instant. */
+export function formatDayTime(at: Date | string, timeZone = 'UTC'): string | null {
   const t = typeof at === 'string' ? new Date(at) : at;
-  if (Number.isNaN(t.getTime())) return String(at);
+  if (Number.isNaN(t.getTime())) return null;
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
@@ -55,10 +61,20 @@ export function formatWhen(at: Date | string, timeZone = 'UTC'): string {
   }
   const p: Record<string, string> = {};
   for (const part of f.formatToParts(t)) p[part.type] = part.value;
-  return `${p.day} ${p.month} ${p.year}, ${p.hour}:${p.minute} (${timeZone})`;
+  return `${p.day} ${p.month} ${p.year}, ${p.hour}:${p.minute}`;
 }
 
 const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
 
 /** Every machine-readable instant in a text (an alert's "Resets" fact), as formatWhen reads it. */
 export const localInstants = (text: string, timeZone: string | undefined): string => (timeZone ? text.replace(ISO_INSTANT, (m) => formatWhen(m, timeZone)) : text);
+
+/** "2026-11" → "November 2026": a calendar month as people name it. */
+export function monthName(period: string): string {
+  const m = /^(\d{4})-(\d{2})$/.exec(period);
+  if (!m) return period;
+  return new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', month: 'long', year: 'numeric' }).format(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 15)));
+}
+
+/** A notice's fact as people read it: instants in the org's timezone, a month by its name. */
+export const factText = (label: string, value: string, timeZone: string | undefined): string => (label === 'Month' ? monthName(value) : localInstants(value, timeZone));

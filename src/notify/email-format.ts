@@ -2,7 +2,7 @@
 // notifier's views. Pure (no I/O, the clock is passed in) so it is unit-testable;
 // src/notify/email.ts only sends what this returns.
 import type { AlertView, DigestView, RequestView } from './port.js';
-import { formatWhen, localInstants, usdCents } from '../domain/display.js';
+import { factText, formatWhen, localInstants, usdCents } from '../domain/display.js';
 
 export interface EmailContent {
   subject: string;
@@ -161,7 +161,7 @@ export function requestClosedEmail(r: RequestView, opts: FormatOptions): EmailCo
 export function alertEmail(a: AlertView, opts: FormatOptions): EmailContent {
   const subject = `${a.title} — ${a.orgName}`;
   // Machine-readable instants (the "Resets" fact) in the org's time, as in chat.
-  const facts = Object.entries(a.facts).map(([k, v]): [string, string] => [k, localInstants(v, opts.timeZone ?? 'UTC')]);
+  const facts = Object.entries(a.facts).map(([k, v]): [string, string] => [k, factText(k, v, opts.timeZone ?? 'UTC')]);
   const ask = a.canRequestExtraUsage ? link(opts, '/requests/new') : null;
   const askText = a.canRequestExtraUsage ? `You can ask your admins for more: "Request extra usage"${ask ? ` at ${ask}` : ' in chat'}.` : null;
   const text = [a.title, '', a.text, '', ...facts.map(([k, v]) => `${k}: ${v}`), ...(askText ? ['', askText] : []), ''].join('\n');

@@ -3,7 +3,7 @@
 // alert sent to owners an "Adjust limit" button opening that limit's modal. Times are
 // shown in the org's timezone, never as raw ISO.
 import type { AlertView } from '../../../src/notify/port.js';
-import { formatWhen, localInstants } from '../../../src/domain/display.js';
+import { factText, formatWhen, localInstants } from '../../../src/domain/display.js';
 import { actions, button, context, esc, escText, header, section, truncate, type Block } from './blocks.js';
 import { ACTION } from './ids.js';
 import { requestButtonBlocks } from './member-usage.js';
@@ -52,7 +52,7 @@ export interface AlertOptions {
 
 export function alertBlocks(a: AlertView, opts: AlertOptions = {}): Block[] {
   const tz = opts.timezone;
-  const facts = Object.entries(a.facts).slice(0, 10).map(([k, v]) => `*${esc(truncate(k, 100))}*\n${escText(truncate(localTimes(v, tz), 1500))}`);
+  const facts = Object.entries(a.facts).slice(0, 10).map(([k, v]) => `*${esc(truncate(k, 100))}*\n${escText(truncate(factText(k, v, tz), 1500))}`);
   const target = opts.adjust ? limitTargetOf(a) : null;
   return [
     header(localTimes(a.title, tz), 'alert_title'),

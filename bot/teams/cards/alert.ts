@@ -4,7 +4,7 @@
 import { isOwnersAlert, type AlertView } from '../../../src/notify/port.js';
 import { VERB } from '../actions.js';
 import { card, container, execute, factSet, plainText, type AdaptiveCard, type CardAction } from './card.js';
-import { localInstants } from '../../../src/domain/display.js';
+import { factText } from '../../../src/domain/display.js';
 
 const TONE: Record<AlertView['kind'], 'attention' | 'warning' | 'good' | 'accent'> = {
   org_cap_threshold: 'warning',
@@ -36,7 +36,7 @@ function ownerAction(a: AlertView): CardAction {
 export function alertCard(a: AlertView, timeZone: string, forOwner: boolean): AdaptiveCard {
   const tone = a.kind === 'org_cap_threshold' && a.facts.Threshold === '100%' ? 'attention' : TONE[a.kind];
   // Machine-readable instants (the "Resets" fact) become the org's local time.
-  const facts = Object.entries(a.facts).map(([label, value]): [string, string] => [label, localInstants(value, timeZone)]);
+  const facts = Object.entries(a.facts).map(([label, value]): [string, string] => [label, factText(label, value, timeZone)]);
   const actions: CardAction[] = [];
   // Owners land on the settings card that fixes what the alert is about.
   if (forOwner) actions.push(ownerAction(a));

@@ -10,8 +10,8 @@ const entry = (over: Partial<AuditEntryRow>): AuditEntryRow => ({ id: 7n, actor:
 
 describe('audit entries in words', () => {
   it('names the actor, what changed and how, at the org\'s local time', () => {
-    expect(describeEntry(entry({}), names, 'Europe/Paris')).toEqual({ id: '7', when: '2026-11-15 13:05', who: 'Olivia Owner', what: "Alice's monthly limit", change: '$50.00 → $75.50' });
-    expect(describeEntry(entry({}), names, 'America/New_York').when).toBe('2026-11-15 07:05');
+    expect(describeEntry(entry({}), names, 'Europe/Paris')).toEqual({ id: '7', when: '15 Nov 2026, 13:05', who: 'Olivia Owner', what: "Alice's monthly limit", change: '$50.00 → $75.50' });
+    expect(describeEntry(entry({}), names, 'America/New_York').when).toBe('15 Nov 2026, 07:05');
   });
 
   it('resolves actor labels to names, says how they acted, and falls back to the external id of someone unknown', () => {

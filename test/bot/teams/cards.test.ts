@@ -317,7 +317,7 @@ describe('Teams cards in the official renderer', () => {
     const latest = await feed(USERS.owner, await r.click('Audit log'));
     expect((await show(latest, 'audit-log')).buttons).toEqual(['Older', 'Usage settings']);
     expect(textOf(latest)).toContain("Bob's monthly limit · Unlimited → $40.00");
-    expect(textOf(latest)).toContain('2026-11-16 09:30 · Olivia Owner via an API key');
+    expect(textOf(latest)).toContain('16 Nov 2026, 09:30 · Olivia Owner via an API key');
     expect(textOf(latest)).toContain("Bob's request decided · status pending → denied, decision deny, reason No budget left");
     expect(textOf(latest)).toContain('times in Europe/Paris');
     const older = await feed(USERS.owner, await r.click('Older'));

@@ -7,7 +7,7 @@ import { homeView } from '../../../../bot/slack/views/home.js';
 import { blockKitProblems } from '../../../support/slack-block-kit-limits.js';
 import { actionIdsOf } from '../../../support/slack-harness.js';
 
-const worst = (i: number) => ({ id: String(10n ** 17n + BigInt(i)), when: '2026-11-15 13:05', who: `<&>${'W'.repeat(117)}`, what: `<&>*${'A'.repeat(146)}`, change: `<>&${'&'.repeat(297)}` });
+const worst = (i: number) => ({ id: String(10n ** 17n + BigInt(i)), when: '15 Sept 2026, 13:05', who: `<&>${'W'.repeat(117)}`, what: `<&>*${'A'.repeat(146)}`, change: `<>&${'&'.repeat(297)}` });
 const page = (over: Partial<AuditPage> = {}): AuditPage => ({ lines: Array.from({ length: 10 }, (_, i) => worst(i)), older: { before: '100' }, newer: { before: null }, ...over });
 const view = (p: AuditPage) => homeView({ orgName: 'Acme', tabs: ['me', 'requests', 'settings', 'audit'], tab: 'audit', page: 0, requests: [], audit: { page: p, timezone: 'America/Argentina/ComodRivadavia' } });
 

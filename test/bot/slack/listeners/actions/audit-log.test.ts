@@ -29,7 +29,7 @@ beforeAll(async () => {
   for (let i = 1; i <= 15; i++) await setMemberCap(db, await loadOrg(db, orgId), owner, alice.id, BigInt(i) * 1_000_000_000n);
   const entries = await db.auditEntry.findMany({ where: { orgId }, orderBy: { id: 'desc' }, select: { id: true, createdAt: true } });
   all = entries.map((e) => String(e.id));
-  firstAt = entries.at(-1)!.createdAt.toLocaleString('sv-SE', { timeZone: 'Europe/Paris' }).slice(0, 16);
+  firstAt = entries.at(-1)!.createdAt.toLocaleString('en-GB', { timeZone: 'Europe/Paris', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   h = await startSlackHarness(db, noRequests());
 });
 afterAll(async () => {
