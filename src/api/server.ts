@@ -14,6 +14,7 @@ import { createSessions, deriveSessionSecret, type Sessions } from '../identity/
 import { identityRoutes } from './routes/identity.js';
 import { errorHandler, zodToHttp } from './errors.js';
 import { notFoundHandler } from './not-found.js';
+import { notFoundPage, wantsPage } from '../console/pages/not-found-page.js';
 import { buildOpenApi } from './openapi.js';
 import { defineRoute, type AnyRoute } from './route.js';
 import { invoiceRoutes } from './routes/invoices.js';
@@ -135,7 +136,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   ];
   const openapi = buildOpenApi(routes, API_VERSION);
   app.get('/openapi.json', async () => openapi);
-  notFound = notFoundHandler([...routes, { method: 'GET', url: '/openapi.json' }, ...CONSOLE_ROUTES]);
+  notFound = notFoundHandler([...routes, { method: 'GET', url: '/openapi.json' }, ...CONSOLE_ROUTES], { page: { wants: wantsPage, send: notFoundPage } });
   app.setNotFoundHandler(notFound);
   // The web console: HTML pages on the same port, in their own plugin context.
   const secretSource = deps.identity?.sessionSecret ?? deps.operatorToken;

@@ -6,10 +6,10 @@ body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif
 a{color:#1d4ed8}
 header.top{display:flex;gap:1.5rem;align-items:center;padding:.75rem 1.5rem;border-bottom:1px solid #d1d5db;background:#f9fafb;flex-wrap:wrap}
 header.top .brand{font-weight:700;color:#111827;text-decoration:none}
-header.top nav ul{display:flex;gap:1rem;list-style:none;margin:0;padding:0}
+header.top nav ul{display:flex;gap:.25rem 1rem;list-style:none;margin:0;padding:0;flex-wrap:wrap}
 header.top nav a[aria-current=page]{font-weight:700;color:#111827}
-header.top .who{margin-left:auto;display:flex;gap:.75rem;align-items:center;color:#374151}
-main{max-width:72rem;margin:0 auto;padding:1.5rem}
+header.top .who{margin-left:auto;display:flex;gap:.75rem;align-items:center;color:#374151;flex-wrap:wrap;min-width:0}
+main{max-width:72rem;margin:0 auto;padding:1.5rem;overflow-wrap:anywhere}
 footer{max-width:72rem;margin:2rem auto;padding:1rem 1.5rem;border-top:1px solid #e5e7eb;color:#4b5563;font-size:.9rem}
 footer a{margin-right:1rem}
 h1{font-size:1.6rem;margin:.25rem 0 1rem}
@@ -19,6 +19,9 @@ section.card>h2:first-child{margin-top:0}
 .muted{color:#4b5563}
 .big{font-size:1.4rem;font-weight:700}
 table{border-collapse:collapse;width:100%}
+.table-box{overflow-x:auto;max-width:100%}
+img,svg,input,select,textarea{max-width:100%}
+pre,code{white-space:pre-wrap;overflow-wrap:anywhere}
 th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e5e7eb;vertical-align:top}
 th{font-weight:600;background:#f3f4f6}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -47,5 +50,22 @@ figure{margin:1rem 0}
 form.filters{display:flex;gap:.5rem 1rem;flex-wrap:wrap;align-items:flex-start;margin:1rem 0}
 form.filters .field{display:flex;flex-direction:column;gap:.2rem;max-width:18rem}
 ul.kv{list-style:none;margin:0;padding:0}
+/* Phones: the header stacks, tables scroll inside their own box rather than the page (each table takes
+   keyboard focus, so the keyboard can scroll it too), forms take the width. */
+@media (max-width:40rem){
+header.top{padding:.6rem 1rem;gap:.5rem 1rem}
+header.top nav{flex-basis:100%;order:3}
+header.top .who{margin-left:0;font-size:.9rem}
+main{padding:1rem}
+footer{padding:1rem}
+h1{font-size:1.35rem}
+section.card{padding:.75rem}
+table{display:block;overflow-x:auto;max-width:100%;position:relative}
+/* position:relative: a visually hidden label in a cell stays inside the table's scroll box, not the page's. */
+td,th{overflow-wrap:normal;word-break:normal}
+th,td{padding:.35rem .45rem}
+form.inline{display:flex}
+form.filters .field{max-width:100%}
+}
 @media print{header.top,footer,.no-print{display:none}main{max-width:none;padding:0}section.card{break-inside:avoid;border-color:#9ca3af}a{color:inherit;text-decoration:none}}
 `;

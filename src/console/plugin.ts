@@ -7,6 +7,7 @@ import csrfProtection from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { CONSOLE_CSS } from './assets.js';
+import { CONSOLE_SECURITY_HEADERS } from './security-headers.js';
 import { auditPage } from './pages/audit-page.js';
 import { billingPage } from './pages/billing-page.js';
 import type { ConsoleDeps } from './deps.js';
@@ -43,14 +44,6 @@ export const CONSOLE_ROUTES = [
   { method: 'GET', url: '/notices' }, { method: 'POST', url: '/notices/member-cap' }, { method: 'POST', url: '/notices/org-cap' }, { method: 'POST', url: '/notices/tier-cap' },
 ];
 
-// Pages name only this origin; the token in a sign-in URL never leaves in a Referer.
-const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-};
-
 export function consolePlugin(deps: ConsoleDeps) {
   return async function console(app: FastifyInstance) {
     await app.register(cookie);
@@ -63,7 +56,7 @@ export function consolePlugin(deps: ConsoleDeps) {
       csrfOpts: { hmacKey: deps.csrfKey },
     });
     app.addHook('onSend', async (_request, reply, payload) => {
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
+      for (const [name, value] of Object.entries(CONSOLE_SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
       return payload;
     });
     app.setErrorHandler((err: FastifyError, request, reply) => {

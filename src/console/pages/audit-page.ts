@@ -116,7 +116,7 @@ ${input('to', 'To (inclusive)', html` placeholder="YYYY-MM-DD" size="11"`)}
       ? html`<p>Correct the filter above to see entries.</p>`
       : entries.length === 0
         ? html`<p data-testid="no-entries">${filtered ? 'No entries match these filters.' : 'Nothing has been changed yet.'}</p>`
-        : html`<table data-testid="audit" aria-label="Audit log entries, newest first"><thead><tr><th scope="col">When (${org.timezone})</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Subject</th><th scope="col">Before</th><th scope="col">After</th></tr></thead><tbody>
+        : html`<table tabindex="0" data-testid="audit" aria-label="Audit log entries, newest first"><thead><tr><th scope="col">When (${org.timezone})</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Subject</th><th scope="col">Before</th><th scope="col">After</th></tr></thead><tbody>
 ${entries.map((e) => html`<tr data-entry="${String(e.id)}"><td>${whenText(e.createdAt.toISOString(), org.timezone)}</td><td>${who(e.actor)}</td><td><code>${e.action}</code></td><td>${e.subject}</td><td data-before>${changeText(e.before)}</td><td data-after>${changeText(e.after)}</td></tr>`)}
 </tbody></table>`;
     const pager = page && (f!.before || page.nextCursor)

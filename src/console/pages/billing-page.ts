@@ -71,10 +71,10 @@ function monthBody(v: InvoiceView, orgName: string, tz: string, print: boolean):
   const credits = v.lines.filter((l) => CREDIT_KINDS[l.kind]);
   const groups = byModelAndProduct(v.lines);
   const lineRow = (l: InvoiceLineView) => html`<tr data-line><td>${l.description}</td>${l.kind === 'adjustment' ? html`<td>${l.usagePeriod ? monthName(l.usagePeriod) : ''}</td>` : ''}<td class="num">${l.eventCount}</td><td class="num" data-amount>${usd(l.amount)}</td></tr>`;
-  const lineTable = (rows: InvoiceLineView[], label: string, withMonth = false) => html`<table aria-label="${label}"><thead><tr><th scope="col">Line</th>${withMonth ? html`<th scope="col">Usage month</th>` : ''}<th scope="col" class="num">Requests</th><th scope="col" class="num">Amount (exact)</th></tr></thead><tbody>${rows.map(lineRow)}</tbody></table>`;
+  const lineTable = (rows: InvoiceLineView[], label: string, withMonth = false) => html`<table tabindex="0" aria-label="${label}"><thead><tr><th scope="col">Line</th>${withMonth ? html`<th scope="col">Usage month</th>` : ''}<th scope="col" class="num">Requests</th><th scope="col" class="num">Amount (exact)</th></tr></thead><tbody>${rows.map(lineRow)}</tbody></table>`;
 
   const balance = v.kind === 'statement' ? html`<section class="card" aria-labelledby="h-balance"><h2 id="h-balance">Prepaid balance</h2>
-<table aria-label="Balance over the month"><tbody>
+<table tabindex="0" aria-label="Balance over the month"><tbody>
 <tr><th scope="row">Opening balance</th><td class="num" data-testid="opening">${usd(v.openingBalance ?? '0.00')}</td></tr>
 <tr><th scope="row">Purchases</th><td class="num">${usd(v.purchases ?? '0.00')}</td></tr>
 <tr><th scope="row">Auto-reloads</th><td class="num">${usd(v.reloads ?? '0.00')}</td></tr>
@@ -82,7 +82,7 @@ function monthBody(v: InvoiceView, orgName: string, tz: string, print: boolean):
 <tr><th scope="row">Consumption (extra usage)</th><td class="num">−${usd(v.consumption ?? v.subtotal)}</td></tr>
 <tr><th scope="row">Closing balance</th><td class="num" data-testid="closing"><strong>${usd(v.closingBalance ?? '0.00')}</strong></td></tr>
 </tbody></table>
-${credits.length ? html`<h3>Credits</h3><table aria-label="Credits"><thead><tr><th scope="col">Credit</th><th scope="col" class="num">Amount</th></tr></thead><tbody>${credits.map((l) => html`<tr><td>${CREDIT_KINDS[l.kind]}: ${l.description}</td><td class="num">${usd(l.amount)}</td></tr>`)}</tbody></table>` : ''}
+${credits.length ? html`<h3>Credits</h3><table tabindex="0" aria-label="Credits"><thead><tr><th scope="col">Credit</th><th scope="col" class="num">Amount</th></tr></thead><tbody>${credits.map((l) => html`<tr><td>${CREDIT_KINDS[l.kind]}: ${l.description}</td><td class="num">${usd(l.amount)}</td></tr>`)}</tbody></table>` : ''}
 </section>` : '';
 
   return html`<p class="muted">${orgName} · ${KIND_NAMES[v.kind]} ${v.id} · closed ${whenText(v.closedAt, tz)}</p>
@@ -92,7 +92,7 @@ ${print ? '' : html`<p><a class="button secondary" href="/billing/${v.period}.cs
 </section>
 ${balance}
 <section class="card" aria-labelledby="h-models"><h2 id="h-models">By model and product</h2>
-${groups.length ? html`<table aria-label="Extra usage by model and product" data-testid="by-model"><thead><tr><th scope="col">Model</th><th scope="col">Product</th><th scope="col" class="num">Requests</th><th scope="col" class="num">Amount (exact)</th></tr></thead><tbody>
+${groups.length ? html`<table tabindex="0" aria-label="Extra usage by model and product" data-testid="by-model"><thead><tr><th scope="col">Model</th><th scope="col">Product</th><th scope="col" class="num">Requests</th><th scope="col" class="num">Amount (exact)</th></tr></thead><tbody>
 ${groups.map((g) => html`<tr><td>${g.model}</td><td>${g.product ?? 'not specified'}</td><td class="num">${g.requests}</td><td class="num">${usd(g.amount)}</td></tr>`)}</tbody></table>` : html`<p>No extra usage was billed this month.</p>`}
 </section>
 <section class="card" aria-labelledby="h-lines"><h2 id="h-lines">Lines</h2>
@@ -123,7 +123,7 @@ export function billingPage(app: FastifyInstance, deps: ConsoleDeps) {
     return sendPage(reply, layout({
       title: 'Billing', viewer: ctx.viewer, csrf: ctx.csrf, current: '/billing',
       body: html`<h1>Billing</h1><p class="muted">${org.name} · ${org.plan === 'enterprise' ? 'Enterprise plan: an invoice' : 'Team plan: a statement of the prepaid balance'} per month, made when the month ends in ${org.timezone}. ${monthName(current)} is still open.</p>
-${months.length ? html`<table aria-label="Closed months" data-testid="months"><thead><tr><th scope="col">Month</th><th scope="col">Document</th><th scope="col">Closed</th>${org.plan === 'team' ? html`<th scope="col" class="num">Closing balance</th>` : ''}<th scope="col" class="num">Total</th><th scope="col">Download</th></tr></thead><tbody>
+${months.length ? html`<table tabindex="0" aria-label="Closed months" data-testid="months"><thead><tr><th scope="col">Month</th><th scope="col">Document</th><th scope="col">Closed</th>${org.plan === 'team' ? html`<th scope="col" class="num">Closing balance</th>` : ''}<th scope="col" class="num">Total</th><th scope="col">Download</th></tr></thead><tbody>
 ${months.map((m) => html`<tr data-month="${m.period}"><th scope="row"><a href="/billing/${m.period}">${monthName(m.period)}</a></th><td>${KIND_NAMES[m.kind]}</td><td>${whenText(m.closedAt, org.timezone)}</td>${org.plan === 'team' ? html`<td class="num">${usd(m.closingBalance ?? '0.00')}</td>` : ''}<td class="num" data-amount>${usd(m.total)}</td><td><a href="/billing/${m.period}.csv" download>CSV<span class="visually-hidden"> for ${monthName(m.period)}</span></a></td></tr>`)}
 </tbody></table>` : html`<p data-testid="no-months">No ${noun} yet: the first is made when a month ends.</p>`}`,
     }));

@@ -70,7 +70,7 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, state: { errors?: F
 <p>${money(v.allowance.used)} of ${money(v.allowance.included)} used in this ${v.allowance.windowMinutes}-minute window${v.allowance.resetsAt ? html`; resets ${whenText(v.allowance.resetsAt, tz)}` : ''}.</p></section>
 <section class="card" aria-labelledby="h-limits"><h2 id="h-limits">Extra usage this month</h2>
 <p>Extra usage is <strong>${v.extraUsage.enabled ? 'on' : 'off'}</strong> for you${!v.extraUsage.orgEnabled ? ' (off for the organisation)' : ''}. Monthly limits reset ${whenText(v.monthResetsAt, tz)}.</p>
-<table><thead><tr><th scope="col">Limit</th><th scope="col" class="num">Spent</th><th scope="col" class="num">Limit</th><th scope="col">Status</th></tr></thead><tbody>
+<table tabindex="0"><thead><tr><th scope="col">Limit</th><th scope="col" class="num">Spent</th><th scope="col" class="num">Limit</th><th scope="col">Status</th></tr></thead><tbody>
 ${v.caps.map((c) => c.scope === 'balance'
   ? html`<tr><th scope="row">${c.label}</th><td class="num" colspan="2">${money(c.spent)} left</td><td>${c.reached ? 'Used up' : 'Available'}</td></tr>`
   : html`<tr><th scope="row">${c.label}</th><td class="num">${money(c.spent)}</td><td class="num">${money(c.cap)}</td><td>${c.reached ? 'Reached' : 'Below'}</td></tr>`)}

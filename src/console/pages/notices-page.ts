@@ -96,7 +96,7 @@ ${canEdit ? html`<form method="post" action="${action}">${csrfField(ctx.csrf)}
 <p class="muted">A channel is reported failing after ${FAILING_AFTER_ATTEMPTS} failed attempts in a row, or when it has failed for over ${FAILING_AFTER_MS / 60_000} minutes: operators are told, and it is in the audit log. Notices wait for it and are retried.</p>
 ${health.length === 0
     ? html`<p data-testid="channels-ok">No notice channel is failing: every channel delivered its last notice.</p>`
-    : html`<table data-testid="channel-health"><thead><tr><th scope="col">Channel</th><th scope="col">Failing since</th><th scope="col" class="num">Failed attempts in a row</th><th scope="col">Last failed</th><th scope="col">Last error</th><th scope="col">Reported</th></tr></thead><tbody>
+    : html`<table tabindex="0" data-testid="channel-health"><thead><tr><th scope="col">Channel</th><th scope="col">Failing since</th><th scope="col" class="num">Failed attempts in a row</th><th scope="col">Last failed</th><th scope="col">Last error</th><th scope="col">Reported</th></tr></thead><tbody>
 ${health.map((c) => html`<tr data-channel="${c.channel}"><th scope="row">${CHANNEL_NAMES[c.channel] ?? c.channel}</th><td data-col="since">${whenText(c.since, org.timezone)}</td><td class="num" data-col="failures">${c.failures}</td><td data-col="last-failed">${whenText(c.lastFailedAt, org.timezone)}</td><td data-col="last-error"><code>${c.lastError}</code></td><td data-col="reported">${c.reported ? 'Yes: failing' : 'Not yet'}</td></tr>`)}
 </tbody></table>`}
 </section>`;

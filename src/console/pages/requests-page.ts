@@ -116,7 +116,7 @@ function requestCard(ctx: PageContext, row: Row, errors: ErrorSlots, orgExtraOn:
   const tz = ctx.viewer.org.timezone;
   return html`<section class="card" aria-labelledby="r-${r.requestId}" data-request="${r.requestId}">
 <h2 id="r-${r.requestId}"><a href="/requests/${r.requestId}">${r.requester.name}</a></h2>
-<table><tbody>
+<table tabindex="0"><tbody>
 <tr><th scope="row">Current seat</th><td>${seatLabel(r.requester.seatTier)}${r.requester.seatTier !== r.seatTier ? html` <span class="muted">(asked from a ${seatLabel(r.seatTier)})</span>` : ''}</td></tr>
 <tr><th scope="row">Asked</th><td>${whenText(r.requestedAt, tz)} <span class="muted">(${waitingText(r.requestedAt, now)})</span></td></tr>
 ${r.anthropic

@@ -53,7 +53,7 @@ ${canApply ? html`<td><form method="post" action="/seats/apply" class="inline">$
   });
   const table = r.advice.length === 0
     ? html`<p class="muted" data-testid="no-advice">${r.prices ? 'Every member is on the tier that costs less at their usage.' : ''}</p>`
-    : html`<table data-testid="advice"><thead><tr><th scope="col">Member</th><th scope="col">Advice</th><th scope="col">Seat now</th><th scope="col" class="num">Cost now (3 months)</th><th scope="col" class="num">On the other tier</th><th scope="col" class="num">Saves a month</th>${canApply ? html`<th scope="col">Apply</th>` : ''}</tr></thead><tbody>${rows}</tbody></table>${pager}`;
+    : html`<table tabindex="0" data-testid="advice"><thead><tr><th scope="col">Member</th><th scope="col">Advice</th><th scope="col">Seat now</th><th scope="col" class="num">Cost now (3 months)</th><th scope="col" class="num">On the other tier</th><th scope="col" class="num">Saves a month</th>${canApply ? html`<th scope="col">Apply</th>` : ''}</tr></thead><tbody>${rows}</tbody></table>${pager}`;
   return layout({
     title: 'Seat advice',
     viewer: ctx.viewer,

@@ -39,12 +39,12 @@ function monthAsked(raw: unknown, current: string): { period?: string; error?: s
 const linesTable = (caption: string, key: string, rows: { label: Html | string; id: string; line: SpendLine }[], empty: string) =>
   rows.length === 0
     ? html`<p class="muted">${empty}</p>`
-    : html`<table data-testid="${key}"><caption class="visually-hidden">${caption}</caption><thead><tr><th scope="col">${key === 'models' ? 'Model' : 'Product'}</th><th scope="col" class="num">Extra</th><th scope="col" class="num">Included</th><th scope="col" class="num">Total cost</th><th scope="col" class="num">Requests</th></tr></thead><tbody>
+    : html`<table tabindex="0" data-testid="${key}"><caption class="visually-hidden">${caption}</caption><thead><tr><th scope="col">${key === 'models' ? 'Model' : 'Product'}</th><th scope="col" class="num">Extra</th><th scope="col" class="num">Included</th><th scope="col" class="num">Total cost</th><th scope="col" class="num">Requests</th></tr></thead><tbody>
 ${rows.map((r) => html`<tr data-${key === 'models' ? 'model' : 'product'}="${r.id}"><th scope="row">${r.label}</th><td class="num" data-col="extra">${cents(r.line.extra)}</td><td class="num" data-col="included">${cents(r.line.included)}</td><td class="num" data-col="cost">${cents(r.line.cost)}</td><td class="num" data-col="requests">${r.line.requests}</td></tr>`)}
 </tbody></table>`;
 
 function daysTable(days: readonly SpendDay[]): Html {
-  return html`<details><summary>Table view (per day)</summary><table data-testid="days"><thead><tr><th scope="col">Day</th><th scope="col" class="num">Extra that day</th><th scope="col" class="num">Extra so far</th><th scope="col" class="num">Included</th><th scope="col" class="num">Requests</th></tr></thead><tbody>
+  return html`<details><summary>Table view (per day)</summary><table tabindex="0" data-testid="days"><thead><tr><th scope="col">Day</th><th scope="col" class="num">Extra that day</th><th scope="col" class="num">Extra so far</th><th scope="col" class="num">Included</th><th scope="col" class="num">Requests</th></tr></thead><tbody>
 ${days.filter((d) => !d.future).map((d) => html`<tr data-day="${d.date}"><th scope="row">${dayText(d.date)}</th><td class="num" data-col="extra">${cents(d.extra)}</td><td class="num" data-col="cumulative">${cents(d.cumulativeExtra)}</td><td class="num" data-col="included">${cents(d.included)}</td><td class="num" data-col="requests">${d.requests}</td></tr>`)}
 </tbody></table></details>`;
 }
@@ -95,7 +95,7 @@ ${monthForm('/spend', asked, errors, r.period)}${errors.leftover()}
 ${daysTable(r.days)}
 </section>
 <section class="card" aria-labelledby="h-top"><h2 id="h-top">Top members</h2>
-${r.topMembers.length === 0 ? html`<p class="muted">No usage this month.</p>` : html`<table data-testid="top-members"><thead><tr><th scope="col">Member</th><th scope="col">Seat</th><th scope="col" class="num">Extra</th><th scope="col" class="num">Included</th><th scope="col" class="num">Total cost</th><th scope="col" class="num">Requests</th></tr></thead><tbody>
+${r.topMembers.length === 0 ? html`<p class="muted">No usage this month.</p>` : html`<table tabindex="0" data-testid="top-members"><thead><tr><th scope="col">Member</th><th scope="col">Seat</th><th scope="col" class="num">Extra</th><th scope="col" class="num">Included</th><th scope="col" class="num">Total cost</th><th scope="col" class="num">Requests</th></tr></thead><tbody>
 ${r.topMembers.map((m) => html`<tr data-member="${m.externalId ?? m.memberId}"><th scope="row">${memberLink(m)}</th><td>${m.seatTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num" data-col="extra">${cents(m.extra)}</td><td class="num" data-col="included">${cents(m.included)}</td><td class="num" data-col="cost">${cents(m.cost)}</td><td class="num" data-col="requests">${m.requests}</td></tr>`)}
 </tbody></table>`}
 </section>

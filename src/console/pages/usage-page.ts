@@ -132,7 +132,7 @@ ${canEdit ? capPanel('orgCap', '/usage/org-cap', 'Organisation monthly limit', h
 </section>`;
 
   const tierSection = org.plan === 'enterprise' ? html`<section class="card" aria-labelledby="h-tiers"><h2 id="h-tiers">Seat-tier caps</h2>
-<table><thead><tr><th scope="col">Seat</th><th scope="col" class="num">Included per ${overview.seatTiers[0]?.windowMinutes ?? 300} min</th><th scope="col" class="num">Monthly cap</th><th scope="col" class="num">MTD extra spend</th>${canEdit ? html`<th scope="col">Change</th>` : ''}</tr></thead><tbody>
+<table tabindex="0"><thead><tr><th scope="col">Seat</th><th scope="col" class="num">Included per ${overview.seatTiers[0]?.windowMinutes ?? 300} min</th><th scope="col" class="num">Monthly cap</th><th scope="col" class="num">MTD extra spend</th>${canEdit ? html`<th scope="col">Change</th>` : ''}</tr></thead><tbody>
 ${overview.seatTiers.map((t) => html`<tr><th scope="row">${t.tier === 'premium' ? 'Premium' : 'Standard'}</th><td class="num">${money(t.includedAllowance)}</td><td class="num" data-testid="tier-cap-${t.tier}">${money(t.cap)}</td><td class="num" data-testid="tier-mtd-${t.tier}">${money(t.monthToDateExtra)}</td>
 ${canEdit ? html`<td>${capPanel(`tier-${t.tier}`, '/usage/tier-cap', `${t.tier === 'premium' ? 'Premium' : 'Standard'} seats' cap`, html`<input type="hidden" name="tier" value="${t.tier}">`, t.cap ?? null)}</td>` : ''}</tr>`)}
 </tbody></table></section>` : '';
@@ -160,7 +160,7 @@ ${selected ? html`<form method="post" action="/usage/member-extra-usage" class="
   const membersSection = html`<section class="card" aria-labelledby="h-members"><h2 id="h-members">Individual seat limits</h2>
 <form method="get" action="/usage" class="inline" role="search"><label for="member-filter">Filter by name</label><input id="member-filter" name="q" value="${q.q ?? ''}"><input type="hidden" name="sort" value="${q.sort}"><button type="submit" class="secondary">Filter</button></form>
 <p class="muted">Sort: ${sortLink('spend_desc', 'highest spend')} · ${sortLink('spend_asc', 'lowest spend')} · ${sortLink('name', 'name')} — ${page.total} member${page.total === 1 ? '' : 's'}</p>
-<table data-testid="members"><thead><tr><th scope="col">Member</th><th scope="col">Seat</th><th scope="col" class="num">Limit</th><th scope="col" class="num">MTD Spend</th><th scope="col">Extra usage</th><th scope="col">Status</th>${canEdit ? html`<th scope="col">Actions</th>` : ''}</tr></thead><tbody>
+<table tabindex="0" data-testid="members"><thead><tr><th scope="col">Member</th><th scope="col">Seat</th><th scope="col" class="num">Limit</th><th scope="col" class="num">MTD Spend</th><th scope="col">Extra usage</th><th scope="col">Status</th>${canEdit ? html`<th scope="col">Actions</th>` : ''}</tr></thead><tbody>
 ${page.members.map((m) => html`<tr data-member="${m.externalId}"><th scope="row">${m.name} <span class="muted">(${roleName(m.role)})</span></th><td>${m.seatTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num">${money(m.cap)}</td><td class="num">${money(m.monthToDateExtra)}</td><td>${m.extraUsageEnabled ? 'On' : 'Off'}</td><td>${m.paused ? html`<span class="badge paused">Paused</span>` : html`<span class="badge">Active</span>`}</td>${canEdit ? html`<td>${memberActions(m)}</td>` : ''}</tr>`)}
 </tbody></table>
 <nav class="pager" aria-label="Pages of members">${page.page > 1 ? html`<a href="${usagePath(q, { page: page.page - 1 })}">Previous page</a>` : ''}<span>Page ${page.page} of ${page.pages}</span>${page.page < page.pages ? html`<a href="${usagePath(q, { page: page.page + 1 })}">Next page</a>` : ''}</nav>
@@ -202,7 +202,7 @@ ${errors.text(`${key}.cap`)}</div></details>`;
   };
   return html`<section class="card" aria-labelledby="h-claude"><h2 id="h-claude">Limits in Claude</h2>
 <p class="muted">As ${v.org} reports them to us (refreshed every few minutes). Seat-tier, group and organization limits are changed in claude.ai${v.canEdit ? '; you can give a member a limit of their own here' : ''}.</p>
-<table data-testid="claude-limits"><thead><tr><th scope="col">Member</th><th scope="col">Period</th><th scope="col" class="num">Limit</th><th scope="col">From</th><th scope="col" class="num">Spent this period</th>${v.canEdit ? html`<th scope="col">Change</th>` : ''}</tr></thead><tbody>
+<table tabindex="0" data-testid="claude-limits"><thead><tr><th scope="col">Member</th><th scope="col">Period</th><th scope="col" class="num">Limit</th><th scope="col">From</th><th scope="col" class="num">Spent this period</th>${v.canEdit ? html`<th scope="col">Change</th>` : ''}</tr></thead><tbody>
 ${rows.map((r) => html`<tr data-claude-member="${r.externalId}" data-period="${r.period}"><th scope="row">${r.name}</th><td>${r.period}</td><td class="num">${r.limit === null ? 'No limit' : `$${r.limit}`}</td><td>${SOURCE_WORD[r.source] ?? r.source}${r.sourceRef && r.source !== 'user' ? html` <span class="muted">(${r.sourceRef})</span>` : ''}${r.source === 'user' ? '' : html` <span class="muted">· change this in claude.ai</span>`}</td><td class="num">$${r.spent}</td>${v.canEdit ? html`<td>${actions(r)}</td>` : ''}</tr>`)}
 </tbody></table></section>`;
 }
