@@ -14,6 +14,8 @@ export interface ConsoleOptions {
   /** The operator's privacy notice and terms (plain text; blank lines separate paragraphs). */
   privacyText?: string;
   termsText?: string;
+  /** Where people can get a sign-in link here (the chat apps and email that are set up). */
+  signInWays?: { slack: boolean; teams: boolean; email: boolean };
 }
 
 export interface ConsoleDeps extends ConsoleOptions {

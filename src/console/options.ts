@@ -6,7 +6,8 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
 import type { ConsoleOptions } from './deps.js';
 
-type LegalConfig = Pick<Config, 'PUBLIC_URL' | 'PRIVACY_TEXT' | 'PRIVACY_FILE' | 'TERMS_TEXT' | 'TERMS_FILE'>;
+type LegalConfig = Pick<Config, 'PUBLIC_URL' | 'PRIVACY_TEXT' | 'PRIVACY_FILE' | 'TERMS_TEXT' | 'TERMS_FILE'> &
+  Partial<Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_CLIENT_ID' | 'MICROSOFT_APP_ID' | 'TEAMS_ALLOW_UNAUTHENTICATED' | 'SMTP_URL'>>;
 
 function textOf(text: string | undefined, file: string | undefined, variable: string): string | undefined {
   if (text) return text;
@@ -27,5 +28,11 @@ export function consoleOptionsFromConfig(config: LegalConfig): ConsoleOptions {
     ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
     ...(privacyText ? { privacyText } : {}),
     ...(termsText ? { termsText } : {}),
+    // The sign-in page names only the ways to get a link that this service has.
+    signInWays: {
+      slack: !!(config.SLACK_BOT_TOKEN || config.SLACK_CLIENT_ID),
+      teams: !!(config.MICROSOFT_APP_ID || config.TEAMS_ALLOW_UNAUTHENTICATED),
+      email: !!config.SMTP_URL,
+    },
   };
 }
