@@ -2,6 +2,7 @@
 // CSRF token for its forms, and how refusals look (the same LedgerErrors the API
 // answers with, rendered as a page with the same status).
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isAdmin } from '../ledger/actors.js';
 import { LedgerError } from '../ledger/errors.js';
 import type { ConsoleDeps } from './deps.js';
 import { FormError, type FieldErrors } from './forms.js';
@@ -40,7 +41,11 @@ export function messagePage(title: string, body: Html, ctx?: PageContext): Html 
 /** A refused action or page: the server's own message, the status the API would answer. */
 export function refusalPage(reply: FastifyReply, ctx: PageContext | undefined, status: number, message: string): FastifyReply {
   const title = status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : status === 401 ? 'Signed out' : 'Not done';
-  return sendPage(reply, messagePage(title, html`<p class="alert" role="alert">${message}</p><p>Nothing was changed. <a href="/">Back to the console</a></p>`, ctx), status);
+  // A page that was only looked at changed nothing: saying so would only worry people.
+  const looked = reply.request.method === 'GET' || reply.request.method === 'HEAD';
+  const home = ctx && !isAdmin(ctx.viewer.member) ? html`<a href="/me">Go to My usage</a>` : html`<a href="/">Back to the console</a>`;
+  const sentence = `${message.charAt(0).toUpperCase()}${message.slice(1)}${/[.!?]$/.test(message) ? '' : '.'}`;
+  return sendPage(reply, messagePage(title, html`<p class="alert" role="alert">${sentence}</p><p>${looked ? '' : 'Nothing was changed. '}${home}</p>`, ctx), status);
 }
 
 /**

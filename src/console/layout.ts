@@ -21,7 +21,9 @@ export const roleName = (role: keyof typeof ROLE_NAMES) => ROLE_NAMES[role];
 
 function nav(p: PageInput): Html {
   if (!p.viewer) return html``;
-  const links: [string, string][] = isAdmin(p.viewer.member) ? [['/usage', 'Usage'], ['/requests', 'Requests'], ['/me', 'My usage']] : [['/me', 'My usage']];
+  // A Team org has no requests to review: its members' extra usage is paid from the prepaid balance.
+  const requests: [string, string][] = p.viewer.org.plan === 'team' ? [] : [['/requests', 'Requests']];
+  const links: [string, string][] = isAdmin(p.viewer.member) ? [['/usage', 'Usage'], ...requests, ['/me', 'My usage']] : [['/me', 'My usage']];
   // Billing for admins and owners, as GET /v1/invoices; the audit log for owners, as GET /v1/reports/audit-log.
   if (isAdmin(p.viewer.member)) links.push(['/billing', 'Billing']);
   if (isOwner(p.viewer.member)) links.push(['/audit', 'Audit log']);

@@ -8,12 +8,16 @@ export type Role = Member['role'];
 export const OWNER_ROLES: readonly Role[] = ['primary_owner', 'owner'];
 export const ADMIN_ROLES: readonly Role[] = ['primary_owner', 'owner', 'admin'];
 
+/** "a member", "the primary owner": a role as a sentence says it. */
+const ROLE_WORDS: Record<Role, string> = { primary_owner: 'the primary owner', owner: 'an owner', admin: 'an admin', member: 'a member' };
+export const roleWords = (role: Role) => ROLE_WORDS[role];
+
 export const isOwner = (m: Pick<Member, 'role'>) => OWNER_ROLES.includes(m.role);
 export const isAdmin = (m: Pick<Member, 'role'>) => ADMIN_ROLES.includes(m.role);
 
 /** Only owners change money settings. */
 export function requireOwner(actor: Member): void {
-  if (!isOwner(actor)) throw forbidden(`${actor.name} is ${actor.role}; only an owner can change extra usage settings`);
+  if (!isOwner(actor)) throw forbidden(`${actor.name} is ${roleWords(actor.role)}: only an owner can change extra usage settings`);
 }
 
 /**
@@ -21,7 +25,7 @@ export function requireOwner(actor: Member): void {
  * in the loop (auto-reload); owners (roles) change only through the operator's document.
  */
 export function requirePrimaryOwner(actor: Member, what: string): void {
-  if (actor.role !== 'primary_owner') throw forbidden(`${actor.name} is ${actor.role}; only the primary owner can ${what}`);
+  if (actor.role !== 'primary_owner') throw forbidden(`${actor.name} is ${roleWords(actor.role)}: only the primary owner can ${what}`);
 }
 
 /**
@@ -36,7 +40,7 @@ export function mirroredRole(anthropicRole: string, stored: Role | null): Role {
 }
 
 export function requireAdmin(actor: Member): void {
-  if (!isAdmin(actor)) throw forbidden(`${actor.name} is ${actor.role}; only an admin or owner can see this`);
+  if (!isAdmin(actor)) throw forbidden(`${actor.name} is ${roleWords(actor.role)}: only an admin or owner can see this`);
 }
 
 /** How an actor is named in the audit log; `via` says how they proved it ("api_key:<id>" when a key acts for them). */

@@ -114,3 +114,49 @@ describe('console pages at 390 px and 1280 px', () => {
     }
   });
 });
+
+describe('no dead ends', () => {
+  it('the sign-in page offers only the ways this service has, in words (no identity-provider box without one, no API paths)', async () => {
+    const context = await h.browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${h.base}/signin`);
+      const text = (await page.locator('main').textContent()) ?? '';
+      expect(await page.getByLabel('Organisation (short name)').count()).toBe(0);
+      expect(text).toContain('Ask an owner of your organisation, or whoever runs Extra usage for it, to send you a sign-in link');
+      expect(text).not.toMatch(/\/v1\/|POST |Slack|Teams/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a member who opens Billing reads why in words and the way to their own page; nothing claims a change', async () => {
+    const { context, page } = await h.signedIn('acme', 'alice');
+    try {
+      const res = await page.goto(`${h.base}/billing`);
+      expect(res?.status()).toBe(403);
+      const alert = await page.getByRole('alert').textContent();
+      expect(alert).toBe('Alice is a member: only an admin or owner can see billing.');
+      expect(await page.locator('main').textContent()).not.toContain('Nothing was changed');
+      await page.getByRole('link', { name: 'Go to My usage' }).click();
+      await page.waitForURL((u) => u.pathname === '/me');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("a Team org's owner is not offered Requests (a Team org has none to review)", async () => {
+    const { context, page } = await h.signedIn('tiny', 'owner-1');
+    try {
+      expect(await navLinks(page)).not.toContain('/requests');
+    } finally {
+      await context.close();
+    }
+    const enterprise = await h.signedIn('acme', 'owner-1');
+    try {
+      expect(await navLinks(enterprise.page)).toContain('/requests');
+    } finally {
+      await enterprise.context.close();
+    }
+  });
+});

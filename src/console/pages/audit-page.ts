@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { withDollarAmounts } from '../../api/amounts.js';
 import { localMidnight } from '../../domain/periods.js';
-import { isOwner } from '../../ledger/actors.js';
+import { roleWords, isOwner } from '../../ledger/actors.js';
 import { auditActions, auditLog, type AuditFilter } from '../../ledger/audit.js';
 import { whenText } from '../../notify/email-format.js';
 import type { ConsoleDeps } from '../deps.js';
@@ -75,7 +75,7 @@ export function auditPage(app: FastifyInstance, deps: ConsoleDeps) {
   app.get('/audit', async (request, reply) => {
     const ctx = await signedIn(deps, request, reply);
     if (!ctx) return reply;
-    if (!isOwner(ctx.viewer.member)) return refusalPage(reply, ctx, 403, `${ctx.viewer.member.name} is ${ctx.viewer.member.role}; only an owner can read the audit log`);
+    if (!isOwner(ctx.viewer.member)) return refusalPage(reply, ctx, 403, `${ctx.viewer.member.name} is ${roleWords(ctx.viewer.member.role)}: only an owner can read the audit log`);
     const org = ctx.viewer.org;
     const raw = (request.query ?? {}) as Record<string, unknown>;
     const asked: Filters = Object.fromEntries(Object.entries(raw).filter(([k, v]) => ['actor', 'action', 'from', 'to', 'before'].includes(k) && typeof v === 'string')) as Filters;

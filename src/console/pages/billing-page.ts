@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isPeriod } from '../../domain/invoices.js';
 import { formatUsd, parseUsd } from '../../domain/money.js';
-import { isAdmin } from '../../ledger/actors.js';
+import { roleWords, isAdmin } from '../../ledger/actors.js';
 import { getInvoice, invoiceSummary, invoiceView, listInvoices, type InvoiceLineView, type InvoiceView } from '../../ledger/reports/invoices.js';
 import { periodOf } from '../../domain/periods.js';
 import { whenText } from '../../notify/email-format.js';
@@ -107,7 +107,7 @@ export function billingPage(app: FastifyInstance, deps: ConsoleDeps) {
     const ctx = await signedIn(deps, request, reply);
     if (!ctx) return null;
     if (!isAdmin(ctx.viewer.member)) {
-      refusalPage(reply, ctx, 403, `${ctx.viewer.member.name} is ${ctx.viewer.member.role}; only an admin or owner can see billing`);
+      refusalPage(reply, ctx, 403, `${ctx.viewer.member.name} is ${roleWords(ctx.viewer.member.role)}: only an admin or owner can see billing`);
       return null;
     }
     return ctx;

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { text, usdAmount } from '../../domain/fields.js';
-import { isAdmin, isOwner } from '../../ledger/actors.js';
+import { roleWords, isAdmin, isOwner } from '../../ledger/actors.js';
 import { loadOrg } from '../../ledger/limits-state.js';
 import { seatLimitsOf } from '../../ledger/reports/seat-limits-page.js';
 import { orgRequest, pendingRequests } from '../../ledger/requests/requests.js';
@@ -163,7 +163,7 @@ export function requestsPage(app: FastifyInstance, deps: ConsoleDeps) {
     if (!ctx) return null;
     if (!isAdmin(ctx.viewer.member)) {
       if (request.method === 'GET') reply.redirect('/me', 303);
-      else refusalPage(reply, ctx, 403, `${ctx.viewer.member.name} is ${ctx.viewer.member.role}; only an admin or owner can decide requests`);
+      else refusalPage(reply, ctx, 403, `${ctx.viewer.member.name} is ${roleWords(ctx.viewer.member.role)}: only an admin or owner can decide requests`);
       return null;
     }
     return ctx;

@@ -9,7 +9,7 @@ import { periodOf } from '../../domain/periods.js';
 import type { AnthropicRequestFacts, RequestView } from '../../notify/port.js';
 import { suggestedLimit } from '../../domain/minor-units.js';
 import { extraUsageAvailable } from '../../domain/caps.js';
-import { actorLabel, isAdmin, isOwner, SYSTEM_ACTOR } from '../actors.js';
+import { roleWords, actorLabel, isAdmin, isOwner, SYSTEM_ACTOR } from '../actors.js';
 import { writeAudit, type AuditRecord } from '../audit.js';
 import { appendEvents } from '../outbox.js';
 import { conflict, forbidden, invalid, notFound } from '../errors.js';
@@ -169,7 +169,7 @@ export async function listRequests(db: Db, orgId: string, status?: RequestView['
 export async function requireDecider(db: Db, orgId: string, deciderRef: string): Promise<Member> {
   const decider = await findMember(db, orgId, deciderRef);
   if (!decider || decider.removedAt) throw forbidden(`'${deciderRef}' is not a member of this organisation`);
-  if (!isAdmin(decider)) throw forbidden(`${decider.name} is ${decider.role}; only an admin or owner can decide requests`);
+  if (!isAdmin(decider)) throw forbidden(`${decider.name} is ${roleWords(decider.role)}: only an admin or owner can decide requests`);
   return decider;
 }
 
@@ -216,7 +216,7 @@ export async function applyDecision(db: Db, input: DecideInput, now: Date): Prom
         if (!input.turnOnForSelectedMembers) {
           throw conflict(`Extra usage is off for ${org.name}, so enabling it for ${member.name} would change nothing they can use. An owner must turn extra usage on first${isOwner(decider) ? ' (or approve with turnOnForSelectedMembers to turn it on for selected members only in the same step)' : ''}. Nothing was changed.`);
         }
-        if (!isOwner(decider)) throw forbidden(`${decider.name} is ${decider.role}; only an owner can turn extra usage on. Nothing was changed.`);
+        if (!isOwner(decider)) throw forbidden(`${decider.name} is ${roleWords(decider.role)}: only an owner can turn extra usage on. Nothing was changed.`);
         await tx.organization.update({ where: { id: org.id }, data: { extraUsageEnabled: true, extraUsageScope: 'selected_members' } });
         audits.push({ actor, action: 'extra_usage.set', subject: 'org', before: { enabled: false, scope: org.extraUsageScope }, after: { enabled: true, scope: 'selected_members', viaRequest: request.id } });
         // As when an owner flips the switch: other members' requests made moot are closed.
