@@ -101,9 +101,9 @@ function partsOf(f: RefusalFacts): Parts {
       };
     case 'product_not_enabled':
       return {
-        stopped: `you have used the usage included in your seat, and extra usage ${product} is not on for you`,
+        stopped: `you have used the usage included in your seat, and extra usage is not on for you ${product}`,
         untilNot: 'when your included usage comes back',
-        next: `To go on sooner, ask an owner to turn extra usage ${product} on for you`,
+        next: `To go on sooner, ask an owner to turn on your extra usage ${product}`,
         page: MEMBER_PAGE,
       };
     case 'product_cap_reached':
