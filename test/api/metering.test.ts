@@ -85,7 +85,7 @@ describe.each(BACKENDS)('metering on $kind', ({ kind, open }) => {
     await o.settings('PUT', '/v1/settings/caps/tiers/standard', { cap: '54.90' });
     const tier = (await o.authorize('alice')).body;
     expect(tier).toMatchObject({ allowed: false, reason: 'seat_tier_cap_reached' });
-    expect(tier.message).toMatch(/^Your seat tier reached its monthly extra usage limit \(\$54\.90 of \$54\.90\); it lifts 1 Dec 2026, 00:00 \(Europe\/Paris\)\. Only an owner can raise a seat tier's limit/);
+    expect(tier.message).toMatch(/^Standard seats reached their monthly extra usage limit \(\$54\.90 of \$54\.90\); it lifts 1 Dec 2026, 00:00 \(Europe\/Paris\)\. Only an owner can raise a seat tier's limit/);
   });
 
   it('stops everyone at the org cap, reporting the member cap first when both are reached', async () => {

@@ -91,10 +91,12 @@ const authorizeResponse = z.union([
 type Refused = Extract<AuthorizeDecision, { allowed: false }> & { memberId: string };
 
 /** A refusal as the API answers it: the machine fields and the one wording of it. */
-function refusalAnswer(d: Refused, org: { plan: Plan; timezone: string }, facts: { consoleUrl: string | null; product?: string; model: string }) {
+async function refusalAnswer(db: ApiDeps['db'], d: Refused, org: { plan: Plan; timezone: string }, facts: { consoleUrl: string | null; product?: string; model: string }) {
+  // A seat tier's limit is named by the tier ("Premium seats reached …"): read only on that refusal, off the hot path.
+  const seatTier = d.reason === 'seat_tier_cap_reached' ? (await db.member.findUnique({ where: { id: d.memberId }, select: { seatTier: true } }))?.seatTier ?? null : null;
   const words = refusalWords({
     reason: d.reason, resetsAt: d.resetsAt, timezone: org.timezone, plan: org.plan, canRequestExtraUsage: d.canRequestExtraUsage,
-    limit: d.limit ?? null, product: facts.product ?? null, model: facts.model, consoleUrl: facts.consoleUrl,
+    limit: d.limit ?? null, seatTier, product: facts.product ?? null, model: facts.model, consoleUrl: facts.consoleUrl,
   });
   return { allowed: false as const, reason: d.reason, resetsAt: d.resetsAt?.toISOString() ?? null, message: words.message, canRequestExtraUsage: d.canRequestExtraUsage, memberId: d.memberId };
 }
@@ -137,10 +139,10 @@ export function usageRoutes(deps: ApiDeps) {
           if (!body.estimate) throw invalid('estimate', 'this organisation enforces caps with reservations: send estimate {input_tokens, max_tokens} and a requestId');
           if (!body.requestId) throw invalid('requestId', 'a reservation needs the requestId its record will carry');
           const d = await withRequestRule(deps.db, await reserveUsage(deps.db, { orgId: org.id, requestId: body.requestId, member: body.member, model: body.model, at, estimate: body.estimate, ttlMs: deps.reservationTtlMs, product: body.product }, now), now, cooldown);
-          return d.allowed ? d : refusalAnswer(d, org, words);
+          return d.allowed ? d : refusalAnswer(deps.db, d, org, words);
         }
         const d = await withRequestRule(deps.db, await authorizeUsage(deps.db, { orgId: org.id, member: body.member, model: body.model, at, timezone: org.timezone, product: body.product }), now, cooldown);
-        return d.allowed ? d : refusalAnswer(d, org, words);
+        return d.allowed ? d : refusalAnswer(deps.db, d, org, words);
       },
     }),
     defineRoute({
