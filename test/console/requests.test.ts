@@ -76,6 +76,8 @@ describe('requests in the console', () => {
     const words = await seen.page.getByTestId('refusal').textContent();
     expect(words).toMatch(/^you have used the usage included in your seat, and extra usage is not on for you; it lifts \d+ \w+ \d{4}, \d\d:\d\d \(Europe\/Paris\)\. To go on sooner, request extra usage from your admins\.$/);
     expect(refused.message.toLowerCase()).toContain(words!.slice(0, -1).toLowerCase());
+    expect(await seriousViolations(seen.page)).toEqual([]);
+    await screenshot(seen.page, 'me-paused');
     await seen.context.close();
     const alice = await ask('alice');
     expect(await seriousViolations(alice.page)).toEqual([]);
