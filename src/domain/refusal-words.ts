@@ -70,7 +70,6 @@ interface Parts { stopped: string; untilNot: string; next: string; page: string 
 
 function partsOf(f: RefusalFacts): Parts {
   const product = f.product ? `on ${f.product}` : 'on this product';
-  const whoDecides = f.plan === 'enterprise' ? 'an admin' : 'an owner';
   switch (f.reason) {
     case 'model_unpriced':
       return {
@@ -116,8 +115,9 @@ function partsOf(f: RefusalFacts): Parts {
     case 'member_cap_reached':
       return {
         stopped: `you reached your monthly extra usage limit${spentOf(f.limit)}`,
-        untilNot: `when ${whoDecides} raises it`,
-        next: `To go on sooner, ask ${whoDecides} to raise your limit`,
+        // Only owners change caps today (admins decide requests, and a member with extra usage has none to make).
+        untilNot: 'when an owner raises it',
+        next: 'To go on sooner, ask an owner to raise your limit',
         page: MEMBER_PAGE,
       };
     case 'seat_tier_cap_reached': {

@@ -29,7 +29,7 @@ describe('refusal words', () => {
 
   it('says the member\'s own cap in cents, when it lifts, and to ask to raise it', () => {
     const w = refusalWords(base('member_cap_reached', { resetsAt: new Date('2026-12-31T23:00:00Z'), limit: { capNanos: 75n * USD, spentNanos: 77_184_000_000n } }));
-    expect(w.message).toBe('You reached your monthly extra usage limit ($77.18 of $75.00); it lifts 1 Jan 2027, 00:00 (Europe/Paris). To go on sooner, ask an admin to raise your limit: https://usage.example.com/me');
+    expect(w.message).toBe('You reached your monthly extra usage limit ($77.18 of $75.00); it lifts 1 Jan 2027, 00:00 (Europe/Paris). To go on sooner, ask an owner to raise your limit: https://usage.example.com/me');
     expect(w.link).toBe('https://usage.example.com/me');
     expect(w.liftsAt).toBe('1 Jan 2027, 00:00 (Europe/Paris)');
   });
