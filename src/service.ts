@@ -220,6 +220,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       health,
       payments,
       console: consoleOptionsFromConfig(config),
+      consoleUrl: config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`,
       metrics,
       anthropic,
     });

@@ -20,7 +20,7 @@ export async function hasOpenRequest(deps: Pick<SlackDeps, 'db'>, memberId: stri
 }
 
 export async function usageMessage(deps: SlackDeps, who: Linked, opts: { requestOpen?: boolean } = {}): Promise<{ text: string; blocks: Block[] }> {
-  const view = await memberUsageView(deps.db, who.org, who.member, deps.now());
+  const view = await memberUsageView(deps.db, who.org, who.member, deps.now(), undefined, deps.publicUrl ?? null);
   const requestOpen = opts.requestOpen ?? (await hasOpenRequest(deps, who.member.id));
   return {
     text: `Your usage: ${dollars(view.allowance.used)} of ${dollars(view.allowance.included)} included this window; extra usage ${view.extraUsage.enabled ? 'on' : 'off'}`,
@@ -67,7 +67,7 @@ export async function buildHome(deps: SlackDeps, who: Who, state: HomeState = {}
   const page = state.page ?? 0;
   const now = deps.now();
   const [usage, requests, settings, audit] = await Promise.all([
-    tab === 'me' ? memberUsageView(deps.db, org, member, now) : null,
+    tab === 'me' ? memberUsageView(deps.db, org, member, now, undefined, deps.publicUrl ?? null) : null,
     isAdmin(member) ? pendingRequests(deps.db, org.id) : null,
     tab === 'settings' ? Promise.all([usageOverview(deps.db, org, now), seatLimits(deps.db, org, now)]) : null,
     tab === 'audit' ? auditPage(deps.db, org, state.auditBefore ?? null) : null,

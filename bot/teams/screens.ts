@@ -19,7 +19,7 @@ import { INPUT } from './actions.js';
 import { usageCard } from './cards/usage.js';
 import type { TeamsDeps } from './deps.js';
 
-export type Deps = Pick<TeamsDeps, 'db' | 'conversations' | 'now'>;
+export type Deps = Pick<TeamsDeps, 'db' | 'conversations' | 'now' | 'publicUrl'>;
 
 /** Teams user ids of the org's admins and owners: their clients refresh request cards into their own view. */
 export async function adminUserIds(deps: Deps, orgId: string): Promise<string[]> {
@@ -32,7 +32,7 @@ export async function hasOpenRequest(deps: Deps, memberId: string): Promise<bool
 }
 
 export async function usageScreen(deps: Deps, org: OrgWithTiers, member: Member, o: { notice?: Notice; requestOpen?: boolean; alert?: { title: string; text: string }; viewerId?: string; note?: { value: string; error: string } } = {}): Promise<AdaptiveCard> {
-  const view = await memberUsageView(deps.db, org, member, deps.now());
+  const view = await memberUsageView(deps.db, org, member, deps.now(), undefined, deps.publicUrl ?? null);
   const requestOpen = o.requestOpen ?? (await hasOpenRequest(deps, member.id));
   const refreshUserIds = o.viewerId ? [o.viewerId] : await deps.conversations.userIdsOf(org.id, member.teamsUserId ? [member.teamsUserId] : []);
   return usageCard(view, { orgName: org.name, timezone: org.timezone, role: member.role, requestOpen, notice: o.notice, alert: o.alert, refreshUserIds, note: o.note });

@@ -7,7 +7,8 @@ next to the config file):
       callbacks: extra_usage_hook.proxy_handler_instance
 
 Before a request, POST /v1/usage/authorize; a refusal is answered to the caller as an
-Anthropic-style error (429 rate_limit_error, or 403 permission_error) carrying our
+Anthropic-style error (429 rate_limit_error, or 403 permission_error) whose message is
+the control plane's `message` (the refusal in words, with its link), carrying our
 `reason` and `resetsAt`, and the model is never called. After a successful request,
 POST /v1/usage/record with the Messages API's message id as `requestId` and its
 `usage` object as the model returned it. See docs/integrations.md ("LiteLLM proxy").
@@ -90,6 +91,12 @@ def _refusal(status: int, kind: str, message: str, fields: dict[str, Any] | None
 
 
 def _refusal_message(member: str, decision: Mapping[str, Any]) -> str:
+    # The control plane's own words (what stopped them, when it lifts in the org's time,
+    # the next step and its link), as every other channel shows them.
+    message = decision.get("message")
+    if isinstance(message, str) and message.strip():
+        return message.strip()
+    # A control plane too old to send them: the code and the instant.
     reason = decision.get("reason")
     resets = decision.get("resetsAt")
     text = f"Extra usage refused for member '{member}': {reason}"
@@ -234,7 +241,7 @@ class ExtraUsageHook(CustomLogger):
             raise _refusal(403, "permission_error", f"Extra usage refused for member '{member}': {error.get('message', res.text[:300])}",
                            {"status": res.status_code, "code": error.get("code"), "field": error.get("field")})
         if not body.get("allowed"):
-            fields = {k: body.get(k) for k in ("reason", "resetsAt", "canRequestExtraUsage")}
+            fields = {k: body.get(k) for k in ("reason", "resetsAt", "canRequestExtraUsage", "message")}
             raise _refusal(429, "rate_limit_error", _refusal_message(member, body), fields)
         self._remember_member(data, member, call_type, product)
         return data

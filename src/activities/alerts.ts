@@ -49,7 +49,8 @@ export function alertActivities(deps: ActivityDeps) {
     const member = memberId ? await db.member.findUnique({ where: { id: memberId } }) : null;
     const ctx = {
       eventId: input.eventId,
-      org: { name: org.name, plan: org.plan, timezone: org.timezone },
+      org: { name: org.name, plan: org.plan, timezone: org.timezone, extraUsageEnabled: org.extraUsageEnabled },
+      consoleUrl: deps.publicUrl ?? null,
       ...(member ? { member: { name: member.name, extraUsageAvailable: extraUsageAvailable({ orgExtraUsageEnabled: org.extraUsageEnabled, extraUsageScope: org.extraUsageScope, memberExtraUsageEnabled: member.extraUsageEnabled }) } } : {}),
     };
     const rule = alertFor(input.event, ctx);

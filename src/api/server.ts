@@ -59,6 +59,8 @@ export interface ApiDeps {
   logStream?: { write(chunk: string): void };
   /** The web console's public address and legal texts (src/console/, docs/console.md). */
   console?: ConsoleOptions;
+  /** The console's address for links in refusals (PUBLIC_URL, else the address the service listens on); default console.publicUrl. */
+  consoleUrl?: string;
   /** Buying balance (default: credited at once, nobody charged) and, with Stripe, its webhook (src/payments/). */
   payments?: { purchases: Purchases; stripeWebhook?: StripeWebhook };
   /** The process's metrics (GET /metrics); default: this server's own. */

@@ -8,6 +8,7 @@ import type { Plan } from './caps.js';
 import type { DomainEvent } from './events.js';
 import { formatWhen, usdCents, usdWithExact } from './display.js';
 import { nextPeriod, periodStart } from './periods.js';
+import { refusalWords } from './refusal-words.js';
 
 /** Outcomes of an auto-reload, alerted to owners like the ledger's events. */
 export type ReloadOutcome =
@@ -25,9 +26,12 @@ export type AlertEvent = DomainEvent | ReloadOutcome | BalanceNotice;
 export interface AlertContext {
   /** The outbox event (or workflow) this alert comes from. */
   eventId: string;
-  org: { name: string; plan: Plan; timezone: string };
+  /** extraUsageEnabled: the org's switch (a member at the seat limit is told which of the two stops them). */
+  org: { name: string; plan: Plan; timezone: string; extraUsageEnabled?: boolean };
   /** The member the event is about (seat limit, member cap). */
   member?: { name: string; extraUsageAvailable: boolean };
+  /** The console's public address, for the link in a member's refusal words (null: a path on this service). */
+  consoleUrl?: string | null;
 }
 
 export type Audience = 'owners' | 'member';
@@ -104,7 +108,8 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
         memberId: event.memberId,
         dedupeKey: `member_cap:${event.memberId}:${event.period}:cap=${event.capNanos}`,
         title: `You reached your extra usage cap of ${usd(event.capNanos)} for this month`,
-        text: `Your extra usage is paused until ${localTime(resets, tz)}, when the month ends. An owner can raise your cap sooner.`,
+        // The one wording of the refusal the member now gets (src/domain/refusal-words.ts).
+        text: refusalWords({ reason: 'member_cap_reached', resetsAt: resets, timezone: tz, plan: ctx.org.plan, canRequestExtraUsage: false, limit: { capNanos: BigInt(event.capNanos), spentNanos: BigInt(event.spendNanos) }, consoleUrl: ctx.consoleUrl ?? null }).message,
         facts: { Month: event.period, Spent: spent(event.spendNanos), Cap: usd(event.capNanos), Resets: resets.toISOString() },
       };
     }
@@ -117,7 +122,7 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
         memberId: event.memberId,
         dedupeKey: `product_cap:${event.memberId}:${event.product}:${event.period}:cap=${event.capNanos}`,
         title: `You reached your extra usage cap of ${usd(event.capNanos)} on ${event.product} for this month`,
-        text: `Your extra usage on ${event.product} is paused until ${localTime(resets, tz)}, when the month ends; other products are not. An owner can raise your cap on it sooner.`,
+        text: refusalWords({ reason: 'product_cap_reached', resetsAt: resets, timezone: tz, plan: ctx.org.plan, canRequestExtraUsage: false, limit: { capNanos: BigInt(event.capNanos), spentNanos: BigInt(event.spendNanos) }, product: event.product, consoleUrl: ctx.consoleUrl ?? null }).message,
         facts: { Month: event.period, Product: event.product, Spent: spent(event.spendNanos), Cap: usd(event.capNanos), Resets: resets.toISOString() },
       };
     }
@@ -137,7 +142,8 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
         title: 'You have used the usage included in your seat',
         text: extra
           ? `Further requests use extra usage, billed at standard API rates${resets ? `, until your included usage resets at ${resets}` : ''}.`
-          : `Your included usage resets${resets ? ` at ${resets}` : ' soon'}.${canRequest ? ' You can ask an admin for extra usage or a premium seat.' : ''}`,
+          // Stopped: the one wording of the refusal the gateway now answers with (src/domain/refusal-words.ts).
+          : refusalWords({ reason: ctx.org.extraUsageEnabled === false ? 'extra_usage_disabled' : 'seat_limit_reached', resetsAt: event.resetsAt ?? null, timezone: tz, plan: ctx.org.plan, canRequestExtraUsage: canRequest, consoleUrl: ctx.consoleUrl ?? null }).message,
         facts,
         canRequestExtraUsage: canRequest,
       };

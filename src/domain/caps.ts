@@ -120,12 +120,17 @@ export function extraAccessRefusal(s: MemberLimitsState, seatResetsAt: Date | nu
 
 /** The refusal of an amount limit reached, with when it lifts. */
 export function limitRefusal(l: SpendLimit, at: Date, timezone: string): Extract<AuthorizeDecision, { allowed: false }> {
-  return { allowed: false, reason: l.reason, resetsAt: l.resets === 'month' ? monthResetsAt(at, timezone) : null, canRequestExtraUsage: false };
+  // The amounts go with it, so the refusal can say them (src/domain/refusal-words.ts).
+  const limit = { capNanos: l.capNanos ?? 0n, spentNanos: l.spentNanos + l.reservedNanos };
+  return { allowed: false, reason: l.reason, resetsAt: l.resets === 'month' ? monthResetsAt(at, timezone) : null, canRequestExtraUsage: false, limit };
 }
 
 export type AuthorizeDecision =
   | { allowed: true; mode: 'included' | 'extra' }
-  | { allowed: false; reason: RefusalReason; resetsAt: Date | null; canRequestExtraUsage: boolean };
+  | { allowed: false; reason: RefusalReason; resetsAt: Date | null; canRequestExtraUsage: boolean; limit?: RefusalLimit };
+
+/** The amount limit a refusal reached: its cap (a Team's balance: what is left) and the spend (and holds) against it. */
+export interface RefusalLimit { capNanos: bigint; spentNanos: bigint }
 
 /** Whether extra usage is on for this member at all (before any cap). */
 export function extraUsageAvailable(s: Pick<MemberLimitsState, 'orgExtraUsageEnabled' | 'extraUsageScope' | 'memberExtraUsageEnabled'>): boolean {

@@ -164,7 +164,9 @@ export function alertEmail(a: AlertView, opts: FormatOptions): EmailContent {
   const facts = Object.entries(a.facts).map(([k, v]): [string, string] => [k, factText(k, v, opts.timeZone ?? 'UTC')]);
   const ask = a.canRequestExtraUsage ? link(opts, '/requests/new') : null;
   const askText = a.canRequestExtraUsage ? `You can ask your admins for more: "Request extra usage"${ask ? ` at ${ask}` : ' in chat'}.` : null;
-  const text = [a.title, '', a.text, '', ...facts.map(([k, v]) => `${k}: ${v}`), ...(askText ? ['', askText] : []), ''].join('\n');
+  // A refusal in the one wording (src/domain/refusal-words.ts) already gives that step and its link: said once.
+  const saidAlready = /request extra usage from your admins/i.test(a.text);
+  const text = [a.title, '', a.text, '', ...facts.map(([k, v]) => `${k}: ${v}`), ...(askText && !saidAlready ? ['', askText] : []), ''].join('\n');
   const html = page([
     `<p><strong>${escapeHtml(a.title)}</strong></p>`,
     `<p>${escapeHtml(a.text)}</p>`,

@@ -48,7 +48,11 @@ describe.each(BACKENDS)('metering on $kind', ({ kind, open }) => {
     await o.record('alice', 100);
     const res = await o.authorize('alice');
     // Window started at the first request (2026-11-15T12:00Z) and lasts 300 minutes.
-    expect(res.body).toEqual({ allowed: false, reason: 'extra_usage_disabled', resetsAt: '2026-11-15T17:00:00.000Z', canRequestExtraUsage: true, memberId: expect.any(String) });
+    expect(res.body).toEqual({
+      allowed: false, reason: 'extra_usage_disabled', resetsAt: '2026-11-15T17:00:00.000Z', canRequestExtraUsage: true, memberId: expect.any(String),
+      // The words every channel shows (src/domain/refusal-words.ts), in the org's time (Europe/Paris).
+      message: 'You have used the usage included in your seat, and extra usage is off for your organisation; it lifts 15 Nov 2026, 18:00 (Europe/Paris). To go on sooner, request extra usage from your admins in the web console at /me',
+    });
     // Whatever ran past the allowance was absorbed as included: nothing billed as extra.
     const over = await o.record('alice', 30);
     expect(over.body).toMatchObject({ included: '0.30', extra: '0.00' });
@@ -72,19 +76,24 @@ describe.each(BACKENDS)('metering on $kind', ({ kind, open }) => {
     const refused = await o.authorize('alice');
     // Midnight on 1 December in Paris is 23:00 UTC on 30 November.
     expect(refused.body).toMatchObject({ allowed: false, reason: 'member_cap_reached', resetsAt: '2026-11-30T23:00:00.000Z', canRequestExtraUsage: false });
+    expect(refused.body.message).toBe('You reached your monthly extra usage limit ($54.90 of $50.00); it lifts 1 Dec 2026, 00:00 (Europe/Paris). To go on sooner, ask an owner to raise your limit in the web console at /me');
     // Raising the cap takes effect at once.
     expect((await o.settings('PUT', '/v1/settings/caps/members/alice', { cap: '100.00' })).status).toBe(200);
     expect((await o.authorize('alice')).body).toMatchObject({ allowed: true, mode: 'extra' });
     // Unlimited on the member still leaves the tier cap ($500 standard) in force.
     expect((await o.settings('PUT', '/v1/settings/caps/members/alice', { cap: null })).status).toBe(200);
     await o.settings('PUT', '/v1/settings/caps/tiers/standard', { cap: '54.90' });
-    expect((await o.authorize('alice')).body).toMatchObject({ allowed: false, reason: 'seat_tier_cap_reached' });
+    const tier = (await o.authorize('alice')).body;
+    expect(tier).toMatchObject({ allowed: false, reason: 'seat_tier_cap_reached' });
+    expect(tier.message).toMatch(/^Standard seats reached their monthly extra usage limit \(\$54\.90 of \$54\.90\); it lifts 1 Dec 2026, 00:00 \(Europe\/Paris\)\. Only an owner can raise a seat tier's limit/);
   });
 
   it('stops everyone at the org cap, reporting the member cap first when both are reached', async () => {
     const o = await org(enterpriseDoc({ extraUsage: { enabled: true, orgMonthlyCap: '10.00', tierCaps: { standard: null, premium: null } } }));
     await o.record('bob', 300 + 1_000); // bob: premium $3 allowance, then $10 extra = the org cap
-    expect((await o.authorize('bob')).body).toMatchObject({ allowed: false, reason: 'org_cap_reached' });
+    const bob = (await o.authorize('bob')).body;
+    expect(bob).toMatchObject({ allowed: false, reason: 'org_cap_reached' });
+    expect(bob.message).toContain('Your organisation reached its monthly extra usage limit ($10.00 of $10.00); it lifts 1 Dec 2026, 00:00 (Europe/Paris). Only an owner can raise the organisation\'s limit');
     await o.record('alice', 100); // alice: allowance used, $0 extra of her own
     expect((await o.authorize('alice')).body).toMatchObject({ allowed: false, reason: 'org_cap_reached' });
     await o.settings('PUT', '/v1/settings/caps/members/alice', { cap: '0.00' });
@@ -98,7 +107,10 @@ describe.each(BACKENDS)('metering on $kind', ({ kind, open }) => {
     expect((await o.authorize('alice')).body).toMatchObject({ allowed: true, mode: 'extra' });
     const last = await o.record('alice', 250);
     expect(last.body).toMatchObject({ extra: '2.50', balance: '-0.50' });
-    expect((await o.authorize('alice')).body).toEqual({ allowed: false, reason: 'balance_exhausted', resetsAt: null, canRequestExtraUsage: false, memberId: expect.any(String) });
+    expect((await o.authorize('alice')).body).toEqual({
+      allowed: false, reason: 'balance_exhausted', resetsAt: null, canRequestExtraUsage: false, memberId: expect.any(String),
+      message: 'Your organisation\'s prepaid extra usage balance is used up ($0.00 left); it lifts when an owner adds funds. An owner can add funds in the web console at /usage',
+    });
   });
 
   it('returns the first answer for a repeated requestId and counts nothing; a different body is a 409', async () => {

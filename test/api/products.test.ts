@@ -153,6 +153,7 @@ describe.each(BACKENDS)('products on $kind', ({ open }) => {
     expect((await o.record('alice', 100, { product: 'claude' })).body).toMatchObject({ included: '1.00', extra: '0.00' });
     expect((await o.authorize('alice', { product: 'claude_code' })).body).toEqual({
       allowed: false, reason: 'product_not_enabled', resetsAt: WINDOW_END, canRequestExtraUsage: false, memberId: expect.any(String),
+      message: expect.stringMatching(/^You have used the usage included in your seat, and extra usage is not on for you on claude_code; it lifts .+ \(Europe\/Paris\)\. To go on sooner, ask an owner to turn on your extra usage on claude_code in the web console at \/me$/),
     });
     // Other products and unspecified usage go on as extra usage.
     expect((await o.authorize('alice', { product: 'claude' })).body).toMatchObject({ allowed: true, mode: 'extra' });
@@ -172,6 +173,7 @@ describe.each(BACKENDS)('products on $kind', ({ open }) => {
     expect(past.body).toMatchObject({ extra: '0.30', flags: ['over_product_cap'] });
     expect((await o.authorize('bob', { product: 'claude_code' })).body).toEqual({
       allowed: false, reason: 'product_cap_reached', resetsAt: MONTH_END, canRequestExtraUsage: false, memberId: expect.any(String),
+      message: 'You reached your monthly extra usage limit on claude_code ($0.70 of $0.50); it lifts 1 Dec 2026, 00:00 (Europe/Paris). Other products are not affected; an owner can raise this limit sooner in the web console at /me',
     });
     expect((await o.authorize('bob', { product: 'api' })).body).toMatchObject({ allowed: true, mode: 'extra' });
     const event = await db().usageEvent.findUniqueOrThrow({ where: { orgId_requestId: { orgId: o.orgId, requestId: past.body.requestId } } });

@@ -254,6 +254,8 @@ describe('refusals', () => {
     expect(refused).toMatchObject({ reason: 'member_cap_reached', canRequestExtraUsage: false });
     // December starts at 23:00Z on 30 November in Paris.
     expect((refused as ExtraUsageRefusedError).resetsAt).toEqual(new Date('2026-11-30T23:00:00.000Z'));
+    // Its message is the control plane's words, as every channel says them.
+    expect((refused as ExtraUsageRefusedError).message).toBe('You reached your monthly extra usage limit ($0.50 of $0.50); it lifts 1 Dec 2026, 00:00 (Europe/Paris). To go on sooner, ask an owner to raise your limit in the web console at /me');
     expect(standIn.messageAttempts().length).toBe(attempts);
   });
 });

@@ -69,6 +69,16 @@ async function snapshot() {
 
 describe('requests in the console', () => {
   it('a member asks from their page; an owner approves with a cap after a bad one is refused beside its field', async () => {
+    // Her page says why she is paused in the very words the gateway gets from authorize (its link is this page).
+    const refused = (await h.call('POST', '/v1/usage/authorize', { token: key, body: { member: 'alice', model: HAIKU } })).body;
+    expect(refused).toMatchObject({ allowed: false, reason: 'seat_limit_reached' });
+    const seen = await h.signedIn('acme', 'alice', '/me');
+    const words = await seen.page.getByTestId('refusal').textContent();
+    expect(words).toMatch(/^you have used the usage included in your seat, and extra usage is not on for you; it lifts \d+ \w+ \d{4}, \d\d:\d\d \(Europe\/Paris\)\. To go on sooner, request extra usage from your admins\.$/);
+    expect(refused.message.toLowerCase()).toContain(words!.slice(0, -1).toLowerCase());
+    expect(await seriousViolations(seen.page)).toEqual([]);
+    await screenshot(seen.page, 'me-paused');
+    await seen.context.close();
     const alice = await ask('alice');
     expect(await seriousViolations(alice.page)).toEqual([]);
     await screenshot(alice.page, 'me-request-sent');

@@ -72,7 +72,10 @@ describe('member cap', () => {
   it('tells the member they are paused until the month ends in the org timezone', () => {
     const a = alertFor({ type: 'member_cap_reached', memberId: 'mem_1', period: '2026-11', capNanos: usd(50), spendNanos: usd(52) }, { ...enterprise, member: { name: 'Alice', extraUsageAvailable: true } })!;
     expect(a).toMatchObject({ kind: 'member_cap_reached', audience: 'member', memberId: 'mem_1', dedupeKey: 'member_cap:mem_1:2026-11:cap=50000000000' });
-    expect(a.text).toContain('paused until 1 Dec 2026, 00:00 (Europe/Paris)');
+    // The one wording of the refusal (src/domain/refusal-words.ts), with the console link.
+    expect(a.text).toBe('You reached your monthly extra usage limit ($52.00 of $50.00); it lifts 1 Dec 2026, 00:00 (Europe/Paris). To go on sooner, ask an owner to raise your limit in the web console at /me');
+    expect(alertFor({ type: 'member_cap_reached', memberId: 'mem_1', period: '2026-11', capNanos: usd(50), spendNanos: usd(52) }, { ...enterprise, consoleUrl: 'https://usage.example.com' })!.text)
+      .toMatch(/: https:\/\/usage\.example\.com\/me$/);
     // The reset time once, machine-readable: each channel shows it in the org's time.
     expect(a.facts).toEqual({ Month: '2026-11', Resets: '2026-11-30T23:00:00.000Z', Cap: '$50.00', Spent: '$52.00' });
   });
@@ -80,7 +83,7 @@ describe('member cap', () => {
   it('uses the org timezone for the month end (New York: 05:00 UTC)', () => {
     const a = alertFor({ type: 'member_cap_reached', memberId: 'm', period: '2026-12', capNanos: usd(5), spendNanos: usd(5) }, { ...enterprise, org: { ...enterprise.org, timezone: 'America/New_York' } })!;
     expect(a.facts.Resets).toBe('2027-01-01T05:00:00.000Z');
-    expect(a.text).toContain('until 1 Jan 2027, 00:00 (America/New_York)');
+    expect(a.text).toContain('it lifts 1 Jan 2027, 00:00 (America/New_York)');
   });
 });
 
@@ -91,9 +94,11 @@ describe('seat limit', () => {
     const a = alertFor(hit, { ...enterprise, member: { name: 'Alice', extraUsageAvailable: false } })!;
     expect(a).toMatchObject({ kind: 'seat_limit_reached', audience: 'member', memberId: 'mem_1', canRequestExtraUsage: true });
     expect(a.dedupeKey).toBe('seat_limit:mem_1:2026-11-15T17:00:00.000Z');
-    expect(a.text).toContain('resets at 15 Nov 2026, 18:00 (Europe/Paris)');
     expect(a.facts).toEqual({ Resets: '2026-11-15T17:00:00.000Z' });
-    expect(a.text).toContain('ask an admin');
+    expect(a.text).toBe('You have used the usage included in your seat, and extra usage is not on for you; it lifts 15 Nov 2026, 18:00 (Europe/Paris). To go on sooner, request extra usage from your admins in the web console at /me');
+    // The org's switch off: the words say so.
+    expect(alertFor(hit, { ...enterprise, org: { ...enterprise.org, extraUsageEnabled: false }, member: { name: 'Alice', extraUsageAvailable: false } })!.text)
+      .toMatch(/^You have used the usage included in your seat, and extra usage is off for your organisation;/);
   });
 
   it('does not offer it on team plans, nor to a member who carries on with extra usage', () => {

@@ -44,7 +44,8 @@ function team(over: Partial<MemberLimitsState> = {}): MemberLimitsState {
 
 const EXTRA = { allowed: true, mode: 'extra' };
 const INCLUDED = { allowed: true, mode: 'included' };
-const refused = (reason: string, resetsAt: Date | null, canRequestExtraUsage: boolean) => ({ allowed: false, reason, resetsAt, canRequestExtraUsage });
+// An amount limit's refusal also carries the cap and spend it reached (asserted on its own below).
+const refused = (reason: string, resetsAt: Date | null, canRequestExtraUsage: boolean) => expect.objectContaining({ allowed: false, reason, resetsAt, canRequestExtraUsage });
 
 describe('included usage', () => {
   it('is allowed while the allowance has anything left, whatever the caps, balance or switches say', () => {
@@ -109,6 +110,8 @@ describe('every refusal reason, with its reset time', () => {
 
   it('member_cap_reached: until the month ends in the org timezone', () => {
     expect(decideAuthorize(enterprise({ memberSpendNanos: usd(50) }), AT)).toEqual(refused('member_cap_reached', PARIS_MONTH_END, false));
+    // The amounts go with it, for the words (src/domain/refusal-words.ts).
+    expect(decideAuthorize(enterprise({ memberSpendNanos: usd(51) }), AT)).toMatchObject({ limit: { capNanos: usd(50), spentNanos: usd(51) } });
     expect(decideAuthorize(team({ memberSpendNanos: usd(50) }), AT)).toEqual(refused('member_cap_reached', PARIS_MONTH_END, false));
   });
 

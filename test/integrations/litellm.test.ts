@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatWhen } from '../../src/domain/display.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, harness, HAIKU, usageOfCents, type Harness } from '../support/fixtures.js';
 
@@ -382,7 +383,7 @@ describe('a LiteLLM proxy with the extra usage hook, driven by the Anthropic SDK
     expect(authorizesOf('bob').length - authorizedBefore).toBe(1);
   });
 
-  it('refuses a member at their cap with our reason and reset time; the model is never called', { timeout: 120_000 }, async () => {
+  it('refuses a member at their cap with the control plane\'s words (local reset time, next step, link); the model is never called', { timeout: 120_000 }, async () => {
     const expected = await h.call('POST', '/v1/usage/authorize', { token: usageKey, body: { member: 'carol', model: HAIKU } });
     expect(expected.body).toMatchObject({ allowed: false, reason: 'member_cap_reached' });
     const before = standIn.calls.length;
@@ -393,9 +394,10 @@ describe('a LiteLLM proxy with the extra usage hook, driven by the Anthropic SDK
 
     expect(result).toMatchObject({ ok: false, status: 429, error: 'RateLimitError', retryCount: 0 });
     const refused = result as Extract<SdkResult, { ok: false }>;
-    expect(refused.message).toContain('member_cap_reached');
-    expect(refused.message).toContain(expected.body.resetsAt);
-    expect(refused.body.error).toMatchObject({ type: 'rate_limit_error', provider_specific_fields: { extra_usage: { reason: 'member_cap_reached', resetsAt: expected.body.resetsAt } } });
+    // What the person reads is the server's message, as it is: words, not a code or a UTC instant.
+    expect(expected.body.message).toBe(`You reached your monthly extra usage limit ($0.00 of $0.00); it lifts ${formatWhen(expected.body.resetsAt, 'Europe/Paris')}. To go on sooner, ask an owner to raise your limit in the web console at /me`);
+    expect(refused.body.error.message).toBe(expected.body.message);
+    expect(refused.body.error).toMatchObject({ type: 'rate_limit_error', provider_specific_fields: { extra_usage: { reason: 'member_cap_reached', resetsAt: expected.body.resetsAt, message: expected.body.message } } });
     expect(standIn.calls.length).toBe(before);
     expect(authorizesOf('carol').length - authorizedBefore).toBe(1);
     expect(await scratch.db.prisma.usageEvent.count({ where: { member: { externalId: 'carol' } } })).toBe(1); // the earlier one only
@@ -406,7 +408,7 @@ describe('a LiteLLM proxy with the extra usage hook, driven by the Anthropic SDK
     const [result] = await sdk([{ kind: 'create', key: 'sk-alice', model: UNPRICED }]);
     expect(result).toMatchObject({ ok: false, status: 429, error: 'RateLimitError', retryCount: 0 });
     const refused = result as Extract<SdkResult, { ok: false }>;
-    expect(refused.message).toContain(`Extra usage refused for member 'alice': model_unpriced.`);
+    expect(refused.message).toContain(`The model ${UNPRICED} has no price here yet, so its usage could not be counted;`);
     expect(refused.body.error).toMatchObject({ type: 'rate_limit_error', provider_specific_fields: { extra_usage: { reason: 'model_unpriced' } } });
     expect(standIn.calls.length).toBe(before);
   });

@@ -158,6 +158,24 @@ describe('email notifier over SMTP', () => {
     expect(mail.html || '').toContain('<strong>$1,000.00</strong>');
   });
 
+  it('mails a member stopped at the seat limit the refusal in the one wording, its step and link said once', async () => {
+    const rule = alertFor({ type: 'seat_limit_reached', memberId: 'm1', resetsAt: '2026-12-07T17:00:00.000Z' }, {
+      eventId: '1', org: { name: 'Acme', plan: 'enterprise', timezone: 'Europe/Paris', extraUsageEnabled: true },
+      member: { name: 'Alice', extraUsageAvailable: false }, consoleUrl: 'https://usage.acme.test',
+    })!;
+    const email = notifier();
+    try {
+      await email.alert({ kind: rule.kind, orgId: 'org-1', orgName: 'Acme', title: rule.title, text: rule.text, facts: rule.facts, member: alice, canRequestExtraUsage: rule.canRequestExtraUsage }, [alice]);
+    } finally {
+      email.close();
+    }
+    const { mail } = received[received.length - 1]!;
+    expect(mail.text).toContain('You have used the usage included in your seat, and extra usage is not on for you; it lifts 7 Dec 2026, 18:00 (Europe/Paris). To go on sooner, request extra usage from your admins: https://usage.acme.test/me');
+    expect((mail.text ?? '').match(/request extra usage/gi)).toHaveLength(1);
+    // The HTML keeps its button.
+    expect(mail.html || '').toContain('>Request extra usage</a>');
+  });
+
   it('tells a member they can request extra usage when the alert offers it', async () => {
     const email = notifier();
     try {

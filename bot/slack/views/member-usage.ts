@@ -5,20 +5,11 @@ import type { MemberUsageView } from '../../../src/ledger/metering/member-usage.
 import { actions, button, context, dollars, dollarsExact, esc, header, section, seatName, slackDate, usd, type Block } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 
-const REFUSAL: Record<string, string> = {
-  extra_usage_disabled: 'extra usage is turned off for your organisation',
-  seat_limit_reached: 'you have used your seat\'s included usage and extra usage is not on for you',
-  member_cap_reached: 'you reached your monthly limit',
-  seat_tier_cap_reached: 'your seat type reached its monthly limit',
-  org_cap_reached: 'your organisation reached its monthly limit',
-  balance_exhausted: 'your organisation\'s prepaid balance is used up',
-};
-
 export function nextRequestText(v: MemberUsageView): string {
   const n = v.next;
   if (n.allowed) return n.mode === 'included' ? ':large_green_circle: Your next request uses your seat\'s included usage.' : ':large_blue_circle: Your next request uses extra usage.';
-  const when = n.resetsAt ? ` Resets ${slackDate(n.resetsAt.toISOString())}.` : ' Until an owner tops up the balance.';
-  return `:red_circle: You are paused: ${REFUSAL[n.reason] ?? n.reason}.${when}`;
+  // The one wording every channel uses (src/domain/refusal-words.ts), with its link.
+  return `:red_circle: You are paused: ${esc(v.refusal!.message)}`;
 }
 
 /** The request button, or the line that replaces it once a request is open. */

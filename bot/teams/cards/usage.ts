@@ -23,15 +23,6 @@ export interface UsageCardOptions {
   note?: { value: string; error: string } | undefined;
 }
 
-const REFUSALS: Record<string, string> = {
-  extra_usage_disabled: 'You have used the usage included in your seat, and extra usage is off for the organisation.',
-  seat_limit_reached: 'You have used the usage included in your seat, and extra usage is not enabled for you.',
-  member_cap_reached: 'You reached your monthly extra usage limit.',
-  seat_tier_cap_reached: 'Your seat tier reached its monthly extra usage limit.',
-  org_cap_reached: 'The organisation reached its monthly extra usage limit.',
-  balance_exhausted: "The organisation's prepaid balance is used up.",
-};
-
 function nextLine(v: MemberUsageView, tz: string): CardElement {
   const next = v.next;
   if (next.allowed) {
@@ -39,8 +30,8 @@ function nextLine(v: MemberUsageView, tz: string): CardElement {
       ? text('Your next request uses the usage included in your seat.', { color: 'Good', id: 'next' })
       : text('Your next request uses extra usage, billed at standard API rates.', { color: 'Accent', id: 'next' });
   }
-  const until = next.resetsAt ? ` You can continue from ${when(next.resetsAt, tz)}.` : ' Until an owner tops up the balance.';
-  return text(`Paused: ${REFUSALS[next.reason] ?? next.reason}${until}`, { color: 'Attention', weight: 'Bolder', id: 'next' });
+  // The one wording every channel uses (src/domain/refusal-words.ts), with its link.
+  return text(`Paused: ${v.refusal!.message}`, { color: 'Attention', weight: 'Bolder', id: 'next' });
 }
 
 export function usageCard(v: MemberUsageView, o: UsageCardOptions): AdaptiveCard {

@@ -80,6 +80,8 @@ const refused = z.object({
   // A string, not an enum: a newer control plane may refuse for a new reason.
   reason: z.string(),
   resetsAt: instant.nullable(),
+  // The refusal in words for the person refused (what stopped them, when it lifts, where to act); absent from older control planes.
+  message: z.string().optional(),
   canRequestExtraUsage: z.boolean(),
   memberId: z.string(),
 });

@@ -5,8 +5,11 @@ import { AnthropicError } from '@anthropic-ai/sdk';
 
 /** Why the control plane refused; a newer control plane may add reasons. */
 export type RefusalReason =
+  | 'model_unpriced'
   | 'extra_usage_disabled'
   | 'seat_limit_reached'
+  | 'product_not_enabled'
+  | 'product_cap_reached'
   | 'member_cap_reached'
   | 'seat_tier_cap_reached'
   | 'org_cap_reached'
@@ -21,6 +24,11 @@ export interface Refusal {
   resetsAt: Date | null;
   /** An admin could grant more: the member may file a request for extra usage. */
   canRequestExtraUsage: boolean;
+  /**
+   * The control plane's words for the person refused (what stopped them, when it lifts in
+   * their org's time, the next step and its link): the error's message when present.
+   */
+  text?: string | null;
 }
 
 /** The control plane refused the request: the model was not called and nothing was recorded. */
@@ -34,7 +42,8 @@ export class ExtraUsageRefusedError extends AnthropicError implements Refusal {
 
   constructor(refusal: Refusal) {
     const until = refusal.resetsAt ? ` until ${refusal.resetsAt.toISOString()}` : '';
-    super(`extra usage refused for member '${refusal.member}': ${refusal.reason}${until}`);
+    // The server's one wording, shown as it is; a control plane too old to send it gets the code.
+    super(refusal.text || `extra usage refused for member '${refusal.member}': ${refusal.reason}${until}`);
     this.member = refusal.member;
     this.memberId = refusal.memberId;
     this.reason = refusal.reason;

@@ -44,6 +44,7 @@ export function meterCall(config: MeterConfig, params: MessageCreateParamsBase):
         reason: decision.reason,
         resetsAt: decision.resetsAt === null ? null : new Date(decision.resetsAt),
         canRequestExtraUsage: decision.canRequestExtraUsage,
+        text: decision.message ?? null,
       });
     }
     return decision;

@@ -12,6 +12,8 @@ import { withRequestRule } from '../../ledger/requests/request-eligibility.js';
 import { isoInstant, memberRef, modelName, requestInstant, text } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { productName } from './products.js';
+import { REFUSAL_REASONS, refusalWords } from '../../domain/refusal-words.js';
+import type { AuthorizeDecision, Plan } from '../../domain/caps.js';
 
 const tokens = z.number().int().nonnegative().max(2_000_000_000);
 
@@ -77,13 +79,27 @@ const authorizeResponse = z.union([
   }),
   z.object({
     allowed: z.literal(false),
-    reason: z.enum(['extra_usage_disabled', 'seat_limit_reached', 'product_not_enabled', 'product_cap_reached', 'member_cap_reached', 'seat_tier_cap_reached', 'org_cap_reached', 'balance_exhausted', 'model_unpriced'])
-      .describe('The first limit that stops the member, in the cap order of docs/api.md (listed here in that order). product_not_enabled: extra usage on this product is off for the member (resetsAt: the seat window\'s end); product_cap_reached: their cap on this product (resetsAt: the month\'s end). model_unpriced: the price book has no price for the model (or its family) and the org set no unknownModelFallback; resetsAt is null'),
+    reason: z.enum(REFUSAL_REASONS)
+      .describe('The first limit that stops the member, in the cap order of docs/api.md (model_unpriced first, then the rest in that order). product_not_enabled: extra usage on this product is off for the member (resetsAt: the seat window\'s end); product_cap_reached: their cap on this product (resetsAt: the month\'s end). model_unpriced: the price book has no price for the model (or its family) and the org set no unknownModelFallback; resetsAt is null'),
     resetsAt: z.string().nullable(),
+    message: z.string().describe('The refusal in words, for the person refused, as every channel says it (src/domain/refusal-words.ts): what stopped them, when it lifts in the org\'s timezone, and the next step with the console link where they act. Self-contained: a gateway shows it as it is'),
     canRequestExtraUsage: z.boolean(),
     memberId: z.string(),
   }),
 ]);
+
+type Refused = Extract<AuthorizeDecision, { allowed: false }> & { memberId: string };
+
+/** A refusal as the API answers it: the machine fields and the one wording of it. */
+async function refusalAnswer(db: ApiDeps['db'], d: Refused, org: { plan: Plan; timezone: string }, facts: { consoleUrl: string | null; product?: string; model: string }) {
+  // A seat tier's limit is named by the tier ("Premium seats reached …"): read only on that refusal, off the hot path.
+  const seatTier = d.reason === 'seat_tier_cap_reached' ? (await db.member.findUnique({ where: { id: d.memberId }, select: { seatTier: true } }))?.seatTier ?? null : null;
+  const words = refusalWords({
+    reason: d.reason, resetsAt: d.resetsAt, timezone: org.timezone, plan: org.plan, canRequestExtraUsage: d.canRequestExtraUsage,
+    limit: d.limit ?? null, seatTier, product: facts.product ?? null, model: facts.model, consoleUrl: facts.consoleUrl,
+  });
+  return { allowed: false as const, reason: d.reason, resetsAt: d.resetsAt?.toISOString() ?? null, message: words.message, canRequestExtraUsage: d.canRequestExtraUsage, memberId: d.memberId };
+}
 
 const recordResponse = z.object({
   requestId: z.string(), memberId: z.string(),
@@ -118,14 +134,15 @@ export function usageRoutes(deps: ApiDeps) {
         const at = requestInstant(body.at, now) ?? now;
         if (body.at) await refuseAtBeforePrices(deps.db, body.model, at, now);
         const org = auth.org!;
+        const words = { consoleUrl: deps.consoleUrl ?? deps.console?.publicUrl ?? null, model: body.model, ...(body.product ? { product: body.product } : {}) };
         if (body.estimate || org.enforcementMode === 'reserve') {
           if (!body.estimate) throw invalid('estimate', 'this organisation enforces caps with reservations: send estimate {input_tokens, max_tokens} and a requestId');
           if (!body.requestId) throw invalid('requestId', 'a reservation needs the requestId its record will carry');
           const d = await withRequestRule(deps.db, await reserveUsage(deps.db, { orgId: org.id, requestId: body.requestId, member: body.member, model: body.model, at, estimate: body.estimate, ttlMs: deps.reservationTtlMs, product: body.product }, now), now, cooldown);
-          return 'resetsAt' in d && d.resetsAt instanceof Date ? { ...d, resetsAt: d.resetsAt.toISOString() } : d;
+          return d.allowed ? d : refusalAnswer(deps.db, d, org, words);
         }
         const d = await withRequestRule(deps.db, await authorizeUsage(deps.db, { orgId: org.id, member: body.member, model: body.model, at, timezone: org.timezone, product: body.product }), now, cooldown);
-        return d.allowed ? d : { ...d, resetsAt: d.resetsAt?.toISOString() ?? null };
+        return d.allowed ? d : refusalAnswer(deps.db, d, org, words);
       },
     }),
     defineRoute({

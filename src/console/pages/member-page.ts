@@ -19,18 +19,6 @@ import { layout, sendPage } from '../layout.js';
 
 const money = (usd: string | null) => (usd === null ? 'Unlimited' : `$${usd}`);
 
-const REASONS: Record<string, string> = {
-  seat_limit_reached: 'your seat\'s included usage, and extra usage is not on for you',
-  extra_usage_disabled: 'your seat\'s included usage, and extra usage is off for the organisation',
-  product_not_enabled: 'extra usage is not on for this product',
-  product_cap_reached: 'the monthly limit for this product',
-  member_cap_reached: 'your monthly limit',
-  seat_tier_cap_reached: 'your seat tier\'s monthly limit',
-  org_cap_reached: 'the organisation\'s monthly limit',
-  balance_exhausted: 'the organisation\'s prepaid balance is used up',
-  model_unpriced: 'the model has no price yet',
-};
-
 /** Which limit stops the member next, in words, with when it lifts. */
 function nextText(v: MemberUsageView, tz: string): Html {
   const n = v.next;
@@ -41,7 +29,9 @@ function nextText(v: MemberUsageView, tz: string): Html {
     const firstCap = v.caps.find((c) => c.cap !== null && c.scope !== 'balance');
     return html`You are on extra usage. ${firstCap ? html`The next limit is <strong>${firstCap.label}</strong> (${money(firstCap.spent)} of ${money(firstCap.cap)} spent).` : 'No monthly limit applies to you.'} Monthly limits reset ${whenText(v.monthResetsAt, tz)}.`;
   }
-  return html`<strong>You are stopped</strong> by ${REASONS[n.reason] ?? n.reason}${n.resetsAt ? html`, until ${whenText(n.resetsAt.toISOString(), tz)}` : ''}.`;
+  // The one wording every channel uses (src/domain/refusal-words.ts); its link is this page's own action below.
+  const r = v.refusal!;
+  return html`<strong>You are paused:</strong> <span data-testid="refusal">${r.stopped}; ${r.lifts}. ${r.next}.</span>`;
 }
 
 const askForm = z.object({ note: text(500, { min: 0, multiline: true }).optional() });
@@ -49,7 +39,7 @@ const claimForm = z.object({ userId: text(200) });
 
 async function renderMe(deps: ConsoleDeps, ctx: PageContext, state: { errors?: FieldErrors; saved?: string } = {}): Promise<Html> {
   const org = await loadOrg(deps.db, ctx.viewer.org.id);
-  const v = await memberUsageView(deps.db, org, ctx.viewer.member, deps.now(), deps.requestCooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS);
+  const v = await memberUsageView(deps.db, org, ctx.viewer.member, deps.now(), deps.requestCooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS, deps.publicUrl ?? null);
   const tz = org.timezone;
   const errors = new ErrorSlots(state.errors);
   const sent = state.saved === 'request' || v.requestOpen;

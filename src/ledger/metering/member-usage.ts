@@ -7,6 +7,7 @@ import { decideAuthorize, effectiveTierCap, extraUsageAvailable } from '../../do
 import { formatUsd, formatUsdOrNull } from '../../domain/money.js';
 import { currentWindow, monthResetsAt, periodOf, windowResetsAt } from '../../domain/periods.js';
 import { askRefusal, DEFAULT_COOLDOWN_AFTER_DENIAL_MS, type AskRefusal } from '../../domain/requests.js';
+import { refusalWords, type RefusalWords } from '../../domain/refusal-words.js';
 import { loadLimitsState, type OrgWithTiers } from '../limits-state.js';
 import { askState } from '../requests/request-eligibility.js';
 
@@ -36,9 +37,12 @@ export interface MemberUsageView {
   /** Why the member may not ask, when they may not. */
   requestRefusal: AskRefusal | null;
   requestOpen: boolean;
+  /** When the next request would be refused: the one wording of it (src/domain/refusal-words.ts), as the gateway says it. */
+  refusal: RefusalWords | null;
 }
 
-export async function memberUsageView(db: Db, org: OrgWithTiers, member: Member, at = new Date(), cooldownMs = DEFAULT_COOLDOWN_AFTER_DENIAL_MS): Promise<MemberUsageView> {
+/** `consoleUrl`: the console's public address, for the refusal's link (null: a path on this service). */
+export async function memberUsageView(db: Db, org: OrgWithTiers, member: Member, at = new Date(), cooldownMs = DEFAULT_COOLDOWN_AFTER_DENIAL_MS, consoleUrl: string | null = null): Promise<MemberUsageView> {
   const s = await loadLimitsState(db, org, member, at);
   const ask = await askState(db, org, member, at, cooldownMs, s);
   const requestOpen = ask.openRequestId !== null;
@@ -74,5 +78,9 @@ export async function memberUsageView(db: Db, org: OrgWithTiers, member: Member,
     canRequestExtraUsage: requestRefusal === null,
     requestRefusal,
     requestOpen,
+    refusal: next.allowed ? null : refusalWords({
+      reason: next.reason, resetsAt: next.resetsAt, timezone: org.timezone, plan: s.plan, canRequestExtraUsage: requestRefusal === null,
+      limit: next.limit ?? null, seatTier: member.seatTier, consoleUrl,
+    }),
   };
 }

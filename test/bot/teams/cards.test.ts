@@ -86,7 +86,8 @@ describe('Teams cards in the official renderer', () => {
     const { card } = await lastSentTo(USERS.alice, 'Your usage');
     const shown = await show(card, 'usage-member');
     expect(shown.buttons).toEqual(['Request extra usage', 'Refresh']);
-    expect(textOf(card)).toContain('Paused: You have used the usage included in your seat, and extra usage is not enabled for you.');
+    // The one wording of the refusal (as authorize's message): what stopped her, when it lifts in the org's time, the next step.
+    expect(textOf(card)).toMatch(/Paused: You have used the usage included in your seat, and extra usage is not on for you; it lifts \d+ \w+ \d{4}, \d\d:\d\d \(Europe\/Paris\)\. To go on sooner, request extra usage from your admins/);
     // Her note goes with the request (the card's input, collected by the button), and reaches the admins.
     await r.fill('Note for your admins (optional)', 'Quarter-end *report* until Friday');
     const after = await feed(USERS.alice, await r.click('Request extra usage'));

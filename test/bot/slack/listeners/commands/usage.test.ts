@@ -49,8 +49,8 @@ describe('/usage', () => {
     expect(reply.response_type).toBe('ephemeral');
     expect(text).toContain('Included usage: *$1.00* of $1.00 this window — *used up*');
     expect(text).toContain('*not on for you*');
-    expect(text).toContain('You are paused');
-    expect(text).toContain('Resets <!date^');
+    // The one wording of the refusal, as the gateway gets it from authorize: the local time with its zone, the next step and where.
+    expect(text).toMatch(/:red_circle: You are paused: You have used the usage included in your seat, and extra usage is not on for you; it lifts \d+ \w+ \d{4}, \d\d:\d\d \(Europe\/Paris\)\. To go on sooner, request extra usage from your admins in the web console at \/me/);
     // Extra usage is not on for her: her own limit says so rather than a cap that means nothing.
     expect(text).toContain('Your monthly limit: extra usage off');
     expect(text).toContain("Standard seats' monthly limit: $0.00 of Unlimited");
