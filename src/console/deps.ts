@@ -14,6 +14,8 @@ export interface ConsoleOptions {
   /** The operator's privacy notice and terms (plain text; blank lines separate paragraphs). */
   privacyText?: string;
   termsText?: string;
+  /** The Slack app's slash command (SLACK_COMMAND), named where the sign-in page says how to get a link. */
+  slackCommand?: string;
 }
 
 export interface ConsoleDeps extends ConsoleOptions {

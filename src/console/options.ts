@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
 import type { ConsoleOptions } from './deps.js';
 
-type LegalConfig = Pick<Config, 'PUBLIC_URL' | 'PRIVACY_TEXT' | 'PRIVACY_FILE' | 'TERMS_TEXT' | 'TERMS_FILE'>;
+type LegalConfig = Pick<Config, 'PUBLIC_URL' | 'PRIVACY_TEXT' | 'PRIVACY_FILE' | 'TERMS_TEXT' | 'TERMS_FILE'> & Partial<Pick<Config, 'SLACK_COMMAND'>>;
 
 function textOf(text: string | undefined, file: string | undefined, variable: string): string | undefined {
   if (text) return text;
@@ -27,5 +27,6 @@ export function consoleOptionsFromConfig(config: LegalConfig): ConsoleOptions {
     ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
     ...(privacyText ? { privacyText } : {}),
     ...(termsText ? { termsText } : {}),
+    ...(config.SLACK_COMMAND ? { slackCommand: config.SLACK_COMMAND } : {}),
   };
 }

@@ -21,8 +21,8 @@ import { clearSessionCookie, safeNext, setSessionCookie, viewerOf } from '../ses
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const signInBody = z.object({ token: z.string().max(100), next: z.string().max(500).optional() });
 
-const HOW_TO_GET_A_LINK = html`<ul>
-<li>In Slack: <code>/usage signin</code></li>
+const howToGetALink = (slackCommand = '/usage') => html`<ul>
+<li>In Slack: <code>${slackCommand} signin</code></li>
 <li>In Microsoft Teams: send <code>signin</code> to the bot</li>
 <li>Or open the link in an email from Extra usage (links last an hour)</li>
 <li>The operator can also issue one: <code>POST /v1/operator/orgs/&lt;slug&gt;/sign-in-links</code> (docs/console.md)</li>
@@ -57,7 +57,7 @@ export function signInPage(app: FastifyInstance, deps: ConsoleDeps) {
       body: html`<h1>Sign in to Extra usage</h1>
 <section class="card" aria-labelledby="h-idp"><h2 id="h-idp">With your organisation's identity provider</h2>
 <form method="get" action="/signin/oidc" class="inline"><label for="org-slug">Organisation (short name)</label><input id="org-slug" name="org" autocomplete="organization" required><input type="hidden" name="next" value="${next}"><button type="submit">Continue</button></form></section>
-<section class="card" aria-labelledby="h-link"><h2 id="h-link">With a sign-in link</h2><p>A single-use link made for you signs you in. To get one:</p>${HOW_TO_GET_A_LINK}</section>`,
+<section class="card" aria-labelledby="h-link"><h2 id="h-link">With a sign-in link</h2><p>A single-use link made for you signs you in. To get one:</p>${howToGetALink(deps.slackCommand)}</section>`,
     }), 200, OIDC_FORM_CSP);
   });
 
@@ -70,7 +70,7 @@ export function signInPage(app: FastifyInstance, deps: ConsoleDeps) {
     } catch (err) {
       if (!(err instanceof SignInThrottled)) throw err;
       reply.header('retry-after', String(err.retryAfterSeconds));
-      return sendPage(reply, messagePage('Too many sign-in attempts', html`<p class="alert" role="alert">Too many sign-in links were refused here. Try again in ${waitText(err.retryAfterSeconds)}.</p><p>Each link works once and for a short time. Get a new one:</p>${HOW_TO_GET_A_LINK}`), 429);
+      return sendPage(reply, messagePage('Too many sign-in attempts', html`<p class="alert" role="alert">Too many sign-in links were refused here. Try again in ${waitText(err.retryAfterSeconds)}.</p><p>Each link works once and for a short time. Get a new one:</p>${howToGetALink(deps.slackCommand)}`), 429);
     }
     try {
       if (!TOKEN.test(token)) throw Object.assign(new Error('this sign-in link is not valid'), { notALink: true });
@@ -80,7 +80,7 @@ export function signInPage(app: FastifyInstance, deps: ConsoleDeps) {
     } catch (err) {
       if (!isIdentityError(err) && !(err as { notALink?: boolean }).notALink) throw err;
       await deps.signInThrottle.refused(request.ip, token);
-      return sendPage(reply, messagePage('Sign-in link not accepted', html`<p class="alert" role="alert">${(err as Error).message}.</p><p>Each link works once and for a short time. Get a new one:</p>${HOW_TO_GET_A_LINK}`), 401);
+      return sendPage(reply, messagePage('Sign-in link not accepted', html`<p class="alert" role="alert">${(err as Error).message}.</p><p>Each link works once and for a short time. Get a new one:</p>${howToGetALink(deps.slackCommand)}`), 401);
     }
   });
 
