@@ -3,6 +3,7 @@
 // console link), run as a newcomer pastes them, in order, in one shell session, against
 // the service the quick start's own `npm start` starts. Only the port and the data
 // folder come from the environment (PORT, DATA_DIR: the docs' commands read them).
+// Then a person's session, Olivia's, as docs/api.md section 3 gets it.
 // A command that fails, or an API answer that is an error, fails the test; so does an
 // answer without the values the docs show for it.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,9 +32,9 @@ function shellBlocks(markdown: string, heading: string): string[] {
   return [...section.matchAll(/^```sh\n([\s\S]*?)^```/gm)].map((m) => m[1]!);
 }
 
-/** docs/api.md's first steps: section 1, and section 2 up to its first subsection (authorize, record). */
+/** docs/api.md's first steps: section 1 (provision, a key, a console link), 2 (authorize, record) and 3 (a person's session), each up to its first subsection. */
 function apiFirstSteps(): string[] {
-  return [...shellBlocks(API_DOC, '## 1. Provision an organisation (operator)'), ...shellBlocks(API_DOC, '## 2. A gateway integration')];
+  return ['## 1. Provision an organisation (operator)', '## 2. A gateway integration', '## 3. Owner settings and reports (a person signed in)'].flatMap((h) => shellBlocks(API_DOC, h));
 }
 
 /**
@@ -168,7 +169,7 @@ describe('the first hour, verbatim', () => {
     expect(quick[0]).toMatch(/^npm start\b/m);
     expect(quick.at(-1)).toMatch(/npm run console:link -- acme olivia/);
     const steps = apiFirstSteps().join('\n');
-    for (const piece of ['-X PUT $API/v1/operator/orgs/acme', '/api-keys', '/v1/usage/authorize', '/v1/usage/record', 'npm run console:link -- acme olivia']) {
+    for (const piece of ['-X PUT $API/v1/operator/orgs/acme', '/api-keys', '/v1/usage/authorize', '/v1/usage/record', 'npm run console:link -- acme olivia', '/v1/sign-in']) {
       expect(steps).toContain(piece);
     }
     expect(documentedAnswers(apiFirstSteps().find((b) => b.includes('/v1/usage/authorize'))!)).toContainEqual(['"allowed":true', '"mode":"included"']);
