@@ -3,7 +3,8 @@
 // console link), run as a newcomer pastes them, in order, in one shell session, against
 // the service the quick start's own `npm start` starts. Only the port and the data
 // folder come from the environment (PORT, DATA_DIR: the docs' commands read them).
-// Then a person's session, Olivia's, as docs/api.md section 3 gets it.
+// Then a person's session, Olivia's, as docs/api.md section 3 gets it, and docs/console.md's
+// way in for the first owner.
 // A command that fails, or an API answer that is an error, fails the test; so does an
 // answer without the values the docs show for it.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '../..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const API_DOC = readFileSync(join(ROOT, 'docs/api.md'), 'utf8');
+const CONSOLE_DOC = readFileSync(join(ROOT, 'docs/console.md'), 'utf8');
 
 /** The ```sh blocks of a section's own text (from its heading to the next heading of any level). */
 function shellBlocks(markdown: string, heading: string): string[] {
@@ -172,6 +174,7 @@ describe('the first hour, verbatim', () => {
     for (const piece of ['-X PUT $API/v1/operator/orgs/acme', '/api-keys', '/v1/usage/authorize', '/v1/usage/record', 'npm run console:link -- acme olivia', '/v1/sign-in']) {
       expect(steps).toContain(piece);
     }
+    expect(shellBlocks(CONSOLE_DOC, '### The first owner, on embedded defaults').join('\n')).toMatch(/^npm run console:link -- acme olivia\b/m);
     expect(documentedAnswers(apiFirstSteps().find((b) => b.includes('/v1/usage/authorize'))!)).toContainEqual(['"allowed":true', '"mode":"included"']);
   });
 
@@ -181,9 +184,11 @@ describe('the first hour, verbatim', () => {
     let link = '';
     for (const [i, block] of apiFirstSteps().entries()) link += await runBlock(block, `docs/api.md first steps, block ${i + 1}`);
     for (const block of afterProvisioning) link += await runBlock(block, 'README quick start (sign-in)');
+    // docs/console.md's way in for the first owner: the same command, and the same over HTTP.
+    for (const block of shellBlocks(CONSOLE_DOC, '### The first owner, on embedded defaults')) link += await runBlock(block, 'docs/console.md, the first owner');
     // Every address console:link printed opens the console's sign-in page on this service.
     const urls = [...link.matchAll(/http:\/\/\S+\/signin\?token=\S+/g)].map((m) => m[0]);
-    expect(urls.length, link).toBeGreaterThanOrEqual(2);
+    expect(urls.length, link).toBeGreaterThanOrEqual(3);
     for (const url of urls) {
       expect(new URL(url).port).toBe(String(port));
       const page = await fetch(url);
