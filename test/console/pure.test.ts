@@ -51,3 +51,22 @@ describe('privacy and terms from configuration', () => {
     expect(() => consoleOptionsFromConfig({ PRIVACY_FILE: join(dir, 'missing.txt'), TERMS_TEXT: undefined, PUBLIC_URL: undefined, PRIVACY_TEXT: undefined, TERMS_FILE: undefined })).toThrow(/PRIVACY_FILE/);
   });
 });
+
+describe('the sign-in page', () => {
+  it('names the Slack command people type for a link: SLACK_COMMAND, else /usage', async () => {
+    const scratch = await scratchPglite();
+    const none = { PUBLIC_URL: undefined, PRIVACY_TEXT: undefined, PRIVACY_FILE: undefined, TERMS_TEXT: undefined, TERMS_FILE: undefined };
+    const renamed = buildServer({ db: scratch.db.prisma, operatorToken: OPERATOR_TOKEN, now: () => new Date(), console: consoleOptionsFromConfig({ ...none, SLACK_COMMAND: '/extra-usage' }) });
+    const plain = buildServer({ db: scratch.db.prisma, operatorToken: OPERATOR_TOKEN, now: () => new Date(), console: consoleOptionsFromConfig(none) });
+    try {
+      const page = (await renamed.inject({ method: 'GET', url: '/signin' })).body;
+      expect(page).toContain('<code>/extra-usage signin</code>');
+      expect(page).not.toContain('/usage signin');
+      expect((await plain.inject({ method: 'GET', url: '/signin' })).body).toContain('<code>/usage signin</code>');
+    } finally {
+      await renamed.close();
+      await plain.close();
+      await scratch.dispose();
+    }
+  });
+});
