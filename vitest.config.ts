@@ -30,6 +30,7 @@ export const KINDS = {
     'test/api/openapi-conformance.test.ts',
     'test/api/price-import-cli.test.ts',
     'test/docs/temporal-commands.test.ts',
+    'test/docs/quick-start.test.ts',
     'test/temporal/dev-server.test.ts',
     'test/scale/multi-process.test.ts',
     'test/scale/pooler.test.ts',

@@ -98,6 +98,11 @@ export const configSchema = z.object({
   SLACK_CLIENT_ID: optionalText,
   SLACK_CLIENT_SECRET: optionalText,
   SLACK_STATE_SECRET: z.string().trim().min(16, 'SLACK_STATE_SECRET must be at least 16 characters').optional(),
+  /**
+   * The app's slash command (docs/slack.md): the listener answers it and every message naming it says it;
+   * `npm run slack:manifest` writes it into the manifests. Change it when another app of the workspace has /usage.
+   */
+  SLACK_COMMAND: z.string().trim().regex(/^\/[a-z0-9][a-z0-9_-]{0,30}$/, 'must be a slash command such as /usage or /extra-usage: a / then at most 31 lowercase letters, digits, - or _').default('/usage'),
   /** Port of the Slack app's HTTP endpoints (/slack/events, /slack/install, /slack/oauth_redirect). */
   SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** Slack Web API base URL; only changed for a proxy or tests. */

@@ -127,7 +127,7 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
           callbackOptions: {
             success: (installation: { team?: { name?: string } | undefined }, _o: unknown, _req: unknown, res: import('node:http').ServerResponse) => {
               res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-              res.end(`Installed in ${installation.team?.name ?? 'your workspace'}. Members can now type /usage or open the app's Home tab.\n`);
+              res.end(`Installed in ${installation.team?.name ?? 'your workspace'}. Members can now type ${settings.command} or open the app's Home tab.\n`);
             },
             failure: (error: Error, _o: unknown, _req: unknown, res: import('node:http').ServerResponse) => {
               res.writeHead(error instanceof InstallRefused ? 403 : 500, { 'content-type': 'text/plain; charset=utf-8' });
@@ -164,7 +164,7 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
   receiverRef = receiver as unknown as typeof receiverRef;
 
   const app = new App({ receiver, logger, clientOptions, ...(authorize ? { authorize } : {}) });
-  const deps: SlackDeps = { db: opts.db, requests: opts.requests, workspaces, now: opts.now ?? (() => new Date()), log, purchases: opts.purchases ?? ledgerPurchases(opts.db), ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}) };
+  const deps: SlackDeps = { db: opts.db, requests: opts.requests, workspaces, now: opts.now ?? (() => new Date()), log, command: settings.command, purchases: opts.purchases ?? ledgerPurchases(opts.db), ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}) };
   registerListeners(app, deps);
   app.error(async (error) => {
     log(`slack: listener failed: ${error.message}${(error as { original?: Error }).original ? ` (${(error as { original?: Error }).original!.message})` : ''}`);
@@ -184,7 +184,7 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
     log(`slack: connected in Socket Mode (${settings.workspaces.kind === 'oauth' ? `OAuth install at ${url}/slack/install` : 'one workspace'})`);
   }
 
-  const notifier = slackNotifier({ db: opts.db, workspaces, clientFor, log });
+  const notifier = slackNotifier({ db: opts.db, workspaces, clientFor, log, command: settings.command });
   return {
     app,
     settings,

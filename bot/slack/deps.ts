@@ -7,6 +7,8 @@ import type { Workspaces } from './workspaces.js';
 export interface SlackDeps {
   /** Where people reach the service (PUBLIC_URL): sign-in answers link to its console. */
   publicUrl?: string;
+  /** The app's slash command (SLACK_COMMAND): the one listened to, and the one messages tell people to type. */
+  command: string;
   db: Db;
   requests: RequestService;
   workspaces: Workspaces;

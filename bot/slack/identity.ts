@@ -13,7 +13,7 @@ import type { SlackDeps } from './deps.js';
 export type Who =
   | { kind: 'no_org'; slackUserId: string; teamId: string | undefined }
   /** email: the address Slack gave for them (no member matched it), null when Slack gave none. */
-  | { kind: 'unlinked'; slackUserId: string; org: OrgWithTiers; email?: string | null }
+  | { kind: 'unlinked'; slackUserId: string; org: OrgWithTiers; email?: string | null; command?: string }
   | { kind: 'member'; slackUserId: string; org: OrgWithTiers; member: Member };
 
 export type Linked = Extract<Who, { kind: 'member' }>;
@@ -25,20 +25,20 @@ export interface SlackIds {
 }
 
 /** `client`: the workspace's Web API client, to link an unknown user by their Slack email. */
-export async function identify(deps: Pick<SlackDeps, 'db' | 'workspaces'> & Partial<Pick<SlackDeps, 'log'>>, ids: SlackIds, client?: webApi.WebClient): Promise<Who> {
+export async function identify(deps: Pick<SlackDeps, 'db' | 'workspaces'> & Partial<Pick<SlackDeps, 'log' | 'command'>>, ids: SlackIds, client?: webApi.WebClient): Promise<Who> {
   const orgId = await deps.workspaces.orgIdFor(ids.teamId, ids.enterpriseId);
   if (!orgId) return { kind: 'no_org', slackUserId: ids.userId, teamId: ids.teamId };
   const org = await loadOrg(deps.db, orgId);
   const member = await deps.db.member.findFirst({ where: { orgId, slackUserId: ids.userId, removedAt: null } });
   if (member) return { kind: 'member', slackUserId: ids.userId, org, member };
-  if (!client) return { kind: 'unlinked', slackUserId: ids.userId, org };
+  if (!client) return { kind: 'unlinked', slackUserId: ids.userId, org, ...(deps.command ? { command: deps.command } : {}) };
   const email = await slackEmailOf(deps, client, ids);
   const linked = email ? await linkChatUserByEmail(deps.db, { orgId, channel: 'slack', chatUserId: ids.userId, email, actor: `slack:${ids.userId} (email verified by Slack)` }) : null;
   if (linked) {
     deps.log?.(`slack: linked ${ids.userId} to member ${linked.externalId} of ${org.slug} by their Slack email`);
     return { kind: 'member', slackUserId: ids.userId, org, member: linked };
   }
-  return { kind: 'unlinked', slackUserId: ids.userId, org, email };
+  return { kind: 'unlinked', slackUserId: ids.userId, org, email, ...(deps.command ? { command: deps.command } : {}) };
 }
 
 /**

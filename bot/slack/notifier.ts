@@ -22,6 +22,8 @@ export interface SlackNotifierDeps {
   workspaces: Workspaces;
   clientFor(botToken: string): WebClient;
   log: (line: string) => void;
+  /** The app's slash command (SLACK_COMMAND), named in the requester's outcome message. */
+  command?: string;
 }
 
 type Purpose = 'request' | 'reminder' | 'outcome' | 'alert' | 'digest';
@@ -106,7 +108,7 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
         tasks.push(async () => {
           if (await sent(r.orgId, 'outcome', r.requestId, requester.memberId)) return;
           const channel = await openDm(client, requester.slackUserId!);
-          await post(client, r.orgId, { channel, memberId: requester.memberId }, 'outcome', r.requestId, `Your request for more usage: ${r.status}`, outcomeForRequesterBlocks(r));
+          await post(client, r.orgId, { channel, memberId: requester.memberId }, 'outcome', r.requestId, `Your request for more usage: ${r.status}`, outcomeForRequesterBlocks(r, deps.command));
         });
       }
       await each(tasks, (t) => t());

@@ -14,7 +14,10 @@ export type SlackConfig = Pick<
   | 'SLACK_STATE_SECRET'
   | 'SLACK_PORT'
   | 'SLACK_API_URL'
-> & { PUBLIC_URL?: string | undefined };
+> & { PUBLIC_URL?: string | undefined; SLACK_COMMAND?: string | undefined };
+
+/** The slash command when SLACK_COMMAND is not set (the committed manifest templates carry it). */
+export const DEFAULT_COMMAND = '/usage';
 
 export type SlackWorkspaces =
   | { kind: 'single'; botToken: string; orgSlug: string }
@@ -29,6 +32,8 @@ export interface SlackSettings {
   apiUrl?: string;
   /** Where Slack reaches the install pages, for the links printed to operators. */
   publicUrl?: string;
+  /** The slash command the app answers and names in its messages (SLACK_COMMAND, default /usage). */
+  command: string;
 }
 
 /** Null when Slack is not configured; a ConfigError naming the missing variables when half-configured. */
@@ -62,6 +67,7 @@ export function slackSettings(config: SlackConfig): SlackSettings | null {
     transport,
     workspaces,
     port: c.SLACK_PORT,
+    command: c.SLACK_COMMAND ?? DEFAULT_COMMAND,
     ...(c.SLACK_API_URL ? { apiUrl: c.SLACK_API_URL.endsWith('/') ? c.SLACK_API_URL : `${c.SLACK_API_URL}/` } : {}),
     ...(c.PUBLIC_URL ? { publicUrl: c.PUBLIC_URL } : {}),
   };

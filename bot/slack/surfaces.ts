@@ -28,7 +28,7 @@ export async function usageMessage(deps: SlackDeps, who: Linked, opts: { request
   };
 }
 
-const unlinkedOf = (who: Extract<Who, { kind: 'unlinked' }>) => ({ kind: 'unlinked' as const, slackUserId: who.slackUserId, orgName: who.org.name, email: who.email });
+const unlinkedOf = (who: Extract<Who, { kind: 'unlinked' }>) => ({ kind: 'unlinked' as const, slackUserId: who.slackUserId, orgName: who.org.name, email: who.email, command: who.command });
 
 export function notLinkedMessage(who: Exclude<Who, Linked>): { text: string; blocks: Block[] } {
   return {

@@ -16,6 +16,8 @@ export interface ConsoleOptions {
   termsText?: string;
   /** Where people can get a sign-in link here (the chat apps and email that are set up). */
   signInWays?: { slack: boolean; teams: boolean; email: boolean };
+  /** The Slack app's slash command (SLACK_COMMAND), named where the sign-in page says how to get a link. */
+  slackCommand?: string;
 }
 
 export interface ConsoleDeps extends ConsoleOptions {

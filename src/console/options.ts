@@ -7,7 +7,7 @@ import { ConfigError } from '../config.js';
 import type { ConsoleOptions } from './deps.js';
 
 type LegalConfig = Pick<Config, 'PUBLIC_URL' | 'PRIVACY_TEXT' | 'PRIVACY_FILE' | 'TERMS_TEXT' | 'TERMS_FILE'> &
-  Partial<Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_CLIENT_ID' | 'MICROSOFT_APP_ID' | 'TEAMS_ALLOW_UNAUTHENTICATED' | 'SMTP_URL'>>;
+  Partial<Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_CLIENT_ID' | 'MICROSOFT_APP_ID' | 'TEAMS_ALLOW_UNAUTHENTICATED' | 'SMTP_URL' | 'SLACK_COMMAND'>>;
 
 function textOf(text: string | undefined, file: string | undefined, variable: string): string | undefined {
   if (text) return text;
@@ -34,5 +34,6 @@ export function consoleOptionsFromConfig(config: LegalConfig): ConsoleOptions {
       teams: !!(config.MICROSOFT_APP_ID || config.TEAMS_ALLOW_UNAUTHENTICATED),
       email: !!config.SMTP_URL,
     },
+    ...(config.SLACK_COMMAND ? { slackCommand: config.SLACK_COMMAND } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/api/server.js';
 import { ConfigError } from '../../src/config.js';
 import { consoleOptionsFromConfig } from '../../src/console/options.js';
-import { scratchPglite } from '../support/databases.js';
+import { migrated, scratchPglite } from '../support/databases.js';
 import { OPERATOR_TOKEN } from '../support/fixtures.js';
 import { html, raw } from '../../src/console/html.js';
 import { safeNext } from '../../src/console/session.js';
@@ -49,5 +49,27 @@ describe('privacy and terms from configuration', () => {
     }
     expect(() => consoleOptionsFromConfig({ PRIVACY_FILE: join(dir, 'missing.txt'), TERMS_TEXT: undefined, PUBLIC_URL: undefined, PRIVACY_TEXT: undefined, TERMS_FILE: undefined })).toThrow(ConfigError);
     expect(() => consoleOptionsFromConfig({ PRIVACY_FILE: join(dir, 'missing.txt'), TERMS_TEXT: undefined, PUBLIC_URL: undefined, PRIVACY_TEXT: undefined, TERMS_FILE: undefined })).toThrow(/PRIVACY_FILE/);
+  });
+});
+
+describe('the sign-in page', () => {
+  it('names the Slack command people type for a link (SLACK_COMMAND, else /usage), and Slack only when it is set up', async () => {
+    const scratch = await migrated(scratchPglite);
+    const none = { PUBLIC_URL: undefined, PRIVACY_TEXT: undefined, PRIVACY_FILE: undefined, TERMS_TEXT: undefined, TERMS_FILE: undefined };
+    const renamed = buildServer({ db: scratch.db.prisma, operatorToken: OPERATOR_TOKEN, now: () => new Date(), console: consoleOptionsFromConfig({ ...none, SLACK_BOT_TOKEN: 'xoxb-test', SLACK_COMMAND: '/extra-usage' }) });
+    const plain = buildServer({ db: scratch.db.prisma, operatorToken: OPERATOR_TOKEN, now: () => new Date(), console: consoleOptionsFromConfig({ ...none, SLACK_BOT_TOKEN: 'xoxb-test' }) });
+    const noSlack = buildServer({ db: scratch.db.prisma, operatorToken: OPERATOR_TOKEN, now: () => new Date(), console: consoleOptionsFromConfig(none) });
+    try {
+      const page = (await renamed.inject({ method: 'GET', url: '/signin' })).body;
+      expect(page).toContain('<code>/extra-usage signin</code>');
+      expect(page).not.toContain('/usage signin');
+      expect((await plain.inject({ method: 'GET', url: '/signin' })).body).toContain('<code>/usage signin</code>');
+      expect((await noSlack.inject({ method: 'GET', url: '/signin' })).body).not.toContain('Slack');
+    } finally {
+      await renamed.close();
+      await noSlack.close();
+      await plain.close();
+      await scratch.dispose();
+    }
   });
 });

@@ -158,7 +158,7 @@ export function requestText(r: RequestView): string {
 }
 
 /** The requester's notice of the outcome. */
-export function outcomeForRequesterBlocks(r: RequestView): Block[] {
+export function outcomeForRequesterBlocks(r: RequestView, command = '/usage'): Block[] {
   let text: string;
   const by = r.decidedBy ? ` by ${name(r.decidedBy.name)}` : '';
   switch (r.status) {
@@ -173,7 +173,7 @@ export function outcomeForRequesterBlocks(r: RequestView): Block[] {
       text = `:no_entry_sign: Your request for more usage was denied${by}.${r.reason ? `\n>${typed(r.reason, 500).replace(/\n/g, '\n>')}` : ''}`;
       break;
     case 'expired':
-      text = ':hourglass: Your request for more usage expired without a decision. You can ask again from `/usage`.';
+      text = `:hourglass: Your request for more usage expired without a decision. You can ask again from \`${command}\`.`;
       break;
     case 'cancelled':
       text = `:heavy_minus_sign: Your request for more usage was closed: ${CANCEL_REASONS[r.reason ?? ''] ?? 'cancelled'}.`;
@@ -181,7 +181,7 @@ export function outcomeForRequesterBlocks(r: RequestView): Block[] {
     default:
       text = 'Your request for more usage is waiting for an admin.';
   }
-  return [section(text, { blockId: 'outcome' }), context(['Type `/usage` to see your usage and limits.'], 'outcome_hint')];
+  return [section(text, { blockId: 'outcome' }), context([`Type \`${command}\` to see your usage and limits.`], 'outcome_hint')];
 }
 
 /**

@@ -25,7 +25,7 @@ const signInBody = z.object({ token: z.string().max(100), next: z.string().max(5
 function howToGetALink(deps: ConsoleDeps) {
   const ways = deps.signInWays ?? { slack: false, teams: false, email: false };
   return html`<ul>
-${ways.slack ? html`<li>In Slack: type <code>/usage signin</code></li>` : ''}
+${ways.slack ? html`<li>In Slack: type <code>${deps.slackCommand ?? '/usage'} signin</code></li>` : ''}
 ${ways.teams ? html`<li>In Microsoft Teams: send <code>signin</code> to the Extra usage app</li>` : ''}
 ${ways.email ? html`<li>Open the link in an email from Extra usage (links last an hour)</li>` : ''}
 <li>Ask an owner of your organisation, or whoever runs Extra usage for it, to send you a sign-in link</li>
