@@ -113,3 +113,9 @@ export async function failingConnections(db: Db): Promise<{ org: string; error: 
   const rows = await db.anthropicConnection.findMany({ where: { lastError: { not: null } }, select: { lastError: true, lastSyncedAt: true, org: { select: { slug: true } } }, orderBy: { orgId: 'asc' } });
   return rows.map((c) => ({ org: c.org.slug, error: c.lastError!, lastSyncedAt: c.lastSyncedAt?.toISOString() ?? null }));
 }
+
+/** Who stored the key in use and when (the latest `anthropic.connected` audit entry), for the owners' console page. */
+export async function keyStoredBy(db: Db, orgId: string): Promise<{ actor: string; at: string } | null> {
+  const entry = await db.auditEntry.findFirst({ where: { orgId, action: 'anthropic.connected' }, orderBy: { id: 'desc' }, select: { actor: true, createdAt: true } });
+  return entry ? { actor: entry.actor, at: entry.createdAt.toISOString() } : null;
+}
