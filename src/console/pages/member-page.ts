@@ -13,7 +13,7 @@ import { memberUsageView, type MemberUsageView } from '../../ledger/metering/mem
 import { whenText } from '../../notify/email-format.js';
 import { limitsPortFor } from '../../anthropic/limits-port.js';
 import { usdCents } from '../../domain/display.js';
-import { nextLimit, sourceText, type LimitLine } from '../../domain/member-limits.js';
+import { claudeLimitWords, type LimitLine } from '../../domain/member-limits.js';
 import type { ConsoleDeps } from '../deps.js';
 import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from '../forms.js';
 import { runForm, signedIn, withSaved, type PageContext } from '../guard.js';
@@ -47,19 +47,10 @@ function nextText(v: MemberUsageView, tz: string): Html {
   return html`<strong>You are stopped</strong> by ${REASONS[n.reason] ?? n.reason}${n.resetsAt ? html`, until ${whenText(n.resetsAt.toISOString(), tz)}` : ''}.`;
 }
 
-const PERIOD_ADJ: Record<string, string> = { daily: 'daily', weekly: 'weekly', monthly: 'monthly' };
-const PERIOD_NOUN: Record<string, string> = { daily: 'today', weekly: 'this week', monthly: 'this month' };
-
-/** A connected org: the member's limits in Claude (the limits port), the one that stops them next first. */
+/** A connected org: the member's limits in Claude (the limits port) in the words chat uses, the one that stops them next first. */
 function claudeNextText(lines: LimitLine[]): Html {
-  const next = nextLimit(lines);
-  const where = (l: LimitLine) => html`from ${sourceText(l).replace(/^their /, 'your ')}${l.editableHere ? '' : '; an owner changes it in claude.ai'}`;
-  const headline = !next
-    ? html`No spend limit applies to you in Claude.`
-    : next.reached
-      ? html`<strong>You are stopped</strong> by your ${PERIOD_ADJ[next.period]} limit in Claude: ${usdCents(next.spentNanos)} of ${usdCents(next.limitNanos!)} spent ${PERIOD_NOUN[next.period]} (${where(next)}). Ask for more with "Request extra usage" in claude.ai.`
-      : html`Your next limit in Claude is your <strong>${PERIOD_ADJ[next.period]}</strong> limit of ${usdCents(next.limitNanos!)}: ${usdCents(next.spentNanos)} spent ${PERIOD_NOUN[next.period]} (${where(next)}).`;
-  return html`<p>${headline}</p>${lines.length ? html`<ul data-testid="claude-limits">${lines.map((l) => html`<li data-period="${l.period}">${PERIOD_ADJ[l.period]}: ${l.limitNanos === null ? 'no limit' : usdCents(l.limitNanos)}, ${where(l)}; ${usdCents(l.spentNanos)} spent ${PERIOD_NOUN[l.period]}</li>`)}</ul>` : ''}<p class="muted">As Claude last reported it (refreshed every few minutes).</p>`;
+  const w = claudeLimitWords(lines, usdCents);
+  return html`<p>${w.stopped ? html`<strong>${w.next}</strong>` : w.next}</p>${w.lines.length ? html`<ul data-testid="claude-limits">${w.lines.map((l) => html`<li data-period="${l.period}">${l.label}: ${l.text}</li>`)}</ul>` : ''}<p class="muted">As Claude last reported it (refreshed every few minutes).</p>`;
 }
 
 const askForm = z.object({ note: text(500, { min: 0, multiline: true }).optional() });

@@ -24,7 +24,7 @@ import { layout, roleName, sendPage } from '../layout.js';
 import { safeNext } from '../session.js';
 import { connectionView } from '../../anthropic/connection.js';
 import { limitsPortFor } from '../../anthropic/limits-port.js';
-import { sourceText, type LimitLine } from '../../domain/member-limits.js';
+import type { LimitLine } from '../../domain/member-limits.js';
 import { usdCents, usdWithExact } from '../../domain/display.js';
 import { AnthropicUnavailable } from '../../anthropic/errors.js';
 import { setMemberLimit } from '../../anthropic/member-limits.js';
@@ -189,6 +189,7 @@ ${saved}${errors.leftover()}${readOnly}${extraSection}${capSection}${tierSection
 }
 
 const PERIOD_WORDS: Record<string, string> = { daily: 'Daily', weekly: 'Weekly', monthly: 'Monthly' };
+const SOURCE_WORD: Record<string, string> = { user: 'Their own limit', member: 'Their own limit', seat_tier: 'Seat tier', rbac_group: 'Group', organization: 'Organization' };
 
 /**
  * "Individual seat limits" of an org connected to Claude: each member's effective limit
@@ -218,7 +219,7 @@ ${errors.text(`${key}.cap`)}</div></details>`;
     const who = first ? html`<th scope="row" rowspan="${span}">${m.name} <span class="muted">(${roleName(m.role)})</span></th>` : '';
     if (!l) return html`<tr data-member="${m.externalId}">${who}<td colspan="${v.canEdit ? 6 : 5}" class="muted">No limit reported by Claude yet</td></tr>`;
     const reached = l.limitNanos !== null && l.spentNanos >= l.limitNanos;
-    return html`<tr data-member="${m.externalId}" data-claude-member="${m.externalId}" data-period="${l.period}">${who}<td>${PERIOD_WORDS[l.period] ?? l.period}</td><td class="num">${l.limitNanos === null ? 'No limit' : usdCents(l.limitNanos)}</td><td>${sourceText(l).replace(/^./, (c) => c.toUpperCase())}${l.editableHere ? '' : html` <span class="muted">· change this in claude.ai</span>`}</td><td class="num" title="${usdWithExact(l.spentNanos)}">${usdCents(l.spentNanos)}</td><td>${reached ? html`<span class="badge paused">Reached</span>` : html`<span class="badge">Below</span>`}</td>${v.canEdit ? html`<td>${actions(m, l)}</td>` : ''}</tr>`;
+    return html`<tr data-member="${m.externalId}" data-claude-member="${m.externalId}" data-period="${l.period}">${who}<td>${PERIOD_WORDS[l.period] ?? l.period}</td><td class="num">${l.limitNanos === null ? 'No limit' : usdCents(l.limitNanos)}</td><td>${SOURCE_WORD[l.source] ?? l.source}${l.sourceRef ? html` <span class="muted">(${l.sourceRef})</span>` : ''}${l.editableHere ? '' : html` <span class="muted">· change this in claude.ai</span>`}</td><td class="num" title="${usdWithExact(l.spentNanos)}">${usdCents(l.spentNanos)}</td><td>${reached ? html`<span class="badge paused">Reached</span>` : html`<span class="badge">Below</span>`}</td>${v.canEdit ? html`<td>${actions(m, l)}</td>` : ''}</tr>`;
   };
   return html`<section class="card" aria-labelledby="h-members"><h2 id="h-members">Individual seat limits</h2>
 <p class="muted">Limits in Claude, as ${v.org} reports them to us (refreshed every few minutes). Seat-tier, group and organization limits are changed in claude.ai${v.canEdit ? '; you can give a member a limit of their own here' : ''}.</p>
