@@ -91,7 +91,8 @@ export async function disconnectOrg(db: Db, orgId: string, actor: string): Promi
     if (!before) throw notFound('Anthropic connection', 'slug');
     await tx.anthropicConnection.delete({ where: { orgId } });
     await writeAudit(tx, orgId, [{ actor, action: 'anthropic.disconnected', subject: 'org', before: { anthropicOrganization: before.anthropicOrgId }, after: { connected: false } }]);
-    await appendEvents(tx, orgId, [{ type: 'org_provisioned' }]);
+    // The poll stops (schedules), and each request from Claude pending here ends as no longer tracked (src/temporal/outbox-routes.ts).
+    await appendEvents(tx, orgId, [{ type: 'org_provisioned' }, { type: 'anthropic_disconnected' }]);
   });
   return NOT_CONNECTED;
 }
