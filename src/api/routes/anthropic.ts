@@ -83,7 +83,7 @@ export function anthropicRoutes(deps: ApiDeps) {
     }),
     defineRoute({
       method: 'DELETE', url: '/v1/operator/orgs/:slug/anthropic', tag: 'operator', auth: 'operator',
-      summary: 'Disconnect the org from Anthropic: the key is deleted and polling stops (requests already here stay, decided in claude.ai)',
+      summary: 'Disconnect the org from Anthropic: the key is deleted, polling stops, and each request from Claude pending here ends as untracked (no longer tracked here: decided in claude.ai; admins\' chat copies say so, the member is not told)',
       params: slugParams, response: connectionResponse,
       refusals: { 404: 'No organisation has this slug, or it is not connected' },
       async handler({ params }) {
