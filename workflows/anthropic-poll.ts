@@ -24,7 +24,8 @@ const acts = proxyActivities<AnthropicActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-export const anthropicRequestWorkflowId = (orgSlug: string, anthropicRequestId: string) => `request/${orgSlug}/anthropic/${anthropicRequestId}`;
+/** `request/<org>/anthropic/<id>`; picked up again after a reconnect, `…/tracked-<n>` (each tracking one run, ever). */
+export const anthropicRequestWorkflowId = (orgSlug: string, anthropicRequestId: string, tracking?: number) => `request/${orgSlug}/anthropic/${anthropicRequestId}${tracking && tracking > 1 ? `/tracked-${tracking}` : ''}`;
 
 export async function anthropicPoll(input: AnthropicPollInput): Promise<{ opened: number; closed: number }> {
   const result = await acts.pollAnthropic({ orgId: input.orgId, ...(input.limitsEverySeconds !== undefined ? { limitsEverySeconds: input.limitsEverySeconds } : {}) });
@@ -44,7 +45,7 @@ export async function anthropicPoll(input: AnthropicPollInput): Promise<{ opened
     try {
       // Started by its workflow type's name: workflow files import only types from one another.
       await startChild<typeof extraUsageRequest>('extraUsageRequest', {
-        workflowId: anthropicRequestWorkflowId(result.orgSlug, p.anthropic.requestId),
+        workflowId: anthropicRequestWorkflowId(result.orgSlug, p.anthropic.requestId, p.tracking),
         args: [args],
         // The request outlives this poll; one run per Anthropic request, ever.
         parentClosePolicy: ParentClosePolicy.ABANDON,

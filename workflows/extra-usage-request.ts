@@ -7,7 +7,7 @@ import type { AnthropicActivities } from '../src/activities/anthropic.js';
 import type { AnthropicOpening } from '../src/ledger/requests/requests.js';
 import type { DecidedThere } from '../src/anthropic/increase-requests.js';
 import type { CancelReason } from '../src/domain/requests.js';
-import { cancelSignal, decidedInClaudeSignal, decideUpdate, openedUpdate, requestStateQuery, type RequestState } from './messages.js';
+import { cancelSignal, decidedInClaudeSignal, decideUpdate, openedUpdate, requestStateQuery, untrackSignal, type RequestState } from './messages.js';
 import { ORG_SLUG, REQUEST_STATUS } from './search-attributes.js';
 
 export interface ExtraUsageRequestInput {
@@ -68,6 +68,8 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
   let deciding = false;
   let cancelled: CancelReason | null = null;
   let decidedInClaude: DecidedThere | null = null;
+  // The org disconnected from Claude (a request from Claude only): no longer tracked here.
+  let untrack = false;
   const fromClaude = input.anthropic !== undefined;
   // Started without the attributes (a namespace without them, histories from before): nothing to upsert.
   const shown = workflowInfo().typedSearchAttributes.get(ORG_SLUG) !== undefined;
@@ -86,6 +88,9 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
   });
   setHandler(decidedInClaudeSignal, (d) => {
     if (state.status === 'pending' && !decidedInClaude) decidedInClaude = d;
+  });
+  setHandler(untrackSignal, () => {
+    if (state.status === 'pending' && fromClaude) untrack = true;
   });
   setHandler(
     decideUpdate,
@@ -114,6 +119,7 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
         if (state.status !== 'pending') refuse(`this request is already ${state.status}`, 'conflict');
         if (cancelled) refuse('this request was cancelled', 'conflict');
         if (decidedInClaude) refuse(`this request was already ${(decidedInClaude as DecidedThere).status} in claude.ai`, 'conflict');
+        if (untrack) refuse('this organisation disconnected from Claude: the request is no longer tracked here; decide it in claude.ai', 'conflict');
         if (deciding) refuse('another admin is deciding this request right now', 'conflict');
         if (!state.requestId) refuse('this request is still being opened; try again in a moment', 'conflict');
         if (!args || typeof args.deciderRef !== 'string' || !args.deciderRef) refuse('deciderRef is required', 'invalid');
@@ -129,7 +135,7 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
 
   // Timers count from the workflow's start on the server's clock, not the caller's.
   const startedAt = workflowInfo().startTime.getTime();
-  const settled = () => state.status !== 'pending' || cancelled !== null || decidedInClaude !== null;
+  const settled = () => state.status !== 'pending' || cancelled !== null || decidedInClaude !== null || untrack;
   if (!(await condition(settled, Math.max(1, input.remindAfterMs - (Date.now() - startedAt))))) {
     const remindedId = state.requestId;
     await bestEffort(() => notices.notifyRequestReminder(remindedId));
@@ -140,6 +146,16 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
       state.view = await acts.closeRequest({ requestId: state.requestId, status: 'expired', reason: null });
       setStatus(state.view.status);
     }
+  }
+  // The org disconnected: once no decision of ours is under way, no longer tracked here,
+  // unless it is connected again by now (then it waits on, as before).
+  while (untrack && state.status === 'pending' && !decidedInClaude && !cancelled) {
+    await condition(() => !deciding);
+    untrack = false;
+    if (state.status !== 'pending') break;
+    state.view = await acts.untrackRequest(state.requestId);
+    setStatus(state.view.status);
+    if (state.status === 'pending') await condition(settled);
   }
   // Decided in claude.ai or cancelled: once no decision of ours is under way (Anthropic may
   // be applying it), record the outcome. The cancel's wait is patched in for histories before it.

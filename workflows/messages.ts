@@ -28,3 +28,5 @@ export const cancelSignal = defineSignal<[{ reason: CancelReason }]>('cancel');
 export const requestStateQuery = defineQuery<RequestState>('state');
 /** A request from Claude was decided directly in claude.ai (found by the poll): close it as Anthropic has it. */
 export const decidedInClaudeSignal = defineSignal<[DecidedThere]>('decidedInClaude');
+/** The org disconnected from Claude: a request from Claude still pending here is no longer tracked (decided in claude.ai). */
+export const untrackSignal = defineSignal('untrack');

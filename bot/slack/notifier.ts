@@ -68,7 +68,14 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
     const client = await clientOf(r.orgId);
     if (!client) return;
     await each(reachable(admins), async (admin) => {
-      if (await sent(r.orgId, purpose, r.requestId, admin.memberId)) return;
+      if (await sent(r.orgId, purpose, r.requestId, admin.memberId)) {
+        // A request from Claude picked up again after a reconnect: the admin's card becomes decidable again, no second card.
+        if (purpose === 'request' && r.anthropic && r.status === 'pending') {
+          const copy = await db.chatMessage.findFirst({ where: { orgId: r.orgId, channel: 'slack', purpose: 'request', requestId: r.requestId, memberId: admin.memberId } });
+          if (copy) await client.chat.update({ channel: copy.conversationId, ts: copy.messageId, text: requestText(r), blocks: requestCardBlocks(r, { reminder: false }) });
+        }
+        return;
+      }
       // A reminder answers in the thread of the card it reminds of (a new card when there is none).
       const original = purpose === 'reminder' ? await db.chatMessage.findFirst({ where: { orgId: r.orgId, channel: 'slack', purpose: 'request', requestId: r.requestId, memberId: admin.memberId } }) : null;
       const to = original ? { channel: original.conversationId, threadTs: original.messageId } : { channel: await openDm(client, admin.slackUserId) };
@@ -104,7 +111,8 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
         });
       }
       const requester = r.requester;
-      if (requester.slackUserId) {
+      // No longer tracked here (the org disconnected from Claude): the member is not told, their request is still open in Claude.
+      if (requester.slackUserId && r.status !== 'untracked') {
         tasks.push(async () => {
           if (await sent(r.orgId, 'outcome', r.requestId, requester.memberId)) return;
           const channel = await openDm(client, requester.slackUserId!);

@@ -4,6 +4,9 @@ import type { webApi } from '@slack/bolt';
 import { auditPage } from '../audit-log/page.js';
 import { isAdmin, isOwner } from '../../src/ledger/actors.js';
 import { memberUsageView } from '../../src/ledger/metering/member-usage.js';
+import { limitsPortFor } from '../../src/anthropic/limits-port.js';
+import type { OrgWithTiers } from '../../src/ledger/limits-state.js';
+import type { LimitLine } from '../../src/domain/member-limits.js';
 import { seatLimits, usageOverview } from '../../src/ledger/reports/reports.js';
 import { pendingRequests } from '../../src/ledger/requests/requests.js';
 import type { SlackDeps } from './deps.js';
@@ -19,12 +22,19 @@ export async function hasOpenRequest(deps: Pick<SlackDeps, 'db'>, memberId: stri
   return (await deps.db.extraUsageRequest.count({ where: { memberId, status: 'pending' } })) > 0;
 }
 
+/** A member's limits in Claude when their org is connected (the limits port), else null (our ledger's caps are shown). */
+async function claudeLinesOf(deps: Pick<SlackDeps, 'db' | 'now'>, org: OrgWithTiers, memberId: string): Promise<LimitLine[] | null> {
+  const port = await limitsPortFor(deps.db, org, deps.now());
+  return port.authority === 'claude' ? (await port.linesOf([memberId])).get(memberId) ?? [] : null;
+}
+
 export async function usageMessage(deps: SlackDeps, who: Linked, opts: { requestOpen?: boolean } = {}): Promise<{ text: string; blocks: Block[] }> {
   const view = await memberUsageView(deps.db, who.org, who.member, deps.now(), undefined, deps.publicUrl ?? null);
+  const claude = await claudeLinesOf(deps, who.org, who.member.id);
   const requestOpen = opts.requestOpen ?? (await hasOpenRequest(deps, who.member.id));
   return {
     text: `Your usage: ${dollars(view.allowance.used)} of ${dollars(view.allowance.included)} included this window; extra usage ${view.extraUsage.enabled ? 'on' : 'off'}`,
-    blocks: memberUsageBlocks(view, { orgName: who.org.name, requestOpen }),
+    blocks: memberUsageBlocks(view, { orgName: who.org.name, requestOpen, claude }),
   };
 }
 
@@ -79,7 +89,7 @@ export async function buildHome(deps: SlackDeps, who: Who, state: HomeState = {}
     page,
     viewer: { memberId: member.id },
     ...(notice ? { notice } : {}),
-    ...(usage ? { usage: { view: usage, requestOpen: state.requestOpen ?? (await hasOpenRequest(deps, member.id)) } } : {}),
+    ...(usage ? { usage: { view: usage, requestOpen: state.requestOpen ?? (await hasOpenRequest(deps, member.id)), claude: await claudeLinesOf(deps, org, member.id) } } : {}),
     ...(requests ? { requests } : {}),
     ...(settings ? { settings: { overview: settings[0], seats: settings[1], alertChannelId: org.slackAlertChannelId } } : {}),
     ...(audit ? { audit: { page: audit, timezone: org.timezone } } : {}),

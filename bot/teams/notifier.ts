@@ -78,7 +78,11 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
     const summary = `${purpose === 'reminder' ? 'Reminder: ' : ''}${r.requester.name} asks for more usage`;
     await each(reachable(admins), async (admin) => {
       const copies = await db.chatMessage.findMany({ where: { orgId: r.orgId, channel: 'teams', requestId: r.requestId, memberId: admin.memberId, purpose: { in: ['request', 'reminder'] } } });
-      if (purpose === 'request' && copies.length) return;
+      if (purpose === 'request' && copies.length) {
+        // A request from Claude picked up again after a reconnect: the admin's copies become decidable again, no second card.
+        if (r.anthropic && r.status === 'pending') for (const m of copies) await updateCopy(r.orgId, m, message(requestCard(r, { timezone, mode: 'base', reminder: m.purpose === 'reminder', refreshUserIds }), summary));
+        return;
+      }
       if (purpose === 'reminder' && copies.length) {
         // A reminder is the admin's copy updated in place (it then reads "Reminder: …"), not another message.
         for (const m of copies) await updateCopy(r.orgId, m, message(card, summary));
@@ -132,7 +136,8 @@ export function teamsNotifier(deps: TeamsNotifierDeps): Notifier {
         });
       }
       const requester = r.requester;
-      if (requester.teamsUserId) {
+      // No longer tracked here (the org disconnected from Claude): the member is not told, their request is still open in Claude.
+      if (requester.teamsUserId && r.status !== 'untracked') {
         tasks.push(async () => {
           if (await sent(r.orgId, 'outcome', r.requestId, requester.memberId)) return;
           await send(r.orgId, requester as Reachable, 'outcome', r.requestId, message(outcomeForRequesterCard(r, timezone), `Your request for more usage: ${r.status}`));

@@ -5,6 +5,7 @@ import { isAdmin } from '../../src/ledger/actors.js';
 import { loadOrg, type OrgWithTiers } from '../../src/ledger/limits-state.js';
 import type { Member } from '../../src/generated/prisma/client.js';
 import { memberUsageView } from '../../src/ledger/metering/member-usage.js';
+import { limitsPortFor } from '../../src/anthropic/limits-port.js';
 import { adminsOf } from '../../src/ledger/settings/people.js';
 import { seatLimits, usageOverview } from '../../src/ledger/reports/reports.js';
 import { orgRequest } from '../../src/ledger/requests/requests.js';
@@ -33,9 +34,12 @@ export async function hasOpenRequest(deps: Deps, memberId: string): Promise<bool
 
 export async function usageScreen(deps: Deps, org: OrgWithTiers, member: Member, o: { notice?: Notice; requestOpen?: boolean; alert?: { title: string; text: string }; viewerId?: string; note?: { value: string; error: string } } = {}): Promise<AdaptiveCard> {
   const view = await memberUsageView(deps.db, org, member, deps.now(), undefined, deps.publicUrl ?? null);
+  // An org connected to Claude: the member's limits there, through the limits port.
+  const port = await limitsPortFor(deps.db, org, deps.now());
+  const claude = port.authority === 'claude' ? (await port.linesOf([member.id])).get(member.id) ?? [] : null;
   const requestOpen = o.requestOpen ?? (await hasOpenRequest(deps, member.id));
   const refreshUserIds = o.viewerId ? [o.viewerId] : await deps.conversations.userIdsOf(org.id, member.teamsUserId ? [member.teamsUserId] : []);
-  return usageCard(view, { orgName: org.name, timezone: org.timezone, role: member.role, requestOpen, notice: o.notice, alert: o.alert, refreshUserIds, note: o.note });
+  return usageCard(view, { orgName: org.name, timezone: org.timezone, role: member.role, requestOpen, notice: o.notice, alert: o.alert, refreshUserIds, note: o.note, claude });
 }
 
 /** A request of this org, or null (unknown id, or another org's). */

@@ -4,7 +4,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { LedgerError } from '../ledger/errors.js';
 import { adminsOf } from '../ledger/settings/people.js';
-import { applyDecision, closeRequest, openRequest, requestView, type AnthropicOpening, type DecideInput } from '../ledger/requests/requests.js';
+import { applyDecision, closeRequest, openRequest, requestView, untrackRequest, type AnthropicOpening, type DecideInput } from '../ledger/requests/requests.js';
 import type { RequestView } from '../notify/port.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -23,6 +23,12 @@ async function decidersOf(db: ActivityDeps['db'], view: RequestView) {
   return (await adminsOf(db, view.orgId)).filter((a) => a.memberId !== view.requester.memberId);
 }
 
+/**
+ * A request from Claude picked up again after a reconnect runs under another workflow id
+ * (`…/tracked-<n>`): its notices are new ones, not the first tracking's delivered again.
+ */
+const trackingOf = (view: RequestView) => (view.anthropic && /\/tracked-\d+$/.test(view.workflowId) ? `:${view.workflowId}` : '');
+
 export function requestActivities(deps: ActivityDeps) {
   const { db, notifier } = deps;
   return {
@@ -31,7 +37,7 @@ export function requestActivities(deps: ActivityDeps) {
     },
     async notifyRequestOpened(requestId: string): Promise<RequestView> {
       const view = await requestView(db, requestId);
-      await notifier.requestOpened(view, await decidersOf(db, view), { deliveryKey: `request-opened:${requestId}` });
+      await notifier.requestOpened(view, await decidersOf(db, view), { deliveryKey: `request-opened:${requestId}${trackingOf(view)}` });
       return view;
     },
     async notifyRequestReminder(requestId: string): Promise<void> {
@@ -41,12 +47,17 @@ export function requestActivities(deps: ActivityDeps) {
     async decideRequest(input: DecideInput): Promise<RequestView> {
       return noRetryOnRefusal(() => applyDecision(db, input, deps.now()));
     },
+    /** The org disconnected from Claude: no longer tracked here (left pending if connected again by now). */
+    async untrackRequest(requestId: string): Promise<RequestView> {
+      return untrackRequest(db, requestId);
+    },
     async closeRequest(input: { requestId: string; status: 'expired' | 'cancelled'; reason: string | null }): Promise<RequestView> {
       return closeRequest(db, input.requestId, input.status, input.reason);
     },
     async notifyRequestClosed(requestId: string): Promise<void> {
       const view = await requestView(db, requestId);
-      await notifier.requestClosed(view, await decidersOf(db, view), { deliveryKey: `request-closed:${requestId}` });
+      // No longer tracked, then picked up again and closed: each close is its own notice.
+      await notifier.requestClosed(view, await decidersOf(db, view), { deliveryKey: view.status === 'untracked' ? `request-untracked:${requestId}:${view.workflowId}` : `request-closed:${requestId}${trackingOf(view)}` });
     },
   };
 }

@@ -91,7 +91,8 @@ export async function disconnectOrg(db: Db, orgId: string, actor: string): Promi
     if (!before) throw notFound('Anthropic connection', 'slug');
     await tx.anthropicConnection.delete({ where: { orgId } });
     await writeAudit(tx, orgId, [{ actor, action: 'anthropic.disconnected', subject: 'org', before: { anthropicOrganization: before.anthropicOrgId }, after: { connected: false } }]);
-    await appendEvents(tx, orgId, [{ type: 'org_provisioned' }]);
+    // The poll stops (schedules), and each request from Claude pending here ends as no longer tracked (src/temporal/outbox-routes.ts).
+    await appendEvents(tx, orgId, [{ type: 'org_provisioned' }, { type: 'anthropic_disconnected' }]);
   });
   return NOT_CONNECTED;
 }
@@ -112,4 +113,10 @@ export async function recordPoll(db: Db, orgId: string, at: Date, error: string 
 export async function failingConnections(db: Db): Promise<{ org: string; error: string; lastSyncedAt: string | null }[]> {
   const rows = await db.anthropicConnection.findMany({ where: { lastError: { not: null } }, select: { lastError: true, lastSyncedAt: true, org: { select: { slug: true } } }, orderBy: { orgId: 'asc' } });
   return rows.map((c) => ({ org: c.org.slug, error: c.lastError!, lastSyncedAt: c.lastSyncedAt?.toISOString() ?? null }));
+}
+
+/** Who stored the key in use and when (the latest `anthropic.connected` audit entry), for the owners' console page. */
+export async function keyStoredBy(db: Db, orgId: string): Promise<{ actor: string; at: string } | null> {
+  const entry = await db.auditEntry.findFirst({ where: { orgId, action: 'anthropic.connected' }, orderBy: { id: 'desc' }, select: { actor: true, createdAt: true } });
+  return entry ? { actor: entry.actor, at: entry.createdAt.toISOString() } : null;
 }

@@ -16,6 +16,11 @@ export interface PendingToOpen {
   /** For the workflow's Member search attribute. */
   memberExternalId: string;
   requestedAt: string;
+  /**
+   * Picked up again after a reconnect (it was no longer tracked): the how-many-th
+   * tracking, so its workflow id is a new one (`…/tracked-<n>`). Absent: the first.
+   */
+  tracking?: number;
 }
 
 export interface DecidedThere {
@@ -63,9 +68,10 @@ export async function pollIncreaseRequests(db: Db, client: AdminClient, orgId: s
   const pending = await listPending(client);
   const members = await db.member.findMany({ where: { orgId, removedAt: null, anthropicUserId: { not: null } }, select: { id: true, externalId: true, anthropicUserId: true } });
   const memberOf = new Map(members.map((m) => [m.anthropicUserId!, m]));
-  const known = new Set(
-    (await db.extraUsageRequest.findMany({ where: { orgId, anthropicRequestId: { in: pending.map((p) => p.id) } }, select: { anthropicRequestId: true } })).map((r) => r.anthropicRequestId!),
-  );
+  const rows = await db.extraUsageRequest.findMany({ where: { orgId, anthropicRequestId: { in: pending.map((p) => p.id) } }, select: { anthropicRequestId: true, status: true, workflowId: true } });
+  // Known here, unless no longer tracked (the org disconnected since): those are picked up again.
+  const known = new Set(rows.filter((r) => r.status !== 'untracked').map((r) => r.anthropicRequestId!));
+  const untracked = new Map(rows.filter((r) => r.status === 'untracked').map((r) => [r.anthropicRequestId!, r.workflowId]));
   const open: PendingToOpen[] = [];
   for (const r of pending) {
     if (known.has(r.id)) continue;
@@ -73,7 +79,9 @@ export async function pollIncreaseRequests(db: Db, client: AdminClient, orgId: s
     if (r.actor.type !== 'user_actor') continue;
     const member = memberOf.get(r.actor.user_id);
     if (!member) continue; // a user the mirror does not know yet: next poll
-    open.push({ memberId: member.id, memberExternalId: member.externalId, requestedAt: r.created_at, anthropic: { requestId: r.id, period: r.period, summary: summaryOf(r.spend_summary) } });
+    const before = untracked.get(r.id);
+    const tracking = before === undefined ? undefined : Number(/\/tracked-(\d+)$/.exec(before)?.[1] ?? 1) + 1;
+    open.push({ memberId: member.id, memberExternalId: member.externalId, requestedAt: r.created_at, anthropic: { requestId: r.id, period: r.period, summary: summaryOf(r.spend_summary) }, ...(tracking ? { tracking } : {}) });
   }
 
   // Ours still pending but no longer pending there: decided in claude.ai (or gone).

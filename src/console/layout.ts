@@ -11,7 +11,7 @@ export interface PageInput {
   /** The signed-in viewer's CSRF token, for the sign-out form. */
   csrf?: string;
   /** Which nav entry is this page. */
-  current?: '/usage' | '/requests' | '/me' | '/billing' | '/audit' | '/spend' | '/seats' | '/notices';
+  current?: '/usage' | '/requests' | '/me' | '/billing' | '/audit' | '/spend' | '/seats' | '/notices' | '/claude';
   body: Html;
 }
 
@@ -30,6 +30,8 @@ function nav(p: PageInput): Html {
   if (isAdmin(p.viewer.member)) links.push(['/spend', 'Spend'], ['/seats', 'Seat advice']);
   // Notice choices: owners change them, admins read them (GET/PUT /v1/settings/notices).
   if (isAdmin(p.viewer.member)) links.push(['/notices', 'Notices']);
+  // The Claude connection: owners connect and disconnect, admins see its state.
+  if (isAdmin(p.viewer.member)) links.push(['/claude', 'Claude']);
   return html`<nav aria-label="Console"><ul>${links.map(([href, label]) => html`<li><a href="${href}"${p.current === href ? html` aria-current="page"` : ''}>${label}</a></li>`)}</ul></nav>
 <div class="who"><span>${p.viewer.member.name} · ${roleName(p.viewer.member.role)} · ${p.viewer.org.name}</span>
 <form method="post" action="/signout" class="inline"><input type="hidden" name="_csrf" value="${p.csrf ?? ''}"><button type="submit" class="secondary">Sign out</button></form></div>`;

@@ -10,6 +10,7 @@ import { CONSOLE_CSS } from './assets.js';
 import { CONSOLE_SECURITY_HEADERS } from './security-headers.js';
 import { auditPage } from './pages/audit-page.js';
 import { billingPage } from './pages/billing-page.js';
+import { claudeConnectionPage } from './pages/claude-connection-page.js';
 import type { ConsoleDeps } from './deps.js';
 import { messagePage } from './guard.js';
 import { html } from './html.js';
@@ -41,6 +42,7 @@ export const CONSOLE_ROUTES = [
   { method: 'GET', url: '/spend' }, { method: 'GET', url: '/spend/members/:member' }, { method: 'GET', url: '/seats' }, { method: 'POST', url: '/seats/apply' },
   { method: 'GET', url: '/billing' }, { method: 'GET', url: '/billing/:month' }, { method: 'GET', url: '/billing/:month/print' },
   { method: 'GET', url: '/audit' },
+  { method: 'GET', url: '/claude' }, { method: 'POST', url: '/claude/connect' }, { method: 'POST', url: '/claude/replace' }, { method: 'GET', url: '/claude/disconnect' }, { method: 'POST', url: '/claude/disconnect' },
   { method: 'GET', url: '/notices' }, { method: 'POST', url: '/notices/member-cap' }, { method: 'POST', url: '/notices/org-cap' }, { method: 'POST', url: '/notices/tier-cap' },
 ];
 
@@ -80,5 +82,6 @@ export function consolePlugin(deps: ConsoleDeps) {
     billingPage(app, deps);
     auditPage(app, deps);
     noticesPage(app, deps);
+    claudeConnectionPage(app, deps);
   };
 }

@@ -28,7 +28,9 @@ export type DomainEvent =
   | { type: 'member_removed'; memberId: string }
   | { type: 'member_extra_usage_enabled'; memberId: string }
   | { type: 'org_extra_usage_enabled' }
-  | { type: 'org_provisioned' };
+  | { type: 'org_provisioned' }
+  /** The org disconnected from Claude: its requests from Claude still pending here are no longer tracked. */
+  | { type: 'anthropic_disconnected' };
 
 const crossed = (before: bigint, after: bigint, limit: bigint) => before < limit && after >= limit;
 /** spend >= cap * p / 100, kept in integers: spend * 100 >= cap * p */

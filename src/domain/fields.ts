@@ -31,3 +31,6 @@ export const positiveUsdAmount = z
   .meta({ examples: ['12.50'] });
 /** A cap: an amount, or null for unlimited. */
 export const capAmount = usdAmount.nullable();
+
+/** An Anthropic Admin API key as pasted (the operator route and the console's Claude page). */
+export const adminApiKey = z.string().trim().min(20, 'must be an Admin API key (sk-ant-admin…)').max(500).regex(/^[\x21-\x7e]+$/, 'must be an Admin API key (sk-ant-admin…)');

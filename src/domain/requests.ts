@@ -2,7 +2,7 @@
 // expires, or it is cancelled; every other state is final.
 import { parseUsd } from './money.js';
 
-export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' | 'untracked';
 /** increase_limit: an Anthropic spend limit increase request approved with a new per-user limit. */
 export type DecisionKind = 'upgrade_seat' | 'enable_extra_usage' | 'deny' | 'increase_limit';
 export type CancelReason = 'member_left' | 'extra_usage_enabled' | 'withdrawn';
@@ -73,6 +73,7 @@ export const REQUEST_CLOSED_MESSAGES: Record<Exclude<RequestStatus, 'pending'>, 
   denied: 'denied',
   expired: 'expired without a decision',
   cancelled: 'cancelled',
+  untracked: 'no longer tracked here: the org disconnected from Claude, so it is decided in claude.ai',
 };
 
 /** Default wait after a denial before the member may ask again (REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES). */

@@ -101,6 +101,8 @@ export class EmailNotifier implements Notifier {
 
   /** The outcome goes to the requester; admins already saw the decision where they took it. */
   async requestClosed(request: Parameters<Notifier['requestClosed']>[0]): Promise<void> {
+    // No longer tracked here (the org disconnected from Claude): the member is not told, their request is still open in Claude.
+    if (request.status === 'untracked') return;
     await this.sendBuilt(request.orgId, [request.requester], await this.format(request.orgId, this.now()), (o) => requestClosedEmail(request, o));
   }
 

@@ -12,7 +12,7 @@ export interface Person {
   teamsUserId: string | null;
 }
 
-export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' | 'untracked';
 export type DecisionKind = 'upgrade_seat' | 'enable_extra_usage' | 'deny' | 'increase_limit';
 
 export interface RequestView {

@@ -11,7 +11,7 @@ import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS, type CancelReason, type DecisionInput
 
 export { DEFAULT_COOLDOWN_AFTER_DENIAL_MS };
 import { requireMayAsk } from '../ledger/requests/request-eligibility.js';
-import { cancelSignal, decideUpdate, openedUpdate, requestStateQuery } from '../../workflows/messages.js';
+import { untrackSignal, cancelSignal, decideUpdate, openedUpdate, requestStateQuery } from '../../workflows/messages.js';
 import type { ExtraUsageRequestInput } from '../../workflows/extra-usage-request.js';
 import { orgAttributes, visibility } from '../temporal/search-attributes.js';
 
@@ -144,7 +144,22 @@ export function requestService(deps: RequestServiceDeps) {
     return cancelled;
   }
 
-  return { ask, decide, cancel };
+  /** The org disconnected from Claude: each of its requests from Claude pending here is told it is no longer tracked. */
+  async function untrackAnthropic(orgId: string): Promise<number> {
+    const open = await db.extraUsageRequest.findMany({ where: { orgId, status: 'pending', anthropicRequestId: { not: null } }, select: { workflowId: true } });
+    let told = 0;
+    for (const r of open) {
+      try {
+        await client.workflow.getHandle(r.workflowId).signal(untrackSignal);
+        told++;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err; // closed meanwhile: nothing to untrack
+      }
+    }
+    return told;
+  }
+
+  return { ask, decide, cancel, untrackAnthropic };
 }
 
 export type RequestService = ReturnType<typeof requestService>;

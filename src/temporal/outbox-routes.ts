@@ -56,6 +56,10 @@ export function outboxRoutes(opts: OutboxRouteOptions = {}): Record<string, Outb
       const org = await ctx.db.organization.findUnique({ where: { id: e.orgId }, include: { anthropic: { select: { orgId: true } } } });
       if (org) await ensureOrgSchedules(ctx.client, { ...org, anthropicConnected: org.anthropic !== null }, ctx.taskQueue, ctx.schedules, opts.anthropicPoll);
     },
+    // The org disconnected from Claude: each request from Claude pending here is no longer tracked (its workflow records it, admins' copies say so).
+    anthropic_disconnected: async (e, ctx) => {
+      await ctx.requests.untrackAnthropic(e.orgId);
+    },
     // An open request is moot once the member left or got extra usage another way.
     member_removed: async (e, ctx) => {
       await ctx.requests.cancel(e.orgId, memberIdOf(e.payload), 'member_left');

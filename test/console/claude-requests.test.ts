@@ -105,7 +105,8 @@ describe('a request from Claude in the console', () => {
     expect(await row.textContent()).toContain('$50.00');
     expect(await row.textContent()).toContain('Seat tier');
     expect(await row.textContent()).toContain('change this in claude.ai');
-    expect(await row.textContent()).toContain('$12.345');
+    // Spend in cents ($12.345 exactly).
+    expect(await row.textContent()).toContain('$12.35');
     expect(await seriousViolations(page)).toEqual([]);
 
     const sets = api.sets().length;

@@ -213,5 +213,8 @@ export function ledgerRequests(db: Db, now: () => Date = () => new Date()): Requ
     async cancel() {
       return false;
     },
+    async untrackAnthropic() {
+      return 0;
+    },
   };
 }

@@ -8,6 +8,7 @@ import { auditLogBlocks } from './audit-log.js';
 import { actions, button, context, divider, header, pages, type Block, type HomeView } from './blocks.js';
 import { BLOCK, homePageAction, homeTabAction } from './ids.js';
 import { memberUsageBlocks } from './member-usage.js';
+import type { LimitLine } from '../../../src/domain/member-limits.js';
 import { ownerSettingsBlocks, type SeatLimits, type UsageOverview } from './owner-settings.js';
 import { requestRowBlocks, type Viewer } from './request-card.js';
 
@@ -23,7 +24,7 @@ export interface HomeModel {
   /** Whose Home this is: their own request is listed without decision buttons. */
   viewer?: Viewer;
   notice?: string;
-  usage?: { view: MemberUsageView; requestOpen: boolean };
+  usage?: { view: MemberUsageView; requestOpen: boolean; claude?: readonly LimitLine[] | null };
   requests?: RequestView[];
   settings?: { overview: UsageOverview; seats: SeatLimits; alertChannelId: string | null };
   audit?: { page: AuditPage; timezone: string };
@@ -44,7 +45,7 @@ export function homeView(m: HomeModel): HomeView {
   } else if (m.tab === 'requests' && m.requests) {
     blocks.push(...requestsTabBlocks(m.requests, m.page, m.viewer));
   } else if (m.usage) {
-    blocks.push(...memberUsageBlocks(m.usage.view, { orgName: m.orgName, requestOpen: m.usage.requestOpen }));
+    blocks.push(...memberUsageBlocks(m.usage.view, { orgName: m.orgName, requestOpen: m.usage.requestOpen, claude: m.usage.claude ?? null }));
   }
   return { type: 'home', blocks, private_metadata: JSON.stringify({ tab: m.tab, page: m.page }) };
 }

@@ -4,6 +4,8 @@
 import type { MemberUsageView } from '../../../src/ledger/metering/member-usage.js';
 import { actions, button, context, dollars, dollarsExact, esc, header, section, seatName, slackDate, usd, type Block } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
+import { claudeLimitWords, type LimitLine } from '../../../src/domain/member-limits.js';
+import { usdCents } from '../../../src/domain/display.js';
 
 export function nextRequestText(v: MemberUsageView): string {
   const n = v.next;
@@ -21,7 +23,20 @@ export function requestButtonBlocks(state: 'can_request' | 'sent' | 'none'): Blo
   return [];
 }
 
-export function memberUsageBlocks(v: MemberUsageView, opts: { orgName: string; requestOpen: boolean; title?: string }): Block[] {
+/**
+ * An org connected to Claude: the member's limits there (the limits port), what stops
+ * them next, each period's limit, where it comes from and their spend, in cents.
+ */
+export function claudeLimitBlocks(lines: readonly LimitLine[]): Block[] {
+  const w = claudeLimitWords(lines, usdCents);
+  const list = w.lines.map((l) => `• ${l.label}: ${esc(l.text)}`).join('\n');
+  return [
+    section(`*Your limits in Claude*${list ? `\n${list}` : ''}`, { blockId: 'usage_claude' }),
+    context([`${w.stopped ? ':red_circle:' : ':large_blue_circle:'} ${esc(w.next)}`, 'As Claude last reported it (refreshed every few minutes).'], 'usage_claude_next'),
+  ];
+}
+
+export function memberUsageBlocks(v: MemberUsageView, opts: { orgName: string; requestOpen: boolean; title?: string; claude?: readonly LimitLine[] | null }): Block[] {
   const a = v.allowance;
   const window = a.resetsAt ? `resets ${slackDate(a.resetsAt)}` : `a new ${Math.round(a.windowMinutes / 60 * 10) / 10}-hour window starts with your next request`;
   const extra = v.extraUsage.enabled
@@ -35,6 +50,7 @@ export function memberUsageBlocks(v: MemberUsageView, opts: { orgName: string; r
   return [
     header(opts.title ?? 'Your usage'),
     section(`*${seatName(v.seatTier)} seat* · ${esc(opts.orgName)}\nIncluded usage: *${dollarsExact(a.used)}* of ${dollars(a.included)} this window${a.exhausted ? ' — *used up*' : ''}, ${window}.`, { blockId: 'usage_seat' }),
+    ...(opts.claude ? claudeLimitBlocks(opts.claude) : []),
     section(`${extra}\n*Month-to-date extra spend* (${v.period}):\n${capLines.join('\n')}`, { blockId: 'usage_caps' }),
     context([nextRequestText(v), `Monthly limits reset ${slackDate(v.monthResetsAt, '{date_short_pretty}')}.`], 'usage_next'),
     ...requestButtonBlocks(state),

@@ -15,6 +15,7 @@ const STATUS_LINE: Record<Exclude<RequestView['status'], 'pending'>, string> = {
   denied: ':no_entry_sign: Denied',
   expired: ':hourglass: Expired without a decision',
   cancelled: ':heavy_minus_sign: Cancelled',
+  untracked: ':link: No longer tracked here',
 };
 
 const CANCEL_REASONS: Record<string, string> = {
@@ -33,6 +34,8 @@ const newLimit = (r: RequestView) => `${usd(r.decisionCap)} ${PERIOD_WORD[r.deci
 /** What was decided, in words: "premium seat", "extra usage, monthly limit $25.00". */
 export function outcomeText(r: RequestView): string {
   if (r.status === 'pending') return 'Waiting for a decision';
+  // The org disconnected from Claude: the request is still open there.
+  if (r.status === 'untracked') return `${STATUS_LINE.untracked}: this organisation disconnected from Claude, so decide this request in claude.ai (it is still open there).`;
   const by = r.decidedBy ? ` by ${mention(r.decidedBy.slackUserId, truncate(r.decidedBy.name, 100))}` : r.anthropic ? ' in claude.ai' : '';
   const when = r.decidedAt ? ` ${slackDate(r.decidedAt)}` : '';
   let what = '';

@@ -46,6 +46,7 @@ const STATUS: Record<RequestView['status'], { label: string; color: string }> = 
   denied: { label: 'Denied', color: 'Attention' },
   expired: { label: 'Expired', color: 'Default' },
   cancelled: { label: 'Cancelled', color: 'Default' },
+  untracked: { label: 'No longer tracked here', color: 'Default' },
 };
 
 /** One line saying what happened to a closed request. */
@@ -64,6 +65,8 @@ export function outcomeText(r: RequestView, tz: string): string {
       return 'Expired without a decision.';
     case 'cancelled':
       return `Cancelled${r.reason ? ` (${r.reason.replace(/_/g, ' ')})` : ''}.`;
+    case 'untracked':
+      return 'No longer tracked here: this organisation disconnected from Claude, so decide this request in claude.ai (it is still open there).';
     default:
       return '';
   }
@@ -223,6 +226,8 @@ export function outcomeForRequesterCard(r: RequestView, tz: string): AdaptiveCar
           : `Your request was approved: extra usage is on for you${r.decisionCap ? `, up to ${capText(r.decisionCap)} a month` : ''}.`,
     denied: `Your request was denied${r.reason ? `: "${r.reason}"` : '.'}`,
     expired: 'Your request expired without a decision. You can ask again.',
+    // Never sent (the requester is not told: the request is still open in Claude); here for completeness.
+    untracked: 'Your request is still open in Claude.',
     cancelled: 'Your request was cancelled.',
   };
   const tone = r.status === 'approved' ? 'good' : r.status === 'denied' ? 'attention' : 'accent';

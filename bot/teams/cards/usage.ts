@@ -7,6 +7,8 @@ import type { Role } from '../../../src/ledger/actors.js';
 import { INPUT, NOTE_MAX, VERB } from '../actions.js';
 import { banner, card, container, execute, factSet, heading, text, textInput, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
 import { capText, planName, seatName, usd, when } from './format.js';
+import { claudeLimitWords, type LimitLine } from '../../../src/domain/member-limits.js';
+import { usdCents } from '../../../src/domain/display.js';
 
 export interface UsageCardOptions {
   orgName: string;
@@ -21,6 +23,19 @@ export interface UsageCardOptions {
   refreshUserIds?: string[];
   /** The note typed before, with what was wrong with it (too long), shown again under its input. */
   note?: { value: string; error: string } | undefined;
+  /** An org connected to Claude: the member's limits there (the limits port); null: our ledger's caps only. */
+  claude?: readonly LimitLine[] | null;
+}
+
+/** The member's limits in Claude: what stops them next, each period's limit, where it comes from and their spend, in cents. */
+function claudeElements(lines: readonly LimitLine[]): CardElement[] {
+  const w = claudeLimitWords(lines, usdCents);
+  return [
+    text('Your limits in Claude', { weight: 'Bolder', spacing: 'Medium' }),
+    ...(w.lines.length ? [factSet(w.lines.map((l) => [l.label, l.text] as [string, string]), { id: 'claude-limits', spacing: 'Small' })] : []),
+    text(w.next, { color: w.stopped ? 'Attention' : 'Accent', weight: w.stopped ? 'Bolder' : 'Default', id: 'claude-next', wrap: true }),
+    text('As Claude last reported it (refreshed every few minutes).', { isSubtle: true, size: 'Small', spacing: 'Small' }),
+  ];
 }
 
 function nextLine(v: MemberUsageView, tz: string): CardElement {
@@ -50,6 +65,7 @@ export function usageCard(v: MemberUsageView, o: UsageCardOptions): AdaptiveCard
     ...(o.alert ? [container([text(o.alert.title, { weight: 'Bolder' }), text(o.alert.text, { spacing: 'Small' })], { style: 'attention', bleed: true, id: 'alert' })] : []),
     ...(o.notice ? [banner(o.notice)] : []),
     ...heading('Your usage', `${v.name} · ${o.orgName} · ${planName(v.plan)} plan`),
+    ...(o.claude ? claudeElements(o.claude) : []),
     factSet([
       ['Seat', `${seatName(v.seatTier)} seat`],
       ['Included usage', allowance],

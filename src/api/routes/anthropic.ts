@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { connectionView, connectOrg, disconnectOrg } from '../../anthropic/connection.js';
 import { effectiveLimitsOf } from '../../anthropic/effective-limits.js';
 import { setMemberLimit } from '../../anthropic/member-limits.js';
+import { adminApiKey } from '../../domain/fields.js';
 import { parseUsd } from '../../domain/money.js';
 import { requireAdmin } from '../../ledger/actors.js';
 import { memberRef } from '../schemas.js';
@@ -32,7 +33,7 @@ export function anthropicRoutes(deps: ApiDeps) {
       method: 'PUT', url: '/v1/operator/orgs/:slug/anthropic', tag: 'operator', auth: 'operator',
       summary: 'Connect the org to its Anthropic organization with an Admin API key (checked with a read call, stored encrypted, never returned); sending a new key replaces the old one',
       params: slugParams,
-      body: z.object({ adminApiKey: z.string().trim().min(20, 'must be an Admin API key (sk-ant-admin…)').max(500).regex(/^[\x21-\x7e]+$/, 'must be an Admin API key (sk-ant-admin…)') }).strict(),
+      body: z.object({ adminApiKey }).strict(),
       response: connectionResponse,
       refusals: { 404: 'No organisation has this slug', 422: 'Anthropic refused the key (field adminApiKey): nothing stored', 503: 'SECRETS_KEY is not set, or Anthropic could not be reached: nothing stored' },
       async handler({ params, body }) {
@@ -82,7 +83,7 @@ export function anthropicRoutes(deps: ApiDeps) {
     }),
     defineRoute({
       method: 'DELETE', url: '/v1/operator/orgs/:slug/anthropic', tag: 'operator', auth: 'operator',
-      summary: 'Disconnect the org from Anthropic: the key is deleted and polling stops (requests already here stay, decided in claude.ai)',
+      summary: 'Disconnect the org from Anthropic: the key is deleted, polling stops, and each request from Claude pending here ends as untracked (no longer tracked here: decided in claude.ai; admins\' chat copies say so, the member is not told)',
       params: slugParams, response: connectionResponse,
       refusals: { 404: 'No organisation has this slug, or it is not connected' },
       async handler({ params }) {

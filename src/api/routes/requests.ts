@@ -8,7 +8,7 @@ import { capAmount, text } from '../schemas.js';
 import { HttpError } from '../errors.js';
 import type { ApiDeps } from '../server.js';
 
-const statusQuery = z.object({ status: z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+const statusQuery = z.object({ status: z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled', 'untracked']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
 
 export function requestRoutes(deps: ApiDeps) {
   const service = () => {

@@ -11,6 +11,9 @@ import { loadOrg } from '../../ledger/limits-state.js';
 import { attributeClientUser } from '../../ledger/metering/unattributed.js';
 import { memberUsageView, type MemberUsageView } from '../../ledger/metering/member-usage.js';
 import { whenText } from '../../notify/email-format.js';
+import { limitsPortFor } from '../../anthropic/limits-port.js';
+import { usdCents } from '../../domain/display.js';
+import { claudeLimitWords, type LimitLine } from '../../domain/member-limits.js';
 import type { ConsoleDeps } from '../deps.js';
 import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from '../forms.js';
 import { runForm, signedIn, withSaved, type PageContext } from '../guard.js';
@@ -34,6 +37,12 @@ function nextText(v: MemberUsageView, tz: string): Html {
   return html`<strong>You are paused:</strong> <span data-testid="refusal">${r.stopped}; ${r.lifts}. ${r.next}.</span>`;
 }
 
+/** A connected org: the member's limits in Claude (the limits port) in the words chat uses, the one that stops them next first. */
+function claudeNextText(lines: LimitLine[]): Html {
+  const w = claudeLimitWords(lines, usdCents);
+  return html`<p>${w.stopped ? html`<strong>${w.next}</strong>` : w.next}</p>${w.lines.length ? html`<ul data-testid="claude-limits">${w.lines.map((l) => html`<li data-period="${l.period}">${l.label}: ${l.text}</li>`)}</ul>` : ''}<p class="muted">As Claude last reported it (refreshed every few minutes).</p>`;
+}
+
 const askForm = z.object({ note: text(500, { min: 0, multiline: true }).optional() });
 const claimForm = z.object({ userId: text(200) });
 
@@ -41,6 +50,8 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, state: { errors?: F
   const org = await loadOrg(deps.db, ctx.viewer.org.id);
   const v = await memberUsageView(deps.db, org, ctx.viewer.member, deps.now(), deps.requestCooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS, deps.publicUrl ?? null);
   const tz = org.timezone;
+  const port = await limitsPortFor(deps.db, org, deps.now());
+  const claudeLines = port.authority === 'claude' ? (await port.linesOf([ctx.viewer.member.id])).get(ctx.viewer.member.id) ?? [] : null;
   const errors = new ErrorSlots(state.errors);
   const sent = state.saved === 'request' || v.requestOpen;
   const claims = await deps.db.claudeCodeUser.findMany({ where: { orgId: org.id, memberId: ctx.viewer.member.id }, orderBy: { createdAt: 'asc' } });
@@ -55,7 +66,7 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, state: { errors?: F
   return layout({
     title: 'My usage', viewer: ctx.viewer, csrf: ctx.csrf, current: '/me',
     body: html`<h1>My usage</h1><p class="muted">${v.name} · ${v.seatTier === 'premium' ? 'Premium' : 'Standard'} seat · ${org.name} · ${v.period} (${tz})</p>
-<section class="card" aria-labelledby="h-next"><h2 id="h-next">What stops you next</h2><p data-testid="next">${nextText(v, tz)}</p></section>
+<section class="card" aria-labelledby="h-next"><h2 id="h-next">What stops you next</h2><div data-testid="next">${claudeLines ? claudeNextText(claudeLines) : html`<p>${nextText(v, tz)}</p>`}</div></section>
 <section class="card" aria-labelledby="h-seat"><h2 id="h-seat">Included usage</h2>
 <p>${money(v.allowance.used)} of ${money(v.allowance.included)} used in this ${v.allowance.windowMinutes}-minute window${v.allowance.resetsAt ? html`; resets ${whenText(v.allowance.resetsAt, tz)}` : ''}.</p></section>
 <section class="card" aria-labelledby="h-limits"><h2 id="h-limits">Extra usage this month</h2>

@@ -108,6 +108,7 @@ function statusText(r: RequestView, tz: string): string {
   if (r.status === 'approved' && r.decision === 'increase_limit') return `Approved${by}${when}: spend limit ${r.decisionCap ? `${money(r.decisionCap)} ${PERIOD_WORD[r.decisionPeriod ?? ''] ?? ''}`.trim() : 'raised'}.`;
   if (r.status === 'approved') return `Approved${by}${when}: ${r.decision === 'upgrade_seat' ? 'premium seat' : `extra usage, limit ${money(r.decisionCap)}`}.`;
   if (r.status === 'denied') return `Denied${by}${when}${r.reason ? `: "${r.reason}"` : ''}.`;
+  if (r.status === 'untracked') return 'No longer tracked here: this organisation disconnected from Claude, so decide this request in claude.ai (it is still open there).';
   return r.status === 'expired' ? 'Expired: nobody decided in time.' : 'Closed.';
 }
 

@@ -23,7 +23,9 @@ import { html, type Html } from '../html.js';
 import { layout, roleName, sendPage } from '../layout.js';
 import { safeNext } from '../session.js';
 import { connectionView } from '../../anthropic/connection.js';
-import { effectiveLimitsOf, type EffectiveLimitView } from '../../anthropic/effective-limits.js';
+import { limitsPortFor } from '../../anthropic/limits-port.js';
+import type { LimitLine } from '../../domain/member-limits.js';
+import { usdCents, usdWithExact } from '../../domain/display.js';
 import { AnthropicUnavailable } from '../../anthropic/errors.js';
 import { setMemberLimit } from '../../anthropic/member-limits.js';
 
@@ -93,7 +95,9 @@ interface RenderState {
 export async function renderUsage(deps: ConsoleDeps, ctx: PageContext, q: ListQuery, state: RenderState = {}): Promise<Html> {
   const org = await loadOrg(deps.db, ctx.viewer.org.id);
   const at = deps.now();
-  const [overview, page, claude] = await Promise.all([usageOverview(deps.db, org, at), seatLimitsPage(deps.db, org, { q: q.q, sort: q.sort, page: q.page }, at), connectionView(deps.db, org.id)]);
+  const [overview, page, claude, port] = await Promise.all([usageOverview(deps.db, org, at), seatLimitsPage(deps.db, org, { q: q.q, sort: q.sort, page: q.page }, at), connectionView(deps.db, org.id), limitsPortFor(deps.db, org, at)]);
+  // Each member's limits through the org's port: our ledger's caps, or Claude's effective limits.
+  const limits = await port.linesOf(page.members.map((m) => m.id));
   const canEdit = isOwner(ctx.viewer.member);
   const errors = new ErrorSlots(state.errors);
   const open = (key: string) => (state.open?.has(key) ? html` open` : '');
@@ -157,17 +161,22 @@ ${selected ? html`<form method="post" action="/usage/member-extra-usage" class="
 <button type="submit" class="secondary">Change seat</button></form>${errors.text(`${key}.seatTier`)}
 </div></details>`;
   };
-  const membersSection = html`<section class="card" aria-labelledby="h-members"><h2 id="h-members">Individual seat limits</h2>
-<form method="get" action="/usage" class="inline" role="search"><label for="member-filter">Filter by name</label><input id="member-filter" name="q" value="${q.q ?? ''}"><input type="hidden" name="sort" value="${q.sort}"><button type="submit" class="secondary">Filter</button></form>
-<p class="muted">Sort: ${sortLink('spend_desc', 'highest spend')} · ${sortLink('spend_asc', 'lowest spend')} · ${sortLink('name', 'name')} — ${page.total} member${page.total === 1 ? '' : 's'}</p>
+  const filterAndSort = html`<form method="get" action="/usage" class="inline" role="search"><label for="member-filter">Filter by name</label><input id="member-filter" name="q" value="${q.q ?? ''}"><input type="hidden" name="sort" value="${q.sort}"><button type="submit" class="secondary">Filter</button></form>
+<p class="muted">Sort: ${sortLink('spend_desc', 'highest spend')} · ${sortLink('spend_asc', 'lowest spend')} · ${sortLink('name', 'name')} — ${page.total} member${page.total === 1 ? '' : 's'}</p>`;
+  const pager = html`<nav class="pager" aria-label="Pages of members">${page.page > 1 ? html`<a href="${usagePath(q, { page: page.page - 1 })}">Previous page</a>` : ''}<span>Page ${page.page} of ${page.pages}</span>${page.page < page.pages ? html`<a href="${usagePath(q, { page: page.page + 1 })}">Next page</a>` : ''}</nav>`;
+  const membersSection = port.authority === 'claude'
+    ? claudeMembersSection(page.members, limits, { canEdit, hidden, errors, open, typed, org: claude.anthropicOrganization?.name ?? 'Claude', filterAndSort, pager })
+    : html`<section class="card" aria-labelledby="h-members"><h2 id="h-members">Individual seat limits</h2>
+${filterAndSort}
 <table tabindex="0" data-testid="members"><thead><tr><th scope="col">Member</th><th scope="col">Seat</th><th scope="col" class="num">Limit</th><th scope="col" class="num">MTD Spend</th><th scope="col">Extra usage</th><th scope="col">Status</th>${canEdit ? html`<th scope="col">Actions</th>` : ''}</tr></thead><tbody>
-${page.members.map((m) => html`<tr data-member="${m.externalId}"><th scope="row">${m.name} <span class="muted">(${roleName(m.role)})</span></th><td>${m.seatTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num">${money(m.cap)}</td><td class="num">${money(m.monthToDateExtra)}</td><td>${m.extraUsageEnabled ? 'On' : 'Off'}</td><td>${m.paused ? html`<span class="badge paused">Paused</span>` : html`<span class="badge">Active</span>`}</td>${canEdit ? html`<td>${memberActions(m)}</td>` : ''}</tr>`)}
+${page.members.map((m) => {
+    const own = limits.get(m.id)?.[0];
+    return html`<tr data-member="${m.externalId}"><th scope="row">${m.name} <span class="muted">(${roleName(m.role)})</span></th><td>${m.seatTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num">${money(own ? formatUsdOrNull(own.limitNanos) : m.cap)}</td><td class="num">${money(own ? formatUsd(own.spentNanos) : m.monthToDateExtra)}</td><td>${m.extraUsageEnabled ? 'On' : 'Off'}</td><td>${m.paused ? html`<span class="badge paused">Paused</span>` : html`<span class="badge">Active</span>`}</td>${canEdit ? html`<td>${memberActions(m)}</td>` : ''}</tr>`;
+  })}
 </tbody></table>
-<nav class="pager" aria-label="Pages of members">${page.page > 1 ? html`<a href="${usagePath(q, { page: page.page - 1 })}">Previous page</a>` : ''}<span>Page ${page.page} of ${page.pages}</span>${page.page < page.pages ? html`<a href="${usagePath(q, { page: page.page + 1 })}">Next page</a>` : ''}</nav>
+${pager}
 </section>`;
 
-  // A connected org (docs/claude.md): each member's effective limit at Anthropic, where it comes from, and "Edit limit".
-  const claudeSection = claude.connected ? claudeLimitsSection(await effectiveLimitsOf(deps.db, org.id), { canEdit, hidden, errors, open, typed, org: claude.anthropicOrganization!.name }) : '';
 
   return layout({
     title: 'Usage',
@@ -175,36 +184,54 @@ ${page.members.map((m) => html`<tr data-member="${m.externalId}"><th scope="row"
     csrf: ctx.csrf,
     current: '/usage',
     body: html`<h1>Usage</h1><p class="muted">${org.name} · ${org.plan === 'enterprise' ? 'Enterprise' : 'Team'} plan · ${overview.period} (${org.timezone})</p>
-${saved}${errors.leftover()}${readOnly}${claudeSection}${extraSection}${capSection}${tierSection}${balanceSection}${membersSection}`,
+${saved}${errors.leftover()}${readOnly}${extraSection}${capSection}${tierSection}${balanceSection}${membersSection}`,
   });
 }
 
-const SOURCE_WORD: Record<string, string> = { user: 'Their own limit', seat_tier: 'Seat tier', rbac_group: 'Group', organization: 'Organization', organization_service: 'Organization' };
+const PERIOD_WORDS: Record<string, string> = { daily: 'Daily', weekly: 'Weekly', monthly: 'Monthly' };
+const SOURCE_WORD: Record<string, string> = { user: 'Their own limit', member: 'Their own limit', seat_tier: 'Seat tier', rbac_group: 'Group', organization: 'Organization' };
 
 /**
- * "Limits in Claude": each member's effective limit per period as Anthropic last
- * reported it, where it comes from and their spend this period. Owners edit a member's
- * own limit (or set it to unlimited) here; tier, group and organization defaults are
- * read-only: changed in claude.ai.
+ * "Individual seat limits" of an org connected to Claude: each member's effective limit
+ * per period as Anthropic last reported it (through the limits port), where it comes
+ * from and their spend this period, in cents. Owners give a member a limit of their own
+ * (Edit limit / Set to unlimited: spendLimits.set on the user scope, audited); seat-tier,
+ * group and organization limits are read-only: changed in claude.ai.
  */
-function claudeLimitsSection(rows: EffectiveLimitView[], v: { canEdit: boolean; hidden: Html; errors: ErrorSlots; open: (key: string) => Html | ''; typed: (key: string, stored: string | null | undefined) => string; org: string }): Html {
+function claudeMembersSection(
+  members: { id: string; externalId: string; name: string; role: Member['role'] }[],
+  limits: Map<string, LimitLine[]>,
+  v: { canEdit: boolean; hidden: Html; errors: ErrorSlots; open: (key: string) => Html | ''; typed: (key: string, stored: string | null | undefined) => string; org: string; filterAndSort: Html; pager: Html },
+): Html {
   const { errors } = v;
-  const actions = (r: EffectiveLimitView) => {
-    const key = `claude-${r.memberId}-${r.period}`;
-    const extra = html`${v.hidden}<input type="hidden" name="member" value="${r.memberId}"><input type="hidden" name="period" value="${r.period}">`;
-    return html`<details${v.open(key)}><summary>Edit limit<span class="visually-hidden"> (${r.name}, ${r.period})</span></summary><div class="panel">
+  const actions = (m: { id: string; name: string }, l: LimitLine) => {
+    const key = `claude-${m.id}-${l.period}`;
+    const extra = html`${v.hidden}<input type="hidden" name="member" value="${m.id}"><input type="hidden" name="period" value="${l.period}">`;
+    return html`<details${v.open(key)}><summary>Edit limit<span class="visually-hidden"> (${m.name}, ${l.period})</span></summary><div class="panel">
 <form method="post" action="/usage/claude-limit" class="inline">${extra}<input type="hidden" name="action" value="set">
-<label for="${fieldId(`${key}.cap`)}">${r.name}'s own ${r.period} limit in USD</label>
-<input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="8" value="${v.typed(`${key}.cap`, r.limit)}"${errors.attrs(`${key}.cap`)}>
+<label for="${fieldId(`${key}.cap`)}">${m.name}'s own ${l.period} limit in USD</label>
+<input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="8" value="${v.typed(`${key}.cap`, l.limitNanos === null ? null : formatUsd(l.limitNanos))}"${errors.attrs(`${key}.cap`)}>
 <button type="submit">Set limit</button></form>
 <form method="post" action="/usage/claude-limit" class="inline">${extra}<input type="hidden" name="action" value="unlimited"><button type="submit" class="secondary">Set to unlimited</button></form>
 ${errors.text(`${key}.cap`)}</div></details>`;
   };
-  return html`<section class="card" aria-labelledby="h-claude"><h2 id="h-claude">Limits in Claude</h2>
-<p class="muted">As ${v.org} reports them to us (refreshed every few minutes). Seat-tier, group and organization limits are changed in claude.ai${v.canEdit ? '; you can give a member a limit of their own here' : ''}.</p>
-<table tabindex="0" data-testid="claude-limits"><thead><tr><th scope="col">Member</th><th scope="col">Period</th><th scope="col" class="num">Limit</th><th scope="col">From</th><th scope="col" class="num">Spent this period</th>${v.canEdit ? html`<th scope="col">Change</th>` : ''}</tr></thead><tbody>
-${rows.map((r) => html`<tr data-claude-member="${r.externalId}" data-period="${r.period}"><th scope="row">${r.name}</th><td>${r.period}</td><td class="num">${r.limit === null ? 'No limit' : `$${r.limit}`}</td><td>${SOURCE_WORD[r.source] ?? r.source}${r.sourceRef && r.source !== 'user' ? html` <span class="muted">(${r.sourceRef})</span>` : ''}${r.source === 'user' ? '' : html` <span class="muted">· change this in claude.ai</span>`}</td><td class="num">$${r.spent}</td>${v.canEdit ? html`<td>${actions(r)}</td>` : ''}</tr>`)}
-</tbody></table></section>`;
+  const row = (m: (typeof members)[number], l: LimitLine | null, first: boolean, span: number) => {
+    const who = first ? html`<th scope="row" rowspan="${span}">${m.name} <span class="muted">(${roleName(m.role)})</span></th>` : '';
+    if (!l) return html`<tr data-member="${m.externalId}">${who}<td colspan="${v.canEdit ? 6 : 5}" class="muted">No limit reported by Claude yet</td></tr>`;
+    const reached = l.limitNanos !== null && l.spentNanos >= l.limitNanos;
+    return html`<tr data-member="${m.externalId}" data-claude-member="${m.externalId}" data-period="${l.period}">${who}<td>${PERIOD_WORDS[l.period] ?? l.period}</td><td class="num">${l.limitNanos === null ? 'No limit' : usdCents(l.limitNanos)}</td><td>${SOURCE_WORD[l.source] ?? l.source}${l.sourceRef ? html` <span class="muted">(${l.sourceRef})</span>` : ''}${l.editableHere ? '' : html` <span class="muted">· change this in claude.ai</span>`}</td><td class="num" title="${usdWithExact(l.spentNanos)}">${usdCents(l.spentNanos)}</td><td>${reached ? html`<span class="badge paused">Reached</span>` : html`<span class="badge">Below</span>`}</td>${v.canEdit ? html`<td>${actions(m, l)}</td>` : ''}</tr>`;
+  };
+  return html`<section class="card" aria-labelledby="h-members"><h2 id="h-members">Individual seat limits</h2>
+<p class="muted">Limits in Claude, as ${v.org} reports them to us (refreshed every few minutes). Seat-tier, group and organization limits are changed in claude.ai${v.canEdit ? '; you can give a member a limit of their own here' : ''}.</p>
+${v.filterAndSort}
+<table tabindex="0" data-testid="claude-limits"><thead><tr><th scope="col">Member</th><th scope="col">Period</th><th scope="col" class="num">Limit</th><th scope="col">From</th><th scope="col" class="num">Spent this period</th><th scope="col">Status</th>${v.canEdit ? html`<th scope="col">Change</th>` : ''}</tr></thead><tbody>
+${members.map((m) => {
+    const lines = limits.get(m.id) ?? [];
+    return lines.length === 0 ? row(m, null, true, 1) : lines.map((l, i) => row(m, l, i === 0, lines.length));
+  })}
+</tbody></table>
+${v.pager}
+</section>`;
 }
 
 /**

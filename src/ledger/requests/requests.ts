@@ -42,6 +42,7 @@ export async function openRequest(db: Db, input: OpenRequestInput): Promise<stri
   if (input.anthropic) {
     // One row per Anthropic request, whichever run made it.
     const mirrored = await db.extraUsageRequest.findUnique({ where: { orgId_anthropicRequestId: { orgId: input.orgId, anthropicRequestId: input.anthropic.requestId } } });
+    if (mirrored?.status === 'untracked') return retrackRequest(db, mirrored.id, input);
     if (mirrored) return mirrored.id;
   }
   const member = await db.member.findUniqueOrThrow({ where: { id: input.memberId } });
@@ -260,6 +261,41 @@ export async function applyDecision(db: Db, input: DecideInput, now: Date): Prom
     });
   });
   return requestView(db, request.id);
+}
+
+/**
+ * A request from Claude no longer tracked (its org disconnected) picked up again by a
+ * reconnected org's poll: pending again under this workflow run, in one conditional
+ * update (a second run finding it pending already is not this one's).
+ */
+async function retrackRequest(db: Db, id: string, input: OpenRequestInput): Promise<string> {
+  await inTransaction(db, async (tx) => {
+    const moved = await tx.extraUsageRequest.updateMany({
+      where: { id, status: 'untracked' },
+      data: { status: 'pending', workflowId: input.workflowId, runId: input.runId, reason: null, ...(input.anthropic?.summary ? { anthropicSummary: input.anthropic.summary } : {}) },
+    });
+    if (moved.count === 0) return;
+    const row = await tx.extraUsageRequest.findUniqueOrThrow({ where: { id } });
+    await writeAudit(tx, row.orgId, [{ actor: SYSTEM_ACTOR, action: 'request.tracked_again', subject: `request:${id}`, before: { status: 'untracked' }, after: { status: 'pending', workflowId: input.workflowId } }]);
+  });
+  return id;
+}
+
+/**
+ * A request from Claude of an org that disconnected: no longer tracked here (still
+ * pending in claude.ai). Left pending when the org is connected again by now (the
+ * disconnect's event arrived late): the request stays tracked.
+ */
+export async function untrackRequest(db: Db, requestId: string): Promise<RequestView> {
+  await inTransaction(db, async (tx) => {
+    const row = await tx.extraUsageRequest.findUniqueOrThrow({ where: { id: requestId } });
+    if (row.status !== 'pending' || !row.anthropicRequestId) return;
+    if (await tx.anthropicConnection.findUnique({ where: { orgId: row.orgId }, select: { orgId: true } })) return;
+    const moved = await tx.extraUsageRequest.updateMany({ where: { id: requestId, status: 'pending' }, data: { status: 'untracked', openForMember: null } });
+    if (moved.count === 0) return;
+    await writeAudit(tx, row.orgId, [{ actor: SYSTEM_ACTOR, action: 'request.untracked', subject: `request:${row.id}`, before: { status: 'pending' }, after: { status: 'untracked', member: `member:${row.memberId}` } }]);
+  });
+  return requestView(db, requestId);
 }
 
 /** Expires or cancels a pending request; a request already closed is left as it is. */

@@ -11,7 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../src/activities/index.js';
 import type { ActivityDeps } from '../../../src/activities/deps.js';
 import { adminClient } from '../../../src/anthropic/client.js';
-import { connectOrg, failingConnections } from '../../../src/anthropic/connection.js';
+import { connectOrg, disconnectOrg, failingConnections, type AnthropicDeps } from '../../../src/anthropic/connection.js';
+import { listEffective, mirrorEffectiveLimits } from '../../../src/anthropic/effective-limits.js';
+import { outboxRoutes } from '../../../src/temporal/outbox-routes.js';
+import type { OutboxRow } from '../../../src/ledger/outbox.js';
 import { ledgerOnlyPayments } from '../../../src/payments/port.js';
 import { secretBox } from '../../../src/secrets/secret-box.js';
 import { requestService, type RequestService } from '../../../src/services/requests.js';
@@ -32,6 +35,7 @@ let requests: RequestService;
 let h: SlackHarness;
 let api: AdminApiStandIn;
 let orgId: string;
+let anthropic: AnthropicDeps;
 let taskQueue: string;
 /** Request ids whose first decide attempt "crashes" right after Anthropic applied it. */
 const crashAfterWrite = new Set<string>();
@@ -53,7 +57,7 @@ beforeAll(async () => {
   api.addUser({ id: 'user_admin', email: 'admin-1@acme.example', name: 'Adam Admin', role: 'admin' });
   for (const n of ['alice', 'bob', 'carol', 'dave']) api.addUser({ id: `user_${n}`, email: `${n}@acme.example`, name: n[0]!.toUpperCase() + n.slice(1), role: 'user' });
 
-  const anthropic = { box: secretBox(randomBytes(32)), baseUrl: api.url };
+  anthropic = { box: secretBox(randomBytes(32)), baseUrl: api.url };
   await connectOrg(db, anthropic, orgId, KEY, 'operator');
   taskQueue = `anthropic-e2e-${process.pid}`;
   requests = requestService({ db, client: env.client, taskQueue, timings: { remindAfterMs: DAY, expireAfterMs: 7 * DAY }, now: () => new Date() });
@@ -324,5 +328,70 @@ describe('a connected org\'s increase requests in Slack, end to end', () => {
     api.requests.delete(gone.id);
     await poll();
     expect((await env.client.workflow.getHandle(goneRow.workflowId).result()).status).toBe('cancelled');
+  });
+
+  it('a member of a connected org reads their own limit in Claude, its source and spend in cents, in /usage and the App Home', async () => {
+    const db = scratch.db.prisma;
+    api.effective.push({
+      actor: { type: 'user_actor', user_id: 'user_bob', name: 'Bob', email_address: 'bob@acme.example', deleted: false },
+      amount: '2000', currency: 'USD', period: 'weekly', period_to_date_spend: '1500.5', scope: { type: 'user', user_id: 'user_bob' },
+      source: { type: 'seat_tier', seat_tier: 'standard' }, spend_limit_id: 'spl_bob',
+    });
+    await mirrorEffectiveLimits(db, orgId, await listEffective(adminClient(KEY, { baseUrl: api.url })), new Date());
+    const { responseUrl } = await h.command(USERS.bob);
+    const [reply] = await h.api.waitFor('response_url', (c) => responseUrl.endsWith(c.args.url));
+    const text = JSON.stringify(reply!.args.blocks);
+    expect(text).toContain('Your limits in Claude');
+    // 1500.5 cents: $15.005, in cents.
+    expect(text).toContain('Weekly limit: $15.01 of $20.00 spent this week (from your seat tier (standard), changed in claude.ai)');
+    expect(text).toContain('Your next limit in Claude is your weekly limit of $20.00');
+    await h.openHome(USERS.bob);
+    const [home] = await h.api.waitFor('views.publish', (c) => c.args.user_id === USERS.bob && JSON.stringify(c.args.view).includes('Your limits in Claude'));
+    expect(JSON.stringify(home!.args.view)).toContain('Weekly limit: $15.01 of $20.00');
+    h.expectWithinLimits();
+  });
+
+  it('disconnecting: a pending request from Claude is no longer tracked here (admins\' copies say so, the member is not told); reconnecting picks it up again without a second card', async () => {
+    const db = scratch.db.prisma;
+    const asked = api.addRequest('user_carol', { period: 'monthly', limitCents: '3000', spentCents: '3000' });
+    await poll();
+    const row = await until(() => rowOf(asked.id));
+    await h.api.waitFor('chat.postMessage', (c) => JSON.stringify(c.args.blocks).includes(`req:${row.id}:header`), 2);
+    const carolDms = h.dmsTo(USERS.carol).length;
+
+    await disconnectOrg(db, orgId, 'operator');
+    // The relay's route for the disconnect's outbox event.
+    const event = await db.outboxEvent.findFirstOrThrow({ where: { orgId, type: 'anthropic_disconnected' } });
+    await outboxRoutes().anthropic_disconnected!(event as unknown as OutboxRow, { db, client: env.client, taskQueue, requests });
+    expect((await env.client.workflow.getHandle(row.workflowId).result()).status).toBe('untracked');
+    expect((await db.extraUsageRequest.findUniqueOrThrow({ where: { id: row.id } })).status).toBe('untracked');
+    const untracked = await h.api.waitFor('chat.update', (c) => JSON.stringify(c.args.blocks).includes(`req:${row.id}:`) && JSON.stringify(c.args.blocks).includes('No longer tracked here'), 2);
+    for (const u of untracked) {
+      expect(JSON.stringify(u.args.blocks)).toContain('decide this request in claude.ai');
+      expect(actionIdsOf(u.args.blocks)).toEqual([]);
+    }
+    // The member is not told: the request is still open in Claude.
+    expect(h.dmsTo(USERS.carol)).toHaveLength(carolDms);
+    expect(api.requests.get(asked.id)!.status).toBe('pending');
+    expect(await db.auditEntry.count({ where: { orgId, action: 'request.untracked', subject: `request:${row.id}` } })).toBe(1);
+
+    // Reconnected: the poll picks it up again, one workflow, the same row, the admins' cards decidable again.
+    await connectOrg(db, anthropic, orgId, KEY, 'operator');
+    await poll();
+    await poll();
+    const again = `${row.workflowId}/tracked-2`;
+    await until(async () => {
+      const r = await db.extraUsageRequest.findUniqueOrThrow({ where: { id: row.id } });
+      return r.status === 'pending' && r.workflowId === again;
+    });
+    expect(await db.extraUsageRequest.count({ where: { orgId, anthropicRequestId: asked.id } })).toBe(1);
+    await h.api.waitFor('chat.update', (c) => JSON.stringify(c.args.blocks).includes(`req:${row.id}:`) && actionIdsOf(c.args.blocks).includes('decide_increase_limit'), 2);
+    expect(cardsOf(row.id)).toHaveLength(2);
+
+    // Decided in claude.ai now: the tracked-again workflow closes as Anthropic has it.
+    api.decideInClaude(asked.id, 'approved', 'user_owner');
+    await poll();
+    expect((await env.client.workflow.getHandle(again).result()).status).toBe('approved');
+    h.expectWithinLimits();
   });
 });

@@ -6,7 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectOrg } from '../../../src/anthropic/connection.js';
+import { adminClient } from '../../../src/anthropic/client.js';
+import { connectOrg, disconnectOrg, type AnthropicDeps } from '../../../src/anthropic/connection.js';
+import { listEffective, mirrorEffectiveLimits } from '../../../src/anthropic/effective-limits.js';
 import { ledgerOnlyPayments } from '../../../src/payments/port.js';
 import { secretBox } from '../../../src/secrets/secret-box.js';
 import { requestService, type RequestService } from '../../../src/services/requests.js';
@@ -27,6 +29,7 @@ let h: TeamsHarness;
 let api: AdminApiStandIn;
 let orgId: string;
 let taskQueue: string;
+let anthropic: AnthropicDeps;
 const dm = (u: { aadObjectId: string }) => personalConversationId(u.aadObjectId);
 
 beforeAll(async () => {
@@ -39,7 +42,7 @@ beforeAll(async () => {
   api.addUser({ id: 'user_owner', email: 'owner-1@acme.example', name: 'Olivia Owner', role: 'owner' });
   api.addUser({ id: 'user_admin', email: 'admin-1@acme.example', name: 'Adam Admin', role: 'admin' });
   api.addUser({ id: 'user_alice', email: 'alice@acme.example', name: 'Alice', role: 'user' });
-  const anthropic = { box: secretBox(randomBytes(32)), baseUrl: api.url };
+  anthropic = { box: secretBox(randomBytes(32)), baseUrl: api.url };
   await connectOrg(db, anthropic, orgId, KEY, 'operator');
   taskQueue = `anthropic-teams-${process.pid}`;
   requests = requestService({ db, client: env.client, taskQueue, timings: { remindAfterMs: DAY, expireAfterMs: 7 * DAY }, now: () => new Date() });
@@ -91,5 +94,51 @@ describe('a connected org\'s increase requests in Teams, end to end', () => {
     const updates = await h.connector.waitFor('update', (c) => copies.some((m) => m.messageId === c.activityId), 2);
     for (const u of updates) expect(textOf(h.connector.cardOf(u))).toContain('spend limit is now $75.00 monthly');
     await h.connector.waitFor('send', (c) => c.conversationId === dm(USERS.alice) && textOf(h.connector.cardOf(c)).includes('your spend limit is now $75.00 monthly'));
+  }, 90_000);
+
+  it('a member reads their own limit in Claude (source, spend in cents) on the usage card', async () => {
+    const db = scratch.db.prisma;
+    api.effective.push({
+      actor: { type: 'user_actor', user_id: 'user_alice', name: 'Alice', email_address: 'alice@acme.example', deleted: false },
+      amount: '10000', currency: 'USD', period: 'monthly', period_to_date_spend: '2500.25', scope: { type: 'user', user_id: 'user_alice' },
+      source: { type: 'rbac_group', rbac_group_id: 'grp_eng' }, spend_limit_id: 'spl_alice_m',
+    });
+    await mirrorEffectiveLimits(db, orgId, await listEffective(adminClient(KEY, { baseUrl: api.url })), new Date());
+    await h.message(USERS.alice, 'usage');
+    const [reply] = await h.connector.waitFor('send', (c) => c.conversationId === dm(USERS.alice) && textOf(h.connector.cardOf(c)).includes('Your limits in Claude'));
+    const text = textOf(h.connector.cardOf(reply!));
+    expect(text).toContain('$25.00 of $100.00 spent this month (from a group (grp_eng), changed in claude.ai)');
+    expect(text).toContain('Your next limit in Claude is your monthly limit of $100.00');
+  });
+
+  it('disconnecting: every admin\'s copy says the request is no longer tracked here and to decide it in claude.ai; the member is not told', async () => {
+    const db = scratch.db.prisma;
+    const asked = api.addRequest('user_alice', { period: 'weekly', limitCents: '2000', spentCents: '2000' });
+    await env.client.workflow.execute('anthropicPoll', { taskQueue, workflowId: 'anthropic-poll-teams-2', args: [{ orgId, remindAfterMs: DAY }] });
+    await expect.poll(() => db.extraUsageRequest.count({ where: { orgId, anthropicRequestId: asked.id } }), { timeout: 20_000 }).toBe(1);
+    const row = await db.extraUsageRequest.findFirstOrThrow({ where: { orgId, anthropicRequestId: asked.id } });
+    await h.connector.waitFor('send', (c) => JSON.stringify(h.connector.cardOf(c) ?? {}).includes(row.id), 2);
+    const toAlice = () => h.connector.calls.filter((c) => c.kind === 'send' && c.conversationId === dm(USERS.alice)).length;
+    const aliceBefore = toAlice();
+
+    await disconnectOrg(db, orgId, 'operator');
+    await requests.untrackAnthropic(orgId);
+    expect((await env.client.workflow.getHandle(row.workflowId).result()).status).toBe('untracked');
+    const copies = await db.chatMessage.findMany({ where: { requestId: row.id, purpose: 'request', channel: 'teams' } });
+    expect(copies).toHaveLength(2);
+    const updates = await h.connector.waitFor('update', (c) => copies.some((m) => m.messageId === c.activityId) && textOf(h.connector.cardOf(c)).includes('No longer tracked here'), 2);
+    for (const u of updates) {
+      expect(textOf(h.connector.cardOf(u))).toContain('decide this request in claude.ai');
+      expect(buttonsOf(h.connector.cardOf(u))).not.toContain('Increase limit');
+    }
+    expect(toAlice()).toBe(aliceBefore);
+
+    // Reconnected: the poll picks it up again; the admins' same copies are decidable again (no new card).
+    const sends = h.connector.of('send', (c) => JSON.stringify(h.connector.cardOf(c) ?? {}).includes(row.id)).length;
+    await connectOrg(db, anthropic, orgId, KEY, 'operator');
+    await env.client.workflow.execute('anthropicPoll', { taskQueue, workflowId: 'anthropic-poll-teams-3', args: [{ orgId, remindAfterMs: DAY }] });
+    await expect.poll(async () => (await db.extraUsageRequest.findUniqueOrThrow({ where: { id: row.id } })).workflowId, { timeout: 20_000 }).toBe(`${row.workflowId}/tracked-2`);
+    await h.connector.waitFor('update', (c) => copies.some((m) => m.messageId === c.activityId) && textOf(h.connector.cardOf(c)).includes('Waiting for a decision'), 2);
+    expect(h.connector.of('send', (c) => JSON.stringify(h.connector.cardOf(c) ?? {}).includes(row.id))).toHaveLength(sends);
   }, 90_000);
 });
