@@ -1,5 +1,6 @@
 // Replies to a click from someone we cannot act for: not linked, or whose stored
 // role does not allow it. Nothing is changed in either case.
+import { closedRequestWords } from '../../src/domain/requests.js';
 import type { SlackDeps } from './deps.js';
 import type { Who } from './identity.js';
 import type { Origin } from './clicks.js';
@@ -38,8 +39,7 @@ async function reply(client: WebClient, deps: SlackDeps, who: Extract<Who, { kin
 }
 
 /** "This request is already approved by Adam Admin. Nothing else was changed.": the one wording of a stale click. */
-export const alreadyDecided = (r: { status: string; decidedBy: { name: string } | null }) =>
-  `This request is already ${r.status}${r.decidedBy ? ` by ${r.decidedBy.name}` : ''}. Nothing else was changed.`;
+export const alreadyDecided = closedRequestWords;
 
 export const ownersOnly = (orgName: string) => `Only owners of ${orgName} can change usage settings. Nothing was changed.`;
 export const adminsOnly = (orgName: string) => `Only admins and owners of ${orgName} can decide requests. Nothing was changed.`;

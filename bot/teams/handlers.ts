@@ -4,6 +4,7 @@
 // universal actions, as messages carrying the Action.Submit data (answered by
 // updating the card message in place). Every action is authorised here from the
 // stored role of the Member linked to the Teams user, and again by the ledger.
+import { closedRequestWords } from '../../src/domain/requests.js';
 import { claimClaudeCodeFromChat } from '../../src/services/claude-code-claim.js';
 import { handOutSignInLink } from '../../src/services/sign-in.js';
 import { isAdmin, isOwner } from '../../src/ledger/actors.js';
@@ -186,7 +187,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       if (!(err instanceof LedgerError)) throw err;
       const current = await requestOf(deps, org.id, d.requestId);
       if (err.status === 409 && current && current.status !== 'pending') {
-        return screen({ notice: { tone: 'accent', text: `This request is already ${current.status}${current.decidedBy ? ` by ${current.decidedBy.name}` : ''}. Nothing else was changed.` } });
+        return screen({ notice: { tone: 'accent', text: closedRequestWords(current) } });
       }
       if (err.status === 404 || !current) return usageScreen(deps, org, member, { viewerId, notice: refusal('This request no longer exists.') });
       return screen({ notice: refusal(nothingChanged(err.message)) });

@@ -76,6 +76,13 @@ export const REQUEST_CLOSED_MESSAGES: Record<Exclude<RequestStatus, 'pending'>, 
   untracked: 'no longer tracked here: the org disconnected from Claude, so it is decided in claude.ai',
 };
 
+/** A click or call on a request that is no longer pending, in words (chat, console, API). */
+export function closedRequestWords(r: { status: RequestStatus; decidedBy?: { name: string } | null }): string {
+  if (r.status === 'pending') return 'This request is still waiting for a decision.';
+  if (r.status === 'untracked') return `This request is ${REQUEST_CLOSED_MESSAGES.untracked}. Nothing was changed here.`;
+  return `This request is already ${REQUEST_CLOSED_MESSAGES[r.status]}${r.decidedBy ? ` by ${r.decidedBy.name}` : ''}. Nothing else was changed.`;
+}
+
 /** Default wait after a denial before the member may ask again (REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES). */
 export const DEFAULT_COOLDOWN_AFTER_DENIAL_MS = 24 * 3600_000;
 

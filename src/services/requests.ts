@@ -1,6 +1,7 @@
 // The application service for extra-usage requests, used by the API and the chat
 // apps: start (one open request per member), decide (a workflow Update that answers
 // synchronously), list, and cancel.
+import { closedRequestWords } from '../domain/requests.js';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Db } from '../db/client.js';
 import { conflict, LedgerError, notFound } from '../ledger/errors.js';
@@ -101,7 +102,7 @@ export function requestService(deps: RequestServiceDeps) {
   async function decide(orgId: string, requestId: string, deciderRef: string, decision: DecisionInput & { via?: string }): Promise<RequestView> {
     const view = await requestView(db, requestId);
     if (view.orgId !== orgId) throw notFound(`request '${requestId}'`, 'requestId');
-    if (view.status !== 'pending') throw conflict(`this request is already ${view.status}`);
+    if (view.status !== 'pending') throw conflict(closedRequestWords(view).replace(/^This/, 'this').replace(/\. Nothing (else )?was changed( here)?\.$/, ''));
     const handle = client.workflow.getHandle(view.workflowId);
     try {
       return await handle.executeUpdate(decideUpdate, { args: [{ deciderRef, ...decision }] });

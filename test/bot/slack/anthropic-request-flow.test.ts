@@ -356,7 +356,7 @@ describe('a connected org\'s increase requests in Slack, end to end', () => {
     const asked = api.addRequest('user_carol', { period: 'monthly', limitCents: '3000', spentCents: '3000' });
     await poll();
     const row = await until(() => rowOf(asked.id));
-    await h.api.waitFor('chat.postMessage', (c) => JSON.stringify(c.args.blocks).includes(`req:${row.id}:header`), 2);
+    const posted = await h.api.waitFor('chat.postMessage', (c) => JSON.stringify(c.args.blocks).includes(`req:${row.id}:header`), 2);
     const carolDms = h.dmsTo(USERS.carol).length;
 
     await disconnectOrg(db, orgId, 'operator');
@@ -374,6 +374,16 @@ describe('a connected org\'s increase requests in Slack, end to end', () => {
     expect(h.dmsTo(USERS.carol)).toHaveLength(carolDms);
     expect(api.requests.get(asked.id)!.status).toBe('pending');
     expect(await db.auditEntry.count({ where: { orgId, action: 'request.untracked', subject: `request:${row.id}` } })).toBe(1);
+    // An admin clicking a copy their client still shows with buttons is told, as information, where to decide it; nothing is sent to Claude.
+    const approvesBefore = api.approves().length;
+    const adminCopy = posted.find((c) => c.response.channel === `D_${USERS.admin}`) ?? posted[0]!;
+    const clicker = adminCopy.response.channel === `D_${USERS.admin}` ? USERS.admin : USERS.owner;
+    await h.clickInMessage(clicker, adminCopy, 'decide_increase_limit');
+    const [told] = await h.api.waitFor('chat.postEphemeral', (c) => c.args.user === clicker && String(c.args.text).includes('no longer tracked here'));
+    expect(String(told!.args.text)).toContain('decided in claude.ai');
+    expect(String(told!.args.text)).toMatch(/^:information_source:/);
+    expect(h.api.calls.filter((c) => c.method === 'views.open' && JSON.stringify(c.args.view).includes(row.id))).toHaveLength(0);
+    expect(api.approves()).toHaveLength(approvesBefore);
 
     // Reconnected: the poll picks it up again, one workflow, the same row, the admins' cards decidable again.
     await connectOrg(db, anthropic, orgId, KEY, 'operator');
