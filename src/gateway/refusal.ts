@@ -43,6 +43,7 @@ function sentenceOf(d: RefusedDecision, ctx: RefusalContext): string {
   const next = d.canRequestExtraUsage
     ? ` To keep working now, ask for extra usage${page ? ` at ${page}` : ' in Slack or Teams (/usage request)'}.`
     : d.reason === 'model_unpriced' ? ' Choose another model, or ask an owner to add a price for it.'
+    : d.reason === 'balance_exhausted' ? ` Ask an owner to add balance${page ? `; your usage is at ${page}` : ''}.`
     : ` Ask an owner or admin to raise the limit${page ? `; your usage is at ${page}` : ''}.`;
   return `${what}.${when}${next}`;
 }
