@@ -22,7 +22,7 @@ import { recordBatcherOf } from '../ledger/metering/record-batch.js';
 import { reserveUsage } from '../ledger/metering/reservations.js';
 import { LedgerError } from '../ledger/errors.js';
 import { withRequestRule } from '../ledger/requests/request-eligibility.js';
-import type { SecretBox } from '../secrets/secret-box.js';
+import { SecretBoxError, type SecretBox } from '../secrets/secret-box.js';
 import { usageObject } from './routes/usage.js';
 
 export const GATEWAY_PREFIX = '/anthropic';
@@ -107,7 +107,11 @@ export function gatewayPlugin(opts: GatewayOptions) {
   }
 
   async function upstreamKeyOf(caller: GatewayCaller, deadline: number): Promise<string> {
-    const own = opts.box ? await within(deadline, openUpstreamKey(opts.db, opts.box, caller.orgId)) : null;
+    const own = opts.box ? await within(deadline, openUpstreamKey(opts.db, opts.box, caller.orgId)).catch((err: unknown) => {
+      // SECRETS_KEY rotated without setting the key again: the operator's to fix, not a retry's.
+      if (err instanceof SecretBoxError) throw new GatewayRefusal(503, 'api_error', `the gateway's Anthropic API key for organisation '${caller.orgSlug}' does not decrypt with SECRETS_KEY (was it rotated?): the operator sets it again (docs/gateway.md)`, { ...NO_RETRY });
+      throw err;
+    }) : null;
     const key = own ?? opts.deploymentKey;
     if (!key) throw new GatewayRefusal(503, 'api_error', `the gateway has no Anthropic API key for organisation '${caller.orgSlug}': the operator sets one (PUT /v1/operator/orgs/${caller.orgSlug}/gateway/upstream-key, docs/gateway.md)`, { ...NO_RETRY });
     return key;

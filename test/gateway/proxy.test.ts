@@ -133,6 +133,20 @@ describe('model requests through the gateway', () => {
     expect(await o.events()).toMatchObject([{ inputTokens: 700, outputTokens: 1 }]);
   });
 
+  it('in reservation mode holds max_tokens and a bound on the prompt before forwarding, and the record settles the hold', async () => {
+    const o = await gatewayOrg(g, enterpriseDoc({ extraUsage: { enabled: true, enforcement: 'reserve' } }));
+    const { key } = await o.keyFor('alice');
+    g.standIn.plan({ usage: { input_tokens: 40, output_tokens: 60 } });
+    const before = g.records.length;
+    await client(key).messages.create(hello);
+    await g.recorded(before + 1);
+    const [event] = await o.events();
+    const holds = await g.db.reservation.findMany({ where: { orgId: o.orgId } });
+    expect(holds).toHaveLength(1);
+    expect(holds[0]).toMatchObject({ requestId: event!.requestId, settledAt: expect.any(Date), releasedAt: null });
+    expect(holds[0]!.estimateNanos).toBeGreaterThan(event!.costNanos!);
+  });
+
   it('marks Claude Code\'s requests (its User-Agent) as product claude_code', async () => {
     const o = await gatewayOrg(g);
     const { key } = await o.keyFor('alice');
