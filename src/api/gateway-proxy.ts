@@ -19,7 +19,7 @@ import { openUpstreamKey } from '../gateway/upstream-key.js';
 import { jsonTap, streamTap, type TappedUsage, type UsageTap } from '../gateway/usage-tap.js';
 import { authorizeUsage } from '../ledger/metering/authorize.js';
 import { recordBatcherOf } from '../ledger/metering/record-batch.js';
-import { reserveUsage } from '../ledger/metering/reservations.js';
+import { releaseReservation, reserveUsage } from '../ledger/metering/reservations.js';
 import { LedgerError } from '../ledger/errors.js';
 import { withRequestRule } from '../ledger/requests/request-eligibility.js';
 import { SecretBoxError, type SecretBox } from '../secrets/secret-box.js';
@@ -118,9 +118,13 @@ export function gatewayPlugin(opts: GatewayOptions) {
   }
 
   /** Records what a model request used, once; retried while the ledger is out of reach. */
-  async function record(caller: GatewayCaller, requestId: string, model: string, product: string, at: Date, tapped: TappedUsage, log: FastifyRequest['log']) {
-    const usage = tapped.usage ? usageObject.safeParse({ input_tokens: 0, output_tokens: 0, ...tapped.usage }) : null;
-    if (!usage?.success) return;
+  async function record(caller: GatewayCaller, requestId: string, model: string, product: string, at: Date, tapped: TappedUsage | null, log: FastifyRequest['log']) {
+    const usage = tapped?.usage ? usageObject.safeParse({ input_tokens: 0, output_tokens: 0, ...tapped.usage }) : null;
+    if (!usage?.success) {
+      // Nothing used (an upstream error): a reservation's hold is given back now, not at its expiry.
+      if (caller.enforcementMode === 'reserve') await releaseReservation(opts.db, caller.orgId, caller.memberId, requestId, opts.now()).catch((err: unknown) => log.warn({ err, requestId }, 'gateway: hold not released (the sweeper releases it at expiry)'));
+      return;
+    }
     const input = { orgId: caller.orgId, requestId, member: caller.memberId, model, usage: usage.data, at, product };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -241,8 +245,12 @@ export function gatewayPlugin(opts: GatewayOptions) {
         if (err instanceof GatewayRefusal) throw err;
         throw new Unavailable(String(err));
       });
-      const tapped = await relay(request, reply, '/v1/messages', raw, key, 'POST', (type) => (type.startsWith('text/event-stream') ? streamTap() : jsonTap()));
-      if (tapped) await record(caller, requestId, model, product, at, tapped, request.log);
+      let tapped: TappedUsage | null = null;
+      try {
+        tapped = await relay(request, reply, '/v1/messages', raw, key, 'POST', (type) => (type.startsWith('text/event-stream') ? streamTap() : jsonTap()));
+      } finally {
+        await record(caller, requestId, model, product, at, tapped, request.log);
+      }
       return reply;
     });
 

@@ -3,7 +3,7 @@
 // ledger keeps (one usage event per model request, however the answer ended).
 import { createServer, type Server } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildServer } from '../../src/api/server.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
@@ -145,6 +145,14 @@ describe('model requests through the gateway', () => {
     expect(holds).toHaveLength(1);
     expect(holds[0]).toMatchObject({ requestId: event!.requestId, settledAt: expect.any(Date), releasedAt: null });
     expect(holds[0]!.estimateNanos).toBeGreaterThan(event!.costNanos!);
+
+    // An upstream error uses nothing: its hold is given back at once, nothing recorded.
+    g.standIn.plan({ failures: [500] });
+    await expect(client(key).messages.create(hello)).rejects.toThrow();
+    await vi.waitFor(async () => expect(await g.db.reservation.count({ where: { orgId: o.orgId, releasedAt: { not: null } } })).toBe(1));
+    expect(await o.events()).toHaveLength(1);
+    const member = await g.db.monthlySpend.findFirstOrThrow({ where: { orgId: o.orgId, scope: 'member' } });
+    expect(member.reservedNanos).toBe(0n);
   });
 
   it('marks Claude Code\'s requests (its User-Agent) as product claude_code', async () => {
