@@ -67,3 +67,21 @@ it('a member makes a key, sees it once with the shell lines and the settings.jso
   const audit = await scratch.db.prisma.auditEntry.findMany({ where: { action: { startsWith: 'gateway_key.' } }, orderBy: { id: 'asc' } });
   expect(audit.map((a) => [a.action, a.actor.includes('alice') && a.actor.includes('via console')])).toEqual([['gateway_key.create', true], ['gateway_key.revoke', true], ['gateway_key.used_after_revoke', false]]);
 });
+
+it('an owner sees a member\'s live gateway keys on their spend page and revokes one', async () => {
+  const made = await h.call('POST', '/v1/me/gateway-keys', { token: await h.issueKey('acme'), actor: 'bob', body: { name: 'bob-desktop' } });
+  expect(made.status).toBe(201);
+  const { page, context } = await h.signedIn('acme', 'owner-1', '/spend/members/bob');
+  try {
+    expect(await page.getByTestId('member-gateway-keys').textContent()).toContain(`${made.body.prefix}…`);
+    expect(await page.content()).not.toContain(made.body.key);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: `Revoke key ${made.body.prefix}` }).click();
+    await expect.poll(() => page.getByTestId('member-gateway-keys').count()).toBe(0);
+  } finally {
+    await context.close();
+  }
+  expect((await ask(made.body.key)).status).toBe(401);
+  const revoke = await scratch.db.prisma.auditEntry.findFirstOrThrow({ where: { action: 'gateway_key.revoke', subject: `gateway_key:${made.body.id}` } });
+  expect(revoke.actor).toMatch(/owner-1.*via console/);
+});
