@@ -53,9 +53,14 @@ export function refusalMessage(d: RefusedDecision, ctx: RefusalContext): string 
   return d.message ?? sentenceOf(d, ctx);
 }
 
-/** A refusal as the gateway answers it: 429, no retry, retry-after where a reset exists. */
+/**
+ * A refusal as the gateway answers it: a cap or the seat limit is a 429, no retry,
+ * retry-after where a reset exists; a model without a price is the request's own
+ * fault (400), as the Messages API answers a model it does not serve.
+ */
 export function refusalAnswer(d: RefusedDecision, ctx: RefusalContext): GatewayRefusal {
   const headers: Record<string, string> = { ...NO_RETRY };
+  if (d.reason === 'model_unpriced') return new GatewayRefusal(400, 'invalid_request_error', refusalMessage(d, ctx), headers);
   if (d.resetsAt !== null) {
     const seconds = Math.max(1, Math.ceil((new Date(d.resetsAt).getTime() - ctx.now.getTime()) / 1000));
     headers['retry-after'] = String(seconds);

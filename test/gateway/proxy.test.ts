@@ -278,6 +278,10 @@ describe('refusals and errors in Anthropic\'s shape', () => {
     const noMax = await post('/v1/messages', { 'x-api-key': key }, JSON.stringify({ model: HAIKU, messages: hello.messages }));
     expect(noMax.status).toBe(400);
     expect((await noMax.json()).error.message).toMatch(/^max_tokens/);
+    // A model the price book cannot price is refused in words (the org set no fallback).
+    const unpriced = await post('/v1/messages', { 'x-api-key': key }, JSON.stringify({ ...hello, model: 'acme-model-without-a-price' }));
+    expect(unpriced.status).toBe(400);
+    expect(await unpriced.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringMatching(/has no price/) } });
     expect(g.standIn.requests.length).toBe(calls);
   });
 });

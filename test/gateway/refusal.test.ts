@@ -19,11 +19,13 @@ describe('gateway refusals', () => {
       .toBe('Your organisation\'s extra-usage balance is used up. It lifts when an owner adds balance. Ask an owner to add balance.');
   });
 
-  it('is a 429 that clients will not retry, with retry-after only where a reset time exists', () => {
+  it('is a 429 that clients will not retry, with retry-after where a reset time exists; a model without a price is a 400', () => {
     const at = refusalAnswer({ reason: 'member_cap_reached', resetsAt: new Date('2026-11-15T13:00:00Z') }, ctx);
     expect(at.status).toBe(429);
     expect(at.type).toBe('rate_limit_error');
     expect(at.headers).toEqual({ 'x-should-retry': 'false', 'retry-after': '3600' });
-    expect(refusalAnswer({ reason: 'model_unpriced', resetsAt: null }, ctx).headers).toEqual({ 'x-should-retry': 'false' });
+    const unpriced = refusalAnswer({ reason: 'model_unpriced', resetsAt: null }, ctx);
+    expect([unpriced.status, unpriced.type, unpriced.headers]).toEqual([400, 'invalid_request_error', { 'x-should-retry': 'false' }]);
+    expect(unpriced.message).toBe('This model has no price in your organisation\'s price book, so its usage cannot be capped. Choose another model, or ask an owner to add a price for it.');
   });
 });
