@@ -22,7 +22,8 @@ export const KINDS = {
     'test/scale/roles.test.ts',
   ],
   // Whole programs started as processes: the service, its compiled build, LiteLLM,
-  // schemathesis, docker-compose, PgBouncer, the Temporal CLI, the price-map command.
+  // schemathesis, docker-compose, PgBouncer, the Temporal CLI, the price-map command,
+  // the Claude Code CLI and the Python SDK through the gateway.
   e2e: [
     'test/service*.test.ts',
     'test/deploy/**/*.test.ts',
@@ -35,6 +36,8 @@ export const KINDS = {
     'test/scale/multi-process.test.ts',
     'test/scale/pooler.test.ts',
     'test/bot/teams/package.test.ts',
+    'test/gateway/claude-code.test.ts',
+    'test/gateway/python-sdk.test.ts',
   ],
   // Chromium: the console's pages and the Teams cards in the official renderer.
   browser: ['test/console/**/*.test.ts', 'test/bot/teams/cards.test.ts'],

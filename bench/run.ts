@@ -14,6 +14,7 @@ import { cpuMeter, splitText } from './lib/cpu.js';
 import { dbWorkMeter, dbWorkText } from './lib/db-work.js';
 import { saturationSweep } from './lib/saturation.js';
 import { verdicts, verdictTable } from './lib/targets.js';
+import { gatewayReport, measureGateway } from './lib/gateway.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const results: LoadResult[] = [];
@@ -158,7 +159,24 @@ async function consolePages(databases: ('pglite' | 'postgres')[]) {
   console.log('\n' + text);
 }
 
+/** The built-in Claude gateway against the same stand-in called directly, in its own section. */
+async function gatewaySection() {
+  const loadBefore = os.loadavg()[0]!.toFixed(1);
+  const figures = await measureGateway(SECONDS, (line) => console.log(line));
+  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}; load average (1 min) ${loadBefore} before, ${os.loadavg()[0]!.toFixed(1)} after`;
+  const only = process.env.BENCH_ONLY === 'gateway' ? 'BENCH_ONLY=gateway ' : '';
+  const busy = Math.max(Number(loadBefore), os.loadavg()[0]!) > os.cpus().length;
+  const text = gatewayReport(figures, { machine, commit: commit(), command: `${only}BENCH_SECONDS=${SECONDS} npm run bench`, busy });
+  writeSection('gateway', text);
+  console.log('\n' + text);
+}
+
 async function main() {
+  // BENCH_ONLY=gateway: the gateway's lines alone, written to their section of BENCHMARKS.md.
+  if (process.env.BENCH_ONLY === 'gateway') {
+    await gatewaySection();
+    return;
+  }
   // BENCH_ONLY=scaled: the scaled-out lines alone, printed, BENCHMARKS.md left as it is
   // (a smoke run on a shared machine).
   if (process.env.BENCH_ONLY === 'scaled') {
@@ -185,6 +203,7 @@ async function main() {
   writeSection('throughput', text);
   console.log('\n' + text);
   await consolePages(databases);
+  await gatewaySection();
 }
 
 main().catch((err) => {

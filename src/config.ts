@@ -82,6 +82,10 @@ export const configSchema = z.object({
   SECRETS_KEY: optionalText.refine((v) => v === undefined || /^[0-9a-fA-F]{64}$/.test(v.trim()) || Buffer.from(v.trim(), 'base64').length === 32, 'must be 32 bytes: 64 hex digits or 44 base64 characters (openssl rand -base64 32)'),
   /** Anthropic API base (protocol, host, port) for connected orgs (docs/claude.md); only changed for a local stand-in or a proxy. */
   ANTHROPIC_API_BASE: z.string().trim().url('must be a URL such as https://api.anthropic.com').default('https://api.anthropic.com'),
+  /** The built-in Claude gateway's upstream, the Messages API (docs/gateway.md); only changed for a local stand-in or a proxy. */
+  GATEWAY_UPSTREAM_URL: z.string().trim().url('must be a URL such as https://api.anthropic.com').default('https://api.anthropic.com'),
+  /** One Anthropic API key for the whole deployment's gateway, used for orgs the operator gave none of their own (docs/gateway.md). */
+  GATEWAY_UPSTREAM_API_KEY: optionalText,
   /** How often a connected org's pending increase requests and users are polled, in seconds (docs/claude.md). */
   ANTHROPIC_POLL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
   /** How often a connected org's effective spend limits (each member's limit, its source and spend) are read, in seconds. */

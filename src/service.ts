@@ -223,6 +223,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       consoleUrl: config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`,
       metrics,
       anthropic,
+      gateway: { upstreamUrl: config.GATEWAY_UPSTREAM_URL, ...(config.GATEWAY_UPSTREAM_API_KEY ? { deploymentKey: config.GATEWAY_UPSTREAM_API_KEY } : {}) },
     });
     stack.push(() => app.close());
     const url = await app.listen({ port: config.PORT, host: config.HOST });

@@ -35,6 +35,8 @@ import { settingsRoutes } from './routes/settings.js';
 import { spendRoutes } from './routes/spend.js';
 import { noticeRoutes } from './routes/notices.js';
 import { usageRoutes } from './routes/usage.js';
+import { gatewayRoutes } from './routes/gateway.js';
+import { GATEWAY_PREFIX, gatewayPlugin, type GatewayOptions } from './gateway-proxy.js';
 
 export interface ApiDeps {
   db: Db;
@@ -69,6 +71,8 @@ export interface ApiDeps {
   trustProxy?: boolean | number | string;
   /** Connected orgs (docs/claude.md): SECRETS_KEY's box and the Admin API's address; unset: connecting answers 503. */
   anthropic?: AnthropicDeps;
+  /** The built-in Claude gateway under /anthropic (docs/gateway.md): its upstream; default https://api.anthropic.com, no deployment-wide key. */
+  gateway?: Pick<GatewayOptions, 'upstreamUrl' | 'deploymentKey' | 'checkBudgetMs' | 'onRecord'>;
 }
 
 export const API_VERSION = '0.1.0';
@@ -126,6 +130,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...operatorRoutes(deps),
     ...claudeCodeUserRoutes(deps),
     ...anthropicRoutes(deps),
+    ...gatewayRoutes(deps),
     ...settingsRoutes(deps),
     ...noticeRoutes(deps),
     ...productRoutes(deps),
@@ -144,6 +149,20 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   const secretSource = deps.identity?.sessionSecret ?? deps.operatorToken;
   const csrfKey = Buffer.from(hkdfSync('sha256', secretSource, 'extra-usage-control-plane', 'console csrf key v1', 32)).toString('base64url');
   app.register(consolePlugin({ ...deps.console, db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, purchases: deps.payments?.purchases ?? ledgerPurchases(deps.db), csrfKey, signInThrottle: throttle, ...(deps.anthropic ? { anthropic: deps.anthropic } : {}) }));
+
+  // The Claude gateway: Anthropic's paths, errors and bodies, in its own plugin context.
+  app.register(gatewayPlugin({
+    db: deps.db,
+    now: deps.now,
+    ...(deps.anthropic ? { box: deps.anthropic.box } : {}),
+    upstreamUrl: deps.gateway?.upstreamUrl ?? 'https://api.anthropic.com',
+    ...(deps.gateway?.deploymentKey ? { deploymentKey: deps.gateway.deploymentKey } : {}),
+    ...(deps.gateway?.checkBudgetMs ? { checkBudgetMs: deps.gateway.checkBudgetMs } : {}),
+    ...(deps.gateway?.onRecord ? { onRecord: deps.gateway.onRecord } : {}),
+    consoleUrl: deps.console?.publicUrl ?? null,
+    ...(deps.reservationTtlMs ? { reservationTtlMs: deps.reservationTtlMs } : {}),
+    ...(deps.requestCooldownAfterDenialMs !== undefined ? { requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs } : {}),
+  }), { prefix: GATEWAY_PREFIX });
 
   for (const route of routes) {
     app.route({

@@ -6,9 +6,12 @@
 // (the SDK retries them), break a stream with an `error` event after the first text
 // delta, as the API reports an overload mid-stream, or stall it there until the
 // client hangs up. It also serves
-// POST /v1/messages/count_tokens.
+// POST /v1/messages/count_tokens and GET /v1/models. Scripted replies (`script`) answer
+// the next model calls one each, a tool call (tool_use, stop_reason tool_use) or text,
+// as Claude Code's agent loop needs; every byte sent on a model call is kept (`sent`).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ModelInfo, ToolUseBlock } from '@anthropic-ai/sdk/resources';
 
 export interface StandInUsage {
   input_tokens: number;
@@ -29,13 +32,18 @@ export interface Plan {
   breakStreamAfterFirstDelta?: boolean;
   /** Streaming: send nothing after the first text delta until the client hangs up. */
   stallStreamAfterFirstDelta?: boolean;
+  /** The next model calls' replies, one each (then `text`): a tool call or a text. */
+  script?: Reply[];
 }
+
+export type Reply = { text: string } | { toolUse: Pick<ToolUseBlock, 'name' | 'input'> };
 
 export interface ReceivedRequest {
   path: string;
   body: any;
   /** X-Stainless-Retry-Count: 0 on a first attempt. */
   retryCount: number;
+  headers: IncomingMessage['headers'];
 }
 
 export interface MessagesApiStandIn {
@@ -47,6 +55,8 @@ export interface MessagesApiStandIn {
   plan(plan: Plan): void;
   /** What count_tokens answers. */
   countTokensAnswer: number;
+  /** The bytes of each answer to POST /v1/messages, in order. */
+  sent: Buffer[];
   close(): Promise<void>;
 }
 
@@ -65,6 +75,7 @@ export async function startMessagesApi(): Promise<MessagesApiStandIn> {
   let ids = 0;
   const requests: ReceivedRequest[] = [];
   const standIn = { countTokensAnswer: 0 };
+  const sent: Buffer[] = [];
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((err) => {
@@ -76,9 +87,10 @@ export async function startMessagesApi(): Promise<MessagesApiStandIn> {
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? '').split('?')[0]!;
     const body = await readJson(req);
-    requests.push({ path, body, retryCount: Number(req.headers['x-stainless-retry-count'] ?? 0) });
+    requests.push({ path, body, retryCount: Number(req.headers['x-stainless-retry-count'] ?? 0), headers: req.headers });
     res.setHeader('request-id', `req_standin_${requests.length}`);
     if (req.method === 'POST' && path === '/v1/messages/count_tokens') return json(res, 200, { input_tokens: standIn.countTokensAnswer });
+    if (req.method === 'GET' && path === '/v1/models') return json(res, 200, { data: MODELS, has_more: false, first_id: MODELS[0]!.id, last_id: MODELS.at(-1)!.id });
     if (req.method !== 'POST' || path !== '/v1/messages') return json(res, 404, apiError('not_found_error', 'Not found'));
 
     const failure = plan.failures.shift();
@@ -88,17 +100,42 @@ export async function startMessagesApi(): Promise<MessagesApiStandIn> {
       return json(res, failure, apiError(ERROR_TYPES[failure] ?? 'api_error', 'Overloaded'));
     }
     const id = `msg_standin_${String(++ids).padStart(4, '0')}`;
-    const { usage, text } = plan;
+    const { usage } = plan;
+    const reply = plan.script.shift() ?? { text: plan.text };
+    const text = 'text' in reply ? reply.text : '';
+    const stopReason = 'toolUse' in reply ? 'tool_use' : 'end_turn';
     const message = { id, type: 'message', role: 'assistant', model: body.model, content: [] as unknown[], stop_reason: null as string | null, stop_sequence: null, usage };
     if (!body.stream) {
-      return json(res, 200, { ...message, content: [{ type: 'text', text }], stop_reason: 'end_turn' });
+      const content = 'toolUse' in reply ? [{ type: 'tool_use', id: `toolu_${id}`, ...reply.toolUse }] : [{ type: 'text', text }];
+      const bytes = Buffer.from(JSON.stringify({ ...message, content, stop_reason: stopReason }));
+      sent.push(bytes);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(bytes);
     }
 
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const answer: Buffer[] = [];
+    sent.push(Buffer.alloc(0));
+    const slot = sent.length - 1;
+    const send = (event: string, data: unknown) => {
+      const bytes = Buffer.from(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      answer.push(bytes);
+      sent[slot] = Buffer.concat(answer);
+      res.write(bytes);
+    };
     // message_start carries the prompt's counts and the first output token.
     const startUsage = { ...usage, output_tokens: 1 };
     send('message_start', { type: 'message_start', message: { ...message, usage: startUsage } });
+    if ('toolUse' in reply) {
+      // A tool call: its input streamed as partial JSON, then stop_reason tool_use.
+      send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: `toolu_${id}`, name: reply.toolUse.name, input: {} } });
+      send('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: JSON.stringify(reply.toolUse.input) } });
+      send('content_block_stop', { type: 'content_block_stop', index: 0 });
+      const { cache_creation: _b, ...totals } = usage;
+      send('message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: totals });
+      send('message_stop', { type: 'message_stop' });
+      return res.end();
+    }
     send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
     send('ping', { type: 'ping' });
     const words = text.split(/(?<= )/);
@@ -123,6 +160,7 @@ export async function startMessagesApi(): Promise<MessagesApiStandIn> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    sent,
     messageAttempts: () => requests.filter((r) => r.path === '/v1/messages'),
     plan(next) {
       plan = normalise(next);
@@ -149,8 +187,14 @@ function normalise(p: Plan) {
     text: p.text ?? 'Hello from the stand-in.',
     breakStreamAfterFirstDelta: p.breakStreamAfterFirstDelta ?? false,
     stallStreamAfterFirstDelta: p.stallStreamAfterFirstDelta ?? false,
+    script: [...(p.script ?? [])],
   };
 }
+
+const MODELS: ModelInfo[] = [
+  { type: 'model', id: 'claude-sonnet-4-5', display_name: 'Claude Sonnet 4.5', created_at: '2025-09-29T00:00:00Z' } as ModelInfo,
+  { type: 'model', id: 'claude-haiku-4-5', display_name: 'Claude Haiku 4.5', created_at: '2025-10-15T00:00:00Z' } as ModelInfo,
+];
 
 function apiError(type: string, message: string) {
   return { type: 'error', error: { type, message } };

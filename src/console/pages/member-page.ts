@@ -2,11 +2,12 @@
 // that applies with what they spent against it, which one stops them next, and
 // "Request extra usage" (the one request rule decides whether it is offered and
 // whether asking is accepted, as in chat and the API).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { text } from '../../domain/fields.js';
 import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../../domain/requests.js';
 import { actorLabel } from '../../ledger/actors.js';
+import { createGatewayKey, listGatewayKeys, revokeGatewayKey } from '../../gateway/keys.js';
 import { loadOrg } from '../../ledger/limits-state.js';
 import { attributeClientUser } from '../../ledger/metering/unattributed.js';
 import { memberUsageView, type MemberUsageView } from '../../ledger/metering/member-usage.js';
@@ -44,9 +45,43 @@ function claudeNextText(lines: LimitLine[]): Html {
 }
 
 const askForm = z.object({ note: text(500, { min: 0, multiline: true }).optional() });
+const keyForm = z.object({
+  name: text(100, { min: 0 }).optional(),
+  expiresInDays: z.union([z.literal(''), z.coerce.number().int().min(1, 'at least 1 day').max(3650, 'at most 3650 days')]).optional(),
+});
+
+/** The lines a member pastes: shell variables, or the env block of Claude Code's settings.json. */
+export function claudeCodeLines(gatewayUrl: string, key: string): { shell: string; settings: string } {
+  return {
+    shell: `export ANTHROPIC_BASE_URL=${gatewayUrl}\nexport ANTHROPIC_API_KEY=${key}`,
+    settings: JSON.stringify({ env: { ANTHROPIC_BASE_URL: gatewayUrl, ANTHROPIC_API_KEY: key } }, null, 2),
+  };
+}
+
+/** "Use Claude Code": the member's gateway keys, a new one shown once with the lines to paste. */
+async function claudeCodePanel(deps: ConsoleDeps, ctx: PageContext, origin: string, state: { errors?: FieldErrors; saved?: string; newKey?: string }, errors: ErrorSlots): Promise<Html> {
+  const tz = ctx.viewer.org.timezone;
+  const keys = (await listGatewayKeys(deps.db, ctx.viewer.member, ctx.viewer.member.id)).filter((k) => k.revokedAt === null);
+  const gatewayUrl = `${(deps.publicUrl ?? origin).replace(/\/$/, '')}/anthropic`;
+  const lines = state.newKey ? claudeCodeLines(gatewayUrl, state.newKey) : null;
+  return html`<section class="card" aria-labelledby="h-use-claude-code"><h2 id="h-use-claude-code">Use Claude Code</h2>
+<p>Point Claude Code at this service with a personal key: your usage is counted and your limits apply as you work.</p>
+${lines ? html`<div class="notice" role="status" data-testid="gateway-key-made"><p><strong>Your new key is shown only now.</strong> Copy it before leaving this page.</p>
+<p>In your shell (or your shell's profile):</p><pre data-testid="gateway-shell-lines">${lines.shell}</pre>
+<p>Or in Claude Code's <code>~/.claude/settings.json</code>:</p><pre data-testid="gateway-settings-lines">${lines.settings}</pre></div>` : ''}
+${state.saved === 'gateway-key-revoked' ? html`<p class="notice" role="status" data-testid="gateway-key-revoked">Key revoked: Claude Code using it is refused from now on.</p>` : ''}
+${keys.length ? html`<table data-testid="gateway-keys"><thead><tr><th scope="col">Key</th><th scope="col">Name</th><th scope="col">Made</th><th scope="col">Expires</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead><tbody>
+${keys.map((k) => html`<tr><td><code>${k.prefix}…</code></td><td>${k.name}</td><td>${whenText(k.createdAt, tz)}</td><td>${k.expiresAt ? whenText(k.expiresAt, tz) : 'Never'}</td>
+<td><form method="post" action="/me/gateway-keys/${k.id}/revoke">${csrfField(ctx.csrf)}<button type="submit" aria-label="Revoke key ${k.prefix}">Revoke</button></form></td></tr>`)}
+</tbody></table>` : html`<p class="muted">You have no key yet.</p>`}
+<form method="post" action="/me/gateway-keys">${csrfField(ctx.csrf)}
+<label for="${fieldId('key.name')}">Key name</label> <input id="${fieldId('key.name')}" name="name" value="Claude Code" size="24"${errors.attrs('key.name')}>${errors.text('key.name')}
+<label for="${fieldId('key.expiresInDays')}">Expires after (days, optional)</label> <input id="${fieldId('key.expiresInDays')}" name="expiresInDays" inputmode="numeric" size="5"${errors.attrs('key.expiresInDays')}>${errors.text('key.expiresInDays')}
+<button type="submit">Make a key</button></form></section>`;
+}
 const claimForm = z.object({ userId: text(200) });
 
-async function renderMe(deps: ConsoleDeps, ctx: PageContext, state: { errors?: FieldErrors; saved?: string } = {}): Promise<Html> {
+async function renderMe(deps: ConsoleDeps, ctx: PageContext, origin: string, state: { errors?: FieldErrors; saved?: string; newKey?: string } = {}): Promise<Html> {
   const org = await loadOrg(deps.db, ctx.viewer.org.id);
   const v = await memberUsageView(deps.db, org, ctx.viewer.member, deps.now(), deps.requestCooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS, deps.publicUrl ?? null);
   const tz = org.timezone;
@@ -77,6 +112,7 @@ ${v.caps.map((c) => c.scope === 'balance'
   : html`<tr><th scope="row">${c.label}</th><td class="num">${money(c.spent)}</td><td class="num">${money(c.cap)}</td><td>${c.reached ? 'Reached' : 'Below'}</td></tr>`)}
 </tbody></table></section>
 ${v.plan === 'enterprise' ? html`<section class="card" aria-labelledby="h-ask"><h2 id="h-ask">More usage</h2>${request}</section>` : ''}
+${await claudeCodePanel(deps, ctx, origin, state, errors)}
 <section class="card" aria-labelledby="h-claude-code"><h2 id="h-claude-code">Your Claude Code</h2>
 ${state.saved === 'claude-code' ? html`<p class="notice" role="status" data-testid="claude-code-claimed">Claimed: the usage it reported is yours now, and so is its usage from now on.</p>` : ''}
 <p class="muted">Claude Code signed in with an API key reports usage without your name. Claim it by its user id: run <code>jq -r .userID ~/.claude.json</code> on each machine you use it on.</p>
@@ -88,12 +124,14 @@ ${claims.length ? html`<p data-testid="claude-code-users">Yours: ${claims.map((c
   });
 }
 
+const originOf = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
+
 export function memberPage(app: FastifyInstance, deps: ConsoleDeps) {
   app.get('/me', async (request, reply) => {
     const ctx = await signedIn(deps, request, reply);
     if (!ctx) return reply;
     const saved = (request.query as { saved?: unknown }).saved;
-    return sendPage(reply, await renderMe(deps, ctx, { saved: typeof saved === 'string' ? saved : undefined }));
+    return sendPage(reply, await renderMe(deps, ctx, originOf(request), { saved: typeof saved === 'string' ? saved : undefined }));
   });
 
   app.post('/me/claude-code', { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -107,8 +145,34 @@ export function memberPage(app: FastifyInstance, deps: ConsoleDeps) {
         const m = ctx.viewer.member;
         await attributeClientUser(deps.db, ctx.viewer.org.id, v.userId.trim(), m.id, actorLabel({ ...m, via: 'console' }), deps.now());
       },
-      rerender: (errors) => renderMe(deps, ctx, { errors }),
+      rerender: (errors) => renderMe(deps, ctx, originOf(request), { errors }),
     });
+  });
+
+  // The new key is in this answer only (never in a URL or a redirect): the page is rendered here.
+  app.post('/me/gateway-keys', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    let v: z.infer<typeof keyForm>;
+    try {
+      v = parseForm(keyForm, request.body, 'key.');
+    } catch (err) {
+      if (err instanceof FormError) return sendPage(reply, await renderMe(deps, ctx, originOf(request), { errors: err.errors }), 400);
+      throw err;
+    }
+    const m = ctx.viewer.member;
+    const days = typeof v.expiresInDays === 'number' ? v.expiresInDays : null;
+    const made = await createGatewayKey(deps.db, { ...m, via: 'console' }, { name: v.name?.trim() || 'Claude Code', expiresAt: days ? new Date(deps.now().getTime() + days * 86_400_000) : null });
+    reply.header('cache-control', 'no-store');
+    return sendPage(reply, await renderMe(deps, ctx, originOf(request), { newKey: made.key }));
+  });
+
+  app.post('/me/gateway-keys/:id/revoke', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    const id = String((request.params as { id?: unknown }).id ?? '');
+    await revokeGatewayKey(deps.db, { ...ctx.viewer.member, via: 'console' }, ctx.viewer.org.id, id);
+    return reply.redirect(withSaved('/me', 'gateway-key-revoked'), 303);
   });
 
   app.post('/me/request', { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -122,7 +186,7 @@ export function memberPage(app: FastifyInstance, deps: ConsoleDeps) {
         if (!deps.requests) throw new FormError({ 'ask.note': 'Requests need the request workflows, which are not running in this process. Nothing was sent.' }, 503);
         await deps.requests.ask(ctx.viewer.org.id, ctx.viewer.member.id, v.note?.trim() ? v.note.trim() : null);
       },
-      rerender: (errors) => renderMe(deps, ctx, { errors }),
+      rerender: (errors) => renderMe(deps, ctx, originOf(request), { errors }),
     });
   });
 }

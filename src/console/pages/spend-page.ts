@@ -14,7 +14,8 @@ import { memberSpendReport, spendReport, type SpendDay, type SpendLine } from '.
 import { whenText } from '../../notify/email-format.js';
 import { cents, projectedEnd, spendChart } from '../charts.js';
 import type { ConsoleDeps } from '../deps.js';
-import { ErrorSlots, fieldId } from '../forms.js';
+import { csrfField, ErrorSlots, fieldId } from '../forms.js';
+import { listGatewayKeys, revokeGatewayKey } from '../../gateway/keys.js';
 import { refusalPage, signedIn, type PageContext } from '../guard.js';
 import { html, type Html } from '../html.js';
 import { layout, sendPage } from '../layout.js';
@@ -119,6 +120,8 @@ async function renderMemberSpend(deps: ConsoleDeps, ctx: PageContext, ref: strin
   const errors = new ErrorSlots(asked.error ? { 'month.period': asked.error } : {});
   const r = await memberSpendReport(deps.db, org, ref, at, asked.period);
   const capNanos = r.member.cap === null ? null : parseUsd(r.member.cap);
+  // Owners and admins revoke a member's gateway keys here (docs/gateway.md).
+  const keys = (await listGatewayKeys(deps.db, ctx.viewer.member, r.member.memberId)).filter((k) => k.revokedAt === null);
   const label = `${r.member.name}'s extra usage in ${monthText(r.period)}, running total by day: ${cents(r.monthToDate.extra)}${capNanos !== null ? ` of their ${cents(r.member.cap)} limit` : ''}. The table view below lists every day.`;
   const body = html`<h1>${r.member.name}</h1><p class="muted"><a href="/spend?period=${r.period}">Spend</a> › ${r.member.name} (${r.member.externalId}) · ${r.member.seatTier === 'premium' ? 'Premium' : 'Standard'} seat${r.member.removed ? ' · removed' : ''} · ${monthText(r.period)} · days in ${org.timezone}</p>
 ${monthForm(`/spend/members/${encodeURIComponent(r.member.externalId)}`, asked, errors, r.period)}${errors.leftover()}
@@ -129,6 +132,12 @@ ${daysTable(r.days)}
 </section>
 <section class="card" aria-labelledby="h-models"><h2 id="h-models">By model</h2>
 ${linesTable('Their spend by model', 'models', r.models.map((m) => ({ label: m.model, id: m.model, line: m })), 'No usage this month.')}
+</section>
+<section class="card" aria-labelledby="h-gateway-keys"><h2 id="h-gateway-keys">Gateway keys</h2>
+${keys.length ? html`<table data-testid="member-gateway-keys"><thead><tr><th scope="col">Key</th><th scope="col">Name</th><th scope="col">Made</th><th scope="col">Expires</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead><tbody>
+${keys.map((k) => html`<tr><td><code>${k.prefix}…</code></td><td>${k.name}</td><td>${whenText(k.createdAt, org.timezone)}</td><td>${k.expiresAt ? whenText(k.expiresAt, org.timezone) : 'Never'}</td>
+<td><form method="post" action="/spend/members/${encodeURIComponent(r.member.externalId)}/gateway-keys/${k.id}/revoke">${csrfField(ctx.csrf)}<button type="submit" aria-label="Revoke key ${k.prefix}">Revoke</button></form></td></tr>`)}
+</tbody></table>` : html`<p class="muted">No live gateway key: their Claude Code does not go through this service's gateway.</p>`}
 </section>
 <section class="card" aria-labelledby="h-products"><h2 id="h-products">By product</h2>
 ${linesTable('Their spend by product', 'products', r.products.map((p) => ({ label: productLabel(p.product), id: p.product, line: p })), 'No usage this month.')}
@@ -163,5 +172,19 @@ export function spendPage(app: FastifyInstance, deps: ConsoleDeps) {
     const ref = text(200).safeParse((request.params as { member?: unknown }).member);
     if (!ref.success) return refusalPage(reply, ctx, 404, 'No member of the organisation has this id.');
     return page(reply, ctx, () => renderMemberSpend(deps, ctx, ref.data, (request.query ?? {}) as Record<string, unknown>));
+  });
+
+  app.post('/spend/members/:member/gateway-keys/:id/revoke', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    if (!isAdmin(ctx.viewer.member)) return reply.redirect('/me', 303);
+    const { member, id } = request.params as { member: string; id: string };
+    try {
+      await revokeGatewayKey(deps.db, { ...ctx.viewer.member, via: 'console' }, ctx.viewer.org.id, id);
+    } catch (err) {
+      if (err instanceof LedgerError && err.status === 404) return refusalPage(reply, ctx, 404, err.message);
+      throw err;
+    }
+    return reply.redirect(`/spend/members/${encodeURIComponent(member)}`, 303);
   });
 }

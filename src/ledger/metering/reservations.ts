@@ -228,6 +228,18 @@ export async function releaseHold(tx: Tx, orgId: string, memberId: string, hold:
   else await tx.$executeRaw`UPDATE "Reservation" SET "releasedAt" = ${now} WHERE "id" = ${hold.id}`;
 }
 
+/** Releases one request's open hold now (its model request used nothing: an upstream error). Whether there was one. */
+export async function releaseReservation(db: Db, orgId: string, memberId: string, requestId: string, now: Date): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
+    // Member row first, as record and the sweeper lock them.
+    await tx.$queryRaw`SELECT 1 FROM "Member" WHERE "id" = ${memberId} FOR UPDATE`;
+    const hold = await lockOpenHold(tx, orgId, requestId);
+    if (!hold) return false;
+    await releaseHold(tx, orgId, memberId, hold, 'releasedAt', now);
+    return true;
+  });
+}
+
 /** Releases holds whose request never reported back. Returns how many. */
 export async function releaseExpiredReservations(db: Db, now = new Date(), limit = 200): Promise<number> {
   const due = await db.reservation.findMany({ where: { settledAt: null, releasedAt: null, expiresAt: { lt: now } }, take: limit, orderBy: { expiresAt: 'asc' } });
