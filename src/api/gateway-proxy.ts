@@ -15,6 +15,7 @@ import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../domain/requests.js';
 import { errorBody, GatewayRefusal, NO_RETRY } from '../gateway/anthropic-error.js';
 import { authenticateGatewayKey, type GatewayCaller } from '../gateway/keys.js';
 import { refusalAnswer } from '../gateway/refusal.js';
+import { refusalMessage } from '../ledger/metering/refusal-message.js';
 import { openUpstreamKey } from '../gateway/upstream-key.js';
 import { jsonTap, streamTap, type TappedUsage, type UsageTap } from '../gateway/usage-tap.js';
 import { authorizeUsage } from '../ledger/metering/authorize.js';
@@ -240,7 +241,11 @@ export function gatewayPlugin(opts: GatewayOptions) {
         if (err instanceof LedgerError || err instanceof GatewayRefusal) throw err;
         throw new Unavailable(String(err));
       }
-      if (!decision.allowed) throw refusalAnswer(decision, { timezone: caller.timezone, consoleUrl: opts.consoleUrl, now: at });
+      if (!decision.allowed) {
+        // The one wording of refusals, as the authorize API answers it (src/domain/refusal-words.ts).
+        const message = await refusalMessage(opts.db, decision, { timezone: caller.timezone, consoleUrl: opts.consoleUrl, model, product }).catch(() => undefined);
+        throw refusalAnswer({ ...decision, ...(message ? { message } : {}) }, { timezone: caller.timezone, consoleUrl: opts.consoleUrl, now: at });
+      }
       const key = await upstreamKeyOf(caller, deadline).catch((err: unknown) => {
         if (err instanceof GatewayRefusal) throw err;
         throw new Unavailable(String(err));

@@ -119,9 +119,10 @@ export function extraAccessRefusal(s: MemberLimitsState, seatResetsAt: Date | nu
 }
 
 /** The refusal of an amount limit reached, with when it lifts. */
-export function limitRefusal(l: SpendLimit, at: Date, timezone: string): Extract<AuthorizeDecision, { allowed: false }> {
+export function limitRefusal(l: SpendLimit, at: Date, timezone: string, requestNanos?: bigint): Extract<AuthorizeDecision, { allowed: false }> {
   // The amounts go with it, so the refusal can say them (src/domain/refusal-words.ts).
-  const limit = { capNanos: l.capNanos ?? 0n, spentNanos: l.spentNanos + l.reservedNanos };
+  // Reservation mode: the hold this request needed, which may not fit although the limit is not reached.
+  const limit = { capNanos: l.capNanos ?? 0n, spentNanos: l.spentNanos + l.reservedNanos, ...(requestNanos === undefined ? {} : { requestNanos }) };
   return { allowed: false, reason: l.reason, resetsAt: l.resets === 'month' ? monthResetsAt(at, timezone) : null, canRequestExtraUsage: false, limit };
 }
 
@@ -130,7 +131,7 @@ export type AuthorizeDecision =
   | { allowed: false; reason: RefusalReason; resetsAt: Date | null; canRequestExtraUsage: boolean; limit?: RefusalLimit };
 
 /** The amount limit a refusal reached: its cap (a Team's balance: what is left) and the spend (and holds) against it. */
-export interface RefusalLimit { capNanos: bigint; spentNanos: bigint }
+export interface RefusalLimit { capNanos: bigint; spentNanos: bigint; requestNanos?: bigint }
 
 /** Whether extra usage is on for this member at all (before any cap). */
 export function extraUsageAvailable(s: Pick<MemberLimitsState, 'orgExtraUsageEnabled' | 'extraUsageScope' | 'memberExtraUsageEnabled'>): boolean {

@@ -37,7 +37,7 @@ export interface RefusalFacts {
   /** The request rule's answer: an Enterprise member who may ask admins for extra usage now. */
   canRequestExtraUsage: boolean;
   /** The amount limit reached: its cap and what is spent (and held) against it. */
-  limit?: { capNanos: bigint; spentNanos: bigint } | null;
+  limit?: { capNanos: bigint; spentNanos: bigint; requestNanos?: bigint } | null;
   seatTier?: SeatTier | null;
   product?: string | null;
   model?: string | null;
@@ -74,8 +74,8 @@ function partsOf(f: RefusalFacts): Parts {
     case 'model_unpriced':
       return {
         stopped: `the model ${f.model ? `${f.model} ` : ''}has no price here yet, so its usage could not be counted`,
-        untilNot: 'once a price is added for it (or an owner sets a fallback model family)',
-        next: 'Use another model, or ask an owner to set a price for this one',
+        untilNot: 'once a price is added for it (or a fallback model family is set for your organisation)',
+        next: 'Use another model, or ask whoever runs Extra usage for your organisation to add a price for it',
         page: MEMBER_PAGE,
       };
     case 'extra_usage_disabled':
@@ -148,9 +148,35 @@ function partsOf(f: RefusalFacts): Parts {
 
 const capitalised = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
+/** The limit a reason names, as a sentence says it (for a request that does not fit in it). */
+function limitName(f: RefusalFacts): string {
+  switch (f.reason) {
+    case 'product_cap_reached': return `your monthly extra usage limit on ${f.product ?? 'this product'}`;
+    case 'seat_tier_cap_reached': return `the ${tierName(f.seatTier) ?? 'seat tier'} seats' monthly extra usage limit`;
+    case 'org_cap_reached': return "your organisation's monthly extra usage limit";
+    case 'balance_exhausted': return "your organisation's prepaid balance";
+    default: return 'your monthly extra usage limit';
+  }
+}
+
+/**
+ * Reservation mode: a request is refused when what it may cost does not fit in what is
+ * left, although the limit itself is not reached. Saying "you reached your limit" would
+ * be untrue: it says the request does not fit, and that a smaller one may.
+ */
+function notFitting(f: RefusalFacts, p: Parts): Parts {
+  const l = f.limit;
+  if (!l || l.requestNanos === undefined || l.spentNanos >= l.capNanos) return p;
+  return {
+    ...p,
+    stopped: `this request (up to ${usdCents(l.requestNanos)}) does not fit in what is left of ${limitName(f)} (${usdCents(leftOf(l))} of ${usdCents(l.capNanos)}, counting requests still running)`,
+    next: `A smaller request (a lower max_tokens) may still fit. ${p.next}`,
+  };
+}
+
 /** The words of one refusal (what stopped them, when it lifts, the next step and its link). */
 export function refusalWords(f: RefusalFacts): RefusalWords {
-  const p = partsOf(f);
+  const p = notFitting(f, partsOf(f));
   const liftsAt = f.resetsAt ? formatWhen(f.resetsAt, f.timezone) : null;
   const lifts = liftsAt ? `it lifts ${liftsAt}` : `it lifts ${p.untilNot}`;
   const link = f.consoleUrl ? `${f.consoleUrl.replace(/\/+$/, '')}${p.page}` : p.page;

@@ -81,7 +81,7 @@ export function planReservation(s: HeldState, at: Date, estimateNanos: bigint): 
   // The same limits, in the same order (CAP_ORDER), as check mode.
   const reserved = { product: s.productReservedNanos ?? 0n, member: s.memberReservedNanos, tier: s.tierReservedNanos, org: s.orgReservedNanos, balance: s.heldBalanceNanos };
   for (const l of spendLimits(s, reserved)) {
-    if (!fits(l.spentNanos, l.reservedNanos, extraHold, l.capNanos)) return limitRefusal(l, at, s.timezone);
+    if (!fits(l.spentNanos, l.reservedNanos, extraHold, l.capNanos)) return limitRefusal(l, at, s.timezone, extraHold);
   }
   return { allowed: true, mode: 'extra', includedHold, extraHold };
 }

@@ -59,7 +59,7 @@ describe.each(BACKENDS)('usage without a price on $kind', ({ kind, open }) => {
     // Authorize refuses it with a reason of its own; a record that comes anyway is kept.
     expect((await o.authorize('bob', model)).body).toEqual({
       allowed: false, reason: 'model_unpriced', resetsAt: null, canRequestExtraUsage: false, memberId: expect.any(String),
-      message: `The model ${model} has no price here yet, so its usage could not be counted; it lifts once a price is added for it (or an owner sets a fallback model family). Use another model, or ask an owner to set a price for this one in the web console at /me`,
+      message: `The model ${model} has no price here yet, so its usage could not be counted; it lifts once a price is added for it (or a fallback model family is set for your organisation). Use another model, or ask whoever runs Extra usage for your organisation to add a price for it in the web console at /me`,
     });
     const first = { requestId: `req-${model}-1`, member: 'bob', model, usage: centsOfNew(250), at: '2026-11-15T11:00:00Z' };
     const kept = await h.call('POST', '/v1/usage/record', { token: o.key, body: first });

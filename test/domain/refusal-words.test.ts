@@ -34,6 +34,16 @@ describe('refusal words', () => {
     expect(w.liftsAt).toBe('1 Jan 2027, 00:00 (Europe/Paris)');
   });
 
+  it('in reservation mode, says the request does not fit in what is left, not that the limit is reached', () => {
+    // $40 of $75 spent and held, a request that may cost $36: refused, with $35 left.
+    const w = refusalWords(base('member_cap_reached', { resetsAt: '2026-12-31T23:00:00.000Z', limit: { capNanos: 75n * USD, spentNanos: 40n * USD, requestNanos: 36n * USD } }));
+    expect(w.message).toBe('This request (up to $36.00) does not fit in what is left of your monthly extra usage limit ($35.00 of $75.00, counting requests still running); it lifts 1 Jan 2027, 00:00 (Europe/Paris). A smaller request (a lower max_tokens) may still fit. To go on sooner, ask an owner to raise your limit: https://usage.example.com/me');
+    const balance = refusalWords(base('balance_exhausted', { plan: 'team', limit: { capNanos: 5n * USD, spentNanos: 0n, requestNanos: 6n * USD } }));
+    expect(balance.message).toContain("This request (up to $6.00) does not fit in what is left of your organisation's prepaid balance ($5.00 of $5.00");
+    // Reached for real: the usual words, also in reservation mode.
+    expect(refusalWords(base('member_cap_reached', { limit: { capNanos: 75n * USD, spentNanos: 75n * USD, requestNanos: USD } })).message).toMatch(/^You reached your monthly extra usage limit \(\$75\.00 of \$75\.00\)/);
+  });
+
   it('offers "Request extra usage" at the seat limit on Enterprise, and "ask an owner" on Team', () => {
     const resetsAt = '2026-12-07T17:00:00.000Z';
     expect(refusalWords(base('seat_limit_reached', { resetsAt, canRequestExtraUsage: true })).message)
@@ -54,7 +64,7 @@ describe('refusal words', () => {
 
   it('names the model without a price and the product whose limit is reached', () => {
     expect(refusalWords(base('model_unpriced', { model: 'claude-new-9' })).message)
-      .toBe('The model claude-new-9 has no price here yet, so its usage could not be counted; it lifts once a price is added for it (or an owner sets a fallback model family). Use another model, or ask an owner to set a price for this one: https://usage.example.com/me');
+      .toBe('The model claude-new-9 has no price here yet, so its usage could not be counted; it lifts once a price is added for it (or a fallback model family is set for your organisation). Use another model, or ask whoever runs Extra usage for your organisation to add a price for it: https://usage.example.com/me');
     expect(refusalWords(base('product_cap_reached', { product: 'claude_code', limit: { capNanos: 20n * USD, spentNanos: 20n * USD } })).message)
       .toMatch(/^You reached your monthly extra usage limit on claude_code \(\$20\.00 of \$20\.00\);/);
   });

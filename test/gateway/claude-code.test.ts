@@ -57,7 +57,7 @@ describe('Claude Code through the gateway', () => {
     const attempts = g.standIn.messageAttempts().length;
     const run = await runClaude(g.gatewayUrl, key, 'Hello');
     const said = run.stdout + run.stderr;
-    expect(said).toContain('You have reached your monthly extra-usage cap');
+    expect(said).toContain('You reached your monthly extra usage limit ($1.00 of $1.00)');
     expect(said).toContain('1 Dec 2026, 00:00 (Europe/Paris)');
     expect(said).toContain(`${CONSOLE_URL}/me`);
     expect(run.result?.is_error).toBe(true);

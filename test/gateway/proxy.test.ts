@@ -259,7 +259,7 @@ describe('refusals and errors in Anthropic\'s shape', () => {
     const body = await res.json();
     expect(body.type).toBe('error');
     expect(body.error.type).toBe('rate_limit_error');
-    expect(body.error.message).toContain('monthly extra-usage cap');
+    expect(body.error.message).toContain('You reached your monthly extra usage limit ($1.00 of $1.00)');
     expect(body.error.message).toContain('1 Dec 2026, 00:00 (Europe/Paris)');
     expect(body.error.message).toContain(`${CONSOLE_URL}/me`);
     expect(g.standIn.requests.length).toBe(calls);

@@ -12,8 +12,9 @@ import { withRequestRule } from '../../ledger/requests/request-eligibility.js';
 import { isoInstant, memberRef, modelName, requestInstant, text } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { productName } from './products.js';
-import { REFUSAL_REASONS, refusalWords } from '../../domain/refusal-words.js';
-import type { AuthorizeDecision, Plan } from '../../domain/caps.js';
+import { REFUSAL_REASONS } from '../../domain/refusal-words.js';
+import type { Plan } from '../../domain/caps.js';
+import { refusalMessage, type RefusedDecision } from '../../ledger/metering/refusal-message.js';
 
 const tokens = z.number().int().nonnegative().max(2_000_000_000);
 
@@ -88,17 +89,10 @@ const authorizeResponse = z.union([
   }),
 ]);
 
-type Refused = Extract<AuthorizeDecision, { allowed: false }> & { memberId: string };
-
 /** A refusal as the API answers it: the machine fields and the one wording of it. */
-async function refusalAnswer(db: ApiDeps['db'], d: Refused, org: { plan: Plan; timezone: string }, facts: { consoleUrl: string | null; product?: string; model: string }) {
-  // A seat tier's limit is named by the tier ("Premium seats reached …"): read only on that refusal, off the hot path.
-  const seatTier = d.reason === 'seat_tier_cap_reached' ? (await db.member.findUnique({ where: { id: d.memberId }, select: { seatTier: true } }))?.seatTier ?? null : null;
-  const words = refusalWords({
-    reason: d.reason, resetsAt: d.resetsAt, timezone: org.timezone, plan: org.plan, canRequestExtraUsage: d.canRequestExtraUsage,
-    limit: d.limit ?? null, seatTier, product: facts.product ?? null, model: facts.model, consoleUrl: facts.consoleUrl,
-  });
-  return { allowed: false as const, reason: d.reason, resetsAt: d.resetsAt?.toISOString() ?? null, message: words.message, canRequestExtraUsage: d.canRequestExtraUsage, memberId: d.memberId };
+async function refusalAnswer(db: ApiDeps['db'], d: RefusedDecision, org: { plan: Plan; timezone: string }, facts: { consoleUrl: string | null; product?: string; model: string }) {
+  const message = await refusalMessage(db, d, { ...facts, timezone: org.timezone, plan: org.plan });
+  return { allowed: false as const, reason: d.reason, resetsAt: d.resetsAt?.toISOString() ?? null, message, canRequestExtraUsage: d.canRequestExtraUsage, memberId: d.memberId };
 }
 
 const recordResponse = z.object({
