@@ -69,6 +69,16 @@ export function partsOf(role: Role): { api: boolean; worker: boolean; chat: bool
  * `log`: where the service's own lines go; default the process's log (`logging`: pretty on
  * a terminal, JSON otherwise, LOG_FORMAT), which the API's request logs share.
  */
+/**
+ * Where links in messages lead: PUBLIC_URL, else this machine's own address (a wildcard bind
+ * such as 0.0.0.0 is no address anyone can open, so 127.0.0.1 stands for it). Said once at start.
+ */
+export function consoleAddress(config: Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>): string {
+  if (config.PUBLIC_URL) return config.PUBLIC_URL;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' || config.HOST === '' ? '127.0.0.1' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  return `http://${host}:${config.PORT}`;
+}
+
 export async function startService(config: Config, logTo?: (msg: string) => void, logging: Logging = createLogging(logFormatOf(config.LOG_FORMAT, process.stdout.isTTY))): Promise<RunningService> {
   const log = logTo ?? logging.line;
   // Bad settings stop the start before anything runs (no database, no dev server).
@@ -86,6 +96,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     stack.push(() => database.close());
     const applied = await applyMigrations(database.prisma);
     const parts = partsOf(config.ROLE);
+    if (!config.PUBLIC_URL) log(`links: messages link to ${consoleAddress(config)} (PUBLIC_URL is not set: set it to the address people open, e.g. https://usage.example.com)`);
     if (config.ROLE !== 'all') log(`role: ${config.ROLE} (${Object.entries(parts).filter(([, on]) => on).map(([p]) => p).join(', ')})`);
     log(`database: ${database.kind === 'postgres' ? 'PostgreSQL server' : `embedded PGlite in ${join(dataDir, 'pglite')}`}${applied.length ? `, applied ${applied.join(', ')}` : ', schema up to date'}`);
     // The pinned map's prices the book lacks (today's models): added, never changed.
@@ -162,7 +173,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       // Operator alerts (usage kept unpriced) go to the log and OPERATOR_EMAIL, never to chat.
       const operators = operatorChannel(config, db, log);
       stack.push(async () => operators.close());
-      const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`, anthropic }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE });
+      const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: consoleAddress(config), anthropic }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE });
       stack.push(() => worker.stop());
       const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules, log }, outboxRoutes({ anthropicPoll }), { log });
       stack.push(() => relay.stop());
@@ -220,7 +231,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       health,
       payments,
       console: consoleOptionsFromConfig(config),
-      consoleUrl: config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`,
+      consoleUrl: consoleAddress(config),
       metrics,
       anthropic,
       gateway: { upstreamUrl: config.GATEWAY_UPSTREAM_URL, ...(config.GATEWAY_UPSTREAM_API_KEY ? { deploymentKey: config.GATEWAY_UPSTREAM_API_KEY } : {}) },
