@@ -38,6 +38,9 @@ import { startStatusServer } from './status-server.js';
 import { createLogging, logFormatOf, type Logging } from './observability/logging.js';
 import { Metrics, outboxLagOf } from './observability/metrics.js';
 import { workflowFailuresOf } from './temporal/workflow-failures.js';
+import { Dependencies } from './observability/dependencies.js';
+import { isNetworkFailure } from './observability/network-failure.js';
+import { ConfigError } from './config.js';
 import { startSlackApp } from '../bot/slack/app.js';
 import { startTeamsBot } from '../bot/teams/bot.js';
 
@@ -81,6 +84,9 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     for (const close of stack.reverse()) await close().catch((err) => log(`shutdown: ${String(err)}`));
     stack.length = 0;
   };
+  // Outside services that may be unreachable: the service serves without them (GET /health).
+  const dependencies = new Dependencies(log);
+  stack.push(async () => dependencies.stop());
   try {
     const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: join(dataDir, 'pglite'), transactionPooler: config.DATABASE_POOLER === 'transaction' });
     stack.push(() => database.close());
@@ -126,8 +132,19 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     const metrics = new Metrics();
     metrics.watchOutbox(outboxLagOf(db));
     metrics.watchWorkflows(workflowFailuresOf(temporal.client));
+    metrics.watchDependencies(() => dependencies.states());
     const taskQueue = config.TEMPORAL_TASK_QUEUE;
     const payments = makePayments(db, log);
+    if (payments.check) {
+      // A wrong key is a configuration error; Stripe unreachable is not: we start, and
+      // purchases fail (nothing charged) until it answers again.
+      const refused = (err: unknown) => new ConfigError(`Invalid configuration:\n  STRIPE_SECRET_KEY: Stripe refused it: ${(err as Error).message}`);
+      await payments.check().then(() => dependencies.ok('stripe'), (err: unknown) => {
+        if (!isNetworkFailure(err)) throw refused(err);
+        dependencies.failed('stripe', err);
+        void dependencies.keepTrying('stripe', payments.check!, { onRefused: (e) => log(`stripe: ${refused(e).message.replace(/\n\s*/g, ' ')}`) });
+      });
+    }
     const requests = requestService({
       db,
       client: temporal.client,
@@ -145,7 +162,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     // Chat apps first: the worker's notifier sends through them. A worker without the
     // chat role only sends; a chat process without the worker role only receives.
     const chatApps = parts.chat || parts.worker;
-    const slack = chatApps ? await startSlackApp({ config, db, requests, log, listen: parts.chat, purchases: payments.purchases }) : null;
+    const slack = chatApps ? await startSlackApp({ config, db, requests, log, listen: parts.chat, purchases: payments.purchases, dependencies }) : null;
     if (slack) {
       stack.push(() => slack.stop());
       if (parts.chat) log(`slack: app running${slack.url ? ` at ${slack.url}` : ' (Socket Mode)'}`);
@@ -157,14 +174,14 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     const anthropic = config.SECRETS_KEY ? { box: secretBox(parseSecretsKey(config.SECRETS_KEY)), baseUrl: config.ANTHROPIC_API_BASE } : undefined;
     const anthropicPoll = { everySeconds: config.ANTHROPIC_POLL_SECONDS, remindAfterMs: config.REQUEST_REMIND_AFTER_MINUTES * 60_000, limitsEverySeconds: config.ANTHROPIC_LIMITS_POLL_SECONDS };
     if (parts.worker) {
-      const channels = buildNotifier(config, db, log, [...(slack ? [{ name: 'slack', notifier: slack.notifier }] : []), ...(teams ? [{ name: 'teams', notifier: teams.notifier }] : [])], metrics);
+      const channels = buildNotifier(config, db, log, [...(slack ? [{ name: 'slack', notifier: slack.notifier }] : []), ...(teams ? [{ name: 'teams', notifier: teams.notifier }] : [])], metrics, dependencies);
       stack.push(async () => channels.close());
       // Operator alerts (usage kept unpriced) go to the log and OPERATOR_EMAIL, never to chat.
       const operators = operatorChannel(config, db, log);
       stack.push(async () => operators.close());
       const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`, anthropic }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE });
       stack.push(() => worker.stop());
-      const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules, log }, outboxRoutes({ anthropicPoll }), { log });
+      const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules, log, dependencies }, outboxRoutes({ anthropicPoll }), { log });
       stack.push(() => relay.stop());
       const sweeper = startReservationSweeper(db, { log });
       stack.push(() => sweeper.stop());
@@ -187,9 +204,12 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       const failingNotices = await failingChannels(db);
       // Connected orgs whose last poll did not reach Anthropic (unreachable, 429, 5xx, a refused key).
       const failingAnthropic = await failingConnections(db);
+      // Outside services unreachable now (slack, teams, smtp, stripe, temporal, oidc:<org>), since when.
+      const failingDependencies = dependencies.failing();
       return {
         // Still serving; something needs the operator.
-        ...(outbox.count || failingSchedules.length || failingNotices.length || failingAnthropic.length ? { status: 'degraded' } : {}),
+        ...(outbox.count || failingSchedules.length || failingNotices.length || failingAnthropic.length || failingDependencies.length ? { status: 'degraded' } : {}),
+        dependencies: { failing: failingDependencies },
         anthropic: { failing: failingAnthropic },
         database: database.kind,
         temporal: { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue },
@@ -216,6 +236,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       identity: { sessionSecret: config.SESSION_SECRET },
       ...(config.TRUST_PROXY !== undefined ? { trustProxy: config.TRUST_PROXY } : {}),
       logLevel: config.LOG_LEVEL,
+      http: { headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS, maxConnectionsPerClient: config.HTTP_MAX_CONNECTIONS_PER_CLIENT },
       logStream: logging.stream,
       health,
       payments,

@@ -64,9 +64,13 @@ export interface ApiDeps {
   metrics?: Metrics;
   /** TRUST_PROXY: the X-Forwarded-For hops to believe for the client's address. */
   trustProxy?: boolean | number | string;
+  /** Timeouts and the per-client connection cap (src/api/connection-limits.ts); default DEFAULT_HTTP_LIMITS. */
+  http?: Partial<HttpLimits>;
   /** Connected orgs (docs/claude.md): SECRETS_KEY's box and the Admin API's address; unset: connecting answers 503. */
   anthropic?: AnthropicDeps;
 }
+
+import { capConnectionsPerClient, DEFAULT_HTTP_LIMITS, type HttpLimits } from './connection-limits.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -77,14 +81,20 @@ const MAX_PARAM_LENGTH = 2000;
 const hopsOf = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 export function buildServer(deps: ApiDeps): FastifyInstance {
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...deps.http };
   const app = Fastify({
     logger: { level: deps.logLevel ?? 'silent', ...(deps.logStream ? { stream: deps.logStream } : {}) },
     bodyLimit: 4 * 1024 * 1024,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
     ...(deps.trustProxy === undefined ? {} : { trustProxy: typeof deps.trustProxy === 'number' ? hopsOf(deps.trustProxy) : deps.trustProxy }),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Bad URLs and over-long path parameters answer in our error shape too.
     frameworkErrors: (err, request, reply) => errorHandler(err, request, reply),
   });
+  // Node checks the headers' deadline on its own timer; it never exceeds the request's.
+  app.server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs || limits.headersTimeoutMs);
+  capConnectionsPerClient(app.server, limits.maxConnectionsPerClient, () => metricsOf(deps).connectionRefused());
   let notFound: ReturnType<typeof notFoundHandler> | undefined;
   // A request to no route is answered as such, even when its body was refused first.
   app.setErrorHandler((err: Error, request, reply) => (request.is404 && notFound ? notFound(request, reply) : errorHandler(err, request, reply)));
