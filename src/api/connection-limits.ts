@@ -17,6 +17,9 @@ export interface HttpLimits {
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnectionsPerClient: 256 };
 
+/** Node refuses a headers deadline past the request's: the smaller of the two. */
+export const headersTimeoutOf = (l: HttpLimits) => (l.requestTimeoutMs > 0 ? Math.min(l.headersTimeoutMs, l.requestTimeoutMs) : l.headersTimeoutMs);
+
 /**
  * Counts open connections per peer address and closes those past the cap before any
  * byte is read. Behind a proxy the peer is the proxy: its connections count together.

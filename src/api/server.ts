@@ -70,7 +70,8 @@ export interface ApiDeps {
   anthropic?: AnthropicDeps;
 }
 
-import { capConnectionsPerClient, DEFAULT_HTTP_LIMITS, type HttpLimits } from './connection-limits.js';
+import { createServer as createHttpServer } from 'node:http';
+import { capConnectionsPerClient, DEFAULT_HTTP_LIMITS, headersTimeoutOf, type HttpLimits } from './connection-limits.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -87,13 +88,14 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     bodyLimit: 4 * 1024 * 1024,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node's own server, for what Fastify does not pass on: the headers' deadline and how
+    // often it is checked (Node's default, 30 s, would let a slow client stay that long).
+    serverFactory: (handler) => createHttpServer({ headersTimeout: headersTimeoutOf(limits), requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs, connectionsCheckingInterval: 1_000 }, handler),
     ...(deps.trustProxy === undefined ? {} : { trustProxy: typeof deps.trustProxy === 'number' ? hopsOf(deps.trustProxy) : deps.trustProxy }),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Bad URLs and over-long path parameters answer in our error shape too.
     frameworkErrors: (err, request, reply) => errorHandler(err, request, reply),
   });
-  // Node checks the headers' deadline on its own timer; it never exceeds the request's.
-  app.server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs || limits.headersTimeoutMs);
   capConnectionsPerClient(app.server, limits.maxConnectionsPerClient, () => metricsOf(deps).connectionRefused());
   let notFound: ReturnType<typeof notFoundHandler> | undefined;
   // A request to no route is answered as such, even when its body was refused first.
