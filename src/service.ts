@@ -179,8 +179,25 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       // Operator alerts (usage kept unpriced) go to the log and OPERATOR_EMAIL, never to chat.
       const operators = operatorChannel(config, db, log);
       stack.push(async () => operators.close());
-      const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`, anthropic }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE });
-      stack.push(() => worker.stop());
+      const workerOptions: Parameters<typeof startWorker>[0] = { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`, anthropic }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE };
+      // A worker whose Temporal went away for good ends with an error: it is started
+      // again once Temporal answers (with back-off), and the process goes on serving.
+      let worker = await startWorker(workerOptions);
+      let stopping = false;
+      const supervise = (w: typeof worker) => void w.done.catch((err: unknown) => {
+        if (stopping) return;
+        if (isNetworkFailure(err)) dependencies.failed('temporal', err);
+        else log(`temporal: the worker stopped: ${err instanceof Error ? err.message : String(err)}; starting it again`);
+        void dependencies.keepTrying('temporal', async () => {
+          worker = await startWorker(workerOptions);
+          supervise(worker);
+        }, { onRefused: (e) => log(`temporal: the worker could not be started again: ${e instanceof Error ? e.message : String(e)}`) });
+      });
+      supervise(worker);
+      stack.push(async () => {
+        stopping = true;
+        await worker.stop();
+      });
       const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules, log, dependencies }, outboxRoutes({ anthropicPoll }), { log });
       stack.push(() => relay.stop());
       const sweeper = startReservationSweeper(db, { log });
