@@ -253,6 +253,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       identity: { sessionSecret: config.SESSION_SECRET },
       ...(config.TRUST_PROXY !== undefined ? { trustProxy: config.TRUST_PROXY } : {}),
       logLevel: config.LOG_LEVEL,
+      dependencies,
       http: { headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS, maxConnectionsPerClient: config.HTTP_MAX_CONNECTIONS_PER_CLIENT },
       logStream: logging.stream,
       health,

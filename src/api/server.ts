@@ -64,6 +64,8 @@ export interface ApiDeps {
   metrics?: Metrics;
   /** TRUST_PROXY: the X-Forwarded-For hops to believe for the client's address. */
   trustProxy?: boolean | number | string;
+  /** Outside services unreachable now (src/observability/dependencies.ts): the console reports an org's identity provider there. */
+  dependencies?: Dependencies;
   /** Timeouts and the per-client connection cap (src/api/connection-limits.ts); default DEFAULT_HTTP_LIMITS. */
   http?: Partial<HttpLimits>;
   /** Connected orgs (docs/claude.md): SECRETS_KEY's box and the Admin API's address; unset: connecting answers 503. */
@@ -71,6 +73,7 @@ export interface ApiDeps {
 }
 
 import { createServer as createHttpServer } from 'node:http';
+import type { Dependencies } from '../observability/dependencies.js';
 import { capConnectionsPerClient, DEFAULT_HTTP_LIMITS, headersTimeoutOf, type HttpLimits } from './connection-limits.js';
 
 export const API_VERSION = '0.1.0';
@@ -152,7 +155,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   // The web console: HTML pages on the same port, in their own plugin context.
   const secretSource = deps.identity?.sessionSecret ?? deps.operatorToken;
   const csrfKey = Buffer.from(hkdfSync('sha256', secretSource, 'extra-usage-control-plane', 'console csrf key v1', 32)).toString('base64url');
-  app.register(consolePlugin({ ...deps.console, db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, purchases: deps.payments?.purchases ?? ledgerPurchases(deps.db), csrfKey, signInThrottle: throttle, ...(deps.anthropic ? { anthropic: deps.anthropic } : {}) }));
+  app.register(consolePlugin({ ...deps.console, ...(deps.dependencies ? { dependencies: deps.dependencies } : {}), db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, purchases: deps.payments?.purchases ?? ledgerPurchases(deps.db), csrfKey, signInThrottle: throttle, ...(deps.anthropic ? { anthropic: deps.anthropic } : {}) }));
 
   for (const route of routes) {
     app.route({

@@ -72,11 +72,12 @@ export class Dependencies {
 
   /**
    * Runs `probe` until it succeeds, waiting between attempts with exponential back-off
-   * (doubling from `firstDelayMs` up to `maxDelayMs`). A network failure marks the part
-   * down and is tried again; any other error (a refusal) is handed to `onRefused` and
-   * ends the tries. Resolves when it succeeds, is refused, or stop() is called.
+   * (doubling from `firstDelayMs` up to `maxDelayMs`). A network failure (or what
+   * `retryOn` accepts) marks the part down and is tried again; any other error (a
+   * refusal) is handed to `onRefused` and ends the tries. Resolves when it succeeds, is refused, or stop() is called.
    */
-  keepTrying(part: string, probe: () => Promise<unknown>, opts: { firstDelayMs?: number; maxDelayMs?: number; onUp?: () => void | Promise<void>; onRefused?: (err: unknown) => void } = {}): Promise<void> {
+  keepTrying(part: string, probe: () => Promise<unknown>, opts: { firstDelayMs?: number; maxDelayMs?: number; onUp?: () => void | Promise<void>; onRefused?: (err: unknown) => void; retryOn?: (err: unknown) => boolean } = {}): Promise<void> {
+    const retryOn = opts.retryOn ?? isNetworkFailure;
     const first = opts.firstDelayMs ?? 1_000;
     const max = opts.maxDelayMs ?? 60_000;
     return new Promise<void>((resolve) => {
@@ -94,7 +95,7 @@ export class Dependencies {
             resolve();
           },
           (err: unknown) => {
-            if (!isNetworkFailure(err)) {
+            if (!retryOn(err)) {
               opts.onRefused?.(err);
               return resolve();
             }
