@@ -17,7 +17,7 @@ import { startPgliteMaintenance } from './db/pglite-maintenance.js';
 import { buildServer } from './api/server.js';
 import { consoleOptionsFromConfig } from './console/options.js';
 import { findTemporalCli } from './temporal/cli.js';
-import { connectTemporal, type TemporalConnection } from './temporal/connection.js';
+import { connectTemporal, lazyTemporal, type TemporalConnection } from './temporal/connection.js';
 import { enableSearchAttributes } from './temporal/search-attributes.js';
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
 import { installTemporalRuntime, startWorker } from './temporal/worker.js';
@@ -121,10 +121,27 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       log(`temporal: local dev server at ${address}; UI ${devServer.uiUrl}`);
     }
     installTemporalRuntime(config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace' ? 'INFO' : 'WARN');
-    const temporal: TemporalConnection = await connectTemporal({ address, namespace: config.TEMPORAL_NAMESPACE });
+    // A Temporal frontend (TEMPORAL_ADDRESS) unreachable at start: the service starts
+    // without it; what needs it (search attributes, the worker, schedules) starts once it
+    // answers, and the outbox keeps what the ledger hands it meanwhile.
+    let temporal: TemporalConnection;
+    const whenTemporal: (() => Promise<void>)[] = [];
+    try {
+      temporal = await connectTemporal({ address, namespace: config.TEMPORAL_NAMESPACE });
+    } catch (err) {
+      if (!config.TEMPORAL_ADDRESS || !isNetworkFailure(err)) throw err;
+      dependencies.failed('temporal', err);
+      temporal = lazyTemporal({ address, namespace: config.TEMPORAL_NAMESPACE });
+      whenTemporal.push(async () => {}); // marks "deferred" even for a role with nothing else to start
+    }
     stack.push(() => temporal.close());
+    const temporalAddress = address;
+    const onTemporal = async (start: () => Promise<void>) => {
+      if (whenTemporal.length) whenTemporal.push(start);
+      else await start();
+    };
     // Workflows carry OrgSlug, Member, RequestStatus, AlertKind: registered here when the namespace lacks them.
-    await enableSearchAttributes(temporal.client, temporal.connection, config.TEMPORAL_NAMESPACE, log);
+    await onTemporal(() => enableSearchAttributes(temporal.client, temporal.connection, config.TEMPORAL_NAMESPACE, log));
 
     const db = database.prisma;
     const now = () => new Date();
@@ -179,12 +196,12 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       // Operator alerts (usage kept unpriced) go to the log and OPERATOR_EMAIL, never to chat.
       const operators = operatorChannel(config, db, log);
       stack.push(async () => operators.close());
-      const workerOptions: Parameters<typeof startWorker>[0] = { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`, anthropic }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE };
+      const workerOptions: Parameters<typeof startWorker>[0] = { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`, anthropic }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE };
       // A worker whose Temporal went away for good ends with an error: it is started
       // again once Temporal answers (with back-off), and the process goes on serving.
-      let worker = await startWorker(workerOptions);
+      let worker: Awaited<ReturnType<typeof startWorker>> | null = null;
       let stopping = false;
-      const supervise = (w: typeof worker) => void w.done.catch((err: unknown) => {
+      const supervise = (w: Awaited<ReturnType<typeof startWorker>>) => void w.done.catch((err: unknown) => {
         if (stopping) return;
         if (isNetworkFailure(err)) dependencies.failed('temporal', err);
         else log(`temporal: the worker stopped: ${err instanceof Error ? err.message : String(err)}; starting it again`);
@@ -193,23 +210,37 @@ export async function startService(config: Config, logTo?: (msg: string) => void
           supervise(worker);
         }, { onRefused: (e) => log(`temporal: the worker could not be started again: ${e instanceof Error ? e.message : String(e)}`) });
       });
-      supervise(worker);
+      await onTemporal(async () => {
+        worker = await startWorker(workerOptions);
+        supervise(worker);
+      });
       stack.push(async () => {
         stopping = true;
-        await worker.stop();
+        await worker?.stop();
       });
       const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules, log, dependencies }, outboxRoutes({ anthropicPoll }), { log });
       stack.push(() => relay.stop());
       const sweeper = startReservationSweeper(db, { log });
       stack.push(() => sweeper.stop());
-      // Digest and month-end Schedules per org, created or brought up to date at every start.
-      const scheduled = await ensureAllSchedules(temporal.client, db, taskQueue, schedules, anthropicPoll);
-      log(`temporal: schedules ensured for ${scheduled.ensured} organisation(s)`);
-      for (const f of scheduled.failed) log(`temporal: schedules of organisation ${f.orgId} NOT ensured (see GET /health): ${f.error}`);
-      // Team orgs already at or below their auto-reload threshold get their reload now.
-      const reloads = await resumeAutoReloads(temporal.client, db, taskQueue);
-      if (reloads.requested.length) log(`auto-reload: reload requested for ${reloads.requested.length} organisation(s) at or below their threshold`);
-      for (const f of reloads.failed) log(`auto-reload: reload of organisation ${f.orgId} NOT requested: ${f.error}`);
+      await onTemporal(async () => {
+        // Digest and month-end Schedules per org, created or brought up to date at every start.
+        const scheduled = await ensureAllSchedules(temporal.client, db, taskQueue, schedules, anthropicPoll);
+        log(`temporal: schedules ensured for ${scheduled.ensured} organisation(s)`);
+        for (const f of scheduled.failed) log(`temporal: schedules of organisation ${f.orgId} NOT ensured (see GET /health): ${f.error}`);
+        // Team orgs already at or below their auto-reload threshold get their reload now.
+        const reloads = await resumeAutoReloads(temporal.client, db, taskQueue);
+        if (reloads.requested.length) log(`auto-reload: reload requested for ${reloads.requested.length} organisation(s) at or below their threshold`);
+        for (const f of reloads.failed) log(`auto-reload: reload of organisation ${f.orgId} NOT requested: ${f.error}`);
+      });
+    }
+    if (whenTemporal.length) {
+      void dependencies.keepTrying('temporal', () => temporal.client.workflowService.getSystemInfo({}), {
+        onUp: async () => {
+          for (const start of whenTemporal.splice(0)) {
+            await start().catch((err: unknown) => log(`temporal: reached, but starting what needs it failed: ${err instanceof Error ? err.message : String(err)}`));
+          }
+        },
+      });
     }
 
     const operatorToken = operatorTokenFor(config, dataDir);

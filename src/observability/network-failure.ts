@@ -29,6 +29,6 @@ export function isNetworkFailure(err: unknown, depth = 0): boolean {
   if (typeof e.responseCode === 'number' && e.responseCode >= 400 && e.responseCode < 500 && e.code !== 'EAUTH') return true;
   if (e.name === 'TimeoutError' || e.name === 'ConnectTimeoutError') return true;
   if (e.name === 'TransportError' || e.name === 'ConnectionError') return true;
-  if (typeof e.message === 'string' && /^fetch failed$|socket hang up|ECONNREFUSED|UNAVAILABLE: /.test(e.message)) return true;
+  if (typeof e.message === 'string' && /^fetch failed$|socket hang up|ECONNREFUSED|UNAVAILABLE: |Failed to connect before the deadline/.test(e.message)) return true;
   return isNetworkFailure(e.cause, depth + 1) || isNetworkFailure(e.original, depth + 1);
 }
