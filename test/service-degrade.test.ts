@@ -1,4 +1,5 @@
 // Degrade, don't die (issue 25): Slack's Web API and the SMTP server unreachable when
+// Each test starts the whole service (PGlite, migrations, a Temporal dev server): minutes on a busy machine, hence its own bound.
 // the service starts. It starts anyway, serves authorize, record and the console, names
 // both on GET /health and /metrics; when they come up (on the very ports it was given)
 // the notice queued meanwhile arrives once on each. A refusal (Slack invalid_auth, a
@@ -151,7 +152,7 @@ describe('Slack and SMTP unreachable at start', () => {
     expect(lines.filter((l) => l.startsWith('slack: reachable again')), log).toHaveLength(1);
     expect(lines.filter((l) => l.startsWith('smtp: reachable again')), log).toHaveLength(1);
     expect(lines.filter((l) => l.startsWith('smtp: unreachable')), log).toHaveLength(1);
-  });
+  }, 300_000);
 });
 
 describe('a refusal still stops the start, naming the setting', () => {
@@ -161,7 +162,7 @@ describe('a refusal still stops the start, naming the setting', () => {
     slack.failNext('auth.test', 'invalid_auth');
     const config = loadConfig({ DATA_DIR: dataDir(), PORT: '0', LOG_LEVEL: 'silent', SLACK_BOT_TOKEN: 'xoxb-wrong', SLACK_ORG_SLUG: 'acme', SLACK_SIGNING_SECRET: 's', SLACK_PORT: '0', SLACK_API_URL: slack.apiUrl });
     await expect(startService(config, () => {})).rejects.toThrow(/SLACK_BOT_TOKEN: Slack refused it \(auth\.test\):.*invalid_auth/);
-  });
+  }, 300_000);
 
   it('a wrong Stripe key names STRIPE_SECRET_KEY; Stripe unreachable does not stop the start', async () => {
     const stripe = await startStripeStandIn();
@@ -175,5 +176,5 @@ describe('a refusal still stops the start, naming the setting', () => {
     const h = await (await fetch(`${service.url}/health`)).json();
     expect(h.status).toBe('degraded');
     expect(h.dependencies.failing.map((f: { part: string }) => f.part)).toContain('stripe');
-  });
+  }, 300_000);
 });

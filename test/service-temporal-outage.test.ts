@@ -78,7 +78,7 @@ describe('Temporal stopped while the service runs', () => {
     expect(new Set(alerts).size, alerts.join('\n')).toBe(alerts.length);
     expect(lines.filter((l) => l.startsWith('temporal: unreachable'))).toHaveLength(1);
     expect(lines.filter((l) => l.startsWith('temporal: reachable again'))).toHaveLength(1);
-  });
+  }, 300_000);
 
   it('starts with TEMPORAL_ADDRESS unreachable, serves, and starts the worker and delivers what waited once Temporal answers', async () => {
     const temporalDir = mkdtempSync(join(tmpdir(), 'eu-temporal-'));
@@ -120,5 +120,5 @@ describe('Temporal stopped while the service runs', () => {
     expect(new Set(alerts).size, alerts.join('\n')).toBe(alerts.length);
     expect(lines.some((l) => l.startsWith('temporal: schedules ensured for 1 organisation(s)'))).toBe(true);
     expect(lines.filter((l) => l.startsWith('temporal: unreachable'))).toHaveLength(1);
-  });
+  }, 300_000);
 });
