@@ -1,5 +1,4 @@
 // Degrade, don't die (issue 25): Slack's Web API and the SMTP server unreachable when
-// Each test starts the whole service (PGlite, migrations, a Temporal dev server): minutes on a busy machine, hence its own bound.
 // the service starts. It starts anyway, serves authorize, record and the console, names
 // both on GET /health and /metrics; when they come up (on the very ports it was given)
 // the notice queued meanwhile arrives once on each. A refusal (Slack invalid_auth, a
@@ -17,6 +16,9 @@ import { startService, type RunningService } from '../src/service.js';
 import { enterpriseDoc } from './support/fixtures.js';
 import { startSlackApi, type SlackApiStandIn } from './support/slack-api.js';
 import { startStripeStandIn } from './support/stripe-api.js';
+
+// Each test starts the whole service (PGlite, migrations, a Temporal dev server):
+// minutes on a busy machine, hence its own bound.
 
 const dirs: string[] = [];
 const closers: (() => Promise<unknown>)[] = [];

@@ -34,7 +34,7 @@ export function buildNotifier(config: Config, db: Db, log: (line: string) => voi
   return {
     notifier: fanout(
       [{ name: 'log', notifier: logNotifier(log) }, ...(email ? [{ name: 'email', notifier: email }] : []), ...chat]
-        .map((c) => (dependencies && c.name !== 'log' ? trackingReachability(c, dependencies, c.name === 'email' ? 'smtp' : c.name) : c))
+        .map((c) => (dependencies && c.name !== 'log' ? trackingReachability(c, dependencies, c.name === 'email' ? { part: 'smtp', reachedIfSent: (people) => people.some((p) => p.email?.trim()) } : {}) : c))
         .map((c) => (metrics ? countingFailures(c, metrics) : c)),
       channelSendsIn(db),
       // A channel that keeps failing is reported once: log, GET /health, the org's audit log, OPERATOR_EMAIL.
