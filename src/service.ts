@@ -234,12 +234,18 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       });
     }
     if (whenTemporal.length) {
-      void dependencies.keepTrying('temporal', () => temporal.client.workflowService.getSystemInfo({}), {
+      const deferred = dependencies.keepTrying('temporal', () => temporal.client.workflowService.getSystemInfo({}), {
         onUp: async () => {
           for (const start of whenTemporal.splice(0)) {
             await start().catch((err: unknown) => log(`temporal: reached, but starting what needs it failed: ${err instanceof Error ? err.message : String(err)}`));
           }
         },
+      });
+      // Stopping: no more tries, and what is starting finishes before the connection closes
+      // (a call still in flight on a closed channel would throw from a timer).
+      stack.push(async () => {
+        dependencies.stop();
+        await deferred;
       });
     }
 

@@ -118,7 +118,8 @@ describe('Temporal stopped while the service runs', () => {
       return found.length ? found : null;
     });
     expect(new Set(alerts).size, alerts.join('\n')).toBe(alerts.length);
-    expect(lines.some((l) => l.startsWith('temporal: schedules ensured for 1 organisation(s)'))).toBe(true);
+    // The Schedules waited for Temporal too, and were ensured once it answered.
+    await until('the schedules ensured', async () => lines.some((l) => l.startsWith('temporal: schedules ensured for 1 organisation(s)')));
     expect(lines.filter((l) => l.startsWith('temporal: unreachable'))).toHaveLength(1);
   }, 300_000);
 });
