@@ -80,7 +80,6 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
   let workspaces: Workspaces;
   let store: (InstallationStore & Workspaces) | null = null;
   let authorize: Authorize<boolean> | undefined;
-  let retrying: Promise<void> | null = null;
   if (settings.workspaces.kind === 'single') {
     const { botToken, orgSlug } = settings.workspaces;
     const single = singleWorkspace(opts.db, { botToken, orgSlug });
@@ -100,7 +99,7 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
     } catch (err) {
       if (!isNetworkFailure(err) || !opts.dependencies) throw isNetworkFailure(err) ? new Error(`Slack could not be reached (network failure, auth.test): ${(err as Error).message}`) : refusal(err);
       opts.dependencies.failed('slack', err);
-      retrying = opts.dependencies.keepTrying('slack', identify, {
+      void opts.dependencies.keepTrying('slack', identify, {
         ...opts.retry,
         onRefused: (e) => log(`slack: ${refusal(e).message.replace(/\n\s*/g, ' ')}: Slack events are refused until the token is fixed and the service restarted`),
       });
@@ -220,7 +219,6 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
   }
 
   const notifier = slackNotifier({ db: opts.db, workspaces, clientFor, log });
-  void retrying;
   return {
     app,
     settings,
