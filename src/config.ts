@@ -22,6 +22,14 @@ export const configSchema = z.object({
    */
   TRUST_PROXY: z.string().trim().regex(/^(true|\d{1,2}|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, 'must be true, a number of hops, or proxy addresses/CIDRs separated by commas').optional()
     .transform((v) => (v === undefined ? undefined : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v)),
+  /** The API's HTTP limits (docs/operations.md#http-limits): request line and headers must arrive within this. */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(10_000),
+  /** The whole request, body included, must arrive within this. */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
+  /** An idle keep-alive connection is closed after this. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** Open connections one client address (the proxy's, behind one) may hold; 0: no cap. */
+  HTTP_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(0).max(100_000).default(256),
   /** Folder for the embedded database, the dev server's state and generated secrets. */
   DATA_DIR: z.string().default('./data'),
   /** A PostgreSQL server (production). Unset: embedded PGlite in DATA_DIR/pglite. */

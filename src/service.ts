@@ -17,7 +17,7 @@ import { startPgliteMaintenance } from './db/pglite-maintenance.js';
 import { buildServer } from './api/server.js';
 import { consoleOptionsFromConfig } from './console/options.js';
 import { findTemporalCli } from './temporal/cli.js';
-import { connectTemporal, type TemporalConnection } from './temporal/connection.js';
+import { connectTemporal, lazyTemporal, type TemporalConnection } from './temporal/connection.js';
 import { enableSearchAttributes } from './temporal/search-attributes.js';
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
 import { installTemporalRuntime, startWorker } from './temporal/worker.js';
@@ -38,6 +38,9 @@ import { startStatusServer } from './status-server.js';
 import { createLogging, logFormatOf, type Logging } from './observability/logging.js';
 import { Metrics, outboxLagOf } from './observability/metrics.js';
 import { workflowFailuresOf } from './temporal/workflow-failures.js';
+import { Dependencies } from './observability/dependencies.js';
+import { isNetworkFailure } from './observability/network-failure.js';
+import { ConfigError } from './config.js';
 import { startSlackApp } from '../bot/slack/app.js';
 import { startTeamsBot } from '../bot/teams/bot.js';
 
@@ -91,6 +94,9 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     for (const close of stack.reverse()) await close().catch((err) => log(`shutdown: ${String(err)}`));
     stack.length = 0;
   };
+  // Outside services that may be unreachable: the service serves without them (GET /health).
+  const dependencies = new Dependencies(log);
+  stack.push(async () => dependencies.stop());
   try {
     const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: join(dataDir, 'pglite'), transactionPooler: config.DATABASE_POOLER === 'transaction' });
     stack.push(() => database.close());
@@ -126,10 +132,27 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       log(`temporal: local dev server at ${address}; UI ${devServer.uiUrl}`);
     }
     installTemporalRuntime(config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace' ? 'INFO' : 'WARN');
-    const temporal: TemporalConnection = await connectTemporal({ address, namespace: config.TEMPORAL_NAMESPACE });
+    // A Temporal frontend (TEMPORAL_ADDRESS) unreachable at start: the service starts
+    // without it; what needs it (search attributes, the worker, schedules) starts once it
+    // answers, and the outbox keeps what the ledger hands it meanwhile.
+    let temporal: TemporalConnection;
+    const whenTemporal: (() => Promise<void>)[] = [];
+    try {
+      temporal = await connectTemporal({ address, namespace: config.TEMPORAL_NAMESPACE });
+    } catch (err) {
+      if (!config.TEMPORAL_ADDRESS || !isNetworkFailure(err)) throw err;
+      dependencies.failed('temporal', err);
+      temporal = lazyTemporal({ address, namespace: config.TEMPORAL_NAMESPACE });
+      whenTemporal.push(async () => {}); // marks "deferred" even for a role with nothing else to start
+    }
     stack.push(() => temporal.close());
+    const temporalAddress = address;
+    const onTemporal = async (start: () => Promise<void>) => {
+      if (whenTemporal.length) whenTemporal.push(start);
+      else await start();
+    };
     // Workflows carry OrgSlug, Member, RequestStatus, AlertKind: registered here when the namespace lacks them.
-    await enableSearchAttributes(temporal.client, temporal.connection, config.TEMPORAL_NAMESPACE, log);
+    await onTemporal(() => enableSearchAttributes(temporal.client, temporal.connection, config.TEMPORAL_NAMESPACE, log));
 
     const db = database.prisma;
     const now = () => new Date();
@@ -137,8 +160,19 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     const metrics = new Metrics();
     metrics.watchOutbox(outboxLagOf(db));
     metrics.watchWorkflows(workflowFailuresOf(temporal.client));
+    metrics.watchDependencies(() => dependencies.states());
     const taskQueue = config.TEMPORAL_TASK_QUEUE;
     const payments = makePayments(db, log);
+    if (payments.check) {
+      // A wrong key is a configuration error; Stripe unreachable is not: we start, and
+      // purchases fail (nothing charged) until it answers again.
+      const refused = (err: unknown) => new ConfigError(`Invalid configuration:\n  STRIPE_SECRET_KEY: Stripe refused it: ${(err as Error).message}`);
+      await payments.check().then(() => dependencies.ok('stripe'), (err: unknown) => {
+        if (!isNetworkFailure(err)) throw refused(err);
+        dependencies.failed('stripe', err);
+        void dependencies.keepTrying('stripe', payments.check!, { onRefused: (e) => log(`stripe: ${refused(e).message.replace(/\n\s*/g, ' ')}`) });
+      });
+    }
     const requests = requestService({
       db,
       client: temporal.client,
@@ -156,7 +190,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     // Chat apps first: the worker's notifier sends through them. A worker without the
     // chat role only sends; a chat process without the worker role only receives.
     const chatApps = parts.chat || parts.worker;
-    const slack = chatApps ? await startSlackApp({ config, db, requests, log, listen: parts.chat, purchases: payments.purchases }) : null;
+    const slack = chatApps ? await startSlackApp({ config, db, requests, log, listen: parts.chat, purchases: payments.purchases, dependencies }) : null;
     if (slack) {
       stack.push(() => slack.stop());
       if (parts.chat) log(`slack: app running${slack.url ? ` at ${slack.url}` : ' (Socket Mode)'}`);
@@ -168,25 +202,62 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     const anthropic = config.SECRETS_KEY ? { box: secretBox(parseSecretsKey(config.SECRETS_KEY)), baseUrl: config.ANTHROPIC_API_BASE } : undefined;
     const anthropicPoll = { everySeconds: config.ANTHROPIC_POLL_SECONDS, remindAfterMs: config.REQUEST_REMIND_AFTER_MINUTES * 60_000, limitsEverySeconds: config.ANTHROPIC_LIMITS_POLL_SECONDS };
     if (parts.worker) {
-      const channels = buildNotifier(config, db, log, [...(slack ? [{ name: 'slack', notifier: slack.notifier }] : []), ...(teams ? [{ name: 'teams', notifier: teams.notifier }] : [])], metrics);
+      const channels = buildNotifier(config, db, log, [...(slack ? [{ name: 'slack', notifier: slack.notifier }] : []), ...(teams ? [{ name: 'teams', notifier: teams.notifier }] : [])], metrics, dependencies);
       stack.push(async () => channels.close());
       // Operator alerts (usage kept unpriced) go to the log and OPERATOR_EMAIL, never to chat.
       const operators = operatorChannel(config, db, log);
       stack.push(async () => operators.close());
-      const worker = await startWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: consoleAddress(config), anthropic }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE });
-      stack.push(() => worker.stop());
-      const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules, log }, outboxRoutes({ anthropicPoll }), { log });
+      const workerOptions: Parameters<typeof startWorker>[0] = { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: consoleAddress(config), anthropic }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE };
+      // A worker whose Temporal went away for good ends with an error: it is started
+      // again once Temporal answers (with back-off), and the process goes on serving.
+      let worker: Awaited<ReturnType<typeof startWorker>> | null = null;
+      let stopping = false;
+      const supervise = (w: Awaited<ReturnType<typeof startWorker>>) => void w.done.catch((err: unknown) => {
+        if (stopping) return;
+        if (isNetworkFailure(err)) dependencies.failed('temporal', err);
+        else log(`temporal: the worker stopped: ${err instanceof Error ? err.message : String(err)}; starting it again`);
+        void dependencies.keepTrying('temporal', async () => {
+          worker = await startWorker(workerOptions);
+          supervise(worker);
+        }, { onRefused: (e) => log(`temporal: the worker could not be started again: ${e instanceof Error ? e.message : String(e)}`) });
+      });
+      await onTemporal(async () => {
+        worker = await startWorker(workerOptions);
+        supervise(worker);
+      });
+      stack.push(async () => {
+        stopping = true;
+        await worker?.stop();
+      });
+      const relay = startOutboxRelay({ db, client: temporal.client, taskQueue, requests, schedules, log, dependencies }, outboxRoutes({ anthropicPoll }), { log });
       stack.push(() => relay.stop());
       const sweeper = startReservationSweeper(db, { log });
       stack.push(() => sweeper.stop());
-      // Digest and month-end Schedules per org, created or brought up to date at every start.
-      const scheduled = await ensureAllSchedules(temporal.client, db, taskQueue, schedules, anthropicPoll);
-      log(`temporal: schedules ensured for ${scheduled.ensured} organisation(s)`);
-      for (const f of scheduled.failed) log(`temporal: schedules of organisation ${f.orgId} NOT ensured (see GET /health): ${f.error}`);
-      // Team orgs already at or below their auto-reload threshold get their reload now.
-      const reloads = await resumeAutoReloads(temporal.client, db, taskQueue);
-      if (reloads.requested.length) log(`auto-reload: reload requested for ${reloads.requested.length} organisation(s) at or below their threshold`);
-      for (const f of reloads.failed) log(`auto-reload: reload of organisation ${f.orgId} NOT requested: ${f.error}`);
+      await onTemporal(async () => {
+        // Digest and month-end Schedules per org, created or brought up to date at every start.
+        const scheduled = await ensureAllSchedules(temporal.client, db, taskQueue, schedules, anthropicPoll);
+        log(`temporal: schedules ensured for ${scheduled.ensured} organisation(s)`);
+        for (const f of scheduled.failed) log(`temporal: schedules of organisation ${f.orgId} NOT ensured (see GET /health): ${f.error}`);
+        // Team orgs already at or below their auto-reload threshold get their reload now.
+        const reloads = await resumeAutoReloads(temporal.client, db, taskQueue);
+        if (reloads.requested.length) log(`auto-reload: reload requested for ${reloads.requested.length} organisation(s) at or below their threshold`);
+        for (const f of reloads.failed) log(`auto-reload: reload of organisation ${f.orgId} NOT requested: ${f.error}`);
+      });
+    }
+    if (whenTemporal.length) {
+      const deferred = dependencies.keepTrying('temporal', () => temporal.client.workflowService.getSystemInfo({}), {
+        onUp: async () => {
+          for (const start of whenTemporal.splice(0)) {
+            await start().catch((err: unknown) => log(`temporal: reached, but starting what needs it failed: ${err instanceof Error ? err.message : String(err)}`));
+          }
+        },
+      });
+      // Stopping: no more tries, and what is starting finishes before the connection closes
+      // (a call still in flight on a closed channel would throw from a timer).
+      stack.push(async () => {
+        dependencies.stop();
+        await deferred;
+      });
     }
 
     const operatorToken = operatorTokenFor(config, dataDir);
@@ -198,9 +269,12 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       const failingNotices = await failingChannels(db);
       // Connected orgs whose last poll did not reach Anthropic (unreachable, 429, 5xx, a refused key).
       const failingAnthropic = await failingConnections(db);
+      // Outside services unreachable now (slack, teams, smtp, stripe, temporal, oidc:<org>), since when.
+      const failingDependencies = dependencies.failing();
       return {
         // Still serving; something needs the operator.
-        ...(outbox.count || failingSchedules.length || failingNotices.length || failingAnthropic.length ? { status: 'degraded' } : {}),
+        ...(outbox.count || failingSchedules.length || failingNotices.length || failingAnthropic.length || failingDependencies.length ? { status: 'degraded' } : {}),
+        dependencies: { failing: failingDependencies },
         anthropic: { failing: failingAnthropic },
         database: database.kind,
         temporal: { address, namespace: config.TEMPORAL_NAMESPACE, taskQueue },
@@ -227,6 +301,8 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       identity: { sessionSecret: config.SESSION_SECRET },
       ...(config.TRUST_PROXY !== undefined ? { trustProxy: config.TRUST_PROXY } : {}),
       logLevel: config.LOG_LEVEL,
+      dependencies,
+      http: { headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS, maxConnectionsPerClient: config.HTTP_MAX_CONNECTIONS_PER_CLIENT },
       logStream: logging.stream,
       health,
       payments,

@@ -15,6 +15,9 @@ import { ledgerPurchases, type Purchases } from '../../src/payments/purchases.js
 import { registerListeners } from './listeners/index.js';
 import { boltLogger } from './logger.js';
 import { slackNotifier } from './notifier.js';
+import { ConfigError } from '../../src/config.js';
+import type { Dependencies } from '../../src/observability/dependencies.js';
+import { isNetworkFailure } from '../../src/observability/network-failure.js';
 import { slackSettings, type SlackConfig, type SlackSettings } from './settings.js';
 import { databaseInstallationStore, installLink, installLinkUsed, InstallRefused, singleWorkspace, verifyInstallLink, type Workspaces } from './workspaces.js';
 
@@ -33,6 +36,13 @@ export interface SlackAppOptions {
   purchases?: Purchases;
   /** false: only the notifier (a worker process sends; the chat processes receive). Default true. */
   listen?: boolean;
+  /**
+   * Where Slack being unreachable is reported. Set: a network failure at start does not
+   * stop it (auth.test is retried with back-off); unset: it throws, as a refusal does.
+   */
+  dependencies?: Dependencies;
+  /** Back-off of those retries (tests shorten it). */
+  retry?: { firstDelayMs?: number; maxDelayMs?: number };
 }
 
 export interface RunningSlackApp {
@@ -72,16 +82,34 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
   let authorize: Authorize<boolean> | undefined;
   if (settings.workspaces.kind === 'single') {
     const { botToken, orgSlug } = settings.workspaces;
-    const who = await clientFor(botToken).auth.test().catch((err: Error) => {
-      throw new Error(`Slack refused SLACK_BOT_TOKEN (auth.test): ${err.message}`);
-    });
-    if (!who.team_id || !who.user_id) throw new Error('Slack auth.test returned no team or user id for SLACK_BOT_TOKEN');
-    const single = singleWorkspace(opts.db, { botToken, orgSlug, teamId: who.team_id, botUserId: who.user_id, ...(who.bot_id ? { botId: who.bot_id } : {}) });
-    if (!(await opts.db.organization.findUnique({ where: { slug: orgSlug } }))) log(`slack: org '${orgSlug}' (SLACK_ORG_SLUG) is not provisioned yet; workspace ${who.team_id} will serve it once it is`);
+    const single = singleWorkspace(opts.db, { botToken, orgSlug });
+    const identify = async () => {
+      const who = await clientFor(botToken).auth.test();
+      if (!who.team_id || !who.user_id) throw new ConfigError('Invalid configuration:\n  SLACK_BOT_TOKEN: Slack auth.test returned no team or user id for it');
+      single.learn({ teamId: who.team_id, botUserId: who.user_id, ...(who.bot_id ? { botId: who.bot_id } : {}) });
+      if (!(await opts.db.organization.findUnique({ where: { slug: orgSlug } }))) log(`slack: org '${orgSlug}' (SLACK_ORG_SLUG) is not provisioned yet; workspace ${who.team_id} will serve it once it is`);
+    };
+    // Slack answering "no" (invalid_auth, a revoked token) is a configuration error and
+    // stops the start; Slack not answering at all is not: we start without it, and
+    // auth.test is tried again with back-off until it answers.
+    const refusal = (err: unknown) => err instanceof ConfigError ? err : new ConfigError(`Invalid configuration:\n  SLACK_BOT_TOKEN: Slack refused it (auth.test): ${(err as Error).message}`);
+    try {
+      await identify();
+      opts.dependencies?.ok('slack');
+    } catch (err) {
+      if (!isNetworkFailure(err) || !opts.dependencies) throw isNetworkFailure(err) ? new Error(`Slack could not be reached (network failure, auth.test): ${(err as Error).message}`) : refusal(err);
+      opts.dependencies.failed('slack', err);
+      void opts.dependencies.keepTrying('slack', identify, {
+        ...opts.retry,
+        onRefused: (e) => log(`slack: ${refusal(e).message.replace(/\n\s*/g, ' ')}: Slack events are refused until the token is fixed and the service restarted`),
+      });
+    }
     workspaces = single;
     authorize = async (source) => {
-      if (source.teamId && source.teamId !== single.teamId) throw new Error(`workspace ${source.teamId} is not the one SLACK_BOT_TOKEN belongs to (${single.teamId})`);
-      return { botToken, botUserId: single.botUserId, ...(single.botId ? { botId: single.botId } : {}), teamId: single.teamId };
+      const who = single.identity;
+      if (!who) throw new Error('Slack has not answered auth.test yet (network failure at start): the workspace of SLACK_BOT_TOKEN is not known');
+      if (source.teamId && source.teamId !== who.teamId) throw new Error(`workspace ${source.teamId} is not the one SLACK_BOT_TOKEN belongs to (${who.teamId})`);
+      return { botToken, botUserId: who.botUserId, ...(who.botId ? { botId: who.botId } : {}), teamId: who.teamId };
     };
   } else {
     store = databaseInstallationStore(opts.db);
@@ -179,7 +207,13 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
     url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
     log(`slack: HTTP receiver at ${url}/slack/events (${settings.workspaces.kind === 'oauth' ? `OAuth install at ${url}/slack/install` : 'one workspace'})`);
   } else {
-    await app.start();
+    // Socket Mode opens its connection through Slack: unreachable, it is opened once Slack answers.
+    const connect = () => app.start();
+    await connect().catch((err: unknown) => {
+      if (!isNetworkFailure(err) || !opts.dependencies) throw err;
+      opts.dependencies.failed('slack', err);
+      void opts.dependencies.keepTrying('slack', connect, { ...opts.retry, onRefused: (e) => log(`slack: Socket Mode refused (SLACK_APP_TOKEN): ${(e as Error).message}`) });
+    });
     if (oauth) url = `http://${opts.config.HOST ?? '127.0.0.1'}:${settings.port}`;
     log(`slack: connected in Socket Mode (${settings.workspaces.kind === 'oauth' ? `OAuth install at ${url}/slack/install` : 'one workspace'})`);
   }

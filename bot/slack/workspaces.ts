@@ -5,7 +5,8 @@
 //    OAuth state (signed by Bolt), so a workspace is only ever linked to the org its
 //    installer was invited to.
 //  - One workspace (SLACK_BOT_TOKEN + SLACK_ORG_SLUG): the token's workspace, found
-//    with auth.test at start, belongs to that org; nothing is stored.
+//    with auth.test at start (or, when Slack is unreachable then, once it answers),
+//    belongs to that org; nothing is stored.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/bolt';
 import type { Db } from '../../src/db/client.js';
@@ -21,22 +22,35 @@ export interface Workspaces {
 
 // ------------------------------------------------------------------ one workspace
 
-export interface SingleWorkspace extends Workspaces {
+/** The bot's own workspace and user, as auth.test answers them. */
+export interface SlackBotIdentity {
   teamId: string;
   botUserId: string;
-  botId: string | undefined;
+  botId?: string | undefined;
 }
 
-export function singleWorkspace(db: Db, opts: { botToken: string; orgSlug: string; teamId: string; botUserId: string; botId?: string }): SingleWorkspace {
+export interface SingleWorkspace extends Workspaces {
+  /** Null until auth.test has answered (Slack unreachable at start): no workspace is known yet. */
+  readonly identity: SlackBotIdentity | null;
+  /** What auth.test answered, once it has. */
+  learn(identity: SlackBotIdentity): void;
+}
+
+export function singleWorkspace(db: Db, opts: { botToken: string; orgSlug: string; identity?: SlackBotIdentity }): SingleWorkspace {
   const orgId = async () => (await db.organization.findUnique({ where: { slug: opts.orgSlug }, select: { id: true } }))?.id ?? null;
+  let identity: SlackBotIdentity | null = opts.identity ?? null;
   return {
-    teamId: opts.teamId,
-    botUserId: opts.botUserId,
-    botId: opts.botId,
+    get identity() {
+      return identity;
+    },
+    learn(found) {
+      identity = found;
+    },
     async orgIdFor(teamId) {
-      return teamId === opts.teamId ? orgId() : null;
+      return identity && teamId === identity.teamId ? orgId() : null;
     },
     async botTokenFor(id) {
+      // Sending needs only the token: notices go out as soon as Slack answers.
       return (await orgId()) === id ? opts.botToken : null;
     },
     async forget() {

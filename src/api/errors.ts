@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError, type core } from 'zod';
 import { LedgerError } from '../ledger/errors.js';
+import { isNetworkFailure } from '../observability/network-failure.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string; issues?: { field: string; message: string }[] };
@@ -63,6 +64,12 @@ export function errorHandler(err: FastifyError | Error, request: FastifyRequest,
   const fe = err as FastifyError;
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     return reply.status(fe.statusCode).send({ error: frameworkError(fe, request) });
+  }
+  // Something this request needs (Temporal, the database, a provider) did not answer:
+  // not our bug, and worth trying again (GET /health names the part).
+  if (isNetworkFailure(err)) {
+    request.log.warn({ err }, 'request failed: a service it needs could not be reached');
+    return reply.status(503).header('retry-after', '30').send({ error: { code: 'unavailable', message: 'a service this request needs could not be reached (network failure; see GET /health); try again later' } });
   }
   request.log.error({ err }, 'request failed');
   return reply.status(500).send({ error: { code: 'internal', message: 'internal error; see the service log' } });

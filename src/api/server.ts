@@ -69,11 +69,19 @@ export interface ApiDeps {
   metrics?: Metrics;
   /** TRUST_PROXY: the X-Forwarded-For hops to believe for the client's address. */
   trustProxy?: boolean | number | string;
+  /** Outside services unreachable now (src/observability/dependencies.ts): the console reports an org's identity provider there. */
+  dependencies?: Dependencies;
+  /** Timeouts and the per-client connection cap (src/api/connection-limits.ts); default DEFAULT_HTTP_LIMITS. */
+  http?: Partial<HttpLimits>;
   /** Connected orgs (docs/claude.md): SECRETS_KEY's box and the Admin API's address; unset: connecting answers 503. */
   anthropic?: AnthropicDeps;
   /** The built-in Claude gateway under /anthropic (docs/gateway.md): its upstream; default https://api.anthropic.com, no deployment-wide key. */
   gateway?: Pick<GatewayOptions, 'upstreamUrl' | 'deploymentKey' | 'checkBudgetMs' | 'onRecord'>;
 }
+
+import { createServer as createHttpServer } from 'node:http';
+import type { Dependencies } from '../observability/dependencies.js';
+import { capConnectionsPerClient, DEFAULT_HTTP_LIMITS, headersTimeoutOf, type HttpLimits } from './connection-limits.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -84,14 +92,21 @@ const MAX_PARAM_LENGTH = 2000;
 const hopsOf = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 export function buildServer(deps: ApiDeps): FastifyInstance {
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...deps.http };
   const app = Fastify({
     logger: { level: deps.logLevel ?? 'silent', ...(deps.logStream ? { stream: deps.logStream } : {}) },
     bodyLimit: 4 * 1024 * 1024,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node's own server, for what Fastify does not pass on: the headers' deadline and how
+    // often it is checked (Node's default, 30 s, would let a slow client stay that long).
+    serverFactory: (handler) => createHttpServer({ headersTimeout: headersTimeoutOf(limits), requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs, connectionsCheckingInterval: 1_000 }, handler),
     ...(deps.trustProxy === undefined ? {} : { trustProxy: typeof deps.trustProxy === 'number' ? hopsOf(deps.trustProxy) : deps.trustProxy }),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Bad URLs and over-long path parameters answer in our error shape too.
     frameworkErrors: (err, request, reply) => errorHandler(err, request, reply),
   });
+  capConnectionsPerClient(app.server, limits.maxConnectionsPerClient, () => metricsOf(deps).connectionRefused());
   let notFound: ReturnType<typeof notFoundHandler> | undefined;
   // A request to no route is answered as such, even when its body was refused first.
   app.setErrorHandler((err: Error, request, reply) => (request.is404 && notFound ? notFound(request, reply) : errorHandler(err, request, reply)));
@@ -148,7 +163,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   // The web console: HTML pages on the same port, in their own plugin context.
   const secretSource = deps.identity?.sessionSecret ?? deps.operatorToken;
   const csrfKey = Buffer.from(hkdfSync('sha256', secretSource, 'extra-usage-control-plane', 'console csrf key v1', 32)).toString('base64url');
-  app.register(consolePlugin({ ...deps.console, db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, purchases: deps.payments?.purchases ?? ledgerPurchases(deps.db), csrfKey, signInThrottle: throttle, ...(deps.anthropic ? { anthropic: deps.anthropic } : {}) }));
+  app.register(consolePlugin({ ...deps.console, ...(deps.dependencies ? { dependencies: deps.dependencies } : {}), db: deps.db, now: deps.now, sessions, oidc: people.oidc, requests: deps.requests, requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs, purchases: deps.payments?.purchases ?? ledgerPurchases(deps.db), csrfKey, signInThrottle: throttle, ...(deps.anthropic ? { anthropic: deps.anthropic } : {}) }));
 
   // The Claude gateway: Anthropic's paths, errors and bodies, in its own plugin context.
   app.register(gatewayPlugin({

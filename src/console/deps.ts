@@ -1,6 +1,7 @@
 // What the console's pages need, passed in by the server (never imported globally).
 import type { Db } from '../db/client.js';
 import type { OidcVerifier } from '../identity/oidc.js';
+import type { Dependencies } from '../observability/dependencies.js';
 import type { Sessions } from '../identity/sessions.js';
 import type { Purchases } from '../payments/purchases.js';
 import type { RequestService } from '../services/requests.js';
@@ -25,6 +26,8 @@ export interface ConsoleDeps extends ConsoleOptions {
   now: () => Date;
   sessions: Sessions;
   oidc: OidcVerifier;
+  /** Where an org's identity provider being unreachable is reported (`oidc:<org>` on GET /health). */
+  dependencies?: Dependencies;
   /** Requests run on Temporal; without it the console lists requests but cannot ask or decide. */
   requests?: RequestService;
   requestCooldownAfterDenialMs?: number;

@@ -21,6 +21,7 @@ import { noticesPage } from './pages/notices-page.js';
 import { oidcSignIn } from './pages/oidc-signin.js';
 import { requestsPage } from './pages/requests-page.js';
 import { csrfUserInfo } from './session.js';
+import { crossSiteForm } from './same-origin.js';
 import { seatsPage } from './pages/seats-page.js';
 import { signInPage } from './pages/signin-page.js';
 import { spendPage } from './pages/spend-page.js';
@@ -57,6 +58,15 @@ export function consolePlugin(deps: ConsoleDeps) {
       cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: deps.publicUrl?.startsWith('https:') === true },
       getUserInfo: csrfUserInfo,
       csrfOpts: { hmacKey: deps.csrfKey },
+    });
+    // Forms posted from another site are refused before any handler runs (src/console/same-origin.ts).
+    const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin.toLowerCase() : null;
+    app.addHook('onRequest', async (request) => {
+      if (request.method !== 'POST') return;
+      const own = [`${request.protocol}://${request.host}`.toLowerCase(), ...(publicOrigin ? [publicOrigin] : [])];
+      const header = (name: string) => (typeof request.headers[name] === 'string' ? (request.headers[name] as string) : undefined);
+      const why = crossSiteForm({ secFetchSite: header('sec-fetch-site'), origin: header('origin') }, own);
+      if (why) throw Object.assign(new Error(`form from another site (${why})`), { statusCode: 403, code: 'FST_CSRF_CROSS_SITE' });
     });
     app.addHook('onSend', async (_request, reply, payload) => {
       for (const [name, value] of Object.entries(CONSOLE_SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);

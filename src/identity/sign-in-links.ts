@@ -9,7 +9,7 @@ import type { Member } from '../generated/prisma/client.js';
 import { actorLabel } from '../ledger/actors.js';
 import { writeAudit } from '../ledger/audit.js';
 import { invalid, notFound } from '../ledger/errors.js';
-import { inTransaction } from '../ledger/transactions.js';
+import { inTransaction, type Tx } from '../ledger/transactions.js';
 import { IdentityError } from './errors.js';
 import type { Session, Sessions } from './sessions.js';
 
@@ -69,6 +69,18 @@ export interface RedeemedLink {
   session: Session;
 }
 
+/**
+ * Counts a refused redemption on the link; only the first writes an audit entry (300
+ * tries of one leaked link are one entry, not 300). The audit log shows the count so
+ * far beside that entry (src/ledger/audit.ts).
+ */
+async function auditRefusal(tx: Tx, orgId: string, linkId: string, memberId: string, reason: string, now: Date): Promise<void> {
+  const counted = await tx.signInLink.update({ where: { id: linkId }, data: { refusedCount: { increment: 1 }, lastRefusedAt: now }, select: { refusedCount: true } });
+  if (counted.refusedCount === 1) {
+    await writeAudit(tx, orgId, [{ actor: 'anonymous', action: 'sign_in_link.refuse', subject: `sign_in_link:${linkId}`, before: null, after: { member: memberId, reason } }]);
+  }
+}
+
 type Outcome = { ok: true; linkId: string; orgId: string; purpose: string; member: Member } | { ok: false; error: IdentityError };
 
 /**
@@ -93,13 +105,13 @@ export async function redeemSignInLink(db: Db, sessions: Sessions, token: string
         ? new IdentityError('link_used', 'this sign-in link has already been used; ask for a new one')
         : new IdentityError('link_expired', 'this sign-in link has expired; ask for a new one');
       // A second use of a link is worth an owner's attention: the link may have leaked.
-      await writeAudit(tx, link.orgId, [{ actor: 'anonymous', action: 'sign_in_link.refuse', subject: `sign_in_link:${link.id}`, before: null, after: { member: link.memberId, reason: error.reason } }]);
+      await auditRefusal(tx, link.orgId, link.id, link.memberId, error.reason, now);
       return { ok: false, error };
     }
     const member = await tx.member.findUnique({ where: { id: used.memberId } });
     if (!member || member.removedAt || member.orgId !== used.orgId) {
       const error = new IdentityError('unknown_member', 'this person is no longer a member of the organisation');
-      await writeAudit(tx, used.orgId, [{ actor: 'anonymous', action: 'sign_in_link.refuse', subject: `sign_in_link:${used.id}`, before: null, after: { member: used.memberId, reason: error.reason } }]);
+      await auditRefusal(tx, used.orgId, used.id, used.memberId, error.reason, now);
       return { ok: false, error };
     }
     await writeAudit(tx, used.orgId, [{

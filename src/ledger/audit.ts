@@ -48,8 +48,24 @@ export async function auditLog(db: Db, orgId: string, limit = 100, before?: bigi
     orderBy: { id: 'desc' },
     take: limit + 1,
   });
-  const page = rows.slice(0, limit);
+  const page = await withRefusalCounts(db, rows.slice(0, limit));
   return { entries: page, nextCursor: rows.length > limit ? String(page.at(-1)!.id) : null };
+}
+
+/**
+ * A sign-in link's refusals are audited once (src/identity/sign-in-links.ts): that
+ * entry shows how many there have been so far (`refusals`) and the last one's time.
+ */
+async function withRefusalCounts<T extends { action: string; subject: string; after: unknown }>(db: Db, entries: T[]): Promise<T[]> {
+  const ids = entries.filter((e) => e.action === 'sign_in_link.refuse').map((e) => e.subject.replace(/^sign_in_link:/, ''));
+  if (ids.length === 0) return entries;
+  const links = new Map((await db.signInLink.findMany({ where: { id: { in: ids } }, select: { id: true, refusedCount: true, lastRefusedAt: true } })).map((l) => [l.id, l]));
+  return entries.map((e) => {
+    const link = e.action === 'sign_in_link.refuse' ? links.get(e.subject.replace(/^sign_in_link:/, '')) : undefined;
+    if (!link || link.refusedCount === 0) return e;
+    const after = e.after && typeof e.after === 'object' ? e.after : {};
+    return { ...e, after: { ...after, refusals: link.refusedCount, ...(link.lastRefusedAt ? { lastRefusedAt: link.lastRefusedAt.toISOString() } : {}) } };
+  });
 }
 
 /** The actions the org's log holds, for the console's filter. */

@@ -57,6 +57,17 @@ export async function markFailed(db: Db, id: bigint, error: string, now = new Da
     WHERE "id" = ${id}`;
 }
 
+/**
+ * Ends the back-off of every event that failed: what failed because Temporal was
+ * unreachable goes out at the next pass once it is back, not up to 10 minutes later.
+ * (An event claimed this instant may be offered twice: routes are idempotent.)
+ */
+export async function retryFailedNow(db: Db, now = new Date()): Promise<number> {
+  return db.$executeRaw`
+    UPDATE "OutboxEvent" SET "nextAttemptAt" = ${now}
+    WHERE "publishedAt" IS NULL AND "attempts" > 0 AND "nextAttemptAt" > ${now}`;
+}
+
 /** Undelivered events that have failed at least once: what an operator looks at first. */
 export async function failingEvents(db: Db): Promise<{ count: number; oldest: { id: string; type: string; orgId: string; attempts: number; lastError: string | null; createdAt: string } | null }> {
   const where = { publishedAt: null, attempts: { gt: 0 } };

@@ -116,6 +116,11 @@ export class EmailNotifier implements Notifier {
     await this.sendBuilt(digest.orgId, admins, await this.format(digest.orgId, new Date(digest.at)), (o) => digestEmail(digest, o), send);
   }
 
+  /** Connects to the server and says hello (and logs in, when SMTP_URL has credentials); nothing is sent. */
+  async verify(): Promise<void> {
+    await this.transport.verify();
+  }
+
   close(): void {
     if (this.ownsTransport) this.transport.close();
   }

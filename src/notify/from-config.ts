@@ -10,6 +10,8 @@ import { fanout, type Channel } from './fanout.js';
 import { logNotifier } from './log.js';
 import { countingFailures } from './failure-counting.js';
 import { channelHealthEmails, operatorChannel } from './operators.js';
+import { trackingReachability } from './dependency-tracking.js';
+import type { Dependencies } from '../observability/dependencies.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Notifier } from './port.js';
 
@@ -18,7 +20,7 @@ export interface ConfiguredNotifier {
   close(): void;
 }
 
-export function buildNotifier(config: Config, db: Db, log: (line: string) => void, chat: Channel[] = [], metrics?: Metrics): ConfiguredNotifier {
+export function buildNotifier(config: Config, db: Db, log: (line: string) => void, chat: Channel[] = [], metrics?: Metrics, dependencies?: Dependencies): ConfiguredNotifier {
   const email = emailNotifierFromConfig(config, {
     // Dates in emails read in the org's own timezone.
     timeZoneOf: async (orgId) => (await db.organization.findUnique({ where: { id: orgId }, select: { timezone: true } }))?.timezone,
@@ -27,9 +29,13 @@ export function buildNotifier(config: Config, db: Db, log: (line: string) => voi
   });
   // A failing channel is also emailed to OPERATOR_EMAIL (once per run, and its recovery).
   const operators = operatorChannel(config, db, log);
+  // SMTP unreachable at start shows on GET /health at once, not at the first notice.
+  if (email && dependencies) void dependencies.keepTrying('smtp', () => email.verify(), { onRefused: (err) => log(`smtp: the server refused us (SMTP_URL): ${(err as Error).message}`) });
   return {
     notifier: fanout(
-      [{ name: 'log', notifier: logNotifier(log) }, ...(email ? [{ name: 'email', notifier: email }] : []), ...chat].map((c) => (metrics ? countingFailures(c, metrics) : c)),
+      [{ name: 'log', notifier: logNotifier(log) }, ...(email ? [{ name: 'email', notifier: email }] : []), ...chat]
+        .map((c) => (dependencies && c.name !== 'log' ? trackingReachability(c, dependencies, c.name === 'email' ? { part: 'smtp', reachedIfSent: (people) => people.some((p) => p.email?.trim()) } : {}) : c))
+        .map((c) => (metrics ? countingFailures(c, metrics) : c)),
       channelSendsIn(db),
       // A channel that keeps failing is reported once: log, GET /health, the org's audit log, OPERATOR_EMAIL.
       channelHealthIn(db, { log, tellOperators: channelHealthEmails(operators, log) }),

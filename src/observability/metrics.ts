@@ -51,6 +51,11 @@ export class Metrics {
     help: 'Sign-ins answered 429: too many refused sign-ins from one client address or of one link',
     registers: [this.registry],
   });
+  private readonly connectionsRefused = new Counter({
+    name: 'extra_usage_http_connections_refused_total',
+    help: 'Connections closed at once: their client address already held HTTP_MAX_CONNECTIONS_PER_CLIENT open connections',
+    registers: [this.registry],
+  });
   private readonly activityFailures = new Counter({
     name: 'extra_usage_activity_failures_total',
     help: 'Temporal activity attempts of this worker that failed (each is retried by its policy), by activity',
@@ -64,6 +69,7 @@ export class Metrics {
     registers: [this.registry],
   });
   private outboxSource: OutboxLagSource | null = null;
+  private dependencySource: (() => { part: string; up: boolean }[]) | null = null;
   private workflowSource: WorkflowFailureSource | null = null;
   private readonly watchedBatchers = new WeakSet<object>();
 
@@ -81,6 +87,17 @@ export class Metrics {
     outbox('extra_usage_outbox_pending_events', 'Outbox events not yet delivered to their workflows', (o) => o.pending);
     outbox('extra_usage_outbox_lag_seconds', 'Age of the oldest outbox event not yet delivered (0 when none waits)', (o, now) => (o.oldestPendingAt ? Math.max(0, (now - o.oldestPendingAt.getTime()) / 1000) : 0));
     outbox('extra_usage_outbox_failing_events', 'Outbox events whose delivery failed at least once and still waits (see GET /health)', (o) => o.failing);
+    new Gauge({
+      name: 'extra_usage_dependency_up',
+      help: 'Outside services this process uses (slack, teams, smtp, stripe, temporal, oidc:<org>): 1 reachable, 0 unreachable now (see GET /health dependencies.failing)',
+      labelNames: ['part'] as const,
+      registers: [this.registry],
+      collect() {
+        if (!self.dependencySource) return;
+        this.reset();
+        for (const d of self.dependencySource()) this.set({ part: d.part }, d.up ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'extra_usage_workflows_closed_unsuccessfully',
       help: 'Workflows of this namespace that failed, timed out or were terminated in the last 24 hours, by status',
@@ -122,6 +139,10 @@ export class Metrics {
     this.signInThrottles.inc();
   }
 
+  connectionRefused(): void {
+    this.connectionsRefused.inc();
+  }
+
   activityFailed(activity: string): void {
     this.activityFailures.inc({ activity });
   }
@@ -133,6 +154,11 @@ export class Metrics {
   /** Where the outbox gauges read from (a process with the database). */
   watchOutbox(source: OutboxLagSource): void {
     this.outboxSource = source;
+  }
+
+  /** Where the dependency gauge reads from (src/observability/dependencies.ts). */
+  watchDependencies(source: () => { part: string; up: boolean }[]): void {
+    this.dependencySource = source;
   }
 
   /** Where the workflow-failure gauge reads from (a process with a Temporal client). */

@@ -17,6 +17,8 @@ export interface Payments {
   purchases: Purchases;
   /** Set with Stripe: POST /v1/payments/stripe/webhook. */
   stripeWebhook?: StripeWebhook;
+  /** Set with Stripe: reads the balance (changes nothing), so a wrong STRIPE_SECRET_KEY is refused at start. */
+  check?: () => Promise<unknown>;
 }
 
 // What Stripe needs besides each variable's own check in src/config.ts.
@@ -43,6 +45,7 @@ export function paymentsFromConfig(config: Config): (db: Db, log: (msg: string) 
     return {
       provider: stripePayments(db, stripe),
       purchases: stripePurchases(db, stripe, { publicUrl: s.PUBLIC_URL }),
+      check: () => stripe.balance.retrieve(),
       stripeWebhook: stripeWebhook({ db, stripe, webhookSecret: s.STRIPE_WEBHOOK_SECRET, log: { warn: line('warning'), error: line('error') } }),
     };
   };

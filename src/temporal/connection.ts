@@ -14,3 +14,13 @@ export async function connectTemporal(opts: { address: string; namespace: string
   const client = new Client({ connection, namespace: opts.namespace });
   return { client, connection, close: () => connection.close() };
 }
+
+/**
+ * A client that connects on first use: for a Temporal unreachable at start (the service
+ * serves without it; calls fail until it answers).
+ */
+export function lazyTemporal(opts: { address: string; namespace: string }): TemporalConnection {
+  const connection = Connection.lazy({ address: opts.address });
+  const client = new Client({ connection, namespace: opts.namespace });
+  return { client, connection, close: () => connection.close() };
+}

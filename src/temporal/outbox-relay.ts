@@ -5,9 +5,11 @@ import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Db } from '../db/client.js';
-import { claimEvents, markFailed, markPublished, type OutboxRow } from '../ledger/outbox.js';
+import { claimEvents, markFailed, markPublished, retryFailedNow, type OutboxRow } from '../ledger/outbox.js';
 import type { RequestService } from '../services/requests.js';
 import type { ScheduleProblems } from './schedules.js';
+import type { Dependencies } from '../observability/dependencies.js';
+import { isNetworkFailure } from '../observability/network-failure.js';
 
 export interface RelayContext {
   db: Db;
@@ -18,6 +20,8 @@ export interface RelayContext {
   schedules?: ScheduleProblems;
   /** Where a repeated start is reported (it means an event was delivered twice). */
   log?: (msg: string) => void;
+  /** Where Temporal being unreachable is reported (one line when it goes, one when it returns). */
+  dependencies?: Dependencies;
 }
 
 export type OutboxRoute = (event: OutboxRow, ctx: RelayContext) => Promise<void>;
@@ -56,21 +60,46 @@ export function startOutboxRelay(ctx: RelayContext, routes: Record<string, Outbo
       const batch = await claimEvents(ctx.db, 100);
       if (batch.length === 0) return published;
       const done: bigint[] = [];
+      let unreachable = false;
       for (const event of batch) {
+        if (unreachable) {
+          // Temporal is away: the rest of the batch waits with the one that failed (each
+          // try would wait on the connection), and goes out when Temporal is back.
+          await markFailed(ctx.db, event.id, 'not tried: Temporal unreachable');
+          continue;
+        }
         try {
           await routes[event.type]?.(event, ctx);
           done.push(event.id);
+          ctx.dependencies?.ok('temporal');
         } catch (err) {
           // Kept, and tried again after a back-off: one event that keeps failing
           // (a bad org, Temporal down) neither floods the log nor holds up the rest.
           const message = (err as Error).message;
-          log(`outbox: ${event.type} #${event.id} (org ${event.orgId}) not delivered, will retry: ${message}`);
+          // Temporal unreachable: one line for the outage (Dependencies), not one per event.
+          if (ctx.dependencies && isNetworkFailure(err)) {
+            unreachable = true;
+            if (ctx.dependencies.failed('temporal', err)) watchForReturn(ctx.dependencies);
+          }
+          else log(`outbox: ${event.type} #${event.id} (org ${event.orgId}) not delivered, will retry: ${message}`);
           await markFailed(ctx.db, event.id, message);
         }
       }
       await markPublished(ctx.db, done);
       published += done.length;
+      if (unreachable) return published;
     }
+  }
+
+  // While Temporal is away, its system info is asked with back-off (not every event at
+  // every pass); when it answers, the events that failed meanwhile go out at once.
+  function watchForReturn(dependencies: Dependencies) {
+    void dependencies.keepTrying('temporal', () => ctx.client.workflowService.getSystemInfo({}), {
+      onUp: async () => {
+        await retryFailedNow(ctx.db);
+        if (!stopped) await drain();
+      },
+    });
   }
 
   // One pass at a time; drain() joins the pass in flight and then runs another.

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isIdentityError, type IdentityErrorReason } from '../../src/identity/errors.js';
 import { createSessions, deriveSessionSecret, SESSION_TYPE } from '../../src/identity/sessions.js';
 import { issueSignInLink, redeemSignInLink } from '../../src/identity/sign-in-links.js';
+import { auditLog } from '../../src/ledger/audit.js';
 import { BACKENDS, migrated, type Scratch } from '../support/databases.js';
 import { enterpriseDoc } from '../support/fixtures.js';
 import { provision } from '../support/ledger.js';
@@ -78,6 +79,22 @@ describe.each(BACKENDS)('sign-in links on $kind', ({ open }) => {
     expect(entries[2]!.after).toMatchObject({ reason: 'link_used' });
   });
 
+  it('audits repeated refusals of one link once, with their count in the audit log', async () => {
+    const link = await issue();
+    const now = new Date(T0.getTime() + 60_000);
+    await redeemSignInLink(db(), sessionsAt(now), link.token, now);
+    for (let i = 1; i <= 7; i++) {
+      const at = new Date(now.getTime() + i * 1000);
+      expect(await refusal(redeemSignInLink(db(), sessionsAt(at), link.token, at))).toBe('link_used');
+    }
+    const refusals = (await audit(`sign_in_link:${link.id}`)).filter((e) => e.action === 'sign_in_link.refuse');
+    expect(refusals).toHaveLength(1);
+    // What an owner reads (API and console share auditLog): the one entry, with the count so far.
+    const shown = (await auditLog(db(), orgId, 100)).entries.filter((e) => e.action === 'sign_in_link.refuse' && e.subject === `sign_in_link:${link.id}`);
+    expect(shown).toHaveLength(1);
+    expect(shown[0]!.after).toMatchObject({ reason: 'link_used', refusals: 7, lastRefusedAt: new Date(now.getTime() + 7000).toISOString() });
+  });
+
   it('refuses an expired link (at its expiry, not only after) and leaves it unused', async () => {
     const link = await issue({ ttlMs: 5 * 60_000 });
     expect(await refusal(redeemSignInLink(db(), sessionsAt(link.expiresAt), link.token, link.expiresAt))).toBe('link_expired');
@@ -106,7 +123,9 @@ describe.each(BACKENDS)('sign-in links on $kind', ({ open }) => {
     expect(lost.map((r) => isIdentityError(r.reason) && r.reason.reason)).toEqual(Array(7).fill('link_used'));
     const actions = (await audit(`sign_in_link:${link.id}`)).map((e) => e.action);
     expect(actions.filter((a) => a === 'sign_in_link.use')).toHaveLength(1);
-    expect(actions.filter((a) => a === 'sign_in_link.refuse')).toHaveLength(7);
+    // The 7 refusals are one audit entry, counted on the link (row locks serialise the counting).
+    expect(actions.filter((a) => a === 'sign_in_link.refuse')).toHaveLength(1);
+    expect((await db().signInLink.findUniqueOrThrow({ where: { id: link.id } })).refusedCount).toBe(7);
   });
 
   it('refuses a link whose member was removed, and will not issue one for them', async () => {

@@ -45,6 +45,8 @@ export interface ProviderOptions {
   claimedIssuer?: string;
   /** Also register the web console as a public client (PKCE, no secret) redirecting here. */
   consoleClient?: { clientId: string; redirectUri: string };
+  /** Listen on this port (the same issuer again, after a close); default any free one. */
+  port?: number;
 }
 
 export interface TestProvider {
@@ -121,7 +123,7 @@ export async function startProvider(opts: ProviderOptions): Promise<TestProvider
     if (req.url?.startsWith('/jwks')) state.jwksRequests++;
     handler(req, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let keys = opts.keys ?? (await newSigningKeys());
 

@@ -24,6 +24,8 @@ export interface StandInOptions {
   botId?: string;
   /** What oauth.v2.access answers (the workspace being installed). */
   oauthTeam?: { id: string; name: string };
+  /** Listen on this port (e.g. one the service was given while nothing answered there); default any free one. */
+  port?: number;
 }
 
 export interface SlackApiStandIn {
@@ -151,7 +153,7 @@ export async function startSlackApi(opts: StandInOptions = {}): Promise<SlackApi
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(response));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const of = (method: string) => calls.filter((c) => c.method === method);
 

@@ -126,6 +126,10 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
 
   function route(method: string, path: string, p: Obj): { status: number; answer: Obj; after?: () => void } {
     const notFound = { status: 404, answer: { error: { type: 'invalid_request_error', message: `No such resource: ${path}` } } };
+    // What the service reads at start to check STRIPE_SECRET_KEY (nothing changes).
+    if (method === 'GET' && path === '/v1/balance') {
+      return { status: 200, answer: { object: 'balance', available: [{ amount: 0, currency: 'usd', source_types: { card: 0 } }], pending: [{ amount: 0, currency: 'usd', source_types: { card: 0 } }], livemode: false } };
+    }
     if (method === 'POST' && path === '/v1/customers') {
       const customer = { id: id('cus'), object: 'customer', name: p.name ?? null, metadata: p.metadata ?? {}, created: now() };
       state.customers.set(customer.id, customer);

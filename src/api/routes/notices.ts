@@ -1,7 +1,7 @@
-// The owners' notice choices: who is told of what (docs/notices.md). Owners only;
-// every change audited.
+// The owners' notice choices: who is told of what (docs/notices.md). Owners and admins
+// read them (admins see the same in the console), only owners change them; every change audited.
 import { z } from 'zod';
-import { requireOwner } from '../../ledger/actors.js';
+import { requireAdmin } from '../../ledger/actors.js';
 import { noticeSettingsOf, setNoticeSettings } from '../../ledger/settings/notice-settings.js';
 import { loadOrg } from '../../ledger/limits-state.js';
 import { defineRoute } from '../route.js';
@@ -20,10 +20,10 @@ export function noticeRoutes(deps: ApiDeps) {
   return [
     defineRoute({
       method: 'GET', url: '/v1/settings/notices', tag: 'settings', auth: 'person',
-      summary: 'Which notices owners get: a member reaching their cap, and the org and seat-tier cap thresholds (owners)',
+      summary: 'Which notices owners get: a member reaching their cap, and the org and seat-tier cap thresholds (owners and admins read)',
       response: noticeSettings,
       async handler({ auth }) {
-        requireOwner(auth.actor!);
+        requireAdmin(auth.actor!);
         return noticeSettingsOf(await loadOrg(deps.db, auth.org!.id));
       },
     }),

@@ -20,6 +20,7 @@ import { messagePage } from '../guard.js';
 import { html } from '../html.js';
 import { sendPage } from '../layout.js';
 import { safeNext, secureCookies, setSessionCookie } from '../session.js';
+import { isNetworkFailure } from '../../observability/network-failure.js';
 
 const FLOW_COOKIE = 'eu_oidc';
 const FLOW_TTL_MS = 10 * 60_000;
@@ -75,9 +76,17 @@ export function oidcSignIn(app: FastifyInstance, deps: ConsoleDeps) {
     const org = await deps.db.organization.findUnique({ where: { slug: q.data.org }, select: { id: true, name: true, oidcIssuer: true, oidcAudience: true } });
     if (!org?.oidcIssuer || !org.oidcAudience) return refused(reply, `No organisation "${q.data.org}" signs in with an identity provider here: use a sign-in link from chat or email.`, 404);
     let endpoints;
+    const part = `oidc:${q.data.org}`;
     try {
       endpoints = await providerEndpoints(org.oidcIssuer);
+      deps.dependencies?.ok(part);
     } catch (err) {
+      // Unreachable: named on GET /health, and its discovery retried with back-off until
+      // it answers; sign-in links keep working meanwhile.
+      const issuer = org.oidcIssuer;
+      if (deps.dependencies && isNetworkFailure(err) && deps.dependencies.failed(part, err)) {
+        void deps.dependencies.keepTrying(part, () => providerEndpoints(issuer), { firstDelayMs: 2_000, retryOn: () => true });
+      }
       return refused(reply, `${org.name}'s identity provider could not be reached (${(err as Error).message}). Try again, or use a sign-in link.`, 502);
     }
     const flow: Flow = {
