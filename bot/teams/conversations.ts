@@ -150,7 +150,8 @@ export function conversationStore(deps: ConversationStoreDeps) {
     /** Members Teams refused a chat with (kept until a chat with them works), with why and since when. */
     async unreachable(orgId?: string): Promise<{ orgId: string; org: string; memberId: string; member: string; role: string; reason: string; since: Date; ownersToldAt: Date | null }[]> {
       const rows = await db.chatUnreachable.findMany({
-        where: { channel: 'teams', ...(orgId ? { orgId } : {}) },
+        // Someone who has left (or whose Teams link was removed) is no one to reach.
+        where: { channel: 'teams', ...(orgId ? { orgId } : {}), member: { removedAt: null, teamsUserId: { not: null } } },
         include: { member: { select: { name: true, role: true } }, org: { select: { slug: true } } },
         orderBy: { since: 'asc' },
       });

@@ -35,13 +35,14 @@ export function unreachableNotice(deps: UnreachableNoticeDeps) {
   return {
     /** Tells the org's reachable owners about everyone not told yet. Claimed first, so two sends never tell twice. */
     async tellOwners(orgId: string): Promise<void> {
-      const pending = (await deps.conversations.unreachable(orgId)).filter((u) => !u.ownersToldAt);
+      // Each person is claimed on their own: whoever claims a row tells about it, so two
+      // overlapping sends never tell twice and never leave someone untold.
+      const pending: Awaited<ReturnType<typeof deps.conversations.unreachable>> = [];
+      for (const u of (await deps.conversations.unreachable(orgId)).filter((x) => !x.ownersToldAt)) {
+        const claimed = await db.chatUnreachable.updateMany({ where: { orgId, channel: 'teams', memberId: u.memberId, ownersToldAt: null }, data: { ownersToldAt: deps.now() } });
+        if (claimed.count === 1) pending.push(u);
+      }
       if (!pending.length) return;
-      const claimed = await db.chatUnreachable.updateMany({
-        where: { orgId, channel: 'teams', ownersToldAt: null, memberId: { in: pending.map((u) => u.memberId) } },
-        data: { ownersToldAt: deps.now() },
-      });
-      if (claimed.count !== pending.length) return; // another send is telling them
       const unreachableIds = new Set(pending.map((u) => u.memberId));
       const owners = (await ownersOf(db, orgId)).filter((o) => o.teamsUserId && !unreachableIds.has(o.memberId));
       const channel = await deps.conversations.alertChannel(orgId);

@@ -22,6 +22,11 @@ table{border-collapse:collapse;width:100%}
 .table-box{overflow-x:auto;max-width:100%}
 img,svg,input,select,textarea{max-width:100%}
 pre,code{white-space:pre-wrap;overflow-wrap:anywhere}
+/* Cells break at spaces only, and an amount never splits: a table too wide scrolls in its box instead. */
+td,th{overflow-wrap:normal;word-break:normal}
+td.num,th.num{white-space:nowrap}
+/* Long values listed in a cell (the audit log's before and after) may break anywhere. */
+td li,td code{overflow-wrap:anywhere}
 th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e5e7eb;vertical-align:top}
 th{font-weight:600;background:#f3f4f6}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -62,7 +67,6 @@ h1{font-size:1.35rem}
 section.card{padding:.75rem}
 table{display:block;overflow-x:auto;max-width:100%;position:relative}
 /* position:relative: a visually hidden label in a cell stays inside the table's scroll box, not the page's. */
-td,th{overflow-wrap:normal;word-break:normal}
 th,td{padding:.35rem .45rem}
 form.inline{display:flex}
 form.filters .field{max-width:100%}

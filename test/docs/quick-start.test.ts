@@ -191,9 +191,22 @@ describe('the first hour, verbatim', () => {
     expect(urls.length, link).toBeGreaterThanOrEqual(3);
     for (const url of urls) {
       expect(new URL(url).port).toBe(String(port));
+      // As the browser does: the page, then its button (the form's POST with its CSRF token), then the console as Olivia.
       const page = await fetch(url);
       expect(page.status).toBe(200);
-      expect(await page.text()).toMatch(/Sign in/);
+      const html = await page.text();
+      const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
+      const cookies = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const signedIn = await fetch(`http://127.0.0.1:${port}/signin`, {
+        method: 'POST', redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies },
+        body: new URLSearchParams({ _csrf: field('_csrf'), token: field('token'), next: field('next') || '/' }).toString(),
+      });
+      expect(signedIn.status, await signedIn.clone().text()).toBe(303);
+      const session = signedIn.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const usage = await fetch(`http://127.0.0.1:${port}/usage`, { headers: { cookie: session }, redirect: 'manual' });
+      expect(usage.status).toBe(200);
+      expect(await usage.text()).toContain('Olivia');
     }
   }, 600_000);
 });

@@ -28,7 +28,7 @@ function howToGetALink(deps: ConsoleDeps) {
 ${ways.slack ? html`<li>In Slack: type <code>${deps.slackCommand ?? '/usage'} signin</code></li>` : ''}
 ${ways.teams ? html`<li>In Microsoft Teams: send <code>signin</code> to the Extra usage app</li>` : ''}
 ${ways.email ? html`<li>Open the link in an email from Extra usage (links last an hour)</li>` : ''}
-<li>Ask an owner of your organisation, or whoever runs Extra usage for it, to send you a sign-in link</li>
+<li>Ask whoever runs Extra usage for your organisation to send you a sign-in link</li>
 </ul>`;
 }
 

@@ -175,4 +175,14 @@ describe('Teams tenant captured at install', () => {
     expect((await h.bot.health()).unreachable).toBeUndefined();
     expect(h.logs.some((l) => l.includes('Adam Admin') && l.includes('can be reached again'))).toBe(true);
   });
+
+  it('does not keep naming someone who has left the org', async () => {
+    const db = scratch.db.prisma;
+    const carol = await db.member.create({ data: { orgId, externalId: 'carol-left', name: 'Carol Left', role: 'admin', seatTier: 'standard', teamsUserId: 'aad-carol-left' } });
+    h.connector.withoutPersonalApp(['aad-carol-left']);
+    await h.bot.notifier.alert(alert('For Carol'), [personOf(carol)]);
+    expect((await h.bot.health()).unreachable?.map((u) => u.member)).toContain('Carol Left');
+    await db.member.update({ where: { id: carol.id }, data: { removedAt: new Date(), teamsUserId: null } });
+    expect((await h.bot.health()).unreachable?.map((u) => u.member) ?? []).not.toContain('Carol Left');
+  });
 });
