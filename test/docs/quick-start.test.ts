@@ -36,7 +36,7 @@ function shellBlocks(markdown: string, heading: string): string[] {
 
 /** docs/api.md's first steps: section 1 (provision, a key, a console link), 2 (authorize, record) and 3 (a person's session), each up to its first subsection. */
 function apiFirstSteps(): string[] {
-  return ['## 1. Provision an organisation (operator)', '## 2. A gateway integration', '## 3. Owner settings and reports (a person signed in)'].flatMap((h) => shellBlocks(API_DOC, h));
+  return ['## 1. Provision an organisation (operator)', '## 2. A gateway integration', '## 3. Owner settings and reports (a person signed in)', '### Requests for more usage'].flatMap((h) => shellBlocks(API_DOC, h));
 }
 
 /**
@@ -171,7 +171,7 @@ describe('the first hour, verbatim', () => {
     expect(quick[0]).toMatch(/^npm start\b/m);
     expect(quick.at(-1)).toMatch(/npm run console:link -- acme olivia/);
     const steps = apiFirstSteps().join('\n');
-    for (const piece of ['-X PUT $API/v1/operator/orgs/acme', '/api-keys', '/v1/usage/authorize', '/v1/usage/record', 'npm run console:link -- acme olivia', '/v1/sign-in']) {
+    for (const piece of ['-X PUT $API/v1/operator/orgs/acme', '/api-keys', '/v1/usage/authorize', '/v1/usage/record', 'npm run console:link -- acme olivia', '/v1/sign-in', '-X POST $API/v1/requests', '/decision']) {
       expect(steps).toContain(piece);
     }
     expect(shellBlocks(CONSOLE_DOC, '### The first owner, on embedded defaults').join('\n')).toMatch(/^npm run console:link -- acme olivia\b/m);
