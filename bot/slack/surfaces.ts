@@ -14,6 +14,8 @@ import type { Linked, Who } from './identity.js';
 import { dollars, type Block, type HomeView } from './views/blocks.js';
 import { homeView, type HomeTab } from './views/home.js';
 import { memberUsageBlocks } from './views/member-usage.js';
+import type { ClaudeSeatLimits, SeatLimits } from './views/owner-settings.js';
+import type { MemberLimitsPort } from '../../src/ledger/reports/member-limits-port.js';
 import { unlinkedBlocks, unlinkedText } from './views/unlinked.js';
 
 export type WebClient = webApi.WebClient;
@@ -26,6 +28,12 @@ export async function hasOpenRequest(deps: Pick<SlackDeps, 'db'>, memberId: stri
 async function claudeLinesOf(deps: Pick<SlackDeps, 'db' | 'now'>, org: OrgWithTiers, memberId: string): Promise<LimitLine[] | null> {
   const port = await limitsPortFor(deps.db, org, deps.now());
   return port.authority === 'claude' ? (await port.linesOf([memberId])).get(memberId) ?? [] : null;
+}
+
+/** An org connected to Claude: every member's limits there for "Individual seat limits"; null for our ledger's. */
+async function claudeSeatLimits(deps: Pick<SlackDeps, 'publicUrl'>, seats: SeatLimits, port: MemberLimitsPort): Promise<ClaudeSeatLimits | null> {
+  if (port.authority !== 'claude') return null;
+  return { lines: await port.linesOf(seats.members.map((m) => m.id)), publicUrl: deps.publicUrl ?? null };
 }
 
 export async function usageMessage(deps: SlackDeps, who: Linked, opts: { requestOpen?: boolean } = {}): Promise<{ text: string; blocks: Block[] }> {
@@ -79,7 +87,7 @@ export async function buildHome(deps: SlackDeps, who: Who, state: HomeState = {}
   const [usage, requests, settings, audit] = await Promise.all([
     tab === 'me' ? memberUsageView(deps.db, org, member, now, undefined, deps.publicUrl ?? null) : null,
     isAdmin(member) ? pendingRequests(deps.db, org.id) : null,
-    tab === 'settings' ? Promise.all([usageOverview(deps.db, org, now), seatLimits(deps.db, org, now)]) : null,
+    tab === 'settings' ? Promise.all([usageOverview(deps.db, org, now), seatLimits(deps.db, org, now), limitsPortFor(deps.db, org, now)]) : null,
     tab === 'audit' ? auditPage(deps.db, org, state.auditBefore ?? null) : null,
   ]);
   return homeView({
@@ -91,7 +99,7 @@ export async function buildHome(deps: SlackDeps, who: Who, state: HomeState = {}
     ...(notice ? { notice } : {}),
     ...(usage ? { usage: { view: usage, requestOpen: state.requestOpen ?? (await hasOpenRequest(deps, member.id)), claude: await claudeLinesOf(deps, org, member.id) } } : {}),
     ...(requests ? { requests } : {}),
-    ...(settings ? { settings: { overview: settings[0], seats: settings[1], alertChannelId: org.slackAlertChannelId } } : {}),
+    ...(settings ? { settings: { overview: settings[0], seats: settings[1], alertChannelId: org.slackAlertChannelId, claude: await claudeSeatLimits(deps, settings[1], settings[2]) } } : {}),
     ...(audit ? { audit: { page: audit, timezone: org.timezone } } : {}),
   });
 }

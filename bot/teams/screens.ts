@@ -73,21 +73,24 @@ export async function listScreen(deps: Deps, org: OrgWithTiers, viewer: Member, 
 }
 
 /** memberId: open the members screen on that member's page, with them chosen. */
-export type SettingsScreenOptions = Omit<SettingsCardOptions, 'purchaseKey' | 'ownSwitch'> & { purchaseKey?: string; memberId?: string };
+export type SettingsScreenOptions = Omit<SettingsCardOptions, 'purchaseKey' | 'ownSwitch' | 'claude'> & { purchaseKey?: string; memberId?: string };
 
 export async function settingsScreen(deps: Deps, orgId: string, o: SettingsScreenOptions): Promise<AdaptiveCard> {
   const org = await loadOrg(deps.db, orgId);
   const now = deps.now();
-  const [overview, limits, own] = await Promise.all([
+  const [overview, limits, own, port] = await Promise.all([
     usageOverview(deps.db, org, now),
     seatLimits(deps.db, org, now),
     deps.db.member.findMany({ where: { orgId, removedAt: null }, select: { id: true, extraUsageEnabled: true } }),
+    limitsPortFor(deps.db, org, now),
   ]);
+  // An org connected to Claude: Members shows each member's limits there (the limits port).
+  const claude = port.authority === 'claude' ? { lines: await port.linesOf(limits.members.map((m) => m.id)), publicUrl: deps.publicUrl ?? null } : null;
   const { memberId, ...rest } = o;
   const at = memberId ? limits.members.findIndex((m) => m.id === memberId) : -1;
   if (at >= 0) Object.assign(rest, { screen: 'members', page: Math.floor(at / MEMBERS_PAGE), values: { ...rest.values, [INPUT.capMemberId]: memberId } });
   // Each card drawn names its own purchase (see VERB.settingsBuy).
-  return settingsCard(overview, limits, { ...rest, purchaseKey: o.purchaseKey ?? randomUUID(), ownSwitch: Object.fromEntries(own.map((m) => [m.id, m.extraUsageEnabled])) });
+  return settingsCard(overview, limits, { ...rest, purchaseKey: o.purchaseKey ?? randomUUID(), ownSwitch: Object.fromEntries(own.map((m) => [m.id, m.extraUsageEnabled])), claude });
 }
 
 /** The audit log, one page (owners only: the caller checks the stored role). */

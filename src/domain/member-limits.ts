@@ -63,6 +63,7 @@ export function nextLimit(lines: readonly LimitLine[]): (LimitLine & { reached: 
 
 const PERIOD_ADJ: Record<LimitPeriod, string> = { daily: 'daily', weekly: 'weekly', monthly: 'monthly' };
 const PERIOD_NOUN: Record<LimitPeriod, string> = { daily: 'today', weekly: 'this week', monthly: 'this month' };
+const periodLabel = (p: LimitPeriod) => `${PERIOD_ADJ[p][0]!.toUpperCase()}${PERIOD_ADJ[p].slice(1)} limit`;
 const yours = (l: LimitLine) => `from ${sourceText(l).replace(/^their /, 'your ')}${l.editableHere ? '' : ', changed in claude.ai'}`;
 
 /**
@@ -82,8 +83,34 @@ export function claudeLimitWords(lines: readonly LimitLine[], cents: (nanos: big
     stopped: n?.reached ?? false,
     lines: lines.map((l) => ({
       period: l.period,
-      label: `${PERIOD_ADJ[l.period][0]!.toUpperCase()}${PERIOD_ADJ[l.period].slice(1)} limit`,
+      label: periodLabel(l.period),
       text: `${cents(l.spentNanos)} of ${l.limitNanos === null ? 'no limit' : cents(l.limitNanos)} spent ${PERIOD_NOUN[l.period]} (${yours(l)})`,
     })),
   };
+}
+
+/**
+ * What chat tells an owner about one member's limits in Claude ("Individual seat
+ * limits"), a line per period in plain words (each surface escapes and styles it): the
+ * spend so far of the limit, in cents, where the limit comes from, and "change this in
+ * claude.ai" unless it is the member's own (which an owner edits in the console).
+ */
+export function ownerClaudeLimitLines(lines: readonly LimitLine[], cents: (nanos: bigint) => string): string[] {
+  if (lines.length === 0) return ['No limit reported by Claude yet'];
+  return lines.map((l) => {
+    const reached = l.limitNanos !== null && l.spentNanos >= l.limitNanos;
+    const of = l.limitNanos === null ? 'no limit' : cents(l.limitNanos);
+    return `${periodLabel(l.period)}: ${cents(l.spentNanos)} of ${of} spent ${PERIOD_NOUN[l.period]}${reached ? ', reached' : ''} (from ${sourceText(l)}${l.editableHere ? '' : '; change this in claude.ai'})`;
+  });
+}
+
+/**
+ * The console's Usage page, where an owner gives a member a limit of their own in
+ * Claude; filtered to that member when named (its filter takes 100 characters). Null
+ * without the console's public address (PUBLIC_URL): chat then names the page, unlinked.
+ */
+export function consoleLimitLink(publicUrl: string | null | undefined, memberName?: string): string | null {
+  if (!publicUrl) return null;
+  const page = `${publicUrl.replace(/\/+$/, '')}/usage`;
+  return memberName ? `${page}?q=${encodeURIComponent(memberName.slice(0, 100))}` : page;
 }

@@ -66,7 +66,7 @@ function actionPayload(block: any, element: any, extra: Record<string, unknown> 
   };
 }
 
-export async function startSlackHarness(db: Db, requests: RequestService, opts: { orgSlug?: string; now?: () => Date; purchases?: Purchases; command?: string } = {}): Promise<SlackHarness> {
+export async function startSlackHarness(db: Db, requests: RequestService, opts: { orgSlug?: string; now?: () => Date; purchases?: Purchases; command?: string; publicUrl?: string } = {}): Promise<SlackHarness> {
   const api = await startSlackApi();
   const slack = await startSlackApp({
     config: {
@@ -76,6 +76,7 @@ export async function startSlackHarness(db: Db, requests: RequestService, opts: 
       SLACK_PORT: 0,
       SLACK_API_URL: api.apiUrl,
       ...(opts.command ? { SLACK_COMMAND: opts.command } : {}),
+      ...(opts.publicUrl ? { PUBLIC_URL: opts.publicUrl } : {}),
       HOST: '127.0.0.1',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     } as never,

@@ -9,7 +9,7 @@ import { actions, button, context, divider, header, pages, type Block, type Home
 import { BLOCK, homePageAction, homeTabAction } from './ids.js';
 import { memberUsageBlocks } from './member-usage.js';
 import type { LimitLine } from '../../../src/domain/member-limits.js';
-import { ownerSettingsBlocks, type SeatLimits, type UsageOverview } from './owner-settings.js';
+import { ownerSettingsBlocks, type ClaudeSeatLimits, type SeatLimits, type UsageOverview } from './owner-settings.js';
 import { requestRowBlocks, type Viewer } from './request-card.js';
 
 export type HomeTab = 'me' | 'requests' | 'settings' | 'audit';
@@ -26,7 +26,8 @@ export interface HomeModel {
   notice?: string;
   usage?: { view: MemberUsageView; requestOpen: boolean; claude?: readonly LimitLine[] | null };
   requests?: RequestView[];
-  settings?: { overview: UsageOverview; seats: SeatLimits; alertChannelId: string | null };
+  /** `claude`: an org connected to Claude, whose seat limits are Claude's. */
+  settings?: { overview: UsageOverview; seats: SeatLimits; alertChannelId: string | null; claude?: ClaudeSeatLimits | null };
   audit?: { page: AuditPage; timezone: string };
 }
 
@@ -39,7 +40,7 @@ export function homeView(m: HomeModel): HomeView {
   }
   if (m.notice) blocks.push(context([m.notice], BLOCK.notice));
   if (m.tab === 'settings' && m.settings) {
-    blocks.push(...ownerSettingsBlocks(m.settings.overview, m.settings.seats, { alertChannelId: m.settings.alertChannelId, page: m.page }));
+    blocks.push(...ownerSettingsBlocks(m.settings.overview, m.settings.seats, { alertChannelId: m.settings.alertChannelId, page: m.page, claude: m.settings.claude ?? null }));
   } else if (m.tab === 'audit' && m.audit) {
     blocks.push(...auditLogBlocks(m.audit.page, m.audit.timezone));
   } else if (m.tab === 'requests' && m.requests) {

@@ -1,8 +1,12 @@
 // The owner's "Usage" page in the App Home, mirroring Admin settings > Usage: the
 // extra-usage switch, the org spending cap, seat-tier caps (Enterprise), prepaid
 // balance and auto-reload (Team), where alerts go, and the individual seat limits
-// table with "Edit limit or seat" (paged).
+// table with "Edit limit or seat" (paged). For an org connected to Claude that table
+// shows each member's limits in Claude instead (read-only here: their own limit is
+// edited in the console, the others in claude.ai).
 import type { types } from '@slack/bolt';
+import { usdCents } from '../../../src/domain/display.js';
+import { consoleLimitLink, ownerClaudeLimitLines, type LimitLine } from '../../../src/domain/member-limits.js';
 import type { seatLimits, usageOverview } from '../../../src/ledger/reports/reports.js';
 import { actions, button, context, divider, dollars, esc, escText, header, pages, section, seatName, truncate, usd, type Block } from './blocks.js';
 import { ACTION, homePageAction } from './ids.js';
@@ -14,9 +18,23 @@ export const SEAT_LIMITS_PAGE_SIZE = 25;
 
 export type LimitTarget = { kind: 'org' } | { kind: 'tier'; tier: 'standard' | 'premium' } | { kind: 'member'; memberId: string };
 
+/** An org connected to Claude: each member's limit lines (the limits port) and the console's public address. */
+export interface ClaudeSeatLimits {
+  lines: ReadonlyMap<string, readonly LimitLine[]>;
+  publicUrl: string | null;
+}
+
+/** A member's row for a connected org: their limits in Claude, and where their own limit is edited. */
+function claudeSeatRow(m: SeatLimits['members'][number], claude: ClaudeSeatLimits): Block {
+  const lines = ownerClaudeLimitLines(claude.lines.get(m.id) ?? [], usdCents).map((l) => `• ${esc(l)}`);
+  const link = consoleLimitLink(claude.publicUrl, m.name);
+  const edit = link ? `<${link}|Edit limit in the console>` : 'Edit limit in the console: its *Usage* page';
+  return section(`*${escText(truncate(m.name, 150))}*\n${lines.join('\n')}\n${edit}`, { blockId: `seat_${m.id}` });
+}
+
 const adjust = (target: LimitTarget, label = 'Adjust limit') => button(label, ACTION.adjustLimit, JSON.stringify(target));
 
-export function ownerSettingsBlocks(o: UsageOverview, seats: SeatLimits, opts: { alertChannelId: string | null; page: number }): Block[] {
+export function ownerSettingsBlocks(o: UsageOverview, seats: SeatLimits, opts: { alertChannelId: string | null; page: number; claude?: ClaudeSeatLimits | null }): Block[] {
   const blocks: Block[] = [header('Usage settings')];
   const on = o.extraUsage.enabled;
   const scope = o.extraUsage.scope === 'all_members' ? 'all members' : 'selected members';
@@ -77,7 +95,13 @@ export function ownerSettingsBlocks(o: UsageOverview, seats: SeatLimits, opts: {
   const page = Math.min(Math.max(0, opts.page), chunks.length - 1);
   const rows = chunks[page]!;
   if (rows.length === 0) blocks.push(context(['No members yet.'], 'seat_limits_empty'));
-  for (const m of rows) {
+  const claude = opts.claude ?? null;
+  // The ledger's "Edit limit or seat" changes our cap, which does not apply to a connected org.
+  if (claude) {
+    blocks.push(context(['Limits in Claude, as Claude last reported them (refreshed every few minutes). Seat-tier, group and organization limits are changed in claude.ai; give a member a limit of their own in the console.'], 'seat_limits_claude'));
+    blocks.push(...rows.map((m) => claudeSeatRow(m, claude)));
+  }
+  for (const m of claude ? [] : rows) {
     const paused = m.paused ? ' · :double_vertical_bar: *paused*' : '';
     blocks.push(section(
       `*${escText(truncate(m.name, 150))}* · ${seatName(m.seatTier)} · extra usage ${m.extraUsageEnabled ? 'on' : 'off'}\nLimit ${usd(m.cap)} · spent ${dollars(m.monthToDateExtra)} this month${paused}`,

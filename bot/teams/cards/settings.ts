@@ -5,6 +5,10 @@
 // own extra-usage switch). A refused value comes back in the same card with the
 // error under its input and what was typed still in it. "Set to unlimited" asks
 // first: it removes a spending limit. "Audit log" opens the log of every change.
+// For an org connected to Claude, Members shows each member's limits in Claude
+// instead, read-only here: their own limit is edited in the console, the others in claude.ai.
+import { usdCents } from '../../../src/domain/display.js';
+import { consoleLimitLink, ownerClaudeLimitLines, type LimitLine } from '../../../src/domain/member-limits.js';
 import type { seatLimits, usageOverview } from '../../../src/ledger/reports/reports.js';
 import { INPUT, VERB, type SettingsScreen, type CapTarget } from '../actions.js';
 import { actionSet, banner, card, columns, container, execute, factSet, heading, plainText, text, textInput, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
@@ -39,6 +43,8 @@ export interface SettingsCardOptions {
   confirm?: UnlimitedConfirmation;
   /** Members' own extra-usage switch (used with "Selected members only"), by member id. */
   ownSwitch?: Record<string, boolean>;
+  /** An org connected to Claude: each member's limit lines (the limits port) and the console's public address. */
+  claude?: { lines: ReadonlyMap<string, readonly LimitLine[]>; publicUrl: string | null } | null;
 }
 
 const TITLES: Record<SettingsScreen, string> = {
@@ -175,6 +181,22 @@ function balanceScreen(overview: Overview, o: SettingsCardOptions): CardElement[
   ];
 }
 
+/** Members of an org connected to Claude: their limits there, and where each is changed (the ledger's editor would change a cap that does not apply). */
+function claudeMembers(rows: SeatLimits['members'], claude: NonNullable<SettingsCardOptions['claude']>, paging: CardElement[]): CardElement[] {
+  const link = consoleLimitLink(claude.publicUrl);
+  return [
+    text('Limits in Claude, as Claude last reported them (refreshed every few minutes). Seat-tier, group and organization limits are changed in claude.ai; give a member a limit of their own in the console.', { isSubtle: true, size: 'Small' }),
+    ...rows.map((m) => container([
+      plainText([{ text: m.name, weight: 'Bolder' }]),
+      ...ownerClaudeLimitLines(claude.lines.get(m.id) ?? [], usdCents).map((l) => plainText([l], { spacing: 'None' })),
+    ], { separator: true, spacing: 'Small', id: `member-row:${m.id}` })),
+    ...paging,
+    link
+      ? actionSet([{ type: 'Action.OpenUrl', title: 'Edit limit in the console', url: link, id: 'edit-in-console' }], { spacing: 'Medium' })
+      : text('Edit limit in the console: its Usage page.', { size: 'Small', spacing: 'Medium' }),
+  ];
+}
+
 function membersScreen(overview: Overview, limits: SeatLimits, o: SettingsCardOptions, page: number, pageCount: number): CardElement[] {
   const rows = limits.members.slice(page * MEMBERS_PAGE, (page + 1) * MEMBERS_PAGE);
   const selected = overview.extraUsage.scope === 'selected_members';
@@ -206,6 +228,7 @@ function membersScreen(overview: Overview, limits: SeatLimits, o: SettingsCardOp
       ]
     : [];
   if (!rows.length) return [text('No members.', { isSubtle: true })];
+  if (o.claude) return claudeMembers(rows, o.claude, paging);
   const chosen = o.values?.[INPUT.capMemberId] ?? rows[0]?.id;
   const switchLine = selected
     ? [

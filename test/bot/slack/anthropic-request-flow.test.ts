@@ -61,7 +61,7 @@ beforeAll(async () => {
   await connectOrg(db, anthropic, orgId, KEY, 'operator');
   taskQueue = `anthropic-e2e-${process.pid}`;
   requests = requestService({ db, client: env.client, taskQueue, timings: { remindAfterMs: DAY, expireAfterMs: 7 * DAY }, now: () => new Date() });
-  h = await startSlackHarness(db, requests);
+  h = await startSlackHarness(db, requests, { publicUrl: 'https://usage.acme.example' });
   const deps: ActivityDeps = { db, notifier: h.slack.notifier, payments: ledgerOnlyPayments(db), now: () => new Date(), anthropic };
   activityDeps = deps;
   const real = createActivities(deps);
@@ -348,6 +348,36 @@ describe('a connected org\'s increase requests in Slack, end to end', () => {
     await h.openHome(USERS.bob);
     const [home] = await h.api.waitFor('views.publish', (c) => c.args.user_id === USERS.bob && JSON.stringify(c.args.view).includes('Your limits in Claude'));
     expect(JSON.stringify(home!.args.view)).toContain('Weekly limit: $15.01 of $20.00');
+    h.expectWithinLimits();
+  });
+
+  it('an owner\'s Usage settings show each member\'s limits in Claude, their source and spend in cents; their own limit is edited in the console, never with the ledger\'s "Edit limit or seat"', async () => {
+    const db = scratch.db.prisma;
+    api.effective.push({
+      actor: { type: 'user_actor', user_id: 'user_carol', name: 'Carol', email_address: 'carol@acme.example', deleted: false },
+      amount: '7500', currency: 'USD', period: 'monthly', period_to_date_spend: '1234.5', scope: { type: 'user', user_id: 'user_carol' },
+      source: { type: 'user', user_id: 'user_carol' }, spend_limit_id: 'spl_carol',
+    }, {
+      actor: { type: 'user_actor', user_id: 'user_carol', name: 'Carol', email_address: 'carol@acme.example', deleted: false },
+      amount: '1000', currency: 'USD', period: 'daily', period_to_date_spend: '1000', scope: { type: 'user', user_id: 'user_carol' },
+      source: { type: 'organization' }, spend_limit_id: 'spl_org_daily',
+    });
+    await mirrorEffectiveLimits(db, orgId, await listEffective(adminClient(KEY, { baseUrl: api.url })), new Date());
+    const carol = await db.member.findFirstOrThrow({ where: { orgId, email: 'carol@acme.example' } });
+    await h.openHome(USERS.owner);
+    await h.api.waitFor('views.publish', (c) => c.args.user_id === USERS.owner);
+    await h.clickInHome(USERS.owner, 'home_tab_settings');
+    const [home] = await h.api.waitFor('views.publish', (c) => c.args.user_id === USERS.owner && JSON.stringify(c.args.view).includes('Individual seat limits'));
+    const blocks = home!.args.view.blocks as any[];
+    const row = JSON.stringify(blocks.find((b) => b.block_id === `seat_${carol.id}`));
+    // 1234.5 cents is $12.345: shown in cents.
+    expect(row).toContain('Monthly limit: $12.35 of $75.00 spent this month (from their own limit)');
+    expect(row).toContain('Daily limit: $10.00 of $10.00 spent today, reached (from the organization; change this in claude.ai)');
+    expect(row).toContain('<https://usage.acme.example/usage?q=Carol|Edit limit in the console>');
+    expect(JSON.stringify(blocks)).toContain('Seat-tier, group and organization limits are changed in claude.ai');
+    // The ledger's cap editor is not offered: it would change a cap that does not apply here.
+    expect(JSON.stringify(blocks)).not.toContain('Edit limit or seat');
+    expect(JSON.stringify(blocks)).not.toContain(JSON.stringify(JSON.stringify({ kind: 'member', memberId: carol.id })).slice(1, -1));
     h.expectWithinLimits();
   });
 
