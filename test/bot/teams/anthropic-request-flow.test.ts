@@ -31,6 +31,16 @@ let orgId: string;
 let taskQueue: string;
 let anthropic: AnthropicDeps;
 const dm = (u: { aadObjectId: string }) => personalConversationId(u.aadObjectId);
+/** The card element with this id. */
+function findById(n: unknown, id: string): unknown {
+  if (!n || typeof n !== 'object') return null;
+  if ((n as { id?: unknown }).id === id) return n;
+  for (const v of Object.values(n)) {
+    const found = findById(v, id);
+    if (found) return found;
+  }
+  return null;
+}
 
 beforeAll(async () => {
   scratch = await migrated(scratchPglite);
@@ -46,7 +56,7 @@ beforeAll(async () => {
   await connectOrg(db, anthropic, orgId, KEY, 'operator');
   taskQueue = `anthropic-teams-${process.pid}`;
   requests = requestService({ db, client: env.client, taskQueue, timings: { remindAfterMs: DAY, expireAfterMs: 7 * DAY }, now: () => new Date() });
-  h = await startTeamsHarness(db, requests);
+  h = await startTeamsHarness(db, requests, { config: { PUBLIC_URL: 'https://usage.acme.example' } });
   worker = await testWorker(env, { db, notifier: h.bot.notifier, payments: ledgerOnlyPayments(db), now: () => new Date(), anthropic }, { taskQueue });
 }, 120_000);
 afterAll(async () => {
@@ -109,6 +119,33 @@ describe('a connected org\'s increase requests in Teams, end to end', () => {
     const text = textOf(h.connector.cardOf(reply!));
     expect(text).toContain('$25.00 of $100.00 spent this month (from a group (grp_eng), changed in claude.ai)');
     expect(text).toContain('Your next limit in Claude is your monthly limit of $100.00');
+  });
+
+  it('an owner\'s settings card (Members) shows each member\'s limits in Claude, their source and spend in cents; their own limit is edited in the console', async () => {
+    const db = scratch.db.prisma;
+    api.effective.push({
+      actor: { type: 'user_actor', user_id: 'user_alice', name: 'Alice', email_address: 'alice@acme.example', deleted: false },
+      amount: '3000', currency: 'USD', period: 'weekly', period_to_date_spend: '1234.5', scope: { type: 'user', user_id: 'user_alice' },
+      source: { type: 'user', user_id: 'user_alice' }, spend_limit_id: 'spl_alice_w',
+    }, {
+      actor: { type: 'user_actor', user_id: 'user_alice', name: 'Alice', email_address: 'alice@acme.example', deleted: false },
+      amount: '500', currency: 'USD', period: 'daily', period_to_date_spend: '0', scope: { type: 'user', user_id: 'user_alice' },
+      source: { type: 'seat_tier', seat_tier: 'standard' }, spend_limit_id: 'spl_tier_daily',
+    });
+    await mirrorEffectiveLimits(db, orgId, await listEffective(adminClient(KEY, { baseUrl: api.url })), new Date());
+    const alice = await db.member.findFirstOrThrow({ where: { orgId, email: 'alice@acme.example' } });
+    await h.message(USERS.owner, 'settings');
+    const [sent] = await h.connector.waitFor('send', (c) => c.conversationId === dm(USERS.owner) && textOf(h.connector.cardOf(c)).includes('Usage settings'));
+    const members = h.cardOf(await h.invoke(USERS.owner, 'settings.show', buttonData(h.connector.cardOf(sent!), 'Members').data));
+    const row = textOf(findById(members, `member-row:${alice.id}`));
+    expect(row).toContain('Alice');
+    // 1234.5 cents is $12.345: shown in cents.
+    expect(row).toContain('Weekly limit: $12.35 of $30.00 spent this week (from their own limit)');
+    expect(row).toContain('Daily limit: $0.00 of $5.00 spent today (from their seat tier (standard); change this in claude.ai)');
+    expect(textOf(members)).toContain('Seat-tier, group and organization limits are changed in claude.ai');
+    expect(JSON.stringify(members)).toContain('"type":"Action.OpenUrl","title":"Edit limit in the console","url":"https://usage.acme.example/usage"');
+    // The ledger's member editor (its cap, seat and switch) is not offered: it does not apply to a connected org.
+    expect(buttonsOf(members)).toEqual(['All settings', 'Refresh']);
   });
 
   it('disconnecting: every admin\'s copy says the request is no longer tracked here and to decide it in claude.ai; the member is not told', async () => {
