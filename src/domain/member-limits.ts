@@ -99,8 +99,8 @@ export function ownerClaudeLimitLines(lines: readonly LimitLine[], cents: (nanos
   if (lines.length === 0) return ['No limit reported by Claude yet'];
   return lines.map((l) => {
     const reached = l.limitNanos !== null && l.spentNanos >= l.limitNanos;
-    const of = l.limitNanos === null ? 'no limit' : cents(l.limitNanos);
-    return `${periodLabel(l.period)}: ${cents(l.spentNanos)} of ${of} spent ${PERIOD_NOUN[l.period]}${reached ? ', reached' : ''} (from ${sourceText(l)}${l.editableHere ? '' : '; change this in claude.ai'})`;
+    const spend = l.limitNanos === null ? `no limit, ${cents(l.spentNanos)} spent` : `${cents(l.spentNanos)} of ${cents(l.limitNanos)} spent`;
+    return `${periodLabel(l.period)}: ${spend} ${PERIOD_NOUN[l.period]}${reached ? ', reached' : ''} (from ${sourceText(l)}${l.editableHere ? '' : '; change this in claude.ai'})`;
   });
 }
 
