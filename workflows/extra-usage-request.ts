@@ -103,7 +103,7 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
       } catch (err) {
         // Keep the ledger's verdict (forbidden, conflict, invalid) for the caller.
         const cause = innermost(err);
-        throw ApplicationFailure.nonRetryable(cause.message ?? String(err), cause.type ?? 'invalid');
+        throw ApplicationFailure.nonRetryable(cause.message ?? String(err), cause.type ?? 'invalid', ...(cause.details ?? []));
       } finally {
         deciding = false;
       }
@@ -162,8 +162,8 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
   return state;
 }
 
-function innermost(err: unknown): { message?: string; type?: string } {
-  let e = err as { message?: string; type?: string; cause?: unknown } | undefined;
+function innermost(err: unknown): { message?: string; type?: string; details?: unknown[] } {
+  let e = err as { message?: string; type?: string; details?: unknown[]; cause?: unknown } | undefined;
   while (e?.cause) e = e.cause as typeof e;
   return e ?? {};
 }

@@ -15,7 +15,8 @@ async function noRetryOnRefusal<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof LedgerError) throw ApplicationFailure.nonRetryable(err.message, err.code);
+    // The field at fault goes along, so the API can name it.
+    if (err instanceof LedgerError) throw ApplicationFailure.nonRetryable(err.message, err.code, ...(err.field ? [err.field] : []));
     throw err;
   }
 }

@@ -199,8 +199,10 @@ const STATUS_OF: Record<string, LedgerError['status']> = { forbidden: 403, confl
 /** Turns a refused Update (validator or activity) into the 4xx the ledger would have raised. */
 function asLedgerError(err: unknown): unknown {
   if (!(err instanceof WorkflowUpdateFailedError)) return err;
-  let cause = err.cause as { message?: string; type?: string; cause?: unknown } | undefined;
+  let cause = err.cause as { message?: string; type?: string; details?: unknown[]; cause?: unknown } | undefined;
   while (cause?.cause) cause = cause.cause as typeof cause;
   const type = cause?.type ?? 'invalid';
-  return new LedgerError(STATUS_OF[type] ?? 422, type, cause?.message ?? err.message, type === 'invalid' ? 'decision' : undefined);
+  // The ledger's field when it named one (an activity's refusal), else the decision itself.
+  const field = typeof cause?.details?.[0] === 'string' ? (cause.details[0] as string) : type === 'invalid' ? 'decision' : undefined;
+  return new LedgerError(STATUS_OF[type] ?? 422, type, cause?.message ?? err.message, field);
 }
