@@ -36,7 +36,7 @@ export const CONSOLE_ROUTES = [
   { method: 'POST', url: '/usage/member-cap' }, { method: 'POST', url: '/usage/member-extra-usage' }, { method: 'POST', url: '/usage/member-seat' },
   { method: 'POST', url: '/usage/buy' }, { method: 'POST', url: '/usage/auto-reload' }, { method: 'POST', url: '/usage/balance-warning' },
   { method: 'GET', url: '/requests' }, { method: 'GET', url: '/requests/new' }, { method: 'GET', url: '/requests/:id' }, { method: 'POST', url: '/requests/:id/decision' },
-  { method: 'GET', url: '/me' }, { method: 'POST', url: '/me/request' },
+  { method: 'GET', url: '/me' }, { method: 'POST', url: '/me/request' }, { method: 'POST', url: '/me/raise-limit' },
   { method: 'GET', url: '/privacy' }, { method: 'GET', url: '/terms' },
   { method: 'GET', url: '/spend' }, { method: 'GET', url: '/spend/members/:member' }, { method: 'GET', url: '/seats' }, { method: 'POST', url: '/seats/apply' },
   { method: 'GET', url: '/billing' }, { method: 'GET', url: '/billing/:month' }, { method: 'GET', url: '/billing/:month/print' },

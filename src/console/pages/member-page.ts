@@ -6,6 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { text } from '../../domain/fields.js';
 import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../../domain/requests.js';
+import type { RaiseScope } from '../../domain/limit-raise.js';
+import { formatUsd } from '../../domain/money.js';
+import { LedgerError } from '../../ledger/errors.js';
+import { raiseOpening } from '../../ledger/requests/limit-raise.js';
+import type { RaiseOpening } from '../../ledger/requests/requests.js';
 import { actorLabel } from '../../ledger/actors.js';
 import { loadOrg } from '../../ledger/limits-state.js';
 import { attributeClientUser } from '../../ledger/metering/unattributed.js';
@@ -35,6 +40,25 @@ function nextText(v: MemberUsageView, tz: string): Html {
 }
 
 const askForm = z.object({ note: text(500, { min: 0, multiline: true }).optional() });
+const raiseForm = z.object({
+  amount: z.string().trim().regex(/^\d{1,12}(\.\d{1,2})?$/, 'Enter the new monthly limit in US dollars, such as 100 or 112.50 (at most 2 decimals, no $ sign).'),
+  note: text(500, { min: 0, multiline: true }).optional(),
+});
+
+const RAISE_WORDS: Record<RaiseScope, string> = { member: 'your monthly extra usage limit', tier: 'your seat tier\'s monthly extra usage limit', org: 'the organisation\'s monthly extra usage limit' };
+
+/**
+ * What the "More usage" card offers a member stopped by a cap: the raise they may ask
+ * for (pre-filled with the suggestion), or null when none may be asked for now.
+ */
+async function raiseOffer(deps: ConsoleDeps, ctx: PageContext): Promise<RaiseOpening | null> {
+  try {
+    return await raiseOpening(deps.db, ctx.viewer.org.id, ctx.viewer.member, deps.now(), deps.requestCooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS, null);
+  } catch (err) {
+    if (err instanceof LedgerError) return null;
+    throw err;
+  }
+}
 const claimForm = z.object({ userId: text(200) });
 
 async function renderMe(deps: ConsoleDeps, ctx: PageContext, state: { errors?: FieldErrors; saved?: string } = {}): Promise<Html> {
@@ -42,16 +66,29 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, state: { errors?: F
   const v = await memberUsageView(deps.db, org, ctx.viewer.member, deps.now(), deps.requestCooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS, deps.publicUrl ?? null);
   const tz = org.timezone;
   const errors = new ErrorSlots(state.errors);
-  const sent = state.saved === 'request' || v.requestOpen;
+  const sent = state.saved === 'request' || state.saved === 'raise' || v.requestOpen;
+  const open = await deps.db.extraUsageRequest.findUnique({ where: { openForMember: ctx.viewer.member.id }, select: { raiseScope: true } });
+  const raise = sent ? null : await raiseOffer(deps, ctx);
   const claims = await deps.db.claudeCodeUser.findMany({ where: { orgId: org.id, memberId: ctx.viewer.member.id }, orderBy: { createdAt: 'asc' } });
   const request = sent
-    ? html`<p class="notice" role="status" data-testid="request-sent">Request sent to admin. You will hear back in chat or by email.</p>`
+    ? open?.raiseScope || state.saved === 'raise'
+      ? html`<p class="notice" role="status" data-testid="request-sent">Request sent to owners. You will hear back in chat or by email.</p>`
+      : html`<p class="notice" role="status" data-testid="request-sent">Request sent to admin. You will hear back in chat or by email.</p>`
+    : raise
+      ? html`<form method="post" action="/me/raise-limit">${csrfField(ctx.csrf)}
+<p>You reached ${RAISE_WORDS[raise.scope]} of ${money(formatUsd(BigInt(raise.fromNanos)))}. Ask the owners to raise it (only owners change limits).</p>
+<label for="${fieldId('raise.amount')}">New monthly limit in USD</label>
+<input id="${fieldId('raise.amount')}" name="amount" inputmode="decimal" size="10" value="${formatUsd(BigInt(raise.toNanos))}"${errors.attrs('raise.amount')}>${errors.text('raise.amount')}
+<p class="muted">Suggested: your current limit plus your spending rate to the month's end, rounded up to whole dollars.</p>
+<label for="${fieldId('raise.note')}">Note for the owners (optional)</label><br>
+<textarea id="${fieldId('raise.note')}" name="note" rows="2" cols="40"${errors.attrs('raise.note')}></textarea>${errors.text('raise.note')}<br>
+<button type="submit">Ask to raise my limit</button></form>`
     : v.canRequestExtraUsage
       ? html`<form method="post" action="/me/request">${csrfField(ctx.csrf)}
 <label for="${fieldId('ask.note')}">Note for your admins (optional)</label><br>
 <textarea id="${fieldId('ask.note')}" name="note" rows="2" cols="40"${errors.attrs('ask.note')}></textarea>${errors.text('ask.note')}<br>
 <button type="submit">Request extra usage</button></form>`
-      : html`<p class="muted">${v.requestRefusal ? `You cannot request extra usage now: ${v.requestRefusal.message}.` : ''}</p>${errors.text('ask.note')}`;
+      : html`<p class="muted">${v.requestRefusal ? `You cannot request extra usage now: ${v.requestRefusal.message}.` : ''}</p>${errors.text('ask.note')}${errors.text('raise.amount')}`;
   return layout({
     title: 'My usage', viewer: ctx.viewer, csrf: ctx.csrf, current: '/me',
     body: html`<h1>My usage</h1><p class="muted">${v.name} · ${v.seatTier === 'premium' ? 'Premium' : 'Standard'} seat · ${org.name} · ${v.period} (${tz})</p>
@@ -65,7 +102,7 @@ ${v.caps.map((c) => c.scope === 'balance'
   ? html`<tr><th scope="row">${c.label}</th><td class="num" colspan="2">${money(c.spent)} left</td><td>${c.reached ? 'Used up' : 'Available'}</td></tr>`
   : html`<tr><th scope="row">${c.label}</th><td class="num">${money(c.spent)}</td><td class="num">${money(c.cap)}</td><td>${c.reached ? 'Reached' : 'Below'}</td></tr>`)}
 </tbody></table></section>
-${v.plan === 'enterprise' ? html`<section class="card" aria-labelledby="h-ask"><h2 id="h-ask">More usage</h2>${request}</section>` : ''}
+${v.plan === 'enterprise' || raise || open?.raiseScope ? html`<section class="card" aria-labelledby="h-ask"><h2 id="h-ask">More usage</h2>${request}</section>` : ''}
 <section class="card" aria-labelledby="h-claude-code"><h2 id="h-claude-code">Your Claude Code</h2>
 ${state.saved === 'claude-code' ? html`<p class="notice" role="status" data-testid="claude-code-claimed">Claimed: the usage it reported is yours now, and so is its usage from now on.</p>` : ''}
 <p class="muted">Claude Code signed in with an API key reports usage without your name. Claim it by its user id: run <code>jq -r .userID ~/.claude.json</code> on each machine you use it on.</p>
@@ -95,6 +132,21 @@ export function memberPage(app: FastifyInstance, deps: ConsoleDeps) {
         const v = parseForm(claimForm, request.body, 'claim.');
         const m = ctx.viewer.member;
         await attributeClientUser(deps.db, ctx.viewer.org.id, v.userId.trim(), m.id, actorLabel({ ...m, via: 'console' }), deps.now());
+      },
+      rerender: (errors) => renderMe(deps, ctx, { errors }),
+    });
+  });
+
+  app.post('/me/raise-limit', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    return runForm(reply, ctx, {
+      field: 'raise.amount',
+      back: withSaved('/me', 'raise'),
+      action: async () => {
+        const v = parseForm(raiseForm, request.body, 'raise.');
+        if (!deps.requests) throw new FormError({ 'raise.amount': 'Requests need the request workflows, which are not running in this process. Nothing was sent.' }, 503);
+        await deps.requests.askRaise(ctx.viewer.org.id, ctx.viewer.member.id, { amount: v.amount, note: v.note?.trim() ? v.note.trim() : null });
       },
       rerender: (errors) => renderMe(deps, ctx, { errors }),
     });
