@@ -7,10 +7,6 @@ import { z } from 'zod';
 import { text } from '../../domain/fields.js';
 import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../../domain/requests.js';
 import type { RaiseScope } from '../../domain/limit-raise.js';
-import { formatUsd } from '../../domain/money.js';
-import { LedgerError } from '../../ledger/errors.js';
-import { raiseOpening } from '../../ledger/requests/limit-raise.js';
-import type { RaiseOpening } from '../../ledger/requests/requests.js';
 import { actorLabel } from '../../ledger/actors.js';
 import { loadOrg } from '../../ledger/limits-state.js';
 import { attributeClientUser } from '../../ledger/metering/unattributed.js';
@@ -47,18 +43,6 @@ const raiseForm = z.object({
 
 const RAISE_WORDS: Record<RaiseScope, string> = { member: 'your monthly extra usage limit', tier: 'your seat tier\'s monthly extra usage limit', org: 'the organisation\'s monthly extra usage limit' };
 
-/**
- * What the "More usage" card offers a member stopped by a cap: the raise they may ask
- * for (pre-filled with the suggestion), or null when none may be asked for now.
- */
-async function raiseOffer(deps: ConsoleDeps, ctx: PageContext): Promise<RaiseOpening | null> {
-  try {
-    return await raiseOpening(deps.db, ctx.viewer.org.id, ctx.viewer.member, deps.now(), deps.requestCooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS, null);
-  } catch (err) {
-    if (err instanceof LedgerError) return null;
-    throw err;
-  }
-}
 const claimForm = z.object({ userId: text(200) });
 
 async function renderMe(deps: ConsoleDeps, ctx: PageContext, state: { errors?: FieldErrors; saved?: string } = {}): Promise<Html> {
@@ -67,18 +51,17 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, state: { errors?: F
   const tz = org.timezone;
   const errors = new ErrorSlots(state.errors);
   const sent = state.saved === 'request' || state.saved === 'raise' || v.requestOpen;
-  const open = await deps.db.extraUsageRequest.findUnique({ where: { openForMember: ctx.viewer.member.id }, select: { raiseScope: true } });
-  const raise = sent ? null : await raiseOffer(deps, ctx);
+  const raise = sent ? null : v.raise;
   const claims = await deps.db.claudeCodeUser.findMany({ where: { orgId: org.id, memberId: ctx.viewer.member.id }, orderBy: { createdAt: 'asc' } });
   const request = sent
-    ? open?.raiseScope || state.saved === 'raise'
+    ? v.openRequestIsRaise || state.saved === 'raise'
       ? html`<p class="notice" role="status" data-testid="request-sent">Request sent to owners. You will hear back in chat or by email.</p>`
       : html`<p class="notice" role="status" data-testid="request-sent">Request sent to admin. You will hear back in chat or by email.</p>`
     : raise
       ? html`<form method="post" action="/me/raise-limit">${csrfField(ctx.csrf)}
-<p>You reached ${RAISE_WORDS[raise.scope]} of ${money(formatUsd(BigInt(raise.fromNanos)))}. Ask the owners to raise it (only owners change limits).</p>
+<p>You reached ${RAISE_WORDS[raise.scope]} of ${money(raise.from)}. Ask the owners to raise it (only owners change limits).</p>
 <label for="${fieldId('raise.amount')}">New monthly limit in USD</label>
-<input id="${fieldId('raise.amount')}" name="amount" inputmode="decimal" size="10" value="${formatUsd(BigInt(raise.toNanos))}"${errors.attrs('raise.amount')}>${errors.text('raise.amount')}
+<input id="${fieldId('raise.amount')}" name="amount" inputmode="decimal" size="10" value="${raise.suggested}"${errors.attrs('raise.amount')}>${errors.text('raise.amount')}
 <p class="muted">Suggested: your current limit plus your spending rate to the month's end, rounded up to whole dollars.</p>
 <label for="${fieldId('raise.note')}">Note for the owners (optional)</label><br>
 <textarea id="${fieldId('raise.note')}" name="note" rows="2" cols="40"${errors.attrs('raise.note')}></textarea>${errors.text('raise.note')}<br>
@@ -102,7 +85,7 @@ ${v.caps.map((c) => c.scope === 'balance'
   ? html`<tr><th scope="row">${c.label}</th><td class="num" colspan="2">${money(c.spent)} left</td><td>${c.reached ? 'Used up' : 'Available'}</td></tr>`
   : html`<tr><th scope="row">${c.label}</th><td class="num">${money(c.spent)}</td><td class="num">${money(c.cap)}</td><td>${c.reached ? 'Reached' : 'Below'}</td></tr>`)}
 </tbody></table></section>
-${v.plan === 'enterprise' || raise || open?.raiseScope ? html`<section class="card" aria-labelledby="h-ask"><h2 id="h-ask">More usage</h2>${request}</section>` : ''}
+${v.plan === 'enterprise' || raise || v.openRequestIsRaise ? html`<section class="card" aria-labelledby="h-ask"><h2 id="h-ask">More usage</h2>${request}</section>` : ''}
 <section class="card" aria-labelledby="h-claude-code"><h2 id="h-claude-code">Your Claude Code</h2>
 ${state.saved === 'claude-code' ? html`<p class="notice" role="status" data-testid="claude-code-claimed">Claimed: the usage it reported is yours now, and so is its usage from now on.</p>` : ''}
 <p class="muted">Claude Code signed in with an API key reports usage without your name. Claim it by its user id: run <code>jq -r .userID ~/.claude.json</code> on each machine you use it on.</p>
