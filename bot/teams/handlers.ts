@@ -219,7 +219,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
         : view.decision === 'enable_extra_usage'
           ? `Done: extra usage is on for ${view.requester.name} (${view.decisionCap ? `limit ${capText(view.decisionCap)} a month` : 'no limit of their own'}).`
           : view.decision === 'increase_limit' && view.raise
-            ? `Done: the limit is now ${view.decisionCap ? capText(view.decisionCap) : 'raised'} a month; ${view.requester.name} has been told.`
+            ? `Done: the limit is now ${view.decisionCap ? capText(view.decisionCap) : 'raised'} a month.`
           : view.decision === 'increase_limit'
             ? `Done: ${view.requester.name}'s spend limit is now ${view.decisionCap ? `${capText(view.decisionCap)} ${view.decisionPeriod ?? ''}`.trim() : 'raised'}.`
             : `Done: ${view.requester.name}'s request is denied.`;
