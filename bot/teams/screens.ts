@@ -65,7 +65,7 @@ export async function requestScreen(
 /** A digest (or pending list) card showing these requests as they are now. */
 export async function listScreen(deps: Deps, org: OrgWithTiers, viewer: Member, requestIds: string[], list: 'digest' | 'pending', o: { notice?: Notice; form?: DecisionForm | null } = {}): Promise<AdaptiveCard> {
   const views = (await Promise.all(requestIds.map((id) => requestOf(deps, org.id, id)))).filter((v): v is RequestView => v !== null);
-  return digestCard(views, { orgName: org.name, timezone: org.timezone, mode: modeFor(viewer), list, notice: o.notice, form: o.form ?? null, refreshUserIds: await adminUserIds(deps, org.id), viewerMemberId: viewer.id });
+  return digestCard(views, { orgName: org.name, timezone: org.timezone, mode: modeFor(viewer), list, notice: o.notice, form: o.form ?? null, refreshUserIds: await adminUserIds(deps, org.id), viewerMemberId: viewer.id, viewerIsOwner: isOwner(viewer) });
 }
 
 /** memberId: open the members screen on that member's page, with them chosen. */

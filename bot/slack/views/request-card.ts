@@ -121,6 +121,7 @@ function contextLine(r: RequestView): string {
     return `\n${PERIOD_WORD[a.period]} limit ${a.limit === null ? 'none known' : dollars(a.limit)} · spent ${a.spent === null ? 'not known' : dollars(a.spent)}`;
   }
   const c = r.context;
+  if (r.raise) return `\nAsks to raise ${RAISE_WORD[r.raise.scope]} (${dollars(r.raise.from)}) · suggested ${dollars(r.raise.suggested)}${c ? ` · this month ${dollars(c.monthToDateExtra)} extra` : ''}`;
   if (!c) return '';
   return `\nThis month ${dollars(c.monthToDateExtra)} extra · ${c.extraUsage === false ? 'extra usage off' : `limit ${usd(c.cap)}`} · org budget left ${c.orgRemaining === null ? 'no limit' : dollars(c.orgRemaining)}`;
 }
