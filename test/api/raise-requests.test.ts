@@ -158,4 +158,26 @@ describe('asking to raise a limit', () => {
     const audit = await scratch.db.prisma.auditEntry.findMany({ where: { orgId: o.orgId, action: 'cap.tier.set' } });
     expect(audit).toEqual([expect.objectContaining({ subject: 'tier:standard', before: { cap: '500.00' }, after: { cap: '800.00', viaRequest: asked.body.requestId } })]);
   }, 120_000);
+
+  it('routes the organisation\'s cap to owners; a denial makes the member wait before asking again', async () => {
+    const o = await org();
+    // Bob (premium seat: no cap of his own, no premium tier cap) takes the org past its $1,000.00.
+    await o.use('bob', 100_400);
+    expect(await o.authorize('bob')).toMatchObject({ allowed: false, reason: 'org_cap_reached' });
+    const asked = await o.as('bob').post('/v1/requests/raise-limit', {});
+    expect(asked).toMatchObject({ status: 202, body: { raise: { scope: 'org', from: '1000.00' } } });
+    // The organisation's own cap is not bounded by itself: the suggestion goes above it.
+    expect(parseUsd(asked.body.raise.suggested)! > parseUsd('1000')!).toBe(true);
+    expect((await toldOf(asked.body.requestId)).map((t) => t.to.map((p) => p.externalId))).toEqual([['owner-1']]);
+
+    const denied = await o.as('owner-1').post(`/v1/requests/${asked.body.requestId}/decision`, { decision: 'deny', reason: 'Budget is fixed this month' });
+    expect(denied).toMatchObject({ status: 200, body: { status: 'denied', decidedBy: { externalId: 'owner-1' } } });
+    expect(await o.authorize('bob')).toMatchObject({ allowed: false, reason: 'org_cap_reached' });
+    const before = await o.snapshot();
+    const again = await o.as('bob').post('/v1/requests/raise-limit', {});
+    expect(again).toMatchObject({ status: 409, body: { error: { code: 'recently_denied', message: expect.stringContaining('your last request was denied') } } });
+    expect(await o.snapshot()).toBe(before);
+    const audit = await scratch.db.prisma.auditEntry.findMany({ where: { orgId: o.orgId, action: { in: ['cap.org.set', 'request.decided'] } } });
+    expect(audit).toEqual([expect.objectContaining({ action: 'request.decided', after: expect.objectContaining({ status: 'denied', raise: 'org', reason: 'Budget is fixed this month' }) })]);
+  }, 120_000);
 });
