@@ -1,9 +1,9 @@
 // "Ask to raise my limit" over HTTP, end to end (API → Temporal workflow → ledger), on
-// PGlite and on the PostgreSQL server: a
-// member stopped by their own cap asks, owners alone are told and decide, the new cap
-// holds and is audited; a member stopped by their seat tier's cap asks owners the same
-// way. Every ask or decision that makes no sense is a 4xx in words: nothing stored,
-// no workflow, nobody pinged, nothing changed.
+// PGlite and on the PostgreSQL server: a member stopped by their own cap asks, owners
+// alone are told and decide, the new cap holds and is audited; a member stopped by their
+// seat tier's or the organisation's cap asks owners the same way. Every ask or decision
+// that makes no sense is a 4xx in words: nothing stored, no workflow, nobody pinged,
+// nothing changed.
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
