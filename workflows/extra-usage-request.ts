@@ -4,7 +4,7 @@
 import { allHandlersFinished, ApplicationFailure, condition, isCancellation, log, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RequestActivities } from '../src/activities/requests.js';
 import type { AnthropicActivities } from '../src/activities/anthropic.js';
-import type { AnthropicOpening } from '../src/ledger/requests/requests.js';
+import type { AnthropicOpening, RaiseOpening } from '../src/ledger/requests/requests.js';
 import type { DecidedThere } from '../src/anthropic/increase-requests.js';
 import type { CancelReason } from '../src/domain/requests.js';
 import { cancelSignal, decidedInClaudeSignal, decideUpdate, openedUpdate, requestStateQuery, untrackSignal, type RequestState } from './messages.js';
@@ -25,6 +25,8 @@ export interface ExtraUsageRequestInput {
    * or deny), or closed when the poll finds it decided in claude.ai.
    */
   anthropic?: AnthropicOpening;
+  /** A request to raise the cap that stopped the member: owners decide it with increase_limit (a new monthly limit) or deny. */
+  raise?: RaiseOpening;
 }
 
 const acts = proxyActivities<RequestActivities & AnthropicActivities>({
@@ -106,7 +108,7 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
       } catch (err) {
         // Keep the ledger's verdict (forbidden, conflict, invalid) for the caller.
         const cause = innermost(err);
-        throw ApplicationFailure.nonRetryable(cause.message ?? String(err), cause.type ?? 'invalid');
+        throw ApplicationFailure.nonRetryable(cause.message ?? String(err), cause.type ?? 'invalid', ...(cause.details ?? []));
       } finally {
         deciding = false;
       }
@@ -123,13 +125,15 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
         if (deciding) refuse('another admin is deciding this request right now', 'conflict');
         if (!state.requestId) refuse('this request is still being opened; try again in a moment', 'conflict');
         if (!args || typeof args.deciderRef !== 'string' || !args.deciderRef) refuse('deciderRef is required', 'invalid');
-        const allowed = fromClaude ? ['increase_limit', 'deny'] : ['upgrade_seat', 'enable_extra_usage', 'deny'];
-        if (!allowed.includes(args.decision)) refuse(fromClaude ? `a request from Claude is decided with increase_limit or deny, not '${String(args.decision)}'` : `unknown decision '${String(args.decision)}'`, 'invalid');
+        const allowed = fromClaude || input.raise ? ['increase_limit', 'deny'] : ['upgrade_seat', 'enable_extra_usage', 'deny'];
+        if (!allowed.includes(args.decision)) {
+          refuse(fromClaude ? `a request from Claude is decided with increase_limit or deny, not '${String(args.decision)}'` : input.raise ? `a request to raise a limit is decided with increase_limit or deny, not '${String(args.decision)}'` : `unknown decision '${String(args.decision)}'`, 'invalid');
+        }
       },
     },
   );
 
-  state.requestId = await acts.openRequest({ orgId: input.orgId, memberId: input.memberId, workflowId, runId, requestedAt: input.requestedAt, note: input.note, ...(input.anthropic ? { anthropic: input.anthropic } : {}) });
+  state.requestId = await acts.openRequest({ orgId: input.orgId, memberId: input.memberId, workflowId, runId, requestedAt: input.requestedAt, note: input.note, ...(input.anthropic ? { anthropic: input.anthropic } : {}), ...(input.raise ? { raise: input.raise } : {}) });
   const openedId = state.requestId;
   state.view = (await bestEffort(() => notices.notifyRequestOpened(openedId))) ?? state.view;
 
@@ -174,8 +178,8 @@ export async function extraUsageRequest(input: ExtraUsageRequestInput): Promise<
   return state;
 }
 
-function innermost(err: unknown): { message?: string; type?: string } {
-  let e = err as { message?: string; type?: string; cause?: unknown } | undefined;
+function innermost(err: unknown): { message?: string; type?: string; details?: unknown[] } {
+  let e = err as { message?: string; type?: string; details?: unknown[]; cause?: unknown } | undefined;
   while (e?.cause) e = e.cause as typeof e;
   return e ?? {};
 }

@@ -2,6 +2,7 @@
 // checks the decider's stored role again and applies the decision once), then shown
 // in place on the message or Home it came from. Every admin's stored copy is also
 // updated by the notifier when the workflow reports the request closed.
+import { isOwner } from '../../src/ledger/actors.js';
 import type { DecisionInput } from '../../src/domain/requests.js';
 import { LedgerError } from '../../src/ledger/errors.js';
 import { orgRequest } from '../../src/ledger/requests/requests.js';
@@ -57,7 +58,7 @@ export async function showInPlace(deps: SlackDeps, client: WebClient, who: Linke
     let blocks: Block[] | null = null;
     if (origin.blocks) {
       const isCard = origin.blocks.some((b) => (b as { block_id?: string }).block_id === requestBlockId(view.requestId, 'header'));
-      const viewer = { memberId: who.member.id };
+      const viewer = { memberId: who.member.id, owner: isOwner(who.member) };
       blocks = replaceRequestBlocks(origin.blocks, view, isCard ? (r) => requestCardBlocks(r, { viewer }) : (r) => requestRowBlocks(r, viewer));
     } else {
       const tracked = await deps.db.chatMessage.findFirst({ where: { channel: 'slack', conversationId: origin.message.channel, messageId: origin.message.ts } });

@@ -106,7 +106,9 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
           const views = (await Promise.all(page.requests.map((x) => (x.requestId === r.requestId ? r : orgRequest(db, r.orgId, x.requestId)))))
             .filter((v): v is RequestView => v !== null)
             .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt) || a.requestId.localeCompare(b.requestId));
-          const now = digestPageNow(r.orgName, views, page.memberId ? { memberId: page.memberId } : undefined);
+          // The page's reader: their own request without buttons; an admin's raise requests read "an owner must decide".
+          const reader = page.memberId ? await db.member.findUnique({ where: { id: page.memberId }, select: { role: true } }) : null;
+          const now = digestPageNow(r.orgName, views, page.memberId ? { memberId: page.memberId, ...(reader ? { owner: isOwner(reader) } : {}) } : undefined);
           await client.chat.update({ channel: page.conversationId, ts: page.messageId, text: now.text, blocks: now.blocks });
         });
       }
@@ -156,7 +158,7 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
       await each(reachable(admins), async (admin) => {
         const channel = await openDm(client, admin.slackUserId);
         // Built per admin: an admin who asked sees their own request without buttons.
-        for (const page of digestPages(d, { memberId: admin.memberId })) await post(client, d.orgId, { channel, memberId: admin.memberId }, 'digest', null, page.text, page.blocks, page.requestIds);
+        for (const page of digestPages(d, { memberId: admin.memberId, owner: isOwner(admin) })) await post(client, d.orgId, { channel, memberId: admin.memberId }, 'digest', null, page.text, page.blocks, page.requestIds);
         await opts?.delivered?.(admin.memberId);
       });
     },

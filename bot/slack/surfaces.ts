@@ -95,7 +95,7 @@ export async function buildHome(deps: SlackDeps, who: Who, state: HomeState = {}
     tabs,
     tab,
     page,
-    viewer: { memberId: member.id },
+    viewer: { memberId: member.id, owner: isOwner(member) },
     ...(notice ? { notice } : {}),
     ...(usage ? { usage: { view: usage, requestOpen: state.requestOpen ?? (await hasOpenRequest(deps, member.id)), claude: await claudeLinesOf(deps, org, member.id) } } : {}),
     ...(requests ? { requests } : {}),

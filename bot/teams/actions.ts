@@ -8,6 +8,8 @@ import { z } from 'zod';
 export const VERB = {
   usageShow: 'usage.show',
   usageRequest: 'usage.request',
+  /** A member stopped by a cap asks the owners to raise it (the amount typed, pre-filled with the suggestion). */
+  usageRaise: 'usage.raise',
   requestView: 'request.view',
   requestDecide: 'request.decide',
   digestView: 'digest.view',
@@ -46,6 +48,8 @@ export const INPUT = {
   buyAmount: 'buyAmount',
   /** The member's optional note to the admins, sent with "Request extra usage". */
   requestNote: 'requestNote',
+  /** "Ask to raise my limit": the new monthly limit asked for. */
+  raiseAmount: 'raiseAmount',
 } as const;
 
 /** A note longer than this is refused (the same limit as Slack's request modal). */
@@ -67,6 +71,7 @@ const requestOrigin = z.discriminatedUnion('card', [
 const schemas = {
   [VERB.usageShow]: z.object({}),
   [VERB.usageRequest]: z.object({}),
+  [VERB.usageRaise]: z.object({}),
   [VERB.requestView]: z.object({ requestId: id }).and(requestOrigin),
   [VERB.requestDecide]: z.object({ requestId: id, decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny', 'increase_limit']) }).and(requestOrigin),
   [VERB.digestView]: z.object({ requestIds: z.array(id).min(1).max(50), list: z.enum(['digest', 'pending']).default('digest') }),

@@ -85,6 +85,26 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
         }
       }
 
+      case VERB.usageRaise: {
+        // The service decides (stopped by a cap, one open request, within the org's cap): its refusal is shown as it is.
+        const typed = (action.inputs[INPUT.raiseAmount] ?? '').trim();
+        const note = (action.inputs[INPUT.requestNote] ?? '').trim();
+        const amount = readAmount(typed);
+        if (amount.kind !== 'amount' || amount.nanos === 0n) {
+          return usageScreen(deps, org, member, { viewerId, notice: refusal('Nothing was sent: enter the new monthly limit.'), raiseAmount: { value: typed, error: amount.kind === 'invalid' ? amount.error : 'Enter the new monthly limit, more than zero, e.g. 100.00.' } });
+        }
+        if (note.length > NOTE_MAX) {
+          return usageScreen(deps, org, member, { viewerId, notice: refusal('Nothing was sent: the note is too long.'), note: { value: note, error: `At most ${NOTE_MAX} characters (this is ${note.length}).` } });
+        }
+        try {
+          await deps.requests.askRaise(org.id, member.id, { amount: formatUsd(amount.nanos), note: note || null });
+          return usageScreen(deps, org, member, { viewerId, requestOpen: true, notice: { tone: 'good', text: 'Request sent to owners. You will hear back here.' } });
+        } catch (err) {
+          if (!(err instanceof LedgerError)) throw err;
+          return usageScreen(deps, org, member, { viewerId, notice: refusal(err.message), raiseAmount: { value: typed, error: err.message } });
+        }
+      }
+
       case VERB.requestView: {
         const d = action.data as ActionData<typeof VERB.requestView> & RequestOrigin;
         const screen = await requestScreen(deps, org, member, d, d.requestId);
@@ -157,7 +177,8 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       (await requestScreen(deps, org, member, origin, d.requestId, o)) ?? usageScreen(deps, org, member, { viewerId, notice: refusal('This request no longer exists.') });
     // The clicking user's stored role decides, whatever the card says; nobody decides their own request.
     if (!isAdmin(member)) return screen({ notice: refusal(ONLY_ADMINS) });
-    if ((await requestOf(deps, org.id, d.requestId))?.requester.memberId === member.id) return screen({ notice: refusal(OWN_REQUEST) });
+    const asked = await requestOf(deps, org.id, d.requestId);
+    if (asked?.requester.memberId === member.id) return screen({ notice: refusal(OWN_REQUEST) });
 
     const input: DecisionInput = { decision: d.decision };
     if (d.decision === 'enable_extra_usage') {
@@ -170,7 +191,8 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       const typed = inputs[INPUT.amount(d.requestId)] ?? '';
       const amount = readAmount(typed);
       if (amount.kind !== 'amount' || amount.nanos === 0n) return screen({ form: { requestId: d.requestId, decision: 'increase_limit', value: typed, error: amount.kind === 'invalid' ? amount.error : 'Enter the new limit, more than zero, e.g. 75.00.' } });
-      const period = inputs[INPUT.period(d.requestId)];
+      // A request to raise a limit: our limits are monthly (its card has no period to choose).
+      const period = asked?.raise ? 'monthly' : inputs[INPUT.period(d.requestId)];
       if (period !== 'daily' && period !== 'weekly' && period !== 'monthly') return screen({ form: { requestId: d.requestId, decision: 'increase_limit', value: typed, error: 'Choose when the limit resets: monthly, weekly or daily.' } });
       input.amount = formatUsd(amount.nanos);
       input.period = period;
@@ -197,6 +219,8 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
         ? `Done: ${view.requester.name} now has a ${seatName('premium').toLowerCase()} seat.`
         : view.decision === 'enable_extra_usage'
           ? `Done: extra usage is on for ${view.requester.name} (${view.decisionCap ? `limit ${capText(view.decisionCap)} a month` : 'no limit of their own'}).`
+          : view.decision === 'increase_limit' && view.raise
+            ? `Done: the limit is now ${view.decisionCap ? capText(view.decisionCap) : 'raised'} a month.`
           : view.decision === 'increase_limit'
             ? `Done: ${view.requester.name}'s spend limit is now ${view.decisionCap ? `${capText(view.decisionCap)} ${view.decisionPeriod ?? ''}`.trim() : 'raised'}.`
             : `Done: ${view.requester.name}'s request is denied.`;

@@ -1,7 +1,7 @@
 // Cards built from the current state for one viewer: the state is read fresh from
 // the ledger and the viewer's stored role decides which actions they get.
 import { randomUUID } from 'node:crypto';
-import { isAdmin } from '../../src/ledger/actors.js';
+import { isAdmin, isOwner } from '../../src/ledger/actors.js';
 import { loadOrg, type OrgWithTiers } from '../../src/ledger/limits-state.js';
 import type { Member } from '../../src/generated/prisma/client.js';
 import { memberUsageView } from '../../src/ledger/metering/member-usage.js';
@@ -32,14 +32,14 @@ export async function hasOpenRequest(deps: Deps, memberId: string): Promise<bool
   return (await deps.db.extraUsageRequest.count({ where: { memberId, status: 'pending' } })) > 0;
 }
 
-export async function usageScreen(deps: Deps, org: OrgWithTiers, member: Member, o: { notice?: Notice; requestOpen?: boolean; alert?: { title: string; text: string }; viewerId?: string; note?: { value: string; error: string } } = {}): Promise<AdaptiveCard> {
+export async function usageScreen(deps: Deps, org: OrgWithTiers, member: Member, o: { notice?: Notice; requestOpen?: boolean; alert?: { title: string; text: string }; viewerId?: string; note?: { value: string; error: string }; raiseAmount?: { value: string; error: string } } = {}): Promise<AdaptiveCard> {
   const view = await memberUsageView(deps.db, org, member, deps.now(), undefined, deps.publicUrl ?? null);
   // An org connected to Claude: the member's limits there, through the limits port.
   const port = await limitsPortFor(deps.db, org, deps.now());
   const claude = port.authority === 'claude' ? (await port.linesOf([member.id])).get(member.id) ?? [] : null;
   const requestOpen = o.requestOpen ?? (await hasOpenRequest(deps, member.id));
   const refreshUserIds = o.viewerId ? [o.viewerId] : await deps.conversations.userIdsOf(org.id, member.teamsUserId ? [member.teamsUserId] : []);
-  return usageCard(view, { orgName: org.name, timezone: org.timezone, role: member.role, requestOpen, notice: o.notice, alert: o.alert, refreshUserIds, note: o.note, claude });
+  return usageCard(view, { orgName: org.name, timezone: org.timezone, role: member.role, requestOpen, notice: o.notice, alert: o.alert, refreshUserIds, note: o.note, claude, raiseAmount: o.raiseAmount });
 }
 
 /** A request of this org, or null (unknown id, or another org's). */
@@ -61,7 +61,7 @@ export async function requestScreen(
   if (origin.card === 'request') {
     const view = await requestOf(deps, org.id, requestId);
     if (!view) return null;
-    return requestCard(view, { timezone: org.timezone, mode, reminder: origin.reminder ?? false, notice: o.notice, form: o.form ?? null, refreshUserIds, viewerMemberId: viewer.id });
+    return requestCard(view, { timezone: org.timezone, mode, reminder: origin.reminder ?? false, notice: o.notice, form: o.form ?? null, refreshUserIds, viewerMemberId: viewer.id, viewerIsOwner: isOwner(viewer) });
   }
   return listScreen(deps, org, viewer, origin.requestIds, origin.list, o);
 }
@@ -69,7 +69,7 @@ export async function requestScreen(
 /** A digest (or pending list) card showing these requests as they are now. */
 export async function listScreen(deps: Deps, org: OrgWithTiers, viewer: Member, requestIds: string[], list: 'digest' | 'pending', o: { notice?: Notice; form?: DecisionForm | null } = {}): Promise<AdaptiveCard> {
   const views = (await Promise.all(requestIds.map((id) => requestOf(deps, org.id, id)))).filter((v): v is RequestView => v !== null);
-  return digestCard(views, { orgName: org.name, timezone: org.timezone, mode: modeFor(viewer), list, notice: o.notice, form: o.form ?? null, refreshUserIds: await adminUserIds(deps, org.id), viewerMemberId: viewer.id });
+  return digestCard(views, { orgName: org.name, timezone: org.timezone, mode: modeFor(viewer), list, notice: o.notice, form: o.form ?? null, refreshUserIds: await adminUserIds(deps, org.id), viewerMemberId: viewer.id, viewerIsOwner: isOwner(viewer) });
 }
 
 /** memberId: open the members screen on that member's page, with them chosen. */

@@ -4,7 +4,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { LedgerError } from '../ledger/errors.js';
 import { adminsOf } from '../ledger/settings/people.js';
-import { applyDecision, closeRequest, openRequest, requestView, untrackRequest, type AnthropicOpening, type DecideInput } from '../ledger/requests/requests.js';
+import { applyDecision, closeRequest, openRequest, requestView, untrackRequest, type AnthropicOpening, type DecideInput, type RaiseOpening } from '../ledger/requests/requests.js';
+import { applyRaise } from '../ledger/requests/limit-raise.js';
+import { isOwner } from '../ledger/actors.js';
 import type { RequestView } from '../notify/port.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -13,14 +15,18 @@ async function noRetryOnRefusal<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof LedgerError) throw ApplicationFailure.nonRetryable(err.message, err.code);
+    // The field at fault goes along, so the API can name it.
+    if (err instanceof LedgerError) throw ApplicationFailure.nonRetryable(err.message, err.code, ...(err.field ? [err.field] : []));
     throw err;
   }
 }
 
-/** Who gets the decision actions: every admin and owner but the requester (nobody decides their own request). */
+/**
+ * Who gets the decision actions: every admin and owner but the requester (nobody decides
+ * their own request); a request to raise a limit, owners only (only owners change caps).
+ */
 async function decidersOf(db: ActivityDeps['db'], view: RequestView) {
-  return (await adminsOf(db, view.orgId)).filter((a) => a.memberId !== view.requester.memberId);
+  return (await adminsOf(db, view.orgId)).filter((a) => a.memberId !== view.requester.memberId && (!view.raise || isOwner(a)));
 }
 
 /**
@@ -32,7 +38,7 @@ const trackingOf = (view: RequestView) => (view.anthropic && /\/tracked-\d+$/.te
 export function requestActivities(deps: ActivityDeps) {
   const { db, notifier } = deps;
   return {
-    async openRequest(input: { orgId: string; memberId: string; workflowId: string; runId: string; requestedAt: string; note: string | null; anthropic?: AnthropicOpening }): Promise<string> {
+    async openRequest(input: { orgId: string; memberId: string; workflowId: string; runId: string; requestedAt: string; note: string | null; anthropic?: AnthropicOpening; raise?: RaiseOpening }): Promise<string> {
       return openRequest(db, { ...input, requestedAt: new Date(input.requestedAt) });
     },
     async notifyRequestOpened(requestId: string): Promise<RequestView> {
@@ -45,7 +51,8 @@ export function requestActivities(deps: ActivityDeps) {
       if (view.status === 'pending') await notifier.requestReminder(view, await decidersOf(db, view), { deliveryKey: `request-reminder:${requestId}` });
     },
     async decideRequest(input: DecideInput): Promise<RequestView> {
-      return noRetryOnRefusal(() => applyDecision(db, input, deps.now()));
+      const raise = (await db.extraUsageRequest.findUnique({ where: { id: input.requestId }, select: { raiseScope: true } }))?.raiseScope;
+      return noRetryOnRefusal(() => (raise ? applyRaise(db, input, deps.now()) : applyDecision(db, input, deps.now())));
     },
     /** The org disconnected from Claude: no longer tracked here (left pending if connected again by now). */
     async untrackRequest(requestId: string): Promise<RequestView> {

@@ -38,7 +38,7 @@ export const CONSOLE_ROUTES = [
   { method: 'POST', url: '/usage/member-cap' }, { method: 'POST', url: '/usage/member-extra-usage' }, { method: 'POST', url: '/usage/member-seat' },
   { method: 'POST', url: '/usage/buy' }, { method: 'POST', url: '/usage/auto-reload' }, { method: 'POST', url: '/usage/balance-warning' },
   { method: 'GET', url: '/requests' }, { method: 'GET', url: '/requests/new' }, { method: 'GET', url: '/requests/:id' }, { method: 'POST', url: '/requests/:id/decision' },
-  { method: 'GET', url: '/me' }, { method: 'POST', url: '/me/request' },
+  { method: 'GET', url: '/me' }, { method: 'POST', url: '/me/request' }, { method: 'POST', url: '/me/raise-limit' },
   { method: 'POST', url: '/me/gateway-keys' }, { method: 'POST', url: '/me/gateway-keys/:id/revoke' },
   { method: 'GET', url: '/privacy' }, { method: 'GET', url: '/terms' },
   { method: 'GET', url: '/spend' }, { method: 'GET', url: '/spend/members/:member' }, { method: 'POST', url: '/spend/members/:member/gateway-keys/:id/revoke' }, { method: 'GET', url: '/seats' }, { method: 'POST', url: '/seats/apply' },

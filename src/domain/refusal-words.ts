@@ -115,9 +115,9 @@ function partsOf(f: RefusalFacts): Parts {
     case 'member_cap_reached':
       return {
         stopped: `you reached your monthly extra usage limit${spentOf(f.limit)}`,
-        // Only owners change caps today (admins decide requests, and a member with extra usage has none to make).
+        // Only owners change caps: the member's page sends owners a request to raise it (src/ledger/requests/limit-raise.ts).
         untilNot: 'when an owner raises it',
-        next: 'To go on sooner, ask an owner to raise your limit',
+        next: 'To go on sooner, ask to raise your limit',
         page: MEMBER_PAGE,
       };
     case 'seat_tier_cap_reached': {
@@ -125,7 +125,7 @@ function partsOf(f: RefusalFacts): Parts {
       return {
         stopped: `${tier ? `${tier} seats reached their` : 'your seat tier reached its'} monthly extra usage limit${spentOf(f.limit)}`,
         untilNot: 'when an owner raises it',
-        next: 'Only an owner can raise a seat tier\'s limit; see your limits',
+        next: 'Only an owner can raise a seat tier\'s limit; ask the owners to raise it',
         page: MEMBER_PAGE,
       };
     }
@@ -133,7 +133,7 @@ function partsOf(f: RefusalFacts): Parts {
       return {
         stopped: `your organisation reached its monthly extra usage limit${spentOf(f.limit)}`,
         untilNot: 'when an owner raises it',
-        next: 'Only an owner can raise the organisation\'s limit; see your limits',
+        next: 'Only an owner can raise the organisation\'s limit; ask the owners to raise it',
         page: MEMBER_PAGE,
       };
     case 'balance_exhausted':

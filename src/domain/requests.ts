@@ -122,7 +122,7 @@ export function askRefusal(f: AskFacts): AskRefusal | null {
     return { code: 'not_enterprise', message: 'requests for more usage exist on the enterprise plan only; on a team plan an owner manages extra usage' };
   }
   if (f.hasExtraUsage) {
-    return { code: 'has_extra_usage', message: 'extra usage is already on for this member: there is nothing to request (an owner can raise their cap)' };
+    return { code: 'has_extra_usage', message: 'extra usage is already on for this member; once a limit stops them, they can ask the owners to raise it' };
   }
   if (!f.atSeatLimit) {
     return { code: 'not_at_seat_limit', message: 'this member still has included usage left in their seat; a request can be made once the seat limit is reached' };

@@ -105,7 +105,15 @@ export function digestEmail(d: DigestView, opts: FormatOptions): EmailContent {
   return { subject, text, html };
 }
 
+const RAISE_OF = { member: 'their monthly extra usage limit', tier: "their seat tier's monthly extra usage limit", org: "the organisation's monthly extra usage limit" } as const;
+
 export function requestOpenedEmail(r: RequestView, opts: FormatOptions): EmailContent {
+  if (r.raise) {
+    // Sent to owners only: only owners change limits.
+    const subject = `${r.requester.name} asks to raise a limit — ${r.orgName}`;
+    const intro = `${r.requester.name} reached ${RAISE_OF[r.raise.scope]} of ${usdCents(r.raise.from)} and asks an owner to raise it (suggested: ${usdCents(r.raise.suggested)}). Owners decide with "Increase limit" or "Deny".`;
+    return requestEmail(subject, intro, r, opts);
+  }
   const subject = `${r.requester.name} asks for extra usage — ${r.orgName}`;
   const intro = `${r.requester.name} reached the usage limit of their ${seatLabel(r.seatTier)} and asks for more: a premium seat, or extra usage.`;
   return requestEmail(subject, intro, r, opts);
@@ -135,6 +143,9 @@ export function requestClosedEmail(r: RequestView, opts: FormatOptions): EmailCo
   if (r.status === 'approved' && r.decision === 'upgrade_seat') {
     subject = `Your extra usage request was approved — ${r.orgName}`;
     body = `Your request was approved${by}: you now have a premium seat, with a larger included allowance.`;
+  } else if (r.status === 'approved' && r.decision === 'increase_limit' && r.raise) {
+    subject = `Your request to raise your limit was approved — ${r.orgName}`;
+    body = `Your request was approved${by}: ${RAISE_OF[r.raise.scope].replace('their', 'your')} is now ${r.decisionCap ? usdCents(r.decisionCap) : 'raised'}.`;
   } else if (r.status === 'approved' && r.decision === 'increase_limit') {
     subject = `Your extra usage request was approved — ${r.orgName}`;
     const limit = r.decisionCap ? ` is now $${r.decisionCap}${r.decisionPeriod ? ` ${r.decisionPeriod}` : ''}` : ' was raised';

@@ -48,6 +48,12 @@ export interface RequestView {
    * "Deny"; the amounts are USD decimal strings from its spend summary when found.
    */
   anthropic?: AnthropicRequestFacts;
+  /**
+   * Set for a request to raise a limit (the member was stopped by a cap): which cap
+   * (their own, their seat tier's, the organisation's), its amount when asked and what
+   * "Increase limit" is pre-filled with (USD decimal strings). Owners decide it.
+   */
+  raise?: { scope: 'member' | 'tier' | 'org'; from: string; suggested: string };
   /** increase_limit: the period of the limit written (decisionCap is its amount). */
   decisionPeriod?: 'daily' | 'weekly' | 'monthly' | null;
 }

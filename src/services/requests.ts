@@ -12,6 +12,7 @@ import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS, type CancelReason, type DecisionInput
 
 export { DEFAULT_COOLDOWN_AFTER_DENIAL_MS };
 import { requireMayAsk } from '../ledger/requests/request-eligibility.js';
+import { raiseOpening } from '../ledger/requests/limit-raise.js';
 import { untrackSignal, cancelSignal, decideUpdate, openedUpdate, requestStateQuery } from '../../workflows/messages.js';
 import type { ExtraUsageRequestInput } from '../../workflows/extra-usage-request.js';
 import { orgAttributes, visibility } from '../temporal/search-attributes.js';
@@ -99,6 +100,50 @@ export function requestService(deps: RequestServiceDeps) {
     return { workflowId, alreadyOpen, request: await requestView(db, requestId) };
   }
 
+  /**
+   * "Ask to raise my limit": a member stopped by a cap asks owners for a higher one,
+   * through the same workflow (one open request per member: a second is a 409). The
+   * ledger's refusals come before anything starts: nothing stored, nobody pinged.
+   */
+  async function askRaise(orgId: string, memberRef: string, opts: { note?: string | null; amount?: string | null } = {}): Promise<AskResult> {
+    const member = await requireActiveMember(db, orgId, memberRef);
+    const raise = await raiseOpening(db, orgId, member, deps.now(), deps.timings.cooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS, opts.amount ?? null);
+    const org = await db.organization.findUniqueOrThrow({ where: { id: orgId }, select: { slug: true, name: true } });
+    const workflowId = requestWorkflowId(org.slug, member.externalId);
+    const input: ExtraUsageRequestInput = {
+      orgId,
+      memberId: member.id,
+      requestedAt: deps.now().toISOString(),
+      note: opts.note ?? null,
+      remindAfterMs: deps.timings.remindAfterMs,
+      expireAfterMs: deps.timings.expireAfterMs,
+      raise,
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.workflow.start('extraUsageRequest', {
+          taskQueue: deps.taskQueue,
+          workflowId,
+          args: [input],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          memo: { org: org.name, member: member.name },
+          ...visibility(client, orgAttributes(org.slug, { member: member.externalId, requestStatus: 'pending' }), `Limit raise request: ${member.name} (${member.externalId}), ${org.slug}`),
+        });
+        break;
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      // A run is there: pending (a request just made, the ledger row not yet written) is a second open request.
+      const running = client.workflow.getHandle(workflowId);
+      const state = await running.query(requestStateQuery).catch(() => null);
+      if (state === null || state.status === 'pending' || attempt >= 2) throw conflict('No request was sent: you already have an open request; one open request at a time.');
+      await running.result().catch(() => undefined);
+    }
+    const requestId = await client.workflow.getHandle(workflowId).executeUpdate(openedUpdate);
+    return { workflowId, alreadyOpen: false, request: await requestView(db, requestId) };
+  }
+
   async function decide(orgId: string, requestId: string, deciderRef: string, decision: DecisionInput & { via?: string }): Promise<RequestView> {
     const view = await requestView(db, requestId);
     if (view.orgId !== orgId) throw notFound(`request '${requestId}'`, 'requestId');
@@ -160,7 +205,7 @@ export function requestService(deps: RequestServiceDeps) {
     return told;
   }
 
-  return { ask, decide, cancel, untrackAnthropic };
+  return { ask, askRaise, decide, cancel, untrackAnthropic };
 }
 
 export type RequestService = ReturnType<typeof requestService>;
@@ -170,8 +215,10 @@ const STATUS_OF: Record<string, LedgerError['status']> = { forbidden: 403, confl
 /** Turns a refused Update (validator or activity) into the 4xx the ledger would have raised. */
 function asLedgerError(err: unknown): unknown {
   if (!(err instanceof WorkflowUpdateFailedError)) return err;
-  let cause = err.cause as { message?: string; type?: string; cause?: unknown } | undefined;
+  let cause = err.cause as { message?: string; type?: string; details?: unknown[]; cause?: unknown } | undefined;
   while (cause?.cause) cause = cause.cause as typeof cause;
   const type = cause?.type ?? 'invalid';
-  return new LedgerError(STATUS_OF[type] ?? 422, type, cause?.message ?? err.message, type === 'invalid' ? 'decision' : undefined);
+  // The ledger's field when it named one (an activity's refusal), else the decision itself.
+  const field = typeof cause?.details?.[0] === 'string' ? (cause.details[0] as string) : type === 'invalid' ? 'decision' : undefined;
+  return new LedgerError(STATUS_OF[type] ?? 422, type, cause?.message ?? err.message, field);
 }

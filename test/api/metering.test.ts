@@ -76,7 +76,7 @@ describe.each(BACKENDS)('metering on $kind', ({ kind, open }) => {
     const refused = await o.authorize('alice');
     // Midnight on 1 December in Paris is 23:00 UTC on 30 November.
     expect(refused.body).toMatchObject({ allowed: false, reason: 'member_cap_reached', resetsAt: '2026-11-30T23:00:00.000Z', canRequestExtraUsage: false });
-    expect(refused.body.message).toBe('You reached your monthly extra usage limit ($54.90 of $50.00); it lifts 1 Dec 2026, 00:00 (Europe/Paris). To go on sooner, ask an owner to raise your limit in the web console at /me');
+    expect(refused.body.message).toBe('You reached your monthly extra usage limit ($54.90 of $50.00); it lifts 1 Dec 2026, 00:00 (Europe/Paris). To go on sooner, ask to raise your limit in the web console at /me');
     // Raising the cap takes effect at once.
     expect((await o.settings('PUT', '/v1/settings/caps/members/alice', { cap: '100.00' })).status).toBe(200);
     expect((await o.authorize('alice')).body).toMatchObject({ allowed: true, mode: 'extra' });

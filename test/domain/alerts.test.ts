@@ -73,7 +73,7 @@ describe('member cap', () => {
     const a = alertFor({ type: 'member_cap_reached', memberId: 'mem_1', period: '2026-11', capNanos: usd(50), spendNanos: usd(52) }, { ...enterprise, member: { name: 'Alice', extraUsageAvailable: true } })!;
     expect(a).toMatchObject({ kind: 'member_cap_reached', audience: 'member', memberId: 'mem_1', dedupeKey: 'member_cap:mem_1:2026-11:cap=50000000000' });
     // The one wording of the refusal (src/domain/refusal-words.ts), with the console link.
-    expect(a.text).toBe('You reached your monthly extra usage limit ($52.00 of $50.00); it lifts 1 Dec 2026, 00:00 (Europe/Paris). To go on sooner, ask an owner to raise your limit in the web console at /me');
+    expect(a.text).toBe('You reached your monthly extra usage limit ($52.00 of $50.00); it lifts 1 Dec 2026, 00:00 (Europe/Paris). To go on sooner, ask to raise your limit in the web console at /me');
     expect(alertFor({ type: 'member_cap_reached', memberId: 'mem_1', period: '2026-11', capNanos: usd(50), spendNanos: usd(52) }, { ...enterprise, consoleUrl: 'https://usage.example.com' })!.text)
       .toMatch(/: https:\/\/usage\.example\.com\/me$/);
     // The reset time once, machine-readable: each channel shows it in the org's time.

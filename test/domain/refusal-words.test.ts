@@ -29,7 +29,7 @@ describe('refusal words', () => {
 
   it('says the member\'s own cap in cents, when it lifts, and to ask to raise it', () => {
     const w = refusalWords(base('member_cap_reached', { resetsAt: new Date('2026-12-31T23:00:00Z'), limit: { capNanos: 75n * USD, spentNanos: 77_184_000_000n } }));
-    expect(w.message).toBe('You reached your monthly extra usage limit ($77.18 of $75.00); it lifts 1 Jan 2027, 00:00 (Europe/Paris). To go on sooner, ask an owner to raise your limit: https://usage.example.com/me');
+    expect(w.message).toBe('You reached your monthly extra usage limit ($77.18 of $75.00); it lifts 1 Jan 2027, 00:00 (Europe/Paris). To go on sooner, ask to raise your limit: https://usage.example.com/me');
     expect(w.link).toBe('https://usage.example.com/me');
     expect(w.liftsAt).toBe('1 Jan 2027, 00:00 (Europe/Paris)');
   });
@@ -57,7 +57,9 @@ describe('refusal words', () => {
   it('names who can raise a tier or org cap, and sends a used-up balance to the owners\' page', () => {
     expect(refusalWords(base('seat_tier_cap_reached', { seatTier: 'premium', limit: { capNanos: 500n * USD, spentNanos: 500n * USD } })).message)
       .toMatch(/^Premium seats reached their monthly extra usage limit \(\$500\.00 of \$500\.00\); .*Only an owner can raise a seat tier's limit/);
-    expect(refusalWords(base('org_cap_reached')).message).toContain('Only an owner can raise the organisation\'s limit');
+    expect(refusalWords(base('org_cap_reached')).message).toContain('Only an owner can raise the organisation\'s limit; ask the owners to raise it: https://usage.example.com/me');
+    // The member's page is where they ask (POST /me/raise-limit).
+    expect(refusalWords(base('seat_tier_cap_reached')).link).toBe('https://usage.example.com/me');
     const balance = refusalWords(base('balance_exhausted', { plan: 'team', limit: { capNanos: -3n * USD, spentNanos: 0n } }));
     expect(balance.message).toBe('Your organisation\'s prepaid extra usage balance is used up ($0.00 left); it lifts when an owner adds funds. An owner can add funds: https://usage.example.com/usage');
   });

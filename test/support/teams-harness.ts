@@ -1,6 +1,7 @@
 // The Teams bot as the Bot Framework Emulator runs it: the real CloudAdapter with
 // empty credentials behind POST /api/messages, receiving activities over HTTP
 // and replying to the connector stand-in (the activities' serviceUrl).
+import { raiseOpening, applyRaise } from '../../src/ledger/requests/limit-raise.js';
 import { randomUUID } from 'node:crypto';
 import { startTeamsBot, type RunningTeamsBot } from '../../bot/teams/bot.js';
 import type { TeamsConfig } from '../../bot/teams/settings.js';
@@ -204,11 +205,18 @@ export function ledgerRequests(db: Db, now: () => Date = () => new Date()): Requ
       const id = await openRequest(db, { orgId, memberId: m.id, workflowId, runId: randomUUID(), requestedAt: now(), note });
       return { workflowId, alreadyOpen: false, request: await requestView(db, id) };
     },
+    async askRaise(orgId: string, memberRef: string, opts: { note?: string | null; amount?: string | null } = {}) {
+      const m = await requireActiveMember(db, orgId, memberRef);
+      const raise = await raiseOpening(db, orgId, m, now(), DEFAULT_COOLDOWN_AFTER_DENIAL_MS, opts.amount ?? null);
+      const workflowId = requestWorkflowId(orgId, m.id);
+      const id = await openRequest(db, { orgId, memberId: m.id, workflowId, runId: randomUUID(), requestedAt: now(), note: opts.note ?? null, raise });
+      return { workflowId, alreadyOpen: false, request: await requestView(db, id) };
+    },
     async decide(orgId: string, requestId: string, deciderRef: string, decision: Parameters<RequestService['decide']>[3]) {
       const view = await requestView(db, requestId);
       if (view.orgId !== orgId) throw notFound(`request '${requestId}'`, 'requestId');
       if (view.status !== 'pending') throw conflict(`this request is already ${view.status}`);
-      return applyDecision(db, { requestId, deciderRef, ...decision }, now());
+      return (view.raise ? applyRaise : applyDecision)(db, { requestId, deciderRef, ...decision }, now());
     },
     async cancel() {
       return false;

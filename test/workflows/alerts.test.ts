@@ -154,7 +154,7 @@ describe('member alerts', () => {
     const resets = monthResetsAt(new Date(`${event.period}-15T12:00:00Z`), 'Europe/Paris');
     expect(capped[0]!.alert.facts).toMatchObject({ Cap: '$50.00', Spent: '$51.00', Resets: resets.toISOString() });
     // The one wording of the refusal she now gets from the gateway (src/domain/refusal-words.ts), with the console link.
-    expect(capped[0]!.alert.text).toMatch(/^You reached your monthly extra usage limit \(\$51\.00 of \$50\.00\); it lifts 1 [A-Z][a-z]{2} \d{4}, 00:00 \(Europe\/Paris\)\. To go on sooner, ask an owner to raise your limit( in the web console at |: \S+)\/me$/);
+    expect(capped[0]!.alert.text).toMatch(/^You reached your monthly extra usage limit \(\$51\.00 of \$50\.00\); it lifts 1 [A-Z][a-z]{2} \d{4}, 00:00 \(Europe\/Paris\)\. To go on sooner, ask to raise your limit( in the web console at |: \S+)\/me$/);
     // She still has extra usage on (her cap paused it), so no "Request extra usage" at her seat limit.
     expect(alerts(o.orgId, 'seat_limit_reached')[0]!.alert.canRequestExtraUsage).toBe(false);
   }, 60_000);

@@ -4,6 +4,8 @@
 export const ACTION = {
   /** Member: open a request for more usage (value unused: the clicking user is the requester). */
   requestExtraUsage: 'request_extra_usage',
+  /** Member stopped by a cap: ask the owners to raise it (value unused: the clicking user asks). */
+  requestRaiseLimit: 'request_raise_limit',
   /** Admin decisions on a request; value = request id. */
   upgradeSeat: 'decide_upgrade_seat',
   enableExtraUsage: 'decide_enable_extra_usage',
@@ -40,6 +42,8 @@ export const VIEW = {
   increaseLimit: 'decision_increase_limit',
   /** A member's request with an optional note for the admins. */
   requestNote: 'request_note',
+  /** A member's request to raise a limit: the new limit (pre-filled with the suggestion) and a note. */
+  raiseLimit: 'raise_limit',
   adjustLimit: 'adjust_limit',
   autoReload: 'auto_reload',
   buyBalance: 'buy_balance',

@@ -14,11 +14,17 @@ export function nextRequestText(v: MemberUsageView): string {
   return `:red_circle: You are paused: ${esc(v.refusal!.message)}`;
 }
 
-/** The request button, or the line that replaces it once a request is open. */
-export function requestButtonBlocks(state: 'can_request' | 'sent' | 'none'): Block[] {
+export type RequestButtonState = 'can_request' | 'can_raise' | 'sent' | 'sent_to_owners' | 'none';
+
+/** The request button ("Ask to raise my limit" for a member stopped by a cap), or the line that replaces it once a request is open. */
+export function requestButtonBlocks(state: RequestButtonState): Block[] {
   if (state === 'sent') return [context([':hourglass_flowing_sand: *Request sent to admin.* You will get a message here when they decide.'], BLOCK.requestSent)];
+  if (state === 'sent_to_owners') return [context([':hourglass_flowing_sand: *Request sent to owners.* You will get a message here when they decide.'], BLOCK.requestSent)];
   if (state === 'can_request') {
     return [actions([button('Request extra usage', ACTION.requestExtraUsage, 'request', { style: 'primary' })], BLOCK.requestButton)];
+  }
+  if (state === 'can_raise') {
+    return [actions([button('Ask to raise my limit', ACTION.requestRaiseLimit, 'raise', { style: 'primary' })], BLOCK.requestButton)];
   }
   return [];
 }
@@ -46,7 +52,7 @@ export function memberUsageBlocks(v: MemberUsageView, opts: { orgName: string; r
     ? `• ${esc(c.label)}: ${dollarsExact(c.spent)}${c.reached ? ' — *used up*' : ''}`
     : c.scope === 'member' && !v.extraUsage.enabled ? `• ${esc(c.label)}: extra usage off`
     : `• ${esc(c.label)}: ${dollarsExact(c.spent)} of ${usd(c.cap)} this month${c.reached ? ' — *reached*' : ''}`));
-  const state = opts.requestOpen ? 'sent' : v.canRequestExtraUsage ? 'can_request' : 'none';
+  const state: RequestButtonState = opts.requestOpen ? (v.openRequestIsRaise ? 'sent_to_owners' : 'sent') : v.canRequestExtraUsage ? 'can_request' : v.raise ? 'can_raise' : 'none';
   return [
     header(opts.title ?? 'Your usage'),
     section(`*${seatName(v.seatTier)} seat* · ${esc(opts.orgName)}\nIncluded usage: *${dollarsExact(a.used)}* of ${dollars(a.included)} this window${a.exhausted ? ' — *used up*' : ''}, ${window}.`, { blockId: 'usage_seat' }),
@@ -57,7 +63,7 @@ export function memberUsageBlocks(v: MemberUsageView, opts: { orgName: string; r
   ];
 }
 
-/** The same message with its "Request extra usage" button turned into "Request sent to admin". */
-export function markRequestSent(blocks: Block[]): Block[] {
-  return blocks.flatMap((b) => ((b as { block_id?: string }).block_id === BLOCK.requestButton ? requestButtonBlocks('sent') : [b]));
+/** The same message with its request button turned into "Request sent to admin" (or "… to owners" for a raise). */
+export function markRequestSent(blocks: Block[], to: 'admin' | 'owners' = 'admin'): Block[] {
+  return blocks.flatMap((b) => ((b as { block_id?: string }).block_id === BLOCK.requestButton ? requestButtonBlocks(to === 'owners' ? 'sent_to_owners' : 'sent') : [b]));
 }

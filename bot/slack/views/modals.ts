@@ -74,6 +74,7 @@ const periodOption = (p: string): types.PlainTextOption => ({ text: plain(PERIOD
 
 /** "Increase limit" for a request from Claude: the new limit (pre-filled with a suggestion) and its period. */
 export function increaseLimitModal(r: RequestView, from: Omit<DecisionMeta, 'requestId'>): ModalView {
+  if (r.raise) return raiseDecisionModal(r, from);
   const a = r.anthropic!;
   const now = `\nTheir ${a.period} limit now: *${a.limit === null ? 'none known' : dollars(a.limit)}* · spent ${a.spent === null ? 'not known' : dollarsExact(a.spent)}`;
   return modal(VIEW.increaseLimit, 'Increase limit', [
@@ -84,6 +85,22 @@ export function increaseLimitModal(r: RequestView, from: Omit<DecisionMeta, 'req
       block_id: BLOCK.periodInput,
       label: plain('Resets', LIMITS.inputLabel),
       element: { type: 'static_select', action_id: 'value', options: PERIODS.map(([v]) => periodOption(v)), initial_option: periodOption(a.period) },
+    },
+  ], { requestId: r.requestId, message: from.message, home: from.home } satisfies DecisionMeta, 'Increase limit');
+}
+
+/** "Increase limit" on a request to raise a limit (owners): the new monthly limit, pre-filled with the suggestion. */
+function raiseDecisionModal(r: RequestView, from: Omit<DecisionMeta, 'requestId'>): ModalView {
+  const raise = r.raise!;
+  const what = { member: 'monthly limit of', tier: "seat tier's monthly limit for", org: "organisation's monthly limit, asked by" }[raise.scope];
+  return modal(VIEW.increaseLimit, 'Increase limit', [
+    section(`Raise the ${what} *${escText(truncate(r.requester.name, 100))}*. Now: *${dollars(raise.from)}* a month.`),
+    textInput(BLOCK.amountInput, 'New monthly limit (USD)', { placeholder: 'e.g. 100.00', initial: raise.suggested, hint: 'Suggested: the current limit plus their spending rate to the month\'s end, rounded up to whole dollars.', maxLength: 20 }),
+    {
+      type: 'input',
+      block_id: BLOCK.periodInput,
+      label: plain('Resets', LIMITS.inputLabel),
+      element: { type: 'static_select', action_id: 'value', options: [periodOption('monthly')], initial_option: periodOption('monthly') },
     },
   ], { requestId: r.requestId, message: from.message, home: from.home } satisfies DecisionMeta, 'Increase limit');
 }
@@ -179,6 +196,22 @@ export function requestNoteModal(meta: AskMeta): ModalView {
   return modal(VIEW.requestNote, 'Request extra usage', [
     section('Your admins and owners get your request with your seat and your usage this month, and decide. You are told the outcome here.'),
     textInput(BLOCK.noteInput, 'Note for them (optional)', { optional: true, multiline: true, maxLength: NOTE_MAX, placeholder: 'What it is for, e.g. the quarter-end report until Friday', hint: `At most ${NOTE_MAX} characters.` }),
+  ], meta, 'Send request');
+}
+
+/** Where "Ask to raise my limit" was clicked, and what it raises. */
+export interface RaiseMeta extends AskMeta {
+  scope: 'member' | 'tier' | 'org';
+}
+
+const RAISE_WORDS = { member: 'your monthly extra usage limit', tier: "your seat tier's monthly extra usage limit", org: "the organisation's monthly extra usage limit" } as const;
+
+/** "Ask to raise my limit": the new limit, pre-filled with the suggestion, and a note for the owners. */
+export function raiseLimitModal(meta: RaiseMeta, raise: { from: string; suggested: string }): ModalView {
+  return modal(VIEW.raiseLimit, 'Ask to raise my limit', [
+    section(`You reached ${RAISE_WORDS[meta.scope]} of ${dollars(raise.from)}. Only owners change limits: they get your request with your usage this month, and decide. You are told the outcome here.`),
+    textInput(BLOCK.amountInput, 'New monthly limit (USD)', { initial: raise.suggested, maxLength: 20, hint: 'Suggested: your current limit plus your spending rate to the month\'s end, rounded up to whole dollars.' }),
+    textInput(BLOCK.noteInput, 'Note for the owners (optional)', { optional: true, multiline: true, maxLength: NOTE_MAX, placeholder: 'What it is for, e.g. launch week', hint: `At most ${NOTE_MAX} characters.` }),
   ], meta, 'Send request');
 }
 

@@ -41,6 +41,7 @@ export function outcomeText(r: RequestView): string {
   let what = '';
   if (r.decision === 'upgrade_seat') what = ': moved to a premium seat';
   else if (r.decision === 'enable_extra_usage') what = `: extra usage on, monthly limit ${usd(r.decisionCap)}`;
+  else if (r.decision === 'increase_limit' && r.raise) what = `: ${RAISE_WORD[r.raise.scope]} raised to ${usd(r.decisionCap)}`;
   else if (r.decision === 'increase_limit') what = r.decisionCap !== null ? `: spend limit raised to ${newLimit(r)}` : ': spend limit raised';
   let tail = '';
   if (r.status === 'denied' && r.reason) tail = `\n>${typed(r.reason, 500).replace(/\n/g, '\n>')}`;
@@ -54,13 +55,20 @@ export const OWN_REQUEST_TEXT = 'Your request: another admin or an owner decides
 /** Who is looking at a request: nobody decides their own, so the requester gets no buttons. */
 export interface Viewer {
   memberId: string;
+  /** False for an admin: a request to raise a limit then reads "an owner must decide" instead of buttons. */
+  owner?: boolean;
 }
+
+/** Said instead of the buttons to an admin looking at a request to raise a limit. */
+export const OWNER_DECIDES_TEXT = 'Only an owner can change a limit, so an owner must decide this request.';
+
+const RAISE_WORD: Record<NonNullable<RequestView['raise']>['scope'], string> = { member: 'their monthly limit', tier: "their seat tier's monthly limit", org: "the organisation's monthly limit" };
 
 const isOwn = (r: RequestView, viewer: Viewer | undefined) => !!viewer && viewer.memberId === r.requester.memberId;
 
 /** The decision buttons; "Upgrade to premium" only for a standard seat. A request from Claude: "Increase limit" or "Deny". */
 export function decisionButtons(r: RequestView): Block {
-  if (r.anthropic) {
+  if (r.anthropic || r.raise) {
     return actions([
       button('Increase limit', ACTION.increaseLimit, r.requestId, { style: 'primary' }),
       button('Deny', ACTION.deny, r.requestId, { style: 'danger' }),
@@ -82,6 +90,7 @@ export function decisionButtons(r: RequestView): Block {
 function summary(r: RequestView): string {
   const note = r.note ? `\n>${typed(r.note, 500).replace(/\n/g, '\n>')}` : '';
   const where = r.anthropic ? ' in Claude (a spend limit increase request)' : '';
+  if (r.raise) return `${mention(r.requester.slackUserId, truncate(r.requester.name, 100))} asks to raise ${RAISE_WORD[r.raise.scope]} (${dollars(r.raise.from)}); suggested ${dollars(r.raise.suggested)}.${note}${previousDenialText(r)}`;
   return `${mention(r.requester.slackUserId, truncate(r.requester.name, 100))} asks for more usage${where}.${note}${previousDenialText(r)}`;
 }
 
@@ -115,6 +124,7 @@ function contextLine(r: RequestView): string {
     return `\n${PERIOD_WORD[a.period]} limit ${a.limit === null ? 'none known' : dollars(a.limit)} · spent ${a.spent === null ? 'not known' : dollars(a.spent)}`;
   }
   const c = r.context;
+  if (r.raise) return `\nAsks to raise ${RAISE_WORD[r.raise.scope]} (${dollars(r.raise.from)}) · suggested ${dollars(r.raise.suggested)}${c ? ` · this month ${dollars(c.monthToDateExtra)} extra` : ''}`;
   if (!c) return '';
   return `\nThis month ${dollars(c.monthToDateExtra)} extra · ${c.extraUsage === false ? 'extra usage off' : `limit ${usd(c.cap)}`} · org budget left ${c.orgRemaining === null ? 'no limit' : dollars(c.orgRemaining)}`;
 }
@@ -129,13 +139,15 @@ function previousDenialText(r: RequestView): string {
 
 /** The buttons for whoever decides; for the requester themself, a line saying who does. */
 function decisionBlock(r: RequestView, viewer: Viewer | undefined): Block {
-  return isOwn(r, viewer) ? context([`:lock: ${OWN_REQUEST_TEXT}`], requestBlockId(r.requestId, 'own')) : decisionButtons(r);
+  if (isOwn(r, viewer)) return context([`:lock: ${OWN_REQUEST_TEXT}`], requestBlockId(r.requestId, 'own'));
+  if (r.raise && viewer?.owner === false) return context([`:lock: ${OWNER_DECIDES_TEXT}`], requestBlockId(r.requestId, 'owner'));
+  return decisionButtons(r);
 }
 
 /** The whole message an admin gets for one request (also its reminder). */
 export function requestCardBlocks(r: RequestView, opts: { reminder?: boolean; viewer?: Viewer } = {}): Block[] {
   const blocks: Block[] = [
-    header(opts.reminder ? 'Reminder: a request is waiting' : 'Request for extra usage', requestBlockId(r.requestId, 'header')),
+    header(opts.reminder ? 'Reminder: a request is waiting' : r.raise ? 'Request to raise a limit' : 'Request for extra usage', requestBlockId(r.requestId, 'header')),
     section(summary(r), {
       blockId: requestBlockId(r.requestId, 'summary'),
       fields: [`*Current seat*\n${seatName(r.seatTier)}`, `*Asked*\n${slackDate(r.requestedAt)}`, ...(r.status === 'pending' ? contextFields(r) : [])],
@@ -168,6 +180,8 @@ export function outcomeForRequesterBlocks(r: RequestView, command = '/usage'): B
     case 'approved':
       text = r.decision === 'upgrade_seat'
         ? `:white_check_mark: Your request for more usage was approved${by}: you now have a *premium seat*.`
+        : r.decision === 'increase_limit' && r.raise
+          ? `:white_check_mark: Your request to raise ${RAISE_WORD[r.raise.scope].replace('their', 'your')} was approved${by}: it is now *${usd(r.decisionCap)}*.`
         : r.decision === 'increase_limit'
           ? `:white_check_mark: Your request for more usage was approved${by}: your spend limit is now *${r.decisionCap !== null ? newLimit(r) : 'raised'}*.`
           : `:white_check_mark: Your request for more usage was approved${by}: *extra usage is on* for you, monthly limit ${usd(r.decisionCap)}.`;

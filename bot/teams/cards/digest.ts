@@ -5,7 +5,7 @@
 import type { RequestView } from '../../../src/notify/port.js';
 import { VERB } from '../actions.js';
 import { actionSet, banner, card, container, execute, heading, text, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
-import { decidesIt, decisionControls, OWN_REQUEST_TEXT, requestFacts, requestTitle, type CardMode, type DecisionForm } from './request.js';
+import { decidesIt, decisionControls, OWN_REQUEST_TEXT, OWNER_DECIDES_TEXT, requestFacts, requestTitle, type CardMode, type DecisionForm } from './request.js';
 import { when } from './format.js';
 
 /** Requests per card: the worst case (long names, notes, earlier denials, the decider's context, 60 refresh ids) stays under Teams' ~28 KB. */
@@ -26,6 +26,8 @@ export interface DigestCardOptions {
   refreshUserIds?: string[];
   /** The member viewing the card ('admin' mode): their own request is read-only. */
   viewerMemberId?: string;
+  /** False for an admin: a request to raise a limit reads "an owner must decide". */
+  viewerIsOwner?: boolean;
 }
 
 export function pagesOf<T>(items: T[], size = DIGEST_PAGE): T[][] {
@@ -50,7 +52,9 @@ export function digestCard(requests: RequestView[], o: DigestCardOptions): Adapt
   if (requests.length === 0) body.push(text('No request is waiting for a decision.', { isSubtle: true }));
   for (const r of requests) {
     const items: CardElement[] = [requestTitle(r, { size: 'Medium' }), ...requestFacts(r, tz, NOTE_IN_LIST, { context: o.mode !== 'readonly' })];
-    if (r.status === 'pending' && decidesIt(r, o.mode, o.viewerMemberId)) {
+    if (r.status === 'pending' && r.raise && o.mode === 'admin' && o.viewerIsOwner === false && r.requester.memberId !== o.viewerMemberId) {
+      items.push(text(OWNER_DECIDES_TEXT, { isSubtle: true, id: `owner:${r.requestId}` }));
+    } else if (r.status === 'pending' && decidesIt(r, o.mode, o.viewerMemberId)) {
       const controls = decisionControls(r, origin, o.form ?? null);
       items.push(actionSet(controls.actions, { id: `actions:${r.requestId}` }), ...controls.open);
     } else if (r.status === 'pending' && o.mode === 'admin') {

@@ -145,6 +145,19 @@ export function decisionControls(r: RequestView, origin: RequestOrigin, form: De
     if (form?.requestId === r.requestId && form.decision === 'deny') open.push(container([...reasonForm(form.value, form.error), actionSet([deny])], { style: 'emphasis', id: `form:${r.requestId}` }));
     else actions.push(showCard('Deny…', reasonForm(), [deny]));
   };
+  if (r.raise) {
+    // A request to raise a limit (owners decide): the new monthly limit, pre-filled with the suggestion.
+    const raise = r.raise;
+    const raiseForm = (value?: string, error?: string): CardElement[] => [
+      ...textInput(INPUT.amount(r.requestId), { label: `New monthly limit (USD), now ${capText(raise.from)}`, placeholder: 'e.g. 100.00', value: value ?? raise.suggested, error }),
+      text('Suggested: the current limit plus their spending rate to the month\'s end, rounded up to whole dollars.', { isSubtle: true, size: 'Small', spacing: 'None' }),
+    ];
+    const increase = execute('Increase limit', VERB.requestDecide, { ...data, decision: 'increase_limit' }, { style: 'positive', id: `increase:${r.requestId}` });
+    if (form?.requestId === r.requestId && form.decision === 'increase_limit') open.push(container([...raiseForm(form.value, form.error), actionSet([increase])], { style: 'emphasis', id: `form:${r.requestId}` }));
+    else actions.push(showCard('Increase limit…', raiseForm(), [increase]));
+    denyControl();
+    return { actions, open };
+  }
   if (r.anthropic) {
     // A request from Claude: a new spend limit (pre-filled with a suggestion) and its period, written by Anthropic.
     const a = r.anthropic;
@@ -184,7 +197,12 @@ export interface RequestCardOptions {
   refreshUserIds?: string[];
   /** The member viewing the card ('admin' mode): their own request is read-only. */
   viewerMemberId?: string;
+  /** False for an admin: a request to raise a limit reads "an owner must decide" (only owners change caps). */
+  viewerIsOwner?: boolean;
 }
+
+/** Said instead of the buttons to an admin looking at a request to raise a limit. */
+export const OWNER_DECIDES_TEXT = 'Only an owner can change a limit, so an owner must decide this request.';
 
 export function requestCard(r: RequestView, o: RequestCardOptions): AdaptiveCard {
   const tz = o.timezone;
@@ -198,7 +216,9 @@ export function requestCard(r: RequestView, o: RequestCardOptions): AdaptiveCard
   ];
   const pending = r.status === 'pending';
   let actions: CardAction[] = [];
-  if (pending && decidesIt(r, o.mode, o.viewerMemberId)) {
+  if (pending && r.raise && o.mode === 'admin' && o.viewerIsOwner === false && r.requester.memberId !== o.viewerMemberId) {
+    body.push(text(OWNER_DECIDES_TEXT, { isSubtle: true, id: `owner:${r.requestId}` }));
+  } else if (pending && decidesIt(r, o.mode, o.viewerMemberId)) {
     const controls = decisionControls(r, origin, o.form ?? null);
     body.push(...controls.open);
     actions = controls.actions;

@@ -25,6 +25,8 @@ export interface UsageCardOptions {
   note?: { value: string; error: string } | undefined;
   /** An org connected to Claude: the member's limits there (the limits port); null: our ledger's caps only. */
   claude?: readonly LimitLine[] | null;
+  /** The raise amount typed before, with what was wrong with it, shown again under its input. */
+  raiseAmount?: { value: string; error: string } | undefined;
 }
 
 /** The member's limits in Claude: what stops them next, each period's limit, where it comes from and their spend, in cents. */
@@ -80,10 +82,20 @@ export function usageCard(v: MemberUsageView, o: UsageCardOptions): AdaptiveCard
     ...(v.canRequestExtraUsage && !o.requestOpen
       ? textInput(INPUT.requestNote, { label: 'Note for your admins (optional)', placeholder: 'What it is for, e.g. the quarter-end report until Friday', multiline: true, maxLength: NOTE_MAX, value: o.note?.value, error: o.note?.error })
       : []),
+    // "Ask to raise my limit": a member stopped by a cap; the amount is pre-filled with the suggestion.
+    ...(v.raise && !o.requestOpen
+      ? [
+          ...textInput(INPUT.raiseAmount, { label: 'New monthly limit (USD)', placeholder: 'e.g. 100.00', value: o.raiseAmount?.value ?? v.raise.suggested, error: o.raiseAmount?.error }),
+          text('Suggested: your current limit plus your spending rate to the month\'s end, rounded up to whole dollars. Only owners change limits.', { isSubtle: true, size: 'Small', spacing: 'None' }),
+          ...textInput(INPUT.requestNote, { label: 'Note for the owners (optional)', placeholder: 'What it is for, e.g. launch week', multiline: true, maxLength: NOTE_MAX, value: o.note?.value, error: o.note?.error }),
+        ]
+      : []),
   ];
 
   const actions: CardAction[] = [];
-  if (v.canRequestExtraUsage) {
+  if (v.raise && !o.requestOpen) actions.push(execute('Ask to raise my limit', VERB.usageRaise, {}, { style: 'positive', id: 'ask-raise-limit' }));
+  if (o.requestOpen && v.openRequestIsRaise) actions.push(execute('Request sent to owners', VERB.usageShow, {}, { isEnabled: false, id: 'request-sent' }));
+  if (v.canRequestExtraUsage && !(o.requestOpen && v.openRequestIsRaise)) {
     actions.push(
       o.requestOpen
         ? execute('Request sent to admin', VERB.usageShow, {}, { isEnabled: false, id: 'request-sent' })

@@ -30,6 +30,20 @@ export function requestRoutes(deps: ApiDeps) {
       },
     }),
     defineRoute({
+      method: 'POST', url: '/v1/requests/raise-limit', tag: 'requests', auth: 'person', status: 202,
+      summary: 'The acting member, stopped by a cap (their own, their seat tier\'s or the organisation\'s), asks owners to raise it; one open request per member',
+      body: z.object({
+        note: text(500, { min: 0, multiline: true }).nullable().default(null),
+        amount: z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, 'must be a USD amount with at most 2 decimals, e.g. "100.00"').nullable().default(null).describe('The new monthly limit asked for; absent: the suggestion (the cap plus the spend rate to month end, whole dollars up)'),
+      }).strict(),
+      refusals: { 409: 'The member already has an open request, or was denied recently', 422: 'No cap stops the member, or the amount is not above the cap or is above the organisation\'s cap', 503: 'The request workflows are not running in this process' },
+      async handler({ auth, body }) {
+        const asked = await service().askRaise(auth.org!.id, auth.actor!.id, { note: body.note, amount: body.amount });
+        const r = asked.request;
+        return { requestId: r.requestId, workflowId: asked.workflowId, status: r.status, requestedAt: r.requestedAt, raise: r.raise };
+      },
+    }),
+    defineRoute({
       method: 'GET', url: '/v1/requests', tag: 'requests', auth: 'person',
       summary: 'Requests of the org (admins and owners), or the acting member\'s own',
       query: statusQuery,
@@ -40,7 +54,7 @@ export function requestRoutes(deps: ApiDeps) {
     }),
     defineRoute({
       method: 'POST', url: '/v1/requests/:requestId/decision', tag: 'requests', auth: 'person',
-      summary: 'An admin or owner other than the requester decides: upgrade the seat, enable extra usage (optional cap), or deny; a request from Claude (a connected org, docs/claude.md): increase_limit with amount and period, or deny',
+      summary: 'An admin or owner other than the requester decides: upgrade the seat, enable extra usage (optional cap), or deny; a request from Claude (a connected org, docs/claude.md): increase_limit with amount and period, or deny; a request to raise a limit: an owner, increase_limit with amount (the new monthly limit), or deny',
       params: z.object({ requestId: text(200) }),
       refusals: { 404: 'No request of this organisation has this id', 409: 'The request is already decided, or another admin is deciding it', 422: 'The decision does not apply (e.g. upgrading a premium seat)', 503: 'The request workflows are not running in this process' },
       body: z.object({
@@ -48,7 +62,7 @@ export function requestRoutes(deps: ApiDeps) {
         cap: capAmount.optional().describe('With enable_extra_usage: the member cap, or null for unlimited'),
         reason: text(500, { min: 0, multiline: true }).nullable().optional().describe('With deny: shown to the member'),
         turnOnForSelectedMembers: z.boolean().optional().describe('With enable_extra_usage while the org\'s extra usage is off: an owner turns it on for selected members only, in the same audited step'),
-        amount: z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, 'must be a USD amount with at most 2 decimals, e.g. "75.00"').optional().describe('With increase_limit (a request from Claude): the member\'s new spend limit in USD'),
+        amount: z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, 'must be a USD amount with at most 2 decimals, e.g. "75.00"').optional().describe('With increase_limit: the member\'s new spend limit in USD (a request from Claude), or the new monthly limit (a request to raise a limit)'),
         period: z.enum(['daily', 'weekly', 'monthly']).optional().describe('With increase_limit: the period the new limit resets over'),
       }).strict(),
       async handler({ auth, params, body }) {

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { text } from '../../domain/fields.js';
 import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../../domain/requests.js';
+import type { RaiseScope } from '../../domain/limit-raise.js';
 import { actorLabel } from '../../ledger/actors.js';
 import { createGatewayKey, listGatewayKeys, revokeGatewayKey } from '../../gateway/keys.js';
 import { loadOrg } from '../../ledger/limits-state.js';
@@ -79,6 +80,13 @@ ${keys.map((k) => html`<tr><td><code>${k.prefix}…</code></td><td>${k.name}</td
 <label for="${fieldId('key.expiresInDays')}">Expires after (days, optional)</label> <input id="${fieldId('key.expiresInDays')}" name="expiresInDays" inputmode="numeric" size="5"${errors.attrs('key.expiresInDays')}>${errors.text('key.expiresInDays')}
 <button type="submit">Make a key</button></form></section>`;
 }
+const raiseForm = z.object({
+  amount: z.string().trim().regex(/^\d{1,12}(\.\d{1,2})?$/, 'Enter the new monthly limit in US dollars, such as 100 or 112.50 (at most 2 decimals, no $ sign).'),
+  note: text(500, { min: 0, multiline: true }).optional(),
+});
+
+const RAISE_WORDS: Record<RaiseScope, string> = { member: 'your monthly extra usage limit', tier: 'your seat tier\'s monthly extra usage limit', org: 'the organisation\'s monthly extra usage limit' };
+
 const claimForm = z.object({ userId: text(200) });
 
 async function renderMe(deps: ConsoleDeps, ctx: PageContext, origin: string, state: { errors?: FieldErrors; saved?: string; newKey?: string } = {}): Promise<Html> {
@@ -88,16 +96,28 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, origin: string, sta
   const port = await limitsPortFor(deps.db, org, deps.now());
   const claudeLines = port.authority === 'claude' ? (await port.linesOf([ctx.viewer.member.id])).get(ctx.viewer.member.id) ?? [] : null;
   const errors = new ErrorSlots(state.errors);
-  const sent = state.saved === 'request' || v.requestOpen;
+  const sent = state.saved === 'request' || state.saved === 'raise' || v.requestOpen;
+  const raise = sent ? null : v.raise;
   const claims = await deps.db.claudeCodeUser.findMany({ where: { orgId: org.id, memberId: ctx.viewer.member.id }, orderBy: { createdAt: 'asc' } });
   const request = sent
-    ? html`<p class="notice" role="status" data-testid="request-sent">Request sent to admin. You will hear back in chat or by email.</p>`
+    ? v.openRequestIsRaise || state.saved === 'raise'
+      ? html`<p class="notice" role="status" data-testid="request-sent">Request sent to owners. You will hear back in chat or by email.</p>`
+      : html`<p class="notice" role="status" data-testid="request-sent">Request sent to admin. You will hear back in chat or by email.</p>`
+    : raise
+      ? html`<form method="post" action="/me/raise-limit">${csrfField(ctx.csrf)}
+<p>You reached ${RAISE_WORDS[raise.scope]} of ${money(raise.from)}. Ask the owners to raise it (only owners change limits).</p>
+<label for="${fieldId('raise.amount')}">New monthly limit in USD</label>
+<input id="${fieldId('raise.amount')}" name="amount" inputmode="decimal" size="10" value="${raise.suggested}"${errors.attrs('raise.amount')}>${errors.text('raise.amount')}
+<p class="muted">Suggested: your current limit plus your spending rate to the month's end, rounded up to whole dollars.</p>
+<label for="${fieldId('raise.note')}">Note for the owners (optional)</label><br>
+<textarea id="${fieldId('raise.note')}" name="note" rows="2" cols="40"${errors.attrs('raise.note')}></textarea>${errors.text('raise.note')}<br>
+<button type="submit">Ask to raise my limit</button></form>`
     : v.canRequestExtraUsage
       ? html`<form method="post" action="/me/request">${csrfField(ctx.csrf)}
 <label for="${fieldId('ask.note')}">Note for your admins (optional)</label><br>
 <textarea id="${fieldId('ask.note')}" name="note" rows="2" cols="40"${errors.attrs('ask.note')}></textarea>${errors.text('ask.note')}<br>
 <button type="submit">Request extra usage</button></form>`
-      : html`<p class="muted">${v.requestRefusal ? `You cannot request extra usage now: ${v.requestRefusal.message}.` : ''}</p>${errors.text('ask.note')}`;
+      : html`<p class="muted">${v.requestRefusal ? `You cannot request extra usage now: ${v.requestRefusal.message}.` : ''}</p>${errors.text('ask.note')}${errors.text('raise.amount')}`;
   return layout({
     title: 'My usage', viewer: ctx.viewer, csrf: ctx.csrf, current: '/me',
     body: html`<h1>My usage</h1><p class="muted">${v.name} · ${v.seatTier === 'premium' ? 'Premium' : 'Standard'} seat · ${org.name} · ${v.period} (${tz})</p>
@@ -111,7 +131,7 @@ ${v.caps.map((c) => c.scope === 'balance'
   ? html`<tr><th scope="row">${c.label}</th><td class="num" colspan="2">${money(c.spent)} left</td><td>${c.reached ? 'Used up' : 'Available'}</td></tr>`
   : html`<tr><th scope="row">${c.label}</th><td class="num">${money(c.spent)}</td><td class="num">${money(c.cap)}</td><td>${c.reached ? 'Reached' : 'Below'}</td></tr>`)}
 </tbody></table></section>
-${v.plan === 'enterprise' ? html`<section class="card" aria-labelledby="h-ask"><h2 id="h-ask">More usage</h2>${request}</section>` : ''}
+${v.plan === 'enterprise' || raise || v.openRequestIsRaise ? html`<section class="card" aria-labelledby="h-ask"><h2 id="h-ask">More usage</h2>${request}</section>` : ''}
 ${await claudeCodePanel(deps, ctx, origin, state, errors)}
 <section class="card" aria-labelledby="h-claude-code"><h2 id="h-claude-code">Your Claude Code</h2>
 ${state.saved === 'claude-code' ? html`<p class="notice" role="status" data-testid="claude-code-claimed">Claimed: the usage it reported is yours now, and so is its usage from now on.</p>` : ''}
@@ -173,6 +193,21 @@ export function memberPage(app: FastifyInstance, deps: ConsoleDeps) {
     const id = String((request.params as { id?: unknown }).id ?? '');
     await revokeGatewayKey(deps.db, { ...ctx.viewer.member, via: 'console' }, ctx.viewer.org.id, id);
     return reply.redirect(withSaved('/me', 'gateway-key-revoked'), 303);
+  });
+
+  app.post('/me/raise-limit', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    return runForm(reply, ctx, {
+      field: 'raise.amount',
+      back: withSaved('/me', 'raise'),
+      action: async () => {
+        const v = parseForm(raiseForm, request.body, 'raise.');
+        if (!deps.requests) throw new FormError({ 'raise.amount': 'Requests need the request workflows, which are not running in this process. Nothing was sent.' }, 503);
+        await deps.requests.askRaise(ctx.viewer.org.id, ctx.viewer.member.id, { amount: v.amount, note: v.note?.trim() ? v.note.trim() : null });
+      },
+      rerender: (errors) => renderMe(deps, ctx, originOf(request), { errors }),
+    });
   });
 
   app.post('/me/request', { preHandler: app.csrfProtection }, async (request, reply) => {

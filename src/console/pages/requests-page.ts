@@ -26,7 +26,11 @@ const SAVED: Record<string, string> = {
   enable_extra_usage: 'Approved: extra usage is on for the member.',
   deny: 'Denied: the member has been told.',
   increase_limit: 'Approved: the member\'s spend limit in Claude is raised.',
+  raise_limit: 'Approved: the limit is raised and the member has been told.',
 };
+
+/** The cap a raise request is about, for whoever decides it. */
+const RAISE_WORD: Record<NonNullable<RequestView['raise']>['scope'], string> = { member: 'Their monthly limit', tier: 'Their seat tier\'s monthly limit', org: 'The organisation\'s monthly limit' };
 
 const PERIOD_WORD: Record<string, string> = { daily: 'daily', weekly: 'weekly', monthly: 'monthly' };
 const SOURCE_WORD: Record<string, string> = { user: 'their own limit', seat_tier: 'their seat tier', rbac_group: 'their group', organization: 'the organization', organization_service: 'the organization' };
@@ -74,6 +78,18 @@ function decideForms(ctx: PageContext, row: Row, errors: ErrorSlots, orgExtraOn:
 <label for="${fieldId(`${k}.reason`)}">Reason (shown to ${r.requester.name})</label><br>
 <textarea id="${fieldId(`${k}.reason`)}" name="reason" rows="2" cols="40"${errors.attrs(`${k}.reason`)}></textarea>${errors.text(`${k}.reason`)}<br>
 <button type="submit" class="danger">Deny</button></form></div></details>`;
+  if (r.raise) {
+    // A request to raise a limit: only owners change caps, so only owners decide it.
+    if (!isOwner(ctx.viewer.member)) return html`<p class="muted" data-testid="owner-must-decide">Only an owner can change a limit, so an owner must decide this request.</p>`;
+    return html`<details${errors.has(`${k}.amount`) || errors.has(`${k}.decision`) ? html` open` : ''}><summary>Increase limit</summary><div class="panel">
+<form method="post" action="${action}">${hidden}<input type="hidden" name="decision" value="increase_limit"><input type="hidden" name="period" value="monthly">
+<fieldset><legend>${RAISE_WORD[r.raise.scope]} (now ${money(r.raise.from)})</legend>
+<div class="field"><label for="${fieldId(`${k}.amount`)}">New monthly limit in USD</label> <input id="${fieldId(`${k}.amount`)}" name="amount" inputmode="decimal" size="8" value="${r.raise.suggested}"${errors.attrs(`${k}.amount`)}>${errors.text(`${k}.amount`)}</div>
+<p class="muted">Suggested: the current limit plus their spending rate to the month's end, rounded up to whole dollars.</p>
+<button type="submit">Increase limit</button></fieldset>${errors.text(`${k}.decision`)}</form>
+</div></details>
+${deny}`;
+  }
   if (r.anthropic) {
     // A request from Claude: a new spend limit and its period, written by Anthropic (docs/claude.md).
     const a = r.anthropic;
@@ -105,6 +121,7 @@ ${deny}`;
 function statusText(r: RequestView, tz: string): string {
   const by = r.decidedBy ? ` by ${r.decidedBy.name}` : r.anthropic ? ' in claude.ai' : '';
   const when = r.decidedAt ? ` on ${whenText(r.decidedAt, tz)}` : '';
+  if (r.status === 'approved' && r.decision === 'increase_limit' && r.raise) return `Approved${by}${when}: monthly limit raised to ${money(r.decisionCap)}.`;
   if (r.status === 'approved' && r.decision === 'increase_limit') return `Approved${by}${when}: spend limit ${r.decisionCap ? `${money(r.decisionCap)} ${PERIOD_WORD[r.decisionPeriod ?? ''] ?? ''}`.trim() : 'raised'}.`;
   if (r.status === 'approved') return `Approved${by}${when}: ${r.decision === 'upgrade_seat' ? 'premium seat' : `extra usage, limit ${money(r.decisionCap)}`}.`;
   if (r.status === 'denied') return `Denied${by}${when}${r.reason ? `: "${r.reason}"` : ''}.`;
@@ -125,6 +142,7 @@ ${r.anthropic
 <tr><th scope="row">Spent this period</th><td>${r.anthropic.spent === null ? 'Not known' : money(r.anthropic.spent)}</td></tr>`
     : html`<tr><th scope="row">MTD extra spend</th><td>${money(row.spend)}</td></tr>
 <tr><th scope="row">Their limit</th><td>${money(row.cap)}</td></tr>`}
+${r.raise ? html`<tr><th scope="row">Asks to raise</th><td data-testid="raise">${RAISE_WORD[r.raise.scope]}, ${money(r.raise.from)}: suggested ${money(r.raise.suggested)}</td></tr>` : ''}
 ${r.note ? html`<tr><th scope="row">Note</th><td>${r.note}</td></tr>` : ''}
 ${r.previousDenial ? html`<tr><th scope="row">Denied before</th><td>${whenText(r.previousDenial.at, tz)}${r.previousDenial.by ? ` by ${r.previousDenial.by.name}` : ''}${r.previousDenial.reason ? `: "${r.previousDenial.reason}"` : ''}</td></tr>` : ''}
 </tbody></table>
@@ -204,7 +222,7 @@ export function requestsPage(app: FastifyInstance, deps: ConsoleDeps) {
       back: () => withSaved(`/requests/${view.requestId}`, decided),
       action: async () => {
         const v = parseForm(decisionForm, request.body, `${k}.`);
-        decided = v.decision;
+        decided = view.raise && v.decision === 'increase_limit' ? 'raise_limit' : v.decision;
         if (!deps.requests) throw new FormError({ [`${k}.decision`]: 'Decisions need the request workflows, which are not running in this process. Nothing was changed.' }, 503);
         await deps.requests.decide(ctx.viewer.org.id, view.requestId, ctx.viewer.member.id, {
           decision: v.decision,

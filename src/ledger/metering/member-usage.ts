@@ -10,6 +10,20 @@ import { askRefusal, DEFAULT_COOLDOWN_AFTER_DENIAL_MS, type AskRefusal } from '.
 import { refusalWords, type RefusalWords } from '../../domain/refusal-words.js';
 import { loadLimitsState, type OrgWithTiers } from '../limits-state.js';
 import { askState } from '../requests/request-eligibility.js';
+import { raiseOpening } from '../requests/limit-raise.js';
+import type { RaiseScope } from '../../domain/limit-raise.js';
+import { LedgerError } from '../errors.js';
+
+/** The raise a member may ask for now, or null (the ledger's refusal of one, unsaid here). */
+async function raiseOffer(db: Db, orgId: string, member: Member, at: Date, cooldownMs: number): Promise<MemberUsageView['raise']> {
+  try {
+    const r = await raiseOpening(db, orgId, member, at, cooldownMs, null);
+    return { scope: r.scope, from: formatUsd(BigInt(r.fromNanos)), suggested: formatUsd(BigInt(r.toNanos)) };
+  } catch (err) {
+    if (err instanceof LedgerError) return null;
+    throw err;
+  }
+}
 
 export interface CapLine {
   scope: 'member' | 'seat_tier' | 'org' | 'balance';
@@ -37,6 +51,14 @@ export interface MemberUsageView {
   /** Why the member may not ask, when they may not. */
   requestRefusal: AskRefusal | null;
   requestOpen: boolean;
+  /**
+   * "Ask to raise my limit": offered to a member stopped by a cap (their own, their seat
+   * tier's, the organisation's) with no open request; USD decimal strings, `suggested`
+   * pre-fills the amount. Null when no raise may be asked for now.
+   */
+  raise: { scope: RaiseScope; from: string; suggested: string } | null;
+  /** The open request is a request to raise a limit (owners decide it). */
+  openRequestIsRaise: boolean;
   /** When the next request would be refused: the one wording of it (src/domain/refusal-words.ts), as the gateway says it. */
   refusal: RefusalWords | null;
 }
@@ -58,6 +80,8 @@ export async function memberUsageView(db: Db, org: OrgWithTiers, member: Member,
     ...(s.plan === 'team' ? [{ scope: 'balance' as const, label: 'Prepaid balance', cap: null, spent: formatUsd(s.balanceNanos), reached: s.balanceNanos <= 0n }] : []),
   ];
   const next = decideAuthorize(s, at);
+  const open = requestOpen ? await db.extraUsageRequest.findUnique({ where: { id: ask.openRequestId! }, select: { raiseScope: true } }) : null;
+  const raise = requestOpen ? null : await raiseOffer(db, org.id, member, at, cooldownMs);
   return {
     memberId: member.id,
     name: member.name,
@@ -78,6 +102,8 @@ export async function memberUsageView(db: Db, org: OrgWithTiers, member: Member,
     canRequestExtraUsage: requestRefusal === null,
     requestRefusal,
     requestOpen,
+    raise,
+    openRequestIsRaise: !!open?.raiseScope,
     refusal: next.allowed ? null : refusalWords({
       reason: next.reason, resetsAt: next.resetsAt, timezone: org.timezone, plan: s.plan, canRequestExtraUsage: requestRefusal === null,
       limit: next.limit ?? null, seatTier: member.seatTier, consoleUrl,

@@ -8,6 +8,7 @@ import { formatUsd, formatUsdOrNull, maxNanos, parseUsd } from '../../domain/mon
 import { periodOf } from '../../domain/periods.js';
 import type { AnthropicRequestFacts, RequestView } from '../../notify/port.js';
 import { suggestedLimit } from '../../domain/minor-units.js';
+import type { RaiseScope } from '../../domain/limit-raise.js';
 import { extraUsageAvailable } from '../../domain/caps.js';
 import { roleWords, actorLabel, isAdmin, isOwner, SYSTEM_ACTOR } from '../actors.js';
 import { writeAudit, type AuditRecord } from '../audit.js';
@@ -26,6 +27,15 @@ export interface OpenRequestInput {
   note: string | null;
   /** The Anthropic spend limit increase request this one mirrors (a connected org). */
   anthropic?: AnthropicOpening;
+  /** A request to raise the cap that stopped the member (src/ledger/requests/limit-raise.ts). */
+  raise?: RaiseOpening;
+}
+
+/** Which cap, its amount when asked and the new limit asked for (nano-dollars as decimal strings: workflow inputs are JSON). */
+export interface RaiseOpening {
+  scope: RaiseScope;
+  fromNanos: string;
+  toNanos: string;
 }
 
 export interface AnthropicOpening {
@@ -58,6 +68,7 @@ export async function openRequest(db: Db, input: OpenRequestInput): Promise<stri
         seatTierAtRequest: member.seatTier,
         note: input.note,
         requestedAt: input.requestedAt,
+        ...(input.raise ? { raiseScope: input.raise.scope, raiseFromNanos: BigInt(input.raise.fromNanos), raiseToNanos: BigInt(input.raise.toNanos) } : {}),
         ...(input.anthropic
           ? { anthropicRequestId: input.anthropic.requestId, limitPeriod: input.anthropic.period, ...(input.anthropic.summary ? { anthropicSummary: input.anthropic.summary } : {}) }
           : {}),
@@ -102,6 +113,7 @@ async function viewOf(db: Db, row: RequestRow, at = new Date()): Promise<Request
     decidedAt: row.decidedAt?.toISOString() ?? null,
     previousDenial: denied ? { at: (denied.decidedAt ?? denied.requestedAt).toISOString(), by: deniedBy ? personOf(deniedBy) : null, reason: denied.reason } : null,
     context: await deciderContext(db, row, at),
+    ...(row.raiseScope ? { raise: { scope: row.raiseScope as RaiseScope, from: formatUsd(row.raiseFromNanos ?? 0n), suggested: formatUsd(row.raiseToNanos ?? 0n) } } : {}),
     ...(row.anthropicRequestId ? { anthropic: anthropicFacts(row), decisionPeriod: (row.decisionPeriod as RequestView['decisionPeriod']) ?? null } : {}),
   };
 }
@@ -190,7 +202,9 @@ export async function applyDecision(db: Db, input: DecideInput, now: Date): Prom
   if (!request) throw notFound(`request '${input.requestId}'`, 'requestId');
   // A request from Claude is decided through Anthropic (src/activities/anthropic.ts), never here.
   if (request.anthropicRequestId) throw invalid('decision', 'this request came from Claude: it is decided with increase_limit or deny through Anthropic');
-  if (input.decision === 'increase_limit') throw invalid('decision', 'increase_limit is for requests from a connected Claude organization');
+  // A request to raise a limit: owners decide it (only owners change caps).
+  if (request.raiseScope) throw invalid('decision', 'a request to raise a limit is decided by applyRaise (src/ledger/requests/limit-raise.ts)');
+  if (input.decision === 'increase_limit') throw invalid('decision', 'increase_limit is for requests from a connected Claude organization, or a request to raise a limit');
   const decider = await requireDecider(db, request.orgId, input.deciderRef);
   // Separation of duties: an admin or owner cannot grant themself more usage.
   if (decider.id === request.memberId) throw forbidden('Nobody decides their own request: another admin or an owner must. Nothing was changed.');

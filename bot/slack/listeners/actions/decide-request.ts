@@ -65,6 +65,6 @@ export const openDecisionModal = (deps: SlackDeps, recent: RecentMessages, kind:
   }
   if (origin.message && origin.blocks) recent.remember(origin.message, origin.blocks, '');
   const from = { message: origin.message, home: origin.home };
-  const view = kind === 'enable' ? enableExtraUsageModal(request, from) : kind === 'increase' && request.anthropic ? increaseLimitModal(request, from) : denyModal(request, from);
+  const view = kind === 'enable' ? enableExtraUsageModal(request, from) : kind === 'increase' && (request.anthropic || request.raise) ? increaseLimitModal(request, from) : denyModal(request, from);
   await args.client.views.open({ trigger_id: args.body.trigger_id, view });
 };

@@ -6,10 +6,11 @@ import { auditPaging } from './audit-log.js';
 import { openDecisionModal, upgradeSeat } from './decide-request.js';
 import { homeNavigation } from './home-navigation.js';
 import { alertsByDm, openAdjustLimit, openAutoReload, openBuyBalance, pickAlertChannel, setExtraUsageScope, setExtraUsageSwitch, setMemberExtraUsageSwitch, setSeatTier, setUnlimited } from './owner-settings.js';
-import { requestExtraUsage } from './request-extra-usage.js';
+import { requestExtraUsage, requestRaiseLimit } from './request-extra-usage.js';
 
 const register = (app: App, deps: SlackDeps, recent: RecentMessages) => {
   app.action<BlockAction<ButtonAction>>(ACTION.requestExtraUsage, requestExtraUsage(deps, recent));
+  app.action<BlockAction<ButtonAction>>(ACTION.requestRaiseLimit, requestRaiseLimit(deps, recent));
   app.action<BlockAction<ButtonAction>>(ACTION.upgradeSeat, upgradeSeat(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.enableExtraUsage, openDecisionModal(deps, recent, 'enable'));
   app.action<BlockAction<ButtonAction>>(ACTION.deny, openDecisionModal(deps, recent, 'deny'));
