@@ -37,7 +37,7 @@ describe('refusal words', () => {
   it('in reservation mode, says the request does not fit in what is left, not that the limit is reached', () => {
     // $40 of $75 spent and held, a request that may cost $36: refused, with $35 left.
     const w = refusalWords(base('member_cap_reached', { resetsAt: '2026-12-31T23:00:00.000Z', limit: { capNanos: 75n * USD, spentNanos: 40n * USD, requestNanos: 36n * USD } }));
-    expect(w.message).toBe('This request (up to $36.00) does not fit in what is left of your monthly extra usage limit ($35.00 of $75.00, counting requests still running); it lifts 1 Jan 2027, 00:00 (Europe/Paris). A smaller request (a lower max_tokens) may still fit. To go on sooner, ask an owner to raise your limit: https://usage.example.com/me');
+    expect(w.message).toBe('This request (up to $36.00) does not fit in what is left of your monthly extra usage limit ($35.00 of $75.00, counting requests still running); it lifts 1 Jan 2027, 00:00 (Europe/Paris). A smaller request (a lower max_tokens) may still fit. To go on sooner, ask to raise your limit: https://usage.example.com/me');
     const balance = refusalWords(base('balance_exhausted', { plan: 'team', limit: { capNanos: 5n * USD, spentNanos: 0n, requestNanos: 6n * USD } }));
     expect(balance.message).toContain("This request (up to $6.00) does not fit in what is left of your organisation's prepaid balance ($5.00 of $5.00");
     // Reached for real: the usual words, also in reservation mode.
