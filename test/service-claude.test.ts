@@ -17,7 +17,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'eu-service-claude-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const KEY = 'sk-ant-admin01-service-test-key-0123456789';
 
-async function until<T>(what: () => Promise<T | null | undefined | false>, timeoutMs = 90_000): Promise<T> {
+async function until<T>(what: () => Promise<T | null | undefined | false>, timeoutMs = 150_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await what();

@@ -30,13 +30,24 @@ async function until<T>(what: string, check: () => Promise<T | null | undefined 
   }
 }
 
+/** A port nothing listens on now, picked by the system. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 describe('Temporal stopped while the service runs', () => {
   it('keeps recording and authorizing, shows it on /health, and delivers what waited once when it is back', async () => {
     const temporalDir = mkdtempSync(join(tmpdir(), 'eu-temporal-'));
     const dataDir = mkdtempSync(join(tmpdir(), 'eu-outage-'));
     dirs.push(temporalDir, dataDir);
     const cliPath = await findTemporalCli({ installIfMissing: true, log: () => {} });
-    let server: DevServer = await startDevServer({ cliPath, dataDir: temporalDir, log: () => {} });
+    // Ports the system picks, not the default 7233 other files' services may take meanwhile:
+    // the dev server is started again on the same port after the outage.
+    let server: DevServer = await startDevServer({ cliPath, dataDir: temporalDir, port: await freePort(), uiPort: await freePort(), log: () => {} });
     closers.push(() => server.stop());
     const port = Number(server.address.split(':').at(-1));
     const lines: string[] = [];
@@ -86,10 +97,7 @@ describe('Temporal stopped while the service runs', () => {
     dirs.push(temporalDir, dataDir);
     const cliPath = await findTemporalCli({ installIfMissing: true, log: () => {} });
     // A port nothing answers on yet: the dev server is started there later.
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const port = await freePort();
     const lines: string[] = [];
     // Before: the start failed ("Failed to connect before the deadline"), and nothing served.
     const service = await startService(loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', TEMPORAL_ADDRESS: `127.0.0.1:${port}` }), (l) => lines.push(l));

@@ -55,6 +55,11 @@ figure{margin:1rem 0}
 form.filters{display:flex;gap:.5rem 1rem;flex-wrap:wrap;align-items:flex-start;margin:1rem 0}
 form.filters .field{display:flex;flex-direction:column;gap:.2rem;max-width:18rem}
 ul.kv{list-style:none;margin:0;padding:0}
+/* Phones and tablets: a table wider than the page scrolls inside its own box. position:relative keeps a
+   visually hidden label in a cell inside that box, not the page's. */
+@media (max-width:64rem){
+table{display:block;overflow-x:auto;max-width:100%;position:relative}
+}
 /* Phones: the header stacks, tables scroll inside their own box rather than the page (each table takes
    keyboard focus, so the keyboard can scroll it too), forms take the width. */
 @media (max-width:40rem){
@@ -65,8 +70,6 @@ main{padding:1rem}
 footer{padding:1rem}
 h1{font-size:1.35rem}
 section.card{padding:.75rem}
-table{display:block;overflow-x:auto;max-width:100%;position:relative}
-/* position:relative: a visually hidden label in a cell stays inside the table's scroll box, not the page's. */
 th,td{padding:.35rem .45rem}
 form.inline{display:flex}
 form.filters .field{max-width:100%}
