@@ -68,36 +68,38 @@ export function requestService(deps: RequestServiceDeps) {
       remindAfterMs: deps.timings.remindAfterMs,
       expireAfterMs: deps.timings.expireAfterMs,
     };
-    let alreadyOpen = false;
+    const alreadyOpen = (await startRun(workflowId, input, { org, member }, `Extra usage request: ${member.name} (${member.externalId}), ${org.slug}`)) === 'open';
+    // Waits for the ledger row, so the caller never sees a request "still being opened".
+    const requestId = await client.workflow.getHandle(workflowId).executeUpdate(openedUpdate);
+    return { workflowId, alreadyOpen, request: await requestView(db, requestId) };
+  }
+
+  /**
+   * Starts the member's request run, whose id is the member's: while one runs, a second
+   * start is refused. A pending run (or one still opening) is the member's open request
+   * ('open'); a decided one is only telling people the outcome: once it ends, start anew.
+   */
+  async function startRun(workflowId: string, input: ExtraUsageRequestInput, who: { org: { slug: string; name: string }; member: { name: string; externalId: string } }, summary: string): Promise<'started' | 'open'> {
     for (let attempt = 0; ; attempt++) {
       try {
-        // The id is the member's: while a request runs, a second start is refused.
         await client.workflow.start('extraUsageRequest', {
           taskQueue: deps.taskQueue,
           workflowId,
           args: [input],
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          memo: { org: org.name, member: member.name },
-          ...visibility(client, orgAttributes(org.slug, { member: member.externalId, requestStatus: 'pending' }), `Extra usage request: ${member.name} (${member.externalId}), ${org.slug}`),
+          memo: { org: who.org.name, member: who.member.name },
+          ...visibility(client, orgAttributes(who.org.slug, { member: who.member.externalId, requestStatus: 'pending' }), summary),
         });
-        break;
+        return 'started';
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
-      // A run is there. Pending (or still opening): that is the member's request. Already
-      // decided: the run is only telling people the outcome; once it ends, start anew.
       const running = client.workflow.getHandle(workflowId);
       const state = await running.query(requestStateQuery).catch(() => null);
-      if (state === null || state.status === 'pending' || attempt >= 2) {
-        alreadyOpen = true;
-        break;
-      }
+      if (state === null || state.status === 'pending' || attempt >= 2) return 'open';
       await running.result().catch(() => undefined);
     }
-    // Waits for the ledger row, so the caller never sees a request "still being opened".
-    const requestId = await client.workflow.getHandle(workflowId).executeUpdate(openedUpdate);
-    return { workflowId, alreadyOpen, request: await requestView(db, requestId) };
   }
 
   /**
@@ -119,26 +121,8 @@ export function requestService(deps: RequestServiceDeps) {
       expireAfterMs: deps.timings.expireAfterMs,
       raise,
     };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await client.workflow.start('extraUsageRequest', {
-          taskQueue: deps.taskQueue,
-          workflowId,
-          args: [input],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          memo: { org: org.name, member: member.name },
-          ...visibility(client, orgAttributes(org.slug, { member: member.externalId, requestStatus: 'pending' }), `Limit raise request: ${member.name} (${member.externalId}), ${org.slug}`),
-        });
-        break;
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      }
-      // A run is there: pending (a request just made, the ledger row not yet written) is a second open request.
-      const running = client.workflow.getHandle(workflowId);
-      const state = await running.query(requestStateQuery).catch(() => null);
-      if (state === null || state.status === 'pending' || attempt >= 2) throw conflict('No request was sent: you already have an open request; one open request at a time.');
-      await running.result().catch(() => undefined);
+    if ((await startRun(workflowId, input, { org, member }, `Limit raise request: ${member.name} (${member.externalId}), ${org.slug}`)) === 'open') {
+      throw conflict('No request was sent: you already have an open request; one open request at a time.');
     }
     const requestId = await client.workflow.getHandle(workflowId).executeUpdate(openedUpdate);
     return { workflowId, alreadyOpen: false, request: await requestView(db, requestId) };
