@@ -82,8 +82,9 @@ function partsOf(f: RefusalFacts): Parts {
       return {
         stopped: 'you have used the usage included in your seat, and extra usage is off for your organisation',
         untilNot: 'when your included usage comes back',
+        // Admins cannot turn the organisation's extra usage on: only an owner decides such a request.
         next: f.plan === 'enterprise' && f.canRequestExtraUsage
-          ? 'To go on sooner, request extra usage from your admins'
+          ? 'To go on sooner, request extra usage (an owner decides, as it is off for everyone)'
           : 'Only an owner can turn extra usage on; see your usage',
         page: MEMBER_PAGE,
       };

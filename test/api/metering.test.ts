@@ -51,7 +51,7 @@ describe.each(BACKENDS)('metering on $kind', ({ kind, open }) => {
     expect(res.body).toEqual({
       allowed: false, reason: 'extra_usage_disabled', resetsAt: '2026-11-15T17:00:00.000Z', canRequestExtraUsage: true, memberId: expect.any(String),
       // The words every channel shows (src/domain/refusal-words.ts), in the org's time (Europe/Paris).
-      message: 'You have used the usage included in your seat, and extra usage is off for your organisation; it lifts 15 Nov 2026, 18:00 (Europe/Paris). To go on sooner, request extra usage from your admins in the web console at /me',
+      message: 'You have used the usage included in your seat, and extra usage is off for your organisation; it lifts 15 Nov 2026, 18:00 (Europe/Paris). To go on sooner, request extra usage (an owner decides, as it is off for everyone) in the web console at /me',
     });
     // Whatever ran past the allowance was absorbed as included: nothing billed as extra.
     const over = await o.record('alice', 30);
