@@ -94,9 +94,11 @@ async function startService(line: string): Promise<void> {
   service.stdout!.on('data', (d) => (serviceOutput += d));
   service.stderr!.on('data', (d) => (serviceOutput += d));
   // The first start bundles the workflows and starts a Temporal dev server: allow minutes on a busy machine.
-  for (let i = 0; i < 1800; i++) {
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
     expect(service.exitCode, `npm start exited:\n${serviceOutput}`).toBeNull();
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status === 200, () => false);
+    // Each try is bounded too: a service still starting may accept and not answer yet.
+    const ok = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status === 200, () => false);
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
