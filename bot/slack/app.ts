@@ -25,7 +25,7 @@ import { databaseInstallationStore, installLink, installLinkUsed, InstallRefused
 export const BOT_SCOPES = ['chat:write', 'commands', 'im:write', 'channels:join', 'users:read', 'users:read.email'];
 
 export interface SlackAppOptions {
-  config: SlackConfig & { HOST?: string; LOG_LEVEL?: string };
+  config: SlackConfig & { HOST?: string; LOG_LEVEL?: string; REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES?: number };
   db: Db;
   requests: RequestService;
   now?: () => Date;
@@ -192,7 +192,7 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<RunningSlack
   receiverRef = receiver as unknown as typeof receiverRef;
 
   const app = new App({ receiver, logger, clientOptions, ...(authorize ? { authorize } : {}) });
-  const deps: SlackDeps = { db: opts.db, requests: opts.requests, workspaces, now: opts.now ?? (() => new Date()), log, command: settings.command, purchases: opts.purchases ?? ledgerPurchases(opts.db), ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}) };
+  const deps: SlackDeps = { db: opts.db, requests: opts.requests, workspaces, now: opts.now ?? (() => new Date()), log, command: settings.command, purchases: opts.purchases ?? ledgerPurchases(opts.db), ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}), ...(opts.config.REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES !== undefined ? { requestCooldownMs: opts.config.REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES * 60_000 } : {}) };
   registerListeners(app, deps);
   app.error(async (error) => {
     log(`slack: listener failed: ${error.message}${(error as { original?: Error }).original ? ` (${(error as { original?: Error }).original!.message})` : ''}`);

@@ -7,6 +7,8 @@ import type { Workspaces } from './workspaces.js';
 export interface SlackDeps {
   /** Where people reach the service (PUBLIC_URL): sign-in answers link to its console. */
   publicUrl?: string;
+  /** REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES: when a denied member may ask again (the request rule's words say it). */
+  requestCooldownMs?: number;
   /** The app's slash command (SLACK_COMMAND): the one listened to, and the one messages tell people to type. */
   command: string;
   db: Db;

@@ -37,7 +37,7 @@ async function claudeSeatLimits(deps: Pick<SlackDeps, 'publicUrl'>, seats: SeatL
 }
 
 export async function usageMessage(deps: SlackDeps, who: Linked, opts: { requestOpen?: boolean } = {}): Promise<{ text: string; blocks: Block[] }> {
-  const view = await memberUsageView(deps.db, who.org, who.member, deps.now(), undefined, deps.publicUrl ?? null);
+  const view = await memberUsageView(deps.db, who.org, who.member, deps.now(), deps.requestCooldownMs, deps.publicUrl ?? null);
   const claude = await claudeLinesOf(deps, who.org, who.member.id);
   const requestOpen = opts.requestOpen ?? (await hasOpenRequest(deps, who.member.id));
   return {
@@ -85,7 +85,7 @@ export async function buildHome(deps: SlackDeps, who: Who, state: HomeState = {}
   const page = state.page ?? 0;
   const now = deps.now();
   const [usage, requests, settings, audit] = await Promise.all([
-    tab === 'me' ? memberUsageView(deps.db, org, member, now, undefined, deps.publicUrl ?? null) : null,
+    tab === 'me' ? memberUsageView(deps.db, org, member, now, deps.requestCooldownMs, deps.publicUrl ?? null) : null,
     isAdmin(member) ? pendingRequests(deps.db, org.id) : null,
     tab === 'settings' ? Promise.all([usageOverview(deps.db, org, now), seatLimits(deps.db, org, now), limitsPortFor(deps.db, org, now)]) : null,
     tab === 'audit' ? auditPage(deps.db, org, state.auditBefore ?? null) : null,

@@ -20,7 +20,7 @@ import { teamsSettings, type TeamsConfig, type TeamsSettings } from './settings.
 export const MESSAGES_PATH = '/api/messages';
 
 export interface TeamsBotOptions {
-  config: TeamsConfig;
+  config: TeamsConfig & { REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES?: number };
   db: Db;
   requests: RequestService;
   now?: () => Date;
@@ -64,7 +64,7 @@ export async function startTeamsBot(opts: TeamsBotOptions): Promise<RunningTeams
   const log = opts.log ?? ((line: string) => console.log(line));
   const transport: BotTransport = botFrameworkTransport(settings, log);
   const conversations = conversationStore({ db: opts.db, transport, settings, log });
-  const deps: TeamsDeps = { db: opts.db, requests: opts.requests, settings, transport, conversations, now: opts.now ?? (() => new Date()), log, purchases: opts.purchases ?? ledgerPurchases(opts.db), ...(opts.config.PUBLIC_URL ? { publicUrl: opts.config.PUBLIC_URL } : {}) };
+  const deps: TeamsDeps = { db: opts.db, requests: opts.requests, settings, transport, conversations, now: opts.now ?? (() => new Date()), log, purchases: opts.purchases ?? ledgerPurchases(opts.db), ...(opts.config.PUBLIC_URL ? { publicUrl: opts.config.PUBLIC_URL } : {}), ...(opts.config.REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES !== undefined ? { requestCooldownMs: opts.config.REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES * 60_000 } : {}) };
   const logic = teamsLogic(deps);
   const handle = (request: HttpRequest) => transport.process(request, logic);
 

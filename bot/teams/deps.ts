@@ -9,6 +9,8 @@ import type { TeamsSettings } from './settings.js';
 export interface TeamsDeps {
   /** Where people reach the service (PUBLIC_URL): sign-in answers link to its console. */
   publicUrl?: string;
+  /** REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES: when a denied member may ask again (the request rule's words say it). */
+  requestCooldownMs?: number;
   db: Db;
   requests: RequestService;
   settings: TeamsSettings;

@@ -20,7 +20,7 @@ import { INPUT } from './actions.js';
 import { usageCard } from './cards/usage.js';
 import type { TeamsDeps } from './deps.js';
 
-export type Deps = Pick<TeamsDeps, 'db' | 'conversations' | 'now' | 'publicUrl'>;
+export type Deps = Pick<TeamsDeps, 'db' | 'conversations' | 'now' | 'publicUrl' | 'requestCooldownMs'>;
 
 /** Teams user ids of the org's admins and owners: their clients refresh request cards into their own view. */
 export async function adminUserIds(deps: Deps, orgId: string): Promise<string[]> {
@@ -33,7 +33,7 @@ export async function hasOpenRequest(deps: Deps, memberId: string): Promise<bool
 }
 
 export async function usageScreen(deps: Deps, org: OrgWithTiers, member: Member, o: { notice?: Notice; requestOpen?: boolean; alert?: { title: string; text: string }; viewerId?: string; note?: { value: string; error: string }; raiseAmount?: { value: string; error: string } } = {}): Promise<AdaptiveCard> {
-  const view = await memberUsageView(deps.db, org, member, deps.now(), undefined, deps.publicUrl ?? null);
+  const view = await memberUsageView(deps.db, org, member, deps.now(), deps.requestCooldownMs, deps.publicUrl ?? null);
   // An org connected to Claude: the member's limits there, through the limits port.
   const port = await limitsPortFor(deps.db, org, deps.now());
   const claude = port.authority === 'claude' ? (await port.linesOf([member.id])).get(member.id) ?? [] : null;

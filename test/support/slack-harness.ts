@@ -66,7 +66,7 @@ function actionPayload(block: any, element: any, extra: Record<string, unknown> 
   };
 }
 
-export async function startSlackHarness(db: Db, requests: RequestService, opts: { orgSlug?: string; now?: () => Date; purchases?: Purchases; command?: string; publicUrl?: string } = {}): Promise<SlackHarness> {
+export async function startSlackHarness(db: Db, requests: RequestService, opts: { orgSlug?: string; now?: () => Date; purchases?: Purchases; command?: string; publicUrl?: string; cooldownMinutes?: number } = {}): Promise<SlackHarness> {
   const api = await startSlackApi();
   const slack = await startSlackApp({
     config: {
@@ -77,6 +77,7 @@ export async function startSlackHarness(db: Db, requests: RequestService, opts: 
       SLACK_API_URL: api.apiUrl,
       ...(opts.command ? { SLACK_COMMAND: opts.command } : {}),
       ...(opts.publicUrl ? { PUBLIC_URL: opts.publicUrl } : {}),
+      ...(opts.cooldownMinutes !== undefined ? { REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES: opts.cooldownMinutes } : {}),
       HOST: '127.0.0.1',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     } as never,

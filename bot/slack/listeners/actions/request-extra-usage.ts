@@ -27,7 +27,7 @@ export const requestRaiseLimit = (deps: SlackDeps, recent: RecentMessages) => as
     message: origin.kind === 'message' ? origin.ref : null,
     responseUrl: origin.kind === 'message' && (origin.ephemeral || !origin.blocks) ? (body as { response_url?: string }).response_url ?? null : null,
   };
-  const view = await memberUsageView(deps.db, who.org, who.member, deps.now(), undefined, deps.publicUrl ?? null);
+  const view = await memberUsageView(deps.db, who.org, who.member, deps.now(), deps.requestCooldownMs, deps.publicUrl ?? null);
   // Nothing to raise now (an open request, no cap stopping them): the service's refusal says why, where they clicked.
   if (!view.raise) return askAndShow(deps, client, who, meta, null, null, { amount: null });
   if (origin.kind === 'message' && !origin.ephemeral && origin.blocks) recent.remember(origin.ref, origin.blocks, origin.text);

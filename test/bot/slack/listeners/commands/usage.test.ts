@@ -42,6 +42,26 @@ async function usage(user: string) {
 }
 
 describe('/usage', () => {
+  it("follows the deployment's REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES, as the console and the API do", async () => {
+    // Bob (at his seat limit) was denied two hours ago: with a one-hour cool-down he may ask again; with the default day, not yet.
+    const db = scratch.db.prisma;
+    const bob = await db.member.findFirstOrThrow({ where: { orgId, externalId: 'bob' } });
+    await recordUsage(db, { orgId, requestId: 'cool-1', member: 'bob', model: HAIKU, usage: usageOfCents(300) }); // a premium seat: $3.00 included
+    const denied = await db.extraUsageRequest.create({ data: { orgId, memberId: bob.id, workflowId: 'wf/bob-denied', runId: 'run-bob-denied', status: 'denied', seatTierAtRequest: bob.seatTier, requestedAt: new Date(Date.now() - 3 * 3600_000), decidedAt: new Date(Date.now() - 2 * 3600_000), decision: 'deny' } });
+    const hourly = await startSlackHarness(db, requests, { cooldownMinutes: 60 });
+    try {
+      const { responseUrl } = await hourly.command(USERS.bob);
+      const [reply] = await hourly.api.waitFor('response_url', (c) => responseUrl.endsWith(c.args.url));
+      expect(JSON.stringify(reply!.args.blocks)).toContain('To go on sooner, request extra usage from your admins');
+      expect(actionIdsOf(reply!.args.blocks)).toEqual(['request_extra_usage']);
+    } finally {
+      await hourly.close();
+    }
+    const byDefault = JSON.stringify((await usage(USERS.bob)).blocks);
+    expect(byDefault).toContain('Your last request was declined recently');
+    await db.extraUsageRequest.delete({ where: { id: denied.id } });
+  });
+
   it('tells a member paused at the seat limit why, when it resets, and offers the request button', async () => {
     await recordUsage(scratch.db.prisma, { orgId, requestId: 'u1', member: 'alice', model: HAIKU, usage: usageOfCents(100) });
     const reply = await usage(USERS.alice);
