@@ -2,21 +2,11 @@
 // API's `message` (which gateways and the TypeScript client pass on as they are),
 // the member's console page, Slack, Teams and email. Pure: no I/O, the caller gives
 // the facts (the org's timezone, the console's address).
-import type { Plan, RefusalReason, SeatTier } from './caps.js';
+import { CAP_ORDER, type Plan, type RefusalReason, type SeatTier } from './caps.js';
 import { formatWhen, usdCents } from './display.js';
 
 /** Every reason authorize can refuse with, in the cap order (model_unpriced first). */
-export const REFUSAL_REASONS = [
-  'model_unpriced',
-  'extra_usage_disabled',
-  'seat_limit_reached',
-  'product_not_enabled',
-  'product_cap_reached',
-  'member_cap_reached',
-  'seat_tier_cap_reached',
-  'org_cap_reached',
-  'balance_exhausted',
-] as const satisfies readonly RefusalReason[];
+export const REFUSAL_REASONS = ['model_unpriced', ...CAP_ORDER] as const satisfies readonly RefusalReason[];
 
 // A reason added to RefusalReason without being listed here fails to compile.
 type Unworded = Exclude<RefusalReason, (typeof REFUSAL_REASONS)[number]>;

@@ -13,6 +13,15 @@ import { markRequestSent } from '../../views/member-usage.js';
 import { raiseLimitModal, requestNoteModal, type AskMeta } from '../../views/modals.js';
 import { memberUsageView } from '../../../../src/ledger/metering/member-usage.js';
 
+/** Where the member clicked, kept in the modal so the answer is shown there. */
+function askMetaOf(origin: ReturnType<typeof originOf>, body: ButtonArgs['body']): AskMeta {
+  return {
+    home: origin.kind === 'home',
+    message: origin.kind === 'message' ? origin.ref : null,
+    responseUrl: origin.kind === 'message' && (origin.ephemeral || !origin.blocks) ? (body as { response_url?: string }).response_url ?? null : null,
+  };
+}
+
 /**
  * "Ask to raise my limit" (a member stopped by a cap, from /usage or the App Home): a
  * modal with the new limit pre-filled with the suggestion (listeners/views/raise-limit.ts).
@@ -22,11 +31,7 @@ export const requestRaiseLimit = (deps: SlackDeps, recent: RecentMessages) => as
   const origin = originOf(body);
   const who = await identify(deps, idsOf(context, body, body.user.id), client);
   if (who.kind !== 'member') return replyNotLinked(client, deps, who, origin);
-  const meta: AskMeta = {
-    home: origin.kind === 'home',
-    message: origin.kind === 'message' ? origin.ref : null,
-    responseUrl: origin.kind === 'message' && (origin.ephemeral || !origin.blocks) ? (body as { response_url?: string }).response_url ?? null : null,
-  };
+  const meta = askMetaOf(origin, body);
   const view = await memberUsageView(deps.db, who.org, who.member, deps.now(), deps.requestCooldownMs, deps.publicUrl ?? null);
   // Nothing to raise now (an open request, no cap stopping them): the service's refusal says why, where they clicked.
   if (!view.raise) return askAndShow(deps, client, who, meta, null, null, { amount: null });
@@ -39,11 +44,7 @@ export const requestExtraUsage = (deps: SlackDeps, recent: RecentMessages) => as
   const origin = originOf(body);
   const who = await identify(deps, idsOf(context, body, body.user.id), client);
   if (who.kind !== 'member') return replyNotLinked(client, deps, who, origin);
-  const meta: AskMeta = {
-    home: origin.kind === 'home',
-    message: origin.kind === 'message' ? origin.ref : null,
-    responseUrl: origin.kind === 'message' && (origin.ephemeral || !origin.blocks) ? (body as { response_url?: string }).response_url ?? null : null,
-  };
+  const meta = askMetaOf(origin, body);
   // Already asked: say so where they clicked, without a modal.
   if (await hasOpenRequest(deps, who.member.id)) return askAndShow(deps, client, who, meta, null);
   if (origin.kind === 'message' && !origin.ephemeral && origin.blocks) recent.remember(origin.ref, origin.blocks, origin.text);
