@@ -120,8 +120,12 @@ async function waitUntilReady(address: string, namespace: string, marker: string
   throw new Error(`timed out waiting for temporal dev server at ${address}: ${(lastErr as Error)?.message ?? 'no attempt made'}`);
 }
 
-/** True when this run's log says a port we picked was taken between probing and binding. */
-const lostPortRace = (logPath: string, logStart: number) => /address already in use/i.test(readLogTail(logPath, logStart));
+/**
+ * True when this run's log says a port we picked was taken between probing and binding, or
+ * the server panicked while starting (one of its own services losing a port to a server
+ * started at once): the whole of the run's log, as a Go stack runs past any short tail.
+ */
+const lostPortRace = (logPath: string, logStart: number) => /address already in use|^panic:/im.test(readLogTail(logPath, logStart, 1 << 20));
 
 /** "local-dev-<hash of the data folder>": the same over restarts of one folder, different for another. */
 export const markerNamespace = (dataDir: string) => `local-dev-${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12)}`;
