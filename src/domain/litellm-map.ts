@@ -160,7 +160,8 @@ const isObject = (v: LosslessJson | undefined): v is { [key: string]: LosslessJs
 
 function numberAt(id: string, entry: Record<string, LosslessJson>, key: string): NumberText | undefined {
   const v = entry[key];
-  if (v === undefined || v === null) return undefined;
+  // A key written as null is a rate the map failed to give: refused like any other non-number.
+  if (v === undefined) return undefined;
   if (!(v instanceof NumberText)) throw new MapError(id, `${key} is not a number (${JSON.stringify(v).slice(0, 40)})`);
   if (v.text.startsWith('-')) throw new MapError(id, `${key} is negative (${v.text})`);
   const far = decimalOutOfBounds(v.text);

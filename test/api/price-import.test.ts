@@ -129,6 +129,8 @@ describe.each(BACKENDS)('importing LiteLLM\'s model map on $kind', ({ open }) =>
       perMillionTokens: { input: '3.50', cacheWrite5m: '3.75', cacheWrite1h: '6.00', cacheRead: '0.30', output: '15.00' },
       was: { input: '3.00', cacheWrite5m: '3.75', cacheWrite1h: '6.00', cacheRead: '0.30', output: '15.00' },
     }]);
+    // The rows replaced are the ones in force, not a scheduled change: no conflict is claimed.
+    expect(res.body.conflicts.filter((c: string) => c.includes('scheduled'))).toEqual([]);
     const sonnet = (await rows()).filter((r) => r.startsWith('claude-sonnet-4-5@'));
     expect(sonnet).toEqual([
       'claude-sonnet-4-5@2025-01-01T00:00:00.000Z>0 3000/3750/6000/300/15000',

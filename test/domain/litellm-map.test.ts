@@ -49,6 +49,7 @@ describe('the model map as price-book data', () => {
     ]);
     expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ output_cost_per_token: -1.5e-5 }) }))).toThrow('claude-x-1: output_cost_per_token is negative (-0.000015)');
     expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ cache_read_input_token_cost: 'free' }) }))).toThrow('claude-x-1: cache_read_input_token_cost is not a number');
+    expect(() => readAnthropicMap(JSON.stringify({ 'claude-x-1': entry({ input_cost_per_token: null }) }))).toThrow('claude-x-1: input_cost_per_token is not a number (null)');
     expect(() => readAnthropicMap('{"gpt-x": {"litellm_provider": "openai"}}')).toThrow('has no entry whose litellm_provider is "anthropic"');
     expect(() => readAnthropicMap('not json')).toThrow(/not JSON/);
     // An entry without a rate the book needs is skipped, and said.

@@ -199,11 +199,14 @@ async function plan(db: Db, text: string, opts: ImportOptions): Promise<Plan> {
       const row = group.find((r) => r.minPromptTokensExclusive === t.above);
       return row && sameRates(ratesOf(row), t.rates);
     });
-    const latestGroup = groupOf(Math.max(...dates));
+    const latest = Math.max(...dates);
+    const latestGroup = groupOf(latest);
     const inForce = Math.max(...dates.filter((d) => d <= changeAt.getTime()));
-    const atGroup = Number.isFinite(inForce) ? groupOf(inForce) : latestGroup;
-    const current = sameAs(latestGroup) ? latestGroup : atGroup;
-    if (current !== latestGroup && mode === 'import') {
+    // Only a group dated after the one in force is scheduled; compared by date, as each
+    // groupOf() is a new array.
+    const scheduledDiffers = !sameAs(latestGroup) && Number.isFinite(inForce) && inForce !== latest;
+    const current = scheduledDiffers ? groupOf(inForce) : latestGroup;
+    if (scheduledDiffers && mode === 'import') {
       report.conflicts.push(`${family}: a change the book has scheduled from ${latestGroup[0]!.effectiveFrom.toISOString()} differs from the map and stays; the map is compared with the prices in force before it`);
     }
     const oursOnly = current.filter((r) => !chosen.tiers.some((t) => t.above === r.minPromptTokensExclusive));
