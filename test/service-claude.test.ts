@@ -12,8 +12,9 @@ import { loadConfig } from '../src/config.js';
 import { startService } from '../src/service.js';
 import { enterpriseDoc } from './support/fixtures.js';
 import { startAdminApi } from './support/anthropic-admin-api.js';
+import { migratedDataDir } from './support/data-dir.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'eu-service-claude-'));
+const dataDir = migratedDataDir('eu-service-claude-');
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const KEY = 'sk-ant-admin01-service-test-key-0123456789';
 

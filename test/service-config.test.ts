@@ -43,9 +43,8 @@ describe('configuration is checked before anything starts', () => {
     expect(r.code).toBe(1);
     expect(r.output).toContain('Invalid configuration:');
     for (const v of ['SLACK_ORG_SLUG', 'SLACK_SIGNING_SECRET', 'MICROSOFT_APP_TENANT_ID', 'STRIPE_WEBHOOK_SECRET', 'PUBLIC_URL']) expect(r.output).toContain(`  ${v}: `);
-    // Before: 20-25 s (migrations and the dev server first). The bound is loose for a busy machine;
-    // what matters is that nothing was started: no data folder, no database, no dev server.
-    expect(r.ms).toBeLessThan(15_000);
+    // Nothing was started: no data folder, no database, no dev server (before, migrations and
+    // the dev server came first).
     expect(existsSync(dataDir)).toBe(false);
   }, 70_000);
 

@@ -16,6 +16,7 @@ import { startService, type RunningService } from '../src/service.js';
 import { enterpriseDoc } from './support/fixtures.js';
 import { startSlackApi, type SlackApiStandIn } from './support/slack-api.js';
 import { startStripeStandIn } from './support/stripe-api.js';
+import { migratedDataDir } from './support/data-dir.js';
 
 // Each test starts the whole service (PGlite, migrations, a Temporal dev server):
 // minutes on a busy machine, hence its own bound.
@@ -28,7 +29,7 @@ afterAll(async () => {
 });
 
 const dataDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'eu-degrade-'));
+  const d = migratedDataDir('eu-degrade-');
   dirs.push(d);
   return d;
 };

@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogging, logFormatOf, pretty } from '../src/observability/logging.js';
 import { devServerEnv } from './support/temporal.js';
+import { migratedDataDir } from './support/data-dir.js';
 
 const root = mkdtempSync(join(tmpdir(), 'eu-logs-'));
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
@@ -27,7 +28,7 @@ afterAll(async () => {
 /** Starts `src/main.ts` (stdout a pipe, not a terminal), calls the API twice, stops it; returns stdout's lines. */
 async function runService(name: string, extra: Record<string, string>): Promise<string[]> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: join(root, name), PORT: '0', TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: `logs-${name}`, ...extra },
+    env: { PATH: process.env.PATH ?? '', DATA_DIR: migratedDataDir(`${name}-`, root), PORT: '0', TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: `logs-${name}`, ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

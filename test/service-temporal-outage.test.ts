@@ -12,6 +12,7 @@ import { startService } from '../src/service.js';
 import { findTemporalCli } from '../src/temporal/cli.js';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import { enterpriseDoc } from './support/fixtures.js';
+import { migratedDataDir } from './support/data-dir.js';
 
 const dirs: string[] = [];
 const closers: (() => Promise<unknown>)[] = [];
@@ -42,7 +43,7 @@ async function freePort(): Promise<number> {
 describe('Temporal stopped while the service runs', () => {
   it('keeps recording and authorizing, shows it on /health, and delivers what waited once when it is back', async () => {
     const temporalDir = mkdtempSync(join(tmpdir(), 'eu-temporal-'));
-    const dataDir = mkdtempSync(join(tmpdir(), 'eu-outage-'));
+    const dataDir = migratedDataDir('eu-outage-');
     dirs.push(temporalDir, dataDir);
     const cliPath = await findTemporalCli({ installIfMissing: true, log: () => {} });
     // Ports the system picks, not the default 7233 other files' services may take meanwhile:
@@ -93,7 +94,7 @@ describe('Temporal stopped while the service runs', () => {
 
   it('starts with TEMPORAL_ADDRESS unreachable, serves, and starts the worker and delivers what waited once Temporal answers', async () => {
     const temporalDir = mkdtempSync(join(tmpdir(), 'eu-temporal-'));
-    const dataDir = mkdtempSync(join(tmpdir(), 'eu-outage-'));
+    const dataDir = migratedDataDir('eu-outage-');
     dirs.push(temporalDir, dataDir);
     const cliPath = await findTemporalCli({ installIfMissing: true, log: () => {} });
     // A port nothing answers on yet: the dev server is started there later.

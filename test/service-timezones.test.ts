@@ -14,6 +14,7 @@ import { digestScheduleId, monthEndScheduleId } from '../src/temporal/schedules.
 import { scratchPostgres } from './support/databases.js';
 import { enterpriseDoc, OPERATOR_TOKEN } from './support/fixtures.js';
 import { devServerEnv } from './support/temporal.js';
+import { migratedDataDir } from './support/data-dir.js';
 
 const quiet = () => {};
 const FORMS = ['europe/paris', 'utc', 'US/Pacific-New', 'GMT', 'Asia/Kolkata'];
@@ -27,7 +28,7 @@ afterAll(async () => {
 });
 
 describe.each(['pglite', 'postgres'] as const)('timezones across a restart on %s', (kind) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'eu-tz-'));
+  const dataDir = migratedDataDir('eu-tz-');
   let pgUrl: string | undefined;
   let disposePg: (() => Promise<void>) | undefined;
   beforeAll(async () => {
