@@ -33,22 +33,28 @@ export function noticeChannels(person: Reachable, ways: NoticeWays | undefined, 
 
 /** "in Slack and by email": the channels as a phrase ("" for none). */
 export function channelPhrase(channels: readonly NoticeChannel[]): string {
-  const parts = channels.map((c) => (c === 'email' ? 'by email' : `in ${c}`));
+  return listed(channels.map((c) => (c === 'email' ? 'by email' : `in ${c}`)));
+}
+
+/** "a, b and c". */
+function listed(parts: readonly string[]): string {
   if (parts.length <= 1) return parts.join('');
   return `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
 }
 
+const places = (inbox: string, channels: readonly NoticeChannel[]) => listed([inbox, ...channels.map((c) => (c === 'email' ? 'by email' : `in ${c}`))]);
+
 /** To the member who asked: where the answer will reach them. */
 export function answerArrives(channels: readonly NoticeChannel[]): string {
   return channels.length
-    ? `You'll see the answer in your Inbox in the console and ${channelPhrase(channels)}.`
+    ? `You'll see the answer ${places('in your Inbox in the console', channels)}.`
     : "You'll see the answer in your Inbox in the console (no chat or email is set up for you).";
 }
 
 /** To whoever decided: where the member is told. */
 export function memberToldWhere(name: string, channels: readonly NoticeChannel[]): string {
   return channels.length
-    ? `${name} sees it in their Inbox in the console and ${channelPhrase(channels)}.`
+    ? `${name} sees it ${places('in their Inbox in the console', channels)}.`
     : `${name} sees it in their Inbox in the console (no chat or email reaches them).`;
 }
 
