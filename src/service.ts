@@ -207,7 +207,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       // Operator alerts (usage kept unpriced) go to the log and OPERATOR_EMAIL, never to chat.
       const operators = operatorChannel(config, db, log);
       stack.push(async () => operators.close());
-      const workerOptions: Parameters<typeof startWorker>[0] = { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: consoleAddress(config), anthropic }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE };
+      const workerOptions: Parameters<typeof startWorker>[0] = { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue, deps: { db, notifier: withPaymentLinks(channels.notifier, { db, purchases: payments.purchases, log }), payments: payments.provider, now, operators, publicUrl: consoleAddress(config), anthropic, cooldownAfterDenialMs: config.REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES * 60_000 }, metrics, workflowBundlePath: config.WORKFLOW_BUNDLE };
       // A worker whose Temporal went away for good ends with an error: it is started
       // again once Temporal answers (with back-off), and the process goes on serving.
       let worker: Awaited<ReturnType<typeof startWorker>> | null = null;

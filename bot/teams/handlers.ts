@@ -76,8 +76,8 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
         try {
           const asked = await deps.requests.ask(org.id, member.id, note || null);
           const notice: Notice = asked.alreadyOpen
-            ? { tone: 'accent', text: 'You already have a request waiting for an admin. You will hear back here.' }
-            : { tone: 'good', text: 'Request sent to your admins. You will hear back here.' };
+            ? { tone: 'accent', text: 'You already have a request waiting for an admin. You will hear back here and in your Inbox in the console.' }
+            : { tone: 'good', text: 'Request sent to your admins. You will hear back here and in your Inbox in the console.' };
           return usageScreen(deps, org, member, { viewerId, requestOpen: true, notice });
         } catch (err) {
           if (!(err instanceof LedgerError)) throw err;
@@ -98,7 +98,7 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
         }
         try {
           await deps.requests.askRaise(org.id, member.id, { amount: formatUsd(amount.nanos), note: note || null });
-          return usageScreen(deps, org, member, { viewerId, requestOpen: true, notice: { tone: 'good', text: 'Request sent to owners. You will hear back here.' } });
+          return usageScreen(deps, org, member, { viewerId, requestOpen: true, notice: { tone: 'good', text: 'Request sent to owners. You will hear back here and in your Inbox in the console.' } });
         } catch (err) {
           if (!(err instanceof LedgerError)) throw err;
           return usageScreen(deps, org, member, { viewerId, notice: refusal(err.message), raiseAmount: { value: typed, error: err.message } });

@@ -17,4 +17,6 @@ export interface ActivityDeps {
   publicUrl?: string;
   /** Connected orgs (docs/claude.md): SECRETS_KEY's box and the Admin API's address; unset: nothing is polled or decided there. */
   anthropic?: AnthropicDeps;
+  /** REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES, for the "you may ask again from" of a denial; unset: the default day. */
+  cooldownAfterDenialMs?: number;
 }

@@ -7,8 +7,11 @@ import { digestActivities } from './digest.js';
 import { billingActivities } from './billing.js';
 import { operatorAlertActivities } from './operator-alerts.js';
 import { anthropicActivities } from './anthropic.js';
+import { keptInInbox } from './inbox.js';
 
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(given: ActivityDeps) {
+  // Every notice is also kept in its recipients' console inbox (src/activities/inbox.ts).
+  const deps: ActivityDeps = { ...given, notifier: keptInInbox(given) };
   return {
     ...requestActivities(deps),
     ...alertActivities(deps),

@@ -8,6 +8,12 @@ header.top{display:flex;gap:1.5rem;align-items:center;padding:.75rem 1.5rem;bord
 header.top .brand{font-weight:700;color:#111827;text-decoration:none}
 header.top nav ul{display:flex;gap:.25rem 1rem;list-style:none;margin:0;padding:0;flex-wrap:wrap}
 header.top nav a[aria-current=page]{font-weight:700;color:#111827}
+header.top nav .unread{font-weight:700;color:#b91c1c;white-space:nowrap}
+ol.inbox{list-style:none;padding:0;margin:0}
+ol.inbox>li{border-bottom:1px solid #e5e7eb;padding:.75rem 0;overflow-wrap:anywhere}
+ol.inbox>li.new{border-left:4px solid #1d4ed8;padding-left:.75rem}
+ol.inbox h2{font-size:1rem;margin:0}
+ol.inbox .body{white-space:pre-line;margin:.25rem 0}
 header.top .who{margin-left:auto;display:flex;gap:.75rem;align-items:center;color:#374151;flex-wrap:wrap;min-width:0}
 main{max-width:72rem;margin:0 auto;padding:1.5rem;overflow-wrap:anywhere}
 footer{max-width:72rem;margin:2rem auto;padding:1rem 1.5rem;border-top:1px solid #e5e7eb;color:#4b5563;font-size:.9rem}

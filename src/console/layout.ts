@@ -11,7 +11,7 @@ export interface PageInput {
   /** The signed-in viewer's CSRF token, for the sign-out form. */
   csrf?: string;
   /** Which nav entry is this page. */
-  current?: '/usage' | '/requests' | '/me' | '/billing' | '/audit' | '/spend' | '/seats' | '/notices' | '/claude';
+  current?: '/usage' | '/requests' | '/me' | '/billing' | '/audit' | '/spend' | '/seats' | '/notices' | '/claude' | '/inbox';
   body: Html;
 }
 
@@ -32,7 +32,10 @@ function nav(p: PageInput): Html {
   if (isAdmin(p.viewer.member)) links.push(['/notices', 'Notices']);
   // The Claude connection: owners connect and disconnect, admins see its state.
   if (isAdmin(p.viewer.member)) links.push(['/claude', 'Claude']);
-  return html`<nav aria-label="Console"><ul>${links.map(([href, label]) => html`<li><a href="${href}"${p.current === href ? html` aria-current="page"` : ''}>${label}</a></li>`)}</ul></nav>
+  // Everyone's inbox: every notice they get, with how many they have not seen yet.
+  const unread = p.viewer.unread ?? 0;
+  const inbox = html`<li><a href="/inbox"${p.current === '/inbox' ? html` aria-current="page"` : ''}>Inbox${unread > 0 ? html` <span class="unread" data-testid="unread-count">(${unread} new)</span>` : ''}</a></li>`;
+  return html`<nav aria-label="Console"><ul>${links.map(([href, label]) => html`<li><a href="${href}"${p.current === href ? html` aria-current="page"` : ''}>${label}</a></li>`)}${inbox}</ul></nav>
 <div class="who"><span>${p.viewer.member.name} · ${roleName(p.viewer.member.role)} · ${p.viewer.org.name}</span>
 <form method="post" action="/signout" class="inline"><input type="hidden" name="_csrf" value="${p.csrf ?? ''}"><button type="submit" class="secondary">Sign out</button></form></div>`;
 }

@@ -18,6 +18,7 @@ import { sendPage } from './layout.js';
 import { legalPages } from './pages/legal-pages.js';
 import { memberPage } from './pages/member-page.js';
 import { noticesPage } from './pages/notices-page.js';
+import { inboxPage } from './pages/inbox-page.js';
 import { oidcSignIn } from './pages/oidc-signin.js';
 import { requestsPage } from './pages/requests-page.js';
 import { csrfUserInfo } from './session.js';
@@ -45,6 +46,7 @@ export const CONSOLE_ROUTES = [
   { method: 'GET', url: '/billing' }, { method: 'GET', url: '/billing/:month' }, { method: 'GET', url: '/billing/:month/print' },
   { method: 'GET', url: '/audit' },
   { method: 'GET', url: '/claude' }, { method: 'POST', url: '/claude/connect' }, { method: 'POST', url: '/claude/replace' }, { method: 'GET', url: '/claude/disconnect' }, { method: 'POST', url: '/claude/disconnect' },
+  { method: 'GET', url: '/inbox' },
   { method: 'GET', url: '/notices' }, { method: 'POST', url: '/notices/member-cap' }, { method: 'POST', url: '/notices/org-cap' }, { method: 'POST', url: '/notices/tier-cap' },
 ];
 
@@ -93,6 +95,7 @@ export function consolePlugin(deps: ConsoleDeps) {
     billingPage(app, deps);
     auditPage(app, deps);
     noticesPage(app, deps);
+    inboxPage(app, deps);
     claudeConnectionPage(app, deps);
   };
 }

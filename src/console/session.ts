@@ -7,6 +7,7 @@ import type { Member } from '../generated/prisma/client.js';
 import { isIdentityError } from '../identity/errors.js';
 import type { Session } from '../identity/sessions.js';
 import { loadOrg, type OrgWithTiers } from '../ledger/limits-state.js';
+import { unreadCount } from '../ledger/notices/inbox.js';
 import type { ConsoleDeps } from './deps.js';
 
 export const SESSION_COOKIE = 'eu_session';
@@ -15,6 +16,8 @@ export interface Viewer {
   member: Member & { via: string };
   org: OrgWithTiers;
   sessionId: string;
+  /** Inbox entries not yet seen, for the header's "Inbox (n new)" (src/ledger/notices/inbox.ts). */
+  unread?: number;
 }
 
 /** Secure when the service is reached over https (PUBLIC_URL says so, or this request came over TLS). */
@@ -43,7 +46,7 @@ export async function viewerOf(deps: ConsoleDeps, request: FastifyRequest): Prom
     const claims = await deps.sessions.verify(token);
     const member = await deps.db.member.findFirst({ where: { id: claims.memberId, orgId: claims.orgId, removedAt: null } });
     if (!member || member.sessionEpoch !== claims.epoch) return null;
-    return { member: { ...member, via: 'console' }, org: await loadOrg(deps.db, claims.orgId), sessionId: claims.sessionId };
+    return { member: { ...member, via: 'console' }, org: await loadOrg(deps.db, claims.orgId), sessionId: claims.sessionId, unread: await unreadCount(deps.db, claims.orgId, member.id) };
   } catch (err) {
     if (isIdentityError(err)) return null;
     throw err;

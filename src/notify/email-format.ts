@@ -157,7 +157,9 @@ export function requestClosedEmail(r: RequestView, opts: FormatOptions): EmailCo
   } else if (r.status === 'denied') {
     subject = `Your extra usage request was declined — ${r.orgName}`;
     const reason = r.reason ? ` Reason: "${r.reason}".` : '';
-    body = `Your request was declined${by}.${reason} Your seat's allowance resets on its usual schedule.`;
+    // Who decided, the reason given and when they may ask again, in the org's time.
+    const again = r.mayAskAgainAt ? ` You may ask again from ${whenText(r.mayAskAgainAt, opts.timeZone)}.` : '';
+    body = `Your request was declined${by}.${reason}${again} Your seat's allowance resets on its usual schedule.`;
   } else if (r.status === 'expired') {
     subject = `Your extra usage request expired — ${r.orgName}`;
     body = 'Nobody decided your request in time, so it expired. You can ask again.';

@@ -56,6 +56,8 @@ export interface RequestView {
   raise?: { scope: 'member' | 'tier' | 'org'; from: string; suggested: string };
   /** increase_limit: the period of the limit written (decisionCap is its amount). */
   decisionPeriod?: 'daily' | 'weekly' | 'monthly' | null;
+  /** Denied: when the member may ask again (REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES after the denial); set when the requester is told. */
+  mayAskAgainAt?: string | null;
 }
 
 export interface AnthropicRequestFacts {

@@ -18,8 +18,8 @@ export type RequestButtonState = 'can_request' | 'can_raise' | 'sent' | 'sent_to
 
 /** The request button ("Ask to raise my limit" for a member stopped by a cap), or the line that replaces it once a request is open. */
 export function requestButtonBlocks(state: RequestButtonState): Block[] {
-  if (state === 'sent') return [context([':hourglass_flowing_sand: *Request sent to admin.* You will get a message here when they decide.'], BLOCK.requestSent)];
-  if (state === 'sent_to_owners') return [context([':hourglass_flowing_sand: *Request sent to owners.* You will get a message here when they decide.'], BLOCK.requestSent)];
+  if (state === 'sent') return [context([':hourglass_flowing_sand: *Request sent to admin.* You will get a message here and in your Inbox in the console when they decide.'], BLOCK.requestSent)];
+  if (state === 'sent_to_owners') return [context([':hourglass_flowing_sand: *Request sent to owners.* You will get a message here and in your Inbox in the console when they decide.'], BLOCK.requestSent)];
   if (state === 'can_request') {
     return [actions([button('Request extra usage', ACTION.requestExtraUsage, 'request', { style: 'primary' })], BLOCK.requestButton)];
   }

@@ -194,7 +194,7 @@ export interface AskMeta {
 
 export function requestNoteModal(meta: AskMeta): ModalView {
   return modal(VIEW.requestNote, 'Request extra usage', [
-    section('Your admins and owners get your request with your seat and your usage this month, and decide. You are told the outcome here.'),
+    section('Your admins and owners get your request with your seat and your usage this month, and decide. You are told the outcome here and in your Inbox in the console.'),
     textInput(BLOCK.noteInput, 'Note for them (optional)', { optional: true, multiline: true, maxLength: NOTE_MAX, placeholder: 'What it is for, e.g. the quarter-end report until Friday', hint: `At most ${NOTE_MAX} characters.` }),
   ], meta, 'Send request');
 }
@@ -209,7 +209,7 @@ const RAISE_WORDS = { member: 'your monthly extra usage limit', tier: "your seat
 /** "Ask to raise my limit": the new limit, pre-filled with the suggestion, and a note for the owners. */
 export function raiseLimitModal(meta: RaiseMeta, raise: { from: string; suggested: string }): ModalView {
   return modal(VIEW.raiseLimit, 'Ask to raise my limit', [
-    section(`You reached ${RAISE_WORDS[meta.scope]} of ${dollars(raise.from)}. Only owners change limits: they get your request with your usage this month, and decide. You are told the outcome here.`),
+    section(`You reached ${RAISE_WORDS[meta.scope]} of ${dollars(raise.from)}. Only owners change limits: they get your request with your usage this month, and decide. You are told the outcome here and in your Inbox in the console.`),
     textInput(BLOCK.amountInput, 'New monthly limit (USD)', { initial: raise.suggested, maxLength: 20, hint: 'Suggested: your current limit plus your spending rate to the month\'s end, rounded up to whole dollars.' }),
     textInput(BLOCK.noteInput, 'Note for the owners (optional)', { optional: true, multiline: true, maxLength: NOTE_MAX, placeholder: 'What it is for, e.g. launch week', hint: `At most ${NOTE_MAX} characters.` }),
   ], meta, 'Send request');

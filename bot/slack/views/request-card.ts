@@ -187,7 +187,7 @@ export function outcomeForRequesterBlocks(r: RequestView, command = '/usage'): B
           : `:white_check_mark: Your request for more usage was approved${by}: *extra usage is on* for you, monthly limit ${usd(r.decisionCap)}.`;
       break;
     case 'denied':
-      text = `:no_entry_sign: Your request for more usage was denied${by}.${r.reason ? `\n>${typed(r.reason, 500).replace(/\n/g, '\n>')}` : ''}`;
+      text = `:no_entry_sign: Your request for more usage was denied${by}.${r.reason ? `\n>${typed(r.reason, 500).replace(/\n/g, '\n>')}` : ''}${r.mayAskAgainAt ? `\nYou may ask again from ${slackDate(r.mayAskAgainAt)}.` : ''}`;
       break;
     case 'expired':
       text = `:hourglass: Your request for more usage expired without a decision. You can ask again from \`${command}\`.`;

@@ -260,6 +260,8 @@ export function outcomeForRequesterCard(r: RequestView, tz: string): AdaptiveCar
         ['Asked', when(r.requestedAt, tz)],
         ...(r.decidedBy ? ([['Decided by', r.decidedBy.name]] as [string, string][]) : []),
         ...(r.decidedAt ? ([['Decided', when(r.decidedAt, tz)]] as [string, string][]) : []),
+        // A denial: when they may ask again (set when the requester is told, src/activities/inbox.ts).
+        ...(r.status === 'denied' && r.mayAskAgainAt ? ([['May ask again from', when(r.mayAskAgainAt, tz)]] as [string, string][]) : []),
       ]),
     ],
     { actions: [execute('Show my usage', VERB.usageShow, {}, { id: 'show-usage' })] },

@@ -7,6 +7,8 @@ import { defineRoute } from '../route.js';
 import { capAmount, text } from '../schemas.js';
 import { HttpError } from '../errors.js';
 import type { ApiDeps } from '../server.js';
+import { answerArrives, memberToldWhere } from '../../domain/notice-channels.js';
+import { noticeChannelsOfId } from '../../ledger/notices/notice-channels.js';
 
 const statusQuery = z.object({ status: z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled', 'untracked']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
 
@@ -14,6 +16,12 @@ export function requestRoutes(deps: ApiDeps) {
   const service = () => {
     if (!deps.requests) throw new HttpError(503, 'unavailable', 'requests need the Temporal worker, which is not running in this process');
     return deps.requests;
+  };
+  const ways = () => deps.console?.signInWays;
+  /** Where the asking member will see the answer: only channels that reach them. */
+  const arrives = async (auth: { actor?: { id: string } | null; org?: { id: string } | null }, to: 'admin' | 'owners') => {
+    const channels = (await noticeChannelsOfId(deps.db, auth.org!.id, auth.actor!.id, ways())) ?? [];
+    return `Request sent to ${to}. ${answerArrives(channels)}`;
   };
   return [
     defineRoute({
@@ -26,7 +34,7 @@ export function requestRoutes(deps: ApiDeps) {
         const asked = await service().ask(auth.org!.id, auth.actor!.id, body.note);
         if (asked.alreadyOpen) reply.status(200);
         const r = asked.request;
-        return { requestId: r.requestId, workflowId: asked.workflowId, alreadyOpen: asked.alreadyOpen, status: r.status, requestedAt: r.requestedAt };
+        return { requestId: r.requestId, workflowId: asked.workflowId, alreadyOpen: asked.alreadyOpen, status: r.status, requestedAt: r.requestedAt, message: await arrives(auth, 'admin') };
       },
     }),
     defineRoute({
@@ -40,7 +48,7 @@ export function requestRoutes(deps: ApiDeps) {
       async handler({ auth, body }) {
         const asked = await service().askRaise(auth.org!.id, auth.actor!.id, { note: body.note, amount: body.amount });
         const r = asked.request;
-        return { requestId: r.requestId, workflowId: asked.workflowId, status: r.status, requestedAt: r.requestedAt, raise: r.raise };
+        return { requestId: r.requestId, workflowId: asked.workflowId, status: r.status, requestedAt: r.requestedAt, raise: r.raise, message: await arrives(auth, 'owners') };
       },
     }),
     defineRoute({
@@ -66,7 +74,10 @@ export function requestRoutes(deps: ApiDeps) {
         period: z.enum(['daily', 'weekly', 'monthly']).optional().describe('With increase_limit: the period the new limit resets over'),
       }).strict(),
       async handler({ auth, params, body }) {
-        return service().decide(auth.org!.id, params.requestId, auth.actor!.id, { ...body, via: auth.actor!.via });
+        const view = await service().decide(auth.org!.id, params.requestId, auth.actor!.id, { ...body, via: auth.actor!.via });
+        // Where the member is told: their console inbox, and only the channels that reach them.
+        const channels = (await noticeChannelsOfId(deps.db, view.orgId, view.requester.memberId, ways())) ?? [];
+        return { ...view, message: memberToldWhere(view.requester.name, channels) };
       },
     }),
   ];

@@ -2,6 +2,8 @@
 // that applies with what they spent against it, which one stops them next, and
 // "Request extra usage" (the one request rule decides whether it is offered and
 // whether asking is accepted, as in chat and the API).
+import { answerArrives } from '../../domain/notice-channels.js';
+import { noticeChannelsOf } from '../../ledger/notices/notice-channels.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { text } from '../../domain/fields.js';
@@ -101,8 +103,8 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, origin: string, sta
   const claims = await deps.db.claudeCodeUser.findMany({ where: { orgId: org.id, memberId: ctx.viewer.member.id }, orderBy: { createdAt: 'asc' } });
   const request = sent
     ? v.openRequestIsRaise || state.saved === 'raise'
-      ? html`<p class="notice" role="status" data-testid="request-sent">Request sent to owners. You will hear back in chat or by email.</p>`
-      : html`<p class="notice" role="status" data-testid="request-sent">Request sent to admin. You will hear back in chat or by email.</p>`
+      ? html`<p class="notice" role="status" data-testid="request-sent">Request sent to owners. ${answerArrives(await noticeChannelsOf(deps.db, ctx.viewer.member, deps.signInWays))}</p>`
+      : html`<p class="notice" role="status" data-testid="request-sent">Request sent to admin. ${answerArrives(await noticeChannelsOf(deps.db, ctx.viewer.member, deps.signInWays))}</p>`
     : raise
       ? html`<form method="post" action="/me/raise-limit">${csrfField(ctx.csrf)}
 <p>You reached ${RAISE_WORDS[raise.scope]} of ${money(raise.from)}. Ask the owners to raise it (only owners change limits).</p>

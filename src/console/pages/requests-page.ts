@@ -9,6 +9,8 @@ import { text, usdAmount } from '../../domain/fields.js';
 import { roleWords, isAdmin, isOwner } from '../../ledger/actors.js';
 import { loadOrg } from '../../ledger/limits-state.js';
 import { seatLimitsOf } from '../../ledger/reports/seat-limits-page.js';
+import { noticeChannelsOfId } from '../../ledger/notices/notice-channels.js';
+import { memberToldWhere } from '../../domain/notice-channels.js';
 import { orgRequest, pendingRequests } from '../../ledger/requests/requests.js';
 import type { RequestView } from '../../notify/port.js';
 import { seatLabel, waitingText, whenText } from '../../notify/email-format.js';
@@ -24,9 +26,9 @@ const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
 const SAVED: Record<string, string> = {
   upgrade_seat: 'Approved: the member now has a premium seat.',
   enable_extra_usage: 'Approved: extra usage is on for the member.',
-  deny: 'Denied: the member has been told.',
+  deny: 'Denied.',
   increase_limit: 'Approved: the member\'s spend limit in Claude is raised.',
-  raise_limit: 'Approved: the limit is raised and the member has been told.',
+  raise_limit: 'Approved: the limit is raised.',
 };
 
 /** The cap a raise request is about, for whoever decides it. */
@@ -170,7 +172,7 @@ async function renderOne(deps: ConsoleDeps, ctx: PageContext, view: RequestView,
   return layout({
     title: `Request from ${view.requester.name}`, viewer: ctx.viewer, csrf: ctx.csrf, current: '/requests',
     body: html`<p><a href="/requests">All open requests</a></p><h1>Request from ${view.requester.name}</h1>
-${saved && SAVED[saved] ? html`<p class="notice" role="status">${SAVED[saved]}</p>` : ''}${slots.leftover()}
+${saved && SAVED[saved] ? html`<p class="notice" role="status" data-testid="decided">${SAVED[saved]} ${memberToldWhere(view.requester.name, (await noticeChannelsOfId(deps.db, view.orgId, view.requester.memberId, deps.signInWays)) ?? [])}</p>` : ''}${slots.leftover()}
 ${card}`,
   });
 }

@@ -74,7 +74,7 @@ export async function askAndShow(deps: SlackDeps, client: WebClient, who: Linked
     await client.chat.update({ channel: meta.message.channel, ts: meta.message.ts, text: remembered.text || sent, blocks: markRequestSent(remembered.blocks, raise ? 'owners' : 'admin') });
   }
   if (notice || (meta.message && !meta.responseUrl && !remembered)) {
-    await tell(client, { user: who.slackUserId, ...(meta.message ? { channel: meta.message.channel } : {}) }, notice ?? `${sent}: you are told the outcome here.`);
+    await tell(client, { user: who.slackUserId, ...(meta.message ? { channel: meta.message.channel } : {}) }, notice ?? `${sent}: you are told the outcome here and in your Inbox in the console.`);
   }
 }
 
