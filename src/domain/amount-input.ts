@@ -17,7 +17,7 @@ export function readAmount(typed: string, opts: { positive?: boolean } = {}): Am
   if (!m) return { ok: false, message: `"${typed.trim().slice(0, 30)}" is not an amount in dollars: enter one such as 50, 12.50 or $1,500.00.` };
   const whole = m[1]!.replace(/,/g, '').replace(/^0+(?=\d)/, '');
   const cents = m[2] ?? '';
-  if (cents.length > 2) return { ok: false, message: 'Enter whole cents: at most 2 digits after the point (such as 12.50).' };
+  if (cents.length > 2) return { ok: false, message: 'Enter the amount in whole cents: at most 2 digits after the point (such as 12.50).' };
   if (whole.length > 12) return { ok: false, message: `Enter at most ${usdCents(MAX_AMOUNT_NANOS)}.` };
   const nanos = parseUsd(cents ? `${whole}.${cents}` : whole);
   if (nanos === null) return { ok: false, message: 'Enter an amount in dollars, such as 50 or 12.50.' };

@@ -18,6 +18,13 @@ export interface BalanceState {
 /** What can still be spent: the balance less what open reservations hold of it. */
 export const availableBalance = (s: Pick<BalanceState, 'balanceNanos' | 'heldBalanceNanos'>) => s.balanceNanos - s.heldBalanceNanos;
 
+/**
+ * A Team org whose extra usage is on with nothing to spend: authorize refuses every
+ * request past a seat's included usage (balance_exhausted), so every surface says so.
+ */
+export const onWithoutBalance = (s: Pick<BalanceState, 'plan' | 'balanceNanos' | 'heldBalanceNanos'> & { extraUsageEnabled: boolean }) =>
+  s.plan === 'team' && s.extraUsageEnabled && availableBalance(s) <= 0n;
+
 export type EpisodeStep =
   | { action: 'done'; reason: 'not_team' | 'disabled' | 'above_threshold' }
   /**
