@@ -6,7 +6,8 @@
 import type { AlertKind } from '../notify/port.js';
 import type { Plan } from './caps.js';
 import type { DomainEvent } from './events.js';
-import { formatWhen, usdCents, usdWithExact } from './display.js';
+import { formatWhen, usdCents, usdWithExact, type Amount } from './display.js';
+import { parseUsd } from './money.js';
 import { nextPeriod, periodStart } from './periods.js';
 import { refusalWords } from './refusal-words.js';
 
@@ -58,7 +59,11 @@ const usd = (nanos: string | bigint) => usdCents(BigInt(nanos));
 const spent = (nanos: string | bigint) => usdWithExact(BigInt(nanos));
 
 /** What every surface says while a Team org's extra usage is on with nothing to spend. */
-export const noBalanceWords = (balanceNanos: string | bigint) => `Balance ${usd(BigInt(balanceNanos) < 0n ? 0n : balanceNanos)}: nobody can use extra usage yet`;
+export function noBalanceWords(balance: Amount): string {
+  // A balance a last request took below zero still reads $0.00: nothing is left to spend.
+  const nanos = typeof balance === 'bigint' ? balance : parseUsd(balance.trim()) ?? 0n;
+  return `Balance ${usdCents(nanos < 0n ? 0n : nanos)}: nobody can use extra usage yet`;
+}
 
 /** "1 Jan 2027, 00:00 (Europe/Paris)": the one date format (src/domain/display.ts). */
 export const localTime = (at: Date, tz: string): string => formatWhen(at, tz);
@@ -182,7 +187,7 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
           kind: 'balance_low',
           audience: 'owners',
           dedupeKey: `balance_exhausted:event=${ctx.eventId}`,
-          title: noBalanceWords(event.balanceNanos),
+          title: noBalanceWords(BigInt(event.balanceNanos)),
           text: `Extra usage is on for ${ctx.org.name}, but the prepaid balance is empty, so every request past a seat's included usage is refused. Buy balance to let members use extra usage; you are told this once.`,
           facts: { Balance: usd(event.balanceNanos) },
         };
