@@ -58,7 +58,8 @@ BEGIN
                 NEW."balanceWarnedAt" := (now() AT TIME ZONE 'UTC');
             END IF;
             INSERT INTO "OutboxEvent" ("orgId", "type", "payload") VALUES (NEW."id", 'balance_exhausted',
-                jsonb_build_object('balanceNanos', available::text, 'extraUsageTurnedOn', turned_on));
+                jsonb_build_object('balanceNanos', available::text)
+                || CASE WHEN turned_on THEN jsonb_build_object('extraUsageTurnedOn', true) ELSE '{}'::jsonb END);
         ELSIF NEW."balanceWarningNanos" IS NOT NULL AND NEW."balanceWarnedAt" IS NULL AND available < NEW."balanceWarningNanos" THEN
             NEW."balanceWarnedAt" := (now() AT TIME ZONE 'UTC');
             INSERT INTO "OutboxEvent" ("orgId", "type", "payload") VALUES (NEW."id", 'balance_warning',
