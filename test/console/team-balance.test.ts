@@ -207,6 +207,12 @@ describe('Recent purchases and reloads', () => {
       [formatDayTime(entries[1]!.createdAt, 'America/New_York'), 'Purchase', 'Olivia Owner', '$1,500.00', 'Credited'],
     ]);
     expect(await seriousViolations(page)).toEqual([]);
+    // A phone's width and a laptop's: the page never scrolls sideways (the table scrolls in its own box).
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.reload();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), `${width} px`).toBeLessThanOrEqual(0);
+    }
     await context.close();
   });
 });
