@@ -236,6 +236,7 @@ describe('Team: prompted to pay', () => {
     expect(await page.locator('tr[data-member="alice"]').textContent()).toContain('On — no balance');
     expect(await page.locator('tr[data-member="alice"]').textContent()).not.toContain('Active');
     expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, 'usage-team-no-balance');
 
     // Off and on again: owners were told once.
     await extra().getByLabel('Off', { exact: true }).check();
@@ -333,6 +334,7 @@ describe('Buying through Stripe from the console', () => {
     expect(await rows()).toEqual([['Purchase', 'Olivia Owner', '$30.00', 'Paid']]);
     expect(standIn.calls.some((c) => c.method === 'GET' && c.path.startsWith('/v1/payment_methods/pm_card_mastercard'))).toBe(true);
     expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, 'usage-team-stripe');
     await context.close();
   });
 });
