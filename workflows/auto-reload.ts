@@ -17,7 +17,7 @@ export interface AutoReloadInput {
 
 export type AutoReloadResult =
   | { outcome: 'skipped'; reason: Extract<ReloadPlan, { action: 'skip' }>['reason'] }
-  | { outcome: 'limit_reached'; period: string; limit: number }
+  | { outcome: 'limit_reached'; period: string; limit: number | string }
   | { outcome: 'reloaded'; amountNanos: string; balanceAfterNanos: string }
   | { outcome: 'failed'; amountNanos: string; error: string };
 

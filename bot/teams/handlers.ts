@@ -14,6 +14,8 @@ import { loadOrg } from '../../src/ledger/limits-state.js';
 import { pendingRequests } from '../../src/ledger/requests/requests.js';
 import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../../src/ledger/settings/settings.js';
 import { formatUsd } from '../../src/domain/money.js';
+import { noBalanceWords } from '../../src/domain/alerts.js';
+import { onWithoutBalance } from '../../src/domain/balance-watch.js';
 import type { DecisionInput } from '../../src/domain/requests.js';
 import type { RequestView } from '../../src/notify/port.js';
 import { ADAPTIVE_CARD, tenantOf, type InvokeResult, type Turn, type TurnLogic } from './activity.js';
@@ -247,6 +249,10 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
         const scope = inputs[INPUT.extraUsageScope];
         if (scope !== undefined && scope !== 'all_members' && scope !== 'selected_members') return again({ [INPUT.extraUsageScope]: 'Choose "All members" or "Selected members only".' });
         const after = await setExtraUsage(db, org, who.member, { enabled, ...(scope ? { scope } : {}) });
+        // Team with nothing to spend: straight on to buying balance (the Balance card, its Buy form).
+        if (onWithoutBalance(after)) {
+          return settingsScreen(deps, orgId, { screen: 'balance', page, notice: { tone: 'warning', text: `Extra usage is on. ${noBalanceWords(after.balanceNanos - after.heldBalanceNanos)}: buy balance below to let members use it.` } });
+        }
         return ok(after.extraUsageEnabled ? `Extra usage is now on for ${after.extraUsageScope === 'all_members' ? 'all members' : 'selected members'}.` : 'Extra usage is now off: members stop at their seat limit.');
       }
 

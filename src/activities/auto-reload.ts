@@ -6,7 +6,7 @@
 // earlier releases (workflows/auto-reload.ts), kept for runs still in flight.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ReloadOutcome } from '../domain/alerts.js';
-import { nextEpisodeStep, type EpisodeStep } from '../domain/balance-watch.js';
+import { nextEpisodeStep, reloadFits, type EpisodeStep } from '../domain/balance-watch.js';
 import { periodOf, periodStart } from '../domain/periods.js';
 import { creditBalance } from '../ledger/settings/balance.js';
 import { LedgerError } from '../ledger/errors.js';
@@ -23,7 +23,8 @@ export const autoReloadKey = (orgId: string, triggerEventId: string) => `${KEY_P
 
 export type ReloadPlan =
   | { action: 'skip'; reason: 'not_team' | 'disabled' | 'above_threshold' }
-  | { action: 'limit_reached'; period: string; limit: number }
+  /** `limit`: the monthly limit in nano-dollars (a decimal string). */
+  | { action: 'limit_reached'; period: string; limit: string }
   | { action: 'reload'; amountNanos: string; idempotencyKey: string };
 
 export interface ReloadStep {
@@ -55,27 +56,26 @@ export function autoReloadActivities(deps: ActivityDeps) {
     }
     // A purchase (or another reload) may have topped it up since the crossing.
     if (org.balanceNanos > org.autoReloadThresholdNanos) return { action: 'skip', reason: 'above_threshold' };
-    if (org.autoReloadMonthlyLimit !== null) {
+    if (org.autoReloadMonthlyMaxNanos !== null) {
       const period = periodOf(deps.now(), org.timezone);
-      const reloads = await db.balanceEntry.count({
-        where: { orgId: org.id, kind: 'reload', idempotencyKey: { startsWith: KEY_PREFIX }, createdAt: { gte: periodStart(period, org.timezone) } },
-      });
-      if (reloads >= org.autoReloadMonthlyLimit) return { action: 'limit_reached', period, limit: org.autoReloadMonthlyLimit };
+      const reloaded = await reloadedThisPeriod(org.id, org.timezone);
+      if (!reloadFits(org.autoReloadMonthlyMaxNanos, reloaded, org.autoReloadAmountNanos)) return { action: 'limit_reached', period, limit: String(org.autoReloadMonthlyMaxNanos) };
     }
     return { action: 'reload', amountNanos: String(org.autoReloadAmountNanos), idempotencyKey };
   }
 
-  /** Auto-reloads credited in the org's current month (the monthly limit counts these). */
-  async function reloadsThisPeriod(orgId: string, timezone: string): Promise<number> {
+  /** What auto-reloads credited in the org's current month (the monthly limit adds these up). */
+  async function reloadedThisPeriod(orgId: string, timezone: string): Promise<bigint> {
     const period = periodOf(deps.now(), timezone);
-    return db.balanceEntry.count({ where: { orgId, kind: 'reload', idempotencyKey: { startsWith: KEY_PREFIX }, createdAt: { gte: periodStart(period, timezone) } } });
+    const sum = await db.balanceEntry.aggregate({ _sum: { amountNanos: true }, where: { orgId, kind: 'reload', idempotencyKey: { startsWith: KEY_PREFIX }, createdAt: { gte: periodStart(period, timezone) } } });
+    return sum._sum.amountNanos ?? 0n;
   }
 
   /** The next step of the org's reload episode (workflows/team-auto-reload.ts), from the stored balance and settings. */
   async function planReloadEpisode(input: { orgId: string }): Promise<EpisodeStep> {
     const org = await db.organization.findUniqueOrThrow({ where: { id: input.orgId } });
-    const reloads = org.autoReloadMonthlyLimit === null ? 0 : await reloadsThisPeriod(org.id, org.timezone);
-    return nextEpisodeStep(org, reloads, deps.now());
+    const reloaded = org.autoReloadMonthlyMaxNanos === null ? 0n : await reloadedThisPeriod(org.id, org.timezone);
+    return nextEpisodeStep(org, reloaded, deps.now());
   }
 
   /**

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { isAdmin, isOwner } from '../ledger/actors.js';
 import { html, type Html } from './html.js';
 import type { Viewer } from './session.js';
+import { noBalanceBanner } from './no-balance-banner.js';
 
 export interface PageInput {
   title: string;
@@ -52,7 +53,7 @@ export function layout(p: PageInput): Html {
 <body>
 <header class="top"><a class="brand" href="/">Extra usage</a>${nav(p)}</header>
 <main id="main">
-${p.body}
+${p.viewer ? noBalanceBanner(p.viewer) : ''}${p.body}
 </main>
 <footer><a href="/privacy">Privacy</a><a href="/terms">Terms</a></footer>
 </body>

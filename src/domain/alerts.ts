@@ -6,7 +6,8 @@
 import type { AlertKind } from '../notify/port.js';
 import type { Plan } from './caps.js';
 import type { DomainEvent } from './events.js';
-import { formatWhen, usdCents, usdWithExact } from './display.js';
+import { formatWhen, usdCents, usdWithExact, type Amount } from './display.js';
+import { parseUsd } from './money.js';
 import { nextPeriod, periodStart } from './periods.js';
 import { refusalWords } from './refusal-words.js';
 
@@ -14,12 +15,17 @@ import { refusalWords } from './refusal-words.js';
 export type ReloadOutcome =
   | { type: 'reload_succeeded'; triggerEventId: string; amountNanos: string; balanceNanos: string }
   | { type: 'reload_failed'; triggerEventId: string; amountNanos: string; balanceNanos: string; error: string }
-  | { type: 'reload_limit_reached'; period: string; limit: number; balanceNanos: string };
+  /**
+   * `limit`: the monthly limit in nano-dollars (a decimal string); a number is a count of
+   * reloads, from a run started before the limit became an amount (migration 20261216020000).
+   */
+  | { type: 'reload_limit_reached'; period: string; limit: string | number; balanceNanos: string };
 
 /** Team balance notices with auto-reload off, written once per episode by the balance watch. */
 export type BalanceNotice =
   | { type: 'balance_warning'; balanceNanos: string; levelNanos: string }
-  | { type: 'balance_exhausted'; balanceNanos: string };
+  /** extraUsageTurnedOn: written as an owner turned extra usage on with nothing to spend. */
+  | { type: 'balance_exhausted'; balanceNanos: string; extraUsageTurnedOn?: boolean };
 
 export type AlertEvent = DomainEvent | ReloadOutcome | BalanceNotice;
 
@@ -51,6 +57,13 @@ export interface AlertRule {
 // Cents everywhere; a spend next to its cap also gives the exact figure when cents hide part of it.
 const usd = (nanos: string | bigint) => usdCents(BigInt(nanos));
 const spent = (nanos: string | bigint) => usdWithExact(BigInt(nanos));
+
+/** What every surface says while a Team org's extra usage is on with nothing to spend. */
+export function noBalanceWords(balance: Amount): string {
+  // A balance a last request took below zero still reads $0.00: nothing is left to spend.
+  const nanos = typeof balance === 'bigint' ? balance : parseUsd(balance.trim()) ?? 0n;
+  return `Balance ${usdCents(nanos < 0n ? 0n : nanos)}: nobody can use extra usage yet`;
+}
 
 /** "1 Jan 2027, 00:00 (Europe/Paris)": the one date format (src/domain/display.ts). */
 export const localTime = (at: Date, tz: string): string => formatWhen(at, tz);
@@ -169,6 +182,16 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
         facts: { Balance: usd(event.balanceNanos), 'Warning level': usd(event.levelNanos) },
       };
     case 'balance_exhausted':
+      if (event.extraUsageTurnedOn) {
+        return {
+          kind: 'balance_low',
+          audience: 'owners',
+          dedupeKey: `balance_exhausted:event=${ctx.eventId}`,
+          title: noBalanceWords(BigInt(event.balanceNanos)),
+          text: `Extra usage is on for ${ctx.org.name}, but the prepaid balance is empty, so every request past a seat's included usage is refused. Buy balance to let members use extra usage; you are told this once.`,
+          facts: { Balance: usd(event.balanceNanos) },
+        };
+      }
       return {
         kind: 'balance_low',
         audience: 'owners',
@@ -215,9 +238,11 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
         kind: 'reload_limit_reached',
         audience: 'owners',
         dedupeKey: `reload_limit:${event.period}:limit=${event.limit}`,
-        title: `${ctx.org.name} reached its limit of ${event.limit} auto-reload${event.limit === 1 ? '' : 's'} this month`,
+        title: typeof event.limit === 'number'
+          ? `${ctx.org.name} reached its limit of ${event.limit} auto-reload${event.limit === 1 ? '' : 's'} this month`
+          : `${ctx.org.name} reached its limit of ${usd(event.limit)} of auto-reloads this month`,
         text: `No more automatic reloads until next month. The balance is ${usd(event.balanceNanos)}; extra usage stops when it reaches zero. Buy credit or raise the monthly reload limit.`,
-        facts: { Month: event.period, 'Monthly limit': String(event.limit), Balance: usd(event.balanceNanos) },
+        facts: { Month: event.period, 'Monthly limit': typeof event.limit === 'number' ? `${event.limit} reloads` : usd(event.limit), Balance: usd(event.balanceNanos) },
       };
     default:
       return null;

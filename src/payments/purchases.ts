@@ -32,6 +32,16 @@ export interface Purchases {
    * failed), in the name of `label`; whoever opens it pays. Stripe only.
    */
   paymentLink?(org: Organization, req: PurchaseRequest, label: string): Promise<PurchaseOutcome>;
+  /** The card auto-reload charges, as Stripe describes it (null: none saved yet). Stripe only. */
+  paymentMethod?(org: Organization): Promise<SavedCard | null>;
+}
+
+/** A saved card as people recognise it: "Visa ending in 4242". */
+export interface SavedCard {
+  brand: string;
+  last4: string;
+  expMonth: number | null;
+  expYear: number | null;
 }
 
 /** Development default: the purchase is credited at once and nobody is charged. */
@@ -136,5 +146,12 @@ export function stripePurchases(db: Db, stripe: StripeClient, opts: { publicUrl:
       return purchase(org, actorLabel(actor), req);
     },
     paymentLink: (org, req, label) => purchase(org, label, req),
+    async paymentMethod(org) {
+      const saved = await customerOf(db, org.id);
+      if (!saved?.paymentMethodId) return null;
+      const pm = await stripe.paymentMethods.retrieve(saved.paymentMethodId);
+      if (!pm.card) return { brand: pm.type, last4: '', expMonth: null, expYear: null };
+      return { brand: pm.card.brand, last4: pm.card.last4, expMonth: pm.card.exp_month ?? null, expYear: pm.card.exp_year ?? null };
+    },
   };
 }

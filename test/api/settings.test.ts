@@ -136,8 +136,20 @@ describe.each(BACKENDS)('settings on $kind', ({ open }) => {
 
   it('sets auto-reload on a team org and rejects it half-configured', async () => {
     const owner = as(team, 'owner-1');
+    // The older form, a count of reloads, is kept as money: 3 reloads of $40 = $120 a month.
     const ok = await owner.put('/v1/settings/auto-reload', { enabled: true, threshold: '5.00', amount: '40.00', monthlyLimit: 3 });
-    expect(ok.body.prepaid.autoReload).toEqual({ enabled: true, threshold: '5.00', amount: '40.00', monthlyLimit: 3 });
+    expect(ok.body.prepaid.autoReload).toEqual({ enabled: true, threshold: '5.00', amount: '40.00', monthlyMax: '120.00', monthlyLimit: 3 });
+    // The limit as an amount; the count answered is how many whole reloads fit.
+    const byAmount = await owner.put('/v1/settings/auto-reload', { enabled: true, threshold: '5.00', amount: '40.00', monthlyMax: '100.00' });
+    expect(byAmount.body.prepaid.autoReload).toEqual({ enabled: true, threshold: '5.00', amount: '40.00', monthlyMax: '100.00', monthlyLimit: 2 });
+    // Left out: unchanged. Less than one reload: refused, naming the field, nothing changed.
+    expect((await owner.put('/v1/settings/auto-reload', { enabled: true, threshold: '6.00', amount: '40.00' })).body.prepaid.autoReload.monthlyMax).toBe('100.00');
+    const tooLow = await owner.put('/v1/settings/auto-reload', { enabled: true, threshold: '5.00', amount: '40.00', monthlyMax: '30.00' });
+    expect(tooLow.status).toBe(422);
+    expect(tooLow.body.error.field).toBe('monthlyMax');
+    expect(tooLow.body.error.message).toContain('less than one reload');
+    expect((await owner.get('/v1/settings/usage')).body.prepaid.autoReload.threshold).toBe('6.00');
+    expect((await owner.put('/v1/settings/auto-reload', { enabled: true, threshold: '5.00', amount: '40.00', monthlyMax: '100.00', monthlyLimit: 2 })).status).toBe(422);
     const half = await owner.put('/v1/settings/auto-reload', { enabled: true, threshold: '5.00' });
     expect(half.status).toBe(422);
     expect(half.body.error.field).toBe('amount');

@@ -8,6 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stripePurchases } from '../../src/payments/purchases.js';
 import { createStripeClient } from '../../src/payments/stripe-client.js';
+import { stripeWebhook } from '../../src/payments/stripe-webhook.js';
+import { creditBalance } from '../../src/ledger/settings/balance.js';
+import { formatDayTime } from '../../src/domain/display.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { startStripeStandIn } from '../support/stripe-api.js';
 import { teamDoc } from '../support/fixtures.js';
@@ -74,7 +77,18 @@ describe('Team balance on the Usage page', () => {
     expect(res.status()).toBe(400);
     const input = page.getByRole('region', { name: 'Team balance' }).getByLabel('Amount in USD');
     expect(await input.getAttribute('aria-invalid')).toBe('true');
-    expect(await page.locator(`#${await input.getAttribute('aria-describedby')}`).textContent()).toMatch(/amount|dollars/i);
+    const said = await page.locator(`#${await input.getAttribute('aria-describedby')}`).textContent();
+    expect(said).toMatch(/amount|dollars/i);
+    // Words, not the API's pattern.
+    expect(said).not.toMatch(/must be a USD amount|leading zeros|as a string/);
+    expect(await input.inputValue()).toBe('12.345');
+    for (const [typed, words] of [['abc', 'is not an amount in dollars'], ['-5', 'no minus sign'], ['0', 'more than $0.00']] as const) {
+      await input.fill(typed);
+      const [again] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/usage/buy')), page.getByRole('region', { name: 'Team balance' }).getByRole('button', { name: 'Buy' }).click()]);
+      expect(again.status()).toBe(400);
+      await page.waitForLoadState();
+      expect(await page.locator(`#${await input.getAttribute('aria-describedby')}`).textContent()).toContain(words);
+    }
     expect((await org()).balanceNanos).toBe(before);
     expect(await seriousViolations(page)).toEqual([]);
     await context.close();
@@ -96,21 +110,26 @@ describe('Team balance on the Usage page', () => {
     expect((await org()).autoReloadThresholdNanos).toBe(before.autoReloadThresholdNanos);
 
     await amount.fill('40');
-    await region().getByLabel('At most this many reloads a month').fill('0');
+    await region().getByLabel('Reload at most this much a month (USD)').fill('0');
     await region().getByRole('button', { name: 'Save auto-reload' }).click();
-    const limit = region().getByLabel('At most this many reloads a month');
+    const limit = region().getByLabel('Reload at most this much a month (USD)');
     await expect.poll(() => limit.getAttribute('aria-invalid')).toBe('true');
-    expect(await page.locator(`#${await limit.getAttribute('aria-describedby')}`).textContent()).toContain('whole number');
+    expect(await page.locator(`#${await limit.getAttribute('aria-describedby')}`).textContent()).toContain('more than $0.00');
+    // Less than one reload: no reload could happen, said beside the limit in words.
+    await limit.fill('$30');
+    await region().getByRole('button', { name: 'Save auto-reload' }).click();
+    await expect.poll(async () => page.locator(`#${await region().getByLabel('Reload at most this much a month (USD)').getAttribute('aria-describedby')}`).textContent()).toContain('less than one reload of $40.00');
     // What was typed is still there to correct, not the stored settings.
     expect(await region().getByLabel('with (USD)').inputValue()).toBe('40');
     expect(await region().getByLabel('Reload when balance reaches (USD)').inputValue()).toBe('5');
 
-    await limit.fill('3');
+    // Typed as people write money: "$1,200.00" is $1,200.
+    await region().getByLabel('Reload at most this much a month (USD)').fill('$1,200.00');
     await region().getByRole('button', { name: 'Save auto-reload' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Auto-reload saved');
     const api = await apiUsage();
-    expect(api.prepaid.autoReload).toEqual({ enabled: true, threshold: '5.00', amount: '40.00', monthlyLimit: 3 });
-    expect(await page.getByTestId('auto-reload').textContent()).toContain('reload when balance reaches $5.00 with $40.00, at most 3 times a month');
+    expect(api.prepaid.autoReload).toEqual({ enabled: true, threshold: '5.00', amount: '40.00', monthlyMax: '1200.00', monthlyLimit: 30 });
+    expect(await page.getByTestId('auto-reload').textContent()).toContain('reload when balance reaches $5.00 with $40.00, at most $1,200.00 of reloads a month');
     await screenshot(page, 'usage-team');
     await context.close();
   });
@@ -123,7 +142,12 @@ describe('Team balance on the Usage page', () => {
     await region().getByRole('button', { name: 'Save warning' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Low-balance warning saved');
     expect((await org()).balanceWarningNanos).toBe(15_000_000_000n);
-    expect(await page.getByTestId('balance-warning').textContent()).toContain('$15.00');
+    // Auto-reload is on (the test above): the warning is not sent, and the page says so.
+    expect((await org()).autoReloadEnabled).toBe(true);
+    const warning = await page.getByTestId('balance-warning').textContent();
+    expect(warning).toContain('$15.00');
+    expect(warning).toContain('not sent while auto-reload is on');
+    expect(warning).not.toContain('while auto-reload is off');
     await region().getByText('Change the warning').click();
     await region().getByLabel('Warn owners below (USD)').fill('');
     await region().getByRole('button', { name: 'Save warning' }).click();
@@ -160,6 +184,86 @@ describe('Team balance on the Usage page', () => {
   });
 });
 
+describe('Recent purchases and reloads', () => {
+  it('lists who bought or reloaded, when in the org\'s timezone, and how much in cents; "$1,500.00" is read as people write it', async () => {
+    const { orgId: id } = await h.provision('history', teamDoc({ timezone: 'America/New_York', autoReload: { enabled: false } }));
+    const { context, page } = await h.signedIn('history', 'owner-1', '/usage');
+    const region = () => page.getByRole('region', { name: 'Team balance' });
+    expect(await page.getByTestId('balance-history').textContent()).toContain('No purchases or reloads yet');
+    await region().getByText('Buy', { exact: true }).first().click();
+    await region().getByLabel('Amount in USD').fill('$1,500.00');
+    await region().getByRole('button', { name: 'Buy' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Balance bought');
+    const org = await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id } });
+    expect(org.balanceNanos).toBe(1_500_000_000_000n);
+    await creditBalance(scratch.db.prisma, org, { kind: 'reload', amountNanos: 50_000_000_000n, idempotencyKey: `auto-reload/${id}/e1/1`, actor: 'auto-reload' });
+    await page.reload();
+    const table = page.getByTestId('balance-history');
+    expect(await table.locator('thead').textContent()).toContain('When (America/New_York)');
+    const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    const entries = await scratch.db.prisma.balanceEntry.findMany({ where: { orgId: id }, orderBy: { createdAt: 'desc' } });
+    expect(rows).toEqual([
+      [formatDayTime(entries[0]!.createdAt, 'America/New_York'), 'Auto-reload', 'Auto-reload', '$50.00', 'Credited'],
+      [formatDayTime(entries[1]!.createdAt, 'America/New_York'), 'Purchase', 'Olivia Owner', '$1,500.00', 'Credited'],
+    ]);
+    expect(await seriousViolations(page)).toEqual([]);
+    // A phone's width and a laptop's: the page never scrolls sideways (the table scrolls in its own box).
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.reload();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), `${width} px`).toBeLessThanOrEqual(0);
+    }
+    await context.close();
+  });
+});
+
+describe('Team: prompted to pay', () => {
+  it('turning extra usage on with a zero balance leads straight into buying; every page says nobody can use it; owners are told once', async () => {
+    const { orgId: id } = await h.provision('zero', teamDoc({ extraUsage: { enabled: false, scope: 'all_members', orgMonthlyCap: null }, autoReload: { enabled: false } }));
+    const { context, page } = await h.signedIn('zero', 'owner-1', '/usage');
+    const extra = () => page.getByRole('region', { name: 'Extra usage' });
+    expect(await page.getByTestId('no-balance-banner').count()).toBe(0);
+    await extra().getByLabel('On', { exact: true }).check();
+    await extra().getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL((u) => u.searchParams.get('saved') === 'extra-usage-pay');
+    expect(new URL(page.url()).hash).toBe('#buy');
+    expect(await page.getByRole('status').textContent()).toContain('nobody can use it until there is a balance');
+    // The Buy form is open, ready for an amount.
+    expect(await page.locator('details#buy').getAttribute('open')).not.toBeNull();
+    expect(await page.getByRole('region', { name: 'Team balance' }).getByLabel('Amount in USD').isVisible()).toBe(true);
+    expect(await page.getByTestId('no-balance-banner').textContent()).toContain('Balance $0.00: nobody can use extra usage yet');
+    expect(await page.getByTestId('no-balance').textContent()).toContain('Balance $0.00: nobody can use extra usage yet');
+    expect(await page.locator('tr[data-member="alice"]').textContent()).toContain('On — no balance');
+    expect(await page.locator('tr[data-member="alice"]').textContent()).not.toContain('Active');
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, 'usage-team-no-balance');
+
+    // Off and on again: owners were told once.
+    await extra().getByLabel('Off', { exact: true }).check();
+    await extra().getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL((u) => u.searchParams.get('saved') === 'extra-usage');
+    expect(await page.getByTestId('no-balance-banner').count()).toBe(0);
+    await extra().getByLabel('On', { exact: true }).check();
+    await extra().getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL((u) => u.searchParams.get('saved') === 'extra-usage-pay');
+    const told = await scratch.db.prisma.outboxEvent.findMany({ where: { orgId: id, type: 'balance_exhausted' } });
+    expect(told.map((e) => e.payload)).toEqual([{ balanceNanos: '0', extraUsageTurnedOn: true }]);
+
+    // A member reads it on their own page, with who can change it.
+    const member = await h.signedIn('zero', 'alice', '/me');
+    expect(await member.page.getByTestId('no-balance-banner').textContent()).toContain('Balance $0.00: nobody can use extra usage yet. An owner can add funds.');
+    await member.context.close();
+
+    // Bought: the banner is gone and members are active again.
+    await page.getByRole('region', { name: 'Team balance' }).getByLabel('Amount in USD').fill('1,500');
+    await page.getByRole('region', { name: 'Team balance' }).getByRole('button', { name: 'Buy' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Balance bought');
+    expect(await page.getByTestId('no-balance-banner').count()).toBe(0);
+    expect(await page.locator('tr[data-member="alice"]').textContent()).toContain('Active');
+    await context.close();
+  });
+});
+
 describe('Buying through Stripe from the console', () => {
   let stripeScratch: Scratch;
   let s: ConsoleHarness;
@@ -168,7 +272,13 @@ describe('Buying through Stripe from the console', () => {
     stripeScratch = await migrated(scratchPglite);
     standIn = await startStripeStandIn();
     const stripe = createStripeClient({ secretKey: standIn.secretKey, apiBase: standIn.base });
-    s = await consoleHarness(stripeScratch.db.prisma, new Date(), { payments: { purchases: stripePurchases(stripeScratch.db.prisma, stripe, { publicUrl: 'https://usage.example.com' }) } });
+    const log = { warn: () => undefined, error: () => undefined };
+    s = await consoleHarness(stripeScratch.db.prisma, new Date(), {
+      payments: {
+        purchases: stripePurchases(stripeScratch.db.prisma, stripe, { publicUrl: 'https://usage.example.com' }),
+        stripeWebhook: stripeWebhook({ db: stripeScratch.db.prisma, stripe, webhookSecret: standIn.webhookSecret, log }),
+      },
+    });
     await s.provision(SLUG, teamDoc({ autoReload: { enabled: false } }));
   }, 60_000);
   afterAll(async () => {
@@ -202,6 +312,29 @@ describe('Buying through Stripe from the console', () => {
     // A program asking for JSON still gets JSON.
     const json = await s.call('GET', '/v1/payments/stripe/return?outcome=cancelled');
     expect(json.body.message).toContain('cancelled');
+    await context.close();
+  });
+
+  it('shows the saved card from Stripe and each purchase with Stripe\'s status', async () => {
+    const { context, page } = await s.signedIn(SLUG, 'owner-1', '/usage');
+    expect(await page.getByTestId('payment-method').textContent()).toContain('none saved yet');
+    // The $30.00 Checkout of the test above, not paid yet.
+    const rows = () => page.getByTestId('balance-history').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).slice(1).map((td) => td.textContent)));
+    expect(await rows()).toEqual([['Purchase', 'Olivia Owner', '$30.00', 'Checkout open: waiting for payment']]);
+    expect(await page.getByTestId('balance-history').locator('thead').textContent()).toContain('Stripe');
+
+    // The owner pays at Stripe with a Mastercard; Stripe's signed webhook arrives.
+    const session = [...standIn.sessions.values()][0]!;
+    const { completed } = standIn.payCheckout(session.id, 'pm_card_mastercard');
+    const { payload, signature } = standIn.sign(completed);
+    const res = await s.app.inject({ method: 'POST', url: '/v1/payments/stripe/webhook', payload, headers: { 'content-type': 'application/json', 'stripe-signature': signature } });
+    expect(res.statusCode).toBe(200);
+    await page.reload();
+    expect(await page.getByTestId('payment-method').textContent()).toBe('Mastercard ending in 4444');
+    expect(await rows()).toEqual([['Purchase', 'Olivia Owner', '$30.00', 'Paid']]);
+    expect(standIn.calls.some((c) => c.method === 'GET' && c.path.startsWith('/v1/payment_methods/pm_card_mastercard'))).toBe(true);
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, 'usage-team-stripe');
     await context.close();
   });
 });

@@ -41,6 +41,14 @@ function decodeForm(body: string): Obj {
   return out;
 }
 
+/** Stripe's test payment methods by id: brand and last four digits. */
+const TEST_CARDS: Record<string, [string, string]> = {
+  pm_card_visa: ['visa', '4242'],
+  pm_card_mastercard: ['mastercard', '4444'],
+  pm_card_amex: ['amex', '8431'],
+  pm_card_visa_chargeDeclinedInsufficientFunds: ['visa', '9995'],
+};
+
 const id = (prefix: string) => `${prefix}_${randomBytes(8).toString('hex')}`;
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -170,6 +178,13 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       }
       state.intents.set(intent.id, intent);
       return { status: 200, answer: intent, after: () => send(state.event('payment_intent.succeeded', intent)) };
+    }
+    // A saved card, as Stripe's test payment methods describe themselves.
+    const methodGet = /^\/v1\/payment_methods\/([^/]+)$/.exec(path);
+    if (method === 'GET' && methodGet) {
+      const pm = methodGet[1]!;
+      const [brand, last4] = TEST_CARDS[pm] ?? ['visa', '4242'];
+      return { status: 200, answer: { id: pm, object: 'payment_method', type: 'card', customer: null, card: { brand, last4, exp_month: 12, exp_year: 2034, funding: 'credit', country: 'US' }, created: now(), livemode: false, metadata: {} } };
     }
     const intentGet = /^\/v1\/payment_intents\/([^/]+)$/.exec(path);
     if (method === 'GET' && intentGet) {

@@ -287,7 +287,8 @@ describe('stranded balances each end with one reload or one notice', () => {
     await t.spend(o.orgId, 4600); // $55 -> $9: the limit is reached
     await t.relay.drain();
     const limit = await t.told(o.orgId, 'reload_limit_reached');
-    expect(limit[0]!.alert.facts).toMatchObject({ 'Monthly limit': '1' });
+    // The older count form (1 reload of $50) is kept as money: $50.00 a month.
+    expect(limit[0]!.alert.facts).toMatchObject({ 'Monthly limit': '$50.00' });
     expect(await t.running(o.orgId)).toBe(true); // waiting for next month
     await t.buy(o.orgId, 1n, 'top-up'); // $10: still at the threshold; the episode looks again, still limited
     await t.relay.drain();

@@ -174,8 +174,10 @@ export function autoReloadModal(current: { enabled: boolean; threshold: string |
 }
 
 /** "Buy balance": the amount only; the answer is a payment link (card details never pass through chat). */
-export function buyBalanceModal(page: number): ModalView {
+/** `intro`: why the owner is asked (extra usage just turned on with nothing to spend). */
+export function buyBalanceModal(page: number, intro?: string): ModalView {
   return modal(VIEW.buyBalance, 'Buy balance', [
+    ...(intro ? [section(intro)] : []),
     textInput(BLOCK.buyAmountInput, 'Amount to add (USD)', { placeholder: 'e.g. 50.00', maxLength: 20, hint: 'You get a secure payment link; the balance grows once the payment goes through.' }),
   ], { page }, 'Get payment link');
 }

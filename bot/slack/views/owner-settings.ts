@@ -6,6 +6,8 @@
 // edited in the console, the others in claude.ai).
 import type { types } from '@slack/bolt';
 import { usdCents } from '../../../src/domain/display.js';
+import { noBalanceWords } from '../../../src/domain/alerts.js';
+import { parseUsd } from '../../../src/domain/money.js';
 import { consoleLimitLink, ownerClaudeLimitLines, type LimitLine } from '../../../src/domain/member-limits.js';
 import type { seatLimits, usageOverview } from '../../../src/ledger/reports/reports.js';
 import { actions, button, context, divider, dollars, esc, escText, header, pages, section, seatName, truncate, usd, type Block } from './blocks.js';
@@ -15,6 +17,9 @@ export type UsageOverview = Awaited<ReturnType<typeof usageOverview>>;
 export type SeatLimits = Awaited<ReturnType<typeof seatLimits>>;
 
 export const SEAT_LIMITS_PAGE_SIZE = 25;
+
+/** The balance as the report gives it ("0.00", "-0.004") is nothing to spend. */
+const noBalanceLeft = (balance: string) => (parseUsd(balance) ?? 0n) <= 0n;
 
 export type LimitTarget = { kind: 'org' } | { kind: 'tier'; tier: 'standard' | 'premium' } | { kind: 'member'; memberId: string };
 
@@ -69,11 +74,13 @@ export function ownerSettingsBlocks(o: UsageOverview, seats: SeatLimits, opts: {
       }));
     }
   }
+  const noBalance = on && o.prepaid !== undefined && noBalanceLeft(o.prepaid.balance);
   if (o.prepaid) {
     const r = o.prepaid.autoReload;
     const reload = r.enabled
-      ? `*Auto-reload:* on — when the balance reaches ${usd(r.threshold)}, add ${usd(r.amount)}${r.monthlyLimit !== null ? ` (at most ${r.monthlyLimit} a month)` : ''}`
+      ? `*Auto-reload:* on — when the balance reaches ${usd(r.threshold)}, add ${usd(r.amount)}${r.monthlyMax !== null ? ` (at most ${dollars(r.monthlyMax)} of reloads a month)` : ''}`
       : '*Auto-reload:* off';
+    if (noBalance) blocks.push(section(`:warning: *${noBalanceWords(o.prepaid.balance)}.* Buy balance to let members use extra usage.`, { blockId: 'settings_no_balance' }));
     blocks.push(section(`*Prepaid balance:* ${dollars(o.prepaid.balance)}\n${reload}`, { blockId: 'settings_balance', accessory: button('Edit auto-reload', ACTION.editAutoReload, 'edit') }));
     blocks.push(actions([button('Buy balance', ACTION.buyBalance, 'buy')], 'settings_buy'));
   }
@@ -104,7 +111,7 @@ export function ownerSettingsBlocks(o: UsageOverview, seats: SeatLimits, opts: {
   for (const m of claude ? [] : rows) {
     const paused = m.paused ? ' · :double_vertical_bar: *paused*' : '';
     blocks.push(section(
-      `*${escText(truncate(m.name, 150))}* · ${seatName(m.seatTier)} · extra usage ${m.extraUsageEnabled ? 'on' : 'off'}\nLimit ${usd(m.cap)} · spent ${dollars(m.monthToDateExtra)} this month${paused}`,
+      `*${escText(truncate(m.name, 150))}* · ${seatName(m.seatTier)} · extra usage ${m.extraUsageEnabled ? (noBalance ? 'on — no balance' : 'on') : 'off'}\nLimit ${usd(m.cap)} · spent ${dollars(m.monthToDateExtra)} this month${paused}`,
       { blockId: `seat_${m.id}`, accessory: adjust({ kind: 'member', memberId: m.id }, 'Edit limit or seat') },
     ));
   }

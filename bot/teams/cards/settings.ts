@@ -8,6 +8,8 @@
 // For an org connected to Claude, Members shows each member's limits in Claude
 // instead, read-only here: their own limit is edited in the console, the others in claude.ai.
 import { usdCents } from '../../../src/domain/display.js';
+import { noBalanceWords } from '../../../src/domain/alerts.js';
+import { parseUsd } from '../../../src/domain/money.js';
 import { consoleLimitLink, ownerClaudeLimitLines, type LimitLine } from '../../../src/domain/member-limits.js';
 import type { seatLimits, usageOverview } from '../../../src/ledger/reports/reports.js';
 import { INPUT, VERB, type SettingsScreen, type CapTarget } from '../actions.js';
@@ -97,6 +99,10 @@ function buyBalance(o: SettingsCardOptions, page: number): CardElement[] {
   ];
 }
 
+/** Extra usage on with nothing to spend (Team): every screen says so. */
+const noBalance = (overview: Overview) => overview.extraUsage.enabled && overview.prepaid !== undefined && (parseUsd(overview.prepaid.balance) ?? 0n) <= 0n;
+const noBalanceLine = (overview: Overview): CardElement[] => (noBalance(overview) ? [text(`${noBalanceWords(overview.prepaid!.balance)}. An owner can buy balance under Balance.`, { color: 'Attention', weight: 'Bolder', id: 'no-balance' })] : []);
+
 const scopeText = (overview: Overview) =>
   !overview.extraUsage.enabled ? 'Off' : overview.extraUsage.scope === 'all_members' ? 'On for all members' : 'On for selected members';
 
@@ -111,7 +117,7 @@ function menu(overview: Overview): { body: CardElement[]; actions: CardAction[] 
   ];
   const go = (title: string, screen: SettingsScreen) => execute(title, VERB.settingsShow, { screen }, { id: `open:${screen}`, associatedInputs: 'none' });
   return {
-    body: [factSet(facts, { id: 'summary' })],
+    body: [...noBalanceLine(overview), factSet(facts, { id: 'summary' })],
     actions: [
       go('Extra usage', 'extra'),
       go('Limits', 'caps'),
@@ -126,6 +132,7 @@ function extraScreen(overview: Overview, o: SettingsCardOptions): CardElement[] 
   const enabled = o.values?.[INPUT.extraUsageEnabled] ?? String(overview.extraUsage.enabled);
   const scope = o.values?.[INPUT.extraUsageScope] ?? overview.extraUsage.scope;
   return [
+    ...noBalanceLine(overview),
     text('When members use up the usage included in their seat, they can continue on extra usage billed at standard API rates, within the limits.', { isSubtle: true, size: 'Small' }),
     { type: 'Input.Toggle', id: INPUT.extraUsageEnabled, title: 'Extra usage is on', value: enabled === 'true' ? 'true' : 'false', valueOn: 'true', valueOff: 'false' },
     {
@@ -171,6 +178,7 @@ function balanceScreen(overview: Overview, o: SettingsCardOptions): CardElement[
   const ar = prepaid.autoReload;
   const arEnabled = o.values?.[INPUT.autoReloadEnabled] ?? String(ar.enabled);
   return [
+    ...noBalanceLine(overview),
     text(`Balance: ${usd(prepaid.balance)}`, { weight: 'Bolder', id: 'balance' }),
     text(ar.enabled ? `Auto-reload is on: when the balance reaches ${capText(ar.threshold)}, ${capText(ar.amount)} is added.` : 'Auto-reload is off.', { isSubtle: true, size: 'Small' }),
     { type: 'Input.Toggle', id: INPUT.autoReloadEnabled, title: 'Auto-reload is on', value: arEnabled === 'true' ? 'true' : 'false', valueOn: 'true', valueOff: 'false' },
@@ -200,6 +208,7 @@ function claudeMembers(rows: SeatLimits['members'], claude: NonNullable<Settings
 function membersScreen(overview: Overview, limits: SeatLimits, o: SettingsCardOptions, page: number, pageCount: number): CardElement[] {
   const rows = limits.members.slice(page * MEMBERS_PAGE, (page + 1) * MEMBERS_PAGE);
   const selected = overview.extraUsage.scope === 'selected_members';
+  const empty = noBalance(overview);
   const header = columns(
     [
       { items: [text('Member', { weight: 'Bolder' })] },
@@ -211,7 +220,7 @@ function membersScreen(overview: Overview, limits: SeatLimits, o: SettingsCardOp
   const table = rows.map((m) =>
     columns(
       [
-        { items: [plainText([`${m.name} · ${seatName(m.seatTier)}${m.extraUsageEnabled ? '' : ' · extra usage off'}`], { spacing: 'None' })] },
+        { items: [plainText([`${m.name} · ${seatName(m.seatTier)}${m.extraUsageEnabled ? (empty ? ' · on — no balance' : '') : ' · extra usage off'}`], { spacing: 'None' })] },
         { items: [text(`${capText(m.cap)}${m.paused ? ' · paused' : ''}`, { color: m.paused ? 'Attention' : 'Default' })], width: 'auto' },
         { items: [text(usd(m.monthToDateExtra), { horizontalAlignment: 'Right' })], width: '80px' },
       ],

@@ -127,11 +127,12 @@ export function settingsRoutes(deps: ApiDeps) {
         enabled: z.boolean(),
         threshold: usdAmount.nullable().default(null),
         amount: usdAmount.nullable().default(null),
-        monthlyLimit: z.number().int().min(1).max(1000).nullable().optional().describe('At most this many reloads per calendar month; null = no limit'),
+        monthlyMax: usdAmount.nullable().optional().describe('At most this much auto-reloaded per calendar month (USD); null = no limit; left out = unchanged'),
+        monthlyLimit: z.number().int().min(1).max(1000).nullable().optional().describe('Deprecated: at most this many reloads of `amount` per calendar month, stored as monthlyMax = monthlyLimit × amount; null = no limit'),
       }).strict().describe('threshold and amount are required when enabled'),
-      refusals: { 422: 'The organisation is on the enterprise plan, or auto-reload is enabled without both threshold and amount' },
+      refusals: { 422: 'The organisation is on the enterprise plan, auto-reload is enabled without both threshold and amount, or the monthly limit is less than one reload' },
       async handler({ auth, body }) {
-        await setAutoReload(deps.db, auth.org!, auth.actor!, { enabled: body.enabled, thresholdNanos: nanosOrNull(body.threshold), amountNanos: nanosOrNull(body.amount), monthlyLimit: body.monthlyLimit });
+        await setAutoReload(deps.db, auth.org!, auth.actor!, { enabled: body.enabled, thresholdNanos: nanosOrNull(body.threshold), amountNanos: nanosOrNull(body.amount), monthlyMaxNanos: body.monthlyMax === undefined ? undefined : nanosOrNull(body.monthlyMax), monthlyLimit: body.monthlyLimit });
         return overview(auth.org!.id);
       },
     }),

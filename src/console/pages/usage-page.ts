@@ -5,9 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
-import { positiveUsdAmount, text, usdAmount } from '../../domain/fields.js';
+import { text, usdAmount } from '../../domain/fields.js';
 import { formatUsd, formatUsdOrNull, parseUsd } from '../../domain/money.js';
-import type { Member } from '../../generated/prisma/client.js';
+import type { Member, Organization } from '../../generated/prisma/client.js';
 import { setBalanceWarning } from '../../ledger/settings/balance-warning.js';
 import { isAdmin, isOwner } from '../../ledger/actors.js';
 import { LedgerError } from '../../ledger/errors.js';
@@ -28,6 +28,12 @@ import type { LimitLine } from '../../domain/member-limits.js';
 import { usdCents, usdWithExact } from '../../domain/display.js';
 import { AnthropicUnavailable } from '../../anthropic/errors.js';
 import { setMemberLimit } from '../../anthropic/member-limits.js';
+import { readAmount } from '../../domain/amount-input.js';
+import { noBalanceWords } from '../../domain/alerts.js';
+import { onWithoutBalance } from '../../domain/balance-watch.js';
+import { formatDayTime } from '../../domain/display.js';
+import { balanceHistory, type BalanceHistoryRow } from '../../ledger/reports/balance-history.js';
+import type { SavedCard } from '../../payments/purchases.js';
 
 const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : `$${usd}`);
 
@@ -51,6 +57,8 @@ const SAVED: Record<string, string> = {
   'balance-warning': 'Low-balance warning saved.',
   'claude-limit': 'Saved: the member\'s limit is set in Claude.',
   purchase: 'Balance bought: it is added below.',
+  // Extra usage just turned on with nothing to spend: straight on to buying (the Buy form is open below).
+  'extra-usage-pay': 'Extra usage is on, but nobody can use it until there is a balance: buy balance below.',
   'purchase-paid': 'Thank you: your payment was received. The balance is credited as soon as Stripe confirms it (usually within seconds).',
   'purchase-cancelled': 'The purchase was cancelled: nothing was charged or credited.',
 };
@@ -119,7 +127,7 @@ ${errors.text(`${key}.cap`)}</div></details>`;
 
   const ex = overview.extraUsage;
   const extraSection = html`<section class="card" aria-labelledby="h-extra"><h2 id="h-extra">Extra usage</h2>
-<p>Extra usage is <strong>${ex.enabled ? 'on' : 'off'}</strong>${ex.enabled ? html` for <strong>${ex.scope === 'all_members' ? 'all members' : 'selected members'}</strong>` : ''}.</p>
+<p>Extra usage is <strong>${ex.enabled ? 'on' : 'off'}</strong>${ex.enabled ? html` for <strong>${ex.scope === 'all_members' ? 'all members' : 'selected members'}</strong>` : ''}.${onWithoutBalance(org) ? html` <strong>${noBalanceWords(org.balanceNanos - org.heldBalanceNanos)}</strong>: <a href="#buy">buy balance</a>.` : ''}</p>
 ${canEdit ? html`<form method="post" action="/usage/extra-usage">${hidden}
 <fieldset><legend>Extra usage</legend>
 <label><input type="radio" name="enabled" value="on"${ex.enabled ? html` checked` : ''}> On</label>
@@ -142,7 +150,16 @@ ${canEdit ? html`<td>${capPanel(`tier-${t.tier}`, '/usage/tier-cap', `${t.tier =
 </tbody></table></section>` : '';
 
   const prepaid = overview.prepaid;
-  const balanceSection = prepaid ? teamBalanceSection({ prepaid, warning: formatUsdOrNull(org.balanceWarningNanos), viewer: ctx.viewer.member, hidden, errors, open, typed }) : '';
+  const noBalance = onWithoutBalance(org);
+  const balanceSection = prepaid
+    ? teamBalanceSection({
+      prepaid, warning: formatUsdOrNull(org.balanceWarningNanos), viewer: ctx.viewer.member, hidden, errors, typed, timezone: org.timezone, noBalance,
+      // Straight into buying when extra usage was just turned on with nothing to spend.
+      open: (key: string) => (key === 'buy' && q.saved === 'extra-usage-pay' ? html` open` : open(key)),
+      history: await balanceHistory(deps.db, org.id),
+      card: deps.purchases.paymentMethod ? await savedCard(deps, org) : undefined,
+    })
+    : '';
 
   const selected = ex.enabled && ex.scope === 'selected_members';
   const sortLink = (sort: MemberSort, label: string) => (q.sort === sort ? html`<strong>${label}</strong>` : html`<a href="${usagePath(q, { sort, page: 1 })}">${label}</a>`);
@@ -171,7 +188,7 @@ ${filterAndSort}
 <table tabindex="0" data-testid="members"><thead><tr><th scope="col">Member</th><th scope="col">Seat</th><th scope="col" class="num">Limit</th><th scope="col" class="num">MTD Spend</th><th scope="col">Extra usage</th><th scope="col">Status</th>${canEdit ? html`<th scope="col">Actions</th>` : ''}</tr></thead><tbody>
 ${page.members.map((m) => {
     const own = limits.get(m.id)?.[0];
-    return html`<tr data-member="${m.externalId}"><th scope="row">${m.name} <span class="muted">(${roleName(m.role)})</span></th><td>${m.seatTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num">${money(own ? formatUsdOrNull(own.limitNanos) : m.cap)}</td><td class="num">${money(own ? formatUsd(own.spentNanos) : m.monthToDateExtra)}</td><td>${m.extraUsageEnabled ? 'On' : 'Off'}</td><td>${m.paused ? html`<span class="badge paused">Paused</span>` : html`<span class="badge">Active</span>`}</td>${canEdit ? html`<td>${memberActions(m)}</td>` : ''}</tr>`;
+    return html`<tr data-member="${m.externalId}"><th scope="row">${m.name} <span class="muted">(${roleName(m.role)})</span></th><td>${m.seatTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num">${money(own ? formatUsdOrNull(own.limitNanos) : m.cap)}</td><td class="num">${money(own ? formatUsd(own.spentNanos) : m.monthToDateExtra)}</td><td>${m.extraUsageEnabled ? 'On' : 'Off'}</td><td>${m.paused ? html`<span class="badge paused">Paused</span>` : noBalance && m.extraUsageEnabled ? html`<span class="badge paused">On — no balance</span>` : html`<span class="badge">Active</span>`}</td>${canEdit ? html`<td>${memberActions(m)}</td>` : ''}</tr>`;
   })}
 </tbody></table>
 ${pager}
@@ -234,18 +251,36 @@ ${v.pager}
 </section>`;
 }
 
+/** The saved card from Stripe; null when none is saved; a sentence when Stripe did not answer. */
+async function savedCard(deps: ConsoleDeps, org: Parameters<NonNullable<ConsoleDeps['purchases']['paymentMethod']>>[0]): Promise<SavedCard | null | string> {
+  try {
+    return await deps.purchases.paymentMethod!(org);
+  } catch {
+    return 'Stripe did not answer just now, so the saved card cannot be shown; reload the page to try again.';
+  }
+}
+
+const BRANDS: Record<string, string> = { visa: 'Visa', mastercard: 'Mastercard', amex: 'American Express', discover: 'Discover', diners: 'Diners Club', jcb: 'JCB', unionpay: 'UnionPay' };
+const KIND_WORDS: Record<BalanceHistoryRow['kind'], string> = { purchase: 'Purchase', reload: 'Auto-reload', adjustment: 'Adjustment' };
+
 /**
  * Team plan: the prepaid balance, "Buy" (owners), auto-reload (the primary owner: it
- * charges the payment method unattended) and the low-balance warning (owners).
+ * charges the payment method unattended), the low-balance warning (owners), the saved
+ * card (Stripe) and the recent purchases and reloads.
  */
 function teamBalanceSection(v: {
-  prepaid: { balance: string; autoReload: { enabled: boolean; threshold: string | null; amount: string | null; monthlyLimit: number | null } };
+  prepaid: { balance: string; autoReload: { enabled: boolean; threshold: string | null; amount: string | null; monthlyMax: string | null } };
   warning: string | null;
   viewer: Member;
   hidden: Html;
   errors: ErrorSlots;
   open: (key: string) => Html | string;
   typed: (key: string, stored: string | null | undefined) => string;
+  timezone: string;
+  noBalance: boolean;
+  history: BalanceHistoryRow[];
+  /** undefined: payments without Stripe (no card to show). */
+  card: SavedCard | null | string | undefined;
 }): Html {
   const { prepaid, errors, hidden } = v;
   const ar = prepaid.autoReload;
@@ -253,14 +288,15 @@ function teamBalanceSection(v: {
   const primary = v.viewer.role === 'primary_owner';
   const field = (key: string, name: string, label: string, value: string | null | number, hint = '') => html`<div class="field"><label for="${fieldId(`${key}.${name}`)}">${label}</label>
 <input id="${fieldId(`${key}.${name}`)}" name="${name}" inputmode="decimal" size="10" value="${v.typed(`${key}.${name}`, value === null ? null : String(value))}"${errors.attrs(`${key}.${name}`)}>${hint ? html` <span class="muted">${hint}</span>` : ''}${errors.text(`${key}.${name}`)}</div>`;
+  const dollars = (usd: string | null) => (usd === null ? 'none' : usdCents(usd));
 
-  const buy = owner ? html`<details${v.open('buy')}><summary>Buy</summary><div class="panel">
+  const buy = owner ? html`<details id="buy"${v.open('buy')}><summary>Buy</summary><div class="panel">
 <form method="post" action="/usage/buy">${hidden}<input type="hidden" name="idempotencyKey" value="${randomUUID()}">
-${field('buy', 'amount', 'Amount in USD', null, 'such as 50 or 12.50')}
+${field('buy', 'amount', 'Amount in USD', null, 'such as 50, 12.50 or $1,500.00')}
 <button type="submit">Buy</button>${errors.text('buy.idempotencyKey')}</form></div></details>` : '';
 
   const reloadText = ar.enabled
-    ? html`<strong>on</strong>: reload when balance reaches <strong>${money(ar.threshold)}</strong> with <strong>${money(ar.amount)}</strong>${ar.monthlyLimit ? html`, at most ${ar.monthlyLimit} times a month` : ''}`
+    ? html`<strong>on</strong>: reload when balance reaches <strong>${dollars(ar.threshold)}</strong> with <strong>${dollars(ar.amount)}</strong>${ar.monthlyMax ? html`, at most <strong>${usdCents(ar.monthlyMax)}</strong> of reloads a month` : html`, no monthly limit`}`
     : html`<strong>off</strong>`;
   const reloadOn = (v.typed('autoReload.enabled', ar.enabled ? 'on' : 'off')) === 'on';
   const reloadForm = primary ? html`<details${v.open('autoReload')}><summary>Change auto-reload</summary><div class="panel">
@@ -270,23 +306,42 @@ ${field('buy', 'amount', 'Amount in USD', null, 'such as 50 or 12.50')}
 <label><input type="radio" name="enabled" value="off"${reloadOn ? '' : html` checked`}> Off</label>${errors.text('autoReload.enabled')}
 ${field('autoReload', 'threshold', 'Reload when balance reaches (USD)', ar.threshold)}
 ${field('autoReload', 'amount', 'with (USD)', ar.amount)}
-${field('autoReload', 'monthlyLimit', 'At most this many reloads a month', ar.monthlyLimit, 'blank: no limit')}
+${field('autoReload', 'monthlyMax', 'Reload at most this much a month (USD)', ar.monthlyMax, 'blank: no limit')}
 <button type="submit">Save auto-reload</button></fieldset></form></div></details>`
     : owner ? html`<p class="muted">Only the primary owner changes auto-reload: it charges the payment method unattended.</p>` : '';
 
-  const warningText = v.warning === null ? html`no warning` : html`owners are told when the balance falls below <strong>${money(v.warning)}</strong> while auto-reload is off`;
+  // The warning is sent only while auto-reload is off (with it on, reloads top the balance up).
+  const warningText = v.warning === null ? html`no warning`
+    : ar.enabled ? html`<strong>${usdCents(v.warning)}</strong>, not sent while auto-reload is on (reloads top the balance up instead); owners are told below it once auto-reload is off`
+    : html`owners are told when the balance falls below <strong>${usdCents(v.warning)}</strong>`;
   const warningForm = owner ? html`<details${v.open('warning')}><summary>Change the warning</summary><div class="panel">
 <form method="post" action="/usage/balance-warning">${hidden}
 ${field('warning', 'level', 'Warn owners below (USD)', v.warning, 'blank: no warning')}
 <button type="submit">Save warning</button></form></div></details>` : '';
 
+  const card = v.card === undefined ? ''
+    : typeof v.card === 'string' ? html`<p>Payment method: <span class="muted" data-testid="payment-method">${v.card}</span></p>`
+    : v.card === null ? html`<p>Payment method: <span data-testid="payment-method">none saved yet: the card used for the first purchase through Stripe Checkout is kept for auto-reload</span>.</p>`
+    : html`<p>Payment method: <strong data-testid="payment-method">${BRANDS[v.card.brand] ?? v.card.brand} ending in ${v.card.last4}</strong>${v.card.expMonth && v.card.expYear ? html` <span class="muted">(expires ${String(v.card.expMonth).padStart(2, '0')}/${v.card.expYear})</span>` : ''}. <span class="muted">To use another card, buy once with it: the card paid with last is the one auto-reload charges.</span></p>`;
+
+  const stripeUsed = v.card !== undefined || v.history.some((r) => r.stripe !== null);
+  const history = v.history.length === 0 ? html`<p class="muted" data-testid="balance-history">No purchases or reloads yet.</p>`
+    : html`<div class="table-box"><table data-testid="balance-history" tabindex="0"><caption class="visually-hidden">Recent purchases and reloads, newest first</caption><thead><tr><th scope="col">When (${v.timezone})</th><th scope="col">What</th><th scope="col">Who</th><th scope="col" class="num">Amount</th><th scope="col">${stripeUsed ? 'Stripe' : 'Status'}</th></tr></thead><tbody>
+${v.history.map((r) => html`<tr><td>${formatDayTime(r.at, v.timezone) ?? ''}</td><td>${KIND_WORDS[r.kind]}</td><td>${r.who}</td><td class="num">${r.amountNanos === null ? '—' : usdCents(r.amountNanos)}</td><td>${r.stripe ?? (r.credited ? 'Credited' : 'Not credited')}</td></tr>`)}
+</tbody></table></div>`;
+
+  const noBalance = v.noBalance ? html`<p class="alert" data-testid="no-balance"><strong>${noBalanceWords(prepaid.balance)}.</strong> ${owner ? 'Buy balance to let members use extra usage.' : 'An owner can add funds.'}</p>` : '';
+
   return html`<section class="card" aria-labelledby="h-balance"><h2 id="h-balance">Team balance</h2>
-<p>Prepaid balance: <span class="big" data-testid="balance">${money(prepaid.balance)}</span></p>
+${noBalance}<p>Prepaid balance: <span class="big" data-testid="balance">${money(prepaid.balance)}</span></p>
 ${buy}
+${card}
 <p>Auto-reload: <span data-testid="auto-reload">${reloadText}</span>.</p>
 ${reloadForm}
 <p>Low-balance warning: <span data-testid="balance-warning">${warningText}</span>.</p>
 ${warningForm}
+<h3>Recent purchases and reloads</h3>
+${history}
 </section>`;
 }
 
@@ -294,17 +349,23 @@ ${warningForm}
 const typedValues = (key: string, body: Record<string, unknown>): Record<string, string> =>
   Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].length <= 200 && e[0] !== '_csrf').map(([n, v]) => [`${key}.${n}`, v]));
 
-/** A blank field is "none"; anything else must be an amount. */
-const optionalUsd = (message: string) => z.string().trim().max(20).optional().transform((v, ctx) => {
-  if (!v) return null;
-  const nanos = usdAmount.safeParse(v).success ? parseUsd(v) : null;
-  if (nanos === null) {
-    ctx.addIssue({ code: 'custom', message });
+/** A ledger refusal as a sentence beside its field ("the monthly…" → "The monthly…."). */
+const sentence = (message: string) => `${message.charAt(0).toUpperCase()}${message.slice(1)}${/[.!?]$/.test(message) ? '' : '.'}`;
+
+/** A typed amount ("1,500", "$1,500.00", "1500"); blank is "none" when `blank` says what that means. */
+const typedUsd = (opts: { positive?: boolean; blank?: string } = {}) => z.string().trim().max(40).optional().transform((v, ctx) => {
+  if (!v) {
+    if (opts.blank !== undefined) return null;
+    ctx.addIssue({ code: 'custom', message: 'Enter an amount in dollars, such as 50 or 12.50.' });
     return z.NEVER;
   }
-  return nanos;
+  const read = readAmount(v, { positive: opts.positive });
+  if (!read.ok) {
+    ctx.addIssue({ code: 'custom', message: opts.blank ? `${read.message} Or leave it blank for ${opts.blank}.` : read.message });
+    return z.NEVER;
+  }
+  return read.nanos;
 });
-const AMOUNT_HINT = 'Enter an amount in US dollars, such as 50 or 12.50 (at most 2 decimals, no $ sign)';
 
 export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
   const csrf = { preHandler: app.csrfProtection };
@@ -318,7 +379,8 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
   });
 
   /** One settings form: parse, check the role in the ledger, change, come back. */
-  const form = <T>(url: string, schema: z.ZodType<T>, key: (v: Record<string, unknown>) => string, field: string, change: (ctx: PageContext, v: T) => Promise<unknown>, saved: string) => {
+  /** `saved`: the notice shown after it, or a function of what the change returned (a path suffix such as "#buy" may follow). */
+  const form = <T>(url: string, schema: z.ZodType<T>, key: (v: Record<string, unknown>) => string, field: string, change: (ctx: PageContext, v: T) => Promise<unknown>, saved: string | ((result: unknown) => [string, string])) => {
     app.post(url, csrf, async (request, reply) => {
       const ctx = await signedIn(deps, request, reply);
       if (!ctx) return reply;
@@ -334,10 +396,16 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
         }
       };
       const k = guessKey();
+      let result: unknown;
       return runForm(reply, ctx, {
         field: `${k}.${field}`,
-        back: withSaved(back, saved),
-        action: async () => change(ctx, parseForm(schema, body, `${k}.`)),
+        back: () => {
+          const [notice, suffix] = typeof saved === 'string' ? [saved, ''] : saved(result);
+          return `${withSaved(back, notice)}${suffix}`;
+        },
+        action: async () => {
+          result = await change(ctx, parseForm(schema, body, `${k}.`));
+        },
         rerender: (errors) => renderUsage(deps, ctx, q, { errors, open: new Set([k]), values: typedValues(k, body) }),
       });
     });
@@ -345,7 +413,9 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
 
   form('/usage/extra-usage', z.object({ enabled: z.enum(['on', 'off'], { error: 'choose On or Off' }), scope: z.enum(['all_members', 'selected_members'], { error: 'choose all members or selected members' }), back: z.string().optional() }),
     () => 'extra', 'enabled',
-    (ctx, v) => setExtraUsage(deps.db, ctx.viewer.org, ctx.viewer.member, { enabled: v.enabled === 'on', scope: v.scope }), 'extra-usage');
+    (ctx, v) => setExtraUsage(deps.db, ctx.viewer.org, ctx.viewer.member, { enabled: v.enabled === 'on', scope: v.scope }),
+    // Team: on with nothing to spend leads straight into buying balance.
+    (after) => (onWithoutBalance(after as Organization) ? ['extra-usage-pay', '#buy'] : ['extra-usage', '']));
 
   form('/usage/org-cap', capFields.superRefine(capRule), () => 'orgCap', 'cap',
     (ctx, v) => setOrgCap(deps.db, ctx.viewer.org, ctx.viewer.member, capOf(v)), 'org-cap');
@@ -379,30 +449,22 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
 
   form('/usage/auto-reload', z.object({
     enabled: z.enum(['on', 'off'], { error: 'choose On or Off' }),
-    threshold: optionalUsd(`${AMOUNT_HINT}.`),
-    amount: optionalUsd(`${AMOUNT_HINT}.`),
-    monthlyLimit: z.string().trim().max(10).optional().transform((v, ctx) => {
-      if (!v) return null;
-      const n = /^\d+$/.test(v) ? Number(v) : NaN;
-      if (!(n >= 1 && n <= 1000)) {
-        ctx.addIssue({ code: 'custom', message: 'Enter a whole number from 1 to 1000, or leave it blank for no limit.' });
-        return z.NEVER;
-      }
-      return n;
-    }),
+    threshold: typedUsd({ blank: 'none' }),
+    amount: typedUsd({ blank: 'none' }),
+    monthlyMax: typedUsd({ positive: true, blank: 'no limit' }),
     back: z.string().optional(),
   }), () => 'autoReload', 'enabled',
   async (ctx, v) => {
     try {
-      return await setAutoReload(deps.db, ctx.viewer.org, ctx.viewer.member, { enabled: v.enabled === 'on', thresholdNanos: v.threshold, amountNanos: v.amount, monthlyLimit: v.monthlyLimit });
+      return await setAutoReload(deps.db, ctx.viewer.org, ctx.viewer.member, { enabled: v.enabled === 'on', thresholdNanos: v.threshold, amountNanos: v.amount, monthlyMaxNanos: v.monthlyMax });
     } catch (err) {
-      // "On" without a threshold or an amount: said next to the one missing.
-      if (err instanceof LedgerError && err.status === 422 && (err.field === 'threshold' || err.field === 'amount')) throw new FormError({ [`autoReload.${err.field}`]: err.message });
+      // "On" without a threshold or an amount, a monthly limit below one reload: said next to that field.
+      if (err instanceof LedgerError && err.status === 422 && (err.field === 'threshold' || err.field === 'amount' || err.field === 'monthlyMax')) throw new FormError({ [`autoReload.${err.field}`]: sentence(err.message) });
       throw err;
     }
   }, 'auto-reload');
 
-  form('/usage/balance-warning', z.object({ level: optionalUsd(`${AMOUNT_HINT}, or leave it blank for no warning.`), back: z.string().optional() }), () => 'warning', 'level',
+  form('/usage/balance-warning', z.object({ level: typedUsd({ blank: 'no warning' }), back: z.string().optional() }), () => 'warning', 'level',
     (ctx, v) => setBalanceWarning(deps.db, ctx.viewer.org, ctx.viewer.member, v.level), 'balance-warning');
 
   // Buying: the ledger provider credits at once; Stripe answers with its Checkout page, where the owner is sent.
@@ -417,14 +479,20 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
       field: 'buy.amount',
       back: withSaved(back, 'purchase'),
       action: async () => {
-        const v = parseForm(z.object({ amount: positiveUsdAmount, idempotencyKey: text(200), back: z.string().optional() }), body, 'buy.');
-        const outcome = await deps.purchases.buy(ctx.viewer.org, ctx.viewer.member, { amountNanos: parseUsd(v.amount)!, idempotencyKey: v.idempotencyKey });
+        const v = parseForm(z.object({ amount: typedUsd({ positive: true }), idempotencyKey: text(200, { min: 1 }), back: z.string().optional() }), body, 'buy.');
+        let outcome;
+        try {
+          outcome = await deps.purchases.buy(ctx.viewer.org, ctx.viewer.member, { amountNanos: v.amount!, idempotencyKey: v.idempotencyKey });
+        } catch (err) {
+          if (err instanceof LedgerError && err.status === 422) throw new FormError({ 'buy.amount': sentence(err.message) });
+          throw err;
+        }
         if (outcome.kind === 'checkout') checkout = { url: outcome.checkoutUrl, amountNanos: outcome.amountNanos };
       },
       // Stripe: a page with the way to pay. A link, not a redirect: the console's pages
       // send forms only to this site (CSP form-action), and sending it again (a reload)
       // answers the same Checkout link (the purchase's idempotency key).
-      answer: () => (checkout ? messagePage('Pay at Stripe', html`<p>Your purchase of <strong>$${formatUsd(checkout.amountNanos)}</strong> is ready to pay at Stripe.</p>
+      answer: () => (checkout ? messagePage('Pay at Stripe', html`<p>Your purchase of <strong>${usdCents(checkout.amountNanos)}</strong> is ready to pay at Stripe.</p>
 <p><a class="button" href="${checkout.url}" data-testid="checkout">Continue to Stripe Checkout</a></p>
 <p class="muted">The balance is credited when Stripe confirms the payment. <a href="${back}">Back to Usage</a></p>`, ctx) : null),
       rerender: (errors) => renderUsage(deps, ctx, q, { errors, open: new Set(['buy']), values: typedValues('buy', body) }),

@@ -8,6 +8,7 @@ import { UNSPECIFIED_PRODUCT } from '../../domain/products.js';
 import type { OrgWithTiers } from '../limits-state.js';
 import { seatLimitView } from './seat-limits-page.js';
 import { tierCapOf } from '../limits-state.js';
+import { reloadsAllowed } from '../settings/settings.js';
 
 const TIERS: SeatTier[] = ['standard', 'premium'];
 
@@ -42,7 +43,14 @@ export async function usageOverview(db: Db, org: OrgWithTiers, at = new Date()) 
       ? {
           prepaid: {
             balance: formatUsd(org.balanceNanos),
-            autoReload: { enabled: org.autoReloadEnabled, threshold: formatUsdOrNull(org.autoReloadThresholdNanos), amount: formatUsdOrNull(org.autoReloadAmountNanos), monthlyLimit: org.autoReloadMonthlyLimit },
+            autoReload: {
+              enabled: org.autoReloadEnabled,
+              threshold: formatUsdOrNull(org.autoReloadThresholdNanos),
+              amount: formatUsdOrNull(org.autoReloadAmountNanos),
+              // At most this much reloaded a month; monthlyLimit: the whole reloads it allows (the older count form).
+              monthlyMax: formatUsdOrNull(org.autoReloadMonthlyMaxNanos),
+              monthlyLimit: reloadsAllowed(org),
+            },
           },
         }
       : {}),

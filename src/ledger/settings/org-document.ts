@@ -58,7 +58,9 @@ export const orgDocumentSchema = z.object({
     enabled: z.boolean(),
     threshold: usdAmount.nullable().optional(),
     amount: usdAmount.nullable().optional(),
-    /** At most this many reloads per calendar month; null = no limit. */
+    /** At most this much auto-reloaded per calendar month (USD); null = no limit. */
+    monthlyMax: usdAmount.nullable().optional(),
+    /** Deprecated: at most this many reloads of `amount` a month, stored as monthlyMax = monthlyLimit × amount. */
     monthlyLimit: z.number().int().min(1).max(1000).nullable().optional(),
   }).strict().optional().describe('Team plan only; threshold and amount are required when enabled'),
   // The primary-owner rule, published as JSON Schema (contains) as well as checked below.
@@ -88,6 +90,9 @@ export const orgDocumentSchema = z.object({
     ctx.addIssue({ code: 'custom', path: ['autoReload'], message: 'auto-reload exists on the team plan only (enterprise is billed monthly)' });
   }
   // Written null while enabled; left out is checked against the stored values (provisioning.ts).
+  if (typeof doc.autoReload?.monthlyLimit === 'number' && (doc.autoReload.monthlyMax !== undefined || typeof doc.autoReload.amount !== 'string')) {
+    ctx.addIssue({ code: 'custom', path: ['autoReload', 'monthlyLimit'], message: 'a monthly limit counted in reloads needs the reload amount beside it and no monthlyMax; prefer monthlyMax (an amount)' });
+  }
   if (doc.autoReload?.enabled && (doc.autoReload.threshold === null || doc.autoReload.amount === null)) {
     ctx.addIssue({ code: 'custom', path: ['autoReload'], message: 'threshold and amount are required when auto-reload is enabled' });
   }

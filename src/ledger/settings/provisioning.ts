@@ -60,7 +60,10 @@ function orgFields(doc: OrgPart) {
     autoReloadEnabled: r?.enabled,
     autoReloadThresholdNanos: nanos(r?.threshold),
     autoReloadAmountNanos: nanos(r?.amount),
-    autoReloadMonthlyLimit: r?.monthlyLimit,
+    // The older count form becomes money: that many reloads of the document's amount.
+    autoReloadMonthlyMaxNanos: r?.monthlyMax !== undefined ? nanos(r.monthlyMax)
+      : typeof r?.monthlyLimit === 'number' && typeof r.amount === 'string' ? BigInt(r.monthlyLimit) * nanos(r.amount)!
+      : r?.monthlyLimit === null ? null : undefined,
   }) satisfies Prisma.OrganizationUpdateInput;
 }
 
@@ -75,7 +78,7 @@ const CREATION_DEFAULTS = {
   autoReloadEnabled: false,
   autoReloadThresholdNanos: null,
   autoReloadAmountNanos: null,
-  autoReloadMonthlyLimit: null,
+  autoReloadMonthlyMaxNanos: null,
   digestHourLocal: 9,
   teamsTenantId: null,
   unknownModelFallback: null,

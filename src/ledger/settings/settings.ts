@@ -101,11 +101,35 @@ export async function setMemberSeatTier(db: Db, org: Organization, actor: Member
   });
 }
 
-export async function setAutoReload(db: Db, org: Organization, actor: Member, change: { enabled: boolean; thresholdNanos: bigint | null; amountNanos: bigint | null; monthlyLimit?: number | null }) {
+/**
+ * The monthly reload limit as money from what a caller sent: `monthlyMaxNanos`, or (the
+ * API before the limit became an amount) `monthlyLimit`, a count of reloads of `amount`.
+ * undefined: leave the stored limit as it is.
+ */
+export function monthlyMaxOf(change: { amountNanos: bigint | null; monthlyMaxNanos?: bigint | null; monthlyLimit?: number | null }): bigint | null | undefined {
+  if (change.monthlyMaxNanos !== undefined && change.monthlyLimit !== undefined && change.monthlyLimit !== null) {
+    throw invalid('monthlyLimit', 'send monthlyMax (an amount) or monthlyLimit (a count of reloads, the older form), not both');
+  }
+  if (change.monthlyMaxNanos !== undefined) return change.monthlyMaxNanos;
+  if (change.monthlyLimit === undefined || change.monthlyLimit === null) return change.monthlyLimit;
+  if (change.amountNanos === null) throw invalid('monthlyLimit', 'a monthly limit counted in reloads needs the reload amount; send monthlyMax (an amount) instead');
+  return BigInt(change.monthlyLimit) * change.amountNanos;
+}
+
+/** How many whole reloads of `amount` the monthly limit allows: the count the API answered before the limit became an amount. */
+export const reloadsAllowed = (o: Pick<Organization, 'autoReloadMonthlyMaxNanos' | 'autoReloadAmountNanos'>): number | null =>
+  o.autoReloadMonthlyMaxNanos === null || o.autoReloadAmountNanos === null || o.autoReloadAmountNanos <= 0n ? null : Number(o.autoReloadMonthlyMaxNanos / o.autoReloadAmountNanos);
+
+export async function setAutoReload(db: Db, org: Organization, actor: Member, change: { enabled: boolean; thresholdNanos: bigint | null; amountNanos: bigint | null; monthlyMaxNanos?: bigint | null; monthlyLimit?: number | null }) {
   requirePrimaryOwner(actor, 'change auto-reload (it charges the payment method unattended)');
   requirePlan(org, 'team', 'autoReload', 'Auto-reload');
   if (change.enabled && (change.thresholdNanos === null || change.amountNanos === null)) {
     throw invalid(change.thresholdNanos === null ? 'threshold' : 'amount', 'auto-reload needs both a threshold and an amount when enabled');
+  }
+  const monthlyMax = monthlyMaxOf(change);
+  const effectiveMax = monthlyMax === undefined ? org.autoReloadMonthlyMaxNanos : monthlyMax;
+  if (change.enabled && effectiveMax !== null && change.amountNanos !== null && effectiveMax < change.amountNanos) {
+    throw invalid(change.monthlyLimit !== undefined && change.monthlyMaxNanos === undefined ? 'monthlyLimit' : 'monthlyMax', `the monthly reload limit of $${usd(effectiveMax)} is less than one reload of $${usd(change.amountNanos)}, so no reload could happen: raise it, or leave it blank for no limit`);
   }
   return inTransaction(db, async (tx) => {
     const before = await tx.organization.findUniqueOrThrow({ where: { id: org.id } });
@@ -115,10 +139,10 @@ export async function setAutoReload(db: Db, org: Organization, actor: Member, ch
         autoReloadEnabled: change.enabled,
         autoReloadThresholdNanos: change.thresholdNanos,
         autoReloadAmountNanos: change.amountNanos,
-        ...(change.monthlyLimit !== undefined ? { autoReloadMonthlyLimit: change.monthlyLimit } : {}),
+        ...(monthlyMax !== undefined ? { autoReloadMonthlyMaxNanos: monthlyMax } : {}),
       },
     });
-    const view = (o: Organization) => ({ enabled: o.autoReloadEnabled, threshold: usd(o.autoReloadThresholdNanos), amount: usd(o.autoReloadAmountNanos), monthlyLimit: o.autoReloadMonthlyLimit });
+    const view = (o: Organization) => ({ enabled: o.autoReloadEnabled, threshold: usd(o.autoReloadThresholdNanos), amount: usd(o.autoReloadAmountNanos), monthlyMax: usd(o.autoReloadMonthlyMaxNanos) });
     await writeAudit(tx, org.id, [{ actor: actorLabel(actor), action: 'auto_reload.set', subject: 'org', before: view(before), after: view(after) }]);
     return after;
   });

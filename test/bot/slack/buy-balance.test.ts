@@ -92,4 +92,23 @@ describe('Buy balance in Slack', () => {
     expect(h.api.of('views.open').length).toBe(opened);
     expect(standIn.calls.length).toBe(calls);
   });
+
+  it('turning extra usage on with a zero balance opens "Buy balance" at once, and the settings say nobody can use it yet', async () => {
+    await scratch.db.prisma.organization.update({ where: { id: orgId }, data: { extraUsageEnabled: false } });
+    expect(await balance()).toBe(0n);
+    await openSettings(USERS.owner);
+    const opened = h.api.of('views.open').length;
+    await h.clickInHome(USERS.owner, 'settings_set_extra_usage', (v) => v === 'on');
+    const [modal] = await h.api.waitFor('views.open', (c) => c.args.view?.callback_id === 'buy_balance' && h.api.of('views.open').indexOf(c) >= opened);
+    expect(JSON.stringify(modal!.args.view.blocks)).toContain('Balance $0.00: nobody can use extra usage yet');
+    const home = await homeOf(USERS.owner, (c) => JSON.stringify(c.args.view.blocks).includes('settings_no_balance'));
+    const text = JSON.stringify(home.args.view.blocks);
+    expect(text).toContain('Balance $0.00: nobody can use extra usage yet');
+    expect(text).toContain('extra usage on — no balance');
+    expect((await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: orgId } })).extraUsageEnabled).toBe(true);
+    // The modal is the ordinary purchase: a Checkout link for what the owner types.
+    const sessions = standIn.sessions.size;
+    expect((await h.submit(USERS.owner, modal!, { buy_amount: '40' })).json).toMatchObject({ response_action: 'update' });
+    await expect.poll(() => standIn.sessions.size).toBe(sessions + 1);
+  });
 });

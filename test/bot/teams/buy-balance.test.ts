@@ -79,4 +79,25 @@ describe('Buy balance in Teams', () => {
     expect(openUrls(refused)).toEqual([]);
     expect(standIn.calls.length).toBe(calls);
   });
+
+  it('turning extra usage on with a zero balance answers with the Balance card and its Buy form; every settings card says nobody can use it yet', async () => {
+    const off = h.cardOf(await h.invoke(USERS.owner, 'settings.extraUsage', { verb: 'settings.extraUsage', page: 0, extraUsageEnabled: 'false', extraUsageScope: 'all_members' }));
+    expect(textOf(off)).not.toContain('nobody can use extra usage yet');
+    expect(await balance()).toBe(0n);
+    const on = h.cardOf(await h.invoke(USERS.owner, 'settings.extraUsage', { verb: 'settings.extraUsage', page: 0, extraUsageEnabled: 'true', extraUsageScope: 'all_members' }));
+    expect(textOf(on)).toContain('Extra usage is on. Balance $0.00: nobody can use extra usage yet');
+    // Straight into buying: the card is the Balance screen with "Get payment link".
+    expect(buttonsOf(on)).toContain('Get payment link');
+    const buy = buttonData(on, 'Get payment link');
+    const sessions = standIn.sessions.size;
+    const answered = h.cardOf(await h.invoke(USERS.owner, buy.verb, { ...buy.data, buyAmount: '40' }));
+    expect(openUrls(answered).map(([title]) => title)).toEqual(['Pay $40.00']);
+    expect(standIn.sessions.size).toBe(sessions + 1);
+    // The menu and Members say so until there is a balance.
+    const menu = h.cardOf(await h.invoke(USERS.owner, 'settings.show', { verb: 'settings.show', screen: 'menu', page: 0 }));
+    expect(textOf(menu)).toContain('Balance $0.00: nobody can use extra usage yet');
+    const members = h.cardOf(await h.invoke(USERS.owner, 'settings.show', { verb: 'settings.show', screen: 'members', page: 0 }));
+    expect(textOf(members)).toContain('on — no balance');
+  });
 });
+

@@ -7,6 +7,8 @@ import { LedgerError } from '../../../../src/ledger/errors.js';
 import { loadOrg } from '../../../../src/ledger/limits-state.js';
 import { usageOverview } from '../../../../src/ledger/reports/reports.js';
 import { setExtraUsage } from '../../../../src/ledger/settings/settings.js';
+import { noBalanceWords } from '../../../../src/domain/alerts.js';
+import { onWithoutBalance } from '../../../../src/domain/balance-watch.js';
 import { setSlackAlertChannel } from '../../alert-channel.js';
 import { originOf, parseJson, type ButtonArgs, type Origin } from '../../clicks.js';
 import type { SlackDeps } from '../../deps.js';
@@ -53,10 +55,17 @@ export const setExtraUsageSwitch = (deps: SlackDeps) => async (args: ButtonArgs)
   const who = await ownerOf(deps, args, origin);
   if (!who) return;
   const enabled = args.action.value === 'on';
+  let after;
   try {
-    await setExtraUsage(deps.db, who.org, who.member, { enabled });
+    after = await setExtraUsage(deps.db, who.org, who.member, { enabled });
   } catch (err) {
     return refusedByLedger(args.client, deps, who, origin, err);
+  }
+  // Team with nothing to spend: straight on to buying balance (the click's trigger opens the modal).
+  if (onWithoutBalance(after)) {
+    const words = `${noBalanceWords(after.balanceNanos - after.heldBalanceNanos)}.`;
+    await args.client.views.open({ trigger_id: args.body.trigger_id, view: buyBalanceModal(pageOf(origin), `:warning: *Extra usage is on. ${words}* Buy balance to let members use it.`) });
+    return settingsHome(args.client, deps, who, pageOf(origin), `:warning: Extra usage is on. *${words}* Buy balance to let members use it.`);
   }
   await settingsHome(args.client, deps, who, pageOf(origin), enabled ? ':white_check_mark: Extra usage is on.' : ':white_check_mark: Extra usage is off: members stop at their seat limit.');
 };

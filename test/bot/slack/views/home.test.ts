@@ -19,7 +19,7 @@ const overview = (plan: 'team' | 'enterprise'): UsageOverview => ({
     { tier: 'standard', includedAllowance: '1.00', windowMinutes: 300, cap: plan === 'enterprise' ? '500.00' : undefined, monthToDateExtra: '1.00' },
     { tier: 'premium', includedAllowance: '3.00', windowMinutes: 300, cap: plan === 'enterprise' ? null : undefined, monthToDateExtra: '0.00' },
   ],
-  ...(plan === 'team' ? { prepaid: { balance: '42.00', autoReload: { enabled: true, threshold: '10.00', amount: '50.00', monthlyLimit: 3 } } } : {}),
+  ...(plan === 'team' ? { prepaid: { balance: '42.00', autoReload: { enabled: true, threshold: '10.00', amount: '50.00', monthlyMax: '150.00', monthlyLimit: 3 } } } : {}),
 }) as UsageOverview;
 
 const seats = (count: number): SeatLimits => ({
