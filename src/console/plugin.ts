@@ -13,7 +13,8 @@ import { billingPage } from './pages/billing-page.js';
 import { claudeConnectionPage } from './pages/claude-connection-page.js';
 import type { ConsoleDeps } from './deps.js';
 import { messagePage } from './guard.js';
-import { html } from './html.js';
+import { FLASH_COOKIE, takePage } from './flash.js';
+import { html, raw } from './html.js';
 import { sendPage } from './layout.js';
 import { legalPages } from './pages/legal-pages.js';
 import { memberPage } from './pages/member-page.js';
@@ -67,6 +68,12 @@ export function consolePlugin(deps: ConsoleDeps) {
       const header = (name: string) => (typeof request.headers[name] === 'string' ? (request.headers[name] as string) : undefined);
       const why = crossSiteForm({ secFetchSite: header('sec-fetch-site'), origin: header('origin') }, own);
       if (why) throw Object.assign(new Error(`form from another site (${why})`), { statusCode: 403, code: 'FST_CSRF_CROSS_SITE' });
+    });
+    // Post-redirect-get: the page a form left for this address (its errors, what was typed), shown once.
+    app.addHook('preHandler', async (request, reply) => {
+      if (request.method !== 'GET' || !request.cookies[FLASH_COOKIE]) return;
+      const kept = await takePage(deps, request, reply);
+      if (kept) return sendPage(reply, raw(kept.page), kept.status);
     });
     app.addHook('onSend', async (_request, reply, payload) => {
       for (const [name, value] of Object.entries(CONSOLE_SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
