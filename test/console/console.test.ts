@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, HAIKU, OPERATOR_TOKEN, teamDoc, usageOfCents } from '../support/fixtures.js';
-import { consoleHarness, csrfOf, screenshot, seriousViolations, type ConsoleHarness } from './support.js';
+import { consoleHarness, csrfOf, focusedId, screenshot, seriousViolations, submitAndLand, type ConsoleHarness } from './support.js';
 
 let scratch: Scratch;
 let h: ConsoleHarness;
@@ -170,9 +170,16 @@ describe('Usage as the owner', () => {
     await page.getByText('Adjust limit', { exact: false }).first().click();
     const input = page.getByLabel('Organisation monthly limit in USD');
     await input.fill('12.345');
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/usage/org-cap')), page.getByRole('button', { name: 'Set cap' }).first().click()]);
+    const res = await submitAndLand(page, () => page.getByRole('button', { name: 'Set cap' }).first().click());
     expect(res.status()).toBe(400);
+    // Post-redirect-get: the address is the page, and the summary on top has the focus and links to the field.
+    expect(new URL(page.url()).pathname).toBe('/usage');
+    const summary = page.getByTestId('error-summary');
+    expect(await summary.textContent()).toContain('Enter an amount in US dollars');
+    expect(await focusedId(page)).toBe('error-summary');
     const again = page.getByLabel('Organisation monthly limit in USD');
+    expect(await summary.getByRole('link').getAttribute('href')).toBe(`#${await again.getAttribute('id')}`);
+    expect(await again.inputValue()).toBe('12.345');
     expect(await again.getAttribute('aria-invalid')).toBe('true');
     const errorId = await again.getAttribute('aria-describedby');
     expect(await page.locator(`#${errorId}`).textContent()).toContain('Enter an amount in US dollars');
