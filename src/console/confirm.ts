@@ -3,6 +3,8 @@
 // the browser to a page of its own (a GET, safe to reload) that says the effect in words
 // and posts the same fields again with confirm=yes, or cancels back to where it came from.
 // The page is built from the address alone, so nothing a person typed is kept anywhere.
+import { usdCents } from '../domain/display.js';
+import type { OrgWithTiers } from '../ledger/limits-state.js';
 import { csrfField } from './forms.js';
 import type { PageContext } from './guard.js';
 import { html, type Html } from './html.js';
@@ -50,4 +52,13 @@ ${c.extra ?? ''}
 <div class="actions"><button type="submit" class="danger">${c.button}</button><a href="${post.cancel}">Cancel</a></div></form>
 </section>`,
   });
+}
+
+/** Moving a member to another seat tier: what they get and lose, from the org's tiers. */
+export function seatConfirmation(org: OrgWithTiers, name: string, to: 'standard' | 'premium'): Confirmation {
+  const tier = org.seatTiers.find((t) => t.tier === to);
+  const allowance = tier ? ` (${usdCents(tier.includedAllowanceNanos)} of included usage every ${tier.windowMinutes} minutes)` : '';
+  return to === 'premium'
+    ? { title: `Move ${name} to a premium seat?`, button: 'Upgrade to a premium seat', effect: html`<p><strong>${name} moves from a standard to a premium seat</strong> at once: the premium seat's included usage${allowance} and cap apply, and the seat is billed at the premium seat's price.</p>` }
+    : { title: `Move ${name} to a standard seat?`, button: 'Move to a standard seat', effect: html`<p><strong>${name} moves from a premium to a standard seat</strong> at once: they get the standard seat's included usage${allowance} and cap, which are lower.</p>` };
 }

@@ -19,7 +19,7 @@ import { whenText } from '../../notify/email-format.js';
 import type { ConsoleDeps } from '../deps.js';
 import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from '../forms.js';
 import { messagePage, refusalPage, runForm, signedIn, withSaved, type PageContext } from '../guard.js';
-import { confirmAddress, confirmationPage, postedFields, type Confirmation } from '../confirm.js';
+import { confirmAddress, confirmationPage, postedFields, seatConfirmation, type Confirmation } from '../confirm.js';
 import { findMember } from '../../ledger/settings/members.js';
 import { html, type Html } from '../html.js';
 import { layout, roleName, sendPage } from '../layout.js';
@@ -312,15 +312,6 @@ function listOfNames(names: string[]): string {
   const more = names.length - shown.length;
   if (more > 0) return `${shown.join(', ')} and ${more} more`;
   return shown.length <= 1 ? (shown[0] ?? '') : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
-}
-
-/** Moving a member to another seat tier: what they get and lose, from the org's tiers. */
-export function seatConfirmation(org: Awaited<ReturnType<typeof loadOrg>>, name: string, to: 'standard' | 'premium'): Confirmation {
-  const tier = org.seatTiers.find((t) => t.tier === to);
-  const allowance = tier ? ` (${usdCents(tier.includedAllowanceNanos)} of included usage every ${tier.windowMinutes} minutes)` : '';
-  return to === 'premium'
-    ? { title: `Move ${name} to a premium seat?`, button: 'Upgrade to a premium seat', effect: html`<p><strong>${name} moves from a standard to a premium seat</strong> at once: the premium seat's included usage${allowance} and cap apply, and the seat is billed at the premium seat's price.</p>` }
-    : { title: `Move ${name} to a standard seat?`, button: 'Move to a standard seat', effect: html`<p><strong>${name} moves from a premium to a standard seat</strong> at once: they get the standard seat's included usage${allowance} and cap, which are lower.</p>` };
 }
 
 /** The text fields a failed form sent, keyed as its error slots are (`<form key>.<field>`). */
