@@ -94,3 +94,15 @@ export async function submitAndLand(page: Page, click: () => Promise<unknown>): 
 
 /** The element that has the keyboard focus: its id. */
 export const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
+
+/** How many pixels wider than the window the page lays out (0: it fits, nothing scrolls sideways). */
+export const pageOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+
+/** Counts the forms the page sends from now on (a reload must send none). */
+export function postsFrom(page: Page): { count: () => number } {
+  let n = 0;
+  page.on('request', (r) => {
+    if (r.method() === 'POST') n++;
+  });
+  return { count: () => n };
+}
