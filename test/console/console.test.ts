@@ -158,7 +158,10 @@ describe('Usage as the owner', () => {
     expect(audit.actor).toContain('(owner-1) via console');
 
     await page.getByText('Adjust limit', { exact: false }).first().click();
-    await page.getByRole('button', { name: 'Set to unlimited' }).first().click();
+    await submitAndLand(page, () => page.getByRole('button', { name: 'Set to unlimited' }).first().click());
+    // Confirmed first (docs/console.md): the cap is removed only by the confirmation's button.
+    expect(new URL(page.url()).pathname).toBe('/usage/confirm');
+    await page.getByRole('button', { name: 'Set to unlimited' }).click();
     await expect.poll(() => page.getByTestId('org-cap').textContent()).toBe('Unlimited');
     expect((await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: orgId } })).orgMonthlyCapNanos).toBeNull();
     await context.close();
@@ -201,10 +204,13 @@ describe('Usage as the owner', () => {
     expect((await m()).extraUsageCapNanos).toBe(75_000_000_000n);
     await page.locator('tr[data-member="m-007"]').getByText('…').click();
     await page.locator('tr[data-member="m-007"]').getByLabel('Seat').selectOption('premium');
-    await page.locator('tr[data-member="m-007"]').getByRole('button', { name: 'Change seat' }).click();
+    await submitAndLand(page, () => page.locator('tr[data-member="m-007"]').getByRole('button', { name: 'Change seat' }).click());
+    await submitAndLand(page, () => page.getByRole('button', { name: 'Upgrade to a premium seat' }).click());
     await expect.poll(async () => (await m()).seatTier).toBe('premium');
+    expect(new URL(page.url()).searchParams.get('q')).toBe('Member 007');
     await page.locator('tr[data-member="m-007"]').getByText('…').click();
-    await page.locator('tr[data-member="m-007"]').getByRole('button', { name: 'Set to unlimited' }).click();
+    await submitAndLand(page, () => page.locator('tr[data-member="m-007"]').getByRole('button', { name: 'Set to unlimited' }).click());
+    await page.getByRole('button', { name: 'Set to unlimited' }).click();
     await expect.poll(async () => (await m()).extraUsageCapNanos).toBeNull();
     await context.close();
   });

@@ -10,7 +10,7 @@ import { completeMonthsBefore } from '../../src/ledger/reports/seat-advice.js';
 import { periodStart } from '../../src/domain/periods.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, HAIKU, OPERATOR_TOKEN, usageOfCents } from '../support/fixtures.js';
-import { consoleHarness, csrfOf, screenshot, seriousViolations, type ConsoleHarness } from './support.js';
+import { type ConsoleHarness, consoleHarness, csrfOf, screenshot, seriousViolations, submitAndLand } from './support.js';
 
 let scratch: Scratch;
 let h: ConsoleHarness;
@@ -124,7 +124,7 @@ describe('Seat advice as the owner', () => {
     const row = page.locator('[data-testid=advice] tr[data-member="bob"]');
     // A form altered in the browser (a seat tier that does not exist).
     await row.locator('input[name=seatTier]').evaluate((el) => el.setAttribute('value', 'gold'));
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/seats/apply')), row.getByRole('button', { name: /^Apply/ }).click()]);
+    const res = await submitAndLand(page, () => row.getByRole('button', { name: /^Apply/ }).click());
     expect(res.status()).toBe(400);
     const again = page.locator('[data-testid=advice] tr[data-member="bob"]');
     expect(await again.getByRole('alert').textContent()).toBe('choose Standard or Premium');
