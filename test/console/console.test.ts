@@ -140,9 +140,10 @@ describe('Usage as the owner', () => {
     for (let i = 0; i < 5; i++) {
       const ext = await rows.nth(i).getAttribute('data-member');
       const m = limits.members.find((x: { externalId: string }) => x.externalId === ext);
+      // The first cell is the row's checkbox (several members at once).
       const cells = await rows.nth(i).locator('td').allTextContents();
-      expect(cells[1]).toBe(m.cap === null ? 'Unlimited' : `$${m.cap}`);
-      expect(cells[2]).toBe(`$${m.monthToDateExtra}`);
+      expect(cells[2]).toBe(m.cap === null ? 'Unlimited' : `$${m.cap}`);
+      expect(cells[3]).toBe(`$${m.monthToDateExtra}`);
     }
     expect(await rows.first().getAttribute('data-member')).toBe('alice');
     expect(await seriousViolations(page)).toEqual([]);
@@ -258,7 +259,9 @@ describe('Usage: the switch, seat-tier caps and a team\'s balance', () => {
   it('turns extra usage to selected members and sets a seat-tier cap, audited, as the API would', async () => {
     const { context, page } = await h.signedIn(SLUG, 'owner-1', '/usage');
     await page.getByLabel('Scope', { exact: true }).selectOption('selected_members');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await submitAndLand(page, () => page.getByRole('button', { name: 'Save' }).click());
+    // Members lose extra usage: confirmed first (test/console/confirmations.test.ts has the words).
+    await page.getByRole('button', { name: 'Switch to selected members' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Extra usage settings saved');
     expect(await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: orgId } })).toMatchObject({ extraUsageEnabled: true, extraUsageScope: 'selected_members' });
     // Members now get an on/off switch of their own.
