@@ -44,7 +44,7 @@ export const CONSOLE_ROUTES = [
   { method: 'GET', url: '/me' }, { method: 'POST', url: '/me/request' }, { method: 'POST', url: '/me/raise-limit' },
   { method: 'POST', url: '/me/gateway-keys' }, { method: 'POST', url: '/me/gateway-keys/:id/revoke' },
   { method: 'GET', url: '/privacy' }, { method: 'GET', url: '/terms' },
-  { method: 'GET', url: '/spend' }, { method: 'GET', url: '/spend/members/:member' }, { method: 'POST', url: '/spend/members/:member/gateway-keys/:id/revoke' }, { method: 'GET', url: '/seats' }, { method: 'POST', url: '/seats/apply' },
+  { method: 'GET', url: '/spend' }, { method: 'GET', url: '/spend/members/:member' }, { method: 'POST', url: '/spend/members/:member/gateway-keys/:id/revoke' }, { method: 'GET', url: '/seats' }, { method: 'POST', url: '/seats/apply' }, { method: 'GET', url: '/seats/confirm' },
   { method: 'GET', url: '/billing' }, { method: 'GET', url: '/billing/:month' }, { method: 'GET', url: '/billing/:month/print' },
   { method: 'GET', url: '/audit' },
   { method: 'GET', url: '/claude' }, { method: 'POST', url: '/claude/connect' }, { method: 'POST', url: '/claude/replace' }, { method: 'GET', url: '/claude/disconnect' }, { method: 'POST', url: '/claude/disconnect' },
