@@ -469,7 +469,12 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
         if (err instanceof AnthropicUnavailable) throw new FormError({ [`claude-${v.member}-${v.period}.cap`]: `${err.message}. Nothing was changed; try again.` }, 503);
         throw err;
       }
-    }, 'claude-limit');
+    }, 'claude-limit',
+    async (ctx, v) => {
+      const m = v.action === 'unlimited' ? await memberOf(ctx, v.member) : null;
+      if (!m) return null;
+      return { title: `Set ${m.name}'s ${v.period} limit in Claude to unlimited?`, button: 'Set to unlimited', effect: html`<p><strong>${m.name} gets no ${v.period} limit in Claude.</strong> Their own "no limit" takes the place of any seat-tier, group or organization limit for that period (docs/claude.md), so nothing stops their spend in Claude for it until you set a limit again.</p>` };
+    });
 
   form('/usage/member-extra-usage', z.object({ ...memberField, enabled: z.enum(['on', 'off'], { error: 'choose on or off' }), back: z.string().optional() }), memberKey, 'enabled',
     (ctx, v) => setMemberExtraUsage(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, v.enabled === 'on'), 'member-extra-usage',
