@@ -148,6 +148,7 @@ describe('requests in the console', () => {
     const olivia = await h.signedIn('acme', 'owner-1', `/requests/${request.id}`);
     const p = olivia.page;
     // Upgrading the seat is confirmed first, saying what changes; Cancel changes nothing.
+    await p.locator('summary', { hasText: 'Increase limit' }).click();
     await submitAndLand(p, () => p.getByRole('button', { name: 'Upgrade to a premium seat' }).click());
     expect(new URL(p.url()).pathname).toBe(`/requests/${request.id}/upgrade`);
     expect(await p.getByRole('heading', { level: 1 }).textContent()).toBe('Move Adam Admin to a premium seat?');
