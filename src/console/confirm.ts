@@ -19,6 +19,8 @@ export interface Confirmation {
   button: string;
   /** More fields shown on the page (the reason for a denial). */
   extra?: Html;
+  /** A change that takes nothing away (turning extra usage on) is not shown as a danger. */
+  gives?: boolean;
 }
 
 /** The fields a form posted, as they go into the confirmation's address (never the CSRF token). */
@@ -49,7 +51,7 @@ export function confirmationPage(ctx: PageContext, c: Confirmation, post: { to: 
 <div data-testid="effect">${c.effect}</div>
 <form method="post" action="${post.to}">${csrfField(ctx.csrf)}${post.fields.map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}<input type="hidden" name="confirm" value="yes">
 ${c.extra ?? ''}
-<div class="actions"><button type="submit" class="danger">${c.button}</button><a href="${post.cancel}">Cancel</a></div></form>
+<div class="actions"><button type="submit"${c.gives ? '' : html` class="danger"`}>${c.button}</button><a href="${post.cancel}">Cancel</a></div></form>
 </section>`,
   });
 }

@@ -522,7 +522,7 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
       const names = listOfNames(chosen.map((m) => m.name));
       const what = v.op === 'extra-on' ? 'get extra usage' : v.op === 'extra-off' ? 'lose extra usage' : v.op === 'unlimited' ? 'get an unlimited monthly limit (seat-tier and organisation caps still apply)' : `get a monthly limit of ${usdCents(parseUsd(v.cap!)!)}`;
       const title = v.op === 'extra-on' ? 'Turn extra usage on' : v.op === 'extra-off' ? 'Turn extra usage off' : v.op === 'unlimited' ? 'Set to unlimited' : 'Set cap';
-      return { title: `${title} for ${members(chosen.length)}?`, button: `${title} for ${members(chosen.length)}`, effect: html`<p><strong>${members(chosen.length)} change:</strong> ${names} ${chosen.length === 1 ? 'will' : 'will each'} ${what}.</p>` };
+      return { title: `${title} for ${members(chosen.length)}?`, button: `${title} for ${members(chosen.length)}`, gives: v.op === 'extra-on', effect: html`<p><strong>${members(chosen.length)} change:</strong> ${names} ${chosen.length === 1 ? 'will' : 'will each'} ${what}.</p>` };
     });
 
   form('/usage/auto-reload', z.object({
