@@ -70,7 +70,7 @@ export async function runForm(
     back: string | (() => string);
     action: () => Promise<unknown>;
     rerender: (errors: FieldErrors, status: number) => Promise<Html>;
-    /** A page to answer with instead of the redirect to `back` (null: redirect). */
+    /** A page to show (once, at the form's page) instead of going to `back` (null: `back`). */
     answer?: () => Html | null;
     /** The form's page, when it is not `back` without "saved". */
     page?: string;
