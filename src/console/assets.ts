@@ -47,6 +47,14 @@ form.inline{display:inline-flex;gap:.4rem;align-items:center;flex-wrap:wrap;marg
 .error{color:#b91c1c;font-weight:600;margin:.25rem 0}
 .notice{border-left:4px solid #15803d;background:#f0fdf4;padding:.6rem .9rem;margin:1rem 0;color:#14532d}
 .alert{border-left:4px solid #b91c1c;background:#fef2f2;padding:.6rem .9rem;margin:1rem 0;color:#7f1d1d}
+.error-summary{border:3px solid #b91c1c;border-radius:6px;padding:.6rem 1rem;margin:1rem 0;background:#fff}
+.error-summary:focus{outline:3px solid #f59e0b;outline-offset:2px}
+.error-summary h2{margin:0 0 .3rem;font-size:1.1rem;color:#7f1d1d}
+.error-summary ul{margin:0;padding-left:1.2rem}
+.error-summary a{color:#b91c1c;font-weight:600}
+.confirm{border:2px solid #b45309;border-radius:8px;padding:1rem 1.25rem;margin:1rem 0;background:#fffbeb}
+.confirm .actions{display:flex;gap:.75rem;align-items:center;flex-wrap:wrap;margin-top:1rem}
+.bulk{display:flex;gap:.5rem 1rem;flex-wrap:wrap;align-items:center;margin:.75rem 0}
 .badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-size:.85rem;border:1px solid #6b7280;color:#374151}
 .badge.paused{border-color:#b91c1c;color:#991b1b}
 details{margin:.4rem 0}

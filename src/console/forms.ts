@@ -41,8 +41,10 @@ export function errorText(errors: FieldErrors, key: string): Html {
 }
 
 /**
- * A page's errors, remembering which were shown beside a field: the rest (a field the
- * page no longer has, e.g. a request decided meanwhile) are shown at the top.
+ * A page's errors, remembering which were shown beside a field. The summary at the top
+ * lists them all, each linking to its field (those a page no longer has, e.g. a request
+ * decided meanwhile, are said there only), and takes the focus when the page loads
+ * (`autofocus`: no script needed), so nobody is left at the top of a page that failed.
  */
 export class ErrorSlots {
   private readonly shown = new Set<string>();
@@ -58,8 +60,15 @@ export class ErrorSlots {
     return errorText(this.errors, key);
   }
   /** Call after every field was rendered. */
+  summary(): Html {
+    const entries = Object.entries(this.errors);
+    if (!entries.length) return html``;
+    return html`<div class="error-summary" id="error-summary" tabindex="-1" autofocus aria-labelledby="error-summary-title" data-testid="error-summary">
+<h2 id="error-summary-title">${entries.length === 1 ? 'There is a problem' : `There are ${entries.length} problems`}</h2>
+<ul>${entries.map(([key, message]) => html`<li>${this.shown.has(key) ? html`<a href="#${fieldId(key)}">${message}</a>` : message}</li>`)}</ul></div>`;
+  }
+  /** The summary (pages written before it had links called it this). */
   leftover(): Html {
-    const rest = Object.entries(this.errors).filter(([key]) => !this.shown.has(key));
-    return rest.length ? html`<div class="alert" role="alert">${rest.map(([, message]) => html`<p>${message}</p>`)}</div>` : html``;
+    return this.summary();
   }
 }

@@ -8,11 +8,14 @@ import type { ConsoleDeps } from './deps.js';
 import { FormError, type FieldErrors } from './forms.js';
 import { html, type Html } from './html.js';
 import { layout, sendPage } from './layout.js';
+import { redirectWithPage } from './flash.js';
 import { csrfUserInfo, viewerOf, type Viewer } from './session.js';
 
 export interface PageContext {
   viewer: Viewer;
   csrf: string;
+  /** What the page was given (a form's failure page is kept through the redirect with it). */
+  deps: ConsoleDeps;
 }
 
 export const csrfToken = (request: FastifyRequest, reply: FastifyReply) => reply.generateCsrf({ userInfo: csrfUserInfo(request) });
@@ -31,7 +34,7 @@ export async function signedIn(deps: ConsoleDeps, request: FastifyRequest, reply
     }
     return null;
   }
-  return { viewer, csrf: csrfToken(request, reply) };
+  return { viewer, csrf: csrfToken(request, reply), deps };
 }
 
 export function messagePage(title: string, body: Html, ctx?: PageContext): Html {
@@ -40,18 +43,24 @@ export function messagePage(title: string, body: Html, ctx?: PageContext): Html 
 
 /** A refused action or page: the server's own message, the status the API would answer. */
 export function refusalPage(reply: FastifyReply, ctx: PageContext | undefined, status: number, message: string): FastifyReply {
+  return sendPage(reply, refusalHtml(reply, ctx, status, message), status);
+}
+
+function refusalHtml(reply: FastifyReply, ctx: PageContext | undefined, status: number, message: string): Html {
   const title = status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : status === 401 ? 'Signed out' : 'Not done';
   // A page that was only looked at changed nothing: saying so would only worry people.
   const looked = reply.request.method === 'GET' || reply.request.method === 'HEAD';
   const home = ctx && !isAdmin(ctx.viewer.member) ? html`<a href="/me">Go to My usage</a>` : html`<a href="/">Back to the console</a>`;
   const sentence = `${message.charAt(0).toUpperCase()}${message.slice(1)}${/[.!?]$/.test(message) ? '' : '.'}`;
-  return sendPage(reply, messagePage(title, html`<p class="alert" role="alert">${sentence}</p><p>${looked ? '' : 'Nothing was changed. '}${home}</p>`, ctx), status);
+  return messagePage(title, html`<p class="alert" role="alert">${sentence}</p><p>${looked ? '' : 'Nothing was changed. '}${home}</p>`, ctx);
 }
 
 /**
- * Runs a form's action. Success redirects (303) to `back`; bad input re-renders the
- * page with each message next to its field; a role refusal is a 403 page.
- * `field`: where a ledger refusal without a field of ours is shown.
+ * Runs a form's action, then redirects (post-redirect-get: the address stays a page and a
+ * reload never sends the form again). Success goes to `back`; bad input goes to the
+ * form's page (`back` without its "saved" notice), shown once with each message next to
+ * its field and the error summary on top, with the 4xx status; a role refusal is the 403
+ * page, at that address too. `field`: where a ledger refusal without a field of ours is shown.
  */
 export async function runForm(
   reply: FastifyReply,
@@ -61,23 +70,35 @@ export async function runForm(
     back: string | (() => string);
     action: () => Promise<unknown>;
     rerender: (errors: FieldErrors, status: number) => Promise<Html>;
-    /** A page to answer with instead of the redirect to `back` (null: redirect). */
+    /** A page to show (once, at the form's page) instead of going to `back` (null: `back`). */
     answer?: () => Html | null;
+    /** The form's page, when it is not `back` without "saved". */
+    page?: string;
   },
 ): Promise<FastifyReply> {
+  const backPath = () => (typeof opts.back === 'string' ? opts.back : opts.back());
+  const kept = async (page: Html, status: number) => redirectWithPage(ctx.deps, reply.request, reply, opts.page ?? withoutSaved(backPath()), page.value, status);
   try {
     await opts.action();
   } catch (err) {
-    if (err instanceof FormError) return sendPage(reply, await opts.rerender(err.errors, err.status), err.status);
+    if (err instanceof FormError) return kept(await opts.rerender(err.errors, err.status), err.status);
     if (err instanceof LedgerError) {
-      if (err.status === 403 || err.status === 401) return refusalPage(reply, ctx, err.status, err.message);
-      return sendPage(reply, await opts.rerender({ [opts.field]: err.message }, err.status), err.status);
+      if (err.status === 403 || err.status === 401) return kept(refusalHtml(reply, ctx, err.status, err.message), err.status);
+      return kept(await opts.rerender({ [opts.field]: err.message }, err.status), err.status);
     }
     throw err;
   }
+  // An answer (Stripe's Checkout link) is shown at the page's address too.
   const page = opts.answer?.() ?? null;
-  if (page) return sendPage(reply, page);
-  return reply.redirect(typeof opts.back === 'string' ? opts.back : opts.back(), 303);
+  if (page) return kept(page, 200);
+  return reply.redirect(backPath(), 303);
+}
+
+/** A page path without its "saved" notice. */
+export function withoutSaved(path: string): string {
+  const url = new URL(path, 'http://console.invalid');
+  url.searchParams.delete('saved');
+  return `${url.pathname}${url.search}`;
 }
 
 /** Adds `saved=<what>` to a page path, for the "Saved" notice after a redirect. */

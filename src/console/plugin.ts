@@ -13,7 +13,8 @@ import { billingPage } from './pages/billing-page.js';
 import { claudeConnectionPage } from './pages/claude-connection-page.js';
 import type { ConsoleDeps } from './deps.js';
 import { messagePage } from './guard.js';
-import { html } from './html.js';
+import { FLASH_COOKIE, takePage } from './flash.js';
+import { html, raw } from './html.js';
 import { sendPage } from './layout.js';
 import { legalPages } from './pages/legal-pages.js';
 import { memberPage } from './pages/member-page.js';
@@ -37,12 +38,14 @@ export const CONSOLE_ROUTES = [
   { method: 'GET', url: '/usage' },
   { method: 'POST', url: '/usage/extra-usage' }, { method: 'POST', url: '/usage/org-cap' }, { method: 'POST', url: '/usage/tier-cap' },
   { method: 'POST', url: '/usage/member-cap' }, { method: 'POST', url: '/usage/member-extra-usage' }, { method: 'POST', url: '/usage/member-seat' },
+  { method: 'POST', url: '/usage/members-bulk' }, { method: 'GET', url: '/usage/confirm' },
   { method: 'POST', url: '/usage/buy' }, { method: 'POST', url: '/usage/auto-reload' }, { method: 'POST', url: '/usage/balance-warning' },
   { method: 'GET', url: '/requests' }, { method: 'GET', url: '/requests/new' }, { method: 'GET', url: '/requests/:id' }, { method: 'POST', url: '/requests/:id/decision' },
+  { method: 'GET', url: '/requests/:id/deny' }, { method: 'GET', url: '/requests/:id/upgrade' },
   { method: 'GET', url: '/me' }, { method: 'POST', url: '/me/request' }, { method: 'POST', url: '/me/raise-limit' },
   { method: 'POST', url: '/me/gateway-keys' }, { method: 'POST', url: '/me/gateway-keys/:id/revoke' },
   { method: 'GET', url: '/privacy' }, { method: 'GET', url: '/terms' },
-  { method: 'GET', url: '/spend' }, { method: 'GET', url: '/spend/members/:member' }, { method: 'POST', url: '/spend/members/:member/gateway-keys/:id/revoke' }, { method: 'GET', url: '/seats' }, { method: 'POST', url: '/seats/apply' },
+  { method: 'GET', url: '/spend' }, { method: 'GET', url: '/spend/members/:member' }, { method: 'POST', url: '/spend/members/:member/gateway-keys/:id/revoke' }, { method: 'GET', url: '/seats' }, { method: 'POST', url: '/seats/apply' }, { method: 'GET', url: '/seats/confirm' },
   { method: 'GET', url: '/billing' }, { method: 'GET', url: '/billing/:month' }, { method: 'GET', url: '/billing/:month/print' },
   { method: 'GET', url: '/audit' },
   { method: 'GET', url: '/claude' }, { method: 'POST', url: '/claude/connect' }, { method: 'POST', url: '/claude/replace' }, { method: 'GET', url: '/claude/disconnect' }, { method: 'POST', url: '/claude/disconnect' },
@@ -69,6 +72,12 @@ export function consolePlugin(deps: ConsoleDeps) {
       const header = (name: string) => (typeof request.headers[name] === 'string' ? (request.headers[name] as string) : undefined);
       const why = crossSiteForm({ secFetchSite: header('sec-fetch-site'), origin: header('origin') }, own);
       if (why) throw Object.assign(new Error(`form from another site (${why})`), { statusCode: 403, code: 'FST_CSRF_CROSS_SITE' });
+    });
+    // Post-redirect-get: the page a form left for this address (its errors, what was typed), shown once.
+    app.addHook('preHandler', async (request, reply) => {
+      if (request.method !== 'GET' || !request.cookies[FLASH_COOKIE]) return;
+      const kept = await takePage(deps, request, reply);
+      if (kept) return sendPage(reply, raw(kept.page), kept.status);
     });
     app.addHook('onSend', async (_request, reply, payload) => {
       for (const [name, value] of Object.entries(CONSOLE_SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);

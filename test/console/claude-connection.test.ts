@@ -13,7 +13,7 @@ import { secretBox } from '../../src/secrets/secret-box.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc } from '../support/fixtures.js';
 import { startAdminApi, type AdminApiStandIn } from '../support/anthropic-admin-api.js';
-import { consoleHarness, csrfOf, seriousViolations, type ConsoleHarness } from './support.js';
+import { type ConsoleHarness, consoleHarness, csrfOf, seriousViolations, submitAndLand } from './support.js';
 
 const KEY = 'sk-ant-admin01-console-connect-key-0123456789';
 let scratch: Scratch;
@@ -53,7 +53,7 @@ describe('the Claude connection page', () => {
 
     const submit = async (key: string) => {
       await page.getByLabel('Admin API key').fill(key);
-      const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/claude/connect')), page.getByRole('button', { name: 'Connect' }).click()]);
+      const res = await submitAndLand(page, () => page.getByRole('button', { name: 'Connect' }).click());
       const input = page.getByLabel('Admin API key');
       const said = await page.locator(`#${await input.getAttribute('aria-describedby')}`).textContent();
       return { status: res.status(), said: said ?? '', typed: await input.inputValue(), body: (await page.textContent('body')) ?? '' };

@@ -17,7 +17,7 @@ import { enterpriseDoc } from '../support/fixtures.js';
 import { recordingNotifier } from '../support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../support/temporal.js';
 import { startAdminApi, type AdminApiStandIn } from '../support/anthropic-admin-api.js';
-import { consoleHarness, seriousViolations, type ConsoleHarness } from './support.js';
+import { consoleHarness, type ConsoleHarness, seriousViolations, submitAndLand } from './support.js';
 
 const HOUR = 3_600_000;
 const KEY = 'sk-ant-admin01-console-test-key-0123456789';
@@ -73,7 +73,7 @@ describe('a request from Claude in the console', () => {
     expect(await page.locator('select[name=period]').inputValue()).toBe('weekly');
 
     await page.locator('input[name=amount]').fill('thirty');
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/decision')), page.getByRole('button', { name: 'Increase limit' }).click()]);
+    const res = await submitAndLand(page, () => page.getByRole('button', { name: 'Increase limit' }).click());
     expect(res.status()).toBe(400);
     const amount = page.locator('input[name=amount]');
     expect(await amount.getAttribute('aria-invalid')).toBe('true');
@@ -123,7 +123,7 @@ describe('a request from Claude in the console', () => {
     api.writesEnabled = false;
     await after.locator('summary', { hasText: 'Edit limit' }).click();
     await after.locator('input[name=cap]').fill('150');
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/usage/claude-limit')), after.getByRole('button', { name: 'Set limit' }).click()]);
+    const res = await submitAndLand(page, () => after.getByRole('button', { name: 'Set limit' }).click());
     expect(res.status()).toBe(409);
     const field = page.locator('[data-claude-member="alice"][data-period="monthly"] input[name=cap]');
     expect(await page.locator(`#${await field.getAttribute('aria-describedby')}`).textContent()).toContain('change the limit in claude.ai');

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, HAIKU, OPERATOR_TOKEN, teamDoc, usageOfCents } from '../support/fixtures.js';
-import { consoleHarness, csrfOf, screenshot, seriousViolations, type ConsoleHarness } from './support.js';
+import { consoleHarness, csrfOf, focusedId, screenshot, seriousViolations, submitAndLand, type ConsoleHarness } from './support.js';
 
 let scratch: Scratch;
 let h: ConsoleHarness;
@@ -140,9 +140,10 @@ describe('Usage as the owner', () => {
     for (let i = 0; i < 5; i++) {
       const ext = await rows.nth(i).getAttribute('data-member');
       const m = limits.members.find((x: { externalId: string }) => x.externalId === ext);
+      // The first cell is the row's checkbox (several members at once).
       const cells = await rows.nth(i).locator('td').allTextContents();
-      expect(cells[1]).toBe(m.cap === null ? 'Unlimited' : `$${m.cap}`);
-      expect(cells[2]).toBe(`$${m.monthToDateExtra}`);
+      expect(cells[2]).toBe(m.cap === null ? 'Unlimited' : `$${m.cap}`);
+      expect(cells[3]).toBe(`$${m.monthToDateExtra}`);
     }
     expect(await rows.first().getAttribute('data-member')).toBe('alice');
     expect(await seriousViolations(page)).toEqual([]);
@@ -158,7 +159,10 @@ describe('Usage as the owner', () => {
     expect(audit.actor).toContain('(owner-1) via console');
 
     await page.getByText('Adjust limit', { exact: false }).first().click();
-    await page.getByRole('button', { name: 'Set to unlimited' }).first().click();
+    await submitAndLand(page, () => page.getByRole('button', { name: 'Set to unlimited' }).first().click());
+    // Confirmed first (docs/console.md): the cap is removed only by the confirmation's button.
+    expect(new URL(page.url()).pathname).toBe('/usage/confirm');
+    await page.getByRole('button', { name: 'Set to unlimited' }).click();
     await expect.poll(() => page.getByTestId('org-cap').textContent()).toBe('Unlimited');
     expect((await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: orgId } })).orgMonthlyCapNanos).toBeNull();
     await context.close();
@@ -170,9 +174,16 @@ describe('Usage as the owner', () => {
     await page.getByText('Adjust limit', { exact: false }).first().click();
     const input = page.getByLabel('Organisation monthly limit in USD');
     await input.fill('12.345');
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/usage/org-cap')), page.getByRole('button', { name: 'Set cap' }).first().click()]);
+    const res = await submitAndLand(page, () => page.getByRole('button', { name: 'Set cap' }).first().click());
     expect(res.status()).toBe(400);
+    // Post-redirect-get: the address is the page, and the summary on top has the focus and links to the field.
+    expect(new URL(page.url()).pathname).toBe('/usage');
+    const summary = page.getByTestId('error-summary');
+    expect(await summary.textContent()).toContain('Enter an amount in US dollars');
+    expect(await focusedId(page)).toBe('error-summary');
     const again = page.getByLabel('Organisation monthly limit in USD');
+    expect(await summary.getByRole('link').getAttribute('href')).toBe(`#${await again.getAttribute('id')}`);
+    expect(await again.inputValue()).toBe('12.345');
     expect(await again.getAttribute('aria-invalid')).toBe('true');
     const errorId = await again.getAttribute('aria-describedby');
     expect(await page.locator(`#${errorId}`).textContent()).toContain('Enter an amount in US dollars');
@@ -194,10 +205,13 @@ describe('Usage as the owner', () => {
     expect((await m()).extraUsageCapNanos).toBe(75_000_000_000n);
     await page.locator('tr[data-member="m-007"]').getByText('…').click();
     await page.locator('tr[data-member="m-007"]').getByLabel('Seat').selectOption('premium');
-    await page.locator('tr[data-member="m-007"]').getByRole('button', { name: 'Change seat' }).click();
+    await submitAndLand(page, () => page.locator('tr[data-member="m-007"]').getByRole('button', { name: 'Change seat' }).click());
+    await submitAndLand(page, () => page.getByRole('button', { name: 'Upgrade to a premium seat' }).click());
     await expect.poll(async () => (await m()).seatTier).toBe('premium');
+    expect(new URL(page.url()).searchParams.get('q')).toBe('Member 007');
     await page.locator('tr[data-member="m-007"]').getByText('…').click();
-    await page.locator('tr[data-member="m-007"]').getByRole('button', { name: 'Set to unlimited' }).click();
+    await submitAndLand(page, () => page.locator('tr[data-member="m-007"]').getByRole('button', { name: 'Set to unlimited' }).click());
+    await page.getByRole('button', { name: 'Set to unlimited' }).click();
     await expect.poll(async () => (await m()).extraUsageCapNanos).toBeNull();
     await context.close();
   });
@@ -245,7 +259,9 @@ describe('Usage: the switch, seat-tier caps and a team\'s balance', () => {
   it('turns extra usage to selected members and sets a seat-tier cap, audited, as the API would', async () => {
     const { context, page } = await h.signedIn(SLUG, 'owner-1', '/usage');
     await page.getByLabel('Scope', { exact: true }).selectOption('selected_members');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await submitAndLand(page, () => page.getByRole('button', { name: 'Save' }).click());
+    // Members lose extra usage: confirmed first (test/console/confirmations.test.ts has the words).
+    await page.getByRole('button', { name: 'Switch to selected members' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Extra usage settings saved');
     expect(await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: orgId } })).toMatchObject({ extraUsageEnabled: true, extraUsageScope: 'selected_members' });
     // Members now get an on/off switch of their own.

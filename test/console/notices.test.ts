@@ -11,7 +11,7 @@ import { channelHealthIn, FAILING_AFTER_ATTEMPTS } from '../../src/ledger/notice
 import { whenText } from '../../src/notify/email-format.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc } from '../support/fixtures.js';
-import { consoleHarness, csrfOf, screenshot, seriousViolations, type ConsoleHarness } from './support.js';
+import { type ConsoleHarness, consoleHarness, csrfOf, screenshot, seriousViolations, submitAndLand } from './support.js';
 import type { Locator, Page } from 'playwright-core';
 
 let scratch: Scratch;
@@ -108,7 +108,7 @@ describe('Notices as the owner', () => {
     ];
     for (const [field, action, typed, message] of cases) {
       await field(page).fill(typed);
-      const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith(action) && r.request().method() === 'POST'), save(page, action).click()]);
+      const res = await submitAndLand(page, () => save(page, action).click());
       expect(res.status(), typed).toBe(400);
       await page.waitForLoadState();
       const form = page.locator(`form[action="${action}"]`);

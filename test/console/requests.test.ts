@@ -2,7 +2,7 @@
 // a member at their seat limit clicks "Request extra usage" and reads "Request sent to
 // admin"; admins review it with who, seat, when and spend; an owner approves with a
 // cap (a bad cap shown beside its field first, nothing changed) or denies with a
-// reason; nobody is offered, or allowed, a decision on their own request.
+// reason on a confirmation page (a seat upgrade is confirmed too); nobody is offered, or allowed, a decision on their own request.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerOnlyPayments } from '../../src/payments/port.js';
@@ -11,7 +11,7 @@ import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, HAIKU, usageOfCents } from '../support/fixtures.js';
 import { recordingNotifier } from '../support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../support/temporal.js';
-import { consoleHarness, csrfOf, screenshot, seriousViolations, type ConsoleHarness } from './support.js';
+import { consoleHarness, csrfOf, focusedId, screenshot, seriousViolations, submitAndLand, type ConsoleHarness } from './support.js';
 
 const HOUR = 3_600_000;
 let env: TestWorkflowEnvironment;
@@ -106,8 +106,10 @@ describe('requests in the console', () => {
     await page.locator('summary', { hasText: 'Increase limit' }).click();
     const before = await snapshot();
     await page.locator('input[name=cap]').fill('forty');
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/decision')), page.getByRole('button', { name: 'Enable extra usage' }).click()]);
+    const res = await submitAndLand(page, () => page.getByRole('button', { name: 'Enable extra usage' }).click());
     expect(res.status()).toBe(400);
+    expect(new URL(page.url()).pathname).toBe(`/requests/${request.id}`);
+    expect(await focusedId(page)).toBe('error-summary');
     const cap = page.locator('input[name=cap]');
     expect(await cap.getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator(`#${await cap.getAttribute('aria-describedby')}`).textContent()).toContain('monthly limit in US dollars');
@@ -144,9 +146,33 @@ describe('requests in the console', () => {
     await bob.context.close();
 
     const olivia = await h.signedIn('acme', 'owner-1', `/requests/${request.id}`);
-    await olivia.page.locator('summary', { hasText: 'Deny' }).click();
-    await olivia.page.getByLabel(/Reason/).fill('Not this month');
-    await olivia.page.getByRole('button', { name: 'Deny' }).click();
+    const p = olivia.page;
+    // Upgrading the seat is confirmed first, saying what changes; Cancel changes nothing.
+    await p.locator('summary', { hasText: 'Increase limit' }).click();
+    await submitAndLand(p, () => p.getByRole('button', { name: 'Upgrade to a premium seat' }).click());
+    expect(new URL(p.url()).pathname).toBe(`/requests/${request.id}/upgrade`);
+    expect(await p.getByRole('heading', { level: 1 }).textContent()).toBe('Move Adam Admin to a premium seat?');
+    expect(await p.getByTestId('effect').textContent()).toContain('Adam Admin moves from a standard to a premium seat');
+    expect(await p.getByTestId('effect').textContent()).toContain('billed at the premium seat\'s price');
+    expect(await seriousViolations(p)).toEqual([]);
+    await p.getByRole('link', { name: 'Cancel' }).click();
+    await p.waitForURL(`${h.base}/requests/${request.id}`);
+    expect(await snapshot()).toBe(before);
+
+    // Deny: on its own page, with the reason and what the requester is told; Cancel changes nothing.
+    await p.getByRole('link', { name: 'Deny…' }).click();
+    await p.waitForURL(`${h.base}/requests/${request.id}/deny`);
+    expect(await p.getByRole('heading', { level: 1 }).textContent()).toBe('Deny Adam Admin\'s request?');
+    expect(await p.getByTestId('effect').textContent()).toContain('Adam Admin is told their request was denied, with your reason if you give one, and cannot ask again for 24 hours');
+    expect(await seriousViolations(p)).toEqual([]);
+    await screenshot(p, 'request-deny');
+    await p.getByRole('link', { name: 'Cancel' }).click();
+    await p.waitForURL(`${h.base}/requests/${request.id}`);
+    expect(await snapshot()).toBe(before);
+    await p.getByRole('link', { name: 'Deny…' }).click();
+    await p.getByLabel(/Reason/).fill('Not this month');
+    await submitAndLand(p, () => p.getByRole('button', { name: 'Deny request' }).click());
+    expect(new URL(p.url()).pathname).toBe(`/requests/${request.id}`);
     await expect.poll(() => olivia.page.getByRole('status').textContent()).toContain('Denied');
     expect(await db().extraUsageRequest.findUniqueOrThrow({ where: { id: request.id } })).toMatchObject({ status: 'denied', reason: 'Not this month' });
     await olivia.context.close();

@@ -10,7 +10,7 @@ import { completeMonthsBefore } from '../../src/ledger/reports/seat-advice.js';
 import { periodStart } from '../../src/domain/periods.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, HAIKU, OPERATOR_TOKEN, usageOfCents } from '../support/fixtures.js';
-import { consoleHarness, csrfOf, screenshot, seriousViolations, type ConsoleHarness } from './support.js';
+import { type ConsoleHarness, consoleHarness, csrfOf, screenshot, seriousViolations, submitAndLand } from './support.js';
 
 let scratch: Scratch;
 let h: ConsoleHarness;
@@ -107,7 +107,15 @@ describe('Seat advice as the owner', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, 'seats');
 
-    await page.getByRole('button', { name: 'Apply: move Carol to premium' }).click();
+    // A seat change is confirmed first, saying what changes; Cancel changes nothing.
+    await submitAndLand(page, () => page.getByRole('button', { name: 'Apply: move Carol to premium' }).click());
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Move Carol to a premium seat?');
+    expect(await page.getByTestId('effect').textContent()).toContain('Carol moves from a standard to a premium seat');
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await page.waitForURL((u) => u.pathname === '/seats');
+    expect((await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'carol' } })).seatTier).toBe('standard');
+    await submitAndLand(page, () => page.getByRole('button', { name: 'Apply: move Carol to premium' }).click());
+    await page.getByRole('button', { name: 'Upgrade to a premium seat' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toBe('Seat changed.');
     const carol = await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'carol' } });
     expect(carol.seatTier).toBe('premium');
@@ -124,7 +132,7 @@ describe('Seat advice as the owner', () => {
     const row = page.locator('[data-testid=advice] tr[data-member="bob"]');
     // A form altered in the browser (a seat tier that does not exist).
     await row.locator('input[name=seatTier]').evaluate((el) => el.setAttribute('value', 'gold'));
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/seats/apply')), row.getByRole('button', { name: /^Apply/ }).click()]);
+    const res = await submitAndLand(page, () => row.getByRole('button', { name: /^Apply/ }).click());
     expect(res.status()).toBe(400);
     const again = page.locator('[data-testid=advice] tr[data-member="bob"]');
     expect(await again.getByRole('alert').textContent()).toBe('choose Standard or Premium');

@@ -4,7 +4,7 @@
 import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import type { ApiDeps } from '../../src/api/server.js';
 import type { Db } from '../../src/db/client.js';
 import { harness, OPERATOR_TOKEN, type Harness } from '../support/fixtures.js';
@@ -77,3 +77,32 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** The CSRF token of the page's sign-out form: what a forged-but-well-formed POST would carry. */
 export const csrfOf = (page: Page) => page.locator('input[name=_csrf]').first().inputValue();
+
+/**
+ * Clicks a form's button and answers the page it lands on: forms post, then redirect to a
+ * page (post-redirect-get), so this is the response of that GET, with the status the page
+ * was shown with (e.g. 400 for bad input).
+ */
+export async function submitAndLand(page: Page, click: () => Promise<unknown>): Promise<Response> {
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.request().isNavigationRequest() && r.request().method() === 'GET' && r.frame() === page.mainFrame() && !r.headers()['location']),
+    click(),
+  ]);
+  await page.waitForLoadState('domcontentloaded');
+  return res;
+}
+
+/** The element that has the keyboard focus: its id. */
+export const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
+
+/** How many pixels wider than the window the page lays out (0: it fits, nothing scrolls sideways). */
+export const pageOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+
+/** Counts the forms the page sends from now on (a reload must send none). */
+export function postsFrom(page: Page): { count: () => number } {
+  let n = 0;
+  page.on('request', (r) => {
+    if (r.method() === 'POST') n++;
+  });
+  return { count: () => n };
+}

@@ -14,7 +14,7 @@ import { formatDayTime } from '../../src/domain/display.js';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { startStripeStandIn } from '../support/stripe-api.js';
 import { teamDoc } from '../support/fixtures.js';
-import { consoleHarness, csrfOf, screenshot, seriousViolations, type ConsoleHarness } from './support.js';
+import { type ConsoleHarness, consoleHarness, csrfOf, screenshot, seriousViolations, submitAndLand } from './support.js';
 
 let scratch: Scratch;
 let h: ConsoleHarness;
@@ -73,7 +73,7 @@ describe('Team balance on the Usage page', () => {
     const region = page.getByRole('region', { name: 'Team balance' });
     await region.getByText('Buy', { exact: true }).first().click();
     await region.getByLabel('Amount in USD').fill('12.345');
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/usage/buy')), region.getByRole('button', { name: 'Buy' }).click()]);
+    const res = await submitAndLand(page, () => region.getByRole('button', { name: 'Buy' }).click());
     expect(res.status()).toBe(400);
     const input = page.getByRole('region', { name: 'Team balance' }).getByLabel('Amount in USD');
     expect(await input.getAttribute('aria-invalid')).toBe('true');
@@ -102,7 +102,7 @@ describe('Team balance on the Usage page', () => {
     await region().getByLabel('Reload when balance reaches (USD)').fill('5');
     await region().getByLabel('with (USD)').fill('');
     const before = await org();
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/usage/auto-reload')), region().getByRole('button', { name: 'Save auto-reload' }).click()]);
+    const res = await submitAndLand(page, () => region().getByRole('button', { name: 'Save auto-reload' }).click());
     expect(res.status()).toBe(422);
     const amount = region().getByLabel('with (USD)');
     expect(await amount.getAttribute('aria-invalid')).toBe('true');

@@ -20,6 +20,7 @@ import { usdCents } from '../../domain/display.js';
 import { claudeLimitWords, type LimitLine } from '../../domain/member-limits.js';
 import type { ConsoleDeps } from '../deps.js';
 import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from '../forms.js';
+import { redirectWithPage } from '../flash.js';
 import { runForm, signedIn, withSaved, type PageContext } from '../guard.js';
 import { html, type Html } from '../html.js';
 import { layout, sendPage } from '../layout.js';
@@ -120,10 +121,9 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, origin: string, sta
 <textarea id="${fieldId('ask.note')}" name="note" rows="2" cols="40"${errors.attrs('ask.note')}></textarea>${errors.text('ask.note')}<br>
 <button type="submit">Request extra usage</button></form>`
       : html`<p class="muted">${v.requestRefusal ? `You cannot request extra usage now: ${v.requestRefusal.message}.` : ''}</p>${errors.text('ask.note')}${errors.text('raise.amount')}`;
-  return layout({
-    title: 'My usage', viewer: ctx.viewer, csrf: ctx.csrf, current: '/me',
-    body: html`<h1>My usage</h1><p class="muted">${v.name} · ${v.seatTier === 'premium' ? 'Premium' : 'Standard'} seat · ${org.name} · ${v.period} (${tz})</p>
-<section class="card" aria-labelledby="h-next"><h2 id="h-next">What stops you next</h2><div data-testid="next">${claudeLines ? claudeNextText(claudeLines) : html`<p>${nextText(v, tz)}</p>`}</div></section>
+  const heading = html`<h1>My usage</h1><p class="muted">${v.name} · ${v.seatTier === 'premium' ? 'Premium' : 'Standard'} seat · ${org.name} · ${v.period} (${tz})</p>`;
+  // The page's cards first, so the error summary above them links to every field in error.
+  const cards = html`<section class="card" aria-labelledby="h-next"><h2 id="h-next">What stops you next</h2><div data-testid="next">${claudeLines ? claudeNextText(claudeLines) : html`<p>${nextText(v, tz)}</p>`}</div></section>
 <section class="card" aria-labelledby="h-seat"><h2 id="h-seat">Included usage</h2>
 <p>${money(v.allowance.used)} of ${money(v.allowance.included)} used in this ${v.allowance.windowMinutes}-minute window${v.allowance.resetsAt ? html`; resets ${whenText(v.allowance.resetsAt, tz)}` : ''}.</p></section>
 <section class="card" aria-labelledby="h-limits"><h2 id="h-limits">Extra usage this month</h2>
@@ -142,8 +142,8 @@ ${claims.length ? html`<p data-testid="claude-code-users">Yours: ${claims.map((c
 <form method="post" action="/me/claude-code">${csrfField(ctx.csrf)}
 <label for="${fieldId('claim.userId')}">Claude Code user id</label>
 <input id="${fieldId('claim.userId')}" name="userId" size="70"${errors.attrs('claim.userId')}>${errors.text('claim.userId')}
-<button type="submit">Claim</button></form></section>`,
-  });
+<button type="submit">Claim</button></form></section>`;
+  return layout({ title: 'My usage', viewer: ctx.viewer, csrf: ctx.csrf, current: '/me', body: html`${heading}${errors.summary()}${cards}` });
 }
 
 const originOf = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
@@ -171,7 +171,7 @@ export function memberPage(app: FastifyInstance, deps: ConsoleDeps) {
     });
   });
 
-  // The new key is in this answer only (never in a URL or a redirect): the page is rendered here.
+  // The new key is never in a URL: the page showing it once is kept for the redirect to /me.
   app.post('/me/gateway-keys', { preHandler: app.csrfProtection }, async (request, reply) => {
     const ctx = await signedIn(deps, request, reply);
     if (!ctx) return reply;
@@ -179,14 +179,14 @@ export function memberPage(app: FastifyInstance, deps: ConsoleDeps) {
     try {
       v = parseForm(keyForm, request.body, 'key.');
     } catch (err) {
-      if (err instanceof FormError) return sendPage(reply, await renderMe(deps, ctx, originOf(request), { errors: err.errors }), 400);
+      if (err instanceof FormError) return redirectWithPage(deps, request, reply, '/me', (await renderMe(deps, ctx, originOf(request), { errors: err.errors })).value, 400);
       throw err;
     }
     const m = ctx.viewer.member;
     const days = typeof v.expiresInDays === 'number' ? v.expiresInDays : null;
     const made = await createGatewayKey(deps.db, { ...m, via: 'console' }, { name: v.name?.trim() || 'Claude Code', expiresAt: days ? new Date(deps.now().getTime() + days * 86_400_000) : null });
-    reply.header('cache-control', 'no-store');
-    return sendPage(reply, await renderMe(deps, ctx, originOf(request), { newKey: made.key }));
+    // Shown once at /me, kept encrypted with the cookie's token for at most a minute (src/console/flash.ts).
+    return redirectWithPage(deps, request, reply, '/me', (await renderMe(deps, ctx, originOf(request), { newKey: made.key })).value, 200);
   });
 
   app.post('/me/gateway-keys/:id/revoke', { preHandler: app.csrfProtection }, async (request, reply) => {

@@ -101,13 +101,16 @@ ${health.map((c) => html`<tr data-channel="${c.channel}"><th scope="row">${CHANN
 </tbody></table>`}
 </section>`;
 
+  // Rendered before the error summary above them, which links to each field in error.
+  const orgCapSection = percentsSection('orgCap', '/notices/org-cap', 'Org cap thresholds', "the org's monthly cap", settings.orgCapThresholds, '');
+  const tierCapSection = percentsSection('tierCap', '/notices/tier-cap', 'Seat-tier cap thresholds', "a seat tier's monthly cap", settings.tierCapThresholds, tierNote);
   return layout({
     title: 'Notices',
     viewer: ctx.viewer,
     csrf: ctx.csrf,
     current: '/notices',
     body: html`<h1>Notices</h1><p class="muted">${org.name} · which notices owners get, and whether they get through (${org.timezone})</p>
-${saved}${errors.leftover()}${readOnly}${memberSection}${percentsSection('orgCap', '/notices/org-cap', 'Org cap thresholds', "the org's monthly cap", settings.orgCapThresholds, '')}${percentsSection('tierCap', '/notices/tier-cap', 'Seat-tier cap thresholds', "a seat tier's monthly cap", settings.tierCapThresholds, tierNote)}${healthSection}`,
+${saved}${errors.leftover()}${readOnly}${memberSection}${orgCapSection}${tierCapSection}${healthSection}`,
   });
 }
 

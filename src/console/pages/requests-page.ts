@@ -19,6 +19,8 @@ import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors 
 import { refusalPage, runForm, signedIn, withSaved, type PageContext } from '../guard.js';
 import { html, type Html } from '../html.js';
 import { layout, sendPage } from '../layout.js';
+import { confirmationPage, seatConfirmation } from '../confirm.js';
+import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../../domain/requests.js';
 
 const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : `$${usd}`);
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
@@ -75,11 +77,8 @@ function decideForms(ctx: PageContext, row: Row, errors: ErrorSlots, orgExtraOn:
   const k = `req-${r.requestId}`;
   const action = `/requests/${encodeURIComponent(r.requestId)}/decision`;
   const hidden = html`${csrfField(ctx.csrf)}<input type="hidden" name="back" value="/requests/${r.requestId}">`;
-  const deny = html`<details${errors.has(`${k}.reason`) ? html` open` : ''}><summary>Deny</summary><div class="panel">
-<form method="post" action="${action}">${hidden}<input type="hidden" name="decision" value="deny">
-<label for="${fieldId(`${k}.reason`)}">Reason (shown to ${r.requester.name})</label><br>
-<textarea id="${fieldId(`${k}.reason`)}" name="reason" rows="2" cols="40"${errors.attrs(`${k}.reason`)}></textarea>${errors.text(`${k}.reason`)}<br>
-<button type="submit" class="danger">Deny</button></form></div></details>`;
+  // Denying is confirmed on a page of its own, where the reason is written (no script needed).
+  const deny = html`<p><a class="button secondary" href="/requests/${r.requestId}/deny">Deny…</a></p>`;
   if (r.raise) {
     // A request to raise a limit: only owners change caps, so only owners decide it.
     if (!isOwner(ctx.viewer.member)) return html`<p class="muted" data-testid="owner-must-decide">Only an owner can change a limit, so an owner must decide this request.</p>`;
@@ -163,6 +162,19 @@ ${rows.map((row) => requestCard(ctx, row, new ErrorSlots(), org.extraUsageEnable
   });
 }
 
+/** Denying a request: what the requester is told, and the reason to tell them. */
+function denyPage(ctx: PageContext, view: RequestView, cooldownMs: number, errors: FieldErrors = {}): Html {
+  const k = `req-${view.requestId}`;
+  const slots = new ErrorSlots(errors);
+  const hours = Math.round(cooldownMs / 3_600_000);
+  const wait = hours >= 1 ? `${hours} hour${hours === 1 ? '' : 's'}` : `${Math.max(1, Math.round(cooldownMs / 60_000))} minutes`;
+  const reason = html`<div class="field"><label for="${fieldId(`${k}.reason`)}">Reason (shown to ${view.requester.name}; optional)</label><br>
+<textarea id="${fieldId(`${k}.reason`)}" name="reason" rows="3" cols="40"${slots.attrs(`${k}.reason`)}></textarea>${slots.text(`${k}.reason`)}</div>`;
+  const c = { title: `Deny ${view.requester.name}'s request?`, button: 'Deny request', extra: reason,
+    effect: html`${slots.summary()}<p><strong>${view.requester.name} is told their request was denied</strong>, with your reason if you give one, and cannot ask again for ${wait}. Nothing else changes: their seat and limits stay as they are.</p>` };
+  return confirmationPage(ctx, c, { to: `/requests/${encodeURIComponent(view.requestId)}/decision`, fields: [['decision', 'deny']], cancel: `/requests/${view.requestId}`, current: '/requests' });
+}
+
 async function renderOne(deps: ConsoleDeps, ctx: PageContext, view: RequestView, errors: FieldErrors = {}, saved?: string): Promise<Html> {
   const [row] = await rowsOf(deps, ctx, [view]);
   const org = await loadOrg(deps.db, ctx.viewer.org.id);
@@ -178,6 +190,7 @@ ${card}`,
 }
 
 export function requestsPage(app: FastifyInstance, deps: ConsoleDeps) {
+  const cooldownMs = deps.requestCooldownAfterDenialMs ?? DEFAULT_COOLDOWN_AFTER_DENIAL_MS;
   /** Admins only; a member is sent to their own page (where they ask). */
   const adminCtx = async (request: Parameters<typeof signedIn>[1], reply: Parameters<typeof signedIn>[2]) => {
     const ctx = await signedIn(deps, request, reply);
@@ -218,13 +231,22 @@ export function requestsPage(app: FastifyInstance, deps: ConsoleDeps) {
     const view = REQUEST_ID.test(request.params.id) ? await orgRequest(deps.db, ctx.viewer.org.id, request.params.id) : null;
     if (!view) return refusalPage(reply, ctx, 404, 'No request of your organisation has this id.');
     const k = `req-${view.requestId}`;
+    const body = (request.body ?? {}) as Record<string, unknown>;
     let decided = 'deny';
+    // Deny and a seat upgrade are confirmed first, on a page of their own.
+    let confirmAt: string | null = null;
+    const denying = body.decision === 'deny';
     return runForm(reply, ctx, {
       field: `${k}.decision`,
-      back: () => withSaved(`/requests/${view.requestId}`, decided),
+      back: () => confirmAt ?? withSaved(`/requests/${view.requestId}`, decided),
+      page: denying ? `/requests/${view.requestId}/deny` : `/requests/${view.requestId}`,
       action: async () => {
         const v = parseForm(decisionForm, request.body, `${k}.`);
         decided = view.raise && v.decision === 'increase_limit' ? 'raise_limit' : v.decision;
+        if ((v.decision === 'deny' || v.decision === 'upgrade_seat') && body.confirm !== 'yes' && view.status === 'pending') {
+          confirmAt = `/requests/${view.requestId}/${v.decision === 'deny' ? 'deny' : 'upgrade'}`;
+          return;
+        }
         if (!deps.requests) throw new FormError({ [`${k}.decision`]: 'Decisions need the request workflows, which are not running in this process. Nothing was changed.' }, 503);
         await deps.requests.decide(ctx.viewer.org.id, view.requestId, ctx.viewer.member.id, {
           decision: v.decision,
@@ -234,7 +256,26 @@ export function requestsPage(app: FastifyInstance, deps: ConsoleDeps) {
           via: 'console',
         });
       },
-      rerender: async (errors) => renderOne(deps, ctx, (await orgRequest(deps.db, ctx.viewer.org.id, view.requestId)) ?? view, errors),
+      rerender: async (errors) => {
+        const now = (await orgRequest(deps.db, ctx.viewer.org.id, view.requestId)) ?? view;
+        return denying && now.status === 'pending' ? denyPage(ctx, now, cooldownMs, errors) : renderOne(deps, ctx, now, errors);
+      },
     });
   });
+
+  // The confirmations: safe to reload (a GET); a request decided meanwhile shows as decided.
+  for (const what of ['deny', 'upgrade'] as const) {
+    app.get<{ Params: { id: string } }>(`/requests/:id/${what}`, async (request, reply) => {
+      const ctx = await adminCtx(request, reply);
+      if (!ctx) return reply;
+      const view = REQUEST_ID.test(request.params.id) ? await orgRequest(deps.db, ctx.viewer.org.id, request.params.id) : null;
+      if (!view) return refusalPage(reply, ctx, 404, 'No request of your organisation has this id.');
+      const back = `/requests/${view.requestId}`;
+      if (view.status !== 'pending' || view.requester.memberId === ctx.viewer.member.id) return reply.redirect(back, 303);
+      if (what === 'deny') return sendPage(reply, denyPage(ctx, view, cooldownMs));
+      if (view.raise || view.anthropic || view.requester.seatTier !== 'standard') return reply.redirect(back, 303);
+      const c = seatConfirmation(await loadOrg(deps.db, ctx.viewer.org.id), view.requester.name, 'premium');
+      return sendPage(reply, confirmationPage(ctx, { ...c, effect: html`${c.effect}<p>This approves ${view.requester.name}'s request; they are told.</p>` }, { to: `/requests/${encodeURIComponent(view.requestId)}/decision`, fields: [['decision', 'upgrade_seat'], ['back', back]], cancel: back, current: '/requests' }));
+    });
+  }
 }

@@ -13,6 +13,8 @@ import { cents } from '../charts.js';
 import type { ConsoleDeps } from '../deps.js';
 import { csrfField, ErrorSlots, parseForm, type FieldErrors } from '../forms.js';
 import { runForm, signedIn, withSaved, type PageContext } from '../guard.js';
+import { confirmAddress, confirmationPage, postedFields, seatConfirmation } from '../confirm.js';
+import { findMember } from '../../ledger/settings/members.js';
 import { html, type Html } from '../html.js';
 import { layout, roleName, sendPage } from '../layout.js';
 
@@ -78,15 +80,41 @@ export function seatsPage(app: FastifyInstance, deps: ConsoleDeps) {
     if (!ctx) return reply;
     const body = (request.body ?? {}) as Record<string, unknown>;
     const k = `apply-${typeof body.member === 'string' ? body.member.slice(0, 200) : 'form'}`;
+    let confirmAt: string | null = null;
     return runForm(reply, ctx, {
       field: `${k}.seatTier`,
-      back: withSaved('/seats', 'seat'),
+      back: () => confirmAt ?? withSaved('/seats', 'seat'),
+      page: '/seats',
       // The ledger checks the role (owners) from the stored member, as for the API.
       action: async () => {
         const v = parseForm(applyForm, body, `${k}.`);
+        // A seat change is confirmed first (docs/console.md), by owners (others are refused below).
+        if (body.confirm !== 'yes' && isOwner(ctx.viewer.member) && (await seatChange(deps, ctx, v))) {
+          confirmAt = confirmAddress('/seats/confirm', '/seats/apply', postedFields(body));
+          return;
+        }
         return setMemberSeatTier(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, v.seatTier);
       },
       rerender: (errors) => renderSeats(deps, ctx, { errors }),
     });
   });
+
+  app.get('/seats/confirm', async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    if (!isOwner(ctx.viewer.member)) return reply.redirect('/seats', 303);
+    const query = { ...((request.query ?? {}) as Record<string, unknown>) };
+    delete query.to;
+    const parsed = applyForm.safeParse(query);
+    const c = parsed.success ? await seatChange(deps, ctx, parsed.data) : null;
+    if (!c) return reply.redirect('/seats', 303);
+    return sendPage(reply, confirmationPage(ctx, c, { to: '/seats/apply', fields: postedFields(query), cancel: '/seats', current: '/seats' }));
+  });
+}
+
+/** What moving the member's seat changes, or null when it would change nothing (a member gone, the same tier). */
+async function seatChange(deps: ConsoleDeps, ctx: PageContext, v: z.infer<typeof applyForm>) {
+  const m = await findMember(deps.db, ctx.viewer.org.id, v.member);
+  if (!m || m.removedAt || m.seatTier === v.seatTier) return null;
+  return seatConfirmation(await loadOrg(deps.db, ctx.viewer.org.id), m.name, v.seatTier);
 }

@@ -18,7 +18,9 @@ import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setMem
 import { whenText } from '../../notify/email-format.js';
 import type { ConsoleDeps } from '../deps.js';
 import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from '../forms.js';
-import { messagePage, runForm, signedIn, withSaved, type PageContext } from '../guard.js';
+import { messagePage, refusalPage, runForm, signedIn, withSaved, type PageContext } from '../guard.js';
+import { confirmAddress, confirmationPage, postedFields, seatConfirmation, type Confirmation } from '../confirm.js';
+import { findMember } from '../../ledger/settings/members.js';
 import { html, type Html } from '../html.js';
 import { layout, roleName, sendPage } from '../layout.js';
 import { safeNext } from '../session.js';
@@ -53,6 +55,7 @@ const SAVED: Record<string, string> = {
   'member-cap': 'Member limit saved.',
   'member-extra-usage': 'Member extra usage saved.',
   'member-seat': 'Seat changed.',
+  'members-bulk': 'The selected members were changed.',
   'auto-reload': 'Auto-reload saved.',
   'balance-warning': 'Low-balance warning saved.',
   'claude-limit': 'Saved: the member\'s limit is set in Claude.',
@@ -98,6 +101,8 @@ interface RenderState {
   open?: Set<string>;
   /** What was typed into the form that failed, by field key: shown again, not the stored value. */
   values?: Record<string, string>;
+  /** Members ticked in the table when a bulk change failed: ticked again. */
+  chosen?: string[];
 }
 
 export async function renderUsage(deps: ConsoleDeps, ctx: PageContext, q: ListQuery, state: RenderState = {}): Promise<Html> {
@@ -181,16 +186,27 @@ ${selected ? html`<form method="post" action="/usage/member-extra-usage" class="
   const filterAndSort = html`<form method="get" action="/usage" class="inline" role="search"><label for="member-filter">Filter by name</label><input id="member-filter" name="q" value="${q.q ?? ''}"><input type="hidden" name="sort" value="${q.sort}"><button type="submit" class="secondary">Filter</button></form>
 <p class="muted">Sort: ${sortLink('spend_desc', 'highest spend')} · ${sortLink('spend_asc', 'lowest spend')} · ${sortLink('name', 'name')} — ${page.total} member${page.total === 1 ? '' : 's'}</p>`;
   const pager = html`<nav class="pager" aria-label="Pages of members">${page.page > 1 ? html`<a href="${usagePath(q, { page: page.page - 1 })}">Previous page</a>` : ''}<span>Page ${page.page} of ${page.pages}</span>${page.page < page.pages ? html`<a href="${usagePath(q, { page: page.page + 1 })}">Next page</a>` : ''}</nav>`;
+  // Several members at once: the rows' checkboxes belong to this form (form="bulk-members"), so no script is needed.
+  const chosen = new Set(state.chosen ?? []);
+  const bulkOp = typed('bulk.op', selected ? 'extra-on' : 'cap');
+  const bulkOps: [string, string][] = [...(selected ? [['extra-on', 'Turn extra usage on'], ['extra-off', 'Turn extra usage off']] as [string, string][] : []), ['cap', 'Set cap'], ['unlimited', 'Set to unlimited']];
+  const bulkForm = html`<form method="post" action="/usage/members-bulk" id="bulk-members" class="bulk" data-testid="bulk">${hidden}
+<label for="${fieldId('bulk.op')}">For the selected members</label>
+<select id="${fieldId('bulk.op')}" name="op"${errors.attrs('bulk.op')}>${bulkOps.map(([value, label]) => html`<option value="${value}"${bulkOp === value ? html` selected` : ''}>${label}</option>`)}</select>
+<label for="${fieldId('bulk.cap')}">Limit in USD (for Set cap)</label>
+<input id="${fieldId('bulk.cap')}" name="cap" inputmode="decimal" size="8" value="${typed('bulk.cap', '')}"${errors.attrs('bulk.cap')}>
+<button type="submit">Apply to selected</button></form>${errors.text('bulk.member')}${errors.text('bulk.op')}${errors.text('bulk.cap')}`;
   const membersSection = port.authority === 'claude'
     ? claudeMembersSection(page.members, limits, { canEdit, hidden, errors, open, typed, org: claude.anthropicOrganization?.name ?? 'Claude', filterAndSort, pager })
     : html`<section class="card" aria-labelledby="h-members"><h2 id="h-members">Individual seat limits</h2>
 ${filterAndSort}
-<table tabindex="0" data-testid="members"><thead><tr><th scope="col">Member</th><th scope="col">Seat</th><th scope="col" class="num">Limit</th><th scope="col" class="num">MTD Spend</th><th scope="col">Extra usage</th><th scope="col">Status</th>${canEdit ? html`<th scope="col">Actions</th>` : ''}</tr></thead><tbody>
+<table tabindex="0" data-testid="members" id="${fieldId('bulk.member')}"><thead><tr>${canEdit ? html`<th scope="col"><span class="visually-hidden">Select</span></th>` : ''}<th scope="col">Member</th><th scope="col">Seat</th><th scope="col" class="num">Limit</th><th scope="col" class="num">MTD Spend</th><th scope="col">Extra usage</th><th scope="col">Status</th>${canEdit ? html`<th scope="col">Actions</th>` : ''}</tr></thead><tbody>
 ${page.members.map((m) => {
     const own = limits.get(m.id)?.[0];
-    return html`<tr data-member="${m.externalId}"><th scope="row">${m.name} <span class="muted">(${roleName(m.role)})</span></th><td>${m.seatTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num">${money(own ? formatUsdOrNull(own.limitNanos) : m.cap)}</td><td class="num">${money(own ? formatUsd(own.spentNanos) : m.monthToDateExtra)}</td><td>${m.extraUsageEnabled ? 'On' : 'Off'}</td><td>${m.paused ? html`<span class="badge paused">Paused</span>` : noBalance && m.extraUsageEnabled ? html`<span class="badge paused">On — no balance</span>` : html`<span class="badge">Active</span>`}</td>${canEdit ? html`<td>${memberActions(m)}</td>` : ''}</tr>`;
+    return html`<tr data-member="${m.externalId}">${canEdit ? html`<td><input type="checkbox" name="member" value="${m.id}" form="bulk-members" aria-label="Select ${m.name}"${chosen.has(m.id) ? html` checked` : ''}></td>` : ''}<th scope="row">${m.name} <span class="muted">(${roleName(m.role)})</span></th><td>${m.seatTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num">${money(own ? formatUsdOrNull(own.limitNanos) : m.cap)}</td><td class="num">${money(own ? formatUsd(own.spentNanos) : m.monthToDateExtra)}</td><td>${m.extraUsageEnabled ? 'On' : 'Off'}</td><td>${m.paused ? html`<span class="badge paused">Paused</span>` : noBalance && m.extraUsageEnabled ? html`<span class="badge paused">On — no balance</span>` : html`<span class="badge">Active</span>`}</td>${canEdit ? html`<td>${memberActions(m)}</td>` : ''}</tr>`;
   })}
 </tbody></table>
+${canEdit ? bulkForm : ''}
 ${pager}
 </section>`;
 
@@ -345,6 +361,14 @@ ${history}
 </section>`;
 }
 
+/** "Alice, Bob and Carol" (the first ten, then how many more). */
+function listOfNames(names: string[]): string {
+  const shown = names.slice(0, 10);
+  const more = names.length - shown.length;
+  if (more > 0) return `${shown.join(', ')} and ${more} more`;
+  return shown.length <= 1 ? (shown[0] ?? '') : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
+}
+
 /** The text fields a failed form sent, keyed as its error slots are (`<form key>.<field>`). */
 const typedValues = (key: string, body: Record<string, unknown>): Record<string, string> =>
   Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].length <= 200 && e[0] !== '_csrf').map(([n, v]) => [`${key}.${n}`, v]));
@@ -378,9 +402,17 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
     return sendPage(reply, await renderUsage(deps, ctx, listQuery.parse(request.query ?? {})));
   });
 
-  /** One settings form: parse, check the role in the ledger, change, come back. */
-  /** `saved`: the notice shown after it, or a function of what the change returned (a path suffix such as "#buy" may follow). */
-  const form = <T>(url: string, schema: z.ZodType<T>, key: (v: Record<string, unknown>) => string, field: string, change: (ctx: PageContext, v: T) => Promise<unknown>, saved: string | ((result: unknown) => [string, string])) => {
+  /** Forms whose changes are confirmed first, by their address: how to read them and what to say. */
+  const confirmers = new Map<string, { schema: z.ZodType<unknown>; confirmOf: (ctx: PageContext, v: unknown) => Promise<Confirmation | null> }>();
+
+  /**
+   * One settings form: parse, check the role in the ledger, change, come back. With
+   * `confirmOf`, a change it describes (hard to undo) is first confirmed on /usage/confirm.
+   * `saved`: the notice shown after it, or a function of what the change returned (a path
+   * suffix such as "#buy" may follow).
+   */
+  const form = <T>(url: string, schema: z.ZodType<T>, key: (v: Record<string, unknown>) => string, field: string, change: (ctx: PageContext, v: T) => Promise<unknown>, saved: string | ((result: unknown) => [string, string]), confirmOf?: (ctx: PageContext, v: T) => Promise<Confirmation | null>) => {
+    if (confirmOf) confirmers.set(url, { schema, confirmOf: confirmOf as (ctx: PageContext, v: unknown) => Promise<Confirmation | null> });
     app.post(url, csrf, async (request, reply) => {
       const ctx = await signedIn(deps, request, reply);
       if (!ctx) return reply;
@@ -396,37 +428,105 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
         }
       };
       const k = guessKey();
+      let confirmAt: string | null = null;
       let result: unknown;
       return runForm(reply, ctx, {
         field: `${k}.${field}`,
         back: () => {
+          if (confirmAt) return confirmAt;
           const [notice, suffix] = typeof saved === 'string' ? [saved, ''] : saved(result);
           return `${withSaved(back, notice)}${suffix}`;
         },
+        page: back,
         action: async () => {
-          result = await change(ctx, parseForm(schema, body, `${k}.`));
+          const v = parseForm(schema, body, `${k}.`);
+          // Only an owner is asked (anyone else is refused by the change itself).
+          if (confirmOf && body.confirm !== 'yes' && isOwner(ctx.viewer.member) && (await confirmOf(ctx, v))) {
+            confirmAt = confirmAddress('/usage/confirm', url, postedFields(body));
+            return;
+          }
+          result = await change(ctx, v);
         },
-        rerender: (errors) => renderUsage(deps, ctx, q, { errors, open: new Set([k]), values: typedValues(k, body) }),
+        rerender: (errors) => renderUsage(deps, ctx, q, { errors, open: new Set([k]), values: typedValues(k, body), chosen: k !== 'bulk' ? [] : postedFields(body).filter(([n]) => n === 'member').map(([, v]) => v) }),
       });
     });
+  };
+
+  // The confirmation of a change to Usage: built from its address, so reloading it is safe.
+  app.get('/usage/confirm', async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    if (!isAdmin(ctx.viewer.member)) return reply.redirect('/me', 303);
+    const query = { ...((request.query ?? {}) as Record<string, unknown>) };
+    const to = typeof query.to === 'string' ? query.to : '';
+    delete query.to;
+    const back = backOf({ back: typeof query.back === 'string' ? query.back : undefined });
+    const entry = confirmers.get(to);
+    if (!entry) return reply.redirect(back, 303);
+    const m = ctx.viewer.member;
+    if (!isOwner(m)) return refusalPage(reply, ctx, 403, `${m.name} is ${roleName(m.role).toLowerCase()}: only owners change extra usage, caps and seats`);
+    const parsed = entry.schema.safeParse(query);
+    const c = parsed.success ? await entry.confirmOf(ctx, parsed.data) : null;
+    // Nothing (any more) to confirm: back to the page, nothing changed.
+    if (!c) return reply.redirect(back, 303);
+    return sendPage(reply, confirmationPage(ctx, c, { to, fields: postedFields(query), cancel: back, current: '/usage' }));
+  });
+
+  /** Active members counted for what a change takes from them. */
+  const activeMembers = (orgId: string, extra: { extraUsageEnabled?: boolean } = {}) => deps.db.member.count({ where: { orgId, removedAt: null, ...extra } });
+  const members = (n: number) => `${n} member${n === 1 ? '' : 's'}`;
+  const memberOf = async (ctx: PageContext, ref: string) => {
+    const found = await findMember(deps.db, ctx.viewer.org.id, ref);
+    return found && !found.removedAt ? found : null;
   };
 
   form('/usage/extra-usage', z.object({ enabled: z.enum(['on', 'off'], { error: 'choose On or Off' }), scope: z.enum(['all_members', 'selected_members'], { error: 'choose all members or selected members' }), back: z.string().optional() }),
     () => 'extra', 'enabled',
     (ctx, v) => setExtraUsage(deps.db, ctx.viewer.org, ctx.viewer.member, { enabled: v.enabled === 'on', scope: v.scope }),
     // Team: on with nothing to spend leads straight into buying balance.
-    (after) => (onWithoutBalance(after as Organization) ? ['extra-usage-pay', '#buy'] : ['extra-usage', '']));
+    (after) => (onWithoutBalance(after as Organization) ? ['extra-usage-pay', '#buy'] : ['extra-usage', '']),
+    async (ctx, v) => {
+      const org = await loadOrg(deps.db, ctx.viewer.org.id);
+      if (!org.extraUsageEnabled) return null; // nobody has extra usage to lose
+      const having = org.extraUsageScope === 'all_members' ? await activeMembers(org.id) : await activeMembers(org.id, { extraUsageEnabled: true });
+      if (v.enabled === 'off') {
+        return { title: 'Turn extra usage off?', button: 'Turn extra usage off', effect: html`<p><strong>${members(having)} lose extra usage.</strong> Extra usage turns off for the whole organisation: everyone stops at their seat's included usage and waits for it to reset. Caps are kept, so turning it on again restores them.</p>` };
+      }
+      if (v.scope === 'selected_members' && org.extraUsageScope === 'all_members') {
+        const losing = await activeMembers(org.id, { extraUsageEnabled: false });
+        if (losing === 0) return null;
+        return { title: 'Switch extra usage to selected members?', button: 'Switch to selected members', effect: html`<p><strong>${members(losing)} lose extra usage.</strong> With "Selected members", only members whose extra usage is turned on keep it (${members(having - losing)} now); the others stop at their seat's included usage. You can turn it on for them in Individual seat limits, one by one or several at once.</p>` };
+      }
+      return null;
+    });
 
   form('/usage/org-cap', capFields.superRefine(capRule), () => 'orgCap', 'cap',
-    (ctx, v) => setOrgCap(deps.db, ctx.viewer.org, ctx.viewer.member, capOf(v)), 'org-cap');
+    (ctx, v) => setOrgCap(deps.db, ctx.viewer.org, ctx.viewer.member, capOf(v)), 'org-cap',
+    async (ctx, v) => {
+      const org = await loadOrg(deps.db, ctx.viewer.org.id);
+      if (v.action !== 'unlimited' || org.orgMonthlyCapNanos === null) return null;
+      return { title: 'Set the organisation\'s spending cap to unlimited?', button: 'Set to unlimited', effect: html`<p><strong>The organisation's monthly cap of ${usdCents(org.orgMonthlyCapNanos)} is removed.</strong> Extra usage is no longer stopped at an organisation-wide amount and is billed as it is used. Seat-tier and member limits still apply.</p>` };
+    });
 
   form('/usage/tier-cap', capFields.extend({ tier: z.enum(['standard', 'premium'], { error: 'choose a seat tier' }) }).superRefine(capRule), (v) => `tier-${z.enum(['standard', 'premium']).parse(v.tier)}`, 'cap',
-    (ctx, v) => setTierCap(deps.db, ctx.viewer.org, ctx.viewer.member, v.tier, capOf(v)), 'tier-cap');
+    (ctx, v) => setTierCap(deps.db, ctx.viewer.org, ctx.viewer.member, v.tier, capOf(v)), 'tier-cap',
+    async (ctx, v) => {
+      const org = await loadOrg(deps.db, ctx.viewer.org.id);
+      const cap = v.tier === 'premium' ? org.premiumTierCapNanos : org.standardTierCapNanos;
+      if (v.action !== 'unlimited' || cap === null) return null;
+      const seats = v.tier === 'premium' ? 'premium' : 'standard';
+      return { title: `Set the ${seats} seats' cap to unlimited?`, button: 'Set to unlimited', effect: html`<p><strong>The monthly cap of ${usdCents(cap)} for ${seats} seats is removed.</strong> Their extra usage together is no longer stopped at that amount. Member limits and the organisation's cap still apply.</p>` };
+    });
 
   const memberField = { member: text(200) };
   const memberKey = (v: Record<string, unknown>) => `member-${text(200).parse(v.member)}`;
   form('/usage/member-cap', capFields.extend(memberField).superRefine(capRule), memberKey, 'cap',
-    (ctx, v) => setMemberCap(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, capOf(v)), 'member-cap');
+    (ctx, v) => setMemberCap(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, capOf(v)), 'member-cap',
+    async (ctx, v) => {
+      const m = v.action === 'unlimited' ? await memberOf(ctx, v.member) : null;
+      if (!m || m.extraUsageCapNanos === null) return null;
+      return { title: `Set ${m.name}'s limit to unlimited?`, button: 'Set to unlimited', effect: html`<p><strong>${m.name}'s monthly limit of ${usdCents(m.extraUsageCapNanos)} is removed.</strong> Their extra usage is then stopped only by the seat-tier and organisation caps.</p>` };
+    });
 
   // A connected org: a member's own limit at Anthropic (beta spendLimits.set on the user scope).
   form('/usage/claude-limit', capFields.extend({ ...memberField, period: z.enum(['daily', 'weekly', 'monthly'], { error: 'choose a period' }) }).superRefine(capRule),
@@ -439,13 +539,61 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
         if (err instanceof AnthropicUnavailable) throw new FormError({ [`claude-${v.member}-${v.period}.cap`]: `${err.message}. Nothing was changed; try again.` }, 503);
         throw err;
       }
-    }, 'claude-limit');
+    }, 'claude-limit',
+    async (ctx, v) => {
+      const m = v.action === 'unlimited' ? await memberOf(ctx, v.member) : null;
+      if (!m) return null;
+      return { title: `Set ${m.name}'s ${v.period} limit in Claude to unlimited?`, button: 'Set to unlimited', effect: html`<p><strong>${m.name} gets no ${v.period} limit in Claude.</strong> Their own "no limit" takes the place of any seat-tier, group or organization limit for that period (docs/claude.md), so nothing stops their spend in Claude for it until you set a limit again.</p>` };
+    });
 
   form('/usage/member-extra-usage', z.object({ ...memberField, enabled: z.enum(['on', 'off'], { error: 'choose on or off' }), back: z.string().optional() }), memberKey, 'enabled',
-    (ctx, v) => setMemberExtraUsage(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, v.enabled === 'on'), 'member-extra-usage');
+    (ctx, v) => setMemberExtraUsage(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, v.enabled === 'on'), 'member-extra-usage',
+    async (ctx, v) => {
+      const m = v.enabled === 'off' ? await memberOf(ctx, v.member) : null;
+      if (!m || !m.extraUsageEnabled) return null;
+      return { title: `Turn extra usage off for ${m.name}?`, button: 'Turn extra usage off', effect: html`<p><strong>${m.name} loses extra usage.</strong> They stop at their seat's included usage and wait for it to reset. Their limit is kept for when it is turned on again.</p>` };
+    });
 
   form('/usage/member-seat', z.object({ ...memberField, seatTier: z.enum(['standard', 'premium'], { error: 'choose Standard or Premium' }), back: z.string().optional() }), memberKey, 'seatTier',
-    (ctx, v) => setMemberSeatTier(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, v.seatTier), 'member-seat');
+    (ctx, v) => setMemberSeatTier(deps.db, ctx.viewer.org, ctx.viewer.member, v.member, v.seatTier), 'member-seat',
+    async (ctx, v) => {
+      const m = await memberOf(ctx, v.member);
+      if (!m || m.seatTier === v.seatTier) return null;
+      return seatConfirmation(await loadOrg(deps.db, ctx.viewer.org.id), m.name, v.seatTier);
+    });
+
+  // Several members at once (the checkboxes of Individual seat limits): always confirmed,
+  // then each member changed by the same ledger function as one at a time (each
+  // authorised and audited on its own).
+  const bulkForm = z.object({
+    member: z.union([z.string(), z.array(z.string())], { error: 'select at least one member' }).transform((v) => [...new Set(Array.isArray(v) ? v : [v])])
+      .pipe(z.array(text(200)).min(1, 'select at least one member').max(500, 'select at most 500 members at once')),
+    op: z.enum(['extra-on', 'extra-off', 'cap', 'unlimited'], { error: 'choose what to change' }),
+    cap: z.string().trim().max(20).optional(),
+    back: z.string().optional(),
+  }).superRefine((v, ctx) => {
+    if (v.op === 'cap' && !usdAmount.safeParse(v.cap ?? '').success) ctx.addIssue({ code: 'custom', path: ['cap'], message: 'Enter the limit in US dollars, such as 250 or 12.50 (at most 2 decimals, no $ sign).' });
+  });
+  const selectedMembers = async (ctx: PageContext, refs: string[]) => {
+    const found = await Promise.all(refs.map((ref) => memberOf(ctx, ref)));
+    if (found.some((m) => !m)) throw new FormError({ 'bulk.member': 'One of the selected members is no longer in the organisation. Nothing was changed; select them again.' }, 404);
+    return found as Member[];
+  };
+  form('/usage/members-bulk', bulkForm, () => 'bulk', 'member',
+    async (ctx, v) => {
+      const chosen = await selectedMembers(ctx, v.member);
+      for (const m of chosen) {
+        if (v.op === 'extra-on' || v.op === 'extra-off') await setMemberExtraUsage(deps.db, ctx.viewer.org, ctx.viewer.member, m.id, v.op === 'extra-on');
+        else await setMemberCap(deps.db, ctx.viewer.org, ctx.viewer.member, m.id, v.op === 'unlimited' ? null : parseUsd(v.cap!)!);
+      }
+    }, 'members-bulk',
+    async (ctx, v) => {
+      const chosen = await selectedMembers(ctx, v.member);
+      const names = listOfNames(chosen.map((m) => m.name));
+      const what = v.op === 'extra-on' ? 'get extra usage' : v.op === 'extra-off' ? 'lose extra usage' : v.op === 'unlimited' ? 'get an unlimited monthly limit (seat-tier and organisation caps still apply)' : `get a monthly limit of ${usdCents(parseUsd(v.cap!)!)}`;
+      const title = v.op === 'extra-on' ? 'Turn extra usage on' : v.op === 'extra-off' ? 'Turn extra usage off' : v.op === 'unlimited' ? 'Set to unlimited' : 'Set cap';
+      return { title: `${title} for ${members(chosen.length)}?`, button: `${title} for ${members(chosen.length)}`, gives: v.op === 'extra-on', effect: html`<p><strong>${members(chosen.length)} change:</strong> ${names} ${chosen.length === 1 ? 'will' : 'will each'} ${what}.</p>` };
+    });
 
   form('/usage/auto-reload', z.object({
     enabled: z.enum(['on', 'off'], { error: 'choose On or Off' }),
