@@ -161,6 +161,25 @@ const PRODUCT_WORDS: Record<string, string> = { claude_code: 'Claude Code', clau
 const PERIOD_WORDS: Record<string, string> = { daily: 'daily', weekly: 'weekly', monthly: 'monthly' };
 const CHANNEL_WORDS: Record<string, string> = { slack: 'Slack', teams: 'Teams', email: 'email' };
 
+/** The member a label ("member:<id> (<external id>) via …") names: today's name, else the external id; null for no member label. */
+function memberName(label: string | null, names: AuditNames): string | null {
+  const m = label ? MEMBER_LABEL.exec(label) : null;
+  if (!m) return null;
+  return names.byId.get(m[1]!) ?? (m[2] ? names.byExternalId.get(m[2]) ?? m[2] : 'a former member');
+}
+
+/** Who did it, in words: a member's name, "The operator", "The service". */
+export function auditActor(actor: string, names: AuditNames): string {
+  if (actor === 'operator') return 'The operator';
+  if (actor === 'system') return 'The service';
+  if (actor === 'anonymous') return 'Someone';
+  if (actor === 'gateway') return 'The gateway';
+  const member = memberName(actor, names);
+  if (member) return member === 'a former member' ? 'A former member' : member;
+  const claude = /^anthropic: (.+)$/.exec(actor);
+  return claude ? claude[1]! : actor;
+}
+
 /**
  * One entry as a sentence. `names` names the members it mentions (memberRefsOf); a
  * member no longer known is called by their external id, or "a former member".
@@ -168,22 +187,8 @@ const CHANNEL_WORDS: Record<string, string> = { slack: 'Slack', teams: 'Teams', 
 export function auditSentence(row: AuditRow, names: AuditNames, timeZone = 'UTC'): string {
   const before = obj(row.before);
   const after = obj(row.after);
-  const nameOfLabel = (label: string | null): string | null => {
-    const m = label ? MEMBER_LABEL.exec(label) : null;
-    if (!m) return null;
-    return names.byId.get(m[1]!) ?? (m[2] ? names.byExternalId.get(m[2]) ?? m[2] : 'a former member');
-  };
-  const actor = ((): string => {
-    if (row.actor === 'operator') return 'The operator';
-    if (row.actor === 'system') return 'The service';
-    if (row.actor === 'anonymous') return 'Someone';
-    if (row.actor === 'gateway') return 'The gateway';
-    const member = nameOfLabel(row.actor);
-    if (member) return member === 'a former member' ? 'A former member' : member;
-    const claude = /^anthropic: (.+)$/.exec(row.actor);
-    if (claude) return claude[1]!;
-    return row.actor;
-  })();
+  const nameOfLabel = (label: string | null) => memberName(label, names);
+  const actor = auditActor(row.actor, names);
   /** The member an entry is about: its subject, else the member its values name. */
   const memberRef = (v: unknown): string | null => {
     const s = str(v);
