@@ -103,11 +103,11 @@ describe('Seat advice as the owner', () => {
       expect(await row.locator('[data-col=saving]').textContent()).toBe(cents(a.savingPerMonth));
     }
     expect(await page.locator('[data-testid=advice] tr[data-member="carol"] [data-testid=advice-text]').textContent())
-      .toBe('Move Carol to premium: saves $31.67 a month at their last 3 months\' usage');
+      .toBe('Move Carol to a Premium seat: saves $31.67 a month at their last 3 months\' usage');
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, 'seats');
 
-    await page.getByRole('button', { name: 'Apply: move Carol to premium' }).click();
+    await page.getByRole('button', { name: 'Apply: move Carol to a Premium seat' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toBe('Seat changed.');
     const carol = await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'carol' } });
     expect(carol.seatTier).toBe('premium');

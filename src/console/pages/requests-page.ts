@@ -11,14 +11,18 @@ import { loadOrg } from '../../ledger/limits-state.js';
 import { seatLimitsOf } from '../../ledger/reports/seat-limits-page.js';
 import { orgRequest, pendingRequests } from '../../ledger/requests/requests.js';
 import type { RequestView } from '../../notify/port.js';
-import { seatLabel, waitingText, whenText } from '../../notify/email-format.js';
+import { waitingText, whenText } from '../../notify/email-format.js';
+import { tierName, usdCents, usdWithExact } from '../../domain/display.js';
+import { normalisedMoney } from '../../domain/money-input.js';
 import type { ConsoleDeps } from '../deps.js';
 import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from '../forms.js';
 import { refusalPage, runForm, signedIn, withSaved, type PageContext } from '../guard.js';
 import { html, type Html } from '../html.js';
 import { layout, sendPage } from '../layout.js';
 
-const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : `$${usd}`);
+/** An amount as people read it: cents with thousands separators; no amount is Unlimited. */
+const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : usdCents(usd));
+const seatWords = (tier: 'standard' | 'premium') => `${tierName(tier)} seat`;
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
 const SAVED: Record<string, string> = {
@@ -37,19 +41,20 @@ const SOURCE_WORD: Record<string, string> = { user: 'their own limit', seat_tier
 
 const decisionForm = z.object({
   decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny', 'increase_limit'], { error: 'choose how to decide' }),
-  amount: z.string().trim().max(20).optional(),
+  // Amounts as people type them: "1,500", "$1,500.00" and "1500" are one amount.
+  amount: z.string().trim().max(20).optional().transform(normalisedMoney),
   period: z.enum(['daily', 'weekly', 'monthly'], { error: 'choose when the limit resets' }).optional(),
   capMode: z.enum(['cap', 'unlimited']).optional(),
-  cap: z.string().trim().max(20).optional(),
+  cap: z.string().trim().max(20).optional().transform(normalisedMoney),
   reason: text(500, { min: 0, multiline: true }).optional(),
   turnOn: z.literal('on').optional(),
   back: z.string().optional(),
 }).superRefine((v, ctx) => {
   if (v.decision === 'enable_extra_usage' && v.capMode !== 'unlimited' && !usdAmount.safeParse(v.cap ?? '').success) {
-    ctx.addIssue({ code: 'custom', path: ['cap'], message: 'Enter the member\'s monthly limit in US dollars, such as 50 or 12.50 (at most 2 decimals, no $ sign), or choose Unlimited.' });
+    ctx.addIssue({ code: 'custom', path: ['cap'], message: 'Enter the member\'s monthly limit in US dollars, such as 1,500 or 12.50 (at most 2 decimals), or choose Unlimited.' });
   }
   if (v.decision === 'increase_limit') {
-    if (!usdAmount.safeParse(v.amount ?? '').success || /^0+(\.0+)?$/.test(v.amount ?? '')) ctx.addIssue({ code: 'custom', path: ['amount'], message: 'Enter the new limit in US dollars, such as 75 or 12.50 (more than zero, at most 2 decimals, no $ sign).' });
+    if (!usdAmount.safeParse(v.amount ?? '').success || /^0+(\.0+)?$/.test(v.amount ?? '')) ctx.addIssue({ code: 'custom', path: ['amount'], message: 'Enter the new limit in US dollars, such as 1,500 or 12.50 (more than zero, at most 2 decimals).' });
     if (!v.period) ctx.addIssue({ code: 'custom', path: ['period'], message: 'Choose when the limit resets: monthly, weekly or daily.' });
   }
 });
@@ -58,17 +63,23 @@ interface Row {
   view: RequestView;
   cap: string | null;
   spend: string;
+  /** Extra usage on for the requester (the org's switch and scope, and theirs). */
+  extraOn: boolean;
 }
 
 async function rowsOf(deps: ConsoleDeps, ctx: PageContext, views: RequestView[]): Promise<Row[]> {
   const limits = await seatLimitsOf(deps.db, await loadOrg(deps.db, ctx.viewer.org.id), views.map((v) => v.requester.memberId), deps.now());
   const byId = new Map(limits.map((m) => [m.id, m]));
-  return views.map((view) => ({ view, cap: byId.get(view.requester.memberId)?.cap ?? null, spend: byId.get(view.requester.memberId)?.monthToDateExtra ?? '0.00' }));
+  return views.map((view) => {
+    const m = byId.get(view.requester.memberId);
+    return { view, cap: m?.cap ?? null, spend: m?.monthToDateExtra ?? '0.00', extraOn: m?.extraUsageEnabled ?? false };
+  });
 }
 
 function decideForms(ctx: PageContext, row: Row, errors: ErrorSlots, orgExtraOn: boolean): Html {
   const r = row.view;
-  if (r.status !== 'pending') return html`<p>${statusText(r, ctx.viewer.org.timezone)}</p>`;
+  // A decided request says who decided and when in its card's "Decided" row.
+  if (r.status !== 'pending') return html``;
   if (r.requester.memberId === ctx.viewer.member.id) return html`<p class="muted">Your own request: another admin or an owner decides it.</p>`;
   const k = `req-${r.requestId}`;
   const action = `/requests/${encodeURIComponent(r.requestId)}/decision`;
@@ -135,13 +146,14 @@ function requestCard(ctx: PageContext, row: Row, errors: ErrorSlots, orgExtraOn:
   return html`<section class="card" aria-labelledby="r-${r.requestId}" data-request="${r.requestId}">
 <h2 id="r-${r.requestId}"><a href="/requests/${r.requestId}">${r.requester.name}</a></h2>
 <table tabindex="0"><tbody>
-<tr><th scope="row">Current seat</th><td>${seatLabel(r.requester.seatTier)}${r.requester.seatTier !== r.seatTier ? html` <span class="muted">(asked from a ${seatLabel(r.seatTier)})</span>` : ''}</td></tr>
-<tr><th scope="row">Asked</th><td>${whenText(r.requestedAt, tz)} <span class="muted">(${waitingText(r.requestedAt, now)})</span></td></tr>
+<tr><th scope="row">Current seat</th><td>${seatWords(r.requester.seatTier)}${r.requester.seatTier !== r.seatTier ? html` <span class="muted">(asked from a ${seatWords(r.seatTier)})</span>` : ''}</td></tr>
+<tr><th scope="row">Asked</th><td>${whenText(r.requestedAt, tz)}${r.status === 'pending' ? html` <span class="muted">(${waitingText(r.requestedAt, now)})</span>` : ''}</td></tr>
+${r.status !== 'pending' ? html`<tr><th scope="row">Decided</th><td data-testid="decided">${statusText(r, tz)}</td></tr>` : ''}
 ${r.anthropic
     ? html`<tr><th scope="row">Their ${PERIOD_WORD[r.anthropic.period]} limit in Claude</th><td>${r.anthropic.limit === null ? 'None known' : money(r.anthropic.limit)}${r.anthropic.source ? html` <span class="muted">(${SOURCE_WORD[r.anthropic.source] ?? r.anthropic.source})</span>` : ''}</td></tr>
-<tr><th scope="row">Spent this period</th><td>${r.anthropic.spent === null ? 'Not known' : money(r.anthropic.spent)}</td></tr>`
-    : html`<tr><th scope="row">MTD extra spend</th><td>${money(row.spend)}</td></tr>
-<tr><th scope="row">Their limit</th><td>${money(row.cap)}</td></tr>`}
+<tr><th scope="row">Spent this period</th><td>${r.anthropic.spent === null ? 'Not known' : usdWithExact(r.anthropic.spent)}</td></tr>`
+    : html`<tr><th scope="row">MTD Spend</th><td>${usdWithExact(row.spend)}</td></tr>
+<tr><th scope="row">Their limit</th><td data-testid="their-limit">${row.extraOn ? money(row.cap) : html`Extra usage off${row.cap !== null ? html` <span class="muted">(${money(row.cap)} once it is on)</span>` : ''}`}</td></tr>`}
 ${r.raise ? html`<tr><th scope="row">Asks to raise</th><td data-testid="raise">${RAISE_WORD[r.raise.scope]}, ${money(r.raise.from)}: suggested ${money(r.raise.suggested)}</td></tr>` : ''}
 ${r.note ? html`<tr><th scope="row">Note</th><td>${r.note}</td></tr>` : ''}
 ${r.previousDenial ? html`<tr><th scope="row">Denied before</th><td>${whenText(r.previousDenial.at, tz)}${r.previousDenial.by ? ` by ${r.previousDenial.by.name}` : ''}${r.previousDenial.reason ? `: "${r.previousDenial.reason}"` : ''}</td></tr>` : ''}
