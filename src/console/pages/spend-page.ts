@@ -98,7 +98,7 @@ ${daysTable(r.days)}
 </section>
 <section class="card" aria-labelledby="h-top"><h2 id="h-top">Top members</h2>
 ${r.topMembers.length === 0 ? html`<p class="muted">No usage this month.</p>` : html`<table tabindex="0" data-testid="top-members"><thead><tr><th scope="col">Member</th><th scope="col">Seat</th><th scope="col" class="num">Extra</th><th scope="col" class="num">Included</th><th scope="col" class="num">Total cost</th><th scope="col" class="num">Requests</th></tr></thead><tbody>
-${r.topMembers.map((m) => html`<tr data-member="${m.externalId ?? m.memberId}"><th scope="row">${memberLink(m)}</th><td>${tierName(m.seatTier)}</td><td class="num" data-col="extra">${cents(m.extra)}</td><td class="num" data-col="included">${cents(m.included)}</td><td class="num" data-col="cost">${cents(m.cost)}</td><td class="num" data-col="requests">${m.requests}</td></tr>`)}
+${r.topMembers.map((m) => html`<tr data-member="${m.externalId ?? m.memberId}"><th scope="row">${memberLink(m)}</th><td>${tierName(m.seatTier ?? 'standard')}</td><td class="num" data-col="extra">${cents(m.extra)}</td><td class="num" data-col="included">${cents(m.included)}</td><td class="num" data-col="cost">${cents(m.cost)}</td><td class="num" data-col="requests">${m.requests}</td></tr>`)}
 </tbody></table>`}
 </section>
 <section class="card" aria-labelledby="h-models"><h2 id="h-models">By model</h2>
