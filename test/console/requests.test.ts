@@ -94,7 +94,7 @@ describe('requests in the console', () => {
     const adam = await h.signedIn('acme', 'admin-1', '/requests');
     const card = adam.page.locator(`[data-request="${request.id}"]`);
     expect(await card.getByRole('heading').textContent()).toBe('Alice');
-    expect(await card.textContent()).toContain('standard seat');
+    expect(await card.textContent()).toContain('Standard seat');
     expect(await card.textContent()).toContain('(Europe/Paris)');
     expect(await card.getByText('Increase limit').count()).toBe(1);
     expect(await seriousViolations(adam.page)).toEqual([]);

@@ -128,7 +128,7 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, origin: string, sta
     body: html`<h1>My usage</h1><p class="muted">${v.name} · ${tierName(v.seatTier)} seat · ${org.name} · ${monthName(v.period)} (${tz})</p>
 <section class="card" aria-labelledby="h-next"><h2 id="h-next">What stops you next</h2><div data-testid="next">${claudeLines ? claudeNextText(claudeLines) : html`<p>${nextText(v, tz)}</p>`}</div></section>
 <section class="card" aria-labelledby="h-seat"><h2 id="h-seat">Included usage</h2>
-<p>${money(v.allowance.used)} of ${money(v.allowance.included)} used in this ${durationWords(v.allowance.windowMinutes)} window${v.allowance.resetsAt ? html`; resets ${whenText(v.allowance.resetsAt, tz)}` : ''}.</p></section>
+<p>${money(v.allowance.used)} of ${money(v.allowance.included)} used in this window of ${durationWords(v.allowance.windowMinutes)}${v.allowance.resetsAt ? html`; resets ${whenText(v.allowance.resetsAt, tz)}` : ''}.</p></section>
 <section class="card" aria-labelledby="h-limits"><h2 id="h-limits">Extra usage this month</h2>
 <p>Extra usage is <strong>${v.extraUsage.enabled ? 'on' : 'off'}</strong> for you${!v.extraUsage.orgEnabled ? ' (off for the organisation)' : ''}. Monthly limits reset ${whenText(v.monthResetsAt, tz)}.</p>
 <table tabindex="0"><thead><tr><th scope="col">Limit</th><th scope="col" class="num">Spent</th><th scope="col" class="num">Amount</th><th scope="col">Status</th></tr></thead><tbody>

@@ -26,7 +26,7 @@ const seatWords = (tier: 'standard' | 'premium') => `${tierName(tier)} seat`;
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
 const SAVED: Record<string, string> = {
-  upgrade_seat: 'Approved: the member now has a premium seat.',
+  upgrade_seat: 'Approved: the member now has a Premium seat.',
   enable_extra_usage: 'Approved: extra usage is on for the member.',
   deny: 'Denied: the member has been told.',
   increase_limit: 'Approved: the member\'s spend limit in Claude is raised.',
@@ -116,7 +116,7 @@ ${deny}`;
 ${deny}`;
   }
   return html`<details${errors.has(`${k}.cap`) || errors.has(`${k}.decision`) ? html` open` : ''}><summary>Increase limit</summary><div class="panel">
-${r.requester.seatTier === 'standard' ? html`<form method="post" action="${action}" class="inline">${hidden}<input type="hidden" name="decision" value="upgrade_seat"><button type="submit">Upgrade to a premium seat</button></form>` : ''}
+${r.requester.seatTier === 'standard' ? html`<form method="post" action="${action}" class="inline">${hidden}<input type="hidden" name="decision" value="upgrade_seat"><button type="submit">Upgrade to a Premium seat</button></form>` : ''}
 <form method="post" action="${action}">${hidden}<input type="hidden" name="decision" value="enable_extra_usage">
 <fieldset><legend>Enable extra usage for ${r.requester.name}</legend>
 <div class="field"><label><input type="radio" name="capMode" value="cap" checked> With a monthly limit of</label>
@@ -134,7 +134,7 @@ function statusText(r: RequestView, tz: string): string {
   const when = r.decidedAt ? ` on ${whenText(r.decidedAt, tz)}` : '';
   if (r.status === 'approved' && r.decision === 'increase_limit' && r.raise) return `Approved${by}${when}: monthly limit raised to ${money(r.decisionCap)}.`;
   if (r.status === 'approved' && r.decision === 'increase_limit') return `Approved${by}${when}: spend limit ${r.decisionCap ? `${money(r.decisionCap)} ${PERIOD_WORD[r.decisionPeriod ?? ''] ?? ''}`.trim() : 'raised'}.`;
-  if (r.status === 'approved') return `Approved${by}${when}: ${r.decision === 'upgrade_seat' ? 'premium seat' : `extra usage, limit ${money(r.decisionCap)}`}.`;
+  if (r.status === 'approved') return `Approved${by}${when}: ${r.decision === 'upgrade_seat' ? 'a Premium seat' : `extra usage, limit ${money(r.decisionCap)}`}.`;
   if (r.status === 'denied') return `Denied${by}${when}${r.reason ? `: "${r.reason}"` : ''}.`;
   if (r.status === 'untracked') return 'No longer tracked here: this organisation disconnected from Claude, so decide this request in claude.ai (it is still open there).';
   return r.status === 'expired' ? 'Expired: nobody decided in time.' : 'Closed.';

@@ -74,7 +74,7 @@ async function renderSpend(deps: ConsoleDeps, ctx: PageContext, query: Record<st
     f.kind === 'on' ? html`At this month's rate, the cap is reached on <strong data-testid="forecast">${dayText(f.day)}</strong> <span class="muted">(at ${whenText(f.at, org.timezone)})</span>.`
       : f.kind === 'not_this_month' ? html`At this month's rate, <strong data-testid="forecast">the cap is not reached this month</strong>.`
         : f.kind === 'reached' ? html`<strong data-testid="forecast">The cap is reached</strong>: extra usage stops until the month ends.`
-          : f.kind === 'no_cap' ? html`<span data-testid="forecast">No monthly cap is set</span>: nothing to reach.`
+          : f.kind === 'no_cap' ? html`<span data-testid="forecast">No spending cap is set</span>: nothing to reach.`
             : f.kind === 'no_spend' ? html`<span data-testid="forecast">No extra usage yet this month</span>: no rate to forecast from.`
               : html`<span data-testid="forecast">A past month</span>.`;
   const rule = html`<p class="muted">Forecast rule: the month's extra spend so far divided by the time since the month began (${org.timezone}), carried on until the cap is spent.</p>`;

@@ -50,7 +50,7 @@ type ListQuery = z.infer<typeof listQuery>;
 const SAVED: Record<string, string> = {
   'extra-usage': 'Extra usage settings saved.',
   'org-cap': 'Spending cap saved.',
-  'tier-cap': 'Seat-tier cap saved.',
+  'tier-cap': 'Seat tier spending cap saved.',
   'member-cap': 'Member limit saved.',
   'member-extra-usage': 'Member extra usage saved.',
   'member-seat': 'Seat changed.',
@@ -239,7 +239,7 @@ ${errors.text(`${key}.cap`)}</div></details>`;
     return html`<tr data-member="${m.externalId}" data-claude-member="${m.externalId}" data-period="${l.period}">${who}<td>${PERIOD_WORDS[l.period] ?? l.period}</td><td class="num">${l.limitNanos === null ? 'No limit' : usdCents(l.limitNanos)}</td><td>${SOURCE_WORD[l.source] ?? l.source}${l.sourceRef ? html` <span class="muted">(${l.sourceRef})</span>` : ''}${l.editableHere ? '' : html` <span class="muted">· change this in claude.ai</span>`}</td><td class="num" title="${usdWithExact(l.spentNanos)}">${usdCents(l.spentNanos)}</td><td>${reached ? html`<span class="badge paused">Reached</span>` : html`<span class="badge">Below</span>`}</td>${v.canEdit ? html`<td>${actions(m, l)}</td>` : ''}</tr>`;
   };
   return html`<section class="card" aria-labelledby="h-members"><h2 id="h-members">Individual seat limits</h2>
-<p class="muted">Limits in Claude, as ${v.org} reports them to us (refreshed every few minutes). Seat-tier, group and organization limits are changed in claude.ai${v.canEdit ? '; you can give a member a limit of their own here' : ''}.</p>
+<p class="muted">Limits in Claude, as ${v.org} reports them to us (refreshed every few minutes). Seat tier, group and organization limits are changed in claude.ai${v.canEdit ? '; you can give a member a limit of their own here' : ''}.</p>
 ${v.filterAndSort}
 <table tabindex="0" data-testid="claude-limits"><thead><tr><th scope="col">Member</th><th scope="col">Period</th><th scope="col" class="num">Limit</th><th scope="col">From</th><th scope="col" class="num">Spent this period</th><th scope="col">Status</th>${v.canEdit ? html`<th scope="col">Change</th>` : ''}</tr></thead><tbody>
 ${members.map((m) => {
