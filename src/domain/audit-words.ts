@@ -143,6 +143,7 @@ function fieldValue(key: string, v: unknown): string {
   if (v === null || v === undefined) return 'none';
   if (typeof v === 'boolean') return v ? 'on' : 'off';
   if (key === 'seatTier' && (v === 'standard' || v === 'premium')) return tierName(v);
+  if (key === 'role' && typeof v === 'string') return v.replace(/_/g, ' ');
   if (key === 'extraUsageScope') return v === 'all_members' ? 'all members' : 'selected members';
   if (key === 'windowMinutes' && typeof v === 'number') return durationWords(v);
   if (Array.isArray(v)) return v.length ? v.map((x) => (typeof x === 'number' ? `${x}%` : String(x))).join(' ') : 'none';
@@ -154,7 +155,9 @@ function changes(before: unknown, after: unknown): string {
   const b = obj(before);
   const a = obj(after);
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => FIELD_WORDS[k] !== undefined);
-  return keys.map((k) => (k in b ? `${FIELD_WORDS[k]} ${fieldValue(k, b[k])} → ${fieldValue(k, a[k])}` : `${FIELD_WORDS[k]} ${fieldValue(k, a[k])}`)).join(', ');
+  // Nothing before (a tier or member first written): only what it is now.
+  const fresh = Object.values(b).every((v) => v === null || v === undefined);
+  return keys.map((k) => (k in b && !fresh ? `${FIELD_WORDS[k]} ${fieldValue(k, b[k])} → ${fieldValue(k, a[k])}` : `${FIELD_WORDS[k]} ${fieldValue(k, a[k])}`)).join(', ');
 }
 
 const PRODUCT_WORDS: Record<string, string> = { claude_code: 'Claude Code', claude: 'Claude', api: 'the API' };

@@ -73,6 +73,8 @@ const SAMPLES: [AuditRow, string][] = [
   [row('claude_code_user.mapped', null, { member: 'alice', memberId: 'a11c-alice' }, 'claude_code_user:cc-1', 'member:a11c-alice (alice) via console'), 'Alice claimed the Claude Code user cc-1 for Alice.'],
   [row('claude_code_user.remapped', { member: 'alice', memberId: 'a11c-alice' }, { member: 'bob', memberId: 'b0b0-bob' }, 'claude_code_user:cc-1'), 'Olivia Owner moved the Claude Code user cc-1 from Alice to Bob Brown.'],
   [row('claude_code_user.unmapped', { member: 'bob', memberId: 'b0b0-bob' }, null, 'claude_code_user:cc-1'), 'Olivia Owner released the Claude Code user cc-1 from Bob Brown.'],
+  [row('seat_tier.set', { includedAllowanceNanos: null, windowMinutes: null }, { includedAllowanceNanos: '3000000000', windowMinutes: 300 }, 'tier:premium', 'operator'), 'The operator changed the Premium seat: included usage $3.00, window 5 hours.'],
+  [row('member.create', null, { externalId: 'owner-1', role: 'primary_owner' }, 'member:0b1c-olivia', 'operator'), 'The operator added Olivia Owner (role primary owner).'],
   [row('org.create', null, { slug: 'acme', name: 'Acme', plan: 'enterprise' }, 'org', 'operator'), 'The operator created the organisation.'],
   [row('org.update', { orgMonthlyCapNanos: '1000000000000', extraUsageEnabled: false }, { orgMonthlyCapNanos: '1500000000000', extraUsageEnabled: true }, 'org', 'operator'), "The operator changed the organisation's settings: spending cap $1,000.00 → $1,500.00, extra usage off → on."],
   [row('seat_tier.set', { windowMinutes: 300 }, { windowMinutes: 240 }, 'tier:standard', 'operator'), 'The operator changed the Standard seat: window 5 hours → 4 hours.'],
