@@ -66,6 +66,12 @@ details .panel{border:1px solid #d1d5db;border-radius:6px;padding:.75rem;margin-
 fieldset{border:1px solid #d1d5db;border-radius:6px}
 .chart{max-width:48rem;display:block}.chart .bar{fill:#1d4ed8}.chart .bar.idle{fill:#93c5fd}.chart .cap{stroke:#b91c1c;stroke-width:2}.chart .projection{stroke:#374151;stroke-width:2;stroke-dasharray:6 4}.chart .axisline{stroke:#6b7280}.chart .axis{fill:#374151;font-size:12px}
 figure{margin:1rem 0}
+/* Spend against a cap: the bar, and the words that say the same (at risk from 80%). */
+.cap-use{display:inline-flex;gap:.4rem;align-items:center;white-space:nowrap;font-size:.9rem}
+.cap-use meter{width:5.5rem;height:.9rem}
+.cap-use.at_risk strong{color:#92400e}
+.cap-use.reached strong{color:#991b1b}
+tr.cap-at-risk>*{background:#fffbeb}
 form.filters{display:flex;gap:.5rem 1rem;flex-wrap:wrap;align-items:flex-start;margin:1rem 0}
 form.filters .field{display:flex;flex-direction:column;gap:.2rem;max-width:18rem}
 ul.kv{list-style:none;margin:0;padding:0}

@@ -2,11 +2,12 @@
 // allow. Each is role="img" with a sentence for its aria-label, and the page puts the
 // same numbers in a table beside it. Heights come from exact nanos (bigint); only the
 // pixel positions are rounded.
-import { parseUsd, roundToCents, formatUsd, type Nanos } from '../domain/money.js';
+import { parseUsd, formatUsd, type Nanos } from '../domain/money.js';
+import { usdCents } from '../domain/display.js';
 import { html, type Html } from './html.js';
 
-/** An amount for people: whole cents, "$12.35". */
-export const cents = (usd: string | null | undefined, none = 'Unlimited') => (usd === null || usd === undefined ? none : `$${formatUsd(roundToCents(parseUsd(usd) ?? 0n))}`);
+/** An amount for people: whole cents with thousands separators, "$1,012.35". */
+export const cents = (usd: string | null | undefined, none = 'Unlimited') => (usd === null || usd === undefined ? none : usdCents(parseUsd(usd) ?? 0n));
 
 export interface ChartDay {
   date: string;

@@ -78,3 +78,34 @@ export function monthName(period: string): string {
 
 /** A notice's fact as people read it: instants in the org's timezone, a month by its name. */
 export const factText = (label: string, value: string, timeZone: string | undefined): string => (label === 'Month' ? monthName(value) : localInstants(value, timeZone));
+
+const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** 300 → "5 hours", 90 → "1 hour 30 minutes", 1440 → "1 day": a window's length as people say it. */
+export function durationWords(minutes: number): string {
+  if (!Number.isFinite(minutes) || minutes <= 0) return unit(Math.max(0, Math.round(minutes)), 'minute');
+  const m = Math.round(minutes);
+  const days = Math.floor(m / 1440);
+  const hours = Math.floor((m % 1440) / 60);
+  const mins = m % 60;
+  return [days ? unit(days, 'day') : '', hours ? unit(hours, 'hour') : '', mins ? unit(mins, 'minute') : ''].filter(Boolean).join(' ');
+}
+
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** "1 Jan 2027": the day an instant falls on in `timeZone` (a pause's end, a month's reset). */
+export function formatDay(at: Date | string, timeZone = 'UTC'): string {
+  const t = typeof at === 'string' ? new Date(at) : at;
+  if (Number.isNaN(t.getTime())) return String(at);
+  let f = dayFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', year: 'numeric' });
+    dayFormatters.set(timeZone, f);
+  }
+  const p: Record<string, string> = {};
+  for (const part of f.formatToParts(t)) p[part.type] = part.value;
+  return `${p.day} ${p.month} ${p.year}`;
+}
+
+/** "Standard", "Premium": a seat tier, written one way everywhere. */
+export const tierName = (tier: 'standard' | 'premium'): string => (tier === 'premium' ? 'Premium' : 'Standard');

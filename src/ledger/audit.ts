@@ -26,6 +26,8 @@ export interface AuditFilter {
   actor?: string;
   /** One action exactly ("cap.org.set"). */
   action?: string;
+  /** Actions left out (the console hides sign-in entries unless asked). */
+  hideActions?: readonly string[];
   /** Entries at or after `from` and before `to`. */
   from?: Date;
   to?: Date;
@@ -42,7 +44,7 @@ export async function auditLog(db: Db, orgId: string, limit = 100, before?: bigi
       orgId,
       ...(before !== undefined ? { id: { lt: before } } : {}),
       ...(filter.actor ? { actor: { contains: filter.actor, mode: 'insensitive' as const } } : {}),
-      ...(filter.action ? { action: filter.action } : {}),
+      ...(filter.action ? { action: filter.action } : filter.hideActions?.length ? { action: { notIn: [...filter.hideActions] } } : {}),
       ...(filter.from || filter.to ? { createdAt: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } } : {}),
     },
     orderBy: { id: 'desc' },

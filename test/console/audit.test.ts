@@ -1,7 +1,9 @@
 // The audit log in Chromium: an owner pages from the newest entry back to the first
-// (the same entries, in the same order, as GET /v1/reports/audit-log), reads amounts
-// as the API's dollars, filters by actor, action and dates (bad dates shown beside
-// their field, 400); admins and members are not offered it and are refused (403).
+// (the same entries, in the same order, as GET /v1/reports/audit-log, sign-ins hidden
+// until asked for), reads each entry as a sentence with names and cents, opens the raw
+// entry (amounts as the API's dollars), filters by actor, action and dates (bad dates
+// shown beside their field, 400); admins and members are not offered it and are
+// refused (403).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc } from '../support/fixtures.js';
@@ -48,6 +50,8 @@ afterAll(async () => {
   await scratch?.dispose();
 });
 
+const SIGN_INS = ['sign_in_link.issue', 'sign_in_link.use', 'sign_in_link.refuse', 'console.sign_in'];
+const changes = (entries: ApiEntry[]) => entries.filter((e) => !SIGN_INS.includes(e.action));
 const idsOn = (page: import('playwright-core').Page) => page.locator('[data-entry]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-entry')!));
 /** Decimal dollar strings anywhere in an API value ("160.45"). */
 const dollarsIn = (v: unknown) => [...JSON.stringify(v ?? null).matchAll(/"(-?\d+\.\d{2,9})"/g)].map((m) => `$${m[1]}`).sort();
@@ -62,13 +66,24 @@ describe('the audit log as an owner', () => {
     await page.waitForURL(`${h.base}/audit`);
     expect(await seriousViolations(page)).toEqual([]);
 
-    // Amounts on the first page: exactly the API's dollar strings, with a $.
-    for (const entry of all.slice(0, 50)) {
+    // Each entry is a sentence: who by name, amounts in cents; no id, no action code, no ISO instant.
+    const newest = changes(all)[0]!;
+    expect(newest.action).toBe('member.seat_tier.set');
+    const newestRow = page.locator(`[data-entry="${newest.id}"]`);
+    expect(await newestRow.locator('[data-sentence]').textContent()).toBe('Olivia Owner moved Alice from a Standard seat to a Premium seat.');
+    const capRow = page.locator(`[data-entry="${changes(all)[1]!.id}"]`);
+    expect(await capRow.locator('[data-sentence]').textContent()).toBe("Olivia Owner raised the organisation's spending cap from $208.45 to $209.45.");
+    const visible = await page.locator('main').innerText();
+    expect(visible).not.toMatch(/member:|cap\.org\.set|seat_tier|\d{4}-\d{2}-\d{2}T|seatTier/);
+    // The raw entry, one click away: the action, the actor's label, amounts exactly the API's dollar strings.
+    await capRow.getByText('Raw entry').click();
+    expect(await capRow.locator('[data-raw]').innerText()).toContain('cap.org.set');
+    expect(await capRow.locator('[data-raw]').innerText()).toContain('(owner-1)');
+    for (const entry of changes(all).slice(0, 50)) {
       const row = page.locator(`[data-entry="${entry.id}"]`);
-      expect((await row.locator('[data-after]').innerText()).match(/\$-?\d+\.\d+/g)?.sort() ?? [], entry.action).toEqual(dollarsIn(entry.after));
-      expect((await row.locator('[data-before]').innerText()).match(/\$-?\d+\.\d+/g)?.sort() ?? [], entry.action).toEqual(dollarsIn(entry.before));
+      expect((await row.locator('[data-after]').textContent())!.match(/\$-?\d+\.\d+/g)?.sort() ?? [], entry.action).toEqual(dollarsIn(entry.after));
+      expect((await row.locator('[data-before]').textContent())!.match(/\$-?\d+\.\d+/g)?.sort() ?? [], entry.action).toEqual(dollarsIn(entry.before));
     }
-    expect(await page.locator(`[data-entry="${all[0]!.id}"]`).innerText()).toContain('Olivia Owner');
 
     const seen: string[] = [];
     for (;;) {
@@ -78,7 +93,9 @@ describe('the audit log as an owner', () => {
       await older.click();
       await page.waitForURL(/before=/);
     }
-    expect(seen).toEqual(all.map((e) => e.id));
+    // Sign-ins hidden: every other entry, in the API's order.
+    expect(all.some((e) => SIGN_INS.includes(e.action))).toBe(true);
+    expect(seen).toEqual(changes(all).map((e) => e.id));
     expect(await page.getByTestId('first-entry').count()).toBe(1);
     // The last page (the org's first changes) is the screenshot: short, and every kind of entry.
     await screenshot(page, 'audit');
@@ -86,7 +103,16 @@ describe('the audit log as an owner', () => {
     const first = page.locator(`[data-entry="${all.at(-1)!.id}"]`);
     expect(await first.innerText()).not.toMatch(/\d{10,}/);
     await page.getByRole('link', { name: 'Newest entries' }).click();
-    expect((await idsOn(page))[0]).toBe(all[0]!.id);
+    expect((await idsOn(page))[0]).toBe(newest.id);
+
+    // Sign-ins behind the filter: ticked, they are there too, in words.
+    await page.getByLabel('Show sign-ins').check();
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/signins=1/);
+    all = await apiLog();
+    expect(await idsOn(page)).toEqual(all.slice(0, 50).map((e) => e.id));
+    const signIn = all.find((e) => e.action === 'sign_in_link.use')!;
+    expect(await page.locator(`[data-entry="${signIn.id}"] [data-sentence]`).textContent()).toBe('Olivia Owner signed in with a link.');
     await context.close();
   });
 

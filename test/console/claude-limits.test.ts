@@ -84,7 +84,7 @@ describe('limits in Claude on the console', () => {
     const sets = api.sets().length;
     await weekly.locator('summary', { hasText: 'Edit limit' }).click();
     await weekly.locator('input[name=cap]').fill('35');
-    await weekly.getByRole('button', { name: 'Set limit' }).click();
+    await weekly.getByRole('button', { name: 'Set cap' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('limit is set in Claude');
     expect(api.sets().slice(sets)).toEqual([{ scope: { type: 'user', user_id: 'user_alice' }, period: 'weekly', amount: '3500' }]);
     expect(await page.locator('[data-claude-member="alice"][data-period="weekly"]').textContent()).toContain('$35.00');

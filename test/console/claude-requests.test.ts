@@ -112,7 +112,7 @@ describe('a request from Claude in the console', () => {
     const sets = api.sets().length;
     await row.locator('summary', { hasText: 'Edit limit' }).click();
     await row.locator('input[name=cap]').fill('100');
-    await row.getByRole('button', { name: 'Set limit' }).click();
+    await row.getByRole('button', { name: 'Set cap' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('limit is set in Claude');
     expect(api.sets().slice(sets)).toEqual([{ scope: { type: 'user', user_id: 'user_alice' }, period: 'monthly', amount: '10000' }]);
     const after = page.locator('[data-claude-member="alice"][data-period="monthly"]');
@@ -123,7 +123,7 @@ describe('a request from Claude in the console', () => {
     api.writesEnabled = false;
     await after.locator('summary', { hasText: 'Edit limit' }).click();
     await after.locator('input[name=cap]').fill('150');
-    const res = await submitAndLand(page, () => after.getByRole('button', { name: 'Set limit' }).click());
+    const res = await submitAndLand(page, () => after.getByRole('button', { name: 'Set cap' }).click());
     expect(res.status()).toBe(409);
     const field = page.locator('[data-claude-member="alice"][data-period="monthly"] input[name=cap]');
     expect(await page.locator(`#${await field.getAttribute('aria-describedby')}`).textContent()).toContain('change the limit in claude.ai');

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, HAIKU, OPERATOR_TOKEN, teamDoc, usageOfCents } from '../support/fixtures.js';
+import { usdCents } from '../../src/domain/display.js';
 import { consoleHarness, csrfOf, focusedId, screenshot, seriousViolations, submitAndLand, type ConsoleHarness } from './support.js';
 
 let scratch: Scratch;
@@ -127,34 +128,34 @@ describe('Usage as the owner', () => {
     const session = await h.apiSession(SLUG, 'owner-1');
     const api = (await h.call('GET', '/v1/settings/usage', { token: session })).body;
     const limits = (await h.call('GET', '/v1/reports/seat-limits', { token: session })).body;
-    expect(await page.getByTestId('org-cap').textContent()).toBe(`$${api.orgCap.cap}`);
-    expect(await page.getByTestId('org-mtd').textContent()).toBe(`$${api.orgCap.monthToDateExtra}`);
+    // The API's exact amounts, read in cents with thousands separators.
+    expect(await page.getByTestId('org-cap').textContent()).toBe(usdCents(api.orgCap.cap));
+    expect(await page.getByTestId('org-mtd').textContent()).toBe(usdCents(api.orgCap.monthToDateExtra));
     expect(api.orgCap.monthToDateExtra).not.toBe('0.00');
     for (const tier of api.seatTiers) {
-      expect(await page.getByTestId(`tier-cap-${tier.tier}`).textContent()).toBe(tier.cap === null ? 'Unlimited' : `$${tier.cap}`);
-      expect(await page.getByTestId(`tier-mtd-${tier.tier}`).textContent()).toBe(`$${tier.monthToDateExtra}`);
+      expect(await page.getByTestId(`tier-cap-${tier.tier}`).textContent()).toBe(tier.cap === null ? 'Unlimited' : usdCents(tier.cap));
+      expect(await page.getByTestId(`tier-mtd-${tier.tier}`).textContent()).toBe(usdCents(tier.monthToDateExtra));
     }
-    // Every member row on the first page (highest spend first) shows the report's limit and MTD spend.
+    // Every member row on the first page (highest spend first) shows the report's limit and MTD Spend.
     const rows = page.getByTestId('members').locator('tbody tr');
     expect(await rows.count()).toBe(50);
     for (let i = 0; i < 5; i++) {
       const ext = await rows.nth(i).getAttribute('data-member');
       const m = limits.members.find((x: { externalId: string }) => x.externalId === ext);
-      // The first cell is the row's checkbox (several members at once).
-      const cells = await rows.nth(i).locator('td').allTextContents();
-      expect(cells[2]).toBe(m.cap === null ? 'Unlimited' : `$${m.cap}`);
-      expect(cells[3]).toBe(`$${m.monthToDateExtra}`);
+      expect(await rows.nth(i).locator('[data-col=limit]').textContent()).toBe(m.cap === null ? 'Unlimited' : usdCents(m.cap));
+      expect(await rows.nth(i).locator('[data-col=mtd]').textContent()).toBe(usdCents(m.monthToDateExtra));
     }
     expect(await rows.first().getAttribute('data-member')).toBe('alice');
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, 'usage-owner');
 
     await page.getByText('Adjust limit', { exact: false }).first().click();
-    await page.getByLabel('Organisation monthly limit in USD').fill('250');
+    // Typed as people write money: a thousands separator and a $ are fine.
+    await page.getByLabel('Organisation spending cap in USD').fill('$1,250.00');
     await page.getByRole('button', { name: 'Set cap' }).first().click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Spending cap saved');
-    expect(await page.getByTestId('org-cap').textContent()).toBe('$250.00');
-    expect((await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: orgId } })).orgMonthlyCapNanos).toBe(250_000_000_000n);
+    expect(await page.getByTestId('org-cap').textContent()).toBe('$1,250.00');
+    expect((await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: orgId } })).orgMonthlyCapNanos).toBe(1_250_000_000_000n);
     const audit = await scratch.db.prisma.auditEntry.findFirstOrThrow({ where: { orgId, action: 'cap.org.set' }, orderBy: { id: 'desc' } });
     expect(audit.actor).toContain('(owner-1) via console');
 
@@ -172,7 +173,7 @@ describe('Usage as the owner', () => {
     const { context, page } = await h.signedIn(SLUG, 'owner-1', '/usage');
     const before = await state();
     await page.getByText('Adjust limit', { exact: false }).first().click();
-    const input = page.getByLabel('Organisation monthly limit in USD');
+    const input = page.getByLabel('Organisation spending cap in USD');
     await input.fill('12.345');
     const res = await submitAndLand(page, () => page.getByRole('button', { name: 'Set cap' }).first().click());
     expect(res.status()).toBe(400);
@@ -181,7 +182,7 @@ describe('Usage as the owner', () => {
     const summary = page.getByTestId('error-summary');
     expect(await summary.textContent()).toContain('Enter an amount in US dollars');
     expect(await focusedId(page)).toBe('error-summary');
-    const again = page.getByLabel('Organisation monthly limit in USD');
+    const again = page.getByLabel('Organisation spending cap in USD');
     expect(await summary.getByRole('link').getAttribute('href')).toBe(`#${await again.getAttribute('id')}`);
     expect(await again.inputValue()).toBe('12.345');
     expect(await again.getAttribute('aria-invalid')).toBe('true');
@@ -196,13 +197,14 @@ describe('Usage as the owner', () => {
     const { context, page } = await h.signedIn(SLUG, 'owner-1', '/usage?q=Member%20007');
     const row = page.locator('tr[data-member="m-007"]');
     await row.getByText('…').click();
-    await row.getByLabel('Edit limit (USD)').fill('75');
-    await row.getByRole('button', { name: 'Set limit' }).click();
+    await row.getByLabel('Edit limit (USD)').fill('1,500');
+    await row.getByRole('button', { name: 'Set cap' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Member limit saved');
     // The filter survives the round trip.
     expect(new URL(page.url()).searchParams.get('q')).toBe('Member 007');
     const m = () => scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'm-007' } });
-    expect((await m()).extraUsageCapNanos).toBe(75_000_000_000n);
+    expect((await m()).extraUsageCapNanos).toBe(1_500_000_000_000n);
+    expect(await page.locator('tr[data-member="m-007"] [data-col=limit]').textContent()).toBe('$1,500.00');
     await page.locator('tr[data-member="m-007"]').getByText('…').click();
     await page.locator('tr[data-member="m-007"]').getByLabel('Seat').selectOption('premium');
     await submitAndLand(page, () => page.locator('tr[data-member="m-007"]').getByRole('button', { name: 'Change seat' }).click());
@@ -272,7 +274,7 @@ describe('Usage: the switch, seat-tier caps and a team\'s balance', () => {
 
     const row = page.getByRole('row', { name: /Premium/ }).filter({ has: page.getByTestId('tier-cap-premium') });
     await row.getByText('Adjust limit').click();
-    await row.getByLabel(/Premium seats' cap in USD/).fill('80.5');
+    await row.getByLabel(/Premium seats' spending cap in USD/).fill('80.5');
     await row.getByRole('button', { name: 'Set cap' }).click();
     await expect.poll(() => page.getByTestId('tier-cap-premium').textContent()).toBe('$80.50');
     const api = (await h.call('GET', '/v1/settings/usage', { token: await h.apiSession(SLUG, 'owner-1') })).body;
@@ -290,10 +292,10 @@ describe('Usage: the switch, seat-tier caps and a team\'s balance', () => {
     await h.provision('small', teamDoc());
     const { context, page } = await h.signedIn('small', 'owner-1', '/usage');
     const api = (await h.call('GET', '/v1/settings/usage', { token: await h.apiSession('small', 'owner-1') })).body;
-    expect(await page.getByTestId('balance').textContent()).toBe(`$${api.prepaid.balance}`);
+    expect(await page.getByTestId('balance').textContent()).toBe(usdCents(api.prepaid.balance));
     const balanceCard = await page.getByRole('region', { name: 'Team balance' }).textContent();
-    expect(balanceCard).toContain(`reload when balance reaches $${api.prepaid.autoReload.threshold} with $${api.prepaid.autoReload.amount}`);
-    expect(await page.getByRole('heading', { name: 'Seat-tier caps' }).count()).toBe(0);
+    expect(balanceCard).toContain(`reload when balance reaches ${usdCents(api.prepaid.autoReload.threshold)} with ${usdCents(api.prepaid.autoReload.amount)}`);
+    expect(await page.getByRole('heading', { name: 'Spending cap per seat tier' }).count()).toBe(0);
     expect(await seriousViolations(page)).toEqual([]);
     await context.close();
   });

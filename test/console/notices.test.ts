@@ -75,7 +75,7 @@ describe('Notices as the owner', () => {
 
     await tierField(page).fill('90');
     await Promise.all([page.waitForURL(/saved=tier-cap/), save(page, '/notices/tier-cap').click()]);
-    expect(await page.getByRole('status').textContent()).toBe('Saved: the seat-tier cap percentages owners are told of.');
+    expect(await page.getByRole('status').textContent()).toBe('Saved: the seat tier spending cap percentages owners are told of.');
 
     // The API answers what the console set.
     const after = await apiNotices();

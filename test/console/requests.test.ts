@@ -94,8 +94,11 @@ describe('requests in the console', () => {
     const adam = await h.signedIn('acme', 'admin-1', '/requests');
     const card = adam.page.locator(`[data-request="${request.id}"]`);
     expect(await card.getByRole('heading').textContent()).toBe('Alice');
-    expect(await card.textContent()).toContain('standard seat');
+    expect(await card.textContent()).toContain('Standard seat');
     expect(await card.textContent()).toContain('(Europe/Paris)');
+    // Her extra usage is off (selected members, nobody selected): her limit says so, not "Unlimited" or a limit she cannot use.
+    expect(await card.getByTestId('their-limit').innerText()).toBe('Extra usage off ($50.00 once it is on)');
+    expect(await card.textContent()).toMatch(/waiting (less than a minute|\d+ minutes?)/);
     expect(await card.getByText('Increase limit').count()).toBe(1);
     expect(await seriousViolations(adam.page)).toEqual([]);
     await screenshot(adam.page, 'requests');
@@ -116,9 +119,15 @@ describe('requests in the console', () => {
     expect(await snapshot()).toBe(before);
     expect(await seriousViolations(page)).toEqual([]);
 
-    await page.locator('input[name=cap]').fill('40');
+    // Typed as people write money.
+    await page.locator('input[name=cap]').fill('$40.00');
     await page.getByRole('button', { name: 'Enable extra usage' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Approved: extra usage is on');
+    // Decided: who and when, no longer how long it waits; her limit now on.
+    const done = page.locator(`[data-request="${request.id}"]`);
+    expect(await done.getByTestId('decided').innerText()).toMatch(/^Approved by Olivia Owner on \d{1,2} [A-Z][a-z]{2} 20\d\d, \d\d:\d\d \(Europe\/Paris\): extra usage, limit \$40\.00\.$/);
+    expect(await done.innerText()).not.toContain('waiting');
+    expect(await done.getByTestId('their-limit').innerText()).toBe('$40.00');
     const decided = await db().extraUsageRequest.findUniqueOrThrow({ where: { id: request.id } });
     expect(decided).toMatchObject({ status: 'approved', decision: 'enable_extra_usage', decisionCapNanos: 40_000_000_000n });
     expect(await member('alice')).toMatchObject({ extraUsageEnabled: true, extraUsageCapNanos: 40_000_000_000n });

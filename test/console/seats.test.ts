@@ -103,18 +103,18 @@ describe('Seat advice as the owner', () => {
       expect(await row.locator('[data-col=saving]').textContent()).toBe(cents(a.savingPerMonth));
     }
     expect(await page.locator('[data-testid=advice] tr[data-member="carol"] [data-testid=advice-text]').textContent())
-      .toBe('Move Carol to premium: saves $31.67 a month at their last 3 months\' usage');
+      .toBe('Move Carol to a Premium seat: saves $31.67 a month at their last 3 months\' usage');
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, 'seats');
 
     // A seat change is confirmed first, saying what changes; Cancel changes nothing.
-    await submitAndLand(page, () => page.getByRole('button', { name: 'Apply: move Carol to premium' }).click());
+    await submitAndLand(page, () => page.getByRole('button', { name: 'Apply: move Carol to a Premium seat' }).click());
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Move Carol to a premium seat?');
     expect(await page.getByTestId('effect').textContent()).toContain('Carol moves from a standard to a premium seat');
     await page.getByRole('link', { name: 'Cancel' }).click();
     await page.waitForURL((u) => u.pathname === '/seats');
     expect((await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'carol' } })).seatTier).toBe('standard');
-    await submitAndLand(page, () => page.getByRole('button', { name: 'Apply: move Carol to premium' }).click());
+    await submitAndLand(page, () => page.getByRole('button', { name: 'Apply: move Carol to a Premium seat' }).click());
     await page.getByRole('button', { name: 'Upgrade to a premium seat' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toBe('Seat changed.');
     const carol = await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'carol' } });

@@ -66,7 +66,7 @@ describe('a Usage form whose back leaves the console', () => {
   it('comes back to /usage, never to another origin, and the change is saved', async () => {
     const { context, page } = await h.signedIn('acme', 'owner-1', '/usage');
     try {
-      await page.getByText('Adjust limit (Organisation monthly limit)').click();
+      await page.getByText('Adjust limit (Organisation spending cap)').click();
       const form = page.locator('form[action="/usage/org-cap"]').first();
       await form.locator('input[name="back"]').evaluate((el) => ((el as HTMLInputElement).value = '/usage/..//evil.example'));
       await form.locator('input[name="cap"]').fill('321.00');

@@ -1,15 +1,18 @@
 // Audit log (owners, as GET /v1/reports/audit-log): every settings change and
 // decision, newest first, 50 at a time, paged by the same cursor as the API back to
 // the first entry; filtered by actor, action and a date range in the org's timezone.
-// Amounts read as dollars: the ledger's `…Nanos` integers through the API's own
-// conversion (withDollarAmounts), decimal strings with a $.
+// Each entry reads as a sentence (src/domain/audit-words.ts: names, cents, local
+// times); the raw entry is one click away, its amounts as the API's dollars (the
+// ledger's `…Nanos` integers through withDollarAmounts). Sign-in entries are hidden
+// unless asked for: there are many, and they would drown the changes.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { withDollarAmounts } from '../../api/amounts.js';
 import { localMidnight } from '../../domain/periods.js';
 import { roleWords, isOwner } from '../../ledger/actors.js';
 import { auditActions, auditLog, type AuditFilter } from '../../ledger/audit.js';
-import { whenText } from '../../notify/email-format.js';
+import { actionWords, auditActor, auditSentence, memberRefsOf, SIGN_IN_ACTIONS } from '../../domain/audit-words.js';
+import { formatDayTime } from '../../domain/display.js';
 import type { ConsoleDeps } from '../deps.js';
 import { ErrorSlots, fieldId, type FieldErrors } from '../forms.js';
 import { refusalPage, signedIn } from '../guard.js';
@@ -37,14 +40,16 @@ const filterQuery = z.object({
   from: dateField,
   to: dateField,
   before: z.string().regex(/^\d{1,18}$/, 'That page link is not valid: start again from the newest entries.').optional(),
+  signins: z.string().optional().transform((s) => (s === '1' ? '1' : undefined)),
 }).superRefine((v, ctx) => {
   if (v.from && v.to && v.to < v.from) ctx.addIssue({ code: 'custom', path: ['to'], message: 'The end date is before the start date.' });
 });
-type Filters = Partial<Record<'actor' | 'action' | 'from' | 'to' | 'before', string>>;
+type Filters = Partial<Record<'actor' | 'action' | 'from' | 'to' | 'before' | 'signins', string>>;
+const FILTER_KEYS = ['actor', 'action', 'from', 'to', 'before', 'signins'] as const;
 
 const auditPath = (f: Filters) => {
   const p = new URLSearchParams();
-  for (const k of ['actor', 'action', 'from', 'to', 'before'] as const) if (f[k]) p.set(k, f[k]!);
+  for (const k of FILTER_KEYS) if (f[k]) p.set(k, f[k]!);
   const s = p.toString();
   return `/audit${s ? `?${s}` : ''}`;
 };
@@ -78,36 +83,40 @@ export function auditPage(app: FastifyInstance, deps: ConsoleDeps) {
     if (!isOwner(ctx.viewer.member)) return refusalPage(reply, ctx, 403, `${ctx.viewer.member.name} is ${roleWords(ctx.viewer.member.role)}: only an owner can read the audit log`);
     const org = ctx.viewer.org;
     const raw = (request.query ?? {}) as Record<string, unknown>;
-    const asked: Filters = Object.fromEntries(Object.entries(raw).filter(([k, v]) => ['actor', 'action', 'from', 'to', 'before'].includes(k) && typeof v === 'string')) as Filters;
+    const asked: Filters = Object.fromEntries(Object.entries(raw).filter(([k, v]) => (FILTER_KEYS as readonly string[]).includes(k) && typeof v === 'string')) as Filters;
     const parsed = filterQuery.safeParse(asked);
     const errors: FieldErrors = {};
     if (!parsed.success) for (const issue of parsed.error.issues) errors[`audit.${String(issue.path[0] ?? 'form')}`] ??= issue.message;
     const slots = new ErrorSlots(errors);
     const f = parsed.success ? parsed.data : null;
+    // Sign-in entries only when asked for (the box, or choosing a sign-in action).
+    const signIns = f?.signins === '1';
     const filter: AuditFilter | null = f
-      ? { ...(f.actor ? { actor: f.actor } : {}), ...(f.action ? { action: f.action } : {}), ...(f.from ? { from: dayStart(f.from, org.timezone) } : {}), ...(f.to ? { to: dayStart(f.to, org.timezone, 1) } : {}) }
+      ? { ...(f.actor ? { actor: f.actor } : {}), ...(f.action ? { action: f.action } : {}), ...(signIns ? {} : { hideActions: SIGN_IN_ACTIONS }), ...(f.from ? { from: dayStart(f.from, org.timezone) } : {}), ...(f.to ? { to: dayStart(f.to, org.timezone, 1) } : {}) }
       : null;
     const [actions, page] = await Promise.all([
       auditActions(deps.db, org.id),
       filter ? auditLog(deps.db, org.id, AUDIT_PAGE_SIZE, f!.before === undefined ? undefined : BigInt(f!.before), filter) : null,
     ]);
-    // Actors are stored as labels ("member:<id> (<external id>) via console"): add today's names.
-    const ids = [...new Set((page?.entries ?? []).map((e) => /^member:(\S+)/.exec(e.actor)?.[1]).filter((id): id is string => !!id))];
-    const names = new Map((ids.length ? await deps.db.member.findMany({ where: { orgId: org.id, id: { in: ids } }, select: { id: true, name: true } }) : []).map((m) => [m.id, m.name]));
-    const who = (actor: string) => {
-      const name = names.get(/^member:(\S+)/.exec(actor)?.[1] ?? '');
-      return name ? html`<strong>${name}</strong><br><span class="muted">${actor}</span>` : html`${actor}`;
-    };
-    const filters: Filters = { actor: asked.actor, action: asked.action, from: asked.from, to: asked.to };
-    const filtered = !!(f && (f.actor || f.action || f.from || f.to));
+    // Entries name members by id ("member:<id> (<external id>) via console"): today's names, looked up once per page.
+    const refs = (page?.entries ?? []).map(memberRefsOf);
+    const ids = [...new Set(refs.flatMap((r) => r.ids))];
+    const externalIds = [...new Set(refs.flatMap((r) => r.externalIds))];
+    const known = ids.length || externalIds.length
+      ? await deps.db.member.findMany({ where: { orgId: org.id, OR: [{ id: { in: ids } }, { externalId: { in: externalIds } }] }, select: { id: true, externalId: true, name: true } })
+      : [];
+    const names = { byId: new Map(known.map((m) => [m.id, m.name])), byExternalId: new Map(known.map((m) => [m.externalId, m.name])) };
+    const filters: Filters = { actor: asked.actor, action: asked.action, from: asked.from, to: asked.to, signins: signIns ? '1' : undefined };
+    const filtered = !!(f && (f.actor || f.action || f.from || f.to || signIns));
     const input = (key: 'actor' | 'from' | 'to', label: string, extra: Html = html``) => html`<div class="field"><label for="${fieldId(`audit.${key}`)}">${label}</label>
 <input id="${fieldId(`audit.${key}`)}" name="${key}" value="${asked[key] ?? ''}"${extra}${slots.attrs(`audit.${key}`)}>${slots.text(`audit.${key}`)}</div>`;
     const form = html`<form method="get" action="/audit" class="filters" role="search" aria-label="Filter the audit log">
 ${input('actor', 'Who (name, external id or label)')}
 <div class="field"><label for="${fieldId('audit.action')}">Action</label>
-<select id="${fieldId('audit.action')}" name="action"${slots.attrs('audit.action')}><option value="">Any action</option>${actions.map((a) => html`<option${a === asked.action ? html` selected` : ''}>${a}</option>`)}</select>${slots.text('audit.action')}</div>
+<select id="${fieldId('audit.action')}" name="action"${slots.attrs('audit.action')}><option value="">Any action</option>${actions.map((a) => html`<option value="${a}"${a === asked.action ? html` selected` : ''}>${actionWords(a)}</option>`)}</select>${slots.text('audit.action')}</div>
 ${input('from', `From (YYYY-MM-DD, ${org.timezone})`, html` placeholder="YYYY-MM-DD" size="11"`)}
 ${input('to', 'To (inclusive)', html` placeholder="YYYY-MM-DD" size="11"`)}
+<div class="field"><label><input type="checkbox" name="signins" value="1"${signIns ? html` checked` : ''}> Show sign-ins</label></div>
 <div class="field"><button type="submit">Filter</button>${filtered ? html` <a href="/audit">Clear filters</a>` : ''}</div>
 </form>`;
 
@@ -116,15 +125,18 @@ ${input('to', 'To (inclusive)', html` placeholder="YYYY-MM-DD" size="11"`)}
       ? html`<p>Correct the filter above to see entries.</p>`
       : entries.length === 0
         ? html`<p data-testid="no-entries">${filtered ? 'No entries match these filters.' : 'Nothing has been changed yet.'}</p>`
-        : html`<table tabindex="0" data-testid="audit" aria-label="Audit log entries, newest first"><thead><tr><th scope="col">When (${org.timezone})</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Subject</th><th scope="col">Before</th><th scope="col">After</th></tr></thead><tbody>
-${entries.map((e) => html`<tr data-entry="${String(e.id)}"><td>${whenText(e.createdAt.toISOString(), org.timezone)}</td><td>${who(e.actor)}</td><td><code>${e.action}</code></td><td>${e.subject}</td><td data-before>${changeText(e.before)}</td><td data-after>${changeText(e.after)}</td></tr>`)}
+        : html`<table tabindex="0" data-testid="audit" aria-label="Audit log entries, newest first"><thead><tr><th scope="col">When (${org.timezone})</th><th scope="col">Who</th><th scope="col">What happened</th></tr></thead><tbody>
+${entries.map((e) => html`<tr data-entry="${String(e.id)}"><td class="when">${formatDayTime(e.createdAt, org.timezone)}</td><td>${auditActor(e.actor, names)}</td><td><span data-sentence>${auditSentence(e, names, org.timezone)}</span>
+<details><summary>Raw entry<span class="visually-hidden"> ${String(e.id)}</span></summary><div class="panel"><ul class="kv" data-raw>
+<li><span class="muted">Action:</span> <code>${e.action}</code></li><li><span class="muted">By:</span> <code>${e.actor}</code></li><li><span class="muted">Subject:</span> <code>${e.subject}</code></li><li><span class="muted">At:</span> <code>${e.createdAt.toISOString()}</code></li>
+<li><span class="muted">Before:</span> <span data-before>${changeText(e.before)}</span></li><li><span class="muted">After:</span> <span data-after>${changeText(e.after)}</span></li></ul></div></details></td></tr>`)}
 </tbody></table>`;
     const pager = page && (f!.before || page.nextCursor)
       ? html`<nav class="pager" aria-label="Pages of the audit log">${f!.before ? html`<a href="${auditPath(filters)}">Newest entries</a>` : ''}${page.nextCursor ? html`<a href="${auditPath({ ...filters, before: page.nextCursor })}" rel="next">Older entries</a>` : html`<span data-testid="first-entry">This page ends at the first entry.</span>`}</nav>`
       : '';
     return sendPage(reply, layout({
       title: 'Audit log', viewer: ctx.viewer, csrf: ctx.csrf, current: '/audit',
-      body: html`<h1>Audit log</h1><p class="muted">Every settings change and decision in ${org.name}, newest first, ${AUDIT_PAGE_SIZE} at a time. Amounts in US dollars.</p>
+      body: html`<h1>Audit log</h1><p class="muted">Every settings change and decision in ${org.name}, newest first, ${AUDIT_PAGE_SIZE} at a time, times in ${org.timezone}. ${signIns ? 'Sign-ins are shown.' : 'Sign-ins are hidden: tick "Show sign-ins" to see them.'}</p>
 ${slots.leftover()}${form}${table}${pager}`,
     }), parsed.success ? 200 : 400);
   });

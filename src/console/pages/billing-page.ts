@@ -10,13 +10,15 @@ import { roleWords, isAdmin } from '../../ledger/actors.js';
 import { getInvoice, invoiceSummary, invoiceView, listInvoices, type InvoiceLineView, type InvoiceView } from '../../ledger/reports/invoices.js';
 import { periodOf } from '../../domain/periods.js';
 import { whenText } from '../../notify/email-format.js';
+import { usdExact } from '../../domain/display.js';
 import { textCell, toCsv } from '../csv.js';
 import type { ConsoleDeps } from '../deps.js';
 import { refusalPage, signedIn, type PageContext } from '../guard.js';
 import { html, type Html } from '../html.js';
 import { layout, sendPage } from '../layout.js';
 
-const usd = (s: string) => `$${s}`;
+/** Amounts as the invoice holds them (lines exact, totals in cents), with thousands separators. */
+const usd = (s: string) => usdExact(s);
 const KIND_NAMES = { invoice: 'Invoice', statement: 'Statement' } as const;
 const CREDIT_KINDS: Record<string, string> = { purchase: 'Purchase', reload: 'Auto-reload', balance_adjustment: 'Balance adjustment' };
 

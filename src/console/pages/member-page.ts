@@ -16,7 +16,10 @@ import { attributeClientUser } from '../../ledger/metering/unattributed.js';
 import { memberUsageView, type MemberUsageView } from '../../ledger/metering/member-usage.js';
 import { whenText } from '../../notify/email-format.js';
 import { limitsPortFor } from '../../anthropic/limits-port.js';
-import { usdCents } from '../../domain/display.js';
+import { durationWords, monthName, tierName, usdCents, usdWithExact } from '../../domain/display.js';
+import { moneyInput } from '../../domain/money-input.js';
+import { parseUsd } from '../../domain/money.js';
+import { capBar, capRowClass } from '../cap-bar.js';
 import { claudeLimitWords, type LimitLine } from '../../domain/member-limits.js';
 import type { ConsoleDeps } from '../deps.js';
 import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from '../forms.js';
@@ -25,7 +28,8 @@ import { runForm, signedIn, withSaved, type PageContext } from '../guard.js';
 import { html, type Html } from '../html.js';
 import { layout, sendPage } from '../layout.js';
 
-const money = (usd: string | null) => (usd === null ? 'Unlimited' : `$${usd}`);
+/** An amount as people read it: cents with thousands separators; no amount is Unlimited. */
+const money = (usd: string | null) => (usd === null ? 'Unlimited' : usdCents(usd));
 
 /** Which limit stops the member next, in words, with when it lifts. */
 function nextText(v: MemberUsageView, tz: string): Html {
@@ -84,7 +88,8 @@ ${keys.map((k) => html`<tr><td><code>${k.prefix}…</code></td><td>${k.name}</td
 <button type="submit">Make a key</button></form></section>`;
 }
 const raiseForm = z.object({
-  amount: z.string().trim().regex(/^\d{1,12}(\.\d{1,2})?$/, 'Enter the new monthly limit in US dollars, such as 100 or 112.50 (at most 2 decimals, no $ sign).'),
+  // As people type it: "1,500", "$1,500.00" and "1500" are one amount.
+  amount: z.string().trim().transform((v) => moneyInput(v) ?? v).pipe(z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, 'Enter the new monthly limit in US dollars, such as 1,500 or 112.50 (at most 2 decimals).')),
   note: text(500, { min: 0, multiline: true }).optional(),
 });
 
@@ -121,17 +126,17 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, origin: string, sta
 <textarea id="${fieldId('ask.note')}" name="note" rows="2" cols="40"${errors.attrs('ask.note')}></textarea>${errors.text('ask.note')}<br>
 <button type="submit">Request extra usage</button></form>`
       : html`<p class="muted">${v.requestRefusal ? `You cannot request extra usage now: ${v.requestRefusal.message}.` : ''}</p>${errors.text('ask.note')}${errors.text('raise.amount')}`;
-  const heading = html`<h1>My usage</h1><p class="muted">${v.name} · ${v.seatTier === 'premium' ? 'Premium' : 'Standard'} seat · ${org.name} · ${v.period} (${tz})</p>`;
+  const heading = html`<h1>My usage</h1><p class="muted">${v.name} · ${tierName(v.seatTier)} seat · ${org.name} · ${monthName(v.period)} (${tz})</p>`;
   // The page's cards first, so the error summary above them links to every field in error.
   const cards = html`<section class="card" aria-labelledby="h-next"><h2 id="h-next">What stops you next</h2><div data-testid="next">${claudeLines ? claudeNextText(claudeLines) : html`<p>${nextText(v, tz)}</p>`}</div></section>
 <section class="card" aria-labelledby="h-seat"><h2 id="h-seat">Included usage</h2>
-<p>${money(v.allowance.used)} of ${money(v.allowance.included)} used in this ${v.allowance.windowMinutes}-minute window${v.allowance.resetsAt ? html`; resets ${whenText(v.allowance.resetsAt, tz)}` : ''}.</p></section>
+<p>${money(v.allowance.used)} of ${money(v.allowance.included)} used in this window of ${durationWords(v.allowance.windowMinutes)}${v.allowance.resetsAt ? html`; resets ${whenText(v.allowance.resetsAt, tz)}` : ''}.</p></section>
 <section class="card" aria-labelledby="h-limits"><h2 id="h-limits">Extra usage this month</h2>
 <p>Extra usage is <strong>${v.extraUsage.enabled ? 'on' : 'off'}</strong> for you${!v.extraUsage.orgEnabled ? ' (off for the organisation)' : ''}. Monthly limits reset ${whenText(v.monthResetsAt, tz)}.</p>
-<table tabindex="0"><thead><tr><th scope="col">Limit</th><th scope="col" class="num">Spent</th><th scope="col" class="num">Limit</th><th scope="col">Status</th></tr></thead><tbody>
+<table tabindex="0"><thead><tr><th scope="col">Limit</th><th scope="col" class="num">Spent</th><th scope="col" class="num">Amount</th><th scope="col">Status</th></tr></thead><tbody>
 ${v.caps.map((c) => c.scope === 'balance'
   ? html`<tr><th scope="row">${c.label}</th><td class="num" colspan="2">${money(c.spent)} left</td><td>${c.reached ? 'Used up' : 'Available'}</td></tr>`
-  : html`<tr><th scope="row">${c.label}</th><td class="num">${money(c.spent)}</td><td class="num">${money(c.cap)}</td><td>${c.reached ? 'Reached' : 'Below'}</td></tr>`)}
+  : html`<tr class="${capRowClass(parseUsd(c.spent) ?? 0n, c.cap === null ? null : parseUsd(c.cap))}"><th scope="row">${c.label}</th><td class="num">${usdWithExact(c.spent)}</td><td class="num">${money(c.cap)}</td><td>${c.cap === null ? 'No limit' : capBar(parseUsd(c.spent) ?? 0n, parseUsd(c.cap), c.label)}</td></tr>`)}
 </tbody></table></section>
 ${v.plan === 'enterprise' || raise || v.openRequestIsRaise ? html`<section class="card" aria-labelledby="h-ask"><h2 id="h-ask">More usage</h2>${request}</section>` : ''}
 ${await claudeCodePanel(deps, ctx, origin, state, errors)}

@@ -20,7 +20,7 @@ import { layout, roleName, sendPage } from '../layout.js';
 const SAVED: Record<string, string> = {
   'member-cap': 'Saved: when owners are told that a member reached their cap.',
   'org-cap': 'Saved: the org cap percentages owners are told of.',
-  'tier-cap': 'Saved: the seat-tier cap percentages owners are told of.',
+  'tier-cap': 'Saved: the seat tier spending cap percentages owners are told of.',
 };
 
 const CHANNEL_NAMES: Record<string, string> = { email: 'Email', slack: 'Slack', teams: 'Microsoft Teams', log: 'Service log' };
@@ -69,10 +69,10 @@ async function renderNotices(deps: ConsoleDeps, ctx: PageContext, state: RenderS
   const saved = state.saved && SAVED[state.saved] ? html`<p class="notice" role="status">${SAVED[state.saved]}</p>` : '';
   const readOnly = canEdit ? '' : html`<p class="muted" data-testid="read-only">You are ${roleName(ctx.viewer.member.role).toLowerCase()}: you can see these choices; only owners change them.</p>`;
 
-  const memberSection = html`<section class="card" aria-labelledby="h-member"><h2 id="h-member">A member reaches their cap</h2>
-<p>Owners are told when a member's extra usage reaches their monthly cap (or their cap on a product): <strong data-testid="member-cap-reached">${settings.memberCapReached ? 'on' : 'off'}</strong>. The member is told in any case.</p>
+  const memberSection = html`<section class="card" aria-labelledby="h-member"><h2 id="h-member">A member reaches their limit</h2>
+<p>Owners are told when a member's extra usage reaches their limit (or their limit on a product): <strong data-testid="member-cap-reached">${settings.memberCapReached ? 'on' : 'off'}</strong>. The member is told in any case.</p>
 ${canEdit ? html`<form method="post" action="/notices/member-cap">${csrfField(ctx.csrf)}
-<fieldset><legend>Tell owners when a member reaches their cap</legend>
+<fieldset><legend>Tell owners when a member reaches their limit</legend>
 <label><input type="radio" name="enabled" value="on"${settings.memberCapReached ? html` checked` : ''}> On</label>
 <label><input type="radio" name="enabled" value="off"${settings.memberCapReached ? '' : html` checked`}> Off</label>
 <button type="submit">Save</button></fieldset>${errors.text('memberCap.enabled')}</form>` : ''}
@@ -90,7 +90,7 @@ ${canEdit ? html`<form method="post" action="${action}">${csrfField(ctx.csrf)}
 </section>`;
   };
 
-  const tierNote = org.plan === 'enterprise' ? '' : html`<p class="muted">Seat-tier caps are an Enterprise setting: on the ${org.plan === 'team' ? 'Team' : org.plan} plan this choice has no notice to send.</p>`;
+  const tierNote = org.plan === 'enterprise' ? '' : html`<p class="muted">Spending caps per seat tier are an Enterprise setting: on the ${org.plan === 'team' ? 'Team' : org.plan} plan this choice has no notice to send.</p>`;
 
   const healthSection = html`<section class="card" aria-labelledby="h-health"><h2 id="h-health">Notice channels</h2>
 <p class="muted">A channel is reported failing after ${FAILING_AFTER_ATTEMPTS} failed attempts in a row, or when it has failed for over ${FAILING_AFTER_MS / 60_000} minutes: operators are told, and it is in the audit log. Notices wait for it and are retried.</p>
@@ -102,8 +102,8 @@ ${health.map((c) => html`<tr data-channel="${c.channel}"><th scope="row">${CHANN
 </section>`;
 
   // Rendered before the error summary above them, which links to each field in error.
-  const orgCapSection = percentsSection('orgCap', '/notices/org-cap', 'Org cap thresholds', "the org's monthly cap", settings.orgCapThresholds, '');
-  const tierCapSection = percentsSection('tierCap', '/notices/tier-cap', 'Seat-tier cap thresholds', "a seat tier's monthly cap", settings.tierCapThresholds, tierNote);
+  const orgCapSection = percentsSection('orgCap', '/notices/org-cap', 'Spending cap alerts', "the organisation's spending cap", settings.orgCapThresholds, '');
+  const tierCapSection = percentsSection('tierCap', '/notices/tier-cap', 'Seat tier spending cap alerts', "a seat tier's spending cap", settings.tierCapThresholds, tierNote);
   return layout({
     title: 'Notices',
     viewer: ctx.viewer,

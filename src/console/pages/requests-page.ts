@@ -13,7 +13,9 @@ import { noticeChannelsOfId } from '../../ledger/notices/notice-channels.js';
 import { memberToldWhere } from '../../domain/notice-channels.js';
 import { orgRequest, pendingRequests } from '../../ledger/requests/requests.js';
 import type { RequestView } from '../../notify/port.js';
-import { seatLabel, waitingText, whenText } from '../../notify/email-format.js';
+import { waitingText, whenText } from '../../notify/email-format.js';
+import { tierName, usdCents, usdWithExact } from '../../domain/display.js';
+import { normalisedMoney } from '../../domain/money-input.js';
 import type { ConsoleDeps } from '../deps.js';
 import { csrfField, ErrorSlots, fieldId, FormError, parseForm, type FieldErrors } from '../forms.js';
 import { refusalPage, runForm, signedIn, withSaved, type PageContext } from '../guard.js';
@@ -22,11 +24,13 @@ import { layout, sendPage } from '../layout.js';
 import { confirmationPage, seatConfirmation } from '../confirm.js';
 import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../../domain/requests.js';
 
-const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : `$${usd}`);
+/** An amount as people read it: cents with thousands separators; no amount is Unlimited. */
+const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : usdCents(usd));
+const seatWords = (tier: 'standard' | 'premium') => `${tierName(tier)} seat`;
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
 const SAVED: Record<string, string> = {
-  upgrade_seat: 'Approved: the member now has a premium seat.',
+  upgrade_seat: 'Approved: the member now has a Premium seat.',
   enable_extra_usage: 'Approved: extra usage is on for the member.',
   deny: 'Denied.',
   increase_limit: 'Approved: the member\'s spend limit in Claude is raised.',
@@ -41,19 +45,20 @@ const SOURCE_WORD: Record<string, string> = { user: 'their own limit', seat_tier
 
 const decisionForm = z.object({
   decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny', 'increase_limit'], { error: 'choose how to decide' }),
-  amount: z.string().trim().max(20).optional(),
+  // Amounts as people type them: "1,500", "$1,500.00" and "1500" are one amount.
+  amount: z.string().trim().max(20).optional().transform(normalisedMoney),
   period: z.enum(['daily', 'weekly', 'monthly'], { error: 'choose when the limit resets' }).optional(),
   capMode: z.enum(['cap', 'unlimited']).optional(),
-  cap: z.string().trim().max(20).optional(),
+  cap: z.string().trim().max(20).optional().transform(normalisedMoney),
   reason: text(500, { min: 0, multiline: true }).optional(),
   turnOn: z.literal('on').optional(),
   back: z.string().optional(),
 }).superRefine((v, ctx) => {
   if (v.decision === 'enable_extra_usage' && v.capMode !== 'unlimited' && !usdAmount.safeParse(v.cap ?? '').success) {
-    ctx.addIssue({ code: 'custom', path: ['cap'], message: 'Enter the member\'s monthly limit in US dollars, such as 50 or 12.50 (at most 2 decimals, no $ sign), or choose Unlimited.' });
+    ctx.addIssue({ code: 'custom', path: ['cap'], message: 'Enter the member\'s monthly limit in US dollars, such as 1,500 or 12.50 (at most 2 decimals), or choose Unlimited.' });
   }
   if (v.decision === 'increase_limit') {
-    if (!usdAmount.safeParse(v.amount ?? '').success || /^0+(\.0+)?$/.test(v.amount ?? '')) ctx.addIssue({ code: 'custom', path: ['amount'], message: 'Enter the new limit in US dollars, such as 75 or 12.50 (more than zero, at most 2 decimals, no $ sign).' });
+    if (!usdAmount.safeParse(v.amount ?? '').success || /^0+(\.0+)?$/.test(v.amount ?? '')) ctx.addIssue({ code: 'custom', path: ['amount'], message: 'Enter the new limit in US dollars, such as 1,500 or 12.50 (more than zero, at most 2 decimals).' });
     if (!v.period) ctx.addIssue({ code: 'custom', path: ['period'], message: 'Choose when the limit resets: monthly, weekly or daily.' });
   }
 });
@@ -62,17 +67,23 @@ interface Row {
   view: RequestView;
   cap: string | null;
   spend: string;
+  /** Extra usage on for the requester (the org's switch and scope, and theirs). */
+  extraOn: boolean;
 }
 
 async function rowsOf(deps: ConsoleDeps, ctx: PageContext, views: RequestView[]): Promise<Row[]> {
   const limits = await seatLimitsOf(deps.db, await loadOrg(deps.db, ctx.viewer.org.id), views.map((v) => v.requester.memberId), deps.now());
   const byId = new Map(limits.map((m) => [m.id, m]));
-  return views.map((view) => ({ view, cap: byId.get(view.requester.memberId)?.cap ?? null, spend: byId.get(view.requester.memberId)?.monthToDateExtra ?? '0.00' }));
+  return views.map((view) => {
+    const m = byId.get(view.requester.memberId);
+    return { view, cap: m?.cap ?? null, spend: m?.monthToDateExtra ?? '0.00', extraOn: m?.extraUsageEnabled ?? false };
+  });
 }
 
 function decideForms(ctx: PageContext, row: Row, errors: ErrorSlots, orgExtraOn: boolean): Html {
   const r = row.view;
-  if (r.status !== 'pending') return html`<p>${statusText(r, ctx.viewer.org.timezone)}</p>`;
+  // A decided request says who decided and when in its card's "Decided" row.
+  if (r.status !== 'pending') return html``;
   if (r.requester.memberId === ctx.viewer.member.id) return html`<p class="muted">Your own request: another admin or an owner decides it.</p>`;
   const k = `req-${r.requestId}`;
   const action = `/requests/${encodeURIComponent(r.requestId)}/decision`;
@@ -106,7 +117,7 @@ ${deny}`;
 ${deny}`;
   }
   return html`<details${errors.has(`${k}.cap`) || errors.has(`${k}.decision`) ? html` open` : ''}><summary>Increase limit</summary><div class="panel">
-${r.requester.seatTier === 'standard' ? html`<form method="post" action="${action}" class="inline">${hidden}<input type="hidden" name="decision" value="upgrade_seat"><button type="submit">Upgrade to a premium seat</button></form>` : ''}
+${r.requester.seatTier === 'standard' ? html`<form method="post" action="${action}" class="inline">${hidden}<input type="hidden" name="decision" value="upgrade_seat"><button type="submit">Upgrade to a Premium seat</button></form>` : ''}
 <form method="post" action="${action}">${hidden}<input type="hidden" name="decision" value="enable_extra_usage">
 <fieldset><legend>Enable extra usage for ${r.requester.name}</legend>
 <div class="field"><label><input type="radio" name="capMode" value="cap" checked> With a monthly limit of</label>
@@ -124,7 +135,7 @@ function statusText(r: RequestView, tz: string): string {
   const when = r.decidedAt ? ` on ${whenText(r.decidedAt, tz)}` : '';
   if (r.status === 'approved' && r.decision === 'increase_limit' && r.raise) return `Approved${by}${when}: monthly limit raised to ${money(r.decisionCap)}.`;
   if (r.status === 'approved' && r.decision === 'increase_limit') return `Approved${by}${when}: spend limit ${r.decisionCap ? `${money(r.decisionCap)} ${PERIOD_WORD[r.decisionPeriod ?? ''] ?? ''}`.trim() : 'raised'}.`;
-  if (r.status === 'approved') return `Approved${by}${when}: ${r.decision === 'upgrade_seat' ? 'premium seat' : `extra usage, limit ${money(r.decisionCap)}`}.`;
+  if (r.status === 'approved') return `Approved${by}${when}: ${r.decision === 'upgrade_seat' ? 'a Premium seat' : `extra usage, limit ${money(r.decisionCap)}`}.`;
   if (r.status === 'denied') return `Denied${by}${when}${r.reason ? `: "${r.reason}"` : ''}.`;
   if (r.status === 'untracked') return 'No longer tracked here: this organisation disconnected from Claude, so decide this request in claude.ai (it is still open there).';
   return r.status === 'expired' ? 'Expired: nobody decided in time.' : 'Closed.';
@@ -136,13 +147,14 @@ function requestCard(ctx: PageContext, row: Row, errors: ErrorSlots, orgExtraOn:
   return html`<section class="card" aria-labelledby="r-${r.requestId}" data-request="${r.requestId}">
 <h2 id="r-${r.requestId}"><a href="/requests/${r.requestId}">${r.requester.name}</a></h2>
 <table tabindex="0"><tbody>
-<tr><th scope="row">Current seat</th><td>${seatLabel(r.requester.seatTier)}${r.requester.seatTier !== r.seatTier ? html` <span class="muted">(asked from a ${seatLabel(r.seatTier)})</span>` : ''}</td></tr>
-<tr><th scope="row">Asked</th><td>${whenText(r.requestedAt, tz)} <span class="muted">(${waitingText(r.requestedAt, now)})</span></td></tr>
+<tr><th scope="row">Current seat</th><td>${seatWords(r.requester.seatTier)}${r.requester.seatTier !== r.seatTier ? html` <span class="muted">(asked from a ${seatWords(r.seatTier)})</span>` : ''}</td></tr>
+<tr><th scope="row">Asked</th><td>${whenText(r.requestedAt, tz)}${r.status === 'pending' ? html` <span class="muted">(${waitingText(r.requestedAt, now)})</span>` : ''}</td></tr>
+${r.status !== 'pending' ? html`<tr><th scope="row">Decided</th><td data-testid="decided">${statusText(r, tz)}</td></tr>` : ''}
 ${r.anthropic
     ? html`<tr><th scope="row">Their ${PERIOD_WORD[r.anthropic.period]} limit in Claude</th><td>${r.anthropic.limit === null ? 'None known' : money(r.anthropic.limit)}${r.anthropic.source ? html` <span class="muted">(${SOURCE_WORD[r.anthropic.source] ?? r.anthropic.source})</span>` : ''}</td></tr>
-<tr><th scope="row">Spent this period</th><td>${r.anthropic.spent === null ? 'Not known' : money(r.anthropic.spent)}</td></tr>`
-    : html`<tr><th scope="row">MTD extra spend</th><td>${money(row.spend)}</td></tr>
-<tr><th scope="row">Their limit</th><td>${money(row.cap)}</td></tr>`}
+<tr><th scope="row">Spent this period</th><td>${r.anthropic.spent === null ? 'Not known' : usdWithExact(r.anthropic.spent)}</td></tr>`
+    : html`<tr><th scope="row">MTD Spend</th><td>${usdWithExact(row.spend)}</td></tr>
+<tr><th scope="row">Their limit</th><td data-testid="their-limit">${row.extraOn ? money(row.cap) : html`Extra usage off${row.cap !== null ? html` <span class="muted">(${money(row.cap)} once it is on)</span>` : ''}`}</td></tr>`}
 ${r.raise ? html`<tr><th scope="row">Asks to raise</th><td data-testid="raise">${RAISE_WORD[r.raise.scope]}, ${money(r.raise.from)}: suggested ${money(r.raise.suggested)}</td></tr>` : ''}
 ${r.note ? html`<tr><th scope="row">Note</th><td>${r.note}</td></tr>` : ''}
 ${r.previousDenial ? html`<tr><th scope="row">Denied before</th><td>${whenText(r.previousDenial.at, tz)}${r.previousDenial.by ? ` by ${r.previousDenial.by.name}` : ''}${r.previousDenial.reason ? `: "${r.previousDenial.reason}"` : ''}</td></tr>` : ''}

@@ -10,6 +10,7 @@ import { loadOrg } from '../../ledger/limits-state.js';
 import { seatAdviceReport } from '../../ledger/reports/seat-advice.js';
 import { setMemberSeatTier } from '../../ledger/settings/settings.js';
 import { cents } from '../charts.js';
+import { tierName } from '../../domain/display.js';
 import type { ConsoleDeps } from '../deps.js';
 import { csrfField, ErrorSlots, parseForm, type FieldErrors } from '../forms.js';
 import { runForm, signedIn, withSaved, type PageContext } from '../guard.js';
@@ -18,7 +19,8 @@ import { findMember } from '../../ledger/settings/members.js';
 import { html, type Html } from '../html.js';
 import { layout, roleName, sendPage } from '../layout.js';
 
-const tierName = (t: 'standard' | 'premium') => (t === 'premium' ? 'premium' : 'standard');
+/** "a Premium seat": a tier written one way (src/domain/display.ts). */
+const seatWords = (t: 'standard' | 'premium') => `a ${tierName(t)} seat`;
 const monthText = (period: string) => new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', month: 'long', year: 'numeric' }).format(new Date(`${period}-01T00:00:00Z`));
 
 const applyForm = z.object({
@@ -37,7 +39,7 @@ async function renderSeats(deps: ConsoleDeps, ctx: PageContext, state: { errors?
   const saved = state.saved === 'seat' ? html`<p class="notice" role="status">Seat changed.</p>` : '';
   const readOnly = canApply ? '' : html`<p class="muted">You are ${roleName(ctx.viewer.member.role).toLowerCase()}: you can see this advice; only owners apply it.</p>`;
   const prices = r.prices
-    ? html`<p>Seat prices (entered by the operator): standard <strong data-testid="price-standard">${cents(r.prices.standard)}</strong> a month, premium <strong data-testid="price-premium">${cents(r.prices.premium)}</strong> a month.</p>`
+    ? html`<p>Seat prices (entered by the operator): Standard seat <strong data-testid="price-standard">${cents(r.prices.standard)}</strong> a month, Premium seat <strong data-testid="price-premium">${cents(r.prices.premium)}</strong> a month.</p>`
     : html`<p class="alert" role="status" data-testid="no-prices">No seat prices yet: the operator enters them (<code>PUT /v1/operator/orgs/${org.slug}/seat-prices</code>), then advice appears here.</p>`;
   const rule = html`<p class="muted">Rule: for each member, a tier's cost over ${span} = its seat price × 3 + the extra usage that seat would have incurred, replaying their usage through that tier's included allowance as the ledger splits it. A member is listed when the other tier costs strictly less; the saving a month is the total saving ÷ 3, to the cent.</p>`;
   const pages = Math.max(1, Math.ceil(r.advice.length / ADVICE_PER_PAGE));
@@ -49,9 +51,9 @@ async function renderSeats(deps: ConsoleDeps, ctx: PageContext, state: { errors?
   const rows = shown.map((a) => {
     const key = `apply-${a.memberId}`;
     return html`<tr data-member="${a.externalId}"><th scope="row">${a.name}</th>
-<td><span data-testid="advice-text">Move ${a.name} to ${tierName(a.suggestedTier)}: saves ${cents(a.savingPerMonth)} a month at their last 3 months' usage</span></td>
-<td>${a.currentTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num" data-col="current">${cents(a.currentCost)}</td><td class="num" data-col="suggested">${cents(a.suggestedCost)}</td><td class="num" data-col="saving">${cents(a.savingPerMonth)}</td>
-${canApply ? html`<td><form method="post" action="/seats/apply" class="inline">${csrfField(ctx.csrf)}<input type="hidden" name="member" value="${a.memberId}"><input type="hidden" name="seatTier" value="${a.suggestedTier}"${errors.attrs(`${key}.seatTier`)}><button type="submit" aria-label="Apply: move ${a.name} to ${tierName(a.suggestedTier)}">Apply</button></form>${errors.text(`${key}.seatTier`)}${errors.text(`${key}.member`)}</td>` : ''}</tr>`;
+<td><span data-testid="advice-text">Move ${a.name} to ${seatWords(a.suggestedTier)}: saves ${cents(a.savingPerMonth)} a month at their last 3 months' usage</span></td>
+<td>${tierName(a.currentTier)}</td><td class="num" data-col="current">${cents(a.currentCost)}</td><td class="num" data-col="suggested">${cents(a.suggestedCost)}</td><td class="num" data-col="saving">${cents(a.savingPerMonth)}</td>
+${canApply ? html`<td><form method="post" action="/seats/apply" class="inline">${csrfField(ctx.csrf)}<input type="hidden" name="member" value="${a.memberId}"><input type="hidden" name="seatTier" value="${a.suggestedTier}"${errors.attrs(`${key}.seatTier`)}><button type="submit" aria-label="Apply: move ${a.name} to ${seatWords(a.suggestedTier)}">Apply</button></form>${errors.text(`${key}.seatTier`)}${errors.text(`${key}.member`)}</td>` : ''}</tr>`;
   });
   const table = r.advice.length === 0
     ? html`<p class="muted" data-testid="no-advice">${r.prices ? 'Every member is on the tier that costs less at their usage.' : ''}</p>`

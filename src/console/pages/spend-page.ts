@@ -3,6 +3,7 @@
 // by product; per member, their month. Every figure is from the same functions as
 // GET /v1/reports/spend, /v1/reports/spend/members/:member and /v1/reports/products,
 // shown to whole cents. Members have their own month on My usage.
+import { tierName, usdExact } from '../../domain/display.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { text } from '../../domain/fields.js';
 import { parseUsd } from '../../domain/money.js';
@@ -73,7 +74,7 @@ async function renderSpend(deps: ConsoleDeps, ctx: PageContext, query: Record<st
     f.kind === 'on' ? html`At this month's rate, the cap is reached on <strong data-testid="forecast">${dayText(f.day)}</strong> <span class="muted">(at ${whenText(f.at, org.timezone)})</span>.`
       : f.kind === 'not_this_month' ? html`At this month's rate, <strong data-testid="forecast">the cap is not reached this month</strong>.`
         : f.kind === 'reached' ? html`<strong data-testid="forecast">The cap is reached</strong>: extra usage stops until the month ends.`
-          : f.kind === 'no_cap' ? html`<span data-testid="forecast">No monthly cap is set</span>: nothing to reach.`
+          : f.kind === 'no_cap' ? html`<span data-testid="forecast">No spending cap is set</span>: nothing to reach.`
             : f.kind === 'no_spend' ? html`<span data-testid="forecast">No extra usage yet this month</span>: no rate to forecast from.`
               : html`<span data-testid="forecast">A past month</span>.`;
   const rule = html`<p class="muted">Forecast rule: the month's extra spend so far divided by the time since the month began (${org.timezone}), carried on until the cap is spent.</p>`;
@@ -97,7 +98,7 @@ ${daysTable(r.days)}
 </section>
 <section class="card" aria-labelledby="h-top"><h2 id="h-top">Top members</h2>
 ${r.topMembers.length === 0 ? html`<p class="muted">No usage this month.</p>` : html`<table tabindex="0" data-testid="top-members"><thead><tr><th scope="col">Member</th><th scope="col">Seat</th><th scope="col" class="num">Extra</th><th scope="col" class="num">Included</th><th scope="col" class="num">Total cost</th><th scope="col" class="num">Requests</th></tr></thead><tbody>
-${r.topMembers.map((m) => html`<tr data-member="${m.externalId ?? m.memberId}"><th scope="row">${memberLink(m)}</th><td>${m.seatTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num" data-col="extra">${cents(m.extra)}</td><td class="num" data-col="included">${cents(m.included)}</td><td class="num" data-col="cost">${cents(m.cost)}</td><td class="num" data-col="requests">${m.requests}</td></tr>`)}
+${r.topMembers.map((m) => html`<tr data-member="${m.externalId ?? m.memberId}"><th scope="row">${memberLink(m)}</th><td>${tierName(m.seatTier ?? 'standard')}</td><td class="num" data-col="extra">${cents(m.extra)}</td><td class="num" data-col="included">${cents(m.included)}</td><td class="num" data-col="cost">${cents(m.cost)}</td><td class="num" data-col="requests">${m.requests}</td></tr>`)}
 </tbody></table>`}
 </section>
 <section class="card" aria-labelledby="h-models"><h2 id="h-models">By model</h2>
@@ -107,7 +108,7 @@ ${linesTable('Spend by model', 'models', r.models.map((m) => ({ label: m.model, 
 ${linesTable('Spend by product', 'products', r.products.map((p) => ({ label: productLabel(p.product), id: p.product, line: p })), 'No usage this month.')}
 </section>${r.clientCostDifferences.events > 0 ? html`
 <section class="card" aria-labelledby="h-client-cost"><h2 id="h-client-cost">Costs Claude Code puts otherwise</h2>
-<p data-testid="client-cost-differences"><strong>${r.clientCostDifferences.events}</strong> request(s) this month were charged <strong>$${r.clientCostDifferences.cost}</strong>, where Claude Code's own cost says <strong>$${r.clientCostDifferences.clientCost}</strong> (flagged cost_differs_from_client). Claude Code's telemetry does not say whether a cache write was kept for 5 minutes or an hour, and is priced as 5 minutes; route Claude Code through the gateway to be charged exactly.</p>
+<p data-testid="client-cost-differences"><strong>${r.clientCostDifferences.events}</strong> request(s) this month were charged <strong>${usdExact(r.clientCostDifferences.cost)}</strong>, where Claude Code's own cost says <strong>${usdExact(r.clientCostDifferences.clientCost)}</strong> (flagged cost_differs_from_client). Claude Code's telemetry does not say whether a cache write was kept for 5 minutes or an hour, and is priced as 5 minutes; route Claude Code through the gateway to be charged exactly.</p>
 </section>` : ''}`;
   return { page: layout({ title: 'Spend', viewer: ctx.viewer, csrf: ctx.csrf, current: '/spend', body }), status: asked.error ? 400 : 200 };
 }
@@ -123,7 +124,7 @@ async function renderMemberSpend(deps: ConsoleDeps, ctx: PageContext, ref: strin
   // Owners and admins revoke a member's gateway keys here (docs/gateway.md).
   const keys = (await listGatewayKeys(deps.db, ctx.viewer.member, r.member.memberId)).filter((k) => k.revokedAt === null);
   const label = `${r.member.name}'s extra usage in ${monthText(r.period)}, running total by day: ${cents(r.monthToDate.extra)}${capNanos !== null ? ` of their ${cents(r.member.cap)} limit` : ''}. The table view below lists every day.`;
-  const body = html`<h1>${r.member.name}</h1><p class="muted"><a href="/spend?period=${r.period}">Spend</a> › ${r.member.name} (${r.member.externalId}) · ${r.member.seatTier === 'premium' ? 'Premium' : 'Standard'} seat${r.member.removed ? ' · removed' : ''} · ${monthText(r.period)} · days in ${org.timezone}</p>
+  const body = html`<h1>${r.member.name}</h1><p class="muted"><a href="/spend?period=${r.period}">Spend</a> › ${r.member.name} (${r.member.externalId}) · ${tierName(r.member.seatTier)} seat${r.member.removed ? ' · removed' : ''} · ${monthText(r.period)} · days in ${org.timezone}</p>
 ${monthForm(`/spend/members/${encodeURIComponent(r.member.externalId)}`, asked, errors, r.period)}${errors.leftover()}
 <section class="card" aria-labelledby="h-month"><h2 id="h-month">Their month</h2>
 <p>Extra usage: <span class="big" data-testid="mtd-extra">${cents(r.monthToDate.extra)}</span>${r.member.cap !== null ? html` of their limit <span class="big" data-testid="member-cap">${cents(r.member.cap)}</span>` : html` <span class="muted">(no limit of their own)</span>`} <span class="muted">(included usage: <span data-testid="mtd-included">${cents(r.monthToDate.included)}</span>)</span></p>

@@ -27,17 +27,23 @@ import { safeNext } from '../session.js';
 import { connectionView } from '../../anthropic/connection.js';
 import { limitsPortFor } from '../../anthropic/limits-port.js';
 import type { LimitLine } from '../../domain/member-limits.js';
-import { usdCents, usdWithExact } from '../../domain/display.js';
+import { durationWords, formatDay, monthName, tierName, usdCents, usdExact, usdWithExact } from '../../domain/display.js';
+import { moneyInput, normalisedMoney, readAmount } from '../../domain/money-input.js';
+import { capBar, capRowClass } from '../cap-bar.js';
 import { AnthropicUnavailable } from '../../anthropic/errors.js';
 import { setMemberLimit } from '../../anthropic/member-limits.js';
-import { readAmount } from '../../domain/amount-input.js';
 import { noBalanceWords } from '../../domain/alerts.js';
 import { onWithoutBalance } from '../../domain/balance-watch.js';
 import { formatDayTime } from '../../domain/display.js';
 import { balanceHistory, type BalanceHistoryRow } from '../../ledger/reports/balance-history.js';
 import type { SavedCard } from '../../payments/purchases.js';
 
-const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : `$${usd}`);
+/** An amount as people read it: cents with thousands separators; no amount is Unlimited. */
+const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : usdCents(usd));
+/** nanos of a ledger decimal (a cap, a spend); null stays null (no cap). */
+const nanosOf = (usd: string | null | undefined): bigint | null => (usd === null || usd === undefined ? null : parseUsd(usd) ?? 0n);
+/** A spend in cents, the exact figure in its title when cents hide part of it ("$3.70", title "$3.703701"). */
+const spendCell = (usd: string) => (usdExact(usd) === usdCents(usd) ? html`${usdCents(usd)}` : html`<span title="${usdExact(usd)} exactly">${usdCents(usd)}</span>`);
 
 const listQuery = z.object({
   // A filter with control characters (a NUL the database cannot take) is no filter.
@@ -51,7 +57,7 @@ type ListQuery = z.infer<typeof listQuery>;
 const SAVED: Record<string, string> = {
   'extra-usage': 'Extra usage settings saved.',
   'org-cap': 'Spending cap saved.',
-  'tier-cap': 'Seat-tier cap saved.',
+  'tier-cap': 'Seat tier spending cap saved.',
   'member-cap': 'Member limit saved.',
   'member-extra-usage': 'Member extra usage saved.',
   'member-seat': 'Seat changed.',
@@ -69,12 +75,13 @@ const SAVED: Record<string, string> = {
 /** A cap form's amount: required unless the form sets Unlimited. */
 const capFields = z.object({
   action: z.enum(['set', 'unlimited'], { error: 'choose Set cap or Set to unlimited' }),
-  cap: z.string().trim().max(20).optional(),
+  // As people type it: "1,500", "$1,500.00" and "1500" are one amount.
+  cap: z.string().trim().max(20).optional().transform(normalisedMoney),
   back: z.string().optional(),
 });
 const capRule = (v: { action: 'set' | 'unlimited'; cap?: string }, ctx: z.RefinementCtx) => {
   if (v.action === 'set' && !usdAmount.safeParse(v.cap ?? '').success) {
-    ctx.addIssue({ code: 'custom', path: ['cap'], message: 'Enter an amount in US dollars, such as 250 or 12.50 (at most 2 decimals, no $ sign), or choose "Set to unlimited".' });
+    ctx.addIssue({ code: 'custom', path: ['cap'], message: 'Enter an amount in US dollars, such as 1,500 or 12.50 (at most 2 decimals), or choose "Set to unlimited".' });
   }
 };
 
@@ -143,15 +150,16 @@ ${canEdit ? html`<form method="post" action="/usage/extra-usage">${hidden}
 </section>`;
 
   const capSection = html`<section class="card" aria-labelledby="h-cap"><h2 id="h-cap">Spending cap</h2>
-<p>Monthly limit for the organisation: <span class="big" data-testid="org-cap">${money(overview.orgCap.cap)}</span></p>
-<p>Extra usage spent this month: <strong data-testid="org-mtd">${money(overview.orgCap.monthToDateExtra)}</strong> <span class="muted">(included usage: ${money(overview.orgCap.monthToDateIncluded)}; resets ${whenText(overview.resetsAt, org.timezone)})</span></p>
-${canEdit ? capPanel('orgCap', '/usage/org-cap', 'Organisation monthly limit', html``, overview.orgCap.cap) : ''}
+<p>The organisation's extra usage each month stops at: <span class="big" data-testid="org-cap">${money(overview.orgCap.cap)}</span></p>
+<p>MTD Spend: <strong data-testid="org-mtd">${spendCell(overview.orgCap.monthToDateExtra)}</strong> ${capBar(nanosOf(overview.orgCap.monthToDateExtra)!, nanosOf(overview.orgCap.cap), 'Spending cap')} <span class="muted">(included usage: ${money(overview.orgCap.monthToDateIncluded)}; resets ${whenText(overview.resetsAt, org.timezone)})</span></p>
+${canEdit ? capPanel('orgCap', '/usage/org-cap', 'Organisation spending cap', html``, overview.orgCap.cap) : ''}
 </section>`;
 
-  const tierSection = org.plan === 'enterprise' ? html`<section class="card" aria-labelledby="h-tiers"><h2 id="h-tiers">Seat-tier caps</h2>
-<table tabindex="0"><thead><tr><th scope="col">Seat</th><th scope="col" class="num">Included per ${overview.seatTiers[0]?.windowMinutes ?? 300} min</th><th scope="col" class="num">Monthly cap</th><th scope="col" class="num">MTD extra spend</th>${canEdit ? html`<th scope="col">Change</th>` : ''}</tr></thead><tbody>
-${overview.seatTiers.map((t) => html`<tr><th scope="row">${t.tier === 'premium' ? 'Premium' : 'Standard'}</th><td class="num">${money(t.includedAllowance)}</td><td class="num" data-testid="tier-cap-${t.tier}">${money(t.cap)}</td><td class="num" data-testid="tier-mtd-${t.tier}">${money(t.monthToDateExtra)}</td>
-${canEdit ? html`<td>${capPanel(`tier-${t.tier}`, '/usage/tier-cap', `${t.tier === 'premium' ? 'Premium' : 'Standard'} seats' cap`, html`<input type="hidden" name="tier" value="${t.tier}">`, t.cap ?? null)}</td>` : ''}</tr>`)}
+  // Each tier says its own window ("per 5 hours"): tiers may differ.
+  const tierSection = org.plan === 'enterprise' ? html`<section class="card" aria-labelledby="h-tiers"><h2 id="h-tiers">Spending cap per seat tier</h2>
+<table tabindex="0"><thead><tr><th scope="col">Seat</th><th scope="col" class="num">Included usage</th><th scope="col" class="num">Spending cap</th><th scope="col" class="num">MTD Spend</th>${canEdit ? html`<th scope="col">Change</th>` : ''}</tr></thead><tbody>
+${overview.seatTiers.map((t) => html`<tr class="${capRowClass(nanosOf(t.monthToDateExtra)!, nanosOf(t.cap))}"><th scope="row">${tierName(t.tier)}</th><td class="num">${money(t.includedAllowance)}${t.windowMinutes === null ? "" : ` per ${durationWords(t.windowMinutes)}`}</td><td class="num"><span data-testid="tier-cap-${t.tier}">${money(t.cap)}</span><br>${capBar(nanosOf(t.monthToDateExtra)!, nanosOf(t.cap), `${tierName(t.tier)} seats' spending cap`)}</td><td class="num" data-testid="tier-mtd-${t.tier}">${spendCell(t.monthToDateExtra)}</td>
+${canEdit ? html`<td>${capPanel(`tier-${t.tier}`, '/usage/tier-cap', `${tierName(t.tier)} seats' spending cap`, html`<input type="hidden" name="tier" value="${t.tier}">`, t.cap ?? null)}</td>` : ''}</tr>`)}
 </tbody></table></section>` : '';
 
   const prepaid = overview.prepaid;
@@ -174,12 +182,12 @@ ${canEdit ? html`<td>${capPanel(`tier-${t.tier}`, '/usage/tier-cap', `${t.tier =
     return html`<details${open(key)}><summary aria-label="Actions for ${m.name}">…</summary><div class="panel">
 <form method="post" action="/usage/member-cap" class="inline">${memberHidden}<input type="hidden" name="action" value="set">
 <label for="${fieldId(`${key}.cap`)}">Edit limit (USD)</label><input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="8" value="${typed(`${key}.cap`, m.cap)}"${errors.attrs(`${key}.cap`)}>
-<button type="submit">Set limit</button></form>
+<button type="submit">Set cap</button></form>
 <form method="post" action="/usage/member-cap" class="inline">${memberHidden}<input type="hidden" name="action" value="unlimited"><button type="submit" class="secondary">Set to unlimited</button></form>
 ${errors.text(`${key}.cap`)}
 ${selected ? html`<form method="post" action="/usage/member-extra-usage" class="inline">${memberHidden}<input type="hidden" name="enabled" value="${m.extraUsageEnabled ? 'off' : 'on'}"><button type="submit" class="secondary">Turn extra usage ${m.extraUsageEnabled ? 'off' : 'on'}</button></form>` : ''}
 <form method="post" action="/usage/member-seat" class="inline">${memberHidden}<label for="${fieldId(`${key}.seatTier`)}">Seat</label>
-<select id="${fieldId(`${key}.seatTier`)}" name="seatTier"${errors.attrs(`${key}.seatTier`)}><option value="standard"${m.seatTier === 'standard' ? html` selected` : ''}>Standard</option><option value="premium"${m.seatTier === 'premium' ? html` selected` : ''}>Premium</option></select>
+<select id="${fieldId(`${key}.seatTier`)}" name="seatTier"${errors.attrs(`${key}.seatTier`)}><option value="standard"${m.seatTier === 'standard' ? html` selected` : ''}>${tierName('standard')}</option><option value="premium"${m.seatTier === 'premium' ? html` selected` : ''}>${tierName('premium')}</option></select>
 <button type="submit" class="secondary">Change seat</button></form>${errors.text(`${key}.seatTier`)}
 </div></details>`;
   };
@@ -203,7 +211,17 @@ ${filterAndSort}
 <table tabindex="0" data-testid="members" id="${fieldId('bulk.member')}"><thead><tr>${canEdit ? html`<th scope="col"><span class="visually-hidden">Select</span></th>` : ''}<th scope="col">Member</th><th scope="col">Seat</th><th scope="col" class="num">Limit</th><th scope="col" class="num">MTD Spend</th><th scope="col">Extra usage</th><th scope="col">Status</th>${canEdit ? html`<th scope="col">Actions</th>` : ''}</tr></thead><tbody>
 ${page.members.map((m) => {
     const own = limits.get(m.id)?.[0];
-    return html`<tr data-member="${m.externalId}">${canEdit ? html`<td><input type="checkbox" name="member" value="${m.id}" form="bulk-members" aria-label="Select ${m.name}"${chosen.has(m.id) ? html` checked` : ''}></td>` : ''}<th scope="row">${m.name} <span class="muted">(${roleName(m.role)})</span></th><td>${m.seatTier === 'premium' ? 'Premium' : 'Standard'}</td><td class="num">${money(own ? formatUsdOrNull(own.limitNanos) : m.cap)}</td><td class="num">${money(own ? formatUsd(own.spentNanos) : m.monthToDateExtra)}</td><td>${m.extraUsageEnabled ? 'On' : 'Off'}</td><td>${m.paused ? html`<span class="badge paused">Paused</span>` : noBalance && m.extraUsageEnabled ? html`<span class="badge paused">On — no balance</span>` : html`<span class="badge">Active</span>`}</td>${canEdit ? html`<td>${memberActions(m)}</td>` : ''}</tr>`;
+    const cap = own ? formatUsdOrNull(own.limitNanos) : m.cap;
+    const spent = own ? formatUsd(own.spentNanos) : m.monthToDateExtra;
+    // The status says what stops them: off is off (whatever their limit), a reached limit pauses them until the month ends.
+    const status = !m.extraUsageEnabled
+      ? html`<span class="badge">Extra usage off</span>`
+      : m.paused
+        ? html`<span class="badge paused">Paused until ${formatDay(overview.resetsAt, org.timezone)}</span>`
+        : noBalance
+          ? html`<span class="badge paused">On — no balance</span>`
+          : html`<span class="badge">Active</span>`;
+    return html`<tr data-member="${m.externalId}" class="${m.extraUsageEnabled ? capRowClass(nanosOf(spent)!, nanosOf(cap)) : ''}">${canEdit ? html`<td><input type="checkbox" name="member" value="${m.id}" form="bulk-members" aria-label="Select ${m.name}"${chosen.has(m.id) ? html` checked` : ''}></td>` : ''}<th scope="row">${m.name} <span class="muted">(${roleName(m.role)})</span></th><td>${tierName(m.seatTier)}</td><td class="num"><span data-col="limit">${money(cap)}</span>${m.extraUsageEnabled ? html`<br>${capBar(nanosOf(spent)!, nanosOf(cap), `${m.name}'s limit`)}` : ''}</td><td class="num" data-col="mtd">${spendCell(spent)}</td><td>${m.extraUsageEnabled ? 'On' : 'Off'}</td><td data-col="status">${status}</td>${canEdit ? html`<td>${memberActions(m)}</td>` : ''}</tr>`;
   })}
 </tbody></table>
 ${canEdit ? bulkForm : ''}
@@ -216,7 +234,7 @@ ${pager}
     viewer: ctx.viewer,
     csrf: ctx.csrf,
     current: '/usage',
-    body: html`<h1>Usage</h1><p class="muted">${org.name} · ${org.plan === 'enterprise' ? 'Enterprise' : 'Team'} plan · ${overview.period} (${org.timezone})</p>
+    body: html`<h1>Usage</h1><p class="muted">${org.name} · ${org.plan === 'enterprise' ? 'Enterprise' : 'Team'} plan · ${monthName(overview.period)} (${org.timezone})</p>
 ${saved}${errors.leftover()}${readOnly}${extraSection}${capSection}${tierSection}${balanceSection}${membersSection}`,
   });
 }
@@ -244,7 +262,7 @@ function claudeMembersSection(
 <form method="post" action="/usage/claude-limit" class="inline">${extra}<input type="hidden" name="action" value="set">
 <label for="${fieldId(`${key}.cap`)}">${m.name}'s own ${l.period} limit in USD</label>
 <input id="${fieldId(`${key}.cap`)}" name="cap" inputmode="decimal" size="8" value="${v.typed(`${key}.cap`, l.limitNanos === null ? null : formatUsd(l.limitNanos))}"${errors.attrs(`${key}.cap`)}>
-<button type="submit">Set limit</button></form>
+<button type="submit">Set cap</button></form>
 <form method="post" action="/usage/claude-limit" class="inline">${extra}<input type="hidden" name="action" value="unlimited"><button type="submit" class="secondary">Set to unlimited</button></form>
 ${errors.text(`${key}.cap`)}</div></details>`;
   };
@@ -255,7 +273,7 @@ ${errors.text(`${key}.cap`)}</div></details>`;
     return html`<tr data-member="${m.externalId}" data-claude-member="${m.externalId}" data-period="${l.period}">${who}<td>${PERIOD_WORDS[l.period] ?? l.period}</td><td class="num">${l.limitNanos === null ? 'No limit' : usdCents(l.limitNanos)}</td><td>${SOURCE_WORD[l.source] ?? l.source}${l.sourceRef ? html` <span class="muted">(${l.sourceRef})</span>` : ''}${l.editableHere ? '' : html` <span class="muted">· change this in claude.ai</span>`}</td><td class="num" title="${usdWithExact(l.spentNanos)}">${usdCents(l.spentNanos)}</td><td>${reached ? html`<span class="badge paused">Reached</span>` : html`<span class="badge">Below</span>`}</td>${v.canEdit ? html`<td>${actions(m, l)}</td>` : ''}</tr>`;
   };
   return html`<section class="card" aria-labelledby="h-members"><h2 id="h-members">Individual seat limits</h2>
-<p class="muted">Limits in Claude, as ${v.org} reports them to us (refreshed every few minutes). Seat-tier, group and organization limits are changed in claude.ai${v.canEdit ? '; you can give a member a limit of their own here' : ''}.</p>
+<p class="muted">Limits in Claude, as ${v.org} reports them to us (refreshed every few minutes). Seat tier, group and organization limits are changed in claude.ai${v.canEdit ? '; you can give a member a limit of their own here' : ''}.</p>
 ${v.filterAndSort}
 <table tabindex="0" data-testid="claude-limits"><thead><tr><th scope="col">Member</th><th scope="col">Period</th><th scope="col" class="num">Limit</th><th scope="col">From</th><th scope="col" class="num">Spent this period</th><th scope="col">Status</th>${v.canEdit ? html`<th scope="col">Change</th>` : ''}</tr></thead><tbody>
 ${members.map((m) => {
