@@ -43,6 +43,7 @@ import { isNetworkFailure } from './observability/network-failure.js';
 import { ConfigError } from './config.js';
 import { startSlackApp } from '../bot/slack/app.js';
 import { startTeamsBot } from '../bot/teams/bot.js';
+import { trackingStripe } from './payments/stripe-reachability.js';
 
 export interface RunningService {
   role: Role;
@@ -172,6 +173,8 @@ export async function startService(config: Config, logTo?: (msg: string) => void
         dependencies.failed('stripe', err);
         void dependencies.keepTrying('stripe', payments.check!, { onRefused: (e) => log(`stripe: ${refused(e).message.replace(/\n\s*/g, ' ')}`) });
       });
+      // Stripe going away later: the same path, from the purchase that finds it gone.
+      payments.purchases = trackingStripe(payments.purchases, dependencies, payments.check, (e) => log(`stripe: ${refused(e).message.replace(/\n\s*/g, ' ')}`));
     }
     const requests = requestService({
       db,

@@ -6,6 +6,7 @@
 // stored role of the Member linked to the Teams user, and again by the ledger.
 import { closedRequestWords } from '../../src/domain/requests.js';
 import { claimClaudeCodeFromChat } from '../../src/services/claude-code-claim.js';
+import { gatewayKeyFromChat } from '../../src/services/gateway-keys-chat.js';
 import { handOutSignInLink } from '../../src/services/sign-in.js';
 import { isAdmin, isOwner } from '../../src/ledger/actors.js';
 import { linkChatUserByEmail } from '../../src/ledger/settings/chat-links.js';
@@ -383,6 +384,13 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       // The id as written (commandWords splits it at its dashes): the word after "claude-code".
       const id = /claude[\s-]code\s+(\S+)/i.exec((a.text ?? '').replace(/<at>[^<]*<\/at>/g, ''))?.[1];
       await turn.send({ text: await claimClaudeCodeFromChat(db, { orgId: who.org.id, member: who.member }, id, 'teams', deps.now()), summary: 'Your Claude Code' });
+      return;
+    }
+    else if (command === 'key') {
+      // "key [new <name> | list | revoke <prefix>]": personal gateway keys, answered in this personal chat only.
+      // The words as written (commandWords would split a key's prefix at its underscore).
+      const words = (a.text ?? '').replace(/<at>[^<]*<\/at>/g, '').trim().split(/\s+/).slice(1);
+      await turn.send({ text: await gatewayKeyFromChat({ db, orgId: who.org.id, timezone: who.org.timezone, member: who.member, channel: 'teams', command: 'key', ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}), now: deps.now() }, words), summary: 'Your gateway keys' });
       return;
     }
     else if (command === 'help') result = helpCard(who.member.role, who.org.name);

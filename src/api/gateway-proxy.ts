@@ -13,10 +13,12 @@ import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../domain/requests.js';
 import { errorBody, GatewayRefusal, NO_RETRY } from '../gateway/anthropic-error.js';
-import { authenticateGatewayKey, type GatewayCaller } from '../gateway/keys.js';
+import { authenticateGatewayKey, lastKnownCaller, type GatewayCaller } from '../gateway/keys.js';
 import { refusalAnswer } from '../gateway/refusal.js';
 import { refusalMessage } from '../ledger/metering/refusal-message.js';
-import { openUpstreamKey } from '../gateway/upstream-key.js';
+import { lastOpenedUpstreamKey, openUpstreamKey } from '../gateway/upstream-key.js';
+import { writeAudit } from '../ledger/audit.js';
+import { inTransaction } from '../ledger/transactions.js';
 import { jsonTap, streamTap, type TappedUsage, type UsageTap } from '../gateway/usage-tap.js';
 import { authorizeUsage } from '../ledger/metering/authorize.js';
 import { recordBatcherOf } from '../ledger/metering/record-batch.js';
@@ -51,6 +53,9 @@ const MAX_BODY = 32 * 1024 * 1024;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'upgrade']);
 
 class Unavailable extends Error {}
+
+/** A caller let through with the ledger unreachable, their org having chosen to fail open. */
+type Caller = GatewayCaller & { unchecked?: boolean };
 
 /** A Messages API body we would forward: the fields it needs, everything else as it is. */
 const messagesBody = z.object({
@@ -99,18 +104,29 @@ export function gatewayPlugin(opts: GatewayOptions) {
     return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
-  async function identify(request: FastifyRequest, deadline: number): Promise<GatewayCaller> {
+  async function identify(request: FastifyRequest, deadline: number): Promise<Caller> {
     const key = presentedKey(request.headers);
     if (!key) throw new GatewayRefusal(401, 'authentication_error', 'x-api-key header is required: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) to your personal gateway key from the console ("Use Claude Code" on your page)', { ...NO_RETRY });
-    const caller = await within(deadline, authenticateGatewayKey(opts.db, key, opts.now()));
+    let caller: Awaited<ReturnType<typeof authenticateGatewayKey>>;
+    try {
+      caller = await within(deadline, authenticateGatewayKey(opts.db, key, opts.now()));
+    } catch (err) {
+      // The ledger unreachable: a key this process knew, of an org that fails open, goes on unchecked.
+      const known = lastKnownCaller(opts.db, key, opts.now());
+      if (known?.failOpen) return { ...known, unchecked: true };
+      throw err;
+    }
     if (caller === null || caller === 'revoked') throw new GatewayRefusal(401, 'authentication_error', 'invalid x-api-key: this gateway key is unknown, revoked or expired. Make a new one in the console ("Use Claude Code" on your page)', { ...NO_RETRY });
     return caller;
   }
 
-  async function upstreamKeyOf(caller: GatewayCaller, deadline: number): Promise<string> {
+  async function upstreamKeyOf(caller: Caller, deadline: number): Promise<string> {
     const own = opts.box ? await within(deadline, openUpstreamKey(opts.db, opts.box, caller.orgId)).catch((err: unknown) => {
       // SECRETS_KEY rotated without setting the key again: the operator's to fix, not a retry's.
       if (err instanceof SecretBoxError) throw new GatewayRefusal(503, 'api_error', `the gateway's Anthropic API key for organisation '${caller.orgSlug}' does not decrypt with SECRETS_KEY (was it rotated?): the operator sets it again (docs/gateway.md)`, { ...NO_RETRY });
+      // The ledger unreachable and the org failing open: the key as this process last opened it.
+      const last = caller.failOpen ? lastOpenedUpstreamKey(opts.db, caller.orgId) : undefined;
+      if (last !== undefined) return last;
       throw err;
     }) : null;
     const key = own ?? opts.deploymentKey;
@@ -118,28 +134,43 @@ export function gatewayPlugin(opts: GatewayOptions) {
     return key;
   }
 
-  /** Records what a model request used, once; retried while the ledger is out of reach. */
-  async function record(caller: GatewayCaller, requestId: string, model: string, product: string, at: Date, tapped: TappedUsage | null, log: FastifyRequest['log']) {
+  let closing = false;
+  const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+  /**
+   * Records what a model request used, once; retried while the ledger is out of reach.
+   * For an org that fails open, retried until the ledger is back (the same requestId
+   * counts once however often it is sent), and a request forwarded unchecked is
+   * audited when recorded.
+   */
+  async function record(caller: Caller, requestId: string, model: string, product: string, at: Date, tapped: TappedUsage | null, log: FastifyRequest['log']) {
     const usage = tapped?.usage ? usageObject.safeParse({ input_tokens: 0, output_tokens: 0, ...tapped.usage }) : null;
     if (!usage?.success) {
       // Nothing used (an upstream error): a reservation's hold is given back now, not at its expiry.
-      if (caller.enforcementMode === 'reserve') await releaseReservation(opts.db, caller.orgId, caller.memberId, requestId, opts.now()).catch((err: unknown) => log.warn({ err, requestId }, 'gateway: hold not released (the sweeper releases it at expiry)'));
+      if (caller.enforcementMode === 'reserve' && !caller.unchecked) await releaseReservation(opts.db, caller.orgId, caller.memberId, requestId, opts.now()).catch((err: unknown) => log.warn({ err, requestId }, 'gateway: hold not released (the sweeper releases it at expiry)'));
       return;
     }
     const input = { orgId: caller.orgId, requestId, member: caller.memberId, model, usage: usage.data, at, product };
+    let recorded = false;
     for (let attempt = 0; ; attempt++) {
       try {
-        await recordBatcherOf(opts.db).submit(input, opts.now());
+        if (!recorded) await recordBatcherOf(opts.db).submit(input, opts.now());
+        recorded = true;
+        if (caller.unchecked) {
+          await inTransaction(opts.db, (tx) => writeAudit(tx, caller.orgId, [{ actor: 'gateway', action: 'gateway.failed_open', subject: `gateway_key:${caller.keyId}`, before: null, after: { requestId, member: caller.memberId, model, at: at.toISOString(), recordedAfterOutage: true } }]));
+          log.info({ requestId }, 'gateway: a request forwarded unchecked while the ledger was unreachable is recorded');
+        }
         opts.onRecord?.({ requestId, ok: true });
         return;
       } catch (err) {
         // A refusal by the ledger (4xx) will not change; the database away may.
-        if (err instanceof LedgerError || attempt >= 5) {
-          log.error({ err, record: { ...input, usage: usage.data } }, 'gateway: usage NOT recorded (replay it with POST /v1/usage/record)');
+        const giveUp = err instanceof LedgerError || (caller.failOpen ? closing : attempt >= 5);
+        if (giveUp) {
+          log.error({ err, record: { ...input, usage: usage.data } }, recorded ? 'gateway: usage recorded but its gateway.failed_open audit entry NOT written' : 'gateway: usage NOT recorded (replay it with POST /v1/usage/record)');
           opts.onRecord?.({ requestId, ok: false, error: err });
           return;
         }
-        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+        await pause(Math.min(500 * 2 ** attempt, 10_000));
       }
     }
   }
@@ -204,7 +235,10 @@ export function gatewayPlugin(opts: GatewayOptions) {
   };
 
   return async function gateway(app: FastifyInstance) {
-    app.addHook('onClose', async () => pool.close());
+    app.addHook('onClose', async () => {
+      closing = true;
+      await pool.close();
+    });
     // Bodies are forwarded as the bytes that came: never parsed into something else.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY }, (_req, body, done) => done(null, body));
@@ -213,7 +247,7 @@ export function gatewayPlugin(opts: GatewayOptions) {
 
     app.post('/v1/messages', { bodyLimit: MAX_BODY }, async (request, reply) => {
       const deadline = Date.now() + budget;
-      const caller = await identify(request, deadline);
+      let caller = await identify(request, deadline);
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       let json: unknown;
       try {
@@ -231,7 +265,7 @@ export function gatewayPlugin(opts: GatewayOptions) {
       const at = opts.now();
       const requestId = `gw_${randomUUID()}`;
       let decision;
-      try {
+      if (!caller.unchecked) try {
         decision = await within(deadline, caller.enforcementMode === 'reserve'
           // Reservation: max_tokens, and the body's bytes as a bound on its prompt tokens.
           ? reserveUsage(opts.db, { orgId: caller.orgId, requestId, member: caller.memberId, model, at, estimate: { input_tokens: raw.length, max_tokens: maxTokens }, ttlMs: opts.reservationTtlMs, product }, at)
@@ -239,9 +273,12 @@ export function gatewayPlugin(opts: GatewayOptions) {
         decision = await within(deadline, withRequestRule(opts.db, decision, at, cooldown));
       } catch (err) {
         if (err instanceof LedgerError || err instanceof GatewayRefusal) throw err;
-        throw new Unavailable(String(err));
+        if (!caller.failOpen) throw new Unavailable(String(err));
+        // The org chose to fail open: forwarded unchecked, recorded once the ledger is back.
+        caller = { ...caller, unchecked: true };
       }
-      if (!decision.allowed) {
+      if (caller.unchecked) request.log.warn({ requestId, orgId: caller.orgId, member: caller.memberId }, 'gateway: the ledger is unreachable; forwarded unchecked (the org fails open), recorded when it is back');
+      if (decision && !decision.allowed) {
         // The one wording of refusals, as the authorize API answers it (src/domain/refusal-words.ts).
         const message = await refusalMessage(opts.db, decision, { timezone: caller.timezone, consoleUrl: opts.consoleUrl, model, product }).catch(() => undefined);
         throw refusalAnswer({ ...decision, ...(message ? { message } : {}) }, { timezone: caller.timezone, consoleUrl: opts.consoleUrl, now: at });
@@ -254,7 +291,9 @@ export function gatewayPlugin(opts: GatewayOptions) {
       try {
         tapped = await relay(request, reply, '/v1/messages', raw, key, 'POST', (type) => (type.startsWith('text/event-stream') ? streamTap() : jsonTap()));
       } finally {
-        await record(caller, requestId, model, product, at, tapped, request.log);
+        // An org failing open keeps trying until the ledger is back: the answer does not wait for it.
+        const recording = record(caller, requestId, model, product, at, tapped, request.log);
+        if (!caller.failOpen) await recording;
       }
       return reply;
     });

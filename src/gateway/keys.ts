@@ -74,13 +74,15 @@ export interface GatewayCaller {
   enforcementMode: 'check' | 'reserve';
   memberId: string;
   product: string | null;
+  /** The org chose to have its requests forwarded unchecked while the ledger is unreachable (docs/gateway.md). */
+  failOpen: boolean;
 }
 
 // A look-up per model request would add a round trip to every call: hits are kept
 // briefly. Revoking in this process takes effect at once; another process of a
 // deployment stops honouring it within KEY_CACHE_MS.
 export const KEY_CACHE_MS = 5_000;
-type Cached = { caller: GatewayCaller | 'revoked' | null; at: number };
+type Cached = { caller: GatewayCaller | 'revoked' | null; at: number; expiresAt: number | null };
 const caches = new WeakMap<Db, Map<string, Cached>>();
 function keyCacheOf(db: Db) {
   let c = caches.get(db);
@@ -99,17 +101,30 @@ export async function authenticateGatewayKey(db: Db, key: string, now: Date): Pr
   const cache = keyCacheOf(db);
   const hit = cache.get(hash);
   if (hit && now.getTime() - hit.at <= KEY_CACHE_MS) return hit.caller;
-  const row = await db.gatewayKey.findUnique({ where: { keyHash: hash }, include: { member: { select: { removedAt: true } }, org: { select: { slug: true, timezone: true, enforcementMode: true } } } });
+  const row = await db.gatewayKey.findUnique({ where: { keyHash: hash }, include: { member: { select: { removedAt: true } }, org: { select: { slug: true, timezone: true, enforcementMode: true, gatewayFailOpen: true } } } });
   let caller: Cached['caller'] = null;
   if (row) {
     const dead = row.revokedAt !== null || row.member.removedAt !== null || (row.expiresAt !== null && row.expiresAt <= now);
-    caller = dead ? 'revoked' : { keyId: row.id, orgId: row.orgId, orgSlug: row.org.slug, timezone: row.org.timezone, enforcementMode: row.org.enforcementMode, memberId: row.memberId, product: row.product };
+    caller = dead ? 'revoked' : { keyId: row.id, orgId: row.orgId, orgSlug: row.org.slug, timezone: row.org.timezone, enforcementMode: row.org.enforcementMode, memberId: row.memberId, product: row.product, failOpen: row.org.gatewayFailOpen };
     if (dead && row.revokedAt) await auditUseAfterRevoke(db, row.orgId, row.id, row.prefix, now);
   }
   if (cache.size > 10_000) cache.clear();
   // An expiring key's copy lapses no later than the key itself.
-  cache.set(hash, { caller, at: caller !== null && caller !== 'revoked' && row?.expiresAt ? Math.min(now.getTime(), row.expiresAt.getTime() - KEY_CACHE_MS) : now.getTime() });
+  cache.set(hash, { caller, at: caller !== null && caller !== 'revoked' && row?.expiresAt ? Math.min(now.getTime(), row.expiresAt.getTime() - KEY_CACHE_MS) : now.getTime(), expiresAt: row?.expiresAt?.getTime() ?? null });
   return caller;
+}
+
+/**
+ * The member this process last knew behind a key, however long ago, while the ledger
+ * cannot be asked: only for an org that chose to fail open. Null for a key not seen
+ * since the process started (or since a revoke here), revoked, or expired by now.
+ */
+export function lastKnownCaller(db: Db, key: string, now: Date): GatewayCaller | null {
+  if (!key.startsWith(GATEWAY_KEY_PREFIX)) return null;
+  const hit = keyCacheOf(db).get(hashOf(key));
+  if (!hit || hit.caller === null || hit.caller === 'revoked') return null;
+  if (hit.expiresAt !== null && hit.expiresAt <= now.getTime()) return null;
+  return hit.caller;
 }
 
 const lastRevokedAudit = new Map<string, number>();

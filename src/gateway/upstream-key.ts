@@ -60,3 +60,8 @@ export async function openUpstreamKey(db: Db, box: SecretBox, orgId: string, now
   cache.set(orgId, { key, at: now });
   return key;
 }
+
+/** The org's upstream key as this process last opened it, however long ago (the ledger unreachable, failing open); undefined when never. */
+export function lastOpenedUpstreamKey(db: Db, orgId: string): string | null | undefined {
+  return opened.get(db)?.get(orgId)?.key;
+}

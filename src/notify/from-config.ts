@@ -10,7 +10,7 @@ import { fanout, type Channel } from './fanout.js';
 import { logNotifier } from './log.js';
 import { countingFailures } from './failure-counting.js';
 import { channelHealthEmails, operatorChannel } from './operators.js';
-import { trackingReachability } from './dependency-tracking.js';
+import { trackingReachability, type TrackingOptions } from './dependency-tracking.js';
 import type { Dependencies } from '../observability/dependencies.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Notifier } from './port.js';
@@ -34,7 +34,7 @@ export function buildNotifier(config: Config, db: Db, log: (line: string) => voi
   return {
     notifier: fanout(
       [{ name: 'log', notifier: logNotifier(log) }, ...(email ? [{ name: 'email', notifier: email }] : []), ...chat]
-        .map((c) => (dependencies && c.name !== 'log' ? trackingReachability(c, dependencies, c.name === 'email' ? { part: 'smtp', reachedIfSent: (people) => people.some((p) => p.email?.trim()) } : {}) : c))
+        .map((c) => (dependencies && c.name !== 'log' ? trackingReachability(c, dependencies, reachabilityOf(c.name)) : c))
         .map((c) => (metrics ? countingFailures(c, metrics) : c)),
       channelSendsIn(db),
       // A channel that keeps failing is reported once: log, GET /health, the org's audit log, OPERATOR_EMAIL.
@@ -45,4 +45,16 @@ export function buildNotifier(config: Config, db: Db, log: (line: string) => voi
       operators.close();
     },
   };
+}
+
+/**
+ * When a send that returned without an error reached its server: email when someone had
+ * an address; Slack and Teams when someone had an account there (a request card reports
+ * no per-person delivery, and after an outage its send is what says the platform is back).
+ */
+function reachabilityOf(channel: string): TrackingOptions {
+  if (channel === 'email') return { part: 'smtp', reachedIfSent: (people) => people.some((p) => p.email?.trim()) };
+  if (channel === 'slack') return { reachedIfSent: (people) => people.some((p) => p.slackUserId) };
+  if (channel === 'teams') return { reachedIfSent: (people) => people.some((p) => p.teamsUserId) };
+  return {};
 }

@@ -30,5 +30,8 @@ export function isNetworkFailure(err: unknown, depth = 0): boolean {
   if (e.name === 'TimeoutError' || e.name === 'ConnectTimeoutError') return true;
   if (e.name === 'TransportError' || e.name === 'ConnectionError') return true;
   if (typeof e.message === 'string' && /^fetch failed$|socket hang up|ECONNREFUSED|UNAVAILABLE: |Failed to connect before the deadline/.test(e.message)) return true;
+  // Several sends failed at once (a chat notifier's AggregateError): a network failure when every one of them is.
+  const errors = (e as { errors?: unknown }).errors;
+  if (Array.isArray(errors) && errors.length > 0 && errors.every((x) => isNetworkFailure(x, depth + 1))) return true;
   return isNetworkFailure(e.cause, depth + 1) || isNetworkFailure(e.original, depth + 1);
 }

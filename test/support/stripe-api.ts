@@ -83,9 +83,10 @@ export interface StripeStandIn {
   close(): Promise<void>;
 }
 
-export async function startStripeStandIn(): Promise<StripeStandIn> {
-  const secretKey = `sk_test_${randomBytes(12).toString('hex')}`;
-  const webhookSecret = `whsec_${randomBytes(16).toString('hex')}`;
+/** `again`: a stand-in started again where a stopped one was (its port and secrets), as Stripe coming back. */
+export async function startStripeStandIn(again?: { port: number; secretKey: string; webhookSecret: string }): Promise<StripeStandIn> {
+  const secretKey = again?.secretKey ?? `sk_test_${randomBytes(12).toString('hex')}`;
+  const webhookSecret = again?.webhookSecret ?? `whsec_${randomBytes(16).toString('hex')}`;
   const signer = new Stripe(secretKey);
   const remembered = new Map<string, { body: string; status: number; answer: Obj }>();
 
@@ -225,7 +226,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     reply(answer.status, answer.answer);
     answer.after?.();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(again?.port ?? 0, '127.0.0.1', resolve));
   state.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return state;
 }

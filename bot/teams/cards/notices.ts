@@ -43,6 +43,7 @@ export function helpCard(role: Role, orgName: string): AdaptiveCard {
     ...(admin ? ([['requests', 'requests waiting for a decision']] as [string, string][]) : []),
     ...(owner ? ([['settings', 'extra usage switch, limits, balance and auto-reload'], ['audit', 'the audit log: who changed what, newest first'], ['alerts here', 'in a team channel (mention me): owners\' alerts are posted there too; "alerts off" stops it']] as [string, string][]) : []),
     ['signin', 'a single-use token to sign in to the API as yourself'],
+    ['key', 'a personal key for Claude Code through this service (shown once); "key list", "key revoke <prefix>"'],
     ['help', 'this message'],
   ];
   const actions: CardAction[] = [execute('Show my usage', VERB.usageShow, {}, { id: 'show-usage' })];

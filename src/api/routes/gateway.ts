@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { BUILT_IN_PRODUCTS } from '../../domain/products.js';
 import { createGatewayKey, listGatewayKeys, revokeGatewayKey } from '../../gateway/keys.js';
 import { clearUpstreamKey, setUpstreamKey, upstreamKeyView } from '../../gateway/upstream-key.js';
+import { failurePolicyView, setFailurePolicy } from '../../gateway/failure-policy.js';
 import { isAdmin, OPERATOR_ACTOR } from '../../ledger/actors.js';
 import { forbidden, invalid } from '../../ledger/errors.js';
 import { HttpError } from '../errors.js';
@@ -14,6 +15,8 @@ import { isoInstant, text } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 
 const upstreamView = z.object({ set: z.boolean(), updatedAt: z.string().nullable() });
+const whenLedgerUnreachable = z.enum(['refuse', 'forward']).describe('refuse: 503 at once, nothing forwarded (the default); forward: the org\'s members\' requests go upstream unchecked (for keys this process has seen), each recorded once the ledger is back and audited as gateway.failed_open');
+const policyView = z.object({ whenLedgerUnreachable });
 const keyView = z.object({
   id: z.string(), memberId: z.string(), name: z.string(),
   prefix: z.string().describe('The key\'s first characters (eug_…), to tell keys apart'),
@@ -54,6 +57,25 @@ export function gatewayRoutes(deps: ApiDeps) {
       params: slugParams, response: upstreamView, refusals: { 404: 'No organisation has this slug, or it has no upstream key' },
       async handler({ params }) {
         return clearUpstreamKey(deps.db, (await orgBySlug(deps.db, params.slug)).id, OPERATOR_ACTOR);
+      },
+    }),
+    defineRoute({
+      method: 'PUT', url: '/v1/operator/orgs/:slug/gateway/failure-policy', tag: 'operator', auth: 'operator',
+      summary: 'What the Claude gateway does for the org while the control plane\'s database is unreachable: refuse (the default) or forward unchecked and record once it is back (audited)',
+      params: slugParams,
+      body: z.object({ whenLedgerUnreachable }).strict(),
+      response: policyView,
+      refusals: { 404: 'No organisation has this slug' },
+      async handler({ params, body }) {
+        return setFailurePolicy(deps.db, (await orgBySlug(deps.db, params.slug)).id, body.whenLedgerUnreachable, OPERATOR_ACTOR);
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/v1/operator/orgs/:slug/gateway/failure-policy', tag: 'operator', auth: 'operator',
+      summary: 'What the Claude gateway does for the org while the control plane\'s database is unreachable',
+      params: slugParams, response: policyView, refusals: { 404: 'No organisation has this slug' },
+      async handler({ params }) {
+        return failurePolicyView(deps.db, (await orgBySlug(deps.db, params.slug)).id);
       },
     }),
     defineRoute({

@@ -11,6 +11,7 @@ import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS } from '../../domain/requests.js';
 import type { RaiseScope } from '../../domain/limit-raise.js';
 import { actorLabel } from '../../ledger/actors.js';
 import { createGatewayKey, listGatewayKeys, revokeGatewayKey } from '../../gateway/keys.js';
+import { claudeCodeLines } from '../../gateway/claude-code-lines.js';
 import { loadOrg } from '../../ledger/limits-state.js';
 import { attributeClientUser } from '../../ledger/metering/unattributed.js';
 import { memberUsageView, type MemberUsageView } from '../../ledger/metering/member-usage.js';
@@ -57,14 +58,6 @@ const keyForm = z.object({
   name: text(100, { min: 0 }).optional(),
   expiresInDays: z.union([z.literal(''), z.coerce.number().int().min(1, 'at least 1 day').max(3650, 'at most 3650 days')]).optional(),
 });
-
-/** The lines a member pastes: shell variables, or the env block of Claude Code's settings.json. */
-export function claudeCodeLines(gatewayUrl: string, key: string): { shell: string; settings: string } {
-  return {
-    shell: `export ANTHROPIC_BASE_URL=${gatewayUrl}\nexport ANTHROPIC_API_KEY=${key}`,
-    settings: JSON.stringify({ env: { ANTHROPIC_BASE_URL: gatewayUrl, ANTHROPIC_API_KEY: key } }, null, 2),
-  };
-}
 
 /** "Use Claude Code": the member's gateway keys, a new one shown once with the lines to paste. */
 async function claudeCodePanel(deps: ConsoleDeps, ctx: PageContext, origin: string, state: { errors?: FieldErrors; saved?: string; newKey?: string }, errors: ErrorSlots): Promise<Html> {

@@ -4,6 +4,7 @@ import type { SlackDeps } from '../../deps.js';
 import { identify, idsOf } from '../../identity.js';
 import { handOutSignInLink } from '../../../../src/services/sign-in.js';
 import { claimClaudeCodeFromChat } from '../../../../src/services/claude-code-claim.js';
+import { gatewayKeyFromChat } from '../../../../src/services/gateway-keys-chat.js';
 import { notLinkedMessage, usageMessage } from '../../surfaces.js';
 
 export const usageCommand = (deps: SlackDeps) => async ({ ack, command, respond, context, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
@@ -20,7 +21,13 @@ export const usageCommand = (deps: SlackDeps) => async ({ ack, command, respond,
     return;
   }
   // "/usage claude-code <user.id>": claim the Claude Code whose telemetry names nobody.
-  const [sub, arg] = command.text.trim().split(/\s+/);
+  const [sub, arg, ...more] = command.text.trim().split(/\s+/);
+  // "/usage key [new <name> | list | revoke <prefix>]": personal gateway keys; a new key is in this ephemeral answer only.
+  if (sub?.toLowerCase() === 'key') {
+    const words = [arg, ...more].filter((w): w is string => Boolean(w));
+    await respond({ response_type: 'ephemeral', text: await gatewayKeyFromChat({ db: deps.db, orgId: who.org.id, timezone: who.org.timezone, member: who.member, channel: 'slack', command: `${deps.command} key`, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}), now: deps.now() }, words) });
+    return;
+  }
   if (sub?.toLowerCase() === 'claude-code') {
     await respond({ response_type: 'ephemeral', text: await claimClaudeCodeFromChat(deps.db, { orgId: who.org.id, member: who.member }, arg, 'slack', deps.now()) });
     return;
