@@ -17,6 +17,7 @@ import { enterpriseDoc } from './support/fixtures.js';
 import { startSlackApi, type SlackApiStandIn } from './support/slack-api.js';
 import { startStripeStandIn } from './support/stripe-api.js';
 import { migratedDataDir } from './support/data-dir.js';
+import { freePort, until, smtpServerOn } from './support/outage.js';
 
 // Each test starts the whole service (PGlite, migrations, a Temporal dev server):
 // minutes on a busy machine, hence its own bound.
@@ -34,44 +35,10 @@ const dataDir = () => {
   return d;
 };
 
-/** A port nothing listens on (yet): connecting is refused, as with a server that is down. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await check();
-    if (found) return found;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function smtpServerOn(port: number, received: { to: string[]; mail: ParsedMail }[]): Promise<SMTPServer> {
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      simpleParser(stream).then((mail) => {
-        received.push({ to: session.envelope.rcptTo.map((r) => r.address), mail });
-        callback();
-      }, callback);
-    },
-  });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
-}
-
 describe('Slack and SMTP unreachable at start', () => {
   it('starts, serves, shows them on /health, and delivers the queued notice once each when they are back', async () => {
-    const slackPort = await closedPort();
-    const smtpPort = await closedPort();
+    const slackPort = await freePort();
+    const smtpPort = await freePort();
     const lines: string[] = [];
     const config = loadConfig({
       DATA_DIR: dataDir(), PORT: '0', LOG_LEVEL: 'silent',
@@ -173,7 +140,7 @@ describe('a refusal still stops the start, naming the setting', () => {
     const stripeConfig = (key: string, base: string) => loadConfig({ DATA_DIR: dataDir(), PORT: '0', LOG_LEVEL: 'silent', PAYMENTS_PROVIDER: 'stripe', STRIPE_SECRET_KEY: key, STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, PUBLIC_URL: 'http://127.0.0.1:1', STRIPE_API_BASE: base });
     await expect(startService(stripeConfig('sk_test_wrong', stripe.base), () => {})).rejects.toThrow(/STRIPE_SECRET_KEY: Stripe refused it/);
 
-    const down = await closedPort();
+    const down = await freePort();
     const service = await startService(stripeConfig(stripe.secretKey, `http://127.0.0.1:${down}`), () => {});
     closers.push(() => service.stop());
     const h = await (await fetch(`${service.url}/health`)).json();

@@ -16,41 +16,11 @@ import { startService, type RunningService } from '../src/service.js';
 import { enterpriseDoc, teamDoc } from './support/fixtures.js';
 import { startSlackApi, type SlackApiStandIn } from './support/slack-api.js';
 import { startStripeStandIn, type StripeStandIn } from './support/stripe-api.js';
+import { freePort, until, smtpServerOn, type Mail } from './support/outage.js';
 
 const dirs: string[] = [];
 const closers: (() => Promise<unknown>)[] = [];
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await check();
-    if (found) return found;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-type Mail = { to: string[]; mail: ParsedMail };
-function smtpServerOn(port: number, received: Mail[]): Promise<SMTPServer> {
-  const server = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
-    onData(stream, session, callback) {
-      simpleParser(stream).then((mail) => {
-        received.push({ to: session.envelope.rcptTo.map((r) => r.address), mail });
-        callback();
-      }, callback);
-    },
-  });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
-}
 /** Stops the SMTP server for good: its port refuses connections, open ones are cut. */
 const stopSmtp = (s: SMTPServer) => new Promise<void>((resolve) => {
   s.close(() => resolve());

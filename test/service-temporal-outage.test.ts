@@ -13,6 +13,7 @@ import { findTemporalCli } from '../src/temporal/cli.js';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import { enterpriseDoc } from './support/fixtures.js';
 import { migratedDataDir } from './support/data-dir.js';
+import { freePort, until } from './support/outage.js';
 
 const dirs: string[] = [];
 const closers: (() => Promise<unknown>)[] = [];
@@ -20,25 +21,6 @@ afterAll(async () => {
   for (const close of closers.reverse()) await close().catch(() => undefined);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await check();
-    if (found) return found;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** A port nothing listens on now, picked by the system. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 describe('Temporal stopped while the service runs', () => {
   it('keeps recording and authorizing, shows it on /health, and delivers what waited once when it is back', async () => {
