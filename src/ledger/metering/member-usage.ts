@@ -106,7 +106,7 @@ export async function memberUsageView(db: Db, org: OrgWithTiers, member: Member,
     openRequestIsRaise: !!open?.raiseScope,
     refusal: next.allowed ? null : refusalWords({
       reason: next.reason, resetsAt: next.resetsAt, timezone: org.timezone, plan: s.plan, canRequestExtraUsage: requestRefusal === null,
-      limit: next.limit ?? null, seatTier: member.seatTier, consoleUrl,
+      limit: next.limit ?? null, seatTier: member.seatTier, consoleUrl, includedBackAt: next.includedBackAt ?? null,
     }),
   };
 }
