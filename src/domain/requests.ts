@@ -1,5 +1,6 @@
 // The extra-usage request as a state machine: pending until an admin decides, it
 // expires, or it is cancelled; every other state is final.
+import { formatWhen } from './display.js';
 import { parseUsd } from './money.js';
 
 export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' | 'untracked';
@@ -97,6 +98,10 @@ export interface AskFacts {
   hasExtraUsage: boolean;
   /** When the member's latest request was denied, if one was. */
   lastDeniedAt: Date | null;
+  /** Who denied it (their name; null: in Claude or unknown) and the reason they gave. */
+  lastDenial?: { by: string | null; reason: string | null } | null;
+  /** The org's timezone: the member reads when they may ask again in it. */
+  timezone?: string;
   /** How long after a denial the member waits before asking again. */
   cooldownMs: number;
   now: Date;
@@ -117,6 +122,19 @@ export interface AskRefusal {
  * again within the cool-down after a denial. An open request is not a refusal:
  * asking again finds it.
  */
+/**
+ * A denial as the member reads it, one clause: who decided, the reason they gave, and
+ * when they may ask again, in the org's timezone ("your last request was declined by
+ * Adam Admin on 7 Dec 2026, 12:23 (Europe/Paris), saying "Budget is tight"; you may ask
+ * again from 8 Dec 2026, 12:23 (Europe/Paris)"). Every channel says it this way.
+ */
+export function denialWords(d: { deniedAt: Date; by: string | null; reason: string | null; retryAt: Date | null; timezone: string }): string {
+  const by = d.by ? ` by ${d.by}` : '';
+  const reason = d.reason?.trim() ? `, saying "${d.reason.trim()}"` : ', without a reason';
+  const again = d.retryAt ? `; you may ask again from ${formatWhen(d.retryAt, d.timezone)}` : '';
+  return `your last request was declined${by} on ${formatWhen(d.deniedAt, d.timezone)}${reason}${again}`;
+}
+
 export function askRefusal(f: AskFacts): AskRefusal | null {
   if (f.plan !== 'enterprise') {
     return { code: 'not_enterprise', message: 'requests for more usage exist on the enterprise plan only; on a team plan an owner manages extra usage' };
@@ -130,7 +148,7 @@ export function askRefusal(f: AskFacts): AskRefusal | null {
   if (f.lastDeniedAt) {
     const retryAt = new Date(f.lastDeniedAt.getTime() + f.cooldownMs);
     if (retryAt.getTime() > f.now.getTime()) {
-      return { code: 'recently_denied', message: `the last request was denied at ${f.lastDeniedAt.toISOString()}; a new one can be made from ${retryAt.toISOString()}`, retryAt };
+      return { code: 'recently_denied', message: denialWords({ deniedAt: f.lastDeniedAt, by: f.lastDenial?.by ?? null, reason: f.lastDenial?.reason ?? null, retryAt, timezone: f.timezone ?? 'UTC' }), retryAt };
     }
   }
   return null;
