@@ -13,6 +13,7 @@ import { LedgerError } from '../../src/ledger/errors.js';
 import { loadOrg } from '../../src/ledger/limits-state.js';
 import { pendingRequests } from '../../src/ledger/requests/requests.js';
 import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../../src/ledger/settings/settings.js';
+import { setOwnContinueChoice } from '../../src/ledger/settings/continue-choice.js';
 import { formatUsd } from '../../src/domain/money.js';
 import type { DecisionInput } from '../../src/domain/requests.js';
 import type { RequestView } from '../../src/notify/port.js';
@@ -104,6 +105,9 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
           return usageScreen(deps, org, member, { viewerId, notice: refusal(err.message), raiseAmount: { value: typed, error: err.message } });
         }
       }
+
+      case VERB.usageContinue:
+        return continueChoice(turn, who, action.data.enabled);
 
       case VERB.requestView: {
         const d = action.data as ActionData<typeof VERB.requestView> & RequestOrigin;
@@ -337,6 +341,16 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     }
   }
 
+  /** The member's own choice (for themselves only), audited via teams; their usage card with it in force. */
+  async function continueChoice(turn: Turn, who: Linked, enabled: boolean): Promise<AdaptiveCard> {
+    await setOwnContinueChoice(db, who.org.id, who.member, enabled, 'teams');
+    const member = await db.member.findUniqueOrThrow({ where: { id: who.member.id } });
+    const notice: Notice = enabled
+      ? { tone: 'good', text: 'Saved: you continue on extra usage when your included usage runs out, billed at standard API rates, up to your limits.' }
+      : { tone: 'accent', text: "Saved: you stop at your seat's limit when your included usage runs out, until it comes back." };
+    return usageScreen(deps, who.org, member, { viewerId: turn.activity.from.id, notice });
+  }
+
   async function onMessage(turn: Turn, who: Who, email: string | null): Promise<void> {
     const a = turn.activity;
     const submitted = a.value && typeof a.value === 'object' ? parseCardAction(undefined, a.value) : null;
@@ -378,6 +392,12 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       const id = /claude[\s-]code\s+(\S+)/i.exec((a.text ?? '').replace(/<at>[^<]*<\/at>/g, ''))?.[1];
       await turn.send({ text: await claimClaudeCodeFromChat(db, { orgId: who.org.id, member: who.member }, id, 'teams', deps.now()), summary: 'Your Claude Code' });
       return;
+    }
+    // "continue" (or "continue off"): the member's own choice to continue on extra usage, in one step.
+    else if (command === 'continue') {
+      const arg = commandWords(a.text)[1];
+      if (arg && arg !== 'off' && arg !== 'on') result = await usageScreen(deps, who.org, who.member, { viewerId: a.from.id, notice: refusal('Nothing was changed: write "continue" to continue on extra usage when your included usage runs out, or "continue off" to stop at your seat\'s limit.') });
+      else result = await continueChoice(turn, who, arg !== 'off');
     }
     else if (command === 'help') result = helpCard(who.member.role, who.org.name);
     else if (command === 'usage' || command === '' || command === 'hi' || command === 'hello') result = await usageScreen(deps, who.org, who.member, { viewerId: a.from.id });
