@@ -6,7 +6,24 @@ import { parseUsd } from './money.js';
 export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' | 'untracked';
 /** increase_limit: an Anthropic spend limit increase request approved with a new per-user limit. */
 export type DecisionKind = 'upgrade_seat' | 'enable_extra_usage' | 'deny' | 'increase_limit';
-export type CancelReason = 'member_left' | 'extra_usage_enabled' | 'withdrawn';
+export type CancelReason = 'member_left' | 'extra_usage_enabled' | 'withdrawn' | RaiseMootReason;
+
+/**
+ * A request to raise a limit made moot by an owner's change: the limit raised to at least
+ * what was asked, removed (unlimited), or extra usage turned off for the member.
+ */
+export type RaiseMootReason = 'limit_raised' | 'limit_removed' | 'extra_usage_turned_off';
+export const RAISE_MOOT_REASONS: readonly RaiseMootReason[] = ['limit_raised', 'limit_removed', 'extra_usage_turned_off'];
+
+/** Why a request was closed, as the member reads it ("Your request … was closed: <this>."). */
+export const CANCEL_WORDS: Record<CancelReason, string> = {
+  member_left: 'you left the organisation',
+  extra_usage_enabled: 'extra usage was turned on for you, so it is no longer needed',
+  withdrawn: 'it was withdrawn',
+  limit_raised: 'an owner raised the limit to at least what you asked, so it is no longer needed',
+  limit_removed: 'an owner removed the limit (it is now unlimited), so it is no longer needed',
+  extra_usage_turned_off: 'an owner turned extra usage off for you, so a higher limit would not let you go on; ask an owner about extra usage instead',
+};
 
 export interface DecisionInput {
   decision: DecisionKind;

@@ -46,7 +46,7 @@ export function claudeLimitBlocks(lines: readonly LimitLine[]): Block[] {
 export function continueBlock(v: MemberUsageView): Block {
   const c = v.continueChoice;
   const whose = c.setBy === 'member' ? 'your choice' : `your organisation's default`;
-  const text = `Continue on extra usage when your seat's included usage runs out: *${c.enabled ? 'on' : 'off'}* (${whose}).${c.extraUsageAvailable ? '' : ' It applies once extra usage is on for you.'}`;
+  const text = `Continue on extra usage when your seat's included usage runs out: *${c.enabled ? 'on' : 'off'}* (${whose}).`;
   const b = c.enabled
     ? button("Stop at my seat's limit", ACTION.setContinue, 'off')
     : button('Continue on extra usage', ACTION.setContinue, 'on', { style: 'primary' });
@@ -70,7 +70,8 @@ export function memberUsageBlocks(v: MemberUsageView, opts: { orgName: string; r
     ...(opts.claude ? claudeLimitBlocks(opts.claude) : []),
     section(`${extra}\n*Month-to-date extra spend* (${v.period}):\n${capLines.join('\n')}`, { blockId: 'usage_caps' }),
     context([nextRequestText(v), `Monthly limits reset ${slackDate(v.monthResetsAt, '{date_short_pretty}')}.`], 'usage_next'),
-    ...(opts.claude ? [] : [continueBlock(v)]),
+    // Only where extra usage is on for them: otherwise there is nothing to continue on.
+    ...(opts.claude || !v.continueChoice.extraUsageAvailable ? [] : [continueBlock(v)]),
     ...requestButtonBlocks(state),
   ];
 }

@@ -55,7 +55,7 @@ function nextLine(v: MemberUsageView, tz: string): CardElement {
 function continueLine(v: MemberUsageView): CardElement {
   const c = v.continueChoice;
   const whose = c.setBy === 'member' ? 'your choice' : "your organisation's default";
-  return text(`Continue on extra usage when your seat's included usage runs out: ${c.enabled ? 'on' : 'off'} (${whose}).${c.extraUsageAvailable ? '' : ' It applies once extra usage is on for you.'}`, { id: 'continue-choice', wrap: true, spacing: 'Small' });
+  return text(`Continue on extra usage when your seat's included usage runs out: ${c.enabled ? 'on' : 'off'} (${whose}).`, { id: 'continue-choice', wrap: true, spacing: 'Small' });
 }
 
 export function usageCard(v: MemberUsageView, o: UsageCardOptions): AdaptiveCard {
@@ -85,7 +85,7 @@ export function usageCard(v: MemberUsageView, o: UsageCardOptions): AdaptiveCard
     factSet(capFacts, { id: 'caps', spacing: 'Small' }),
     text(`Monthly limits reset ${when(v.monthResetsAt, tz)}.`, { isSubtle: true, size: 'Small', spacing: 'Small' }),
     nextLine(v, tz),
-    ...(o.claude ? [] : [continueLine(v)]),
+    ...(o.claude || !v.continueChoice.extraUsageAvailable ? [] : [continueLine(v)]),
     // Sent with "Request extra usage" (an Action.Execute collects the card's inputs): the admins see it on the request.
     ...(v.canRequestExtraUsage && !o.requestOpen
       ? textInput(INPUT.requestNote, { label: 'Note for your admins (optional)', placeholder: 'What it is for, e.g. the quarter-end report until Friday', multiline: true, maxLength: NOTE_MAX, value: o.note?.value, error: o.note?.error })
@@ -110,7 +110,8 @@ export function usageCard(v: MemberUsageView, o: UsageCardOptions): AdaptiveCard
         : execute('Request extra usage', VERB.usageRequest, {}, { style: 'positive', id: 'request-extra-usage' }),
     );
   }
-  if (!o.claude) {
+  // Only where extra usage is on for them: otherwise there is nothing to continue on.
+  if (!o.claude && v.continueChoice.extraUsageAvailable) {
     actions.push(v.continueChoice.enabled
       ? execute("Stop at my seat's limit", VERB.usageContinue, { enabled: false }, { id: 'continue-off' })
       : execute('Continue on extra usage', VERB.usageContinue, { enabled: true }, { style: 'positive', id: 'continue-on' }));

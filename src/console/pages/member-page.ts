@@ -99,7 +99,7 @@ function continuePanel(v: MemberUsageView, ctx: PageContext, saved: string | und
 ${saved === 'continue' ? html`<p class="notice" role="status" data-testid="continue-saved">Saved: ${c.enabled ? 'you continue on extra usage when your included usage runs out.' : 'you stop at your seat\'s limit when your included usage runs out.'}</p>` : ''}
 <p data-testid="continue-choice">Continue on extra usage when my seat's included usage runs out: <strong>${c.enabled ? 'on' : 'off'}</strong> (${whose}).
 ${c.enabled ? 'Past your included usage you go on, billed at standard API rates, up to your limits.' : 'Past your included usage you stop until it comes back.'}
-${c.extraUsageAvailable ? '' : html` <span class="muted">Extra usage is not on for you now: this applies once it is.</span>`}</p>
+</p>
 <form method="post" action="/me/continue">${csrfField(ctx.csrf)}<input type="hidden" name="enabled" value="${c.enabled ? 'off' : 'on'}">
 <button type="submit">${c.enabled ? 'Stop at my seat\'s limit' : 'Continue on extra usage'}</button>${errors.text('continue.enabled')}</form></section>`;
 }
@@ -146,7 +146,7 @@ ${v.caps.map((c) => c.scope === 'balance'
   ? html`<tr><th scope="row">${c.label}</th><td class="num" colspan="2">${money(c.spent)} left</td><td>${c.reached ? 'Used up' : 'Available'}</td></tr>`
   : html`<tr><th scope="row">${c.label}</th><td class="num">${money(c.spent)}</td><td class="num">${money(c.cap)}</td><td>${c.reached ? 'Reached' : 'Below'}</td></tr>`)}
 </tbody></table></section>
-${claudeLines ? '' : continuePanel(v, ctx, state.saved, errors)}
+${claudeLines || !v.continueChoice.extraUsageAvailable ? '' : continuePanel(v, ctx, state.saved, errors)}
 ${v.plan === 'enterprise' || raise || v.openRequestIsRaise ? html`<section class="card" aria-labelledby="h-ask"><h2 id="h-ask">More usage</h2>${request}</section>` : ''}
 ${await claudeCodePanel(deps, ctx, origin, state, errors)}
 <section class="card" aria-labelledby="h-claude-code"><h2 id="h-claude-code">Your Claude Code</h2>
