@@ -39,6 +39,8 @@ describe('continue on extra usage in the console', () => {
     const refusal = await alice.page.getByTestId('refusal').textContent();
     expect(refusal).toMatch(/you chose not to continue on extra usage; it lifts .+ \(Europe\/Paris\)\. To go on now, choose "Continue on extra usage"/);
     expect(await alice.page.getByTestId('continue-choice').textContent()).toContain("off (your organisation's default (owners chose off))");
+    // Their next step is their own choice, not a dead end about requests.
+    expect(await alice.page.getByText('You cannot request extra usage now').count()).toBe(0);
     expect(await seriousViolations(alice.page)).toEqual([]);
     await screenshot(alice.page, 'me-continue-off');
 

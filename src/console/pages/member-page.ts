@@ -132,7 +132,8 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, origin: string, sta
 <label for="${fieldId('ask.note')}">Note for your admins (optional)</label><br>
 <textarea id="${fieldId('ask.note')}" name="note" rows="2" cols="40"${errors.attrs('ask.note')}></textarea>${errors.text('ask.note')}<br>
 <button type="submit">Request extra usage</button></form>`
-      : html`<p class="muted">${v.requestRefusal ? `You cannot request extra usage now: ${v.requestRefusal.message}.` : ''}</p>${errors.text('ask.note')}${errors.text('raise.amount')}`;
+      // Paused by their own choice: their next step is "Continue on extra usage" above, not a request.
+      : html`<p class="muted">${v.requestRefusal && v.refusal?.reason !== 'continue_on_extra_usage_off' ? `You cannot request extra usage now: ${v.requestRefusal.message}.` : ''}</p>${errors.text('ask.note')}${errors.text('raise.amount')}`;
   return layout({
     title: 'My usage', viewer: ctx.viewer, csrf: ctx.csrf, current: '/me',
     body: html`<h1>My usage</h1><p class="muted">${v.name} · ${v.seatTier === 'premium' ? 'Premium' : 'Standard'} seat · ${org.name} · ${v.period} (${tz})</p>
