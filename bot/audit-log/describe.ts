@@ -76,6 +76,8 @@ export function whatText(e: AuditEntryRow, names: ReadonlyMap<string, string>): 
     'cap.tier.set': `${tier} seats' monthly limit`,
     'cap.member.set': `${name}'s monthly limit`,
     'extra_usage.member.set': `${name}'s extra usage`,
+    'continue.member.set': `${name}'s choice to continue on extra usage`,
+    'continue.default.set': 'Default: continue on extra usage',
     'member.seat_tier.set': `${name}'s seat`,
     'auto_reload.set': 'Auto-reload',
     'request.decided': `${name}'s request decided`,

@@ -10,6 +10,8 @@ export const VERB = {
   usageRequest: 'usage.request',
   /** A member stopped by a cap asks the owners to raise it (the amount typed, pre-filled with the suggestion). */
   usageRaise: 'usage.raise',
+  /** The member's own choice to continue on extra usage when their seat's included usage runs out. */
+  usageContinue: 'usage.continue',
   requestView: 'request.view',
   requestDecide: 'request.decide',
   digestView: 'digest.view',
@@ -72,6 +74,7 @@ const schemas = {
   [VERB.usageShow]: z.object({}),
   [VERB.usageRequest]: z.object({}),
   [VERB.usageRaise]: z.object({}),
+  [VERB.usageContinue]: z.object({ enabled: z.boolean() }),
   [VERB.requestView]: z.object({ requestId: id }).and(requestOrigin),
   [VERB.requestDecide]: z.object({ requestId: id, decision: z.enum(['upgrade_seat', 'enable_extra_usage', 'deny', 'increase_limit']) }).and(requestOrigin),
   [VERB.digestView]: z.object({ requestIds: z.array(id).min(1).max(50), list: z.enum(['digest', 'pending']).default('digest') }),

@@ -14,6 +14,7 @@ import { LedgerError } from '../../src/ledger/errors.js';
 import { loadOrg } from '../../src/ledger/limits-state.js';
 import { pendingRequests } from '../../src/ledger/requests/requests.js';
 import { setAutoReload, setExtraUsage, setMemberCap, setMemberExtraUsage, setMemberSeatTier, setOrgCap, setTierCap } from '../../src/ledger/settings/settings.js';
+import { setOwnContinueChoice } from '../../src/ledger/settings/continue-choice.js';
 import { formatUsd } from '../../src/domain/money.js';
 import { noBalanceWords } from '../../src/domain/alerts.js';
 import { onWithoutBalance } from '../../src/domain/balance-watch.js';
@@ -107,6 +108,9 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
           return usageScreen(deps, org, member, { viewerId, notice: refusal(err.message), raiseAmount: { value: typed, error: err.message } });
         }
       }
+
+      case VERB.usageContinue:
+        return continueChoice(turn, who, action.data.enabled);
 
       case VERB.requestView: {
         const d = action.data as ActionData<typeof VERB.requestView> & RequestOrigin;
@@ -344,6 +348,16 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
     }
   }
 
+  /** The member's own choice (for themselves only), audited via teams; their usage card with it in force. */
+  async function continueChoice(turn: Turn, who: Linked, enabled: boolean): Promise<AdaptiveCard> {
+    await setOwnContinueChoice(db, who.org.id, who.member, enabled, 'teams');
+    const member = await db.member.findUniqueOrThrow({ where: { id: who.member.id } });
+    const notice: Notice = enabled
+      ? { tone: 'good', text: 'Saved: you continue on extra usage when your included usage runs out, billed at standard API rates, up to your limits.' }
+      : { tone: 'accent', text: "Saved: you stop at your seat's limit when your included usage runs out, until it comes back." };
+    return usageScreen(deps, who.org, member, { viewerId: turn.activity.from.id, notice });
+  }
+
   async function onMessage(turn: Turn, who: Who, email: string | null): Promise<void> {
     const a = turn.activity;
     const submitted = a.value && typeof a.value === 'object' ? parseCardAction(undefined, a.value) : null;
@@ -392,6 +406,12 @@ export function teamsLogic(deps: TeamsDeps): TurnLogic {
       const words = (a.text ?? '').replace(/<at>[^<]*<\/at>/g, '').trim().split(/\s+/).slice(1);
       await turn.send({ text: await gatewayKeyFromChat({ db, orgId: who.org.id, timezone: who.org.timezone, member: who.member, channel: 'teams', command: 'key', ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}), now: deps.now() }, words), summary: 'Your gateway keys' });
       return;
+    }
+    // "continue" (or "continue off"): the member's own choice to continue on extra usage, in one step.
+    else if (command === 'continue') {
+      const arg = commandWords(a.text)[1];
+      if (arg && arg !== 'off' && arg !== 'on') result = await usageScreen(deps, who.org, who.member, { viewerId: a.from.id, notice: refusal('Nothing was changed: write "continue" to continue on extra usage when your included usage runs out, or "continue off" to stop at your seat\'s limit.') });
+      else result = await continueChoice(turn, who, arg !== 'off');
     }
     else if (command === 'help') result = helpCard(who.member.role, who.org.name);
     else if (command === 'usage' || command === '' || command === 'hi' || command === 'hello') result = await usageScreen(deps, who.org, who.member, { viewerId: a.from.id });

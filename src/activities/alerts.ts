@@ -4,7 +4,7 @@
 // A member reaching their cap is also told to the owners (their own key), while the
 // owners' "member reached their cap" notice choice is on (src/ledger/settings/notice-settings.ts).
 import { alertFor, memberIdOf, ownersAlertFor, type AlertEvent, type AlertRule } from '../domain/alerts.js';
-import { extraUsageAvailable } from '../domain/caps.js';
+import { continuesOnExtraUsage, extraUsageAvailable } from '../domain/caps.js';
 import { personOf, ownersOf } from '../ledger/settings/people.js';
 import type { AlertView, Person } from '../notify/port.js';
 import type { Member } from '../generated/prisma/client.js';
@@ -51,7 +51,7 @@ export function alertActivities(deps: ActivityDeps) {
       eventId: input.eventId,
       org: { name: org.name, plan: org.plan, timezone: org.timezone, extraUsageEnabled: org.extraUsageEnabled },
       consoleUrl: deps.publicUrl ?? null,
-      ...(member ? { member: { name: member.name, extraUsageAvailable: extraUsageAvailable({ orgExtraUsageEnabled: org.extraUsageEnabled, extraUsageScope: org.extraUsageScope, memberExtraUsageEnabled: member.extraUsageEnabled }) } } : {}),
+      ...(member ? { member: { name: member.name, extraUsageAvailable: extraUsageAvailable({ orgExtraUsageEnabled: org.extraUsageEnabled, extraUsageScope: org.extraUsageScope, memberExtraUsageEnabled: member.extraUsageEnabled }), continuesOnExtraUsage: continuesOnExtraUsage(member.continueOnExtraUsage, org.continueOnExtraUsageDefault) } } : {}),
     };
     const rule = alertFor(input.event, ctx);
     const owners = org.noticeMemberCapReached ? ownersAlertFor(input.event, ctx) : null;

@@ -31,6 +31,7 @@ import { paymentsRoutes } from './routes/payments.js';
 import { ledgerPurchases, type Purchases } from '../payments/purchases.js';
 import type { StripeWebhook } from '../payments/stripe-webhook.js';
 import { requestRoutes } from './routes/requests.js';
+import { continueRoutes } from './routes/continue.js';
 import { settingsRoutes } from './routes/settings.js';
 import { spendRoutes } from './routes/spend.js';
 import { noticeRoutes } from './routes/notices.js';
@@ -151,6 +152,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...productRoutes(deps),
     ...spendRoutes(deps),
     ...requestRoutes(deps),
+    ...continueRoutes(deps),
     ...invoiceRoutes(deps),
     // Installs the raw-body hook its webhook's signature needs.
     ...paymentsRoutes(deps, app),

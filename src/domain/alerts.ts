@@ -35,7 +35,7 @@ export interface AlertContext {
   /** extraUsageEnabled: the org's switch (a member at the seat limit is told which of the two stops them). */
   org: { name: string; plan: Plan; timezone: string; extraUsageEnabled?: boolean };
   /** The member the event is about (seat limit, member cap). */
-  member?: { name: string; extraUsageAvailable: boolean };
+  member?: { name: string; extraUsageAvailable: boolean; /** Their choice (else the default) to continue on extra usage; absent: true. */ continuesOnExtraUsage?: boolean };
   /** The console's public address, for the link in a member's refusal words (null: a path on this service). */
   consoleUrl?: string | null;
 }
@@ -153,7 +153,10 @@ export function alertFor(event: AlertEvent, ctx: AlertContext): AlertRule | null
         memberId: event.memberId,
         dedupeKey: `seat_limit:${event.memberId}:${event.resetsAt ?? `event=${ctx.eventId}`}`,
         title: 'You have used the usage included in your seat',
-        text: extra
+        text: extra && ctx.member?.continuesOnExtraUsage === false
+          // They chose to stop at the seat limit: the refusal they now get, with the one step to continue.
+          ? refusalWords({ reason: 'continue_on_extra_usage_off', resetsAt: event.resetsAt ?? null, timezone: tz, plan: ctx.org.plan, canRequestExtraUsage: false, consoleUrl: ctx.consoleUrl ?? null }).message
+          : extra
           ? `Further requests use extra usage, billed at standard API rates${resets ? `, until your included usage resets at ${resets}` : ''}.`
           // Stopped: the one wording of the refusal the gateway now answers with (src/domain/refusal-words.ts).
           : refusalWords({ reason: ctx.org.extraUsageEnabled === false ? 'extra_usage_disabled' : 'seat_limit_reached', resetsAt: event.resetsAt ?? null, timezone: tz, plan: ctx.org.plan, canRequestExtraUsage: canRequest, consoleUrl: ctx.consoleUrl ?? null }).message,

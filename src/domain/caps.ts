@@ -9,6 +9,8 @@ export type ExtraUsageScope = 'all_members' | 'selected_members';
 export type RefusalReason =
   | 'seat_limit_reached'
   | 'extra_usage_disabled'
+  // The member chose not to continue on extra usage when their seat's included usage runs out.
+  | 'continue_on_extra_usage_off'
   | 'product_not_enabled'
   | 'product_cap_reached'
   | 'member_cap_reached'
@@ -24,6 +26,11 @@ export interface MemberLimitsState {
   orgExtraUsageEnabled: boolean;
   extraUsageScope: ExtraUsageScope;
   memberExtraUsageEnabled: boolean;
+  /**
+   * The member's choice (else the org's default) to continue on extra usage once their
+   * seat's included usage runs out. Absent: true (as before the choice existed).
+   */
+  continueOnExtraUsage?: boolean;
   allowanceNanos: bigint;
   windowMinutes: number;
   window: AllowanceWindow;
@@ -49,13 +56,14 @@ export interface MemberLimitsState {
 /**
  * THE cap order: the one list of limits, first to last, that authorize (check mode),
  * reservation holds and docs/api.md ("reason is the first limit that stops the
- * member") all follow. The first two and product_not_enabled say whether this member
+ * member") all follow. The first three and product_not_enabled say whether this member
  * may go on as extra usage at all (on this product); the rest are amounts, checked by
  * spendLimits in this same order. model_unpriced comes before all of them (authorize only).
  */
 export const CAP_ORDER = [
   'extra_usage_disabled',
   'seat_limit_reached',
+  'continue_on_extra_usage_off',
   'product_not_enabled',
   'product_cap_reached',
   'member_cap_reached',
@@ -114,21 +122,27 @@ export function extraAccessRefusal(s: MemberLimitsState, seatResetsAt: Date | nu
   const canRequest = s.plan === 'enterprise';
   if (!s.orgExtraUsageEnabled) return { allowed: false, reason: 'extra_usage_disabled', resetsAt: seatResetsAt, canRequestExtraUsage: canRequest };
   if (!extraUsageAvailable(s)) return { allowed: false, reason: 'seat_limit_reached', resetsAt: seatResetsAt, canRequestExtraUsage: canRequest };
+  // Extra usage is there for them, but they chose to stop: one step of theirs turns it back on, nobody to ask.
+  if (s.continueOnExtraUsage === false) return { allowed: false, reason: 'continue_on_extra_usage_off', resetsAt: seatResetsAt, canRequestExtraUsage: false };
   if (productOff(s)) return { allowed: false, reason: 'product_not_enabled', resetsAt: seatResetsAt, canRequestExtraUsage: false };
   return null;
 }
 
 /** The refusal of an amount limit reached, with when it lifts. */
-export function limitRefusal(l: SpendLimit, at: Date, timezone: string, requestNanos?: bigint): Extract<AuthorizeDecision, { allowed: false }> {
+export function limitRefusal(l: SpendLimit, at: Date, timezone: string, requestNanos?: bigint, includedBackAt: Date | null = null): Extract<AuthorizeDecision, { allowed: false }> {
   // The amounts go with it, so the refusal can say them (src/domain/refusal-words.ts).
   // Reservation mode: the hold this request needed, which may not fit although the limit is not reached.
   const limit = { capNanos: l.capNanos ?? 0n, spentNanos: l.spentNanos + l.reservedNanos, ...(requestNanos === undefined ? {} : { requestNanos }) };
-  return { allowed: false, reason: l.reason, resetsAt: l.resets === 'month' ? monthResetsAt(at, timezone) : null, canRequestExtraUsage: false, limit };
+  return { allowed: false, reason: l.reason, resetsAt: l.resets === 'month' ? monthResetsAt(at, timezone) : null, canRequestExtraUsage: false, limit, ...(includedBackAt ? { includedBackAt } : {}) };
 }
 
 export type AuthorizeDecision =
   | { allowed: true; mode: 'included' | 'extra' }
-  | { allowed: false; reason: RefusalReason; resetsAt: Date | null; canRequestExtraUsage: boolean; limit?: RefusalLimit };
+  | {
+    allowed: false; reason: RefusalReason; resetsAt: Date | null; canRequestExtraUsage: boolean; limit?: RefusalLimit;
+    /** An amount limit: when the seat's included usage comes back (the window's end), which lets them go on before the limit lifts. */
+    includedBackAt?: Date;
+  };
 
 /** The amount limit a refusal reached: its cap (a Team's balance: what is left) and the spend (and holds) against it. */
 export interface RefusalLimit { capNanos: bigint; spentNanos: bigint; requestNanos?: bigint }
@@ -136,6 +150,19 @@ export interface RefusalLimit { capNanos: bigint; spentNanos: bigint; requestNan
 /** Whether extra usage is on for this member at all (before any cap). */
 export function extraUsageAvailable(s: Pick<MemberLimitsState, 'orgExtraUsageEnabled' | 'extraUsageScope' | 'memberExtraUsageEnabled'>): boolean {
   return s.orgExtraUsageEnabled && (s.extraUsageScope === 'all_members' || s.memberExtraUsageEnabled);
+}
+
+/**
+ * Whether usage past the seat's allowance is billed as extra: extra usage on for them and
+ * their choice to continue. Otherwise a request that overshot is absorbed as included.
+ */
+export function billsExtraUsage(s: Pick<MemberLimitsState, 'orgExtraUsageEnabled' | 'extraUsageScope' | 'memberExtraUsageEnabled' | 'continueOnExtraUsage'>): boolean {
+  return extraUsageAvailable(s) && s.continueOnExtraUsage !== false;
+}
+
+/** The member's choice to continue on extra usage, else the org's default (owners choose it). */
+export function continuesOnExtraUsage(memberChoice: boolean | null | undefined, orgDefault: boolean): boolean {
+  return memberChoice ?? orgDefault;
 }
 
 /** Tier caps exist on seat-based Enterprise plans only. */
@@ -152,11 +179,12 @@ const reached = (spend: bigint, cap: bigint | null) => cap !== null && spend >= 
 export function decideAuthorize(s: MemberLimitsState, at: Date): AuthorizeDecision {
   const window = currentWindow(s.window, s.windowMinutes, at);
   if (window.usedNanos < s.allowanceNanos) return { allowed: true, mode: 'included' };
-  const access = extraAccessRefusal(s, windowResetsAt(window, s.windowMinutes));
+  const seatResetsAt = windowResetsAt(window, s.windowMinutes);
+  const access = extraAccessRefusal(s, seatResetsAt);
   if (access) return access;
   // Check mode: the state counts what open holds take as spent already.
   for (const l of spendLimits(s)) {
-    if (reached(l.spentNanos + l.reservedNanos, l.capNanos)) return limitRefusal(l, at, s.timezone);
+    if (reached(l.spentNanos + l.reservedNanos, l.capNanos)) return limitRefusal(l, at, s.timezone, undefined, seatResetsAt);
   }
   return { allowed: true, mode: 'extra' };
 }

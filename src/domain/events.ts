@@ -28,6 +28,8 @@ export type DomainEvent =
   | { type: 'member_removed'; memberId: string }
   | { type: 'member_extra_usage_enabled'; memberId: string }
   | { type: 'org_extra_usage_enabled' }
+  // An owner changed a cap or who gets extra usage: open raise requests it made moot are closed.
+  | { type: 'limits_changed' }
   | { type: 'org_provisioned' }
   /** The org disconnected from Claude: its requests from Claude still pending here are no longer tracked. */
   | { type: 'anthropic_disconnected' };

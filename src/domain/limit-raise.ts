@@ -5,6 +5,7 @@ import { decideAuthorize, type MemberLimitsState } from './caps.js';
 import { usdCents } from './display.js';
 import { NANOS_PER_USD } from './money.js';
 import { monthResetsAt, periodOf, periodStart } from './periods.js';
+import type { RaiseMootReason } from './requests.js';
 
 export type RaiseScope = 'member' | 'tier' | 'org';
 
@@ -15,6 +16,18 @@ export function capStop(s: MemberLimitsState, at: Date): { scope: RaiseScope; ca
   const d = decideAuthorize(s, at);
   if (d.allowed || !(d.reason in SCOPE_OF) || !d.limit) return null;
   return { scope: SCOPE_OF[d.reason as keyof typeof SCOPE_OF], capNanos: d.limit.capNanos, spentNanos: d.limit.spentNanos };
+}
+
+/**
+ * Whether an owner's change made an open raise request moot (so it is closed, not left
+ * open), and why: the cap it names raised to at least what was asked, removed, or extra
+ * usage turned off for the member. null: the request still makes sense.
+ */
+export function raiseMadeMoot(asked: { toNanos: bigint }, now: { capNanos: bigint | null; extraUsageAvailable: boolean }): RaiseMootReason | null {
+  if (!now.extraUsageAvailable) return 'extra_usage_turned_off';
+  if (now.capNanos === null) return 'limit_removed';
+  if (now.capNanos >= asked.toNanos) return 'limit_raised';
+  return null;
 }
 
 /** Whole dollars, rounded up. */

@@ -33,6 +33,12 @@ export interface RefusalFacts {
   model?: string | null;
   /** The console's public address (PUBLIC_URL); null: links are paths on this service. */
   consoleUrl: string | null;
+  /**
+   * A monthly limit only: when the seat's included usage comes back (the seat window's
+   * end). Said when it comes before the limit lifts: authorize lets included usage
+   * through first, so the member may go on sooner than the month's end.
+   */
+  includedBackAt?: Date | string | null;
 }
 
 export interface RefusalWords {
@@ -87,6 +93,14 @@ function partsOf(f: RefusalFacts): Parts {
             ? 'To go on sooner, request extra usage from your admins'
             : 'Your last request was declined recently; see when you may ask again'
           : 'To go on sooner, ask an owner to turn extra usage on for you',
+        page: MEMBER_PAGE,
+      };
+    case 'continue_on_extra_usage_off':
+      return {
+        stopped: 'you have used the usage included in your seat, and you chose not to continue on extra usage',
+        untilNot: 'when your included usage comes back',
+        // Nobody to ask: the member's own choice, one step of theirs turns it back on.
+        next: 'To go on now, choose "Continue on extra usage" (billed at standard API rates)',
         page: MEMBER_PAGE,
       };
     case 'product_not_enabled':
@@ -165,11 +179,22 @@ function notFitting(f: RefusalFacts, p: Parts): Parts {
   };
 }
 
+/** Limits that lift at the month's end (or by an owner): included usage may come back sooner. */
+const AMOUNT_LIMITS: ReadonlySet<RefusalReason> = new Set(['product_cap_reached', 'member_cap_reached', 'seat_tier_cap_reached', 'org_cap_reached', 'balance_exhausted']);
+
+/** "; your included usage comes back 7 Dec 2026, 18:00 (Europe/Paris)" when it comes back before the limit lifts. */
+function includedBack(f: RefusalFacts): string {
+  if (!f.includedBackAt || !AMOUNT_LIMITS.has(f.reason)) return '';
+  const back = new Date(f.includedBackAt);
+  if (Number.isNaN(back.getTime()) || (f.resetsAt && back.getTime() >= new Date(f.resetsAt).getTime())) return '';
+  return `; your included usage comes back ${formatWhen(back, f.timezone)}`;
+}
+
 /** The words of one refusal (what stopped them, when it lifts, the next step and its link). */
 export function refusalWords(f: RefusalFacts): RefusalWords {
   const p = notFitting(f, partsOf(f));
   const liftsAt = f.resetsAt ? formatWhen(f.resetsAt, f.timezone) : null;
-  const lifts = liftsAt ? `it lifts ${liftsAt}` : `it lifts ${p.untilNot}`;
+  const lifts = `${liftsAt ? `it lifts ${liftsAt}` : `it lifts ${p.untilNot}`}${includedBack(f)}`;
   const link = f.consoleUrl ? `${f.consoleUrl.replace(/\/+$/, '')}${p.page}` : p.page;
   const where = f.consoleUrl ? `: ${link}` : ` in the web console at ${link}`;
   return {

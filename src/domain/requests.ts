@@ -1,11 +1,29 @@
 // The extra-usage request as a state machine: pending until an admin decides, it
 // expires, or it is cancelled; every other state is final.
+import { formatWhen } from './display.js';
 import { parseUsd } from './money.js';
 
 export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' | 'untracked';
 /** increase_limit: an Anthropic spend limit increase request approved with a new per-user limit. */
 export type DecisionKind = 'upgrade_seat' | 'enable_extra_usage' | 'deny' | 'increase_limit';
-export type CancelReason = 'member_left' | 'extra_usage_enabled' | 'withdrawn';
+export type CancelReason = 'member_left' | 'extra_usage_enabled' | 'withdrawn' | RaiseMootReason;
+
+/**
+ * A request to raise a limit made moot by an owner's change: the limit raised to at least
+ * what was asked, removed (unlimited), or extra usage turned off for the member.
+ */
+export type RaiseMootReason = 'limit_raised' | 'limit_removed' | 'extra_usage_turned_off';
+export const RAISE_MOOT_REASONS: readonly RaiseMootReason[] = ['limit_raised', 'limit_removed', 'extra_usage_turned_off'];
+
+/** Why a request was closed, as the member reads it ("Your request … was closed: <this>."). */
+export const CANCEL_WORDS: Record<CancelReason, string> = {
+  member_left: 'you left the organisation',
+  extra_usage_enabled: 'extra usage was turned on for you, so it is no longer needed',
+  withdrawn: 'it was withdrawn',
+  limit_raised: 'an owner raised the limit to at least what you asked, so it is no longer needed',
+  limit_removed: 'an owner removed the limit (it is now unlimited), so it is no longer needed',
+  extra_usage_turned_off: 'an owner turned extra usage off for you, so a higher limit would not let you go on; ask an owner about extra usage instead',
+};
 
 export interface DecisionInput {
   decision: DecisionKind;
@@ -97,6 +115,10 @@ export interface AskFacts {
   hasExtraUsage: boolean;
   /** When the member's latest request was denied, if one was. */
   lastDeniedAt: Date | null;
+  /** Who denied it (their name; null: in Claude or unknown) and the reason they gave. */
+  lastDenial?: { by: string | null; reason: string | null } | null;
+  /** The org's timezone: the member reads when they may ask again in it. */
+  timezone?: string;
   /** How long after a denial the member waits before asking again. */
   cooldownMs: number;
   now: Date;
@@ -117,6 +139,19 @@ export interface AskRefusal {
  * again within the cool-down after a denial. An open request is not a refusal:
  * asking again finds it.
  */
+/**
+ * A denial as the member reads it, one clause: who decided, the reason they gave, and
+ * when they may ask again, in the org's timezone ("your last request was declined by
+ * Adam Admin on 7 Dec 2026, 12:23 (Europe/Paris), saying "Budget is tight"; you may ask
+ * again from 8 Dec 2026, 12:23 (Europe/Paris)"). Every channel says it this way.
+ */
+export function denialWords(d: { deniedAt: Date; by: string | null; reason: string | null; retryAt: Date | null; timezone: string }): string {
+  const by = d.by ? ` by ${d.by}` : '';
+  const reason = d.reason?.trim() ? `, saying "${d.reason.trim()}"` : ', without a reason';
+  const again = d.retryAt ? `; you may ask again from ${formatWhen(d.retryAt, d.timezone)}` : '';
+  return `your last request was declined${by} on ${formatWhen(d.deniedAt, d.timezone)}${reason}${again}`;
+}
+
 export function askRefusal(f: AskFacts): AskRefusal | null {
   if (f.plan !== 'enterprise') {
     return { code: 'not_enterprise', message: 'requests for more usage exist on the enterprise plan only; on a team plan an owner manages extra usage' };
@@ -130,7 +165,7 @@ export function askRefusal(f: AskFacts): AskRefusal | null {
   if (f.lastDeniedAt) {
     const retryAt = new Date(f.lastDeniedAt.getTime() + f.cooldownMs);
     if (retryAt.getTime() > f.now.getTime()) {
-      return { code: 'recently_denied', message: `the last request was denied at ${f.lastDeniedAt.toISOString()}; a new one can be made from ${retryAt.toISOString()}`, retryAt };
+      return { code: 'recently_denied', message: denialWords({ deniedAt: f.lastDeniedAt, by: f.lastDenial?.by ?? null, reason: f.lastDenial?.reason ?? null, retryAt, timezone: f.timezone ?? 'UTC' }), retryAt };
     }
   }
   return null;

@@ -70,7 +70,8 @@ export function planReservation(s: HeldState, at: Date, estimateNanos: bigint): 
   const extraHold = estimateNanos - includedHold;
   if (extraHold === 0n) return { allowed: true, mode: 'included', includedHold, extraHold };
 
-  const access = extraAccessRefusal(s, windowResetsAt(window, s.windowMinutes));
+  const seatResetsAt = windowResetsAt(window, s.windowMinutes);
+  const access = extraAccessRefusal(s, seatResetsAt);
   if (access) {
     // Without extra usage (at all, or on this product) nothing can be billed past the
     // seat: what the request runs over is absorbed as included (as in check mode), so
@@ -81,7 +82,8 @@ export function planReservation(s: HeldState, at: Date, estimateNanos: bigint): 
   // The same limits, in the same order (CAP_ORDER), as check mode.
   const reserved = { product: s.productReservedNanos ?? 0n, member: s.memberReservedNanos, tier: s.tierReservedNanos, org: s.orgReservedNanos, balance: s.heldBalanceNanos };
   for (const l of spendLimits(s, reserved)) {
-    if (!fits(l.spentNanos, l.reservedNanos, extraHold, l.capNanos)) return limitRefusal(l, at, s.timezone, extraHold);
+    // Included usage comes back with the window only once none is left now (with some left, a smaller request fits).
+    if (!fits(l.spentNanos, l.reservedNanos, extraHold, l.capNanos)) return limitRefusal(l, at, s.timezone, extraHold, includedHold === 0n ? seatResetsAt : null);
   }
   return { allowed: true, mode: 'extra', includedHold, extraHold };
 }

@@ -24,6 +24,7 @@ export interface RefusalContext {
 const WHAT: Record<string, string> = {
   extra_usage_disabled: 'You have used the usage included in your seat, and extra usage is turned off for your organisation',
   seat_limit_reached: 'You have used the usage included in your seat, and extra usage is not enabled for you',
+  continue_on_extra_usage_off: 'You have used the usage included in your seat, and you chose not to continue on extra usage',
   product_not_enabled: 'Extra usage in Claude Code is not enabled for you',
   product_cap_reached: 'You have reached your monthly extra-usage cap for Claude Code',
   member_cap_reached: 'You have reached your monthly extra-usage cap',

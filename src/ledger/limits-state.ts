@@ -1,7 +1,7 @@
 // Reads everything the cap rules need for one member at one instant.
 import type { Db } from '../db/client.js';
 import type { Member, Organization, SeatTierConfig } from '../generated/prisma/client.js';
-import type { MemberLimitsState, SeatTier } from '../domain/caps.js';
+import { continuesOnExtraUsage, type MemberLimitsState, type SeatTier } from '../domain/caps.js';
 import type { HeldState } from '../domain/reservations.js';
 import { periodOf } from '../domain/periods.js';
 import { productSpendSubject } from '../domain/products.js';
@@ -85,6 +85,7 @@ export async function loadHeldState(db: Db, org: OrgWithTiers, member: Member, a
     orgExtraUsageEnabled: org.extraUsageEnabled,
     extraUsageScope: org.extraUsageScope,
     memberExtraUsageEnabled: member.extraUsageEnabled,
+    continueOnExtraUsage: continuesOnExtraUsage(member.continueOnExtraUsage, org.continueOnExtraUsageDefault),
     allowanceNanos: config.includedAllowanceNanos,
     windowMinutes: config.windowMinutes,
     window: { startedAt: member.windowStartedAt, usedNanos: member.windowUsedNanos },

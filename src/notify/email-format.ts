@@ -3,6 +3,7 @@
 // src/notify/email.ts only sends what this returns.
 import type { AlertView, DigestView, RequestView } from './port.js';
 import { factText, formatWhen, localInstants, usdCents } from '../domain/display.js';
+import { CANCEL_WORDS, RAISE_MOOT_REASONS, type RaiseMootReason } from '../domain/requests.js';
 
 export interface EmailContent {
   subject: string;
@@ -165,7 +166,9 @@ export function requestClosedEmail(r: RequestView, opts: FormatOptions): EmailCo
     body = 'Nobody decided your request in time, so it expired. You can ask again.';
   } else {
     subject = `Your extra usage request was closed — ${r.orgName}`;
-    body = r.reason === 'extra_usage_enabled' ? 'Extra usage was turned on for you, so your request is no longer needed.' : 'Your request was closed.';
+    body = r.reason === 'extra_usage_enabled' ? 'Extra usage was turned on for you, so your request is no longer needed.'
+      : RAISE_MOOT_REASONS.includes(r.reason as RaiseMootReason) ? `Your request to raise your limit was closed: ${CANCEL_WORDS[r.reason as RaiseMootReason]}.`
+      : 'Your request was closed.';
   }
   const asked = `You asked ${whenText(r.requestedAt, opts.timeZone)} from a ${seatLabel(r.seatTier)}.`;
   return { subject, text: [body, '', asked, ''].join('\n'), html: page([`<p>${escapeHtml(body)}</p>`, `<p>${escapeHtml(asked)}</p>`]) };

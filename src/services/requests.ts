@@ -8,7 +8,7 @@ import { conflict, LedgerError, notFound } from '../ledger/errors.js';
 import { requireActiveMember } from '../ledger/settings/members.js';
 import { requestView } from '../ledger/requests/requests.js';
 import type { RequestView } from '../notify/port.js';
-import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS, type CancelReason, type DecisionInput } from '../domain/requests.js';
+import { DEFAULT_COOLDOWN_AFTER_DENIAL_MS, RAISE_MOOT_REASONS, type CancelReason, type DecisionInput, type RaiseMootReason } from '../domain/requests.js';
 
 export { DEFAULT_COOLDOWN_AFTER_DENIAL_MS };
 import { requireMayAsk } from '../ledger/requests/request-eligibility.js';
@@ -160,12 +160,15 @@ export function requestService(deps: RequestServiceDeps) {
    * on here, only ours (a request from Claude is about Anthropic's limits, unrelated to our ledger's extra usage).
    */
   async function cancel(orgId: string, memberId: string, reason: CancelReason): Promise<boolean> {
+    // A raise made moot closes only a request to raise a limit (one stored already: the change came after it).
+    const raiseMoot = RAISE_MOOT_REASONS.includes(reason as RaiseMootReason);
     const open = await db.extraUsageRequest.findMany({
-      where: { orgId, memberId, status: 'pending', ...(reason === 'extra_usage_enabled' ? { anthropicRequestId: null } : {}) },
+      where: { orgId, memberId, status: 'pending', ...(reason === 'extra_usage_enabled' ? { anthropicRequestId: null } : {}), ...(raiseMoot ? { raiseScope: { not: null } } : {}) },
       select: { workflowId: true, anthropicRequestId: true },
     });
     let cancelled = false;
     for (const r of open) cancelled = (await signalCancel(r.workflowId, reason)) || cancelled;
+    if (raiseMoot) return cancelled;
     // A request of ours still opening has no row yet: its workflow id is the member's.
     if (!open.some((r) => r.anthropicRequestId === null)) {
       const member = await db.member.findFirst({ where: { id: memberId, orgId }, select: { externalId: true, org: { select: { slug: true } } } });

@@ -3,6 +3,8 @@ import { startOnce, type OutboxRoute } from './outbox-relay.js';
 import type { OutboxRow } from '../ledger/outbox.js';
 import { requestAutoReload, type AutoReloadOptions } from './auto-reload.js';
 import { extraUsageAvailable } from '../domain/caps.js';
+import { raiseMadeMoot, type RaiseScope } from '../domain/limit-raise.js';
+import { tierCapOf } from '../ledger/limits-state.js';
 import { ensureOrgSchedules, type AnthropicPollOptions } from './schedules.js';
 import { unpricedAlertRoute } from './unpriced-alert-route.js';
 import { memberExternalIdOf, orgSlugOf } from './names.js';
@@ -66,6 +68,18 @@ export function outboxRoutes(opts: OutboxRouteOptions = {}): Record<string, Outb
     },
     member_extra_usage_enabled: async (e, ctx) => {
       await ctx.requests.cancel(e.orgId, memberIdOf(e.payload), 'extra_usage_enabled');
+    },
+    // An owner changed a cap or who gets extra usage: an open raise request it made moot is closed, the requester told why.
+    limits_changed: async (e, ctx) => {
+      const org = await ctx.db.organization.findUniqueOrThrow({ where: { id: e.orgId } });
+      const pending = await ctx.db.extraUsageRequest.findMany({ where: { orgId: e.orgId, status: 'pending', raiseScope: { not: null } }, include: { member: true } });
+      for (const r of pending) {
+        const scope = r.raiseScope as RaiseScope;
+        const capNanos = scope === 'member' ? r.member.extraUsageCapNanos : scope === 'org' ? org.orgMonthlyCapNanos : tierCapOf(org, r.member.seatTier);
+        const extra = extraUsageAvailable({ orgExtraUsageEnabled: org.extraUsageEnabled, extraUsageScope: org.extraUsageScope, memberExtraUsageEnabled: r.member.extraUsageEnabled });
+        const moot = raiseMadeMoot({ toNanos: r.raiseToNanos ?? 0n }, { capNanos, extraUsageAvailable: extra });
+        if (moot) await ctx.requests.cancel(e.orgId, r.memberId, moot);
+      }
     },
     org_extra_usage_enabled: async (e, ctx) => {
       const org = await ctx.db.organization.findUniqueOrThrow({ where: { id: e.orgId } });

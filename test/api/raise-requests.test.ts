@@ -181,7 +181,7 @@ describe.each(BACKENDS)('asking to raise a limit on $kind', ({ kind, open }) => 
       expect(await o.authorize('bob')).toMatchObject({ allowed: false, reason: 'org_cap_reached' });
       const before = await o.snapshot();
       const again = await o.as('bob').post('/v1/requests/raise-limit', {});
-      expect(again).toMatchObject({ status: 409, body: { error: { code: 'recently_denied', message: expect.stringContaining('your last request was denied') } } });
+      expect(again).toMatchObject({ status: 409, body: { error: { code: 'recently_denied', message: expect.stringMatching(/your last request was declined by Olivia Owner on .+ \(Europe\/Paris\), saying "Budget is fixed this month"; you may ask again from .+ \(Europe\/Paris\)/) } } });
       expect(await o.snapshot()).toBe(before);
       const audit = await scratch.db.prisma.auditEntry.findMany({ where: { orgId: o.orgId, action: { in: ['cap.org.set', 'request.decided'] } } });
       expect(audit).toEqual([expect.objectContaining({ action: 'request.decided', after: expect.objectContaining({ status: 'denied', raise: 'org', reason: 'Budget is fixed this month' }) })]);

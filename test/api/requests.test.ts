@@ -209,7 +209,9 @@ describe.each(BACKENDS)('requests over the API on $kind', ({ kind, open }) => {
 
     const before = await snapshot(o.orgId);
     const soon = await o.as('alice').post('/v1/requests', {});
-    expect(soon).toMatchObject({ status: 409, body: { error: { code: 'recently_denied', message: expect.stringContaining('a new one can be made from') } } });
+    // Who decided, the reason given and when they may ask again, in the org's timezone (not ISO).
+    expect(soon).toMatchObject({ status: 409, body: { error: { code: 'recently_denied', message: expect.stringMatching(/^No request was sent: your last request was declined by Adam Admin on .+ \(Europe\/Paris\), saying "Budget review on Monday"; you may ask again from .+ \(Europe\/Paris\)\.$/) } } });
+    expect(soon.body.error.message).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
     expect(await snapshot(o.orgId)).toBe(before);
     expect((await h.call('POST', '/v1/usage/authorize', { token: o.key, body: { member: 'alice', model: HAIKU } })).body).toMatchObject({ allowed: false, canRequestExtraUsage: false });
 

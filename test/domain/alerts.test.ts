@@ -108,6 +108,12 @@ describe('seat limit', () => {
     expect(carrying.text).toContain('extra usage, billed at standard API rates');
   });
 
+  it('tells a member who chose not to continue on extra usage that they are stopped, with the one step to continue', () => {
+    const stopped = alertFor(hit, { ...enterprise, member: { name: 'Alice', extraUsageAvailable: true, continuesOnExtraUsage: false } })!;
+    expect(stopped.canRequestExtraUsage).toBe(false);
+    expect(stopped.text).toBe('You have used the usage included in your seat, and you chose not to continue on extra usage; it lifts 15 Nov 2026, 18:00 (Europe/Paris). To go on now, choose "Continue on extra usage" (billed at standard API rates) in the web console at /me');
+  });
+
   it('keys each window apart: the next window alerts again', () => {
     const next = alertFor({ ...hit, resetsAt: '2026-11-15T22:00:00.000Z' } as AlertEvent, enterprise)!;
     expect(next.dedupeKey).not.toBe(alertFor(hit, enterprise)!.dedupeKey);

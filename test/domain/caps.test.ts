@@ -318,13 +318,13 @@ describe('splitCost: what the allowance covers and what is extra', () => {
 describe('the cap order with a product cap', () => {
   it('is one list: the access steps, then product, member, tier, org, balance', () => {
     expect(CAP_ORDER).toEqual([
-      'extra_usage_disabled', 'seat_limit_reached', 'product_not_enabled', 'product_cap_reached',
+      'extra_usage_disabled', 'seat_limit_reached', 'continue_on_extra_usage_off', 'product_not_enabled', 'product_cap_reached',
       'member_cap_reached', 'seat_tier_cap_reached', 'org_cap_reached', 'balance_exhausted',
     ]);
     // The amount limits come in the list's order.
-    expect(spendLimits(team({ productCapNanos: usd(1) })).map((l) => l.reason)).toEqual(CAP_ORDER.slice(3));
+    expect(spendLimits(team({ productCapNanos: usd(1) })).map((l) => l.reason)).toEqual(CAP_ORDER.slice(4));
     // An enterprise org has no balance to exhaust.
-    expect(spendLimits(enterprise()).map((l) => l.reason)).toEqual(CAP_ORDER.slice(3, -1));
+    expect(spendLimits(enterprise()).map((l) => l.reason)).toEqual(CAP_ORDER.slice(4, -1));
   });
 
   it('refuses a product that is off for the member after the access steps, until the seat window resets', () => {

@@ -4,6 +4,8 @@
 export const ACTION = {
   /** Member: open a request for more usage (value unused: the clicking user is the requester). */
   requestExtraUsage: 'request_extra_usage',
+  /** Member: their own choice to continue on extra usage when the seat's included usage runs out; value 'on' | 'off'. */
+  setContinue: 'member_set_continue',
   /** Member stopped by a cap: ask the owners to raise it (value unused: the clicking user asks). */
   requestRaiseLimit: 'request_raise_limit',
   /** Admin decisions on a request; value = request id. */
@@ -53,6 +55,7 @@ export const VIEW = {
 export const BLOCK = {
   requestButton: 'request_extra_usage',
   requestSent: 'request_sent',
+  continueChoice: 'continue_choice',
   capInput: 'cap',
   /** "No member limit": unlimited is chosen, never implied by an empty amount. */
   unlimitedInput: 'unlimited',

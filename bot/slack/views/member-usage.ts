@@ -42,6 +42,17 @@ export function claudeLimitBlocks(lines: readonly LimitLine[]): Block[] {
   ];
 }
 
+/** "Continue on extra usage when my seat's included usage runs out": the member's choice, with the one button that changes it. */
+export function continueBlock(v: MemberUsageView): Block {
+  const c = v.continueChoice;
+  const whose = c.setBy === 'member' ? 'your choice' : `your organisation's default`;
+  const text = `Continue on extra usage when your seat's included usage runs out: *${c.enabled ? 'on' : 'off'}* (${whose}).`;
+  const b = c.enabled
+    ? button("Stop at my seat's limit", ACTION.setContinue, 'off')
+    : button('Continue on extra usage', ACTION.setContinue, 'on', { style: 'primary' });
+  return section(text, { blockId: BLOCK.continueChoice, accessory: b });
+}
+
 export function memberUsageBlocks(v: MemberUsageView, opts: { orgName: string; requestOpen: boolean; title?: string; claude?: readonly LimitLine[] | null }): Block[] {
   const a = v.allowance;
   const window = a.resetsAt ? `resets ${slackDate(a.resetsAt)}` : `a new ${Math.round(a.windowMinutes / 60 * 10) / 10}-hour window starts with your next request`;
@@ -59,6 +70,8 @@ export function memberUsageBlocks(v: MemberUsageView, opts: { orgName: string; r
     ...(opts.claude ? claudeLimitBlocks(opts.claude) : []),
     section(`${extra}\n*Month-to-date extra spend* (${v.period}):\n${capLines.join('\n')}`, { blockId: 'usage_caps' }),
     context([nextRequestText(v), `Monthly limits reset ${slackDate(v.monthResetsAt, '{date_short_pretty}')}.`], 'usage_next'),
+    // Only where extra usage is on for them: otherwise there is nothing to continue on.
+    ...(opts.claude || !v.continueChoice.extraUsageAvailable ? [] : [continueBlock(v)]),
     ...requestButtonBlocks(state),
   ];
 }

@@ -9,6 +9,10 @@ import { actions, button, context, dollars, esc, escText, header, mention, secti
 const name = (n: string) => escText(truncate(n, 100));
 const typed = (t: string, max: number) => escText(truncate(t, max));
 import { ACTION, requestBlockId } from './ids.js';
+import { CANCEL_WORDS, RAISE_MOOT_REASONS, type RaiseMootReason } from '../../../src/domain/requests.js';
+
+/** A request to raise a limit closed because an owner's change made it moot. */
+const mootRaise = (r: RequestView) => r.status === 'cancelled' && RAISE_MOOT_REASONS.includes(r.reason as RaiseMootReason);
 
 const STATUS_LINE: Record<Exclude<RequestView['status'], 'pending'>, string> = {
   approved: ':white_check_mark: Approved',
@@ -22,6 +26,9 @@ const CANCEL_REASONS: Record<string, string> = {
   member_left: 'the member left the organisation',
   extra_usage_enabled: 'extra usage was turned on for them in the settings',
   withdrawn: 'the member withdrew it',
+  limit_raised: 'an owner raised the limit to at least what was asked',
+  limit_removed: 'an owner removed the limit (now unlimited)',
+  extra_usage_turned_off: 'an owner turned extra usage off for them',
 };
 
 const PERIOD_WORD: Record<string, string> = { daily: 'daily', weekly: 'weekly', monthly: 'monthly' };
@@ -193,7 +200,9 @@ export function outcomeForRequesterBlocks(r: RequestView, command = '/usage'): B
       text = `:hourglass: Your request for more usage expired without a decision. You can ask again from \`${command}\`.`;
       break;
     case 'cancelled':
-      text = `:heavy_minus_sign: Your request for more usage was closed: ${CANCEL_REASONS[r.reason ?? ''] ?? 'cancelled'}.`;
+      text = mootRaise(r)
+        ? `:heavy_minus_sign: Your request to raise your limit was closed: ${CANCEL_WORDS[r.reason as RaiseMootReason]}.`
+        : `:heavy_minus_sign: Your request for more usage was closed: ${CANCEL_REASONS[r.reason ?? ''] ?? 'cancelled'}.`;
       break;
     default:
       text = 'Your request for more usage is waiting for an admin.';

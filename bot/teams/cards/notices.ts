@@ -40,6 +40,7 @@ export function helpCard(role: Role, orgName: string): AdaptiveCard {
   const owner = role === 'owner' || role === 'primary_owner';
   const commands: [string, string][] = [
     ['usage', 'your seat, included usage, extra usage and limits'],
+    ['continue', 'continue on extra usage when your seat\'s included usage runs out ("continue off": stop at your seat\'s limit)'],
     ...(admin ? ([['requests', 'requests waiting for a decision']] as [string, string][]) : []),
     ...(owner ? ([['settings', 'extra usage switch, limits, balance and auto-reload'], ['audit', 'the audit log: who changed what, newest first'], ['alerts here', 'in a team channel (mention me): owners\' alerts are posted there too; "alerts off" stops it']] as [string, string][]) : []),
     ['signin', 'a single-use token to sign in to the API as yourself'],

@@ -15,6 +15,7 @@ import type { RequestView } from '../../../src/notify/port.js';
 import { INPUT, VERB } from '../actions.js';
 import { actionSet, banner, card, container, execute, plainText, showCard, text, textInput, type AdaptiveCard, type CardAction, type CardElement, type Notice } from './card.js';
 import { capText, seatName, usdWithExact, when } from './format.js';
+import { CANCEL_WORDS, RAISE_MOOT_REASONS, type RaiseMootReason } from '../../../src/domain/requests.js';
 
 export type CardMode = 'base' | 'admin' | 'readonly';
 
@@ -248,7 +249,7 @@ export function outcomeForRequesterCard(r: RequestView, tz: string): AdaptiveCar
     expired: 'Your request expired without a decision. You can ask again.',
     // Never sent (the requester is not told: the request is still open in Claude); here for completeness.
     untracked: 'Your request is still open in Claude.',
-    cancelled: 'Your request was cancelled.',
+    cancelled: RAISE_MOOT_REASONS.includes(r.reason as RaiseMootReason) ? `Your request to raise your limit was closed: ${CANCEL_WORDS[r.reason as RaiseMootReason]}.` : 'Your request was cancelled.',
   };
   const tone = r.status === 'approved' ? 'good' : r.status === 'denied' ? 'attention' : 'accent';
   return card(

@@ -51,6 +51,13 @@ function nextLine(v: MemberUsageView, tz: string): CardElement {
   return text(`Paused: ${v.refusal!.message}`, { color: 'Attention', weight: 'Bolder', id: 'next' });
 }
 
+/** "Continue on extra usage when my seat's included usage runs out": the member's choice (the button that changes it is in the actions). */
+function continueLine(v: MemberUsageView): CardElement {
+  const c = v.continueChoice;
+  const whose = c.setBy === 'member' ? 'your choice' : "your organisation's default";
+  return text(`Continue on extra usage when your seat's included usage runs out: ${c.enabled ? 'on' : 'off'} (${whose}).`, { id: 'continue-choice', wrap: true, spacing: 'Small' });
+}
+
 export function usageCard(v: MemberUsageView, o: UsageCardOptions): AdaptiveCard {
   const tz = o.timezone;
   const extra = v.extraUsage.enabled ? 'On for you' : v.extraUsage.orgEnabled ? 'Not enabled for you' : 'Off for the organisation';
@@ -78,6 +85,7 @@ export function usageCard(v: MemberUsageView, o: UsageCardOptions): AdaptiveCard
     factSet(capFacts, { id: 'caps', spacing: 'Small' }),
     text(`Monthly limits reset ${when(v.monthResetsAt, tz)}.`, { isSubtle: true, size: 'Small', spacing: 'Small' }),
     nextLine(v, tz),
+    ...(o.claude || !v.continueChoice.extraUsageAvailable ? [] : [continueLine(v)]),
     // Sent with "Request extra usage" (an Action.Execute collects the card's inputs): the admins see it on the request.
     ...(v.canRequestExtraUsage && !o.requestOpen
       ? textInput(INPUT.requestNote, { label: 'Note for your admins (optional)', placeholder: 'What it is for, e.g. the quarter-end report until Friday', multiline: true, maxLength: NOTE_MAX, value: o.note?.value, error: o.note?.error })
@@ -101,6 +109,12 @@ export function usageCard(v: MemberUsageView, o: UsageCardOptions): AdaptiveCard
         ? execute('Request sent to admin', VERB.usageShow, {}, { isEnabled: false, id: 'request-sent' })
         : execute('Request extra usage', VERB.usageRequest, {}, { style: 'positive', id: 'request-extra-usage' }),
     );
+  }
+  // Only where extra usage is on for them: otherwise there is nothing to continue on.
+  if (!o.claude && v.continueChoice.extraUsageAvailable) {
+    actions.push(v.continueChoice.enabled
+      ? execute("Stop at my seat's limit", VERB.usageContinue, { enabled: false }, { id: 'continue-off' })
+      : execute('Continue on extra usage', VERB.usageContinue, { enabled: true }, { style: 'positive', id: 'continue-on' }));
   }
   actions.push(execute('Refresh', VERB.usageShow, {}, { id: 'refresh-usage' }));
   if (o.role !== 'member') actions.push(execute('Pending requests', VERB.requestsList, {}, { id: 'pending-requests' }));

@@ -8,6 +8,7 @@ export type RefusalReason =
   | 'model_unpriced'
   | 'extra_usage_disabled'
   | 'seat_limit_reached'
+  | 'continue_on_extra_usage_off'
   | 'product_not_enabled'
   | 'product_cap_reached'
   | 'member_cap_reached'

@@ -15,6 +15,7 @@ import { claudeCodeLines } from '../../gateway/claude-code-lines.js';
 import { loadOrg } from '../../ledger/limits-state.js';
 import { attributeClientUser } from '../../ledger/metering/unattributed.js';
 import { memberUsageView, type MemberUsageView } from '../../ledger/metering/member-usage.js';
+import { setOwnContinueChoice } from '../../ledger/settings/continue-choice.js';
 import { whenText } from '../../notify/email-format.js';
 import { limitsPortFor } from '../../anthropic/limits-port.js';
 import { durationWords, monthName, tierName, usdCents, usdWithExact } from '../../domain/display.js';
@@ -89,6 +90,20 @@ const raiseForm = z.object({
 const RAISE_WORDS: Record<RaiseScope, string> = { member: 'your monthly extra usage limit', tier: 'your seat tier\'s monthly extra usage limit', org: 'the organisation\'s monthly extra usage limit' };
 
 const claimForm = z.object({ userId: text(200) });
+const continueForm = z.object({ enabled: z.enum(['on', 'off'], { message: 'Choose on or off.' }) });
+
+/** "Continue on extra usage when my seat's included usage runs out": the member's own choice, one button to change it. */
+function continuePanel(v: MemberUsageView, ctx: PageContext, saved: string | undefined, errors: ErrorSlots): Html {
+  const c = v.continueChoice;
+  const whose = c.setBy === 'member' ? 'your choice' : `your organisation's default (owners chose ${c.orgDefault ? 'on' : 'off'})`;
+  return html`<section class="card" aria-labelledby="h-continue"><h2 id="h-continue">When your included usage runs out</h2>
+${saved === 'continue' ? html`<p class="notice" role="status" data-testid="continue-saved">Saved: ${c.enabled ? 'you continue on extra usage when your included usage runs out.' : 'you stop at your seat\'s limit when your included usage runs out.'}</p>` : ''}
+<p data-testid="continue-choice">Continue on extra usage when my seat's included usage runs out: <strong>${c.enabled ? 'on' : 'off'}</strong> (${whose}).
+${c.enabled ? 'Past your included usage you go on, billed at standard API rates, up to your limits.' : 'Past your included usage you stop until it comes back.'}
+</p>
+<form method="post" action="/me/continue">${csrfField(ctx.csrf)}<input type="hidden" name="enabled" value="${c.enabled ? 'off' : 'on'}">
+<button type="submit">${c.enabled ? 'Stop at my seat\'s limit' : 'Continue on extra usage'}</button>${errors.text('continue.enabled')}</form></section>`;
+}
 
 async function renderMe(deps: ConsoleDeps, ctx: PageContext, origin: string, state: { errors?: FieldErrors; saved?: string; newKey?: string } = {}): Promise<Html> {
   const org = await loadOrg(deps.db, ctx.viewer.org.id);
@@ -118,7 +133,8 @@ async function renderMe(deps: ConsoleDeps, ctx: PageContext, origin: string, sta
 <label for="${fieldId('ask.note')}">Note for your admins (optional)</label><br>
 <textarea id="${fieldId('ask.note')}" name="note" rows="2" cols="40"${errors.attrs('ask.note')}></textarea>${errors.text('ask.note')}<br>
 <button type="submit">Request extra usage</button></form>`
-      : html`<p class="muted">${v.requestRefusal ? `You cannot request extra usage now: ${v.requestRefusal.message}.` : ''}</p>${errors.text('ask.note')}${errors.text('raise.amount')}`;
+      // Paused by their own choice: their next step is "Continue on extra usage" above, not a request.
+      : html`<p class="muted">${v.requestRefusal && v.refusal?.reason !== 'continue_on_extra_usage_off' ? `You cannot request extra usage now: ${v.requestRefusal.message}.` : ''}</p>${errors.text('ask.note')}${errors.text('raise.amount')}`;
   const heading = html`<h1>My usage</h1><p class="muted">${v.name} · ${tierName(v.seatTier)} seat · ${org.name} · ${monthName(v.period)} (${tz})</p>`;
   // The page's cards first, so the error summary above them links to every field in error.
   const cards = html`<section class="card" aria-labelledby="h-next"><h2 id="h-next">What stops you next</h2><div data-testid="next">${claudeLines ? claudeNextText(claudeLines) : html`<p>${nextText(v, tz)}</p>`}</div></section>
@@ -131,6 +147,7 @@ ${v.caps.map((c) => c.scope === 'balance'
   ? html`<tr><th scope="row">${c.label}</th><td class="num" colspan="2">${money(c.spent)} left</td><td>${c.reached ? 'Used up' : 'Available'}</td></tr>`
   : html`<tr class="${capRowClass(parseUsd(c.spent) ?? 0n, c.cap === null ? null : parseUsd(c.cap))}"><th scope="row">${c.label}</th><td class="num">${usdWithExact(c.spent)}</td><td class="num">${money(c.cap)}</td><td>${c.cap === null ? 'No limit' : capBar(parseUsd(c.spent) ?? 0n, parseUsd(c.cap), c.label)}</td></tr>`)}
 </tbody></table></section>
+${claudeLines || !v.continueChoice.extraUsageAvailable ? '' : continuePanel(v, ctx, state.saved, errors)}
 ${v.plan === 'enterprise' || raise || v.openRequestIsRaise ? html`<section class="card" aria-labelledby="h-ask"><h2 id="h-ask">More usage</h2>${request}</section>` : ''}
 ${await claudeCodePanel(deps, ctx, origin, state, errors)}
 <section class="card" aria-labelledby="h-claude-code"><h2 id="h-claude-code">Your Claude Code</h2>
@@ -193,6 +210,21 @@ export function memberPage(app: FastifyInstance, deps: ConsoleDeps) {
     const id = String((request.params as { id?: unknown }).id ?? '');
     await revokeGatewayKey(deps.db, { ...ctx.viewer.member, via: 'console' }, ctx.viewer.org.id, id);
     return reply.redirect(withSaved('/me', 'gateway-key-revoked'), 303);
+  });
+
+  // The member's own choice, for themselves only (the signed-in member); audited in the ledger.
+  app.post('/me/continue', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const ctx = await signedIn(deps, request, reply);
+    if (!ctx) return reply;
+    return runForm(reply, ctx, {
+      field: 'continue.enabled',
+      back: withSaved('/me', 'continue'),
+      action: async () => {
+        const v = parseForm(continueForm, request.body, 'continue.');
+        await setOwnContinueChoice(deps.db, ctx.viewer.org.id, ctx.viewer.member, v.enabled === 'on', 'console');
+      },
+      rerender: (errors) => renderMe(deps, ctx, originOf(request), { errors }),
+    });
   });
 
   app.post('/me/raise-limit', { preHandler: app.csrfProtection }, async (request, reply) => {

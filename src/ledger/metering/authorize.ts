@@ -3,7 +3,7 @@
 // month-to-date rows, then the pure rules.
 import type { Db } from '../../db/client.js';
 import { big, bigOrNull, sqlOf } from '../../db/sql.js';
-import { decideAuthorize, type AuthorizeDecision, type MemberLimitsState } from '../../domain/caps.js';
+import { continuesOnExtraUsage, decideAuthorize, type AuthorizeDecision, type MemberLimitsState } from '../../domain/caps.js';
 import { periodOf } from '../../domain/periods.js';
 import { isBuiltInProduct, productCapOf } from '../../domain/products.js';
 import { notFound } from '../errors.js';
@@ -25,9 +25,9 @@ export interface AuthorizeInput {
 // external id (our id first), with everything the rules need. Concurrent authorizes
 // share one statement (see authorizeLoader).
 const AUTHORIZE_SQL = `
-SELECT k.i, m."id", m."seatTier"::text AS "seatTier", m."extraUsageEnabled", m."extraUsageCapNanos",
+SELECT k.i, m."id", m."seatTier"::text AS "seatTier", m."extraUsageEnabled", m."extraUsageCapNanos", m."continueOnExtraUsage",
   (EXTRACT(EPOCH FROM m."windowStartedAt") * 1000)::bigint AS "windowStartedMs", m."windowUsedNanos", m."windowHeldNanos",
-  o."plan"::text AS "plan", o."timezone", o."extraUsageEnabled" AS "orgExtraUsageEnabled", o."extraUsageScope"::text AS "extraUsageScope",
+  o."plan"::text AS "plan", o."timezone", o."extraUsageEnabled" AS "orgExtraUsageEnabled", o."extraUsageScope"::text AS "extraUsageScope", o."continueOnExtraUsageDefault",
   o."orgMonthlyCapNanos", o."standardTierCapNanos", o."premiumTierCapNanos", o."balanceNanos", o."heldBalanceNanos", o."unknownModelFallback",
   t."includedAllowanceNanos", t."windowMinutes",
   ms."extraNanos" AS "memberExtra", ms."reservedNanos" AS "memberReserved",
@@ -61,6 +61,7 @@ function stateOf(r: Row): MemberLimitsState {
     orgExtraUsageEnabled: r.orgExtraUsageEnabled as boolean,
     extraUsageScope: r.extraUsageScope as MemberLimitsState['extraUsageScope'],
     memberExtraUsageEnabled: r.extraUsageEnabled as boolean,
+    continueOnExtraUsage: continuesOnExtraUsage(r.continueOnExtraUsage as boolean | null, r.continueOnExtraUsageDefault as boolean),
     allowanceNanos: big(r.includedAllowanceNanos),
     windowMinutes: r.windowMinutes === null || r.windowMinutes === undefined ? 300 : Number(r.windowMinutes),
     window: {

@@ -13,6 +13,7 @@ import { askState } from '../requests/request-eligibility.js';
 import { raiseOpening } from '../requests/limit-raise.js';
 import type { RaiseScope } from '../../domain/limit-raise.js';
 import { LedgerError } from '../errors.js';
+import { continueChoiceOf, type ContinueChoice } from '../settings/continue-choice.js';
 
 /** The raise a member may ask for now, or null (the ledger's refusal of one, unsaid here). */
 async function raiseOffer(db: Db, orgId: string, member: Member, at: Date, cooldownMs: number): Promise<MemberUsageView['raise']> {
@@ -61,6 +62,8 @@ export interface MemberUsageView {
   openRequestIsRaise: boolean;
   /** When the next request would be refused: the one wording of it (src/domain/refusal-words.ts), as the gateway says it. */
   refusal: RefusalWords | null;
+  /** "Continue on extra usage when my seat's included usage runs out": what applies, and whose choice it is. */
+  continueChoice: ContinueChoice;
 }
 
 /** `consoleUrl`: the console's public address, for the refusal's link (null: a path on this service). */
@@ -104,9 +107,10 @@ export async function memberUsageView(db: Db, org: OrgWithTiers, member: Member,
     requestOpen,
     raise,
     openRequestIsRaise: !!open?.raiseScope,
+    continueChoice: continueChoiceOf(org, member),
     refusal: next.allowed ? null : refusalWords({
       reason: next.reason, resetsAt: next.resetsAt, timezone: org.timezone, plan: s.plan, canRequestExtraUsage: requestRefusal === null,
-      limit: next.limit ?? null, seatTier: member.seatTier, consoleUrl,
+      limit: next.limit ?? null, seatTier: member.seatTier, consoleUrl, includedBackAt: next.includedBackAt ?? null,
     }),
   };
 }

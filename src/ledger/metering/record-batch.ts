@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import { big, bigOrNull, sqlOf, type SqlQuery } from '../../db/sql.js';
-import { extraUsageAvailable, splitCost, type SeatTier } from '../../domain/caps.js';
+import { billsExtraUsage, continuesOnExtraUsage, splitCost, type SeatTier } from '../../domain/caps.js';
 import { eventsFor, ORG_CAP_THRESHOLDS, TIER_CAP_THRESHOLDS, type DomainEvent } from '../../domain/events.js';
 import { storedPercents } from '../settings/notice-settings.js';
 import { formatUsd } from '../../domain/money.js';
@@ -44,6 +44,7 @@ interface MemberRow {
   externalId: string;
   seatTier: SeatTier;
   extraUsageEnabled: boolean;
+  continueOnExtraUsage: boolean | null;
   extraUsageCapNanos: unknown;
   windowStartedMs: unknown;
   windowUsedNanos: unknown;
@@ -57,6 +58,7 @@ interface OrgRow {
   timezone: string;
   extraUsageEnabled: boolean;
   extraUsageScope: 'all_members' | 'selected_members';
+  continueOnExtraUsageDefault: boolean;
   orgMonthlyCapNanos: unknown;
   standardTierCapNanos: unknown;
   premiumTierCapNanos: unknown;
@@ -191,7 +193,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
 
   // Members are locked in id order, so concurrent batches cannot deadlock on them.
   const members = await tx.query<MemberRow>(
-    `SELECT "id", "orgId", "externalId", "seatTier"::text AS "seatTier", "extraUsageEnabled", "extraUsageCapNanos",
+    `SELECT "id", "orgId", "externalId", "seatTier"::text AS "seatTier", "extraUsageEnabled", "continueOnExtraUsage", "extraUsageCapNanos",
        (EXTRACT(EPOCH FROM "windowStartedAt") * 1000)::bigint AS "windowStartedMs", "windowUsedNanos", "windowHeldNanos",
        "removedAt" IS NOT NULL AS "removed"
      FROM "Member" WHERE "id" = ANY($1::text[])
@@ -213,7 +215,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
       [keyOrgs, keyReqs],
   );
   const orgs = await tx.query<OrgRow>(
-      `SELECT "id", "plan"::text AS "plan", "timezone", "extraUsageEnabled", "extraUsageScope"::text AS "extraUsageScope",
+      `SELECT "id", "plan"::text AS "plan", "timezone", "extraUsageEnabled", "extraUsageScope"::text AS "extraUsageScope", "continueOnExtraUsageDefault",
          "orgMonthlyCapNanos", "standardTierCapNanos", "premiumTierCapNanos", "noticeOrgCapPercents", "noticeTierCapPercents"
        FROM "Organization" WHERE "id" = ANY($1::text[])`,
       [orgIds],
@@ -347,7 +349,7 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
     const productName = item.input.product ?? null;
     const product = productName ? { name: productName, cap: productCapIn(productCaps, { orgId, product: productName, memberId: m.id }) } : null;
     // A product off for the member (cap 0) is like extra usage off: the overrun is absorbed as included.
-    const extraAvailable = extraUsageAvailable({ orgExtraUsageEnabled: org.extraUsageEnabled, extraUsageScope: org.extraUsageScope, memberExtraUsageEnabled: m.extraUsageEnabled })
+    const extraAvailable = billsExtraUsage({ orgExtraUsageEnabled: org.extraUsageEnabled, extraUsageScope: org.extraUsageScope, memberExtraUsageEnabled: m.extraUsageEnabled, continueOnExtraUsage: continuesOnExtraUsage(m.continueOnExtraUsage, org.continueOnExtraUsageDefault) })
       && product?.cap !== 0n;
     const split = splitCost(item.cost, w.window, allowance, windowMinutes, item.at, extraAvailable);
     const seatBefore = w.window.startedAt === split.window.startedAt ? w.window.usedNanos : 0n;

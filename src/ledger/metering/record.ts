@@ -7,7 +7,7 @@
 // exists (unpriced.ts). A member removed since the request is still billed.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client.js';
-import { extraUsageAvailable, splitCost, type SeatTier } from '../../domain/caps.js';
+import { billsExtraUsage, continuesOnExtraUsage, splitCost, type SeatTier } from '../../domain/caps.js';
 import { eventsFor, ORG_CAP_THRESHOLDS, TIER_CAP_THRESHOLDS, type DomainEvent } from '../../domain/events.js';
 import { storedPercents } from '../settings/notice-settings.js';
 import { formatUsd } from '../../domain/money.js';
@@ -135,6 +135,7 @@ async function earlierAnswer(db: Db | Tx, input: RecordInput, bodyHash: string, 
 export interface LockedMember {
   seatTier: SeatTier;
   extraUsageEnabled: boolean;
+  continueOnExtraUsage: boolean | null;
   extraUsageCapNanos: bigint | null;
   windowStartedAt: Date | null;
   windowUsedNanos: bigint;
@@ -145,7 +146,7 @@ export interface LockedMember {
 /** Locks a member's row: it serialises the member's records, holds and late pricing. */
 export async function lockMember(tx: Tx, memberId: string): Promise<LockedMember | undefined> {
   return (await tx.$queryRaw<LockedMember[]>`
-    SELECT "seatTier", "extraUsageEnabled", "extraUsageCapNanos", "windowStartedAt", "windowUsedNanos", "windowHeldNanos", "removedAt"
+    SELECT "seatTier", "extraUsageEnabled", "continueOnExtraUsage", "extraUsageCapNanos", "windowStartedAt", "windowUsedNanos", "windowHeldNanos", "removedAt"
     FROM "Member" WHERE "id" = ${memberId} FOR UPDATE`)[0];
 }
 
@@ -183,10 +184,11 @@ export interface Counted {
 export async function countCost(tx: Tx, org: OrgWithTiers, memberId: string, locked: LockedMember, period: string, windowAt: Date, cost: bigint, hold: OpenHold | null, now: Date, product: { name: string; capNanos: bigint | null } | null = null): Promise<Counted> {
   const tier = locked.seatTier;
   const config = tierConfigOf(org, tier);
-  const extraAvailable = extraUsageAvailable({
+  const extraAvailable = billsExtraUsage({
     orgExtraUsageEnabled: org.extraUsageEnabled,
     extraUsageScope: org.extraUsageScope,
     memberExtraUsageEnabled: locked.extraUsageEnabled,
+    continueOnExtraUsage: continuesOnExtraUsage(locked.continueOnExtraUsage, org.continueOnExtraUsageDefault),
   }) && product?.capNanos !== 0n;
   // What other open reservations hold of the allowance is not this request's to use.
   const heldByOthers = BigInt(locked.windowHeldNanos) - (hold?.includedHeldNanos ?? 0n);

@@ -20,5 +20,6 @@ export async function refusalMessage(
   return refusalWords({
     reason: d.reason, resetsAt: d.resetsAt, timezone: facts.timezone, plan, canRequestExtraUsage: d.canRequestExtraUsage,
     limit: d.limit ?? null, seatTier, product: facts.product ?? null, model: facts.model, consoleUrl: facts.consoleUrl,
+    includedBackAt: d.includedBackAt ?? null,
   }).message;
 }

@@ -5,7 +5,7 @@ import type { Db } from '../../db/client.js';
 import type { Member } from '../../generated/prisma/client.js';
 import { capStop, raiseAmountProblem, suggestedRaise, type RaiseScope } from '../../domain/limit-raise.js';
 import { formatUsd, parseUsd } from '../../domain/money.js';
-import { statusAfter } from '../../domain/requests.js';
+import { denialWords, statusAfter } from '../../domain/requests.js';
 import type { RequestView } from '../../notify/port.js';
 import { actorLabel, isOwner, roleWords } from '../actors.js';
 import { writeAudit, type AuditRecord } from '../audit.js';
@@ -37,7 +37,7 @@ export async function raiseOpening(db: Db, orgId: string, member: Member, now: D
   if (!stop) throw new LedgerError(422, 'not_stopped_by_cap', 'No request was sent: no limit stops you now, so there is nothing to raise.');
   if (denial?.decidedAt && denial.decidedAt.getTime() + cooldownMs > now.getTime()) {
     const retryAt = new Date(denial.decidedAt.getTime() + cooldownMs);
-    throw new LedgerError(409, 'recently_denied', `No request was sent: your last request was denied at ${denial.decidedAt.toISOString()}; a new one can be made from ${retryAt.toISOString()}.`);
+    throw new LedgerError(409, 'recently_denied', `No request was sent: ${denialWords({ deniedAt: denial.decidedAt, by: denial.deciderName, reason: denial.reason, retryAt, timezone: state.timezone })}.`);
   }
   let to = suggestedRaise({ capNanos: stop.capNanos, spentNanos: stop.spentNanos, at: now, timezone: state.timezone });
   if (amount !== null) {

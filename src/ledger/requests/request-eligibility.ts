@@ -13,10 +13,16 @@ export interface AskState extends AskFacts {
   openRequestId: string | null;
 }
 
-/** The latest denial of the member's requests, if any. */
+/** The latest denial of the member's requests, if any, with who decided it. */
 export async function lastDenialOf(db: Db, memberId: string) {
-  return db.extraUsageRequest.findFirst({ where: { memberId, status: 'denied' }, orderBy: { decidedAt: 'desc' } });
+  const denial = await db.extraUsageRequest.findFirst({ where: { memberId, status: 'denied' }, orderBy: { decidedAt: 'desc' } });
+  if (!denial) return null;
+  const decider = denial.decidedById ? await db.member.findUnique({ where: { id: denial.decidedById }, select: { name: true } }) : null;
+  return { ...denial, deciderName: decider?.name ?? null };
 }
+
+/** The denial facts the ask rule words (src/domain/requests.ts denialWords). */
+export const denialFacts = (denial: Awaited<ReturnType<typeof lastDenialOf>>) => (denial ? { by: denial.deciderName, reason: denial.reason } : null);
 
 /** `limits`: the member's limits state when the caller has already read it. */
 export async function askState(db: Db, org: OrgWithTiers, member: Member, now: Date, cooldownMs: number, limits?: MemberLimitsState): Promise<AskState> {
@@ -30,6 +36,8 @@ export async function askState(db: Db, org: OrgWithTiers, member: Member, now: D
     atSeatLimit: currentWindow(s.window, s.windowMinutes, now).usedNanos >= s.allowanceNanos,
     hasExtraUsage: extraUsageAvailable(s),
     lastDeniedAt: denial?.decidedAt ?? null,
+    lastDenial: denialFacts(denial),
+    timezone: s.timezone,
     cooldownMs,
     now,
     openRequestId: open?.id ?? null,

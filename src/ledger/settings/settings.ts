@@ -13,6 +13,8 @@ import { requireActiveMember } from './members.js';
 import { inTransaction } from '../transactions.js';
 
 const usd = formatUsdOrNull;
+/** An owner's change that may make an open raise request moot (src/temporal/outbox-routes.ts closes those). */
+const LIMITS_CHANGED = { type: 'limits_changed' } as const;
 
 function requirePlan(org: Organization, plan: Organization['plan'], field: string, what: string) {
   if (org.plan !== plan) throw invalid(field, `${what} is only available on the ${plan} plan; this org is on ${org.plan}`);
@@ -35,6 +37,7 @@ export async function setExtraUsage(db: Db, org: Organization, actor: Member, ch
     }]);
     const widened = after.extraUsageEnabled && (!before.extraUsageEnabled || (before.extraUsageScope !== 'all_members' && after.extraUsageScope === 'all_members'));
     if (widened) await appendEvents(tx, org.id, [{ type: 'org_extra_usage_enabled' }]);
+    await appendEvents(tx, org.id, [LIMITS_CHANGED]);
     return after;
   });
 }
@@ -45,6 +48,7 @@ export async function setOrgCap(db: Db, org: Organization, actor: Member, capNan
     const before = await tx.organization.findUniqueOrThrow({ where: { id: org.id } });
     const after = await tx.organization.update({ where: { id: org.id }, data: { orgMonthlyCapNanos: capNanos } });
     await writeAudit(tx, org.id, [{ actor: actorLabel(actor), action: 'cap.org.set', subject: 'org', before: { cap: usd(before.orgMonthlyCapNanos) }, after: { cap: usd(capNanos) } }]);
+    await appendEvents(tx, org.id, [LIMITS_CHANGED]);
     return after;
   });
 }
@@ -57,6 +61,7 @@ export async function setTierCap(db: Db, org: Organization, actor: Member, tier:
     const before = await tx.organization.findUniqueOrThrow({ where: { id: org.id } });
     const after = await tx.organization.update({ where: { id: org.id }, data: { [column]: capNanos } });
     await writeAudit(tx, org.id, [{ actor: actorLabel(actor), action: 'cap.tier.set', subject: `tier:${tier}`, before: { cap: usd(before[column]) }, after: { cap: usd(capNanos) } }]);
+    await appendEvents(tx, org.id, [LIMITS_CHANGED]);
     return after;
   });
 }
@@ -68,6 +73,7 @@ export async function setMemberCap(db: Db, org: Organization, actor: Member, mem
     const before = await tx.member.findUniqueOrThrow({ where: { id: member.id } });
     const after = await tx.member.update({ where: { id: member.id }, data: { extraUsageCapNanos: capNanos } });
     await writeAudit(tx, org.id, [{ actor: actorLabel(actor), action: 'cap.member.set', subject: `member:${member.id}`, before: { cap: usd(before.extraUsageCapNanos) }, after: { cap: usd(capNanos) } }]);
+    await appendEvents(tx, org.id, [LIMITS_CHANGED]);
     return after;
   });
 }
@@ -80,6 +86,7 @@ export async function setMemberExtraUsage(db: Db, org: Organization, actor: Memb
     const after = await tx.member.update({ where: { id: member.id }, data: { extraUsageEnabled: enabled } });
     await writeAudit(tx, org.id, [{ actor: actorLabel(actor), action: 'extra_usage.member.set', subject: `member:${member.id}`, before: { enabled: before.extraUsageEnabled }, after: { enabled } }]);
     if (enabled && !before.extraUsageEnabled) await appendEvents(tx, org.id, [{ type: 'member_extra_usage_enabled', memberId: member.id }]);
+    if (!enabled && before.extraUsageEnabled) await appendEvents(tx, org.id, [LIMITS_CHANGED]);
     return after;
   });
 }

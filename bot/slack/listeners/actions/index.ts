@@ -7,10 +7,12 @@ import { openDecisionModal, upgradeSeat } from './decide-request.js';
 import { homeNavigation } from './home-navigation.js';
 import { alertsByDm, openAdjustLimit, openAutoReload, openBuyBalance, pickAlertChannel, setExtraUsageScope, setExtraUsageSwitch, setMemberExtraUsageSwitch, setSeatTier, setUnlimited } from './owner-settings.js';
 import { requestExtraUsage, requestRaiseLimit } from './request-extra-usage.js';
+import { setContinueChoice } from './continue-choice.js';
 
 const register = (app: App, deps: SlackDeps, recent: RecentMessages) => {
   app.action<BlockAction<ButtonAction>>(ACTION.requestExtraUsage, requestExtraUsage(deps, recent));
   app.action<BlockAction<ButtonAction>>(ACTION.requestRaiseLimit, requestRaiseLimit(deps, recent));
+  app.action<BlockAction<ButtonAction>>(ACTION.setContinue, setContinueChoice(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.upgradeSeat, upgradeSeat(deps));
   app.action<BlockAction<ButtonAction>>(ACTION.enableExtraUsage, openDecisionModal(deps, recent, 'enable'));
   app.action<BlockAction<ButtonAction>>(ACTION.deny, openDecisionModal(deps, recent, 'deny'));

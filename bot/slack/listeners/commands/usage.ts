@@ -6,6 +6,7 @@ import { handOutSignInLink } from '../../../../src/services/sign-in.js';
 import { claimClaudeCodeFromChat } from '../../../../src/services/claude-code-claim.js';
 import { gatewayKeyFromChat } from '../../../../src/services/gateway-keys-chat.js';
 import { notLinkedMessage, usageMessage } from '../../surfaces.js';
+import { chooseContinue } from '../actions/continue-choice.js';
 
 export const usageCommand = (deps: SlackDeps) => async ({ ack, command, respond, context, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
   await ack();
@@ -30,6 +31,18 @@ export const usageCommand = (deps: SlackDeps) => async ({ ack, command, respond,
   }
   if (sub?.toLowerCase() === 'claude-code') {
     await respond({ response_type: 'ephemeral', text: await claimClaudeCodeFromChat(deps.db, { orgId: who.org.id, member: who.member }, arg, 'slack', deps.now()) });
+    return;
+  }
+  // "/usage continue" (or "/usage continue off"): the member's own choice to continue on extra usage, in one step.
+  if (sub?.toLowerCase() === 'continue') {
+    const off = arg?.toLowerCase() === 'off';
+    if (arg && !off && arg.toLowerCase() !== 'on') {
+      await respond({ response_type: 'ephemeral', text: `Nothing was changed: type \`${deps.command} continue\` to continue on extra usage when your included usage runs out, or \`${deps.command} continue off\` to stop at your seat's limit.` });
+      return;
+    }
+    const { notice, who: now } = await chooseContinue(deps, who, !off);
+    const usage = await usageMessage(deps, now);
+    await respond({ response_type: 'ephemeral', text: notice, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: notice }] }, ...usage.blocks] });
     return;
   }
   await respond({ response_type: 'ephemeral', ...(await usageMessage(deps, who)) });
