@@ -50,6 +50,8 @@ async function fitsAndPasses(page: Page, shot?: string) {
   }
 }
 
+/** The organisation's Spending cap section (exact: not "Spending cap per seat tier"). */
+const ORG_CAP = { name: 'Spending cap', exact: true };
 const heading = (page: Page) => page.getByRole('heading', { level: 1 }).textContent();
 const effect = (page: Page) => page.getByTestId('effect').textContent();
 
@@ -83,15 +85,15 @@ describe('confirming what is hard to undo', () => {
       },
       {
         act: async () => {
-          await page.getByRole('region', { name: 'Spending cap' }).getByText('Adjust limit').click();
-          await page.getByRole('region', { name: 'Spending cap' }).getByRole('button', { name: 'Set to unlimited' }).click();
+          await page.getByRole('region', ORG_CAP).getByText('Adjust limit').click();
+          await page.getByRole('region', ORG_CAP).getByRole('button', { name: 'Set to unlimited' }).click();
         },
         title: 'Set the organisation\'s spending cap to unlimited?',
         says: 'The organisation\'s monthly cap of $1,000.00 is removed.',
       },
       {
         act: async () => {
-          const row = page.getByRole('region', { name: 'Seat-tier caps' }).getByRole('row', { name: /Standard/ });
+          const row = page.getByRole('region', { name: 'Spending cap per seat tier' }).getByRole('row', { name: /Standard/ });
           await row.getByText('Adjust limit').click();
           await row.getByRole('button', { name: 'Set to unlimited' }).click();
         },
@@ -135,8 +137,8 @@ describe('confirming what is hard to undo', () => {
 
   it('confirming does it, once: the address is Usage again and a reload sends nothing', async () => {
     const { context, page } = await h.signedIn(SLUG, 'owner-1', '/usage');
-    await page.getByRole('region', { name: 'Spending cap' }).getByText('Adjust limit').click();
-    await submitAndLand(page, () => page.getByRole('region', { name: 'Spending cap' }).getByRole('button', { name: 'Set to unlimited' }).click());
+    await page.getByRole('region', ORG_CAP).getByText('Adjust limit').click();
+    await submitAndLand(page, () => page.getByRole('region', ORG_CAP).getByRole('button', { name: 'Set to unlimited' }).click());
     await submitAndLand(page, () => page.getByRole('button', { name: 'Set to unlimited' }).click());
     expect(new URL(page.url()).pathname).toBe('/usage');
     expect(await page.getByRole('status').textContent()).toContain('Spending cap saved');
@@ -271,9 +273,9 @@ describe('a form that fails', () => {
 
   it('the kept page is shown once, only to the session that posted', async () => {
     const owner = await h.signedIn(SLUG, 'owner-1', '/usage');
-    await owner.page.getByRole('region', { name: 'Spending cap' }).getByText('Adjust limit').click();
-    await owner.page.getByLabel('Organisation monthly limit in USD').fill('1.234');
-    await submitAndLand(owner.page, () => owner.page.getByRole('region', { name: 'Spending cap' }).getByRole('button', { name: 'Set cap' }).click());
+    await owner.page.getByRole('region', ORG_CAP).getByText('Adjust limit').click();
+    await owner.page.getByLabel('Organisation spending cap in USD').fill('1.234');
+    await submitAndLand(owner.page, () => owner.page.getByRole('region', ORG_CAP).getByRole('button', { name: 'Set cap' }).click());
     expect(await owner.page.getByTestId('error-summary').count()).toBe(1);
     // What the database keeps is encrypted and gone once shown.
     expect(await db().consoleFlash.count()).toBe(0);
