@@ -16,7 +16,7 @@ import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, harness, HAIKU, OPERATOR_TOKEN, usageOfCents, type Harness } from '../support/fixtures.js';
 import { recordingNotifier } from '../support/recording-notifier.js';
 import { devServerEnv, testWorker } from '../support/temporal.js';
-import { consoleHarness, screenshot, seriousViolations, type ConsoleHarness } from './support.js';
+import { consoleHarness, screenshot, seriousViolations, submitAndLand, type ConsoleHarness } from './support.js';
 
 const HOUR = 3_600_000;
 let env: TestWorkflowEnvironment;
@@ -116,11 +116,14 @@ describe('the inbox in the console', () => {
     // Its link opens the request; Olivia denies it with a reason.
     await entry.getByRole('link', { name: 'Open the request' }).click();
     await olivia.page.waitForURL((u) => u.pathname === `/requests/${request.id}`);
-    await olivia.page.locator('summary', { hasText: 'Deny' }).click();
+    // Deny… opens its own confirmation page, where the reason is given.
+    await olivia.page.getByRole('link', { name: 'Deny…' }).click();
+    await olivia.page.waitForURL((u) => u.pathname === `/requests/${request.id}/deny`);
     await olivia.page.getByLabel(/Reason/).fill('The budget is spent this month');
-    await olivia.page.getByRole('button', { name: 'Deny' }).click();
-    await expect.poll(() => olivia.page.getByTestId('decided').textContent()).toContain('Denied.');
-    expect(await olivia.page.getByTestId('decided').textContent()).toBe('Denied. Alice sees it in their Inbox in the console (no chat or email reaches them).');
+    await submitAndLand(olivia.page, () => olivia.page.getByRole('button', { name: 'Deny request' }).click());
+    expect(new URL(olivia.page.url()).pathname).toBe(`/requests/${request.id}`);
+    expect(await olivia.page.getByTestId('decision-notice').textContent()).toBe('Denied. Alice sees it in their Inbox in the console (no chat or email reaches them).');
+    expect(await olivia.page.locator(`[data-request="${request.id}"]`).getByTestId('decided').textContent()).toContain('Denied by Olivia Owner');
     await olivia.context.close();
 
     // Alice's inbox: who decided, the reason, when she may ask again, in Paris time.

@@ -196,7 +196,7 @@ async function renderOne(deps: ConsoleDeps, ctx: PageContext, view: RequestView,
   return layout({
     title: `Request from ${view.requester.name}`, viewer: ctx.viewer, csrf: ctx.csrf, current: '/requests',
     body: html`<p><a href="/requests">All open requests</a></p><h1>Request from ${view.requester.name}</h1>
-${saved && SAVED[saved] ? html`<p class="notice" role="status" data-testid="decided">${SAVED[saved]} ${memberToldWhere(view.requester.name, (await noticeChannelsOfId(deps.db, view.orgId, view.requester.memberId, deps.signInWays)) ?? [])}</p>` : ''}${slots.leftover()}
+${saved && SAVED[saved] ? html`<p class="notice" role="status" data-testid="decision-notice">${SAVED[saved]} ${memberToldWhere(view.requester.name, (await noticeChannelsOfId(deps.db, view.orgId, view.requester.memberId, deps.signInWays)) ?? [])}</p>` : ''}${slots.leftover()}
 ${card}`,
   });
 }
