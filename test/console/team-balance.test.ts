@@ -84,9 +84,10 @@ describe('Team balance on the Usage page', () => {
     expect(await input.inputValue()).toBe('12.345');
     for (const [typed, words] of [['abc', 'is not an amount in dollars'], ['-5', 'no minus sign'], ['0', 'more than $0.00']] as const) {
       await input.fill(typed);
-      const [again] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/usage/buy')), page.getByRole('region', { name: 'Team balance' }).getByRole('button', { name: 'Buy' }).click()]);
+      // Post-redirect-get: the form's page is shown again, once, with the 400.
+      const again = await submitAndLand(page, () => page.getByRole('region', { name: 'Team balance' }).getByRole('button', { name: 'Buy' }).click());
       expect(again.status()).toBe(400);
-      await page.waitForLoadState();
+      expect(new URL(page.url()).pathname).toBe('/usage');
       expect(await page.locator(`#${await input.getAttribute('aria-describedby')}`).textContent()).toContain(words);
     }
     expect((await org()).balanceNanos).toBe(before);
@@ -238,9 +239,12 @@ describe('Team: prompted to pay', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, 'usage-team-no-balance');
 
-    // Off and on again: owners were told once.
+    // Off and on again: owners were told once. Off is confirmed first, on its own page.
     await extra().getByLabel('Off', { exact: true }).check();
-    await extra().getByRole('button', { name: 'Save' }).click();
+    await submitAndLand(page, () => extra().getByRole('button', { name: 'Save' }).click());
+    expect(new URL(page.url()).pathname).toBe('/usage/confirm');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Turn extra usage off?');
+    await page.getByRole('button', { name: 'Turn extra usage off' }).click();
     await page.waitForURL((u) => u.searchParams.get('saved') === 'extra-usage');
     expect(await page.getByTestId('no-balance-banner').count()).toBe(0);
     await extra().getByLabel('On', { exact: true }).check();

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, HAIKU, teamDoc, usageOfCents } from '../support/fixtures.js';
-import { consoleHarness, type ConsoleHarness } from './support.js';
+import { consoleHarness, submitAndLand, type ConsoleHarness } from './support.js';
 
 /** What the console used to say, and why it no longer may. */
 const OLD_TERMS: [string, RegExp][] = [
@@ -141,10 +141,13 @@ describe('values that tell the truth', () => {
 
       await page.getByText('Adjust limit', { exact: false }).first().click();
       await page.getByLabel('Organisation spending cap in USD').fill('1,50');
-      const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/usage/org-cap')), page.getByRole('button', { name: 'Set cap' }).first().click()]);
+      // Post-redirect-get: the Usage page is shown again, once, with the 400.
+      const res = await submitAndLand(page, () => page.getByRole('button', { name: 'Set cap' }).first().click());
       expect(res.status()).toBe(400);
+      expect(new URL(page.url()).pathname).toBe('/usage');
       const input = page.getByLabel('Organisation spending cap in USD');
       expect(await page.locator(`#${await input.getAttribute('aria-describedby')}`).innerText()).toContain('such as 1,500 or 12.50');
+      expect(await input.inputValue()).toBe('1,50');
       expect((await org()).orgMonthlyCapNanos).toBe(1_000_000_000_000n);
     } finally {
       await context.close();
