@@ -15,6 +15,7 @@ import { dbWorkMeter, dbWorkText } from './lib/db-work.js';
 import { saturationSweep } from './lib/saturation.js';
 import { verdicts, verdictTable } from './lib/targets.js';
 import { gatewayReport, measureGateway } from './lib/gateway.js';
+import { cpuReport, measureCpuPerRequest } from './lib/cpu-per-request.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const results: LoadResult[] = [];
@@ -171,7 +172,24 @@ async function gatewaySection() {
   console.log('\n' + text);
 }
 
+/** CPU per request (issue 29): the work each authorize, record and gateway request costs, in its own section. */
+async function cpuSection(databases: ('pglite' | 'postgres')[]) {
+  const loadBefore = os.loadavg()[0]!.toFixed(1);
+  const amount = Number(process.env.BENCH_CPU_REQUESTS ?? 5000);
+  const lines = await measureCpuPerRequest(databases, amount, (l) => console.log(`cpu per request: ${l.what.padEnd(10)} ${l.database.padEnd(9)} ${l.requests} requests, service ${l.serviceUs} µs, PostgreSQL ${l.postgresUs ?? '-'} µs, errors ${l.errors}`));
+  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}; load average (1 min) ${loadBefore} before, ${os.loadavg()[0]!.toFixed(1)} after`;
+  const only = process.env.BENCH_ONLY === 'cpu' ? 'BENCH_ONLY=cpu ' : '';
+  const text = cpuReport(lines, { machine, commit: commit(), command: `${only}BENCH_CPU_REQUESTS=${amount} BENCH_DATABASES=${databases.join(',')} npm run bench` });
+  writeSection('cpu', text);
+  console.log('\n' + text);
+}
+
 async function main() {
+  // BENCH_ONLY=cpu: CPU per request alone (it holds on a busy machine), written to its section.
+  if (process.env.BENCH_ONLY === 'cpu') {
+    await cpuSection((process.env.BENCH_DATABASES ?? 'pglite,postgres').split(',') as ('pglite' | 'postgres')[]);
+    return;
+  }
   // BENCH_ONLY=gateway: the gateway's lines alone, written to their section of BENCHMARKS.md.
   if (process.env.BENCH_ONLY === 'gateway') {
     await gatewaySection();
@@ -204,6 +222,7 @@ async function main() {
   console.log('\n' + text);
   await consolePages(databases);
   await gatewaySection();
+  await cpuSection(databases);
 }
 
 main().catch((err) => {

@@ -61,7 +61,8 @@ export async function startServiceProcess(opts: { databaseUrl?: string; port: nu
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${opts.port}`;
-  const until = Date.now() + 120_000;
+  // A busy machine (BENCH_START_SECONDS) may take minutes to migrate and start it.
+  const until = Date.now() + Number(process.env.BENCH_START_SECONDS ?? 120) * 1000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`service exited: ${output}`);
     try {
