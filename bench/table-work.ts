@@ -22,7 +22,7 @@ async function snapshot(url: string) {
 }
 
 const db = await freshPostgres();
-const service = await startServiceProcess({ databaseUrl: db.url, port: 3950 });
+const service = await startServiceProcess({ databaseUrl: db.url, port: Number(process.env.TABLE_WORK_PORT ?? 3950) });
 try {
   const { key, members } = await seed(service.url, service.operatorToken);
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };

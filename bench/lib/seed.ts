@@ -42,11 +42,13 @@ export function usageSample(i: number) {
 export async function seed(url: string, operatorToken: string, opts: { members?: number; history?: number } = {}) {
   const op = { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' };
   // The document is applied in one transaction, which a very busy machine can run past
-  // its time limit (a 500): applying it again is safe (PUT), so it is tried three times.
+  // its time limit (a 500): applying it again is safe (PUT), so it is tried up to six
+  // times, a little later each time (the machine's load, not a condition to wait for).
   for (let attempt = 1; ; attempt++) {
     const put = await fetch(`${url}/v1/operator/orgs/bench`, { method: 'PUT', headers: op, body: JSON.stringify(orgDocument(opts.members)) });
     if (put.ok) break;
-    if (put.status < 500 || attempt === 3) throw new Error(`provision failed: ${put.status} ${await put.text()}`);
+    if (put.status < 500 || attempt === 6) throw new Error(`provision failed: ${put.status} ${await put.text()}`);
+    await new Promise((r) => setTimeout(r, 2000 * attempt));
   }
   const key = (await (await fetch(`${url}/v1/operator/orgs/bench/api-keys`, { method: 'POST', headers: op, body: JSON.stringify({ name: 'bench', scopes: ['usage', 'settings'] }) })).json()).key as string;
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
