@@ -1,8 +1,9 @@
 // CPU per request (issue 29): the CPU time the service process and the PostgreSQL
 // backends serving it spent per authorize, record and gateway request. A fixed number of
 // requests at a fixed concurrency, the CPU read from /proc before and after: time on a
-// CPU, not wall-clock time, so the figure holds on a busy machine (other work there
-// lengthens every request but does not add to these processes' CPU).
+// CPU, not wall-clock time, so other work on the machine lengthens every request without
+// adding to these processes' CPU (it still moves the figure: shared caches, and how many
+// requests arrive together to share a statement or a batch).
 //
 // Service: every thread of the service process (/proc/<pid>/task/*/schedstat, in
 // nanoseconds; the GC and libuv threads count too). PostgreSQL: the backends connected
@@ -114,7 +115,7 @@ async function measured(service: ServiceProcess, meter: Awaited<ReturnType<typeo
 /** Authorize and record against the bench's org (1,000 members, 3,000 records of history). */
 async function meteringLines(database: 'pglite' | 'postgres', amount: number, log: (l: CpuLine) => void): Promise<void> {
   const pgdb = database === 'postgres' ? await freshPostgres() : null;
-  const service = await startServiceProcess({ databaseUrl: pgdb?.url, port: 3960 + (database === 'postgres' ? 1 : 0) });
+  const service = await startServiceProcess({ databaseUrl: pgdb?.url, port: Number(process.env.BENCH_CPU_PORT ?? 3960) + (database === 'postgres' ? 1 : 0) });
   const meter = pgdb ? await backendMeter(pgdb.url) : null;
   try {
     const { key, members } = await seed(service.url, service.operatorToken);
@@ -139,7 +140,7 @@ async function meteringLines(database: 'pglite' | 'postgres', amount: number, lo
 async function gatewayLine(amount: number, log: (l: CpuLine) => void): Promise<void> {
   const standIn = await startMessagesApi();
   const pgdb = await freshPostgres();
-  const service = await startServiceProcess({ databaseUrl: pgdb.url, port: 3962, env: { SECRETS_KEY: randomBytes(32).toString('base64'), GATEWAY_UPSTREAM_URL: standIn.url } });
+  const service = await startServiceProcess({ databaseUrl: pgdb.url, port: Number(process.env.BENCH_CPU_PORT ?? 3960) + 2, env: { SECRETS_KEY: randomBytes(32).toString('base64'), GATEWAY_UPSTREAM_URL: standIn.url } });
   const meter = await backendMeter(pgdb.url);
   try {
     const op = { authorization: `Bearer ${service.operatorToken}`, 'content-type': 'application/json' };
@@ -188,8 +189,12 @@ Written by \`npm run bench\` (bench/lib/cpu-per-request.ts; \`BENCH_ONLY=cpu npm
 this part). The service as its own process, the bench org (1,000 members, 3,000 records of
 history); after a warm-up, a fixed number of requests at 16 connections, and the CPU time
 (not wall-clock time) the service process (all its threads) and the PostgreSQL backends
-connected to the bench database used meanwhile, divided by the requests answered. A busy
-machine makes requests slower, not costlier, so these hold where rates do not. The gateway
+connected to the bench database used meanwhile, divided by the requests answered. These
+move far less than rates on a busy machine, but they do move: a shared core's caches make
+every instruction dearer, and the authorizes or records that arrive together share one
+statement or one batch, so the work per request depends on how many arrive at once (on a
+very busy machine the same commit measured up to 2x apart). Compare runs made side by side,
+and more than one of each. The gateway
 line is a JSON model request through \`/anthropic/v1/messages\` (authorize, the forwarded call
 to a local stand-in in the bench process, and the record after it).
 
