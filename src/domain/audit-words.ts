@@ -48,6 +48,10 @@ export const ACTION_WORDS: Record<string, string> = {
   'extra_usage.member.set': 'Member extra usage turned on or off',
   'extra_usage.set': 'Extra usage turned on or off',
   'gateway.upstream_key.cleared': 'Gateway API key removed',
+  'gateway.failure_policy.set': 'Gateway failure policy changed',
+  'gateway.failed_open': 'Gateway forwarded unchecked',
+  'continue.member.set': 'Continue on extra usage chosen',
+  'continue.default.set': 'Continue on extra usage default changed',
   'gateway.upstream_key.set': 'Gateway API key stored',
   'gateway_key.create': 'Gateway key made',
   'gateway_key.revoke': 'Gateway key revoked',
@@ -301,6 +305,16 @@ export function auditSentence(row: AuditRow, names: AuditNames, timeZone = 'UTC'
       return `Someone used the revoked gateway key ${str(after.prefix) ?? ''}…; it was refused.`;
     case 'gateway.upstream_key.set':
       return `${actor} stored the gateway's Anthropic API key${before.set ? ', replacing the one before' : ''}.`;
+    case 'gateway.failure_policy.set':
+      return after.whenLedgerUnreachable === 'forward'
+        ? `${actor} let the gateway forward members' requests unchecked while the ledger is unreachable (each recorded once it is back).`
+        : `${actor} made the gateway refuse requests while the ledger is unreachable.`;
+    case 'gateway.failed_open':
+      return `The gateway forwarded ${subjectMember}'s request ${str(after.requestId) ?? ''} unchecked while the ledger was unreachable; it was recorded once the ledger was back.`;
+    case 'continue.member.set':
+      return `${actor} chose ${after.enabled ? 'to continue on extra usage' : 'to stop at the seat\'s limit'} when ${subjectMember === actor ? 'their' : whose(subjectMember)} included usage runs out${after.setBy === 'default' ? ' (the organisation\'s default)' : ''}.`;
+    case 'continue.default.set':
+      return `${actor} set the organisation's default to ${after.enabled ? 'continue on extra usage' : 'stop at the seat\'s limit'} when a member's included usage runs out (for members who made no choice of their own).`;
     case 'gateway.upstream_key.cleared':
       return `${actor} removed the gateway's Anthropic API key.`;
     case 'api_key.issue':

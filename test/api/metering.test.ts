@@ -76,7 +76,7 @@ describe.each(BACKENDS)('metering on $kind', ({ kind, open }) => {
     const refused = await o.authorize('alice');
     // Midnight on 1 December in Paris is 23:00 UTC on 30 November.
     expect(refused.body).toMatchObject({ allowed: false, reason: 'member_cap_reached', resetsAt: '2026-11-30T23:00:00.000Z', canRequestExtraUsage: false });
-    expect(refused.body.message).toBe('You reached your monthly extra usage limit ($54.90 of $50.00); it lifts 1 Dec 2026, 00:00 (Europe/Paris). To go on sooner, ask to raise your limit in the web console at /me');
+    expect(refused.body.message).toBe('You reached your monthly extra usage limit ($54.90 of $50.00); it lifts 1 Dec 2026, 00:00 (Europe/Paris); your included usage comes back 15 Nov 2026, 18:00 (Europe/Paris). To go on sooner, ask to raise your limit in the web console at /me');
     // Raising the cap takes effect at once.
     expect((await o.settings('PUT', '/v1/settings/caps/members/alice', { cap: '100.00' })).status).toBe(200);
     expect((await o.authorize('alice')).body).toMatchObject({ allowed: true, mode: 'extra' });
@@ -85,7 +85,7 @@ describe.each(BACKENDS)('metering on $kind', ({ kind, open }) => {
     await o.settings('PUT', '/v1/settings/caps/tiers/standard', { cap: '54.90' });
     const tier = (await o.authorize('alice')).body;
     expect(tier).toMatchObject({ allowed: false, reason: 'seat_tier_cap_reached' });
-    expect(tier.message).toMatch(/^Standard seats reached their monthly extra usage limit \(\$54\.90 of \$54\.90\); it lifts 1 Dec 2026, 00:00 \(Europe\/Paris\)\. Only an owner can raise a seat tier's limit/);
+    expect(tier.message).toMatch(/^Standard seats reached their monthly extra usage limit \(\$54\.90 of \$54\.90\); it lifts 1 Dec 2026, 00:00 \(Europe\/Paris\); your included usage comes back 15 Nov 2026, 18:00 \(Europe\/Paris\)\. Only an owner can raise a seat tier's limit/);
   });
 
   it('stops everyone at the org cap, reporting the member cap first when both are reached', async () => {
@@ -93,7 +93,7 @@ describe.each(BACKENDS)('metering on $kind', ({ kind, open }) => {
     await o.record('bob', 300 + 1_000); // bob: premium $3 allowance, then $10 extra = the org cap
     const bob = (await o.authorize('bob')).body;
     expect(bob).toMatchObject({ allowed: false, reason: 'org_cap_reached' });
-    expect(bob.message).toContain('Your organisation reached its monthly extra usage limit ($10.00 of $10.00); it lifts 1 Dec 2026, 00:00 (Europe/Paris). Only an owner can raise the organisation\'s limit');
+    expect(bob.message).toContain('Your organisation reached its monthly extra usage limit ($10.00 of $10.00); it lifts 1 Dec 2026, 00:00 (Europe/Paris); your included usage comes back 15 Nov 2026, 18:00 (Europe/Paris). Only an owner can raise the organisation\'s limit');
     await o.record('alice', 100); // alice: allowance used, $0 extra of her own
     expect((await o.authorize('alice')).body).toMatchObject({ allowed: false, reason: 'org_cap_reached' });
     await o.settings('PUT', '/v1/settings/caps/members/alice', { cap: '0.00' });
@@ -109,7 +109,7 @@ describe.each(BACKENDS)('metering on $kind', ({ kind, open }) => {
     expect(last.body).toMatchObject({ extra: '2.50', balance: '-0.50' });
     expect((await o.authorize('alice')).body).toEqual({
       allowed: false, reason: 'balance_exhausted', resetsAt: null, canRequestExtraUsage: false, memberId: expect.any(String),
-      message: 'Your organisation\'s prepaid extra usage balance is used up ($0.00 left); it lifts when an owner adds funds. An owner can add funds in the web console at /usage',
+      message: 'Your organisation\'s prepaid extra usage balance is used up ($0.00 left); it lifts when an owner adds funds; your included usage comes back 15 Nov 2026, 17:00 (UTC). An owner can add funds in the web console at /usage',
     });
   });
 

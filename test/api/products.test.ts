@@ -173,7 +173,7 @@ describe.each(BACKENDS)('products on $kind', ({ open }) => {
     expect(past.body).toMatchObject({ extra: '0.30', flags: ['over_product_cap'] });
     expect((await o.authorize('bob', { product: 'claude_code' })).body).toEqual({
       allowed: false, reason: 'product_cap_reached', resetsAt: MONTH_END, canRequestExtraUsage: false, memberId: expect.any(String),
-      message: 'You reached your monthly extra usage limit on claude_code ($0.70 of $0.50); it lifts 1 Dec 2026, 00:00 (Europe/Paris). Other products are not affected; an owner can raise this limit sooner in the web console at /me',
+      message: 'You reached your monthly extra usage limit on claude_code ($0.70 of $0.50); it lifts 1 Dec 2026, 00:00 (Europe/Paris); your included usage comes back 15 Nov 2026, 18:00 (Europe/Paris). Other products are not affected; an owner can raise this limit sooner in the web console at /me',
     });
     expect((await o.authorize('bob', { product: 'api' })).body).toMatchObject({ allowed: true, mode: 'extra' });
     const event = await db().usageEvent.findUniqueOrThrow({ where: { orgId_requestId: { orgId: o.orgId, requestId: past.body.requestId } } });

@@ -255,7 +255,7 @@ describe('refusals', () => {
     // December starts at 23:00Z on 30 November in Paris.
     expect((refused as ExtraUsageRefusedError).resetsAt).toEqual(new Date('2026-11-30T23:00:00.000Z'));
     // Its message is the control plane's words, as every channel says them.
-    expect((refused as ExtraUsageRefusedError).message).toBe('You reached your monthly extra usage limit ($0.50 of $0.50); it lifts 1 Dec 2026, 00:00 (Europe/Paris). To go on sooner, ask to raise your limit in the web console at /me');
+    expect((refused as ExtraUsageRefusedError).message).toBe('You reached your monthly extra usage limit ($0.50 of $0.50); it lifts 1 Dec 2026, 00:00 (Europe/Paris); your included usage comes back 15 Nov 2026, 18:00 (Europe/Paris). To go on sooner, ask to raise your limit in the web console at /me');
     expect(standIn.messageAttempts().length).toBe(attempts);
   });
 });

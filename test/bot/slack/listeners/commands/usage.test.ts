@@ -87,7 +87,8 @@ describe('/usage', () => {
     const text = JSON.stringify(reply.blocks);
     expect(text).toContain('Prepaid balance');
     expect(text).toContain('Extra usage: *on* for you');
-    expect(actionIdsOf(reply.blocks)).toEqual([]);
+    // No request (Team orgs have none); only the member's own choice to continue on extra usage.
+    expect(actionIdsOf(reply.blocks)).toEqual(['member_set_continue']);
   });
 
   it('turns the button of the /usage message into "Request sent to admin" when clicked', async () => {
