@@ -9,6 +9,7 @@ import { csrfField } from './forms.js';
 import type { PageContext } from './guard.js';
 import { html, type Html } from './html.js';
 import { layout, type PageInput } from './layout.js';
+import { durationWords } from '../domain/display.js';
 
 export interface Confirmation {
   /** The question, e.g. "Turn extra usage off?". */
@@ -59,8 +60,8 @@ ${c.extra ?? ''}
 /** Moving a member to another seat tier: what they get and lose, from the org's tiers. */
 export function seatConfirmation(org: OrgWithTiers, name: string, to: 'standard' | 'premium'): Confirmation {
   const tier = org.seatTiers.find((t) => t.tier === to);
-  const allowance = tier ? ` (${usdCents(tier.includedAllowanceNanos)} of included usage every ${tier.windowMinutes} minutes)` : '';
+  const allowance = tier ? ` (${usdCents(tier.includedAllowanceNanos)} of included usage every ${durationWords(tier.windowMinutes)})` : '';
   return to === 'premium'
-    ? { title: `Move ${name} to a premium seat?`, button: 'Upgrade to a premium seat', effect: html`<p><strong>${name} moves from a standard to a premium seat</strong> at once: the premium seat's included usage${allowance} and cap apply, and the seat is billed at the premium seat's price.</p>` }
-    : { title: `Move ${name} to a standard seat?`, button: 'Move to a standard seat', effect: html`<p><strong>${name} moves from a premium to a standard seat</strong> at once: they get the standard seat's included usage${allowance} and cap, which are lower.</p>` };
+    ? { title: `Move ${name} to a Premium seat?`, button: 'Upgrade to a Premium seat', effect: html`<p><strong>${name} moves from a Standard to a Premium seat</strong> at once: the Premium seat's included usage${allowance} and cap apply, and the seat is billed at the Premium seat's price.</p>` }
+    : { title: `Move ${name} to a Standard seat?`, button: 'Move to a Standard seat', effect: html`<p><strong>${name} moves from a Premium to a Standard seat</strong> at once: they get the Standard seat's included usage${allowance} and cap, which are lower.</p>` };
 }

@@ -97,8 +97,8 @@ describe('confirming what is hard to undo', () => {
           await row.getByText('Adjust limit').click();
           await row.getByRole('button', { name: 'Set to unlimited' }).click();
         },
-        title: 'Set the standard seats\' cap to unlimited?',
-        says: 'The monthly cap of $500.00 for standard seats is removed.',
+        title: 'Set the spending cap of Standard seats to unlimited?',
+        says: 'The spending cap of $500.00 for Standard seats is removed.',
       },
       {
         act: async () => {
@@ -116,8 +116,8 @@ describe('confirming what is hard to undo', () => {
           await row.getByLabel('Seat').selectOption('premium');
           await row.getByRole('button', { name: 'Change seat' }).click();
         },
-        title: 'Move Alice to a premium seat?',
-        says: 'Alice moves from a standard to a premium seat at once: the premium seat\'s included usage ($3.00 of included usage every 300 minutes) and cap apply, and the seat is billed at the premium seat\'s price.',
+        title: 'Move Alice to a Premium seat?',
+        says: 'Alice moves from a Standard to a Premium seat at once: the Premium seat\'s included usage ($3.00 of included usage every 5 hours) and cap apply, and the seat is billed at the Premium seat\'s price.',
       },
     ];
     for (const ask of asks) {

@@ -208,7 +208,7 @@ describe('Usage as the owner', () => {
     await page.locator('tr[data-member="m-007"]').getByText('…').click();
     await page.locator('tr[data-member="m-007"]').getByLabel('Seat').selectOption('premium');
     await submitAndLand(page, () => page.locator('tr[data-member="m-007"]').getByRole('button', { name: 'Change seat' }).click());
-    await submitAndLand(page, () => page.getByRole('button', { name: 'Upgrade to a premium seat' }).click());
+    await submitAndLand(page, () => page.getByRole('button', { name: 'Upgrade to a Premium seat' }).click());
     await expect.poll(async () => (await m()).seatTier).toBe('premium');
     expect(new URL(page.url()).searchParams.get('q')).toBe('Member 007');
     await page.locator('tr[data-member="m-007"]').getByText('…').click();

@@ -158,11 +158,11 @@ describe('requests in the console', () => {
     const p = olivia.page;
     // Upgrading the seat is confirmed first, saying what changes; Cancel changes nothing.
     await p.locator('summary', { hasText: 'Increase limit' }).click();
-    await submitAndLand(p, () => p.getByRole('button', { name: 'Upgrade to a premium seat' }).click());
+    await submitAndLand(p, () => p.getByRole('button', { name: 'Upgrade to a Premium seat' }).click());
     expect(new URL(p.url()).pathname).toBe(`/requests/${request.id}/upgrade`);
-    expect(await p.getByRole('heading', { level: 1 }).textContent()).toBe('Move Adam Admin to a premium seat?');
-    expect(await p.getByTestId('effect').textContent()).toContain('Adam Admin moves from a standard to a premium seat');
-    expect(await p.getByTestId('effect').textContent()).toContain('billed at the premium seat\'s price');
+    expect(await p.getByRole('heading', { level: 1 }).textContent()).toBe('Move Adam Admin to a Premium seat?');
+    expect(await p.getByTestId('effect').textContent()).toContain('Adam Admin moves from a Standard to a Premium seat');
+    expect(await p.getByTestId('effect').textContent()).toContain('billed at the Premium seat\'s price');
     expect(await seriousViolations(p)).toEqual([]);
     await p.getByRole('link', { name: 'Cancel' }).click();
     await p.waitForURL(`${h.base}/requests/${request.id}`);

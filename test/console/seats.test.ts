@@ -109,13 +109,13 @@ describe('Seat advice as the owner', () => {
 
     // A seat change is confirmed first, saying what changes; Cancel changes nothing.
     await submitAndLand(page, () => page.getByRole('button', { name: 'Apply: move Carol to a Premium seat' }).click());
-    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Move Carol to a premium seat?');
-    expect(await page.getByTestId('effect').textContent()).toContain('Carol moves from a standard to a premium seat');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Move Carol to a Premium seat?');
+    expect(await page.getByTestId('effect').textContent()).toContain('Carol moves from a Standard to a Premium seat');
     await page.getByRole('link', { name: 'Cancel' }).click();
     await page.waitForURL((u) => u.pathname === '/seats');
     expect((await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'carol' } })).seatTier).toBe('standard');
     await submitAndLand(page, () => page.getByRole('button', { name: 'Apply: move Carol to a Premium seat' }).click());
-    await page.getByRole('button', { name: 'Upgrade to a premium seat' }).click();
+    await page.getByRole('button', { name: 'Upgrade to a Premium seat' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toBe('Seat changed.');
     const carol = await scratch.db.prisma.member.findFirstOrThrow({ where: { orgId, externalId: 'carol' } });
     expect(carol.seatTier).toBe('premium');

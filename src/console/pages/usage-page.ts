@@ -532,8 +532,8 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
       const org = await loadOrg(deps.db, ctx.viewer.org.id);
       const cap = v.tier === 'premium' ? org.premiumTierCapNanos : org.standardTierCapNanos;
       if (v.action !== 'unlimited' || cap === null) return null;
-      const seats = v.tier === 'premium' ? 'premium' : 'standard';
-      return { title: `Set the ${seats} seats' cap to unlimited?`, button: 'Set to unlimited', effect: html`<p><strong>The monthly cap of ${usdCents(cap)} for ${seats} seats is removed.</strong> Their extra usage together is no longer stopped at that amount. Member limits and the organisation's cap still apply.</p>` };
+      const seats = tierName(v.tier);
+      return { title: `Set the spending cap of ${seats} seats to unlimited?`, button: 'Set to unlimited', effect: html`<p><strong>The spending cap of ${usdCents(cap)} for ${seats} seats is removed.</strong> Their extra usage together is no longer stopped at that amount. Member limits and the organisation's cap still apply.</p>` };
     });
 
   const memberField = { member: text(200) };
