@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, HAIKU, usageOfCents } from '../support/fixtures.js';
-import { consoleHarness, screenshot, seriousViolations, type ConsoleHarness } from './support.js';
+import { consoleHarness, csrfOf, screenshot, seriousViolations, type ConsoleHarness } from './support.js';
 
 let scratch: Scratch;
 let h: ConsoleHarness;
@@ -61,5 +61,31 @@ describe('continue on extra usage in the console', () => {
       [true, { enabled: false, setBy: 'org_default' }, { enabled: true, setBy: 'member' }],
       [true, { enabled: true, setBy: 'member' }, { enabled: false, setBy: 'member' }],
     ]);
+  });
+
+  it('owners choose the default on the Usage page (audited); a member with no choice of their own follows it; admins only read it', async () => {
+    const olivia = await h.signedIn('acme', 'owner-1', '/usage');
+    expect(await olivia.page.getByTestId('continue-default').textContent()).toContain("by default they stop at their seat's limit");
+    await olivia.page.getByLabel('Continue on extra usage').check();
+    await olivia.page.locator('form[action="/usage/continue-default"]').getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => olivia.page.getByTestId('continue-default').textContent()).toContain('by default they continue on extra usage');
+    expect(new URL(olivia.page.url()).pathname).toBe('/usage');
+    await olivia.context.close();
+    expect((await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: orgId } })).continueOnExtraUsageDefault).toBe(true);
+    const entry = await scratch.db.prisma.auditEntry.findFirstOrThrow({ where: { orgId, action: 'continue.default.set' } });
+    expect([entry.actor.endsWith('via console'), entry.before, entry.after]).toEqual([true, { enabled: false }, { enabled: true }]);
+    // Bob made no choice of his own: he now continues on extra usage.
+    const bob = await h.signedIn('acme', 'bob', '/me');
+    expect(await bob.page.getByTestId('continue-choice').textContent()).toContain('on (');
+    await bob.context.close();
+
+    const adam = await h.signedIn('acme', 'admin-1', '/usage');
+    expect(await adam.page.getByTestId('continue-default').textContent()).toContain('by default they continue on extra usage');
+    expect(await adam.page.locator('form[action="/usage/continue-default"]').count()).toBe(0);
+    // Forced with a valid form token, it is refused for the role (shown as a 403 page).
+    const forced = await adam.page.request.post(`${h.base}/usage/continue-default`, { form: { enabled: 'off', _csrf: await csrfOf(adam.page) } });
+    expect(forced.status()).toBe(403);
+    await adam.context.close();
+    expect((await scratch.db.prisma.organization.findUniqueOrThrow({ where: { id: orgId } })).continueOnExtraUsageDefault).toBe(true);
   });
 });

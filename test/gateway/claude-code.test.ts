@@ -64,6 +64,25 @@ describe('Claude Code through the gateway', () => {
     expect(g.standIn.messageAttempts().length).toBe(attempts);
   });
 
+  it('a member who chose to stop at their seat\'s limit reads so, with the one step that lets them go on, and Claude Code stops', async () => {
+    const o = await gatewayOrg(g, enterpriseDoc({ members: [
+      { externalId: 'owner-1', name: 'Olivia Owner', role: 'primary_owner', seatTier: 'premium' },
+      { externalId: 'erin', name: 'Erin', role: 'member', seatTier: 'standard', extraUsageCap: '50.00' },
+    ] }));
+    expect((await o.as('erin', 'PUT', '/v1/me/continue-on-extra-usage', { enabled: false })).status).toBe(200);
+    // Her seat's included usage ($1.00 a window) used up.
+    expect((await o.recordDirect('erin', usageOfCents(150))).status).toBe(200);
+    const { key } = await o.keyFor('erin');
+    const attempts = g.standIn.messageAttempts().length;
+    const run = await runClaude(g.gatewayUrl, key, 'Hello');
+    const said = run.stdout + run.stderr;
+    expect(said).toContain('you chose not to continue on extra usage');
+    expect(said).toContain('To go on now, choose "Continue on extra usage"');
+    expect(said).toContain(`${CONSOLE_URL}/me`);
+    expect(run.result?.is_error).toBe(true);
+    expect(g.standIn.messageAttempts().length).toBe(attempts);
+  });
+
   it('a revoked key is refused as an invalid key, and nothing reaches the upstream', async () => {
     const o = await gatewayOrg(g);
     const made = await o.keyFor('alice');

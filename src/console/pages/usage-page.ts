@@ -37,6 +37,7 @@ import { onWithoutBalance } from '../../domain/balance-watch.js';
 import { formatDayTime } from '../../domain/display.js';
 import { balanceHistory, type BalanceHistoryRow } from '../../ledger/reports/balance-history.js';
 import type { SavedCard } from '../../payments/purchases.js';
+import { setContinueDefault } from '../../ledger/settings/continue-choice.js';
 
 /** An amount as people read it: cents with thousands separators; no amount is Unlimited. */
 const money = (usd: string | null | undefined) => (usd === null || usd === undefined ? 'Unlimited' : usdCents(usd));
@@ -56,6 +57,7 @@ type ListQuery = z.infer<typeof listQuery>;
 
 const SAVED: Record<string, string> = {
   'extra-usage': 'Extra usage settings saved.',
+  'continue-default': 'Saved: what members do by default when their included usage runs out.',
   'org-cap': 'Spending cap saved.',
   'tier-cap': 'Seat tier spending cap saved.',
   'member-cap': 'Member limit saved.',
@@ -147,6 +149,12 @@ ${canEdit ? html`<form method="post" action="/usage/extra-usage">${hidden}
 <label for="${fieldId('extra.scope')}">Scope</label>
 <select id="${fieldId('extra.scope')}" name="scope"${errors.attrs('extra.scope')}><option value="all_members"${ex.scope === 'all_members' ? html` selected` : ''}>All members</option><option value="selected_members"${ex.scope === 'selected_members' ? html` selected` : ''}>Selected members</option></select>
 <button type="submit">Save</button></fieldset>${errors.text('extra.enabled')}${errors.text('extra.scope')}</form>` : ''}
+<p data-testid="continue-default">When a member's included usage runs out, by default they <strong>${org.continueOnExtraUsageDefault ? 'continue on extra usage' : 'stop at their seat\'s limit'}</strong>; each member may choose otherwise on their own page.</p>
+${canEdit ? html`<form method="post" action="/usage/continue-default">${hidden}
+<fieldset><legend>By default, when a member's included usage runs out</legend>
+<label><input type="radio" name="enabled" value="on"${org.continueOnExtraUsageDefault ? html` checked` : ''}> Continue on extra usage</label>
+<label><input type="radio" name="enabled" value="off"${org.continueOnExtraUsageDefault ? '' : html` checked`}> Stop at the seat's limit</label>
+<button type="submit">Save</button></fieldset>${errors.text('continueDefault.enabled')}</form>` : ''}
 </section>`;
 
   const capSection = html`<section class="card" aria-labelledby="h-cap"><h2 id="h-cap">Spending cap</h2>
@@ -517,6 +525,10 @@ export function usagePage(app: FastifyInstance, deps: ConsoleDeps) {
       }
       return null;
     });
+
+  form('/usage/continue-default', z.object({ enabled: z.enum(['on', 'off'], { error: 'choose continue or stop' }), back: z.string().optional() }),
+    () => 'continueDefault', 'enabled',
+    (ctx, v) => setContinueDefault(deps.db, ctx.viewer.org, ctx.viewer.member, v.enabled === 'on', 'console'), 'continue-default');
 
   form('/usage/org-cap', capFields.superRefine(capRule), () => 'orgCap', 'cap',
     (ctx, v) => setOrgCap(deps.db, ctx.viewer.org, ctx.viewer.member, capOf(v)), 'org-cap',
