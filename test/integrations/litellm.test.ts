@@ -395,7 +395,9 @@ describe('a LiteLLM proxy with the extra usage hook, driven by the Anthropic SDK
     expect(result).toMatchObject({ ok: false, status: 429, error: 'RateLimitError', retryCount: 0 });
     const refused = result as Extract<SdkResult, { ok: false }>;
     // What the person reads is the server's message, as it is: words, not a code or a UTC instant.
-    expect(expected.body.message).toBe(`You reached your monthly extra usage limit ($0.00 of $0.00); it lifts ${formatWhen(expected.body.resetsAt, 'Europe/Paris')}. To go on sooner, ask to raise your limit in the web console at /me`);
+    // When carol's seat's included usage comes back sooner than the limit lifts, the words say so too.
+    const lifts = formatWhen(expected.body.resetsAt, 'Europe/Paris').replace(/[()]/g, '\\$&');
+    expect(expected.body.message).toMatch(new RegExp(`^You reached your monthly extra usage limit \\(\\$0\\.00 of \\$0\\.00\\); it lifts ${lifts}(; your included usage comes back [^;]+ \\(Europe/Paris\\))?\\. To go on sooner, ask to raise your limit in the web console at /me$`));
     expect(refused.body.error.message).toBe(expected.body.message);
     expect(refused.body.error).toMatchObject({ type: 'rate_limit_error', provider_specific_fields: { extra_usage: { reason: 'member_cap_reached', resetsAt: expected.body.resetsAt, message: expected.body.message } } });
     expect(standIn.calls.length).toBe(before);
