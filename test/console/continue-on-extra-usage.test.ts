@@ -67,7 +67,7 @@ describe('continue on extra usage in the console', () => {
     const olivia = await h.signedIn('acme', 'owner-1', '/usage');
     expect(await olivia.page.getByTestId('continue-default').textContent()).toContain("by default they stop at their seat's limit");
     await olivia.page.getByLabel('Continue on extra usage').check();
-    await olivia.page.locator('form[action="/usage/continue-default"]').getByRole('button', { name: 'Save' }).click();
+    await olivia.page.getByRole('button', { name: 'Use as default' }).click();
     await expect.poll(() => olivia.page.getByTestId('continue-default').textContent()).toContain('by default they continue on extra usage');
     expect(new URL(olivia.page.url()).pathname).toBe('/usage');
     await olivia.context.close();

@@ -154,7 +154,7 @@ ${canEdit ? html`<form method="post" action="/usage/continue-default">${hidden}
 <fieldset><legend>By default, when a member's included usage runs out</legend>
 <label><input type="radio" name="enabled" value="on"${org.continueOnExtraUsageDefault ? html` checked` : ''}> Continue on extra usage</label>
 <label><input type="radio" name="enabled" value="off"${org.continueOnExtraUsageDefault ? '' : html` checked`}> Stop at the seat's limit</label>
-<button type="submit">Save</button></fieldset>${errors.text('continueDefault.enabled')}</form>` : ''}
+<button type="submit">Use as default</button></fieldset>${errors.text('continueDefault.enabled')}</form>` : ''}
 </section>`;
 
   const capSection = html`<section class="card" aria-labelledby="h-cap"><h2 id="h-cap">Spending cap</h2>

@@ -360,4 +360,14 @@ describe('Teams cards in the official renderer', () => {
     const { card: unlinked } = await lastSentTo(USERS.stranger, 'not linked');
     expect((await show(unlinked, 'unlinked')).buttons).toEqual([]);
   });
+  it('member usage card: "continue off" pauses her at the seat limit in the one wording, with the one button that lets her go on', async () => {
+    await h.message(USERS.alice, 'continue off');
+    const { card } = await lastSentTo(USERS.alice, "Saved: you stop at your seat's limit");
+    const shown = await show(card, 'usage-continue-off');
+    expect(textOf(card)).toContain('you chose not to continue on extra usage');
+    expect(shown.buttons).toContain('Continue on extra usage');
+    const after = await feed(USERS.alice, await r.click('Continue on extra usage'));
+    expect(textOf(after)).toContain('Saved: you continue on extra usage');
+    expect((await show(after, 'usage-continue-on')).buttons).toContain("Stop at my seat's limit");
+  });
 });
