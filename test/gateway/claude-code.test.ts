@@ -75,7 +75,9 @@ describe('Claude Code through the gateway', () => {
     const { key } = await o.keyFor('erin');
     const attempts = g.standIn.messageAttempts().length;
     const run = await runClaude(g.gatewayUrl, key, 'Hello');
-    const said = run.stdout + run.stderr;
+    // What Claude Code prints as the result (its JSON output escapes the quotes).
+    const said = String(run.result?.result ?? run.stdout + run.stderr);
+    expect(said).toContain('API Error: Request rejected (429)');
     expect(said).toContain('you chose not to continue on extra usage');
     expect(said).toContain('To go on now, choose "Continue on extra usage"');
     expect(said).toContain(`${CONSOLE_URL}/me`);
