@@ -15,7 +15,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { startMessagesApi } from '../../test/support/messages-api.js';
-import { MODELS, orgDocument, seed, usageSample } from './seed.js';
+import { MODELS, seed, usageSample } from './seed.js';
+import { gatewayBenchOrg } from './gateway.js';
 import { freshPostgres, startServiceProcess, type ServiceProcess } from './service-process.js';
 
 export interface CpuLine {
@@ -143,16 +144,7 @@ async function gatewayLine(amount: number, log: (l: CpuLine) => void): Promise<v
   const service = await startServiceProcess({ databaseUrl: pgdb.url, port: Number(process.env.BENCH_CPU_PORT ?? 3960) + 2, env: { SECRETS_KEY: randomBytes(32).toString('base64'), GATEWAY_UPSTREAM_URL: standIn.url } });
   const meter = await backendMeter(pgdb.url);
   try {
-    const op = { authorization: `Bearer ${service.operatorToken}`, 'content-type': 'application/json' };
-    const put = await fetch(`${service.url}/v1/operator/orgs/bench`, { method: 'PUT', headers: op, body: JSON.stringify(orgDocument(50)) });
-    if (!put.ok) throw new Error(`provision: ${put.status} ${await put.text()}`);
-    const upstream = await fetch(`${service.url}/v1/operator/orgs/bench/gateway/upstream-key`, { method: 'PUT', headers: op, body: JSON.stringify({ apiKey: 'sk-ant-api03-bench-upstream-key-000000' }) });
-    if (!upstream.ok) throw new Error(`upstream key: ${upstream.status} ${await upstream.text()}`);
-    const apiKey = (await (await fetch(`${service.url}/v1/operator/orgs/bench/api-keys`, { method: 'POST', headers: op, body: JSON.stringify({ name: 'bench', scopes: ['act_for_members'] }) })).json()).key as string;
-    // user-10: no cap of their own, so every request is allowed and recorded.
-    const made = await fetch(`${service.url}/v1/me/gateway-keys`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'x-actor': 'user-10', 'content-type': 'application/json' }, body: '{}' });
-    if (!made.ok) throw new Error(`gateway key: ${made.status} ${await made.text()}`);
-    const memberKey = (await made.json()).key as string;
+    const memberKey = await gatewayBenchOrg(service);
     standIn.plan({ usage: { input_tokens: 100, output_tokens: 50 }, text: 'A short answer from the stand-in.' });
     const json = JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 256, messages: [{ role: 'user', content: 'Hello' }] });
     const headers = { 'x-api-key': memberKey, 'anthropic-version': '2023-06-01' };

@@ -62,19 +62,27 @@ async function steady(url: string, headers: Record<string, string>, body: string
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
+/**
+ * The bench org behind the gateway: 50 members, the upstream key stored, and a personal
+ * gateway key of user-10 (no cap of their own, so every request is allowed and recorded).
+ */
+export async function gatewayBenchOrg(service: { url: string; operatorToken: string }): Promise<string> {
+  const op = { authorization: `Bearer ${service.operatorToken}`, 'content-type': 'application/json' };
+  const put = await fetch(`${service.url}/v1/operator/orgs/bench`, { method: 'PUT', headers: op, body: JSON.stringify(orgDocument(50)) });
+  if (!put.ok) throw new Error(`provision: ${put.status} ${await put.text()}`);
+  const upstream = await fetch(`${service.url}/v1/operator/orgs/bench/gateway/upstream-key`, { method: 'PUT', headers: op, body: JSON.stringify({ apiKey: 'sk-ant-api03-bench-upstream-key-000000' }) });
+  if (!upstream.ok) throw new Error(`upstream key: ${upstream.status} ${await upstream.text()}`);
+  const apiKey = (await (await fetch(`${service.url}/v1/operator/orgs/bench/api-keys`, { method: 'POST', headers: op, body: JSON.stringify({ name: 'bench', scopes: ['act_for_members'] }) })).json()).key as string;
+  const made = await fetch(`${service.url}/v1/me/gateway-keys`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'x-actor': 'user-10', 'content-type': 'application/json' }, body: '{}' });
+  if (!made.ok) throw new Error(`gateway key: ${made.status} ${await made.text()}`);
+  return (await made.json()).key as string;
+}
+
 export async function measureGateway(seconds: number, log: (line: string) => void): Promise<GatewayFigures> {
   const standIn = await startMessagesApi();
   const service = await startServiceProcess({ port: 3950, env: { SECRETS_KEY: randomBytes(32).toString('base64'), GATEWAY_UPSTREAM_URL: standIn.url } });
   try {
-    const op = { authorization: `Bearer ${service.operatorToken}`, 'content-type': 'application/json' };
-    const put = await fetch(`${service.url}/v1/operator/orgs/bench`, { method: 'PUT', headers: op, body: JSON.stringify(orgDocument(50)) });
-    if (!put.ok) throw new Error(`provision: ${put.status} ${await put.text()}`);
-    const upstream = await fetch(`${service.url}/v1/operator/orgs/bench/gateway/upstream-key`, { method: 'PUT', headers: op, body: JSON.stringify({ apiKey: 'sk-ant-api03-bench-upstream-key-000000' }) });
-    if (!upstream.ok) throw new Error(`upstream key: ${upstream.status} ${await upstream.text()}`);
-    const apiKey = (await (await fetch(`${service.url}/v1/operator/orgs/bench/api-keys`, { method: 'POST', headers: op, body: JSON.stringify({ name: 'bench', scopes: ['act_for_members'] }) })).json()).key as string;
-    // user-10: no cap of their own, so every request is allowed and recorded.
-    const made = await fetch(`${service.url}/v1/me/gateway-keys`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'x-actor': 'user-10', 'content-type': 'application/json' }, body: '{}' });
-    const memberKey = (await made.json()).key as string;
+    const memberKey = await gatewayBenchOrg(service);
     const gateway = { url: `${service.url}/anthropic/v1/messages`, headers: { 'x-api-key': memberKey } };
     const direct = { url: `${standIn.url}/v1/messages`, headers: { 'x-api-key': 'sk-direct' } };
     const json = JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 256, messages: [{ role: 'user', content: 'Hello' }] });
