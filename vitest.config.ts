@@ -71,7 +71,8 @@ export default defineConfig({
     // conditions, never for time, so a longer bound only costs time when one fails.
     testTimeout: 90_000,
     hookTimeout: 120_000,
-    // Two cores: a couple of files at a time keeps the Temporal and PostgreSQL tests honest.
-    maxWorkers: 2,
+    // Three files at a time on two cores: a third of the suite's time is waiting (services
+    // starting, outages held for a minute, Chromium), not CPU, so a third worker fills it.
+    maxWorkers: 3,
   },
 });

@@ -1,20 +1,23 @@
-// Orders test files so the two workers finish together: the slow kinds (whole processes,
+// Orders test files so the workers finish together: the slow kinds (whole processes,
 // Chromium, Temporal) start first and the many quick files fill the gaps at the end,
-// instead of a five-minute file starting last. Within a kind, the files known to take
-// minutes first (a fresh clone has no timings yet), then vitest's own order (the last
-// run's duration when it has one, else the larger file first).
+// instead of a five-minute file starting last. Within a kind, longest first: by the last
+// run's duration where vitest has one, else by test/support/durations.json (measured here
+// and committed, because a fresh clone, as CI runs, has no timings of its own), else the
+// file is new and goes first with the files vitest knows nothing of.
+import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const KINDS_FIRST = ['e2e', 'browser', 'flows', 'ledger', 'unit'];
-// Measured on this machine (CONTRIBUTING.md): each takes one to three minutes.
-const SLOWEST_FIRST = [
-  'test/api/openapi-conformance.test.ts',
-  'test/integrations/litellm.test.ts',
-  'test/scale/multi-process.test.ts',
-  'test/deploy/compiled.test.ts',
-  'test/service-logs.test.ts',
-];
+
+/** Seconds per file in a whole-suite run on this machine, keyed `<kind>:<path>` (scripts/test-durations.mjs writes it). */
+const COMMITTED: Record<string, number> = (() => {
+  try {
+    return JSON.parse(readFileSync(new URL('./durations.json', import.meta.url), 'utf8')) as Record<string, number>;
+  } catch {
+    return {};
+  }
+})();
 
 export class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -22,11 +25,18 @@ export class LongestFirstSequencer extends BaseSequencer {
     for (const file of files) byKind.set(file.project.name, [...(byKind.get(file.project.name) ?? []), file]);
     const sorted: TestSpecification[] = [];
     for (const kind of [...byKind.keys()].sort((a, b) => rank(KINDS_FIRST, a) - rank(KINDS_FIRST, b))) {
-      const own = await super.sort(byKind.get(kind)!);
-      const known = (f: TestSpecification) => rank(SLOWEST_FIRST, relative(this.ctx.config.root, f.moduleId));
-      sorted.push(...own.map((f, i) => ({ f, i })).sort((a, b) => known(a.f) - known(b.f) || a.i - b.i).map(({ f }) => f));
+      const own = byKind.get(kind)!.map((f) => ({ f, seconds: this.seconds(f) }));
+      // Unknown (new) files first, as vitest does, then the longest.
+      own.sort((a, b) => (b.seconds ?? Infinity) - (a.seconds ?? Infinity));
+      sorted.push(...own.map(({ f }) => f));
     }
     return sorted;
+  }
+
+  private seconds(file: TestSpecification): number | undefined {
+    const key = `${file.project.name}:${relative(this.ctx.config.root, file.moduleId)}`;
+    const last = this.ctx.cache.getFileTestResults(key);
+    return last ? last.duration / 1000 : COMMITTED[key];
   }
 }
 
