@@ -69,6 +69,8 @@ class SpoolFile {
   readonly waiting = new Map<string, SpooledRecord>();
   /** File operations in order: appends, the truncation when nothing waits, closing. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** An append failed part-way (here, or in the process the file was adopted from): the next line starts on a line of its own. */
+  torn = false;
 
   constructor(readonly path: string, private handle: FileHandle | null, private readonly release: () => Promise<void>, readonly adopted: boolean) {}
 
@@ -82,7 +84,13 @@ class SpoolFile {
   append(text: string, durable: boolean): Promise<void> {
     return this.serial(async () => {
       if (!this.handle) throw new Error(`spool file ${this.path} is closed`);
-      await this.handle.appendFile(`${text}\n`);
+      try {
+        await this.handle.appendFile(`${this.torn ? '\n' : ''}${text}\n`);
+      } catch (err) {
+        this.torn = true;
+        throw err;
+      }
+      this.torn = false;
       if (durable) await this.handle.datasync();
     });
   }
@@ -176,8 +184,8 @@ export class UsageSpool {
     const old = this.own;
     this.ownLost = false;
     if (!old || !this.dir) return;
-    this.files.delete(old.path);
     await this.newOwnFile(this.dir);
+    this.files.delete(old.path);
     for (const record of old.waiting.values()) await this.keepIn(this.own!, record);
     await old.abandon();
   }
@@ -283,6 +291,7 @@ export class UsageSpool {
       }
       const file = new SpoolFile(path, handle, release, true);
       const text = await readFile(path, 'utf8').catch(() => '');
+      file.torn = text.length > 0 && !text.endsWith('\n');
       const unreadable: string[] = [];
       for (const [record, settled] of readLines(text, (bad, json) => {
         if (json) unreadable.push(bad);

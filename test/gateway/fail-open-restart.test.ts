@@ -115,6 +115,8 @@ describe('the gateway process killed while the ledger is away', () => {
       return h?.body?.gateway?.waitingRecords === 0 ? h.body : null;
     });
     expect(health.gateway).toEqual({ waitingRecords: 0, since: null, refusedRecords: 0 });
+    // From the dead process's file, adopted by the new one.
+    expect(lines.some((l) => l.startsWith('gw-2: ') && l.includes('usage left by a process that stopped is recorded now'))).toBe(true);
     expect(lines.join('\n')).not.toMatch(/NOT recorded|NOT written/);
 
     // Stopped cleanly: its spool folder holds nothing a next start would replay.

@@ -54,7 +54,7 @@ describe('the spool folder', () => {
     appendFileSync(join(dir, aFile!), '{"add":{"orgId":"org","requestId":"gw_cut');
     const c = await UsageSpool.open(dir, quiet);
     const adopted = await Promise.all([b.adoptOrphans(), c.adoptOrphans()]);
-    expect(adopted.sort()).toEqual([0, 1]);
+    expect([...adopted].sort()).toEqual([0, 1]);
     const adopter = adopted[0] === 1 ? b : c;
     expect(adopter.waiting()).toEqual([r2]);
     await adopter.settle(r2.requestId);
