@@ -23,7 +23,7 @@ export const KINDS = {
   ],
   // Whole programs started as processes: the service, its compiled build, LiteLLM,
   // schemathesis, docker-compose, PgBouncer, the Temporal CLI, the price-map command,
-  // the Claude Code CLI and the Python SDK through the gateway.
+  // the Claude Code CLI and the Python SDK through the gateway, the gateway killed mid-outage.
   e2e: [
     'test/service*.test.ts',
     'test/deploy/**/*.test.ts',
@@ -38,6 +38,7 @@ export const KINDS = {
     'test/bot/teams/package.test.ts',
     'test/gateway/claude-code.test.ts',
     'test/gateway/python-sdk.test.ts',
+    'test/gateway/fail-open-restart.test.ts',
   ],
   // Chromium: the console's pages and the Teams cards in the official renderer.
   browser: ['test/console/**/*.test.ts', 'test/bot/teams/cards.test.ts'],

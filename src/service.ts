@@ -15,6 +15,7 @@ import { failingConnections } from './anthropic/connection.js';
 import { recordPendingAttributions } from './ledger/metering/unattributed.js';
 import { startPgliteMaintenance } from './db/pglite-maintenance.js';
 import { buildServer } from './api/server.js';
+import { spoolLogOf, UsageSpool } from './gateway/usage-spool.js';
 import { consoleOptionsFromConfig } from './console/options.js';
 import { findTemporalCli } from './temporal/cli.js';
 import { connectTemporal, lazyTemporal, type TemporalConnection } from './temporal/connection.js';
@@ -294,6 +295,10 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       stack.push(() => status.close());
       return { role: config.ROLE, url: status.url, operatorToken, temporal: { address, uiUrl: devServer?.uiUrl ?? null }, database, stop };
     }
+    // The gateway's usage waiting for the ledger, on disk: what a process stopped (even
+    // killed) before recording left is recorded by the next one on this folder.
+    const spool = await UsageSpool.open(join(dataDir, 'gateway-spool'), spoolLogOf(log));
+    stack.push(() => spool.close());
     const app = buildServer({
       db,
       operatorToken,
@@ -313,7 +318,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       consoleUrl: consoleAddress(config),
       metrics,
       anthropic,
-      gateway: { upstreamUrl: config.GATEWAY_UPSTREAM_URL, ...(config.GATEWAY_UPSTREAM_API_KEY ? { deploymentKey: config.GATEWAY_UPSTREAM_API_KEY } : {}) },
+      gateway: { upstreamUrl: config.GATEWAY_UPSTREAM_URL, ...(config.GATEWAY_UPSTREAM_API_KEY ? { deploymentKey: config.GATEWAY_UPSTREAM_API_KEY } : {}), spool },
     });
     stack.push(() => app.close());
     const url = await app.listen({ port: config.PORT, host: config.HOST });

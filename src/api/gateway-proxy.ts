@@ -4,7 +4,9 @@
 // authorize decides before anything is forwarded, the body and anthropic-* headers go
 // upstream unchanged over a keep-alive pool, and the answer's bytes come back as they
 // arrive while its usage is read on the way; the usage is recorded once, when the
-// answer ends, however it ends.
+// answer ends, however it ends. Usage the ledger cannot take now (a request forwarded
+// unchecked, or the database away when recording) is kept on disk in the usage spool
+// until it is recorded (src/gateway/usage-spool.ts, spool-drain.ts).
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -17,13 +19,13 @@ import { authenticateGatewayKey, lastKnownCaller, type GatewayCaller } from '../
 import { refusalAnswer } from '../gateway/refusal.js';
 import { refusalMessage } from '../ledger/metering/refusal-message.js';
 import { lastOpenedUpstreamKey, openUpstreamKey } from '../gateway/upstream-key.js';
-import { writeAudit } from '../ledger/audit.js';
-import { inTransaction } from '../ledger/transactions.js';
 import { jsonTap, streamTap, type TappedUsage, type UsageTap } from '../gateway/usage-tap.js';
 import { authorizeUsage } from '../ledger/metering/authorize.js';
 import { recordBatcherOf } from '../ledger/metering/record-batch.js';
 import { releaseReservation, reserveUsage } from '../ledger/metering/reservations.js';
 import { LedgerError } from '../ledger/errors.js';
+import { startSpoolDrain, type SpoolDrain } from '../gateway/spool-drain.js';
+import type { SpooledRecord, UsageSpool } from '../gateway/usage-spool.js';
 import { withRequestRule } from '../ledger/requests/request-eligibility.js';
 import { SecretBoxError, type SecretBox } from '../secrets/secret-box.js';
 import { usageObject } from './routes/usage.js';
@@ -45,7 +47,9 @@ export interface GatewayOptions {
   checkBudgetMs?: number;
   reservationTtlMs?: number;
   requestCooldownAfterDenialMs?: number;
-  /** Told of each record written or given up (tests, logs). */
+  /** Where usage waits for the ledger (DATA_DIR/gateway-spool; memory only without a data folder). */
+  spool: UsageSpool;
+  /** Told of each record written or refused by the ledger (tests, logs). */
   onRecord?: (outcome: { requestId: string; ok: boolean; error?: unknown }) => void;
 }
 
@@ -134,14 +138,13 @@ export function gatewayPlugin(opts: GatewayOptions) {
     return key;
   }
 
-  let closing = false;
-  const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+  let drain: SpoolDrain | null = null;
 
   /**
-   * Records what a model request used, once; retried while the ledger is out of reach.
-   * For an org that fails open, retried until the ledger is back (the same requestId
-   * counts once however often it is sent), and a request forwarded unchecked is
-   * audited when recorded.
+   * Records what a model request used, once. A request forwarded unchecked goes to the
+   * spool first (fsynced), recorded from there; any other whose record meets the
+   * database away goes there then. The spool's drain records and audits it once the
+   * ledger answers (the same requestId counts once however often it is sent).
    */
   async function record(caller: Caller, requestId: string, model: string, product: string, at: Date, tapped: TappedUsage | null, log: FastifyRequest['log']) {
     const usage = tapped?.usage ? usageObject.safeParse({ input_tokens: 0, output_tokens: 0, ...tapped.usage }) : null;
@@ -150,33 +153,40 @@ export function gatewayPlugin(opts: GatewayOptions) {
       if (caller.enforcementMode === 'reserve' && !caller.unchecked) await releaseReservation(opts.db, caller.orgId, caller.memberId, requestId, opts.now()).catch((err: unknown) => log.warn({ err, requestId }, 'gateway: hold not released (the sweeper releases it at expiry)'));
       return;
     }
-    const input = { orgId: caller.orgId, requestId, member: caller.memberId, model, usage: usage.data, at, product };
-    let recorded = false;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        if (!recorded) await recordBatcherOf(opts.db).submit(input, opts.now());
-        recorded = true;
-        if (caller.unchecked) {
-          await inTransaction(opts.db, (tx) => writeAudit(tx, caller.orgId, [{ actor: 'gateway', action: 'gateway.failed_open', subject: `gateway_key:${caller.keyId}`, before: null, after: { requestId, member: caller.memberId, model, at: at.toISOString(), recordedAfterOutage: true } }]));
-          log.info({ requestId }, 'gateway: a request forwarded unchecked while the ledger was unreachable is recorded');
-        }
-        opts.onRecord?.({ requestId, ok: true });
+    const kept: SpooledRecord = {
+      orgId: caller.orgId, requestId, member: caller.memberId, model, usage: usage.data, at: at.toISOString(), product,
+      keyId: caller.keyId, unchecked: caller.unchecked === true, spooledAt: opts.now().toISOString(),
+    };
+    if (caller.unchecked) {
+      await opts.spool.add(kept);
+      drain?.kick();
+      return;
+    }
+    try {
+      await recordBatcherOf(opts.db).submit({ orgId: caller.orgId, requestId, member: caller.memberId, model, usage: usage.data, at, product }, opts.now());
+      opts.onRecord?.({ requestId, ok: true });
+    } catch (err) {
+      if (err instanceof LedgerError) {
+        // Refused (4xx): will not change on a retry; kept for the operator, not dropped.
+        await opts.spool.setAside(kept, err.message);
+        log.error({ err, record: kept }, 'gateway: usage refused by the ledger, kept in the spool folder\'s refused.jsonl (replay it with POST /v1/usage/record once the cause is fixed)');
+        opts.onRecord?.({ requestId, ok: false, error: err });
         return;
-      } catch (err) {
-        // A refusal by the ledger (4xx) will not change; the database away may.
-        const giveUp = err instanceof LedgerError || (caller.failOpen ? closing : attempt >= 5);
-        if (giveUp) {
-          log.error({ err, record: { ...input, usage: usage.data } }, recorded ? 'gateway: usage recorded but its gateway.failed_open audit entry NOT written' : 'gateway: usage NOT recorded (replay it with POST /v1/usage/record)');
-          opts.onRecord?.({ requestId, ok: false, error: err });
-          return;
-        }
-        await pause(Math.min(500 * 2 ** attempt, 10_000));
       }
+      // The database away after the checks: on disk until it is back.
+      log.warn({ err, requestId }, 'gateway: usage not recorded now (the ledger is unreachable): kept in the usage spool, recorded when it is back');
+      await opts.spool.add(kept);
+      drain?.kick();
     }
   }
 
-  /** Sends the answer's head and bytes on as they come, feeding the tap; resolves when it ends, however. */
-  async function relay(request: FastifyRequest, reply: FastifyReply, path: string, body: Buffer | undefined, key: string, method: 'GET' | 'POST', tapOf?: (contentType: string) => UsageTap): Promise<TappedUsage | null> {
+  /**
+   * Sends the answer's head and bytes on as they come, feeding the tap; resolves when it
+   * ends, however. `holdEnd`: given the usage read, runs before the answer's last chunk goes out (the
+   * answer is then sent chunked, without content-length, so the client sees its end
+   * only after it): the usage of a request forwarded unchecked is on disk first.
+   */
+  async function relay(request: FastifyRequest, reply: FastifyReply, path: string, body: Buffer | undefined, key: string, method: 'GET' | 'POST', tapOf?: (contentType: string) => UsageTap, holdEnd?: (tapped: TappedUsage | null) => Promise<void>): Promise<TappedUsage | null> {
     const abort = new AbortController();
     const res = reply.raw;
     const hangUp = () => {
@@ -195,9 +205,10 @@ export function gatewayPlugin(opts: GatewayOptions) {
     }
     reply.hijack();
     const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name) && !(holdEnd && name === 'content-length')) headers[name] = value;
     res.writeHead(answer.statusCode, headers);
     const tap = tapOf?.(String(answer.headers['content-type'] ?? ''));
+    let tapped: TappedUsage | null | undefined;
     try {
       for await (const chunk of answer.body as AsyncIterable<Buffer>) {
         tap?.push(chunk);
@@ -208,6 +219,10 @@ export function gatewayPlugin(opts: GatewayOptions) {
         });
         if (res.destroyed) break;
       }
+      if (holdEnd) {
+        tapped = tap ? tap.end() : null;
+        await holdEnd(tapped);
+      }
       res.end();
     } catch (err) {
       // The upstream broke the stream, or the client hung up: what arrived is recorded.
@@ -217,6 +232,7 @@ export function gatewayPlugin(opts: GatewayOptions) {
     } finally {
       res.off('close', hangUp);
     }
+    if (tapped !== undefined) return tapped;
     return tap ? tap.end() : null;
   }
 
@@ -235,8 +251,10 @@ export function gatewayPlugin(opts: GatewayOptions) {
   };
 
   return async function gateway(app: FastifyInstance) {
+    // Records what the spool keeps: at start (what a process stopped before recording left), and on.
+    drain = startSpoolDrain({ db: opts.db, spool: opts.spool, now: opts.now, log: app.log, ...(opts.onRecord ? { onRecord: opts.onRecord } : {}) });
     app.addHook('onClose', async () => {
-      closing = true;
+      await drain?.stop();
       await pool.close();
     });
     // Bodies are forwarded as the bytes that came: never parsed into something else.
@@ -288,12 +306,17 @@ export function gatewayPlugin(opts: GatewayOptions) {
         throw new Unavailable(String(err));
       });
       let tapped: TappedUsage | null = null;
+      let recorded = false;
+      // Forwarded unchecked: its usage is on disk before the answer's end goes out.
+      const holdEnd = caller.unchecked ? async (t: TappedUsage | null) => {
+        recorded = true;
+        await record(caller, requestId, model, product, at, t, request.log);
+      } : undefined;
       try {
-        tapped = await relay(request, reply, '/v1/messages', raw, key, 'POST', (type) => (type.startsWith('text/event-stream') ? streamTap() : jsonTap()));
+        tapped = await relay(request, reply, '/v1/messages', raw, key, 'POST', (type) => (type.startsWith('text/event-stream') ? streamTap() : jsonTap()), holdEnd);
       } finally {
-        // An org failing open keeps trying until the ledger is back: the answer does not wait for it.
-        const recording = record(caller, requestId, model, product, at, tapped, request.log);
-        if (!caller.failOpen) await recording;
+        // An answer broken or abandoned: what arrived is recorded now.
+        if (!recorded) await record(caller, requestId, model, product, at, tapped, request.log);
       }
       return reply;
     });

@@ -38,6 +38,7 @@ import { noticeRoutes } from './routes/notices.js';
 import { usageRoutes } from './routes/usage.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { GATEWAY_PREFIX, gatewayPlugin, type GatewayOptions } from './gateway-proxy.js';
+import { UsageSpool } from '../gateway/usage-spool.js';
 
 export interface ApiDeps {
   db: Db;
@@ -77,7 +78,10 @@ export interface ApiDeps {
   /** Connected orgs (docs/claude.md): SECRETS_KEY's box and the Admin API's address; unset: connecting answers 503. */
   anthropic?: AnthropicDeps;
   /** The built-in Claude gateway under /anthropic (docs/gateway.md): its upstream; default https://api.anthropic.com, no deployment-wide key. */
-  gateway?: Pick<GatewayOptions, 'upstreamUrl' | 'deploymentKey' | 'checkBudgetMs' | 'onRecord'>;
+  gateway?: Pick<GatewayOptions, 'upstreamUrl' | 'deploymentKey' | 'checkBudgetMs' | 'onRecord'> & {
+    /** Where its usage waits for the ledger (the service: DATA_DIR/gateway-spool); default in memory only. The opener closes it. */
+    spool?: UsageSpool;
+  };
 }
 
 import { createServer as createHttpServer } from 'node:http';
@@ -117,6 +121,9 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   if (deps.metrics) useMetrics(deps, deps.metrics);
   const metrics = metricsOf(deps);
   metrics.watchRecordBatches(recordBatcherOf(deps.db));
+  // The gateway's usage waiting for the ledger (docs/gateway.md, failure policy): on /health and /metrics.
+  const spool = deps.gateway?.spool ?? UsageSpool.inMemory(app.log);
+  metrics.watchGatewaySpool(() => spool.backlog());
   metrics.watchOutbox(outboxLagOf(deps.db));
   // Every answer, JSON and errors included: never sniffed as another type; over https, https only.
   const hsts = deps.console?.publicUrl?.startsWith('https:') === true;
@@ -137,7 +144,9 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
       method: 'GET', url: '/health', tag: 'service', auth: 'none', summary: 'Liveness and readiness',
       async handler() {
         await deps.db.$queryRaw`SELECT 1`;
-        return { status: 'ok', version: API_VERSION, ...(deps.health ? await deps.health() : {}) };
+        const gateway = await spool.backlog();
+        const waiting = gateway.waitingRecords > 0 || gateway.refusedRecords > 0;
+        return { status: 'ok', version: API_VERSION, ...(deps.health ? await deps.health() : {}), gateway, ...(waiting ? { status: 'degraded' } : {}) };
       },
     }),
     ...usageRoutes(deps),
@@ -176,6 +185,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...(deps.gateway?.deploymentKey ? { deploymentKey: deps.gateway.deploymentKey } : {}),
     ...(deps.gateway?.checkBudgetMs ? { checkBudgetMs: deps.gateway.checkBudgetMs } : {}),
     ...(deps.gateway?.onRecord ? { onRecord: deps.gateway.onRecord } : {}),
+    spool,
     consoleUrl: deps.console?.publicUrl ?? null,
     ...(deps.reservationTtlMs ? { reservationTtlMs: deps.reservationTtlMs } : {}),
     ...(deps.requestCooldownAfterDenialMs !== undefined ? { requestCooldownAfterDenialMs: deps.requestCooldownAfterDenialMs } : {}),

@@ -71,6 +71,7 @@ export class Metrics {
   private outboxSource: OutboxLagSource | null = null;
   private dependencySource: (() => { part: string; up: boolean }[]) | null = null;
   private workflowSource: WorkflowFailureSource | null = null;
+  private spoolSource: (() => Promise<SpoolBacklogView>) | null = null;
   private readonly watchedBatchers = new WeakSet<object>();
 
   constructor() {
@@ -98,6 +99,18 @@ export class Metrics {
         for (const d of self.dependencySource()) this.set({ part: d.part }, d.up ? 1 : 0);
       },
     });
+    const spool = (name: string, help: string, pick: (b: SpoolBacklogView, now: number) => number) =>
+      new Gauge({
+        name, help, registers: [this.registry],
+        async collect() {
+          if (!self.spoolSource) return;
+          const b = await withTimeout(self.spoolSource());
+          if (b) this.set(pick(b, Date.now()));
+        },
+      });
+    spool('extra_usage_gateway_waiting_records', 'Gateway usage kept in the usage spool until the ledger records it (requests forwarded unchecked, or recorded while the database was away)', (b) => b.waitingRecords);
+    spool('extra_usage_gateway_waiting_seconds', 'Age of the oldest gateway usage waiting in the spool (0 when none waits)', (b, now) => (b.since ? Math.max(0, (now - Date.parse(b.since)) / 1000) : 0));
+    spool('extra_usage_gateway_refused_records', 'Gateway usage the ledger refused, kept in the spool folder\'s refused.jsonl for the operator', (b) => b.refusedRecords);
     new Gauge({
       name: 'extra_usage_workflows_closed_unsuccessfully',
       help: 'Workflows of this namespace that failed, timed out or were terminated in the last 24 hours, by status',
@@ -161,6 +174,11 @@ export class Metrics {
     this.dependencySource = source;
   }
 
+  /** Where the gateway spool gauges read from (src/gateway/usage-spool.ts). */
+  watchGatewaySpool(source: () => Promise<SpoolBacklogView>): void {
+    this.spoolSource = source;
+  }
+
   /** Where the workflow-failure gauge reads from (a process with a Temporal client). */
   watchWorkflows(source: WorkflowFailureSource): void {
     this.workflowSource = source;
@@ -194,6 +212,13 @@ export function outboxLagOf(db: Db): OutboxLagSource {
     ]);
     return { pending, oldestPendingAt: oldest?.createdAt ?? null, failing };
   };
+}
+
+/** The gateway's usage spool as the gauges read it (src/gateway/usage-spool.ts SpoolBacklog). */
+interface SpoolBacklogView {
+  waitingRecords: number;
+  since: string | null;
+  refusedRecords: number;
 }
 
 const owned = new WeakMap<object, Metrics>();

@@ -2,60 +2,32 @@
 // (the real PostgreSQL server behind a TCP relay the test cuts and restores): an org
 // left on the default is refused at once (503, no retry); an org the operator set to
 // fail open has its members' requests forwarded unchecked, each recorded once when the
-// database is back (nothing lost, nothing counted twice) and audited.
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+// database is back (nothing lost, nothing counted twice) and audited; meanwhile their
+// usage waits in the usage spool on disk, shown on /metrics and /health.
+// (The process killed meanwhile: fail-open-restart.test.ts.)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { recordBatcherOf } from '../../src/ledger/metering/record-batch.js';
 import { migrated, postgresOpener, type Scratch } from '../support/databases.js';
 import { HAIKU, OPERATOR_TOKEN } from '../support/fixtures.js';
+import { relayTo, type TcpRelay } from '../support/tcp-relay.js';
 import { gatewayOrg, startGateway, type GatewayUnderTest } from './support.js';
 
-/** A TCP relay to the database that the test can cut (every connection dropped, new ones refused) and restore. */
-async function relayTo(target: URL) {
-  const open = new Set<Socket>();
-  let cut = false;
-  const server: Server = createServer((client) => {
-    if (cut) return client.destroy();
-    const upstream = createConnection({ host: target.hostname, port: Number(target.port || 5432) });
-    open.add(client).add(upstream);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String((server.address() as { port: number }).port);
-  return {
-    url: url.toString(),
-    cut() {
-      cut = true;
-      for (const s of open) s.destroy();
-    },
-    restore() {
-      cut = false;
-    },
-    close: () => new Promise<void>((r) => { for (const s of open) s.destroy(); server.close(() => r()); }),
-  };
-}
-
 let scratch: Scratch;
-let relay: Awaited<ReturnType<typeof relayTo>>;
+let relay: TcpRelay;
+let spoolDir: string;
 let database: Database;
 let g: GatewayUnderTest;
 beforeAll(async () => {
   scratch = await migrated(postgresOpener());
   relay = await relayTo(new URL(scratch.url!));
   database = await openDatabase({ url: relay.url, poolSize: 4 });
-  g = await startGateway(database.prisma);
+  spoolDir = mkdtempSync(join(tmpdir(), 'eu-gateway-spool-'));
+  g = await startGateway(database.prisma, { spoolDir });
 });
 afterAll(async () => {
   relay?.restore();
@@ -65,6 +37,7 @@ afterAll(async () => {
   await database?.close();
   await relay?.close();
   await scratch?.dispose();
+  if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
 });
 
 const hello = { model: HAIKU, max_tokens: 256, messages: [{ role: 'user' as const, content: 'Hello' }] };
@@ -113,6 +86,9 @@ describe('the ledger unreachable', () => {
     const during = await direct.usageEvent.findMany({ where: { orgId: open.orgId } });
     expect(during).toHaveLength(1);
     const written = g.records.length;
+    // Waiting on disk for the ledger, as the operator's metrics show.
+    const metrics = await g.h.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } });
+    expect(metrics.body).toMatch(/^extra_usage_gateway_waiting_records 2$/m);
 
     relay.restore();
     // Each request forwarded unchecked is recorded once the ledger answers again.
@@ -128,6 +104,9 @@ describe('the ledger unreachable', () => {
     // Audited, one entry per request passed unchecked, naming it.
     const audited = await direct.auditEntry.findMany({ where: { orgId: open.orgId, action: 'gateway.failed_open' } });
     expect(audited.map((a) => (a.after as { requestId: string }).requestId).sort()).toEqual(events.slice(1).map((e) => e.requestId).sort());
+    // Nothing waits any more.
+    const health = await g.h.call('GET', '/health');
+    expect(health.body.gateway).toEqual({ waitingRecords: 0, since: null, refusedRecords: 0 });
     // The org on the default policy: nothing forwarded, nothing recorded for the refusal.
     expect(await direct.usageEvent.count({ where: { orgId: closed.orgId } })).toBe(1);
     expect(await direct.auditEntry.count({ where: { orgId: closed.orgId, action: 'gateway.failed_open' } })).toBe(0);

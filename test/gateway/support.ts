@@ -4,6 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { vi } from 'vitest';
 import type { Db } from '../../src/db/client.js';
+import { spoolLogOf, UsageSpool } from '../../src/gateway/usage-spool.js';
 import { secretBox } from '../../src/secrets/secret-box.js';
 import { enterpriseDoc, harness, OPERATOR_TOKEN, type Harness } from '../support/fixtures.js';
 import { startMessagesApi, type MessagesApiStandIn } from '../support/messages-api.js';
@@ -24,12 +25,14 @@ export interface GatewayUnderTest {
   close(): Promise<void>;
 }
 
-export async function startGateway(db: Db): Promise<GatewayUnderTest> {
+/** `spoolDir`: the usage spool on disk there (as the service keeps it in DATA_DIR/gateway-spool); default in memory. */
+export async function startGateway(db: Db, opts: { spoolDir?: string } = {}): Promise<GatewayUnderTest> {
   const standIn = await startMessagesApi();
   const records: { requestId: string; ok: boolean }[] = [];
+  const spool = opts.spoolDir ? await UsageSpool.open(opts.spoolDir, spoolLogOf(() => undefined)) : undefined;
   const h = await harness(db, undefined, {
     anthropic: { box: secretBox(randomBytes(32)), baseUrl: 'http://127.0.0.1:9' },
-    gateway: { upstreamUrl: standIn.url, onRecord: (r) => records.push({ requestId: r.requestId, ok: r.ok }) },
+    gateway: { upstreamUrl: standIn.url, onRecord: (r) => records.push({ requestId: r.requestId, ok: r.ok }), ...(spool ? { spool } : {}) },
     console: { publicUrl: CONSOLE_URL },
   });
   const base = await h.app.listen({ host: '127.0.0.1', port: 0 });
@@ -40,6 +43,7 @@ export async function startGateway(db: Db): Promise<GatewayUnderTest> {
     async close() {
       await standIn.close();
       await h.close();
+      await spool?.close();
     },
   };
 }

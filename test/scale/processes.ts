@@ -40,15 +40,16 @@ function baseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export async function startProcess(name: string, role: Role, shared: SharedSettings, lines: string[] = [], timeoutMs = 180_000): Promise<ServiceProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), `eu-scale-${name}-`));
+/** `keepDataDir`: the process's DATA_DIR, kept after it exits (a restart on the same folder); default a new one, removed at exit. */
+export async function startProcess(name: string, role: Role, shared: SharedSettings, lines: string[] = [], timeoutMs = 180_000, keepDataDir?: string): Promise<ServiceProcess> {
+  const dataDir = keepDataDir ?? mkdtempSync(join(tmpdir(), `eu-scale-${name}-`));
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: { ...baseEnv(), ...shared, ROLE: role, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
+  if (!keepDataDir) exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
   const url = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${name} did not start within ${timeoutMs} ms:\n${lines.slice(-30).join('\n')}`)), timeoutMs);
     const take = (chunk: Buffer) => {
