@@ -126,6 +126,12 @@ export const configSchema = z.object({
   MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMsi']).default('SingleTenant'),
   /** The Entra tenant of the bot's app registration (SingleTenant, UserAssignedMsi). */
   MICROSOFT_APP_TENANT_ID: optionalText,
+  /**
+   * Microsoft Entra's login endpoint the bot gets its token for the Bot Connector from (default
+   * https://login.microsoftonline.com): another Entra cloud's (https://login.microsoftonline.us,
+   * https://login.chinacloudapi.cn), or a local stand-in. https only, as MSAL requires.
+   */
+  MICROSOFT_LOGIN_URL: z.string().trim().url('must be a URL such as https://login.microsoftonline.com').refine((u) => u.startsWith('https://'), 'must be an https URL (MSAL refuses any other), such as https://login.microsoftonline.com').optional(),
   /** Single-org mode: the org (slug) every Teams tenant without its own Organization.teamsTenantId maps to. */
   TEAMS_ORG_SLUG: optionalText,
   /** Port of the Teams bot endpoint (POST /api/messages) when it runs on its own server. */

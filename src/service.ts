@@ -199,7 +199,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
       stack.push(() => slack.stop());
       if (parts.chat) log(`slack: app running${slack.url ? ` at ${slack.url}` : ' (Socket Mode)'}`);
     }
-    const teams = chatApps ? await startTeamsBot({ config, db, requests, log, listen: parts.chat, purchases: payments.purchases }) : null;
+    const teams = chatApps ? await startTeamsBot({ config, db, requests, log, listen: parts.chat, purchases: payments.purchases, dependencies }) : null;
     if (teams) stack.push(() => teams.stop());
     const schedules = new ScheduleProblems();
     // Connected orgs (docs/claude.md): their Admin API keys open with SECRETS_KEY.

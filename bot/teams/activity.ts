@@ -118,6 +118,10 @@ export interface BotTransport {
   continue(reference: ConversationRef, fn: (turn: ProactiveTurn) => Promise<void>): Promise<void>;
   /** Opens (or reopens) the personal chat between the bot and a Teams user. */
   createPersonalConversation(params: { serviceUrl: string; tenantId: string; user: Account; bot: Account }): Promise<ConversationRef>;
+  /** Asks Microsoft Entra for a token for the Bot Connector now, as every send does (with a client secret only). */
+  checkToken?(): Promise<void>;
+  /** Where that token comes from (MICROSOFT_LOGIN_URL/tenant). */
+  readonly tokenEndpoint?: string;
 }
 
 export const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive' as const;

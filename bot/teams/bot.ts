@@ -5,7 +5,10 @@
 //   const teams = await startTeamsBot({ config, db, requests, log });
 //   // teams?.notifier joins the notifier fan-out; teams?.stop() on shutdown
 import Fastify, { type FastifyInstance } from 'fastify';
+import { ConfigError } from '../../src/config.js';
 import type { Db } from '../../src/db/client.js';
+import type { Dependencies } from '../../src/observability/dependencies.js';
+import { isNetworkFailure } from '../../src/observability/network-failure.js';
 import type { Notifier } from '../../src/notify/port.js';
 import type { RequestService } from '../../src/services/requests.js';
 import type { BotTransport, HttpAnswer, HttpRequest } from './activity.js';
@@ -16,6 +19,7 @@ import { teamsLogic } from './handlers.js';
 import { teamsNotifier } from './notifier.js';
 import { botFrameworkTransport } from './sdk.js';
 import { teamsSettings, type TeamsConfig, type TeamsSettings } from './settings.js';
+import { settingAtFault, TeamsTokenError } from './token-errors.js';
 
 export const MESSAGES_PATH = '/api/messages';
 
@@ -31,6 +35,8 @@ export interface TeamsBotOptions {
   purchases?: Purchases;
   /** false: only the notifier (a worker process sends; the chat processes receive). Default true. */
   listen?: boolean;
+  /** The service's outside services: given, the bot's token is asked for at start (a refusal stops it; no answer degrades 'teams'). */
+  dependencies?: Dependencies;
 }
 
 export interface RunningTeamsBot {
@@ -57,6 +63,29 @@ function mount(server: FastifyInstance, handle: RunningTeamsBot['handle']) {
   });
 }
 
+/**
+ * The bot's token for the Bot Connector, asked of Microsoft Entra at start (as Slack's
+ * auth.test): Entra refusing it (a wrong secret, app id or tenant) is a configuration error
+ * that stops the start naming the setting; Entra not answering is not: the bot starts,
+ * 'teams' shows on GET /health, sends fail and retry, and the check is tried again with
+ * back-off until a token comes.
+ */
+async function checkToken(transport: BotTransport, dependencies: Dependencies, log: (line: string) => void): Promise<void> {
+  if (!transport.checkToken) return;
+  const check = () => transport.checkToken!();
+  const refusal = (err: unknown) => new ConfigError(`Invalid configuration:\n  ${err instanceof TeamsTokenError && err.setting ? err.setting : settingAtFault(err)}: ${(err as Error).message}`);
+  try {
+    await check();
+    dependencies.ok('teams');
+  } catch (err) {
+    if (!isNetworkFailure(err)) throw refusal(err);
+    dependencies.failed('teams', err);
+    void dependencies.keepTrying('teams', check, {
+      onRefused: (e) => log(`teams: ${refusal(e).message.replace(/\n\s*/g, ' ')}: messages to Teams fail until it is fixed and the service restarted`),
+    });
+  }
+}
+
 /** Starts the Teams bot, or returns null when Teams is not configured (no MICROSOFT_APP_ID). */
 export async function startTeamsBot(opts: TeamsBotOptions): Promise<RunningTeamsBot | null> {
   const settings = teamsSettings(opts.config);
@@ -65,6 +94,7 @@ export async function startTeamsBot(opts: TeamsBotOptions): Promise<RunningTeams
   const transport: BotTransport = botFrameworkTransport(settings, log);
   const conversations = conversationStore({ db: opts.db, transport, settings, log });
   const deps: TeamsDeps = { db: opts.db, requests: opts.requests, settings, transport, conversations, now: opts.now ?? (() => new Date()), log, purchases: opts.purchases ?? ledgerPurchases(opts.db), ...(opts.config.PUBLIC_URL ? { publicUrl: opts.config.PUBLIC_URL } : {}), ...(opts.config.REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES !== undefined ? { requestCooldownMs: opts.config.REQUEST_COOLDOWN_AFTER_DENIAL_MINUTES * 60_000 } : {}) };
+  if (opts.dependencies) await checkToken(transport, opts.dependencies, log);
   const logic = teamsLogic(deps);
   const handle = (request: HttpRequest) => transport.process(request, logic);
 

@@ -6,13 +6,56 @@
 // Bot Connector's JWT on every request when an app id is configured (no or bad token:
 // 401) and signs outgoing calls; with an empty app id and password it accepts
 // unauthenticated requests and sends without a token (the Bot Framework Emulator's set-up).
+// With a client secret, the outgoing token comes from an MSAL client of ours (the SDK's
+// MsalServiceClientCredentialsFactory, made for this): the SDK's own asks Microsoft's
+// instance discovery about any login host MSAL does not know, and refuses it (so
+// MICROSOFT_LOGIN_URL could not name a private or local endpoint), and its failures say
+// nothing of where the token was asked for.
+import { ConfidentialClientApplication, type AuthenticationResult, type ClientCredentialRequest } from '@azure/msal-node';
 import { ActivityTypes, CloudAdapter, ConfigurationBotFrameworkAuthentication, TeamsInfo, TurnContext } from 'botbuilder';
 import type { Activity, ConversationParameters, ConversationReference, TeamsChannelAccount } from 'botbuilder';
+import { MsalServiceClientCredentialsFactory } from 'botframework-connector';
 import type { BotTransport, ConversationRef, HttpAnswer, OutgoingMessage, ProactiveTurn, RosterMember, Turn } from './activity.js';
-import type { TeamsSettings } from './settings.js';
+import type { TeamsAuth, TeamsSettings } from './settings.js';
+import { TeamsTokenError } from './token-errors.js';
 
 /** Audience of tokens for the Bot Connector service (public cloud). */
 const BOT_CONNECTOR_AUDIENCE = 'https://api.botframework.com';
+
+/** The tenant a multi-tenant bot gets its token from (the SDK's default). */
+const MULTI_TENANT_AUTHORITY_TENANT = 'botframework.com';
+
+/**
+ * The bot's MSAL client: tokens for the Bot Connector from `loginUrl`/tenant. The login host
+ * is trusted as configured (knownAuthorities), so MSAL does not ask Microsoft's instance
+ * discovery about it. A failure is raised as a TeamsTokenError naming the endpoint, MSAL's
+ * error as its cause (a network failure or a refusal: bot/teams/token-errors.ts).
+ */
+class BotTokenClient extends ConfidentialClientApplication {
+  constructor(readonly endpoint: string, clientId: string, clientSecret: string) {
+    super({ auth: { clientId, clientSecret, authority: endpoint, knownAuthorities: [new URL(endpoint).host] } });
+  }
+
+  override async acquireTokenByClientCredential(request: ClientCredentialRequest): Promise<AuthenticationResult | null> {
+    try {
+      return await super.acquireTokenByClientCredential(request);
+    } catch (err) {
+      throw new TeamsTokenError(this.endpoint, err);
+    }
+  }
+
+  /** A token for the Bot Connector, asked of the endpoint now (the cache skipped, as the SDK does). */
+  async checkToken(): Promise<void> {
+    const token = await this.acquireTokenByClientCredential({ scopes: [`${BOT_CONNECTOR_AUDIENCE}/.default`], skipCache: true });
+    if (!token?.accessToken) throw new TeamsTokenError(this.endpoint, new Error('no access token in the answer'));
+  }
+}
+
+function tokenClientOf(auth: TeamsAuth): BotTokenClient | null {
+  if (auth.kind !== 'entra' || auth.appType === 'UserAssignedMsi' || !auth.password) return null;
+  const tenant = auth.appType === 'SingleTenant' && auth.tenantId ? auth.tenantId : MULTI_TENANT_AUTHORITY_TENANT;
+  return new BotTokenClient(`${auth.loginUrl}/${tenant}`, auth.appId, auth.password);
+}
 
 function messageActivity(message: OutgoingMessage): Partial<Activity> {
   return {
@@ -73,8 +116,13 @@ export function botFrameworkTransport(settings: TeamsSettings, log: (line: strin
           MicrosoftAppType: auth.appType,
           MicrosoftAppTenantId: auth.tenantId ?? '',
         };
-  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(credentials));
   const appId = auth.kind === 'none' ? '' : auth.appId;
+  const tokens = tokenClientOf(auth);
+  // @azure/msal-node ships an ESM and a CommonJS build: ours is the ESM one, the SDK's types
+  // name the CommonJS one (the same class, declared twice); the SDK only calls
+  // acquireTokenByClientCredential on it.
+  const factory = tokens ? new MsalServiceClientCredentialsFactory(appId, tokens as unknown as ConstructorParameters<typeof MsalServiceClientCredentialsFactory>[1]) : undefined;
+  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(credentials, factory));
   adapter.onTurnError = async (context, error) => {
     log(`teams: turn failed (${context.activity.type}${context.activity.name ? ` ${context.activity.name}` : ''}): ${error.stack ?? error.message}`);
     if (context.activity.type === ActivityTypes.Invoke) {
@@ -84,6 +132,7 @@ export function botFrameworkTransport(settings: TeamsSettings, log: (line: strin
 
   return {
     appId,
+    ...(tokens ? { checkToken: () => tokens.checkToken(), tokenEndpoint: tokens.endpoint } : {}),
 
     async process(request, logic) {
       const answer: HttpAnswer = { status: 200 };

@@ -6,12 +6,20 @@ import type { Config } from '../../src/config.js';
 
 export type TeamsConfig = Pick<
   Config,
-  'MICROSOFT_APP_ID' | 'MICROSOFT_APP_PASSWORD' | 'MICROSOFT_APP_TYPE' | 'MICROSOFT_APP_TENANT_ID' | 'TEAMS_ORG_SLUG' | 'TEAMS_PORT' | 'TEAMS_SERVICE_URL' | 'TEAMS_ALLOW_UNAUTHENTICATED'
+  'MICROSOFT_APP_ID' | 'MICROSOFT_APP_PASSWORD' | 'MICROSOFT_APP_TYPE' | 'MICROSOFT_APP_TENANT_ID' | 'MICROSOFT_LOGIN_URL' | 'TEAMS_ORG_SLUG' | 'TEAMS_PORT' | 'TEAMS_SERVICE_URL' | 'TEAMS_ALLOW_UNAUTHENTICATED'
 > & { HOST?: string; PUBLIC_URL?: string };
 
 export type TeamsAuth =
   | { kind: 'none' }
-  | { kind: 'entra'; appId: string; password: string | null; appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMsi'; tenantId: string | null };
+  | {
+      kind: 'entra';
+      appId: string;
+      password: string | null;
+      appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMsi';
+      tenantId: string | null;
+      /** Microsoft Entra's login endpoint (MICROSOFT_LOGIN_URL), without a trailing slash: where the bot's token for the Bot Connector comes from. */
+      loginUrl: string;
+    };
 
 export interface TeamsSettings {
   auth: TeamsAuth;
@@ -24,6 +32,9 @@ export interface TeamsSettings {
 }
 
 export const DEFAULT_SERVICE_URL = 'https://smba.trafficmanager.net/teams/';
+
+/** Microsoft Entra's login endpoint of the public cloud. */
+export const DEFAULT_LOGIN_URL = 'https://login.microsoftonline.com';
 
 export class TeamsConfigError extends Error {}
 
@@ -50,6 +61,9 @@ export function teamsSettings(config: TeamsConfig): TeamsSettings | null {
     throw new TeamsConfigError(`MICROSOFT_APP_TENANT_ID is required when MICROSOFT_APP_TYPE is ${appType} (the tenant of the bot's app registration)`);
   }
   if (appType === 'UserAssignedMsi' && password) throw new TeamsConfigError('MICROSOFT_APP_PASSWORD must not be set when MICROSOFT_APP_TYPE is UserAssignedMsi');
+  // A managed identity gets its token from the Azure host, not from a login endpoint.
+  if (appType === 'UserAssignedMsi' && config.MICROSOFT_LOGIN_URL) throw new TeamsConfigError('MICROSOFT_LOGIN_URL does not apply when MICROSOFT_APP_TYPE is UserAssignedMsi (the managed identity\'s token comes from the Azure host): unset it');
   if (appType !== 'UserAssignedMsi' && !password) throw new TeamsConfigError(`MICROSOFT_APP_PASSWORD is required when MICROSOFT_APP_TYPE is ${appType} (a client secret of the bot's app registration)`);
-  return { auth: { kind: 'entra', appId: config.MICROSOFT_APP_ID, password, appType, tenantId }, ...common };
+  const loginUrl = (config.MICROSOFT_LOGIN_URL ?? DEFAULT_LOGIN_URL).replace(/\/+$/, '');
+  return { auth: { kind: 'entra', appId: config.MICROSOFT_APP_ID, password, appType, tenantId, loginUrl }, ...common };
 }

@@ -13,15 +13,25 @@ const NETWORK_CODES = new Set([
   'slack_webapi_request_error', 'slack_webapi_rate_limited',
 ]);
 
+/**
+ * @azure/msal-node (the Teams bot's token from Microsoft Entra): the request not sent or
+ * unanswered (network_error), the login endpoint's metadata not fetched
+ * (endpoints_resolution_error, openid_config_error), or Entra saying "try later"
+ * (temporarily_unavailable, server_error).
+ */
+const MSAL_UNREACHABLE = new Set(['network_error', 'openid_config_error', 'endpoints_resolution_error', 'temporarily_unavailable', 'server_error']);
+
 /** gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4): Temporal's server not reachable. */
 const GRPC_UNREACHABLE = new Set([4, 14]);
 
 export function isNetworkFailure(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 5) return false;
-  const e = err as { code?: unknown; type?: unknown; name?: unknown; statusCode?: unknown; status?: unknown; message?: unknown; cause?: unknown; original?: unknown; responseCode?: unknown };
+  const e = err as { code?: unknown; type?: unknown; name?: unknown; statusCode?: unknown; status?: unknown; message?: unknown; cause?: unknown; original?: unknown; responseCode?: unknown; errorCode?: unknown };
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
   if (e.code === 'slack_webapi_http_error') return typeof e.statusCode === 'number' && e.statusCode >= 500;
   if (typeof e.code === 'number' && GRPC_UNREACHABLE.has(e.code)) return true;
+  if (typeof e.errorCode === 'string' && MSAL_UNREACHABLE.has(e.errorCode)) return true;
+  if (e.name === 'ServerError' && typeof e.status === 'number' && e.status >= 500) return true;
   // stripe-node
   if (e.type === 'StripeConnectionError' || e.type === 'StripeRateLimitError') return true;
   if (e.type === 'StripeAPIError' && typeof e.statusCode === 'number' && e.statusCode >= 500) return true;

@@ -3,6 +3,7 @@
 // with a forged one, is refused with 401 and nothing happens.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { teamsSettings, TeamsConfigError } from '../../../bot/teams/settings.js';
+import { loadConfig } from '../../../src/config.js';
 import type { RequestService } from '../../../src/services/requests.js';
 import { migrated, scratchPglite, type Scratch } from '../../support/databases.js';
 import { provision } from '../../support/ledger.js';
@@ -54,5 +55,12 @@ describe('Teams settings', () => {
     expect(() => teamsSettings({ ...base, ...APP, TEAMS_ALLOW_UNAUTHENTICATED: true })).toThrow(TeamsConfigError);
     expect(teamsSettings({ ...base, MICROSOFT_APP_TYPE: 'UserAssignedMsi', MICROSOFT_APP_ID: APP.MICROSOFT_APP_ID, MICROSOFT_APP_TENANT_ID: 't' })?.auth).toMatchObject({ kind: 'entra', appType: 'UserAssignedMsi', password: null });
     expect(teamsSettings({ ...base, TEAMS_ALLOW_UNAUTHENTICATED: true })?.auth).toEqual({ kind: 'none' });
+  });
+
+  it('gets the bot\'s token from another Entra cloud\'s login endpoint when told (MICROSOFT_LOGIN_URL, https only), not with a managed identity', () => {
+    expect(teamsSettings({ ...base, ...APP })?.auth).toMatchObject({ loginUrl: 'https://login.microsoftonline.com' });
+    expect(teamsSettings({ ...base, ...APP, MICROSOFT_LOGIN_URL: 'https://login.microsoftonline.us/' })?.auth).toMatchObject({ loginUrl: 'https://login.microsoftonline.us' });
+    expect(() => teamsSettings({ ...base, MICROSOFT_APP_TYPE: 'UserAssignedMsi', MICROSOFT_APP_ID: APP.MICROSOFT_APP_ID, MICROSOFT_APP_TENANT_ID: 't', MICROSOFT_LOGIN_URL: 'https://login.microsoftonline.us' })).toThrow(/MICROSOFT_LOGIN_URL does not apply/);
+    expect(() => loadConfig({ MICROSOFT_LOGIN_URL: 'http://127.0.0.1:8443' })).toThrow(/MICROSOFT_LOGIN_URL: must be an https URL/);
   });
 });
