@@ -161,13 +161,14 @@ async function consolePages(databases: ('pglite' | 'postgres')[]) {
 }
 
 /** The built-in Claude gateway against the same stand-in called directly, in its own section. */
-async function gatewaySection() {
+async function gatewaySection(databases: ('pglite' | 'postgres')[]) {
   const loadBefore = os.loadavg()[0]!.toFixed(1);
-  const figures = await measureGateway(SECONDS, (line) => console.log(line));
+  const figures = [];
+  for (const database of databases) figures.push(await measureGateway(database, SECONDS, (line) => console.log(line)));
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}; load average (1 min) ${loadBefore} before, ${os.loadavg()[0]!.toFixed(1)} after`;
   const only = process.env.BENCH_ONLY === 'gateway' ? 'BENCH_ONLY=gateway ' : '';
   const busy = Math.max(Number(loadBefore), os.loadavg()[0]!) > os.cpus().length;
-  const text = gatewayReport(figures, { machine, commit: commit(), command: `${only}BENCH_SECONDS=${SECONDS} npm run bench`, busy });
+  const text = gatewayReport(figures, { machine, commit: commit(), command: `${only}BENCH_SECONDS=${SECONDS} BENCH_DATABASES=${databases.join(',')} npm run bench`, busy });
   writeSection('gateway', text);
   console.log('\n' + text);
 }
@@ -192,7 +193,7 @@ async function main() {
   }
   // BENCH_ONLY=gateway: the gateway's lines alone, written to their section of BENCHMARKS.md.
   if (process.env.BENCH_ONLY === 'gateway') {
-    await gatewaySection();
+    await gatewaySection((process.env.BENCH_DATABASES ?? 'postgres,pglite').split(',') as ('pglite' | 'postgres')[]);
     return;
   }
   // BENCH_ONLY=scaled: the scaled-out lines alone, printed, BENCHMARKS.md left as it is
@@ -221,7 +222,7 @@ async function main() {
   writeSection('throughput', text);
   console.log('\n' + text);
   await consolePages(databases);
-  await gatewaySection();
+  await gatewaySection(databases);
   await cpuSection(databases);
 }
 

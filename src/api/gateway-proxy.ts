@@ -193,6 +193,8 @@ export function gatewayPlugin(opts: GatewayOptions) {
       if (!res.writableFinished) abort.abort();
     };
     res.on('close', hangUp);
+    // A client gone while the checks ran: its 'close' came before we listened.
+    if (res.destroyed) abort.abort();
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     let answer;
     try {
@@ -212,7 +214,8 @@ export function gatewayPlugin(opts: GatewayOptions) {
     try {
       for await (const chunk of answer.body as AsyncIterable<Buffer>) {
         tap?.push(chunk);
-        if (!res.write(chunk)) await new Promise<void>((resolve) => {
+        // (Gone already, 'close' will not come again: nothing to wait for.)
+        if (!res.write(chunk) && !res.destroyed) await new Promise<void>((resolve) => {
           const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
           res.on('drain', done);
           res.on('close', done);
