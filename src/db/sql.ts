@@ -3,6 +3,7 @@
 // per request. Everything else goes through the Prisma client.
 import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
+import { escapeLiteral } from 'pg';
 
 export interface SqlQuery {
   /** Runs one statement; `name` makes it a prepared statement on PostgreSQL. */
@@ -56,8 +57,8 @@ const pgliteParams = (params: unknown[]) => params.map((p) => (Array.isArray(p) 
  * So each statement with parameters is prepared once per text (SQL PREPARE, which lasts
  * for the session, a transaction's rollback included) and run as EXECUTE with its
  * parameters as literals: PostgreSQL takes no bind parameters in EXECUTE. Values are
- * rendered as PGlite's own serializers send them (text; booleans t/f, dates ISO), quotes
- * doubled (standard_conforming_strings is on: nothing else is special in a literal).
+ * rendered as PGlite's own serializers send them (text; booleans t/f, dates ISO) and
+ * quoted by node-postgres's escapeLiteral.
  * Anything else (an object, a buffer) runs unnamed, as before.
  */
 const PREPARABLE = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i;
@@ -73,7 +74,8 @@ function literalOf(v: unknown): string | null {
   else return null;
   // A NUL cannot be in a literal (nor in any PostgreSQL text): let the unnamed path refuse it.
   if (text.includes('\u0000')) return null;
-  return `'${text.replace(/'/g, "''")}'`;
+  // node-postgres's own quoting (quotes doubled; backslashes doubled in an E'' literal).
+  return escapeLiteral(text);
 }
 
 function preparedStatements() {
