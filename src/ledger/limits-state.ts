@@ -115,16 +115,22 @@ export async function loadOrg(db: Db, orgId: string): Promise<OrgWithTiers> {
 // rarely); the caps themselves are always read fresh. A short-lived copy saves a
 // query per call; changes made in this process drop it at once.
 const SNAPSHOT_MS = 2_000;
-const snapshots = new WeakMap<Db, Map<string, { org: OrgWithTiers; at: number }>>();
+// The load itself is kept, so the requests that arrive while a copy is read again share that one read.
+const snapshots = new WeakMap<Db, Map<string, { org: Promise<OrgWithTiers>; at: number }>>();
 
 export async function orgSnapshot(db: Db, orgId: string, now = Date.now()): Promise<OrgWithTiers> {
-  let cache = snapshots.get(db);
-  if (!cache) snapshots.set(db, (cache = new Map()));
+  let known = snapshots.get(db);
+  if (!known) snapshots.set(db, (known = new Map()));
+  const cache = known;
   const hit = cache.get(orgId);
   if (hit && now - hit.at < SNAPSHOT_MS) return hit.org;
-  const org = await loadOrg(db, orgId);
-  cache.set(orgId, { org, at: now });
-  return org;
+  const entry = { org: loadOrg(db, orgId), at: now };
+  // A failed load is not kept: the next request loads again.
+  entry.org.catch(() => {
+    if (cache.get(orgId) === entry) cache.delete(orgId);
+  });
+  cache.set(orgId, entry);
+  return entry.org;
 }
 
 export function forgetOrgSnapshot(db: Db, orgId: string): void {

@@ -34,7 +34,10 @@ export async function issueApiKey(db: Db, orgId: string, name: string, scopes: A
 // of a deployment drop their copies within CACHE_SYNC_MS (cache-versions.ts), or
 // within KEY_CACHE_MS when they cannot poll.
 export const KEY_CACHE_MS = 5_000;
-type CachedKey = { row: Awaited<ReturnType<Db['apiKey']['findUnique']>>; at: number };
+type KeyRow = Awaited<ReturnType<Db['apiKey']['findUnique']>>;
+// The look-up itself is kept: the requests that arrive while a copy is read again wait
+// for that one read instead of each sending its own.
+type CachedKey = { row: Promise<KeyRow>; at: number };
 const keyCaches = new WeakMap<Db, Map<string, CachedKey>>();
 const keyCacheOf = (db: Db) => {
   let c = keyCaches.get(db);
@@ -70,9 +73,15 @@ export async function authenticateApiKey(db: Db, key: string, now = Date.now()) 
   const cache = keyCacheOf(db);
   let hit = cache.get(hash);
   if (!hit || now - hit.at > KEY_CACHE_MS) {
-    hit = { row: await db.apiKey.findUnique({ where: { keyHash: hash } }), at: now };
+    const entry: CachedKey = { row: (async () => db.apiKey.findUnique({ where: { keyHash: hash } }))(), at: now };
+    // A failed read is not kept: the next request reads again.
+    entry.row.catch(() => {
+      if (cache.get(hash) === entry) cache.delete(hash);
+    });
     if (cache.size > 10_000) cache.clear();
-    cache.set(hash, hit);
+    cache.set(hash, entry);
+    hit = entry;
   }
-  return hit.row && !hit.row.revokedAt ? hit.row : null;
+  const row = await hit.row;
+  return row && !row.revokedAt ? row : null;
 }
