@@ -17,15 +17,19 @@ export const STRIPE_WEBHOOK_URL = '/v1/payments/stripe/webhook';
  */
 function keepRawBodies(app: FastifyInstance): WeakMap<FastifyRequest, Buffer> {
   const raw = new WeakMap<FastifyRequest, Buffer>();
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    if (request.routeOptions.url !== STRIPE_WEBHOOK_URL) return payload;
-    const chunks: Buffer[] = [];
-    for await (const chunk of payload) chunks.push(Buffer.from(chunk as Buffer));
-    const body = Buffer.concat(chunks);
-    raw.set(request, body);
-    const again = Readable.from([body]);
-    (again as unknown as { receivedEncodedLength: number }).receivedEncodedLength = body.length;
-    return again;
+  // A callback hook, not an async one: every request passes through it, and the others
+  // should not pay for a promise (CPU per request, issue 29).
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    if (request.routeOptions.url !== STRIPE_WEBHOOK_URL) return done(null, payload);
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of payload) chunks.push(Buffer.from(chunk as Buffer));
+      const body = Buffer.concat(chunks);
+      raw.set(request, body);
+      const again = Readable.from([body]);
+      (again as unknown as { receivedEncodedLength: number }).receivedEncodedLength = body.length;
+      return again;
+    })().then((again) => done(null, again), (err: Error) => done(err));
   });
   return raw;
 }
