@@ -23,7 +23,10 @@ export interface AuthorizeInput {
 
 // For each (org, member reference, period) asked: the member by our id or the org's
 // external id (our id first), with everything the rules need. Concurrent authorizes
-// share one statement (see authorizeLoader).
+// share one statement (see authorizeLoader). Each month-to-date row is a LATERAL
+// primary-key look-up (LIMIT 1 keeps it one): as plain joins, the prepared statement's
+// generic plan read and sorted every MonthlySpend row of the org per batch (4.6 ms
+// instead of 0.6 ms for six authorizes, EXPLAIN ANALYZE with 1,000 members).
 const AUTHORIZE_SQL = `
 SELECT k.i, m."id", m."seatTier"::text AS "seatTier", m."extraUsageEnabled", m."extraUsageCapNanos", m."continueOnExtraUsage",
   (EXTRACT(EPOCH FROM m."windowStartedAt") * 1000)::bigint AS "windowStartedMs", m."windowUsedNanos", m."windowHeldNanos",
@@ -43,12 +46,12 @@ JOIN LATERAL (
 ) m ON true
 JOIN "Organization" o ON o."id" = m."orgId"
 LEFT JOIN "SeatTierConfig" t ON t."orgId" = m."orgId" AND t."tier" = m."seatTier"
-LEFT JOIN "MonthlySpend" ms ON ms."orgId" = m."orgId" AND ms."period" = k.period AND ms."scope" = 'member' AND ms."subject" = m."id"
-LEFT JOIN "MonthlySpend" ts ON ts."orgId" = m."orgId" AND ts."period" = k.period AND ts."scope" = 'tier' AND ts."subject" = m."seatTier"::text
-LEFT JOIN "MonthlySpend" os ON os."orgId" = m."orgId" AND os."period" = k.period AND os."scope" = 'org' AND os."subject" = 'org'
+LEFT JOIN LATERAL (SELECT "extraNanos", "reservedNanos" FROM "MonthlySpend" WHERE "orgId" = m."orgId" AND "period" = k.period AND "scope" = 'member' AND "subject" = m."id" LIMIT 1) ms ON true
+LEFT JOIN LATERAL (SELECT "extraNanos", "reservedNanos" FROM "MonthlySpend" WHERE "orgId" = m."orgId" AND "period" = k.period AND "scope" = 'tier' AND "subject" = m."seatTier"::text LIMIT 1) ts ON true
+LEFT JOIN LATERAL (SELECT "extraNanos", "reservedNanos" FROM "MonthlySpend" WHERE "orgId" = m."orgId" AND "period" = k.period AND "scope" = 'org' AND "subject" = 'org' LIMIT 1) os ON true
 LEFT JOIN "OrgProduct" pd ON pd."orgId" = m."orgId" AND pd."product" = k.product
 LEFT JOIN "MemberProductCap" pm ON pm."orgId" = m."orgId" AND pm."product" = k.product AND pm."memberId" = m."id"
-LEFT JOIN "MonthlySpend" ps ON ps."orgId" = m."orgId" AND ps."period" = k.period AND ps."scope" = 'product' AND ps."subject" = k.product || ':' || m."id"`;
+LEFT JOIN LATERAL (SELECT "extraNanos", "reservedNanos" FROM "MonthlySpend" WHERE "orgId" = m."orgId" AND "period" = k.period AND "scope" = 'product' AND "subject" = k.product || ':' || m."id" LIMIT 1) ps ON true`;
 
 type Row = Record<string, unknown>;
 
