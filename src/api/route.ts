@@ -1,6 +1,6 @@
 // One declaration per endpoint: its schemas validate the request and also produce
 // the OpenAPI document, so the docs cannot drift from what is enforced.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastify';
 import type { ZodType } from 'zod';
 import type { ApiKey } from '../generated/prisma/client.js';
 import type { Actor } from '../identity/people.js';
@@ -52,6 +52,8 @@ export interface RouteSpec<B = unknown, P = unknown, Q = unknown> {
   bodyMediaTypes?: Record<string, string>;
   /** Media types a successful answer may come in besides application/json (for the docs). */
   responseMediaTypes?: Record<string, string>;
+  /** A hook on this route's raw body before it is parsed (a webhook's signed bytes, gzip): only its requests pay for it. */
+  preParsing?: preParsingHookHandler;
   handler(ctx: HandlerContext<B, P, Q>): Promise<unknown>;
 }
 

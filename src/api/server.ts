@@ -166,8 +166,8 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...requestRoutes(deps),
     ...continueRoutes(deps),
     ...invoiceRoutes(deps),
-    // Installs the raw-body hook its webhook's signature needs.
-    ...paymentsRoutes(deps, app),
+    // Its webhook's route keeps the raw body the signature needs (a hook of that route only).
+    ...paymentsRoutes(deps),
     ...metricsRoutes(deps),
   ];
   const openapi = buildOpenApi(routes, API_VERSION);
@@ -198,6 +198,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     app.route({
       method: route.method,
       url: route.url,
+      ...(route.preParsing ? { preParsing: route.preParsing } : {}),
       handler: async (request, reply) => {
         // Who is calling comes first: a stranger learns nothing about valid shapes.
         const auth = await authenticate(people, deps.operatorToken, route.auth, request);

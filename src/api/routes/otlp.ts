@@ -8,7 +8,7 @@
 // This path records only. Nothing asks it before a request, so it cannot refuse one:
 // caps are enforced after the fact.
 import { createGunzip } from 'node:zlib';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preParsingHookHandler } from 'fastify';
 import { ingestClaudeCodeLogs, rejectionMessage } from '../../ingest/claude-code-ingest.js';
 import { decodeLogsRequest, encodeLogsResponse, OTLP_PROTOBUF, otlpLogsRequest, otlpLogsResponse, type OtlpLogsResponse } from '../../ingest/otlp-logs.js';
 import { HttpError } from '../errors.js';
@@ -23,8 +23,8 @@ const onOtlpRoute = (request: FastifyRequest) => request.routeOptions.url === OT
 const withStatus = (err: Error, statusCode: number) => Object.assign(err, { statusCode });
 
 /**
- * Protobuf bodies and gzip, for this route only: every other route still answers a
- * protobuf body with 415 and reads no Content-Encoding, as before. A protobuf body is
+ * Protobuf bodies and gzip (inflateOtlpBody, below), for this route only: every other
+ * route still answers a protobuf body with 415 and reads no Content-Encoding, as before. A protobuf body is
  * decoded into the OTLP/JSON shape, so the route's schema validates both encodings.
  */
 function installOtlpBodies(app: FastifyInstance): void {
@@ -36,28 +36,27 @@ function installOtlpBodies(app: FastifyInstance): void {
       done(new HttpError(400, 'invalid_request', `the body is not an OTLP ExportLogsServiceRequest in protobuf (${(err as Error).message})`, 'body'), undefined);
     }
   });
-  // A callback hook, not an async one: every request passes through it, and the others
-  // should not pay for a promise (CPU per request, issue 29).
-  app.addHook('preParsing', (request, _reply, payload, done) => {
-    if (!onOtlpRoute(request)) return done(null, payload);
-    const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
-    if (encoding === 'identity') return done(null, payload);
-    if (encoding !== 'gzip') return done(new HttpError(415, 'unsupported_media_type', `Content-Encoding '${encoding}' is not supported: send gzip or none`, 'content-encoding'));
-    const gunzip = createGunzip();
-    // A body that is not gzip is the sender's fault (400), not ours.
-    gunzip.on('error', (err) => {
-      err.message = `the body is not gzip as Content-Encoding says (${err.message})`;
-      withStatus(err, 400);
-    });
-    // Content-Length counts the compressed bytes; the body limit counts what is inflated.
-    let received = 0;
-    payload.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      (gunzip as unknown as { receivedEncodedLength: number }).receivedEncodedLength = received;
-    });
-    done(null, payload.pipe(gunzip));
-  });
 }
+
+/** Gzip bodies (Content-Encoding: gzip): a hook on the OTLP route alone, so no other route reads Content-Encoding. */
+const inflateOtlpBody: preParsingHookHandler = (request, _reply, payload, done) => {
+  const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+  if (encoding === 'identity') return done(null, payload);
+  if (encoding !== 'gzip') return done(new HttpError(415, 'unsupported_media_type', `Content-Encoding '${encoding}' is not supported: send gzip or none`, 'content-encoding'));
+  const gunzip = createGunzip();
+  // A body that is not gzip is the sender's fault (400), not ours.
+  gunzip.on('error', (err) => {
+    err.message = `the body is not gzip as Content-Encoding says (${err.message})`;
+    withStatus(err, 400);
+  });
+  // Content-Length counts the compressed bytes; the body limit counts what is inflated.
+  let received = 0;
+  payload.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    (gunzip as unknown as { receivedEncodedLength: number }).receivedEncodedLength = received;
+  });
+  done(null, payload.pipe(gunzip));
+};
 
 export function otlpRoutes(deps: ApiDeps, app: FastifyInstance) {
   installOtlpBodies(app);
@@ -67,6 +66,7 @@ export function otlpRoutes(deps: ApiDeps, app: FastifyInstance) {
       summary: 'Claude Code telemetry (OTLP/HTTP logs, JSON or protobuf): its claude_code.api_request events are recorded as usage, '
         + 'idempotent per event; other events are ignored. Records only: it cannot authorize, so caps are enforced after the fact.',
       body: otlpLogsRequest,
+      preParsing: inflateOtlpBody,
       bodyMediaTypes: { [OTLP_PROTOBUF]: 'OTLP ExportLogsServiceRequest, protobuf-encoded (http/protobuf)' },
       response: otlpLogsResponse,
       responseMediaTypes: { [OTLP_PROTOBUF]: 'OTLP ExportLogsServiceResponse, protobuf-encoded: the answer to a protobuf request' },

@@ -1,7 +1,7 @@
 // Stripe's side of payments: the webhook that credits paid purchases and records
 // auto-reload charges (docs/payments.md), and the page Checkout sends the buyer back to.
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest, preParsingHookHandler } from 'fastify';
 import { z } from 'zod';
 import { WebhookRejected } from '../../payments/stripe-webhook.js';
 import { RETURN_PATH } from '../../payments/purchases.js';
@@ -13,14 +13,11 @@ export const STRIPE_WEBHOOK_URL = '/v1/payments/stripe/webhook';
 
 /**
  * The signature covers the exact bytes Stripe sent, so this route keeps them before
- * the JSON parser runs (every other route is left as it was).
+ * the JSON parser runs: a hook on this route alone (every other route is left as it was).
  */
-function keepRawBodies(app: FastifyInstance): WeakMap<FastifyRequest, Buffer> {
+function keepRawBodies(): { raw: WeakMap<FastifyRequest, Buffer>; hook: preParsingHookHandler } {
   const raw = new WeakMap<FastifyRequest, Buffer>();
-  // A callback hook, not an async one: every request passes through it, and the others
-  // should not pay for a promise (CPU per request, issue 29).
-  app.addHook('preParsing', (request, _reply, payload, done) => {
-    if (request.routeOptions.url !== STRIPE_WEBHOOK_URL) return done(null, payload);
+  const hook: preParsingHookHandler = (request, _reply, payload, done) => {
     void (async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of payload) chunks.push(Buffer.from(chunk as Buffer));
@@ -30,12 +27,12 @@ function keepRawBodies(app: FastifyInstance): WeakMap<FastifyRequest, Buffer> {
       (again as unknown as { receivedEncodedLength: number }).receivedEncodedLength = body.length;
       return again;
     })().then((again) => done(null, again), (err: Error) => done(err));
-  });
-  return raw;
+  };
+  return { raw, hook };
 }
 
-export function paymentsRoutes(deps: ApiDeps, app: FastifyInstance) {
-  const rawBodies = keepRawBodies(app);
+export function paymentsRoutes(deps: ApiDeps) {
+  const { raw: rawBodies, hook: keepRawBody } = keepRawBodies();
   return [
     defineRoute({
       method: 'POST', url: STRIPE_WEBHOOK_URL, tag: 'payments', auth: 'none',
@@ -45,6 +42,7 @@ export function paymentsRoutes(deps: ApiDeps, app: FastifyInstance) {
         400: 'The Stripe-Signature header is missing or does not verify for this body with the signing secret (nothing changed)',
         404: 'Payments are not taken through Stripe here (PAYMENTS_PROVIDER is not stripe)',
       },
+      preParsing: keepRawBody,
       async handler({ request }) {
         const webhook = deps.payments?.stripeWebhook;
         if (!webhook) throw new HttpError(404, 'not_found', 'payments are not taken through Stripe on this service (PAYMENTS_PROVIDER is not stripe)');
