@@ -214,16 +214,17 @@ async function writeBatch(db: Db, tx: SqlQuery, batch: Prepared[]): Promise<Outc
        FOR UPDATE OF h`,
       [keyOrgs, keyReqs],
   );
-  const orgs = await tx.query<OrgRow>(
-      `SELECT "id", "plan"::text AS "plan", "timezone", "extraUsageEnabled", "extraUsageScope"::text AS "extraUsageScope", "continueOnExtraUsageDefault",
-         "orgMonthlyCapNanos", "standardTierCapNanos", "premiumTierCapNanos", "noticeOrgCapPercents", "noticeTierCapPercents"
-       FROM "Organization" WHERE "id" = ANY($1::text[])`,
+  // The orgs with their seat tiers in one statement (a round trip less per batch; the
+  // allowance goes as text inside the JSON so no nano is lost to a float).
+  const orgs = await tx.query<OrgRow & { tiers: { tier: string; includedAllowanceNanos: string; windowMinutes: number }[] | null }>(
+      `SELECT o."id", o."plan"::text AS "plan", o."timezone", o."extraUsageEnabled", o."extraUsageScope"::text AS "extraUsageScope", o."continueOnExtraUsageDefault",
+         o."orgMonthlyCapNanos", o."standardTierCapNanos", o."premiumTierCapNanos", o."noticeOrgCapPercents", o."noticeTierCapPercents",
+         (SELECT json_agg(json_build_object('tier', t."tier"::text, 'includedAllowanceNanos', t."includedAllowanceNanos"::text, 'windowMinutes', t."windowMinutes"))
+            FROM "SeatTierConfig" t WHERE t."orgId" = o."id") AS "tiers"
+       FROM "Organization" o WHERE o."id" = ANY($1::text[])`,
       [orgIds],
   );
-  const tiers = await tx.query<{ orgId: string; tier: string; includedAllowanceNanos: unknown; windowMinutes: unknown }>(
-      `SELECT "orgId", "tier"::text AS "tier", "includedAllowanceNanos", "windowMinutes" FROM "SeatTierConfig" WHERE "orgId" = ANY($1::text[])`,
-      [orgIds],
-  );
+  const tiers = orgs.flatMap((o) => (o.tiers ?? []).map((t) => ({ orgId: o.id, ...t })));
   // The product caps of the members and products the batch names (a statement only when it names a product).
   const productKeys = batch.flatMap((b) => {
     const id = ids.get(keyOf(b.input.orgId, b.input.member));
