@@ -13,6 +13,7 @@ import { measureScaledOut } from './lib/scaled.js';
 import { cpuMeter, splitText } from './lib/cpu.js';
 import { dbWorkMeter, dbWorkText } from './lib/db-work.js';
 import { saturationSweep } from './lib/saturation.js';
+import { loopDelayDuring } from './lib/loop-delay.js';
 import { verdicts, verdictTable } from './lib/targets.js';
 import { gatewayReport, measureGateway } from './lib/gateway.js';
 import { cpuReport, measureCpuPerRequest } from './lib/cpu-per-request.js';
@@ -24,7 +25,7 @@ const profile = new Map<string, { cpu: string; db?: string }>();
 const loadAverageBefore = os.loadavg()[0]!.toFixed(1);
 const log = (r: LoadResult) => {
   results.push(r);
-  console.log(`${r.name.padEnd(58)} ${r.database.padEnd(9)} ${String(r.rps).padStart(7)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  max ${r.max} ms  errors ${r.errors}`);
+  console.log(`${r.name.padEnd(58)} ${r.database.padEnd(9)} ${String(r.rps).padStart(7)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  max ${r.max} ms  errors ${r.errors}${r.loopDelayP99Ms != null ? `  loop delay p99 ${r.loopDelayP99Ms} ms` : ''}`);
 };
 
 async function measureService(database: 'pglite' | 'postgres') {
@@ -50,21 +51,21 @@ async function measureService(database: 'pglite' | 'postgres') {
     // and both as fast as they go (they then share the one service process's CPU).
     log(await profiled(() => load({ name: 'record (durable), 1,000 members, alone', database, url: service.url, path: '/v1/usage/record', headers, body: record, connections: 16, seconds: SECONDS })));
     const cpuBeside = cpuMeter([service.pid]);
-    const [rec, auth] = await Promise.all([
+    const { result: [rec, auth], p99Ms: delay } = await loopDelayDuring(service.url, service.operatorToken, () => Promise.all([
       load({ name: 'record (durable), authorize at 1,000/s beside', database, url: service.url, path: '/v1/usage/record', headers, body: record, connections: 16, seconds: SECONDS }),
       load({ name: 'authorize at 1,000/s, beside records', database, url: service.url, path: '/v1/usage/authorize', headers, body: authorizeMany, connections: 8, seconds: SECONDS, rate: 1000 }),
-    ]);
+    ]));
     profile.set(`${rec.name}|${rec.database}`, { cpu: splitText(cpuBeside()) });
-    log(rec);
-    log(auth);
-    const [rec2, auth2] = await Promise.all([
+    log({ ...rec, loopDelayP99Ms: delay });
+    log({ ...auth, loopDelayP99Ms: delay });
+    const { result: [rec2, auth2], p99Ms: delay2 } = await loopDelayDuring(service.url, service.operatorToken, () => Promise.all([
       load({ name: 'record (durable), authorize flat out beside', database, url: service.url, path: '/v1/usage/record', headers, body: record, connections: 16, seconds: SECONDS }),
       load({ name: 'authorize flat out, beside records', database, url: service.url, path: '/v1/usage/authorize', headers, body: authorizeMany, connections: 16, seconds: SECONDS }),
-    ]);
-    log(rec2);
-    log(auth2);
+    ]));
+    log({ ...rec2, loopDelayP99Ms: delay2 });
+    log({ ...auth2, loopDelayP99Ms: delay2 });
     // How latency grows as authorize fills the process, records beside (PostgreSQL: the production shape).
-    if (database === 'postgres') await saturationSweep({ url: service.url, database, headers, authorizeBody: authorizeMany, recordBody: record, seconds: SECONDS }, peak.rps, log);
+    if (database === 'postgres') await saturationSweep({ url: service.url, database, headers, authorizeBody: authorizeMany, recordBody: record, seconds: SECONDS, operatorToken: service.operatorToken }, peak.rps, log);
     log(await load({ name: 'record (durable), one hot member', database, url: service.url, path: '/v1/usage/record', headers, body: (i) => JSON.stringify({ requestId: randomUUID(), member: 'user-2', model: MODELS[1], usage: usageSample(i) }), connections: 16, seconds: SECONDS }));
   } finally {
     await service.stop();
@@ -84,7 +85,7 @@ function commit(): string {
 
 function report(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  const row = (r: LoadResult) => `| ${r.name} | ${r.database} | ${r.rps.toLocaleString('en-US')} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors} |`;
+  const row = (r: LoadResult) => `| ${r.name} | ${r.database} | ${r.rps.toLocaleString('en-US')} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors} | ${r.loopDelayP99Ms ?? '-'} |`;
   const find = (name: string, db: string) => results.find((r) => r.name.startsWith(name) && r.database === db);
   const verdict = (r: LoadResult | undefined, rps: number, p99: number) => (!r ? 'not measured' : r.rps >= rps && r.p99 <= p99 ? 'met' : `short (${r.rps.toLocaleString('en-US')}/s, p99 ${r.p99} ms)`);
   return `# Benchmarks
@@ -99,9 +100,13 @@ with caps, seeded with 3,000 recorded requests over four models and every token 
 - Command: \`npm run bench\` (BENCH_SECONDS=${SECONDS})
 - Date: ${new Date().toISOString()}
 
-| what | database | requests/s | p50 ms | p99 ms | max ms | errors |
-|---|---|---|---|---|---|---|
+| what | database | requests/s | p50 ms | p99 ms | max ms | errors | event-loop delay p99 ms |
+|---|---|---|---|---|---|---|---|
 ${results.map(row).join('\n')}
+
+The event-loop delay (last column, the mixed lines only) is the service's own
+(GET /metrics, \`extra_usage_event_loop_delay_seconds\`): how late its event loop
+ran a 10 ms timer while the two loads shared it, the p99 over the pair of lines.
 
 ## Against the targets (ratios to this run's floors)
 Judged by the bench itself (bench/lib/targets.ts): absolute figures on shared machines

@@ -14,6 +14,8 @@ export interface LoadResult {
   max: number;
   errors: number;
   requests: number;
+  /** The service's event-loop delay p99 (ms) during the line, where measured (the mixed lines). */
+  loopDelayP99Ms?: number | null;
 }
 
 export interface LoadSpec {

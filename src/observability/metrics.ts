@@ -3,6 +3,7 @@
 // build many servers in one process get one per server (prom-client's global registry
 // would refuse the second set of names). Money is counted in whole nano-dollars:
 // integers, exact while a series stays below 2^53 nanos (about $9M per process lifetime).
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db/client.js';
 
@@ -10,6 +11,20 @@ import type { Db } from '../db/client.js';
 export type OutboxLagSource = () => Promise<{ pending: number; oldestPendingAt: Date | null; failing: number }>;
 /** Workflows closed other than completed over the last day, per status (Temporal visibility). */
 export type WorkflowFailureSource = () => Promise<Record<string, number>>;
+
+// One event-loop delay monitor per process (a timer sampled every 10 ms in C++), shared by
+// every registry: the delay is the process's, however many servers it runs.
+let loopDelay: IntervalHistogram | null = null;
+const LOOP_RESOLUTION_MS = 10;
+/** The histogram records each timer interval whole: the delay is what it ran past its 10 ms. */
+const delaySeconds = (nanos: number) => Math.max(0, nanos - LOOP_RESOLUTION_MS * 1e6) / 1e9;
+function eventLoopDelay(): IntervalHistogram {
+  if (!loopDelay) {
+    loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    loopDelay.enable();
+  }
+  return loopDelay;
+}
 
 /** A scrape waits at most this long for a source; a slow database is reported, not waited on. */
 const SOURCE_TIMEOUT_MS = 2_000;
@@ -111,6 +126,24 @@ export class Metrics {
     spool('extra_usage_gateway_waiting_records', 'Gateway usage kept in the usage spool until the ledger records it (requests forwarded unchecked, or recorded while the database was away)', (b) => b.waitingRecords);
     spool('extra_usage_gateway_waiting_seconds', 'Age of the oldest gateway usage waiting in the spool (0 when none waits)', (b, now) => (b.since ? Math.max(0, (now - Date.parse(b.since)) / 1000) : 0));
     spool('extra_usage_gateway_refused_records', 'Gateway usage the ledger refused, kept in the spool folder\'s refused.jsonl for the operator', (b) => b.refusedRecords);
+    // How long ready work waited for the event loop (a record batch priced or serialised,
+    // a garbage collection): what every request's latency pays on top of its own work.
+    eventLoopDelay();
+    new Gauge({
+      name: 'extra_usage_event_loop_delay_seconds',
+      help: 'How late the event loop ran a 10 ms timer, over the time since the previous scrape: quantile 0.5, 0.99 and 1 (the maximum)',
+      labelNames: ['quantile'] as const,
+      registers: [this.registry],
+      collect() {
+        const h = eventLoopDelay();
+        // No sample since the last scrape (under 10 ms ago): no figure, rather than an old one.
+        if (h.count === 0) return this.reset();
+        this.set({ quantile: '0.5' }, delaySeconds(h.percentile(50)));
+        this.set({ quantile: '0.99' }, delaySeconds(h.percentile(99)));
+        this.set({ quantile: '1' }, delaySeconds(h.max));
+        h.reset();
+      },
+    });
     new Gauge({
       name: 'extra_usage_workflows_closed_unsuccessfully',
       help: 'Workflows of this namespace that failed, timed out or were terminated in the last 24 hours, by status',

@@ -20,6 +20,7 @@ import { migrated, scratchPglite, type Scratch } from '../support/databases.js';
 import { enterpriseDoc, harness, HAIKU, OPERATOR_TOKEN, usageOfCents, type Harness } from '../support/fixtures.js';
 import { recordingNotifier } from '../support/recording-notifier.js';
 import { suiteWorkflowBundle } from '../support/temporal.js';
+import { until } from '../support/outage.js';
 
 /** The value of one series in a Prometheus text exposition (undefined when absent). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -73,6 +74,18 @@ describe('GET /metrics on an API process', () => {
     expect(pending).toBeGreaterThan(0); // seat limit crossed: nobody relays in this test
     expect(sample(text, 'extra_usage_outbox_pending_events')).toBe(pending);
     expect(sample(text, 'extra_usage_outbox_lag_seconds')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports how late the event loop ran, as p50, p99 and the maximum since the previous scrape', async () => {
+    // The monitor samples every 10 ms: wait until a scrape has a window with samples in it.
+    const text = await until('an event-loop delay sample', async () => {
+      const t = await scrape();
+      return sample(t, 'extra_usage_event_loop_delay_seconds', { quantile: '0.99' }) === undefined ? null : t;
+    });
+    const [p50, p99, max] = ['0.5', '0.99', '1'].map((quantile) => sample(text, 'extra_usage_event_loop_delay_seconds', { quantile })!);
+    expect(p50).toBeGreaterThanOrEqual(0);
+    expect(p99).toBeGreaterThanOrEqual(p50!);
+    expect(max).toBeGreaterThanOrEqual(p99!);
   });
 });
 
