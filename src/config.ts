@@ -94,6 +94,12 @@ export const configSchema = z.object({
   GATEWAY_UPSTREAM_URL: z.string().trim().url('must be a URL such as https://api.anthropic.com').default('https://api.anthropic.com'),
   /** One Anthropic API key for the whole deployment's gateway, used for orgs the operator gave none of their own (docs/gateway.md). */
   GATEWAY_UPSTREAM_API_KEY: optionalText,
+  /**
+   * A gateway process's usage spool file is adopted by another process on the folder once its lock
+   * has not been refreshed for this many seconds (docs/gateway.md#the-usage-spool): shorter records
+   * a killed process's usage sooner; longer keeps a process whose disk stalls from losing its file.
+   */
+  GATEWAY_SPOOL_TAKEOVER_SECONDS: z.coerce.number().int().min(2, 'must be at least 2 (seconds)').max(600).default(10),
   /** How often a connected org's pending increase requests and users are polled, in seconds (docs/claude.md). */
   ANTHROPIC_POLL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
   /** How often a connected org's effective spend limits (each member's limit, its source and spend) are read, in seconds. */

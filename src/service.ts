@@ -297,7 +297,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     }
     // The gateway's usage waiting for the ledger, on disk: what a process stopped (even
     // killed) before recording left is recorded by the next one on this folder.
-    const spool = await UsageSpool.open(join(dataDir, 'gateway-spool'), spoolLogOf(log));
+    const spool = await UsageSpool.open(join(dataDir, 'gateway-spool'), spoolLogOf(log), config.GATEWAY_SPOOL_TAKEOVER_SECONDS * 1000);
     stack.push(() => spool.close());
     const app = buildServer({
       db,
