@@ -126,5 +126,6 @@ describe('the gateway process killed while the ledger is away', () => {
     expect(readdirSync(join(dataDir, 'gateway-spool')).filter((f) => f.endsWith('.jsonl'))).toEqual([]);
     expect(await direct.usageEvent.count({ where: { orgId: org.id } })).toBe(1 + N);
     expect(await direct.auditEntry.count({ where: { orgId: org.id, action: 'gateway.failed_open' } })).toBe(N);
-  });
+    // Two process starts inside the test, each bounded by 180 s (startProcess) on a busy machine.
+  }, 300_000);
 });
