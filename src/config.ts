@@ -30,6 +30,12 @@ export const configSchema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** Open connections one client address (the proxy's, behind one) may hold; 0: no cap. */
   HTTP_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(0).max(100_000).default(256),
+  /**
+   * An outside service that is down (Slack, Teams, SMTP, Stripe, an OpenID Provider, Temporal) is
+   * tried again 1 s doubling up to this many seconds (docs/operations.md): its return is noticed
+   * within this long; shorter means more attempts against a service that is down.
+   */
+  DEPENDENCY_RETRY_MAX_SECONDS: z.coerce.number().int().min(1, 'must be at least 1 (seconds)').max(3600).default(60),
   /** Folder for the embedded database, the dev server's state and generated secrets. */
   DATA_DIR: z.string().default('./data'),
   /** A PostgreSQL server (production). Unset: embedded PGlite in DATA_DIR/pglite. */
@@ -44,6 +50,11 @@ export const configSchema = z.object({
   /** A Temporal frontend (host:port). Unset: a local dev server is started. */
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: z.string().default('default'),
+  /**
+   * How long the start waits for TEMPORAL_ADDRESS to answer before it serves without Temporal
+   * (what needs it starts once it answers, docs/operations.md#when-an-outside-service-is-down).
+   */
+  TEMPORAL_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1, 'must be at least 1 (seconds)').max(600).default(10),
   /** Task queue of our worker. */
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('extra-usage'),
   /** Remind admins of an undecided request after this many minutes (default a day). */
@@ -94,6 +105,12 @@ export const configSchema = z.object({
   GATEWAY_UPSTREAM_URL: z.string().trim().url('must be a URL such as https://api.anthropic.com').default('https://api.anthropic.com'),
   /** One Anthropic API key for the whole deployment's gateway, used for orgs the operator gave none of their own (docs/gateway.md). */
   GATEWAY_UPSTREAM_API_KEY: optionalText,
+  /**
+   * A gateway process's usage spool file is adopted by another process on the folder once its lock
+   * has not been refreshed for this many seconds (docs/gateway.md#the-usage-spool): shorter records
+   * a killed process's usage sooner; longer keeps a process whose disk stalls from losing its file.
+   */
+  GATEWAY_SPOOL_TAKEOVER_SECONDS: z.coerce.number().int().min(2, 'must be at least 2 (seconds)').max(600).default(10),
   /** How often a connected org's pending increase requests and users are polled, in seconds (docs/claude.md). */
   ANTHROPIC_POLL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
   /** How often a connected org's effective spend limits (each member's limit, its source and spend) are read, in seconds. */

@@ -97,7 +97,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     stack.length = 0;
   };
   // Outside services that may be unreachable: the service serves without them (GET /health).
-  const dependencies = new Dependencies(log);
+  const dependencies = new Dependencies(log, undefined, config.DEPENDENCY_RETRY_MAX_SECONDS * 1000);
   stack.push(async () => dependencies.stop());
   try {
     const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: join(dataDir, 'pglite'), transactionPooler: config.DATABASE_POOLER === 'transaction' });
@@ -140,7 +140,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     let temporal: TemporalConnection;
     const whenTemporal: (() => Promise<void>)[] = [];
     try {
-      temporal = await connectTemporal({ address, namespace: config.TEMPORAL_NAMESPACE });
+      temporal = await connectTemporal({ address, namespace: config.TEMPORAL_NAMESPACE, connectTimeoutMs: config.TEMPORAL_CONNECT_TIMEOUT_SECONDS * 1000 });
     } catch (err) {
       if (!config.TEMPORAL_ADDRESS || !isNetworkFailure(err)) throw err;
       dependencies.failed('temporal', err);
@@ -297,7 +297,7 @@ export async function startService(config: Config, logTo?: (msg: string) => void
     }
     // The gateway's usage waiting for the ledger, on disk: what a process stopped (even
     // killed) before recording left is recorded by the next one on this folder.
-    const spool = await UsageSpool.open(join(dataDir, 'gateway-spool'), spoolLogOf(log));
+    const spool = await UsageSpool.open(join(dataDir, 'gateway-spool'), spoolLogOf(log), config.GATEWAY_SPOOL_TAKEOVER_SECONDS * 1000);
     stack.push(() => spool.close());
     const app = buildServer({
       db,

@@ -34,7 +34,8 @@ describe('Temporal stopped while the service runs', () => {
     closers.push(() => server.stop());
     const port = Number(server.address.split(':').at(-1));
     const lines: string[] = [];
-    const service = await startService(loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', TEMPORAL_ADDRESS: server.address }), (l) => lines.push(l));
+    // Temporal's return noticed within 5 s (DEPENDENCY_RETRY_MAX_SECONDS), not the default minute.
+    const service = await startService(loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', TEMPORAL_ADDRESS: server.address, DEPENDENCY_RETRY_MAX_SECONDS: '5' }), (l) => lines.push(l));
     closers.push(() => service.stop());
     const url = service.url;
     const op = { authorization: `Bearer ${service.operatorToken}`, 'content-type': 'application/json' };
@@ -90,7 +91,8 @@ describe('Temporal stopped while the service runs', () => {
     const port = await freePort();
     const lines: string[] = [];
     // Before: the start failed ("Failed to connect before the deadline"), and nothing served.
-    const service = await startService(loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', TEMPORAL_ADDRESS: `127.0.0.1:${port}` }), (l) => lines.push(l));
+    // Tried for 1 s at start (TEMPORAL_CONNECT_TIMEOUT_SECONDS), then at most 5 s apart.
+    const service = await startService(loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_CONNECT_TIMEOUT_SECONDS: '1', DEPENDENCY_RETRY_MAX_SECONDS: '5' }), (l) => lines.push(l));
     closers.push(() => service.stop());
     const url = service.url;
     const health = await (await fetch(`${url}/health`)).json();

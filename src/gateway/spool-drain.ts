@@ -6,7 +6,8 @@
 // and only then settled. One the ledger refuses (a 4xx: an undeclared product, a
 // member unknown) is set aside and logged, never retried; usage without a price is not
 // refused: the ledger keeps it unpriced and prices it later (metering/unpriced.ts).
-// Files of processes gone are adopted every few seconds (their locks go stale in 10 s).
+// Files of processes gone are looked for every few seconds (at least twice per stale
+// period of their locks: 10 s unless GATEWAY_SPOOL_TAKEOVER_SECONDS says otherwise).
 import type { Db } from '../db/client.js';
 import { writeAudit } from '../ledger/audit.js';
 import { LedgerError } from '../ledger/errors.js';
@@ -28,7 +29,7 @@ export interface SpoolDrain {
 
 const FIRST_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
-/** With nothing waiting: how often to look for files of processes gone. */
+/** With nothing waiting: how often to look for files of processes gone (more often when their locks go stale sooner). */
 const ORPHAN_SCAN_MS = 5_000;
 /** Records sent at once (they share the record path's group commit). */
 const CHUNK = 50;
@@ -47,6 +48,7 @@ export function startSpoolDrain(o: {
   let again = false;
   let backoff = 0;
   let stopped = false;
+  const orphanScanMs = Math.min(ORPHAN_SCAN_MS, Math.floor(o.spool.staleMs / 2));
 
   const schedule = (ms: number) => {
     if (stopped) return;
@@ -71,7 +73,7 @@ export function startSpoolDrain(o: {
           schedule(backoff);
         } else {
           backoff = 0;
-          schedule(again ? 0 : ORPHAN_SCAN_MS);
+          schedule(again ? 0 : orphanScanMs);
         }
         again = false;
       },

@@ -59,9 +59,10 @@ export function spoolLogOf(write: (msg: string) => void): SpoolLog {
   return { warn: say, error: say };
 }
 
-// A lock is taken over once its holder has not refreshed it for this long.
-const STALE_MS = 10_000;
-const UPDATE_MS = 2_500;
+/** A lock is taken over once its holder has not refreshed it for this long (GATEWAY_SPOOL_TAKEOVER_SECONDS). */
+export const DEFAULT_SPOOL_STALE_MS = 10_000;
+/** proper-lockfile's floor: a lock younger than this is never taken over. */
+const MIN_STALE_MS = 2_000;
 export const REFUSED_FILE = 'refused.jsonl';
 
 /** One spool file this process holds the lock of: its own, or one adopted from a process gone. */
@@ -143,19 +144,27 @@ export class UsageSpool {
   private closed = false;
 
   private own: SpoolFile | null = null;
-  /** The own file's lock was taken over (this process stalled past STALE_MS): the next add starts a new file. */
+  /** The own file's lock was taken over (this process stalled past staleMs): the next add starts a new file. */
   private ownLost = false;
+  /** Its holder refreshes a lock about four times per stale period (no more often than once a second): one late refresh never loses it. */
+  private readonly updateMs: number;
 
-  private constructor(readonly dir: string | null, private readonly log: SpoolLog) {}
+  private constructor(readonly dir: string | null, private readonly log: SpoolLog, readonly staleMs: number = DEFAULT_SPOOL_STALE_MS) {
+    if (!(staleMs >= MIN_STALE_MS)) throw new Error(`a spool lock's stale time must be at least ${MIN_STALE_MS} ms, not ${staleMs}`);
+    this.updateMs = Math.max(1_000, Math.floor(staleMs / 4));
+  }
 
   /** Nothing on disk (a server built without a data folder: tests, benches): usage waits in memory only. */
   static inMemory(log: SpoolLog): UsageSpool {
     return new UsageSpool(null, log);
   }
 
-  /** A spool in `dir` (made if missing) with a new file of this process's; null: memory only, nothing durable. */
-  static async open(dir: string | null, log: SpoolLog): Promise<UsageSpool> {
-    const spool = new UsageSpool(dir, log);
+  /**
+   * A spool in `dir` (made if missing) with a new file of this process's; null: memory only, nothing durable.
+   * `staleMs`: a file whose process has not refreshed its lock for this long is adopted by another.
+   */
+  static async open(dir: string | null, log: SpoolLog, staleMs: number = DEFAULT_SPOOL_STALE_MS): Promise<UsageSpool> {
+    const spool = new UsageSpool(dir, log, staleMs);
     if (dir !== null) {
       await mkdir(dir, { recursive: true });
       await spool.newOwnFile(dir);
@@ -167,7 +176,7 @@ export class UsageSpool {
     const path = join(dir, `${hostname().replace(/[^\w.-]/g, '_')}-${process.pid}-${randomUUID().slice(0, 8)}.jsonl`);
     // Locked before it exists: another process never sees it unlocked (and would adopt it).
     const release = await lockfile.lock(path, {
-      realpath: false, stale: STALE_MS, update: UPDATE_MS,
+      realpath: false, stale: this.staleMs, update: this.updateMs,
       onCompromised: (err) => {
         this.ownLost = true;
         this.log.error({ err, path }, 'gateway spool: this process\'s spool file lock was taken over (the process stalled); a new file is started (a record replayed twice is counted once)');
@@ -278,7 +287,7 @@ export class UsageSpool {
       if (!name.endsWith('.jsonl') || name === REFUSED_FILE || this.files.has(path)) continue;
       let release: () => Promise<void>;
       try {
-        release = await lockfile.lock(path, { realpath: false, stale: STALE_MS, update: UPDATE_MS, onCompromised: (err) => this.log.error({ err, path }, 'gateway spool: the lock of an adopted spool file was lost') });
+        release = await lockfile.lock(path, { realpath: false, stale: this.staleMs, update: this.updateMs, onCompromised: (err) => this.log.error({ err, path }, 'gateway spool: the lock of an adopted spool file was lost') });
       } catch {
         continue; // Its process is alive (or another one adopted it first).
       }

@@ -21,7 +21,11 @@ export class Dependencies {
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
 
-  constructor(private readonly log: (line: string) => void, private readonly now: () => Date = () => new Date()) {}
+  /**
+   * `maxDelayMs`: the longest wait between two tries of keepTrying (DEPENDENCY_RETRY_MAX_SECONDS),
+   * which also bounds how long a part that came back goes unnoticed.
+   */
+  constructor(private readonly log: (line: string) => void, private readonly now: () => Date = () => new Date(), private readonly maxDelayMs = 60_000) {}
 
   /**
    * An attempt to reach `part` failed. The first failure of a run writes the one log
@@ -78,8 +82,8 @@ export class Dependencies {
    */
   keepTrying(part: string, probe: () => Promise<unknown>, opts: { firstDelayMs?: number; maxDelayMs?: number; onUp?: () => void | Promise<void>; onRefused?: (err: unknown) => void; retryOn?: (err: unknown) => boolean } = {}): Promise<void> {
     const retryOn = opts.retryOn ?? isNetworkFailure;
-    const first = opts.firstDelayMs ?? 1_000;
-    const max = opts.maxDelayMs ?? 60_000;
+    const max = opts.maxDelayMs ?? this.maxDelayMs;
+    const first = Math.min(opts.firstDelayMs ?? 1_000, max);
     return new Promise<void>((resolve) => {
       const attempt = (delay: number) => {
         if (this.stopped) return resolve();

@@ -8,9 +8,10 @@ export interface TemporalConnection {
   close(): Promise<void>;
 }
 
-export async function connectTemporal(opts: { address: string; namespace: string }): Promise<TemporalConnection> {
+/** `connectTimeoutMs`: how long an address that does not answer is tried (Temporal's default: 10 s). */
+export async function connectTemporal(opts: { address: string; namespace: string; connectTimeoutMs?: number }): Promise<TemporalConnection> {
   // connect() (not lazy()) so a wrong address fails here rather than on first use.
-  const connection = await Connection.connect({ address: opts.address });
+  const connection = await Connection.connect({ address: opts.address, ...(opts.connectTimeoutMs !== undefined ? { connectTimeout: opts.connectTimeoutMs } : {}) });
   const client = new Client({ connection, namespace: opts.namespace });
   return { client, connection, close: () => connection.close() };
 }

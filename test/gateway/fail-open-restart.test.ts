@@ -43,10 +43,12 @@ afterAll(async () => {
 });
 
 async function start(name: string): Promise<ServiceProcess> {
-  // Temporal is not needed here: an address nothing listens on (the API starts without it).
+  // Temporal is not needed here: an address nothing listens on (the API starts without it,
+  // after trying it for 1 s rather than 10). The dead process's spool file is taken over
+  // after 2 s without a lock refresh, not 10.
   const shared = {
-    DATABASE_URL: relay.url, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, OPERATOR_TOKEN,
-    GATEWAY_UPSTREAM_URL: standIn.url, GATEWAY_UPSTREAM_API_KEY: UPSTREAM_KEY,
+    DATABASE_URL: relay.url, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TEMPORAL_CONNECT_TIMEOUT_SECONDS: '1', OPERATOR_TOKEN,
+    GATEWAY_UPSTREAM_URL: standIn.url, GATEWAY_UPSTREAM_API_KEY: UPSTREAM_KEY, GATEWAY_SPOOL_TAKEOVER_SECONDS: '2',
   };
   const p = await startProcess(name, 'api', shared, lines, 180_000, dataDir);
   procs.push(p);
@@ -124,5 +126,6 @@ describe('the gateway process killed while the ledger is away', () => {
     expect(readdirSync(join(dataDir, 'gateway-spool')).filter((f) => f.endsWith('.jsonl'))).toEqual([]);
     expect(await direct.usageEvent.count({ where: { orgId: org.id } })).toBe(1 + N);
     expect(await direct.auditEntry.count({ where: { orgId: org.id, action: 'gateway.failed_open' } })).toBe(N);
-  });
+    // Two process starts inside the test, each bounded by 180 s (startProcess) on a busy machine.
+  }, 300_000);
 });

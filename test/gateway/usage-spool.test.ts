@@ -3,7 +3,7 @@
 // is adopted once and removed when all is recorded, a line cut short is skipped;
 // replayed records count once and are audited once, usage without a price is kept
 // unpriced, and usage the ledger refuses is set aside (never retried, never dropped).
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,28 @@ describe('the spool folder', () => {
     await b.close();
     await c.close();
     expect(readdirSync(dir).filter((f) => f.endsWith('.jsonl'))).toEqual([]);
+  });
+
+  it('adopts a killed process\'s file only once its lock has gone unrefreshed for the stale time it is given (GATEWAY_SPOOL_TAKEOVER_SECONDS)', async () => {
+    await expect(UsageSpool.open(newDir(), quiet, 1_000)).rejects.toThrow(/at least 2000 ms/);
+    const dir = newDir();
+    // What a process killed mid-outage leaves: its file, and its lock (a folder whose mtime it kept fresh).
+    const left = record();
+    const file = join(dir, 'other-host-4242-deadbeef.jsonl');
+    writeFileSync(file, `${JSON.stringify({ add: left })}\n`);
+    mkdirSync(`${file}.lock`);
+    const refreshedAgo = (ms: number) => utimesSync(`${file}.lock`, new Date(Date.now() - ms), new Date(Date.now() - ms));
+    const spool = await UsageSpool.open(dir, quiet, 3_000);
+    expect(spool.staleMs).toBe(3_000);
+    refreshedAgo(1_000);
+    expect(await spool.adoptOrphans()).toBe(0);
+    expect(spool.waiting()).toEqual([]);
+    refreshedAgo(4_000);
+    expect(await spool.adoptOrphans()).toBe(1);
+    expect(spool.waiting()).toEqual([left]);
+    await spool.settle(left.requestId);
+    expect(readdirSync(dir).filter((f) => f === 'other-host-4242-deadbeef.jsonl')).toEqual([]);
+    await spool.close();
   });
 });
 

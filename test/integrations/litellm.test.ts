@@ -157,61 +157,108 @@ type SdkResult =
   | { ok: true; id: string; model: string; usage: Record<string, unknown> }
   | { ok: false; status: number; error: string; message: string; body: any; retryCount: number };
 
+// One Python process for the whole file (importing the two SDKs costs seconds of CPU):
+// each line it reads is a batch of calls, each line it writes their results. Every call
+// still makes its own client, as a member's program would.
 const SDK_SCRIPT = String.raw`
-import json, sys
+import json, sys, traceback
 import anthropic, openai
 
-base, calls = sys.argv[1], json.loads(sys.argv[2])
-out = []
-for call in calls:
-    client = anthropic.Anthropic(base_url=base, api_key=call["key"], default_headers=call.get("headers") or {},
-                                 max_retries=call.get("maxRetries", 2), timeout=60)
-    args = dict(model=call.get("model") or "claude-haiku-4-5", max_tokens=512, messages=[{"role": "user", "content": "Say hello."}])
-    try:
-        if call["kind"].startswith("openai"):
-            # The proxy's OpenAI-format route, to the same Anthropic model.
-            oa = openai.OpenAI(base_url=base + "/v1", api_key=call["key"], max_retries=call.get("maxRetries", 2), timeout=60)
-            if call["kind"] == "openai-stream":
-                chunks = list(oa.chat.completions.create(**args, stream=True, stream_options={"include_usage": True}))
-                out.append({"ok": True, "id": chunks[0].id, "model": chunks[0].model, "usage": next(c.usage for c in chunks if c.usage).model_dump(exclude_none=True)})
+base = sys.argv[1]
+
+def run(calls):
+    out = []
+    for call in calls:
+        client = anthropic.Anthropic(base_url=base, api_key=call["key"], default_headers=call.get("headers") or {},
+                                     max_retries=call.get("maxRetries", 2), timeout=60)
+        args = dict(model=call.get("model") or "claude-haiku-4-5", max_tokens=512, messages=[{"role": "user", "content": "Say hello."}])
+        try:
+            if call["kind"].startswith("openai"):
+                # The proxy's OpenAI-format route, to the same Anthropic model.
+                oa = openai.OpenAI(base_url=base + "/v1", api_key=call["key"], max_retries=call.get("maxRetries", 2), timeout=60)
+                if call["kind"] == "openai-stream":
+                    chunks = list(oa.chat.completions.create(**args, stream=True, stream_options={"include_usage": True}))
+                    out.append({"ok": True, "id": chunks[0].id, "model": chunks[0].model, "usage": next(c.usage for c in chunks if c.usage).model_dump(exclude_none=True)})
+                else:
+                    done = oa.chat.completions.create(**args)
+                    out.append({"ok": True, "id": done.id, "model": done.model, "usage": done.usage.model_dump(exclude_none=True)})
+                continue
+            if call["kind"] == "stream":
+                with client.messages.stream(**args) as stream:
+                    message = stream.get_final_message()
             else:
-                done = oa.chat.completions.create(**args)
-                out.append({"ok": True, "id": done.id, "model": done.model, "usage": done.usage.model_dump(exclude_none=True)})
-            continue
-        if call["kind"] == "stream":
-            with client.messages.stream(**args) as stream:
-                message = stream.get_final_message()
-        else:
-            message = client.messages.create(**args)
-        out.append({"ok": True, "id": message.id, "model": message.model, "usage": message.usage.model_dump(exclude_none=True)})
-    except (anthropic.APIStatusError, openai.APIStatusError) as err:
-        out.append({"ok": False, "status": err.status_code, "error": type(err).__name__, "message": err.message, "body": err.body,
-                    "retryCount": int(err.response.request.headers.get("x-stainless-retry-count", "0"))})
-print(json.dumps(out))
+                message = client.messages.create(**args)
+            out.append({"ok": True, "id": message.id, "model": message.model, "usage": message.usage.model_dump(exclude_none=True)})
+        except (anthropic.APIStatusError, openai.APIStatusError) as err:
+            out.append({"ok": False, "status": err.status_code, "error": type(err).__name__, "message": err.message, "body": err.body,
+                        "retryCount": int(err.response.request.headers.get("x-stainless-retry-count", "0"))})
+    return out
+
+for line in iter(sys.stdin.readline, ""):
+    try:
+        print(json.dumps({"results": run(json.loads(line))}), flush=True)
+    except Exception:
+        print(json.dumps({"crash": traceback.format_exc()}), flush=True)
 `;
 
-function sdk(calls: SdkCall[]): Promise<SdkResult[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('python3', ['-c', SDK_SCRIPT, proxyUrl, JSON.stringify(calls)], { env: { ...process.env, NO_PROXY: '127.0.0.1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`the SDK script exited ${code}:\n${stderr}\n--- proxy output (tail) ---\n${proxyOutput.slice(-4000)}`));
-      resolve(JSON.parse(stdout.trim().split('\n').at(-1)!));
-    });
+let sdkProcess: { child: ChildProcess; stderr: string; waiting: { resolve(v: SdkResult[]): void; reject(e: Error): void }[]; lines: string } | undefined;
+
+/** The SDK process, started at the first batch; a batch not answered in 120 s ends it. */
+function sdkChild() {
+  if (sdkProcess && sdkProcess.child.exitCode === null && sdkProcess.child.signalCode === null) return sdkProcess;
+  const child = spawn('python3', ['-c', SDK_SCRIPT, proxyUrl], { env: { ...process.env, NO_PROXY: '127.0.0.1' } });
+  const p: NonNullable<typeof sdkProcess> = { child, stderr: '', waiting: [], lines: '' };
+  const failure = (what: string) => new Error(`${what}:\n${p.stderr}\n--- proxy output (tail) ---\n${proxyOutput.slice(-4000)}`);
+  child.stderr!.on('data', (d) => (p.stderr += d));
+  child.stdin!.on('error', () => undefined); // written after it died: 'close' below says so
+  child.stdout!.on('data', (d) => {
+    p.lines += d;
+    const complete = p.lines.split('\n');
+    p.lines = complete.pop() ?? '';
+    for (const line of complete.filter((l) => l.trim())) {
+      let answer: { results?: SdkResult[]; crash?: string };
+      try {
+        answer = JSON.parse(line) as typeof answer;
+      } catch {
+        p.stderr += `${line}\n`; // something else the SDKs printed: kept for a failure's message
+        continue;
+      }
+      const next = p.waiting.shift();
+      if (answer.results) next?.resolve(answer.results);
+      else next?.reject(failure(`the SDK script failed: ${answer.crash}`));
+    }
   });
+  child.on('error', (err) => p.waiting.splice(0).forEach((w) => w.reject(err)));
+  child.on('close', (code) => p.waiting.splice(0).forEach((w) => w.reject(failure(`the SDK script exited ${code}`))));
+  sdkProcess = p;
+  return p;
+}
+
+function sdk(calls: SdkCall[]): Promise<SdkResult[]> {
+  const p = sdkChild();
+  return new Promise<SdkResult[]>((resolve, reject) => {
+    const timer = setTimeout(() => p.child.kill('SIGKILL'), 120_000);
+    p.waiting.push({ resolve: (v) => (clearTimeout(timer), resolve(v)), reject: (e) => (clearTimeout(timer), reject(e)) });
+    p.child.stdin!.write(`${JSON.stringify(calls)}\n`);
+  });
+}
+
+/** Ends the SDK process (its input closed: it finishes and exits). */
+async function stopSdk() {
+  const child = sdkProcess?.child;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('close', resolve));
+  child.stdin!.end();
+  const stopped = await Promise.race([gone.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 10_000))]);
+  if (!stopped) child.kill('SIGKILL');
 }
 
 // -- set-up ---------------------------------------------------------------------------------
 
 /** litellm's console script beside this python3; a clear failure where it is missing. */
 function litellmExecutable(): string {
-  const probe = spawnSync('python3', ['-c', 'import os, shutil, sysconfig, litellm, anthropic; p = os.path.join(sysconfig.get_path("scripts"), "litellm"); print(p if os.path.exists(p) else shutil.which("litellm") or p)'], { encoding: 'utf8' });
+  // Found, not imported (importing LiteLLM alone costs seconds of CPU; the proxy imports it next).
+  const probe = spawnSync('python3', ['-c', 'import importlib.util, os, shutil, sys, sysconfig\nmissing = [m for m in ("litellm", "anthropic", "openai") if importlib.util.find_spec(m) is None]\nif missing: sys.exit("not installed: " + ", ".join(missing))\np = os.path.join(sysconfig.get_path("scripts"), "litellm"); print(p if os.path.exists(p) else shutil.which("litellm") or p)'], { encoding: 'utf8' });
   if (probe.status !== 0) {
     throw new Error(`The LiteLLM integration test needs LiteLLM's proxy and the Anthropic SDK for python3: run \`python3 -m ${INSTALL}\` (.ci/run installs them).\n${probe.stderr}`);
   }
@@ -301,6 +348,7 @@ general_settings:
 }, PROXY_READY_WITHIN_MS + 60_000);
 
 afterAll(async () => {
+  await stopSdk();
   if (proxy?.pid && proxy.exitCode === null) {
     const gone = new Promise((resolve) => proxy!.once('exit', resolve));
     process.kill(-proxy.pid, 'SIGTERM');
@@ -346,6 +394,8 @@ describe('a LiteLLM proxy with the extra usage hook, driven by the Anthropic SDK
     });
     expect(rows[0]!.member.externalId).toBe('alice');
     // Sent as the model answered it; the snapshot date dropped from the model for the price book.
+    // (The row is written before the control plane's answer has passed back through the relay.)
+    await waitFor(`the control plane's answer to the record of ${id}`, async () => (recordsOf(id).every((c) => c.status !== 0) ? true : undefined), 20_000);
     expect(recordsOf(id)).toEqual([{ path: '/v1/usage/record', status: 200, body: { requestId: id, member: 'alice', model: HAIKU, usage: USAGE_CREATE } }]);
     expect(standIn.calls.slice(before)).toHaveLength(1);
     expect(standIn.calls.at(-1)!.apiKey).toBe('sk-ant-standin');
