@@ -226,7 +226,8 @@ async function main() {
   const text = report();
   writeSection('throughput', text);
   console.log('\n' + text);
-  await consolePages(databases);
+  // BENCH_SKIP=console: the whole run but the console's pages (their section left as it is).
+  if (!(process.env.BENCH_SKIP ?? '').split(',').includes('console')) await consolePages(databases);
   await gatewaySection(databases);
   await cpuSection(databases);
 }
