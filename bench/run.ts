@@ -97,7 +97,7 @@ with caps, seeded with 3,000 recorded requests over four models and every token 
 
 - Machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}
 - Commit: ${commit()}
-- Command: \`npm run bench\` (BENCH_SECONDS=${SECONDS})
+- Command: \`${process.env.BENCH_SKIP ? `BENCH_SKIP=${process.env.BENCH_SKIP} ` : ''}npm run bench\` (BENCH_SECONDS=${SECONDS})
 - Date: ${new Date().toISOString()}
 
 | what | database | requests/s | p50 ms | p99 ms | max ms | errors | event-loop delay p99 ms |
